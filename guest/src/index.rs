@@ -1,0 +1,334 @@
+//! Registry indexes: `{"schema_version": "1", "plugins": [...]}`.
+//!
+//! Parsing is strict about what the installer relies on and lenient about the
+//! rest: unknown fields are ignored (newer publishers may add some), but every
+//! entry's name, version and digest are validated up front, and duplicate
+//! (name, version) pairs are refused, so a broken index is reported once, with
+//! its location, instead of surfacing later as a confusing install failure.
+
+use crate::digest::Sha256Digest;
+use crate::error::{Error, Result};
+use crate::limits::MAX_INDEX_BYTES;
+use crate::name::PluginName;
+use crate::sandbox;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::Path;
+
+/// The only schema this installer reads.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// A parsed and validated index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    /// Where it was read from, as shown in messages.
+    pub path: String,
+    pub schema_version: String,
+    pub plugins: Vec<Entry>,
+}
+
+/// One plugin version in an index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub name: PluginName,
+    pub version: String,
+    pub description: Option<String>,
+    /// As written: relative path, absolute path, `file://` or `http(s)://` URL.
+    pub artifact: String,
+    pub sha256: Sha256Digest,
+    /// Base64 signature as written; decoded (and refused if malformed) when used.
+    pub signature: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawIndex {
+    schema_version: String,
+    plugins: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    name: String,
+    version: String,
+    #[serde(default)]
+    description: Option<String>,
+    artifact: String,
+    sha256: String,
+    #[serde(default)]
+    signature: Option<String>,
+}
+
+/// Reads and validates the index at `path` (absolute, inside a grant).
+pub fn load(path: &Path) -> Result<Index> {
+    sandbox::check_granted(path)?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", &e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INDEX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, "read", &e))?;
+    if bytes.len() as u64 > MAX_INDEX_BYTES {
+        return Err(Error::IndexInvalid {
+            path: path.display().to_string(),
+            problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
+        });
+    }
+    parse(&path.display().to_string(), &bytes)
+}
+
+/// Parses index bytes; `path` is only used in messages.
+pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
+    let raw: RawIndex = serde_json::from_slice(bytes).map_err(|e| Error::IndexMalformed {
+        path: path.to_string(),
+        line: e.line() as u32,
+        column: e.column() as u32,
+        message: without_position(&e),
+    })?;
+    let invalid = |problem: String| Error::IndexInvalid {
+        path: path.to_string(),
+        problem,
+    };
+    if raw.schema_version != SCHEMA_VERSION {
+        return Err(invalid(format!(
+            "schema_version is {:?}; this installer reads schema_version {SCHEMA_VERSION:?}",
+            raw.schema_version
+        )));
+    }
+    let mut seen = HashSet::new();
+    let mut plugins = Vec::with_capacity(raw.plugins.len());
+    for (position, raw) in raw.plugins.into_iter().enumerate() {
+        let which = format!("plugins[{position}] ({:?} {:?})", raw.name, raw.version);
+        let name = PluginName::parse(&raw.name).map_err(|e| match e {
+            Error::InvalidName { reason, .. } => {
+                invalid(format!("{which} has an invalid name: {reason}"))
+            }
+            other => other,
+        })?;
+        if raw.version.trim().is_empty() {
+            return Err(invalid(format!("{which} has an empty version")));
+        }
+        if raw.artifact.trim().is_empty() {
+            return Err(invalid(format!("{which} has an empty artifact")));
+        }
+        let sha256 = Sha256Digest::parse_hex(&raw.sha256)
+            .map_err(|reason| invalid(format!("{which} has an invalid sha256: {reason}")))?;
+        if !seen.insert((raw.name.clone(), raw.version.clone())) {
+            return Err(invalid(format!(
+                "{which} is listed twice: each (name, version) pair may appear once"
+            )));
+        }
+        plugins.push(Entry {
+            name,
+            version: raw.version,
+            description: raw.description,
+            artifact: raw.artifact,
+            sha256,
+            signature: raw.signature,
+        });
+    }
+    Ok(Index {
+        path: path.to_string(),
+        schema_version: raw.schema_version,
+        plugins,
+    })
+}
+
+/// serde_json appends " at line L column C"; the position is reported in
+/// its own fields, so the message is kept free of it.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIGEST: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    fn entry(name: &str, version: &str) -> String {
+        format!(
+            r#"{{"name": "{name}", "version": "{version}", "artifact": "{name}.wasm", "sha256": "{DIGEST}"}}"#
+        )
+    }
+
+    fn index(entries: &[String]) -> String {
+        format!(
+            r#"{{"schema_version": "1", "plugins": [{}]}}"#,
+            entries.join(",")
+        )
+    }
+
+    #[test]
+    fn a_valid_index_parses_with_all_fields() {
+        let text = r#"{
+            "schema_version": "1",
+            "plugins": [{
+                "name": "colmask", "version": "1.2.0", "description": "masks columns",
+                "artifact": "colmask.wasm", "sha256": "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+                "signature": "c2ln"
+            }]
+        }"#;
+        let index = parse("index.json", text.as_bytes()).unwrap();
+        assert_eq!(index.schema_version, "1");
+        let e = &index.plugins[0];
+        assert_eq!(e.name.as_str(), "colmask");
+        assert_eq!(e.version, "1.2.0");
+        assert_eq!(e.description.as_deref(), Some("masks columns"));
+        assert_eq!(e.artifact, "colmask.wasm");
+        assert_eq!(e.sha256.to_hex(), DIGEST);
+        assert_eq!(e.signature.as_deref(), Some("c2ln"));
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let text = r#"{"schema_version": "1", "generator": "x", "plugins": [
+            {"name": "a", "version": "1", "artifact": "a.wasm", "sha256": "DIGEST", "homepage": "h", "size": 3}
+        ]}"#
+        .replace("DIGEST", DIGEST);
+        let index = parse("index.json", text.as_bytes()).unwrap();
+        assert_eq!(index.plugins.len(), 1);
+        assert_eq!(index.plugins[0].description, None);
+        assert_eq!(index.plugins[0].signature, None);
+    }
+
+    #[test]
+    fn an_empty_plugin_list_is_valid() {
+        let index = parse("i", br#"{"schema_version": "1", "plugins": []}"#).unwrap();
+        assert!(index.plugins.is_empty());
+    }
+
+    #[test]
+    fn a_syntax_error_names_file_line_and_column() {
+        let text = "{\n  \"schema_version\": \"1\",\n  \"plugins\": [,]\n}";
+        let err = parse("/r/index.json", text.as_bytes()).unwrap_err();
+        let Error::IndexMalformed {
+            path,
+            line,
+            column,
+            message,
+        } = err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(path, "/r/index.json");
+        assert_eq!((line, column), (3, 15));
+        assert!(!message.contains("at line"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_field_is_malformed_and_named() {
+        let text = r#"{"schema_version": "1", "plugins": [{"name": "a", "version": "1", "artifact": "a"}]}"#;
+        let Error::IndexMalformed { message, .. } = parse("i", text.as_bytes()).unwrap_err() else {
+            panic!()
+        };
+        assert!(message.contains("sha256"), "{message}");
+    }
+
+    #[test]
+    fn wrong_shapes_are_malformed() {
+        for text in [
+            "",
+            "[]",
+            r#"{"plugins": []}"#,
+            r#"{"schema_version": 1, "plugins": []}"#,
+            r#"{"schema_version": "1", "plugins": {}}"#,
+            r#"{"schema_version": "1", "plugins": [{"name": 3}]}"#,
+        ] {
+            let err = parse("i", text.as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, Error::IndexMalformed { .. }),
+                "{text}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn another_schema_version_is_refused() {
+        let err = parse("i", br#"{"schema_version": "2", "plugins": []}"#).unwrap_err();
+        let Error::IndexInvalid { problem, .. } = err else {
+            panic!("{err:?}")
+        };
+        assert!(problem.contains("\"2\""), "{problem}");
+    }
+
+    #[test]
+    fn duplicate_name_and_version_is_refused() {
+        let text = index(&[
+            entry("a", "1.0.0"),
+            entry("b", "1.0.0"),
+            entry("a", "1.0.0"),
+        ]);
+        let Error::IndexInvalid { problem, .. } = parse("i", text.as_bytes()).unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            problem.contains("plugins[2]") && problem.contains("twice"),
+            "{problem}"
+        );
+        // Same name, other version: fine.
+        let text = index(&[entry("a", "1.0.0"), entry("a", "1.0.1")]);
+        assert_eq!(parse("i", text.as_bytes()).unwrap().plugins.len(), 2);
+    }
+
+    #[test]
+    fn hostile_names_are_refused_at_load() {
+        for name in ["../x", "a/b", "", ".hidden"] {
+            let text = index(&[entry("ok", "1"), entry(name, "1")]);
+            let err = parse("i", text.as_bytes()).unwrap_err();
+            let Error::IndexInvalid { problem, .. } = err else {
+                panic!("{name}: {err:?}")
+            };
+            assert!(problem.contains("invalid name"), "{problem}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_digest_is_an_input_error() {
+        for bad in ["abc", "", &DIGEST[..63], &format!("{}z", &DIGEST[..63])] {
+            let text = index(&[entry("a", "1")]).replace(DIGEST, bad);
+            let Error::IndexInvalid { problem, .. } = parse("i", text.as_bytes()).unwrap_err()
+            else {
+                panic!("{bad}")
+            };
+            assert!(problem.contains("sha256"), "{problem}");
+        }
+    }
+
+    #[test]
+    fn empty_version_or_artifact_is_refused() {
+        let text = index(&[entry("a", "")]);
+        assert!(matches!(
+            parse("i", text.as_bytes()),
+            Err(Error::IndexInvalid { .. })
+        ));
+        let text = index(&[entry("a", "1")]).replace("a.wasm", " ");
+        assert!(matches!(
+            parse("i", text.as_bytes()),
+            Err(Error::IndexInvalid { .. })
+        ));
+    }
+
+    #[test]
+    fn load_reads_a_file_and_refuses_oversized_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.json");
+        std::fs::write(&path, index(&[entry("a", "1")])).unwrap();
+        assert_eq!(load(&path).unwrap().plugins.len(), 1);
+
+        let mut big = index(&[entry("a", "1")]).into_bytes();
+        big.resize(MAX_INDEX_BYTES as usize + 10, b' ');
+        std::fs::write(&path, big).unwrap();
+        assert!(matches!(load(&path), Err(Error::IndexInvalid { .. })));
+
+        let missing = dir.path().join("nope.json");
+        assert!(matches!(
+            load(&missing),
+            Err(Error::Io {
+                operation: "open",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,175 @@
+//! Where an artefact lives, from the `artifact` string of an index entry.
+//!
+//! Four forms: a path relative to the index's directory, an absolute path, a
+//! `file://` URL (percent-decoded), or an `http(s)://` URL handed to the
+//! host's fetch capability. Anything else is refused up front, not guessed at.
+
+use crate::error::{Error, Result};
+use crate::sandbox::normalize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An absolute, normalized local path.
+    File(PathBuf),
+    /// A URL for the host's fetch capability.
+    Remote(String),
+}
+
+impl Location {
+    /// How the location is shown in reports and messages.
+    pub fn display(&self) -> String {
+        match self {
+            Location::File(path) => path.display().to_string(),
+            Location::Remote(url) => url.clone(),
+        }
+    }
+}
+
+/// Resolves `artifact` as written in the index at `index_path`.
+pub fn resolve(artifact: &str, index_path: &Path) -> Result<Location> {
+    let unsupported = |reason: &str| Error::UnsupportedLocation {
+        location: artifact.to_string(),
+        reason: reason.to_string(),
+    };
+    if let Some((scheme, rest)) = split_scheme(artifact) {
+        return match scheme.to_ascii_lowercase().as_str() {
+            "http" | "https" => Ok(Location::Remote(artifact.to_string())),
+            "file" => file_url_path(rest)
+                .map(Location::File)
+                .map_err(|r| unsupported(&r)),
+            other => Err(unsupported(&format!(
+                "the {other}: scheme is not supported; use a path, a file:// URL or an http(s):// URL"
+            ))),
+        };
+    }
+    let path = Path::new(artifact);
+    if path.is_absolute() {
+        return Ok(Location::File(normalize(path)));
+    }
+    let base = index_path.parent().unwrap_or(Path::new("/"));
+    Ok(Location::File(normalize(&base.join(path))))
+}
+
+/// `scheme:rest` when `text` starts with a URL scheme followed by `//`, or is
+/// a `file:` URL. A relative file name with a colon (`a:b.wasm`) is a path.
+fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = text.split_once(':')?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (valid && (rest.starts_with("//") || scheme.eq_ignore_ascii_case("file")))
+        .then_some((scheme, rest))
+}
+
+/// The path of a `file:` URL (the part after `file:`): `///p`, `//localhost/p`
+/// or `/p`, percent-decoded.
+fn file_url_path(rest: &str) -> std::result::Result<PathBuf, String> {
+    let path = match rest.strip_prefix("//") {
+        Some(after) => {
+            let (host, path) = after.split_at(after.find('/').unwrap_or(after.len()));
+            if !(host.is_empty() || host.eq_ignore_ascii_case("localhost")) {
+                return Err(format!(
+                    "file:// URLs on another host ({host}) are not supported; use a local path"
+                ));
+            }
+            path
+        }
+        None => rest,
+    };
+    if !path.starts_with('/') {
+        return Err("a file: URL needs an absolute path, as in file:///srv/plugins/x.wasm".into());
+    }
+    if path.contains(['?', '#']) {
+        return Err("a file: URL cannot have a query or fragment".into());
+    }
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .map_err(|_| "the path does not decode to UTF-8".to_string())?;
+    if decoded.contains('\0') {
+        return Err("the path contains a NUL byte".into());
+    }
+    Ok(normalize(Path::new(decoded.as_ref())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INDEX: &str = "/srv/registry/index.json";
+
+    fn file(artifact: &str) -> PathBuf {
+        match resolve(artifact, Path::new(INDEX)) {
+            Ok(Location::File(p)) => p,
+            other => panic!("{artifact}: {other:?}"),
+        }
+    }
+
+    fn refused(artifact: &str) -> String {
+        match resolve(artifact, Path::new(INDEX)) {
+            Err(Error::UnsupportedLocation { reason, .. }) => reason,
+            other => panic!("{artifact}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_index_directory() {
+        assert_eq!(file("a.wasm"), PathBuf::from("/srv/registry/a.wasm"));
+        assert_eq!(
+            file("./bin/a.wasm"),
+            PathBuf::from("/srv/registry/bin/a.wasm")
+        );
+        assert_eq!(
+            file("../shared/a.wasm"),
+            PathBuf::from("/srv/shared/a.wasm")
+        );
+        assert_eq!(file("a:b.wasm"), PathBuf::from("/srv/registry/a:b.wasm"));
+    }
+
+    #[test]
+    fn absolute_paths_are_kept_and_normalized() {
+        assert_eq!(file("/opt/p/a.wasm"), PathBuf::from("/opt/p/a.wasm"));
+        assert_eq!(file("/opt/p/../q/a.wasm"), PathBuf::from("/opt/q/a.wasm"));
+    }
+
+    #[test]
+    fn file_urls_are_percent_decoded() {
+        assert_eq!(
+            file("file:///opt/my%20plugins/a.wasm"),
+            PathBuf::from("/opt/my plugins/a.wasm")
+        );
+        assert_eq!(
+            file("FILE://localhost/opt/a.wasm"),
+            PathBuf::from("/opt/a.wasm")
+        );
+        assert_eq!(file("file:/opt/a.wasm"), PathBuf::from("/opt/a.wasm"));
+        assert_eq!(
+            file("file:///opt/%C3%A9.wasm"),
+            PathBuf::from("/opt/é.wasm")
+        );
+    }
+
+    #[test]
+    fn http_urls_go_to_the_fetch_capability() {
+        for url in [
+            "http://127.0.0.1:8080/a.wasm",
+            "https://example.com/a.wasm",
+            "HTTP://x/a",
+        ] {
+            assert_eq!(
+                resolve(url, Path::new(INDEX)).unwrap(),
+                Location::Remote(url.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn unusable_locations_are_refused_with_a_reason() {
+        assert!(refused("ftp://host/a.wasm").contains("ftp: scheme"));
+        assert!(refused("file://otherhost/a.wasm").contains("otherhost"));
+        assert!(refused("file:relative.wasm").contains("absolute"));
+        assert!(refused("file:///a.wasm?x=1").contains("query"));
+        assert!(refused("file:///a%00.wasm").contains("NUL"));
+        assert!(refused("file:///a%FF.wasm").contains("UTF-8"));
+    }
+}

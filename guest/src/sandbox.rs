@@ -1,0 +1,111 @@
+//! What the component may touch: the directories the host preopened.
+//!
+//! WASI answers a path outside every preopen with a bare "not found", which
+//! would make a registry pointing at `/etc/x.wasm` look like a missing file.
+//! Checking against the preopen list first turns it into an error that says
+//! the path was not granted, so the host can name the flag that grants it.
+//! Natively (unit tests) there is no sandbox and every path is allowed.
+
+use crate::error::{Error, Result};
+use std::path::{Component, Path, PathBuf};
+
+/// Whether the code runs inside the component sandbox.
+pub fn is_sandboxed() -> bool {
+    cfg!(target_arch = "wasm32")
+}
+
+/// Refuses `path` unless it lies inside a directory the host granted.
+pub fn check_granted(path: &Path) -> Result<()> {
+    match granted_dirs() {
+        Some(dirs) if !is_within_any(path, dirs) => {
+            Err(Error::NotGranted(path.display().to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether `path` is absolute, free of `.`/`..`, and under one of `dirs`.
+pub fn is_within_any(path: &Path, dirs: &[PathBuf]) -> bool {
+    path.is_absolute()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+        && dirs.iter().any(|dir| path.starts_with(dir))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn granted_dirs() -> Option<&'static [PathBuf]> {
+    use std::sync::OnceLock;
+    static DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    Some(DIRS.get_or_init(|| {
+        wasip2::filesystem::preopens::get_directories()
+            .into_iter()
+            .map(|(_descriptor, path)| PathBuf::from(path))
+            .collect()
+    }))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn granted_dirs() -> Option<&'static [PathBuf]> {
+    None
+}
+
+/// Resolves `.` and `..` without touching the file system. WASI refuses any
+/// `..` component outright, even one that stays inside a preopen, so paths are
+/// made plain before use; symlinks are still contained by the sandbox.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                // `..` at the root stays at the root, as the kernel does.
+                if !matches!(
+                    out.components().next_back(),
+                    Some(Component::RootDir) | None
+                ) {
+                    out.pop();
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_resolves_dots_lexically() {
+        let cases = [
+            ("/a/b/../c", "/a/c"),
+            ("/a/./b", "/a/b"),
+            ("/../../x", "/x"),
+            ("/a/b/c/../../d", "/a/d"),
+            ("/a/b/", "/a/b"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                normalize(Path::new(input)),
+                PathBuf::from(expected),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn within_checks_prefixes_by_component() {
+        let dirs = vec![PathBuf::from("/srv/registry"), PathBuf::from("/plugins")];
+        assert!(is_within_any(Path::new("/srv/registry/a.wasm"), &dirs));
+        assert!(is_within_any(Path::new("/plugins"), &dirs));
+        assert!(!is_within_any(
+            Path::new("/srv/registry-evil/a.wasm"),
+            &dirs
+        ));
+        assert!(!is_within_any(Path::new("/srv/registry/../x"), &dirs));
+        assert!(!is_within_any(Path::new("/etc/passwd"), &dirs));
+        assert!(!is_within_any(Path::new("srv/registry/a.wasm"), &dirs));
+    }
+}

@@ -1,0 +1,41 @@
+//! One pass over an artefact: SHA-256, the signature check and (for installs)
+//! the temp file, chunk by chunk, so memory use does not grow with its size.
+
+use crate::digest::Sha256Digest;
+use crate::error::Result;
+use crate::place::Staged;
+use crate::source::Source;
+use crate::trust::SignatureCheck;
+use sha2::{Digest as _, Sha256};
+
+/// What the pass measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measured {
+    pub sha256: Sha256Digest,
+    pub size: u64,
+}
+
+/// Reads `source` to its end, feeding every chunk to the digest, to `check`
+/// when there is one, and to `sink` when there is one.
+pub fn pump(
+    source: &mut Source,
+    mut sink: Option<&mut Staged>,
+    mut check: Option<&mut SignatureCheck>,
+) -> Result<Measured> {
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = source.next_chunk()? {
+        hasher.update(chunk);
+        if let Some(check) = check.as_deref_mut() {
+            check.update(chunk);
+        }
+        if let Some(sink) = sink.as_deref_mut() {
+            sink.write_all(chunk)?;
+        }
+        size += chunk.len() as u64;
+    }
+    Ok(Measured {
+        sha256: Sha256Digest::from_hasher(hasher),
+        size,
+    })
+}
