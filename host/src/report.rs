@@ -1,0 +1,278 @@
+//! The one place where failures become messages and exit codes.
+//!
+//! Exit codes: 0 ok; 1 integrity or trust failure (digest mismatch; missing,
+//! malformed or untrusted signature); 2 bad input or usage (malformed index,
+//! unknown plugin or version, invalid name, path outside the grants, unusable
+//! trust root or location); 3 fetch or I/O failure (and a failure of the
+//! runtime itself). Every message says what was wrong and what to do.
+
+use crate::runtime::{FetchError, wit};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// Exit code: an artefact failed an integrity or trust check.
+pub const EXIT_INTEGRITY: u8 = 1;
+/// Exit code: the request or its input is wrong.
+pub const EXIT_INPUT: u8 = 2;
+/// Exit code: fetching or local I/O failed.
+pub const EXIT_IO: u8 = 3;
+
+/// Everything a verb can fail with.
+#[derive(Debug)]
+pub enum Failure {
+    /// The component refused or failed, with its typed error.
+    Installer(wit::Error),
+    /// A command-line path or value that cannot be used (checked before the
+    /// component runs).
+    Usage(String),
+    /// Local I/O by the host itself.
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        error: std::io::Error,
+    },
+    /// The runtime failed (compile, instantiate, trap).
+    Runtime(wasmtime::Error),
+}
+
+impl Failure {
+    pub fn io(path: &Path, action: &'static str, error: std::io::Error) -> Failure {
+        Failure::Io {
+            path: path.to_path_buf(),
+            action,
+            error,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        use wit::Error as E;
+        match self {
+            Failure::Installer(e) => match e {
+                E::DigestMismatch(_)
+                | E::SignatureMissing(_)
+                | E::SignatureMalformed(_)
+                | E::SignatureUntrusted(_) => EXIT_INTEGRITY,
+                E::IndexMalformed(_)
+                | E::IndexInvalid(_)
+                | E::UnknownPlugin(_)
+                | E::UnknownVersion(_)
+                | E::InvalidName(_)
+                | E::NotGranted(_)
+                | E::UnsupportedLocation(_)
+                | E::TrustRootInvalid(_)
+                | E::AlreadyExists(_) => EXIT_INPUT,
+                // Retrying cannot help with a URL this host cannot fetch at all.
+                E::FetchFailed(f) => match f.cause {
+                    FetchError::UnsupportedScheme(_) | FetchError::InvalidUrl(_) => EXIT_INPUT,
+                    _ => EXIT_IO,
+                },
+                E::Io(_) => EXIT_IO,
+            },
+            Failure::Usage(_) => EXIT_INPUT,
+            Failure::Io { .. } | Failure::Runtime(_) => EXIT_IO,
+        }
+    }
+
+    /// A stable, kebab-case name for scripts (`--json`).
+    pub fn kind(&self) -> &'static str {
+        use wit::Error as E;
+        match self {
+            Failure::Installer(e) => match e {
+                E::IndexMalformed(_) => "index-malformed",
+                E::IndexInvalid(_) => "index-invalid",
+                E::UnknownPlugin(_) => "unknown-plugin",
+                E::UnknownVersion(_) => "unknown-version",
+                E::InvalidName(_) => "invalid-name",
+                E::NotGranted(_) => "not-granted",
+                E::UnsupportedLocation(_) => "unsupported-location",
+                E::TrustRootInvalid(_) => "trust-root-invalid",
+                E::AlreadyExists(_) => "already-exists",
+                E::DigestMismatch(_) => "digest-mismatch",
+                E::SignatureMissing(_) => "signature-missing",
+                E::SignatureMalformed(_) => "signature-malformed",
+                E::SignatureUntrusted(_) => "signature-untrusted",
+                E::FetchFailed(_) => "fetch-failed",
+                E::Io(_) => "io",
+            },
+            Failure::Usage(_) => "usage",
+            Failure::Io { .. } => "io",
+            Failure::Runtime(_) => "runtime",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Installer(e) => installer_message(e),
+            Failure::Usage(text) => text.clone(),
+            Failure::Io {
+                path,
+                action,
+                error,
+            } => format!("cannot {action} {}: {error}", path.display()),
+            Failure::Runtime(e) => format!(
+                "the installer component failed: {e:#}\n\
+                 this is a bug or a resource limit; nothing was installed"
+            ),
+        }
+    }
+
+    /// The `--json` form: `{"error": {kind, message, exit_code, details}}`.
+    pub fn to_json(&self) -> Value {
+        let details = match self {
+            // Externally tagged: `{"DigestMismatch": {...}}`; keep the inside.
+            Failure::Installer(e) => match serde_json::to_value(e) {
+                Ok(Value::Object(map)) => map
+                    .into_iter()
+                    .next()
+                    .map(|(_, v)| v)
+                    .unwrap_or(Value::Null),
+                _ => Value::Null,
+            },
+            Failure::Io { path, action, .. } => json!({"path": path, "action": action}),
+            Failure::Usage(_) | Failure::Runtime(_) => Value::Null,
+        };
+        json!({"error": {
+            "kind": self.kind(),
+            "message": self.message(),
+            "exit_code": self.exit_code(),
+            "details": details,
+        }})
+    }
+}
+
+impl From<wasmtime::Error> for Failure {
+    fn from(e: wasmtime::Error) -> Failure {
+        Failure::Runtime(e)
+    }
+}
+
+impl From<wit::Error> for Failure {
+    fn from(e: wit::Error) -> Failure {
+        Failure::Installer(e)
+    }
+}
+
+fn installer_message(e: &wit::Error) -> String {
+    use wit::Error as E;
+    match e {
+        E::IndexMalformed(p) => format!(
+            "{}:{}:{}: the registry index is malformed: {}\n\
+             fix the JSON (schema: {{\"schema_version\": \"1\", \"plugins\": [...]}}) or ask the registry's publisher",
+            p.path, p.line, p.column, p.message
+        ),
+        E::IndexInvalid(p) => format!(
+            "the registry index {} is invalid: {}\nask the registry's publisher to fix it",
+            p.path, p.problem
+        ),
+        E::UnknownPlugin(n) => {
+            let offer = if n.available.is_empty() {
+                "it lists no plugins".to_string()
+            } else {
+                format!("it has: {}", n.available.join(", "))
+            };
+            format!(
+                "no plugin named '{}' in {}; {offer}\nrun `wasm-plugin list --registry {}` to see what it offers",
+                n.name, n.registry, n.registry
+            )
+        }
+        E::UnknownVersion(v) => format!(
+            "plugin '{}' has no version '{}'; available: {}\npass one of those with --version, or leave --version out for the highest",
+            v.name,
+            v.requested,
+            v.available.join(", ")
+        ),
+        E::InvalidName(r) => format!(
+            "invalid plugin name '{}': {}\nnames match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$",
+            r.value, r.reason
+        ),
+        E::NotGranted(path) => {
+            let dir = Path::new(path)
+                .parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| path.clone());
+            format!(
+                "{path} is outside the directories the installer may read\n\
+                 grant it with --allow-read {dir} (the installer sees only the registry's directory, \
+                 the trust root, the destination and --allow-read directories)"
+            )
+        }
+        E::UnsupportedLocation(r) => {
+            format!("cannot use artifact location '{}': {}", r.value, r.reason)
+        }
+        E::TrustRootInvalid(r) => format!(
+            "cannot use trust root {}: {}\na trust root is a directory of *.pub files, each the base64 \
+             of a raw 32-byte Ed25519 public key or a PEM PUBLIC KEY (openssl pkey -pubout)",
+            r.value, r.reason
+        ),
+        E::AlreadyExists(path) => {
+            format!("{path} already exists; choose another name or directory, or remove it first")
+        }
+        E::DigestMismatch(m) => format!(
+            "digest mismatch for {}\n  expected sha256 {}\n  actual   sha256 {}\n\
+             the bytes are not what the registry published; nothing was installed",
+            m.source, m.expected, m.actual
+        ),
+        E::SignatureMissing(r) => format!(
+            "{} is not signed (looked in {}), but a trust root was given\n\
+             a trust root requires a signature; ask the publisher to sign it, or drop --trust-root \
+             to accept unsigned plugins",
+            r.value, r.reason
+        ),
+        E::SignatureMalformed(r) => format!(
+            "malformed signature in {}: {}\na signature is the base64 of a raw 64-byte Ed25519 signature",
+            r.value, r.reason
+        ),
+        E::SignatureUntrusted(u) => format!(
+            "the signature of {} does not verify against any key in the trust root {} (tried: {})\n\
+             the artefact was altered or signed by a key you do not trust",
+            u.artifact,
+            u.trust_root,
+            u.keys.join(", ")
+        ),
+        E::FetchFailed(f) => fetch_message(&f.url, &f.cause),
+        E::Io(io) => format!("cannot {} {}: {}", io.operation, io.path, io.message),
+    }
+}
+
+fn fetch_message(url: &str, cause: &FetchError) -> String {
+    match cause {
+        FetchError::UnsupportedScheme(scheme) if scheme == "https" => format!(
+            "cannot fetch {url}: this build does not speak https\n\
+             use an http:// mirror, a TLS-terminating proxy on localhost, or download the file \
+             and point the index at a file:// copy"
+        ),
+        FetchError::UnsupportedScheme(scheme) => {
+            format!(
+                "cannot fetch {url}: the {scheme} scheme is not supported (use http:// or a local path)"
+            )
+        }
+        FetchError::InvalidUrl(msg) => format!("cannot fetch {url}: invalid URL: {msg}"),
+        FetchError::Connect(msg) => format!(
+            "cannot connect to fetch {url}: {msg}\ncheck the address and that the server is reachable"
+        ),
+        FetchError::HttpStatus(code) => format!(
+            "fetching {url} failed: the server answered HTTP {code}{}",
+            status_reason(*code)
+        ),
+        FetchError::Timeout(msg) => format!("fetching {url} timed out: {msg}"),
+        FetchError::Truncated((got, announced)) => format!(
+            "fetching {url} failed: the connection ended after {got} of {announced} bytes; try again"
+        ),
+        FetchError::Transport(msg) => format!("fetching {url} failed: {msg}"),
+    }
+}
+
+fn status_reason(code: u16) -> &'static str {
+    match code {
+        401 => " Unauthorized",
+        403 => " Forbidden",
+        404 => " Not Found (check the artifact URL in the index)",
+        410 => " Gone",
+        429 => " Too Many Requests",
+        500 => " Internal Server Error",
+        502 => " Bad Gateway",
+        503 => " Service Unavailable",
+        504 => " Gateway Timeout",
+        _ => "",
+    }
+}

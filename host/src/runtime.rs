@@ -1,0 +1,274 @@
+//! Running the installer component: engine, compiled-component cache, the
+//! capabilities a call is granted, and the store's limits.
+//!
+//! Each call gets a fresh store whose WASI context holds only the preopened
+//! directories the verb needs (guest path = host absolute path), no
+//! environment, no arguments, no stdio, no sockets; the network is reachable
+//! only through the `fetch` import below.
+
+use crate::fetch::{Body, HttpFetcher};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "installer-component",
+    imports: { default: trappable },
+    with: {
+        "wasm-plugin:installer/fetch.body": crate::fetch::Body,
+    },
+    additional_derives: [serde::Serialize],
+});
+
+pub use exports::wasm_plugin::installer::installer as wit;
+pub use wasm_plugin::installer::fetch::FetchError;
+
+/// The installer component, as built by `build.rs`.
+pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/installer.wasm"));
+const COMPONENT_SHA256: &str = env!("INSTALLER_COMPONENT_SHA256");
+
+/// Most linear memory the component may grow to. Artefacts stream through
+/// it in 1 MiB chunks and indexes are capped at 16 MiB, so this is headroom,
+/// not a working set; it stops a runaway guest from taking the machine.
+const MEMORY_LIMIT: usize = 128 << 20;
+
+/// What one call may touch.
+#[derive(Debug, Default, Clone)]
+pub struct Grants {
+    read_only: Vec<PathBuf>,
+    read_write: Vec<PathBuf>,
+}
+
+impl Grants {
+    /// Grants read access to `dir` (absolute, canonical).
+    pub fn read(&mut self, dir: &Path) -> &mut Self {
+        self.read_only.push(dir.to_path_buf());
+        self
+    }
+
+    /// Grants read and write access to `dir` (absolute, canonical).
+    pub fn write(&mut self, dir: &Path) -> &mut Self {
+        self.read_write.push(dir.to_path_buf());
+        self
+    }
+
+    fn into_wasi(self) -> Result<WasiCtx, wasmtime::Error> {
+        let mut builder = WasiCtxBuilder::new();
+        // File I/O runs on the calling thread instead of a tokio blocking
+        // pool: one call at a time, and no hand-off per 64 KiB read.
+        builder.allow_blocking_current_thread(true);
+        let mut granted: Vec<PathBuf> = Vec::new();
+        for dir in &self.read_write {
+            if !granted.contains(dir) {
+                let name = dir.to_string_lossy();
+                builder.preopened_dir(dir, name.as_ref(), FsPerms::ReadWrite)?;
+                granted.push(dir.clone());
+            }
+        }
+        for dir in &self.read_only {
+            if !granted.contains(dir) {
+                let name = dir.to_string_lossy();
+                builder.preopened_dir(dir, name.as_ref(), FsPerms::ReadOnly)?;
+                granted.push(dir.clone());
+            }
+        }
+        Ok(builder.build())
+    }
+}
+
+/// A store's data: the WASI context, its resources, limits, and the fetcher.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    fetcher: HttpFetcher,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wasm_plugin::installer::fetch::Host for HostState {
+    fn get(
+        &mut self,
+        url: String,
+    ) -> wasmtime::Result<Result<(Resource<Body>, Option<u64>), FetchError>> {
+        match self.fetcher.get(&url) {
+            Ok(body) => {
+                let announced = body.announced();
+                Ok(Ok((self.table.push(body)?, announced)))
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+}
+
+impl wasm_plugin::installer::fetch::HostBody for HostState {
+    fn read(
+        &mut self,
+        body: Resource<Body>,
+        max: u32,
+    ) -> wasmtime::Result<Result<Vec<u8>, FetchError>> {
+        Ok(self.table.get_mut(&body)?.read(max))
+    }
+
+    fn drop(&mut self, body: Resource<Body>) -> wasmtime::Result<()> {
+        self.table.delete(body)?;
+        Ok(())
+    }
+}
+
+/// The engine, the compiled component and a linker with its imports.
+pub struct Runtime {
+    engine: Engine,
+    component: Component,
+    linker: Linker<HostState>,
+}
+
+impl Runtime {
+    /// Compiles the component, or loads it from the cache.
+    pub fn new() -> wasmtime::Result<Runtime> {
+        let mut config = Config::new();
+        config.parallel_compilation(true);
+        let engine = Engine::new(&config)?;
+        let component = cache::load_or_compile(&engine)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        InstallerComponent::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+        Ok(Runtime {
+            engine,
+            component,
+            linker,
+        })
+    }
+
+    /// Instantiates the component with `grants` and runs `call` on it.
+    pub fn with_installer<R>(
+        &self,
+        grants: Grants,
+        fetcher: HttpFetcher,
+        call: impl FnOnce(&wit::Guest, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        let state = HostState {
+            wasi: grants.into_wasi()?,
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build(),
+            fetcher,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let instance = InstallerComponent::instantiate(&mut store, &self.component, &self.linker)?;
+        call(instance.wasm_plugin_installer_installer(), &mut store)
+    }
+}
+
+/// The compiled component, cached on disk between runs.
+///
+/// Compiling takes ~90 ms (over a second in a debug build); loading a
+/// precompiled one takes a fraction of a millisecond. The file is keyed by
+/// the component's digest and wasmtime's version, written atomically, and
+/// carries a SHA-256 of its payload that is checked before deserializing:
+/// wasmtime trusts precompiled bytes completely, so a truncated or corrupt
+/// file is rebuilt, never loaded. wasmtime itself refuses a file made by an
+/// incompatible engine configuration; that too is rebuilt.
+mod cache {
+    use super::*;
+
+    const MAGIC: &[u8; 8] = b"WPCACHE1";
+
+    pub fn load_or_compile(engine: &Engine) -> wasmtime::Result<Component> {
+        let Some(path) = path() else {
+            return Component::new(engine, COMPONENT);
+        };
+        if let Some(component) = load(engine, &path) {
+            return Ok(component);
+        }
+        let compiled = engine.precompile_component(COMPONENT)?;
+        // A cache that cannot be written only costs time on the next run.
+        let _ = store(&path, &compiled);
+        // SAFETY: `compiled` was produced just now by this engine.
+        unsafe { Component::deserialize(engine, &compiled) }
+    }
+
+    /// `$XDG_CACHE_HOME/wasm-plugin/` (or `~/.cache/wasm-plugin/`).
+    pub fn path() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        let file = format!(
+            "installer-{}-wasmtime-{}.cwasm",
+            &COMPONENT_SHA256[..16],
+            wasmtime_version()
+        );
+        Some(base.join("wasm-plugin").join(file))
+    }
+
+    fn wasmtime_version() -> &'static str {
+        // Pinned in Cargo.toml; a different wasmtime also changes the engine
+        // hash wasmtime checks on load, so this only keeps files apart.
+        "48.0.8"
+    }
+
+    fn load(engine: &Engine, path: &Path) -> Option<Component> {
+        let bytes = std::fs::read(path).ok()?;
+        let payload = verified_payload(&bytes)?;
+        // SAFETY: the payload is byte-for-byte what `store` wrote after
+        // `precompile_component` (its SHA-256 matches), and wasmtime checks
+        // that it was compiled by a compatible engine.
+        unsafe { Component::deserialize(engine, payload) }.ok()
+    }
+
+    /// The payload, if the header and checksum are intact.
+    pub fn verified_payload(bytes: &[u8]) -> Option<&[u8]> {
+        let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+        if rest.len() < 32 {
+            return None;
+        }
+        let (sum, payload) = rest.split_at(32);
+        (Sha256::digest(payload).as_slice() == sum).then_some(payload)
+    }
+
+    fn store(path: &Path, compiled: &[u8]) -> std::io::Result<()> {
+        let dir = path.parent().expect("cache path has a parent");
+        std::fs::create_dir_all(dir)?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+        temp.write_all(MAGIC)?;
+        temp.write_all(&Sha256::digest(compiled))?;
+        temp.write_all(compiled)?;
+        temp.as_file().sync_all()?;
+        temp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn only_an_intact_payload_is_returned() {
+            let payload = b"compiled code".to_vec();
+            let mut file = MAGIC.to_vec();
+            file.extend_from_slice(&Sha256::digest(&payload));
+            file.extend_from_slice(&payload);
+            assert_eq!(verified_payload(&file), Some(payload.as_slice()));
+
+            let mut flipped = file.clone();
+            *flipped.last_mut().unwrap() ^= 1;
+            assert_eq!(verified_payload(&flipped), None);
+            assert_eq!(verified_payload(&file[..file.len() - 1]), None);
+            assert_eq!(verified_payload(&file[..20]), None);
+            assert_eq!(verified_payload(b"garbage"), None);
+        }
+    }
+}
