@@ -17,6 +17,7 @@ pub mod place;
 pub mod resolve;
 pub mod sandbox;
 pub mod scaffold;
+pub mod sink;
 pub mod source;
 pub mod stream;
 pub mod trust;

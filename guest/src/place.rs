@@ -11,14 +11,14 @@
 use crate::error::{Error, Result};
 use crate::limits::MAX_SIG_FILE_BYTES;
 use crate::name::PluginName;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use crate::sink::SinkFile;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// A temp file in the destination, removed on drop unless persisted.
 pub struct Staged {
     path: PathBuf,
-    file: Option<File>,
+    file: Option<SinkFile>,
     persisted: bool,
 }
 
@@ -26,11 +26,7 @@ impl Staged {
     /// Creates `.<final_name>.<random>.tmp` in `dir`.
     pub fn create(dir: &Path, final_name: &str) -> Result<Staged> {
         let path = dir.join(format!(".{final_name}.{}.tmp", random_suffix()?));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, "create", &e))?;
+        let file = SinkFile::create_new(&path).map_err(|e| Error::io(&path, "create", &e))?;
         Ok(Staged {
             path,
             file: Some(file),
@@ -50,7 +46,7 @@ impl Staged {
 
     /// Flushes the bytes to disk and closes the file.
     pub fn finish(&mut self) -> Result<()> {
-        if let Some(file) = self.file.take() {
+        if let Some(mut file) = self.file.take() {
             file.sync_all()
                 .map_err(|e| Error::io(&self.path, "sync", &e))?;
         }
@@ -132,10 +128,10 @@ pub fn commit(
 fn restore(dir: &Path, name: &PluginName, sig_path: &Path, old: Option<&[u8]>) {
     match old {
         Some(bytes) => {
-            if let Ok(mut staged) = Staged::create(dir, &name.sig_file()) {
-                if staged.write_all(bytes).is_ok() {
-                    let _ = staged.persist(sig_path);
-                }
+            if let Ok(mut staged) = Staged::create(dir, &name.sig_file())
+                && staged.write_all(bytes).is_ok()
+            {
+                let _ = staged.persist(sig_path);
             }
         }
         None => {

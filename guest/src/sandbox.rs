@@ -37,17 +37,43 @@ pub fn is_within_any(path: &Path, dirs: &[PathBuf]) -> bool {
 fn granted_dirs() -> Option<&'static [PathBuf]> {
     use std::sync::OnceLock;
     static DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
-    Some(DIRS.get_or_init(|| {
-        wasip2::filesystem::preopens::get_directories()
-            .into_iter()
-            .map(|(_descriptor, path)| PathBuf::from(path))
-            .collect()
-    }))
+    Some(DIRS.get_or_init(|| preopens::with(|all| all.iter().map(|(_, p)| p.clone()).collect())))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn granted_dirs() -> Option<&'static [PathBuf]> {
     None
+}
+
+/// The preopened directory handles, for opening files with raw WASI calls.
+#[cfg(target_arch = "wasm32")]
+pub mod preopens {
+    use std::path::{Path, PathBuf};
+    use wasip2::filesystem::types::Descriptor;
+
+    thread_local! {
+        static PREOPENS: Vec<(Descriptor, PathBuf)> = wasip2::filesystem::preopens::get_directories()
+            .into_iter()
+            .map(|(descriptor, path)| (descriptor, PathBuf::from(path)))
+            .collect();
+    }
+
+    pub fn with<R>(f: impl FnOnce(&[(Descriptor, PathBuf)]) -> R) -> R {
+        PREOPENS.with(|p| f(p))
+    }
+
+    /// Runs `f` with the innermost preopen holding `path` and the path
+    /// relative to it; `None` when no preopen holds it.
+    pub fn containing<R>(path: &Path, f: impl FnOnce(&Descriptor, &str) -> R) -> Option<R> {
+        with(|all| {
+            let (dir, base) = all
+                .iter()
+                .filter(|(_, base)| path.starts_with(base))
+                .max_by_key(|(_, base)| base.components().count())?;
+            let relative = path.strip_prefix(base).ok()?.to_str()?;
+            Some(f(dir, relative))
+        })
+    }
 }
 
 /// Resolves `.` and `..` without touching the file system. WASI refuses any

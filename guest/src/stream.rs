@@ -4,6 +4,7 @@
 use crate::digest::Sha256Digest;
 use crate::error::Result;
 use crate::place::Staged;
+use crate::sink::WRITE_PIECE;
 use crate::source::Source;
 use crate::trust::SignatureCheck;
 use sha2::{Digest as _, Sha256};
@@ -25,12 +26,16 @@ pub fn pump(
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     while let Some(chunk) = source.next_chunk()? {
-        hasher.update(chunk);
-        if let Some(check) = check.as_deref_mut() {
-            check.update(chunk);
-        }
-        if let Some(sink) = sink.as_deref_mut() {
-            sink.write_all(chunk)?;
+        // Piece by piece, so each write is handed to the host's I/O thread
+        // while the next piece is hashed (see `sink`).
+        for piece in chunk.chunks(WRITE_PIECE) {
+            hasher.update(piece);
+            if let Some(check) = check.as_deref_mut() {
+                check.update(piece);
+            }
+            if let Some(sink) = sink.as_deref_mut() {
+                sink.write_all(piece)?;
+            }
         }
         size += chunk.len() as u64;
     }
