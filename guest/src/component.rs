@@ -4,7 +4,7 @@
 
 use crate::error::{Error, FetchError};
 use crate::source::{Fetcher, RemoteBody};
-use crate::{index, install, resolve, scaffold, verify};
+use crate::{index, install, scaffold, verify};
 use std::path::{Path, PathBuf};
 
 wit_bindgen::generate!({
@@ -34,9 +34,9 @@ impl wit::Guest for Installer {
         name: String,
         version: Option<String>,
     ) -> Result<wit::RegistryEntry, wit::Error> {
-        let index = index::load(Path::new(&registry)).map_err(to_wit)?;
-        let entry = resolve::find(&index, &name, version.as_deref()).map_err(to_wit)?;
-        Ok(entry_to_wit(entry))
+        let (_, entry) =
+            install::find_entry(Path::new(&registry), &name, version.as_deref()).map_err(to_wit)?;
+        Ok(entry_to_wit(&entry))
     }
 
     fn install(request: wit::InstallRequest) -> Result<wit::InstallReport, wit::Error> {

@@ -78,6 +78,7 @@ pub fn load(path: &Path) -> Result<Index> {
 
 /// Parses index bytes; `path` is only used in messages.
 pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
+    not_an_object(path, bytes)?;
     let raw: RawIndex = serde_json::from_slice(bytes).map_err(|e| Error::IndexMalformed {
         path: path.to_string(),
         line: e.line() as u32,
@@ -130,6 +131,32 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
         path: path.to_string(),
         schema_version: raw.schema_version,
         plugins,
+    })
+}
+
+/// Refuses a document that is not a JSON object up front: serde would
+/// otherwise read `[...]` as a struct's fields in order and complain about
+/// the first element's type, which says nothing useful.
+fn not_an_object(path: &str, bytes: &[u8]) -> Result<()> {
+    let Some(at) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Ok(()); // empty: serde's "EOF while parsing" says it well
+    };
+    if bytes[at] == b'{' {
+        return Ok(());
+    }
+    let before = &bytes[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = at
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |nl| nl + 1)
+        + 1;
+    Err(Error::IndexMalformed {
+        path: path.to_string(),
+        line: line as u32,
+        column: column as u32,
+        message: "expected a JSON object {\"schema_version\": ..., \"plugins\": [...]}".to_string(),
     })
 }
 
@@ -241,6 +268,24 @@ mod tests {
                 matches!(err, Error::IndexMalformed { .. }),
                 "{text}: {err:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_document_that_is_not_an_object_is_refused_where_it_starts() {
+        for (text, line, column) in [("[1, 2]", 1, 1), ("\n  \"x\"", 2, 3), ("  42", 1, 3)] {
+            let err = parse("i", text.as_bytes()).unwrap_err();
+            let Error::IndexMalformed {
+                line: l,
+                column: c,
+                message,
+                ..
+            } = err
+            else {
+                panic!("{text}: {err:?}")
+            };
+            assert_eq!((l, c), (line, column), "{text:?}");
+            assert!(message.contains("JSON object"), "{message}");
         }
     }
 

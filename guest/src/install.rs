@@ -7,7 +7,7 @@
 //! into place only if both pass.
 
 use crate::error::{Error, Result};
-use crate::index;
+use crate::index::{self, Entry, Index};
 use crate::location;
 use crate::name::PluginName;
 use crate::place::{self, Staged};
@@ -16,7 +16,7 @@ use crate::sandbox;
 use crate::source::{Fetcher, Source};
 use crate::stream;
 use crate::trust::{self, SignatureCheck, TrustRoot};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct InstallRequest {
@@ -40,10 +40,18 @@ pub struct InstallReport {
     pub replaced: bool,
 }
 
+/// The entry `install` would take, without fetching anything. The name is
+/// checked before the index is even read.
+pub fn find_entry(registry: &Path, name: &str, version: Option<&str>) -> Result<(Index, Entry)> {
+    PluginName::parse(name)?;
+    let index = index::load(registry)?;
+    let entry = resolve::find(&index, name, version)?.clone();
+    Ok((index, entry))
+}
+
 pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<InstallReport> {
-    let name = PluginName::parse(&request.name)?;
-    let index = index::load(&request.registry)?;
-    let entry = resolve::find(&index, name.as_str(), request.version.as_deref())?;
+    let (index, entry) = find_entry(&request.registry, &request.name, request.version.as_deref())?;
+    let name = entry.name.clone();
     let what = format!("{} {}", entry.name, entry.version);
 
     let trust = request
@@ -121,7 +129,6 @@ mod tests {
     use base64::engine::general_purpose::STANDARD;
     use ed25519_dalek::{Signer, SigningKey};
     use serde_json::json;
-    use std::path::Path;
 
     /// A registry, a trust root and a plugins directory in a temp dir.
     struct Fixture {
@@ -405,7 +412,7 @@ mod tests {
                 err,
                 Error::IndexMalformed {
                     line: 1,
-                    column: 2,
+                    column: 1,
                     ..
                 }
             ),

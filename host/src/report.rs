@@ -191,7 +191,7 @@ fn installer_message(e: &wit::Error) -> String {
                 .map(|d| d.display().to_string())
                 .unwrap_or_else(|| path.clone());
             format!(
-                "{path} is outside the directories the installer may read\n\
+                "{path} is outside the directories the installer may read (or is a symlink leading out of them)\n\
                  grant it with --allow-read {dir} (the installer sees only the registry's directory, \
                  the trust root, the destination and --allow-read directories)"
             )

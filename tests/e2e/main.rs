@@ -1,1 +1,11 @@
+//! End-to-end tests: the real `wasm-plugin` binary against registries made
+//! in temp dirs and servers on 127.0.0.1 started by the tests themselves.
 
+mod component;
+mod http;
+mod install;
+mod list;
+mod scaffold;
+mod server;
+mod util;
+mod verify;

@@ -1,0 +1,53 @@
+//! `list`: what a registry offers.
+
+use crate::util::*;
+
+#[test]
+fn plugins_are_listed_with_version_signing_and_description() {
+    let env = Env::new();
+    let mut reg = Registry::new("registry");
+    reg.publish(&env, "colmask", "1.2.0", b"a", Some(&Key::new(1)));
+    reg.publish(&env, "rowfilter", "0.3.0", b"b", None);
+    let index = reg.index();
+    let run = env.run(&["list", "--registry", &index]).expect(OK);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].starts_with("NAME"), "{}", run.stdout);
+    assert!(
+        lines[1].contains("colmask") && lines[1].contains("1.2.0") && lines[1].contains(" signed")
+    );
+    assert!(lines[2].contains("rowfilter") && lines[2].contains("unsigned"));
+    assert!(lines[2].contains("rowfilter test plugin"));
+}
+
+#[test]
+fn json_lists_every_entry() {
+    let env = Env::new();
+    let mut reg = Registry::new("registry");
+    reg.publish(&env, "colmask", "1.2.0", b"a", Some(&Key::new(1)));
+    reg.publish(&env, "colmask", "1.3.0", b"c", None);
+    let index = reg.index();
+    let listing = env
+        .run(&["list", "--registry", &index, "--json"])
+        .expect(OK)
+        .json();
+    let plugins = listing["plugins"].as_array().unwrap();
+    assert_eq!(plugins.len(), 2);
+    assert_eq!(plugins[1]["version"], "1.3.0");
+    assert_eq!(plugins[0]["sha256"], sha256_hex(b"a"));
+    assert!(plugins[0]["signature"].is_string());
+    assert!(plugins[1]["signature"].is_null());
+}
+
+#[test]
+fn a_malformed_index_exits_2() {
+    let env = Env::new();
+    env.write("index.json", "[1, 2]");
+    env.run(&["list", "--registry", "index.json"])
+        .expect(INPUT)
+        .says(&["index.json:1:1"]);
+    let run = env
+        .run(&["list", "--registry", "index.json", "--json"])
+        .expect(INPUT);
+    assert_eq!(run.json()["error"]["kind"], "index-malformed");
+    assert_eq!(run.json()["error"]["details"]["line"], 1);
+}
