@@ -92,11 +92,11 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// An I/O failure on `path`. A permission error inside the sandbox almost
-    /// always means the path (or a symlink in it) leads outside the granted
-    /// directories, so it is reported as such rather than as a bare EPERM.
+    /// An I/O failure on `path`. The sandbox refuses a path leading outside
+    /// the granted directories (a symlink, say) with EPERM; that is reported
+    /// as not granted rather than as a bare "operation not permitted".
     pub fn io(path: &Path, operation: &'static str, err: &std::io::Error) -> Error {
-        if err.kind() == std::io::ErrorKind::PermissionDenied && crate::sandbox::is_sandboxed() {
+        if crate::sandbox::is_escape(err) {
             return Error::NotGranted(path.display().to_string());
         }
         Error::Io {

@@ -14,6 +14,15 @@ pub fn is_sandboxed() -> bool {
     cfg!(target_arch = "wasm32")
 }
 
+/// WASI's errno for "operation not permitted": what wasmtime answers when a
+/// path escapes its preopen (EACCES, a real permission problem, is 2).
+pub const WASI_EPERM: i32 = 63;
+
+/// Whether `err` is the sandbox refusing a path that leads out of the grants.
+pub fn is_escape(err: &std::io::Error) -> bool {
+    is_sandboxed() && err.raw_os_error() == Some(WASI_EPERM)
+}
+
 /// Refuses `path` unless it lies inside a directory the host granted.
 pub fn check_granted(path: &Path) -> Result<()> {
     match granted_dirs() {

@@ -90,9 +90,11 @@ mod wasi {
 
     fn to_io(code: ErrorCode) -> io::Error {
         let kind = match code {
-            ErrorCode::Access | ErrorCode::NotPermitted | ErrorCode::ReadOnly => {
-                io::ErrorKind::PermissionDenied
+            // As std reports it, so `sandbox::is_escape` recognizes it.
+            ErrorCode::NotPermitted => {
+                return io::Error::from_raw_os_error(crate::sandbox::WASI_EPERM);
             }
+            ErrorCode::Access | ErrorCode::ReadOnly => io::ErrorKind::PermissionDenied,
             ErrorCode::Exist => io::ErrorKind::AlreadyExists,
             ErrorCode::NoEntry => io::ErrorKind::NotFound,
             ErrorCode::InsufficientSpace => io::ErrorKind::StorageFull,

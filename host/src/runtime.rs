@@ -182,11 +182,12 @@ impl Runtime {
 /// incompatible engine configuration; that too is rebuilt.
 mod cache {
     use super::*;
+    use std::hash::{Hash, Hasher};
 
     const MAGIC: &[u8; 8] = b"WPCACHE1";
 
     pub fn load_or_compile(engine: &Engine) -> wasmtime::Result<Component> {
-        let Some(path) = path() else {
+        let Some(path) = path(engine) else {
             return Component::new(engine, COMPONENT);
         };
         if let Some(component) = load(engine, &path) {
@@ -200,24 +201,37 @@ mod cache {
     }
 
     /// `$XDG_CACHE_HOME/wasm-plugin/` (or `~/.cache/wasm-plugin/`).
-    pub fn path() -> Option<PathBuf> {
+    pub fn path(engine: &Engine) -> Option<PathBuf> {
         let base = std::env::var_os("XDG_CACHE_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
         let file = format!(
-            "installer-{}-wasmtime-{}.cwasm",
+            "installer-{}-engine-{}.cwasm",
             &COMPONENT_SHA256[..16],
-            wasmtime_version()
+            engine_key(engine)
         );
         Some(base.join("wasm-plugin").join(file))
     }
 
-    fn wasmtime_version() -> &'static str {
-        // Pinned in Cargo.toml; a different wasmtime also changes the engine
-        // hash wasmtime checks on load, so this only keeps files apart.
-        "48.0.8"
+    /// Hex of what makes compiled code compatible with `engine` (wasmtime
+    /// version, target, compiler settings), so differently configured
+    /// engines sharing a cache directory keep separate files.
+    fn engine_key(engine: &Engine) -> String {
+        struct Sha(Sha256);
+        impl Hasher for Sha {
+            fn write(&mut self, bytes: &[u8]) {
+                self.0.update(bytes);
+            }
+            fn finish(&self) -> u64 {
+                let digest = self.0.clone().finalize();
+                u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+            }
+        }
+        let mut hasher = Sha(Sha256::new());
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
     }
 
     fn load(engine: &Engine, path: &Path) -> Option<Component> {
