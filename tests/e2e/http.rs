@@ -81,7 +81,7 @@ fn a_plugin_is_installed_over_http() {
 
 #[test]
 fn a_large_body_streams_through() {
-    let (run, _) = v2_served_as(|v2| Reply::Body(v2), OK);
+    let (run, _) = v2_served_as(Reply::Body, OK);
     assert!(
         run.stdout.contains("installed colmask 2.0.0"),
         "{}",
