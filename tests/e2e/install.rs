@@ -434,3 +434,32 @@ fn missing_command_line_paths_exit_2() {
     assert!(!env.path("p").exists());
     env.run(&["install"]).expect(INPUT);
 }
+
+/// The README's first command: the example registry in the repository.
+#[test]
+fn the_example_registry_installs_and_verifies() {
+    let env = Env::new();
+    let registry = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/registry");
+    let index = registry.join("index.json").display().to_string();
+    let trust = registry.join("trust").display().to_string();
+    let run = env
+        .run(&[
+            "install",
+            "hello",
+            "--registry",
+            &index,
+            "--trust-root",
+            &trust,
+            "--dest",
+            "plugins",
+        ])
+        .expect(OK);
+    assert!(
+        run.stdout.contains("verified by 'example'"),
+        "{}",
+        run.stdout
+    );
+    crate::scaffold::assert_component(&env.read("plugins/hello.wasm"));
+    env.run(&["verify", "plugins/hello.wasm", "--trust-root", &trust])
+        .expect(OK);
+}
