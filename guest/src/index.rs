@@ -13,7 +13,6 @@ use crate::name::PluginName;
 use crate::sandbox;
 use serde::Deserialize;
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::Path;
 
 /// The only schema this installer reads.
@@ -61,18 +60,11 @@ struct RawEntry {
 
 /// Reads and validates the index at `path` (absolute, inside a grant).
 pub fn load(path: &Path) -> Result<Index> {
-    sandbox::check_granted(path)?;
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", &e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INDEX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, "read", &e))?;
-    if bytes.len() as u64 > MAX_INDEX_BYTES {
-        return Err(Error::IndexInvalid {
+    let bytes =
+        sandbox::read_at_most(path, MAX_INDEX_BYTES)?.ok_or_else(|| Error::IndexInvalid {
             path: path.display().to_string(),
             problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
-        });
-    }
+        })?;
     parse(&path.display().to_string(), &bytes)
 }
 

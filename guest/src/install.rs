@@ -15,7 +15,7 @@ use crate::resolve;
 use crate::sandbox;
 use crate::source::{Fetcher, Source};
 use crate::stream;
-use crate::trust::{self, SignatureCheck, TrustRoot};
+use crate::trust::{self, TrustRoot};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -71,16 +71,12 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         None => None,
     };
     let location = location::resolve(&entry.artifact, &request.registry)?;
-    let mut check = match (&trust, &signature) {
-        (Some(root), Some(sig)) => Some(SignatureCheck::new(root, sig)),
-        (Some(_), None) => {
-            return Err(Error::SignatureMissing {
-                artifact: location.display(),
-                looked_for: format!("the {what} entry of {}", index.path),
-            });
+    let mut check = trust::check_for(trust.as_ref(), signature.as_ref(), || {
+        Error::SignatureMissing {
+            artifact: location.display(),
+            looked_for: format!("the {what} entry of {}", index.path),
         }
-        (None, _) => None,
-    };
+    })?;
 
     sandbox::check_granted(&request.dest)?;
     let mut source = Source::open(&location, fetcher)?;
@@ -93,16 +89,7 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
             actual: measured.sha256.to_hex(),
         });
     }
-    let signed_by = match (check, &trust) {
-        (Some(check), Some(root)) => {
-            Some(check.finish().ok_or_else(|| Error::SignatureUntrusted {
-                artifact: source.shown().to_string(),
-                trust_root: root.path.clone(),
-                keys: root.labels(),
-            })?)
-        }
-        _ => None,
-    };
+    let signed_by = check.map(|c| c.finish(source.shown())).transpose()?;
 
     let sig_text = signature.as_ref().map(trust::encode_signature);
     let placed = place::commit(&request.dest, &name, staged, sig_text.as_deref())?;

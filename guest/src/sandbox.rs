@@ -33,6 +33,19 @@ pub fn check_granted(path: &Path) -> Result<()> {
     }
 }
 
+/// The whole of a granted file, or `None` if it is larger than `max` bytes:
+/// indexes, keys and signatures are read whole, so each has a ceiling.
+pub fn read_at_most(path: &Path, max: u64) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    check_granted(path)?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", &e))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, "read", &e))?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
 /// Whether `path` is absolute, free of `.`/`..`, and under one of `dirs`.
 pub fn is_within_any(path: &Path, dirs: &[PathBuf]) -> bool {
     path.is_absolute()

@@ -18,7 +18,6 @@ use base64::engine::general_purpose::STANDARD;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::pkcs8::DecodePublicKey;
 use ed25519_dalek::{Signature, StreamVerifier, VerifyingKey};
-use std::io::Read;
 use std::path::Path;
 
 /// One trusted key and the label it reports as.
@@ -93,20 +92,13 @@ impl TrustRoot {
     }
 }
 
-/// Reads a small text file, refusing one larger than `max` bytes.
+/// Reads a key or signature file, refusing one larger than `max` bytes.
 pub fn read_small(path: &Path, max: u64) -> Result<String> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", &e))?;
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, "read", &e))?;
-    if bytes.len() as u64 > max {
-        return Err(Error::Io {
-            path: path.display().to_string(),
-            operation: "read",
-            message: format!("file is larger than {max} bytes, too large for a key or signature"),
-        });
-    }
+    let bytes = sandbox::read_at_most(path, max)?.ok_or_else(|| Error::Io {
+        path: path.display().to_string(),
+        operation: "read",
+        message: format!("file is larger than {max} bytes, too large for a key or signature"),
+    })?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -157,10 +149,26 @@ fn decode_base64(text: &str) -> std::result::Result<Vec<u8>, base64::DecodeError
     STANDARD.decode(compact)
 }
 
+/// The check a trust policy asks for: none without a trust root; with one, a
+/// signature is required (`missing` says where none was found).
+pub fn check_for(
+    root: Option<&TrustRoot>,
+    signature: Option<&Signature>,
+    missing: impl FnOnce() -> Error,
+) -> Result<Option<SignatureCheck>> {
+    match (root, signature) {
+        (Some(root), Some(signature)) => Ok(Some(SignatureCheck::new(root, signature))),
+        (Some(_), None) => Err(missing()),
+        (None, _) => Ok(None),
+    }
+}
+
 /// Checks one signature against every key of a trust root while the message
 /// streams through `update`.
 pub struct SignatureCheck {
     candidates: Vec<(String, StreamVerifier)>,
+    trust_root: String,
+    labels: Vec<String>,
 }
 
 impl SignatureCheck {
@@ -184,7 +192,11 @@ impl SignatureCheck {
         } else {
             Vec::new()
         };
-        SignatureCheck { candidates }
+        SignatureCheck {
+            candidates,
+            trust_root: root.path.clone(),
+            labels: root.labels(),
+        }
     }
 
     pub fn update(&mut self, chunk: &[u8]) {
@@ -193,11 +205,17 @@ impl SignatureCheck {
         }
     }
 
-    /// The label of the first key (by label order) that verifies.
-    pub fn finish(self) -> Option<String> {
+    /// The label of the first key (by label order) that verifies the
+    /// signature over `artifact`'s bytes.
+    pub fn finish(self, artifact: &str) -> Result<String> {
         self.candidates
             .into_iter()
             .find_map(|(label, verifier)| verifier.finalize_and_verify().ok().map(|()| label))
+            .ok_or_else(|| Error::SignatureUntrusted {
+                artifact: artifact.to_string(),
+                trust_root: self.trust_root,
+                keys: self.labels,
+            })
     }
 }
 
@@ -246,7 +264,7 @@ mod tests {
         for piece in msg.chunks(chunk.max(1)) {
             check.update(piece);
         }
-        check.finish().is_some()
+        check.finish("m").is_ok()
     }
 
     fn strict_verdict(key: &[u8], sig: &[u8], msg: &[u8]) -> bool {
@@ -341,12 +359,19 @@ mod tests {
         let root = root_of(&[("alice", a.verifying_key()), ("bob", b.verifying_key())]);
         let mut check = SignatureCheck::new(&root, &signature);
         check.update(msg);
-        assert_eq!(check.finish().as_deref(), Some("bob"));
+        assert_eq!(check.finish("m").unwrap(), "bob");
 
         let root = root_of(&[("alice", a.verifying_key())]);
         let mut check = SignatureCheck::new(&root, &signature);
         check.update(msg);
-        assert_eq!(check.finish(), None);
+        assert_eq!(
+            check.finish("m").unwrap_err(),
+            Error::SignatureUntrusted {
+                artifact: "m".into(),
+                trust_root: "/trust".into(),
+                keys: vec!["alice".into()],
+            }
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::location::Location;
 use crate::sandbox;
 use crate::source::{NoNetwork, Source};
 use crate::stream;
-use crate::trust::{self, SignatureCheck, TrustRoot};
+use crate::trust::{self, TrustRoot};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -55,29 +55,18 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         }
         None => None,
     };
-    let mut check = match (&trust, &signature) {
-        (Some(root), Some(sig)) => Some(SignatureCheck::new(root, sig)),
-        (Some(_), None) => {
-            return Err(Error::SignatureMissing {
-                artifact: artifact.display().to_string(),
-                looked_for: sidecar.display().to_string(),
-            });
+    let mut check = trust::check_for(trust.as_ref(), signature.as_ref(), || {
+        Error::SignatureMissing {
+            artifact: artifact.display().to_string(),
+            looked_for: sidecar.display().to_string(),
         }
-        (None, _) => None,
-    };
+    })?;
 
     let mut source = Source::open(&Location::File(artifact.clone()), &NoNetwork)?;
     let measured = stream::pump(&mut source, None, check.as_mut())?;
-    let signed_by = match (check, &trust) {
-        (Some(check), Some(root)) => {
-            Some(check.finish().ok_or_else(|| Error::SignatureUntrusted {
-                artifact: artifact.display().to_string(),
-                trust_root: root.path.clone(),
-                keys: root.labels(),
-            })?)
-        }
-        _ => None,
-    };
+    let signed_by = check
+        .map(|c| c.finish(&artifact.display().to_string()))
+        .transpose()?;
     Ok(VerifyReport {
         artifact: artifact.display().to_string(),
         sha256: measured.sha256.to_hex(),

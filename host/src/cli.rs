@@ -94,11 +94,11 @@ pub struct InstallArgs {
 impl InstallArgs {
     fn run(self) -> Result<(), Failure> {
         let registry = paths::existing_file(&self.registry, "--registry")?;
-        let trust_root = self
-            .trust_root
-            .as_deref()
-            .map(|d| paths::existing_dir(d, "--trust-root"))
-            .transpose()?;
+        let trust_root = paths::optional(
+            self.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
         let mut grants = Grants::default();
         grants.read(paths::parent(&registry));
         if let Some(dir) = &trust_root {
@@ -186,16 +186,12 @@ pub struct VerifyArgs {
 impl VerifyArgs {
     fn run(self) -> Result<(), Failure> {
         let file = paths::existing_file(&self.file, "the file")?;
-        let sig = self
-            .sig
-            .as_deref()
-            .map(|s| paths::existing_file(s, "--sig"))
-            .transpose()?;
-        let trust_root = self
-            .trust_root
-            .as_deref()
-            .map(|d| paths::existing_dir(d, "--trust-root"))
-            .transpose()?;
+        let sig = paths::optional(self.sig.as_deref(), "--sig", paths::existing_file)?;
+        let trust_root = paths::optional(
+            self.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
         let mut grants = Grants::default();
         grants.read(paths::parent(&file));
         if let Some(sig) = &sig {

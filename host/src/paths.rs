@@ -32,6 +32,15 @@ pub fn existing_dir(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
     Ok(canonical)
 }
 
+/// `check` applied to an optional flag's value.
+pub fn optional(
+    path: Option<&Path>,
+    flag: &str,
+    check: fn(&Path, &str) -> Result<PathBuf, Failure>,
+) -> Result<Option<PathBuf>, Failure> {
+    path.map(|p| check(p, flag)).transpose()
+}
+
 /// The canonical form of `dir`, creating it (and its parents) if missing.
 /// Returns whether it was created, so a failed operation can remove it again.
 pub fn ensure_dir(dir: &Path, flag: &str) -> Result<(PathBuf, bool), Failure> {
