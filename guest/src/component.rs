@@ -4,7 +4,7 @@
 
 use crate::error::{Error, FetchError};
 use crate::source::{Fetcher, RemoteBody};
-use crate::{index, install, scaffold, verify};
+use crate::{audit, index, install, keys, publish, receipt, scaffold, uninstall, verify};
 use std::path::{Path, PathBuf};
 
 wit_bindgen::generate!({
@@ -42,10 +42,15 @@ impl wit::Guest for Installer {
     fn install(request: wit::InstallRequest) -> Result<wit::InstallReport, wit::Error> {
         let request = install::InstallRequest {
             registry: PathBuf::from(request.registry),
-            name: request.name,
+            spec: request.spec,
             version: request.version,
             dest: PathBuf::from(request.dest),
             trust_root: request.trust_root.map(PathBuf::from),
+            mode: match request.mode {
+                wit::InstallMode::Install => install::Mode::Install,
+                wit::InstallMode::Upgrade => install::Mode::Upgrade,
+            },
+            allow_downgrade: request.allow_downgrade,
         };
         let r = install::install(&request, &HostFetcher).map_err(to_wit)?;
         Ok(wit::InstallReport {
@@ -57,6 +62,119 @@ impl wit::Guest for Installer {
             wasm_path: r.wasm_path,
             sig_path: r.sig_path,
             signed_by: r.signed_by,
+            action: match r.action {
+                install::Action::Installed => wit::InstallAction::Installed,
+                install::Action::Upgraded => wit::InstallAction::Upgraded,
+                install::Action::Downgraded => wit::InstallAction::Downgraded,
+                install::Action::Reinstalled => wit::InstallAction::Reinstalled,
+                install::Action::Unchanged => wit::InstallAction::Unchanged,
+            },
+            previous_version: r.previous_version,
+        })
+    }
+
+    fn list_installed(dest: String) -> Result<Vec<wit::Receipt>, wit::Error> {
+        let receipts = receipt::all(Path::new(&dest)).map_err(to_wit)?;
+        Ok(receipts
+            .into_iter()
+            .filter_map(|(_, found)| match found {
+                receipt::Found::Valid(r) => Some(wit::Receipt {
+                    name: r.name,
+                    version: r.version,
+                    sha256: r.sha256,
+                    size: r.size,
+                    signed_by: r.signed_by,
+                    registry: r.registry,
+                    artifact: r.artifact,
+                    installed_at: r.installed_at,
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn uninstall(dest: String, name: String) -> Result<wit::UninstallReport, wit::Error> {
+        let r = uninstall::uninstall(Path::new(&dest), &name).map_err(to_wit)?;
+        Ok(wit::UninstallReport {
+            name: r.name,
+            version: r.version,
+            removed: r.removed,
+        })
+    }
+
+    fn audit(dest: String, trust_root: Option<String>) -> Result<wit::AuditReport, wit::Error> {
+        let r = audit::audit(Path::new(&dest), trust_root.as_deref().map(Path::new)).map_err(to_wit)?;
+        let finding = |f: audit::Finding| wit::Finding {
+            kind: match f.kind {
+                audit::FindingKind::Drift => wit::FindingKind::Drift,
+                audit::FindingKind::SignatureInvalid => wit::FindingKind::SignatureInvalid,
+                audit::FindingKind::SignatureMissing => wit::FindingKind::SignatureMissing,
+                audit::FindingKind::WasmWithoutReceipt => wit::FindingKind::WasmWithoutReceipt,
+                audit::FindingKind::ReceiptWithoutWasm => wit::FindingKind::ReceiptWithoutWasm,
+                audit::FindingKind::ReceiptInvalid => wit::FindingKind::ReceiptInvalid,
+                audit::FindingKind::SigWithoutWasm => wit::FindingKind::SigWithoutWasm,
+                audit::FindingKind::TempFile => wit::FindingKind::TempFile,
+            },
+            path: f.path,
+            detail: f.detail,
+        };
+        Ok(wit::AuditReport {
+            dest: r.dest,
+            plugins: r
+                .plugins
+                .into_iter()
+                .map(|p| wit::AuditedPlugin {
+                    name: p.name,
+                    version: p.version,
+                    sha256: p.sha256,
+                    signed_by: p.signed_by,
+                    findings: p.findings.into_iter().map(finding).collect(),
+                })
+                .collect(),
+            stray: r.stray.into_iter().map(finding).collect(),
+        })
+    }
+
+    fn keygen(label: String, out_dir: String) -> Result<wit::KeygenReport, wit::Error> {
+        let r = keys::keygen(&label, Path::new(&out_dir)).map_err(to_wit)?;
+        Ok(wit::KeygenReport {
+            key_path: r.key_path,
+            pub_path: r.pub_path,
+            public_key: r.public_key,
+        })
+    }
+
+    fn sign(artifact: String, key: String, out: Option<String>) -> Result<wit::SignReport, wit::Error> {
+        let r = keys::sign(Path::new(&artifact), Path::new(&key), out.as_deref().map(Path::new))
+            .map_err(to_wit)?;
+        Ok(wit::SignReport {
+            artifact: r.artifact,
+            signature_path: r.signature_path,
+            signature: r.signature,
+        })
+    }
+
+    fn publish(request: wit::PublishRequest) -> Result<wit::PublishReport, wit::Error> {
+        let request = publish::PublishRequest {
+            artifact: PathBuf::from(request.artifact),
+            registry: PathBuf::from(request.registry),
+            name: request.name,
+            version: request.version,
+            description: request.description,
+            key: request.key.map(PathBuf::from),
+            location: request.location,
+            force: request.force,
+        };
+        let r = publish::publish(&request).map_err(to_wit)?;
+        Ok(wit::PublishReport {
+            name: r.name,
+            version: r.version,
+            sha256: r.sha256,
+            size: r.size,
+            artifact: r.artifact,
+            copied_to: r.copied_to,
+            signed: r.signed,
+            registry: r.registry,
             replaced: r.replaced,
         })
     }
@@ -183,6 +301,37 @@ fn to_wit(e: Error) -> wit::Error {
             wit::Error::TrustRootInvalid(rejected(path, reason))
         }
         Error::AlreadyExists(path) => wit::Error::AlreadyExists(path),
+        Error::DowngradeRefused {
+            name,
+            installed,
+            requested,
+        } => wit::Error::DowngradeRefused(wit::Downgrade {
+            name,
+            installed,
+            requested,
+        }),
+        Error::NotInstalled {
+            name,
+            dest,
+            installed,
+        } => wit::Error::NotInstalled(wit::NotInstalled {
+            name,
+            dest,
+            installed,
+        }),
+        Error::EntryExists {
+            name,
+            version,
+            registry,
+        } => wit::Error::EntryExists(wit::DuplicateEntry {
+            name,
+            version,
+            registry,
+        }),
+        Error::KeyInvalid { path, reason } => wit::Error::KeyInvalid(rejected(path, reason)),
+        Error::InvalidRequest { value, reason } => {
+            wit::Error::InvalidRequest(rejected(value, reason))
+        }
         Error::DigestMismatch {
             source,
             expected,

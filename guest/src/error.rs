@@ -58,6 +58,29 @@ pub enum Error {
         reason: String,
     },
     AlreadyExists(String),
+    DowngradeRefused {
+        name: String,
+        installed: String,
+        requested: String,
+    },
+    NotInstalled {
+        name: String,
+        dest: String,
+        installed: Vec<String>,
+    },
+    EntryExists {
+        name: String,
+        version: String,
+        registry: String,
+    },
+    KeyInvalid {
+        path: String,
+        reason: String,
+    },
+    InvalidRequest {
+        value: String,
+        reason: String,
+    },
     // Integrity and trust.
     DigestMismatch {
         source: String,

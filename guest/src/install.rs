@@ -1,30 +1,56 @@
-//! `install`: resolve an entry, fetch it, check it, place it.
+//! `install`: resolve an entry, fetch it, check it, place it, record it.
 //!
 //! Everything that can be refused without fetching (name, index, version,
-//! trust root, signature format, location) is refused first, so a bad
-//! request costs nothing and touches nothing. The bytes then stream once
+//! downgrade, trust root, signature format, location) is refused first, so a
+//! bad request costs nothing and touches nothing. The bytes then stream once
 //! through the digest and signature check into a temp file that is renamed
-//! into place only if both pass.
+//! into place only if both pass; the receipt is staged before and committed
+//! after. Installing what is already installed and intact writes nothing.
 
 use crate::error::{Error, Result};
 use crate::index::{self, Entry, Index};
+use crate::installed::{self, SigState};
 use crate::location;
 use crate::name::PluginName;
 use crate::place::{self, Staged};
-use crate::resolve;
+use crate::receipt::{self, Found, Receipt};
+use crate::resolve::{self, Selector};
 use crate::sandbox;
 use crate::source::{Fetcher, Source};
+use crate::spec::PluginSpec;
 use crate::stream;
 use crate::trust::{self, TrustRoot};
+use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Install what the spec selects; refuse a downgrade unless allowed.
+    Install,
+    /// Move an installed plugin up to the highest version; never down.
+    Upgrade,
+}
 
 #[derive(Debug, Clone)]
 pub struct InstallRequest {
     pub registry: PathBuf,
-    pub name: String,
+    /// `name` or `name@REQ`.
+    pub spec: String,
+    /// Exact version; overrides a requirement in `spec`.
     pub version: Option<String>,
     pub dest: PathBuf,
     pub trust_root: Option<PathBuf>,
+    pub mode: Mode,
+    pub allow_downgrade: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Installed,
+    Upgraded,
+    Downgraded,
+    Reinstalled,
+    Unchanged,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,39 +63,80 @@ pub struct InstallReport {
     pub wasm_path: String,
     pub sig_path: Option<String>,
     pub signed_by: Option<String>,
-    pub replaced: bool,
+    pub action: Action,
+    pub previous_version: Option<String>,
 }
 
-/// The entry `install` would take, without fetching anything. The name is
-/// checked before the index is even read.
-pub fn find_entry(registry: &Path, name: &str, version: Option<&str>) -> Result<(Index, Entry)> {
-    PluginName::parse(name)?;
+/// The entry `install` would take for `spec`, without fetching anything. The
+/// name is checked before the index is even read.
+pub fn find_entry(registry: &Path, spec: &str, version: Option<&str>) -> Result<(Index, Entry)> {
+    let spec = PluginSpec::parse(spec)?;
     let index = index::load(registry)?;
-    let entry = resolve::find(&index, name, version)?.clone();
+    let selector = Selector::from_parts(version, spec.requirement.as_ref());
+    let entry = resolve::select(&index, spec.name.as_str(), selector)?.clone();
     Ok((index, entry))
 }
 
 pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<InstallReport> {
-    let (index, entry) = find_entry(&request.registry, &request.name, request.version.as_deref())?;
+    let (index, entry) = find_entry(&request.registry, &request.spec, request.version.as_deref())?;
     let name = entry.name.clone();
+    let dest = &request.dest;
+    sandbox::check_granted(dest)?;
     let what = format!("{} {}", entry.name, entry.version);
 
-    let trust = request
-        .trust_root
-        .as_deref()
-        .map(TrustRoot::load)
-        .transpose()?;
+    let trust = request.trust_root.as_deref().map(TrustRoot::load).transpose()?;
     let signature = match &entry.signature {
-        Some(text) => {
-            Some(
-                trust::parse_signature(text).map_err(|reason| Error::SignatureMalformed {
-                    source: format!("the signature of {what} in {}", index.path),
-                    reason,
-                })?,
-            )
-        }
+        Some(text) => Some(trust::parse_signature(text).map_err(|reason| {
+            Error::SignatureMalformed {
+                source: format!("the signature of {what} in {}", index.path),
+                reason,
+            }
+        })?),
         None => None,
     };
+    let sig_text = signature.as_ref().map(trust::encode_signature);
+
+    // What is installed now decides whether there is anything to do.
+    let previous = match receipt::read(dest, &name)? {
+        Found::Valid(receipt) => Some(receipt),
+        // A receipt that cannot be read records nothing to compare with;
+        // the install replaces it (and `audit` reports it until then).
+        Found::Missing | Found::Invalid(_) => None,
+    };
+    let previous_version = previous.as_ref().map(|r| r.version.clone());
+    let order = previous
+        .as_ref()
+        .and_then(|p| resolve::compare_versions(&entry.version, &p.version));
+    if request.mode == Mode::Upgrade {
+        if previous.is_none() && !installed::exists(&dest.join(name.wasm_file()))? {
+            return Err(not_installed(dest, &name)?);
+        }
+        if let (Some(previous), Some(Ordering::Less | Ordering::Equal)) = (&previous, order) {
+            return unchanged(dest, &name, previous);
+        }
+    }
+    if let Some(previous) = &previous {
+        if previous.version == entry.version
+            && previous.sha256 == entry.sha256.to_hex()
+            && is_intact(dest, &name, &entry, sig_text.as_deref(), trust.as_ref())?
+        {
+            return unchanged(dest, &name, previous);
+        }
+        if order == Some(Ordering::Less) && !request.allow_downgrade {
+            return Err(Error::DowngradeRefused {
+                name: name.to_string(),
+                installed: previous.version.clone(),
+                requested: entry.version.clone(),
+            });
+        }
+    }
+    let action = match (&previous, order) {
+        (None, _) => Action::Installed,
+        (Some(_), Some(Ordering::Less)) => Action::Downgraded,
+        (Some(p), _) if p.version == entry.version => Action::Reinstalled,
+        (Some(_), _) => Action::Upgraded,
+    };
+
     let location = location::resolve(&entry.artifact, &request.registry)?;
     let mut check = trust::check_for(trust.as_ref(), signature.as_ref(), || {
         Error::SignatureMissing {
@@ -77,10 +144,8 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
             looked_for: format!("the {what} entry of {}", index.path),
         }
     })?;
-
-    sandbox::check_granted(&request.dest)?;
     let mut source = Source::open(&location, fetcher)?;
-    let mut staged = Staged::create(&request.dest, &name.wasm_file())?;
+    let mut staged = Staged::create(dest, &name.wasm_file())?;
     let measured = stream::pump(&mut source, Some(&mut staged), check.as_mut())?;
     if measured.sha256 != entry.sha256 {
         return Err(Error::DigestMismatch {
@@ -91,19 +156,92 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     }
     let signed_by = check.map(|c| c.finish(source.shown())).transpose()?;
 
-    let sig_text = signature.as_ref().map(trust::encode_signature);
-    let placed = place::commit(&request.dest, &name, staged, sig_text.as_deref())?;
-    Ok(InstallReport {
+    let new_receipt = Receipt {
         name: name.to_string(),
         version: entry.version.clone(),
         sha256: measured.sha256.to_hex(),
         size: measured.size,
-        source: source.shown().to_string(),
+        signed_by: signed_by.clone(),
+        registry: index.path.clone(),
+        artifact: source.shown().to_string(),
+        installed_at: receipt::now(),
+    };
+    // Staged first: if it cannot be written, nothing has been placed yet.
+    let staged_receipt = receipt::stage(dest, &new_receipt)?;
+    let placed = place::commit(dest, &name, staged, sig_text.as_deref())?;
+    receipt::commit(dest, &name, staged_receipt)?;
+    Ok(InstallReport {
+        name: name.to_string(),
+        version: entry.version.clone(),
+        sha256: new_receipt.sha256,
+        size: measured.size,
+        source: new_receipt.artifact,
         wasm_path: placed.wasm_path.display().to_string(),
         sig_path: placed.sig_path.map(|p| p.display().to_string()),
         signed_by,
-        replaced: placed.replaced,
+        action,
+        previous_version,
     })
+}
+
+/// Whether the installed copy is the entry's bytes with the entry's sidecar,
+/// and passes the trust root if one is given.
+fn is_intact(
+    dest: &Path,
+    name: &PluginName,
+    entry: &Entry,
+    sig_text: Option<&str>,
+    trust: Option<&TrustRoot>,
+) -> Result<bool> {
+    let Some(on_disk) = installed::inspect(dest, name, trust)? else {
+        return Ok(false);
+    };
+    Ok(on_disk.sha256 == entry.sha256
+        && on_disk.sig_text.as_deref() == sig_text
+        && (trust.is_none() || matches!(on_disk.sig, SigState::Verified(_))))
+}
+
+/// The report for a plugin left as it is.
+fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<InstallReport> {
+    let sig_path = dest.join(name.sig_file());
+    let sig_path = installed::exists(&sig_path)?.then(|| sig_path.display().to_string());
+    Ok(InstallReport {
+        name: previous.name.clone(),
+        version: previous.version.clone(),
+        sha256: previous.sha256.clone(),
+        size: previous.size,
+        source: previous.artifact.clone(),
+        wasm_path: dest.join(name.wasm_file()).display().to_string(),
+        sig_path,
+        signed_by: previous.signed_by.clone(),
+        action: Action::Unchanged,
+        previous_version: Some(previous.version.clone()),
+    })
+}
+
+/// The error for a plugin that is not installed in `dest`, listing what is.
+pub fn not_installed(dest: &Path, name: &PluginName) -> Result<Error> {
+    Ok(Error::NotInstalled {
+        name: name.to_string(),
+        dest: dest.display().to_string(),
+        installed: installed_names(dest)?,
+    })
+}
+
+/// Names with a receipt or a `.wasm` in `dest`, sorted.
+pub fn installed_names(dest: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = receipt::all(dest)?.into_iter().map(|(n, _)| n).collect();
+    let entries = std::fs::read_dir(dest).map_err(|e| Error::io(dest, "list", &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dest, "list", &e))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = file.strip_suffix(".wasm").filter(|_| !file.starts_with('.')) {
+            names.push(stem.to_string());
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 #[cfg(test)]
@@ -175,13 +313,15 @@ mod tests {
             self.root.join("plugins")
         }
 
-        fn request(&self, name: &str, trusted: bool) -> InstallRequest {
+        fn request(&self, spec: &str, trusted: bool) -> InstallRequest {
             InstallRequest {
                 registry: self.index(),
-                name: name.to_string(),
+                spec: spec.to_string(),
                 version: None,
                 dest: self.dest(),
                 trust_root: trusted.then(|| self.root.join("trust")),
+                mode: Mode::Install,
+                allow_downgrade: false,
             }
         }
 
@@ -189,19 +329,34 @@ mod tests {
             install(&self.request(name, trusted), &NoNetwork)
         }
 
+        /// Every file under the plugins directory (receipts included).
         fn dest_listing(&self) -> Vec<(String, Vec<u8>)> {
-            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.dest())
-                .unwrap()
-                .map(|e| {
-                    let e = e.unwrap();
-                    (
-                        e.file_name().to_string_lossy().into_owned(),
-                        std::fs::read(e.path()).unwrap(),
-                    )
-                })
-                .collect();
+            fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        walk(&path, base, out);
+                    } else {
+                        let name = path.strip_prefix(base).unwrap().display().to_string();
+                        out.push((name, std::fs::read(&path).unwrap()));
+                    }
+                }
+            }
+            let mut files = Vec::new();
+            walk(&self.dest(), &self.dest(), &mut files);
             files.sort();
             files
+        }
+
+        fn receipt(&self, name: &str) -> Receipt {
+            match receipt::read(&self.dest(), &PluginName::parse(name).unwrap()).unwrap() {
+                Found::Valid(r) => r,
+                other => panic!("no receipt for {name}: {other:?}"),
+            }
+        }
+
+        fn run(&self, request: InstallRequest) -> Result<InstallReport> {
+            install(&request, &NoNetwork)
         }
     }
 
@@ -213,11 +368,12 @@ mod tests {
         assert_eq!(report.version, "1.0.0");
         assert_eq!(report.signed_by.as_deref(), Some("release"));
         assert_eq!(report.size, 7);
-        assert!(!report.replaced);
-        let files = fx.dest_listing();
-        assert_eq!(files.len(), 2);
-        assert_eq!(files[1], ("colmask.wasm".to_string(), b"\0asm v1".to_vec()));
-        let sig = String::from_utf8(files[0].1.clone()).unwrap();
+        assert_eq!(report.action, Action::Installed);
+        assert_eq!(report.previous_version, None);
+        let names: Vec<String> = fx.dest_listing().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, [".wasm-plugin/receipts/colmask.json", "colmask.sig", "colmask.wasm"]);
+        assert_eq!(std::fs::read(fx.dest().join("colmask.wasm")).unwrap(), b"\0asm v1");
+        let sig = std::fs::read_to_string(fx.dest().join("colmask.sig")).unwrap();
         assert_eq!(sig, STANDARD.encode(fx.key.sign(b"\0asm v1").to_bytes()));
     }
 
@@ -229,7 +385,8 @@ mod tests {
         fx.publish("colmask", "0.10.0", b"new", true);
         let report = fx.install("colmask", true).unwrap();
         assert_eq!(report.version, "0.10.0");
-        assert!(report.replaced);
+        assert_eq!(report.action, Action::Upgraded);
+        assert_eq!(report.previous_version.as_deref(), Some("0.9.0"));
         assert_eq!(
             std::fs::read(fx.dest().join("colmask.wasm")).unwrap(),
             b"new"
@@ -243,10 +400,8 @@ mod tests {
         let report = fx.install("plain", false).unwrap();
         assert_eq!(report.signed_by, None);
         assert_eq!(report.sig_path, None);
-        assert_eq!(
-            fx.dest_listing(),
-            vec![("plain.wasm".to_string(), b"bytes".to_vec())]
-        );
+        let names: Vec<String> = fx.dest_listing().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, [".wasm-plugin/receipts/plain.json", "plain.wasm"]);
     }
 
     /// Installs v1, publishes a bad v2, and checks v2 fails with `expected`
@@ -366,7 +521,15 @@ mod tests {
             b"remote bytes"
         );
 
+        // Reinstalling it is a no-op: nothing is fetched.
+        fetcher.0.clear();
+        let report = install(&fx.request("net", true), &fetcher).unwrap();
+        assert_eq!(report.action, Action::Unchanged);
+
         // A 404 is reported as such, not as a digest mismatch.
+        fx.publish("net", "2.0.0", b"v2", true);
+        fx.plugins[1]["artifact"] = json!("http://127.0.0.1:1/net.wasm");
+        fx.write_index();
         fetcher.0.insert(
             "http://127.0.0.1:1/net.wasm".into(),
             Script::Fail(FetchError::HttpStatus(404)),
@@ -424,5 +587,118 @@ mod tests {
                 available: vec!["1.0.0".into()]
             }
         );
+    }
+
+    #[test]
+    fn the_receipt_records_what_was_installed() {
+        let mut fx = Fixture::new();
+        fx.publish("colmask", "1.0.0", b"\0asm v1", true);
+        let report = fx.install("colmask", true).unwrap();
+        let r = fx.receipt("colmask");
+        assert_eq!(r.name, "colmask");
+        assert_eq!(r.version, "1.0.0");
+        assert_eq!(r.sha256, report.sha256);
+        assert_eq!(r.size, 7);
+        assert_eq!(r.signed_by.as_deref(), Some("release"));
+        assert_eq!(r.registry, fx.index().display().to_string());
+        assert!(r.artifact.ends_with("colmask-1.0.0.wasm"), "{}", r.artifact);
+        assert!(humantime::parse_rfc3339(&r.installed_at).is_ok());
+    }
+
+    #[test]
+    fn installing_the_installed_version_again_writes_nothing() {
+        let mut fx = Fixture::new();
+        fx.publish("colmask", "1.0.0", b"\0asm v1", true);
+        fx.install("colmask", true).unwrap();
+        let before = fx.dest_listing();
+        let report = fx.install("colmask", true).unwrap();
+        assert_eq!(report.action, Action::Unchanged);
+        assert_eq!(report.signed_by.as_deref(), Some("release"));
+        assert_eq!(fx.dest_listing(), before);
+    }
+
+    #[test]
+    fn a_tampered_installed_copy_is_reinstalled() {
+        let mut fx = Fixture::new();
+        fx.publish("colmask", "1.0.0", b"\0asm v1", true);
+        fx.install("colmask", true).unwrap();
+        std::fs::write(fx.dest().join("colmask.wasm"), b"tampered").unwrap();
+        let report = fx.install("colmask", true).unwrap();
+        assert_eq!(report.action, Action::Reinstalled);
+        assert_eq!(std::fs::read(fx.dest().join("colmask.wasm")).unwrap(), b"\0asm v1");
+        // A lost sidecar too.
+        std::fs::remove_file(fx.dest().join("colmask.sig")).unwrap();
+        assert_eq!(fx.install("colmask", true).unwrap().action, Action::Reinstalled);
+        assert!(fx.dest().join("colmask.sig").exists());
+    }
+
+    #[test]
+    fn a_downgrade_is_refused_unless_allowed() {
+        let mut fx = Fixture::new();
+        fx.publish("colmask", "0.1.0", b"v0.1", true);
+        fx.publish("colmask", "0.2.0", b"v0.2", true);
+        fx.install("colmask", true).unwrap();
+        let before = fx.dest_listing();
+        let err = fx.install("colmask@=0.1.0", true).unwrap_err();
+        assert_eq!(
+            err,
+            Error::DowngradeRefused {
+                name: "colmask".into(),
+                installed: "0.2.0".into(),
+                requested: "0.1.0".into()
+            }
+        );
+        assert_eq!(fx.dest_listing(), before);
+        let mut request = fx.request("colmask@=0.1.0", true);
+        request.allow_downgrade = true;
+        let report = fx.run(request).unwrap();
+        assert_eq!(report.action, Action::Downgraded);
+        assert_eq!(fx.receipt("colmask").version, "0.1.0");
+    }
+
+    #[test]
+    fn a_requirement_selects_the_highest_match() {
+        let mut fx = Fixture::new();
+        for v in ["1.1.0", "1.4.2", "2.0.0"] {
+            fx.publish("colmask", v, v.as_bytes(), true);
+        }
+        assert_eq!(fx.install("colmask@^1.2", true).unwrap().version, "1.4.2");
+        let err = fx.install("colmask@^3", true).unwrap_err();
+        assert!(matches!(err, Error::UnknownVersion { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn upgrade_moves_up_and_never_down() {
+        let mut fx = Fixture::new();
+        fx.publish("colmask", "1.0.0", b"v1", true);
+        let upgrade = |fx: &Fixture| {
+            let mut request = fx.request("colmask", true);
+            request.mode = Mode::Upgrade;
+            fx.run(request)
+        };
+        let err = upgrade(&fx).unwrap_err();
+        assert!(matches!(err, Error::NotInstalled { ref installed, .. } if installed.is_empty()), "{err:?}");
+        fx.install("colmask", true).unwrap();
+        assert_eq!(upgrade(&fx).unwrap().action, Action::Unchanged);
+        fx.publish("colmask", "1.1.0", b"v1.1", true);
+        let report = upgrade(&fx).unwrap();
+        assert_eq!((report.action, report.version.as_str()), (Action::Upgraded, "1.1.0"));
+        // Installed 1.1.0, registry now tops out lower: kept, not downgraded.
+        fx.plugins.pop();
+        fx.write_index();
+        let report = upgrade(&fx).unwrap();
+        assert_eq!((report.action, report.version.as_str()), (Action::Unchanged, "1.1.0"));
+    }
+
+    #[test]
+    fn a_failed_install_keeps_the_old_receipt() {
+        let mut fx = Fixture::new();
+        fx.publish("colmask", "1.0.0", b"v1", true);
+        fx.install("colmask", true).unwrap();
+        let receipt_before = fx.receipt("colmask");
+        fx.publish("colmask", "2.0.0", b"v2", true);
+        std::fs::write(fx.root.join("registry/colmask-2.0.0.wasm"), b"bad").unwrap();
+        assert!(fx.install("colmask", true).is_err());
+        assert_eq!(fx.receipt("colmask"), receipt_before);
     }
 }

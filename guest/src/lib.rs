@@ -6,21 +6,28 @@
 //! directories the host preopened and reaches the network only through the
 //! host's `fetch` import.
 
+pub mod audit;
 pub mod digest;
 pub mod error;
 pub mod index;
 pub mod install;
+pub mod installed;
+pub mod keys;
 pub mod limits;
 pub mod location;
 pub mod name;
 pub mod place;
+pub mod publish;
+pub mod receipt;
 pub mod resolve;
 pub mod sandbox;
 pub mod scaffold;
 pub mod sink;
 pub mod source;
+pub mod spec;
 pub mod stream;
 pub mod trust;
+pub mod uninstall;
 pub mod verify;
 
 #[cfg(target_arch = "wasm32")]

@@ -54,7 +54,7 @@ impl Staged {
     }
 
     /// Renames the temp file to `target`; from then on it is not removed.
-    fn persist(mut self, target: &Path) -> Result<()> {
+    pub fn persist(mut self, target: &Path) -> Result<()> {
         self.finish()?;
         std::fs::rename(&self.path, target).map_err(|e| Error::io(target, "rename", &e))?;
         self.persisted = true;
@@ -162,7 +162,7 @@ fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 
 /// Makes the renames durable: a crash after this cannot bring back the old
 /// directory entries.
-fn sync_dir(dir: &Path) -> Result<()> {
+pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, "sync", &e))

@@ -1,20 +1,50 @@
 //! Choosing one entry of an index. No I/O.
 //!
-//! With a version, the match is exact (the string as published). Without
-//! one, the highest version by semver precedence wins (0.10.0 > 0.9.0), and a
-//! pre-release only when the plugin has no release at all: publishing a beta
-//! must not move everyone who asked for "the latest" onto it (cargo, npm and
-//! krew behave the same way). If no version of the plugin parses as semver,
-//! the first entry listed is taken.
+//! With an exact version, the match is the string as published. With a
+//! semver requirement, the highest version matching it wins; pre-releases
+//! match only a requirement that names one (`^1.0.0-beta`), as in cargo.
+//! Without either, the highest version by semver precedence wins (0.10.0 >
+//! 0.9.0), and a pre-release only when the plugin has no release at all:
+//! publishing a beta must not move everyone who asked for "the latest" onto it
+//! (cargo, npm and krew behave the same way). If no version of the plugin
+//! parses as semver, the first entry listed is taken. Build metadata never
+//! decides between two versions; the one listed first wins.
 
 use crate::error::{Error, Result};
 use crate::index::{Entry, Index};
 use crate::name::PluginName;
-use semver::Version;
+use semver::{Version, VersionReq};
 use std::cmp::Ordering;
+
+/// Which version of a plugin is wanted.
+#[derive(Debug, Clone, Copy)]
+pub enum Selector<'a> {
+    /// The highest release (or pre-release, if there is no release).
+    Highest,
+    /// Exactly this version string.
+    Exact(&'a str),
+    /// The highest version matching a requirement.
+    Matching(&'a VersionReq),
+}
+
+impl<'a> Selector<'a> {
+    /// `exact` wins over `requirement`; neither means the highest.
+    pub fn from_parts(exact: Option<&'a str>, requirement: Option<&'a VersionReq>) -> Selector<'a> {
+        match (exact, requirement) {
+            (Some(v), _) => Selector::Exact(v),
+            (None, Some(req)) => Selector::Matching(req),
+            (None, None) => Selector::Highest,
+        }
+    }
+}
 
 /// The entry for `name` at `version`, or at the highest version.
 pub fn find<'a>(index: &'a Index, name: &str, version: Option<&str>) -> Result<&'a Entry> {
+    select(index, name, Selector::from_parts(version, None))
+}
+
+/// The entry for `name` chosen by `selector`.
+pub fn select<'a>(index: &'a Index, name: &str, selector: Selector<'_>) -> Result<&'a Entry> {
     // Refuse a hostile name before anything else, even if the index lists it.
     let name = PluginName::parse(name)?;
     let candidates: Vec<&Entry> = index.plugins.iter().filter(|e| e.name == name).collect();
@@ -28,18 +58,35 @@ pub fn find<'a>(index: &'a Index, name: &str, version: Option<&str>) -> Result<&
             available,
         });
     }
-    match version {
-        Some(wanted) => candidates
+    let not_found = |requested: String| Error::UnknownVersion {
+        name: name.to_string(),
+        requested,
+        available: versions_newest_first(&candidates),
+    };
+    match selector {
+        Selector::Exact(wanted) => candidates
             .iter()
             .find(|e| e.version == wanted)
             .copied()
-            .ok_or_else(|| Error::UnknownVersion {
-                name: name.to_string(),
-                requested: wanted.to_string(),
-                available: versions_newest_first(&candidates),
-            }),
-        None => Ok(highest(&candidates)),
+            .ok_or_else(|| not_found(wanted.to_string())),
+        Selector::Matching(req) => candidates
+            .iter()
+            .filter_map(|e| Version::parse(&e.version).ok().map(|v| (*e, v)))
+            .filter(|(_, v)| req.matches(v))
+            .reduce(|best, next| match next.1.cmp_precedence(&best.1) {
+                Ordering::Greater => next,
+                _ => best,
+            })
+            .map(|(e, _)| e)
+            .ok_or_else(|| not_found(format!("matching {req}"))),
+        Selector::Highest => Ok(highest(&candidates)),
     }
+}
+
+/// `a` compared with `b` by semver precedence; `None` when either is not
+/// semver (such versions have no order).
+pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
+    Some(Version::parse(a).ok()?.cmp_precedence(&Version::parse(b).ok()?))
 }
 
 fn highest<'a>(candidates: &[&'a Entry]) -> &'a Entry {
@@ -167,6 +214,63 @@ mod tests {
                 available: vec!["0.10.0".into(), "0.9.0".into(), "nightly".into()],
             }
         );
+    }
+
+    fn pick_req(entries: &[(&str, &str)], req: &str) -> Result<String> {
+        let index = index_of(entries);
+        let req = VersionReq::parse(req).unwrap();
+        select(&index, "a", Selector::Matching(&req)).map(|e| e.version.clone())
+    }
+
+    #[test]
+    fn a_requirement_picks_the_highest_match() {
+        let entries = [("a", "1.1.0"), ("a", "1.10.2"), ("a", "2.0.0"), ("a", "1.2.0"), ("a", "0.3.1")];
+        assert_eq!(pick_req(&entries, "^1.2").unwrap(), "1.10.2");
+        assert_eq!(pick_req(&entries, "=0.3.1").unwrap(), "0.3.1");
+        assert_eq!(pick_req(&entries, ">=1, <2").unwrap(), "1.10.2");
+        assert_eq!(pick_req(&entries, "~1.1").unwrap(), "1.1.0");
+        assert_eq!(pick_req(&entries, "*").unwrap(), "2.0.0");
+    }
+
+    #[test]
+    fn prereleases_match_only_a_requirement_that_names_one() {
+        let entries = [("a", "1.0.0"), ("a", "1.1.0-beta.2"), ("a", "1.1.0-beta.10")];
+        assert_eq!(pick_req(&entries, "^1.0").unwrap(), "1.0.0");
+        assert_eq!(pick_req(&entries, ">=1.1.0-beta.1").unwrap(), "1.1.0-beta.10");
+        assert_eq!(pick_req(&entries, "=1.1.0-beta.2").unwrap(), "1.1.0-beta.2");
+        let only_pre = [("a", "2.0.0-rc.1")];
+        assert!(pick_req(&only_pre, "^2").is_err());
+    }
+
+    #[test]
+    fn build_metadata_is_ignored_when_matching() {
+        let entries = [("a", "1.0.0+linux"), ("a", "1.0.0+mac"), ("a", "0.9.0")];
+        assert_eq!(pick_req(&entries, "=1.0.0").unwrap(), "1.0.0+linux");
+        assert_eq!(pick_req(&entries, "^1").unwrap(), "1.0.0+linux");
+    }
+
+    #[test]
+    fn non_semver_versions_never_match_a_requirement() {
+        let entries = [("a", "nightly"), ("a", "0.1.0")];
+        assert_eq!(pick_req(&entries, "*").unwrap(), "0.1.0");
+        let err = pick_req(&[("a", "nightly")], "*").unwrap_err();
+        assert!(matches!(err, Error::UnknownVersion { requested, .. } if requested == "matching *"));
+    }
+
+    #[test]
+    fn an_exact_version_overrides_a_requirement() {
+        let req = VersionReq::parse("^1").unwrap();
+        assert!(matches!(Selector::from_parts(Some("0.1.0"), Some(&req)), Selector::Exact("0.1.0")));
+        assert!(matches!(Selector::from_parts(None, Some(&req)), Selector::Matching(_)));
+        assert!(matches!(Selector::from_parts(None, None), Selector::Highest));
+    }
+
+    #[test]
+    fn versions_compare_by_precedence_when_both_are_semver() {
+        assert_eq!(compare_versions("0.10.0", "0.9.0"), Some(Ordering::Greater));
+        assert_eq!(compare_versions("1.0.0-rc.1", "1.0.0"), Some(Ordering::Less));
+        assert_eq!(compare_versions("1.0.0+a", "1.0.0+b"), Some(Ordering::Equal));
+        assert_eq!(compare_versions("nightly", "1.0.0"), None);
     }
 
     #[test]

@@ -1,17 +1,22 @@
 //! The command line: one struct per verb, each with its own `run`.
 //!
-//! A verb turns its flags into grants (canonical paths), runs one call of the
-//! component, and hands the report to `output`. It decides nothing about
-//! plugins itself; that is the component's job.
+//! A verb turns its flags into grants (canonical paths), takes the
+//! destination's lock where it writes, runs the component, and hands the
+//! reports to `output`. It decides nothing about plugins itself; that is the
+//! component's job. `run` returns the exit code of a command that ran to the
+//! end (a partly failed multi-plugin install, an audit with findings), or the
+//! failure that stopped it.
 
 use crate::fetch::{FetchLimits, HttpFetcher};
-use crate::output;
+use crate::lock::{self, Access};
+use crate::output::{self, Outcome};
 use crate::paths;
 use crate::report::Failure;
 use crate::runtime::{COMPONENT, Grants, Runtime, wit};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,8 +27,13 @@ use std::path::{Path, PathBuf};
         The installer runs as a sandboxed WASI component: it sees only the directories \
         each command grants it (the registry's directory, the trust root, the destination, \
         and --allow-read directories) and reaches the network only through the host.",
-    after_help = "Exit codes: 0 ok; 1 integrity or trust failure; 2 bad input or usage; \
-        3 fetch or I/O failure."
+    after_help = "Examples:\n  \
+        wasm-plugin install colmask --registry index.json --dest plugins --trust-root trust\n  \
+        wasm-plugin install colmask@^1.2 rowfilter --registry index.json --dest plugins\n  \
+        wasm-plugin audit --dest plugins --trust-root trust\n  \
+        wasm-plugin publish colmask-1.2.0.wasm --registry index.json --key release.key\n\n\
+        Exit codes: 0 ok; 1 integrity or trust failure (or an audit finding); 2 bad input or \
+        usage; 3 fetch or I/O failure."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,14 +42,26 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Install a plugin from a registry index into a plugins directory
+    /// Install plugins from a registry index into a plugins directory
     Install(InstallArgs),
-    /// List the plugins a registry index offers
+    /// Move installed plugins to the highest version a registry offers
+    Upgrade(UpgradeArgs),
+    /// Remove installed plugins
+    Uninstall(UninstallArgs),
+    /// List the plugins a registry offers, or those installed in a directory
     List(ListArgs),
+    /// Check everything installed in a plugins directory against its receipts and a trust root
+    Audit(AuditArgs),
     /// Check the digest and signature of a plugin file on disk
     Verify(VerifyArgs),
     /// Create a new plugin project
     New(NewArgs),
+    /// Make an Ed25519 key pair for signing plugins
+    Keygen(KeygenArgs),
+    /// Sign a plugin file, writing its .sig sidecar
+    Sign(SignArgs),
+    /// Add a plugin version to a registry index (creating the index if missing)
+    Publish(PublishArgs),
     /// Write the installer component, for runtimes that embed it
     Component(ComponentArgs),
 }
@@ -49,122 +71,359 @@ impl Cli {
     pub fn json(&self) -> bool {
         match &self.command {
             Command::Install(a) => a.json,
+            Command::Upgrade(a) => a.json,
+            Command::Uninstall(a) => a.json,
             Command::List(a) => a.json,
+            Command::Audit(a) => a.json,
             Command::Verify(a) => a.json,
+            Command::Keygen(a) => a.json,
+            Command::Sign(a) => a.json,
+            Command::Publish(a) => a.json,
             Command::New(_) | Command::Component(_) => false,
         }
     }
 
-    pub fn run(self) -> Result<(), Failure> {
+    /// Runs the verb; the exit code, or the failure that stopped it.
+    pub fn run(self) -> Result<u8, Failure> {
         match self.command {
             Command::Install(a) => a.run(),
+            Command::Upgrade(a) => a.run(),
+            Command::Uninstall(a) => a.run(),
             Command::List(a) => a.run(),
+            Command::Audit(a) => a.run(),
             Command::Verify(a) => a.run(),
             Command::New(a) => a.run(),
+            Command::Keygen(a) => a.run(),
+            Command::Sign(a) => a.run(),
+            Command::Publish(a) => a.run(),
             Command::Component(a) => a.run(),
         }
     }
 }
 
+/// Where plugins come from and who is trusted: shared by install and upgrade.
 #[derive(Debug, Args)]
-pub struct InstallArgs {
-    /// Name of the plugin, as listed in the registry index
-    pub name: String,
+pub struct SourceArgs {
     /// The registry index (index.json)
     #[arg(long, value_name = "INDEX")]
     pub registry: PathBuf,
-    /// The plugins directory to install into (created if missing)
+    /// The plugins directory (created if missing)
     #[arg(long, value_name = "DIR")]
     pub dest: PathBuf,
     /// Directory of trusted *.pub keys; when given, a valid signature by one
     /// of them is required
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
-    /// Exact version to install [default: the highest release]
-    #[arg(long)]
-    pub version: Option<String>,
     /// Also let the installer read DIR (for artifacts outside the registry's directory)
     #[arg(long, value_name = "DIR")]
     pub allow_read: Vec<PathBuf>,
-    /// Print the report as JSON
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// How long to wait for another run working on the same plugins directory
+    /// (seconds, or a duration such as 90s or 2m)
+    #[arg(long, value_name = "DURATION", default_value = "60", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Plugins to install: NAME, or NAME@REQ with a semver requirement
+    /// (colmask@^1.2, colmask@=0.3.1, 'colmask@>=1,<2')
+    #[arg(required = true, value_name = "NAME[@REQ]")]
+    pub plugins: Vec<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Exact version to install, as published (one plugin only)
+    /// [default: the highest release matching]
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Install a lower version than the one installed
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Print the reports as JSON (an array, one element per plugin)
     #[arg(long)]
     pub json: bool,
 }
 
 impl InstallArgs {
-    fn run(self) -> Result<(), Failure> {
-        let registry = paths::existing_file(&self.registry, "--registry")?;
-        let trust_root = paths::optional(
-            self.trust_root.as_deref(),
-            "--trust-root",
-            paths::existing_dir,
+    fn run(self) -> Result<u8, Failure> {
+        if self.version.is_some() && self.plugins.len() > 1 {
+            return Err(Failure::Usage(
+                "--version applies to one plugin; for several, write NAME@=VERSION for each".into(),
+            ));
+        }
+        let session = Session::open(&self.source)?;
+        let outcomes = session.install_all(
+            &self.plugins,
+            self.version.as_deref(),
+            wit::InstallMode::Install,
+            self.allow_downgrade,
         )?;
+        output::install_outcomes(&outcomes, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Installed plugins to upgrade
+    #[arg(value_name = "NAME", required_unless_present = "all", conflicts_with = "all")]
+    pub plugins: Vec<String>,
+    /// Upgrade every installed plugin
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Print the reports as JSON (an array, one element per plugin)
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl UpgradeArgs {
+    fn run(self) -> Result<u8, Failure> {
+        let session = Session::open(&self.source)?;
+        let plugins = if self.all {
+            let dest = paths::existing_dir(&self.source.dest, "--dest")?;
+            let receipts = session.call(Grants::reading(&dest), |i, s| i.call_list_installed(s, &paths::guest(&dest)))??;
+            receipts.into_iter().map(|r| r.name).collect()
+        } else {
+            self.plugins
+        };
+        if plugins.is_empty() {
+            return output::nothing_installed(&self.source.dest, self.json).map_err(stdout_failure);
+        }
+        let outcomes = session.install_all(&plugins, None, wit::InstallMode::Upgrade, false)?;
+        output::install_outcomes(&outcomes, self.json).map_err(stdout_failure)
+    }
+}
+
+/// What install and upgrade share: the runtime, the canonical paths, and the
+/// read-only grants for the registry and trust root.
+struct Session<'a> {
+    args: &'a SourceArgs,
+    runtime: Runtime,
+    registry: PathBuf,
+    trust_root: Option<PathBuf>,
+    grants: Grants,
+}
+
+impl<'a> Session<'a> {
+    fn open(args: &'a SourceArgs) -> Result<Session<'a>, Failure> {
+        let registry = paths::existing_file(&args.registry, "--registry")?;
+        let trust_root = paths::optional(args.trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
         let mut grants = Grants::default();
         grants.read(paths::parent(&registry));
         if let Some(dir) = &trust_root {
             grants.read(dir);
         }
-        for dir in &self.allow_read {
+        for dir in &args.allow_read {
             grants.read(&paths::existing_dir(dir, "--allow-read")?);
         }
-        let runtime = Runtime::new()?;
+        Ok(Session {
+            args,
+            runtime: Runtime::new()?,
+            registry,
+            trust_root,
+            grants,
+        })
+    }
 
-        // Resolve first, with read-only grants: a bad request (name, index,
-        // version) fails before the destination is created or touched.
-        runtime.with_installer(grants.clone(), no_network(), |installer, store| {
-            installer.call_find_entry(
-                store,
-                &paths::guest(&registry),
-                &self.name,
-                self.version.as_deref(),
-            )
-        })??;
+    fn call<R>(
+        &self,
+        grants: Grants,
+        f: impl FnOnce(&wit::Guest, &mut wasmtime::Store<crate::runtime::HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, Failure> {
+        Ok(self.runtime.with_installer(grants, HttpFetcher::disabled(), f)?)
+    }
 
-        let (dest, created) = paths::ensure_dir(&self.dest, "--dest")?;
-        grants.write(&dest);
-        let request = wit::InstallRequest {
-            registry: paths::guest(&registry),
-            name: self.name.clone(),
-            version: self.version.clone(),
-            dest: paths::guest(&dest),
-            trust_root: trust_root.as_deref().map(paths::guest),
-        };
-        let fetcher = HttpFetcher::new(FetchLimits::default());
-        let result = runtime
-            .with_installer(grants, fetcher, |installer, store| {
-                installer.call_install(store, &request)
-            })
-            .map_err(Failure::from)
-            .and_then(|r| r.map_err(Failure::from));
-        if result.is_err() && created {
-            // Only succeeds while still empty: nothing of ours is left behind.
-            let _ = std::fs::remove_dir(&dest);
+    /// Resolves every spec with read-only grants (a bad one creates nothing
+    /// and does not stop the others), then installs the rest one by one
+    /// under the destination's lock.
+    fn install_all(
+        &self,
+        specs: &[String],
+        version: Option<&str>,
+        mode: wit::InstallMode,
+        allow_downgrade: bool,
+    ) -> Result<Vec<Outcome>, Failure> {
+        let registry = paths::guest(&self.registry);
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        let mut resolved = Vec::new();
+        for spec in specs {
+            let found = self
+                .call(self.grants.clone(), |i, s| i.call_find_entry(s, &registry, spec, version))
+                .and_then(|r| r.map_err(Failure::from));
+            match found {
+                Ok(_) => resolved.push(spec.clone()),
+                Err(failure) => outcomes.push(Outcome::failed(spec, failure)),
+            }
         }
-        let report = result?;
-        output::install(&report, self.json).map_err(stdout_failure)
+        if resolved.is_empty() {
+            return Ok(outcomes);
+        }
+
+        let (dest, created) = paths::ensure_dir(&self.args.dest, "--dest")?;
+        let held = lock::acquire(&dest, Access::Exclusive, self.args.lock.lock_timeout);
+        let held = match held {
+            Ok(held) => held,
+            Err(failure) => {
+                if created {
+                    paths::remove_if_unused(&dest);
+                }
+                return Err(failure);
+            }
+        };
+        let mut grants = self.grants.clone();
+        grants.write(&dest);
+        for spec in resolved {
+            let request = wit::InstallRequest {
+                registry: registry.clone(),
+                spec: spec.clone(),
+                version: version.map(str::to_string),
+                dest: paths::guest(&dest),
+                trust_root: self.trust_root.as_deref().map(paths::guest),
+                mode,
+                allow_downgrade,
+            };
+            let fetcher = HttpFetcher::new(FetchLimits::default());
+            let result = self
+                .runtime
+                .with_installer(grants.clone(), fetcher, |i, s| i.call_install(s, &request))
+                .map_err(Failure::from)
+                .and_then(|r| r.map_err(Failure::from));
+            outcomes.push(match result {
+                Ok(report) => Outcome::done(&spec, report),
+                Err(failure) => Outcome::failed(&spec, failure),
+            });
+        }
+        // Keep the order the plugins were asked for.
+        outcomes.sort_by_key(|o| specs.iter().position(|s| *s == o.spec));
+        if created && outcomes.iter().all(|o| o.result.is_err()) {
+            paths::remove_if_unused(&dest);
+        }
+        drop(held);
+        Ok(outcomes)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Plugins to remove
+    #[arg(required = true, value_name = "NAME")]
+    pub plugins: Vec<String>,
+    /// The plugins directory
+    #[arg(long, value_name = "DIR")]
+    pub dest: PathBuf,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Print the reports as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl UninstallArgs {
+    fn run(self) -> Result<u8, Failure> {
+        let dest = paths::existing_dir(&self.dest, "--dest")?;
+        let runtime = Runtime::new()?;
+        let _held = lock::acquire(&dest, Access::Exclusive, self.lock.lock_timeout)?;
+        let mut grants = Grants::default();
+        grants.write(&dest);
+        let results = self
+            .plugins
+            .iter()
+            .map(|name| {
+                let result = runtime
+                    .with_installer(grants.clone(), HttpFetcher::disabled(), |i, s| {
+                        i.call_uninstall(s, &paths::guest(&dest), name)
+                    })
+                    .map_err(Failure::from)
+                    .and_then(|r| r.map_err(Failure::from));
+                (name.clone(), result)
+            })
+            .collect::<Vec<_>>();
+        output::uninstalled(&results, self.json).map_err(stdout_failure)
     }
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// The registry index (index.json)
-    #[arg(long, value_name = "INDEX")]
-    pub registry: PathBuf,
-    /// Print the index as JSON
+    /// The registry index (index.json) whose plugins to list
+    #[arg(long, value_name = "INDEX", required_unless_present = "installed", conflicts_with = "installed")]
+    pub registry: Option<PathBuf>,
+    /// List what is installed in --dest instead
+    #[arg(long, requires = "dest")]
+    pub installed: bool,
+    /// The plugins directory (with --installed)
+    #[arg(long, value_name = "DIR", requires = "installed")]
+    pub dest: Option<PathBuf>,
+    /// Print as JSON
     #[arg(long)]
     pub json: bool,
 }
 
 impl ListArgs {
-    fn run(self) -> Result<(), Failure> {
-        let registry = paths::existing_file(&self.registry, "--registry")?;
-        let mut grants = Grants::default();
-        grants.read(paths::parent(&registry));
-        let index =
-            Runtime::new()?.with_installer(grants, no_network(), |installer, store| {
-                installer.call_load_index(store, &paths::guest(&registry))
+    fn run(self) -> Result<u8, Failure> {
+        let runtime = Runtime::new()?;
+        if let Some(dest) = &self.dest {
+            let dest = paths::existing_dir(dest, "--dest")?;
+            let receipts = runtime.with_installer(Grants::reading(&dest), HttpFetcher::disabled(), |i, s| {
+                i.call_list_installed(s, &paths::guest(&dest))
             })??;
+            return output::installed(&receipts, self.json).map_err(stdout_failure);
+        }
+        let registry = self.registry.as_deref().expect("clap requires --registry without --installed");
+        let registry = paths::existing_file(registry, "--registry")?;
+        let index = runtime.with_installer(
+            Grants::reading(paths::parent(&registry)),
+            HttpFetcher::disabled(),
+            |i, s| i.call_load_index(s, &paths::guest(&registry)),
+        )??;
         output::list(&index, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The plugins directory to audit (granted read-only)
+    #[arg(long, value_name = "DIR")]
+    pub dest: PathBuf,
+    /// Directory of trusted *.pub keys; when given, every plugin must carry a
+    /// signature by one of them
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Print every plugin with its status as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl AuditArgs {
+    fn run(self) -> Result<u8, Failure> {
+        let dest = paths::existing_dir(&self.dest, "--dest")?;
+        let trust_root = paths::optional(self.trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
+        let runtime = Runtime::new()?;
+        // Shared: audits may run side by side, but not beside an install,
+        // whose temp files would look like leftovers.
+        let _held = lock::acquire_shared_if_possible(&dest, self.lock.lock_timeout)?;
+        let mut grants = Grants::reading(&dest);
+        if let Some(dir) = &trust_root {
+            grants.read(dir);
+        }
+        let report = runtime.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+            i.call_audit(s, &paths::guest(&dest), trust_root.as_deref().map(paths::guest).as_deref())
+        })??;
+        output::audit(&report, self.json).map_err(stdout_failure)
     }
 }
 
@@ -184,16 +443,11 @@ pub struct VerifyArgs {
 }
 
 impl VerifyArgs {
-    fn run(self) -> Result<(), Failure> {
+    fn run(self) -> Result<u8, Failure> {
         let file = paths::existing_file(&self.file, "the file")?;
         let sig = paths::optional(self.sig.as_deref(), "--sig", paths::existing_file)?;
-        let trust_root = paths::optional(
-            self.trust_root.as_deref(),
-            "--trust-root",
-            paths::existing_dir,
-        )?;
-        let mut grants = Grants::default();
-        grants.read(paths::parent(&file));
+        let trust_root = paths::optional(self.trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
+        let mut grants = Grants::reading(paths::parent(&file));
         if let Some(sig) = &sig {
             grants.read(paths::parent(sig));
         }
@@ -205,10 +459,9 @@ impl VerifyArgs {
             signature: sig.as_deref().map(paths::guest),
             trust_root: trust_root.as_deref().map(paths::guest),
         };
-        let report =
-            Runtime::new()?.with_installer(grants, no_network(), |installer, store| {
-                installer.call_verify(store, &request)
-            })??;
+        let report = Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+            i.call_verify(s, &request)
+        })??;
         output::verify(&report, self.json).map_err(stdout_failure)
     }
 }
@@ -223,37 +476,155 @@ pub struct NewArgs {
 }
 
 impl NewArgs {
-    fn run(self) -> Result<(), Failure> {
+    fn run(self) -> Result<u8, Failure> {
         let parent = paths::existing_dir(&self.dir, "--dir")?;
         let mut grants = Grants::default();
         grants.write(&parent);
-        let report =
-            Runtime::new()?.with_installer(grants, no_network(), |installer, store| {
-                installer.call_scaffold(store, &self.name, &paths::guest(&parent))
-            })??;
+        let report = Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+            i.call_scaffold(s, &self.name, &paths::guest(&parent))
+        })??;
         output::scaffold(&report).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Label of the key: writes <LABEL>.key and <LABEL>.pub
+    #[arg(long = "name", value_name = "LABEL")]
+    pub label: String,
+    /// Where to write the two files
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl KeygenArgs {
+    fn run(self) -> Result<u8, Failure> {
+        let out_dir = paths::existing_dir(&self.out_dir, "--out-dir")?;
+        let runtime = Runtime::new()?;
+        let mut grants = Grants::default();
+        grants.write(&out_dir);
+        // WASI has no file modes: files the component creates get the
+        // process umask, so it is made owner-only while the key is written.
+        let report = paths::with_private_umask(|| {
+            runtime.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+                i.call_keygen(s, &self.label, &paths::guest(&out_dir))
+            })
+        })??;
+        // The public half is meant to be shared.
+        paths::make_world_readable(Path::new(&report.pub_path));
+        output::keygen(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The plugin file to sign
+    pub file: PathBuf,
+    /// The private key (PKCS#8 PEM, from keygen or `openssl genpkey -algorithm ed25519`)
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Where to write the signature [default: the file's .sig sidecar]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SignArgs {
+    fn run(self) -> Result<u8, Failure> {
+        let file = paths::existing_file(&self.file, "the file")?;
+        let key = paths::existing_file(&self.key, "--key")?;
+        let out = match &self.out {
+            Some(out) => paths::file_in_existing_dir(out, "--out")?,
+            None => file.with_extension("sig"),
+        };
+        let mut grants = Grants::reading(paths::parent(&file));
+        grants.read(paths::parent(&key)).write(paths::parent(&out));
+        let report = Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+            i.call_sign(s, &paths::guest(&file), &paths::guest(&key), Some(paths::guest(&out).as_str()))
+        })??;
+        output::sign(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The plugin file to publish
+    pub file: PathBuf,
+    /// The registry index to add it to (created if missing)
+    #[arg(long, value_name = "INDEX")]
+    pub registry: PathBuf,
+    /// Plugin name [default: the file name, less any -<version> suffix]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Version [default: read off a <name>-<semver>.wasm file name]
+    #[arg(long)]
+    pub version: Option<String>,
+    /// One line saying what the plugin does
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Sign with this private key (PKCS#8 PEM)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// The entry's artifact location (a path or URL) [default: copy the file
+    /// next to the index as <name>-<version>.wasm]
+    #[arg(long, value_name = "PATH-OR-URL")]
+    pub artifact: Option<String>,
+    /// Replace an entry with the same name and version
+    #[arg(long)]
+    pub force: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl PublishArgs {
+    fn run(self) -> Result<u8, Failure> {
+        let file = paths::existing_file(&self.file, "the file")?;
+        let registry = paths::file_in_existing_dir(&self.registry, "--registry")?;
+        let key = paths::optional(self.key.as_deref(), "--key", paths::existing_file)?;
+        let mut grants = Grants::reading(paths::parent(&file));
+        if let Some(key) = &key {
+            grants.read(paths::parent(key));
+        }
+        grants.write(paths::parent(&registry));
+        let request = wit::PublishRequest {
+            artifact: paths::guest(&file),
+            registry: paths::guest(&registry),
+            name: self.name,
+            version: self.version,
+            description: self.description,
+            key: key.as_deref().map(paths::guest),
+            location: self.artifact,
+            force: self.force,
+        };
+        let report = Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+            i.call_publish(s, &request)
+        })??;
+        output::publish(&report, self.json).map_err(stdout_failure)
     }
 }
 
 #[derive(Debug, Args)]
 pub struct ComponentArgs {
     /// Where to write the component ("-" for standard output)
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "wasm-plugin-installer.wasm"
-    )]
+    #[arg(long, value_name = "FILE", default_value = "wasm-plugin-installer.wasm")]
     pub out: PathBuf,
 }
 
 impl ComponentArgs {
-    fn run(self) -> Result<(), Failure> {
+    fn run(self) -> Result<u8, Failure> {
         if self.out == Path::new("-") {
             let mut stdout = std::io::stdout().lock();
-            return stdout
+            stdout
                 .write_all(COMPONENT)
                 .and_then(|()| stdout.flush())
-                .map_err(stdout_failure);
+                .map_err(stdout_failure)?;
+            return Ok(0);
         }
         let dir = match self.out.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -269,11 +640,6 @@ impl ComponentArgs {
         write().map_err(|e| Failure::io(&self.out, "write", e))?;
         output::component(&self.out, COMPONENT.len()).map_err(stdout_failure)
     }
-}
-
-/// Verbs that only read local files get no network at all.
-fn no_network() -> HttpFetcher {
-    HttpFetcher::disabled()
 }
 
 fn stdout_failure(e: std::io::Error) -> Failure {

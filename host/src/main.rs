@@ -4,6 +4,7 @@
 
 mod cli;
 mod fetch;
+mod lock;
 mod output;
 mod paths;
 mod report;
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let json = cli.json();
     match cli.run() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         // Output cut short by a closed pipe (`| head`) is not a failure.
         Err(report::Failure::Io { error, .. })
             if error.kind() == std::io::ErrorKind::BrokenPipe =>

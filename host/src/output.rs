@@ -1,10 +1,13 @@
 //! Rendering reports: short human text, or JSON for scripts (`--json`).
 //!
 //! JSON mirrors the WIT records field for field (snake_case), so what a
-//! script reads is what an embedding runtime gets from the component.
+//! script reads is what an embedding runtime gets from the component. Every
+//! function returns the exit code of the command it renders.
 
+use crate::report::Failure;
 use crate::runtime::wit;
 use serde::Serialize;
+use serde_json::{Value, json};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -14,106 +17,359 @@ fn json<T: Serialize>(value: &T) -> io::Result<()> {
     writeln!(out)
 }
 
-pub fn install(r: &wit::InstallReport, as_json: bool) -> io::Result<()> {
-    if as_json {
-        return json(r);
+/// `SignatureInvalid` -> `signature-invalid`: WIT enum cases as WIT spells
+/// them (serde writes the Rust variant name).
+fn kebab(value: &mut Value) {
+    if let Some(text) = value.as_str() {
+        let mut out = String::new();
+        for (i, c) in text.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        *value = Value::String(out);
     }
-    let mut out = io::stdout().lock();
-    writeln!(out, "installed {} {} -> {}", r.name, r.version, r.wasm_path)?;
-    writeln!(
-        out,
-        "  sha256 {} ({} bytes) from {}",
-        r.sha256, r.size, r.source
-    )?;
-    match (&r.signed_by, &r.sig_path) {
-        (Some(label), _) => writeln!(out, "  verified by '{label}'")?,
-        (None, Some(sig)) => writeln!(
-            out,
-            "  signature written to {sig} (not checked: no --trust-root)"
-        )?,
-        (None, None) => writeln!(out, "  unsigned (no --trust-root given)")?,
-    }
-    if r.replaced {
-        writeln!(out, "  replaced the previous {}.wasm", r.name)?;
-    }
-    Ok(())
 }
 
-pub fn list(index: &wit::RegistryIndex, as_json: bool) -> io::Result<()> {
+/// The JSON of an install report.
+fn install_json(report: &wit::InstallReport) -> Value {
+    let mut value = serde_json::to_value(report).unwrap_or(Value::Null);
+    kebab(&mut value["action"]);
+    value
+}
+
+/// The JSON of an audit finding.
+fn finding_json(finding: &wit::Finding) -> Value {
+    let mut value = serde_json::to_value(finding).unwrap_or(Value::Null);
+    kebab(&mut value["kind"]);
+    value
+}
+
+/// The exit code of several independent operations: the first failure's.
+fn first_failure<'a>(failures: impl IntoIterator<Item = &'a Failure>) -> u8 {
+    failures.into_iter().next().map_or(0, Failure::exit_code)
+}
+
+/// One requested plugin's install or upgrade.
+#[derive(Debug)]
+pub struct Outcome {
+    pub spec: String,
+    pub result: Result<wit::InstallReport, Failure>,
+}
+
+impl Outcome {
+    pub fn done(spec: &str, report: wit::InstallReport) -> Outcome {
+        Outcome {
+            spec: spec.to_string(),
+            result: Ok(report),
+        }
+    }
+
+    pub fn failed(spec: &str, failure: Failure) -> Outcome {
+        Outcome {
+            spec: spec.to_string(),
+            result: Err(failure),
+        }
+    }
+}
+
+pub fn install_outcomes(outcomes: &[Outcome], as_json: bool) -> io::Result<u8> {
+    let code = first_failure(outcomes.iter().filter_map(|o| o.result.as_ref().err()));
     if as_json {
-        return json(index);
+        let items: Vec<Value> = outcomes
+            .iter()
+            .map(|o| match &o.result {
+                Ok(report) => install_json(report),
+                Err(failure) => {
+                    let mut item = failure.to_json();
+                    item["spec"] = json!(o.spec);
+                    item
+                }
+            })
+            .collect();
+        json(&items)?;
+        return Ok(code);
     }
     let mut out = io::stdout().lock();
-    if index.plugins.is_empty() {
-        return writeln!(out, "{} lists no plugins", index.path);
+    for outcome in outcomes {
+        match &outcome.result {
+            Ok(r) => install_report(&mut out, r)?,
+            Err(failure) => {
+                out.flush()?;
+                let _ = writeln!(io::stderr(), "error: {}: {}", outcome.spec, failure.message());
+            }
+        }
     }
-    let rows: Vec<[&str; 4]> = index
-        .plugins
-        .iter()
-        .map(|p| {
-            [
-                p.name.as_str(),
-                p.version.as_str(),
-                if p.signature.is_some() {
-                    "signed"
-                } else {
-                    "unsigned"
-                },
-                p.description.as_deref().unwrap_or(""),
-            ]
+    Ok(code)
+}
+
+fn install_report(out: &mut impl Write, r: &wit::InstallReport) -> io::Result<()> {
+    use wit::InstallAction as A;
+    let previous = r.previous_version.as_deref().unwrap_or("?");
+    match r.action {
+        A::Unchanged => {
+            return writeln!(out, "{} {} is already installed and intact; nothing to do", r.name, r.version);
+        }
+        A::Installed => writeln!(out, "installed {} {} -> {}", r.name, r.version, r.wasm_path)?,
+        A::Upgraded => writeln!(out, "upgraded {} {previous} -> {} ({})", r.name, r.version, r.wasm_path)?,
+        A::Downgraded => writeln!(out, "downgraded {} {previous} -> {} ({})", r.name, r.version, r.wasm_path)?,
+        A::Reinstalled => writeln!(
+            out,
+            "reinstalled {} {} -> {} (the installed copy did not match)",
+            r.name, r.version, r.wasm_path
+        )?,
+    }
+    writeln!(out, "  sha256 {} ({} bytes) from {}", r.sha256, r.size, r.source)?;
+    match (&r.signed_by, &r.sig_path) {
+        (Some(label), _) => writeln!(out, "  verified by '{label}'"),
+        (None, Some(sig)) => writeln!(out, "  signature written to {sig} (not checked: no --trust-root)"),
+        (None, None) => writeln!(out, "  unsigned (no --trust-root given)"),
+    }
+}
+
+pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<u8> {
+    if as_json {
+        json(&Vec::<Value>::new())?;
+    } else {
+        writeln!(io::stdout().lock(), "nothing is installed in {}", dest.display())?;
+    }
+    Ok(0)
+}
+
+pub fn uninstalled(results: &[(String, Result<wit::UninstallReport, Failure>)], as_json: bool) -> io::Result<u8> {
+    let code = first_failure(results.iter().filter_map(|(_, r)| r.as_ref().err()));
+    if as_json {
+        let items: Vec<Value> = results
+            .iter()
+            .map(|(name, r)| match r {
+                Ok(report) => serde_json::to_value(report).unwrap_or(Value::Null),
+                Err(failure) => {
+                    let mut item = failure.to_json();
+                    item["name"] = json!(name);
+                    item
+                }
+            })
+            .collect();
+        json(&items)?;
+        return Ok(code);
+    }
+    let mut out = io::stdout().lock();
+    for (name, result) in results {
+        match result {
+            Ok(r) => {
+                let version = r.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+                writeln!(out, "uninstalled {}{version}", r.name)?;
+                for path in &r.removed {
+                    writeln!(out, "  removed {path}")?;
+                }
+            }
+            Err(failure) => {
+                out.flush()?;
+                let _ = writeln!(io::stderr(), "error: {name}: {}", failure.message());
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// Left-aligned columns; the last one is not padded.
+fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|col| {
+            rows.iter()
+                .map(|r| r[col].chars().count())
+                .chain([header[col].len()])
+                .max()
+                .unwrap_or(0)
         })
         .collect();
-    let header = ["NAME", "VERSION", "SIGNED", "DESCRIPTION"];
-    let width = |col: usize| {
-        rows.iter()
-            .map(|r| r[col].chars().count())
-            .chain([header[col].len()])
-            .max()
-            .unwrap_or(0)
-    };
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        let line = format!("{:w0$}  {:w1$}  {:w2$}  {}", row[0], row[1], row[2], row[3]);
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (col, cell) in row.iter().enumerate() {
+            line.push_str(&format!("{cell:width$}  ", width = widths[col]));
+        }
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
 }
 
-pub fn verify(r: &wit::VerifyReport, as_json: bool) -> io::Result<()> {
+pub fn list(index: &wit::RegistryIndex, as_json: bool) -> io::Result<u8> {
     if as_json {
-        return json(r);
+        json(index)?;
+        return Ok(0);
     }
     let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "sha256 {}  {} ({} bytes)",
-        r.sha256, r.artifact, r.size
-    )?;
-    match (&r.signed_by, &r.signature_path) {
-        (Some(label), _) => writeln!(out, "verified by '{label}'"),
-        (None, Some(sig)) => writeln!(out, "signature {sig} not checked (no --trust-root given)"),
-        (None, None) => writeln!(out, "no signature (none given, no sidecar)"),
+    if index.plugins.is_empty() {
+        writeln!(out, "{} lists no plugins", index.path)?;
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = index
+        .plugins
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.version.clone(),
+                if p.signature.is_some() { "signed" } else { "unsigned" }.to_string(),
+                p.description.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&mut out, &["NAME", "VERSION", "SIGNED", "DESCRIPTION"], &rows)?;
+    Ok(0)
+}
+
+pub fn installed(receipts: &[wit::Receipt], as_json: bool) -> io::Result<u8> {
+    if as_json {
+        json(&receipts)?;
+        return Ok(0);
+    }
+    let mut out = io::stdout().lock();
+    if receipts.is_empty() {
+        writeln!(out, "nothing is installed")?;
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = receipts
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                r.version.clone(),
+                r.signed_by.clone().unwrap_or_else(|| "-".into()),
+                r.installed_at.clone(),
+            ]
+        })
+        .collect();
+    table(&mut out, &["NAME", "VERSION", "SIGNED BY", "INSTALLED AT"], &rows)?;
+    Ok(0)
+}
+
+pub fn audit(report: &wit::AuditReport, as_json: bool) -> io::Result<u8> {
+    let findings = report.stray.len() + report.plugins.iter().map(|p| p.findings.len()).sum::<usize>();
+    let code = if findings == 0 { 0 } else { crate::report::EXIT_INTEGRITY };
+    if as_json {
+        let plugins: Vec<Value> = report
+            .plugins
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "version": p.version,
+                    "sha256": p.sha256,
+                    "signed_by": p.signed_by,
+                    "status": if p.findings.is_empty() { "ok" } else { "finding" },
+                    "findings": p.findings.iter().map(finding_json).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json(&json!({
+            "dest": report.dest,
+            "clean": findings == 0,
+            "plugins": plugins,
+            "stray": report.stray.iter().map(finding_json).collect::<Vec<_>>(),
+        }))?;
+        return Ok(code);
+    }
+    let mut out = io::stdout().lock();
+    for p in &report.plugins {
+        let version = p.version.as_deref().unwrap_or("(no receipt)");
+        let signer = p.signed_by.as_deref().map(|l| format!(", verified by '{l}'")).unwrap_or_default();
+        let status = if p.findings.is_empty() { "ok" } else { "FINDING" };
+        writeln!(out, "{status:8} {} {version}{signer}", p.name)?;
+        for f in &p.findings {
+            writeln!(out, "         {}: {} ({})", finding_name(f.kind), f.detail, f.path)?;
+        }
+    }
+    for f in &report.stray {
+        writeln!(out, "FINDING  {}: {} ({})", finding_name(f.kind), f.detail, f.path)?;
+    }
+    match findings {
+        0 => writeln!(out, "audit of {}: {} plugin(s), clean", report.dest, report.plugins.len())?,
+        n => writeln!(out, "audit of {}: {n} finding(s)", report.dest)?,
+    }
+    Ok(code)
+}
+
+fn finding_name(kind: wit::FindingKind) -> &'static str {
+    use wit::FindingKind as F;
+    match kind {
+        F::Drift => "drift",
+        F::SignatureInvalid => "signature invalid",
+        F::SignatureMissing => "signature missing",
+        F::WasmWithoutReceipt => "no receipt",
+        F::ReceiptWithoutWasm => "receipt without plugin",
+        F::ReceiptInvalid => "receipt unreadable",
+        F::SigWithoutWasm => "signature without plugin",
+        F::TempFile => "temp file",
     }
 }
 
-pub fn scaffold(r: &wit::ScaffoldReport) -> io::Result<()> {
+pub fn verify(r: &wit::VerifyReport, as_json: bool) -> io::Result<u8> {
+    if as_json {
+        json(r)?;
+        return Ok(0);
+    }
+    let mut out = io::stdout().lock();
+    writeln!(out, "sha256 {}  {} ({} bytes)", r.sha256, r.artifact, r.size)?;
+    match (&r.signed_by, &r.signature_path) {
+        (Some(label), _) => writeln!(out, "verified by '{label}'")?,
+        (None, Some(sig)) => writeln!(out, "signature {sig} not checked (no --trust-root given)")?,
+        (None, None) => writeln!(out, "no signature (none given, no sidecar)")?,
+    }
+    Ok(0)
+}
+
+pub fn scaffold(r: &wit::ScaffoldReport) -> io::Result<u8> {
     let mut out = io::stdout().lock();
     writeln!(out, "created {}", r.dir)?;
     for file in &r.files {
         writeln!(out, "  {file}")?;
     }
-    writeln!(
-        out,
-        "build it with: cd {} && cargo build --target wasm32-wasip2 --release",
-        r.dir
-    )?;
-    writeln!(out, "its README.md says how to sign and publish it")
+    writeln!(out, "build it with: cd {} && cargo build --target wasm32-wasip2 --release", r.dir)?;
+    writeln!(out, "its README.md says how to sign and publish it")?;
+    Ok(0)
 }
 
-pub fn component(path: &Path, size: usize) -> io::Result<()> {
-    writeln!(
-        io::stdout().lock(),
-        "wrote the installer component to {} ({size} bytes)",
-        path.display()
-    )
+pub fn keygen(r: &wit::KeygenReport, as_json: bool) -> io::Result<u8> {
+    if as_json {
+        json(r)?;
+        return Ok(0);
+    }
+    let mut out = io::stdout().lock();
+    writeln!(out, "wrote {} (private: keep it secret, owner-only)", r.key_path)?;
+    writeln!(out, "wrote {} (public: put it in operators' trust roots)", r.pub_path)?;
+    writeln!(out, "public key {}", r.public_key)?;
+    Ok(0)
+}
+
+pub fn sign(r: &wit::SignReport, as_json: bool) -> io::Result<u8> {
+    if as_json {
+        json(r)?;
+        return Ok(0);
+    }
+    writeln!(io::stdout().lock(), "signed {} -> {}", r.artifact, r.signature_path)?;
+    Ok(0)
+}
+
+pub fn publish(r: &wit::PublishReport, as_json: bool) -> io::Result<u8> {
+    if as_json {
+        json(r)?;
+        return Ok(0);
+    }
+    let mut out = io::stdout().lock();
+    let verb = if r.replaced { "replaced" } else { "published" };
+    let signed = if r.signed { "signed" } else { "unsigned" };
+    writeln!(out, "{verb} {} {} ({signed}) in {}", r.name, r.version, r.registry)?;
+    writeln!(out, "  sha256 {} ({} bytes), artifact {}", r.sha256, r.size, r.artifact)?;
+    if let Some(copy) = &r.copied_to {
+        writeln!(out, "  copied to {copy}")?;
+    }
+    Ok(0)
+}
+
+pub fn component(path: &Path, size: usize) -> io::Result<u8> {
+    writeln!(io::stdout().lock(), "wrote the installer component to {} ({size} bytes)", path.display())?;
+    Ok(0)
 }

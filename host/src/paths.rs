@@ -51,6 +51,34 @@ pub fn ensure_dir(dir: &Path, flag: &str) -> Result<(PathBuf, bool), Failure> {
     Ok((existing_dir(dir, flag)?, created))
 }
 
+/// A file that may not exist yet, in a directory that does: the canonical
+/// directory joined with the file name (for outputs such as a new index).
+pub fn file_in_existing_dir(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
+    if path.exists() {
+        return existing_file(path, flag);
+    }
+    let name = path
+        .file_name()
+        .filter(|n| *n != ".." && *n != ".")
+        .ok_or_else(|| Failure::Usage(format!("{flag} {} is not a file path", path.display())))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Ok(existing_dir(dir, flag)?.join(name))
+}
+
+/// After a failed operation on a destination this run created: removes what
+/// the run itself left there (the lock file, empty state directories) and
+/// the destination, each only if nothing else is in it.
+pub fn remove_if_unused(dest: &Path) {
+    let state = dest.join(".wasm-plugin");
+    let _ = std::fs::remove_file(crate::lock::path(dest));
+    let _ = std::fs::remove_dir(state.join("receipts"));
+    let _ = std::fs::remove_dir(&state);
+    let _ = std::fs::remove_dir(dest);
+}
+
 /// The directory containing the canonical file `file`.
 pub fn parent(file: &Path) -> &Path {
     file.parent().unwrap_or(Path::new("/"))
@@ -77,4 +105,20 @@ fn canonical(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
         )));
     }
     Ok(canonical)
+}
+
+/// Runs `f` with the process umask set to 077, so files the component
+/// creates are owner-only (WASI cannot set file modes itself).
+pub fn with_private_umask<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: umask only swaps an integer in the process; no memory is involved.
+    let previous = unsafe { libc::umask(0o077) };
+    let result = f();
+    unsafe { libc::umask(previous) };
+    result
+}
+
+/// Makes a file readable by everyone (for public keys); best effort.
+pub fn make_world_readable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644));
 }

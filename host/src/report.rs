@@ -1,14 +1,17 @@
 //! The one place where failures become messages and exit codes.
 //!
 //! Exit codes: 0 ok; 1 integrity or trust failure (digest mismatch; missing,
-//! malformed or untrusted signature); 2 bad input or usage (malformed index,
-//! unknown plugin or version, invalid name, path outside the grants, unusable
-//! trust root or location); 3 fetch or I/O failure (and a failure of the
-//! runtime itself). Every message says what was wrong and what to do.
+//! malformed or untrusted signature; any `audit` finding); 2 bad input or
+//! usage (malformed index, unknown plugin or version, invalid name, path
+//! outside the grants, unusable trust root, key or location, refused
+//! downgrade, existing entry); 3 fetch or I/O failure (a lock not obtained in
+//! time, and a failure of the runtime itself). Every message says what was
+//! wrong and what to do.
 
 use crate::runtime::{FetchError, wit};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Exit code: an artefact failed an integrity or trust check.
 pub const EXIT_INTEGRITY: u8 = 1;
@@ -31,6 +34,8 @@ pub enum Failure {
         action: &'static str,
         error: std::io::Error,
     },
+    /// Another run held the destination's lock for longer than allowed.
+    LockTimeout { path: PathBuf, waited: Duration },
     /// The runtime failed (compile, instantiate, trap).
     Runtime(wasmtime::Error),
 }
@@ -60,7 +65,12 @@ impl Failure {
                 | E::NotGranted(_)
                 | E::UnsupportedLocation(_)
                 | E::TrustRootInvalid(_)
-                | E::AlreadyExists(_) => EXIT_INPUT,
+                | E::AlreadyExists(_)
+                | E::DowngradeRefused(_)
+                | E::NotInstalled(_)
+                | E::EntryExists(_)
+                | E::KeyInvalid(_)
+                | E::InvalidRequest(_) => EXIT_INPUT,
                 // Retrying cannot help with a URL this host cannot fetch at all.
                 E::FetchFailed(f) => match f.cause {
                     FetchError::UnsupportedScheme(_) | FetchError::InvalidUrl(_) => EXIT_INPUT,
@@ -69,7 +79,7 @@ impl Failure {
                 E::Io(_) => EXIT_IO,
             },
             Failure::Usage(_) => EXIT_INPUT,
-            Failure::Io { .. } | Failure::Runtime(_) => EXIT_IO,
+            Failure::Io { .. } | Failure::LockTimeout { .. } | Failure::Runtime(_) => EXIT_IO,
         }
     }
 
@@ -87,6 +97,11 @@ impl Failure {
                 E::UnsupportedLocation(_) => "unsupported-location",
                 E::TrustRootInvalid(_) => "trust-root-invalid",
                 E::AlreadyExists(_) => "already-exists",
+                E::DowngradeRefused(_) => "downgrade-refused",
+                E::NotInstalled(_) => "not-installed",
+                E::EntryExists(_) => "entry-exists",
+                E::KeyInvalid(_) => "key-invalid",
+                E::InvalidRequest(_) => "invalid-request",
                 E::DigestMismatch(_) => "digest-mismatch",
                 E::SignatureMissing(_) => "signature-missing",
                 E::SignatureMalformed(_) => "signature-malformed",
@@ -96,6 +111,7 @@ impl Failure {
             },
             Failure::Usage(_) => "usage",
             Failure::Io { .. } => "io",
+            Failure::LockTimeout { .. } => "lock-timeout",
             Failure::Runtime(_) => "runtime",
         }
     }
@@ -109,6 +125,11 @@ impl Failure {
                 action,
                 error,
             } => format!("cannot {action} {}: {error}", path.display()),
+            Failure::LockTimeout { path, waited } => format!(
+                "another wasm-plugin run kept {} locked for {}s; try again later, or raise --lock-timeout",
+                path.display(),
+                waited.as_secs()
+            ),
             Failure::Runtime(e) => format!(
                 "the installer component failed: {e:#}\n\
                  this is a bug or a resource limit; nothing was installed"
@@ -129,6 +150,9 @@ impl Failure {
                 _ => Value::Null,
             },
             Failure::Io { path, action, .. } => json!({"path": path, "action": action}),
+            Failure::LockTimeout { path, waited } => {
+                json!({"path": path, "waited_seconds": waited.as_secs()})
+            }
             Failure::Usage(_) | Failure::Runtime(_) => Value::Null,
         };
         json!({"error": {
@@ -182,7 +206,7 @@ fn installer_message(e: &wit::Error) -> String {
             v.available.join(", ")
         ),
         E::InvalidName(r) => format!(
-            "invalid plugin name '{}': {}\nnames match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$",
+            "invalid name '{}': {}\nplugin names and key labels match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$",
             r.value, r.reason
         ),
         E::NotGranted(path) => {
@@ -207,6 +231,28 @@ fn installer_message(e: &wit::Error) -> String {
         E::AlreadyExists(path) => {
             format!("{path} already exists; choose another name or directory, or remove it first")
         }
+        E::DowngradeRefused(d) => format!(
+            "refusing to downgrade '{}' from {} to {}\npass --allow-downgrade to install the lower version anyway",
+            d.name, d.installed, d.requested
+        ),
+        E::NotInstalled(n) => {
+            let installed = if n.installed.is_empty() {
+                "nothing is installed there".to_string()
+            } else {
+                format!("installed: {}", n.installed.join(", "))
+            };
+            format!("'{}' is not installed in {}; {installed}", n.name, n.dest)
+        }
+        E::EntryExists(e) => format!(
+            "{} already lists {} {}\npublish a new version, or pass --force to replace that entry",
+            e.registry, e.name, e.version
+        ),
+        E::KeyInvalid(r) => format!(
+            "cannot use the key {}: {}\nkeys are Ed25519 PKCS#8 PEM private keys, as `wasm-plugin keygen` or \
+             `openssl genpkey -algorithm ed25519` write them",
+            r.value, r.reason
+        ),
+        E::InvalidRequest(r) => format!("cannot do that with '{}': {}", r.value, r.reason),
         E::DigestMismatch(m) => format!(
             "digest mismatch for {}\n  expected sha256 {}\n  actual   sha256 {}\n\
              the bytes are not what the registry published; nothing was installed",

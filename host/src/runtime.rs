@@ -44,6 +44,13 @@ pub struct Grants {
 }
 
 impl Grants {
+    /// Grants that let the component read `dir` and nothing else.
+    pub fn reading(dir: &Path) -> Grants {
+        let mut grants = Grants::default();
+        grants.read(dir);
+        grants
+    }
+
     /// Grants read access to `dir` (absolute, canonical).
     pub fn read(&mut self, dir: &Path) -> &mut Self {
         self.read_only.push(dir.to_path_buf());

@@ -83,7 +83,7 @@ fn a_plugin_is_installed_over_http() {
 fn a_large_body_streams_through() {
     let (run, _) = v2_served_as(Reply::Body, OK);
     assert!(
-        run.stdout.contains("installed colmask 2.0.0"),
+        run.stdout.contains("upgraded colmask 1.0.0 -> 2.0.0"),
         "{}",
         run.stdout
     );

@@ -49,7 +49,7 @@ fn refused(env: &Env, reg: &Registry, extra: &[&str], code: i32) -> Run {
 #[test]
 fn a_signed_plugin_is_installed_with_its_sidecar() {
     let (env, _reg, key) = with_v1_installed();
-    assert_eq!(env.names("plugins"), ["colmask.sig", "colmask.wasm"]);
+    assert_eq!(env.visible("plugins"), ["colmask.sig", "colmask.wasm"]);
     assert_eq!(env.read("plugins/colmask.wasm"), V1);
     assert_eq!(
         String::from_utf8(env.read("plugins/colmask.sig")).unwrap(),
@@ -77,15 +77,17 @@ fn the_report_names_version_digest_and_signer() {
         run.stdout
     );
 
-    let report = install(&env, &reg, &["--trust-root", "trust", "--json"])
+    let json = install(&env, &reg, &["--trust-root", "trust", "--json"])
         .expect(OK)
         .json();
+    let report = &json[0];
     assert_eq!(report["name"], "colmask");
     assert_eq!(report["version"], "1.0.0");
     assert_eq!(report["sha256"], sha256_hex(V1));
     assert_eq!(report["size"], V1.len());
     assert_eq!(report["signed_by"], "release");
-    assert_eq!(report["replaced"], true);
+    assert_eq!(report["action"], "unchanged");
+    assert_eq!(report["previous_version"], "1.0.0");
     assert_eq!(
         report["wasm_path"],
         env.path("plugins/colmask.wasm").display().to_string()
@@ -99,7 +101,7 @@ fn an_unsigned_plugin_installs_without_a_trust_root() {
     reg.publish(&env, "colmask", "1.0.0", V1, None);
     let run = install(&env, &reg, &[]).expect(OK);
     assert!(run.stdout.contains("unsigned"), "{}", run.stdout);
-    assert_eq!(env.names("plugins"), ["colmask.wasm"]);
+    assert_eq!(env.visible("plugins"), ["colmask.wasm"]);
 }
 
 #[test]
@@ -128,6 +130,14 @@ fn the_highest_semver_is_installed_unless_a_version_is_given() {
         &reg,
         &["--trust-root", "trust", "--version", "0.10.0"],
     )
+    .expect(INPUT)
+    .says(&["refusing to downgrade", "--allow-downgrade"]);
+    assert_eq!(env.read("plugins/colmask.wasm"), V2);
+    install(
+        &env,
+        &reg,
+        &["--trust-root", "trust", "--version", "0.10.0", "--allow-downgrade"],
+    )
     .expect(OK);
     assert_eq!(env.read("plugins/colmask.wasm"), b"0.10");
 }
@@ -137,7 +147,7 @@ fn an_unsigned_upgrade_removes_the_stale_sidecar() {
     let (env, mut reg, _key) = with_v1_installed();
     reg.publish(&env, "colmask", "2.0.0", V2, None);
     install(&env, &reg, &[]).expect(OK);
-    assert_eq!(env.names("plugins"), ["colmask.wasm"]);
+    assert_eq!(env.visible("plugins"), ["colmask.wasm"]);
     assert_eq!(env.read("plugins/colmask.wasm"), V2);
 }
 
@@ -254,7 +264,7 @@ fn hostile_names_exit_2_and_touch_nothing() {
             "trust",
         ])
         .expect(INPUT)
-        .says(&["invalid plugin name"]);
+        .says(&["invalid name"]);
         assert_eq!(env.snapshot(""), before, "{name:?} changed something");
     }
     reg.entries.last_mut().unwrap()["name"] = "../escape".into();
@@ -409,7 +419,7 @@ fn openssl_keys_and_signatures_are_accepted() {
     reg.save(&env);
     install(&env, &reg, TRUSTED).expect(OK);
     let run = install(&env, &reg, &["--trust-root", "trust", "--json"]).expect(OK);
-    assert_eq!(run.json()["signed_by"], "ops");
+    assert_eq!(run.json()[0]["signed_by"], "ops");
 }
 
 #[test]
@@ -418,7 +428,9 @@ fn json_errors_carry_kind_code_and_details() {
     reg.publish(&env, "colmask", "2.0.0", V2, Some(&key));
     env.write("registry/colmask-2.0.0.wasm", b"tampered");
     let run = refused(&env, &reg, &["--trust-root", "trust", "--json"], INTEGRITY);
-    let error = &run.json()["error"];
+    let json = run.json();
+    assert_eq!(json[0]["spec"], "colmask");
+    let error = &json[0]["error"];
     assert_eq!(error["kind"], "digest-mismatch");
     assert_eq!(error["exit_code"], 1);
     assert_eq!(error["details"]["expected"], sha256_hex(V2));

@@ -9,7 +9,7 @@ fn new_refuses_hostile_names_and_existing_directories() {
     for name in ["../x", "a/b", ""] {
         env.run(&["new", name])
             .expect(INPUT)
-            .says(&["invalid plugin name"]);
+            .says(&["invalid name"]);
     }
     assert!(env.names("").is_empty());
     std::fs::create_dir(env.path("taken")).unwrap();

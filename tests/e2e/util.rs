@@ -133,11 +133,20 @@ impl Env {
         files
     }
 
-    /// File names in `relative`, sorted.
+    /// Every file under `relative` (recursively), sorted.
     pub fn names(&self, relative: &str) -> Vec<String> {
         self.snapshot(relative)
             .into_iter()
             .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// What a loader scanning `relative` sees: its files, not hidden ones
+    /// and not the installer's `.wasm-plugin/` state, sorted.
+    pub fn visible(&self, relative: &str) -> Vec<String> {
+        self.names(relative)
+            .into_iter()
+            .filter(|n| !n.starts_with('.'))
             .collect()
     }
 

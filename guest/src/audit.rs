@@ -1,0 +1,361 @@
+//! `audit`: does what is installed still match what was installed?
+//!
+//! Read-only by design (the host grants the plugins directory read-only):
+//! every plugin is re-hashed against its receipt, every `.sig` is checked
+//! against the trust root (or for form without one), and anything that does
+//! not belong is reported: a `.wasm` or `.sig` without receipt, a receipt
+//! without `.wasm`, temp files left by an interrupted install.
+
+use crate::error::{Error, Result};
+use crate::installed::{self, SigState};
+use crate::name::PluginName;
+use crate::receipt::{self, Found};
+use crate::sandbox;
+use crate::trust::TrustRoot;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingKind {
+    Drift,
+    SignatureInvalid,
+    SignatureMissing,
+    WasmWithoutReceipt,
+    ReceiptWithoutWasm,
+    ReceiptInvalid,
+    SigWithoutWasm,
+    TempFile,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub path: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditedPlugin {
+    pub name: String,
+    pub version: Option<String>,
+    pub sha256: Option<String>,
+    pub signed_by: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    pub dest: String,
+    pub plugins: Vec<AuditedPlugin>,
+    pub stray: Vec<Finding>,
+}
+
+impl AuditReport {
+    pub fn is_clean(&self) -> bool {
+        self.stray.is_empty() && self.plugins.iter().all(|p| p.findings.is_empty())
+    }
+}
+
+pub fn audit(dest: &Path, trust_root: Option<&Path>) -> Result<AuditReport> {
+    sandbox::check_granted(dest)?;
+    let trust = trust_root.map(TrustRoot::load).transpose()?;
+    let mut stray = Vec::new();
+    let mut names = BTreeSet::new();
+    let entries = std::fs::read_dir(dest).map_err(|e| Error::io(dest, "list", &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dest, "list", &e))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if is_temp(&file) {
+            stray.push(temp_finding(&entry.path()));
+        } else if let Some(stem) = file.strip_suffix(".wasm").or_else(|| file.strip_suffix(".sig")) {
+            if !file.starts_with('.') {
+                names.insert(stem.to_string());
+            }
+        }
+    }
+    let receipts = receipt::all(dest)?;
+    names.extend(receipts.iter().map(|(n, _)| n.clone()));
+    let receipts_dir = receipt::dir(dest);
+    if let Ok(entries) = std::fs::read_dir(&receipts_dir) {
+        for entry in entries.flatten() {
+            if is_temp(&entry.file_name().to_string_lossy()) {
+                stray.push(temp_finding(&entry.path()));
+            }
+        }
+    }
+    stray.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let mut plugins = Vec::new();
+    for name in names {
+        let found = receipts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| f.clone())
+            .unwrap_or(Found::Missing);
+        plugins.push(audit_one(dest, &name, found, trust.as_ref())?);
+    }
+    Ok(AuditReport {
+        dest: dest.display().to_string(),
+        plugins,
+        stray,
+    })
+}
+
+fn audit_one(dest: &Path, name: &str, found: Found, trust: Option<&TrustRoot>) -> Result<AuditedPlugin> {
+    let wasm = dest.join(format!("{name}.wasm"));
+    let sig = dest.join(format!("{name}.sig"));
+    let receipt_path = receipt::dir(dest).join(format!("{name}.json"));
+    let shown = |p: &Path| p.display().to_string();
+    let mut findings = Vec::new();
+    let mut finding = |kind, path: &Path, detail: String| {
+        findings.push(Finding {
+            kind,
+            path: shown(path),
+            detail,
+        })
+    };
+    let receipt = match found {
+        Found::Valid(r) => Some(r),
+        Found::Missing => None,
+        Found::Invalid(why) => {
+            finding(FindingKind::ReceiptInvalid, &receipt_path, format!("unreadable receipt: {why}"));
+            None
+        }
+    };
+    // A name that is not a valid plugin name was not installed by us; it is
+    // still reported, but never opened through a derived path.
+    let on_disk = match PluginName::parse(name) {
+        Ok(valid) => installed::inspect(dest, &valid, trust)?,
+        Err(_) => None,
+    };
+    let mut sha256 = None;
+    let mut signed_by = None;
+    match &on_disk {
+        None if installed::exists(&wasm)? => {
+            finding(FindingKind::WasmWithoutReceipt, &wasm, "not a valid plugin name".into())
+        }
+        None => {
+            if receipt.is_some() {
+                finding(FindingKind::ReceiptWithoutWasm, &receipt_path, format!("{name}.wasm is missing"));
+            } else if installed::exists(&sig)? {
+                finding(FindingKind::SigWithoutWasm, &sig, format!("{name}.wasm is missing"));
+            }
+        }
+        Some(disk) => {
+            sha256 = Some(disk.sha256.to_hex());
+            match &receipt {
+                None => finding(
+                    FindingKind::WasmWithoutReceipt,
+                    &wasm,
+                    "not installed by wasm-plugin, or its receipt was removed".into(),
+                ),
+                Some(r) if r.sha256 != disk.sha256.to_hex() => finding(
+                    FindingKind::Drift,
+                    &wasm,
+                    format!("sha256 is {}, the receipt records {}", disk.sha256, r.sha256),
+                ),
+                Some(_) => {}
+            }
+            match &disk.sig {
+                SigState::Verified(label) => signed_by = Some(label.clone()),
+                SigState::Present => {}
+                SigState::Untrusted => finding(
+                    FindingKind::SignatureInvalid,
+                    &sig,
+                    "does not verify against any key of the trust root".into(),
+                ),
+                SigState::Malformed(why) => {
+                    finding(FindingKind::SignatureInvalid, &sig, format!("malformed: {why}"))
+                }
+                SigState::Absent if trust.is_some() => finding(
+                    FindingKind::SignatureMissing,
+                    &sig,
+                    "a trust root was given but there is no signature".into(),
+                ),
+                SigState::Absent if receipt.as_ref().is_some_and(|r| r.signed_by.is_some()) => finding(
+                    FindingKind::SignatureMissing,
+                    &sig,
+                    "the receipt says it was signed".into(),
+                ),
+                SigState::Absent => {}
+            }
+        }
+    }
+    Ok(AuditedPlugin {
+        name: name.to_string(),
+        version: receipt.map(|r| r.version),
+        sha256,
+        signed_by,
+        findings,
+    })
+}
+
+/// `.<something>.tmp`: what `place::Staged` names its temp files.
+fn is_temp(file: &str) -> bool {
+    file.starts_with('.') && file.ends_with(".tmp")
+}
+
+fn temp_finding(path: &Path) -> Finding {
+    Finding {
+        kind: FindingKind::TempFile,
+        path: path.display().to_string(),
+        detail: "left by an interrupted install; safe to delete when no install is running".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receipt::Receipt;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    struct Fx {
+        dir: tempfile::TempDir,
+        key: SigningKey,
+    }
+
+    impl Fx {
+        fn new() -> Fx {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+            std::fs::create_dir_all(dir.path().join("trust")).unwrap();
+            let key = SigningKey::from_bytes(&[9; 32]);
+            std::fs::write(
+                dir.path().join("trust/ops.pub"),
+                STANDARD.encode(key.verifying_key().to_bytes()),
+            )
+            .unwrap();
+            Fx { dir, key }
+        }
+
+        fn dest(&self) -> std::path::PathBuf {
+            self.dir.path().join("plugins")
+        }
+
+        /// Installs `name` as install would: wasm, sig, receipt.
+        fn put(&self, name: &str, bytes: &[u8]) {
+            std::fs::write(self.dest().join(format!("{name}.wasm")), bytes).unwrap();
+            std::fs::write(
+                self.dest().join(format!("{name}.sig")),
+                STANDARD.encode(self.key.sign(bytes).to_bytes()),
+            )
+            .unwrap();
+            let receipt = Receipt {
+                name: name.into(),
+                version: "1.0.0".into(),
+                sha256: crate::digest::Sha256Digest::of(bytes).to_hex(),
+                size: bytes.len() as u64,
+                signed_by: Some("ops".into()),
+                registry: "/r/index.json".into(),
+                artifact: "/r/a.wasm".into(),
+                installed_at: receipt::now(),
+            };
+            let n = PluginName::parse(name).unwrap();
+            receipt::commit(&self.dest(), &n, receipt::stage(&self.dest(), &receipt).unwrap()).unwrap();
+        }
+
+        fn audit(&self) -> AuditReport {
+            audit(&self.dest(), Some(&self.dir.path().join("trust"))).unwrap()
+        }
+    }
+
+    fn kinds(report: &AuditReport) -> Vec<(String, FindingKind)> {
+        let mut out: Vec<(String, FindingKind)> = report
+            .plugins
+            .iter()
+            .flat_map(|p| p.findings.iter().map(move |f| (p.name.clone(), f.kind)))
+            .collect();
+        out.extend(report.stray.iter().map(|f| ("".to_string(), f.kind)));
+        out
+    }
+
+    #[test]
+    fn an_intact_installation_is_clean() {
+        let fx = Fx::new();
+        fx.put("a", b"plugin a");
+        fx.put("b", b"plugin b");
+        let report = fx.audit();
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!(report.plugins.len(), 2);
+        assert_eq!(report.plugins[0].signed_by.as_deref(), Some("ops"));
+        assert_eq!(report.plugins[0].version.as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn an_empty_directory_is_clean() {
+        let fx = Fx::new();
+        let report = fx.audit();
+        assert!(report.is_clean() && report.plugins.is_empty());
+    }
+
+    #[test]
+    fn drift_is_found() {
+        let fx = Fx::new();
+        fx.put("a", b"plugin a");
+        std::fs::write(fx.dest().join("a.wasm"), b"plugin a!").unwrap();
+        let report = fx.audit();
+        // The signature no longer matches the bytes either.
+        assert_eq!(
+            kinds(&report),
+            [("a".into(), FindingKind::Drift), ("a".into(), FindingKind::SignatureInvalid)]
+        );
+    }
+
+    #[test]
+    fn a_foreign_signature_is_found() {
+        let fx = Fx::new();
+        fx.put("a", b"plugin a");
+        let other = SigningKey::from_bytes(&[1; 32]);
+        std::fs::write(fx.dest().join("a.sig"), STANDARD.encode(other.sign(b"plugin a").to_bytes())).unwrap();
+        assert_eq!(kinds(&fx.audit()), [("a".into(), FindingKind::SignatureInvalid)]);
+        std::fs::remove_file(fx.dest().join("a.sig")).unwrap();
+        assert_eq!(kinds(&fx.audit()), [("a".into(), FindingKind::SignatureMissing)]);
+    }
+
+    #[test]
+    fn orphans_and_temp_files_are_found() {
+        let fx = Fx::new();
+        fx.put("a", b"plugin a");
+        fx.put("b", b"plugin b");
+        std::fs::write(fx.dest().join("stray.wasm"), b"x").unwrap();
+        std::fs::remove_file(fx.dest().join("b.wasm")).unwrap();
+        std::fs::write(fx.dest().join("lone.sig"), b"x").unwrap();
+        std::fs::write(fx.dest().join(".a.wasm.0123abcd.tmp"), b"partial").unwrap();
+        std::fs::write(receipt::dir(&fx.dest()).join(".a.json.99.tmp"), b"{").unwrap();
+        let found = kinds(&fx.audit());
+        assert_eq!(
+            found,
+            [
+                ("b".into(), FindingKind::ReceiptWithoutWasm),
+                ("lone".into(), FindingKind::SigWithoutWasm),
+                ("stray".into(), FindingKind::WasmWithoutReceipt),
+                ("stray".into(), FindingKind::SignatureMissing),
+                ("".into(), FindingKind::TempFile),
+                ("".into(), FindingKind::TempFile),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_receipt_is_found() {
+        let fx = Fx::new();
+        fx.put("a", b"plugin a");
+        std::fs::write(receipt::dir(&fx.dest()).join("a.json"), b"garbage").unwrap();
+        let found = kinds(&fx.audit());
+        assert_eq!(
+            found,
+            [("a".into(), FindingKind::ReceiptInvalid), ("a".into(), FindingKind::WasmWithoutReceipt)]
+        );
+    }
+
+    #[test]
+    fn without_a_trust_root_signatures_are_checked_for_form() {
+        let fx = Fx::new();
+        fx.put("a", b"plugin a");
+        std::fs::write(fx.dest().join("a.sig"), b"bm9wZQ==").unwrap();
+        let report = audit(&fx.dest(), None).unwrap();
+        assert_eq!(kinds(&report), [("a".into(), FindingKind::SignatureInvalid)]);
+    }
+}

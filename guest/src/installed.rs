@@ -1,0 +1,82 @@
+//! What is on disk for one installed plugin: the digest of `<name>.wasm` and
+//! the state of its `<name>.sig`, checked against a trust root in the same
+//! pass. Shared by `install` (is the installed copy intact?) and `audit`.
+
+use crate::digest::Sha256Digest;
+use crate::error::{Error, Result};
+use crate::limits::MAX_SIG_FILE_BYTES;
+use crate::location::Location;
+use crate::name::PluginName;
+use crate::source::{NoNetwork, Source};
+use crate::stream;
+use crate::trust::{self, TrustRoot};
+use std::path::Path;
+
+/// The `.sig` next to an installed plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigState {
+    Absent,
+    /// Not base64 of 64 bytes: why.
+    Malformed(String),
+    /// Well-formed, not checked (no trust root).
+    Present,
+    /// Verified by the trust-root key with this label.
+    Verified(String),
+    /// No key of the trust root verifies it.
+    Untrusted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnDisk {
+    pub sha256: Sha256Digest,
+    pub size: u64,
+    /// The sidecar's text, trimmed, when there is one.
+    pub sig_text: Option<String>,
+    pub sig: SigState,
+}
+
+/// Inspects `<dest>/<name>.wasm` and its sidecar; `None` when there is no
+/// `.wasm`.
+pub fn inspect(dest: &Path, name: &PluginName, trust: Option<&TrustRoot>) -> Result<Option<OnDisk>> {
+    let wasm = dest.join(name.wasm_file());
+    if !exists(&wasm)? {
+        return Ok(None);
+    }
+    let sig_path = dest.join(name.sig_file());
+    let sig_text = if exists(&sig_path)? {
+        Some(trust::read_small(&sig_path, MAX_SIG_FILE_BYTES)?.trim().to_string())
+    } else {
+        None
+    };
+    let parsed = sig_text.as_deref().map(trust::parse_signature);
+    let mut check = match (trust, &parsed) {
+        (Some(root), Some(Ok(signature))) => Some(trust::SignatureCheck::new(root, signature)),
+        _ => None,
+    };
+    let mut source = Source::open(&Location::File(wasm.clone()), &NoNetwork)?;
+    let measured = stream::pump(&mut source, None, check.as_mut())?;
+    let sig = match (parsed, check) {
+        (None, _) => SigState::Absent,
+        (Some(Err(reason)), _) => SigState::Malformed(reason),
+        (Some(Ok(_)), None) => SigState::Present,
+        (Some(Ok(_)), Some(check)) => match check.finish(&wasm.display().to_string()) {
+            Ok(label) => SigState::Verified(label),
+            Err(_) => SigState::Untrusted,
+        },
+    };
+    Ok(Some(OnDisk {
+        sha256: measured.sha256,
+        size: measured.size,
+        sig_text,
+        sig,
+    }))
+}
+
+/// Whether `path` exists (as anything).
+pub fn exists(path: &Path) -> Result<bool> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io(path, "stat", &e)),
+    }
+}

@@ -1,0 +1,250 @@
+//! The publisher's keys: `keygen` and `sign`.
+//!
+//! Private keys are PKCS#8 PEM exactly as `openssl genpkey -algorithm
+//! ed25519` writes them (version 1, no public key inside), so keys move
+//! freely between this tool and OpenSSL. Public keys are written in the trust
+//! root's form: base64 of the raw 32 bytes, no newline.
+//!
+//! Ed25519 hashes the message twice when signing (once for the nonce, once
+//! for the challenge), so `sign` reads the artefact twice instead of holding
+//! it in memory.
+
+use crate::error::{Error, Result};
+use crate::limits::{CHUNK_BYTES, MAX_KEY_FILE_BYTES};
+use crate::name::PluginName;
+use crate::place::Staged;
+use crate::sandbox;
+use crate::trust;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes, spki::der::pem::LineEnding};
+use ed25519_dalek::{Signature, SignatureError, SigningKey};
+use sha2::{Digest as _, Sha512};
+use std::cell::RefCell;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeygenReport {
+    pub key_path: String,
+    pub pub_path: String,
+    pub public_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignReport {
+    pub artifact: String,
+    pub signature_path: String,
+    pub signature: String,
+}
+
+/// Writes `<out_dir>/<label>.key` and `<out_dir>/<label>.pub`, refusing to
+/// overwrite either. The host makes the `.key` owner-only (WASI has no file
+/// modes).
+pub fn keygen(label: &str, out_dir: &Path) -> Result<KeygenReport> {
+    let label = PluginName::parse(label)?;
+    let key_path = out_dir.join(format!("{label}.key"));
+    let pub_path = out_dir.join(format!("{label}.pub"));
+    sandbox::check_granted(out_dir)?;
+    for path in [&key_path, &pub_path] {
+        if crate::installed::exists(path)? {
+            return Err(Error::AlreadyExists(path.display().to_string()));
+        }
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| Error::Io {
+        path: String::new(),
+        operation: "random",
+        message: e.to_string(),
+    })?;
+    let signing = SigningKey::from_bytes(&secret);
+    let pem = KeypairBytes {
+        secret_key: signing.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(LineEnding::LF)
+    .map_err(|e| Error::KeyInvalid {
+        path: key_path.display().to_string(),
+        reason: format!("cannot encode the key: {e}"),
+    })?;
+    let public_key = STANDARD.encode(signing.verifying_key().to_bytes());
+
+    write_new(&key_path, pem.as_bytes())?;
+    if let Err(e) = write_new(&pub_path, public_key.as_bytes()) {
+        let _ = std::fs::remove_file(&key_path);
+        return Err(e);
+    }
+    Ok(KeygenReport {
+        key_path: key_path.display().to_string(),
+        pub_path: pub_path.display().to_string(),
+        public_key,
+    })
+}
+
+/// Creates `path` with `bytes`, failing if it exists.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::AlreadyExists(path.display().to_string()),
+            _ => Error::io(path, "create", &e),
+        })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(path, "write", &e))
+}
+
+/// Reads a PKCS#8 PEM Ed25519 private key (ours or OpenSSL's).
+pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
+    let invalid = |reason: String| Error::KeyInvalid {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = sandbox::read_at_most(path, MAX_KEY_FILE_BYTES)?
+        .ok_or_else(|| invalid("larger than a key file can be".into()))?;
+    let text = String::from_utf8(text).map_err(|_| invalid("not a PEM text file".into()))?;
+    if text.contains("PUBLIC KEY") && !text.contains("PRIVATE KEY") {
+        return Err(invalid("this is a public key; sign with the private .key file".into()));
+    }
+    SigningKey::from_pkcs8_pem(text.trim())
+        .map_err(|e| invalid(format!("not an Ed25519 PKCS#8 PEM private key ({e})")))
+}
+
+/// The Ed25519 signature of the file at `artifact`, reading it twice.
+pub fn sign_file(key: &SigningKey, artifact: &Path) -> Result<Signature> {
+    sandbox::check_granted(artifact)?;
+    let failure: RefCell<Option<Error>> = RefCell::new(None);
+    let feed = |digest: &mut Sha512| -> std::result::Result<(), SignatureError> {
+        let fail = |e: Error| {
+            *failure.borrow_mut() = Some(e);
+            SignatureError::new()
+        };
+        let mut file = std::fs::File::open(artifact).map_err(|e| fail(Error::io(artifact, "open", &e)))?;
+        let mut buf = vec![0u8; CHUNK_BYTES];
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => digest.update(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(fail(Error::io(artifact, "read", &e))),
+            }
+        }
+    };
+    let expanded = ExpandedSecretKey::from(&key.to_bytes());
+    raw_sign_byupdate::<Sha512, _>(&expanded, feed, &key.verifying_key()).map_err(|_| {
+        failure.take().unwrap_or_else(|| Error::KeyInvalid {
+            path: String::new(),
+            reason: "signing failed".into(),
+        })
+    })
+}
+
+/// Signs `artifact` with the key at `key_path`; writes the base64 signature
+/// to `out`, or to the sidecar `<artifact>` with extension `.sig`.
+pub fn sign(artifact: &Path, key_path: &Path, out: Option<&Path>) -> Result<SignReport> {
+    let key = load_signing_key(key_path)?;
+    let signature = sign_file(&key, artifact)?;
+    let text = trust::encode_signature(&signature);
+    let out: PathBuf = out.map(Path::to_path_buf).unwrap_or_else(|| artifact.with_extension("sig"));
+    let dir = out.parent().unwrap_or(Path::new("/"));
+    let file_name = out.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut staged = Staged::create(dir, &file_name)?;
+    staged.write_all(text.as_bytes())?;
+    staged.persist(&out)?;
+    Ok(SignReport {
+        artifact: artifact.display().to_string(),
+        signature_path: out.display().to_string(),
+        signature: text,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signer, Verifier};
+
+    #[test]
+    fn keygen_writes_an_openssl_style_key_and_a_trust_root_pub() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = keygen("release", dir.path()).unwrap();
+        let pem = std::fs::read_to_string(&report.key_path).unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{pem}");
+        // PKCS#8 v1 without the public key is 48 bytes of DER: 64 base64 chars.
+        assert_eq!(pem.lines().nth(1).unwrap().len(), 64);
+        let key = load_signing_key(Path::new(&report.key_path)).unwrap();
+        let public = std::fs::read_to_string(&report.pub_path).unwrap();
+        assert_eq!(public, report.public_key);
+        assert_eq!(trust::parse_public_key(&public).unwrap(), key.verifying_key());
+    }
+
+    #[test]
+    fn keygen_refuses_to_overwrite_and_names_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("release.pub"), "mine").unwrap();
+        assert!(matches!(keygen("release", dir.path()), Err(Error::AlreadyExists(_))));
+        assert_eq!(std::fs::read_to_string(dir.path().join("release.pub")).unwrap(), "mine");
+        assert!(!dir.path().join("release.key").exists());
+        assert!(matches!(keygen("../x", dir.path()), Err(Error::InvalidName { .. })));
+    }
+
+    #[test]
+    fn two_keys_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = keygen("a", dir.path()).unwrap();
+        let b = keygen("b", dir.path()).unwrap();
+        assert_ne!(a.public_key, b.public_key);
+    }
+
+    #[test]
+    fn a_streamed_signature_equals_the_one_shot_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let data: Vec<u8> = (0..CHUNK_BYTES * 2 + 17).map(|i| (i * 31 % 256) as u8).collect();
+        let path = dir.path().join("p.wasm");
+        std::fs::write(&path, &data).unwrap();
+        let streamed = sign_file(&key, &path).unwrap();
+        assert_eq!(streamed, key.sign(&data));
+        assert!(key.verifying_key().verify(&data, &streamed).is_ok());
+    }
+
+    #[test]
+    fn sign_writes_the_sidecar_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = keygen("k", dir.path()).unwrap();
+        let artifact = dir.path().join("colmask.wasm");
+        std::fs::write(&artifact, b"bytes").unwrap();
+        let report = sign(&artifact, Path::new(&keys.key_path), None).unwrap();
+        assert_eq!(report.signature_path, dir.path().join("colmask.sig").display().to_string());
+        let written = std::fs::read_to_string(dir.path().join("colmask.sig")).unwrap();
+        assert_eq!(written, report.signature);
+        let signature = trust::parse_signature(&written).unwrap();
+        let key = load_signing_key(Path::new(&keys.key_path)).unwrap();
+        assert!(key.verifying_key().verify_strict(b"bytes", &signature).is_ok());
+    }
+
+    #[test]
+    fn a_public_or_garbage_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = keygen("k", dir.path()).unwrap();
+        let artifact = dir.path().join("a.wasm");
+        std::fs::write(&artifact, b"x").unwrap();
+        let err = sign(&artifact, Path::new(&keys.pub_path), None).unwrap_err();
+        assert!(matches!(err, Error::KeyInvalid { .. }), "{err:?}");
+        std::fs::write(dir.path().join("pub.pem"), "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n").unwrap();
+        let err = sign(&artifact, &dir.path().join("pub.pem"), None).unwrap_err();
+        assert!(matches!(err, Error::KeyInvalid { ref reason, .. } if reason.contains("public key")), "{err:?}");
+        assert!(!dir.path().join("a.sig").exists());
+    }
+
+    #[test]
+    fn a_missing_artifact_is_an_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = keygen("k", dir.path()).unwrap();
+        let err = sign(&dir.path().join("nope.wasm"), Path::new(&keys.key_path), None).unwrap_err();
+        assert!(matches!(err, Error::Io { operation: "open", .. }), "{err:?}");
+    }
+}

@@ -1,0 +1,369 @@
+//! `publish`: add a plugin version to a registry index without hand-editing
+//! JSON or calling openssl.
+//!
+//! The index is rewritten through a temp file and a rename, pretty-printed
+//! with entries sorted by name then version (semver precedence where both
+//! parse), so diffs of a registry under version control stay small. Fields
+//! this installer does not know are kept as they are: the index may be read
+//! by other tools too. By default the artefact is copied next to the index
+//! as `<name>-<version>.wasm` and referenced relatively.
+
+use crate::error::{Error, Result};
+use crate::index::{self, SCHEMA_VERSION};
+use crate::keys;
+use crate::location::Location;
+use crate::name::PluginName;
+use crate::place::{Staged, sync_dir};
+use crate::resolve::compare_versions;
+use crate::sandbox;
+use crate::source::{NoNetwork, Source};
+use crate::stream;
+use crate::trust;
+use semver::Version;
+use serde_json::{Map, Value, json};
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default)]
+pub struct PublishRequest {
+    pub artifact: PathBuf,
+    pub registry: PathBuf,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub key: Option<PathBuf>,
+    /// The entry's `artifact` field; `None` copies next to the index.
+    pub location: Option<String>,
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishReport {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub size: u64,
+    pub artifact: String,
+    pub copied_to: Option<String>,
+    pub signed: bool,
+    pub registry: String,
+    pub replaced: bool,
+}
+
+pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
+    let (name, version) = name_and_version(request)?;
+    let registry = &request.registry;
+    let registry_dir = registry.parent().unwrap_or(Path::new("/"));
+    sandbox::check_granted(registry_dir)?;
+    let key = request.key.as_deref().map(keys::load_signing_key).transpose()?;
+
+    // The index as it is (or a new one), validated, with its raw JSON kept.
+    let mut document = match crate::installed::exists(registry)? {
+        true => {
+            let bytes = sandbox::read_at_most(registry, crate::limits::MAX_INDEX_BYTES)?
+                .ok_or_else(|| Error::IndexInvalid {
+                    path: registry.display().to_string(),
+                    problem: "the index is too large".into(),
+                })?;
+            index::parse(&registry.display().to_string(), &bytes)?;
+            serde_json::from_slice::<Value>(&bytes).expect("parsed above")
+        }
+        false => json!({"schema_version": SCHEMA_VERSION, "plugins": []}),
+    };
+    let plugins = document["plugins"].as_array_mut().expect("validated above");
+    let existing = plugins
+        .iter()
+        .position(|p| p["name"] == name.as_str() && p["version"] == version.as_str());
+    if existing.is_some() && !request.force {
+        return Err(Error::EntryExists {
+            name: name.to_string(),
+            version,
+            registry: registry.display().to_string(),
+        });
+    }
+
+    // Where the bytes go, and what the entry says about where they are.
+    let (artifact_field, copy_target) = match &request.location {
+        Some(location) => (location.clone(), None),
+        None => {
+            let file = format!("{name}-{version}.wasm");
+            (file.clone(), Some(registry_dir.join(file)))
+        }
+    };
+    let copy_target = copy_target.filter(|target| *target != request.artifact);
+    if let Some(target) = &copy_target {
+        if crate::installed::exists(target)? && !request.force {
+            return Err(Error::AlreadyExists(target.display().to_string()));
+        }
+    }
+
+    let mut source = Source::open(&Location::File(request.artifact.clone()), &NoNetwork)?;
+    let mut copy = copy_target
+        .as_ref()
+        .map(|target| Staged::create(registry_dir, &file_name(target)))
+        .transpose()?;
+    let measured = stream::pump(&mut source, copy.as_mut(), None)?;
+    let signature = key
+        .as_ref()
+        .map(|key| keys::sign_file(key, &request.artifact))
+        .transpose()?;
+
+    let mut entry = Map::new();
+    entry.insert("name".into(), json!(name.as_str()));
+    entry.insert("version".into(), json!(version));
+    if let Some(description) = &request.description {
+        entry.insert("description".into(), json!(description));
+    }
+    entry.insert("artifact".into(), json!(artifact_field));
+    entry.insert("sha256".into(), json!(measured.sha256.to_hex()));
+    if let Some(signature) = &signature {
+        entry.insert("signature".into(), json!(trust::encode_signature(signature)));
+    }
+    match existing {
+        Some(i) => plugins[i] = Value::Object(entry),
+        None => plugins.push(Value::Object(entry)),
+    }
+    plugins.sort_by(entry_order);
+
+    let mut text = serde_json::to_vec_pretty(&document).expect("JSON serializes");
+    text.push(b'\n');
+    // The new index must be one this installer reads.
+    index::parse(&registry.display().to_string(), &text)?;
+    let mut staged_index = Staged::create(registry_dir, &file_name(registry))?;
+    staged_index.write_all(&text)?;
+    if let (Some(copy), Some(target)) = (copy, &copy_target) {
+        copy.persist(target)?;
+    }
+    staged_index.persist(registry)?;
+    sync_dir(registry_dir)?;
+
+    Ok(PublishReport {
+        name: name.to_string(),
+        version,
+        sha256: measured.sha256.to_hex(),
+        size: measured.size,
+        artifact: artifact_field,
+        copied_to: copy_target.map(|t| t.display().to_string()),
+        signed: signature.is_some(),
+        registry: registry.display().to_string(),
+        replaced: existing.is_some(),
+    })
+}
+
+/// The name and version to publish under: given, or read off a file named
+/// `<name>-<semver>.wasm`, or (name only) the file stem.
+fn name_and_version(request: &PublishRequest) -> Result<(PluginName, String)> {
+    let stem = request
+        .artifact
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let from_stem = split_version(&stem);
+    let name = match (&request.name, &from_stem) {
+        (Some(name), _) => name.clone(),
+        (None, Some((name, _))) => name.to_string(),
+        (None, None) => stem.clone(),
+    };
+    let name = PluginName::parse(&name)?;
+    let version = match (&request.version, from_stem) {
+        (Some(version), _) => version.trim().to_string(),
+        (None, Some((_, version))) => version.to_string(),
+        (None, None) => {
+            return Err(Error::InvalidRequest {
+                value: request.artifact.display().to_string(),
+                reason: "the version cannot be told from the file name (it is not <name>-<semver>.wasm); pass --version".into(),
+            });
+        }
+    };
+    if version.is_empty() {
+        return Err(Error::InvalidRequest {
+            value: version,
+            reason: "the version is empty".into(),
+        });
+    }
+    Ok((name, version))
+}
+
+/// `colmask-1.2.0` -> (`colmask`, `1.2.0`), at the last `-` followed by a semver.
+fn split_version(stem: &str) -> Option<(&str, &str)> {
+    stem.char_indices()
+        .filter(|(_, c)| *c == '-')
+        .map(|(i, _)| (&stem[..i], &stem[i + 1..]))
+        .find(|(name, version)| !name.is_empty() && Version::parse(version).is_ok())
+}
+
+/// Entries by name, then version: semver precedence where both parse, then
+/// the text.
+fn entry_order(a: &Value, b: &Value) -> Ordering {
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let (va, vb) = (text(a, "version"), text(b, "version"));
+    text(a, "name")
+        .cmp(&text(b, "name"))
+        .then_with(|| compare_versions(&va, &vb).unwrap_or(Ordering::Equal))
+        .then_with(|| va.cmp(&vb))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::Index;
+
+    fn digest(bytes: &[u8]) -> String {
+        crate::digest::Sha256Digest::of(bytes).to_hex()
+    }
+
+    struct Fx {
+        dir: tempfile::TempDir,
+    }
+
+    impl Fx {
+        fn new() -> Fx {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("registry")).unwrap();
+            std::fs::create_dir_all(dir.path().join("build")).unwrap();
+            Fx { dir }
+        }
+
+        fn path(&self, rel: &str) -> PathBuf {
+            self.dir.path().join(rel)
+        }
+
+        fn artifact(&self, file: &str, bytes: &[u8]) -> PathBuf {
+            let path = self.path(&format!("build/{file}"));
+            std::fs::write(&path, bytes).unwrap();
+            path
+        }
+
+        fn request(&self, artifact: PathBuf) -> PublishRequest {
+            PublishRequest {
+                artifact,
+                registry: self.path("registry/index.json"),
+                ..Default::default()
+            }
+        }
+
+        fn index(&self) -> Index {
+            index::load(&self.path("registry/index.json")).unwrap()
+        }
+    }
+
+    #[test]
+    fn a_new_index_is_created_with_a_copied_artifact() {
+        let fx = Fx::new();
+        let mut request = fx.request(fx.artifact("colmask.wasm", b"v1"));
+        request.version = Some("1.0.0".into());
+        request.description = Some("masks".into());
+        let report = publish(&request).unwrap();
+        assert_eq!(report.artifact, "colmask-1.0.0.wasm");
+        assert_eq!(std::fs::read(fx.path("registry/colmask-1.0.0.wasm")).unwrap(), b"v1");
+        let index = fx.index();
+        let entry = &index.plugins[0];
+        assert_eq!((entry.name.as_str(), entry.version.as_str()), ("colmask", "1.0.0"));
+        assert_eq!(entry.sha256.to_hex(), digest(b"v1"));
+        assert_eq!(entry.description.as_deref(), Some("masks"));
+        assert_eq!(entry.signature, None);
+        let text = std::fs::read_to_string(fx.path("registry/index.json")).unwrap();
+        assert!(text.ends_with("}\n") && text.contains("\n  \"plugins\""), "{text}");
+    }
+
+    #[test]
+    fn name_and_version_are_read_off_the_file_name() {
+        let fx = Fx::new();
+        let report = publish(&fx.request(fx.artifact("col-mask-0.2.0-beta.1.wasm", b"x"))).unwrap();
+        assert_eq!((report.name.as_str(), report.version.as_str()), ("col-mask", "0.2.0-beta.1"));
+        let err = publish(&fx.request(fx.artifact("colmask.wasm", b"x"))).unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("--version")));
+    }
+
+    #[test]
+    fn a_key_signs_the_entry() {
+        let fx = Fx::new();
+        let keys = keys::keygen("release", &fx.path("build")).unwrap();
+        let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"signed bytes"));
+        request.key = Some(PathBuf::from(&keys.key_path));
+        assert!(publish(&request).unwrap().signed);
+        let signature = trust::parse_signature(fx.index().plugins[0].signature.as_deref().unwrap()).unwrap();
+        let public = trust::parse_public_key(&keys.public_key).unwrap();
+        assert!(public.verify_strict(b"signed bytes", &signature).is_ok());
+    }
+
+    #[test]
+    fn entries_are_sorted_and_unknown_fields_kept() {
+        let fx = Fx::new();
+        std::fs::write(
+            fx.path("registry/index.json"),
+            format!(
+                r#"{{"schema_version": "1", "generator": "ci", "plugins": [
+                {{"name": "zeta", "version": "1.0.0", "artifact": "z.wasm", "sha256": "{}", "homepage": "h"}}]}}"#,
+                digest(b"z")
+            ),
+        )
+        .unwrap();
+        for (file, bytes) in [("colmask-0.10.0.wasm", b"a"), ("colmask-0.9.0.wasm", b"b"), ("alpha-2.0.0.wasm", b"c")] {
+            publish(&fx.request(fx.artifact(file, bytes))).unwrap();
+        }
+        let index = fx.index();
+        let order: Vec<(String, String)> = index
+            .plugins
+            .iter()
+            .map(|e| (e.name.to_string(), e.version.clone()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("alpha".into(), "2.0.0".into()),
+                ("colmask".into(), "0.9.0".into()),
+                ("colmask".into(), "0.10.0".into()),
+                ("zeta".into(), "1.0.0".into())
+            ]
+        );
+        let raw: Value = serde_json::from_slice(&std::fs::read(fx.path("registry/index.json")).unwrap()).unwrap();
+        assert_eq!(raw["generator"], "ci");
+        assert_eq!(raw["plugins"][3]["homepage"], "h");
+    }
+
+    #[test]
+    fn an_existing_version_is_refused_unless_forced() {
+        let fx = Fx::new();
+        publish(&fx.request(fx.artifact("colmask-1.0.0.wasm", b"one"))).unwrap();
+        let before = std::fs::read(fx.path("registry/index.json")).unwrap();
+        let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"two"));
+        let err = publish(&request).unwrap_err();
+        assert!(matches!(err, Error::EntryExists { .. }), "{err:?}");
+        assert_eq!(std::fs::read(fx.path("registry/index.json")).unwrap(), before);
+        assert_eq!(std::fs::read(fx.path("registry/colmask-1.0.0.wasm")).unwrap(), b"one");
+        request.force = true;
+        assert!(publish(&request).unwrap().replaced);
+        assert_eq!(fx.index().plugins.len(), 1);
+        assert_eq!(fx.index().plugins[0].sha256.to_hex(), digest(b"two"));
+    }
+
+    #[test]
+    fn an_explicit_location_is_written_as_given_and_nothing_copied() {
+        let fx = Fx::new();
+        let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"x"));
+        request.location = Some("http://mirror.example/colmask-1.0.0.wasm".into());
+        let report = publish(&request).unwrap();
+        assert_eq!(report.copied_to, None);
+        assert_eq!(fx.index().plugins[0].artifact, "http://mirror.example/colmask-1.0.0.wasm");
+        assert!(!fx.path("registry/colmask-1.0.0.wasm").exists());
+    }
+
+    #[test]
+    fn a_malformed_index_is_left_alone() {
+        let fx = Fx::new();
+        std::fs::write(fx.path("registry/index.json"), "{ broken").unwrap();
+        let err = publish(&fx.request(fx.artifact("colmask-1.0.0.wasm", b"x"))).unwrap_err();
+        assert!(matches!(err, Error::IndexMalformed { .. }));
+        assert_eq!(std::fs::read_to_string(fx.path("registry/index.json")).unwrap(), "{ broken");
+        assert!(!fx.path("registry/colmask-1.0.0.wasm").exists());
+        let names: Vec<_> = std::fs::read_dir(fx.path("registry")).unwrap().collect();
+        assert_eq!(names.len(), 1, "a temp file was left");
+    }
+}

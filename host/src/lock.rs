@@ -1,0 +1,126 @@
+//! One writer at a time per plugins directory.
+//!
+//! Two runs against the same destination must not interleave: each could
+//! otherwise place a `.wasm` whose `.sig` or receipt the other then replaces.
+//! The host holds an advisory lock on `<dest>/.wasm-plugin/lock` for the
+//! whole operation: exclusive for anything that writes, shared for `audit`.
+//! A second run waits, says so once, and gives up after the timeout. The
+//! component cannot lock (WASI has no file locks), which is why this is the
+//! host's job.
+
+use crate::report::Failure;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Held until dropped.
+#[derive(Debug)]
+pub struct DestLock {
+    _file: File,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Writers: install, upgrade, uninstall.
+    Exclusive,
+    /// Readers that must not see a half-done install: audit.
+    Shared,
+}
+
+/// The lock file of `dest`.
+pub fn path(dest: &Path) -> PathBuf {
+    dest.join(".wasm-plugin").join("lock")
+}
+
+/// Takes the lock on `dest`, waiting up to `timeout`.
+pub fn acquire(dest: &Path, access: Access, timeout: Duration) -> Result<DestLock, Failure> {
+    let path = path(dest);
+    let dir = path.parent().expect("lock path has a parent");
+    std::fs::create_dir_all(dir).map_err(|e| Failure::io(dir, "create", e))?;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Failure::io(&path, "open", e))?;
+    wait_for(file, &path, access, timeout)
+}
+
+/// Takes a shared lock if the lock file exists or can be made, and none when
+/// `dest` cannot be written at all (an audit of a read-only mount: nothing can
+/// be installing there either).
+pub fn acquire_shared_if_possible(dest: &Path, timeout: Duration) -> Result<Option<DestLock>, Failure> {
+    let path = path(dest);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match acquire(dest, Access::Shared, timeout) {
+            Ok(lock) => return Ok(Some(lock)),
+            Err(Failure::Io { .. }) => return Ok(None),
+            Err(other) => return Err(other),
+        },
+        Err(e) => return Err(Failure::io(&path, "open", e)),
+    };
+    wait_for(file, &path, Access::Shared, timeout).map(Some)
+}
+
+fn wait_for(file: File, path: &Path, access: Access, timeout: Duration) -> Result<DestLock, Failure> {
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        let attempt = match access {
+            Access::Exclusive => file.try_lock(),
+            Access::Shared => file.try_lock_shared(),
+        };
+        match attempt {
+            Ok(()) => return Ok(DestLock { _file: file }),
+            Err(TryLockError::Error(e)) => return Err(Failure::io(path, "lock", e)),
+            Err(TryLockError::WouldBlock) => {}
+        }
+        if started.elapsed() >= timeout {
+            return Err(Failure::LockTimeout {
+                path: path.to_path_buf(),
+                waited: timeout,
+            });
+        }
+        if !said {
+            let _ = writeln!(
+                std::io::stderr(),
+                "waiting for another wasm-plugin run to finish with {} (lock {}; up to {}s, see --lock-timeout)",
+                path.parent().and_then(Path::parent).unwrap_or(path).display(),
+                path.display(),
+                timeout.as_secs()
+            );
+            said = true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_exclusive_lock_waits_then_times_out() {
+        let dest = tempfile::tempdir().unwrap();
+        let held = acquire(dest.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let err = acquire(dest.path(), Access::Exclusive, Duration::from_millis(120)).unwrap_err();
+        assert!(matches!(err, Failure::LockTimeout { .. }), "{err:?}");
+        drop(held);
+        acquire(dest.path(), Access::Exclusive, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn shared_locks_coexist_but_exclude_a_writer() {
+        let dest = tempfile::tempdir().unwrap();
+        let a = acquire(dest.path(), Access::Shared, Duration::ZERO).unwrap();
+        let b = acquire_shared_if_possible(dest.path(), Duration::ZERO).unwrap();
+        assert!(b.is_some());
+        let err = acquire(dest.path(), Access::Exclusive, Duration::ZERO).unwrap_err();
+        assert!(matches!(err, Failure::LockTimeout { .. }));
+        drop((a, b));
+        acquire(dest.path(), Access::Exclusive, Duration::ZERO).unwrap();
+    }
+}
