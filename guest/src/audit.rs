@@ -67,10 +67,12 @@ pub fn audit(dest: &Path, trust_root: Option<&Path>) -> Result<AuditReport> {
         let file = entry.file_name().to_string_lossy().into_owned();
         if is_temp(&file) {
             stray.push(temp_finding(&entry.path()));
-        } else if let Some(stem) = file.strip_suffix(".wasm").or_else(|| file.strip_suffix(".sig")) {
-            if !file.starts_with('.') {
-                names.insert(stem.to_string());
-            }
+        } else if let Some(stem) = file
+            .strip_suffix(".wasm")
+            .or_else(|| file.strip_suffix(".sig"))
+            && !file.starts_with('.')
+        {
+            names.insert(stem.to_string());
         }
     }
     let receipts = receipt::all(dest)?;
@@ -101,7 +103,12 @@ pub fn audit(dest: &Path, trust_root: Option<&Path>) -> Result<AuditReport> {
     })
 }
 
-fn audit_one(dest: &Path, name: &str, found: Found, trust: Option<&TrustRoot>) -> Result<AuditedPlugin> {
+fn audit_one(
+    dest: &Path,
+    name: &str,
+    found: Found,
+    trust: Option<&TrustRoot>,
+) -> Result<AuditedPlugin> {
     let wasm = dest.join(format!("{name}.wasm"));
     let sig = dest.join(format!("{name}.sig"));
     let receipt_path = receipt::dir(dest).join(format!("{name}.json"));
@@ -118,7 +125,11 @@ fn audit_one(dest: &Path, name: &str, found: Found, trust: Option<&TrustRoot>) -
         Found::Valid(r) => Some(r),
         Found::Missing => None,
         Found::Invalid(why) => {
-            finding(FindingKind::ReceiptInvalid, &receipt_path, format!("unreadable receipt: {why}"));
+            finding(
+                FindingKind::ReceiptInvalid,
+                &receipt_path,
+                format!("unreadable receipt: {why}"),
+            );
             None
         }
     };
@@ -131,14 +142,24 @@ fn audit_one(dest: &Path, name: &str, found: Found, trust: Option<&TrustRoot>) -
     let mut sha256 = None;
     let mut signed_by = None;
     match &on_disk {
-        None if installed::exists(&wasm)? => {
-            finding(FindingKind::WasmWithoutReceipt, &wasm, "not a valid plugin name".into())
-        }
+        None if installed::exists(&wasm)? => finding(
+            FindingKind::WasmWithoutReceipt,
+            &wasm,
+            "not a valid plugin name".into(),
+        ),
         None => {
             if receipt.is_some() {
-                finding(FindingKind::ReceiptWithoutWasm, &receipt_path, format!("{name}.wasm is missing"));
+                finding(
+                    FindingKind::ReceiptWithoutWasm,
+                    &receipt_path,
+                    format!("{name}.wasm is missing"),
+                );
             } else if installed::exists(&sig)? {
-                finding(FindingKind::SigWithoutWasm, &sig, format!("{name}.wasm is missing"));
+                finding(
+                    FindingKind::SigWithoutWasm,
+                    &sig,
+                    format!("{name}.wasm is missing"),
+                );
             }
         }
         Some(disk) => {
@@ -152,7 +173,10 @@ fn audit_one(dest: &Path, name: &str, found: Found, trust: Option<&TrustRoot>) -
                 Some(r) if r.sha256 != disk.sha256.to_hex() => finding(
                     FindingKind::Drift,
                     &wasm,
-                    format!("sha256 is {}, the receipt records {}", disk.sha256, r.sha256),
+                    format!(
+                        "sha256 is {}, the receipt records {}",
+                        disk.sha256, r.sha256
+                    ),
                 ),
                 Some(_) => {}
             }
@@ -164,19 +188,23 @@ fn audit_one(dest: &Path, name: &str, found: Found, trust: Option<&TrustRoot>) -
                     &sig,
                     "does not verify against any key of the trust root".into(),
                 ),
-                SigState::Malformed(why) => {
-                    finding(FindingKind::SignatureInvalid, &sig, format!("malformed: {why}"))
-                }
+                SigState::Malformed(why) => finding(
+                    FindingKind::SignatureInvalid,
+                    &sig,
+                    format!("malformed: {why}"),
+                ),
                 SigState::Absent if trust.is_some() => finding(
                     FindingKind::SignatureMissing,
                     &sig,
                     "a trust root was given but there is no signature".into(),
                 ),
-                SigState::Absent if receipt.as_ref().is_some_and(|r| r.signed_by.is_some()) => finding(
-                    FindingKind::SignatureMissing,
-                    &sig,
-                    "the receipt says it was signed".into(),
-                ),
+                SigState::Absent if receipt.as_ref().is_some_and(|r| r.signed_by.is_some()) => {
+                    finding(
+                        FindingKind::SignatureMissing,
+                        &sig,
+                        "the receipt says it was signed".into(),
+                    )
+                }
                 SigState::Absent => {}
             }
         }
@@ -253,7 +281,12 @@ mod tests {
                 installed_at: receipt::now(),
             };
             let n = PluginName::parse(name).unwrap();
-            receipt::commit(&self.dest(), &n, receipt::stage(&self.dest(), &receipt).unwrap()).unwrap();
+            receipt::commit(
+                &self.dest(),
+                &n,
+                receipt::stage(&self.dest(), &receipt).unwrap(),
+            )
+            .unwrap();
         }
 
         fn audit(&self) -> AuditReport {
@@ -299,7 +332,10 @@ mod tests {
         // The signature no longer matches the bytes either.
         assert_eq!(
             kinds(&report),
-            [("a".into(), FindingKind::Drift), ("a".into(), FindingKind::SignatureInvalid)]
+            [
+                ("a".into(), FindingKind::Drift),
+                ("a".into(), FindingKind::SignatureInvalid)
+            ]
         );
     }
 
@@ -308,10 +344,20 @@ mod tests {
         let fx = Fx::new();
         fx.put("a", b"plugin a");
         let other = SigningKey::from_bytes(&[1; 32]);
-        std::fs::write(fx.dest().join("a.sig"), STANDARD.encode(other.sign(b"plugin a").to_bytes())).unwrap();
-        assert_eq!(kinds(&fx.audit()), [("a".into(), FindingKind::SignatureInvalid)]);
+        std::fs::write(
+            fx.dest().join("a.sig"),
+            STANDARD.encode(other.sign(b"plugin a").to_bytes()),
+        )
+        .unwrap();
+        assert_eq!(
+            kinds(&fx.audit()),
+            [("a".into(), FindingKind::SignatureInvalid)]
+        );
         std::fs::remove_file(fx.dest().join("a.sig")).unwrap();
-        assert_eq!(kinds(&fx.audit()), [("a".into(), FindingKind::SignatureMissing)]);
+        assert_eq!(
+            kinds(&fx.audit()),
+            [("a".into(), FindingKind::SignatureMissing)]
+        );
     }
 
     #[test]
@@ -346,7 +392,10 @@ mod tests {
         let found = kinds(&fx.audit());
         assert_eq!(
             found,
-            [("a".into(), FindingKind::ReceiptInvalid), ("a".into(), FindingKind::WasmWithoutReceipt)]
+            [
+                ("a".into(), FindingKind::ReceiptInvalid),
+                ("a".into(), FindingKind::WasmWithoutReceipt)
+            ]
         );
     }
 
@@ -356,6 +405,9 @@ mod tests {
         fx.put("a", b"plugin a");
         std::fs::write(fx.dest().join("a.sig"), b"bm9wZQ==").unwrap();
         let report = audit(&fx.dest(), None).unwrap();
-        assert_eq!(kinds(&report), [("a".into(), FindingKind::SignatureInvalid)]);
+        assert_eq!(
+            kinds(&report),
+            [("a".into(), FindingKind::SignatureInvalid)]
+        );
     }
 }

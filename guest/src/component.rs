@@ -103,7 +103,8 @@ impl wit::Guest for Installer {
     }
 
     fn audit(dest: String, trust_root: Option<String>) -> Result<wit::AuditReport, wit::Error> {
-        let r = audit::audit(Path::new(&dest), trust_root.as_deref().map(Path::new)).map_err(to_wit)?;
+        let r =
+            audit::audit(Path::new(&dest), trust_root.as_deref().map(Path::new)).map_err(to_wit)?;
         let finding = |f: audit::Finding| wit::Finding {
             kind: match f.kind {
                 audit::FindingKind::Drift => wit::FindingKind::Drift,
@@ -144,9 +145,17 @@ impl wit::Guest for Installer {
         })
     }
 
-    fn sign(artifact: String, key: String, out: Option<String>) -> Result<wit::SignReport, wit::Error> {
-        let r = keys::sign(Path::new(&artifact), Path::new(&key), out.as_deref().map(Path::new))
-            .map_err(to_wit)?;
+    fn sign(
+        artifact: String,
+        key: String,
+        out: Option<String>,
+    ) -> Result<wit::SignReport, wit::Error> {
+        let r = keys::sign(
+            Path::new(&artifact),
+            Path::new(&key),
+            out.as_deref().map(Path::new),
+        )
+        .map_err(to_wit)?;
         Ok(wit::SignReport {
             artifact: r.artifact,
             signature_path: r.signature_path,

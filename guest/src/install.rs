@@ -78,20 +78,35 @@ pub fn find_entry(registry: &Path, spec: &str, version: Option<&str>) -> Result<
 }
 
 pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<InstallReport> {
-    let (index, entry) = find_entry(&request.registry, &request.spec, request.version.as_deref())?;
-    let name = entry.name.clone();
     let dest = &request.dest;
     sandbox::check_granted(dest)?;
+    if request.mode == Mode::Upgrade {
+        // "Not installed" is the first thing to say about an upgrade of
+        // something that is not there, whatever the registry offers.
+        let name = PluginSpec::parse(&request.spec)?.name;
+        let receipt_exists = !matches!(receipt::read(dest, &name)?, Found::Missing);
+        if !receipt_exists && !installed::exists(&dest.join(name.wasm_file()))? {
+            return Err(not_installed(dest, &name)?);
+        }
+    }
+    let (index, entry) = find_entry(&request.registry, &request.spec, request.version.as_deref())?;
+    let name = entry.name.clone();
     let what = format!("{} {}", entry.name, entry.version);
 
-    let trust = request.trust_root.as_deref().map(TrustRoot::load).transpose()?;
+    let trust = request
+        .trust_root
+        .as_deref()
+        .map(TrustRoot::load)
+        .transpose()?;
     let signature = match &entry.signature {
-        Some(text) => Some(trust::parse_signature(text).map_err(|reason| {
-            Error::SignatureMalformed {
-                source: format!("the signature of {what} in {}", index.path),
-                reason,
-            }
-        })?),
+        Some(text) => {
+            Some(
+                trust::parse_signature(text).map_err(|reason| Error::SignatureMalformed {
+                    source: format!("the signature of {what} in {}", index.path),
+                    reason,
+                })?,
+            )
+        }
         None => None,
     };
     let sig_text = signature.as_ref().map(trust::encode_signature);
@@ -107,13 +122,10 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     let order = previous
         .as_ref()
         .and_then(|p| resolve::compare_versions(&entry.version, &p.version));
-    if request.mode == Mode::Upgrade {
-        if previous.is_none() && !installed::exists(&dest.join(name.wasm_file()))? {
-            return Err(not_installed(dest, &name)?);
-        }
-        if let (Some(previous), Some(Ordering::Less | Ordering::Equal)) = (&previous, order) {
-            return unchanged(dest, &name, previous);
-        }
+    if request.mode == Mode::Upgrade
+        && let (Some(previous), Some(Ordering::Less | Ordering::Equal)) = (&previous, order)
+    {
+        return unchanged(dest, &name, previous);
     }
     if let Some(previous) = &previous {
         if previous.version == entry.version
@@ -235,7 +247,10 @@ pub fn installed_names(dest: &Path) -> Result<Vec<String>> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dest, "list", &e))?;
         let file = entry.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = file.strip_suffix(".wasm").filter(|_| !file.starts_with('.')) {
+        if let Some(stem) = file
+            .strip_suffix(".wasm")
+            .filter(|_| !file.starts_with('.'))
+        {
             names.push(stem.to_string());
         }
     }
@@ -371,8 +386,18 @@ mod tests {
         assert_eq!(report.action, Action::Installed);
         assert_eq!(report.previous_version, None);
         let names: Vec<String> = fx.dest_listing().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names, [".wasm-plugin/receipts/colmask.json", "colmask.sig", "colmask.wasm"]);
-        assert_eq!(std::fs::read(fx.dest().join("colmask.wasm")).unwrap(), b"\0asm v1");
+        assert_eq!(
+            names,
+            [
+                ".wasm-plugin/receipts/colmask.json",
+                "colmask.sig",
+                "colmask.wasm"
+            ]
+        );
+        assert_eq!(
+            std::fs::read(fx.dest().join("colmask.wasm")).unwrap(),
+            b"\0asm v1"
+        );
         let sig = std::fs::read_to_string(fx.dest().join("colmask.sig")).unwrap();
         assert_eq!(sig, STANDARD.encode(fx.key.sign(b"\0asm v1").to_bytes()));
     }
@@ -625,10 +650,16 @@ mod tests {
         std::fs::write(fx.dest().join("colmask.wasm"), b"tampered").unwrap();
         let report = fx.install("colmask", true).unwrap();
         assert_eq!(report.action, Action::Reinstalled);
-        assert_eq!(std::fs::read(fx.dest().join("colmask.wasm")).unwrap(), b"\0asm v1");
+        assert_eq!(
+            std::fs::read(fx.dest().join("colmask.wasm")).unwrap(),
+            b"\0asm v1"
+        );
         // A lost sidecar too.
         std::fs::remove_file(fx.dest().join("colmask.sig")).unwrap();
-        assert_eq!(fx.install("colmask", true).unwrap().action, Action::Reinstalled);
+        assert_eq!(
+            fx.install("colmask", true).unwrap().action,
+            Action::Reinstalled
+        );
         assert!(fx.dest().join("colmask.sig").exists());
     }
 
@@ -677,17 +708,26 @@ mod tests {
             fx.run(request)
         };
         let err = upgrade(&fx).unwrap_err();
-        assert!(matches!(err, Error::NotInstalled { ref installed, .. } if installed.is_empty()), "{err:?}");
+        assert!(
+            matches!(err, Error::NotInstalled { ref installed, .. } if installed.is_empty()),
+            "{err:?}"
+        );
         fx.install("colmask", true).unwrap();
         assert_eq!(upgrade(&fx).unwrap().action, Action::Unchanged);
         fx.publish("colmask", "1.1.0", b"v1.1", true);
         let report = upgrade(&fx).unwrap();
-        assert_eq!((report.action, report.version.as_str()), (Action::Upgraded, "1.1.0"));
+        assert_eq!(
+            (report.action, report.version.as_str()),
+            (Action::Upgraded, "1.1.0")
+        );
         // Installed 1.1.0, registry now tops out lower: kept, not downgraded.
         fx.plugins.pop();
         fx.write_index();
         let report = upgrade(&fx).unwrap();
-        assert_eq!((report.action, report.version.as_str()), (Action::Unchanged, "1.1.0"));
+        assert_eq!(
+            (report.action, report.version.as_str()),
+            (Action::Unchanged, "1.1.0")
+        );
     }
 
     #[test]

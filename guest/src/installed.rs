@@ -37,14 +37,22 @@ pub struct OnDisk {
 
 /// Inspects `<dest>/<name>.wasm` and its sidecar; `None` when there is no
 /// `.wasm`.
-pub fn inspect(dest: &Path, name: &PluginName, trust: Option<&TrustRoot>) -> Result<Option<OnDisk>> {
+pub fn inspect(
+    dest: &Path,
+    name: &PluginName,
+    trust: Option<&TrustRoot>,
+) -> Result<Option<OnDisk>> {
     let wasm = dest.join(name.wasm_file());
     if !exists(&wasm)? {
         return Ok(None);
     }
     let sig_path = dest.join(name.sig_file());
     let sig_text = if exists(&sig_path)? {
-        Some(trust::read_small(&sig_path, MAX_SIG_FILE_BYTES)?.trim().to_string())
+        Some(
+            trust::read_small(&sig_path, MAX_SIG_FILE_BYTES)?
+                .trim()
+                .to_string(),
+        )
     } else {
         None
     };

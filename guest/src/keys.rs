@@ -18,7 +18,9 @@ use crate::trust;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes, spki::der::pem::LineEnding};
+use ed25519_dalek::pkcs8::{
+    DecodePrivateKey, EncodePrivateKey, KeypairBytes, spki::der::pem::LineEnding,
+};
 use ed25519_dalek::{Signature, SignatureError, SigningKey};
 use sha2::{Digest as _, Sha512};
 use std::cell::RefCell;
@@ -108,7 +110,9 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
         .ok_or_else(|| invalid("larger than a key file can be".into()))?;
     let text = String::from_utf8(text).map_err(|_| invalid("not a PEM text file".into()))?;
     if text.contains("PUBLIC KEY") && !text.contains("PRIVATE KEY") {
-        return Err(invalid("this is a public key; sign with the private .key file".into()));
+        return Err(invalid(
+            "this is a public key; sign with the private .key file".into(),
+        ));
     }
     SigningKey::from_pkcs8_pem(text.trim())
         .map_err(|e| invalid(format!("not an Ed25519 PKCS#8 PEM private key ({e})")))
@@ -123,7 +127,8 @@ pub fn sign_file(key: &SigningKey, artifact: &Path) -> Result<Signature> {
             *failure.borrow_mut() = Some(e);
             SignatureError::new()
         };
-        let mut file = std::fs::File::open(artifact).map_err(|e| fail(Error::io(artifact, "open", &e)))?;
+        let mut file =
+            std::fs::File::open(artifact).map_err(|e| fail(Error::io(artifact, "open", &e)))?;
         let mut buf = vec![0u8; CHUNK_BYTES];
         loop {
             match file.read(&mut buf) {
@@ -149,9 +154,14 @@ pub fn sign(artifact: &Path, key_path: &Path, out: Option<&Path>) -> Result<Sign
     let key = load_signing_key(key_path)?;
     let signature = sign_file(&key, artifact)?;
     let text = trust::encode_signature(&signature);
-    let out: PathBuf = out.map(Path::to_path_buf).unwrap_or_else(|| artifact.with_extension("sig"));
+    let out: PathBuf = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| artifact.with_extension("sig"));
     let dir = out.parent().unwrap_or(Path::new("/"));
-    let file_name = out.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = out
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut staged = Staged::create(dir, &file_name)?;
     staged.write_all(text.as_bytes())?;
     staged.persist(&out)?;
@@ -178,17 +188,29 @@ mod tests {
         let key = load_signing_key(Path::new(&report.key_path)).unwrap();
         let public = std::fs::read_to_string(&report.pub_path).unwrap();
         assert_eq!(public, report.public_key);
-        assert_eq!(trust::parse_public_key(&public).unwrap(), key.verifying_key());
+        assert_eq!(
+            trust::parse_public_key(&public).unwrap(),
+            key.verifying_key()
+        );
     }
 
     #[test]
     fn keygen_refuses_to_overwrite_and_names_are_checked() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("release.pub"), "mine").unwrap();
-        assert!(matches!(keygen("release", dir.path()), Err(Error::AlreadyExists(_))));
-        assert_eq!(std::fs::read_to_string(dir.path().join("release.pub")).unwrap(), "mine");
+        assert!(matches!(
+            keygen("release", dir.path()),
+            Err(Error::AlreadyExists(_))
+        ));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("release.pub")).unwrap(),
+            "mine"
+        );
         assert!(!dir.path().join("release.key").exists());
-        assert!(matches!(keygen("../x", dir.path()), Err(Error::InvalidName { .. })));
+        assert!(matches!(
+            keygen("../x", dir.path()),
+            Err(Error::InvalidName { .. })
+        ));
     }
 
     #[test]
@@ -203,7 +225,9 @@ mod tests {
     fn a_streamed_signature_equals_the_one_shot_signature() {
         let dir = tempfile::tempdir().unwrap();
         let key = SigningKey::from_bytes(&[3; 32]);
-        let data: Vec<u8> = (0..CHUNK_BYTES * 2 + 17).map(|i| (i * 31 % 256) as u8).collect();
+        let data: Vec<u8> = (0..CHUNK_BYTES * 2 + 17)
+            .map(|i| (i * 31 % 256) as u8)
+            .collect();
         let path = dir.path().join("p.wasm");
         std::fs::write(&path, &data).unwrap();
         let streamed = sign_file(&key, &path).unwrap();
@@ -218,12 +242,19 @@ mod tests {
         let artifact = dir.path().join("colmask.wasm");
         std::fs::write(&artifact, b"bytes").unwrap();
         let report = sign(&artifact, Path::new(&keys.key_path), None).unwrap();
-        assert_eq!(report.signature_path, dir.path().join("colmask.sig").display().to_string());
+        assert_eq!(
+            report.signature_path,
+            dir.path().join("colmask.sig").display().to_string()
+        );
         let written = std::fs::read_to_string(dir.path().join("colmask.sig")).unwrap();
         assert_eq!(written, report.signature);
         let signature = trust::parse_signature(&written).unwrap();
         let key = load_signing_key(Path::new(&keys.key_path)).unwrap();
-        assert!(key.verifying_key().verify_strict(b"bytes", &signature).is_ok());
+        assert!(
+            key.verifying_key()
+                .verify_strict(b"bytes", &signature)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -234,9 +265,16 @@ mod tests {
         std::fs::write(&artifact, b"x").unwrap();
         let err = sign(&artifact, Path::new(&keys.pub_path), None).unwrap_err();
         assert!(matches!(err, Error::KeyInvalid { .. }), "{err:?}");
-        std::fs::write(dir.path().join("pub.pem"), "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n").unwrap();
+        std::fs::write(
+            dir.path().join("pub.pem"),
+            "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+        )
+        .unwrap();
         let err = sign(&artifact, &dir.path().join("pub.pem"), None).unwrap_err();
-        assert!(matches!(err, Error::KeyInvalid { ref reason, .. } if reason.contains("public key")), "{err:?}");
+        assert!(
+            matches!(err, Error::KeyInvalid { ref reason, .. } if reason.contains("public key")),
+            "{err:?}"
+        );
         assert!(!dir.path().join("a.sig").exists());
     }
 
@@ -244,7 +282,21 @@ mod tests {
     fn a_missing_artifact_is_an_io_error() {
         let dir = tempfile::tempdir().unwrap();
         let keys = keygen("k", dir.path()).unwrap();
-        let err = sign(&dir.path().join("nope.wasm"), Path::new(&keys.key_path), None).unwrap_err();
-        assert!(matches!(err, Error::Io { operation: "open", .. }), "{err:?}");
+        let err = sign(
+            &dir.path().join("nope.wasm"),
+            Path::new(&keys.key_path),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Io {
+                    operation: "open",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 }

@@ -55,7 +55,11 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     let registry = &request.registry;
     let registry_dir = registry.parent().unwrap_or(Path::new("/"));
     sandbox::check_granted(registry_dir)?;
-    let key = request.key.as_deref().map(keys::load_signing_key).transpose()?;
+    let key = request
+        .key
+        .as_deref()
+        .map(keys::load_signing_key)
+        .transpose()?;
 
     // The index as it is (or a new one), validated, with its raw JSON kept.
     let mut document = match crate::installed::exists(registry)? {
@@ -91,10 +95,11 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         }
     };
     let copy_target = copy_target.filter(|target| *target != request.artifact);
-    if let Some(target) = &copy_target {
-        if crate::installed::exists(target)? && !request.force {
-            return Err(Error::AlreadyExists(target.display().to_string()));
-        }
+    if let Some(target) = &copy_target
+        && crate::installed::exists(target)?
+        && !request.force
+    {
+        return Err(Error::AlreadyExists(target.display().to_string()));
     }
 
     let mut source = Source::open(&Location::File(request.artifact.clone()), &NoNetwork)?;
@@ -117,7 +122,10 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     entry.insert("artifact".into(), json!(artifact_field));
     entry.insert("sha256".into(), json!(measured.sha256.to_hex()));
     if let Some(signature) = &signature {
-        entry.insert("signature".into(), json!(trust::encode_signature(signature)));
+        entry.insert(
+            "signature".into(),
+            json!(trust::encode_signature(signature)),
+        );
     }
     match existing {
         Some(i) => plugins[i] = Value::Object(entry),
@@ -261,24 +269,38 @@ mod tests {
         request.description = Some("masks".into());
         let report = publish(&request).unwrap();
         assert_eq!(report.artifact, "colmask-1.0.0.wasm");
-        assert_eq!(std::fs::read(fx.path("registry/colmask-1.0.0.wasm")).unwrap(), b"v1");
+        assert_eq!(
+            std::fs::read(fx.path("registry/colmask-1.0.0.wasm")).unwrap(),
+            b"v1"
+        );
         let index = fx.index();
         let entry = &index.plugins[0];
-        assert_eq!((entry.name.as_str(), entry.version.as_str()), ("colmask", "1.0.0"));
+        assert_eq!(
+            (entry.name.as_str(), entry.version.as_str()),
+            ("colmask", "1.0.0")
+        );
         assert_eq!(entry.sha256.to_hex(), digest(b"v1"));
         assert_eq!(entry.description.as_deref(), Some("masks"));
         assert_eq!(entry.signature, None);
         let text = std::fs::read_to_string(fx.path("registry/index.json")).unwrap();
-        assert!(text.ends_with("}\n") && text.contains("\n  \"plugins\""), "{text}");
+        assert!(
+            text.ends_with("}\n") && text.contains("\n  \"plugins\""),
+            "{text}"
+        );
     }
 
     #[test]
     fn name_and_version_are_read_off_the_file_name() {
         let fx = Fx::new();
         let report = publish(&fx.request(fx.artifact("col-mask-0.2.0-beta.1.wasm", b"x"))).unwrap();
-        assert_eq!((report.name.as_str(), report.version.as_str()), ("col-mask", "0.2.0-beta.1"));
+        assert_eq!(
+            (report.name.as_str(), report.version.as_str()),
+            ("col-mask", "0.2.0-beta.1")
+        );
         let err = publish(&fx.request(fx.artifact("colmask.wasm", b"x"))).unwrap_err();
-        assert!(matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("--version")));
+        assert!(
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("--version"))
+        );
     }
 
     #[test]
@@ -288,7 +310,8 @@ mod tests {
         let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"signed bytes"));
         request.key = Some(PathBuf::from(&keys.key_path));
         assert!(publish(&request).unwrap().signed);
-        let signature = trust::parse_signature(fx.index().plugins[0].signature.as_deref().unwrap()).unwrap();
+        let signature =
+            trust::parse_signature(fx.index().plugins[0].signature.as_deref().unwrap()).unwrap();
         let public = trust::parse_public_key(&keys.public_key).unwrap();
         assert!(public.verify_strict(b"signed bytes", &signature).is_ok());
     }
@@ -305,7 +328,11 @@ mod tests {
             ),
         )
         .unwrap();
-        for (file, bytes) in [("colmask-0.10.0.wasm", b"a"), ("colmask-0.9.0.wasm", b"b"), ("alpha-2.0.0.wasm", b"c")] {
+        for (file, bytes) in [
+            ("colmask-0.10.0.wasm", b"a"),
+            ("colmask-0.9.0.wasm", b"b"),
+            ("alpha-2.0.0.wasm", b"c"),
+        ] {
             publish(&fx.request(fx.artifact(file, bytes))).unwrap();
         }
         let index = fx.index();
@@ -323,7 +350,9 @@ mod tests {
                 ("zeta".into(), "1.0.0".into())
             ]
         );
-        let raw: Value = serde_json::from_slice(&std::fs::read(fx.path("registry/index.json")).unwrap()).unwrap();
+        let raw: Value =
+            serde_json::from_slice(&std::fs::read(fx.path("registry/index.json")).unwrap())
+                .unwrap();
         assert_eq!(raw["generator"], "ci");
         assert_eq!(raw["plugins"][3]["homepage"], "h");
     }
@@ -336,8 +365,14 @@ mod tests {
         let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"two"));
         let err = publish(&request).unwrap_err();
         assert!(matches!(err, Error::EntryExists { .. }), "{err:?}");
-        assert_eq!(std::fs::read(fx.path("registry/index.json")).unwrap(), before);
-        assert_eq!(std::fs::read(fx.path("registry/colmask-1.0.0.wasm")).unwrap(), b"one");
+        assert_eq!(
+            std::fs::read(fx.path("registry/index.json")).unwrap(),
+            before
+        );
+        assert_eq!(
+            std::fs::read(fx.path("registry/colmask-1.0.0.wasm")).unwrap(),
+            b"one"
+        );
         request.force = true;
         assert!(publish(&request).unwrap().replaced);
         assert_eq!(fx.index().plugins.len(), 1);
@@ -351,7 +386,10 @@ mod tests {
         request.location = Some("http://mirror.example/colmask-1.0.0.wasm".into());
         let report = publish(&request).unwrap();
         assert_eq!(report.copied_to, None);
-        assert_eq!(fx.index().plugins[0].artifact, "http://mirror.example/colmask-1.0.0.wasm");
+        assert_eq!(
+            fx.index().plugins[0].artifact,
+            "http://mirror.example/colmask-1.0.0.wasm"
+        );
         assert!(!fx.path("registry/colmask-1.0.0.wasm").exists());
     }
 
@@ -361,7 +399,10 @@ mod tests {
         std::fs::write(fx.path("registry/index.json"), "{ broken").unwrap();
         let err = publish(&fx.request(fx.artifact("colmask-1.0.0.wasm", b"x"))).unwrap_err();
         assert!(matches!(err, Error::IndexMalformed { .. }));
-        assert_eq!(std::fs::read_to_string(fx.path("registry/index.json")).unwrap(), "{ broken");
+        assert_eq!(
+            std::fs::read_to_string(fx.path("registry/index.json")).unwrap(),
+            "{ broken"
+        );
         assert!(!fx.path("registry/colmask-1.0.0.wasm").exists());
         let names: Vec<_> = std::fs::read_dir(fx.path("registry")).unwrap().collect();
         assert_eq!(names.len(), 1, "a temp file was left");

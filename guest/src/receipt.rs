@@ -67,7 +67,9 @@ fn read_file(path: &Path) -> Result<Found> {
         Ok(_) => {}
     }
     let Some(bytes) = crate::sandbox::read_at_most(path, MAX_RECEIPT_BYTES)? else {
-        return Ok(Found::Invalid(format!("larger than {MAX_RECEIPT_BYTES} bytes")));
+        return Ok(Found::Invalid(format!(
+            "larger than {MAX_RECEIPT_BYTES} bytes"
+        )));
     };
     Ok(match serde_json::from_slice::<Receipt>(&bytes) {
         Ok(receipt) => Found::Valid(receipt),
@@ -155,7 +157,10 @@ mod tests {
         assert_eq!(read(dest.path(), &name).unwrap(), Found::Missing);
         commit(dest.path(), &name, staged).unwrap();
         assert_eq!(read(dest.path(), &name).unwrap(), Found::Valid(r.clone()));
-        assert_eq!(all(dest.path()).unwrap(), vec![("colmask".to_string(), Found::Valid(r))]);
+        assert_eq!(
+            all(dest.path()).unwrap(),
+            vec![("colmask".to_string(), Found::Valid(r))]
+        );
         assert!(remove(dest.path(), &name).unwrap());
         assert!(!remove(dest.path(), &name).unwrap());
     }
@@ -173,7 +178,10 @@ mod tests {
         std::fs::create_dir_all(dir(dest.path())).unwrap();
         std::fs::write(dir(dest.path()).join("a.json"), "{not json").unwrap();
         let name = PluginName::parse("a").unwrap();
-        assert!(matches!(read(dest.path(), &name).unwrap(), Found::Invalid(_)));
+        assert!(matches!(
+            read(dest.path(), &name).unwrap(),
+            Found::Invalid(_)
+        ));
     }
 
     #[test]

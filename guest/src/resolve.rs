@@ -86,7 +86,11 @@ pub fn select<'a>(index: &'a Index, name: &str, selector: Selector<'_>) -> Resul
 /// `a` compared with `b` by semver precedence; `None` when either is not
 /// semver (such versions have no order).
 pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
-    Some(Version::parse(a).ok()?.cmp_precedence(&Version::parse(b).ok()?))
+    Some(
+        Version::parse(a)
+            .ok()?
+            .cmp_precedence(&Version::parse(b).ok()?),
+    )
 }
 
 fn highest<'a>(candidates: &[&'a Entry]) -> &'a Entry {
@@ -224,7 +228,13 @@ mod tests {
 
     #[test]
     fn a_requirement_picks_the_highest_match() {
-        let entries = [("a", "1.1.0"), ("a", "1.10.2"), ("a", "2.0.0"), ("a", "1.2.0"), ("a", "0.3.1")];
+        let entries = [
+            ("a", "1.1.0"),
+            ("a", "1.10.2"),
+            ("a", "2.0.0"),
+            ("a", "1.2.0"),
+            ("a", "0.3.1"),
+        ];
         assert_eq!(pick_req(&entries, "^1.2").unwrap(), "1.10.2");
         assert_eq!(pick_req(&entries, "=0.3.1").unwrap(), "0.3.1");
         assert_eq!(pick_req(&entries, ">=1, <2").unwrap(), "1.10.2");
@@ -234,9 +244,16 @@ mod tests {
 
     #[test]
     fn prereleases_match_only_a_requirement_that_names_one() {
-        let entries = [("a", "1.0.0"), ("a", "1.1.0-beta.2"), ("a", "1.1.0-beta.10")];
+        let entries = [
+            ("a", "1.0.0"),
+            ("a", "1.1.0-beta.2"),
+            ("a", "1.1.0-beta.10"),
+        ];
         assert_eq!(pick_req(&entries, "^1.0").unwrap(), "1.0.0");
-        assert_eq!(pick_req(&entries, ">=1.1.0-beta.1").unwrap(), "1.1.0-beta.10");
+        assert_eq!(
+            pick_req(&entries, ">=1.1.0-beta.1").unwrap(),
+            "1.1.0-beta.10"
+        );
         assert_eq!(pick_req(&entries, "=1.1.0-beta.2").unwrap(), "1.1.0-beta.2");
         let only_pre = [("a", "2.0.0-rc.1")];
         assert!(pick_req(&only_pre, "^2").is_err());
@@ -254,22 +271,39 @@ mod tests {
         let entries = [("a", "nightly"), ("a", "0.1.0")];
         assert_eq!(pick_req(&entries, "*").unwrap(), "0.1.0");
         let err = pick_req(&[("a", "nightly")], "*").unwrap_err();
-        assert!(matches!(err, Error::UnknownVersion { requested, .. } if requested == "matching *"));
+        assert!(
+            matches!(err, Error::UnknownVersion { requested, .. } if requested == "matching *")
+        );
     }
 
     #[test]
     fn an_exact_version_overrides_a_requirement() {
         let req = VersionReq::parse("^1").unwrap();
-        assert!(matches!(Selector::from_parts(Some("0.1.0"), Some(&req)), Selector::Exact("0.1.0")));
-        assert!(matches!(Selector::from_parts(None, Some(&req)), Selector::Matching(_)));
-        assert!(matches!(Selector::from_parts(None, None), Selector::Highest));
+        assert!(matches!(
+            Selector::from_parts(Some("0.1.0"), Some(&req)),
+            Selector::Exact("0.1.0")
+        ));
+        assert!(matches!(
+            Selector::from_parts(None, Some(&req)),
+            Selector::Matching(_)
+        ));
+        assert!(matches!(
+            Selector::from_parts(None, None),
+            Selector::Highest
+        ));
     }
 
     #[test]
     fn versions_compare_by_precedence_when_both_are_semver() {
         assert_eq!(compare_versions("0.10.0", "0.9.0"), Some(Ordering::Greater));
-        assert_eq!(compare_versions("1.0.0-rc.1", "1.0.0"), Some(Ordering::Less));
-        assert_eq!(compare_versions("1.0.0+a", "1.0.0+b"), Some(Ordering::Equal));
+        assert_eq!(
+            compare_versions("1.0.0-rc.1", "1.0.0"),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            compare_versions("1.0.0+a", "1.0.0+b"),
+            Some(Ordering::Equal)
+        );
         assert_eq!(compare_versions("nightly", "1.0.0"), None);
     }
 

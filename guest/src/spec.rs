@@ -60,16 +60,27 @@ mod tests {
 
     #[test]
     fn a_malformed_requirement_is_an_invalid_request() {
-        for text in ["colmask@", "colmask@banana", "colmask@^1.2.3.4", "colmask@>=1,,<2"] {
+        for text in [
+            "colmask@",
+            "colmask@banana",
+            "colmask@^1.2.3.4",
+            "colmask@>=1,,<2",
+        ] {
             let err = PluginSpec::parse(text).unwrap_err();
-            assert!(matches!(err, Error::InvalidRequest { .. }), "{text}: {err:?}");
+            assert!(
+                matches!(err, Error::InvalidRequest { .. }),
+                "{text}: {err:?}"
+            );
         }
     }
 
     #[test]
     fn a_hostile_name_is_refused_before_the_requirement() {
         for text in ["../x@^1", "a/b@1", "@1.0"] {
-            assert!(matches!(PluginSpec::parse(text), Err(Error::InvalidName { .. })), "{text}");
+            assert!(
+                matches!(PluginSpec::parse(text), Err(Error::InvalidName { .. })),
+                "{text}"
+            );
         }
     }
 }

@@ -72,7 +72,12 @@ mod tests {
             installed_at: receipt::now(),
         };
         let name = PluginName::parse("colmask").unwrap();
-        receipt::commit(dest.path(), &name, receipt::stage(dest.path(), &receipt).unwrap()).unwrap();
+        receipt::commit(
+            dest.path(),
+            &name,
+            receipt::stage(dest.path(), &receipt).unwrap(),
+        )
+        .unwrap();
         dest
     }
 
@@ -94,7 +99,10 @@ mod tests {
     fn an_unknown_name_lists_what_is_installed() {
         let dest = installed_fixture();
         let err = uninstall(dest.path(), "nope").unwrap_err();
-        let Error::NotInstalled { name, installed, .. } = err else {
+        let Error::NotInstalled {
+            name, installed, ..
+        } = err
+        else {
             panic!("{err:?}")
         };
         assert_eq!(name, "nope");
@@ -113,7 +121,10 @@ mod tests {
     fn hostile_names_are_refused() {
         let dest = installed_fixture();
         for name in ["../colmask", "a/b", ""] {
-            assert!(matches!(uninstall(dest.path(), name), Err(Error::InvalidName { .. })));
+            assert!(matches!(
+                uninstall(dest.path(), name),
+                Err(Error::InvalidName { .. })
+            ));
         }
         assert!(dest.path().join("colmask.wasm").exists());
     }

@@ -177,7 +177,11 @@ impl InstallArgs {
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
     /// Installed plugins to upgrade
-    #[arg(value_name = "NAME", required_unless_present = "all", conflicts_with = "all")]
+    #[arg(
+        value_name = "NAME",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
     pub plugins: Vec<String>,
     /// Upgrade every installed plugin
     #[arg(long)]
@@ -194,7 +198,9 @@ impl UpgradeArgs {
         let session = Session::open(&self.source)?;
         let plugins = if self.all {
             let dest = paths::existing_dir(&self.source.dest, "--dest")?;
-            let receipts = session.call(Grants::reading(&dest), |i, s| i.call_list_installed(s, &paths::guest(&dest)))??;
+            let receipts = session.call(Grants::reading(&dest), |i, s| {
+                i.call_list_installed(s, &paths::guest(&dest))
+            })??;
             receipts.into_iter().map(|r| r.name).collect()
         } else {
             self.plugins
@@ -220,7 +226,11 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     fn open(args: &'a SourceArgs) -> Result<Session<'a>, Failure> {
         let registry = paths::existing_file(&args.registry, "--registry")?;
-        let trust_root = paths::optional(args.trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
+        let trust_root = paths::optional(
+            args.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
         let mut grants = Grants::default();
         grants.read(paths::parent(&registry));
         if let Some(dir) = &trust_root {
@@ -241,14 +251,21 @@ impl<'a> Session<'a> {
     fn call<R>(
         &self,
         grants: Grants,
-        f: impl FnOnce(&wit::Guest, &mut wasmtime::Store<crate::runtime::HostState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(
+            &wit::Guest,
+            &mut wasmtime::Store<crate::runtime::HostState>,
+        ) -> wasmtime::Result<R>,
     ) -> Result<R, Failure> {
-        Ok(self.runtime.with_installer(grants, HttpFetcher::disabled(), f)?)
+        Ok(self
+            .runtime
+            .with_installer(grants, HttpFetcher::disabled(), f)?)
     }
 
     /// Resolves every spec with read-only grants (a bad one creates nothing
     /// and does not stop the others), then installs the rest one by one
-    /// under the destination's lock.
+    /// under the destination's lock. An upgrade needs what it upgrades to be
+    /// installed, so its destination must exist and the component itself
+    /// says first when a plugin is not there.
     fn install_all(
         &self,
         specs: &[String],
@@ -258,16 +275,27 @@ impl<'a> Session<'a> {
     ) -> Result<Vec<Outcome>, Failure> {
         let registry = paths::guest(&self.registry);
         let mut outcomes: Vec<Outcome> = Vec::new();
-        let mut resolved = Vec::new();
-        for spec in specs {
-            let found = self
-                .call(self.grants.clone(), |i, s| i.call_find_entry(s, &registry, spec, version))
-                .and_then(|r| r.map_err(Failure::from));
-            match found {
-                Ok(_) => resolved.push(spec.clone()),
-                Err(failure) => outcomes.push(Outcome::failed(spec, failure)),
+        let resolved: Vec<String> = match mode {
+            wit::InstallMode::Upgrade => {
+                paths::existing_dir(&self.args.dest, "--dest")?;
+                specs.to_vec()
             }
-        }
+            wit::InstallMode::Install => {
+                let mut resolved = Vec::new();
+                for spec in specs {
+                    let found = self
+                        .call(self.grants.clone(), |i, s| {
+                            i.call_find_entry(s, &registry, spec, version)
+                        })
+                        .and_then(|r| r.map_err(Failure::from));
+                    match found {
+                        Ok(_) => resolved.push(spec.clone()),
+                        Err(failure) => outcomes.push(Outcome::failed(spec, failure)),
+                    }
+                }
+                resolved
+            }
+        };
         if resolved.is_empty() {
             return Ok(outcomes);
         }
@@ -358,7 +386,12 @@ impl UninstallArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// The registry index (index.json) whose plugins to list
-    #[arg(long, value_name = "INDEX", required_unless_present = "installed", conflicts_with = "installed")]
+    #[arg(
+        long,
+        value_name = "INDEX",
+        required_unless_present = "installed",
+        conflicts_with = "installed"
+    )]
     pub registry: Option<PathBuf>,
     /// List what is installed in --dest instead
     #[arg(long, requires = "dest")]
@@ -376,12 +409,17 @@ impl ListArgs {
         let runtime = Runtime::new()?;
         if let Some(dest) = &self.dest {
             let dest = paths::existing_dir(dest, "--dest")?;
-            let receipts = runtime.with_installer(Grants::reading(&dest), HttpFetcher::disabled(), |i, s| {
-                i.call_list_installed(s, &paths::guest(&dest))
-            })??;
+            let receipts = runtime.with_installer(
+                Grants::reading(&dest),
+                HttpFetcher::disabled(),
+                |i, s| i.call_list_installed(s, &paths::guest(&dest)),
+            )??;
             return output::installed(&receipts, self.json).map_err(stdout_failure);
         }
-        let registry = self.registry.as_deref().expect("clap requires --registry without --installed");
+        let registry = self
+            .registry
+            .as_deref()
+            .expect("clap requires --registry without --installed");
         let registry = paths::existing_file(registry, "--registry")?;
         let index = runtime.with_installer(
             Grants::reading(paths::parent(&registry)),
@@ -411,7 +449,11 @@ pub struct AuditArgs {
 impl AuditArgs {
     fn run(self) -> Result<u8, Failure> {
         let dest = paths::existing_dir(&self.dest, "--dest")?;
-        let trust_root = paths::optional(self.trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
+        let trust_root = paths::optional(
+            self.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
         let runtime = Runtime::new()?;
         // Shared: audits may run side by side, but not beside an install,
         // whose temp files would look like leftovers.
@@ -421,7 +463,11 @@ impl AuditArgs {
             grants.read(dir);
         }
         let report = runtime.with_installer(grants, HttpFetcher::disabled(), |i, s| {
-            i.call_audit(s, &paths::guest(&dest), trust_root.as_deref().map(paths::guest).as_deref())
+            i.call_audit(
+                s,
+                &paths::guest(&dest),
+                trust_root.as_deref().map(paths::guest).as_deref(),
+            )
         })??;
         output::audit(&report, self.json).map_err(stdout_failure)
     }
@@ -446,7 +492,11 @@ impl VerifyArgs {
     fn run(self) -> Result<u8, Failure> {
         let file = paths::existing_file(&self.file, "the file")?;
         let sig = paths::optional(self.sig.as_deref(), "--sig", paths::existing_file)?;
-        let trust_root = paths::optional(self.trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
+        let trust_root = paths::optional(
+            self.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
         let mut grants = Grants::reading(paths::parent(&file));
         if let Some(sig) = &sig {
             grants.read(paths::parent(sig));
@@ -459,9 +509,10 @@ impl VerifyArgs {
             signature: sig.as_deref().map(paths::guest),
             trust_root: trust_root.as_deref().map(paths::guest),
         };
-        let report = Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
-            i.call_verify(s, &request)
-        })??;
+        let report =
+            Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+                i.call_verify(s, &request)
+            })??;
         output::verify(&report, self.json).map_err(stdout_failure)
     }
 }
@@ -480,9 +531,10 @@ impl NewArgs {
         let parent = paths::existing_dir(&self.dir, "--dir")?;
         let mut grants = Grants::default();
         grants.write(&parent);
-        let report = Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
-            i.call_scaffold(s, &self.name, &paths::guest(&parent))
-        })??;
+        let report =
+            Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+                i.call_scaffold(s, &self.name, &paths::guest(&parent))
+            })??;
         output::scaffold(&report).map_err(stdout_failure)
     }
 }
@@ -544,9 +596,15 @@ impl SignArgs {
         };
         let mut grants = Grants::reading(paths::parent(&file));
         grants.read(paths::parent(&key)).write(paths::parent(&out));
-        let report = Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
-            i.call_sign(s, &paths::guest(&file), &paths::guest(&key), Some(paths::guest(&out).as_str()))
-        })??;
+        let report =
+            Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+                i.call_sign(
+                    s,
+                    &paths::guest(&file),
+                    &paths::guest(&key),
+                    Some(paths::guest(&out).as_str()),
+                )
+            })??;
         output::sign(&report, self.json).map_err(stdout_failure)
     }
 }
@@ -602,9 +660,10 @@ impl PublishArgs {
             location: self.artifact,
             force: self.force,
         };
-        let report = Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
-            i.call_publish(s, &request)
-        })??;
+        let report =
+            Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+                i.call_publish(s, &request)
+            })??;
         output::publish(&report, self.json).map_err(stdout_failure)
     }
 }
@@ -612,7 +671,11 @@ impl PublishArgs {
 #[derive(Debug, Args)]
 pub struct ComponentArgs {
     /// Where to write the component ("-" for standard output)
-    #[arg(long, value_name = "FILE", default_value = "wasm-plugin-installer.wasm")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "wasm-plugin-installer.wasm"
+    )]
     pub out: PathBuf,
 }
 

@@ -51,21 +51,31 @@ pub fn acquire(dest: &Path, access: Access, timeout: Duration) -> Result<DestLoc
 /// Takes a shared lock if the lock file exists or can be made, and none when
 /// `dest` cannot be written at all (an audit of a read-only mount: nothing can
 /// be installing there either).
-pub fn acquire_shared_if_possible(dest: &Path, timeout: Duration) -> Result<Option<DestLock>, Failure> {
+pub fn acquire_shared_if_possible(
+    dest: &Path,
+    timeout: Duration,
+) -> Result<Option<DestLock>, Failure> {
     let path = path(dest);
     let file = match File::open(&path) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match acquire(dest, Access::Shared, timeout) {
-            Ok(lock) => return Ok(Some(lock)),
-            Err(Failure::Io { .. }) => return Ok(None),
-            Err(other) => return Err(other),
-        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match acquire(dest, Access::Shared, timeout) {
+                Ok(lock) => return Ok(Some(lock)),
+                Err(Failure::Io { .. }) => return Ok(None),
+                Err(other) => return Err(other),
+            }
+        }
         Err(e) => return Err(Failure::io(&path, "open", e)),
     };
     wait_for(file, &path, Access::Shared, timeout).map(Some)
 }
 
-fn wait_for(file: File, path: &Path, access: Access, timeout: Duration) -> Result<DestLock, Failure> {
+fn wait_for(
+    file: File,
+    path: &Path,
+    access: Access,
+    timeout: Duration,
+) -> Result<DestLock, Failure> {
     let started = Instant::now();
     let mut said = false;
     loop {
@@ -88,7 +98,10 @@ fn wait_for(file: File, path: &Path, access: Access, timeout: Duration) -> Resul
             let _ = writeln!(
                 std::io::stderr(),
                 "waiting for another wasm-plugin run to finish with {} (lock {}; up to {}s, see --lock-timeout)",
-                path.parent().and_then(Path::parent).unwrap_or(path).display(),
+                path.parent()
+                    .and_then(Path::parent)
+                    .unwrap_or(path)
+                    .display(),
                 path.display(),
                 timeout.as_secs()
             );

@@ -97,7 +97,12 @@ pub fn install_outcomes(outcomes: &[Outcome], as_json: bool) -> io::Result<u8> {
             Ok(r) => install_report(&mut out, r)?,
             Err(failure) => {
                 out.flush()?;
-                let _ = writeln!(io::stderr(), "error: {}: {}", outcome.spec, failure.message());
+                let _ = writeln!(
+                    io::stderr(),
+                    "error: {}: {}",
+                    outcome.spec,
+                    failure.message()
+                );
             }
         }
     }
@@ -109,21 +114,40 @@ fn install_report(out: &mut impl Write, r: &wit::InstallReport) -> io::Result<()
     let previous = r.previous_version.as_deref().unwrap_or("?");
     match r.action {
         A::Unchanged => {
-            return writeln!(out, "{} {} is already installed and intact; nothing to do", r.name, r.version);
+            return writeln!(
+                out,
+                "{} {} is already installed and intact; nothing to do",
+                r.name, r.version
+            );
         }
         A::Installed => writeln!(out, "installed {} {} -> {}", r.name, r.version, r.wasm_path)?,
-        A::Upgraded => writeln!(out, "upgraded {} {previous} -> {} ({})", r.name, r.version, r.wasm_path)?,
-        A::Downgraded => writeln!(out, "downgraded {} {previous} -> {} ({})", r.name, r.version, r.wasm_path)?,
+        A::Upgraded => writeln!(
+            out,
+            "upgraded {} {previous} -> {} ({})",
+            r.name, r.version, r.wasm_path
+        )?,
+        A::Downgraded => writeln!(
+            out,
+            "downgraded {} {previous} -> {} ({})",
+            r.name, r.version, r.wasm_path
+        )?,
         A::Reinstalled => writeln!(
             out,
             "reinstalled {} {} -> {} (the installed copy did not match)",
             r.name, r.version, r.wasm_path
         )?,
     }
-    writeln!(out, "  sha256 {} ({} bytes) from {}", r.sha256, r.size, r.source)?;
+    writeln!(
+        out,
+        "  sha256 {} ({} bytes) from {}",
+        r.sha256, r.size, r.source
+    )?;
     match (&r.signed_by, &r.sig_path) {
         (Some(label), _) => writeln!(out, "  verified by '{label}'"),
-        (None, Some(sig)) => writeln!(out, "  signature written to {sig} (not checked: no --trust-root)"),
+        (None, Some(sig)) => writeln!(
+            out,
+            "  signature written to {sig} (not checked: no --trust-root)"
+        ),
         (None, None) => writeln!(out, "  unsigned (no --trust-root given)"),
     }
 }
@@ -132,12 +156,19 @@ pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<u8> {
     if as_json {
         json(&Vec::<Value>::new())?;
     } else {
-        writeln!(io::stdout().lock(), "nothing is installed in {}", dest.display())?;
+        writeln!(
+            io::stdout().lock(),
+            "nothing is installed in {}",
+            dest.display()
+        )?;
     }
     Ok(0)
 }
 
-pub fn uninstalled(results: &[(String, Result<wit::UninstallReport, Failure>)], as_json: bool) -> io::Result<u8> {
+pub fn uninstalled(
+    results: &[(String, Result<wit::UninstallReport, Failure>)],
+    as_json: bool,
+) -> io::Result<u8> {
     let code = first_failure(results.iter().filter_map(|(_, r)| r.as_ref().err()));
     if as_json {
         let items: Vec<Value> = results
@@ -158,7 +189,11 @@ pub fn uninstalled(results: &[(String, Result<wit::UninstallReport, Failure>)], 
     for (name, result) in results {
         match result {
             Ok(r) => {
-                let version = r.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+                let version = r
+                    .version
+                    .as_deref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default();
                 writeln!(out, "uninstalled {}{version}", r.name)?;
                 for path in &r.removed {
                     writeln!(out, "  removed {path}")?;
@@ -212,12 +247,21 @@ pub fn list(index: &wit::RegistryIndex, as_json: bool) -> io::Result<u8> {
             vec![
                 p.name.clone(),
                 p.version.clone(),
-                if p.signature.is_some() { "signed" } else { "unsigned" }.to_string(),
+                if p.signature.is_some() {
+                    "signed"
+                } else {
+                    "unsigned"
+                }
+                .to_string(),
                 p.description.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    table(&mut out, &["NAME", "VERSION", "SIGNED", "DESCRIPTION"], &rows)?;
+    table(
+        &mut out,
+        &["NAME", "VERSION", "SIGNED", "DESCRIPTION"],
+        &rows,
+    )?;
     Ok(0)
 }
 
@@ -242,13 +286,26 @@ pub fn installed(receipts: &[wit::Receipt], as_json: bool) -> io::Result<u8> {
             ]
         })
         .collect();
-    table(&mut out, &["NAME", "VERSION", "SIGNED BY", "INSTALLED AT"], &rows)?;
+    table(
+        &mut out,
+        &["NAME", "VERSION", "SIGNED BY", "INSTALLED AT"],
+        &rows,
+    )?;
     Ok(0)
 }
 
 pub fn audit(report: &wit::AuditReport, as_json: bool) -> io::Result<u8> {
-    let findings = report.stray.len() + report.plugins.iter().map(|p| p.findings.len()).sum::<usize>();
-    let code = if findings == 0 { 0 } else { crate::report::EXIT_INTEGRITY };
+    let findings = report.stray.len()
+        + report
+            .plugins
+            .iter()
+            .map(|p| p.findings.len())
+            .sum::<usize>();
+    let code = if findings == 0 {
+        0
+    } else {
+        crate::report::EXIT_INTEGRITY
+    };
     if as_json {
         let plugins: Vec<Value> = report
             .plugins
@@ -275,18 +332,43 @@ pub fn audit(report: &wit::AuditReport, as_json: bool) -> io::Result<u8> {
     let mut out = io::stdout().lock();
     for p in &report.plugins {
         let version = p.version.as_deref().unwrap_or("(no receipt)");
-        let signer = p.signed_by.as_deref().map(|l| format!(", verified by '{l}'")).unwrap_or_default();
-        let status = if p.findings.is_empty() { "ok" } else { "FINDING" };
+        let signer = p
+            .signed_by
+            .as_deref()
+            .map(|l| format!(", verified by '{l}'"))
+            .unwrap_or_default();
+        let status = if p.findings.is_empty() {
+            "ok"
+        } else {
+            "FINDING"
+        };
         writeln!(out, "{status:8} {} {version}{signer}", p.name)?;
         for f in &p.findings {
-            writeln!(out, "         {}: {} ({})", finding_name(f.kind), f.detail, f.path)?;
+            writeln!(
+                out,
+                "         {}: {} ({})",
+                finding_name(f.kind),
+                f.detail,
+                f.path
+            )?;
         }
     }
     for f in &report.stray {
-        writeln!(out, "FINDING  {}: {} ({})", finding_name(f.kind), f.detail, f.path)?;
+        writeln!(
+            out,
+            "FINDING  {}: {} ({})",
+            finding_name(f.kind),
+            f.detail,
+            f.path
+        )?;
     }
     match findings {
-        0 => writeln!(out, "audit of {}: {} plugin(s), clean", report.dest, report.plugins.len())?,
+        0 => writeln!(
+            out,
+            "audit of {}: {} plugin(s), clean",
+            report.dest,
+            report.plugins.len()
+        )?,
         n => writeln!(out, "audit of {}: {n} finding(s)", report.dest)?,
     }
     Ok(code)
@@ -312,7 +394,11 @@ pub fn verify(r: &wit::VerifyReport, as_json: bool) -> io::Result<u8> {
         return Ok(0);
     }
     let mut out = io::stdout().lock();
-    writeln!(out, "sha256 {}  {} ({} bytes)", r.sha256, r.artifact, r.size)?;
+    writeln!(
+        out,
+        "sha256 {}  {} ({} bytes)",
+        r.sha256, r.artifact, r.size
+    )?;
     match (&r.signed_by, &r.signature_path) {
         (Some(label), _) => writeln!(out, "verified by '{label}'")?,
         (None, Some(sig)) => writeln!(out, "signature {sig} not checked (no --trust-root given)")?,
@@ -327,7 +413,11 @@ pub fn scaffold(r: &wit::ScaffoldReport) -> io::Result<u8> {
     for file in &r.files {
         writeln!(out, "  {file}")?;
     }
-    writeln!(out, "build it with: cd {} && cargo build --target wasm32-wasip2 --release", r.dir)?;
+    writeln!(
+        out,
+        "build it with: cd {} && cargo build --target wasm32-wasip2 --release",
+        r.dir
+    )?;
     writeln!(out, "its README.md says how to sign and publish it")?;
     Ok(0)
 }
@@ -338,8 +428,16 @@ pub fn keygen(r: &wit::KeygenReport, as_json: bool) -> io::Result<u8> {
         return Ok(0);
     }
     let mut out = io::stdout().lock();
-    writeln!(out, "wrote {} (private: keep it secret, owner-only)", r.key_path)?;
-    writeln!(out, "wrote {} (public: put it in operators' trust roots)", r.pub_path)?;
+    writeln!(
+        out,
+        "wrote {} (private: keep it secret, owner-only)",
+        r.key_path
+    )?;
+    writeln!(
+        out,
+        "wrote {} (public: put it in operators' trust roots)",
+        r.pub_path
+    )?;
     writeln!(out, "public key {}", r.public_key)?;
     Ok(0)
 }
@@ -349,7 +447,12 @@ pub fn sign(r: &wit::SignReport, as_json: bool) -> io::Result<u8> {
         json(r)?;
         return Ok(0);
     }
-    writeln!(io::stdout().lock(), "signed {} -> {}", r.artifact, r.signature_path)?;
+    writeln!(
+        io::stdout().lock(),
+        "signed {} -> {}",
+        r.artifact,
+        r.signature_path
+    )?;
     Ok(0)
 }
 
@@ -361,8 +464,16 @@ pub fn publish(r: &wit::PublishReport, as_json: bool) -> io::Result<u8> {
     let mut out = io::stdout().lock();
     let verb = if r.replaced { "replaced" } else { "published" };
     let signed = if r.signed { "signed" } else { "unsigned" };
-    writeln!(out, "{verb} {} {} ({signed}) in {}", r.name, r.version, r.registry)?;
-    writeln!(out, "  sha256 {} ({} bytes), artifact {}", r.sha256, r.size, r.artifact)?;
+    writeln!(
+        out,
+        "{verb} {} {} ({signed}) in {}",
+        r.name, r.version, r.registry
+    )?;
+    writeln!(
+        out,
+        "  sha256 {} ({} bytes), artifact {}",
+        r.sha256, r.size, r.artifact
+    )?;
     if let Some(copy) = &r.copied_to {
         writeln!(out, "  copied to {copy}")?;
     }
@@ -370,6 +481,10 @@ pub fn publish(r: &wit::PublishReport, as_json: bool) -> io::Result<u8> {
 }
 
 pub fn component(path: &Path, size: usize) -> io::Result<u8> {
-    writeln!(io::stdout().lock(), "wrote the installer component to {} ({size} bytes)", path.display())?;
+    writeln!(
+        io::stdout().lock(),
+        "wrote the installer component to {} ({size} bytes)",
+        path.display()
+    )?;
     Ok(0)
 }

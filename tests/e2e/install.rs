@@ -136,7 +136,13 @@ fn the_highest_semver_is_installed_unless_a_version_is_given() {
     install(
         &env,
         &reg,
-        &["--trust-root", "trust", "--version", "0.10.0", "--allow-downgrade"],
+        &[
+            "--trust-root",
+            "trust",
+            "--version",
+            "0.10.0",
+            "--allow-downgrade",
+        ],
     )
     .expect(OK);
     assert_eq!(env.read("plugins/colmask.wasm"), b"0.10");

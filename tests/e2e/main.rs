@@ -4,7 +4,9 @@
 mod component;
 mod http;
 mod install;
+mod lifecycle;
 mod list;
+mod publisher;
 mod scaffold;
 mod server;
 mod util;

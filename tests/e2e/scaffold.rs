@@ -1,6 +1,7 @@
 //! `new`: the scaffolded project builds into a component that installs.
 
 use crate::util::*;
+use std::path::Path;
 use std::process::Command;
 
 #[test]
@@ -33,26 +34,7 @@ fn new_writes_into_the_given_parent() {
 fn a_new_plugin_builds_into_a_component_that_installs_and_verifies() {
     let env = Env::new();
     env.run(&["new", "hello-plugin"]).expect(OK);
-    let project = env.path("hello-plugin");
-    // A target dir shared between test runs keeps this to seconds after the
-    // first run; CARGO_TARGET_DIR etc. from the outer cargo are dropped.
-    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target");
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--target", "wasm32-wasip2", "--release"])
-        .current_dir(&project)
-        .env("CARGO_TARGET_DIR", &target)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .output()
-        .expect("run cargo");
-    assert!(
-        out.status.success(),
-        "the scaffold does not build:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let wasm = std::fs::read(target.join("wasm32-wasip2/release/hello_plugin.wasm")).unwrap();
-    assert_component(&wasm);
+    let wasm = build_plugin(&env.path("hello-plugin"), "hello_plugin");
 
     // Publish it signed with an openssl key, install it, verify it.
     openssl(
@@ -102,6 +84,32 @@ fn a_new_plugin_builds_into_a_component_that_installs_and_verifies() {
         "trust",
     ])
     .expect(OK);
+}
+
+/// Builds a scaffolded project with `cargo build --target wasm32-wasip2
+/// --release` and returns the validated component `<artifact>.wasm`.
+pub fn build_plugin(project: &Path, artifact: &str) -> Vec<u8> {
+    // A target dir shared between tests and runs keeps this to seconds after
+    // the first build; flags the outer cargo set for the host are dropped.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target");
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--target", "wasm32-wasip2", "--release"])
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "the scaffold does not build:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wasm =
+        std::fs::read(target.join(format!("wasm32-wasip2/release/{artifact}.wasm"))).unwrap();
+    assert_component(&wasm);
+    wasm
 }
 
 /// Fully validates `bytes` as a WebAssembly component.
