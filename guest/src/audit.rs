@@ -278,7 +278,7 @@ mod tests {
                 signed_by: Some("ops".into()),
                 registry: "/r/index.json".into(),
                 artifact: "/r/a.wasm".into(),
-                installed_at: receipt::now(),
+                installed_at: crate::clock::now(),
             };
             let n = PluginName::parse(name).unwrap();
             receipt::commit(

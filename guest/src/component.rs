@@ -3,8 +3,10 @@
 //! live here; every decision is made in the plain modules.
 
 use crate::error::{Error, FetchError};
+use crate::registry::{self, Policy, RegistryRef};
 use crate::source::{Fetcher, RemoteBody};
-use crate::{audit, index, install, keys, publish, receipt, scaffold, uninstall, verify};
+use crate::trust::TrustRoot;
+use crate::{audit, index, install, keys, mirror, publish, receipt, scaffold, uninstall, verify};
 use std::path::{Path, PathBuf};
 
 wit_bindgen::generate!({
@@ -20,28 +22,44 @@ struct Installer;
 export!(Installer);
 
 impl wit::Guest for Installer {
-    fn load_index(registry: String) -> Result<wit::RegistryIndex, wit::Error> {
-        let index = index::load(Path::new(&registry)).map_err(to_wit)?;
+    fn load_index(source: wit::IndexSource) -> Result<wit::RegistryIndex, wit::Error> {
+        let trust = trust_root(&source)?;
+        let policy = Policy {
+            trust: trust.as_ref(),
+            allow_expired: source.allow_expired,
+        };
+        let loaded = registry::load(&RegistryRef::parse(&source.registry), &HostFetcher, policy)
+            .map_err(to_wit)?;
         Ok(wit::RegistryIndex {
-            path: index.path,
-            schema_version: index.schema_version,
-            plugins: index.plugins.iter().map(entry_to_wit).collect(),
+            path: loaded.index.path,
+            schema_version: loaded.index.schema_version,
+            version: loaded.index.version,
+            expires: loaded.index.expires,
+            signed_by: loaded.signed_by,
+            plugins: loaded.index.plugins.iter().map(entry_to_wit).collect(),
         })
     }
 
     fn find_entry(
-        registry: String,
-        name: String,
+        source: wit::IndexSource,
+        spec: String,
         version: Option<String>,
     ) -> Result<wit::RegistryEntry, wit::Error> {
+        let trust = trust_root(&source)?;
+        let policy = Policy {
+            trust: trust.as_ref(),
+            allow_expired: source.allow_expired,
+        };
+        let registry = RegistryRef::parse(&source.registry);
         let (_, entry) =
-            install::find_entry(Path::new(&registry), &name, version.as_deref()).map_err(to_wit)?;
+            install::find_entry(&registry, &spec, version.as_deref(), &HostFetcher, policy)
+                .map_err(to_wit)?;
         Ok(entry_to_wit(&entry))
     }
 
     fn install(request: wit::InstallRequest) -> Result<wit::InstallReport, wit::Error> {
         let request = install::InstallRequest {
-            registry: PathBuf::from(request.registry),
+            registry: request.registry,
             spec: request.spec,
             version: request.version,
             dest: PathBuf::from(request.dest),
@@ -51,6 +69,8 @@ impl wit::Guest for Installer {
                 wit::InstallMode::Upgrade => install::Mode::Upgrade,
             },
             allow_downgrade: request.allow_downgrade,
+            allow_expired: request.allow_expired,
+            max_size: request.max_size,
         };
         let r = install::install(&request, &HostFetcher).map_err(to_wit)?;
         Ok(wit::InstallReport {
@@ -173,6 +193,7 @@ impl wit::Guest for Installer {
             key: request.key.map(PathBuf::from),
             location: request.location,
             force: request.force,
+            expires_in: request.expires_in,
         };
         let r = publish::publish(&request).map_err(to_wit)?;
         Ok(wit::PublishReport {
@@ -185,6 +206,27 @@ impl wit::Guest for Installer {
             signed: r.signed,
             registry: r.registry,
             replaced: r.replaced,
+            index_version: r.index_version,
+            index_signed: r.index_signed,
+        })
+    }
+
+    fn mirror(request: wit::MirrorRequest) -> Result<wit::MirrorReport, wit::Error> {
+        let request = mirror::MirrorRequest {
+            registry: request.source.registry,
+            out: PathBuf::from(request.out),
+            trust_root: request.source.trust_root.map(PathBuf::from),
+            key: request.key.map(PathBuf::from),
+            allow_expired: request.source.allow_expired,
+            max_size: request.max_size,
+        };
+        let r = mirror::mirror(&request, &HostFetcher).map_err(to_wit)?;
+        Ok(wit::MirrorReport {
+            index: r.index,
+            fetched: r.fetched,
+            kept: r.kept,
+            index_signed: r.index_signed,
+            index_verbatim: r.index_verbatim,
         })
     }
 
@@ -213,6 +255,15 @@ impl wit::Guest for Installer {
     }
 }
 
+fn trust_root(source: &wit::IndexSource) -> Result<Option<TrustRoot>, wit::Error> {
+    source
+        .trust_root
+        .as_deref()
+        .map(|dir| TrustRoot::load(Path::new(dir)))
+        .transpose()
+        .map_err(to_wit)
+}
+
 fn entry_to_wit(e: &index::Entry) -> wit::RegistryEntry {
     wit::RegistryEntry {
         name: e.name.to_string(),
@@ -221,6 +272,7 @@ fn entry_to_wit(e: &index::Entry) -> wit::RegistryEntry {
         artifact: e.artifact.clone(),
         sha256: e.sha256.to_hex(),
         signature: e.signature.clone(),
+        size: e.size,
     }
 }
 
@@ -250,6 +302,7 @@ fn fetch_from_wit(e: host::FetchError) -> FetchError {
         host::FetchError::HttpStatus(code) => FetchError::HttpStatus(code),
         host::FetchError::Timeout(s) => FetchError::Timeout(s),
         host::FetchError::Truncated((got, announced)) => FetchError::Truncated(got, announced),
+        host::FetchError::Tls(s) => FetchError::Tls(s),
         host::FetchError::Transport(s) => FetchError::Transport(s),
     }
 }
@@ -262,6 +315,7 @@ fn fetch_to_wit(e: FetchError) -> host::FetchError {
         FetchError::HttpStatus(code) => host::FetchError::HttpStatus(code),
         FetchError::Timeout(s) => host::FetchError::Timeout(s),
         FetchError::Truncated(got, announced) => host::FetchError::Truncated((got, announced)),
+        FetchError::Tls(s) => host::FetchError::Tls(s),
         FetchError::Transport(s) => host::FetchError::Transport(s),
     }
 }
@@ -341,6 +395,31 @@ fn to_wit(e: Error) -> wit::Error {
         Error::InvalidRequest { value, reason } => {
             wit::Error::InvalidRequest(rejected(value, reason))
         }
+        Error::TooLarge { source, limit } => wit::Error::TooLarge(wit::SizeLimit { source, limit }),
+        Error::IndexUntrusted { registry, reason } => {
+            wit::Error::IndexUntrusted(rejected(registry, reason))
+        }
+        Error::IndexExpired { registry, expires } => {
+            wit::Error::IndexExpired(wit::Expiry { registry, expires })
+        }
+        Error::IndexRollback {
+            registry,
+            seen,
+            got,
+        } => wit::Error::IndexRollback(wit::Rollback {
+            registry,
+            seen,
+            got,
+        }),
+        Error::SizeMismatch {
+            source,
+            expected,
+            actual,
+        } => wit::Error::SizeMismatch(wit::SizeMismatch {
+            source,
+            expected,
+            actual,
+        }),
         Error::DigestMismatch {
             source,
             expected,

@@ -18,7 +18,27 @@ pub enum FetchError {
     Timeout(String),
     /// (bytes received, bytes announced)
     Truncated(u64, u64),
+    /// The TLS handshake failed (certificate not trusted, wrong host, ...).
+    Tls(String),
     Transport(String),
+}
+
+impl FetchError {
+    /// Whether trying again may help: connection trouble, a server error,
+    /// a body cut short. Never a client error (4xx), a certificate, or a URL
+    /// the host cannot fetch at all.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Connect(_)
+            | FetchError::Timeout(_)
+            | FetchError::Truncated(..)
+            | FetchError::Transport(_) => true,
+            FetchError::HttpStatus(code) => (500..600).contains(code),
+            FetchError::UnsupportedScheme(_) | FetchError::InvalidUrl(_) | FetchError::Tls(_) => {
+                false
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +101,35 @@ pub enum Error {
         value: String,
         reason: String,
     },
+    /// Larger than the size limit (`--max-size`).
+    TooLarge {
+        source: String,
+        limit: u64,
+    },
     // Integrity and trust.
+    /// The index's detached signature is missing where required, malformed,
+    /// or by no trusted key.
+    IndexUntrusted {
+        registry: String,
+        reason: String,
+    },
+    /// The index says it expired (a frozen or stale mirror).
+    IndexExpired {
+        registry: String,
+        expires: String,
+    },
+    /// The index is older than one already seen from the same registry.
+    IndexRollback {
+        registry: String,
+        seen: u64,
+        got: u64,
+    },
+    /// The artefact's length is not the published one.
+    SizeMismatch {
+        source: String,
+        expected: u64,
+        actual: u64,
+    },
     DigestMismatch {
         source: String,
         expected: String,

@@ -24,6 +24,11 @@ pub struct Index {
     /// Where it was read from, as shown in messages.
     pub path: String,
     pub schema_version: String,
+    /// Grows with every publish: a client that saw a higher one refuses a
+    /// lower one (rollback).
+    pub version: Option<u64>,
+    /// RFC 3339; past it the index is refused (a frozen mirror).
+    pub expires: Option<String>,
     pub plugins: Vec<Entry>,
 }
 
@@ -38,11 +43,18 @@ pub struct Entry {
     pub sha256: Sha256Digest,
     /// Base64 signature as written; decoded (and refused if malformed) when used.
     pub signature: Option<String>,
+    /// The artefact's length in bytes, when published: a source announcing or
+    /// delivering another length is refused early.
+    pub size: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct RawIndex {
     schema_version: String,
+    #[serde(default)]
+    version: Option<u64>,
+    #[serde(default)]
+    expires: Option<String>,
     plugins: Vec<RawEntry>,
 }
 
@@ -56,6 +68,8 @@ struct RawEntry {
     sha256: String,
     #[serde(default)]
     signature: Option<String>,
+    #[serde(default)]
+    size: Option<u64>,
 }
 
 /// Reads and validates the index at `path` (absolute, inside a grant).
@@ -87,6 +101,10 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
             raw.schema_version
         )));
     }
+    if let Some(expires) = &raw.expires {
+        crate::clock::parse(expires)
+            .map_err(|why| invalid(format!("expires is {expires:?}: {why}")))?;
+    }
     let mut seen = HashSet::new();
     let mut plugins = Vec::with_capacity(raw.plugins.len());
     for (position, raw) in raw.plugins.into_iter().enumerate() {
@@ -117,11 +135,14 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
             artifact: raw.artifact,
             sha256,
             signature: raw.signature,
+            size: raw.size,
         });
     }
     Ok(Index {
         path: path.to_string(),
         schema_version: raw.schema_version,
+        version: raw.version,
+        expires: raw.expires,
         plugins,
     })
 }
@@ -210,6 +231,32 @@ mod tests {
         assert_eq!(index.plugins.len(), 1);
         assert_eq!(index.plugins[0].description, None);
         assert_eq!(index.plugins[0].signature, None);
+    }
+
+    #[test]
+    fn version_expires_and_size_are_read() {
+        let text = format!(
+            r#"{{"schema_version": "1", "version": 42, "expires": "2031-01-01T00:00:00Z", "plugins": [
+                {{"name": "a", "version": "1", "artifact": "a", "sha256": "{DIGEST}", "size": 1234}}]}}"#
+        );
+        let index = parse("i", text.as_bytes()).unwrap();
+        assert_eq!(index.version, Some(42));
+        assert_eq!(index.expires.as_deref(), Some("2031-01-01T00:00:00Z"));
+        assert_eq!(index.plugins[0].size, Some(1234));
+    }
+
+    #[test]
+    fn a_malformed_expiry_or_version_is_refused() {
+        let bad_time = r#"{"schema_version": "1", "expires": "next week", "plugins": []}"#;
+        assert!(matches!(
+            parse("i", bad_time.as_bytes()),
+            Err(Error::IndexInvalid { .. })
+        ));
+        let bad_version = r#"{"schema_version": "1", "version": -1, "plugins": []}"#;
+        assert!(matches!(
+            parse("i", bad_version.as_bytes()),
+            Err(Error::IndexMalformed { .. })
+        ));
     }
 
     #[test]

@@ -1,27 +1,34 @@
 //! `install`: resolve an entry, fetch it, check it, place it, record it.
 //!
-//! Everything that can be refused without fetching (name, index, version,
-//! downgrade, trust root, signature format, location) is refused first, so a
-//! bad request costs nothing and touches nothing. The bytes then stream once
+//! Everything that can be refused without fetching the artefact (name,
+//! index and its signature, expiry and rollback, version, downgrade, trust
+//! root, signature format, location, announced size) is refused first, so a
+//! bad request costs little and touches nothing. The bytes then stream once
 //! through the digest and signature check into a temp file that is renamed
 //! into place only if both pass; the receipt is staged before and committed
-//! after. Installing what is already installed and intact writes nothing.
+//! after. A transient fetch failure starts the whole stream over (at most
+//! three tries). Installing what is already installed and intact writes
+//! nothing.
 
 use crate::error::{Error, Result};
-use crate::index::{self, Entry, Index};
+use crate::index::Entry;
 use crate::installed::{self, SigState};
 use crate::location;
 use crate::name::PluginName;
 use crate::place::{self, Staged};
 use crate::receipt::{self, Found, Receipt};
+use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::resolve::{self, Selector};
 use crate::sandbox;
-use crate::source::{Fetcher, Source};
+use crate::source::{self, Fetcher, Source};
 use crate::spec::PluginSpec;
 use crate::stream;
 use crate::trust::{self, TrustRoot};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
+
+/// The largest artefact accepted unless the caller says otherwise.
+pub const DEFAULT_MAX_SIZE: u64 = 512 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -33,7 +40,8 @@ pub enum Mode {
 
 #[derive(Debug, Clone)]
 pub struct InstallRequest {
-    pub registry: PathBuf,
+    /// An absolute path or an `http(s)://` URL.
+    pub registry: String,
     /// `name` or `name@REQ`.
     pub spec: String,
     /// Exact version; overrides a requirement in `spec`.
@@ -42,6 +50,10 @@ pub struct InstallRequest {
     pub trust_root: Option<PathBuf>,
     pub mode: Mode,
     pub allow_downgrade: bool,
+    /// Accept an index past its `expires`.
+    pub allow_expired: bool,
+    /// The largest artefact accepted, in bytes.
+    pub max_size: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,14 +79,20 @@ pub struct InstallReport {
     pub previous_version: Option<String>,
 }
 
-/// The entry `install` would take for `spec`, without fetching anything. The
-/// name is checked before the index is even read.
-pub fn find_entry(registry: &Path, spec: &str, version: Option<&str>) -> Result<(Index, Entry)> {
+/// The entry `install` would take for `spec`, without fetching the
+/// artefact. The name is checked before the index is even read.
+pub fn find_entry(
+    registry: &RegistryRef,
+    spec: &str,
+    version: Option<&str>,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<(Loaded, Entry)> {
     let spec = PluginSpec::parse(spec)?;
-    let index = index::load(registry)?;
+    let loaded = registry::load(registry, fetcher, policy)?;
     let selector = Selector::from_parts(version, spec.requirement.as_ref());
-    let entry = resolve::select(&index, spec.name.as_str(), selector)?.clone();
-    Ok((index, entry))
+    let entry = resolve::select(&loaded.index, spec.name.as_str(), selector)?.clone();
+    Ok((loaded, entry))
 }
 
 pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<InstallReport> {
@@ -89,15 +107,27 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
             return Err(not_installed(dest, &name)?);
         }
     }
-    let (index, entry) = find_entry(&request.registry, &request.spec, request.version.as_deref())?;
-    let name = entry.name.clone();
-    let what = format!("{} {}", entry.name, entry.version);
-
     let trust = request
         .trust_root
         .as_deref()
         .map(TrustRoot::load)
         .transpose()?;
+    let policy = Policy {
+        trust: trust.as_ref(),
+        allow_expired: request.allow_expired,
+    };
+    let registry_ref = RegistryRef::parse(&request.registry);
+    let (loaded, entry) = find_entry(
+        &registry_ref,
+        &request.spec,
+        request.version.as_deref(),
+        fetcher,
+        policy,
+    )?;
+    registry::check_not_rolled_back(dest, &loaded)?;
+    let index = &loaded.index;
+    let name = entry.name.clone();
+    let what = format!("{} {}", entry.name, entry.version);
     let signature = match &entry.signature {
         Some(text) => {
             Some(
@@ -149,24 +179,33 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         (Some(_), _) => Action::Upgraded,
     };
 
-    let location = location::resolve(&entry.artifact, &request.registry)?;
-    let mut check = trust::check_for(trust.as_ref(), signature.as_ref(), || {
-        Error::SignatureMissing {
-            artifact: location.display(),
-            looked_for: format!("the {what} entry of {}", index.path),
+    let location = location::resolve(&entry.artifact, &registry_ref)?;
+    let missing = || Error::SignatureMissing {
+        artifact: location.display(),
+        looked_for: format!("the {what} entry of {}", index.path),
+    };
+    // Fail before fetching when a signature is required and absent.
+    trust::check_for(trust.as_ref(), signature.as_ref(), missing)?;
+    // Each try starts over: a new request, a new temp file, a new digest.
+    let (staged, measured, signed_by, shown) = source::with_retries(|| {
+        let mut check = trust::check_for(trust.as_ref(), signature.as_ref(), missing)?;
+        let mut source = Source::open(&location, fetcher)?;
+        source.limit(entry.size, request.max_size)?;
+        let mut staged = Staged::create(dest, &name.wasm_file())?;
+        let measured = stream::pump(&mut source, Some(&mut staged), check.as_mut())?;
+        Ok((staged, measured, check, source.shown().to_string()))
+    })
+    .and_then(|(staged, measured, check, shown)| {
+        if measured.sha256 != entry.sha256 {
+            return Err(Error::DigestMismatch {
+                source: shown,
+                expected: entry.sha256.to_hex(),
+                actual: measured.sha256.to_hex(),
+            });
         }
+        let signed_by = check.map(|c| c.finish(&shown)).transpose()?;
+        Ok((staged, measured, signed_by, shown))
     })?;
-    let mut source = Source::open(&location, fetcher)?;
-    let mut staged = Staged::create(dest, &name.wasm_file())?;
-    let measured = stream::pump(&mut source, Some(&mut staged), check.as_mut())?;
-    if measured.sha256 != entry.sha256 {
-        return Err(Error::DigestMismatch {
-            source: source.shown().to_string(),
-            expected: entry.sha256.to_hex(),
-            actual: measured.sha256.to_hex(),
-        });
-    }
-    let signed_by = check.map(|c| c.finish(source.shown())).transpose()?;
 
     let new_receipt = Receipt {
         name: name.to_string(),
@@ -175,13 +214,14 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         size: measured.size,
         signed_by: signed_by.clone(),
         registry: index.path.clone(),
-        artifact: source.shown().to_string(),
-        installed_at: receipt::now(),
+        artifact: shown,
+        installed_at: crate::clock::now(),
     };
     // Staged first: if it cannot be written, nothing has been placed yet.
     let staged_receipt = receipt::stage(dest, &new_receipt)?;
     let placed = place::commit(dest, &name, staged, sig_text.as_deref())?;
     receipt::commit(dest, &name, staged_receipt)?;
+    registry::record_seen(dest, &loaded)?;
     Ok(InstallReport {
         name: name.to_string(),
         version: entry.version.clone(),
@@ -330,13 +370,15 @@ mod tests {
 
         fn request(&self, spec: &str, trusted: bool) -> InstallRequest {
             InstallRequest {
-                registry: self.index(),
+                registry: self.index().display().to_string(),
                 spec: spec.to_string(),
                 version: None,
                 dest: self.dest(),
                 trust_root: trusted.then(|| self.root.join("trust")),
                 mode: Mode::Install,
                 allow_downgrade: false,
+                allow_expired: false,
+                max_size: DEFAULT_MAX_SIZE,
             }
         }
 
@@ -534,9 +576,9 @@ mod tests {
         fx.publish("net", "1.0.0", b"remote bytes", true);
         fx.plugins[0]["artifact"] = json!("http://127.0.0.1:1/net.wasm");
         fx.write_index();
-        let mut fetcher = ScriptedFetcher::default();
-        fetcher.0.insert(
-            "http://127.0.0.1:1/net.wasm".into(),
+        let fetcher = ScriptedFetcher::default();
+        fetcher.serve(
+            "http://127.0.0.1:1/net.wasm",
             Script::Body(b"remote bytes".to_vec(), Some(12), 4),
         );
         let report = install(&fx.request("net", true), &fetcher).unwrap();
@@ -547,7 +589,7 @@ mod tests {
         );
 
         // Reinstalling it is a no-op: nothing is fetched.
-        fetcher.0.clear();
+        fetcher.clear();
         let report = install(&fx.request("net", true), &fetcher).unwrap();
         assert_eq!(report.action, Action::Unchanged);
 
@@ -555,8 +597,8 @@ mod tests {
         fx.publish("net", "2.0.0", b"v2", true);
         fx.plugins[1]["artifact"] = json!("http://127.0.0.1:1/net.wasm");
         fx.write_index();
-        fetcher.0.insert(
-            "http://127.0.0.1:1/net.wasm".into(),
+        fetcher.serve(
+            "http://127.0.0.1:1/net.wasm",
             Script::Fail(FetchError::HttpStatus(404)),
         );
         let err = install(&fx.request("net", true), &fetcher).unwrap_err();
@@ -627,7 +669,7 @@ mod tests {
         assert_eq!(r.signed_by.as_deref(), Some("release"));
         assert_eq!(r.registry, fx.index().display().to_string());
         assert!(r.artifact.ends_with("colmask-1.0.0.wasm"), "{}", r.artifact);
-        assert!(humantime::parse_rfc3339(&r.installed_at).is_ok());
+        assert!(crate::clock::parse(&r.installed_at).is_ok());
     }
 
     #[test]

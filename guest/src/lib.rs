@@ -7,6 +7,7 @@
 //! host's `fetch` import.
 
 pub mod audit;
+pub mod clock;
 pub mod digest;
 pub mod error;
 pub mod index;
@@ -15,10 +16,12 @@ pub mod installed;
 pub mod keys;
 pub mod limits;
 pub mod location;
+pub mod mirror;
 pub mod name;
 pub mod place;
 pub mod publish;
 pub mod receipt;
+pub mod registry;
 pub mod resolve;
 pub mod sandbox;
 pub mod scaffold;

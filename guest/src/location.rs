@@ -1,10 +1,13 @@
 //! Where an artefact lives, from the `artifact` string of an index entry.
 //!
-//! Four forms: a path relative to the index's directory, an absolute path, a
-//! `file://` URL (percent-decoded), or an `http(s)://` URL handed to the
-//! host's fetch capability. Anything else is refused up front, not guessed at.
+//! In a local index: a path relative to the index's directory, an absolute
+//! path, a `file://` URL (percent-decoded), or an `http(s)://` URL handed to
+//! the host's fetch capability. In a remote index: an `http(s)://` URL, or a
+//! reference resolved against the index's URL (RFC 3986), never a local file.
+//! Anything else is refused up front, not guessed at.
 
 use crate::error::{Error, Result};
+use crate::registry::RegistryRef;
 use crate::sandbox::normalize;
 use std::path::{Path, PathBuf};
 
@@ -26,8 +29,44 @@ impl Location {
     }
 }
 
-/// Resolves `artifact` as written in the index at `index_path`.
-pub fn resolve(artifact: &str, index_path: &Path) -> Result<Location> {
+/// Resolves `artifact` as written in the index at `registry`.
+pub fn resolve(artifact: &str, registry: &RegistryRef) -> Result<Location> {
+    match registry {
+        RegistryRef::File(index_path) => resolve_local(artifact, index_path),
+        RegistryRef::Url(index_url) => resolve_remote(artifact, index_url),
+    }
+}
+
+fn resolve_remote(artifact: &str, index_url: &str) -> Result<Location> {
+    let unsupported = |reason: String| Error::UnsupportedLocation {
+        location: artifact.to_string(),
+        reason,
+    };
+    if let Some((scheme, _)) = split_scheme(artifact) {
+        return match scheme.to_ascii_lowercase().as_str() {
+            "http" | "https" => Ok(Location::Remote(artifact.to_string())),
+            other => Err(unsupported(format!(
+                "a remote index may only point at http(s):// artifacts, not {other}:"
+            ))),
+        };
+    }
+    let base = fluent_uri::Uri::parse(index_url).map_err(|e| {
+        unsupported(format!(
+            "the index URL {index_url} is not a valid URI ({e})"
+        ))
+    })?;
+    let reference = fluent_uri::UriRef::parse(artifact).map_err(|e| {
+        unsupported(format!(
+            "not a valid URI reference ({e}); percent-encode spaces and the like"
+        ))
+    })?;
+    let resolved = reference
+        .resolve_against(&base)
+        .map_err(|e| unsupported(format!("cannot be resolved against {index_url} ({e})")))?;
+    Ok(Location::Remote(resolved.as_str().to_string()))
+}
+
+fn resolve_local(artifact: &str, index_path: &Path) -> Result<Location> {
     let unsupported = |reason: &str| Error::UnsupportedLocation {
         location: artifact.to_string(),
         reason: reason.to_string(),
@@ -98,15 +137,19 @@ mod tests {
 
     const INDEX: &str = "/srv/registry/index.json";
 
+    fn local() -> RegistryRef {
+        RegistryRef::File(INDEX.into())
+    }
+
     fn file(artifact: &str) -> PathBuf {
-        match resolve(artifact, Path::new(INDEX)) {
+        match resolve(artifact, &local()) {
             Ok(Location::File(p)) => p,
             other => panic!("{artifact}: {other:?}"),
         }
     }
 
     fn refused(artifact: &str) -> String {
-        match resolve(artifact, Path::new(INDEX)) {
+        match resolve(artifact, &local()) {
             Err(Error::UnsupportedLocation { reason, .. }) => reason,
             other => panic!("{artifact}: {other:?}"),
         }
@@ -157,7 +200,7 @@ mod tests {
             "HTTP://x/a",
         ] {
             assert_eq!(
-                resolve(url, Path::new(INDEX)).unwrap(),
+                resolve(url, &local()).unwrap(),
                 Location::Remote(url.to_string())
             );
         }
@@ -171,5 +214,47 @@ mod tests {
         assert!(refused("file:///a.wasm?x=1").contains("query"));
         assert!(refused("file:///a%00.wasm").contains("NUL"));
         assert!(refused("file:///a%FF.wasm").contains("UTF-8"));
+    }
+
+    fn remote(artifact: &str) -> Result<Location> {
+        resolve(
+            artifact,
+            &RegistryRef::Url("https://plugins.example/v1/index.json".into()),
+        )
+    }
+
+    #[test]
+    fn references_in_a_remote_index_resolve_against_its_url() {
+        let at = |a: &str| remote(a).unwrap();
+        assert_eq!(
+            at("colmask.wasm"),
+            Location::Remote("https://plugins.example/v1/colmask.wasm".into())
+        );
+        assert_eq!(
+            at("./bin/c.wasm"),
+            Location::Remote("https://plugins.example/v1/bin/c.wasm".into())
+        );
+        assert_eq!(
+            at("../v2/c.wasm"),
+            Location::Remote("https://plugins.example/v2/c.wasm".into())
+        );
+        assert_eq!(
+            at("/top.wasm"),
+            Location::Remote("https://plugins.example/top.wasm".into())
+        );
+        assert_eq!(
+            at("http://mirror.example/c.wasm"),
+            Location::Remote("http://mirror.example/c.wasm".into())
+        );
+    }
+
+    #[test]
+    fn a_remote_index_cannot_point_at_local_files() {
+        let err = remote("file:///etc/passwd").unwrap_err();
+        assert!(
+            matches!(err, Error::UnsupportedLocation { ref reason, .. } if reason.contains("file:")),
+            "{err:?}"
+        );
+        assert!(remote("has space.wasm").is_err());
     }
 }

@@ -7,6 +7,11 @@
 //! this installer does not know are kept as they are: the index may be read
 //! by other tools too. By default the artefact is copied next to the index
 //! as `<name>-<version>.wasm` and referenced relatively.
+//!
+//! Every publish increments the index's `version`, so clients can refuse a
+//! rollback to an older index. With a key, the exact bytes written are signed
+//! into `index.json.sig`; an index that is signed is never rewritten without
+//! a key, since its old signature would no longer match.
 
 use crate::error::{Error, Result};
 use crate::index::{self, SCHEMA_VERSION};
@@ -35,6 +40,8 @@ pub struct PublishRequest {
     /// The entry's `artifact` field; `None` copies next to the index.
     pub location: Option<String>,
     pub force: bool,
+    /// Set the index to expire this many seconds from now.
+    pub expires_in: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +55,10 @@ pub struct PublishReport {
     pub signed: bool,
     pub registry: String,
     pub replaced: bool,
+    /// The index's `version` after this publish.
+    pub index_version: u64,
+    /// Whether `index.json.sig` was written.
+    pub index_signed: bool,
 }
 
 pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
@@ -60,6 +71,17 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         .as_deref()
         .map(keys::load_signing_key)
         .transpose()?;
+    let sig_path = index_signature_path(registry);
+    if key.is_none() && crate::installed::exists(&sig_path)? {
+        return Err(Error::InvalidRequest {
+            value: registry.display().to_string(),
+            reason: format!(
+                "the index is signed ({}); pass --key to sign the new index, or remove that file to \
+                 publish an unsigned one",
+                sig_path.display()
+            ),
+        });
+    }
 
     // The index as it is (or a new one), validated, with its raw JSON kept.
     let mut document = match crate::installed::exists(registry)? {
@@ -132,6 +154,11 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         None => plugins.push(Value::Object(entry)),
     }
     plugins.sort_by(entry_order);
+    let index_version = document["version"].as_u64().unwrap_or(0) + 1;
+    document["version"] = json!(index_version);
+    if let Some(seconds) = request.expires_in {
+        document["expires"] = json!(crate::clock::after(seconds));
+    }
 
     let mut text = serde_json::to_vec_pretty(&document).expect("JSON serializes");
     text.push(b'\n');
@@ -139,10 +166,21 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     index::parse(&registry.display().to_string(), &text)?;
     let mut staged_index = Staged::create(registry_dir, &file_name(registry))?;
     staged_index.write_all(&text)?;
+    let staged_sig = match &key {
+        Some(key) => {
+            let mut staged = Staged::create(registry_dir, &file_name(&sig_path))?;
+            staged.write_all(trust::encode_signature(&keys::sign_bytes(key, &text)).as_bytes())?;
+            Some(staged)
+        }
+        None => None,
+    };
     if let (Some(copy), Some(target)) = (copy, &copy_target) {
         copy.persist(target)?;
     }
     staged_index.persist(registry)?;
+    if let Some(staged) = staged_sig {
+        staged.persist(&sig_path)?;
+    }
     sync_dir(registry_dir)?;
 
     Ok(PublishReport {
@@ -155,7 +193,16 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         signed: signature.is_some(),
         registry: registry.display().to_string(),
         replaced: existing.is_some(),
+        index_version,
+        index_signed: key.is_some(),
     })
+}
+
+/// `<index>.sig`, the detached index signature.
+fn index_signature_path(registry: &Path) -> PathBuf {
+    let mut name = registry.as_os_str().to_os_string();
+    name.push(".sig");
+    PathBuf::from(name)
 }
 
 /// The name and version to publish under: given, or read off a file named
@@ -355,6 +402,52 @@ mod tests {
                 .unwrap();
         assert_eq!(raw["generator"], "ci");
         assert_eq!(raw["plugins"][3]["homepage"], "h");
+    }
+
+    #[test]
+    fn each_publish_bumps_the_index_version_and_a_key_signs_the_index() {
+        let fx = Fx::new();
+        let keys = keys::keygen("release", &fx.path("build")).unwrap();
+        let first = publish(&fx.request(fx.artifact("a-1.0.0.wasm", b"1"))).unwrap();
+        assert_eq!((first.index_version, first.index_signed), (1, false));
+        let mut request = fx.request(fx.artifact("a-1.1.0.wasm", b"2"));
+        request.key = Some(PathBuf::from(&keys.key_path));
+        request.expires_in = Some(86_400);
+        let second = publish(&request).unwrap();
+        assert_eq!((second.index_version, second.index_signed), (2, true));
+        let index = fx.index();
+        assert_eq!(index.version, Some(2));
+        assert!(!crate::clock::is_past(
+            crate::clock::parse(index.expires.as_deref().unwrap()).unwrap()
+        ));
+        // The signature covers the exact bytes on disk.
+        let root_dir = fx.path("trust");
+        std::fs::create_dir_all(&root_dir).unwrap();
+        std::fs::copy(&keys.pub_path, root_dir.join("release.pub")).unwrap();
+        let root = crate::trust::TrustRoot::load(&root_dir).unwrap();
+        let policy = crate::registry::Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let loaded = crate::registry::load(
+            &crate::registry::RegistryRef::File(fx.path("registry/index.json")),
+            &crate::source::NoNetwork,
+            policy,
+        )
+        .unwrap();
+        assert_eq!(loaded.signed_by.as_deref(), Some("release"));
+
+        // A signed index is not rewritten without a key.
+        let before = std::fs::read(fx.path("registry/index.json")).unwrap();
+        let err = publish(&fx.request(fx.artifact("a-1.2.0.wasm", b"3"))).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("--key")),
+            "{err:?}"
+        );
+        assert_eq!(
+            std::fs::read(fx.path("registry/index.json")).unwrap(),
+            before
+        );
     }
 
     #[test]

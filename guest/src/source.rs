@@ -12,6 +12,52 @@ use crate::location::Location;
 use crate::sandbox;
 use std::io::Read;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// Waits before the second and third try of a fetch that failed in a way
+/// that may pass (see `FetchError::is_transient`): three tries in all.
+#[cfg(not(test))]
+const BACKOFF: [Duration; 2] = [Duration::from_millis(300), Duration::from_millis(1200)];
+#[cfg(test)]
+const BACKOFF: [Duration; 2] = [Duration::ZERO, Duration::ZERO];
+
+/// Runs `attempt`, and again (at most three times in all) while it fails
+/// with a transient fetch error. Each attempt starts from scratch: a new
+/// request, a new stream, a new digest.
+pub fn with_retries<T>(mut attempt: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut waits = BACKOFF.iter();
+    loop {
+        match attempt() {
+            Err(Error::FetchFailed { cause, .. }) if cause.is_transient() && waits.len() > 0 => {
+                std::thread::sleep(*waits.next().expect("checked above"));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The whole content at `location`, or `None` if it is larger than `max`
+/// bytes (for indexes and signatures, read whole and small). Remote reads
+/// are retried.
+pub fn read_all(location: &Location, fetcher: &dyn Fetcher, max: u64) -> Result<Option<Vec<u8>>> {
+    if let Location::File(path) = location {
+        return sandbox::read_at_most(path, max);
+    }
+    with_retries(|| {
+        let mut source = Source::open(location, fetcher)?;
+        if source.announced_len().is_some_and(|n| n > max) {
+            return Ok(None);
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = source.next_chunk()? {
+            bytes.extend_from_slice(chunk);
+            if bytes.len() as u64 > max {
+                return Ok(None);
+            }
+        }
+        Ok(Some(bytes))
+    })
+}
 
 /// A response body being received.
 pub trait RemoteBody {
@@ -45,6 +91,16 @@ pub struct Source {
     kind: Kind,
     buf: Vec<u8>,
     received: u64,
+    limits: SizeLimits,
+}
+
+/// What an artefact's length must be.
+#[derive(Debug, Clone, Copy, Default)]
+struct SizeLimits {
+    /// The published length.
+    expected: Option<u64>,
+    /// The most accepted.
+    max: Option<u64>,
 }
 
 enum Kind {
@@ -76,7 +132,41 @@ impl Source {
             kind,
             buf: Vec::new(),
             received: 0,
+            limits: SizeLimits::default(),
         })
+    }
+
+    /// Holds the artefact to a published length and a ceiling, refusing at
+    /// once a source that announces another length, and later one that
+    /// delivers more (or, at the end, other) than allowed.
+    pub fn limit(&mut self, expected: Option<u64>, max: u64) -> Result<()> {
+        self.limits = SizeLimits {
+            expected,
+            max: Some(max),
+        };
+        match (self.announced_len(), expected) {
+            (Some(announced), Some(expected)) if announced != expected => {
+                Err(self.size_mismatch(expected, announced))
+            }
+            (Some(announced), _) if announced > max => Err(self.too_large(max)),
+            (_, Some(expected)) if expected > max => Err(self.too_large(max)),
+            _ => Ok(()),
+        }
+    }
+
+    fn size_mismatch(&self, expected: u64, actual: u64) -> Error {
+        Error::SizeMismatch {
+            source: self.shown.clone(),
+            expected,
+            actual,
+        }
+    }
+
+    fn too_large(&self, limit: u64) -> Error {
+        Error::TooLarge {
+            source: self.shown.clone(),
+            limit,
+        }
     }
 
     /// Where the bytes come from, for reports.
@@ -127,6 +217,14 @@ impl Source {
             }
         };
         self.received += n as u64;
+        if let Some(expected) = self.limits.expected {
+            if self.received > expected || (n == 0 && self.received != expected) {
+                return Err(self.size_mismatch(expected, self.received));
+            }
+        }
+        if self.limits.max.is_some_and(|max| self.received > max) {
+            return Err(self.too_large(self.limits.max.unwrap_or_default()));
+        }
         Ok((n > 0).then(|| &self.buf[..n]))
     }
 }
@@ -135,6 +233,7 @@ impl Source {
 pub mod testing {
     //! A scripted fetcher for unit tests.
     use super::*;
+    use std::cell::RefCell;
     use std::collections::HashMap;
 
     #[derive(Clone)]
@@ -145,10 +244,42 @@ pub mod testing {
         Fail(FetchError),
         /// Serve these bytes then fail.
         CutAfter(Vec<u8>, FetchError),
+        /// Answer the first GETs with these scripts, one each, then `Body`.
+        Sequence(Vec<Script>, Box<Script>),
     }
 
+    /// Serves scripted answers by URL; 404 for anything else.
     #[derive(Default)]
-    pub struct ScriptedFetcher(pub HashMap<String, Script>);
+    pub struct ScriptedFetcher {
+        scripts: RefCell<HashMap<String, Script>>,
+        calls: RefCell<Vec<String>>,
+    }
+
+    impl ScriptedFetcher {
+        pub fn serve(&self, url: &str, script: Script) -> &Self {
+            self.scripts.borrow_mut().insert(url.to_string(), script);
+            self
+        }
+
+        pub fn clear(&self) {
+            self.scripts.borrow_mut().clear();
+        }
+
+        /// URLs fetched so far, in order.
+        pub fn calls(&self) -> Vec<String> {
+            self.calls.borrow().clone()
+        }
+
+        /// The script for this call of `url`, consuming one step of a sequence.
+        fn next(&self, url: &str) -> Option<Script> {
+            let mut scripts = self.scripts.borrow_mut();
+            match scripts.get_mut(url)? {
+                Script::Sequence(steps, last) if steps.is_empty() => Some((**last).clone()),
+                Script::Sequence(steps, _) => Some(steps.remove(0)),
+                other => Some(other.clone()),
+            }
+        }
+    }
 
     struct Body {
         chunks: Vec<Vec<u8>>,
@@ -172,12 +303,13 @@ pub mod testing {
             &self,
             url: &str,
         ) -> std::result::Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
-            match self.0.get(url).cloned() {
+            self.calls.borrow_mut().push(url.to_string());
+            match self.next(url) {
                 None => Err(FetchError::HttpStatus(404)),
                 Some(Script::Fail(e)) => Err(e),
                 Some(Script::Body(bytes, announced, size)) => Ok((
                     Box::new(Body {
-                        chunks: bytes.chunks(size).map(<[u8]>::to_vec).collect(),
+                        chunks: bytes.chunks(size.max(1)).map(<[u8]>::to_vec).collect(),
                         then: None,
                     }),
                     announced,
@@ -189,6 +321,7 @@ pub mod testing {
                     }),
                     None,
                 )),
+                Some(Script::Sequence(..)) => panic!("nested sequences are not supported"),
             }
         }
     }
@@ -208,8 +341,8 @@ mod tests {
     }
 
     fn remote(script: Script) -> Result<Vec<u8>> {
-        let mut fetcher = ScriptedFetcher::default();
-        fetcher.0.insert("http://h/a".into(), script);
+        let fetcher = ScriptedFetcher::default();
+        fetcher.serve("http://h/a", script);
         let mut source = Source::open(&Location::Remote("http://h/a".into()), &fetcher)?;
         drain(&mut source)
     }
@@ -292,5 +425,112 @@ mod tests {
             err,
             Error::FetchFailed { cause: FetchError::UnsupportedScheme(s), .. } if s == "https"
         ));
+    }
+
+    fn limited(script: Script, expected: Option<u64>, max: u64) -> Result<Vec<u8>> {
+        let fetcher = ScriptedFetcher::default();
+        fetcher.serve("http://h/a", script);
+        let mut source = Source::open(&Location::Remote("http://h/a".into()), &fetcher)?;
+        source.limit(expected, max)?;
+        drain(&mut source)
+    }
+
+    #[test]
+    fn a_published_size_is_enforced_early_and_at_the_end() {
+        let body = b"0123456789".to_vec();
+        assert_eq!(
+            limited(Script::Body(body.clone(), Some(10), 3), Some(10), 100).unwrap(),
+            body
+        );
+        // Announced otherwise: refused before any byte is read.
+        let err = limited(Script::Body(body.clone(), Some(10), 3), Some(12), 100).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::SizeMismatch {
+                    expected: 12,
+                    actual: 10,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // Not announced, delivers more or fewer.
+        let err = limited(Script::Body(body.clone(), None, 3), Some(5), 100).unwrap_err();
+        assert!(
+            matches!(err, Error::SizeMismatch { expected: 5, .. }),
+            "{err:?}"
+        );
+        let err = limited(Script::Body(body.clone(), None, 3), Some(11), 100).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::SizeMismatch {
+                    expected: 11,
+                    actual: 10,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_size_ceiling_is_enforced_early_and_while_streaming() {
+        let body = vec![7u8; 100];
+        let err = limited(Script::Body(body.clone(), Some(100), 10), None, 50).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { limit: 50, .. }), "{err:?}");
+        let err = limited(Script::Body(body.clone(), None, 10), None, 50).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { limit: 50, .. }), "{err:?}");
+        assert_eq!(
+            limited(Script::Body(body, None, 10), None, 100)
+                .unwrap()
+                .len(),
+            100
+        );
+    }
+
+    fn fetch_all(fetcher: &ScriptedFetcher) -> Result<Option<Vec<u8>>> {
+        read_all(&Location::Remote("http://h/a".into()), fetcher, 1 << 20)
+    }
+
+    #[test]
+    fn transient_failures_are_retried_up_to_three_tries() {
+        let fetcher = ScriptedFetcher::default();
+        let ok = Script::Body(b"fine".to_vec(), Some(4), 2);
+        fetcher.serve(
+            "http://h/a",
+            Script::Sequence(
+                vec![
+                    Script::Fail(FetchError::HttpStatus(503)),
+                    Script::CutAfter(b"fi".to_vec(), FetchError::Truncated(2, 4)),
+                ],
+                Box::new(ok),
+            ),
+        );
+        assert_eq!(fetch_all(&fetcher).unwrap().unwrap(), b"fine");
+        assert_eq!(fetcher.calls().len(), 3);
+
+        let fetcher = ScriptedFetcher::default();
+        fetcher.serve(
+            "http://h/a",
+            Script::Fail(FetchError::Connect("refused".into())),
+        );
+        assert!(fetch_all(&fetcher).is_err());
+        assert_eq!(fetcher.calls().len(), 3, "three tries, no more");
+    }
+
+    #[test]
+    fn client_errors_and_certificates_are_not_retried() {
+        for error in [
+            FetchError::HttpStatus(404),
+            FetchError::HttpStatus(403),
+            FetchError::Tls("unknown issuer".into()),
+        ] {
+            let fetcher = ScriptedFetcher::default();
+            fetcher.serve("http://h/a", Script::Fail(error));
+            assert!(fetch_all(&fetcher).is_err());
+            assert_eq!(fetcher.calls().len(), 1);
+        }
     }
 }

@@ -69,7 +69,7 @@ mod tests {
             signed_by: None,
             registry: String::new(),
             artifact: String::new(),
-            installed_at: receipt::now(),
+            installed_at: crate::clock::now(),
         };
         let name = PluginName::parse("colmask").unwrap();
         receipt::commit(

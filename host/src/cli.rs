@@ -7,7 +7,7 @@
 //! end (a partly failed multi-plugin install, an audit with findings), or the
 //! failure that stopped it.
 
-use crate::fetch::{FetchLimits, HttpFetcher};
+use crate::fetch::{FetchOptions, HttpFetcher};
 use crate::lock::{self, Access};
 use crate::output::{self, Outcome};
 use crate::paths;
@@ -62,6 +62,8 @@ pub enum Command {
     Sign(SignArgs),
     /// Add a plugin version to a registry index (creating the index if missing)
     Publish(PublishArgs),
+    /// Copy a registry and its artefacts into a directory, for offline use
+    Mirror(MirrorArgs),
     /// Write the installer component, for runtimes that embed it
     Component(ComponentArgs),
 }
@@ -79,6 +81,7 @@ impl Cli {
             Command::Keygen(a) => a.json,
             Command::Sign(a) => a.json,
             Command::Publish(a) => a.json,
+            Command::Mirror(a) => a.json,
             Command::New(_) | Command::Component(_) => false,
         }
     }
@@ -96,6 +99,7 @@ impl Cli {
             Command::Keygen(a) => a.run(),
             Command::Sign(a) => a.run(),
             Command::Publish(a) => a.run(),
+            Command::Mirror(a) => a.run(),
             Command::Component(a) => a.run(),
         }
     }
@@ -104,21 +108,107 @@ impl Cli {
 /// Where plugins come from and who is trusted: shared by install and upgrade.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// The registry index (index.json)
-    #[arg(long, value_name = "INDEX")]
-    pub registry: PathBuf,
+    /// The registry index: a path to index.json, or an http(s):// URL
+    #[arg(long, value_name = "INDEX-OR-URL")]
+    pub registry: String,
     /// The plugins directory (created if missing)
     #[arg(long, value_name = "DIR")]
     pub dest: PathBuf,
     /// Directory of trusted *.pub keys; when given, a valid signature by one
-    /// of them is required
+    /// of them is required (and an index signature, when present, must verify)
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
     /// Also let the installer read DIR (for artifacts outside the registry's directory)
     #[arg(long, value_name = "DIR")]
     pub allow_read: Vec<PathBuf>,
     #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
     pub lock: LockArgs,
+}
+
+/// How a remote index is fetched and judged.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// Trust only the CA certificates in this PEM file for https (instead of
+    /// the bundled web roots)
+    #[arg(long, value_name = "PEM", env = "WASM_PLUGIN_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// Connect timeout, and the longest wait for any read (seconds, or 90s, 2m)
+    #[arg(long, value_name = "DURATION", default_value = "30", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Accept a registry index past its "expires" time
+    #[arg(long)]
+    pub allow_expired: bool,
+}
+
+impl RemoteArgs {
+    fn fetcher(&self, progress: bool) -> Result<HttpFetcher, Failure> {
+        let options = FetchOptions {
+            connect_timeout: self.timeout.min(Duration::from_secs(30)),
+            read_timeout: self.timeout,
+            ca_cert: self.ca_cert.clone(),
+            progress,
+            ..FetchOptions::default()
+        };
+        HttpFetcher::new(options).map_err(|e| Failure::Usage(e.0))
+    }
+}
+
+/// How artefacts are fetched.
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Refuse artefacts larger than this (bytes, or with KiB, MiB, GiB)
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = parse_size)]
+    pub max_size: u64,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl NetArgs {
+    /// A fetcher for these options; the progress bar only for humans.
+    fn fetcher(&self, json: bool) -> Result<HttpFetcher, Failure> {
+        self.remote.fetcher(!self.quiet && !json)
+    }
+}
+
+/// `512MiB`, `1GiB`, `4096`, `100k`: a size in bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size such as 512MiB"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit '{other}' (use KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("'{text}' is too large"))
+}
+
+/// The registry as the component receives it, and the directory to grant
+/// for it (none for a URL).
+fn registry_arg(registry: &str) -> Result<(String, Option<PathBuf>), Failure> {
+    let lower = registry.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok((registry.to_string(), None));
+    }
+    let path = paths::existing_file(Path::new(registry), "--registry")?;
+    Ok((
+        paths::guest(&path),
+        Some(paths::parent(&path).to_path_buf()),
+    ))
 }
 
 #[derive(Debug, Args)]
@@ -163,7 +253,7 @@ impl InstallArgs {
                 "--version applies to one plugin; for several, write NAME@=VERSION for each".into(),
             ));
         }
-        let session = Session::open(&self.source)?;
+        let session = Session::open(&self.source, self.json)?;
         let outcomes = session.install_all(
             &self.plugins,
             self.version.as_deref(),
@@ -195,7 +285,7 @@ pub struct UpgradeArgs {
 
 impl UpgradeArgs {
     fn run(self) -> Result<u8, Failure> {
-        let session = Session::open(&self.source)?;
+        let session = Session::open(&self.source, self.json)?;
         let plugins = if self.all {
             let dest = paths::existing_dir(&self.source.dest, "--dest")?;
             let receipts = session.call(Grants::reading(&dest), |i, s| {
@@ -218,36 +308,49 @@ impl UpgradeArgs {
 struct Session<'a> {
     args: &'a SourceArgs,
     runtime: Runtime,
-    registry: PathBuf,
+    /// As the component receives it: a canonical path or a URL.
+    registry: String,
     trust_root: Option<PathBuf>,
     grants: Grants,
+    json: bool,
 }
 
 impl<'a> Session<'a> {
-    fn open(args: &'a SourceArgs) -> Result<Session<'a>, Failure> {
-        let registry = paths::existing_file(&args.registry, "--registry")?;
+    fn open(args: &'a SourceArgs, json: bool) -> Result<Session<'a>, Failure> {
+        let (registry, registry_dir) = registry_arg(&args.registry)?;
         let trust_root = paths::optional(
             args.trust_root.as_deref(),
             "--trust-root",
             paths::existing_dir,
         )?;
         let mut grants = Grants::default();
-        grants.read(paths::parent(&registry));
-        if let Some(dir) = &trust_root {
+        for dir in registry_dir.iter().chain(trust_root.iter()) {
             grants.read(dir);
         }
         for dir in &args.allow_read {
             grants.read(&paths::existing_dir(dir, "--allow-read")?);
         }
+        // Refuse a bad --ca-cert or proxy variable before anything runs.
+        args.net.fetcher(json)?;
         Ok(Session {
             args,
             runtime: Runtime::new()?,
             registry,
             trust_root,
             grants,
+            json,
         })
     }
 
+    fn source(&self) -> wit::IndexSource {
+        wit::IndexSource {
+            registry: self.registry.clone(),
+            trust_root: self.trust_root.as_deref().map(paths::guest),
+            allow_expired: self.args.net.remote.allow_expired,
+        }
+    }
+
+    /// One call with `grants` and network for the index, no progress bar.
     fn call<R>(
         &self,
         grants: Grants,
@@ -256,9 +359,8 @@ impl<'a> Session<'a> {
             &mut wasmtime::Store<crate::runtime::HostState>,
         ) -> wasmtime::Result<R>,
     ) -> Result<R, Failure> {
-        Ok(self
-            .runtime
-            .with_installer(grants, HttpFetcher::disabled(), f)?)
+        let fetcher = self.args.net.fetcher(true)?;
+        Ok(self.runtime.with_installer(grants, fetcher, f)?)
     }
 
     /// Resolves every spec with read-only grants (a bad one creates nothing
@@ -273,7 +375,7 @@ impl<'a> Session<'a> {
         mode: wit::InstallMode,
         allow_downgrade: bool,
     ) -> Result<Vec<Outcome>, Failure> {
-        let registry = paths::guest(&self.registry);
+        let source = self.source();
         let mut outcomes: Vec<Outcome> = Vec::new();
         let resolved: Vec<String> = match mode {
             wit::InstallMode::Upgrade => {
@@ -285,7 +387,7 @@ impl<'a> Session<'a> {
                 for spec in specs {
                     let found = self
                         .call(self.grants.clone(), |i, s| {
-                            i.call_find_entry(s, &registry, spec, version)
+                            i.call_find_entry(s, &source, spec, version)
                         })
                         .and_then(|r| r.map_err(Failure::from));
                     match found {
@@ -315,15 +417,17 @@ impl<'a> Session<'a> {
         grants.write(&dest);
         for spec in resolved {
             let request = wit::InstallRequest {
-                registry: registry.clone(),
+                registry: self.registry.clone(),
                 spec: spec.clone(),
                 version: version.map(str::to_string),
                 dest: paths::guest(&dest),
                 trust_root: self.trust_root.as_deref().map(paths::guest),
                 mode,
                 allow_downgrade,
+                allow_expired: self.args.net.remote.allow_expired,
+                max_size: self.args.net.max_size,
             };
-            let fetcher = HttpFetcher::new(FetchLimits::default());
+            let fetcher = self.args.net.fetcher(self.json)?;
             let result = self
                 .runtime
                 .with_installer(grants.clone(), fetcher, |i, s| i.call_install(s, &request))
@@ -385,14 +489,19 @@ impl UninstallArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// The registry index (index.json) whose plugins to list
+    /// The registry index whose plugins to list: a path or an http(s):// URL
     #[arg(
         long,
-        value_name = "INDEX",
+        value_name = "INDEX-OR-URL",
         required_unless_present = "installed",
         conflicts_with = "installed"
     )]
-    pub registry: Option<PathBuf>,
+    pub registry: Option<String>,
+    /// Directory of trusted *.pub keys, to verify the index signature
+    #[arg(long, value_name = "DIR", conflicts_with = "installed")]
+    pub trust_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// List what is installed in --dest instead
     #[arg(long, requires = "dest")]
     pub installed: bool,
@@ -420,13 +529,89 @@ impl ListArgs {
             .registry
             .as_deref()
             .expect("clap requires --registry without --installed");
-        let registry = paths::existing_file(registry, "--registry")?;
-        let index = runtime.with_installer(
-            Grants::reading(paths::parent(&registry)),
-            HttpFetcher::disabled(),
-            |i, s| i.call_load_index(s, &paths::guest(&registry)),
-        )??;
+        let (registry, registry_dir) = registry_arg(registry)?;
+        let trust_root = paths::optional(
+            self.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
+        let mut grants = Grants::default();
+        for dir in registry_dir.iter().chain(trust_root.iter()) {
+            grants.read(dir);
+        }
+        let source = wit::IndexSource {
+            registry,
+            trust_root: trust_root.as_deref().map(paths::guest),
+            allow_expired: self.remote.allow_expired,
+        };
+        let fetcher = self.remote.fetcher(false)?;
+        let index =
+            runtime.with_installer(grants, fetcher, |i, s| i.call_load_index(s, &source))??;
         output::list(&index, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The registry to copy: a path to index.json, or an http(s):// URL
+    #[arg(long, value_name = "INDEX-OR-URL")]
+    pub registry: String,
+    /// The directory to write the mirror to (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Directory of trusted *.pub keys: every artefact (and the index, when
+    /// signed) must verify against it
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    /// Sign the mirrored index with this private key when its artifact paths
+    /// had to be rewritten
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl MirrorArgs {
+    fn run(self) -> Result<u8, Failure> {
+        let (registry, registry_dir) = registry_arg(&self.registry)?;
+        let trust_root = paths::optional(
+            self.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
+        let key = paths::optional(self.key.as_deref(), "--key", paths::existing_file)?;
+        let fetcher = self.net.fetcher(self.json)?;
+        let runtime = Runtime::new()?;
+        let (out, created) = paths::ensure_dir(&self.out, "--out")?;
+        let mut grants = Grants::default();
+        for dir in registry_dir.iter().chain(trust_root.iter()) {
+            grants.read(dir);
+        }
+        if let Some(key) = &key {
+            grants.read(paths::parent(key));
+        }
+        grants.write(&out);
+        let request = wit::MirrorRequest {
+            source: wit::IndexSource {
+                registry,
+                trust_root: trust_root.as_deref().map(paths::guest),
+                allow_expired: self.net.remote.allow_expired,
+            },
+            out: paths::guest(&out),
+            key: key.as_deref().map(paths::guest),
+            max_size: self.net.max_size,
+        };
+        let result = runtime
+            .with_installer(grants, fetcher, |i, s| i.call_mirror(s, &request))
+            .map_err(Failure::from)
+            .and_then(|r| r.map_err(Failure::from));
+        if result.is_err() && created {
+            let _ = std::fs::remove_dir(&out);
+        }
+        output::mirror(&result?, self.json).map_err(stdout_failure)
     }
 }
 
@@ -635,6 +820,10 @@ pub struct PublishArgs {
     /// Replace an entry with the same name and version
     #[arg(long)]
     pub force: bool,
+    /// Make the index expire after this long (e.g. 30d), so clients notice a
+    /// registry that stopped being updated
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expires_in: Option<Duration>,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -659,6 +848,7 @@ impl PublishArgs {
             key: key.as_deref().map(paths::guest),
             location: self.artifact,
             force: self.force,
+            expires_in: self.expires_in.map(|d| d.as_secs()),
         };
         let report =
             Runtime::new()?.with_installer(grants, HttpFetcher::disabled(), |i, s| {

@@ -480,6 +480,35 @@ pub fn publish(r: &wit::PublishReport, as_json: bool) -> io::Result<u8> {
     Ok(0)
 }
 
+pub fn mirror(r: &wit::MirrorReport, as_json: bool) -> io::Result<u8> {
+    if as_json {
+        json(r)?;
+        return Ok(0);
+    }
+    let mut out = io::stdout().lock();
+    for what in &r.fetched {
+        writeln!(out, "fetched {what}")?;
+    }
+    writeln!(
+        out,
+        "mirrored {} plugin version(s) to {} ({} fetched, {} already there)",
+        r.fetched.len() + r.kept.len(),
+        r.index,
+        r.fetched.len(),
+        r.kept.len()
+    )?;
+    let index = match (r.index_verbatim, r.index_signed) {
+        (true, true) => "the index was copied as published, with its signature",
+        (true, false) => "the index was copied as published (it is unsigned)",
+        (false, true) => "artifact paths were rewritten and the index re-signed with --key",
+        (false, false) => {
+            "artifact paths were rewritten, so the index is unsigned (pass --key to sign it)"
+        }
+    };
+    writeln!(out, "{index}")?;
+    Ok(0)
+}
+
 pub fn component(path: &Path, size: usize) -> io::Result<u8> {
     writeln!(
         io::stdout().lock(),

@@ -54,9 +54,13 @@ impl Failure {
         match self {
             Failure::Installer(e) => match e {
                 E::DigestMismatch(_)
+                | E::SizeMismatch(_)
                 | E::SignatureMissing(_)
                 | E::SignatureMalformed(_)
-                | E::SignatureUntrusted(_) => EXIT_INTEGRITY,
+                | E::SignatureUntrusted(_)
+                | E::IndexUntrusted(_)
+                | E::IndexExpired(_)
+                | E::IndexRollback(_) => EXIT_INTEGRITY,
                 E::IndexMalformed(_)
                 | E::IndexInvalid(_)
                 | E::UnknownPlugin(_)
@@ -70,7 +74,8 @@ impl Failure {
                 | E::NotInstalled(_)
                 | E::EntryExists(_)
                 | E::KeyInvalid(_)
-                | E::InvalidRequest(_) => EXIT_INPUT,
+                | E::InvalidRequest(_)
+                | E::TooLarge(_) => EXIT_INPUT,
                 // Retrying cannot help with a URL this host cannot fetch at all.
                 E::FetchFailed(f) => match f.cause {
                     FetchError::UnsupportedScheme(_) | FetchError::InvalidUrl(_) => EXIT_INPUT,
@@ -102,6 +107,11 @@ impl Failure {
                 E::EntryExists(_) => "entry-exists",
                 E::KeyInvalid(_) => "key-invalid",
                 E::InvalidRequest(_) => "invalid-request",
+                E::TooLarge(_) => "too-large",
+                E::IndexUntrusted(_) => "index-untrusted",
+                E::IndexExpired(_) => "index-expired",
+                E::IndexRollback(_) => "index-rollback",
+                E::SizeMismatch(_) => "size-mismatch",
                 E::DigestMismatch(_) => "digest-mismatch",
                 E::SignatureMissing(_) => "signature-missing",
                 E::SignatureMalformed(_) => "signature-malformed",
@@ -253,6 +263,28 @@ fn installer_message(e: &wit::Error) -> String {
             r.value, r.reason
         ),
         E::InvalidRequest(r) => format!("cannot do that with '{}': {}", r.value, r.reason),
+        E::TooLarge(t) => format!(
+            "{} is larger than the limit of {} bytes; nothing was installed\n\
+             raise the limit with --max-size if the artefact really is that large",
+            t.source, t.limit
+        ),
+        E::IndexUntrusted(r) => format!("refusing the registry index {}: {}", r.value, r.reason),
+        E::IndexExpired(x) => format!(
+            "the registry index {} expired at {}; a registry that stopped being updated may be \
+             withholding fixes\nask its publisher to republish it, or pass --allow-expired to use it anyway",
+            x.registry, x.expires
+        ),
+        E::IndexRollback(r) => format!(
+            "the registry index {} is version {}, older than version {} seen before; an older index \
+             could bring back versions that were withdrawn\nif the registry was really reset, remove \
+             its line from .wasm-plugin/registries.json in the plugins directory",
+            r.registry, r.got, r.seen
+        ),
+        E::SizeMismatch(m) => format!(
+            "size mismatch for {}: the registry publishes {} bytes, the source has {}\n\
+             the bytes are not what the registry published; nothing was installed",
+            m.source, m.expected, m.actual
+        ),
         E::DigestMismatch(m) => format!(
             "digest mismatch for {}\n  expected sha256 {}\n  actual   sha256 {}\n\
              the bytes are not what the registry published; nothing was installed",
@@ -282,11 +314,6 @@ fn installer_message(e: &wit::Error) -> String {
 
 fn fetch_message(url: &str, cause: &FetchError) -> String {
     match cause {
-        FetchError::UnsupportedScheme(scheme) if scheme == "https" => format!(
-            "cannot fetch {url}: this build does not speak https\n\
-             use an http:// mirror, a TLS-terminating proxy on localhost, or download the file \
-             and point the index at a file:// copy"
-        ),
         FetchError::UnsupportedScheme(scheme) => {
             format!(
                 "cannot fetch {url}: the {scheme} scheme is not supported (use http:// or a local path)"
@@ -305,6 +332,7 @@ fn fetch_message(url: &str, cause: &FetchError) -> String {
             "fetching {url} failed: the connection ended after {got} of {announced} bytes; try again"
         ),
         FetchError::Transport(msg) => format!("fetching {url} failed: {msg}"),
+        FetchError::Tls(msg) => format!("cannot fetch {url}: {msg}"),
     }
 }
 

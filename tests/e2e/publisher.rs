@@ -155,15 +155,8 @@ fn publish_keeps_the_index_sorted_and_refuses_duplicates() {
     env.write("build/alpha.wasm", b"alpha");
     std::fs::create_dir(env.path("registry")).unwrap();
     for file in ["build/colmask-0.10.0.wasm", "build/colmask-0.9.0.wasm"] {
-        env.run(&[
-            "publish",
-            file,
-            "--registry",
-            "registry/index.json",
-            "--key",
-            "release.key",
-        ])
-        .expect(OK);
+        env.run(&["publish", file, "--registry", "registry/index.json"])
+            .expect(OK);
     }
     env.run(&[
         "publish",
@@ -338,4 +331,85 @@ fn round_trip_from_new_to_uninstall() {
         empty.stdout
     );
     assert_eq!(env.visible("plugins"), Vec::<String>::new());
+}
+
+#[test]
+fn a_keyed_publish_signs_the_index_and_bumps_its_version() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("trust")).unwrap();
+    env.run(&["keygen", "--name", "release", "--out-dir", "trust"])
+        .expect(OK);
+    std::fs::rename(env.path("trust/release.key"), env.path("release.key")).unwrap();
+    std::fs::create_dir(env.path("registry")).unwrap();
+    env.write("build/colmask-1.0.0.wasm", b"one");
+    env.write("build/colmask-1.1.0.wasm", b"two");
+    let publish = |file: &str, extra: &[&str]| {
+        let mut args = vec!["publish", file, "--registry", "registry/index.json"];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    let out = publish(
+        "build/colmask-1.0.0.wasm",
+        &["--key", "release.key", "--json"],
+    )
+    .expect(OK);
+    assert_eq!(out.json()["index_version"], 1);
+    assert_eq!(out.json()["index_signed"], true);
+    publish(
+        "build/colmask-1.1.0.wasm",
+        &["--key", "release.key", "--expires-in", "30d"],
+    )
+    .expect(OK);
+    let index: Value = serde_json::from_slice(&env.read("registry/index.json")).unwrap();
+    assert_eq!(index["version"], 2);
+    assert!(index["expires"].is_string());
+    // The index signature verifies with OpenSSL against the published key.
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    env.write(
+        "raw.sig",
+        b64.decode(env.read("registry/index.json.sig")).unwrap(),
+    );
+    let der = [
+        hex::decode("302a300506032b6570032100").unwrap(),
+        b64.decode(env.read("trust/release.pub")).unwrap(),
+    ]
+    .concat();
+    env.write("release.der", der);
+    openssl(
+        &[
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-keyform",
+            "DER",
+            "-inkey",
+            "release.der",
+            "-rawin",
+            "-in",
+            "registry/index.json",
+            "-sigfile",
+            "raw.sig",
+        ],
+        &env.root,
+    );
+    // An operator with the trust root installs through the signed index.
+    env.run(&[
+        "install",
+        "colmask",
+        "--registry",
+        "registry/index.json",
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(OK);
+    // Without the key the signed index is not rewritten.
+    env.write("build/colmask-1.2.0.wasm", b"three");
+    let before = env.snapshot("registry");
+    publish("build/colmask-1.2.0.wasm", &[])
+        .expect(INPUT)
+        .says(&["the index is signed", "--key"]);
+    assert_eq!(env.snapshot("registry"), before);
 }

@@ -1,0 +1,493 @@
+//! `mirror`: a self-contained copy of a registry, for a file system or a USB
+//! stick in an air-gapped network.
+//!
+//! Every artefact is fetched, checked against its digest (and, with a trust
+//! root, its signature) on the way, and stored next to the new index under a
+//! relative path. When every entry already used a safe relative path the
+//! index is copied byte for byte, with its detached signature; otherwise the
+//! artifact fields are rewritten, and the new index is signed only if a key
+//! is given. Re-running fetches only what changed: an artefact already there
+//! with the right digest is kept. A mirror never goes back: an index older
+//! than the one already mirrored is refused.
+
+use crate::error::{Error, Result};
+use crate::index::Entry;
+use crate::keys;
+use crate::location::{self, Location};
+use crate::place::{Staged, sync_dir};
+use crate::registry::{self, Policy, RegistryRef};
+use crate::sandbox;
+use crate::source::{self, Fetcher, NoNetwork, Source};
+use crate::stream;
+use crate::trust::{self, TrustRoot};
+use serde_json::Value;
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct MirrorRequest {
+    pub registry: String,
+    pub out: PathBuf,
+    pub trust_root: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub allow_expired: bool,
+    pub max_size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorReport {
+    /// The mirrored index.
+    pub index: String,
+    /// `name version` of each artefact fetched.
+    pub fetched: Vec<String>,
+    /// `name version` of each artefact already present and intact.
+    pub kept: Vec<String>,
+    /// Whether the mirrored index carries a signature.
+    pub index_signed: bool,
+    /// Whether the index was copied byte for byte.
+    pub index_verbatim: bool,
+}
+
+pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorReport> {
+    let out = &request.out;
+    sandbox::check_granted(out)?;
+    let trust = request
+        .trust_root
+        .as_deref()
+        .map(TrustRoot::load)
+        .transpose()?;
+    let key = request
+        .key
+        .as_deref()
+        .map(keys::load_signing_key)
+        .transpose()?;
+    let registry = RegistryRef::parse(&request.registry);
+    let policy = Policy {
+        trust: trust.as_ref(),
+        allow_expired: request.allow_expired,
+    };
+    let loaded = registry::load(&registry, fetcher, policy)?;
+    let index_path = out.join("index.json");
+    refuse_going_back(&index_path, loaded.index.version, &registry)?;
+
+    // Where each artefact goes: its own relative path when that is safe.
+    let targets: Vec<(Entry, String)> = loaded
+        .index
+        .plugins
+        .iter()
+        .map(|e| {
+            let target = safe_relative(&e.artifact)
+                .unwrap_or_else(|| format!("{}-{}.wasm", e.name, e.version));
+            (e.clone(), target)
+        })
+        .collect();
+    let verbatim = targets.iter().all(|(e, t)| e.artifact == *t);
+
+    let mut fetched = Vec::new();
+    let mut kept = Vec::new();
+    for (entry, target) in &targets {
+        let what = format!("{} {}", entry.name, entry.version);
+        let path = out.join(target);
+        if is_present(&path, entry)? {
+            kept.push(what);
+            continue;
+        }
+        let location = location::resolve(&entry.artifact, &registry)?;
+        copy_checked(
+            entry,
+            &location,
+            &path,
+            trust.as_ref(),
+            request.max_size,
+            fetcher,
+        )?;
+        fetched.push(what);
+    }
+
+    // The index (and its signature) last, so a mirror never lists what it
+    // does not hold.
+    let (bytes, signature) = if verbatim {
+        let signature = match &key {
+            Some(key) => Some(trust::encode_signature(&keys::sign_bytes(
+                key,
+                &loaded.bytes,
+            ))),
+            None => loaded.signature.clone(),
+        };
+        (loaded.bytes.clone(), signature)
+    } else {
+        let rewritten = rewrite(&loaded.bytes, &targets);
+        let signature = key
+            .as_ref()
+            .map(|k| trust::encode_signature(&keys::sign_bytes(k, &rewritten)));
+        (rewritten, signature)
+    };
+    // What is written must be what was verified (and still parse).
+    crate::index::parse(&index_path.display().to_string(), &bytes)?;
+    write_file(out, &index_path, &bytes)?;
+    let sig_path = out.join("index.json.sig");
+    match &signature {
+        Some(text) => write_file(out, &sig_path, text.as_bytes())?,
+        None => match std::fs::remove_file(&sig_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&sig_path, "remove", &e)),
+        },
+    }
+    sync_dir(out)?;
+    Ok(MirrorReport {
+        index: index_path.display().to_string(),
+        fetched,
+        kept,
+        index_signed: signature.is_some(),
+        index_verbatim: verbatim,
+    })
+}
+
+/// The source index with each entry's artifact set to its mirror path.
+fn rewrite(original: &[u8], targets: &[(Entry, String)]) -> Vec<u8> {
+    let mut document: Value = serde_json::from_slice(original).expect("parsed by registry::load");
+    let plugins = document["plugins"].as_array_mut().expect("validated");
+    for plugin in plugins.iter_mut() {
+        let (name, version) = (plugin["name"].clone(), plugin["version"].clone());
+        if let Some((_, target)) = targets
+            .iter()
+            .find(|(e, _)| name == e.name.as_str() && version == e.version.as_str())
+        {
+            plugin["artifact"] = Value::String(target.clone());
+        }
+    }
+    let mut bytes = serde_json::to_vec_pretty(&document).expect("JSON serializes");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// `artifact` if it is a plain relative path inside the mirror: no scheme,
+/// not absolute, no `.`/`..` or hidden components.
+fn safe_relative(artifact: &str) -> Option<String> {
+    if artifact.contains(':') || artifact.contains('\\') || artifact.contains('%') {
+        return None;
+    }
+    let path = Path::new(artifact);
+    let ok = !artifact.is_empty()
+        && path.components().all(|c| match c {
+            Component::Normal(part) => !part.to_string_lossy().starts_with('.'),
+            _ => false,
+        });
+    ok.then(|| artifact.to_string())
+}
+
+/// Whether `path` already holds the entry's bytes.
+fn is_present(path: &Path, entry: &Entry) -> Result<bool> {
+    if !crate::installed::exists(path)? {
+        return Ok(false);
+    }
+    let mut source = Source::open(&Location::File(path.to_path_buf()), &NoNetwork)?;
+    let measured = stream::pump(&mut source, None, None)?;
+    Ok(measured.sha256 == entry.sha256 && entry.size.is_none_or(|size| size == measured.size))
+}
+
+/// Fetches `entry` from `location` into `path`, checking size, digest and
+/// (with a trust root) signature on the way; retried like an install.
+fn copy_checked(
+    entry: &Entry,
+    location: &Location,
+    path: &Path,
+    trust: Option<&TrustRoot>,
+    max_size: u64,
+    fetcher: &dyn Fetcher,
+) -> Result<()> {
+    let signature = entry
+        .signature
+        .as_deref()
+        .map(|text| {
+            trust::parse_signature(text).map_err(|reason| Error::SignatureMalformed {
+                source: format!("the signature of {} {}", entry.name, entry.version),
+                reason,
+            })
+        })
+        .transpose()?;
+    let missing = || Error::SignatureMissing {
+        artifact: location.display(),
+        looked_for: format!("the {} {} entry", entry.name, entry.version),
+    };
+    let dir = path.parent().expect("inside the mirror");
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (staged, measured, check, shown) = source::with_retries(|| {
+        let check = trust::check_for(trust, signature.as_ref(), missing)?;
+        let mut check = check;
+        let mut source = Source::open(location, fetcher)?;
+        source.limit(entry.size, max_size)?;
+        let mut staged = Staged::create(dir, &file_name)?;
+        let measured = stream::pump(&mut source, Some(&mut staged), check.as_mut())?;
+        Ok((staged, measured, check, source.shown().to_string()))
+    })?;
+    if measured.sha256 != entry.sha256 {
+        return Err(Error::DigestMismatch {
+            source: shown,
+            expected: entry.sha256.to_hex(),
+            actual: measured.sha256.to_hex(),
+        });
+    }
+    if let Some(check) = check {
+        check.finish(&shown)?;
+    }
+    staged.persist(path)
+}
+
+fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut staged = Staged::create(dir, &name)?;
+    staged.write_all(bytes)?;
+    staged.persist(path)
+}
+
+/// Refuses to replace a mirrored index with an older one.
+fn refuse_going_back(index_path: &Path, got: Option<u64>, registry: &RegistryRef) -> Result<()> {
+    let Some(got) = got else {
+        return Ok(());
+    };
+    if !crate::installed::exists(index_path)? {
+        return Ok(());
+    }
+    let bytes =
+        sandbox::read_at_most(index_path, crate::limits::MAX_INDEX_BYTES)?.unwrap_or_default();
+    let existing = crate::index::parse(&index_path.display().to_string(), &bytes).ok();
+    match existing.and_then(|i| i.version) {
+        Some(seen) if got < seen => Err(Error::IndexRollback {
+            registry: registry.shown(),
+            seen,
+            got,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::Sha256Digest;
+    use crate::source::testing::{Script, ScriptedFetcher};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use ed25519_dalek::{Signer, SigningKey};
+    use serde_json::json;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[17; 32])
+    }
+
+    struct Fx {
+        dir: tempfile::TempDir,
+        fetcher: ScriptedFetcher,
+    }
+
+    impl Fx {
+        /// A remote registry at http://r/ with `entries` (name, version,
+        /// artifact, bytes), its index signed.
+        fn new(entries: &[(&str, &str, &str, &[u8])], version: u64) -> Fx {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("trust")).unwrap();
+            std::fs::write(
+                dir.path().join("trust/r.pub"),
+                STANDARD.encode(key().verifying_key().to_bytes()),
+            )
+            .unwrap();
+            let fx = Fx {
+                dir,
+                fetcher: ScriptedFetcher::default(),
+            };
+            fx.publish(entries, version);
+            fx
+        }
+
+        fn publish(&self, entries: &[(&str, &str, &str, &[u8])], version: u64) {
+            let plugins: Vec<Value> = entries
+                .iter()
+                .map(|(name, v, artifact, bytes)| {
+                    let url = if artifact.starts_with("http") {
+                        artifact.to_string()
+                    } else {
+                        format!("http://r/{artifact}")
+                    };
+                    self.fetcher.serve(
+                        &url,
+                        Script::Body(bytes.to_vec(), Some(bytes.len() as u64), 7),
+                    );
+                    json!({"name": name, "version": v, "artifact": artifact,
+                           "sha256": Sha256Digest::of(bytes).to_hex(),
+                           "signature": STANDARD.encode(key().sign(bytes).to_bytes())})
+                })
+                .collect();
+            let index = serde_json::to_vec(
+                &json!({"schema_version": "1", "version": version, "plugins": plugins}),
+            )
+            .unwrap();
+            self.fetcher.serve(
+                "http://r/index.json.sig",
+                Script::Body(
+                    STANDARD.encode(key().sign(&index).to_bytes()).into_bytes(),
+                    None,
+                    64,
+                ),
+            );
+            self.fetcher
+                .serve("http://r/index.json", Script::Body(index, None, 64));
+        }
+
+        fn request(&self) -> MirrorRequest {
+            let out = self.dir.path().join("mirror");
+            std::fs::create_dir_all(&out).unwrap();
+            MirrorRequest {
+                registry: "http://r/index.json".into(),
+                out,
+                trust_root: Some(self.dir.path().join("trust")),
+                key: None,
+                allow_expired: false,
+                max_size: 1 << 20,
+            }
+        }
+
+        fn run(&self) -> Result<MirrorReport> {
+            mirror(&self.request(), &self.fetcher)
+        }
+
+        fn fetches(&self) -> usize {
+            self.fetcher
+                .calls()
+                .iter()
+                .filter(|u| u.ends_with(".wasm"))
+                .count()
+        }
+    }
+
+    #[test]
+    fn a_registry_with_relative_paths_is_mirrored_verbatim_with_its_signature() {
+        let fx = Fx::new(
+            &[
+                ("a", "1.0.0", "a-1.0.0.wasm", b"aaa"),
+                ("b", "2.0.0", "bin/b.wasm", b"bbb"),
+            ],
+            1,
+        );
+        let report = fx.run().unwrap();
+        assert!(report.index_verbatim && report.index_signed);
+        assert_eq!(report.fetched, ["a 1.0.0", "b 2.0.0"]);
+        let out = fx.dir.path().join("mirror");
+        assert_eq!(std::fs::read(out.join("bin/b.wasm")).unwrap(), b"bbb");
+        // The mirror is a registry that verifies on its own, offline.
+        let root = TrustRoot::load(&fx.dir.path().join("trust")).unwrap();
+        let policy = Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let local = registry::load(
+            &RegistryRef::File(out.join("index.json")),
+            &NoNetwork,
+            policy,
+        )
+        .unwrap();
+        assert_eq!(local.signed_by.as_deref(), Some("r"));
+        assert_eq!(local.index.plugins.len(), 2);
+    }
+
+    #[test]
+    fn absolute_urls_are_rewritten_to_relative_paths() {
+        let fx = Fx::new(&[("a", "1.0.0", "http://cdn.example/x/a.wasm", b"aaa")], 1);
+        let report = fx.run().unwrap();
+        assert!(!report.index_verbatim && !report.index_signed);
+        let out = fx.dir.path().join("mirror");
+        let local = registry::load(
+            &RegistryRef::File(out.join("index.json")),
+            &NoNetwork,
+            Policy::default(),
+        )
+        .unwrap();
+        assert_eq!(local.index.plugins[0].artifact, "a-1.0.0.wasm");
+        assert_eq!(std::fs::read(out.join("a-1.0.0.wasm")).unwrap(), b"aaa");
+        assert!(!out.join("index.json.sig").exists());
+    }
+
+    #[test]
+    fn rerunning_fetches_only_what_changed() {
+        let fx = Fx::new(
+            &[
+                ("a", "1.0.0", "a.wasm", b"aaa"),
+                ("b", "1.0.0", "b.wasm", b"bbb"),
+            ],
+            1,
+        );
+        fx.run().unwrap();
+        assert_eq!(fx.fetches(), 2);
+        fx.publish(
+            &[
+                ("a", "1.0.0", "a.wasm", b"aaa"),
+                ("b", "1.0.0", "b.wasm", b"bbb"),
+                ("c", "1.0.0", "c.wasm", b"ccc"),
+            ],
+            2,
+        );
+        let report = fx.run().unwrap();
+        assert_eq!(report.fetched, ["c 1.0.0"]);
+        assert_eq!(report.kept, ["a 1.0.0", "b 1.0.0"]);
+        assert_eq!(fx.fetches(), 3);
+    }
+
+    #[test]
+    fn a_corrupt_artifact_is_refused_and_not_mirrored() {
+        let fx = Fx::new(&[("a", "1.0.0", "a.wasm", b"aaa")], 1);
+        fx.fetcher
+            .serve("http://r/a.wasm", Script::Body(b"aab".to_vec(), Some(3), 3));
+        let err = fx.run().unwrap_err();
+        assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
+        let out = fx.dir.path().join("mirror");
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            0,
+            "nothing may be left behind"
+        );
+    }
+
+    #[test]
+    fn an_older_index_does_not_replace_the_mirror() {
+        let fx = Fx::new(&[("a", "1.0.0", "a.wasm", b"aaa")], 5);
+        fx.run().unwrap();
+        fx.publish(&[("a", "1.0.0", "a.wasm", b"aaa")], 4);
+        let err = fx.run().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::IndexRollback {
+                    seen: 5,
+                    got: 4,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn only_plain_relative_paths_are_kept() {
+        for ok in ["a.wasm", "bin/a.wasm", "x/y/z.wasm"] {
+            assert_eq!(safe_relative(ok).as_deref(), Some(ok));
+        }
+        for bad in [
+            "../a.wasm",
+            "/a.wasm",
+            "./a.wasm",
+            ".hidden/a.wasm",
+            "http://x/a.wasm",
+            "a%20b.wasm",
+            "",
+        ] {
+            assert_eq!(safe_relative(bad), None, "{bad}");
+        }
+    }
+}
