@@ -242,10 +242,10 @@ fn check_signature(
 /// The text of a detached signature, or `None` when there is none (a
 /// missing file, an HTTP 404 or 410).
 fn read_signature(location: &Location, fetcher: &dyn Fetcher) -> Result<Option<String>> {
-    if let Location::File(path) = location {
-        if sandbox::check_granted(path).is_err() || !crate::installed::exists(path)? {
-            return Ok(None);
-        }
+    if let Location::File(path) = location
+        && (sandbox::check_granted(path).is_err() || !crate::installed::exists(path)?)
+    {
+        return Ok(None);
     }
     match source::read_all(location, fetcher, MAX_SIG_FILE_BYTES) {
         Ok(Some(bytes)) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),

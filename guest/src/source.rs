@@ -217,10 +217,10 @@ impl Source {
             }
         };
         self.received += n as u64;
-        if let Some(expected) = self.limits.expected {
-            if self.received > expected || (n == 0 && self.received != expected) {
-                return Err(self.size_mismatch(expected, self.received));
-            }
+        if let Some(expected) = self.limits.expected
+            && (self.received > expected || (n == 0 && self.received != expected))
+        {
+            return Err(self.size_mismatch(expected, self.received));
         }
         if self.limits.max.is_some_and(|max| self.received > max) {
             return Err(self.too_large(self.limits.max.unwrap_or_default()));

@@ -394,16 +394,16 @@ impl Body {
 
     fn advance(&mut self, n: usize) {
         self.received += n as u64;
-        if let Progress::Pending(name) = &self.progress {
-            if self.received >= PROGRESS_THRESHOLD {
-                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-                bar.set_style(
-                    ProgressStyle::with_template("{msg} {bytes} {bytes_per_sec}")
-                        .expect("valid template"),
-                );
-                bar.set_message(name.clone());
-                self.progress = Progress::Bar(bar);
-            }
+        if let Progress::Pending(name) = &self.progress
+            && self.received >= PROGRESS_THRESHOLD
+        {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{msg} {bytes} {bytes_per_sec}")
+                    .expect("valid template"),
+            );
+            bar.set_message(name.clone());
+            self.progress = Progress::Bar(bar);
         }
         if let Progress::Bar(bar) = &self.progress {
             bar.set_position(self.received);
