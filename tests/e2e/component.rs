@@ -29,7 +29,7 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     let list = |env: &Env| {
         env.run_with(
             &["list", "--registry", "index.json"],
-            &[("XDG_CACHE_HOME", &cache)],
+            &[("XDG_CACHE_HOME", cache.as_os_str())],
         )
     };
     list(&env).expect(OK);

@@ -9,5 +9,6 @@ mod list;
 mod publisher;
 mod scaffold;
 mod server;
+mod transport;
 mod util;
 mod verify;

@@ -1,15 +1,18 @@
-//! A loopback HTTP/1.1 server that can misbehave on demand.
+//! A loopback HTTP/1.1 server (plain or TLS) that can misbehave on demand,
+//! and a small CONNECT proxy.
 //!
-//! Deliberately raw (std::net): the point is to produce what well-behaved
-//! servers never do, like a body cut off mid-way, so the client's handling of
-//! it can be tested. Each connection gets one response and is closed.
+//! Deliberately raw (std::net, rustls for TLS): the point is to produce what
+//! well-behaved servers never do, like a body cut off mid-way, a reset, a
+//! trickle, or bytes that are not HTTP at all, so the client's handling of
+//! each can be tested. Each connection gets one response and is closed.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 /// How to answer a path.
 #[derive(Clone)]
@@ -22,22 +25,94 @@ pub enum Reply {
     CutAfter(Vec<u8>, usize),
     /// A redirect to another path on this server.
     Redirect(String),
+    /// Read the request, then close without a word.
+    Drop,
+    /// Send half the body, then reset the connection.
+    ResetAfter(Vec<u8>, usize),
+    /// Answer with bytes that are not HTTP.
+    Garbage,
+    /// Headers, then one byte of the body every `interval`.
+    Trickle(Vec<u8>, Duration),
+    /// 200 with these bytes, sent `chunk` bytes at a time every `interval`.
+    Slow(Vec<u8>, usize, Duration),
+    /// Answer the first requests with these replies, one each, then `then`.
+    Sequence(Vec<Reply>, Box<Reply>),
 }
+
+/// A connection the server can answer on.
+trait Conn: Read + Write + Send {
+    fn close(&mut self);
+    /// Closes with a TCP reset instead of a clean end.
+    fn reset(&mut self);
+}
+
+fn reset_tcp(stream: &TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+impl Conn for TcpStream {
+    fn close(&mut self) {
+        let _ = self.shutdown(Shutdown::Both);
+    }
+
+    fn reset(&mut self) {
+        reset_tcp(self);
+    }
+}
+
+impl Conn for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
+    fn close(&mut self) {
+        self.conn.send_close_notify();
+        let _ = self.flush();
+        let _ = self.sock.shutdown(Shutdown::Both);
+    }
+
+    fn reset(&mut self) {
+        reset_tcp(&self.sock);
+    }
+}
+
+type Routes = Arc<Mutex<HashMap<String, Reply>>>;
 
 pub struct Server {
     pub base: String,
-    routes: Arc<Mutex<HashMap<String, Reply>>>,
-    hits: Arc<AtomicUsize>,
+    routes: Routes,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
     stop: Arc<AtomicBool>,
-    addr: std::net::SocketAddr,
+    addr: SocketAddr,
 }
 
 impl Server {
     pub fn start() -> Server {
+        Server::listen(None)
+    }
+
+    /// An https server presenting `chain` (PEM, leaf first) with `key` (PEM).
+    pub fn start_tls(chain_pem: &str, key_pem: &str) -> Server {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .expect("certificate PEM");
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("key PEM");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("server certificate");
+        Server::listen(Some(Arc::new(config)))
+    }
+
+    fn listen(tls: Option<Arc<rustls::ServerConfig>>) -> Server {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().unwrap();
-        let routes: Arc<Mutex<HashMap<String, Reply>>> = Arc::default();
-        let hits = Arc::new(AtomicUsize::new(0));
+        let routes: Routes = Arc::default();
+        let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (r, h, s) = (routes.clone(), hits.clone(), stop.clone());
         thread::spawn(move || {
@@ -46,13 +121,18 @@ impl Server {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                h.fetch_add(1, Ordering::SeqCst);
-                let routes = r.clone();
-                thread::spawn(move || serve(stream, &routes));
+                let (routes, hits, tls) = (r.clone(), h.clone(), tls.clone());
+                thread::spawn(move || match tls {
+                    None => serve(stream, &routes, &hits),
+                    Some(config) => {
+                        let conn = rustls::ServerConnection::new(config).expect("TLS session");
+                        serve(rustls::StreamOwned::new(conn, stream), &routes, &hits);
+                    }
+                });
             }
         });
         Server {
-            base: format!("http://{addr}"),
+            base: format!("{scheme}://{addr}"),
             routes,
             hits,
             stop,
@@ -66,9 +146,13 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// Connections accepted so far.
-    pub fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
+    /// Requests received for `path` so far.
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
     }
 }
 
@@ -80,51 +164,161 @@ impl Drop for Server {
     }
 }
 
-fn serve(mut stream: TcpStream, routes: &Mutex<HashMap<String, Reply>>) {
-    let Some(path) = read_request_path(&mut stream) else {
+fn serve<C: Conn>(
+    mut conn: C,
+    routes: &Mutex<HashMap<String, Reply>>,
+    hits: &Mutex<HashMap<String, usize>>,
+) {
+    let Some(path) = read_request_path(&mut conn) else {
         return;
     };
-    let reply = routes.lock().unwrap().get(&path).cloned();
-    let _ = match reply {
-        None => respond(&mut stream, 404, b"not found", None),
-        Some(Reply::Body(bytes)) => respond(&mut stream, 200, &bytes, None),
-        Some(Reply::Status(code)) => respond(&mut stream, code, b"status", None),
-        Some(Reply::CutAfter(bytes, n)) => {
-            respond(&mut stream, 200, &bytes[..n], Some(bytes.len()))
+    *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    let reply = {
+        let mut routes = routes.lock().unwrap();
+        match routes.get_mut(&path) {
+            Some(Reply::Sequence(steps, then)) if steps.is_empty() => Some((**then).clone()),
+            Some(Reply::Sequence(steps, _)) => Some(steps.remove(0)),
+            other => other.cloned(),
         }
+    };
+    let _ = match reply {
+        None => respond(&mut conn, 404, b"not found", None),
+        Some(Reply::Body(bytes)) => respond(&mut conn, 200, &bytes, None),
+        Some(Reply::Status(code)) => respond(&mut conn, code, b"status", None),
+        Some(Reply::CutAfter(bytes, n)) => respond(&mut conn, 200, &bytes[..n], Some(bytes.len())),
         Some(Reply::Redirect(to)) => write!(
-            stream,
+            conn,
             "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         ),
+        Some(Reply::Drop) => Ok(()),
+        Some(Reply::ResetAfter(bytes, n)) => {
+            let _ = respond(&mut conn, 200, &bytes[..n], Some(bytes.len()));
+            let _ = conn.flush();
+            thread::sleep(Duration::from_millis(20));
+            conn.reset();
+            return;
+        }
+        Some(Reply::Garbage) => {
+            conn.write_all(b"SSH-2.0-OpenSSH_9.2\r\n\x00\x01\x02 not http at all\r\n\r\n")
+        }
+        Some(Reply::Trickle(bytes, interval)) => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                bytes.len()
+            );
+            conn.write_all(head.as_bytes()).and_then(|()| {
+                for byte in bytes {
+                    conn.write_all(&[byte])?;
+                    conn.flush()?;
+                    thread::sleep(interval);
+                }
+                Ok(())
+            })
+        }
+        Some(Reply::Slow(bytes, chunk, interval)) => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                bytes.len()
+            );
+            conn.write_all(head.as_bytes()).and_then(|()| {
+                for piece in bytes.chunks(chunk) {
+                    conn.write_all(piece)?;
+                    conn.flush()?;
+                    thread::sleep(interval);
+                }
+                Ok(())
+            })
+        }
+        Some(Reply::Sequence(..)) => panic!("nested sequences are not supported"),
     };
-    let _ = stream.flush();
-    let _ = stream.shutdown(Shutdown::Both);
+    let _ = conn.flush();
+    conn.close();
 }
 
 /// Writes a response whose Content-Length is `announced` (or the body's).
 fn respond(
-    stream: &mut TcpStream,
+    conn: &mut impl Write,
     code: u16,
     body: &[u8],
     announced: Option<usize>,
 ) -> std::io::Result<()> {
     let length = announced.unwrap_or(body.len());
     write!(
-        stream,
+        conn,
         "HTTP/1.1 {code} X\r\nContent-Length: {length}\r\nContent-Type: application/wasm\r\nConnection: close\r\n\r\n"
     )?;
-    stream.write_all(body)
+    conn.write_all(body)
 }
 
-fn read_request_path(stream: &mut TcpStream) -> Option<String> {
+fn read_request_path(conn: &mut impl Read) -> Option<String> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).ok()? == 0 || head.len() > 16 << 10 {
+        if conn.read(&mut byte).ok()? == 0 || head.len() > 16 << 10 {
             return None;
         }
         head.push(byte[0]);
     }
     let line = String::from_utf8_lossy(&head);
     line.split_whitespace().nth(1).map(str::to_string)
+}
+
+/// A CONNECT proxy on loopback: tunnels each connection to the target it
+/// names, and counts the tunnels it opened.
+pub struct Proxy {
+    pub url: String,
+    tunnels: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proxy {
+    pub fn start() -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let tunnels: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen = tunnels.clone();
+        thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let seen = seen.clone();
+                thread::spawn(move || tunnel(client, &seen));
+            }
+        });
+        Proxy { url, tunnels }
+    }
+
+    /// The `host:port` of every CONNECT so far.
+    pub fn tunnels(&self) -> Vec<String> {
+        self.tunnels.lock().unwrap().clone()
+    }
+}
+
+fn tunnel(mut client: TcpStream, seen: &Mutex<Vec<String>>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if client.read(&mut byte).unwrap_or(0) == 0 {
+            return;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let mut words = head.split_whitespace();
+    let (Some("CONNECT"), Some(target)) = (words.next(), words.next()) else {
+        let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
+        return;
+    };
+    seen.lock().unwrap().push(target.to_string());
+    let Ok(upstream) = TcpStream::connect(target) else {
+        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+        return;
+    };
+    let _ = client.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n");
+    let (mut c2, mut u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+    let (mut client, mut upstream) = (client, upstream);
+    let up = thread::spawn(move || {
+        let _ = std::io::copy(&mut c2, &mut u2);
+        let _ = u2.shutdown(Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut upstream, &mut client);
+    let _ = client.shutdown(Shutdown::Write);
+    let _ = up.join();
 }

@@ -156,7 +156,7 @@ impl Env {
         self.run_with(args, &[])
     }
 
-    pub fn run_with(&self, args: &[&str], env: &[(&str, &Path)]) -> Run {
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
         let mut cmd = Command::new(bin());
         cmd.args(args)
             .current_dir(&self.root)

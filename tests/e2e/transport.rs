@@ -1,0 +1,655 @@
+//! Transport and remote registries: a loopback server that misbehaves on
+//! demand, https with certificates made here, a CONNECT proxy, size limits,
+//! signed remote indexes (tampering, rollback, expiry), mirrors, and the
+//! progress bar.
+
+use crate::server::{Proxy, Reply, Server};
+use crate::util::*;
+use serde_json::{Value, json};
+use std::ffi::OsStr;
+use std::time::Duration;
+
+const V1: &[u8] = b"\0asm transport v1";
+
+fn v2_bytes() -> Vec<u8> {
+    (0..300_000u32).map(|i| (i % 253) as u8).collect()
+}
+
+/// A local registry whose colmask 1.0.0 comes from `server`, installed with
+/// a trust root; returns what is needed to publish a 2.0.0.
+fn installed_from(server: &Server) -> (Env, Registry, Key) {
+    let env = Env::new();
+    let key = Key::new(31);
+    key.trust(&env, "trust", "release");
+    let mut reg = Registry::new("registry");
+    let url = server.route("/v1/colmask.wasm", Reply::Body(V1.to_vec()));
+    reg.publish(&env, "colmask", "1.0.0", V1, Some(&key))["artifact"] = url.into();
+    reg.save(&env);
+    install(&env, &reg, &[]).expect(OK);
+    (env, reg, key)
+}
+
+fn install(env: &Env, reg: &Registry, extra: &[&str]) -> Run {
+    let index = reg.index();
+    let mut args = vec![
+        "install",
+        "colmask",
+        "--registry",
+        &index,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+/// Serves 2.0.0 with `reply`, installs it with `extra` flags, expects `code`
+/// and, on failure, an untouched plugins directory (no temp file either).
+fn v2_served_as(reply: Reply, extra: &[&str], code: i32) -> (Run, String, Server) {
+    let server = Server::start();
+    let (env, mut reg, key) = installed_from(&server);
+    let url = server.route("/v2/colmask.wasm", reply);
+    reg.publish(&env, "colmask", "2.0.0", &v2_bytes(), Some(&key))["artifact"] = url.clone().into();
+    reg.save(&env);
+    let before = env.snapshot("plugins");
+    let run = install(&env, &reg, extra).expect(code);
+    if code == OK {
+        assert_eq!(env.read("plugins/colmask.wasm"), v2_bytes());
+    } else {
+        assert_eq!(
+            env.snapshot("plugins"),
+            before,
+            "the plugins directory changed"
+        );
+    }
+    (run, url, server)
+}
+
+#[test]
+fn a_server_that_closes_without_answering_is_a_fetch_failure() {
+    let (run, url, server) = v2_served_as(Reply::Drop, &[], IO);
+    run.says(&[&url]);
+    assert_eq!(
+        server.hits("/v2/colmask.wasm"),
+        3,
+        "retried up to three tries"
+    );
+}
+
+#[test]
+fn a_connection_reset_mid_body_is_a_fetch_failure() {
+    let (run, url, _) = v2_served_as(Reply::ResetAfter(v2_bytes(), 100_000), &[], IO);
+    let run = run.says(&[&url]);
+    assert!(!run.stderr.contains("digest"), "{}", run.stderr);
+}
+
+#[test]
+fn half_a_body_is_retried_then_reported() {
+    let (run, url, server) = v2_served_as(Reply::CutAfter(v2_bytes(), 150_000), &[], IO);
+    run.says(&[&url]);
+    assert_eq!(server.hits("/v2/colmask.wasm"), 3);
+}
+
+#[test]
+fn a_corrupted_byte_is_a_digest_mismatch_and_not_retried() {
+    let mut corrupt = v2_bytes();
+    corrupt[123_456] ^= 1;
+    let (run, url, server) = v2_served_as(Reply::Body(corrupt), &[], INTEGRITY);
+    run.says(&["digest mismatch", &url]);
+    assert_eq!(server.hits("/v2/colmask.wasm"), 1);
+}
+
+#[test]
+fn a_trickling_server_times_out() {
+    let (run, url, _) = v2_served_as(
+        Reply::Trickle(v2_bytes(), Duration::from_millis(1500)),
+        &["--timeout", "1"],
+        IO,
+    );
+    run.says(&[&url, "timed out"]);
+}
+
+#[test]
+fn a_500_then_success_is_retried_into_an_install() {
+    let (_, _, server) = v2_served_as(
+        Reply::Sequence(vec![Reply::Status(500)], Box::new(Reply::Body(v2_bytes()))),
+        &[],
+        OK,
+    );
+    assert_eq!(server.hits("/v2/colmask.wasm"), 2);
+}
+
+#[test]
+fn a_failure_mid_stream_restarts_the_stream_and_the_digest() {
+    let (_, _, server) = v2_served_as(
+        Reply::Sequence(
+            vec![Reply::Status(503), Reply::CutAfter(v2_bytes(), 200_000)],
+            Box::new(Reply::Body(v2_bytes())),
+        ),
+        &[],
+        OK,
+    );
+    assert_eq!(server.hits("/v2/colmask.wasm"), 3);
+}
+
+#[test]
+fn a_client_error_is_not_retried() {
+    let (run, url, server) = v2_served_as(Reply::Status(403), &[], IO);
+    run.says(&[&url, "HTTP 403"]);
+    assert_eq!(server.hits("/v2/colmask.wasm"), 1);
+}
+
+#[test]
+fn a_lasting_server_error_gives_up_after_three_tries() {
+    let (run, url, server) = v2_served_as(Reply::Status(502), &[], IO);
+    run.says(&[&url, "HTTP 502"]);
+    assert_eq!(server.hits("/v2/colmask.wasm"), 3);
+}
+
+#[test]
+fn a_redirect_loop_is_cut_off() {
+    let (run, url, _) = v2_served_as(Reply::Redirect("/v2/colmask.wasm".into()), &[], IO);
+    run.says(&[&url, "redirects"]);
+}
+
+#[test]
+fn an_answer_that_is_not_http_is_reported_as_such() {
+    let (run, url, _) = v2_served_as(Reply::Garbage, &[], IO);
+    run.says(&[&url, "valid HTTP"]);
+}
+
+#[test]
+fn an_artifact_over_max_size_is_refused_early() {
+    let (run, url, server) =
+        v2_served_as(Reply::Body(v2_bytes()), &["--max-size", "100KiB"], INPUT);
+    run.says(&[&url, "larger than the limit of 102400 bytes", "--max-size"]);
+    assert_eq!(server.hits("/v2/colmask.wasm"), 1);
+}
+
+#[test]
+fn a_source_disagreeing_with_the_published_size_is_refused() {
+    let server = Server::start();
+    let (env, mut reg, key) = installed_from(&server);
+    let url = server.route("/v2/colmask.wasm", Reply::Body(v2_bytes()));
+    let entry = reg.publish(&env, "colmask", "2.0.0", &v2_bytes(), Some(&key));
+    entry["artifact"] = url.clone().into();
+    entry["size"] = json!(299_999);
+    reg.save(&env);
+    let before = env.snapshot("plugins");
+    install(&env, &reg, &[])
+        .expect(INTEGRITY)
+        .says(&["size mismatch", "299999", "300000"]);
+    assert_eq!(env.snapshot("plugins"), before);
+}
+
+/// A CA, and a leaf for 127.0.0.1 and localhost signed by it: rustls
+/// refuses a CA certificate used as the server's own, even when trusted.
+struct Pki {
+    ca_pem: String,
+    chain_pem: String,
+    key_pem: String,
+}
+
+fn pki() -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "wasm-plugin test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let mut leaf_params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    leaf_params
+        .subject_alt_names
+        .push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+    Pki {
+        ca_pem: ca.pem(),
+        chain_pem: format!("{}{}", leaf.pem(), ca.pem()),
+        key_pem: leaf_key.serialize_pem(),
+    }
+}
+
+/// An https server with colmask 2.0.0, and a registry pointing at it.
+fn https_setup() -> (Env, Registry, Server, Pki) {
+    let pki = pki();
+    let server = Server::start_tls(&pki.chain_pem, &pki.key_pem);
+    let env = Env::new();
+    let key = Key::new(32);
+    key.trust(&env, "trust", "release");
+    env.write("ca.pem", &pki.ca_pem);
+    let mut reg = Registry::new("registry");
+    let url = server.route("/colmask.wasm", Reply::Body(v2_bytes()));
+    reg.publish(&env, "colmask", "2.0.0", &v2_bytes(), Some(&key))["artifact"] = url.into();
+    reg.save(&env);
+    (env, reg, server, pki)
+}
+
+#[test]
+fn https_with_a_private_ca_needs_ca_cert() {
+    let (env, reg, server, _) = https_setup();
+    install(&env, &reg, &[]).expect(IO).says(&[
+        "127.0.0.1",
+        "not signed by a trusted authority",
+        "--ca-cert",
+    ]);
+    assert!(env.visible("plugins").is_empty());
+    assert_eq!(
+        server.hits("/colmask.wasm"),
+        0,
+        "no request crosses an untrusted connection"
+    );
+    install(&env, &reg, &["--ca-cert", "ca.pem"]).expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), v2_bytes());
+}
+
+#[test]
+fn the_ca_can_come_from_the_environment() {
+    let (env, reg, _server, _) = https_setup();
+    let index = reg.index();
+    let ca = env.path("ca.pem");
+    env.run_with(
+        &[
+            "install",
+            "colmask",
+            "--registry",
+            &index,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ],
+        &[("WASM_PLUGIN_CA_CERT", ca.as_os_str())],
+    )
+    .expect(OK);
+}
+
+#[test]
+fn a_bad_ca_file_is_a_usage_error() {
+    let (env, reg, _server, _) = https_setup();
+    env.write("bad.pem", "not a certificate");
+    install(&env, &reg, &["--ca-cert", "bad.pem"])
+        .expect(INPUT)
+        .says(&["bad.pem holds no certificate"]);
+}
+
+#[test]
+fn https_goes_through_the_proxy_named_by_https_proxy() {
+    let (env, reg, server, _) = https_setup();
+    let proxy = Proxy::start();
+    let index = reg.index();
+    let args = [
+        "install",
+        "colmask",
+        "--registry",
+        &index,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--ca-cert",
+        "ca.pem",
+    ];
+    env.run_with(&args, &[("HTTPS_PROXY", OsStr::new(&proxy.url))])
+        .expect(OK);
+    assert_eq!(proxy.tunnels(), [format!("127.0.0.1:{}", server.port())]);
+    // NO_PROXY lets it go direct.
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    env.run_with(
+        &args,
+        &[
+            ("HTTPS_PROXY", OsStr::new(&proxy.url)),
+            ("NO_PROXY", OsStr::new("127.0.0.1")),
+        ],
+    )
+    .expect(OK);
+    assert_eq!(proxy.tunnels().len(), 1, "NO_PROXY was not honoured");
+}
+
+/// A registry served over plain http: index.json, its signature, and
+/// artefacts referenced relatively.
+struct Remote {
+    env: Env,
+    server: Server,
+    key: Key,
+    url: String,
+}
+
+impl Remote {
+    fn new() -> Remote {
+        let env = Env::new();
+        let key = Key::new(33);
+        key.trust(&env, "trust", "registry");
+        let server = Server::start();
+        let url = format!("{}/reg/index.json", server.base);
+        Remote {
+            env,
+            server,
+            key,
+            url,
+        }
+    }
+
+    /// Serves an index of `version` listing `plugins` (name, version, bytes).
+    fn publish(
+        &self,
+        version: u64,
+        expires: Option<&str>,
+        plugins: &[(&str, &str, &[u8])],
+    ) -> Vec<u8> {
+        let entries: Vec<Value> = plugins
+            .iter()
+            .map(|(name, v, bytes)| {
+                let file = format!("{name}-{v}.wasm");
+                self.server
+                    .route(&format!("/reg/{file}"), Reply::Body(bytes.to_vec()));
+                json!({"name": name, "version": v, "artifact": file, "sha256": sha256_hex(bytes),
+                       "signature": self.key.sign_b64(bytes), "size": bytes.len()})
+            })
+            .collect();
+        let mut index = json!({"schema_version": "1", "version": version, "plugins": entries});
+        if let Some(expires) = expires {
+            index["expires"] = json!(expires);
+        }
+        let bytes = serde_json::to_vec_pretty(&index).unwrap();
+        self.server
+            .route("/reg/index.json", Reply::Body(bytes.clone()));
+        self.server.route(
+            "/reg/index.json.sig",
+            Reply::Body(self.key.sign_b64(&bytes).into_bytes()),
+        );
+        bytes
+    }
+
+    fn install(&self, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "install",
+            "colmask",
+            "--registry",
+            &self.url,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ];
+        args.extend_from_slice(extra);
+        self.env.run(&args)
+    }
+}
+
+#[test]
+fn a_signed_remote_index_installs_with_relative_artifacts() {
+    let remote = Remote::new();
+    remote.publish(1, None, &[("colmask", "1.0.0", b"remote one")]);
+    let out = remote.install(&[]).expect(OK);
+    assert!(
+        out.stdout.contains("installed colmask 1.0.0"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(remote.env.read("plugins/colmask.wasm"), b"remote one");
+    let receipt: Value = serde_json::from_slice(
+        &remote
+            .env
+            .read("plugins/.wasm-plugin/receipts/colmask.json"),
+    )
+    .unwrap();
+    assert_eq!(receipt["registry"], remote.url);
+    assert_eq!(
+        receipt["artifact"],
+        format!("{}/reg/colmask-1.0.0.wasm", remote.server.base)
+    );
+    let listed = remote
+        .env
+        .run(&[
+            "list",
+            "--registry",
+            &remote.url,
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert_eq!(listed["signed_by"], "registry");
+    assert_eq!(listed["version"], 1);
+}
+
+#[test]
+fn a_tampered_remote_index_is_refused() {
+    let remote = Remote::new();
+    let honest = remote.publish(1, None, &[("colmask", "1.0.0", b"remote one")]);
+    remote.install(&[]).expect(OK);
+    let before = remote.env.snapshot("plugins");
+    // Another artefact slipped into the index, the old signature kept.
+    remote.publish(2, None, &[("colmask", "1.1.0", b"evil")]);
+    remote.server.route(
+        "/reg/index.json.sig",
+        Reply::Body(remote.key.sign_b64(&honest).into_bytes()),
+    );
+    remote
+        .install(&[])
+        .expect(INTEGRITY)
+        .says(&["does not verify", &remote.url]);
+    assert_eq!(remote.env.snapshot("plugins"), before);
+}
+
+#[test]
+fn an_unsigned_index_over_http_is_refused() {
+    let remote = Remote::new();
+    remote.publish(1, None, &[("colmask", "1.0.0", b"remote one")]);
+    remote
+        .server
+        .route("/reg/index.json.sig", Reply::Status(404));
+    remote
+        .install(&[])
+        .expect(INTEGRITY)
+        .says(&["plain http", "no signature"]);
+    assert!(remote.env.visible("plugins").is_empty());
+    // Nor can it be accepted by leaving out the trust root.
+    remote.publish(1, None, &[("colmask", "1.0.0", b"remote one")]);
+    remote
+        .env
+        .run(&[
+            "install",
+            "colmask",
+            "--registry",
+            &remote.url,
+            "--dest",
+            "plugins",
+        ])
+        .expect(INTEGRITY)
+        .says(&["--trust-root"]);
+}
+
+#[test]
+fn an_older_index_is_refused_after_a_newer_one_was_seen() {
+    let remote = Remote::new();
+    remote.publish(7, None, &[("colmask", "1.0.0", b"one")]);
+    remote.install(&[]).expect(OK);
+    // A replayed, validly signed, older index bringing back 0.9.0.
+    remote.publish(6, None, &[("colmask", "0.9.0", b"withdrawn")]);
+    let before = remote.env.snapshot("plugins");
+    remote
+        .install(&["--allow-downgrade"])
+        .expect(INTEGRITY)
+        .says(&["version 6, older than version 7"]);
+    assert_eq!(remote.env.snapshot("plugins"), before);
+    remote.publish(8, None, &[("colmask", "1.1.0", b"newer")]);
+    remote.install(&[]).expect(OK);
+}
+
+#[test]
+fn an_expired_index_is_refused_unless_allowed() {
+    let remote = Remote::new();
+    remote.publish(
+        1,
+        Some("2020-01-01T00:00:00Z"),
+        &[("colmask", "1.0.0", b"one")],
+    );
+    remote
+        .install(&[])
+        .expect(INTEGRITY)
+        .says(&["expired at 2020-01-01T00:00:00Z", "--allow-expired"]);
+    assert!(remote.env.visible("plugins").is_empty());
+    remote.install(&["--allow-expired"]).expect(OK);
+}
+
+#[test]
+fn a_mirror_is_a_self_contained_registry_and_refetches_only_changes() {
+    let remote = Remote::new();
+    remote.publish(
+        1,
+        None,
+        &[
+            ("colmask", "1.0.0", b"one"),
+            ("rowfilter", "0.1.0", b"rows"),
+        ],
+    );
+    let mirror = |env: &Env| {
+        env.run(&[
+            "mirror",
+            "--registry",
+            &remote.url,
+            "--out",
+            "usb",
+            "--trust-root",
+            "trust",
+        ])
+    };
+    let out = mirror(&remote.env).expect(OK);
+    assert!(out.stdout.contains("2 fetched"), "{}", out.stdout);
+    assert!(out.stdout.contains("with its signature"), "{}", out.stdout);
+    // Offline: the mirror installs with no server involved.
+    remote
+        .server
+        .route("/reg/colmask-1.0.0.wasm", Reply::Status(500));
+    remote
+        .env
+        .run(&[
+            "install",
+            "colmask",
+            "--registry",
+            "usb/index.json",
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ])
+        .expect(OK);
+    assert_eq!(remote.env.read("plugins/colmask.wasm"), b"one");
+
+    // A new version: only it is fetched.
+    remote.publish(
+        2,
+        None,
+        &[
+            ("colmask", "1.0.0", b"one"),
+            ("colmask", "1.1.0", b"one-one"),
+            ("rowfilter", "0.1.0", b"rows"),
+        ],
+    );
+    let out = mirror(&remote.env).expect(OK);
+    assert!(
+        out.stdout.contains("1 fetched, 2 already there"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(remote.server.hits("/reg/colmask-1.0.0.wasm"), 1);
+    assert_eq!(remote.server.hits("/reg/rowfilter-0.1.0.wasm"), 1);
+    assert_eq!(remote.env.read("usb/colmask-1.1.0.wasm"), b"one-one");
+}
+
+#[test]
+fn a_mirror_refuses_a_corrupt_artifact_and_keeps_what_it_had() {
+    let remote = Remote::new();
+    remote.publish(1, None, &[("colmask", "1.0.0", b"one")]);
+    remote
+        .env
+        .run(&[
+            "mirror",
+            "--registry",
+            &remote.url,
+            "--out",
+            "usb",
+            "--trust-root",
+            "trust",
+        ])
+        .expect(OK);
+    let before = remote.env.snapshot("usb");
+    remote.publish(2, None, &[("colmask", "1.1.0", b"good")]);
+    remote
+        .server
+        .route("/reg/colmask-1.1.0.wasm", Reply::Body(b"gooo".to_vec()));
+    remote
+        .env
+        .run(&[
+            "mirror",
+            "--registry",
+            &remote.url,
+            "--out",
+            "usb",
+            "--trust-root",
+            "trust",
+        ])
+        .expect(INTEGRITY)
+        .says(&["digest mismatch"]);
+    assert_eq!(remote.env.snapshot("usb"), before);
+}
+
+/// Runs `args` under `script`, which gives the process a terminal.
+fn in_a_terminal(env: &Env, args: &[&str]) -> String {
+    let command = std::iter::once(bin())
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(&env.root)
+        .env("XDG_CACHE_HOME", env.path(".cache"))
+        .env("TERM", "xterm")
+        .output()
+        .expect("script(1) is installed");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn large_downloads_show_progress_on_a_terminal_only() {
+    let server = Server::start();
+    let (env, mut reg, key) = installed_from(&server);
+    let big: Vec<u8> = (0..3u32 << 20).map(|i| (i % 241) as u8).collect();
+    let url = server.route(
+        "/big/colmask.wasm",
+        Reply::Slow(big.clone(), 128 << 10, Duration::from_millis(40)),
+    );
+    reg.publish(&env, "colmask", "2.0.0", &big, Some(&key))["artifact"] = url.into();
+    reg.save(&env);
+    let index = reg.index();
+    let args = [
+        "install",
+        "colmask",
+        "--registry",
+        &index,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ];
+    let shown = in_a_terminal(&env, &args);
+    assert!(
+        shown.contains("colmask.wasm [") && shown.contains("MiB"),
+        "no progress bar:\n{shown}"
+    );
+    // Quiet, JSON, or no terminal: no bar.
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    let quiet = in_a_terminal(&env, &[&args[..], &["--quiet"]].concat());
+    assert!(!quiet.contains("MiB"), "{quiet}");
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    let piped = install(&env, &reg, &[]).expect(OK);
+    assert!(!piped.stderr.contains("MiB"), "{}", piped.stderr);
+}
