@@ -136,20 +136,20 @@ impl Source {
         })
     }
 
-    /// Holds the artefact to a published length and a ceiling, refusing at
-    /// once a source that announces another length, and later one that
-    /// delivers more (or, at the end, other) than allowed.
+    /// Holds the artefact to a published length and, for a download, a
+    /// ceiling: a source that announces another length is refused at once,
+    /// one that delivers more (or, at the end, other) than allowed as soon as
+    /// it does. The ceiling guards against a server streaming without end; a
+    /// local file is the operator's own and has none.
     pub fn limit(&mut self, expected: Option<u64>, max: u64) -> Result<()> {
-        self.limits = SizeLimits {
-            expected,
-            max: Some(max),
-        };
-        match (self.announced_len(), expected) {
-            (Some(announced), Some(expected)) if announced != expected => {
+        let max = matches!(self.kind, Kind::Remote { .. }).then_some(max);
+        self.limits = SizeLimits { expected, max };
+        match (self.announced_len(), expected, max) {
+            (Some(announced), Some(expected), _) if announced != expected => {
                 Err(self.size_mismatch(expected, announced))
             }
-            (Some(announced), _) if announced > max => Err(self.too_large(max)),
-            (_, Some(expected)) if expected > max => Err(self.too_large(max)),
+            (Some(announced), _, Some(max)) if announced > max => Err(self.too_large(max)),
+            (_, Some(expected), Some(max)) if expected > max => Err(self.too_large(max)),
             _ => Ok(()),
         }
     }
@@ -473,6 +473,19 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_local_file_has_no_ceiling_but_must_match_its_published_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.wasm");
+        std::fs::write(&path, vec![1u8; 100]).unwrap();
+        let mut source = Source::open(&Location::File(path.clone()), &NoNetwork).unwrap();
+        source.limit(None, 10).unwrap();
+        assert_eq!(drain(&mut source).unwrap().len(), 100);
+        let mut source = Source::open(&Location::File(path), &NoNetwork).unwrap();
+        let err = source.limit(Some(99), 1000).unwrap_err();
+        assert!(matches!(err, Error::SizeMismatch { expected: 99, actual: 100, .. }), "{err:?}");
     }
 
     #[test]

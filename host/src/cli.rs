@@ -160,7 +160,7 @@ impl RemoteArgs {
 pub struct NetArgs {
     #[command(flatten)]
     pub remote: RemoteArgs,
-    /// Refuse artefacts larger than this (bytes, or with KiB, MiB, GiB)
+    /// Refuse downloads larger than this (bytes, or with KiB, MiB, GiB)
     #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = parse_size)]
     pub max_size: u64,
     /// No progress bar
