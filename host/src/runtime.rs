@@ -146,6 +146,9 @@ impl Runtime {
     pub fn new() -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
         config.parallel_compilation(true);
+        // Wasm-level backtraces are never shown to users: leaving their
+        // address maps out shrinks the compiled component, which every run loads.
+        config.generate_address_map(false);
         let engine = Engine::new(&config)?;
         let component = cache::load_or_compile(&engine)?;
         let mut linker = Linker::new(&engine);
