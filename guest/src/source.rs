@@ -485,7 +485,17 @@ mod tests {
         assert_eq!(drain(&mut source).unwrap().len(), 100);
         let mut source = Source::open(&Location::File(path), &NoNetwork).unwrap();
         let err = source.limit(Some(99), 1000).unwrap_err();
-        assert!(matches!(err, Error::SizeMismatch { expected: 99, actual: 100, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::SizeMismatch {
+                    expected: 99,
+                    actual: 100,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -422,8 +422,13 @@ impl Body {
             return tls_error("the server", tls);
         }
         // ureq reports its own timeouts inside the I/O error.
-        if let Some(ureq::Error::Timeout(_)) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
-            return FetchError::Timeout(format!("no data for too long after {} bytes", self.received));
+        if let Some(ureq::Error::Timeout(_)) =
+            e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>())
+        {
+            return FetchError::Timeout(format!(
+                "no data for too long after {} bytes",
+                self.received
+            ));
         }
         match (e.kind(), self.announced) {
             (TimedOut | WouldBlock, _) => FetchError::Timeout(format!(

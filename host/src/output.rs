@@ -17,6 +17,20 @@ fn json<T: Serialize>(value: &T) -> io::Result<()> {
     writeln!(out)
 }
 
+/// A report that succeeded: as JSON, or as text written by `human`.
+fn render<T: Serialize>(
+    report: &T,
+    as_json: bool,
+    human: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>,
+) -> io::Result<u8> {
+    if as_json {
+        json(report)?;
+    } else {
+        human(&mut io::stdout().lock())?;
+    }
+    Ok(0)
+}
+
 /// `SignatureInvalid` -> `signature-invalid`: WIT enum cases as WIT spells
 /// them (serde writes the Rust variant name).
 fn kebab(value: &mut Value) {
@@ -231,67 +245,54 @@ fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Res
 }
 
 pub fn list(index: &wit::RegistryIndex, as_json: bool) -> io::Result<u8> {
-    if as_json {
-        json(index)?;
-        return Ok(0);
-    }
-    let mut out = io::stdout().lock();
-    if index.plugins.is_empty() {
-        writeln!(out, "{} lists no plugins", index.path)?;
-        return Ok(0);
-    }
-    let rows: Vec<Vec<String>> = index
-        .plugins
-        .iter()
-        .map(|p| {
-            vec![
-                p.name.clone(),
-                p.version.clone(),
-                if p.signature.is_some() {
-                    "signed"
-                } else {
-                    "unsigned"
-                }
-                .to_string(),
-                p.description.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    table(
-        &mut out,
-        &["NAME", "VERSION", "SIGNED", "DESCRIPTION"],
-        &rows,
-    )?;
-    Ok(0)
+    render(index, as_json, |out| {
+        if index.plugins.is_empty() {
+            return writeln!(out, "{} lists no plugins", index.path);
+        }
+        let rows: Vec<Vec<String>> = index
+            .plugins
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    p.version.clone(),
+                    if p.signature.is_some() {
+                        "signed"
+                    } else {
+                        "unsigned"
+                    }
+                    .to_string(),
+                    p.description.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        table(out, &["NAME", "VERSION", "SIGNED", "DESCRIPTION"], &rows)?;
+        Ok(())
+    })
 }
 
 pub fn installed(receipts: &[wit::Receipt], as_json: bool) -> io::Result<u8> {
-    if as_json {
-        json(&receipts)?;
-        return Ok(0);
-    }
-    let mut out = io::stdout().lock();
-    if receipts.is_empty() {
-        writeln!(out, "nothing is installed")?;
-        return Ok(0);
-    }
-    let rows: Vec<Vec<String>> = receipts
-        .iter()
-        .map(|r| {
-            vec![
-                r.name.clone(),
-                r.version.clone(),
-                r.signed_by.clone().unwrap_or_else(|| "-".into()),
-                r.installed_at.clone(),
-            ]
-        })
-        .collect();
-    table(
-        &mut out,
-        &["NAME", "VERSION", "SIGNED BY", "INSTALLED AT"],
-        &rows,
-    )?;
-    Ok(0)
+    render(&receipts, as_json, |out| {
+        if receipts.is_empty() {
+            return writeln!(out, "nothing is installed");
+        }
+        let rows: Vec<Vec<String>> = receipts
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.version.clone(),
+                    r.signed_by.clone().unwrap_or_else(|| "-".into()),
+                    r.installed_at.clone(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["NAME", "VERSION", "SIGNED BY", "INSTALLED AT"],
+            &rows,
+        )
+    })
 }
 
 pub fn audit(report: &wit::AuditReport, as_json: bool) -> io::Result<u8> {
@@ -389,22 +390,21 @@ fn finding_name(kind: wit::FindingKind) -> &'static str {
 }
 
 pub fn verify(r: &wit::VerifyReport, as_json: bool) -> io::Result<u8> {
-    if as_json {
-        json(r)?;
-        return Ok(0);
-    }
-    let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "sha256 {}  {} ({} bytes)",
-        r.sha256, r.artifact, r.size
-    )?;
-    match (&r.signed_by, &r.signature_path) {
-        (Some(label), _) => writeln!(out, "verified by '{label}'")?,
-        (None, Some(sig)) => writeln!(out, "signature {sig} not checked (no --trust-root given)")?,
-        (None, None) => writeln!(out, "no signature (none given, no sidecar)")?,
-    }
-    Ok(0)
+    render(r, as_json, |out| {
+        writeln!(
+            out,
+            "sha256 {}  {} ({} bytes)",
+            r.sha256, r.artifact, r.size
+        )?;
+        match (&r.signed_by, &r.signature_path) {
+            (Some(label), _) => writeln!(out, "verified by '{label}'")?,
+            (None, Some(sig)) => {
+                writeln!(out, "signature {sig} not checked (no --trust-root given)")?
+            }
+            (None, None) => writeln!(out, "no signature (none given, no sidecar)")?,
+        }
+        Ok(())
+    })
 }
 
 pub fn scaffold(r: &wit::ScaffoldReport) -> io::Result<u8> {
@@ -423,23 +423,20 @@ pub fn scaffold(r: &wit::ScaffoldReport) -> io::Result<u8> {
 }
 
 pub fn keygen(r: &wit::KeygenReport, as_json: bool) -> io::Result<u8> {
-    if as_json {
-        json(r)?;
-        return Ok(0);
-    }
-    let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "wrote {} (private: keep it secret, owner-only)",
-        r.key_path
-    )?;
-    writeln!(
-        out,
-        "wrote {} (public: put it in operators' trust roots)",
-        r.pub_path
-    )?;
-    writeln!(out, "public key {}", r.public_key)?;
-    Ok(0)
+    render(r, as_json, |out| {
+        writeln!(
+            out,
+            "wrote {} (private: keep it secret, owner-only)",
+            r.key_path
+        )?;
+        writeln!(
+            out,
+            "wrote {} (public: put it in operators' trust roots)",
+            r.pub_path
+        )?;
+        writeln!(out, "public key {}", r.public_key)?;
+        Ok(())
+    })
 }
 
 pub fn sign(r: &wit::SignReport, as_json: bool) -> io::Result<u8> {
@@ -457,56 +454,50 @@ pub fn sign(r: &wit::SignReport, as_json: bool) -> io::Result<u8> {
 }
 
 pub fn publish(r: &wit::PublishReport, as_json: bool) -> io::Result<u8> {
-    if as_json {
-        json(r)?;
-        return Ok(0);
-    }
-    let mut out = io::stdout().lock();
-    let verb = if r.replaced { "replaced" } else { "published" };
-    let signed = if r.signed { "signed" } else { "unsigned" };
-    writeln!(
-        out,
-        "{verb} {} {} ({signed}) in {}",
-        r.name, r.version, r.registry
-    )?;
-    writeln!(
-        out,
-        "  sha256 {} ({} bytes), artifact {}",
-        r.sha256, r.size, r.artifact
-    )?;
-    if let Some(copy) = &r.copied_to {
-        writeln!(out, "  copied to {copy}")?;
-    }
-    Ok(0)
+    render(r, as_json, |out| {
+        let verb = if r.replaced { "replaced" } else { "published" };
+        let signed = if r.signed { "signed" } else { "unsigned" };
+        writeln!(
+            out,
+            "{verb} {} {} ({signed}) in {}",
+            r.name, r.version, r.registry
+        )?;
+        writeln!(
+            out,
+            "  sha256 {} ({} bytes), artifact {}",
+            r.sha256, r.size, r.artifact
+        )?;
+        if let Some(copy) = &r.copied_to {
+            writeln!(out, "  copied to {copy}")?;
+        }
+        Ok(())
+    })
 }
 
 pub fn mirror(r: &wit::MirrorReport, as_json: bool) -> io::Result<u8> {
-    if as_json {
-        json(r)?;
-        return Ok(0);
-    }
-    let mut out = io::stdout().lock();
-    for what in &r.fetched {
-        writeln!(out, "fetched {what}")?;
-    }
-    writeln!(
-        out,
-        "mirrored {} plugin version(s) to {} ({} fetched, {} already there)",
-        r.fetched.len() + r.kept.len(),
-        r.index,
-        r.fetched.len(),
-        r.kept.len()
-    )?;
-    let index = match (r.index_verbatim, r.index_signed) {
-        (true, true) => "the index was copied as published, with its signature",
-        (true, false) => "the index was copied as published (it is unsigned)",
-        (false, true) => "artifact paths were rewritten and the index re-signed with --key",
-        (false, false) => {
-            "artifact paths were rewritten, so the index is unsigned (pass --key to sign it)"
+    render(r, as_json, |out| {
+        for what in &r.fetched {
+            writeln!(out, "fetched {what}")?;
         }
-    };
-    writeln!(out, "{index}")?;
-    Ok(0)
+        writeln!(
+            out,
+            "mirrored {} plugin version(s) to {} ({} fetched, {} already there)",
+            r.fetched.len() + r.kept.len(),
+            r.index,
+            r.fetched.len(),
+            r.kept.len()
+        )?;
+        let index = match (r.index_verbatim, r.index_signed) {
+            (true, true) => "the index was copied as published, with its signature",
+            (true, false) => "the index was copied as published (it is unsigned)",
+            (false, true) => "artifact paths were rewritten and the index re-signed with --key",
+            (false, false) => {
+                "artifact paths were rewritten, so the index is unsigned (pass --key to sign it)"
+            }
+        };
+        writeln!(out, "{index}")?;
+        Ok(())
+    })
 }
 
 pub fn component(path: &Path, size: usize) -> io::Result<u8> {
