@@ -12,14 +12,15 @@ pub fn now() -> String {
         .expect("RFC 3339 formats any UTC time")
 }
 
-/// `seconds` from now, as `now` writes it.
-pub fn after(seconds: u64) -> String {
-    let then =
-        OffsetDateTime::now_utc() + time::Duration::seconds(seconds.min(i64::MAX as u64) as i64);
+/// `seconds` from now, as `now` writes it; `None` past what RFC 3339 can
+/// write (the year 9999).
+pub fn after(seconds: u64) -> Option<String> {
+    let seconds = i64::try_from(seconds).ok()?;
+    let then = OffsetDateTime::now_utc().checked_add(time::Duration::seconds(seconds))?;
     then.replace_nanosecond(0)
         .unwrap_or(then)
         .format(&Rfc3339)
-        .expect("RFC 3339 formats any UTC time")
+        .ok()
 }
 
 /// Parses an RFC 3339 timestamp (any offset).
@@ -45,8 +46,10 @@ mod tests {
 
     #[test]
     fn after_is_in_the_future() {
-        assert!(!is_past(parse(&after(3600)).unwrap()));
-        assert!(parse(&after(0)).unwrap() <= OffsetDateTime::now_utc());
+        assert!(!is_past(parse(&after(3600).unwrap()).unwrap()));
+        assert!(parse(&after(0).unwrap()).unwrap() <= OffsetDateTime::now_utc());
+        assert_eq!(after(10_000 * 366 * 86_400), None);
+        assert_eq!(after(u64::MAX), None);
     }
 
     #[test]

@@ -303,6 +303,7 @@ fn fetch_from_wit(e: host::FetchError) -> FetchError {
         host::FetchError::Timeout(s) => FetchError::Timeout(s),
         host::FetchError::Truncated((got, announced)) => FetchError::Truncated(got, announced),
         host::FetchError::Tls(s) => FetchError::Tls(s),
+        host::FetchError::Protocol(s) => FetchError::Protocol(s),
         host::FetchError::Transport(s) => FetchError::Transport(s),
     }
 }
@@ -316,6 +317,7 @@ fn fetch_to_wit(e: FetchError) -> host::FetchError {
         FetchError::Timeout(s) => host::FetchError::Timeout(s),
         FetchError::Truncated(got, announced) => host::FetchError::Truncated((got, announced)),
         FetchError::Tls(s) => host::FetchError::Tls(s),
+        FetchError::Protocol(s) => host::FetchError::Protocol(s),
         FetchError::Transport(s) => host::FetchError::Transport(s),
     }
 }

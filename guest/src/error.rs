@@ -20,13 +20,16 @@ pub enum FetchError {
     Truncated(u64, u64),
     /// The TLS handshake failed (certificate not trusted, wrong host, ...).
     Tls(String),
+    /// An answer that broke HTTP in a way a retry will not mend.
+    Protocol(String),
     Transport(String),
 }
 
 impl FetchError {
-    /// Whether trying again may help: connection trouble, a server error,
-    /// a body cut short. Never a client error (4xx), a certificate, or a URL
-    /// the host cannot fetch at all.
+    /// Whether trying again may help: connection trouble (refused, reset,
+    /// closed early), a timeout, a server error, a body cut short. Never a
+    /// client error (4xx), a certificate, a broken protocol, or a URL the
+    /// host cannot fetch at all.
     pub fn is_transient(&self) -> bool {
         match self {
             FetchError::Connect(_)
@@ -34,9 +37,10 @@ impl FetchError {
             | FetchError::Truncated(..)
             | FetchError::Transport(_) => true,
             FetchError::HttpStatus(code) => (500..600).contains(code),
-            FetchError::UnsupportedScheme(_) | FetchError::InvalidUrl(_) | FetchError::Tls(_) => {
-                false
-            }
+            FetchError::UnsupportedScheme(_)
+            | FetchError::InvalidUrl(_)
+            | FetchError::Tls(_)
+            | FetchError::Protocol(_) => false,
         }
     }
 }

@@ -147,6 +147,30 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
     })
 }
 
+/// The index as a JSON tree, for rewriting it while keeping fields this
+/// installer does not know. Parsed again rather than trusted: serde skips
+/// unknown fields without checking their contents (a lone `\ud800` escape,
+/// say), which a tree must hold.
+pub fn parse_tree(path: &str, bytes: &[u8]) -> Result<serde_json::Value> {
+    serde_json::from_slice(bytes).map_err(|e| Error::IndexMalformed {
+        path: path.to_string(),
+        line: e.line() as u32,
+        column: e.column() as u32,
+        message: without_position(&e),
+    })
+}
+
+/// The `plugins` array of an index tree `parse` accepted.
+pub fn plugins_of(tree: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
+    match tree
+        .get_mut("plugins")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        Some(plugins) => plugins,
+        None => unreachable!("parse refuses an index without a plugins array"),
+    }
+}
+
 /// Refuses a document that is not a JSON object up front: serde would
 /// otherwise read `[...]` as a struct's fields in order and complain about
 /// the first element's type, which says nothing useful.
@@ -256,6 +280,18 @@ mod tests {
         assert!(matches!(
             parse("i", bad_version.as_bytes()),
             Err(Error::IndexMalformed { .. })
+        ));
+    }
+
+    #[test]
+    fn a_bad_escape_in_an_unknown_field_is_caught_when_the_tree_is_needed() {
+        let text = r#"{"schema_version": "1", "note": "\ud800", "plugins": []}"#;
+        // The typed parse skips the field...
+        assert!(parse("i", text.as_bytes()).is_ok());
+        // ...the tree used for rewriting does not, and says where.
+        assert!(matches!(
+            parse_tree("i", text.as_bytes()),
+            Err(Error::IndexMalformed { line: 1, .. })
         ));
     }
 

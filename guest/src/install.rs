@@ -217,11 +217,13 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         artifact: shown,
         installed_at: crate::clock::now(),
     };
-    // Staged first: if it cannot be written, nothing has been placed yet.
+    // Staged first: if they cannot be written, nothing has been placed yet.
+    // After the plugin is placed only renames remain.
     let staged_receipt = receipt::stage(dest, &new_receipt)?;
+    let staged_seen = registry::stage_seen(dest, &loaded)?;
     let placed = place::commit(dest, &name, staged, sig_text.as_deref())?;
     receipt::commit(dest, &name, staged_receipt)?;
-    registry::record_seen(dest, &loaded)?;
+    registry::commit_seen(dest, staged_seen)?;
     Ok(InstallReport {
         name: name.to_string(),
         version: entry.version.clone(),

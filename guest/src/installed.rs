@@ -48,8 +48,11 @@ pub fn inspect(
     }
     let sig_path = dest.join(name.sig_file());
     let sig_text = if exists(&sig_path)? {
+        // An oversized sidecar reads as empty text: malformed, like any
+        // other file no loader could use as a signature.
         Some(
             trust::read_small(&sig_path, MAX_SIG_FILE_BYTES)?
+                .unwrap_or_default()
                 .trim()
                 .to_string(),
         )

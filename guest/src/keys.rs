@@ -9,6 +9,7 @@
 //! for the challenge), so `sign` reads the artefact twice instead of holding
 //! it in memory.
 
+use crate::digest::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::limits::{CHUNK_BYTES, MAX_KEY_FILE_BYTES};
 use crate::name::PluginName;
@@ -22,7 +23,7 @@ use ed25519_dalek::pkcs8::{
     DecodePrivateKey, EncodePrivateKey, KeypairBytes, spki::der::pem::LineEnding,
 };
 use ed25519_dalek::{Signature, SignatureError, SigningKey};
-use sha2::{Digest as _, Sha512};
+use sha2::{Digest as _, Sha256, Sha512};
 use std::cell::RefCell;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -124,41 +125,81 @@ pub fn sign_bytes(key: &SigningKey, bytes: &[u8]) -> Signature {
     key.sign(bytes)
 }
 
-/// The Ed25519 signature of the file at `artifact`, reading it twice.
-pub fn sign_file(key: &SigningKey, artifact: &Path) -> Result<Signature> {
+/// The Ed25519 signature of the file at `artifact`, and the SHA-256 of the
+/// bytes it covers.
+///
+/// Ed25519 derives its nonce from the message and then hashes the message
+/// again for the challenge, so the file is read twice. If the two reads saw
+/// different bytes (a build still writing the file, say), the signature
+/// would leak the private key to anyone holding a signature of the first
+/// version: each read is hashed, and unless both agree the signature is
+/// thrown away.
+pub fn sign_file(key: &SigningKey, artifact: &Path) -> Result<(Signature, Sha256Digest)> {
     sandbox::check_granted(artifact)?;
+    sign_reads(key, artifact, || {
+        std::fs::File::open(artifact).map_err(|e| Error::io(artifact, "open", &e))
+    })
+}
+
+/// Signs what `open` yields, opening it once per pass; `path` is for errors.
+fn sign_reads<R: Read>(
+    key: &SigningKey,
+    path: &Path,
+    open: impl Fn() -> Result<R>,
+) -> Result<(Signature, Sha256Digest)> {
     let failure: RefCell<Option<Error>> = RefCell::new(None);
+    let digests: RefCell<Vec<Sha256Digest>> = RefCell::new(Vec::new());
     let feed = |digest: &mut Sha512| -> std::result::Result<(), SignatureError> {
         let fail = |e: Error| {
             *failure.borrow_mut() = Some(e);
             SignatureError::new()
         };
-        let mut file =
-            std::fs::File::open(artifact).map_err(|e| fail(Error::io(artifact, "open", &e)))?;
+        let mut reader = open().map_err(fail)?;
         let mut buf = vec![0u8; CHUNK_BYTES];
+        let mut sha256 = Sha256::new();
         loop {
-            match file.read(&mut buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => digest.update(&buf[..n]),
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    digest.update(&buf[..n]);
+                    sha256.update(&buf[..n]);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(fail(Error::io(artifact, "read", &e))),
+                Err(e) => return Err(fail(Error::io(path, "read", &e))),
             }
         }
+        digests.borrow_mut().push(Sha256Digest::from_hasher(sha256));
+        Ok(())
     };
     let expanded = ExpandedSecretKey::from(&key.to_bytes());
-    raw_sign_byupdate::<Sha512, _>(&expanded, feed, &key.verifying_key()).map_err(|_| {
-        failure.take().unwrap_or_else(|| Error::KeyInvalid {
-            path: String::new(),
-            reason: "signing failed".into(),
-        })
-    })
+    let signature =
+        raw_sign_byupdate::<Sha512, _>(&expanded, feed, &key.verifying_key()).map_err(|_| {
+            failure.take().unwrap_or_else(|| Error::KeyInvalid {
+                path: String::new(),
+                reason: "signing failed".into(),
+            })
+        })?;
+    match digests.take().as_slice() {
+        [first, second] if first == second => Ok((signature, *first)),
+        _ => Err(changed_while_read(path)),
+    }
+}
+
+/// The error for a file whose bytes changed while it was being read.
+pub fn changed_while_read(path: &Path) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        operation: "read",
+        message: "the file changed while it was being read; try again once whatever writes it has finished"
+            .into(),
+    }
 }
 
 /// Signs `artifact` with the key at `key_path`; writes the base64 signature
 /// to `out`, or to the sidecar `<artifact>` with extension `.sig`.
 pub fn sign(artifact: &Path, key_path: &Path, out: Option<&Path>) -> Result<SignReport> {
     let key = load_signing_key(key_path)?;
-    let signature = sign_file(&key, artifact)?;
+    let (signature, _) = sign_file(&key, artifact)?;
     let text = trust::encode_signature(&signature);
     let out: PathBuf = out
         .map(Path::to_path_buf)
@@ -236,9 +277,33 @@ mod tests {
             .collect();
         let path = dir.path().join("p.wasm");
         std::fs::write(&path, &data).unwrap();
-        let streamed = sign_file(&key, &path).unwrap();
+        let (streamed, digest) = sign_file(&key, &path).unwrap();
         assert_eq!(streamed, key.sign(&data));
+        assert_eq!(digest, Sha256Digest::of(&data));
         assert!(key.verifying_key().verify(&data, &streamed).is_ok());
+    }
+
+    #[test]
+    fn bytes_that_change_between_the_two_reads_are_not_signed() {
+        // Each pass sees another build of the file: such a signature would
+        // leak the key, so there must be none.
+        let passes = std::cell::Cell::new(0);
+        let open = || {
+            passes.set(passes.get() + 1);
+            let content: &[u8] = if passes.get() == 1 {
+                b"first build"
+            } else {
+                b"second build"
+            };
+            Ok(std::io::Cursor::new(content.to_vec()))
+        };
+        let err =
+            sign_reads(&SigningKey::from_bytes(&[8; 32]), Path::new("p.wasm"), open).unwrap_err();
+        assert_eq!(passes.get(), 2);
+        assert!(
+            matches!(err, Error::Io { ref message, .. } if message.contains("changed")),
+            "{err:?}"
+        );
     }
 
     #[test]

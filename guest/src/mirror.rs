@@ -87,7 +87,7 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
     for (entry, target) in &targets {
         let what = format!("{} {}", entry.name, entry.version);
         let path = out.join(target);
-        if is_present(&path, entry)? {
+        if is_present(&path, entry, trust.as_ref())? {
             kept.push(what);
             continue;
         }
@@ -106,16 +106,15 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
     // The index (and its signature) last, so a mirror never lists what it
     // does not hold.
     let (bytes, signature) = if verbatim {
-        let signature = match &key {
-            Some(key) => Some(trust::encode_signature(&keys::sign_bytes(
-                key,
-                &loaded.bytes,
-            ))),
-            None => loaded.signature.clone(),
-        };
+        // The publisher's own signature keeps the mirror verifiable exactly
+        // as the original; the key only signs an index that had none.
+        let signature = loaded.signature.clone().or_else(|| {
+            key.as_ref()
+                .map(|key| trust::encode_signature(&keys::sign_bytes(key, &loaded.bytes)))
+        });
         (loaded.bytes.clone(), signature)
     } else {
-        let rewritten = rewrite(&loaded.bytes, &targets);
+        let rewritten = rewrite(&registry.shown(), &loaded.bytes, &targets)?;
         let signature = key
             .as_ref()
             .map(|k| trust::encode_signature(&keys::sign_bytes(k, &rewritten)));
@@ -133,7 +132,7 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
             Err(e) => return Err(Error::io(&sig_path, "remove", &e)),
         },
     }
-    sync_dir(out)?;
+    sync_dir(out);
     Ok(MirrorReport {
         index: index_path.display().to_string(),
         fetched,
@@ -144,9 +143,9 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
 }
 
 /// The source index with each entry's artifact set to its mirror path.
-fn rewrite(original: &[u8], targets: &[(Entry, String)]) -> Vec<u8> {
-    let mut document: Value = serde_json::from_slice(original).expect("parsed by registry::load");
-    let plugins = document["plugins"].as_array_mut().expect("validated");
+fn rewrite(shown: &str, original: &[u8], targets: &[(Entry, String)]) -> Result<Vec<u8>> {
+    let mut document = crate::index::parse_tree(shown, original)?;
+    let plugins = crate::index::plugins_of(&mut document);
     for plugin in plugins.iter_mut() {
         let (name, version) = (plugin["name"].clone(), plugin["version"].clone());
         if let Some((_, target)) = targets
@@ -158,7 +157,7 @@ fn rewrite(original: &[u8], targets: &[(Entry, String)]) -> Vec<u8> {
     }
     let mut bytes = serde_json::to_vec_pretty(&document).expect("JSON serializes");
     bytes.push(b'\n');
-    bytes
+    Ok(bytes)
 }
 
 /// `artifact` if it is a plain relative path inside the mirror: no scheme,
@@ -176,14 +175,31 @@ fn safe_relative(artifact: &str) -> Option<String> {
     ok.then(|| artifact.to_string())
 }
 
-/// Whether `path` already holds the entry's bytes.
-fn is_present(path: &Path, entry: &Entry) -> Result<bool> {
+/// Whether `path` already holds the entry's bytes, passing the same checks
+/// a fetch would (so a copy made by an earlier run without a trust root is
+/// not taken on trust by one with).
+fn is_present(path: &Path, entry: &Entry, trust: Option<&TrustRoot>) -> Result<bool> {
     if !crate::installed::exists(path)? {
         return Ok(false);
     }
+    let signature = match (trust, &entry.signature) {
+        (Some(_), Some(text)) => match trust::parse_signature(text) {
+            Ok(signature) => Some(signature),
+            Err(_) => return Ok(false),
+        },
+        (Some(_), None) => return Ok(false),
+        (None, _) => None,
+    };
+    let mut check = match (trust, &signature) {
+        (Some(root), Some(signature)) => Some(trust::SignatureCheck::new(root, signature)),
+        _ => None,
+    };
     let mut source = Source::open(&Location::File(path.to_path_buf()), &NoNetwork)?;
-    let measured = stream::pump(&mut source, None, None)?;
-    Ok(measured.sha256 == entry.sha256 && entry.size.is_none_or(|size| size == measured.size))
+    let measured = stream::pump(&mut source, None, check.as_mut())?;
+    let signed = check.is_none_or(|c| c.finish(&path.display().to_string()).is_ok());
+    Ok(signed
+        && measured.sha256 == entry.sha256
+        && entry.size.is_none_or(|size| size == measured.size))
 }
 
 /// Fetches `entry` from `location` into `path`, checking size, digest and
@@ -471,6 +487,57 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_copy_kept_from_a_run_without_trust_root_is_checked_by_one_with() {
+        let fx = Fx::new(&[("a", "1.0.0", "a.wasm", b"aaa")], 1);
+        // The entry is signed by a key the trust root does not hold, and its
+        // bytes are already in the mirror (as an earlier run without a trust
+        // root would have left them).
+        let other = SigningKey::from_bytes(&[99; 32]);
+        let index = serde_json::to_vec(&json!({"schema_version": "1", "plugins": [
+            {"name": "a", "version": "1.0.0", "artifact": "a.wasm",
+             "sha256": Sha256Digest::of(b"aaa").to_hex(),
+             "signature": STANDARD.encode(other.sign(b"aaa").to_bytes())}]}))
+        .unwrap();
+        fx.fetcher.serve(
+            "http://r/index.json.sig",
+            Script::Body(
+                STANDARD.encode(key().sign(&index).to_bytes()).into_bytes(),
+                None,
+                64,
+            ),
+        );
+        fx.fetcher
+            .serve("http://r/index.json", Script::Body(index, None, 64));
+        std::fs::write(fx.request().out.join("a.wasm"), b"aaa").unwrap();
+        let err = fx.run().unwrap_err();
+        assert!(matches!(err, Error::SignatureUntrusted { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_verbatim_index_keeps_the_publisher_signature_even_with_a_key() {
+        let fx = Fx::new(&[("a", "1.0.0", "a.wasm", b"aaa")], 1);
+        let dir = fx.dir.path().join("keys");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mine = keys::keygen("mirror", &dir).unwrap();
+        let mut request = fx.request();
+        request.key = Some(PathBuf::from(&mine.key_path));
+        let report = mirror(&request, &fx.fetcher).unwrap();
+        assert!(report.index_verbatim && report.index_signed);
+        let root = TrustRoot::load(&fx.dir.path().join("trust")).unwrap();
+        let policy = Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let local = registry::load(
+            &RegistryRef::File(request.out.join("index.json")),
+            &NoNetwork,
+            policy,
+        )
+        .unwrap();
+        assert_eq!(local.signed_by.as_deref(), Some("r"));
     }
 
     #[test]

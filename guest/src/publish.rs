@@ -91,12 +91,13 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
                     path: registry.display().to_string(),
                     problem: "the index is too large".into(),
                 })?;
-            index::parse(&registry.display().to_string(), &bytes)?;
-            serde_json::from_slice::<Value>(&bytes).expect("parsed above")
+            let shown = registry.display().to_string();
+            index::parse(&shown, &bytes)?;
+            index::parse_tree(&shown, &bytes)?
         }
         false => json!({"schema_version": SCHEMA_VERSION, "plugins": []}),
     };
-    let plugins = document["plugins"].as_array_mut().expect("validated above");
+    let plugins = index::plugins_of(&mut document);
     let existing = plugins
         .iter()
         .position(|p| p["name"] == name.as_str() && p["version"] == version.as_str());
@@ -130,10 +131,18 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         .map(|target| Staged::create(registry_dir, &file_name(target)))
         .transpose()?;
     let measured = stream::pump(&mut source, copy.as_mut(), None)?;
-    let signature = key
-        .as_ref()
-        .map(|key| keys::sign_file(key, &request.artifact))
-        .transpose()?;
+    // The digest, the copy and the signature must all describe the same
+    // bytes: a file rewritten meanwhile is refused, not half-published.
+    let signature = match &key {
+        Some(key) => {
+            let (signature, signed) = keys::sign_file(key, &request.artifact)?;
+            if signed != measured.sha256 {
+                return Err(keys::changed_while_read(&request.artifact));
+            }
+            Some(signature)
+        }
+        None => None,
+    };
 
     let mut entry = Map::new();
     entry.insert("name".into(), json!(name.as_str()));
@@ -154,10 +163,21 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         None => plugins.push(Value::Object(entry)),
     }
     plugins.sort_by(entry_order);
-    let index_version = document["version"].as_u64().unwrap_or(0) + 1;
+    let index_version = document["version"]
+        .as_u64()
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or_else(|| Error::IndexInvalid {
+            path: registry.display().to_string(),
+            problem: "its version cannot grow any further".into(),
+        })?;
     document["version"] = json!(index_version);
     if let Some(seconds) = request.expires_in {
-        document["expires"] = json!(crate::clock::after(seconds));
+        let expires = crate::clock::after(seconds).ok_or_else(|| Error::InvalidRequest {
+            value: format!("{seconds}s"),
+            reason: "that expiry is past the year 9999".into(),
+        })?;
+        document["expires"] = json!(expires);
     }
 
     let mut text = serde_json::to_vec_pretty(&document).expect("JSON serializes");
@@ -181,7 +201,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     if let Some(staged) = staged_sig {
         staged.persist(&sig_path)?;
     }
-    sync_dir(registry_dir)?;
+    sync_dir(registry_dir);
 
     Ok(PublishReport {
         name: name.to_string(),

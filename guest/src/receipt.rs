@@ -88,7 +88,8 @@ pub fn stage(dest: &Path, receipt: &Receipt) -> Result<Staged> {
 pub fn commit(dest: &Path, name: &PluginName, staged: Staged) -> Result<()> {
     let target = path(dest, name);
     staged.persist(&target)?;
-    crate::place::sync_dir(&dir(dest))
+    crate::place::sync_dir(&dir(dest));
+    Ok(())
 }
 
 /// Every receipt file in `dest`, by plugin name (file stem), sorted.

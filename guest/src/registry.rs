@@ -107,17 +107,21 @@ pub fn load(registry: &RegistryRef, fetcher: &dyn Fetcher, policy: Policy<'_>) -
                 problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
             }
         })?;
-    let index = index::parse(&shown, &bytes)?;
+    // Authenticate before parsing: bytes nobody vouches for are refused as
+    // untrusted, not picked apart.
     let signature = read_signature(&registry.signature(), fetcher)?;
     let signed_by = check_signature(registry, &bytes, signature.as_deref(), policy.trust)?;
-    if let Some(expires) = &index.expires {
-        let when = clock::parse(expires).expect("validated by index::parse");
-        if clock::is_past(when) && !policy.allow_expired {
-            return Err(Error::IndexExpired {
-                registry: shown,
-                expires: expires.clone(),
-            });
-        }
+    let index = index::parse(&shown, &bytes)?;
+    let expired = index
+        .expires
+        .as_deref()
+        .and_then(|e| clock::parse(e).ok())
+        .is_some_and(clock::is_past);
+    if expired && !policy.allow_expired {
+        return Err(Error::IndexExpired {
+            registry: shown,
+            expires: index.expires.clone().unwrap_or_default(),
+        });
     }
     Ok(Loaded {
         registry: registry.clone(),
@@ -153,11 +157,11 @@ fn read_seen(dest: &Path) -> Result<Seen> {
 }
 
 /// Refuses an index older than the newest one seen from the same registry.
+/// Once a version was seen, an index without one counts as version 0: a
+/// replayed old index must not slip through by leaving the field out.
 pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
-    let Some(got) = loaded.index.version else {
-        return Ok(());
-    };
     let shown = loaded.registry.shown();
+    let got = loaded.index.version.unwrap_or(0);
     match read_seen(dest)?.versions.get(&shown) {
         Some(&seen) if got < seen => Err(Error::IndexRollback {
             registry: shown,
@@ -168,25 +172,40 @@ pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
     }
 }
 
-/// Records the index's version as seen, if it is the newest so far.
-pub fn record_seen(dest: &Path, loaded: &Loaded) -> Result<()> {
+/// The state file with this index's version recorded, written to a temp
+/// file for `Staged::persist` to `seen_path(dest)`; `None` when there is
+/// nothing new to record. Staged before a plugin is placed, like its receipt.
+pub fn stage_seen(dest: &Path, loaded: &Loaded) -> Result<Option<Staged>> {
     let Some(version) = loaded.index.version else {
-        return Ok(());
+        return Ok(None);
     };
     let mut seen = read_seen(dest)?;
     let entry = seen.versions.entry(loaded.registry.shown()).or_insert(0);
-    if *entry >= version && seen_path(dest).exists() {
-        return Ok(());
+    if *entry >= version && crate::installed::exists(&seen_path(dest))? {
+        return Ok(None);
     }
     *entry = version.max(*entry);
-    let path = seen_path(dest);
-    let dir = path.parent().expect("state path has a parent");
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
-    let mut staged = Staged::create(dir, "registries.json")?;
+    let dir = dest.join(crate::receipt::STATE_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create", &e))?;
+    let mut staged = Staged::create(&dir, "registries.json")?;
     let mut text = serde_json::to_vec_pretty(&seen).expect("serializes");
     text.push(b'\n');
     staged.write_all(&text)?;
-    staged.persist(&path)
+    Ok(Some(staged))
+}
+
+/// Puts a state file from `stage_seen` in place.
+pub fn commit_seen(dest: &Path, staged: Option<Staged>) -> Result<()> {
+    match staged {
+        Some(staged) => staged.persist(&seen_path(dest)),
+        None => Ok(()),
+    }
+}
+
+/// Records the index's version as seen, if it is the newest so far.
+pub fn record_seen(dest: &Path, loaded: &Loaded) -> Result<()> {
+    let staged = stage_seen(dest, loaded)?;
+    commit_seen(dest, staged)
 }
 
 fn check_signature(
@@ -324,6 +343,12 @@ mod tests {
     }
 
     #[test]
+    fn an_unsigned_garbage_index_over_http_is_untrusted_not_malformed() {
+        let err = remote(&served(b"<html>captive portal</html>", None), None).unwrap_err();
+        assert!(matches!(err, Error::IndexUntrusted { .. }), "{err:?}");
+    }
+
+    #[test]
     fn a_tampered_remote_index_is_refused() {
         let root = root();
         let tampered = br#"{"schema_version": "1", "version": 4, "plugins": []}"#;
@@ -425,6 +450,22 @@ mod tests {
         // A lower version never lowers what was seen.
         record_seen(dest.path(), &loaded(3)).unwrap();
         assert!(check_not_rolled_back(dest.path(), &loaded(4)).is_err());
+        // Once a version was seen, leaving it out does not get past the check.
+        let unversioned = Loaded {
+            index: crate::index::Index {
+                version: None,
+                ..loaded(1).index
+            },
+            ..loaded(1)
+        };
+        assert!(matches!(
+            check_not_rolled_back(dest.path(), &unversioned),
+            Err(Error::IndexRollback {
+                seen: 5,
+                got: 0,
+                ..
+            })
+        ));
         // Other registries are tracked apart.
         let other = Loaded {
             registry: RegistryRef::Url("http://elsewhere/index.json".into()),

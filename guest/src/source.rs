@@ -207,7 +207,7 @@ impl Source {
                         return Err(failed(FetchError::Truncated(self.received, total)));
                     }
                     Some(total) if self.received + n > total => {
-                        return Err(failed(FetchError::Transport(format!(
+                        return Err(failed(FetchError::Protocol(format!(
                             "the server sent more than the {total} bytes it announced"
                         ))));
                     }
@@ -386,7 +386,7 @@ mod tests {
         assert!(matches!(
             err,
             Error::FetchFailed {
-                cause: FetchError::Transport(_),
+                cause: FetchError::Protocol(_),
                 ..
             }
         ));

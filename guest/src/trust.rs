@@ -77,11 +77,19 @@ impl TrustRoot {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let text = read_small(&path, MAX_KEY_FILE_BYTES)?;
-            let key = parse_public_key(&text).map_err(|reason| Error::TrustRootInvalid {
+            let invalid_key = |reason: String| Error::TrustRootInvalid {
                 path: path.display().to_string(),
                 reason,
+            };
+            if !path.is_file() {
+                return Err(invalid_key("it is not a regular file".into()));
+            }
+            let text = read_small(&path, MAX_KEY_FILE_BYTES)?.ok_or_else(|| {
+                invalid_key(format!(
+                    "it is larger than {MAX_KEY_FILE_BYTES} bytes, too large for a key"
+                ))
             })?;
+            let key = parse_public_key(&text).map_err(invalid_key)?;
             keys.push(TrustedKey { label, key });
         }
         Ok(TrustRoot { path: shown, keys })
@@ -92,14 +100,10 @@ impl TrustRoot {
     }
 }
 
-/// Reads a key or signature file, refusing one larger than `max` bytes.
-pub fn read_small(path: &Path, max: u64) -> Result<String> {
-    let bytes = sandbox::read_at_most(path, max)?.ok_or_else(|| Error::Io {
-        path: path.display().to_string(),
-        operation: "read",
-        message: format!("file is larger than {max} bytes, too large for a key or signature"),
-    })?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+/// Reads a key or signature file as text; `None` when it is larger than
+/// `max` bytes (which no key or signature is).
+pub fn read_small(path: &Path, max: u64) -> Result<Option<String>> {
+    Ok(sandbox::read_at_most(path, max)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// Parses a public key: PEM `PUBLIC KEY`, or base64 of the raw 32 bytes.
@@ -450,6 +454,20 @@ mod tests {
         };
         assert!(path.ends_with("broken.pub"), "{path}");
         assert!(reason.contains("base64"), "{reason}");
+    }
+
+    #[test]
+    fn an_oversized_or_odd_key_file_makes_the_trust_root_invalid() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("big.pub"), vec![b'A'; 20_000]).unwrap();
+        assert!(
+            matches!(TrustRoot::load(dir.path()), Err(Error::TrustRootInvalid { ref reason, .. }) if reason.contains("larger"))
+        );
+        std::fs::remove_file(dir.path().join("big.pub")).unwrap();
+        std::fs::create_dir(dir.path().join("dir.pub")).unwrap();
+        assert!(
+            matches!(TrustRoot::load(dir.path()), Err(Error::TrustRootInvalid { ref reason, .. }) if reason.contains("regular file"))
+        );
     }
 
     #[test]

@@ -39,10 +39,10 @@ pub fn uninstall(dest: &Path, name: &str) -> Result<UninstallReport> {
             Err(e) => return Err(Error::io(path, "remove", &e)),
         }
     }
-    sync_dir(dest)?;
+    sync_dir(dest);
     if receipt::remove(dest, &name)? {
         removed.push(receipt_path.display().to_string());
-        sync_dir(&receipt::dir(dest))?;
+        sync_dir(&receipt::dir(dest));
     }
     Ok(UninstallReport {
         name: name.to_string(),

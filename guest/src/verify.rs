@@ -45,13 +45,16 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
     };
     let signature = match &sig_path {
         Some(path) => {
-            let text = trust::read_small(path, MAX_SIG_FILE_BYTES)?;
-            Some(
-                trust::parse_signature(&text).map_err(|reason| Error::SignatureMalformed {
-                    source: path.display().to_string(),
-                    reason,
-                })?,
-            )
+            let malformed = |reason: String| Error::SignatureMalformed {
+                source: path.display().to_string(),
+                reason,
+            };
+            let text = trust::read_small(path, MAX_SIG_FILE_BYTES)?.ok_or_else(|| {
+                malformed(format!(
+                    "it is larger than {MAX_SIG_FILE_BYTES} bytes; a signature is 88"
+                ))
+            })?;
+            Some(trust::parse_signature(&text).map_err(malformed)?)
         }
         None => None,
     };

@@ -403,16 +403,9 @@ impl<'a> Session<'a> {
         }
 
         let (dest, created) = paths::ensure_dir(&self.args.dest, "--dest")?;
-        let held = lock::acquire(&dest, Access::Exclusive, self.args.lock.lock_timeout);
-        let held = match held {
-            Ok(held) => held,
-            Err(failure) => {
-                if created {
-                    paths::remove_if_unused(&dest);
-                }
-                return Err(failure);
-            }
-        };
+        // On a timeout another run owns the destination: nothing of it is
+        // ours to clean up, even if this run created the directory.
+        let held = lock::acquire(&dest, Access::Exclusive, self.args.lock.lock_timeout)?;
         let mut grants = self.grants.clone();
         grants.write(&dest);
         for spec in resolved {

@@ -63,8 +63,12 @@ struct Agents {
 impl HttpFetcher {
     pub fn new(options: FetchOptions) -> Result<HttpFetcher, SetupError> {
         let tls = tls_config(options.ca_cert.as_deref())?;
-        let agent = |proxy: Option<Proxy>| -> Agent {
+        // `https_only` on the https agent: a redirect from https down to
+        // plain http would drop the protection an https URL was chosen for
+        // (and the rule that an index over http must be signed).
+        let agent = |proxy: Option<Proxy>, https_only: bool| -> Agent {
             Agent::config_builder()
+                .https_only(https_only)
                 .timeout_connect(Some(options.connect_timeout))
                 .timeout_per_read(Some(options.read_timeout))
                 .max_redirects(options.max_redirects)
@@ -76,18 +80,14 @@ impl HttpFetcher {
                 .into()
         };
         let agents = Agents {
-            http: agent(proxy_from_env(&[
-                "HTTP_PROXY",
-                "http_proxy",
-                "ALL_PROXY",
-                "all_proxy",
-            ])?),
-            https: agent(proxy_from_env(&[
-                "HTTPS_PROXY",
-                "https_proxy",
-                "ALL_PROXY",
-                "all_proxy",
-            ])?),
+            http: agent(
+                proxy_from_env(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])?,
+                false,
+            ),
+            https: agent(
+                proxy_from_env(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])?,
+                true,
+            ),
         };
         Ok(HttpFetcher {
             agents: Some(agents),
@@ -170,14 +170,17 @@ impl HttpFetcher {
                 FetchError::Connect(format!("cannot connect to {host}"))
             }
             ureq::Error::Timeout(which) => FetchError::Timeout(format!("{which} timed out")),
-            ureq::Error::TooManyRedirects => FetchError::Transport(format!(
+            ureq::Error::TooManyRedirects => FetchError::Protocol(format!(
                 "more than {} redirects",
                 self.options.max_redirects
+            )),
+            ureq::Error::RequireHttpsOnly(_) => FetchError::Protocol(format!(
+                "{host} redirected from https to plain http; refused"
             )),
             ureq::Error::Rustls(e) => tls_error(&host, &e),
             ureq::Error::Tls(msg) => FetchError::Tls(format!("TLS with {host} failed: {msg}")),
             ureq::Error::Protocol(e) => {
-                FetchError::Transport(format!("{host} did not answer with valid HTTP ({e})"))
+                FetchError::Protocol(format!("{host} did not answer with valid HTTP ({e})"))
             }
             ureq::Error::Io(e) => match rustls_cause(&e) {
                 Some(e) => tls_error(&host, e),
@@ -327,9 +330,7 @@ fn io_error(host: &str, e: std::io::Error) -> FetchError {
         ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
             FetchError::Transport(format!("{host} closed the connection ({e})"))
         }
-        InvalidData => {
-            FetchError::Transport(format!("{host} did not answer with valid HTTP ({e})"))
-        }
+        InvalidData => FetchError::Protocol(format!("{host} did not answer with valid HTTP ({e})")),
         _ => FetchError::Transport(format!("{host}: {e}")),
     }
 }

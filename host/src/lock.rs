@@ -17,7 +17,18 @@ use std::time::{Duration, Instant};
 /// Held until dropped.
 #[derive(Debug)]
 pub struct DestLock {
-    _file: File,
+    file: File,
+}
+
+impl DestLock {
+    /// Whether the locked file is (still) the one at `path`.
+    fn is_at(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (self.file.metadata(), std::fs::metadata(path)) {
+            (Ok(held), Ok(now)) => held.dev() == now.dev() && held.ino() == now.ino(),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,18 +45,30 @@ pub fn path(dest: &Path) -> PathBuf {
 }
 
 /// Takes the lock on `dest`, waiting up to `timeout`.
+///
+/// A run that created the destination and then failed removes it again,
+/// lock file included. A run that was waiting on that lock then holds a lock
+/// on a file no longer at the path, which a third run would not see; so a
+/// lock is only kept once the locked file is still the one at the path, and
+/// taken again on a fresh file otherwise.
 pub fn acquire(dest: &Path, access: Access, timeout: Duration) -> Result<DestLock, Failure> {
+    let started = Instant::now();
     let path = path(dest);
     let dir = path.parent().expect("lock path has a parent");
-    std::fs::create_dir_all(dir).map_err(|e| Failure::io(dir, "create", e))?;
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| Failure::io(&path, "open", e))?;
-    wait_for(file, &path, access, timeout)
+    loop {
+        std::fs::create_dir_all(dir).map_err(|e| Failure::io(dir, "create", e))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Failure::io(&path, "open", e))?;
+        let lock = wait_for(file, &path, access, started, timeout)?;
+        if lock.is_at(&path) {
+            return Ok(lock);
+        }
+    }
 }
 
 /// Takes a shared lock if the lock file exists or can be made, and none when
@@ -55,28 +78,35 @@ pub fn acquire_shared_if_possible(
     dest: &Path,
     timeout: Duration,
 ) -> Result<Option<DestLock>, Failure> {
+    let started = Instant::now();
     let path = path(dest);
-    let file = match File::open(&path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            match acquire(dest, Access::Shared, timeout) {
-                Ok(lock) => return Ok(Some(lock)),
-                Err(Failure::Io { .. }) => return Ok(None),
-                Err(other) => return Err(other),
+    loop {
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return match acquire(dest, Access::Shared, timeout) {
+                    Ok(lock) => Ok(Some(lock)),
+                    Err(Failure::Io { .. }) => Ok(None),
+                    Err(other) => Err(other),
+                };
             }
+            Err(e) => return Err(Failure::io(&path, "open", e)),
+        };
+        let lock = wait_for(file, &path, Access::Shared, started, timeout)?;
+        if lock.is_at(&path) {
+            return Ok(Some(lock));
         }
-        Err(e) => return Err(Failure::io(&path, "open", e)),
-    };
-    wait_for(file, &path, Access::Shared, timeout).map(Some)
+    }
 }
 
+/// Waits for `file`'s lock until `timeout` after `started`.
 fn wait_for(
     file: File,
     path: &Path,
     access: Access,
+    started: Instant,
     timeout: Duration,
 ) -> Result<DestLock, Failure> {
-    let started = Instant::now();
     let mut said = false;
     loop {
         let attempt = match access {
@@ -84,7 +114,7 @@ fn wait_for(
             Access::Shared => file.try_lock_shared(),
         };
         match attempt {
-            Ok(()) => return Ok(DestLock { _file: file }),
+            Ok(()) => return Ok(DestLock { file }),
             Err(TryLockError::Error(e)) => return Err(Failure::io(path, "lock", e)),
             Err(TryLockError::WouldBlock) => {}
         }
@@ -123,6 +153,30 @@ mod tests {
         assert!(matches!(err, Failure::LockTimeout { .. }), "{err:?}");
         drop(held);
         acquire(dest.path(), Access::Exclusive, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn a_lock_on_a_file_removed_meanwhile_is_taken_again_on_the_new_one() {
+        let dest = tempfile::tempdir().unwrap();
+        let held = acquire(dest.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        // Another run waits on the same file...
+        let waiter = {
+            let dest = dest.path().to_path_buf();
+            std::thread::spawn(move || {
+                acquire(&dest, Access::Exclusive, Duration::from_secs(5)).unwrap()
+            })
+        };
+        std::thread::sleep(Duration::from_millis(150));
+        // ...while the holder removes the lock file and lets go.
+        std::fs::remove_file(path(dest.path())).unwrap();
+        drop(held);
+        let taken = waiter.join().unwrap();
+        assert!(
+            taken.is_at(&path(dest.path())),
+            "the waiter holds a lock nobody else can see"
+        );
+        // A third run is now excluded.
+        assert!(acquire(dest.path(), Access::Exclusive, Duration::ZERO).is_err());
     }
 
     #[test]

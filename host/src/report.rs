@@ -333,6 +333,7 @@ fn fetch_message(url: &str, cause: &FetchError) -> String {
         ),
         FetchError::Transport(msg) => format!("fetching {url} failed: {msg}"),
         FetchError::Tls(msg) => format!("cannot fetch {url}: {msg}"),
+        FetchError::Protocol(msg) => format!("fetching {url} failed: {msg}"),
     }
 }
 

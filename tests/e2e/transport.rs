@@ -155,9 +155,10 @@ fn a_redirect_loop_is_cut_off() {
 }
 
 #[test]
-fn an_answer_that_is_not_http_is_reported_as_such() {
-    let (run, url, _) = v2_served_as(Reply::Garbage, &[], IO);
+fn an_answer_that_is_not_http_is_reported_as_such_and_not_retried() {
+    let (run, url, server) = v2_served_as(Reply::Garbage, &[], IO);
     run.says(&[&url, "valid HTTP"]);
+    assert_eq!(server.hits("/v2/colmask.wasm"), 1);
 }
 
 #[test]
@@ -244,6 +245,21 @@ fn https_with_a_private_ca_needs_ca_cert() {
     );
     install(&env, &reg, &["--ca-cert", "ca.pem"]).expect(OK);
     assert_eq!(env.read("plugins/colmask.wasm"), v2_bytes());
+}
+
+#[test]
+fn a_redirect_from_https_down_to_plain_http_is_refused() {
+    let (env, mut reg, server, _) = https_setup();
+    let plain = Server::start();
+    let downgrade = plain.route("/colmask.wasm", Reply::Body(v2_bytes()));
+    let url = server.route("/moved.wasm", Reply::Redirect(downgrade));
+    reg.entries[0]["artifact"] = url.clone().into();
+    reg.save(&env);
+    install(&env, &reg, &["--ca-cert", "ca.pem"])
+        .expect(IO)
+        .says(&[&url, "from https to plain http"]);
+    assert_eq!(plain.hits("/colmask.wasm"), 0);
+    assert!(env.visible("plugins").is_empty());
 }
 
 #[test]
