@@ -377,11 +377,16 @@ impl<'a> Session<'a> {
     ) -> Result<Vec<Outcome>, Failure> {
         let source = self.source();
         let mut outcomes: Vec<Outcome> = Vec::new();
+        // Where the destination and its lock file exist already, taking the
+        // lock creates nothing, and the install itself refuses a bad request
+        // before writing: resolving first would only read the index twice.
+        let ready = lock::path(&self.args.dest).is_file();
         let resolved: Vec<String> = match mode {
             wit::InstallMode::Upgrade => {
                 paths::existing_dir(&self.args.dest, "--dest")?;
                 specs.to_vec()
             }
+            wit::InstallMode::Install if ready => specs.to_vec(),
             wit::InstallMode::Install => {
                 let mut resolved = Vec::new();
                 for spec in specs {
