@@ -870,6 +870,14 @@ pub struct ComponentArgs {
 impl ComponentArgs {
     fn run(self) -> Result<u8, Failure> {
         if self.out == Path::new("-") {
+            use std::io::IsTerminal;
+            if std::io::stdout().is_terminal() {
+                return Err(Failure::Usage(
+                    "refusing to write a binary component to a terminal; redirect standard output \
+                     or pass --out <file>"
+                        .into(),
+                ));
+            }
             let mut stdout = std::io::stdout().lock();
             stdout
                 .write_all(COMPONENT)

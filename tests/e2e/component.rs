@@ -14,6 +14,13 @@ fn the_installer_component_is_written_and_valid() {
         .expect(OK);
     let bytes = env.read("out/installer.wasm");
     assert_component(&bytes);
+    // The same bytes on standard output.
+    let piped = std::process::Command::new(bin())
+        .args(["component", "--out", "-"])
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert_eq!(piped.stdout, bytes);
     assert_eq!(
         env.names("out"),
         ["installer.wasm"],
