@@ -8,12 +8,9 @@
 
 use crate::digest::Sha256Digest;
 use crate::error::{Error, Result};
-use crate::limits::MAX_INDEX_BYTES;
 use crate::name::PluginName;
-use crate::sandbox;
 use serde::Deserialize;
 use std::collections::HashSet;
-use std::path::Path;
 
 /// The only schema this installer reads.
 pub const SCHEMA_VERSION: &str = "1";
@@ -70,16 +67,6 @@ struct RawEntry {
     signature: Option<String>,
     #[serde(default)]
     size: Option<u64>,
-}
-
-/// Reads and validates the index at `path` (absolute, inside a grant).
-pub fn load(path: &Path) -> Result<Index> {
-    let bytes =
-        sandbox::read_at_most(path, MAX_INDEX_BYTES)?.ok_or_else(|| Error::IndexInvalid {
-            path: path.display().to_string(),
-            problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
-        })?;
-    parse(&path.display().to_string(), &bytes)
 }
 
 /// Parses index bytes; `path` is only used in messages.
@@ -427,28 +414,6 @@ mod tests {
         assert!(matches!(
             parse("i", text.as_bytes()),
             Err(Error::IndexInvalid { .. })
-        ));
-    }
-
-    #[test]
-    fn load_reads_a_file_and_refuses_oversized_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("index.json");
-        std::fs::write(&path, index(&[entry("a", "1")])).unwrap();
-        assert_eq!(load(&path).unwrap().plugins.len(), 1);
-
-        let mut big = index(&[entry("a", "1")]).into_bytes();
-        big.resize(MAX_INDEX_BYTES as usize + 10, b' ');
-        std::fs::write(&path, big).unwrap();
-        assert!(matches!(load(&path), Err(Error::IndexInvalid { .. })));
-
-        let missing = dir.path().join("nope.json");
-        assert!(matches!(
-            load(&missing),
-            Err(Error::Io {
-                operation: "open",
-                ..
-            })
         ));
     }
 }

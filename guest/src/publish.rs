@@ -324,7 +324,8 @@ mod tests {
         }
 
         fn index(&self) -> Index {
-            index::load(&self.path("registry/index.json")).unwrap()
+            let bytes = std::fs::read(self.path("registry/index.json")).unwrap();
+            index::parse("index.json", &bytes).unwrap()
         }
     }
 

@@ -474,6 +474,37 @@ mod tests {
         check_not_rolled_back(dest.path(), &other).unwrap();
     }
 
+    fn load_file(path: &std::path::Path) -> Result<Index> {
+        load(
+            &RegistryRef::File(path.to_path_buf()),
+            &NoNetwork,
+            Policy::default(),
+        )
+        .map(|l| l.index)
+    }
+
+    #[test]
+    fn load_reads_a_file_and_refuses_oversized_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.json");
+        std::fs::write(&path, format!(r#"{{"schema_version": "1", "plugins": [{{"name": "a", "version": "1", "artifact": "a", "sha256": "{}"}}]}}"#, "ab".repeat(32))).unwrap();
+        assert_eq!(load_file(&path).unwrap().plugins.len(), 1);
+
+        let mut big = format!(r#"{{"schema_version": "1", "plugins": [{{"name": "a", "version": "1", "artifact": "a", "sha256": "{}"}}]}}"#, "ab".repeat(32)).into_bytes();
+        big.resize(MAX_INDEX_BYTES as usize + 10, b' ');
+        std::fs::write(&path, big).unwrap();
+        assert!(matches!(load_file(&path), Err(Error::IndexInvalid { .. })));
+
+        let missing = dir.path().join("nope.json");
+        assert!(matches!(
+            load_file(&missing),
+            Err(Error::Io {
+                operation: "open",
+                ..
+            })
+        ));
+    }
+
     #[test]
     fn registry_refs_tell_urls_from_paths() {
         assert!(RegistryRef::parse("HTTP://x/i.json").is_plain_http());

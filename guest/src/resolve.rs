@@ -38,11 +38,6 @@ impl<'a> Selector<'a> {
     }
 }
 
-/// The entry for `name` at `version`, or at the highest version.
-pub fn find<'a>(index: &'a Index, name: &str, version: Option<&str>) -> Result<&'a Entry> {
-    select(index, name, Selector::from_parts(version, None))
-}
-
 /// The entry for `name` chosen by `selector`.
 pub fn select<'a>(index: &'a Index, name: &str, selector: Selector<'_>) -> Result<&'a Entry> {
     // Refuse a hostile name before anything else, even if the index lists it.
@@ -150,7 +145,7 @@ mod tests {
 
     fn pick(entries: &[(&str, &str)], name: &str, version: Option<&str>) -> Result<String> {
         let index = index_of(entries);
-        find(&index, name, version).map(|e| e.version.clone())
+        select(&index, name, Selector::from_parts(version, None)).map(|e| e.version.clone())
     }
 
     #[test]
