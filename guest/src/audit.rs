@@ -25,6 +25,8 @@ pub enum FindingKind {
     ReceiptInvalid,
     SigWithoutWasm,
     TempFile,
+    /// A link, pipe or directory where a plugin's file belongs.
+    NotRegularFile,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +96,33 @@ pub fn audit(dest: &Path, trust_root: Option<&Path>) -> Result<AuditReport> {
             .find(|(n, _)| *n == name)
             .map(|(_, f)| f.clone())
             .unwrap_or(Found::Missing);
-        plugins.push(audit_one(dest, &name, found, trust.as_ref())?);
+        // One plugin's file that cannot be read (a link out of the
+        // directory, a pipe) is that plugin's finding, not the end of the
+        // audit: the others are still checked and reported.
+        let version = match &found {
+            Found::Valid(r) => Some(r.version.clone()),
+            _ => None,
+        };
+        let audited = match audit_one(dest, &name, found, trust.as_ref()) {
+            Ok(audited) => audited,
+            Err(Error::NotRegularFile { path, found }) => AuditedPlugin {
+                name: name.clone(),
+                version,
+                sha256: None,
+                signed_by: None,
+                findings: vec![Finding {
+                    kind: FindingKind::NotRegularFile,
+                    path,
+                    detail: format!(
+                        "{found} where a regular file belongs; a loader would follow or block \
+                         on it. `wasm-plugin uninstall {name}` removes it (a link itself, never \
+                         its target), and `wasm-plugin install` replaces it"
+                    ),
+                }],
+            },
+            Err(e) => return Err(e),
+        };
+        plugins.push(audited);
     }
     Ok(AuditReport {
         dest: dest.display().to_string(),

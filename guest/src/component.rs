@@ -122,6 +122,11 @@ impl wit::Guest for Installer {
         })
     }
 
+    fn clean(dest: String) -> Result<Vec<String>, wit::Error> {
+        let removed = install::remove_leftovers(Path::new(&dest)).map_err(to_wit)?;
+        Ok(removed.iter().map(|p| p.display().to_string()).collect())
+    }
+
     fn audit(dest: String, trust_root: Option<String>) -> Result<wit::AuditReport, wit::Error> {
         let r =
             audit::audit(Path::new(&dest), trust_root.as_deref().map(Path::new)).map_err(to_wit)?;
@@ -135,6 +140,7 @@ impl wit::Guest for Installer {
                 audit::FindingKind::ReceiptInvalid => wit::FindingKind::ReceiptInvalid,
                 audit::FindingKind::SigWithoutWasm => wit::FindingKind::SigWithoutWasm,
                 audit::FindingKind::TempFile => wit::FindingKind::TempFile,
+                audit::FindingKind::NotRegularFile => wit::FindingKind::NotRegularFile,
             },
             path: f.path,
             detail: f.detail,
@@ -358,7 +364,16 @@ fn to_wit(e: Error) -> wit::Error {
             available,
         }),
         Error::InvalidName { name, reason } => wit::Error::InvalidName(rejected(name, reason)),
-        Error::NotGranted(path) => wit::Error::NotGranted(path),
+        Error::NotGranted { path, link } => {
+            let (link, link_target) = link.unzip();
+            let link_target = link_target.flatten();
+            wit::Error::NotGranted(wit::OutsideGrants {
+                path,
+                link,
+                link_target,
+            })
+        }
+        Error::NotRegularFile { path, found } => wit::Error::NotRegularFile(rejected(path, found)),
         Error::UnsupportedLocation { location, reason } => {
             wit::Error::UnsupportedLocation(rejected(location, reason))
         }

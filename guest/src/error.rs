@@ -72,7 +72,19 @@ pub enum Error {
         name: String,
         reason: String,
     },
-    NotGranted(String),
+    /// A path outside the directories the host granted. `link` is the
+    /// symbolic link through which it leads out, and where it points.
+    NotGranted {
+        path: String,
+        link: Option<(String, Option<String>)>,
+    },
+    /// Something other than a regular file where one is read (a named
+    /// pipe, a device, a directory; in a plugins directory, a link).
+    NotRegularFile {
+        path: String,
+        /// What is there instead, in words.
+        found: String,
+    },
     UnsupportedLocation {
         location: String,
         reason: String,
@@ -172,7 +184,10 @@ impl Error {
     /// as not granted rather than as a bare "operation not permitted".
     pub fn io(path: &Path, operation: &'static str, err: &std::io::Error) -> Error {
         if crate::sandbox::is_escape(err) {
-            return Error::NotGranted(path.display().to_string());
+            return Error::NotGranted {
+                path: path.display().to_string(),
+                link: crate::sandbox::escaping_link(path),
+            };
         }
         Error::Io {
             path: path.display().to_string(),

@@ -1,5 +1,11 @@
 //! Registry indexes: `{"schema_version": "1", "plugins": [...]}`.
 //!
+//! The format is the one existing loaders read, and so is what is optional:
+//! `schema_version` may be left out (absent is read as `""`, the same schema
+//! as `"1"`), and so may an entry's `version` (absent is `""`, a version with
+//! no order, chosen only when a plugin has no versioned entry). A UTF-8
+//! byte-order mark before the document, as some editors write, is skipped.
+//!
 //! Parsing is strict about what the installer relies on and lenient about the
 //! rest: unknown fields are ignored (newer publishers may add some), but every
 //! entry's name, version and digest are validated up front, and duplicate
@@ -12,14 +18,22 @@ use crate::name::PluginName;
 use serde::Deserialize;
 use std::collections::HashSet;
 
-/// The only schema this installer reads.
+/// The schema this installer writes.
 pub const SCHEMA_VERSION: &str = "1";
+
+/// The `schema_version` values this installer reads: the current one, and
+/// absent (`""`), which loaders treat as the same schema.
+pub const SCHEMAS_READ: [&str; 2] = ["", SCHEMA_VERSION];
+
+/// What editors on some systems put before UTF-8 text.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A parsed and validated index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Index {
     /// Where it was read from, as shown in messages.
     pub path: String,
+    /// As written; `""` when absent.
     pub schema_version: String,
     /// Grows with every publish: a client that saw a higher one refuses a
     /// lower one (rollback).
@@ -33,6 +47,7 @@ pub struct Index {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub name: PluginName,
+    /// As written; `""` when absent (an unversioned entry).
     pub version: String,
     pub description: Option<String>,
     /// As written: relative path, absolute path, `file://` or `http(s)://` URL.
@@ -47,6 +62,7 @@ pub struct Entry {
 
 #[derive(Deserialize)]
 struct RawIndex {
+    #[serde(default)]
     schema_version: String,
     #[serde(default)]
     version: Option<u64>,
@@ -58,6 +74,7 @@ struct RawIndex {
 #[derive(Deserialize)]
 struct RawEntry {
     name: String,
+    #[serde(default)]
     version: String,
     #[serde(default)]
     description: Option<String>,
@@ -71,6 +88,7 @@ struct RawEntry {
 
 /// Parses index bytes; `path` is only used in messages.
 pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
+    let bytes = without_bom(bytes);
     not_an_object(path, bytes)?;
     let raw: RawIndex = serde_json::from_slice(bytes).map_err(|e| Error::IndexMalformed {
         path: path.to_string(),
@@ -82,9 +100,10 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
         path: path.to_string(),
         problem,
     };
-    if raw.schema_version != SCHEMA_VERSION {
+    if !SCHEMAS_READ.contains(&raw.schema_version.as_str()) {
         return Err(invalid(format!(
-            "schema_version is {:?}; this installer reads schema_version {SCHEMA_VERSION:?}",
+            "schema_version is {:?}; this installer reads schema_version {SCHEMA_VERSION:?} \
+             (or none), so the index needs a newer wasm-plugin",
             raw.schema_version
         )));
     }
@@ -102,9 +121,6 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
             }
             other => other,
         })?;
-        if raw.version.trim().is_empty() {
-            return Err(invalid(format!("{which} has an empty version")));
-        }
         if raw.artifact.trim().is_empty() {
             return Err(invalid(format!("{which} has an empty artifact")));
         }
@@ -139,7 +155,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
 /// unknown fields without checking their contents (a lone `\ud800` escape,
 /// say), which a tree must hold.
 pub fn parse_tree(path: &str, bytes: &[u8]) -> Result<serde_json::Value> {
-    serde_json::from_slice(bytes).map_err(|e| Error::IndexMalformed {
+    serde_json::from_slice(without_bom(bytes)).map_err(|e| Error::IndexMalformed {
         path: path.to_string(),
         line: e.line() as u32,
         column: e.column() as u32,
@@ -156,6 +172,12 @@ pub fn plugins_of(tree: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
         Some(plugins) => plugins,
         None => unreachable!("parse refuses an index without a plugins array"),
     }
+}
+
+/// The document without a leading UTF-8 byte-order mark. Positions in
+/// messages are then counted from after it, as an editor shows them.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(BOM).unwrap_or(bytes)
 }
 
 /// Refuses a document that is not a JSON object up front: serde would
@@ -320,7 +342,7 @@ mod tests {
         for text in [
             "",
             "[]",
-            r#"{"plugins": []}"#,
+            r#"{"schema_version": "1"}"#,
             r#"{"schema_version": 1, "plugins": []}"#,
             r#"{"schema_version": "1", "plugins": {}}"#,
             r#"{"schema_version": "1", "plugins": [{"name": 3}]}"#,
@@ -404,16 +426,76 @@ mod tests {
     }
 
     #[test]
-    fn empty_version_or_artifact_is_refused() {
-        let text = index(&[entry("a", "")]);
-        assert!(matches!(
-            parse("i", text.as_bytes()),
-            Err(Error::IndexInvalid { .. })
-        ));
+    fn an_empty_artifact_is_refused() {
         let text = index(&[entry("a", "1")]).replace("a.wasm", " ");
         assert!(matches!(
             parse("i", text.as_bytes()),
             Err(Error::IndexInvalid { .. })
         ));
+    }
+
+    /// Exactly what the existing loader's registries look like: no
+    /// `schema_version`, entries without `version`.
+    #[test]
+    fn an_index_in_the_loaders_format_parses() {
+        let text = format!(
+            r#"{{"plugins": [{{"name": "a", "artifact": "a.wasm", "sha256": "{DIGEST}"}},
+                {{"name": "b", "version": "", "artifact": "b.wasm", "sha256": "{DIGEST}", "signature": "c2ln"}}]}}"#
+        );
+        let index = parse("i", text.as_bytes()).unwrap();
+        assert_eq!(index.schema_version, "");
+        assert_eq!(index.plugins[0].version, "");
+        assert_eq!(index.plugins[1].version, "");
+        // Two unversioned entries of one plugin are still a duplicate.
+        let twice = index_without_schema(&[entry_without_version("a"), entry_without_version("a")]);
+        assert!(matches!(
+            parse("i", twice.as_bytes()),
+            Err(Error::IndexInvalid { ref problem, .. }) if problem.contains("twice")
+        ));
+    }
+
+    fn entry_without_version(name: &str) -> String {
+        format!(r#"{{"name": "{name}", "artifact": "{name}.wasm", "sha256": "{DIGEST}"}}"#)
+    }
+
+    fn index_without_schema(entries: &[String]) -> String {
+        format!(r#"{{"plugins": [{}]}}"#, entries.join(","))
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_positions_count_after_it() {
+        let text = format!("\u{feff}{}", index(&[entry("a", "1")]));
+        assert_eq!(parse("i", text.as_bytes()).unwrap().plugins.len(), 1);
+        assert!(parse_tree("i", text.as_bytes()).is_ok());
+        let broken = "\u{feff}{\"plugins\": [,]}";
+        assert!(matches!(
+            parse("i", broken.as_bytes()),
+            Err(Error::IndexMalformed {
+                line: 1,
+                column: 14,
+                ..
+            })
+        ));
+        // Only at the very start: elsewhere it is not white space in JSON.
+        let inside = "{\"plugins\": \u{feff}[]}";
+        assert!(parse("i", inside.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn schema_version_may_be_absent_or_1_and_nothing_else() {
+        for ok in [
+            r#"{"plugins": []}"#,
+            r#"{"schema_version": "1", "plugins": []}"#,
+        ] {
+            parse("i", ok.as_bytes()).unwrap();
+        }
+        for bad in ["2", "1.0", " 1", "v1"] {
+            let text = format!(r#"{{"schema_version": "{bad}", "plugins": []}}"#);
+            let Error::IndexInvalid { problem, .. } = parse("i", text.as_bytes()).unwrap_err()
+            else {
+                panic!("{bad}")
+            };
+            assert!(problem.contains("reads schema_version \"1\""), "{problem}");
+        }
     }
 }

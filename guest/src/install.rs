@@ -98,6 +98,9 @@ pub fn find_entry(
 pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<InstallReport> {
     let dest = &request.dest;
     sandbox::check_granted(dest)?;
+    // The host holds the destination's lock: temp files of our naming are
+    // an interrupted run's, and nobody else's to finish.
+    remove_leftovers(dest)?;
     if request.mode == Mode::Upgrade {
         // "Not installed" is the first thing to say about an upgrade of
         // something that is not there, whatever the registry offers.
@@ -152,9 +155,14 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     let order = previous
         .as_ref()
         .and_then(|p| resolve::compare_versions(&entry.version, &p.version));
+    // Nothing to place still records the index version seen: otherwise a
+    // host that is up to date never learns it, and an older index replayed
+    // later would be accepted.
     if request.mode == Mode::Upgrade
-        && let (Some(previous), Some(Ordering::Less | Ordering::Equal)) = (&previous, order)
+        && let Some(previous) = &previous
+        && is_not_an_upgrade(order, &previous.version, &entry.version)
     {
+        registry::record_seen(dest, &loaded)?;
         return unchanged(dest, &name, previous);
     }
     if let Some(previous) = &previous {
@@ -162,6 +170,7 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
             && previous.sha256 == entry.sha256.to_hex()
             && is_intact(dest, &name, &entry, sig_text.as_deref(), trust.as_ref())?
         {
+            registry::record_seen(dest, &loaded)?;
             return unchanged(dest, &name, previous);
         }
         if order == Some(Ordering::Less) && !request.allow_downgrade {
@@ -238,6 +247,26 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     })
 }
 
+/// Whether `upgrade` leaves a plugin at `installed` rather than move it to
+/// `offered`: not when `offered` is higher, and not when the two have no
+/// order (an unversioned install moves to any release), except that a
+/// versioned install never moves sideways to an unversioned entry.
+fn is_not_an_upgrade(order: Option<Ordering>, installed: &str, offered: &str) -> bool {
+    match order {
+        Some(order) => order != Ordering::Greater,
+        None => offered.is_empty() && !installed.is_empty(),
+    }
+}
+
+/// Removes what interrupted runs left in `dest`, its state folder and its
+/// receipts folder (see `place::remove_leftovers`).
+pub fn remove_leftovers(dest: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = place::remove_leftovers(dest)?;
+    removed.extend(place::remove_leftovers(&dest.join(receipt::STATE_DIR))?);
+    removed.extend(place::remove_leftovers(&receipt::dir(dest))?);
+    Ok(removed)
+}
+
 /// Whether the installed copy is the entry's bytes with the entry's sidecar,
 /// and passes the trust root if one is given.
 fn is_intact(
@@ -247,8 +276,11 @@ fn is_intact(
     sig_text: Option<&str>,
     trust: Option<&TrustRoot>,
 ) -> Result<bool> {
-    let Some(on_disk) = installed::inspect(dest, name, trust)? else {
-        return Ok(false);
+    let on_disk = match installed::inspect(dest, name, trust) {
+        Ok(Some(on_disk)) => on_disk,
+        // A link or a pipe where the plugin should be: replaced.
+        Ok(None) | Err(Error::NotRegularFile { .. }) => return Ok(false),
+        Err(e) => return Err(e),
     };
     Ok(on_disk.sha256 == entry.sha256
         && on_disk.sig_text.as_deref() == sig_text

@@ -5,9 +5,9 @@
 use crate::digest::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::limits::MAX_SIG_FILE_BYTES;
-use crate::location::Location;
 use crate::name::PluginName;
-use crate::source::{NoNetwork, Source};
+use crate::sandbox::{self, Links};
+use crate::source::Source;
 use crate::stream;
 use crate::trust::{self, TrustRoot};
 use std::path::Path;
@@ -51,10 +51,9 @@ pub fn inspect(
         // An oversized sidecar reads as empty text: malformed, like any
         // other file no loader could use as a signature.
         Some(
-            trust::read_small(&sig_path, MAX_SIG_FILE_BYTES)?
-                .unwrap_or_default()
-                .trim()
-                .to_string(),
+            sandbox::read_at_most(&sig_path, MAX_SIG_FILE_BYTES, Links::Refuse)?
+                .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+                .unwrap_or_default(),
         )
     } else {
         None
@@ -64,7 +63,7 @@ pub fn inspect(
         (Some(root), Some(Ok(signature))) => Some(trust::SignatureCheck::new(root, signature)),
         _ => None,
     };
-    let mut source = Source::open(&Location::File(wasm.clone()), &NoNetwork)?;
+    let mut source = Source::open_owned(&wasm)?;
     let measured = stream::pump(&mut source, None, check.as_mut())?;
     let sig = match (parsed, check) {
         (None, _) => SigState::Absent,

@@ -19,3 +19,9 @@ pub const MAX_SIG_FILE_BYTES: u64 = 16 << 10;
 
 /// Bytes asked for per read while streaming an artefact.
 pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// Largest receipt read (one is a few hundred bytes).
+pub const MAX_RECEIPT_BYTES: u64 = 64 << 10;
+
+/// Largest recorded-index-versions file read (`registries.json`).
+pub const MAX_SEEN_BYTES: u64 = 1 << 20;

@@ -272,8 +272,12 @@ fn refuse_going_back(index_path: &Path, got: Option<u64>, registry: &RegistryRef
     if !crate::installed::exists(index_path)? {
         return Ok(());
     }
-    let bytes =
-        sandbox::read_at_most(index_path, crate::limits::MAX_INDEX_BYTES)?.unwrap_or_default();
+    let bytes = sandbox::read_at_most(
+        index_path,
+        crate::limits::MAX_INDEX_BYTES,
+        sandbox::Links::Follow,
+    )?
+    .unwrap_or_default();
     let existing = crate::index::parse(&index_path.display().to_string(), &bytes).ok();
     match existing.and_then(|i| i.version) {
         Some(seen) if got < seen => Err(Error::IndexRollback {

@@ -101,12 +101,16 @@ pub fn commit(
         None => None,
     };
     let replaced = wasm_path.exists();
+    // What is at `<name>.sig` now: its bytes to restore should the rename
+    // below fail. Something other than a regular file (a link, say) is not
+    // read, only replaced or removed: the link itself, never its target.
+    let sig_in_place = std::fs::symlink_metadata(&sig_path).is_ok();
     let old_sig = read_if_exists(&sig_path)?;
 
     // The signature first, so the loader finds it when the .wasm appears.
     match new_sig {
         Some(staged) => staged.persist(&sig_path)?,
-        None if old_sig.is_some() => {
+        None if sig_in_place => {
             std::fs::remove_file(&sig_path).map_err(|e| Error::io(&sig_path, "remove", &e))?
         }
         None => {}
@@ -141,9 +145,10 @@ fn restore(dir: &Path, name: &PluginName, sig_path: &Path, old: Option<&[u8]>) {
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::metadata(path) {
+    match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, "stat", &e)),
+        Ok(meta) if !meta.is_file() => return Ok(None),
         Ok(meta) if meta.len() > MAX_SIG_FILE_BYTES => {
             return Err(Error::Io {
                 path: path.display().to_string(),
@@ -166,6 +171,51 @@ fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 /// failed install for a plugin that is in place would be false.
 pub fn sync_dir(dir: &Path) {
     let _ = File::open(dir).and_then(|d| d.sync_all());
+}
+
+/// Whether `file` is named as `Staged` names its temp files:
+/// `.<final name>.<16 hex digits>.tmp`.
+pub fn is_staged_name(file: &str) -> bool {
+    let Some(inner) = file.strip_prefix('.').and_then(|f| f.strip_suffix(".tmp")) else {
+        return false;
+    };
+    match inner.rsplit_once('.') {
+        Some((final_name, suffix)) => {
+            !final_name.is_empty()
+                && suffix.len() == 16
+                && suffix
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        }
+        None => false,
+    }
+}
+
+/// Removes the temp files an interrupted run left in `dir` (regular files
+/// named as `Staged` names them, nothing else) and returns their paths.
+/// Only for a caller that holds the destination's lock: then no other run
+/// can still be writing them.
+pub fn remove_leftovers(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, "list", &e)),
+        Ok(entries) => entries,
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list", &e))?;
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file && is_staged_name(&entry.file_name().to_string_lossy()) {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove", &e))?;
+            removed.push(path);
+        }
+    }
+    if !removed.is_empty() {
+        sync_dir(dir);
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 fn random_suffix() -> Result<String> {
@@ -199,6 +249,63 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn leftovers_are_removed_by_their_exact_naming_pattern_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let left = staged(dir.path(), b"half");
+        let temp = left.path().to_path_buf();
+        std::mem::forget(left); // as if the process died here
+        for other in [
+            ".colmask.wasm.tmp",
+            ".colmask.wasm.0123456789abcdeg.tmp",
+            ".colmask.wasm.0123456789ABCDEF.tmp",
+            "colmask.wasm.0123456789abcdef.tmp",
+            "..0123456789abcdef.tmp",
+            "colmask.wasm",
+        ] {
+            std::fs::write(dir.path().join(other), b"keep").unwrap();
+        }
+        std::fs::create_dir(dir.path().join(".d.0123456789abcdef.tmp")).unwrap();
+        assert_eq!(remove_leftovers(dir.path()).unwrap(), vec![temp.clone()]);
+        assert!(!temp.exists());
+        assert_eq!(listing(dir.path()).len(), 7);
+        assert!(
+            remove_leftovers(&dir.path().join("missing"))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_link_in_place_of_the_sidecar_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("victim");
+        std::fs::write(&target, b"not yours").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("colmask.sig")).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("colmask.wasm")).unwrap();
+        commit(dir.path(), &name(), staged(dir.path(), b"wasm"), None).unwrap();
+        assert!(!dir.path().join("colmask.sig").exists());
+        assert_eq!(
+            std::fs::read(dir.path().join("colmask.wasm")).unwrap(),
+            b"wasm"
+        );
+        assert_eq!(std::fs::read(&target).unwrap(), b"not yours");
+        std::os::unix::fs::symlink(&target, dir.path().join("colmask.sig")).unwrap();
+        commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"wasm"),
+            Some("SIG"),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("colmask.sig")).unwrap(),
+            b"SIG"
+        );
+        assert_eq!(std::fs::read(&target).unwrap(), b"not yours");
     }
 
     #[test]

@@ -86,11 +86,15 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     // The index as it is (or a new one), validated, with its raw JSON kept.
     let mut document = match crate::installed::exists(registry)? {
         true => {
-            let bytes = sandbox::read_at_most(registry, crate::limits::MAX_INDEX_BYTES)?
-                .ok_or_else(|| Error::IndexInvalid {
-                    path: registry.display().to_string(),
-                    problem: "the index is too large".into(),
-                })?;
+            let bytes = sandbox::read_at_most(
+                registry,
+                crate::limits::MAX_INDEX_BYTES,
+                sandbox::Links::Follow,
+            )?
+            .ok_or_else(|| Error::IndexInvalid {
+                path: registry.display().to_string(),
+                problem: "the index is too large".into(),
+            })?;
             let shown = registry.display().to_string();
             index::parse(&shown, &bytes)?;
             index::parse_tree(&shown, &bytes)?

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 pub const STATE_DIR: &str = ".wasm-plugin";
 
 /// Largest receipt read (they are a few hundred bytes).
-const MAX_RECEIPT_BYTES: u64 = 64 << 10;
+use crate::limits::MAX_RECEIPT_BYTES;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
@@ -56,15 +56,26 @@ pub fn read(dest: &Path, name: &PluginName) -> Result<Found> {
 }
 
 fn read_file(path: &Path) -> Result<Found> {
-    match std::fs::metadata(path) {
+    match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Missing),
         Err(e) => return Err(Error::io(path, "stat", &e)),
         Ok(_) => {}
     }
-    let Some(bytes) = crate::sandbox::read_at_most(path, MAX_RECEIPT_BYTES)? else {
-        return Ok(Found::Invalid(format!(
-            "larger than {MAX_RECEIPT_BYTES} bytes"
-        )));
+    // Not a regular file (a link out of the plugins directory, a pipe): a
+    // receipt that cannot be read, reported by `audit` and replaced by the
+    // next install, never followed.
+    let read = crate::sandbox::read_at_most(path, MAX_RECEIPT_BYTES, crate::sandbox::Links::Refuse);
+    let bytes = match read {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Ok(Found::Invalid(format!(
+                "larger than {MAX_RECEIPT_BYTES} bytes"
+            )));
+        }
+        Err(Error::NotRegularFile { found, .. }) => {
+            return Ok(Found::Invalid(format!("not a regular file but {found}")));
+        }
+        Err(e) => return Err(e),
     };
     Ok(match serde_json::from_slice::<Receipt>(&bytes) {
         Ok(receipt) => Found::Valid(receipt),

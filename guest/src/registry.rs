@@ -12,7 +12,7 @@
 use crate::clock;
 use crate::error::{Error, FetchError, Result};
 use crate::index::{self, Index};
-use crate::limits::{MAX_INDEX_BYTES, MAX_SIG_FILE_BYTES};
+use crate::limits::{MAX_INDEX_BYTES, MAX_SEEN_BYTES, MAX_SIG_FILE_BYTES};
 use crate::location::Location;
 use crate::place::Staged;
 use crate::sandbox;
@@ -150,7 +150,13 @@ fn read_seen(dest: &Path) -> Result<Seen> {
     if !crate::installed::exists(&path)? {
         return Ok(Seen::default());
     }
-    let bytes = sandbox::read_at_most(&path, 1 << 20)?.unwrap_or_default();
+    let bytes = match sandbox::read_at_most(&path, MAX_SEEN_BYTES, sandbox::Links::Refuse) {
+        Ok(bytes) => bytes.unwrap_or_default(),
+        // Not a regular file: unreadable like a damaged one, and replaced
+        // (the link itself, never its target) when next written.
+        Err(Error::NotRegularFile { .. }) => Vec::new(),
+        Err(e) => return Err(e),
+    };
     // A damaged file cannot say what was seen; starting over is the only
     // way forward, and the next install writes it anew.
     Ok(serde_json::from_slice(&bytes).unwrap_or_default())

@@ -7,8 +7,10 @@
 //! 0.9.0), and a pre-release only when the plugin has no release at all:
 //! publishing a beta must not move everyone who asked for "the latest" onto it
 //! (cargo, npm and krew behave the same way). If no version of the plugin
-//! parses as semver, the first entry listed is taken. Build metadata never
-//! decides between two versions; the one listed first wins.
+//! parses as semver, the first entry listed is taken, and an unversioned
+//! entry (`version` absent, as the existing loader allows) only when the
+//! plugin has no versioned entry at all. Build metadata never decides
+//! between two versions; the one listed first wins.
 
 use crate::error::{Error, Result};
 use crate::index::{Entry, Index};
@@ -104,6 +106,7 @@ fn highest<'a>(candidates: &[&'a Entry]) -> &'a Entry {
             _ => best,
         })
         .map(|(e, _)| *e)
+        .or_else(|| candidates.iter().find(|e| !e.version.is_empty()).copied())
         .unwrap_or(candidates[0])
 }
 
@@ -186,6 +189,33 @@ mod tests {
     fn without_semver_versions_the_first_listed_wins() {
         let entries = [("a", "stable"), ("a", "nightly")];
         assert_eq!(pick(&entries, "a", None).unwrap(), "stable");
+    }
+
+    #[test]
+    fn an_unversioned_entry_is_chosen_only_when_there_is_no_versioned_one() {
+        assert_eq!(
+            pick(&[("a", ""), ("a", "0.1.0")], "a", None).unwrap(),
+            "0.1.0"
+        );
+        assert_eq!(
+            pick(&[("a", ""), ("a", "stable")], "a", None).unwrap(),
+            "stable"
+        );
+        assert_eq!(pick(&[("b", "1.0.0"), ("a", "")], "a", None).unwrap(), "");
+        // A requirement never matches it; asking for "" exactly does.
+        let index = index_of(&[("a", "")]);
+        let req = semver::VersionReq::parse("*").unwrap();
+        assert!(select(&index, "a", Selector::Matching(&req)).is_err());
+        assert_eq!(
+            pick(&[("a", ""), ("a", "1.0.0")], "a", Some("")).unwrap(),
+            ""
+        );
+    }
+
+    #[test]
+    fn unversioned_is_unordered() {
+        assert_eq!(compare_versions("", "1.0.0"), None);
+        assert_eq!(compare_versions("1.0.0", ""), None);
     }
 
     #[test]

@@ -26,24 +26,96 @@ pub fn is_escape(err: &std::io::Error) -> bool {
 /// Refuses `path` unless it lies inside a directory the host granted.
 pub fn check_granted(path: &Path) -> Result<()> {
     match granted_dirs() {
-        Some(dirs) if !is_within_any(path, dirs) => {
-            Err(Error::NotGranted(path.display().to_string()))
-        }
+        Some(dirs) if !is_within_any(path, dirs) => Err(Error::NotGranted {
+            path: path.display().to_string(),
+            link: None,
+        }),
         _ => Ok(()),
     }
 }
 
-/// The whole of a granted file, or `None` if it is larger than `max` bytes:
-/// indexes, keys and signatures are read whole, so each has a ceiling.
-pub fn read_at_most(path: &Path, max: u64) -> Result<Option<Vec<u8>>> {
-    use std::io::Read;
+/// Whether a read may go through a symbolic link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// Registry-side files (an index, an artefact, a key): a link inside
+    /// the grants is the operator's own arrangement and is followed.
+    Follow,
+    /// Files in a plugins directory the installer owns (`<name>.wasm`,
+    /// `.sig`, receipts, state): it never made a link there, so one is
+    /// refused rather than followed wherever it leads.
+    Refuse,
+}
+
+/// Opens `path` for reading, refusing anything but a regular file: reading
+/// a named pipe blocks forever (while the caller holds the destination's
+/// lock) and a device such as `/dev/zero` never ends. The type is checked
+/// before opening, since opening a pipe is itself what blocks.
+pub fn open_regular(path: &Path, links: Links) -> Result<std::fs::File> {
     check_granted(path)?;
+    let meta = match links {
+        Links::Follow => std::fs::metadata(path),
+        Links::Refuse => std::fs::symlink_metadata(path),
+    }
+    .map_err(|e| Error::io(path, "open", &e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", &e))?;
+    // Swapped between the check and the open: check what was opened.
+    match file.metadata() {
+        Ok(meta) if meta.is_file() => Ok(file),
+        Ok(meta) => Err(not_regular(path, &meta)),
+        Err(e) => Err(Error::io(path, "open", &e)),
+    }
+}
+
+/// The error for `path`, which is not a regular file, saying what it is.
+fn not_regular(path: &Path, meta: &std::fs::Metadata) -> Error {
+    let kind = meta.file_type();
+    let found = if kind.is_symlink() {
+        match std::fs::read_link(path) {
+            Ok(target) => format!("a symbolic link to {}", target.display()),
+            Err(_) => "a symbolic link".to_string(),
+        }
+    } else if kind.is_dir() {
+        "a directory".to_string()
+    } else {
+        "a special file (a named pipe, a device or a socket)".to_string()
+    };
+    Error::NotRegularFile {
+        path: path.display().to_string(),
+        found,
+    }
+}
+
+/// The whole of a granted regular file, or `None` if it is larger than
+/// `max` bytes: indexes, keys and signatures are read whole, so each has a
+/// ceiling.
+pub fn read_at_most(path: &Path, max: u64, links: Links) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = open_regular(path, links)?;
     let mut bytes = Vec::new();
     file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, "read", &e))?;
     Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
+/// The symbolic link through which `path` leads out of the grants, and
+/// where it points when WASI lets that be read (it refuses absolute
+/// targets): the first component, from the grant down, that is a link.
+/// `None` when no component is.
+pub fn escaping_link(path: &Path) -> Option<(String, Option<String>)> {
+    let mut ancestors: Vec<&Path> = path.ancestors().collect();
+    ancestors.reverse();
+    ancestors.into_iter().find_map(|p| {
+        let meta = std::fs::symlink_metadata(p).ok()?;
+        if !meta.file_type().is_symlink() {
+            return None;
+        }
+        let target = std::fs::read_link(p).ok().map(|t| t.display().to_string());
+        Some((p.display().to_string(), target))
+    })
 }
 
 /// Whether `path` is absolute, free of `.`/`..`, and under one of `dirs`.

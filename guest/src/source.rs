@@ -9,9 +9,9 @@
 use crate::error::{Error, FetchError, Result};
 use crate::limits::CHUNK_BYTES;
 use crate::location::Location;
-use crate::sandbox;
+use crate::sandbox::{self, Links};
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Waits before the second and third try of a fetch that failed in a way
@@ -41,7 +41,7 @@ pub fn with_retries<T>(mut attempt: impl FnMut() -> Result<T>) -> Result<T> {
 /// are retried.
 pub fn read_all(location: &Location, fetcher: &dyn Fetcher, max: u64) -> Result<Option<Vec<u8>>> {
     if let Location::File(path) = location {
-        return sandbox::read_at_most(path, max);
+        return sandbox::read_at_most(path, max, Links::Follow);
     }
     with_retries(|| {
         let mut source = Source::open(location, fetcher)?;
@@ -115,9 +115,7 @@ impl Source {
     pub fn open(location: &Location, fetcher: &dyn Fetcher) -> Result<Source> {
         let kind = match location {
             Location::File(path) => {
-                sandbox::check_granted(path)?;
-                let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", &e))?;
-                Kind::File(file, path.clone())
+                Kind::File(sandbox::open_regular(path, Links::Follow)?, path.clone())
             }
             Location::Remote(url) => {
                 let (body, announced) = fetcher.get(url).map_err(|cause| Error::FetchFailed {
@@ -127,13 +125,27 @@ impl Source {
                 Kind::Remote { body, announced }
             }
         };
-        Ok(Source {
-            shown: location.display(),
+        Ok(Source::new(location.display(), kind))
+    }
+
+    /// A file in a plugins directory the installer owns: never through a
+    /// symbolic link (see `sandbox::Links::Refuse`).
+    pub fn open_owned(path: &Path) -> Result<Source> {
+        let file = sandbox::open_regular(path, Links::Refuse)?;
+        Ok(Source::new(
+            path.display().to_string(),
+            Kind::File(file, path.to_path_buf()),
+        ))
+    }
+
+    fn new(shown: String, kind: Kind) -> Source {
+        Source {
+            shown,
             kind,
             buf: Vec::new(),
             received: 0,
             limits: SizeLimits::default(),
-        })
+        }
     }
 
     /// Holds the artefact to a published length and, for a download, a

@@ -103,7 +103,8 @@ impl TrustRoot {
 /// Reads a key or signature file as text; `None` when it is larger than
 /// `max` bytes (which no key or signature is).
 pub fn read_small(path: &Path, max: u64) -> Result<Option<String>> {
-    Ok(sandbox::read_at_most(path, max)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    Ok(sandbox::read_at_most(path, max, sandbox::Links::Follow)?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// Parses a public key: PEM `PUBLIC KEY`, or base64 of the raw 32 bytes.

@@ -38,6 +38,10 @@ use std::time::Duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Stop the installer if one operation runs longer than this (seconds,
+    /// or 90s, 10m); nothing is installed then
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub deadline: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +92,7 @@ impl Cli {
 
     /// Runs the verb; the exit code, or the failure that stopped it.
     pub fn run(self) -> Result<u8, Failure> {
+        crate::runtime::set_deadline(self.deadline);
         match self.command {
             Command::Install(a) => a.run(),
             Command::Upgrade(a) => a.run(),
@@ -431,10 +436,23 @@ impl<'a> Session<'a> {
                 .with_installer(grants.clone(), fetcher, |i, s| i.call_install(s, &request))
                 .map_err(Failure::from)
                 .and_then(|r| r.map_err(Failure::from));
+            if let Err(failure) = &result
+                && failure.is_trap()
+            {
+                // A trap runs no clean-up in the guest; we hold the lock.
+                self.runtime.clean(&dest)?;
+            }
+            if let Err(failure @ Failure::Interrupted { .. }) = result {
+                return Err(failure);
+            }
             outcomes.push(match result {
                 Ok(report) => Outcome::done(&spec, report),
                 Err(failure) => Outcome::failed(&spec, failure),
             });
+            // Stopped between two plugins: the next one is not started.
+            if let Some(signal) = crate::interrupt::pending() {
+                return Err(Failure::Interrupted { signal });
+            }
         }
         // Keep the order the plugins were asked for.
         outcomes.sort_by_key(|o| specs.iter().position(|s| *s == o.spec));
@@ -645,13 +663,14 @@ impl AuditArgs {
         if let Some(dir) = &trust_root {
             grants.read(dir);
         }
-        let report = runtime.with_installer(grants, HttpFetcher::disabled(), |i, s| {
+        let mut report = runtime.with_installer(grants, HttpFetcher::disabled(), |i, s| {
             i.call_audit(
                 s,
                 &paths::guest(&dest),
                 trust_root.as_deref().map(paths::guest).as_deref(),
             )
         })??;
+        crate::report::name_link_targets(&mut report);
         output::audit(&report, self.json).map_err(stdout_failure)
     }
 }

@@ -7,6 +7,12 @@
 //! A second run waits, says so once, and gives up after the timeout. The
 //! component cannot lock (WASI has no file locks), which is why this is the
 //! host's job.
+//!
+//! The host runs outside the sandbox, possibly as root over a directory
+//! another user can write to, so it never follows a link here: a
+//! `.wasm-plugin` that is not a real directory, or a `lock` that is not a
+//! regular file, is refused and named, instead of creating files wherever
+//! the link points.
 
 use crate::report::Failure;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -56,14 +62,8 @@ pub fn acquire(dest: &Path, access: Access, timeout: Duration) -> Result<DestLoc
     let path = path(dest);
     let dir = path.parent().expect("lock path has a parent");
     loop {
-        std::fs::create_dir_all(dir).map_err(|e| Failure::io(dir, "create", e))?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Failure::io(&path, "open", e))?;
+        ensure_state_dir(dir)?;
+        let file = open_lock_file(&path, true)?;
         let lock = wait_for(file, &path, access, started, timeout)?;
         if lock.is_at(&path) {
             return Ok(lock);
@@ -81,21 +81,87 @@ pub fn acquire_shared_if_possible(
     let started = Instant::now();
     let path = path(dest);
     loop {
-        let file = match File::open(&path) {
+        let file = match open_lock_file(&path, false) {
             Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Failure::Io { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
                 return match acquire(dest, Access::Shared, timeout) {
                     Ok(lock) => Ok(Some(lock)),
                     Err(Failure::Io { .. }) => Ok(None),
                     Err(other) => Err(other),
                 };
             }
-            Err(e) => return Err(Failure::io(&path, "open", e)),
+            Err(other) => return Err(other),
         };
         let lock = wait_for(file, &path, Access::Shared, started, timeout)?;
         if lock.is_at(&path) {
             return Ok(Some(lock));
         }
+    }
+}
+
+/// Makes `dir` (the state folder; its parent exists) unless it is there as
+/// a real directory. A link or a file in its place is refused.
+fn ensure_state_dir(dir: &Path) -> Result<(), Failure> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(meta) => Err(not_regular(dir, &meta, "a directory")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(dir) {
+            Ok(()) => Ok(()),
+            // Made by another run meanwhile: check what it is.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => ensure_state_dir(dir),
+            Err(e) => Err(Failure::io(dir, "create", e)),
+        },
+        Err(e) => Err(Failure::io(dir, "inspect", e)),
+    }
+}
+
+/// Opens the lock file without following a link (`O_NOFOLLOW`) and without
+/// blocking on a named pipe (`O_NONBLOCK`), then insists on a regular file.
+fn open_lock_file(path: &Path, create: bool) -> Result<File, Failure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = OpenOptions::new()
+        .read(true)
+        .write(create)
+        .create(create)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let file = match opened {
+        Ok(file) => file,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            let meta = std::fs::symlink_metadata(path).map_err(|e| Failure::io(path, "open", e))?;
+            return Err(not_regular(path, &meta, "a regular file"));
+        }
+        Err(e) => return Err(Failure::io(path, "open", e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| Failure::io(path, "inspect", e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta, "a regular file"));
+    }
+    Ok(file)
+}
+
+/// What is at `path` instead of the `wanted` kind of file.
+fn not_regular(path: &Path, meta: &std::fs::Metadata, wanted: &'static str) -> Failure {
+    let kind = meta.file_type();
+    let found = if kind.is_symlink() {
+        match std::fs::read_link(path) {
+            Ok(target) => format!("a symbolic link to {}", target.display()),
+            Err(_) => "a symbolic link".into(),
+        }
+    } else if kind.is_dir() {
+        "a directory".into()
+    } else if kind.is_file() {
+        "a regular file".into()
+    } else {
+        "a special file (a named pipe, a device or a socket)".into()
+    };
+    Failure::UnsafeStatePath {
+        path: path.to_path_buf(),
+        found,
+        wanted,
     }
 }
 
@@ -177,6 +243,50 @@ mod tests {
         );
         // A third run is now excluded.
         assert!(acquire(dest.path(), Access::Exclusive, Duration::ZERO).is_err());
+    }
+
+    #[test]
+    fn links_in_the_state_folder_are_refused_not_followed() {
+        let dest = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let state = dest.path().join(".wasm-plugin");
+        // A link in place of the lock file: nothing is created at its target.
+        std::fs::create_dir(&state).unwrap();
+        let target = elsewhere.path().join("file");
+        std::os::unix::fs::symlink(&target, state.join("lock")).unwrap();
+        for result in [
+            acquire(dest.path(), Access::Exclusive, Duration::ZERO).map(|_| ()),
+            acquire(dest.path(), Access::Shared, Duration::ZERO).map(|_| ()),
+            acquire_shared_if_possible(dest.path(), Duration::ZERO).map(|_| ()),
+        ] {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(err, Failure::UnsafeStatePath { ref found, .. } if found.contains("symbolic link")),
+                "{err:?}"
+            );
+        }
+        assert!(!target.exists());
+        // A link in place of the state folder itself.
+        std::fs::remove_file(state.join("lock")).unwrap();
+        std::fs::remove_dir(&state).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), &state).unwrap();
+        let err = acquire(dest.path(), Access::Exclusive, Duration::ZERO).unwrap_err();
+        assert!(matches!(err, Failure::UnsafeStatePath { .. }), "{err:?}");
+        assert!(!elsewhere.path().join("lock").exists());
+    }
+
+    #[test]
+    fn a_named_pipe_as_the_lock_is_refused_without_blocking() {
+        let dest = tempfile::tempdir().unwrap();
+        let state = dest.path().join(".wasm-plugin");
+        std::fs::create_dir(&state).unwrap();
+        let fifo = std::ffi::CString::new(state.join("lock").to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let err = acquire_shared_if_possible(dest.path(), Duration::ZERO).unwrap_err();
+        assert!(
+            matches!(err, Failure::UnsafeStatePath { ref found, .. } if found.contains("special file")),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod cli;
 mod fetch;
+mod interrupt;
 mod lock;
 mod output;
 mod paths;

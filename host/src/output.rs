@@ -386,6 +386,7 @@ fn finding_name(kind: wit::FindingKind) -> &'static str {
         F::ReceiptInvalid => "receipt unreadable",
         F::SigWithoutWasm => "signature without plugin",
         F::TempFile => "temp file",
+        F::NotRegularFile => "not a regular file",
     }
 }
 

@@ -8,6 +8,7 @@
 //! time, and a failure of the runtime itself). Every message says what was
 //! wrong and what to do.
 
+use crate::interrupt::Stop;
 use crate::runtime::{FetchError, wit};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -34,10 +35,25 @@ pub enum Failure {
         action: &'static str,
         error: std::io::Error,
     },
+    /// Something other than what the host expects where it keeps its lock
+    /// (`<dest>/.wasm-plugin/` and its `lock`), never followed.
+    UnsafeStatePath {
+        path: PathBuf,
+        /// What is there, in words.
+        found: String,
+        /// What should be there.
+        wanted: &'static str,
+    },
     /// Another run held the destination's lock for longer than allowed.
     LockTimeout { path: PathBuf, waited: Duration },
     /// The runtime failed (compile, instantiate, trap).
     Runtime(wasmtime::Error),
+    /// The component ran past its execution deadline (`--deadline`) and was
+    /// stopped; what it had staged was removed.
+    DeadlineExceeded { deadline: Duration },
+    /// SIGINT or SIGTERM arrived: the component was stopped and what it
+    /// had staged was removed. Carries the signal number.
+    Interrupted { signal: i32 },
 }
 
 impl Failure {
@@ -67,6 +83,7 @@ impl Failure {
                 | E::UnknownVersion(_)
                 | E::InvalidName(_)
                 | E::NotGranted(_)
+                | E::NotRegularFile(_)
                 | E::UnsupportedLocation(_)
                 | E::TrustRootInvalid(_)
                 | E::AlreadyExists(_)
@@ -83,8 +100,13 @@ impl Failure {
                 },
                 E::Io(_) => EXIT_IO,
             },
-            Failure::Usage(_) => EXIT_INPUT,
-            Failure::Io { .. } | Failure::LockTimeout { .. } | Failure::Runtime(_) => EXIT_IO,
+            Failure::Usage(_) | Failure::UnsafeStatePath { .. } => EXIT_INPUT,
+            Failure::Io { .. }
+            | Failure::LockTimeout { .. }
+            | Failure::Runtime(_)
+            | Failure::DeadlineExceeded { .. } => EXIT_IO,
+            // As a shell reports a process a signal ended: 130, 143.
+            Failure::Interrupted { signal } => (128 + signal).clamp(0, 255) as u8,
         }
     }
 
@@ -99,6 +121,7 @@ impl Failure {
                 E::UnknownVersion(_) => "unknown-version",
                 E::InvalidName(_) => "invalid-name",
                 E::NotGranted(_) => "not-granted",
+                E::NotRegularFile(_) => "not-regular-file",
                 E::UnsupportedLocation(_) => "unsupported-location",
                 E::TrustRootInvalid(_) => "trust-root-invalid",
                 E::AlreadyExists(_) => "already-exists",
@@ -120,9 +143,12 @@ impl Failure {
                 E::Io(_) => "io",
             },
             Failure::Usage(_) => "usage",
+            Failure::UnsafeStatePath { .. } => "not-regular-file",
             Failure::Io { .. } => "io",
             Failure::LockTimeout { .. } => "lock-timeout",
             Failure::Runtime(_) => "runtime",
+            Failure::DeadlineExceeded { .. } => "deadline-exceeded",
+            Failure::Interrupted { .. } => "interrupted",
         }
     }
 
@@ -135,6 +161,16 @@ impl Failure {
                 action,
                 error,
             } => format!("cannot {action} {}: {error}", path.display()),
+            Failure::UnsafeStatePath {
+                path,
+                found,
+                wanted,
+            } => format!(
+                "{} is {found}, not {wanted}; wasm-plugin keeps its lock and records there and \
+                 never follows a link out of the plugins directory\nremove it (the link itself, \
+                 not what it points to) and run the command again",
+                path.display()
+            ),
             Failure::LockTimeout { path, waited } => format!(
                 "another wasm-plugin run kept {} locked for {}s; try again later, or raise --lock-timeout",
                 path.display(),
@@ -143,6 +179,17 @@ impl Failure {
             Failure::Runtime(e) => format!(
                 "the installer component failed: {e:#}\n\
                  this is a bug or a resource limit; nothing was installed"
+            ),
+            Failure::DeadlineExceeded { deadline } => format!(
+                "the installer ran for longer than its deadline of {} and was stopped; nothing was \
+                 installed and the previous plugin is as it was\n\
+                 raise the limit with --deadline if the work really takes that long",
+                humantime::format_duration(*deadline)
+            ),
+            Failure::Interrupted { signal } => format!(
+                "interrupted by {}; the installer was stopped, its temp files removed, and the \
+                 previous plugin is as it was",
+                signal_name(*signal)
             ),
         }
     }
@@ -163,6 +210,11 @@ impl Failure {
             Failure::LockTimeout { path, waited } => {
                 json!({"path": path, "waited_seconds": waited.as_secs()})
             }
+            Failure::UnsafeStatePath { path, found, .. } => json!({"path": path, "found": found}),
+            Failure::DeadlineExceeded { deadline } => {
+                json!({"deadline_seconds": deadline.as_secs_f64()})
+            }
+            Failure::Interrupted { signal } => json!({"signal": signal_name(*signal)}),
             Failure::Usage(_) | Failure::Runtime(_) => Value::Null,
         };
         json!({"error": {
@@ -176,13 +228,75 @@ impl Failure {
 
 impl From<wasmtime::Error> for Failure {
     fn from(e: wasmtime::Error) -> Failure {
-        Failure::Runtime(e)
+        match crate::interrupt::stop_of(&e) {
+            Some(Stop::Deadline(deadline)) => Failure::DeadlineExceeded { deadline },
+            Some(Stop::Signal(signal)) => Failure::Interrupted { signal },
+            None => Failure::Runtime(e),
+        }
+    }
+}
+
+impl Failure {
+    /// Whether the component was stopped or trapped mid-call, so that what
+    /// it staged was never cleaned up by the component itself.
+    pub fn is_trap(&self) -> bool {
+        matches!(
+            self,
+            Failure::Runtime(_) | Failure::DeadlineExceeded { .. } | Failure::Interrupted { .. }
+        )
     }
 }
 
 impl From<wit::Error> for Failure {
-    fn from(e: wit::Error) -> Failure {
+    fn from(mut e: wit::Error) -> Failure {
+        name_link_target(&mut e);
         Failure::Installer(e)
+    }
+}
+
+/// The sandbox cannot read where a link out of it points (WASI refuses
+/// absolute link targets), so the host, which can, adds it: a message that
+/// says where a link leads is the one that lets the user act.
+fn name_link_target(e: &mut wit::Error) {
+    match e {
+        wit::Error::NotGranted(g) if g.link_target.is_none() => {
+            if let Some(link) = &g.link {
+                g.link_target = link_target(link);
+            }
+        }
+        wit::Error::NotRegularFile(r) if r.reason == LINK => {
+            if let Some(target) = link_target(&r.value) {
+                r.reason = format!("{LINK} to {target}");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// How the component describes a link whose target it could not read.
+const LINK: &str = "a symbolic link";
+
+fn link_target(path: &str) -> Option<String> {
+    std::fs::read_link(path)
+        .ok()
+        .map(|target| target.display().to_string())
+}
+
+/// Adds where a link points to an audit finding about one (see
+/// `name_link_target`).
+pub fn name_link_targets(report: &mut wit::AuditReport) {
+    let prefix = format!("{LINK} where");
+    let findings = report
+        .plugins
+        .iter_mut()
+        .flat_map(|p| p.findings.iter_mut())
+        .filter(|f| f.kind == wit::FindingKind::NotRegularFile);
+    for finding in findings {
+        if let Some(rest) = finding.detail.strip_prefix(&prefix)
+            && let Some(target) = link_target(&finding.path)
+        {
+            finding.detail = format!("{LINK} to {target} where{rest}");
+        }
     }
 }
 
@@ -219,17 +333,35 @@ fn installer_message(e: &wit::Error) -> String {
             "invalid name '{}': {}\nplugin names and key labels match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$",
             r.value, r.reason
         ),
-        E::NotGranted(path) => {
-            let dir = Path::new(path)
-                .parent()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|| path.clone());
-            format!(
-                "{path} is outside the directories the installer may read (or is a symlink leading out of them)\n\
-                 grant it with --allow-read {dir} (the installer sees only the registry's directory, \
-                 the trust root, the destination and --allow-read directories)"
-            )
-        }
+        E::NotGranted(g) => match (&g.link, &g.link_target) {
+            (Some(link), target) => format!(
+                "{} leads outside the directories granted to the installer: {link} is a symbolic \
+                 link to {}\nthe sandbox never follows a link out of a granted directory, and \
+                 granting the link's target does not change that; copy the file in place of the \
+                 link, or point the registry at the target's real path and grant that with \
+                 --allow-read",
+                g.path,
+                target.as_deref().unwrap_or("a place outside the grants")
+            ),
+            (None, _) => {
+                let dir = Path::new(&g.path)
+                    .parent()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|| g.path.clone());
+                format!(
+                    "{} is outside the directories the installer may read\n\
+                     grant it with --allow-read {dir} (the installer sees only the registry's \
+                     directory, the trust root, the destination and --allow-read directories)",
+                    g.path
+                )
+            }
+        },
+        E::NotRegularFile(r) => format!(
+            "{} is {}, not a regular file; the installer reads only regular files (a named pipe \
+             would block and a device never ends)\npoint at a regular file instead, or, in a \
+             plugins directory, remove it (`wasm-plugin uninstall` removes a link, never its target)",
+            r.value, r.reason
+        ),
         E::UnsupportedLocation(r) => {
             format!("cannot use artifact location '{}': {}", r.value, r.reason)
         }
@@ -349,5 +481,14 @@ fn status_reason(code: u16) -> &'static str {
         503 => " Service Unavailable",
         504 => " Gateway Timeout",
         _ => "",
+    }
+}
+
+/// `SIGINT`, `SIGTERM`, or the number.
+pub fn signal_name(signal: i32) -> String {
+    match signal {
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGTERM => "SIGTERM".into(),
+        other => format!("signal {other}"),
     }
 }

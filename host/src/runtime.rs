@@ -7,9 +7,12 @@
 //! only through the `fetch` import below.
 
 use crate::fetch::{Body, HttpFetcher};
+use crate::interrupt::{self, Budget};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -34,7 +37,23 @@ const COMPONENT_SHA256: &str = env!("INSTALLER_COMPONENT_SHA256");
 /// Most linear memory the component may grow to. Artefacts stream through
 /// it in 1 MiB chunks and indexes are capped at 16 MiB, so this is headroom,
 /// not a working set; it stops a runaway guest from taking the machine.
-const MEMORY_LIMIT: usize = 128 << 20;
+pub const MEMORY_LIMIT: usize = 128 << 20;
+
+/// How long one call may run unless `--deadline` says otherwise: far more
+/// than any honest install needs, little enough that a guest that never
+/// returns does not hold the destination's lock for good.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10 * 60);
+
+static DEADLINE: OnceLock<Duration> = OnceLock::new();
+
+/// Sets the deadline of every call this process makes (`--deadline`).
+pub fn set_deadline(deadline: Duration) {
+    let _ = DEADLINE.set(deadline);
+}
+
+fn deadline() -> Duration {
+    DEADLINE.get().copied().unwrap_or(DEFAULT_DEADLINE)
+}
 
 /// What one call may touch.
 #[derive(Debug, Default, Clone)]
@@ -93,6 +112,7 @@ pub struct HostState {
     table: ResourceTable,
     limits: StoreLimits,
     fetcher: HttpFetcher,
+    budget: Budget,
 }
 
 impl WasiView for HostState {
@@ -149,7 +169,10 @@ impl Runtime {
         // Wasm-level backtraces are never shown to users: leaving their
         // address maps out shrinks the compiled component, which every run loads.
         config.generate_address_map(false);
+        // Lets a call be stopped at its deadline or on SIGINT/SIGTERM.
+        config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
+        interrupt::tick(engine.weak());
         let component = cache::load_or_compile(&engine)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -161,11 +184,36 @@ impl Runtime {
         })
     }
 
-    /// Instantiates the component with `grants` and runs `call` on it.
+    /// Instantiates the component with `grants` and runs `call` on it,
+    /// stopping it at the deadline or on SIGINT/SIGTERM (see `interrupt`).
     pub fn with_installer<R>(
         &self,
         grants: Grants,
         fetcher: HttpFetcher,
+        call: impl FnOnce(&wit::Guest, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        let _running = interrupt::Running::start();
+        self.run(grants, fetcher, true, call)
+    }
+
+    /// Removes the temp files a stopped or trapped call left in `dest`,
+    /// which the caller holds the lock of. Not stopped by the signal that
+    /// may have stopped that call. Returns the paths removed.
+    pub fn clean(&self, dest: &Path) -> wasmtime::Result<Vec<String>> {
+        let mut grants = Grants::default();
+        grants.write(dest);
+        let dest = dest.to_string_lossy();
+        let removed = self.run(grants, HttpFetcher::disabled(), false, |i, s| {
+            i.call_clean(s, &dest)
+        })?;
+        removed.map_err(|e| wasmtime::Error::msg(format!("{e:?}")))
+    }
+
+    fn run<R>(
+        &self,
+        grants: Grants,
+        fetcher: HttpFetcher,
+        interruptible: bool,
         call: impl FnOnce(&wit::Guest, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
         let state = HostState {
@@ -173,9 +221,16 @@ impl Runtime {
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build(),
             fetcher,
+            budget: Budget {
+                started: Instant::now(),
+                deadline: deadline(),
+                interruptible,
+            },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|store| store.data().budget.check());
         let instance = InstallerComponent::instantiate(&mut store, &self.component, &self.linker)?;
         call(instance.wasm_plugin_installer_installer(), &mut store)
     }
