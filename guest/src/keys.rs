@@ -109,14 +109,17 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
     };
     let text = sandbox::read_at_most(path, MAX_KEY_FILE_BYTES, sandbox::Links::Follow)?
         .ok_or_else(|| invalid("larger than a key file can be".into()))?;
-    let text = String::from_utf8(text).map_err(|_| invalid("not a PEM text file".into()))?;
+    parse_signing_key(&text).map_err(invalid)
+}
+
+/// A PKCS#8 PEM Ed25519 private key's bytes, or why they are not one.
+pub fn parse_signing_key(bytes: &[u8]) -> std::result::Result<SigningKey, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not a PEM text file".to_string())?;
     if text.contains("PUBLIC KEY") && !text.contains("PRIVATE KEY") {
-        return Err(invalid(
-            "this is a public key; sign with the private .key file".into(),
-        ));
+        return Err("this is a public key; sign with the private .key file".into());
     }
     SigningKey::from_pkcs8_pem(text.trim())
-        .map_err(|e| invalid(format!("not an Ed25519 PKCS#8 PEM private key ({e})")))
+        .map_err(|e| format!("not an Ed25519 PKCS#8 PEM private key ({e})"))
 }
 
 /// The Ed25519 signature of `bytes` (an index, held whole anyway).

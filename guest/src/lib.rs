@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod digest;
 pub mod error;
+pub mod fuzzing;
 pub mod index;
 pub mod install;
 pub mod installed;

@@ -77,10 +77,15 @@ fn read_file(path: &Path) -> Result<Found> {
         }
         Err(e) => return Err(e),
     };
-    Ok(match serde_json::from_slice::<Receipt>(&bytes) {
+    Ok(parse(&bytes))
+}
+
+/// A receipt's bytes as `read` judges them: valid, or invalid and why.
+pub fn parse(bytes: &[u8]) -> Found {
+    match serde_json::from_slice::<Receipt>(bytes) {
         Ok(receipt) => Found::Valid(receipt),
         Err(e) => Found::Invalid(e.to_string()),
-    })
+    }
 }
 
 /// Writes `receipt` to a temp file next to its final place; `commit` puts

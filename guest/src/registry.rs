@@ -138,11 +138,12 @@ fn seen_path(dest: &Path) -> PathBuf {
     dest.join(crate::receipt::STATE_DIR).join("registries.json")
 }
 
+/// The highest index version seen from each registry.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Seen {
+pub struct Seen {
     /// Registry (as shown) -> highest index version seen.
     #[serde(default)]
-    versions: BTreeMap<String, u64>,
+    pub versions: BTreeMap<String, u64>,
 }
 
 fn read_seen(dest: &Path) -> Result<Seen> {
@@ -157,9 +158,14 @@ fn read_seen(dest: &Path) -> Result<Seen> {
         Err(Error::NotRegularFile { .. }) => Vec::new(),
         Err(e) => return Err(e),
     };
-    // A damaged file cannot say what was seen; starting over is the only
-    // way forward, and the next install writes it anew.
-    Ok(serde_json::from_slice(&bytes).unwrap_or_default())
+    Ok(parse_seen(&bytes))
+}
+
+/// The recorded versions in `registries.json`. A damaged file cannot say
+/// what was seen; starting over is the only way forward, and the next
+/// install writes it anew.
+pub fn parse_seen(bytes: &[u8]) -> Seen {
+    serde_json::from_slice(bytes).unwrap_or_default()
 }
 
 /// Refuses an index older than the newest one seen from the same registry.
