@@ -16,7 +16,11 @@ pub fn index(data: &[u8]) {
         // Resolution over whatever parsed: every name, every selector.
         for entry in &parsed.plugins {
             let _ = resolve::select(&parsed, entry.name.as_str(), resolve::Selector::Highest);
-            let _ = resolve::select(&parsed, entry.name.as_str(), resolve::Selector::Exact(&entry.version));
+            let _ = resolve::select(
+                &parsed,
+                entry.name.as_str(),
+                resolve::Selector::Exact(&entry.version),
+            );
         }
     }
     let _ = index::parse_tree("/fuzz/index.json", data);
@@ -44,7 +48,9 @@ const SPEC_INDEX: &str = r#"{"plugins": [
 /// (an absolute path or a URL), the rest the artifact as written.
 pub fn location(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let (registry, artifact) = text.split_once('\n').unwrap_or(("/srv/r/index.json", &text));
+    let (registry, artifact) = text
+        .split_once('\n')
+        .unwrap_or(("/srv/r/index.json", &text));
     let registry = RegistryRef::parse(registry);
     if let RegistryRef::File(path) = &registry
         && !path.is_absolute()
@@ -81,8 +87,11 @@ pub fn expiry(data: &[u8]) {
     }
 }
 
+/// A fuzz target: arbitrary bytes in, nothing out, never a panic.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the corpus replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("index", index),
     ("spec", spec),
     ("location", location),

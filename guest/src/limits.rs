@@ -25,3 +25,181 @@ pub const MAX_RECEIPT_BYTES: u64 = 64 << 10;
 
 /// Largest recorded-index-versions file read (`registries.json`).
 pub const MAX_SEEN_BYTES: u64 = 1 << 20;
+
+/// Each limit at its edge, through the code that enforces it: exactly the
+/// limit is accepted, one byte (or key) more is refused.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    /// `text` followed by spaces up to `len` bytes.
+    fn padded(text: &[u8], len: u64) -> Vec<u8> {
+        let mut bytes = text.to_vec();
+        bytes.resize(len as usize, b' ');
+        bytes
+    }
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn pub_text(seed: u8) -> Vec<u8> {
+        STANDARD
+            .encode(key(seed).verifying_key().to_bytes())
+            .into_bytes()
+    }
+
+    #[test]
+    fn an_index_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
+        use crate::registry::{Policy, RegistryRef, load};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.json");
+        let load = |len| {
+            std::fs::write(&path, padded(br#"{"plugins": []}"#, len)).unwrap();
+            load(
+                &RegistryRef::File(path.clone()),
+                &crate::source::NoNetwork,
+                Policy::default(),
+            )
+        };
+        assert!(load(MAX_INDEX_BYTES).is_ok());
+        assert!(
+            matches!(load(MAX_INDEX_BYTES + 1), Err(Error::IndexInvalid { ref problem, .. }) if problem.contains("larger than 16 MiB"))
+        );
+    }
+
+    #[test]
+    fn a_trust_root_of_exactly_the_most_keys_loads_and_one_more_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..MAX_TRUST_KEYS {
+            std::fs::write(
+                dir.path().join(format!("k{i:02}.pub")),
+                pub_text(i as u8 + 1),
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            crate::trust::TrustRoot::load(dir.path())
+                .unwrap()
+                .keys
+                .len(),
+            MAX_TRUST_KEYS
+        );
+        std::fs::write(dir.path().join("extra.pub"), pub_text(200)).unwrap();
+        let err = crate::trust::TrustRoot::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, Error::TrustRootInvalid { ref reason, .. } if reason.contains("at most 32")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_key_file_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("release.pub");
+        std::fs::write(&file, padded(&pub_text(1), MAX_KEY_FILE_BYTES)).unwrap();
+        assert!(crate::trust::TrustRoot::load(dir.path()).is_ok());
+        std::fs::write(&file, padded(&pub_text(1), MAX_KEY_FILE_BYTES + 1)).unwrap();
+        let err = crate::trust::TrustRoot::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, Error::TrustRootInvalid { ref reason, .. } if reason.contains("too large")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_private_key_file_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
+        use ed25519_dalek::pkcs8::EncodePrivateKey;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("release.key");
+        let pem = key(1).to_pkcs8_pem(Default::default()).unwrap();
+        std::fs::write(&file, padded(pem.as_bytes(), MAX_KEY_FILE_BYTES)).unwrap();
+        assert!(crate::keys::load_signing_key(&file).is_ok());
+        std::fs::write(&file, padded(pem.as_bytes(), MAX_KEY_FILE_BYTES + 1)).unwrap();
+        assert!(matches!(
+            crate::keys::load_signing_key(&file),
+            Err(Error::KeyInvalid { .. })
+        ));
+    }
+
+    #[test]
+    fn a_signature_file_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
+        use crate::verify::{VerifyRequest, verify};
+        let dir = tempfile::tempdir().unwrap();
+        let trust = dir.path().join("trust");
+        std::fs::create_dir(&trust).unwrap();
+        std::fs::write(trust.join("release.pub"), pub_text(1)).unwrap();
+        let artifact = dir.path().join("p.wasm");
+        std::fs::write(&artifact, b"plugin").unwrap();
+        let sig = STANDARD.encode(key(1).sign(b"plugin").to_bytes());
+        let run = |len| {
+            std::fs::write(dir.path().join("p.sig"), padded(sig.as_bytes(), len)).unwrap();
+            verify(&VerifyRequest {
+                artifact: artifact.clone(),
+                signature: None,
+                trust_root: Some(trust.clone()),
+            })
+        };
+        assert_eq!(
+            run(MAX_SIG_FILE_BYTES).unwrap().signed_by.as_deref(),
+            Some("release")
+        );
+        assert!(matches!(
+            run(MAX_SIG_FILE_BYTES + 1),
+            Err(Error::SignatureMalformed { .. })
+        ));
+    }
+
+    #[test]
+    fn a_receipt_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
+        use crate::name::PluginName;
+        use crate::receipt::{self, Found};
+        let dest = tempfile::tempdir().unwrap();
+        let dir = receipt::dir(dest.path());
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = br#"{"name": "a", "version": "1", "sha256": "", "size": 1, "signed_by": null,
+            "registry": "r", "artifact": "a", "installed_at": "2026-01-01T00:00:00Z"}"#;
+        let name = PluginName::parse("a").unwrap();
+        let read = |len| {
+            std::fs::write(dir.join("a.json"), padded(text, len)).unwrap();
+            receipt::read(dest.path(), &name).unwrap()
+        };
+        assert!(matches!(read(MAX_RECEIPT_BYTES), Found::Valid(_)));
+        assert!(
+            matches!(read(MAX_RECEIPT_BYTES + 1), Found::Invalid(ref why) if why.contains("larger"))
+        );
+    }
+
+    #[test]
+    fn recorded_versions_of_exactly_the_limit_are_read_and_one_byte_more_are_not() {
+        use crate::registry::{Loaded, RegistryRef, check_not_rolled_back};
+        let dest = tempfile::tempdir().unwrap();
+        let state = dest.path().join(crate::receipt::STATE_DIR);
+        std::fs::create_dir_all(&state).unwrap();
+        let registry = RegistryRef::File("/r/index.json".into());
+        let loaded = Loaded {
+            registry: registry.clone(),
+            index: crate::index::parse("/r/index.json", br#"{"version": 1, "plugins": []}"#)
+                .unwrap(),
+            bytes: Vec::new(),
+            signature: None,
+            signed_by: None,
+        };
+        let check = |len| {
+            let text = br#"{"versions": {"/r/index.json": 5}}"#;
+            std::fs::write(state.join("registries.json"), padded(text, len)).unwrap();
+            check_not_rolled_back(dest.path(), &loaded)
+        };
+        // Read: version 1 is older than the 5 recorded.
+        assert!(matches!(
+            check(MAX_SEEN_BYTES),
+            Err(Error::IndexRollback { seen: 5, .. })
+        ));
+        // Too large to read: nothing recorded can be trusted, so nothing is.
+        assert!(check(MAX_SEEN_BYTES + 1).is_ok());
+    }
+}

@@ -42,6 +42,10 @@ pub struct Cli {
     /// or 90s, 10m); nothing is installed then
     #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub deadline: Duration,
+    /// Most memory the installer may use (bytes, or with KiB, MiB, GiB);
+    /// artefacts are streamed, an index is read whole
+    #[arg(long, global = true, value_name = "SIZE", default_value = "128MiB", value_parser = parse_size)]
+    pub max_memory: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,7 +96,10 @@ impl Cli {
 
     /// Runs the verb; the exit code, or the failure that stopped it.
     pub fn run(self) -> Result<u8, Failure> {
-        crate::runtime::set_deadline(self.deadline);
+        crate::runtime::set_limits(crate::runtime::Limits {
+            deadline: self.deadline,
+            memory: usize::try_from(self.max_memory).unwrap_or(usize::MAX),
+        });
         match self.command {
             Command::Install(a) => a.run(),
             Command::Upgrade(a) => a.run(),

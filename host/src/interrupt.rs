@@ -27,6 +27,8 @@ pub enum Stop {
     Deadline(Duration),
     /// SIGINT or SIGTERM (the signal number).
     Signal(i32),
+    /// The guest needed more linear memory than this many bytes.
+    Memory(usize),
 }
 
 impl std::fmt::Display for Stop {
@@ -34,6 +36,7 @@ impl std::fmt::Display for Stop {
         match self {
             Stop::Deadline(d) => write!(f, "stopped after its deadline of {d:?}"),
             Stop::Signal(s) => write!(f, "stopped by signal {s}"),
+            Stop::Memory(m) => write!(f, "ran out of its {m} bytes of memory"),
         }
     }
 }

@@ -123,32 +123,33 @@ pub fn install_outcomes(outcomes: &[Outcome], as_json: bool) -> io::Result<u8> {
     Ok(code)
 }
 
+/// A version as shown to people: an unversioned entry (the loader's format
+/// allows leaving `version` out) says so instead of printing nothing.
+fn shown_version(version: &str) -> &str {
+    if version.is_empty() {
+        "(unversioned)"
+    } else {
+        version
+    }
+}
+
 fn install_report(out: &mut impl Write, r: &wit::InstallReport) -> io::Result<()> {
     use wit::InstallAction as A;
-    let previous = r.previous_version.as_deref().unwrap_or("?");
+    let previous = r.previous_version.as_deref().map_or("?", shown_version);
+    let (name, version, path) = (&r.name, shown_version(&r.version), &r.wasm_path);
     match r.action {
         A::Unchanged => {
             return writeln!(
                 out,
-                "{} {} is already installed and intact; nothing to do",
-                r.name, r.version
+                "{name} {version} is already installed and intact; nothing to do"
             );
         }
-        A::Installed => writeln!(out, "installed {} {} -> {}", r.name, r.version, r.wasm_path)?,
-        A::Upgraded => writeln!(
-            out,
-            "upgraded {} {previous} -> {} ({})",
-            r.name, r.version, r.wasm_path
-        )?,
-        A::Downgraded => writeln!(
-            out,
-            "downgraded {} {previous} -> {} ({})",
-            r.name, r.version, r.wasm_path
-        )?,
+        A::Installed => writeln!(out, "installed {name} {version} -> {path}")?,
+        A::Upgraded => writeln!(out, "upgraded {name} {previous} -> {version} ({path})")?,
+        A::Downgraded => writeln!(out, "downgraded {name} {previous} -> {version} ({path})")?,
         A::Reinstalled => writeln!(
             out,
-            "reinstalled {} {} -> {} (the installed copy did not match)",
-            r.name, r.version, r.wasm_path
+            "reinstalled {name} {version} -> {path} (the installed copy did not match)"
         )?,
     }
     writeln!(
@@ -206,7 +207,7 @@ pub fn uninstalled(
                 let version = r
                     .version
                     .as_deref()
-                    .map(|v| format!(" {v}"))
+                    .map(|v| format!(" {}", shown_version(v)))
                     .unwrap_or_default();
                 writeln!(out, "uninstalled {}{version}", r.name)?;
                 for path in &r.removed {
@@ -237,7 +238,11 @@ fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Res
     for row in std::iter::once(&header).chain(rows) {
         let mut line = String::new();
         for (col, cell) in row.iter().enumerate() {
-            line.push_str(&format!("{cell:width$}  ", width = widths[col]));
+            // Padded by hand: `format!`'s width stops at 65535 and panics
+            // past it, and a registry may publish a longer description.
+            line.push_str(cell);
+            let pad = widths[col].saturating_sub(cell.chars().count()) + 2;
+            line.extend(std::iter::repeat_n(' ', pad));
         }
         writeln!(out, "{}", line.trim_end())?;
     }
@@ -255,7 +260,7 @@ pub fn list(index: &wit::RegistryIndex, as_json: bool) -> io::Result<u8> {
             .map(|p| {
                 vec![
                     p.name.clone(),
-                    p.version.clone(),
+                    shown_version(&p.version).to_string(),
                     if p.signature.is_some() {
                         "signed"
                     } else {
@@ -281,7 +286,7 @@ pub fn installed(receipts: &[wit::Receipt], as_json: bool) -> io::Result<u8> {
             .map(|r| {
                 vec![
                     r.name.clone(),
-                    r.version.clone(),
+                    shown_version(&r.version).to_string(),
                     r.signed_by.clone().unwrap_or_else(|| "-".into()),
                     r.installed_at.clone(),
                 ]
@@ -332,7 +337,7 @@ pub fn audit(report: &wit::AuditReport, as_json: bool) -> io::Result<u8> {
     }
     let mut out = io::stdout().lock();
     for p in &report.plugins {
-        let version = p.version.as_deref().unwrap_or("(no receipt)");
+        let version = p.version.as_deref().map_or("(no receipt)", shown_version);
         let signer = p
             .signed_by
             .as_deref()

@@ -51,6 +51,8 @@ pub enum Failure {
     /// The component ran past its execution deadline (`--deadline`) and was
     /// stopped; what it had staged was removed.
     DeadlineExceeded { deadline: Duration },
+    /// The component needed more memory than allowed (`--max-memory`).
+    MemoryLimit { limit: usize },
     /// SIGINT or SIGTERM arrived: the component was stopped and what it
     /// had staged was removed. Carries the signal number.
     Interrupted { signal: i32 },
@@ -104,7 +106,8 @@ impl Failure {
             Failure::Io { .. }
             | Failure::LockTimeout { .. }
             | Failure::Runtime(_)
-            | Failure::DeadlineExceeded { .. } => EXIT_IO,
+            | Failure::DeadlineExceeded { .. }
+            | Failure::MemoryLimit { .. } => EXIT_IO,
             // As a shell reports a process a signal ended: 130, 143.
             Failure::Interrupted { signal } => (128 + signal).clamp(0, 255) as u8,
         }
@@ -148,6 +151,7 @@ impl Failure {
             Failure::LockTimeout { .. } => "lock-timeout",
             Failure::Runtime(_) => "runtime",
             Failure::DeadlineExceeded { .. } => "deadline-exceeded",
+            Failure::MemoryLimit { .. } => "memory-limit",
             Failure::Interrupted { .. } => "interrupted",
         }
     }
@@ -186,6 +190,12 @@ impl Failure {
                  raise the limit with --deadline if the work really takes that long",
                 humantime::format_duration(*deadline)
             ),
+            Failure::MemoryLimit { limit } => format!(
+                "the installer needed more than its {} MiB of memory and was stopped; nothing \
+                 was installed and the previous plugin is as it was\n\
+                 raise the limit with --max-memory (an index is read whole; artefacts are streamed)",
+                limit >> 20
+            ),
             Failure::Interrupted { signal } => format!(
                 "interrupted by {}; the installer was stopped, its temp files removed, and the \
                  previous plugin is as it was",
@@ -215,6 +225,7 @@ impl Failure {
                 json!({"deadline_seconds": deadline.as_secs_f64()})
             }
             Failure::Interrupted { signal } => json!({"signal": signal_name(*signal)}),
+            Failure::MemoryLimit { limit } => json!({"limit_bytes": limit}),
             Failure::Usage(_) | Failure::Runtime(_) => Value::Null,
         };
         json!({"error": {
@@ -231,6 +242,7 @@ impl From<wasmtime::Error> for Failure {
         match crate::interrupt::stop_of(&e) {
             Some(Stop::Deadline(deadline)) => Failure::DeadlineExceeded { deadline },
             Some(Stop::Signal(signal)) => Failure::Interrupted { signal },
+            Some(Stop::Memory(limit)) => Failure::MemoryLimit { limit },
             None => Failure::Runtime(e),
         }
     }
@@ -242,7 +254,10 @@ impl Failure {
     pub fn is_trap(&self) -> bool {
         matches!(
             self,
-            Failure::Runtime(_) | Failure::DeadlineExceeded { .. } | Failure::Interrupted { .. }
+            Failure::Runtime(_)
+                | Failure::DeadlineExceeded { .. }
+                | Failure::Interrupted { .. }
+                | Failure::MemoryLimit { .. }
         )
     }
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Config, Engine, ResourceLimiter, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({
@@ -44,15 +44,61 @@ pub const MEMORY_LIMIT: usize = 128 << 20;
 /// returns does not hold the destination's lock for good.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10 * 60);
 
-static DEADLINE: OnceLock<Duration> = OnceLock::new();
-
-/// Sets the deadline of every call this process makes (`--deadline`).
-pub fn set_deadline(deadline: Duration) {
-    let _ = DEADLINE.set(deadline);
+/// The limits every call of this process runs under, set once from the
+/// command line (`--deadline`, `--max-memory`) before any call.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub deadline: Duration,
+    pub memory: usize,
 }
 
-fn deadline() -> Duration {
-    DEADLINE.get().copied().unwrap_or(DEFAULT_DEADLINE)
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            deadline: DEFAULT_DEADLINE,
+            memory: MEMORY_LIMIT,
+        }
+    }
+}
+
+static LIMITS: OnceLock<Limits> = OnceLock::new();
+
+/// Sets the limits of every call this process makes.
+pub fn set_limits(limits: Limits) {
+    let _ = LIMITS.set(limits);
+}
+
+fn limits() -> Limits {
+    LIMITS.get().copied().unwrap_or_default()
+}
+
+/// Caps linear memory and remembers when the cap refused a growth, so that a
+/// guest that then aborts is reported as over the limit, not as a bug.
+struct MemoryCap {
+    limit: usize,
+    hit: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.hit |= desired > self.limit;
+        Ok(desired <= self.limit)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // The component's tables are a few entries; this only stops a runaway.
+        Ok(desired <= 1 << 16)
+    }
 }
 
 /// What one call may touch.
@@ -110,7 +156,7 @@ impl Grants {
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    memory: MemoryCap,
     fetcher: HttpFetcher,
     budget: Budget,
 }
@@ -216,23 +262,35 @@ impl Runtime {
         interruptible: bool,
         call: impl FnOnce(&wit::Guest, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
+        let limits = limits();
         let state = HostState {
             wasi: grants.into_wasi()?,
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build(),
+            memory: MemoryCap {
+                limit: limits.memory,
+                hit: false,
+            },
             fetcher,
             budget: Budget {
                 started: Instant::now(),
-                deadline: deadline(),
+                deadline: limits.deadline,
                 interruptible,
             },
         };
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
+        store.limiter(|s| &mut s.memory);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|store| store.data().budget.check());
         let instance = InstallerComponent::instantiate(&mut store, &self.component, &self.linker)?;
-        call(instance.wasm_plugin_installer_installer(), &mut store)
+        let result = call(instance.wasm_plugin_installer_installer(), &mut store);
+        match result {
+            // A guest denied memory aborts with a trap that says nothing of
+            // why; the limiter knows.
+            Err(e) if store.data().memory.hit && interrupt::stop_of(&e).is_none() => {
+                Err(wasmtime::Error::new(interrupt::Stop::Memory(limits.memory)))
+            }
+            other => other,
+        }
     }
 }
 

@@ -2,10 +2,12 @@
 //! in temp dirs and servers on 127.0.0.1 started by the tests themselves.
 
 mod component;
+mod hardening;
 mod http;
 mod install;
 mod lifecycle;
 mod list;
+mod loader_format;
 mod publisher;
 mod scaffold;
 mod server;

@@ -154,6 +154,29 @@ fn a_redirect_loop_is_cut_off() {
     run.says(&[&url, "redirects"]);
 }
 
+/// The redirect limit at its edge: five hops are followed, six are not.
+#[test]
+fn five_redirects_are_followed_and_six_are_not() {
+    for (hops, code) in [(5, OK), (6, IO)] {
+        let server = Server::start();
+        let (env, mut reg, key) = installed_from(&server);
+        server.route(&format!("/hop{hops}"), Reply::Body(v2_bytes()));
+        for hop in 0..hops {
+            server.route(
+                &format!("/hop{hop}"),
+                Reply::Redirect(format!("/hop{}", hop + 1)),
+            );
+        }
+        let url = format!("{}/hop0", server.base);
+        reg.publish(&env, "colmask", "2.0.0", &v2_bytes(), Some(&key))["artifact"] = url.into();
+        reg.save(&env);
+        let run = install(&env, &reg, &[]).expect(code);
+        if code == IO {
+            run.says(&["more than 5 redirects"]);
+        }
+    }
+}
+
 #[test]
 fn an_answer_that_is_not_http_is_reported_as_such_and_not_retried() {
     let (run, url, server) = v2_served_as(Reply::Garbage, &[], IO);
@@ -496,6 +519,45 @@ fn an_older_index_is_refused_after_a_newer_one_was_seen() {
     assert_eq!(remote.env.snapshot("plugins"), before);
     remote.publish(8, None, &[("colmask", "1.1.0", b"newer")]);
     remote.install(&[]).expect(OK);
+}
+
+/// The hole a no-op install used to leave: an index seen only while the
+/// plugin was already current was never recorded, so an older one replayed
+/// afterwards was accepted.
+#[test]
+fn an_index_seen_by_a_no_op_install_is_recorded_against_rollback() {
+    let remote = Remote::new();
+    let plugins: &[(&str, &str, &[u8])] = &[("colmask", "1.0.0", b"one")];
+    remote.publish(2, None, plugins);
+    remote.install(&[]).expect(OK);
+    remote.publish(3, None, plugins);
+    let out = remote.install(&[]).expect(OK);
+    assert!(out.stdout.contains("nothing to do"), "{}", out.stdout);
+    remote.publish(2, None, plugins);
+    let before = remote.env.snapshot("plugins");
+    remote
+        .install(&[])
+        .expect(INTEGRITY)
+        .says(&["version 2, older than version 3"]);
+    assert_eq!(remote.env.snapshot("plugins"), before);
+    // upgrade records what it saw too.
+    remote.publish(4, None, plugins);
+    let upgrade = [
+        "upgrade",
+        "colmask",
+        "--registry",
+        &remote.url,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ];
+    remote.env.run(&upgrade).expect(OK);
+    remote.publish(3, None, plugins);
+    remote
+        .install(&[])
+        .expect(INTEGRITY)
+        .says(&["version 3, older than version 4"]);
 }
 
 #[test]

@@ -157,12 +157,7 @@ impl Env {
     }
 
     pub fn run_with(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
-        let mut cmd = Command::new(bin());
-        cmd.args(args)
-            .current_dir(&self.root)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("XDG_CACHE_HOME", shared_cache());
+        let mut cmd = self.command(args);
         for (key, value) in env {
             cmd.env(key, value);
         }
@@ -172,6 +167,31 @@ impl Env {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+}
+
+impl Env {
+    /// `wasm-plugin args...` set up as `run` runs it, to spawn and signal.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .current_dir(&self.root)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("XDG_CACHE_HOME", shared_cache());
+        cmd
+    }
+
+    /// Temp files (`.<name>.<hex>.tmp`) anywhere under `relative`.
+    pub fn temp_files(&self, relative: &str) -> Vec<String> {
+        self.names(relative)
+            .into_iter()
+            .filter(|n| {
+                n.rsplit('/')
+                    .next()
+                    .is_some_and(|f| f.starts_with('.') && f.ends_with(".tmp"))
+            })
+            .collect()
     }
 }
 
