@@ -1,68 +1,178 @@
-//! The `fetch` capability lent to the component, over ureq.
+//! Fetching: the `fetch` capability lent to the component.
 //!
-//! Transport policy lives here: schemes, TLS roots (rustls with the bundled
-//! web roots, or a private CA from `--ca-cert`), proxies from the
-//! environment, timeouts, the redirect limit, and the progress bar. What the
-//! bytes are worth, and whether to try again, is decided in the component.
+//! The component asks for URLs and judges the bytes (digests, signatures,
+//! retries); everything about transport is decided here, by whatever
+//! implements [`Fetch`]. [`HttpFetch`] is the default, over ureq: schemes,
+//! TLS roots (rustls with the bundled web roots, or a private CA), proxies
+//! from the environment, timeouts, the redirect limit, and progress reports.
+//! [`Offline`] refuses every URL. A runtime with its own HTTP stack passes
+//! its own implementation to [`InstallerBuilder::fetch`](crate::InstallerBuilder::fetch).
+//!
 //! Errors are classified so that a 404, a refused connection, an untrusted
 //! certificate and a body cut short each read as what they are, never as a
 //! digest mismatch.
 
-use crate::runtime::FetchError;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::{IsTerminal, Read};
+use crate::error::Error;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
 
-/// Downloads smaller than this get no progress bar.
-const PROGRESS_THRESHOLD: u64 = 1 << 20;
+/// Why a fetch failed. The component adds the URL and decides whether to
+/// try again ([`FetchError::Connect`], [`FetchError::Timeout`],
+/// [`FetchError::Truncated`], [`FetchError::Transport`] and a 5xx are
+/// retried; nothing else is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// This fetcher does not serve the URL's scheme. Carries the scheme.
+    UnsupportedScheme(String),
+    /// The URL could not be parsed.
+    InvalidUrl(String),
+    /// No connection could be made: DNS, refused, unreachable.
+    Connect(String),
+    /// The server answered with this non-2xx status.
+    HttpStatus(u16),
+    /// The server went quiet for longer than the read timeout.
+    Timeout(String),
+    /// The body ended before its announced length.
+    Truncated {
+        /// Bytes received.
+        received: u64,
+        /// Bytes announced.
+        announced: u64,
+    },
+    /// The TLS handshake failed (untrusted, wrong host, expired...).
+    Tls(String),
+    /// An answer that broke HTTP in a way a retry will not mend.
+    Protocol(String),
+    /// Anything else the transport reported.
+    Transport(String),
+}
 
-/// How remote fetches are made.
-#[derive(Debug, Clone)]
-pub struct FetchOptions {
+/// Lends the component the network: a GET per URL it asks for.
+///
+/// Implementations must be shareable between threads: one [`Installer`]
+/// runs calls from many threads at once, each with the same fetcher.
+///
+/// [`Installer`]: crate::Installer
+pub trait Fetch: Send + Sync {
+    /// Starts a GET of `url`, following redirects as the implementation
+    /// allows. A non-2xx answer is [`FetchError::HttpStatus`].
+    fn get(&self, url: &str) -> Result<Box<dyn FetchBody>, FetchError>;
+}
+
+/// A response body being received.
+pub trait FetchBody: Send {
+    /// The length the server announced, if it did.
+    fn announced(&self) -> Option<u64>;
+    /// Up to `max` further bytes; an empty vector at the end of the body.
+    fn read(&mut self, max: usize) -> Result<Vec<u8>, FetchError>;
+}
+
+/// A fetcher that refuses every URL: for operations that must not touch the
+/// network, and for runtimes that install only from local registries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Offline;
+
+impl Fetch for Offline {
+    fn get(&self, _url: &str) -> Result<Box<dyn FetchBody>, FetchError> {
+        Err(FetchError::Transport(
+            "this command is not granted network access".into(),
+        ))
+    }
+}
+
+/// How a download is going, for a progress display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// The URL being downloaded.
+    pub url: String,
+    /// Bytes received so far.
+    pub received: u64,
+    /// The announced length, if any.
+    pub total: Option<u64>,
+    /// True once, at the end of the body (or when it failed).
+    pub done: bool,
+}
+
+/// Called with every change of a download's [`Progress`].
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// How [`HttpFetch`] makes requests.
+#[derive(Clone)]
+pub struct HttpOptions {
+    /// Longest wait for a connection.
     pub connect_timeout: Duration,
     /// Longest wait for any single read (headers or body).
     pub read_timeout: Duration,
+    /// Redirects followed at most (never from https down to plain http).
     pub max_redirects: u32,
     /// A PEM file of CA certificates to trust instead of the web roots.
     pub ca_cert: Option<PathBuf>,
-    /// Show a progress bar for large downloads (when stderr is a terminal).
-    pub progress: bool,
+    /// Told how each download is going.
+    pub progress: Option<ProgressFn>,
 }
 
-impl Default for FetchOptions {
+impl Default for HttpOptions {
     fn default() -> Self {
-        FetchOptions {
+        HttpOptions {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             max_redirects: 5,
             ca_cert: None,
-            progress: false,
+            progress: None,
         }
     }
 }
 
-/// Why a fetcher could not be set up (a bad CA file or proxy variable).
-#[derive(Debug)]
-pub struct SetupError(pub String);
-
-pub struct HttpFetcher {
-    /// `None` for verbs that are granted no network.
-    agents: Option<Agents>,
-    options: FetchOptions,
+impl std::fmt::Debug for HttpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpOptions")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_redirects", &self.max_redirects)
+            .field("ca_cert", &self.ca_cert)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
-/// One agent per scheme, because each has its own proxy variable.
-struct Agents {
+/// The default fetcher: http and https over ureq, with rustls.
+///
+/// Proxies come from `HTTPS_PROXY` / `HTTP_PROXY` (each for its scheme),
+/// `ALL_PROXY` and `NO_PROXY`, read when it is made.
+///
+/// ```
+/// use wasm_plugin::fetch::{HttpFetch, HttpOptions};
+/// use std::time::Duration;
+///
+/// let fetch = HttpFetch::new(HttpOptions {
+///     read_timeout: Duration::from_secs(5),
+///     ..HttpOptions::default()
+/// })?;
+/// # Ok::<(), wasm_plugin::Error>(())
+/// ```
+pub struct HttpFetch {
     http: Agent,
     https: Agent,
+    options: HttpOptions,
 }
 
-impl HttpFetcher {
-    pub fn new(options: FetchOptions) -> Result<HttpFetcher, SetupError> {
-        let tls = tls_config(options.ca_cert.as_deref())?;
+impl std::fmt::Debug for HttpFetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpFetch")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpFetch {
+    /// A fetcher with these options. Fails on a CA file that cannot be used
+    /// or a proxy variable that is not a proxy URL.
+    pub fn new(options: HttpOptions) -> Result<HttpFetch, Error> {
+        let tls = tls_config(options.ca_cert.as_deref()).map_err(Error::usage)?;
         // `https_only` on the https agent: a redirect from https down to
         // plain http would drop the protection an https URL was chosen for
         // (and the rule that an index over http must be signed).
@@ -79,84 +189,15 @@ impl HttpFetcher {
                 .build()
                 .into()
         };
-        let agents = Agents {
-            http: agent(
-                proxy_from_env(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])?,
-                false,
-            ),
-            https: agent(
-                proxy_from_env(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])?,
-                true,
-            ),
-        };
-        Ok(HttpFetcher {
-            agents: Some(agents),
+        let http_proxy = proxy_from_env(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
+            .map_err(Error::usage)?;
+        let https_proxy = proxy_from_env(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
+            .map_err(Error::usage)?;
+        Ok(HttpFetch {
+            http: agent(http_proxy, false),
+            https: agent(https_proxy, true),
             options,
         })
-    }
-
-    /// A fetcher that refuses every URL.
-    pub fn disabled() -> HttpFetcher {
-        HttpFetcher {
-            agents: None,
-            options: FetchOptions::default(),
-        }
-    }
-
-    pub fn get(&self, url: &str) -> Result<Body, FetchError> {
-        let Some(agents) = &self.agents else {
-            return Err(FetchError::Transport(
-                "this command is not granted network access".into(),
-            ));
-        };
-        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-        let agent = match scheme.as_deref() {
-            Some("http") => &agents.http,
-            Some("https") => &agents.https,
-            Some(other) => return Err(FetchError::UnsupportedScheme(other.to_string())),
-            None => {
-                return Err(FetchError::InvalidUrl(format!(
-                    "{url} is not an absolute URL"
-                )));
-            }
-        };
-        let response = agent.get(url).call().map_err(|e| self.classify(url, e))?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(FetchError::HttpStatus(status));
-        }
-        let announced = response.body().content_length();
-        Ok(Body {
-            reader: Box::new(response.into_body().into_reader()),
-            announced,
-            received: 0,
-            pending: None,
-            progress: self.progress_bar(url, announced),
-        })
-    }
-
-    fn progress_bar(&self, url: &str, announced: Option<u64>) -> Progress {
-        if !self.options.progress || !std::io::stderr().is_terminal() {
-            return Progress::Off;
-        }
-        let name = url.rsplit('/').next().unwrap_or(url).to_string();
-        match announced {
-            Some(total) if total < PROGRESS_THRESHOLD => Progress::Off,
-            Some(total) => {
-                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-                    )
-                    .expect("valid template")
-                    .progress_chars("=> "),
-                );
-                bar.set_message(name);
-                Progress::Bar(bar)
-            }
-            // Unknown length: a counter, once the download is big enough.
-            None => Progress::Pending(name),
-        }
     }
 
     fn classify(&self, url: &str, e: ureq::Error) -> FetchError {
@@ -191,14 +232,45 @@ impl HttpFetcher {
     }
 }
 
+impl Fetch for HttpFetch {
+    fn get(&self, url: &str) -> Result<Box<dyn FetchBody>, FetchError> {
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        let agent = match scheme.as_deref() {
+            Some("http") => &self.http,
+            Some("https") => &self.https,
+            Some(other) => return Err(FetchError::UnsupportedScheme(other.to_string())),
+            None => {
+                return Err(FetchError::InvalidUrl(format!(
+                    "{url} is not an absolute URL"
+                )));
+            }
+        };
+        let response = agent.get(url).call().map_err(|e| self.classify(url, e))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(FetchError::HttpStatus(status));
+        }
+        let announced = response.body().content_length();
+        Ok(Box::new(HttpBody {
+            reader: Box::new(response.into_body().into_reader()),
+            url: url.to_string(),
+            announced,
+            received: 0,
+            pending: None,
+            progress: self.options.progress.clone(),
+            done: false,
+        }))
+    }
+}
+
 /// The trust roots for https: the bundled web roots, or only the CAs in
 /// `ca_cert` (as curl's `--cacert` does).
-fn tls_config(ca_cert: Option<&Path>) -> Result<TlsConfig, SetupError> {
+fn tls_config(ca_cert: Option<&Path>) -> Result<TlsConfig, String> {
     let Some(path) = ca_cert else {
         return Ok(TlsConfig::builder().root_certs(RootCerts::WebPki).build());
     };
     let pem = std::fs::read(path)
-        .map_err(|e| SetupError(format!("cannot read --ca-cert {}: {e}", path.display())))?;
+        .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
     let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),
@@ -207,16 +279,16 @@ fn tls_config(ca_cert: Option<&Path>) -> Result<TlsConfig, SetupError> {
         })
         .collect::<Result<_, _>>()
         .map_err(|e| {
-            SetupError(format!(
+            format!(
                 "--ca-cert {} is not a PEM certificate file: {e}",
                 path.display()
-            ))
+            )
         })?;
     if certs.is_empty() {
-        return Err(SetupError(format!(
+        return Err(format!(
             "--ca-cert {} holds no certificate (expected -----BEGIN CERTIFICATE-----)",
             path.display()
-        )));
+        ));
     }
     Ok(TlsConfig::builder()
         .root_certs(RootCerts::new_with_certs(&certs))
@@ -224,7 +296,7 @@ fn tls_config(ca_cert: Option<&Path>) -> Result<TlsConfig, SetupError> {
 }
 
 /// The proxy named by the first of `vars` that is set, honouring NO_PROXY.
-fn proxy_from_env(vars: &[&str]) -> Result<Option<Proxy>, SetupError> {
+fn proxy_from_env(vars: &[&str]) -> Result<Option<Proxy>, String> {
     let Some((var, value)) = vars.iter().find_map(|v| {
         std::env::var(v)
             .ok()
@@ -236,16 +308,14 @@ fn proxy_from_env(vars: &[&str]) -> Result<Option<Proxy>, SetupError> {
     let uri: ureq::http::Uri = value
         .trim()
         .parse()
-        .map_err(|e| SetupError(format!("{var}={value} is not a proxy URL: {e}")))?;
+        .map_err(|e| format!("{var}={value} is not a proxy URL: {e}"))?;
     let scheme = uri.scheme_str().unwrap_or("http");
     let protocol = ureq::ProxyProtocol::try_from(scheme).map_err(|_| {
-        SetupError(format!(
-            "{var}={value}: the {scheme} proxy scheme is not supported (use http://)"
-        ))
+        format!("{var}={value}: the {scheme} proxy scheme is not supported (use http://)")
     })?;
     let host = uri
         .host()
-        .ok_or_else(|| SetupError(format!("{var}={value} names no host")))?;
+        .ok_or_else(|| format!("{var}={value} names no host"))?;
     let mut builder = Proxy::builder(protocol).host(host);
     if let Some(port) = uri.port_u16() {
         builder = builder.port(port);
@@ -269,7 +339,7 @@ fn proxy_from_env(vars: &[&str]) -> Result<Option<Proxy>, SetupError> {
     builder
         .build()
         .map(Some)
-        .map_err(|e| SetupError(format!("{var}={value}: {e}")))
+        .map_err(|e| format!("{var}={value}: {e}"))
 }
 
 fn host_of(url: &str) -> String {
@@ -335,34 +405,28 @@ fn io_error(host: &str, e: std::io::Error) -> FetchError {
     }
 }
 
-enum Progress {
-    Off,
-    /// Unknown length: becomes a counter after PROGRESS_THRESHOLD bytes.
-    Pending(String),
-    Bar(ProgressBar),
-}
-
-/// A response body being streamed to the component.
-pub struct Body {
+/// A response body from [`HttpFetch`].
+struct HttpBody {
     reader: Box<dyn Read + Send + Sync>,
+    url: String,
     announced: Option<u64>,
     received: u64,
     /// An error met after some bytes of a read arrived; reported next time.
     pending: Option<FetchError>,
-    progress: Progress,
+    progress: Option<ProgressFn>,
+    done: bool,
 }
 
-impl Body {
-    pub fn announced(&self) -> Option<u64> {
+impl FetchBody for HttpBody {
+    fn announced(&self) -> Option<u64> {
         self.announced
     }
 
-    /// Up to `max` bytes; empty at the end of the body.
-    pub fn read(&mut self, max: u32) -> Result<Vec<u8>, FetchError> {
+    fn read(&mut self, max: usize) -> Result<Vec<u8>, FetchError> {
         if let Some(e) = self.pending.take() {
             return Err(e);
         }
-        let mut buf = vec![0u8; max as usize];
+        let mut buf = vec![0u8; max];
         let mut filled = 0;
         // Fill the buffer as far as the socket allows, so the component does
         // not pay a call per small TCP segment.
@@ -372,9 +436,9 @@ impl Body {
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    self.advance(filled);
+                    self.received += filled as u64;
                     let e = self.classify_read(e);
-                    self.finish_progress();
+                    self.report(true);
                     if filled == 0 {
                         return Err(e);
                     }
@@ -386,34 +450,25 @@ impl Body {
             }
         }
         buf.truncate(filled);
-        self.advance(filled);
-        if filled == 0 {
-            self.finish_progress();
-        }
+        self.received += filled as u64;
+        self.report(filled == 0);
         Ok(buf)
     }
+}
 
-    fn advance(&mut self, n: usize) {
-        self.received += n as u64;
-        if let Progress::Pending(name) = &self.progress
-            && self.received >= PROGRESS_THRESHOLD
-        {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template("{msg} {bytes} {bytes_per_sec}")
-                    .expect("valid template"),
-            );
-            bar.set_message(name.clone());
-            self.progress = Progress::Bar(bar);
+impl HttpBody {
+    fn report(&mut self, done: bool) {
+        if self.done {
+            return;
         }
-        if let Progress::Bar(bar) = &self.progress {
-            bar.set_position(self.received);
-        }
-    }
-
-    fn finish_progress(&mut self) {
-        if let Progress::Bar(bar) = std::mem::replace(&mut self.progress, Progress::Off) {
-            bar.finish_and_clear();
+        self.done = done;
+        if let Some(progress) = &self.progress {
+            progress(&Progress {
+                url: self.url.clone(),
+                received: self.received,
+                total: self.announced,
+                done,
+            });
         }
     }
 
@@ -437,7 +492,10 @@ impl Body {
                 self.received
             )),
             (UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe, Some(total)) => {
-                FetchError::Truncated((self.received, total))
+                FetchError::Truncated {
+                    received: self.received,
+                    announced: total,
+                }
             }
             (ConnectionReset | ConnectionAborted | BrokenPipe, None) => FetchError::Transport(
                 format!("the connection was reset after {} bytes", self.received),
@@ -447,9 +505,9 @@ impl Body {
     }
 }
 
-impl Drop for Body {
+impl Drop for HttpBody {
     fn drop(&mut self) {
-        self.finish_progress();
+        self.report(true);
     }
 }
 
@@ -472,8 +530,8 @@ mod tests {
         let path = dir.path().join("ca.pem");
         std::fs::write(&path, "not a certificate").unwrap();
         let err = tls_config(Some(&path)).unwrap_err();
-        assert!(err.0.contains("holds no certificate"), "{}", err.0);
+        assert!(err.contains("holds no certificate"), "{err}");
         let err = tls_config(Some(&dir.path().join("missing.pem"))).unwrap_err();
-        assert!(err.0.contains("cannot read"), "{}", err.0);
+        assert!(err.contains("cannot read"), "{err}");
     }
 }

@@ -14,7 +14,7 @@
 //! regular file, is refused and named, instead of creating files wherever
 //! the link points.
 
-use crate::report::Failure;
+use crate::error::Failure;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ pub enum Access {
 }
 
 /// The lock file of `dest`.
-pub fn path(dest: &Path) -> PathBuf {
+pub(crate) fn path(dest: &Path) -> PathBuf {
     dest.join(".wasm-plugin").join("lock")
 }
 
@@ -57,7 +57,7 @@ pub fn path(dest: &Path) -> PathBuf {
 /// on a file no longer at the path, which a third run would not see; so a
 /// lock is only kept once the locked file is still the one at the path, and
 /// taken again on a fresh file otherwise.
-pub fn acquire(dest: &Path, access: Access, timeout: Duration) -> Result<DestLock, Failure> {
+pub(crate) fn acquire(dest: &Path, access: Access, timeout: Duration) -> Result<DestLock, Failure> {
     let started = Instant::now();
     let path = path(dest);
     let dir = path.parent().expect("lock path has a parent");
@@ -74,7 +74,7 @@ pub fn acquire(dest: &Path, access: Access, timeout: Duration) -> Result<DestLoc
 /// Takes a shared lock if the lock file exists or can be made, and none when
 /// `dest` cannot be written at all (an audit of a read-only mount: nothing can
 /// be installing there either).
-pub fn acquire_shared_if_possible(
+pub(crate) fn acquire_shared_if_possible(
     dest: &Path,
     timeout: Duration,
 ) -> Result<Option<DestLock>, Failure> {

@@ -1,15 +1,9 @@
-//! `wasm-plugin`: the native host. It parses the command line, grants the
-//! installer component what each verb needs, runs it, and renders the result.
-//! All decisions about plugins are made inside the component (`guest/`).
+//! `wasm-plugin`: the command line over the `wasm_plugin` library. It turns
+//! flags into requests, runs them, renders the reports, and decides the
+//! exit code in one place. All decisions about plugins are made inside the
+//! installer component.
 
 mod cli;
-mod fetch;
-mod interrupt;
-mod lock;
-mod output;
-mod paths;
-mod report;
-mod runtime;
 
 use clap::Parser;
 use std::io::Write;
@@ -18,22 +12,23 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let json = cli.json();
-    match cli.run() {
-        Ok(code) => ExitCode::from(code),
+    exit_code(cli.run(), json)
+}
+
+/// The one place the exit code is decided: the command's own (a finding,
+/// a partly failed install), or its failure's, which is reported once.
+fn exit_code(result: Result<u8, cli::Failure>, json: bool) -> ExitCode {
+    let failure = match result {
+        Ok(code) => return ExitCode::from(code),
         // Output cut short by a closed pipe (`| head`) is not a failure.
-        Err(report::Failure::Io { error, .. })
-            if error.kind() == std::io::ErrorKind::BrokenPipe =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            if json {
-                let text = serde_json::to_string_pretty(&failure.to_json()).unwrap_or_default();
-                let _ = writeln!(std::io::stdout(), "{text}");
-            } else {
-                let _ = writeln!(std::io::stderr(), "error: {}", failure.message());
-            }
-            ExitCode::from(failure.exit_code())
-        }
+        Err(failure) if failure.is_broken_pipe() => return ExitCode::SUCCESS,
+        Err(failure) => failure,
+    };
+    if json {
+        let text = serde_json::to_string_pretty(&failure.to_json()).unwrap_or_default();
+        let _ = writeln!(std::io::stdout(), "{text}");
+    } else {
+        let _ = writeln!(std::io::stderr(), "error: {failure}");
     }
+    ExitCode::from(failure.exit_code())
 }

@@ -5,11 +5,11 @@
 //! path that does not exist, or is the wrong kind, is a usage error naming
 //! the flag, before the component runs.
 
-use crate::report::Failure;
+use crate::error::Failure;
 use std::path::{Path, PathBuf};
 
 /// The canonical form of an existing file given with `flag`.
-pub fn existing_file(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
+pub(crate) fn existing_file(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
     let canonical = canonical(path, flag)?;
     if !canonical.is_file() {
         return Err(Failure::Usage(format!(
@@ -21,7 +21,7 @@ pub fn existing_file(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
 }
 
 /// The canonical form of an existing directory given with `flag`.
-pub fn existing_dir(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
+pub(crate) fn existing_dir(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
     let canonical = canonical(path, flag)?;
     if !canonical.is_dir() {
         return Err(Failure::Usage(format!(
@@ -33,7 +33,7 @@ pub fn existing_dir(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
 }
 
 /// `check` applied to an optional flag's value.
-pub fn optional(
+pub(crate) fn optional(
     path: Option<&Path>,
     flag: &str,
     check: fn(&Path, &str) -> Result<PathBuf, Failure>,
@@ -43,7 +43,7 @@ pub fn optional(
 
 /// The canonical form of `dir`, creating it (and its parents) if missing.
 /// Returns whether it was created, so a failed operation can remove it again.
-pub fn ensure_dir(dir: &Path, flag: &str) -> Result<(PathBuf, bool), Failure> {
+pub(crate) fn ensure_dir(dir: &Path, flag: &str) -> Result<(PathBuf, bool), Failure> {
     let created = !dir.exists();
     if created {
         std::fs::create_dir_all(dir).map_err(|e| Failure::io(dir, "create", e))?;
@@ -53,7 +53,7 @@ pub fn ensure_dir(dir: &Path, flag: &str) -> Result<(PathBuf, bool), Failure> {
 
 /// A file that may not exist yet, in a directory that does: the canonical
 /// directory joined with the file name (for outputs such as a new index).
-pub fn file_in_existing_dir(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
+pub(crate) fn file_in_existing_dir(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
     if path.exists() {
         return existing_file(path, flag);
     }
@@ -71,7 +71,7 @@ pub fn file_in_existing_dir(path: &Path, flag: &str) -> Result<PathBuf, Failure>
 /// After a failed operation on a destination this run created: removes what
 /// the run itself left there (the lock file, empty state directories) and
 /// the destination, each only if nothing else is in it.
-pub fn remove_if_unused(dest: &Path) {
+pub(crate) fn remove_if_unused(dest: &Path) {
     let state = dest.join(".wasm-plugin");
     let _ = std::fs::remove_file(crate::lock::path(dest));
     let _ = std::fs::remove_dir(state.join("receipts"));
@@ -80,12 +80,12 @@ pub fn remove_if_unused(dest: &Path) {
 }
 
 /// The directory containing the canonical file `file`.
-pub fn parent(file: &Path) -> &Path {
+pub(crate) fn parent(file: &Path) -> &Path {
     file.parent().unwrap_or(Path::new("/"))
 }
 
 /// The path as the string the component receives.
-pub fn guest(path: &Path) -> String {
+pub(crate) fn guest(path: &Path) -> String {
     // `canonical` refuses non-UTF-8 paths, so this is lossless.
     path.to_string_lossy().into_owned()
 }
@@ -109,7 +109,7 @@ fn canonical(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
 
 /// Runs `f` with the process umask set to 077, so files the component
 /// creates are owner-only (WASI cannot set file modes itself).
-pub fn with_private_umask<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_private_umask<R>(f: impl FnOnce() -> R) -> R {
     // SAFETY: umask only swaps an integer in the process; no memory is involved.
     let previous = unsafe { libc::umask(0o077) };
     let result = f();
@@ -118,7 +118,7 @@ pub fn with_private_umask<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Makes a file readable by everyone (for public keys); best effort.
-pub fn make_world_readable(path: &Path) {
+pub(crate) fn make_world_readable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644));
 }

@@ -245,7 +245,14 @@ fn named_pipes_and_devices_are_refused_without_hanging() {
     finishes_within(env.command(&args), limit).expect(OK);
     env.run(&["audit", "--dest", "plugins", "--trust-root", "trust"])
         .expect(OK);
-    assert_eq!(env.snapshot("plugins"), before);
+    // The plugins as before (the receipts are new: they record the time).
+    let plugins_only = |snapshot: Vec<(String, String)>| -> Vec<(String, String)> {
+        snapshot
+            .into_iter()
+            .filter(|(n, _)| !n.starts_with('.'))
+            .collect()
+    };
+    assert_eq!(plugins_only(env.snapshot("plugins")), plugins_only(before));
 }
 
 #[test]

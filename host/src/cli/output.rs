@@ -1,15 +1,18 @@
 //! Rendering reports: short human text, or JSON for scripts (`--json`).
 //!
-//! JSON mirrors the WIT records field for field (snake_case), so what a
-//! script reads is what an embedding runtime gets from the component. Every
-//! function returns the exit code of the command it renders.
+//! JSON is the library's reports, which mirror the WIT records field for
+//! field (snake_case), so what a script reads is what an embedding runtime
+//! gets. Every function returns the exit code of the command it renders.
 
-use crate::report::Failure;
-use crate::runtime::wit;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::io::{self, Write};
 use std::path::Path;
+use wasm_plugin::{
+    AuditReport, FindingKind, InstallAction, InstallReport, KeygenReport, MirrorReport, Outcome,
+    PublishReport, Receipt, RegistryIndex, ScaffoldReport, SignReport, UninstallReport,
+    VerifyReport,
+};
 
 fn json<T: Serialize>(value: &T) -> io::Result<()> {
     let mut out = io::stdout().lock();
@@ -31,73 +34,24 @@ fn render<T: Serialize>(
     Ok(0)
 }
 
-/// `SignatureInvalid` -> `signature-invalid`: WIT enum cases as WIT spells
-/// them (serde writes the Rust variant name).
-fn kebab(value: &mut Value) {
-    if let Some(text) = value.as_str() {
-        let mut out = String::new();
-        for (i, c) in text.chars().enumerate() {
-            if c.is_ascii_uppercase() && i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        }
-        *value = Value::String(out);
-    }
-}
-
-/// The JSON of an install report.
-fn install_json(report: &wit::InstallReport) -> Value {
-    let mut value = serde_json::to_value(report).unwrap_or(Value::Null);
-    kebab(&mut value["action"]);
-    value
-}
-
-/// The JSON of an audit finding.
-fn finding_json(finding: &wit::Finding) -> Value {
-    let mut value = serde_json::to_value(finding).unwrap_or(Value::Null);
-    kebab(&mut value["kind"]);
-    value
-}
-
 /// The exit code of several independent operations: the first failure's.
-fn first_failure<'a>(failures: impl IntoIterator<Item = &'a Failure>) -> u8 {
-    failures.into_iter().next().map_or(0, Failure::exit_code)
+fn first_failure<'a>(failures: impl IntoIterator<Item = &'a wasm_plugin::Error>) -> u8 {
+    failures
+        .into_iter()
+        .next()
+        .map_or(0, wasm_plugin::Error::exit_code)
 }
 
-/// One requested plugin's install or upgrade.
-#[derive(Debug)]
-pub struct Outcome {
-    pub spec: String,
-    pub result: Result<wit::InstallReport, Failure>,
-}
-
-impl Outcome {
-    pub fn done(spec: &str, report: wit::InstallReport) -> Outcome {
-        Outcome {
-            spec: spec.to_string(),
-            result: Ok(report),
-        }
-    }
-
-    pub fn failed(spec: &str, failure: Failure) -> Outcome {
-        Outcome {
-            spec: spec.to_string(),
-            result: Err(failure),
-        }
-    }
-}
-
-pub fn install_outcomes(outcomes: &[Outcome], as_json: bool) -> io::Result<u8> {
-    let code = first_failure(outcomes.iter().filter_map(|o| o.result.as_ref().err()));
+pub fn install_outcomes(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::Result<u8> {
+    let code = first_failure(outcomes.iter().filter_map(|(_, r)| r.as_ref().err()));
     if as_json {
         let items: Vec<Value> = outcomes
             .iter()
-            .map(|o| match &o.result {
-                Ok(report) => install_json(report),
+            .map(|(spec, result)| match result {
+                Ok(report) => serde_json::to_value(report).unwrap_or(Value::Null),
                 Err(failure) => {
                     let mut item = failure.to_json();
-                    item["spec"] = json!(o.spec);
+                    item["spec"] = json!(spec);
                     item
                 }
             })
@@ -106,17 +60,12 @@ pub fn install_outcomes(outcomes: &[Outcome], as_json: bool) -> io::Result<u8> {
         return Ok(code);
     }
     let mut out = io::stdout().lock();
-    for outcome in outcomes {
-        match &outcome.result {
+    for (spec, result) in outcomes {
+        match result {
             Ok(r) => install_report(&mut out, r)?,
             Err(failure) => {
                 out.flush()?;
-                let _ = writeln!(
-                    io::stderr(),
-                    "error: {}: {}",
-                    outcome.spec,
-                    failure.message()
-                );
+                let _ = writeln!(io::stderr(), "error: {}: {}", spec, failure);
             }
         }
     }
@@ -133,8 +82,8 @@ fn shown_version(version: &str) -> &str {
     }
 }
 
-fn install_report(out: &mut impl Write, r: &wit::InstallReport) -> io::Result<()> {
-    use wit::InstallAction as A;
+fn install_report(out: &mut impl Write, r: &InstallReport) -> io::Result<()> {
+    use InstallAction as A;
     let previous = r.previous_version.as_deref().map_or("?", shown_version);
     let (name, version, path) = (&r.name, shown_version(&r.version), &r.wasm_path);
     match r.action {
@@ -180,10 +129,7 @@ pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<u8> {
     Ok(0)
 }
 
-pub fn uninstalled(
-    results: &[(String, Result<wit::UninstallReport, Failure>)],
-    as_json: bool,
-) -> io::Result<u8> {
+pub fn uninstalled(results: &[Outcome<UninstallReport>], as_json: bool) -> io::Result<u8> {
     let code = first_failure(results.iter().filter_map(|(_, r)| r.as_ref().err()));
     if as_json {
         let items: Vec<Value> = results
@@ -216,7 +162,7 @@ pub fn uninstalled(
             }
             Err(failure) => {
                 out.flush()?;
-                let _ = writeln!(io::stderr(), "error: {name}: {}", failure.message());
+                let _ = writeln!(io::stderr(), "error: {name}: {}", failure);
             }
         }
     }
@@ -249,7 +195,7 @@ fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Res
     Ok(())
 }
 
-pub fn list(index: &wit::RegistryIndex, as_json: bool) -> io::Result<u8> {
+pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<u8> {
     render(index, as_json, |out| {
         if index.plugins.is_empty() {
             return writeln!(out, "{} lists no plugins", index.path);
@@ -276,7 +222,7 @@ pub fn list(index: &wit::RegistryIndex, as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn installed(receipts: &[wit::Receipt], as_json: bool) -> io::Result<u8> {
+pub fn installed(receipts: &[Receipt], as_json: bool) -> io::Result<u8> {
     render(&receipts, as_json, |out| {
         if receipts.is_empty() {
             return writeln!(out, "nothing is installed");
@@ -300,18 +246,14 @@ pub fn installed(receipts: &[wit::Receipt], as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn audit(report: &wit::AuditReport, as_json: bool) -> io::Result<u8> {
+pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<u8> {
     let findings = report.stray.len()
         + report
             .plugins
             .iter()
             .map(|p| p.findings.len())
             .sum::<usize>();
-    let code = if findings == 0 {
-        0
-    } else {
-        crate::report::EXIT_INTEGRITY
-    };
+    let code = if findings == 0 { 0 } else { 1 };
     if as_json {
         let plugins: Vec<Value> = report
             .plugins
@@ -323,7 +265,7 @@ pub fn audit(report: &wit::AuditReport, as_json: bool) -> io::Result<u8> {
                     "sha256": p.sha256,
                     "signed_by": p.signed_by,
                     "status": if p.findings.is_empty() { "ok" } else { "finding" },
-                    "findings": p.findings.iter().map(finding_json).collect::<Vec<_>>(),
+                    "findings": p.findings,
                 })
             })
             .collect();
@@ -331,7 +273,7 @@ pub fn audit(report: &wit::AuditReport, as_json: bool) -> io::Result<u8> {
             "dest": report.dest,
             "clean": findings == 0,
             "plugins": plugins,
-            "stray": report.stray.iter().map(finding_json).collect::<Vec<_>>(),
+            "stray": report.stray,
         }))?;
         return Ok(code);
     }
@@ -380,8 +322,8 @@ pub fn audit(report: &wit::AuditReport, as_json: bool) -> io::Result<u8> {
     Ok(code)
 }
 
-fn finding_name(kind: wit::FindingKind) -> &'static str {
-    use wit::FindingKind as F;
+fn finding_name(kind: FindingKind) -> &'static str {
+    use FindingKind as F;
     match kind {
         F::Drift => "drift",
         F::SignatureInvalid => "signature invalid",
@@ -395,7 +337,7 @@ fn finding_name(kind: wit::FindingKind) -> &'static str {
     }
 }
 
-pub fn verify(r: &wit::VerifyReport, as_json: bool) -> io::Result<u8> {
+pub fn verify(r: &VerifyReport, as_json: bool) -> io::Result<u8> {
     render(r, as_json, |out| {
         writeln!(
             out,
@@ -413,7 +355,7 @@ pub fn verify(r: &wit::VerifyReport, as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn scaffold(r: &wit::ScaffoldReport) -> io::Result<u8> {
+pub fn scaffold(r: &ScaffoldReport) -> io::Result<u8> {
     let mut out = io::stdout().lock();
     writeln!(out, "created {}", r.dir)?;
     for file in &r.files {
@@ -428,7 +370,7 @@ pub fn scaffold(r: &wit::ScaffoldReport) -> io::Result<u8> {
     Ok(0)
 }
 
-pub fn keygen(r: &wit::KeygenReport, as_json: bool) -> io::Result<u8> {
+pub fn keygen(r: &KeygenReport, as_json: bool) -> io::Result<u8> {
     render(r, as_json, |out| {
         writeln!(
             out,
@@ -445,7 +387,7 @@ pub fn keygen(r: &wit::KeygenReport, as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn sign(r: &wit::SignReport, as_json: bool) -> io::Result<u8> {
+pub fn sign(r: &SignReport, as_json: bool) -> io::Result<u8> {
     if as_json {
         json(r)?;
         return Ok(0);
@@ -459,7 +401,7 @@ pub fn sign(r: &wit::SignReport, as_json: bool) -> io::Result<u8> {
     Ok(0)
 }
 
-pub fn publish(r: &wit::PublishReport, as_json: bool) -> io::Result<u8> {
+pub fn publish(r: &PublishReport, as_json: bool) -> io::Result<u8> {
     render(r, as_json, |out| {
         let verb = if r.replaced { "replaced" } else { "published" };
         let signed = if r.signed { "signed" } else { "unsigned" };
@@ -480,7 +422,7 @@ pub fn publish(r: &wit::PublishReport, as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn mirror(r: &wit::MirrorReport, as_json: bool) -> io::Result<u8> {
+pub fn mirror(r: &MirrorReport, as_json: bool) -> io::Result<u8> {
     render(r, as_json, |out| {
         for what in &r.fetched {
             writeln!(out, "fetched {what}")?;

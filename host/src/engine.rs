@@ -1,17 +1,18 @@
 //! Running the installer component: engine, compiled-component cache, the
-//! capabilities a call is granted, and the store's limits.
+//! capabilities a call is granted, and the store's limits. Private to the
+//! crate: [`crate::Installer`] is the public face.
 //!
 //! Each call gets a fresh store whose WASI context holds only the preopened
 //! directories the verb needs (guest path = host absolute path), no
 //! environment, no arguments, no stdio, no sockets; the network is reachable
 //! only through the `fetch` import below.
 
-use crate::fetch::{Body, HttpFetcher};
+use crate::fetch::{Fetch, FetchBody, FetchError as PublicFetchError};
 use crate::interrupt::{self, Budget};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store};
@@ -22,13 +23,16 @@ wasmtime::component::bindgen!({
     world: "installer-component",
     imports: { default: trappable },
     with: {
-        "wasm-plugin:installer/fetch.body": crate::fetch::Body,
+        "wasm-plugin:installer/fetch.body": Body,
     },
     additional_derives: [serde::Serialize],
 });
 
+pub use self::wasm_plugin::installer::fetch::FetchError;
 pub use exports::wasm_plugin::installer::installer as wit;
-pub use wasm_plugin::installer::fetch::FetchError;
+
+/// A response body lent to the component as a `body` resource.
+pub struct Body(Box<dyn FetchBody>);
 
 /// The installer component, as built by `build.rs`.
 pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/installer.wasm"));
@@ -44,32 +48,11 @@ pub const MEMORY_LIMIT: usize = 128 << 20;
 /// returns does not hold the destination's lock for good.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10 * 60);
 
-/// The limits every call of this process runs under, set once from the
-/// command line (`--deadline`, `--max-memory`) before any call.
+/// What one call may use.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub deadline: Duration,
     pub memory: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            deadline: DEFAULT_DEADLINE,
-            memory: MEMORY_LIMIT,
-        }
-    }
-}
-
-static LIMITS: OnceLock<Limits> = OnceLock::new();
-
-/// Sets the limits of every call this process makes.
-pub fn set_limits(limits: Limits) {
-    let _ = LIMITS.set(limits);
-}
-
-fn limits() -> Limits {
-    LIMITS.get().copied().unwrap_or_default()
 }
 
 /// Caps linear memory and remembers when the cap refused a growth, so that a
@@ -157,7 +140,7 @@ pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     memory: MemoryCap,
-    fetcher: HttpFetcher,
+    fetcher: Arc<dyn Fetch>,
     budget: Budget,
 }
 
@@ -170,7 +153,7 @@ impl WasiView for HostState {
     }
 }
 
-impl wasm_plugin::installer::fetch::Host for HostState {
+impl self::wasm_plugin::installer::fetch::Host for HostState {
     fn get(
         &mut self,
         url: String,
@@ -178,26 +161,60 @@ impl wasm_plugin::installer::fetch::Host for HostState {
         match self.fetcher.get(&url) {
             Ok(body) => {
                 let announced = body.announced();
-                Ok(Ok((self.table.push(body)?, announced)))
+                Ok(Ok((self.table.push(Body(body))?, announced)))
             }
-            Err(e) => Ok(Err(e)),
+            Err(e) => Ok(Err(to_wit(e))),
         }
     }
 }
 
-impl wasm_plugin::installer::fetch::HostBody for HostState {
+impl self::wasm_plugin::installer::fetch::HostBody for HostState {
     fn read(
         &mut self,
         body: Resource<Body>,
         max: u32,
     ) -> wasmtime::Result<Result<Vec<u8>, FetchError>> {
-        Ok(self.table.get_mut(&body)?.read(max))
+        Ok(self
+            .table
+            .get_mut(&body)?
+            .0
+            .read(max as usize)
+            .map_err(to_wit))
     }
 
     fn drop(&mut self, body: Resource<Body>) -> wasmtime::Result<()> {
         self.table.delete(body)?;
         Ok(())
     }
+}
+
+fn to_wit(e: PublicFetchError) -> FetchError {
+    use PublicFetchError as P;
+    match e {
+        P::UnsupportedScheme(s) => FetchError::UnsupportedScheme(s),
+        P::InvalidUrl(s) => FetchError::InvalidUrl(s),
+        P::Connect(s) => FetchError::Connect(s),
+        P::HttpStatus(code) => FetchError::HttpStatus(code),
+        P::Timeout(s) => FetchError::Timeout(s),
+        P::Truncated {
+            received,
+            announced,
+        } => FetchError::Truncated((received, announced)),
+        P::Tls(s) => FetchError::Tls(s),
+        P::Protocol(s) => FetchError::Protocol(s),
+        P::Transport(s) => FetchError::Transport(s),
+    }
+}
+
+/// Where the compiled component is cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cache {
+    /// `$XDG_CACHE_HOME/wasm-plugin/` (or `~/.cache/wasm-plugin/`).
+    Default,
+    /// This directory.
+    Dir(PathBuf),
+    /// Compile on every start.
+    Off,
 }
 
 /// The engine, the compiled component and a linker with its imports.
@@ -209,7 +226,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// Compiles the component, or loads it from the cache.
-    pub fn new() -> wasmtime::Result<Runtime> {
+    pub fn new(cache: &Cache) -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
         config.parallel_compilation(true);
         // Wasm-level backtraces are never shown to users: leaving their
@@ -219,7 +236,7 @@ impl Runtime {
         config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
         interrupt::tick(engine.weak());
-        let component = cache::load_or_compile(&engine)?;
+        let component = cache::load_or_compile(&engine, cache)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         InstallerComponent::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
@@ -235,34 +252,39 @@ impl Runtime {
     pub fn with_installer<R>(
         &self,
         grants: Grants,
-        fetcher: HttpFetcher,
+        fetcher: Arc<dyn Fetch>,
+        limits: Limits,
         call: impl FnOnce(&wit::Guest, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
         let _running = interrupt::Running::start();
-        self.run(grants, fetcher, true, call)
+        self.run(grants, fetcher, limits, true, call)
     }
 
     /// Removes the temp files a stopped or trapped call left in `dest`,
     /// which the caller holds the lock of. Not stopped by the signal that
     /// may have stopped that call. Returns the paths removed.
-    pub fn clean(&self, dest: &Path) -> wasmtime::Result<Vec<String>> {
+    pub fn clean(&self, dest: &Path, limits: Limits) -> wasmtime::Result<Vec<String>> {
         let mut grants = Grants::default();
         grants.write(dest);
         let dest = dest.to_string_lossy();
-        let removed = self.run(grants, HttpFetcher::disabled(), false, |i, s| {
-            i.call_clean(s, &dest)
-        })?;
+        let removed = self.run(
+            grants,
+            Arc::new(crate::fetch::Offline),
+            limits,
+            false,
+            |i, s| i.call_clean(s, &dest),
+        )?;
         removed.map_err(|e| wasmtime::Error::msg(format!("{e:?}")))
     }
 
     fn run<R>(
         &self,
         grants: Grants,
-        fetcher: HttpFetcher,
+        fetcher: Arc<dyn Fetch>,
+        limits: Limits,
         interruptible: bool,
         call: impl FnOnce(&wit::Guest, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
-        let limits = limits();
         let state = HostState {
             wasi: grants.into_wasi()?,
             table: ResourceTable::new(),
@@ -309,8 +331,8 @@ mod cache {
 
     const MAGIC: &[u8; 8] = b"WPCACHE1";
 
-    pub fn load_or_compile(engine: &Engine) -> wasmtime::Result<Component> {
-        let Some(path) = path(engine) else {
+    pub fn load_or_compile(engine: &Engine, cache: &Cache) -> wasmtime::Result<Component> {
+        let Some(path) = path(engine, cache) else {
             return Component::new(engine, COMPONENT);
         };
         if let Some(component) = load(engine, &path) {
@@ -323,19 +345,26 @@ mod cache {
         unsafe { Component::deserialize(engine, &compiled) }
     }
 
-    /// `$XDG_CACHE_HOME/wasm-plugin/` (or `~/.cache/wasm-plugin/`).
-    pub fn path(engine: &Engine) -> Option<PathBuf> {
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    /// The cache file for this engine in the chosen directory.
+    pub fn path(engine: &Engine, cache: &Cache) -> Option<PathBuf> {
+        let base = match cache {
+            Cache::Off => return None,
+            Cache::Dir(dir) => dir.clone(),
+            Cache::Default => std::env::var_os("XDG_CACHE_HOME")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .map(|p| p.join("wasm-plugin"))
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/wasm-plugin"))
+                })?,
+        };
         let file = format!(
             "installer-{}-engine-{}.cwasm",
             &COMPONENT_SHA256[..16],
             engine_key(engine)
         );
-        Some(base.join("wasm-plugin").join(file))
+        Some(base.join(file))
     }
 
     /// Hex of what makes compiled code compatible with `engine` (wasmtime

@@ -1,15 +1,17 @@
-//! The one place where failures become messages and exit codes.
+//! The one error type of the library, and the one place where failures
+//! become messages, kinds and exit codes.
 //!
 //! Exit codes: 0 ok; 1 integrity or trust failure (digest mismatch; missing,
-//! malformed or untrusted signature; any `audit` finding); 2 bad input or
-//! usage (malformed index, unknown plugin or version, invalid name, path
-//! outside the grants, unusable trust root, key or location, refused
-//! downgrade, existing entry); 3 fetch or I/O failure (a lock not obtained in
-//! time, and a failure of the runtime itself). Every message says what was
-//! wrong and what to do.
+//! malformed or untrusted signature; an untrusted, expired or rolled-back
+//! index); 2 bad input or usage (malformed index, unknown plugin or version,
+//! invalid name, path outside the grants, unusable trust root, key or
+//! location, refused downgrade, existing entry); 3 fetch or I/O failure (a
+//! lock not obtained in time, a deadline or memory cap reached, and a failure
+//! of the runtime itself); 128 + N when signal N stopped the run. Every
+//! message says what was wrong and what to do.
 
+use crate::engine::{FetchError, wit};
 use crate::interrupt::Stop;
-use crate::runtime::{FetchError, wit};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,12 +23,105 @@ pub const EXIT_INPUT: u8 = 2;
 /// Exit code: fetching or local I/O failed.
 pub const EXIT_IO: u8 = 3;
 
-/// Everything a verb can fail with.
+/// Why an operation failed.
+///
+/// [`kind`](Error::kind) names the case in kebab-case (`digest-mismatch`,
+/// `unknown-plugin`, ...), as `wasm-plugin --json` does;
+/// [`exit_code`](Error::exit_code) is the code the CLI exits with; `Display`
+/// is the message it prints, which says what was wrong and what to do.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use wasm_plugin::{Installer, VerifyRequest};
+///
+/// let dir = tempfile::tempdir()?;
+/// let file = dir.path().join("p.wasm");
+/// std::fs::write(&file, b"not signed")?;
+/// let trust = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/registry/trust");
+/// let installer = Installer::new()?;
+/// let err = installer
+///     .verify(&VerifyRequest::new(&file).trust_root(trust))
+///     .unwrap_err();
+/// assert_eq!(err.kind(), "signature-missing");
+/// assert_eq!(err.exit_code(), 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
-pub enum Failure {
+pub struct Error(Box<Failure>);
+
+impl Error {
+    /// The kebab-case name of the case, stable for scripts.
+    pub fn kind(&self) -> &'static str {
+        self.0.kind()
+    }
+
+    /// The exit code the CLI uses for it: 1 integrity or trust, 2 bad input,
+    /// 3 fetch, I/O or runtime, 128 + N for signal N.
+    pub fn exit_code(&self) -> u8 {
+        self.0.exit_code()
+    }
+
+    /// The case's fields as JSON (`details` in the CLI's `--json` errors).
+    pub fn details(&self) -> serde_json::Value {
+        self.0.details()
+    }
+
+    /// `{"error": {kind, message, exit_code, details}}`, the CLI's `--json` form.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.0.to_json()
+    }
+
+    /// Whether the component was stopped mid-call (a trap, the deadline, the
+    /// memory cap, a signal): then it cleaned nothing up itself.
+    pub(crate) fn is_trap(&self) -> bool {
+        self.0.is_trap()
+    }
+
+    /// The signal that stopped the run, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        match *self.0 {
+            Failure::Interrupted { signal } => Some(signal),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn usage(message: impl Into<String>) -> Error {
+        Error::from(Failure::Usage(message.into()))
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Failure> for Error {
+    fn from(f: Failure) -> Error {
+        Error(Box::new(f))
+    }
+}
+
+impl From<wasmtime::Error> for Error {
+    fn from(e: wasmtime::Error) -> Error {
+        Error::from(Failure::from(e))
+    }
+}
+
+impl From<wit::Error> for Error {
+    fn from(e: wit::Error) -> Error {
+        Error::from(Failure::from(e))
+    }
+}
+
+/// Everything an operation can fail with.
+#[derive(Debug)]
+pub(crate) enum Failure {
     /// The component refused or failed, with its typed error.
     Installer(wit::Error),
-    /// A command-line path or value that cannot be used (checked before the
+    /// A request whose paths or values cannot be used (checked before the
     /// component runs).
     Usage(String),
     /// Local I/O by the host itself.
@@ -59,7 +154,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn io(path: &Path, action: &'static str, error: std::io::Error) -> Failure {
+    pub(crate) fn io(path: &Path, action: &'static str, error: std::io::Error) -> Failure {
         Failure::Io {
             path: path.to_path_buf(),
             action,
@@ -206,7 +301,16 @@ impl Failure {
 
     /// The `--json` form: `{"error": {kind, message, exit_code, details}}`.
     pub fn to_json(&self) -> Value {
-        let details = match self {
+        json!({"error": {
+            "kind": self.kind(),
+            "message": self.message(),
+            "exit_code": self.exit_code(),
+            "details": self.details(),
+        }})
+    }
+
+    fn details(&self) -> Value {
+        match self {
             // Externally tagged: `{"DigestMismatch": {...}}`; keep the inside.
             Failure::Installer(e) => match serde_json::to_value(e) {
                 Ok(Value::Object(map)) => map
@@ -227,13 +331,7 @@ impl Failure {
             Failure::Interrupted { signal } => json!({"signal": signal_name(*signal)}),
             Failure::MemoryLimit { limit } => json!({"limit_bytes": limit}),
             Failure::Usage(_) | Failure::Runtime(_) => Value::Null,
-        };
-        json!({"error": {
-            "kind": self.kind(),
-            "message": self.message(),
-            "exit_code": self.exit_code(),
-            "details": details,
-        }})
+        }
     }
 }
 
@@ -299,7 +397,7 @@ fn link_target(path: &str) -> Option<String> {
 
 /// Adds where a link points to an audit finding about one (see
 /// `name_link_target`).
-pub fn name_link_targets(report: &mut wit::AuditReport) {
+pub(crate) fn name_link_targets(report: &mut wit::AuditReport) {
     let prefix = format!("{LINK} where");
     let findings = report
         .plugins
@@ -500,7 +598,7 @@ fn status_reason(code: u16) -> &'static str {
 }
 
 /// `SIGINT`, `SIGTERM`, or the number.
-pub fn signal_name(signal: i32) -> String {
+pub(crate) fn signal_name(signal: i32) -> String {
     match signal {
         libc::SIGINT => "SIGINT".into(),
         libc::SIGTERM => "SIGTERM".into(),

@@ -1,0 +1,116 @@
+//! Flags shared by several verbs, and how they are lowered: into a fetcher
+//! (network flags) and into the fields of a request.
+
+use super::{Failure, progress};
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
+use wasm_plugin::fetch::{HttpFetch, HttpOptions};
+
+/// Where plugins come from and who is trusted: shared by install and upgrade.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The registry index: a path to index.json, or an http(s):// URL
+    #[arg(long, value_name = "INDEX-OR-URL")]
+    pub registry: String,
+    /// The plugins directory (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub dest: PathBuf,
+    /// Directory of trusted *.pub keys; when given, a valid signature by one
+    /// of them is required (and an index signature, when present, must verify)
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    /// Also let the installer read DIR (for artifacts outside the registry's directory)
+    #[arg(long, value_name = "DIR")]
+    pub allow_read: Vec<PathBuf>,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// How a remote index is fetched and judged.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// Trust only the CA certificates in this PEM file for https (instead of
+    /// the bundled web roots)
+    #[arg(long, value_name = "PEM", env = "WASM_PLUGIN_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// Connect timeout, and the longest wait for any read (seconds, or 90s, 2m)
+    #[arg(long, value_name = "DURATION", default_value = "30", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Accept a registry index past its "expires" time
+    #[arg(long)]
+    pub allow_expired: bool,
+}
+
+impl RemoteArgs {
+    /// The fetcher these flags describe; a progress bar only for people.
+    pub fn fetch(&self, progress: bool) -> Result<HttpFetch, Failure> {
+        Ok(HttpFetch::new(HttpOptions {
+            connect_timeout: self.timeout.min(Duration::from_secs(30)),
+            read_timeout: self.timeout,
+            ca_cert: self.ca_cert.clone(),
+            progress: progress.then(progress::bars),
+            ..HttpOptions::default()
+        })?)
+    }
+}
+
+/// How artefacts are fetched.
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Refuse downloads larger than this (bytes, or with KiB, MiB, GiB)
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = parse_size)]
+    pub max_size: u64,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl NetArgs {
+    /// The fetcher for these flags; the progress bar never with `--json`.
+    pub fn fetch(&self, json: bool) -> Result<HttpFetch, Failure> {
+        self.remote.fetch(!self.quiet && !json)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// How long to wait for another run working on the same plugins directory
+    /// (seconds, or a duration such as 90s or 2m)
+    #[arg(long, value_name = "DURATION", default_value = "60", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+/// `512MiB`, `1GiB`, `4096`, `100k`: a size in bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size such as 512MiB"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit '{other}' (use KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("'{text}' is too large"))
+}
+
+/// `90`, `90s`, `2m`, `30d`: a duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
+    }
+}

@@ -1,0 +1,109 @@
+//! Verbs that only look: list, audit, verify.
+
+use super::args::{LockArgs, RemoteArgs};
+use super::{Failure, Setup, output, stdout_failure};
+use clap::Args;
+use std::path::PathBuf;
+use wasm_plugin::{AuditRequest, IndexRequest, VerifyRequest};
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The registry index whose plugins to list: a path or an http(s):// URL
+    #[arg(
+        long,
+        value_name = "INDEX-OR-URL",
+        required_unless_present = "installed",
+        conflicts_with = "installed"
+    )]
+    pub registry: Option<String>,
+    /// Directory of trusted *.pub keys, to verify the index signature
+    #[arg(long, value_name = "DIR", conflicts_with = "installed")]
+    pub trust_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// List what is installed in --dest instead
+    #[arg(long, requires = "dest")]
+    pub installed: bool,
+    /// The plugins directory (with --installed)
+    #[arg(long, value_name = "DIR", requires = "installed")]
+    pub dest: Option<PathBuf>,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ListArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        if let Some(dest) = &self.dest {
+            let receipts = setup.installer(None)?.list_installed(dest)?;
+            return output::installed(&receipts, self.json).map_err(stdout_failure);
+        }
+        let registry = self
+            .registry
+            .as_deref()
+            .expect("clap requires --registry without --installed");
+        let installer = setup.installer(Some(self.remote.fetch(false)?))?;
+        let mut request = IndexRequest::new(registry).allow_expired(self.remote.allow_expired);
+        if let Some(dir) = &self.trust_root {
+            request = request.trust_root(dir);
+        }
+        let index = installer.load_index(&request)?;
+        output::list(&index, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The plugins directory to audit (granted read-only)
+    #[arg(long, value_name = "DIR")]
+    pub dest: PathBuf,
+    /// Directory of trusted *.pub keys; when given, every plugin must carry a
+    /// signature by one of them
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Print every plugin with its status as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl AuditArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let mut request = AuditRequest::new(&self.dest).lock_timeout(self.lock.lock_timeout);
+        if let Some(dir) = &self.trust_root {
+            request = request.trust_root(dir);
+        }
+        let report = setup.installer(None)?.audit(&request)?;
+        output::audit(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The plugin file to check
+    pub file: PathBuf,
+    /// Directory of trusted *.pub keys; when given, a valid signature is required
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    /// Signature file [default: the file's .sig sidecar, if present]
+    #[arg(long, value_name = "FILE")]
+    pub sig: Option<PathBuf>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl VerifyArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let mut request = VerifyRequest::new(&self.file);
+        if let Some(sig) = &self.sig {
+            request = request.signature(sig);
+        }
+        if let Some(dir) = &self.trust_root {
+            request = request.trust_root(dir);
+        }
+        let report = setup.installer(None)?.verify(&request)?;
+        output::verify(&report, self.json).map_err(stdout_failure)
+    }
+}

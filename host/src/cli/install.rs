@@ -1,0 +1,135 @@
+//! The operator's verbs that change a plugins directory: install, upgrade,
+//! uninstall.
+
+use super::args::{LockArgs, SourceArgs};
+use super::{Failure, Setup, output, stdout_failure};
+use clap::Args;
+use std::path::PathBuf;
+use wasm_plugin::{InstallRequest, UninstallRequest, UpgradeRequest};
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Plugins to install: NAME, or NAME@REQ with a semver requirement
+    /// (colmask@^1.2, colmask@=0.3.1, 'colmask@>=1,<2')
+    #[arg(required = true, value_name = "NAME[@REQ]")]
+    pub plugins: Vec<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Exact version to install, as published (one plugin only)
+    /// [default: the highest release matching]
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Install a lower version than the one installed
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Print the reports as JSON (an array, one element per plugin)
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl InstallArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let installer = setup.installer(Some(self.source.net.fetch(self.json)?))?;
+        let (first, rest) = self.plugins.split_first().expect("clap requires one");
+        let mut request = rest
+            .iter()
+            .fold(source_request(&self.source, first), |request, spec| {
+                request.and(spec)
+            });
+        request = request.allow_downgrade(self.allow_downgrade);
+        if let Some(version) = &self.version {
+            request = request.version(version);
+        }
+        let outcomes = installer.install_each(&request)?;
+        output::install_outcomes(&outcomes, self.json).map_err(stdout_failure)
+    }
+}
+
+/// An install request for `spec` from what install and upgrade share.
+fn source_request(source: &SourceArgs, spec: &str) -> InstallRequest {
+    let mut request = InstallRequest::new(&source.registry, spec, &source.dest)
+        .allow_expired(source.net.remote.allow_expired)
+        .max_size(source.net.max_size)
+        .lock_timeout(source.lock.lock_timeout);
+    if let Some(dir) = &source.trust_root {
+        request = request.trust_root(dir);
+    }
+    for dir in &source.allow_read {
+        request = request.allow_read(dir);
+    }
+    request
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Installed plugins to upgrade
+    #[arg(
+        value_name = "NAME",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub plugins: Vec<String>,
+    /// Upgrade every installed plugin
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Print the reports as JSON (an array, one element per plugin)
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl UpgradeArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let installer = setup.installer(Some(self.source.net.fetch(self.json)?))?;
+        let source = &self.source;
+        let mut request = UpgradeRequest::new(&source.registry, &source.dest)
+            .allow_expired(source.net.remote.allow_expired)
+            .max_size(source.net.max_size)
+            .lock_timeout(source.lock.lock_timeout);
+        if let Some(dir) = &source.trust_root {
+            request = request.trust_root(dir);
+        }
+        for dir in &source.allow_read {
+            request = request.allow_read(dir);
+        }
+        for name in &self.plugins {
+            request = request.plugin(name);
+        }
+        let outcomes = installer.upgrade(&request)?;
+        if outcomes.is_empty() {
+            return output::nothing_installed(&source.dest, self.json).map_err(stdout_failure);
+        }
+        output::install_outcomes(&outcomes, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Plugins to remove
+    #[arg(required = true, value_name = "NAME")]
+    pub plugins: Vec<String>,
+    /// The plugins directory
+    #[arg(long, value_name = "DIR")]
+    pub dest: PathBuf,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Print the reports as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl UninstallArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let installer = setup.installer(None)?;
+        let (first, rest) = self.plugins.split_first().expect("clap requires one");
+        let request = rest
+            .iter()
+            .fold(UninstallRequest::new(&self.dest, first), |r, name| {
+                r.and(name)
+            })
+            .lock_timeout(self.lock.lock_timeout);
+        let results = installer.uninstall(&request)?;
+        output::uninstalled(&results, self.json).map_err(stdout_failure)
+    }
+}

@@ -1,0 +1,218 @@
+//! The publisher's verbs: new, keygen, sign, publish, mirror, component.
+
+use super::args::{NetArgs, parse_duration};
+use super::{Failure, Setup, output, parent_or_dot, stdout_failure};
+use clap::Args;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use wasm_plugin::{KeygenRequest, MirrorRequest, PublishRequest, ScaffoldRequest, SignRequest};
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Name of the new plugin (also its directory name)
+    pub name: String,
+    /// Where to create the project directory
+    #[arg(long, value_name = "PARENT", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+impl NewArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let report = setup
+            .installer(None)?
+            .scaffold(&ScaffoldRequest::new(&self.name, &self.dir))?;
+        output::scaffold(&report).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Label of the key: writes <LABEL>.key and <LABEL>.pub
+    #[arg(long = "name", value_name = "LABEL")]
+    pub label: String,
+    /// Where to write the two files
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl KeygenArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let report = setup
+            .installer(None)?
+            .keygen(&KeygenRequest::new(&self.label, &self.out_dir))?;
+        output::keygen(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The plugin file to sign
+    pub file: PathBuf,
+    /// The private key (PKCS#8 PEM, from keygen or `openssl genpkey -algorithm ed25519`)
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Where to write the signature [default: the file's .sig sidecar]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SignArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let mut request = SignRequest::new(&self.file, &self.key);
+        if let Some(out) = &self.out {
+            request = request.out(out);
+        }
+        let report = setup.installer(None)?.sign(&request)?;
+        output::sign(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The plugin file to publish
+    pub file: PathBuf,
+    /// The registry index to add it to (created if missing)
+    #[arg(long, value_name = "INDEX")]
+    pub registry: PathBuf,
+    /// Plugin name [default: the file name, less any -<version> suffix]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Version [default: read off a <name>-<semver>.wasm file name]
+    #[arg(long)]
+    pub version: Option<String>,
+    /// One line saying what the plugin does
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Sign with this private key (PKCS#8 PEM)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// The entry's artifact location (a path or URL) [default: copy the file
+    /// next to the index as <name>-<version>.wasm]
+    #[arg(long, value_name = "PATH-OR-URL")]
+    pub artifact: Option<String>,
+    /// Replace an entry with the same name and version
+    #[arg(long)]
+    pub force: bool,
+    /// Make the index expire after this long (e.g. 30d), so clients notice a
+    /// registry that stopped being updated
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expires_in: Option<Duration>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl PublishArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let mut request = PublishRequest::new(&self.file, &self.registry).force(self.force);
+        if let Some(name) = &self.name {
+            request = request.name(name);
+        }
+        if let Some(version) = &self.version {
+            request = request.version(version);
+        }
+        if let Some(text) = &self.description {
+            request = request.description(text);
+        }
+        if let Some(key) = &self.key {
+            request = request.key(key);
+        }
+        if let Some(location) = &self.artifact {
+            request = request.location(location);
+        }
+        if let Some(after) = self.expires_in {
+            request = request.expires_in(after);
+        }
+        let report = setup.installer(None)?.publish(&request)?;
+        output::publish(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The registry to copy: a path to index.json, or an http(s):// URL
+    #[arg(long, value_name = "INDEX-OR-URL")]
+    pub registry: String,
+    /// The directory to write the mirror to (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Directory of trusted *.pub keys: every artefact (and the index, when
+    /// signed) must verify against it
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    /// Sign the mirrored index with this private key when its artifact paths
+    /// had to be rewritten
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl MirrorArgs {
+    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+        let installer = setup.installer(Some(self.net.fetch(self.json)?))?;
+        let mut request = MirrorRequest::new(&self.registry, &self.out)
+            .allow_expired(self.net.remote.allow_expired)
+            .max_size(self.net.max_size);
+        if let Some(dir) = &self.trust_root {
+            request = request.trust_root(dir);
+        }
+        if let Some(key) = &self.key {
+            request = request.key(key);
+        }
+        let report = installer.mirror(&request)?;
+        output::mirror(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ComponentArgs {
+    /// Where to write the component ("-" for standard output)
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "wasm-plugin-installer.wasm"
+    )]
+    pub out: PathBuf,
+}
+
+impl ComponentArgs {
+    pub fn run(self) -> Result<u8, Failure> {
+        let component = wasm_plugin::component();
+        if self.out == Path::new("-") {
+            use std::io::IsTerminal;
+            if std::io::stdout().is_terminal() {
+                return Err(Failure::Usage(
+                    "refusing to write a binary component to a terminal; redirect standard output \
+                     or pass --out <file>"
+                        .into(),
+                ));
+            }
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(component)
+                .and_then(|()| stdout.flush())
+                .map_err(stdout_failure)?;
+            return Ok(0);
+        }
+        let write = || -> std::io::Result<()> {
+            let mut temp = tempfile::NamedTempFile::new_in(parent_or_dot(&self.out))?;
+            temp.write_all(component)?;
+            temp.as_file().sync_all()?;
+            temp.persist(&self.out).map_err(|e| e.error)?;
+            Ok(())
+        };
+        write().map_err(|e| Failure::Write(self.out.clone(), e))?;
+        output::component(&self.out, component.len()).map_err(stdout_failure)
+    }
+}

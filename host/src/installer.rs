@@ -1,0 +1,537 @@
+//! [`Installer`]: the sandboxed installer component, ready to call.
+//!
+//! Each method turns a request into grants (canonical paths, preopened at
+//! the same path inside the component), takes the plugins directory's lock
+//! where it writes, runs the component in a fresh store, and converts what
+//! comes back. A call that traps or is stopped (deadline, memory, signal)
+//! has its temp files removed here, under the lock, because a trap runs no
+//! clean-up code inside the component.
+
+use crate::engine::{self, Cache, Grants, Limits, Runtime, wit};
+use crate::error::{Error, Failure};
+use crate::fetch::{Fetch, HttpFetch, HttpOptions, Offline};
+use crate::lock::{self, Access};
+use crate::paths;
+use crate::reports::*;
+use crate::requests::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The installer component with its engine, compiled once, and the fetcher
+/// it is lent.
+///
+/// Cheap to clone and `Send + Sync`: every call runs in a fresh store, so
+/// threads may share one `Installer` and call it at once.
+///
+/// ```no_run
+/// use wasm_plugin::{InstallRequest, Installer, VerifyRequest};
+///
+/// let installer = Installer::new()?;
+/// let report = installer.install(
+///     &InstallRequest::new("examples/registry/index.json", "hello", "plugins")
+///         .trust_root("examples/registry/trust"),
+/// )?;
+/// println!("{} {} signed by {:?}", report.name, report.version, report.signed_by);
+/// installer.verify(&VerifyRequest::new("plugins/hello.wasm").trust_root("examples/registry/trust"))?;
+/// # Ok::<(), wasm_plugin::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Installer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: Runtime,
+    fetch: Arc<dyn Fetch>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Installer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Installer")
+            .field("limits", &self.inner.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sets up an [`Installer`]: where the compiled component is cached, how it
+/// fetches, and its limits.
+///
+/// ```
+/// use std::time::Duration;
+/// use wasm_plugin::Installer;
+///
+/// let dir = tempfile::tempdir()?;
+/// let installer = Installer::builder()
+///     .cache_dir(dir.path())
+///     .memory_limit(64 << 20)
+///     .deadline(Duration::from_secs(60))
+///     .offline()
+///     .build()?;
+/// # let _ = installer;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct InstallerBuilder {
+    cache: Cache,
+    fetch: Option<Arc<dyn Fetch>>,
+    limits: Limits,
+}
+
+impl Default for InstallerBuilder {
+    fn default() -> Self {
+        InstallerBuilder {
+            cache: Cache::Default,
+            fetch: None,
+            limits: Limits {
+                deadline: engine::DEFAULT_DEADLINE,
+                memory: engine::MEMORY_LIMIT,
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for InstallerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstallerBuilder")
+            .field("cache", &self.cache)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InstallerBuilder {
+    /// Cache the compiled component in `dir` (default:
+    /// `$XDG_CACHE_HOME/wasm-plugin/`, else `~/.cache/wasm-plugin/`).
+    pub fn cache_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.cache = Cache::Dir(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Compile the component every time instead of caching it.
+    pub fn no_cache(mut self) -> Self {
+        self.cache = Cache::Off;
+        self
+    }
+
+    /// Fetch with `fetch` (default: [`HttpFetch`] with [`HttpOptions::default`]).
+    pub fn fetch(mut self, fetch: impl Fetch + 'static) -> Self {
+        self.fetch = Some(Arc::new(fetch));
+        self
+    }
+
+    /// Refuse every URL: only local registries and artefacts.
+    pub fn offline(self) -> Self {
+        self.fetch(Offline)
+    }
+
+    /// Most linear memory one call may use (default 128 MiB).
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.limits.memory = bytes;
+        self
+    }
+
+    /// Longest one call may run (default 10 minutes); past it the call is
+    /// stopped through wasmtime's epoch interruption and fails with the
+    /// kind `deadline-exceeded`, leaving the plugins directory as it was.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.limits.deadline = deadline;
+        self
+    }
+
+    /// Compiles (or loads from the cache) the component.
+    pub fn build(self) -> Result<Installer, Error> {
+        let fetch = match self.fetch {
+            Some(fetch) => fetch,
+            None => Arc::new(HttpFetch::new(HttpOptions::default())?),
+        };
+        Ok(Installer {
+            inner: Arc::new(Inner {
+                runtime: Runtime::new(&self.cache)?,
+                fetch,
+                limits: self.limits,
+            }),
+        })
+    }
+}
+
+/// One requested plugin and how its install went.
+pub type Outcome<R> = (String, Result<R, Error>);
+
+impl Installer {
+    /// An installer with the defaults of [`InstallerBuilder`].
+    pub fn new() -> Result<Installer, Error> {
+        Installer::builder().build()
+    }
+
+    /// Everything that can be set up.
+    pub fn builder() -> InstallerBuilder {
+        InstallerBuilder::default()
+    }
+
+    /// Reads and checks a registry index (signature, expiry).
+    pub fn load_index(&self, request: &IndexRequest) -> Result<RegistryIndex, Error> {
+        let (source, grants) = self.index_source(request)?;
+        let index = self.call(grants, true, |i, s| i.call_load_index(s, &source))?;
+        Ok(index.into())
+    }
+
+    /// The entry `install` would take, without fetching the artefact.
+    pub fn find_entry(&self, request: &FindRequest) -> Result<RegistryEntry, Error> {
+        let (source, grants) = self.index_source(&request.index)?;
+        let entry = self.call(grants, true, |i, s| {
+            i.call_find_entry(s, &source, &request.spec, request.version.as_deref())
+        })?;
+        Ok(entry.into())
+    }
+
+    /// Installs the one plugin `request` names.
+    pub fn install(&self, request: &InstallRequest) -> Result<InstallReport, Error> {
+        if request.specs.len() != 1 {
+            return Err(Error::usage(
+                "Installer::install takes one plugin; use install_each for several",
+            ));
+        }
+        let mut outcomes = self.install_each(request)?;
+        outcomes.pop().expect("one outcome per plugin").1
+    }
+
+    /// Installs every plugin `request` names, each placed and reported on
+    /// its own: one failure does not stop the others. The outer error is for
+    /// what stops them all (an unusable request, the lock, a signal).
+    pub fn install_each(
+        &self,
+        request: &InstallRequest,
+    ) -> Result<Vec<Outcome<InstallReport>>, Error> {
+        if request.version.is_some() && request.specs.len() > 1 {
+            return Err(Error::usage(
+                "--version applies to one plugin; for several, write NAME@=VERSION for each",
+            ));
+        }
+        self.install_mode(request, wit::InstallMode::Install)
+    }
+
+    /// Moves installed plugins to the highest version the registry offers
+    /// (never down); every installed plugin when the request names none.
+    pub fn upgrade(&self, request: &UpgradeRequest) -> Result<Vec<Outcome<InstallReport>>, Error> {
+        let dest = paths::existing_dir(&request.install.dest, "--dest")?;
+        let mut install = request.install.clone();
+        if install.specs.is_empty() {
+            install.specs = self
+                .list_installed(&dest)?
+                .into_iter()
+                .map(|r| r.name)
+                .collect();
+        }
+        if install.specs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.install_mode(&install, wit::InstallMode::Upgrade)
+    }
+
+    fn install_mode(
+        &self,
+        request: &InstallRequest,
+        mode: wit::InstallMode,
+    ) -> Result<Vec<Outcome<InstallReport>>, Error> {
+        let (source, mut grants) = self.index_source(&request.index)?;
+        for dir in &request.allow_read {
+            grants.read(&paths::existing_dir(dir, "--allow-read")?);
+        }
+        let (dest, created) = paths::ensure_dir(&request.dest, "--dest")?;
+        // On a timeout another run owns the destination: nothing of it is
+        // ours to clean up, even if this run created the directory.
+        let held = lock::acquire(&dest, Access::Exclusive, request.lock_timeout)?;
+        grants.write(&dest);
+        let mut outcomes = Vec::new();
+        for spec in &request.specs {
+            let call = wit::InstallRequest {
+                registry: source.registry.clone(),
+                spec: spec.clone(),
+                version: request.version.clone(),
+                dest: paths::guest(&dest),
+                trust_root: source.trust_root.clone(),
+                mode,
+                allow_downgrade: request.allow_downgrade,
+                allow_expired: source.allow_expired,
+                max_size: request.max_size,
+            };
+            let result = self
+                .call_in(&dest, grants.clone(), true, |i, s| i.call_install(s, &call))
+                .map(InstallReport::from);
+            if let Err(e) = &result
+                && let Some(signal) = e.signal()
+            {
+                return Err(Failure::Interrupted { signal }.into());
+            }
+            outcomes.push((spec.clone(), result));
+            // Stopped between two plugins: the next one is not started.
+            if let Some(signal) = crate::interrupt::pending() {
+                return Err(Failure::Interrupted { signal }.into());
+            }
+        }
+        if created && outcomes.iter().all(|(_, r)| r.is_err()) {
+            paths::remove_if_unused(&dest);
+        }
+        drop(held);
+        Ok(outcomes)
+    }
+
+    /// Removes installed plugins, each on its own: `<name>.wasm` first (so a
+    /// hot-reloading loader unloads it), then `<name>.sig`, then the receipt.
+    pub fn uninstall(
+        &self,
+        request: &UninstallRequest,
+    ) -> Result<Vec<Outcome<UninstallReport>>, Error> {
+        let dest = paths::existing_dir(&request.dest, "--dest")?;
+        let _held = lock::acquire(&dest, Access::Exclusive, request.lock_timeout)?;
+        let mut grants = Grants::default();
+        grants.write(&dest);
+        let guest_dest = paths::guest(&dest);
+        Ok(request
+            .names
+            .iter()
+            .map(|name| {
+                let result = self
+                    .call_in(&dest, grants.clone(), false, |i, s| {
+                        i.call_uninstall(s, &guest_dest, name)
+                    })
+                    .map(UninstallReport::from);
+                (name.clone(), result)
+            })
+            .collect())
+    }
+
+    /// The receipts in `dest`, sorted by name.
+    pub fn list_installed(&self, dest: impl AsRef<Path>) -> Result<Vec<Receipt>, Error> {
+        let dest = paths::existing_dir(dest.as_ref(), "--dest")?;
+        let receipts = self.call(Grants::reading(&dest), false, |i, s| {
+            i.call_list_installed(s, &paths::guest(&dest))
+        })?;
+        Ok(receipts.into_iter().map(Into::into).collect())
+    }
+
+    /// Re-hashes and re-verifies everything installed in a plugins
+    /// directory, granted read-only.
+    pub fn audit(&self, request: &AuditRequest) -> Result<AuditReport, Error> {
+        let dest = paths::existing_dir(&request.dest, "--dest")?;
+        let trust_root = paths::optional(
+            request.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
+        // Shared: audits may run side by side, but not beside an install,
+        // whose temp files would look like leftovers.
+        let _held = lock::acquire_shared_if_possible(&dest, request.lock_timeout)?;
+        let mut grants = Grants::reading(&dest);
+        if let Some(dir) = &trust_root {
+            grants.read(dir);
+        }
+        let trust_root = trust_root.as_deref().map(paths::guest);
+        let mut report = self.call(grants, false, |i, s| {
+            i.call_audit(s, &paths::guest(&dest), trust_root.as_deref())
+        })?;
+        crate::error::name_link_targets(&mut report);
+        Ok(report.into())
+    }
+
+    /// Checks the digest and signature of a plugin file on disk.
+    pub fn verify(&self, request: &VerifyRequest) -> Result<VerifyReport, Error> {
+        let file = paths::existing_file(&request.artifact, "the file")?;
+        let sig = paths::optional(request.signature.as_deref(), "--sig", paths::existing_file)?;
+        let trust_root = paths::optional(
+            request.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
+        let mut grants = Grants::reading(paths::parent(&file));
+        if let Some(sig) = &sig {
+            grants.read(paths::parent(sig));
+        }
+        if let Some(dir) = &trust_root {
+            grants.read(dir);
+        }
+        let call = wit::VerifyRequest {
+            artifact: paths::guest(&file),
+            signature: sig.as_deref().map(paths::guest),
+            trust_root: trust_root.as_deref().map(paths::guest),
+        };
+        Ok(self
+            .call(grants, false, |i, s| i.call_verify(s, &call))?
+            .into())
+    }
+
+    /// Creates a new plugin project, `<parent>/<name>/`.
+    pub fn scaffold(&self, request: &ScaffoldRequest) -> Result<ScaffoldReport, Error> {
+        let parent = paths::existing_dir(&request.parent, "--dir")?;
+        let mut grants = Grants::default();
+        grants.write(&parent);
+        let report = self.call(grants, false, |i, s| {
+            i.call_scaffold(s, &request.name, &paths::guest(&parent))
+        })?;
+        Ok(report.into())
+    }
+
+    /// Makes an Ed25519 key pair: `<label>.key` (owner-only) and `<label>.pub`.
+    pub fn keygen(&self, request: &KeygenRequest) -> Result<KeygenReport, Error> {
+        let out_dir = paths::existing_dir(&request.out_dir, "--out-dir")?;
+        let mut grants = Grants::default();
+        grants.write(&out_dir);
+        // WASI has no file modes: files the component creates get the
+        // process umask, so it is made owner-only while the key is written.
+        let report = paths::with_private_umask(|| {
+            self.call(grants, false, |i, s| {
+                i.call_keygen(s, &request.label, &paths::guest(&out_dir))
+            })
+        })?;
+        // The public half is meant to be shared.
+        paths::make_world_readable(Path::new(&report.pub_path));
+        Ok(report.into())
+    }
+
+    /// Signs a plugin file, writing its `.sig` sidecar (or another file).
+    pub fn sign(&self, request: &SignRequest) -> Result<SignReport, Error> {
+        let file = paths::existing_file(&request.artifact, "the file")?;
+        let key = paths::existing_file(&request.key, "--key")?;
+        let out = match &request.out {
+            Some(out) => paths::file_in_existing_dir(out, "--out")?,
+            None => file.with_extension("sig"),
+        };
+        let mut grants = Grants::reading(paths::parent(&file));
+        grants.read(paths::parent(&key)).write(paths::parent(&out));
+        let report = self.call(grants, false, |i, s| {
+            i.call_sign(
+                s,
+                &paths::guest(&file),
+                &paths::guest(&key),
+                Some(paths::guest(&out).as_str()),
+            )
+        })?;
+        Ok(report.into())
+    }
+
+    /// Adds a plugin version to a registry index (created if missing).
+    pub fn publish(&self, request: &PublishRequest) -> Result<PublishReport, Error> {
+        let file = paths::existing_file(&request.artifact, "the file")?;
+        let registry = paths::file_in_existing_dir(&request.registry, "--registry")?;
+        let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
+        let mut grants = Grants::reading(paths::parent(&file));
+        if let Some(key) = &key {
+            grants.read(paths::parent(key));
+        }
+        grants.write(paths::parent(&registry));
+        let call = wit::PublishRequest {
+            artifact: paths::guest(&file),
+            registry: paths::guest(&registry),
+            name: request.name.clone(),
+            version: request.version.clone(),
+            description: request.description.clone(),
+            key: key.as_deref().map(paths::guest),
+            location: request.location.clone(),
+            force: request.force,
+            expires_in: request.expires_in.map(|d| d.as_secs()),
+        };
+        Ok(self
+            .call(grants, false, |i, s| i.call_publish(s, &call))?
+            .into())
+    }
+
+    /// Copies a registry and its artefacts into a directory, for offline use.
+    pub fn mirror(&self, request: &MirrorRequest) -> Result<MirrorReport, Error> {
+        let (source, mut grants) = self.index_source(&request.index)?;
+        let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
+        let (out, created) = paths::ensure_dir(&request.out, "--out")?;
+        if let Some(key) = &key {
+            grants.read(paths::parent(key));
+        }
+        grants.write(&out);
+        let call = wit::MirrorRequest {
+            source,
+            out: paths::guest(&out),
+            key: key.as_deref().map(paths::guest),
+            max_size: request.max_size,
+        };
+        let result = self.call(grants, true, |i, s| i.call_mirror(s, &call));
+        if result.is_err() && created {
+            let _ = std::fs::remove_dir(&out);
+        }
+        Ok(result?.into())
+    }
+
+    /// The index source as the component takes it, and the read-only grants
+    /// for a local index's directory and the trust root.
+    fn index_source(&self, request: &IndexRequest) -> Result<(wit::IndexSource, Grants), Error> {
+        let (registry, registry_dir) = registry_arg(&request.registry)?;
+        let trust_root = paths::optional(
+            request.trust_root.as_deref(),
+            "--trust-root",
+            paths::existing_dir,
+        )?;
+        let mut grants = Grants::default();
+        for dir in registry_dir.iter().chain(trust_root.iter()) {
+            grants.read(dir);
+        }
+        let source = wit::IndexSource {
+            registry,
+            trust_root: trust_root.as_deref().map(paths::guest),
+            allow_expired: request.allow_expired,
+        };
+        Ok((source, grants))
+    }
+
+    /// One call in a fresh store; the network only when `network`.
+    fn call<R>(
+        &self,
+        grants: Grants,
+        network: bool,
+        f: impl FnOnce(
+            &wit::Guest,
+            &mut wasmtime::Store<engine::HostState>,
+        ) -> wasmtime::Result<Result<R, wit::Error>>,
+    ) -> Result<R, Error> {
+        let fetch: Arc<dyn Fetch> = if network {
+            self.inner.fetch.clone()
+        } else {
+            Arc::new(Offline)
+        };
+        Ok(self
+            .inner
+            .runtime
+            .with_installer(grants, fetch, self.inner.limits, f)??)
+    }
+
+    /// A call that writes into the plugins directory `dest`, whose lock the
+    /// caller holds: when it traps, what it staged is removed.
+    fn call_in<R>(
+        &self,
+        dest: &Path,
+        grants: Grants,
+        network: bool,
+        f: impl FnOnce(
+            &wit::Guest,
+            &mut wasmtime::Store<engine::HostState>,
+        ) -> wasmtime::Result<Result<R, wit::Error>>,
+    ) -> Result<R, Error> {
+        let result = self.call(grants, network, f);
+        if let Err(e) = &result
+            && e.is_trap()
+        {
+            self.inner.runtime.clean(dest, self.inner.limits)?;
+        }
+        result
+    }
+}
+
+/// The registry as the component receives it, and the directory to grant
+/// for it (none for a URL).
+fn registry_arg(registry: &str) -> Result<(String, Option<PathBuf>), Error> {
+    let lower = registry.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok((registry.to_string(), None));
+    }
+    let path = paths::existing_file(Path::new(registry), "--registry")?;
+    Ok((
+        paths::guest(&path),
+        Some(paths::parent(&path).to_path_buf()),
+    ))
+}

@@ -1,0 +1,71 @@
+//! Install signed WebAssembly plugins from a registry into a plugins
+//! directory, with the installer itself running as a sandboxed WASI
+//! component.
+//!
+//! This is the library behind the `wasm-plugin` command, for runtimes that
+//! keep a plugins directory of their own. An [`Installer`] holds the
+//! installer component, compiled once (and cached on disk), and runs each
+//! operation in a fresh wasmtime store that is granted only the directories
+//! the request names: the registry's directory and the trust root
+//! read-only, the plugins directory read-write. Everything that decides
+//! what gets installed (index parsing, version resolution, hashing, trust
+//! roots, Ed25519 signatures, placement on disk) happens inside the
+//! component; this crate grants, fetches, locks and converts.
+//!
+//! ```no_run
+//! use wasm_plugin::{InstallRequest, Installer, VerifyRequest};
+//!
+//! let installer = Installer::new()?;
+//! let report = installer.install(
+//!     &InstallRequest::new("examples/registry/index.json", "hello", "plugins")
+//!         .trust_root("examples/registry/trust"),
+//! )?;
+//! println!("installed {} {} ({})", report.name, report.version, report.sha256);
+//!
+//! // Before loading it: is it still what was installed, signed by a trusted key?
+//! let checked = installer
+//!     .verify(&VerifyRequest::new("plugins/hello.wasm").trust_root("examples/registry/trust"))?;
+//! assert_eq!(checked.signed_by.as_deref(), Some("example"));
+//! # Ok::<(), wasm_plugin::Error>(())
+//! ```
+//!
+//! What the library guarantees, as the CLI does: a refused or failed
+//! install leaves the previous plugin byte for byte and no temp file; two
+//! operations on one plugins directory never interleave (an advisory lock
+//! on `<dest>/.wasm-plugin/lock`); a call stopped at its deadline or memory
+//! cap has what it staged removed. Every failure is one [`Error`], whose
+//! [`kind`](Error::kind) and [`exit_code`](Error::exit_code) are those the
+//! CLI's `--json` output and exit status use.
+//!
+//! Paths in messages about a request are named by the `wasm-plugin` flag
+//! that sets them (`--dest`, `--trust-root`), which is also the request's
+//! setter of that name.
+
+#![deny(missing_docs)]
+
+mod engine;
+mod error;
+pub mod fetch;
+mod installer;
+mod interrupt;
+mod lock;
+mod paths;
+mod reports;
+mod requests;
+
+pub use error::Error;
+pub use installer::{Installer, InstallerBuilder, Outcome};
+pub use reports::*;
+pub use requests::*;
+
+/// The installer component's bytes (a wasm32-wasip2 component), for
+/// runtimes that load it themselves. Its interface is `wit/installer.wit`.
+pub fn component() -> &'static [u8] {
+    engine::COMPONENT
+}
+
+/// The default memory cap of one call, in bytes.
+pub const DEFAULT_MEMORY_LIMIT: usize = engine::MEMORY_LIMIT;
+
+/// The default deadline of one call.
+pub const DEFAULT_DEADLINE: std::time::Duration = engine::DEFAULT_DEADLINE;

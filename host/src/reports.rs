@@ -1,0 +1,475 @@
+//! What each operation returns: plain, serde-serializable structs.
+//!
+//! They mirror the WIT records of `wit/installer.wit` field for field (in
+//! snake_case), so what a Rust runtime reads here is what a script reads
+//! from `wasm-plugin --json` and what another runtime gets from the
+//! component. Enum cases serialize in kebab-case, as WIT spells them.
+
+use crate::engine::wit;
+use serde::Serialize;
+
+/// One plugin version as a registry index lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistryEntry {
+    /// The plugin's name, valid as a file name (`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`).
+    pub name: String,
+    /// As published; `""` for an unversioned entry.
+    pub version: String,
+    /// One line saying what the plugin does.
+    pub description: Option<String>,
+    /// As written in the index: a relative or absolute path, a `file://`
+    /// or an `http(s)://` URL.
+    pub artifact: String,
+    /// Lowercase hex SHA-256 of the artefact.
+    pub sha256: String,
+    /// Base64 Ed25519 signature over the artefact, if the entry has one.
+    pub signature: Option<String>,
+    /// The artefact's published length in bytes.
+    pub size: Option<u64>,
+}
+
+/// A registry index that was read and checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistryIndex {
+    /// The index file or URL it was read from.
+    pub path: String,
+    /// As written; `""` when absent.
+    pub schema_version: String,
+    /// The index's own version, which grows with every publish.
+    pub version: Option<u64>,
+    /// RFC 3339; past it the index is refused unless allowed.
+    pub expires: Option<String>,
+    /// Label of the trust-root key that verified `index.json.sig`.
+    pub signed_by: Option<String>,
+    /// Every entry, in the index's order.
+    pub plugins: Vec<RegistryEntry>,
+}
+
+/// What an install did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InstallAction {
+    /// Nothing of that name was installed.
+    Installed,
+    /// A lower version was replaced.
+    Upgraded,
+    /// A higher version was replaced (allowed by the request).
+    Downgraded,
+    /// The same version was replaced: the copy on disk no longer matched.
+    Reinstalled,
+    /// Already installed and intact: nothing was written.
+    Unchanged,
+}
+
+/// One plugin installed (or found already installed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstallReport {
+    /// The plugin's name.
+    pub name: String,
+    /// The version now installed; `""` for an unversioned entry.
+    pub version: String,
+    /// Lowercase hex SHA-256 of the installed bytes.
+    pub sha256: String,
+    /// Their length in bytes.
+    pub size: u64,
+    /// Where the bytes came from (a resolved path or URL).
+    pub source: String,
+    /// The installed `<name>.wasm`.
+    pub wasm_path: String,
+    /// The `<name>.sig` sidecar, when the entry is signed.
+    pub sig_path: Option<String>,
+    /// Label of the trust-root key that verified the signature; `None`
+    /// when no trust root was given.
+    pub signed_by: Option<String>,
+    /// What was done.
+    pub action: InstallAction,
+    /// The version installed before, if any.
+    pub previous_version: Option<String>,
+}
+
+/// What `<dest>/.wasm-plugin/receipts/<name>.json` records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    /// The plugin's name.
+    pub name: String,
+    /// The version installed.
+    pub version: String,
+    /// Lowercase hex SHA-256 of the installed bytes.
+    pub sha256: String,
+    /// Their length in bytes.
+    pub size: u64,
+    /// Label of the key that verified it at install time.
+    pub signed_by: Option<String>,
+    /// The registry index it came from.
+    pub registry: String,
+    /// Where its bytes came from.
+    pub artifact: String,
+    /// RFC 3339, UTC.
+    pub installed_at: String,
+}
+
+/// One plugin removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UninstallReport {
+    /// The plugin's name.
+    pub name: String,
+    /// The version its receipt recorded, if there was one.
+    pub version: Option<String>,
+    /// Files removed, in the order they were removed.
+    pub removed: Vec<String>,
+}
+
+/// What kind of problem `audit` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// The bytes no longer match the digest the receipt records.
+    Drift,
+    /// The `.sig` does not verify against the trust root, or is malformed.
+    SignatureInvalid,
+    /// No `.sig`, though a trust root was given or the receipt says signed.
+    SignatureMissing,
+    /// A `.wasm` with no receipt.
+    WasmWithoutReceipt,
+    /// A receipt with no `.wasm`.
+    ReceiptWithoutWasm,
+    /// A receipt that cannot be read.
+    ReceiptInvalid,
+    /// A `.sig` with no `.wasm`.
+    SigWithoutWasm,
+    /// A temp file left by an interrupted install.
+    TempFile,
+    /// A link, pipe or directory where a plugin's file belongs.
+    NotRegularFile,
+}
+
+/// Something `audit` found wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What kind of problem.
+    pub kind: FindingKind,
+    /// The file concerned.
+    pub path: String,
+    /// The problem in words.
+    pub detail: String,
+}
+
+/// One plugin as `audit` found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditedPlugin {
+    /// The plugin's name.
+    pub name: String,
+    /// From the receipt, when there is one.
+    pub version: Option<String>,
+    /// Of the bytes on disk, when there are some.
+    pub sha256: Option<String>,
+    /// Label of the trust-root key that verified the `.sig`.
+    pub signed_by: Option<String>,
+    /// Empty when the plugin is intact.
+    pub findings: Vec<Finding>,
+}
+
+/// Everything `audit` found in a plugins directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    /// The plugins directory.
+    pub dest: String,
+    /// Every plugin, by name.
+    pub plugins: Vec<AuditedPlugin>,
+    /// Findings not tied to one plugin (temp files).
+    pub stray: Vec<Finding>,
+}
+
+impl AuditReport {
+    /// Whether nothing at all was found.
+    pub fn is_clean(&self) -> bool {
+        self.stray.is_empty() && self.plugins.iter().all(|p| p.findings.is_empty())
+    }
+}
+
+/// A file on disk checked by `verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// The file checked.
+    pub artifact: String,
+    /// Lowercase hex SHA-256 of its bytes.
+    pub sha256: String,
+    /// Their length in bytes.
+    pub size: u64,
+    /// The signature file that was read, if any.
+    pub signature_path: Option<String>,
+    /// Label of the trust-root key that verified the signature.
+    pub signed_by: Option<String>,
+}
+
+/// A new plugin project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScaffoldReport {
+    /// The new project directory.
+    pub dir: String,
+    /// Files written, relative to `dir`.
+    pub files: Vec<String>,
+}
+
+/// A key pair written by `keygen`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeygenReport {
+    /// The private key, PKCS#8 PEM, owner-only.
+    pub key_path: String,
+    /// The public key in trust-root form (base64 of the raw 32 bytes).
+    pub pub_path: String,
+    /// That public key.
+    pub public_key: String,
+}
+
+/// A signature written by `sign`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignReport {
+    /// The file signed.
+    pub artifact: String,
+    /// Where the signature was written.
+    pub signature_path: String,
+    /// The base64 signature.
+    pub signature: String,
+}
+
+/// An entry added to an index by `publish`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishReport {
+    /// The plugin's name.
+    pub name: String,
+    /// The version published.
+    pub version: String,
+    /// Lowercase hex SHA-256 of the artefact.
+    pub sha256: String,
+    /// Its length in bytes.
+    pub size: u64,
+    /// The entry's `artifact` field as written.
+    pub artifact: String,
+    /// Where the artefact was copied to, if it was.
+    pub copied_to: Option<String>,
+    /// Whether the entry carries a signature.
+    pub signed: bool,
+    /// The index written.
+    pub registry: String,
+    /// Whether an entry with the same name and version was replaced.
+    pub replaced: bool,
+    /// The index's `version` after this publish.
+    pub index_version: u64,
+    /// Whether `index.json.sig` was (re)written.
+    pub index_signed: bool,
+}
+
+/// A registry copied by `mirror`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MirrorReport {
+    /// The mirrored index.
+    pub index: String,
+    /// `name version` of each artefact fetched this run.
+    pub fetched: Vec<String>,
+    /// `name version` of each artefact already present and intact.
+    pub kept: Vec<String>,
+    /// Whether the mirrored index is signed.
+    pub index_signed: bool,
+    /// Whether the index was copied byte for byte (with its signature).
+    pub index_verbatim: bool,
+}
+
+impl From<wit::RegistryEntry> for RegistryEntry {
+    fn from(e: wit::RegistryEntry) -> Self {
+        RegistryEntry {
+            name: e.name,
+            version: e.version,
+            description: e.description,
+            artifact: e.artifact,
+            sha256: e.sha256,
+            signature: e.signature,
+            size: e.size,
+        }
+    }
+}
+
+impl From<wit::RegistryIndex> for RegistryIndex {
+    fn from(i: wit::RegistryIndex) -> Self {
+        RegistryIndex {
+            path: i.path,
+            schema_version: i.schema_version,
+            version: i.version,
+            expires: i.expires,
+            signed_by: i.signed_by,
+            plugins: i.plugins.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<wit::InstallAction> for InstallAction {
+    fn from(a: wit::InstallAction) -> Self {
+        match a {
+            wit::InstallAction::Installed => InstallAction::Installed,
+            wit::InstallAction::Upgraded => InstallAction::Upgraded,
+            wit::InstallAction::Downgraded => InstallAction::Downgraded,
+            wit::InstallAction::Reinstalled => InstallAction::Reinstalled,
+            wit::InstallAction::Unchanged => InstallAction::Unchanged,
+        }
+    }
+}
+
+impl From<wit::InstallReport> for InstallReport {
+    fn from(r: wit::InstallReport) -> Self {
+        InstallReport {
+            name: r.name,
+            version: r.version,
+            sha256: r.sha256,
+            size: r.size,
+            source: r.source,
+            wasm_path: r.wasm_path,
+            sig_path: r.sig_path,
+            signed_by: r.signed_by,
+            action: r.action.into(),
+            previous_version: r.previous_version,
+        }
+    }
+}
+
+impl From<wit::Receipt> for Receipt {
+    fn from(r: wit::Receipt) -> Self {
+        Receipt {
+            name: r.name,
+            version: r.version,
+            sha256: r.sha256,
+            size: r.size,
+            signed_by: r.signed_by,
+            registry: r.registry,
+            artifact: r.artifact,
+            installed_at: r.installed_at,
+        }
+    }
+}
+
+impl From<wit::UninstallReport> for UninstallReport {
+    fn from(r: wit::UninstallReport) -> Self {
+        UninstallReport {
+            name: r.name,
+            version: r.version,
+            removed: r.removed,
+        }
+    }
+}
+
+impl From<wit::FindingKind> for FindingKind {
+    fn from(k: wit::FindingKind) -> Self {
+        use wit::FindingKind as W;
+        match k {
+            W::Drift => FindingKind::Drift,
+            W::SignatureInvalid => FindingKind::SignatureInvalid,
+            W::SignatureMissing => FindingKind::SignatureMissing,
+            W::WasmWithoutReceipt => FindingKind::WasmWithoutReceipt,
+            W::ReceiptWithoutWasm => FindingKind::ReceiptWithoutWasm,
+            W::ReceiptInvalid => FindingKind::ReceiptInvalid,
+            W::SigWithoutWasm => FindingKind::SigWithoutWasm,
+            W::TempFile => FindingKind::TempFile,
+            W::NotRegularFile => FindingKind::NotRegularFile,
+        }
+    }
+}
+
+impl From<wit::Finding> for Finding {
+    fn from(f: wit::Finding) -> Self {
+        Finding {
+            kind: f.kind.into(),
+            path: f.path,
+            detail: f.detail,
+        }
+    }
+}
+
+impl From<wit::AuditReport> for AuditReport {
+    fn from(r: wit::AuditReport) -> Self {
+        AuditReport {
+            dest: r.dest,
+            plugins: r
+                .plugins
+                .into_iter()
+                .map(|p| AuditedPlugin {
+                    name: p.name,
+                    version: p.version,
+                    sha256: p.sha256,
+                    signed_by: p.signed_by,
+                    findings: p.findings.into_iter().map(Into::into).collect(),
+                })
+                .collect(),
+            stray: r.stray.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<wit::VerifyReport> for VerifyReport {
+    fn from(r: wit::VerifyReport) -> Self {
+        VerifyReport {
+            artifact: r.artifact,
+            sha256: r.sha256,
+            size: r.size,
+            signature_path: r.signature_path,
+            signed_by: r.signed_by,
+        }
+    }
+}
+
+impl From<wit::ScaffoldReport> for ScaffoldReport {
+    fn from(r: wit::ScaffoldReport) -> Self {
+        ScaffoldReport {
+            dir: r.dir,
+            files: r.files,
+        }
+    }
+}
+
+impl From<wit::KeygenReport> for KeygenReport {
+    fn from(r: wit::KeygenReport) -> Self {
+        KeygenReport {
+            key_path: r.key_path,
+            pub_path: r.pub_path,
+            public_key: r.public_key,
+        }
+    }
+}
+
+impl From<wit::SignReport> for SignReport {
+    fn from(r: wit::SignReport) -> Self {
+        SignReport {
+            artifact: r.artifact,
+            signature_path: r.signature_path,
+            signature: r.signature,
+        }
+    }
+}
+
+impl From<wit::PublishReport> for PublishReport {
+    fn from(r: wit::PublishReport) -> Self {
+        PublishReport {
+            name: r.name,
+            version: r.version,
+            sha256: r.sha256,
+            size: r.size,
+            artifact: r.artifact,
+            copied_to: r.copied_to,
+            signed: r.signed,
+            registry: r.registry,
+            replaced: r.replaced,
+            index_version: r.index_version,
+            index_signed: r.index_signed,
+        }
+    }
+}
+
+impl From<wit::MirrorReport> for MirrorReport {
+    fn from(r: wit::MirrorReport) -> Self {
+        MirrorReport {
+            index: r.index,
+            fetched: r.fetched,
+            kept: r.kept,
+            index_signed: r.index_signed,
+            index_verbatim: r.index_verbatim,
+        }
+    }
+}
