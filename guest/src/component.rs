@@ -57,10 +57,13 @@ impl wit::Guest for Installer {
         Ok(entry_to_wit(&entry))
     }
 
-    fn install(request: wit::InstallRequest) -> Result<wit::InstallReport, wit::Error> {
+    fn install(
+        request: wit::InstallRequest,
+    ) -> Result<Vec<Result<wit::InstallReport, wit::Error>>, wit::Error> {
+        let specs = request.specs;
         let request = install::InstallRequest {
             registry: request.registry,
-            spec: request.spec,
+            spec: String::new(),
             version: request.version,
             dest: PathBuf::from(request.dest),
             trust_root: request.trust_root.map(PathBuf::from),
@@ -72,25 +75,11 @@ impl wit::Guest for Installer {
             allow_expired: request.allow_expired,
             max_size: request.max_size,
         };
-        let r = install::install(&request, &HostFetcher).map_err(to_wit)?;
-        Ok(wit::InstallReport {
-            name: r.name,
-            version: r.version,
-            sha256: r.sha256,
-            size: r.size,
-            source: r.source,
-            wasm_path: r.wasm_path,
-            sig_path: r.sig_path,
-            signed_by: r.signed_by,
-            action: match r.action {
-                install::Action::Installed => wit::InstallAction::Installed,
-                install::Action::Upgraded => wit::InstallAction::Upgraded,
-                install::Action::Downgraded => wit::InstallAction::Downgraded,
-                install::Action::Reinstalled => wit::InstallAction::Reinstalled,
-                install::Action::Unchanged => wit::InstallAction::Unchanged,
-            },
-            previous_version: r.previous_version,
-        })
+        let outcomes = install::install_all(&request, &specs, &HostFetcher).map_err(to_wit)?;
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| outcome.map(install_report_to_wit).map_err(to_wit))
+            .collect())
     }
 
     fn list_installed(dest: String) -> Result<Vec<wit::Receipt>, wit::Error> {
@@ -268,6 +257,27 @@ fn trust_root(source: &wit::IndexSource) -> Result<Option<TrustRoot>, wit::Error
         .map(|dir| TrustRoot::load(Path::new(dir)))
         .transpose()
         .map_err(to_wit)
+}
+
+fn install_report_to_wit(r: install::InstallReport) -> wit::InstallReport {
+    wit::InstallReport {
+        name: r.name,
+        version: r.version,
+        sha256: r.sha256,
+        size: r.size,
+        source: r.source,
+        wasm_path: r.wasm_path,
+        sig_path: r.sig_path,
+        signed_by: r.signed_by,
+        action: match r.action {
+            install::Action::Installed => wit::InstallAction::Installed,
+            install::Action::Upgraded => wit::InstallAction::Upgraded,
+            install::Action::Downgraded => wit::InstallAction::Downgraded,
+            install::Action::Reinstalled => wit::InstallAction::Reinstalled,
+            install::Action::Unchanged => wit::InstallAction::Unchanged,
+        },
+        previous_version: r.previous_version,
+    }
 }
 
 fn entry_to_wit(e: &index::Entry) -> wit::RegistryEntry {

@@ -95,21 +95,39 @@ pub fn find_entry(
     Ok((loaded, entry))
 }
 
+/// Installs the one plugin `request.spec` names.
 pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<InstallReport> {
+    let mut outcomes = install_all(request, std::slice::from_ref(&request.spec), fetcher)?;
+    outcomes.pop().expect("one outcome per spec")
+}
+
+/// Installs every plugin of `specs` (`request.spec` is ignored), reading
+/// and verifying the index once for all of them. Each plugin succeeds or
+/// fails on its own; the outer error is what stops them all (the
+/// destination, the trust root, the index and its signature, a rollback).
+pub fn install_all(
+    request: &InstallRequest,
+    specs: &[String],
+    fetcher: &dyn Fetcher,
+) -> Result<Vec<Result<InstallReport>>> {
     let dest = &request.dest;
     sandbox::check_granted(dest)?;
     // The host holds the destination's lock: temp files of our naming are
     // an interrupted run's, and nobody else's to finish.
     remove_leftovers(dest)?;
-    if request.mode == Mode::Upgrade {
-        // "Not installed" is the first thing to say about an upgrade of
-        // something that is not there, whatever the registry offers.
-        let name = PluginSpec::parse(&request.spec)?.name;
-        let receipt_exists = !matches!(receipt::read(dest, &name)?, Found::Missing);
-        if !receipt_exists && !installed::exists(&dest.join(name.wasm_file()))? {
-            return Err(not_installed(dest, &name)?);
-        }
+    // Phase 1, what each spec says on its own: a hostile name, a malformed
+    // requirement, an upgrade of something not installed. None of it needs
+    // the index, so none of it waits for (or on) the registry.
+    let mut planned: Vec<Result<PluginSpec>> =
+        specs.iter().map(|spec| check_spec(request, spec)).collect();
+    if planned.iter().all(Result::is_err) {
+        return Ok(planned
+            .into_iter()
+            .filter_map(Result::err)
+            .map(Err)
+            .collect());
     }
+    // Phase 2, once for the run: the trust root and the index.
     let trust = request
         .trust_root
         .as_deref()
@@ -120,14 +138,58 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         allow_expired: request.allow_expired,
     };
     let registry_ref = RegistryRef::parse(&request.registry);
-    let (loaded, entry) = find_entry(
-        &registry_ref,
-        &request.spec,
-        request.version.as_deref(),
-        fetcher,
-        policy,
-    )?;
+    let loaded = registry::load(&registry_ref, fetcher, policy)?;
     registry::check_not_rolled_back(dest, &loaded)?;
+    // Phase 3, each plugin: resolve, decide, fetch and check, commit.
+    let context = Context {
+        request,
+        registry: &registry_ref,
+        loaded: &loaded,
+        trust: trust.as_ref(),
+        fetcher,
+    };
+    Ok(planned
+        .drain(..)
+        .map(|spec| spec.and_then(|spec| install_one(&context, &spec)))
+        .collect())
+}
+
+/// What one run shares between its plugins.
+struct Context<'a> {
+    request: &'a InstallRequest,
+    registry: &'a RegistryRef,
+    loaded: &'a Loaded,
+    trust: Option<&'a TrustRoot>,
+    fetcher: &'a dyn Fetcher,
+}
+
+/// A spec as far as it can be judged without the index.
+fn check_spec(request: &InstallRequest, spec: &str) -> Result<PluginSpec> {
+    let spec = PluginSpec::parse(spec)?;
+    if request.mode == Mode::Upgrade {
+        // "Not installed" is the first thing to say about an upgrade of
+        // something that is not there, whatever the registry offers.
+        let dest = &request.dest;
+        let name = &spec.name;
+        let receipt_exists = !matches!(receipt::read(dest, name)?, Found::Missing);
+        if !receipt_exists && !installed::exists(&dest.join(name.wasm_file()))? {
+            return Err(not_installed(dest, name)?);
+        }
+    }
+    Ok(spec)
+}
+
+fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport> {
+    let Context {
+        request,
+        registry: registry_ref,
+        loaded,
+        trust,
+        fetcher,
+    } = *context;
+    let dest = &request.dest;
+    let selector = Selector::from_parts(request.version.as_deref(), spec.requirement.as_ref());
+    let entry = resolve::select(&loaded.index, spec.name.as_str(), selector)?.clone();
     let index = &loaded.index;
     let name = entry.name.clone();
     let what = format!("{} {}", entry.name, entry.version);
@@ -162,15 +224,15 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         && let Some(previous) = &previous
         && is_not_an_upgrade(order, &previous.version, &entry.version)
     {
-        registry::record_seen(dest, &loaded)?;
+        registry::record_seen(dest, loaded)?;
         return unchanged(dest, &name, previous);
     }
     if let Some(previous) = &previous {
         if previous.version == entry.version
             && previous.sha256 == entry.sha256.to_hex()
-            && is_intact(dest, &name, &entry, sig_text.as_deref(), trust.as_ref())?
+            && is_intact(dest, &name, &entry, sig_text.as_deref(), trust)?
         {
-            registry::record_seen(dest, &loaded)?;
+            registry::record_seen(dest, loaded)?;
             return unchanged(dest, &name, previous);
         }
         if order == Some(Ordering::Less) && !request.allow_downgrade {
@@ -188,16 +250,16 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         (Some(_), _) => Action::Upgraded,
     };
 
-    let location = location::resolve(&entry.artifact, &registry_ref)?;
+    let location = location::resolve(&entry.artifact, registry_ref)?;
     let missing = || Error::SignatureMissing {
         artifact: location.display(),
         looked_for: format!("the {what} entry of {}", index.path),
     };
     // Fail before fetching when a signature is required and absent.
-    trust::check_for(trust.as_ref(), signature.as_ref(), missing)?;
+    trust::check_for(trust, signature.as_ref(), missing)?;
     // Each try starts over: a new request, a new temp file, a new digest.
     let (staged, measured, signed_by, shown) = source::with_retries(|| {
-        let mut check = trust::check_for(trust.as_ref(), signature.as_ref(), missing)?;
+        let mut check = trust::check_for(trust, signature.as_ref(), missing)?;
         let mut source = Source::open(&location, fetcher)?;
         source.limit(entry.size, request.max_size)?;
         let mut staged = Staged::create(dest, &name.wasm_file())?;
@@ -229,7 +291,7 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     // Staged first: if they cannot be written, nothing has been placed yet.
     // After the plugin is placed only renames remain.
     let staged_receipt = receipt::stage(dest, &new_receipt)?;
-    let staged_seen = registry::stage_seen(dest, &loaded)?;
+    let staged_seen = registry::stage_seen(dest, loaded)?;
     let placed = place::commit(dest, &name, staged, sig_text.as_deref())?;
     receipt::commit(dest, &name, staged_receipt)?;
     registry::commit_seen(dest, staged_seen)?;

@@ -8,7 +8,7 @@
 //! clean-up code inside the component.
 
 use crate::engine::{self, Cache, Grants, Limits, Runtime, wit};
-use crate::error::{Error, Failure};
+use crate::error::Error;
 use crate::fetch::{Fetch, HttpFetch, HttpOptions, Offline};
 use crate::lock::{self, Access};
 use crate::paths;
@@ -243,33 +243,39 @@ impl Installer {
         // ours to clean up, even if this run created the directory.
         let held = lock::acquire(&dest, Access::Exclusive, request.lock_timeout)?;
         grants.write(&dest);
-        let mut outcomes = Vec::new();
-        for spec in &request.specs {
-            let call = wit::InstallRequest {
-                registry: source.registry.clone(),
-                spec: spec.clone(),
-                version: request.version.clone(),
-                dest: paths::guest(&dest),
-                trust_root: source.trust_root.clone(),
-                mode,
-                allow_downgrade: request.allow_downgrade,
-                allow_expired: source.allow_expired,
-                max_size: request.max_size,
-            };
-            let result = self
-                .call_in(&dest, grants.clone(), true, |i, s| i.call_install(s, &call))
-                .map(InstallReport::from);
-            if let Err(e) = &result
-                && let Some(signal) = e.signal()
-            {
-                return Err(Failure::Interrupted { signal }.into());
-            }
-            outcomes.push((spec.clone(), result));
-            // Stopped between two plugins: the next one is not started.
-            if let Some(signal) = crate::interrupt::pending() {
-                return Err(Failure::Interrupted { signal }.into());
-            }
-        }
+        // One call for the whole run: the index is read and verified once.
+        let call = wit::InstallRequest {
+            registry: source.registry.clone(),
+            specs: request.specs.clone(),
+            version: request.version.clone(),
+            dest: paths::guest(&dest),
+            trust_root: source.trust_root.clone(),
+            mode,
+            allow_downgrade: request.allow_downgrade,
+            allow_expired: source.allow_expired,
+            max_size: request.max_size,
+        };
+        let results = self.call_in(&dest, grants, true, |i, s| i.call_install(s, &call));
+        let outcomes: Vec<Outcome<InstallReport>> = match results {
+            Ok(results) => request
+                .specs
+                .iter()
+                .cloned()
+                .zip(
+                    results
+                        .into_iter()
+                        .map(|r| r.map(InstallReport::from).map_err(Error::from)),
+                )
+                .collect(),
+            Err(e) if e.signal().is_some() => return Err(e),
+            // What stopped the run stopped every plugin: each reports it,
+            // as each would have met it on its own.
+            Err(e) => request
+                .specs
+                .iter()
+                .map(|spec| (spec.clone(), Err(e.clone())))
+                .collect(),
+        };
         if created && outcomes.iter().all(|(_, r)| r.is_err()) {
             paths::remove_if_unused(&dest);
         }

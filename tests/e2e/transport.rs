@@ -457,6 +457,56 @@ fn a_signed_remote_index_installs_with_relative_artifacts() {
     assert_eq!(listed["version"], 1);
 }
 
+/// Resolve once: however many plugins a run installs, the index and its
+/// signature are fetched once; each artefact once.
+#[test]
+fn an_install_of_several_plugins_fetches_the_index_once() {
+    let remote = Remote::new();
+    let plugins: &[(&str, &str, &[u8])] = &[
+        ("colmask", "1.0.0", b"one"),
+        ("rowfilter", "1.0.0", b"two"),
+        ("audit-log", "1.0.0", b"three"),
+    ];
+    remote.publish(1, None, plugins);
+    let args = [
+        "install",
+        "colmask",
+        "rowfilter",
+        "audit-log",
+        "--registry",
+        &remote.url,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ];
+    remote.env.run(&args).expect(OK);
+    assert_eq!(remote.server.hits("/reg/index.json"), 1);
+    assert_eq!(remote.server.hits("/reg/index.json.sig"), 1);
+    for (name, version, _) in plugins {
+        assert_eq!(
+            remote.server.hits(&format!("/reg/{name}-{version}.wasm")),
+            1,
+            "{name}"
+        );
+    }
+    // Into a fresh directory too (there is no read-only pre-pass any more).
+    let fresh = [
+        "install",
+        "colmask",
+        "rowfilter",
+        "--registry",
+        &remote.url,
+        "--dest",
+        "fresh",
+        "--trust-root",
+        "trust",
+    ];
+    remote.env.run(&fresh).expect(OK);
+    assert_eq!(remote.server.hits("/reg/index.json"), 2);
+    assert_eq!(remote.server.hits("/reg/index.json.sig"), 2);
+}
+
 #[test]
 fn a_tampered_remote_index_is_refused() {
     let remote = Remote::new();
