@@ -15,11 +15,15 @@ fn main() -> ExitCode {
     exit_code(cli.run(), json)
 }
 
-/// The one place the exit code is decided: the command's own (a finding,
-/// a partly failed install), or its failure's, which is reported once.
-fn exit_code(result: Result<u8, cli::Failure>, json: bool) -> ExitCode {
+/// The one place the exit code is decided: from how a command that ran to
+/// its end went (an audit finding is an integrity failure, a partly failed
+/// install exits as its first failure), or from the failure that stopped
+/// it, which is reported once.
+fn exit_code(result: Result<cli::Verdict, cli::Failure>, json: bool) -> ExitCode {
     let failure = match result {
-        Ok(code) => return ExitCode::from(code),
+        Ok(cli::Verdict::Done) => return ExitCode::SUCCESS,
+        Ok(cli::Verdict::Findings) => return ExitCode::from(1),
+        Ok(cli::Verdict::PartlyFailed(code)) => return ExitCode::from(code),
         // Output cut short by a closed pipe (`| head`) is not a failure.
         Err(failure) if failure.is_broken_pipe() => return ExitCode::SUCCESS,
         Err(failure) => failure,

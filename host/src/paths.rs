@@ -69,14 +69,29 @@ pub(crate) fn file_in_existing_dir(path: &Path, flag: &str) -> Result<PathBuf, F
 }
 
 /// After a failed operation on a destination this run created: removes what
-/// the run itself left there (the lock file, empty state directories) and
-/// the destination, each only if nothing else is in it.
+/// the run itself left there (the lock file, then directories left empty,
+/// whatever the component named them) and the destination, each only if
+/// nothing else is in it.
 pub(crate) fn remove_if_unused(dest: &Path) {
-    let state = dest.join(".wasm-plugin");
-    let _ = std::fs::remove_file(crate::lock::path(dest));
-    let _ = std::fs::remove_dir(state.join("receipts"));
-    let _ = std::fs::remove_dir(&state);
+    let lock = crate::lock::path(dest);
+    let _ = std::fs::remove_file(&lock);
+    if let Some(state) = lock.parent() {
+        remove_empty_dirs(state);
+    }
     let _ = std::fs::remove_dir(dest);
+}
+
+/// Removes `dir` and the directories under it that hold nothing else,
+/// deepest first; never a file, never through a link.
+fn remove_empty_dirs(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_dirs(&entry.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
 }
 
 /// The directory containing the canonical file `file`.

@@ -33,7 +33,7 @@ pub struct ListArgs {
 }
 
 impl ListArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         if let Some(dest) = &self.dest {
             let receipts = setup.installer(None)?.list_installed(dest)?;
             return output::installed(&receipts, self.json).map_err(stdout_failure);
@@ -69,7 +69,7 @@ pub struct AuditArgs {
 }
 
 impl AuditArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let mut request = AuditRequest::new(&self.dest).lock_timeout(self.lock.lock_timeout);
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
@@ -95,7 +95,7 @@ pub struct VerifyArgs {
 }
 
 impl VerifyArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let mut request = VerifyRequest::new(&self.file);
         if let Some(sig) = &self.sig {
             request = request.signature(sig);

@@ -28,7 +28,7 @@ pub struct InstallArgs {
 }
 
 impl InstallArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let installer = setup.installer(Some(self.source.net.fetch(self.json)?))?;
         let (first, rest) = self.plugins.split_first().expect("clap requires one");
         let mut request = rest
@@ -80,7 +80,7 @@ pub struct UpgradeArgs {
 }
 
 impl UpgradeArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let installer = setup.installer(Some(self.source.net.fetch(self.json)?))?;
         let source = &self.source;
         let mut request = UpgradeRequest::new(&source.registry, &source.dest)
@@ -120,7 +120,7 @@ pub struct UninstallArgs {
 }
 
 impl UninstallArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let installer = setup.installer(None)?;
         let (first, rest) = self.plugins.split_first().expect("clap requires one");
         let request = rest

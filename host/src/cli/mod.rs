@@ -97,7 +97,7 @@ impl Cli {
     }
 
     /// Runs the verb; the exit code, or the failure that stopped it.
-    pub fn run(self) -> Result<u8, Failure> {
+    pub fn run(self) -> Result<Verdict, Failure> {
         let setup = Setup {
             deadline: self.deadline,
             memory: usize::try_from(self.max_memory).unwrap_or(usize::MAX),
@@ -141,6 +141,17 @@ impl Setup {
         };
         Ok(builder.build()?)
     }
+}
+
+/// How a command that ran to its end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// All done.
+    Done,
+    /// An audit found something.
+    Findings,
+    /// Some of several plugins failed; the first failure's exit code.
+    PartlyFailed(u8),
 }
 
 /// What stops a command: the library's error, a usage error found here, or

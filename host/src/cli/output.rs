@@ -2,8 +2,10 @@
 //!
 //! JSON is the library's reports, which mirror the WIT records field for
 //! field (snake_case), so what a script reads is what an embedding runtime
-//! gets. Every function returns the exit code of the command it renders.
+//! gets. Every function returns the verdict of the command it renders;
+//! `main` turns it into the exit code.
 
+use super::Verdict;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::io::{self, Write};
@@ -25,25 +27,25 @@ fn render<T: Serialize>(
     report: &T,
     as_json: bool,
     human: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>,
-) -> io::Result<u8> {
+) -> io::Result<Verdict> {
     if as_json {
         json(report)?;
     } else {
         human(&mut io::stdout().lock())?;
     }
-    Ok(0)
+    Ok(Verdict::Done)
 }
 
 /// The exit code of several independent operations: the first failure's.
-fn first_failure<'a>(failures: impl IntoIterator<Item = &'a wasm_plugin::Error>) -> u8 {
-    failures
+fn first_failure<'a, R: 'a>(outcomes: impl IntoIterator<Item = &'a Outcome<R>>) -> Verdict {
+    outcomes
         .into_iter()
-        .next()
-        .map_or(0, wasm_plugin::Error::exit_code)
+        .find_map(|(_, result)| result.as_ref().err())
+        .map_or(Verdict::Done, |e| Verdict::PartlyFailed(e.exit_code()))
 }
 
-pub fn install_outcomes(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::Result<u8> {
-    let code = first_failure(outcomes.iter().filter_map(|(_, r)| r.as_ref().err()));
+pub fn install_outcomes(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::Result<Verdict> {
+    let code = first_failure(outcomes);
     if as_json {
         let items: Vec<Value> = outcomes
             .iter()
@@ -116,7 +118,7 @@ fn install_report(out: &mut impl Write, r: &InstallReport) -> io::Result<()> {
     }
 }
 
-pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<u8> {
+pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<Verdict> {
     if as_json {
         json(&Vec::<Value>::new())?;
     } else {
@@ -126,11 +128,11 @@ pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<u8> {
             dest.display()
         )?;
     }
-    Ok(0)
+    Ok(Verdict::Done)
 }
 
-pub fn uninstalled(results: &[Outcome<UninstallReport>], as_json: bool) -> io::Result<u8> {
-    let code = first_failure(results.iter().filter_map(|(_, r)| r.as_ref().err()));
+pub fn uninstalled(results: &[Outcome<UninstallReport>], as_json: bool) -> io::Result<Verdict> {
+    let code = first_failure(results);
     if as_json {
         let items: Vec<Value> = results
             .iter()
@@ -195,7 +197,7 @@ fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Res
     Ok(())
 }
 
-pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<u8> {
+pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<Verdict> {
     render(index, as_json, |out| {
         if index.plugins.is_empty() {
             return writeln!(out, "{} lists no plugins", index.path);
@@ -222,7 +224,7 @@ pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn installed(receipts: &[Receipt], as_json: bool) -> io::Result<u8> {
+pub fn installed(receipts: &[Receipt], as_json: bool) -> io::Result<Verdict> {
     render(&receipts, as_json, |out| {
         if receipts.is_empty() {
             return writeln!(out, "nothing is installed");
@@ -246,14 +248,18 @@ pub fn installed(receipts: &[Receipt], as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<u8> {
+pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<Verdict> {
     let findings = report.stray.len()
         + report
             .plugins
             .iter()
             .map(|p| p.findings.len())
             .sum::<usize>();
-    let code = if findings == 0 { 0 } else { 1 };
+    let code = if findings == 0 {
+        Verdict::Done
+    } else {
+        Verdict::Findings
+    };
     if as_json {
         let plugins: Vec<Value> = report
             .plugins
@@ -337,7 +343,7 @@ fn finding_name(kind: FindingKind) -> &'static str {
     }
 }
 
-pub fn verify(r: &VerifyReport, as_json: bool) -> io::Result<u8> {
+pub fn verify(r: &VerifyReport, as_json: bool) -> io::Result<Verdict> {
     render(r, as_json, |out| {
         writeln!(
             out,
@@ -355,7 +361,7 @@ pub fn verify(r: &VerifyReport, as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn scaffold(r: &ScaffoldReport) -> io::Result<u8> {
+pub fn scaffold(r: &ScaffoldReport) -> io::Result<Verdict> {
     let mut out = io::stdout().lock();
     writeln!(out, "created {}", r.dir)?;
     for file in &r.files {
@@ -367,10 +373,10 @@ pub fn scaffold(r: &ScaffoldReport) -> io::Result<u8> {
         r.dir
     )?;
     writeln!(out, "its README.md says how to sign and publish it")?;
-    Ok(0)
+    Ok(Verdict::Done)
 }
 
-pub fn keygen(r: &KeygenReport, as_json: bool) -> io::Result<u8> {
+pub fn keygen(r: &KeygenReport, as_json: bool) -> io::Result<Verdict> {
     render(r, as_json, |out| {
         writeln!(
             out,
@@ -387,10 +393,10 @@ pub fn keygen(r: &KeygenReport, as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn sign(r: &SignReport, as_json: bool) -> io::Result<u8> {
+pub fn sign(r: &SignReport, as_json: bool) -> io::Result<Verdict> {
     if as_json {
         json(r)?;
-        return Ok(0);
+        return Ok(Verdict::Done);
     }
     writeln!(
         io::stdout().lock(),
@@ -398,10 +404,10 @@ pub fn sign(r: &SignReport, as_json: bool) -> io::Result<u8> {
         r.artifact,
         r.signature_path
     )?;
-    Ok(0)
+    Ok(Verdict::Done)
 }
 
-pub fn publish(r: &PublishReport, as_json: bool) -> io::Result<u8> {
+pub fn publish(r: &PublishReport, as_json: bool) -> io::Result<Verdict> {
     render(r, as_json, |out| {
         let verb = if r.replaced { "replaced" } else { "published" };
         let signed = if r.signed { "signed" } else { "unsigned" };
@@ -422,7 +428,7 @@ pub fn publish(r: &PublishReport, as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn mirror(r: &MirrorReport, as_json: bool) -> io::Result<u8> {
+pub fn mirror(r: &MirrorReport, as_json: bool) -> io::Result<Verdict> {
     render(r, as_json, |out| {
         for what in &r.fetched {
             writeln!(out, "fetched {what}")?;
@@ -448,11 +454,11 @@ pub fn mirror(r: &MirrorReport, as_json: bool) -> io::Result<u8> {
     })
 }
 
-pub fn component(path: &Path, size: usize) -> io::Result<u8> {
+pub fn component(path: &Path, size: usize) -> io::Result<Verdict> {
     writeln!(
         io::stdout().lock(),
         "wrote the installer component to {} ({size} bytes)",
         path.display()
     )?;
-    Ok(0)
+    Ok(Verdict::Done)
 }

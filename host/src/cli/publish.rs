@@ -18,7 +18,7 @@ pub struct NewArgs {
 }
 
 impl NewArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let report = setup
             .installer(None)?
             .scaffold(&ScaffoldRequest::new(&self.name, &self.dir))?;
@@ -40,7 +40,7 @@ pub struct KeygenArgs {
 }
 
 impl KeygenArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let report = setup
             .installer(None)?
             .keygen(&KeygenRequest::new(&self.label, &self.out_dir))?;
@@ -64,7 +64,7 @@ pub struct SignArgs {
 }
 
 impl SignArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let mut request = SignRequest::new(&self.file, &self.key);
         if let Some(out) = &self.out {
             request = request.out(out);
@@ -110,7 +110,7 @@ pub struct PublishArgs {
 }
 
 impl PublishArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let mut request = PublishRequest::new(&self.file, &self.registry).force(self.force);
         if let Some(name) = &self.name {
             request = request.name(name);
@@ -159,7 +159,7 @@ pub struct MirrorArgs {
 }
 
 impl MirrorArgs {
-    pub fn run(self, setup: &Setup) -> Result<u8, Failure> {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let installer = setup.installer(Some(self.net.fetch(self.json)?))?;
         let mut request = MirrorRequest::new(&self.registry, &self.out)
             .allow_expired(self.net.remote.allow_expired)
@@ -187,7 +187,7 @@ pub struct ComponentArgs {
 }
 
 impl ComponentArgs {
-    pub fn run(self) -> Result<u8, Failure> {
+    pub fn run(self) -> Result<super::Verdict, Failure> {
         let component = wasm_plugin::component();
         if self.out == Path::new("-") {
             use std::io::IsTerminal;
@@ -203,7 +203,7 @@ impl ComponentArgs {
                 .write_all(component)
                 .and_then(|()| stdout.flush())
                 .map_err(stdout_failure)?;
-            return Ok(0);
+            return Ok(super::Verdict::Done);
         }
         let write = || -> std::io::Result<()> {
             let mut temp = tempfile::NamedTempFile::new_in(parent_or_dot(&self.out))?;
