@@ -17,7 +17,7 @@ pub const IO: i32 = 3;
 
 /// One compiled-component cache for the whole test process, warmed once, so
 /// the component is compiled once per test run rather than once per test.
-fn shared_cache() -> &'static Path {
+pub fn shared_cache() -> &'static Path {
     static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
     CACHE
         .get_or_init(|| {
