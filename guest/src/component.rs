@@ -3,10 +3,12 @@
 //! live here; every decision is made in the plain modules.
 
 use crate::error::{Error, FetchError};
+use crate::plugins_dir::receipt;
+use crate::registry::index;
 use crate::registry::{self, Policy, RegistryRef};
-use crate::source::{Fetcher, RemoteBody};
+use crate::transfer::source::{Fetcher, RemoteBody};
 use crate::trust::TrustRoot;
-use crate::{audit, index, install, keys, mirror, publish, receipt, scaffold, uninstall, verify};
+use crate::verbs::{audit, install, keys, mirror, publish, scaffold, uninstall, verify};
 use std::path::{Path, PathBuf};
 
 wit_bindgen::generate!({

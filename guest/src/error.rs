@@ -183,10 +183,10 @@ impl Error {
     /// the granted directories (a symlink, say) with EPERM; that is reported
     /// as not granted rather than as a bare "operation not permitted".
     pub fn io(path: &Path, operation: &'static str, err: &std::io::Error) -> Error {
-        if crate::sandbox::is_escape(err) {
+        if is_escape(err) {
             return Error::NotGranted {
                 path: path.display().to_string(),
-                link: crate::sandbox::escaping_link(path),
+                link: escaping_link(path),
             };
         }
         Error::Io {
@@ -195,6 +195,40 @@ impl Error {
             message: err.to_string(),
         }
     }
+}
+
+// How WASI reports a path that escapes the grants. Kept here, not in
+// `sandbox`, so that the error type needs nothing above it.
+
+/// Whether the code runs inside the component sandbox.
+pub fn is_sandboxed() -> bool {
+    cfg!(target_arch = "wasm32")
+}
+
+/// WASI's errno for "operation not permitted": what wasmtime answers when a
+/// path escapes its preopen (EACCES, a real permission problem, is 2).
+pub const WASI_EPERM: i32 = 63;
+
+/// Whether `err` is the sandbox refusing a path that leads out of the grants.
+pub fn is_escape(err: &std::io::Error) -> bool {
+    is_sandboxed() && err.raw_os_error() == Some(WASI_EPERM)
+}
+
+/// The symbolic link through which `path` leads out of the grants, and
+/// where it points when WASI lets that be read (it refuses absolute
+/// targets): the first component, from the grant down, that is a link.
+/// `None` when no component is.
+pub fn escaping_link(path: &Path) -> Option<(String, Option<String>)> {
+    let mut ancestors: Vec<&Path> = path.ancestors().collect();
+    ancestors.reverse();
+    ancestors.into_iter().find_map(|p| {
+        let meta = std::fs::symlink_metadata(p).ok()?;
+        if !meta.file_type().is_symlink() {
+            return None;
+        }
+        let target = std::fs::read_link(p).ok().map(|t| t.display().to_string());
+        Some((p.display().to_string(), target))
+    })
 }
 
 /// For native tests and debugging only: the host owns the real wording.

@@ -7,8 +7,12 @@
 //! a plugins directory someone else can write to. None may panic, loop or
 //! allocate without bound; errors are the expected outcome.
 
+use crate::plugins_dir::{receipt, seen};
 use crate::registry::RegistryRef;
-use crate::{clock, index, keys, location, receipt, registry, resolve, spec, trust};
+use crate::registry::{index, resolve, spec};
+use crate::transfer::location;
+use crate::trust::keys;
+use crate::{clock, trust};
 
 /// A registry index, typed and as a tree (publish rewrites the tree).
 pub fn index(data: &[u8]) {
@@ -75,7 +79,7 @@ pub fn receipt(data: &[u8]) {
 
 /// The recorded index versions, `<dest>/.wasm-plugin/registries.json`.
 pub fn seen(data: &[u8]) {
-    let _ = registry::parse_seen(data);
+    let _ = seen::parse_seen(data);
 }
 
 /// An index's RFC 3339 `expires`.

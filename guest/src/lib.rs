@@ -5,34 +5,26 @@
 //! tested with plain `cargo test`. Inside the component it sees only the
 //! directories the host preopened and reaches the network only through the
 //! host's `fetch` import.
+//!
+//! The modules are wings, each using only those listed after it:
+//! `verbs` (install, uninstall, audit, verify, publish, mirror, keygen and
+//! sign, scaffold) → `plugins_dir` (every path under a destination,
+//! placement, receipts, the index versions seen) → `registry` (loading and
+//! trusting an index, its format, specs, resolution) → `transfer` (where
+//! bytes are, reading and fetching them, staging files) → `trust` (roots,
+//! signatures, digests, keys) → the root: `error`, `sandbox`, `limits`,
+//! `clock`.
 
-pub mod audit;
 pub mod clock;
-pub mod digest;
 pub mod error;
 pub mod fuzzing;
-pub mod index;
-pub mod install;
-pub mod installed;
-pub mod keys;
 pub mod limits;
-pub mod location;
-pub mod mirror;
-pub mod name;
-pub mod place;
-pub mod publish;
-pub mod receipt;
+pub mod plugins_dir;
 pub mod registry;
-pub mod resolve;
 pub mod sandbox;
-pub mod scaffold;
-pub mod sink;
-pub mod source;
-pub mod spec;
-pub mod stream;
+pub mod transfer;
 pub mod trust;
-pub mod uninstall;
-pub mod verify;
+pub mod verbs;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

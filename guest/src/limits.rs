@@ -62,7 +62,7 @@ mod tests {
             std::fs::write(&path, padded(br#"{"plugins": []}"#, len)).unwrap();
             load(
                 &RegistryRef::File(path.clone()),
-                &crate::source::NoNetwork,
+                &crate::transfer::source::NoNetwork,
                 Policy::default(),
             )
         };
@@ -118,17 +118,17 @@ mod tests {
         let file = dir.path().join("release.key");
         let pem = key(1).to_pkcs8_pem(Default::default()).unwrap();
         std::fs::write(&file, padded(pem.as_bytes(), MAX_KEY_FILE_BYTES)).unwrap();
-        assert!(crate::keys::load_signing_key(&file).is_ok());
+        assert!(crate::trust::keys::load_signing_key(&file).is_ok());
         std::fs::write(&file, padded(pem.as_bytes(), MAX_KEY_FILE_BYTES + 1)).unwrap();
         assert!(matches!(
-            crate::keys::load_signing_key(&file),
+            crate::trust::keys::load_signing_key(&file),
             Err(Error::KeyInvalid { .. })
         ));
     }
 
     #[test]
     fn a_signature_file_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
-        use crate::verify::{VerifyRequest, verify};
+        use crate::verbs::verify::{VerifyRequest, verify};
         let dir = tempfile::tempdir().unwrap();
         let trust = dir.path().join("trust");
         std::fs::create_dir(&trust).unwrap();
@@ -156,8 +156,8 @@ mod tests {
 
     #[test]
     fn a_receipt_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
-        use crate::name::PluginName;
-        use crate::receipt::{self, Found};
+        use crate::plugins_dir::receipt::{self, Found};
+        use crate::registry::name::PluginName;
         let dest = tempfile::tempdir().unwrap();
         let dir = receipt::dir(dest.path());
         std::fs::create_dir_all(&dir).unwrap();
@@ -176,15 +176,19 @@ mod tests {
 
     #[test]
     fn recorded_versions_of_exactly_the_limit_are_read_and_one_byte_more_are_not() {
-        use crate::registry::{Loaded, RegistryRef, check_not_rolled_back};
+        use crate::plugins_dir::seen::check_not_rolled_back;
+        use crate::registry::{Loaded, RegistryRef};
         let dest = tempfile::tempdir().unwrap();
-        let state = dest.path().join(crate::receipt::STATE_DIR);
+        let state = crate::plugins_dir::PluginsDir::new(dest.path()).state();
         std::fs::create_dir_all(&state).unwrap();
         let registry = RegistryRef::File("/r/index.json".into());
         let loaded = Loaded {
             registry: registry.clone(),
-            index: crate::index::parse("/r/index.json", br#"{"version": 1, "plugins": []}"#)
-                .unwrap(),
+            index: crate::registry::index::parse(
+                "/r/index.json",
+                br#"{"version": 1, "plugins": []}"#,
+            )
+            .unwrap(),
             bytes: Vec::new(),
             signature: None,
             signed_by: None,

@@ -9,20 +9,6 @@
 use crate::error::{Error, Result};
 use std::path::{Component, Path, PathBuf};
 
-/// Whether the code runs inside the component sandbox.
-pub fn is_sandboxed() -> bool {
-    cfg!(target_arch = "wasm32")
-}
-
-/// WASI's errno for "operation not permitted": what wasmtime answers when a
-/// path escapes its preopen (EACCES, a real permission problem, is 2).
-pub const WASI_EPERM: i32 = 63;
-
-/// Whether `err` is the sandbox refusing a path that leads out of the grants.
-pub fn is_escape(err: &std::io::Error) -> bool {
-    is_sandboxed() && err.raw_os_error() == Some(WASI_EPERM)
-}
-
 /// Refuses `path` unless it lies inside a directory the host granted.
 pub fn check_granted(path: &Path) -> Result<()> {
     match granted_dirs() {
@@ -31,6 +17,15 @@ pub fn check_granted(path: &Path) -> Result<()> {
             link: None,
         }),
         _ => Ok(()),
+    }
+}
+
+/// Whether `path` exists (as anything).
+pub fn exists(path: &Path) -> Result<bool> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io(path, "stat", &e)),
     }
 }
 
@@ -99,23 +94,6 @@ pub fn read_at_most(path: &Path, max: u64, links: Links) -> Result<Option<Vec<u8
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, "read", &e))?;
     Ok((bytes.len() as u64 <= max).then_some(bytes))
-}
-
-/// The symbolic link through which `path` leads out of the grants, and
-/// where it points when WASI lets that be read (it refuses absolute
-/// targets): the first component, from the grant down, that is a link.
-/// `None` when no component is.
-pub fn escaping_link(path: &Path) -> Option<(String, Option<String>)> {
-    let mut ancestors: Vec<&Path> = path.ancestors().collect();
-    ancestors.reverse();
-    ancestors.into_iter().find_map(|p| {
-        let meta = std::fs::symlink_metadata(p).ok()?;
-        if !meta.file_type().is_symlink() {
-            return None;
-        }
-        let target = std::fs::read_link(p).ok().map(|t| t.display().to_string());
-        Some((p.display().to_string(), target))
-    })
 }
 
 /// Whether `path` is absolute, free of `.`/`..`, and under one of `dirs`.

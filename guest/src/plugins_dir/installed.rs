@@ -2,13 +2,14 @@
 //! the state of its `<name>.sig`, checked against a trust root in the same
 //! pass. Shared by `install` (is the installed copy intact?) and `audit`.
 
-use crate::digest::Sha256Digest;
+use super::PluginsDir;
 use crate::error::{Error, Result};
 use crate::limits::MAX_SIG_FILE_BYTES;
-use crate::name::PluginName;
+use crate::registry::name::PluginName;
 use crate::sandbox::{self, Links};
-use crate::source::Source;
-use crate::stream;
+use crate::transfer::source::Source;
+use crate::transfer::stream;
+use crate::trust::digest::Sha256Digest;
 use crate::trust::{self, TrustRoot};
 use std::path::Path;
 
@@ -42,12 +43,12 @@ pub fn inspect(
     name: &PluginName,
     trust: Option<&TrustRoot>,
 ) -> Result<Option<OnDisk>> {
-    let wasm = dest.join(name.wasm_file());
-    if !exists(&wasm)? {
+    let wasm = PluginsDir::new(dest).wasm(name.as_str());
+    if !sandbox::exists(&wasm)? {
         return Ok(None);
     }
-    let sig_path = dest.join(name.sig_file());
-    let sig_text = if exists(&sig_path)? {
+    let sig_path = PluginsDir::new(dest).sig(name.as_str());
+    let sig_text = if sandbox::exists(&sig_path)? {
         // An oversized sidecar reads as empty text: malformed, like any
         // other file no loader could use as a signature.
         Some(
@@ -81,12 +82,30 @@ pub fn inspect(
         sig,
     }))
 }
+/// The error for a plugin that is not installed in `dest`, listing what is.
+pub fn not_installed(dest: &Path, name: &PluginName) -> Result<Error> {
+    Ok(Error::NotInstalled {
+        name: name.to_string(),
+        dest: dest.display().to_string(),
+        installed: installed_names(dest)?,
+    })
+}
 
-/// Whether `path` exists (as anything).
-pub fn exists(path: &Path) -> Result<bool> {
-    match std::fs::symlink_metadata(path) {
-        Ok(_) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(Error::io(path, "stat", &e)),
+/// Names with a receipt or a `.wasm` in `dest`, sorted.
+pub fn installed_names(dest: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = super::receipt::all(dest)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let entries = std::fs::read_dir(dest).map_err(|e| Error::io(dest, "list", &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dest, "list", &e))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = PluginsDir::wasm_plugin_of(&file) {
+            names.push(stem.to_string());
+        }
     }
+    names.sort();
+    names.dedup();
+    Ok(names)
 }

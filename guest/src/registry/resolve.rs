@@ -13,8 +13,8 @@
 //! between two versions; the one listed first wins.
 
 use crate::error::{Error, Result};
-use crate::index::{Entry, Index};
-use crate::name::PluginName;
+use crate::registry::index::{Entry, Index};
+use crate::registry::name::PluginName;
 use semver::{Version, VersionReq};
 use std::cmp::Ordering;
 
@@ -128,7 +128,7 @@ fn versions_newest_first(candidates: &[&Entry]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index;
+    use crate::registry::index;
 
     const DIGEST: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 

@@ -7,9 +7,10 @@
 //! without `.wasm`, temp files left by an interrupted install.
 
 use crate::error::{Error, Result};
-use crate::installed::{self, SigState};
-use crate::name::PluginName;
-use crate::receipt::{self, Found};
+use crate::plugins_dir::PluginsDir;
+use crate::plugins_dir::installed::{self, SigState};
+use crate::plugins_dir::receipt::{self, Found};
+use crate::registry::name::PluginName;
 use crate::sandbox;
 use crate::trust::TrustRoot;
 use std::collections::BTreeSet;
@@ -61,33 +62,10 @@ impl AuditReport {
 pub fn audit(dest: &Path, trust_root: Option<&Path>) -> Result<AuditReport> {
     sandbox::check_granted(dest)?;
     let trust = trust_root.map(TrustRoot::load).transpose()?;
-    let mut stray = Vec::new();
-    let mut names = BTreeSet::new();
-    let entries = std::fs::read_dir(dest).map_err(|e| Error::io(dest, "list", &e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dest, "list", &e))?;
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if is_temp(&file) {
-            stray.push(temp_finding(&entry.path()));
-        } else if let Some(stem) = file
-            .strip_suffix(".wasm")
-            .or_else(|| file.strip_suffix(".sig"))
-            && !file.starts_with('.')
-        {
-            names.insert(stem.to_string());
-        }
-    }
+    let layout = PluginsDir::new(dest);
+    let (mut names, stray) = survey(&layout)?;
     let receipts = receipt::all(dest)?;
     names.extend(receipts.iter().map(|(n, _)| n.clone()));
-    let receipts_dir = receipt::dir(dest);
-    if let Ok(entries) = std::fs::read_dir(&receipts_dir) {
-        for entry in entries.flatten() {
-            if is_temp(&entry.file_name().to_string_lossy()) {
-                stray.push(temp_finding(&entry.path()));
-            }
-        }
-    }
-    stray.sort_by(|a, b| a.path.cmp(&b.path));
 
     let mut plugins = Vec::new();
     for name in names {
@@ -131,15 +109,41 @@ pub fn audit(dest: &Path, trust_root: Option<&Path>) -> Result<AuditReport> {
     })
 }
 
+/// Which plugins the directory speaks of (by their `.wasm` and `.sig`
+/// files), and the temp files lying in any folder one may be staged in.
+fn survey(layout: &PluginsDir) -> Result<(BTreeSet<String>, Vec<Finding>)> {
+    let root = layout.root();
+    let mut names = BTreeSet::new();
+    let mut stray = Vec::new();
+    let entries = std::fs::read_dir(root).map_err(|e| Error::io(root, "list", &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(root, "list", &e))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if is_temp(&file) {
+            stray.push(temp_finding(&entry.path()));
+        } else if let Some(name) = PluginsDir::plugin_of(&file) {
+            names.insert(name.to_string());
+        }
+    }
+    for dir in &layout.staging_dirs()[1..] {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if is_temp(&entry.file_name().to_string_lossy()) {
+                stray.push(temp_finding(&entry.path()));
+            }
+        }
+    }
+    stray.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((names, stray))
+}
+
 fn audit_one(
     dest: &Path,
     name: &str,
     found: Found,
     trust: Option<&TrustRoot>,
 ) -> Result<AuditedPlugin> {
-    let wasm = dest.join(format!("{name}.wasm"));
-    let sig = dest.join(format!("{name}.sig"));
-    let receipt_path = receipt::dir(dest).join(format!("{name}.json"));
+    let layout = PluginsDir::new(dest);
+    let (wasm, sig, receipt_path) = (layout.wasm(name), layout.sig(name), layout.receipt(name));
     let shown = |p: &Path| p.display().to_string();
     let mut findings = Vec::new();
     let mut finding = |kind, path: &Path, detail: String| {
@@ -170,7 +174,7 @@ fn audit_one(
     let mut sha256 = None;
     let mut signed_by = None;
     match &on_disk {
-        None if installed::exists(&wasm)? => finding(
+        None if sandbox::exists(&wasm)? => finding(
             FindingKind::WasmWithoutReceipt,
             &wasm,
             "not a valid plugin name".into(),
@@ -182,7 +186,7 @@ fn audit_one(
                     &receipt_path,
                     format!("{name}.wasm is missing"),
                 );
-            } else if installed::exists(&sig)? {
+            } else if sandbox::exists(&sig)? {
                 finding(
                     FindingKind::SigWithoutWasm,
                     &sig,
@@ -262,7 +266,7 @@ fn temp_finding(path: &Path) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::receipt::Receipt;
+    use crate::plugins_dir::receipt::Receipt;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use ed25519_dalek::{Signer, SigningKey};
@@ -301,7 +305,7 @@ mod tests {
             let receipt = Receipt {
                 name: name.into(),
                 version: "1.0.0".into(),
-                sha256: crate::digest::Sha256Digest::of(bytes).to_hex(),
+                sha256: crate::trust::digest::Sha256Digest::of(bytes).to_hex(),
                 size: bytes.len() as u64,
                 signed_by: Some("ops".into()),
                 registry: "/r/index.json".into(),

@@ -1,12 +1,12 @@
 //! One pass over an artefact: SHA-256, the signature check and (for installs)
 //! the temp file, chunk by chunk, so memory use does not grow with its size.
 
-use crate::digest::Sha256Digest;
 use crate::error::Result;
-use crate::place::Staged;
-use crate::sink::WRITE_PIECE;
-use crate::source::Source;
+use crate::transfer::sink::WRITE_PIECE;
+use crate::transfer::source::Source;
+use crate::transfer::staged::Staged;
 use crate::trust::SignatureCheck;
+use crate::trust::digest::Sha256Digest;
 use sha2::{Digest as _, Sha256};
 
 /// What the pass measured.

@@ -11,14 +11,14 @@
 //! than the one already mirrored is refused.
 
 use crate::error::{Error, Result};
-use crate::index::Entry;
-use crate::keys;
-use crate::location::{self, Location};
-use crate::place::{Staged, sync_dir};
+use crate::registry::index::Entry;
 use crate::registry::{self, Policy, RegistryRef};
 use crate::sandbox;
-use crate::source::{self, Fetcher, NoNetwork, Source};
-use crate::stream;
+use crate::transfer::location::{self, Location};
+use crate::transfer::source::{self, Fetcher, NoNetwork, Source};
+use crate::transfer::staged::{Staged, sync_dir};
+use crate::transfer::stream;
+use crate::trust::keys;
 use crate::trust::{self, TrustRoot};
 use serde_json::Value;
 use std::path::{Component, Path, PathBuf};
@@ -121,7 +121,7 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
         (rewritten, signature)
     };
     // What is written must be what was verified (and still parse).
-    crate::index::parse(&index_path.display().to_string(), &bytes)?;
+    crate::registry::index::parse(&index_path.display().to_string(), &bytes)?;
     write_file(out, &index_path, &bytes)?;
     let sig_path = out.join("index.json.sig");
     match &signature {
@@ -144,8 +144,8 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
 
 /// The source index with each entry's artifact set to its mirror path.
 fn rewrite(shown: &str, original: &[u8], targets: &[(Entry, String)]) -> Result<Vec<u8>> {
-    let mut document = crate::index::parse_tree(shown, original)?;
-    let plugins = crate::index::plugins_of(&mut document);
+    let mut document = crate::registry::index::parse_tree(shown, original)?;
+    let plugins = crate::registry::index::plugins_of(&mut document);
     for plugin in plugins.iter_mut() {
         let (name, version) = (plugin["name"].clone(), plugin["version"].clone());
         if let Some((_, target)) = targets
@@ -179,7 +179,7 @@ fn safe_relative(artifact: &str) -> Option<String> {
 /// a fetch would (so a copy made by an earlier run without a trust root is
 /// not taken on trust by one with).
 fn is_present(path: &Path, entry: &Entry, trust: Option<&TrustRoot>) -> Result<bool> {
-    if !crate::installed::exists(path)? {
+    if !crate::sandbox::exists(path)? {
         return Ok(false);
     }
     let signature = match (trust, &entry.signature) {
@@ -269,7 +269,7 @@ fn refuse_going_back(index_path: &Path, got: Option<u64>, registry: &RegistryRef
     let Some(got) = got else {
         return Ok(());
     };
-    if !crate::installed::exists(index_path)? {
+    if !crate::sandbox::exists(index_path)? {
         return Ok(());
     }
     let bytes = sandbox::read_at_most(
@@ -278,7 +278,7 @@ fn refuse_going_back(index_path: &Path, got: Option<u64>, registry: &RegistryRef
         sandbox::Links::Follow,
     )?
     .unwrap_or_default();
-    let existing = crate::index::parse(&index_path.display().to_string(), &bytes).ok();
+    let existing = crate::registry::index::parse(&index_path.display().to_string(), &bytes).ok();
     match existing.and_then(|i| i.version) {
         Some(seen) if got < seen => Err(Error::IndexRollback {
             registry: registry.shown(),
@@ -292,8 +292,8 @@ fn refuse_going_back(index_path: &Path, got: Option<u64>, registry: &RegistryRef
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::Sha256Digest;
-    use crate::source::testing::{Script, ScriptedFetcher};
+    use crate::transfer::source::testing::{Script, ScriptedFetcher};
+    use crate::trust::digest::Sha256Digest;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use ed25519_dalek::{Signer, SigningKey};
@@ -525,7 +525,7 @@ mod tests {
         let fx = Fx::new(&[("a", "1.0.0", "a.wasm", b"aaa")], 1);
         let dir = fx.dir.path().join("keys");
         std::fs::create_dir_all(&dir).unwrap();
-        let mine = keys::keygen("mirror", &dir).unwrap();
+        let mine = crate::verbs::keys::keygen("mirror", &dir).unwrap();
         let mut request = fx.request();
         request.key = Some(PathBuf::from(&mine.key_path));
         let report = mirror(&request, &fx.fetcher).unwrap();

@@ -51,16 +51,6 @@ impl PluginName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// `<name>.wasm`
-    pub fn wasm_file(&self) -> String {
-        format!("{}.wasm", self.0)
-    }
-
-    /// `<name>.sig`
-    pub fn sig_file(&self) -> String {
-        format!("{}.sig", self.0)
-    }
 }
 
 impl fmt::Display for PluginName {
@@ -118,12 +108,5 @@ mod tests {
             panic!("a/b accepted");
         };
         assert!(reason.contains("'/'"), "{reason}");
-    }
-
-    #[test]
-    fn file_names_derive_from_the_name() {
-        let name = PluginName::parse("colmask").unwrap();
-        assert_eq!(name.wasm_file(), "colmask.wasm");
-        assert_eq!(name.sig_file(), "colmask.sig");
     }
 }

@@ -8,10 +8,10 @@
 
 use crate::error::{Error, Result};
 use crate::limits::MAX_SIG_FILE_BYTES;
-use crate::location::Location;
 use crate::sandbox;
-use crate::source::{NoNetwork, Source};
-use crate::stream;
+use crate::transfer::location::Location;
+use crate::transfer::source::{NoNetwork, Source};
+use crate::transfer::stream;
 use crate::trust::{self, TrustRoot};
 use std::path::{Path, PathBuf};
 
@@ -152,7 +152,7 @@ mod tests {
         assert_eq!(report.signed_by.as_deref(), Some("ops"));
         assert_eq!(
             report.sha256,
-            crate::digest::Sha256Digest::of(b"plugin").to_hex()
+            crate::trust::digest::Sha256Digest::of(b"plugin").to_hex()
         );
         assert!(report.signature_path.unwrap().ends_with("p.sig"));
     }

@@ -4,7 +4,7 @@
 //! refused, and a failure halfway removes what was written.
 
 use crate::error::{Error, Result};
-use crate::name::PluginName;
+use crate::registry::name::PluginName;
 use crate::sandbox;
 use std::path::{Path, PathBuf};
 
@@ -16,18 +16,21 @@ pub struct ScaffoldReport {
 
 /// (path inside the project, template)
 const TEMPLATES: &[(&str, &str)] = &[
-    ("Cargo.toml", include_str!("../templates/Cargo.toml.tmpl")),
+    (
+        "Cargo.toml",
+        include_str!("../../templates/Cargo.toml.tmpl"),
+    ),
     (
         "rust-toolchain.toml",
-        include_str!("../templates/toolchain.toml.tmpl"),
+        include_str!("../../templates/toolchain.toml.tmpl"),
     ),
-    (".gitignore", include_str!("../templates/gitignore.tmpl")),
-    ("src/lib.rs", include_str!("../templates/lib.rs.tmpl")),
+    (".gitignore", include_str!("../../templates/gitignore.tmpl")),
+    ("src/lib.rs", include_str!("../../templates/lib.rs.tmpl")),
     (
         "wit/plugin.wit",
-        include_str!("../templates/plugin.wit.tmpl"),
+        include_str!("../../templates/plugin.wit.tmpl"),
     ),
-    ("README.md", include_str!("../templates/README.md.tmpl")),
+    ("README.md", include_str!("../../templates/README.md.tmpl")),
 ];
 
 pub fn scaffold(name: &str, parent: &Path) -> Result<ScaffoldReport> {

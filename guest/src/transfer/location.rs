@@ -7,9 +7,62 @@
 //! Anything else is refused up front, not guessed at.
 
 use crate::error::{Error, Result};
-use crate::registry::RegistryRef;
 use crate::sandbox::normalize;
 use std::path::{Path, PathBuf};
+
+/// A registry index's location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryRef {
+    /// An absolute local path.
+    File(PathBuf),
+    /// An `http(s)://` URL.
+    Url(String),
+}
+
+impl RegistryRef {
+    /// `http(s)://...` is a URL; anything else an absolute path (the host
+    /// canonicalized it).
+    pub fn parse(text: &str) -> RegistryRef {
+        let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            RegistryRef::Url(text.to_string())
+        } else {
+            RegistryRef::File(PathBuf::from(text))
+        }
+    }
+
+    /// How the registry is named in messages, receipts and state.
+    pub fn shown(&self) -> String {
+        match self {
+            RegistryRef::File(path) => path.display().to_string(),
+            RegistryRef::Url(url) => url.clone(),
+        }
+    }
+
+    /// Whether it is fetched over plain http.
+    pub fn is_plain_http(&self) -> bool {
+        matches!(self, RegistryRef::Url(url) if url.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://")))
+    }
+
+    pub fn location(&self) -> Location {
+        match self {
+            RegistryRef::File(path) => Location::File(path.clone()),
+            RegistryRef::Url(url) => Location::Remote(url.clone()),
+        }
+    }
+
+    /// The detached signature's location: the index's with `.sig` appended.
+    pub fn signature(&self) -> Location {
+        match self {
+            RegistryRef::File(path) => {
+                let mut name = path.clone().into_os_string();
+                name.push(".sig");
+                Location::File(PathBuf::from(name))
+            }
+            RegistryRef::Url(url) => Location::Remote(format!("{url}.sig")),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -256,5 +309,15 @@ mod tests {
             "{err:?}"
         );
         assert!(remote("has space.wasm").is_err());
+    }
+
+    #[test]
+    fn registry_refs_tell_urls_from_paths() {
+        assert!(RegistryRef::parse("HTTP://x/i.json").is_plain_http());
+        assert!(!RegistryRef::parse("https://x/i.json").is_plain_http());
+        assert_eq!(
+            RegistryRef::parse("/srv/i.json"),
+            RegistryRef::File("/srv/i.json".into())
+        );
     }
 }

@@ -14,16 +14,16 @@
 //! a key, since its old signature would no longer match.
 
 use crate::error::{Error, Result};
-use crate::index::{self, SCHEMA_VERSION};
-use crate::keys;
-use crate::location::Location;
-use crate::name::PluginName;
-use crate::place::{Staged, sync_dir};
-use crate::resolve::compare_versions;
+use crate::registry::index::{self, SCHEMA_VERSION};
+use crate::registry::name::PluginName;
+use crate::registry::resolve::compare_versions;
 use crate::sandbox;
-use crate::source::{NoNetwork, Source};
-use crate::stream;
+use crate::transfer::location::Location;
+use crate::transfer::source::{NoNetwork, Source};
+use crate::transfer::staged::{Staged, sync_dir};
+use crate::transfer::stream;
 use crate::trust;
+use crate::trust::keys;
 use semver::Version;
 use serde_json::{Map, Value, json};
 use std::cmp::Ordering;
@@ -72,7 +72,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         .map(keys::load_signing_key)
         .transpose()?;
     let sig_path = index_signature_path(registry);
-    if key.is_none() && crate::installed::exists(&sig_path)? {
+    if key.is_none() && crate::sandbox::exists(&sig_path)? {
         return Err(Error::InvalidRequest {
             value: registry.display().to_string(),
             reason: format!(
@@ -84,7 +84,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     }
 
     // The index as it is (or a new one), validated, with its raw JSON kept.
-    let mut document = match crate::installed::exists(registry)? {
+    let mut document = match crate::sandbox::exists(registry)? {
         true => {
             let bytes = sandbox::read_at_most(
                 registry,
@@ -123,7 +123,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     };
     let copy_target = copy_target.filter(|target| *target != request.artifact);
     if let Some(target) = &copy_target
-        && crate::installed::exists(target)?
+        && crate::sandbox::exists(target)?
         && !request.force
     {
         return Err(Error::AlreadyExists(target.display().to_string()));
@@ -291,10 +291,10 @@ fn file_name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::Index;
+    use crate::registry::index::Index;
 
     fn digest(bytes: &[u8]) -> String {
-        crate::digest::Sha256Digest::of(bytes).to_hex()
+        crate::trust::digest::Sha256Digest::of(bytes).to_hex()
     }
 
     struct Fx {
@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn a_key_signs_the_entry() {
         let fx = Fx::new();
-        let keys = keys::keygen("release", &fx.path("build")).unwrap();
+        let keys = crate::verbs::keys::keygen("release", &fx.path("build")).unwrap();
         let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"signed bytes"));
         request.key = Some(PathBuf::from(&keys.key_path));
         assert!(publish(&request).unwrap().signed);
@@ -432,7 +432,7 @@ mod tests {
     #[test]
     fn each_publish_bumps_the_index_version_and_a_key_signs_the_index() {
         let fx = Fx::new();
-        let keys = keys::keygen("release", &fx.path("build")).unwrap();
+        let keys = crate::verbs::keys::keygen("release", &fx.path("build")).unwrap();
         let first = publish(&fx.request(fx.artifact("a-1.0.0.wasm", b"1"))).unwrap();
         assert_eq!((first.index_version, first.index_signed), (1, false));
         let mut request = fx.request(fx.artifact("a-1.1.0.wasm", b"2"));
@@ -456,7 +456,7 @@ mod tests {
         };
         let loaded = crate::registry::load(
             &crate::registry::RegistryRef::File(fx.path("registry/index.json")),
-            &crate::source::NoNetwork,
+            &crate::transfer::source::NoNetwork,
             policy,
         )
         .unwrap();

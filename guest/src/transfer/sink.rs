@@ -92,7 +92,7 @@ mod wasi {
         let kind = match code {
             // As std reports it, so `sandbox::is_escape` recognizes it.
             ErrorCode::NotPermitted => {
-                return io::Error::from_raw_os_error(crate::sandbox::WASI_EPERM);
+                return io::Error::from_raw_os_error(crate::error::WASI_EPERM);
             }
             ErrorCode::Access | ErrorCode::ReadOnly => io::ErrorKind::PermissionDenied,
             ErrorCode::Exist => io::ErrorKind::AlreadyExists,

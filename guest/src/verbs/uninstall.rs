@@ -3,12 +3,12 @@
 //! then the receipt.
 
 use crate::error::{Error, Result};
-use crate::install::not_installed;
-use crate::installed;
-use crate::name::PluginName;
-use crate::place::sync_dir;
-use crate::receipt::{self, Found};
+use crate::plugins_dir::PluginsDir;
+use crate::plugins_dir::installed;
+use crate::plugins_dir::receipt::{self, Found};
+use crate::registry::name::PluginName;
 use crate::sandbox;
+use crate::transfer::staged::sync_dir;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,11 +25,12 @@ pub fn uninstall(dest: &Path, name: &str) -> Result<UninstallReport> {
         Found::Valid(r) => Some(r.version),
         Found::Missing | Found::Invalid(_) => None,
     };
-    let wasm = dest.join(name.wasm_file());
-    let sig = dest.join(name.sig_file());
+    let layout = PluginsDir::new(dest);
+    let wasm = layout.wasm(name.as_str());
+    let sig = layout.sig(name.as_str());
     let receipt_path = receipt::path(dest, &name);
-    if !installed::exists(&wasm)? && !installed::exists(&receipt_path)? {
-        return Err(not_installed(dest, &name)?);
+    if !sandbox::exists(&wasm)? && !sandbox::exists(&receipt_path)? {
+        return Err(installed::not_installed(dest, &name)?);
     }
     let mut removed = Vec::new();
     for path in [&wasm, &sig] {
@@ -54,7 +55,7 @@ pub fn uninstall(dest: &Path, name: &str) -> Result<UninstallReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::receipt::Receipt;
+    use crate::plugins_dir::receipt::Receipt;
 
     fn installed_fixture() -> tempfile::TempDir {
         let dest = tempfile::tempdir().unwrap();

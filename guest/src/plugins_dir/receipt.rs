@@ -7,15 +7,12 @@
 //! so a failed install leaves the old receipt exactly as it was.
 
 use crate::error::{Error, Result};
-use crate::name::PluginName;
-use crate::place::Staged;
+use crate::registry::name::PluginName;
+use crate::transfer::staged::Staged;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// The installer's own directory inside a plugins directory.
-pub const STATE_DIR: &str = ".wasm-plugin";
-
-/// Largest receipt read (they are a few hundred bytes).
+use super::PluginsDir;
 use crate::limits::MAX_RECEIPT_BYTES;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,12 +39,14 @@ pub enum Found {
     Invalid(String),
 }
 
+/// The receipts folder of the plugins directory `dest`.
 pub fn dir(dest: &Path) -> PathBuf {
-    dest.join(STATE_DIR).join("receipts")
+    PluginsDir::new(dest).receipts()
 }
 
+/// The receipt of `name` in the plugins directory `dest`.
 pub fn path(dest: &Path, name: &PluginName) -> PathBuf {
-    dir(dest).join(format!("{name}.json"))
+    PluginsDir::new(dest).receipt(name.as_str())
 }
 
 /// Reads the receipt of `name` in `dest`.
@@ -104,7 +103,7 @@ pub fn stage(dest: &Path, receipt: &Receipt) -> Result<Staged> {
 pub fn commit(dest: &Path, name: &PluginName, staged: Staged) -> Result<()> {
     let target = path(dest, name);
     staged.persist(&target)?;
-    crate::place::sync_dir(&dir(dest));
+    crate::transfer::staged::sync_dir(&dir(dest));
     Ok(())
 }
 
@@ -120,10 +119,8 @@ pub fn all(dest: &Path) -> Result<Vec<(String, Found)>> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(&dir, "list", &e))?;
         let file = entry.file_name().to_string_lossy().into_owned();
-        if file.starts_with('.') {
-            continue; // temp files: `audit` reports them
-        }
-        if let Some(name) = file.strip_suffix(".json") {
+        // Temp files are not receipts: `audit` reports them.
+        if let Some(name) = PluginsDir::receipt_of(&file) {
             found.push((name.to_string(), read_file(&entry.path())?));
         }
     }

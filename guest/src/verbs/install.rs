@@ -11,18 +11,21 @@
 //! nothing.
 
 use crate::error::{Error, Result};
-use crate::index::Entry;
-use crate::installed::{self, SigState};
-use crate::location;
-use crate::name::PluginName;
-use crate::place::{self, Staged};
-use crate::receipt::{self, Found, Receipt};
+use crate::plugins_dir::installed::{self, SigState};
+use crate::plugins_dir::place;
+use crate::plugins_dir::receipt::{self, Found, Receipt};
+use crate::plugins_dir::{PluginsDir, seen};
+use crate::registry::index::Entry;
+use crate::registry::name::PluginName;
+use crate::registry::resolve::{self, Selector};
+use crate::registry::spec::PluginSpec;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
-use crate::resolve::{self, Selector};
 use crate::sandbox;
-use crate::source::{self, Fetcher, Source};
-use crate::spec::PluginSpec;
-use crate::stream;
+use crate::transfer::location;
+use crate::transfer::source::{self, Fetcher, Source};
+use crate::transfer::staged::{self, Staged};
+use crate::transfer::stream;
+use crate::trust::digest::Sha256Digest;
 use crate::trust::{self, TrustRoot};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
@@ -139,7 +142,7 @@ pub fn install_all(
     };
     let registry_ref = RegistryRef::parse(&request.registry);
     let loaded = registry::load(&registry_ref, fetcher, policy)?;
-    registry::check_not_rolled_back(dest, &loaded)?;
+    seen::check_not_rolled_back(dest, &loaded)?;
     // Phase 3, each plugin: resolve, decide, fetch and check, commit.
     let context = Context {
         request,
@@ -172,160 +175,227 @@ fn check_spec(request: &InstallRequest, spec: &str) -> Result<PluginSpec> {
         let dest = &request.dest;
         let name = &spec.name;
         let receipt_exists = !matches!(receipt::read(dest, name)?, Found::Missing);
-        if !receipt_exists && !installed::exists(&dest.join(name.wasm_file()))? {
-            return Err(not_installed(dest, name)?);
+        if !receipt_exists && !sandbox::exists(&PluginsDir::new(dest).wasm(name.as_str()))? {
+            return Err(installed::not_installed(dest, name)?);
         }
     }
     Ok(spec)
 }
 
 fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport> {
-    let Context {
-        request,
-        registry: registry_ref,
-        loaded,
-        trust,
-        fetcher,
-    } = *context;
+    let request = context.request;
     let dest = &request.dest;
+    // Resolve: the entry, and its signature as far as it can be judged
+    // without the bytes.
     let selector = Selector::from_parts(request.version.as_deref(), spec.requirement.as_ref());
-    let entry = resolve::select(&loaded.index, spec.name.as_str(), selector)?.clone();
-    let index = &loaded.index;
-    let name = entry.name.clone();
-    let what = format!("{} {}", entry.name, entry.version);
-    let signature = match &entry.signature {
-        Some(text) => {
-            Some(
-                trust::parse_signature(text).map_err(|reason| Error::SignatureMalformed {
-                    source: format!("the signature of {what} in {}", index.path),
-                    reason,
-                })?,
-            )
-        }
-        None => None,
-    };
+    let entry = resolve::select(&context.loaded.index, spec.name.as_str(), selector)?.clone();
+    let signature = entry_signature(context, &entry)?;
     let sig_text = signature.as_ref().map(trust::encode_signature);
 
-    // What is installed now decides whether there is anything to do.
-    let previous = match receipt::read(dest, &name)? {
+    // Decide, from what is installed now.
+    let previous = match receipt::read(dest, &entry.name)? {
         Found::Valid(receipt) => Some(receipt),
         // A receipt that cannot be read records nothing to compare with;
         // the install replaces it (and `audit` reports it until then).
         Found::Missing | Found::Invalid(_) => None,
     };
-    let previous_version = previous.as_ref().map(|r| r.version.clone());
-    let order = previous
-        .as_ref()
-        .and_then(|p| resolve::compare_versions(&entry.version, &p.version));
-    // Nothing to place still records the index version seen: otherwise a
-    // host that is up to date never learns it, and an older index replayed
-    // later would be accepted.
-    if request.mode == Mode::Upgrade
-        && let Some(previous) = &previous
-        && is_not_an_upgrade(order, &previous.version, &entry.version)
-    {
-        registry::record_seen(dest, loaded)?;
-        return unchanged(dest, &name, previous);
-    }
-    if let Some(previous) = &previous {
-        if previous.version == entry.version
-            && previous.sha256 == entry.sha256.to_hex()
-            && is_intact(dest, &name, &entry, sig_text.as_deref(), trust)?
-        {
-            registry::record_seen(dest, loaded)?;
-            return unchanged(dest, &name, previous);
+    let current = match &previous {
+        Some(p) if p.version == entry.version && p.sha256 == entry.sha256.to_hex() => is_intact(
+            dest,
+            &entry.name,
+            &entry,
+            sig_text.as_deref(),
+            context.trust,
+        )?,
+        _ => false,
+    };
+    let installed = previous.as_ref().map(|p| p.version.as_str());
+    let action = match decide(
+        request.mode,
+        installed,
+        &entry.version,
+        current,
+        request.allow_downgrade,
+    ) {
+        Decision::Keep => {
+            // Nothing to place still records the index version seen:
+            // otherwise a host that is up to date never learns it, and an
+            // older index replayed later would be accepted.
+            seen::record_seen(dest, context.loaded)?;
+            let previous = previous.as_ref().expect("kept only when installed");
+            return unchanged(dest, &entry.name, previous);
         }
-        if order == Some(Ordering::Less) && !request.allow_downgrade {
+        Decision::RefuseDowngrade => {
             return Err(Error::DowngradeRefused {
-                name: name.to_string(),
-                installed: previous.version.clone(),
+                name: entry.name.to_string(),
+                installed: installed.unwrap_or_default().to_string(),
                 requested: entry.version.clone(),
             });
         }
-    }
-    let action = match (&previous, order) {
-        (None, _) => Action::Installed,
-        (Some(_), Some(Ordering::Less)) => Action::Downgraded,
-        (Some(p), _) if p.version == entry.version => Action::Reinstalled,
-        (Some(_), _) => Action::Upgraded,
+        Decision::Place(action) => action,
     };
 
-    let location = location::resolve(&entry.artifact, registry_ref)?;
-    let missing = || Error::SignatureMissing {
-        artifact: location.display(),
-        looked_for: format!("the {what} entry of {}", index.path),
-    };
-    // Fail before fetching when a signature is required and absent.
-    trust::check_for(trust, signature.as_ref(), missing)?;
-    // Each try starts over: a new request, a new temp file, a new digest.
-    let (staged, measured, signed_by, shown) = source::with_retries(|| {
-        let mut check = trust::check_for(trust, signature.as_ref(), missing)?;
-        let mut source = Source::open(&location, fetcher)?;
-        source.limit(entry.size, request.max_size)?;
-        let mut staged = Staged::create(dest, &name.wasm_file())?;
-        let measured = stream::pump(&mut source, Some(&mut staged), check.as_mut())?;
-        Ok((staged, measured, check, source.shown().to_string()))
-    })
-    .and_then(|(staged, measured, check, shown)| {
-        if measured.sha256 != entry.sha256 {
-            return Err(Error::DigestMismatch {
-                source: shown,
-                expected: entry.sha256.to_hex(),
-                actual: measured.sha256.to_hex(),
-            });
-        }
-        let signed_by = check.map(|c| c.finish(&shown)).transpose()?;
-        Ok((staged, measured, signed_by, shown))
-    })?;
+    // Fetch and check: stream the bytes through the digest and signature.
+    let fetched = fetch_and_check(context, &entry, signature.as_ref())?;
 
+    // Commit: receipt and state staged first, so that if they cannot be
+    // written nothing has been placed; after the plugin only renames remain.
     let new_receipt = Receipt {
-        name: name.to_string(),
+        name: entry.name.to_string(),
         version: entry.version.clone(),
-        sha256: measured.sha256.to_hex(),
-        size: measured.size,
-        signed_by: signed_by.clone(),
-        registry: index.path.clone(),
-        artifact: shown,
+        sha256: fetched.sha256.to_hex(),
+        size: fetched.size,
+        signed_by: fetched.signed_by.clone(),
+        registry: context.loaded.index.path.clone(),
+        artifact: fetched.shown.clone(),
         installed_at: crate::clock::now(),
     };
-    // Staged first: if they cannot be written, nothing has been placed yet.
-    // After the plugin is placed only renames remain.
     let staged_receipt = receipt::stage(dest, &new_receipt)?;
-    let staged_seen = registry::stage_seen(dest, loaded)?;
-    let placed = place::commit(dest, &name, staged, sig_text.as_deref())?;
-    receipt::commit(dest, &name, staged_receipt)?;
-    registry::commit_seen(dest, staged_seen)?;
+    let staged_seen = seen::stage_seen(dest, context.loaded)?;
+    let placed = place::commit(dest, &entry.name, fetched.staged, sig_text.as_deref())?;
+    receipt::commit(dest, &entry.name, staged_receipt)?;
+    seen::commit_seen(dest, staged_seen)?;
     Ok(InstallReport {
-        name: name.to_string(),
-        version: entry.version.clone(),
+        name: new_receipt.name,
+        version: new_receipt.version,
         sha256: new_receipt.sha256,
-        size: measured.size,
+        size: new_receipt.size,
         source: new_receipt.artifact,
         wasm_path: placed.wasm_path.display().to_string(),
         sig_path: placed.sig_path.map(|p| p.display().to_string()),
-        signed_by,
+        signed_by: fetched.signed_by,
         action,
-        previous_version,
+        previous_version: installed.map(str::to_string),
     })
 }
 
-/// Whether `upgrade` leaves a plugin at `installed` rather than move it to
-/// `offered`: not when `offered` is higher, and not when the two have no
-/// order (an unversioned install moves to any release), except that a
-/// versioned install never moves sideways to an unversioned entry.
-fn is_not_an_upgrade(order: Option<Ordering>, installed: &str, offered: &str) -> bool {
-    match order {
+/// What to do about one plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// Leave what is installed: nothing to write.
+    Keep,
+    /// The offered version is lower and downgrades were not allowed.
+    RefuseDowngrade,
+    /// Fetch, check and place it.
+    Place(Action),
+}
+
+/// What to do, from what is `installed` (its version), what is `offered`,
+/// and whether the installed copy is `current` (the same build, intact on
+/// disk, with the entry's sidecar). No I/O: tested as a table.
+///
+/// Versions that do not both parse as semver have no order: replacing one
+/// with the other is never a downgrade, and `upgrade` moves an unversioned
+/// install to any release but never a release sideways to an unversioned
+/// entry.
+fn decide(
+    mode: Mode,
+    installed: Option<&str>,
+    offered: &str,
+    current: bool,
+    allow_downgrade: bool,
+) -> Decision {
+    let Some(installed) = installed else {
+        return Decision::Place(Action::Installed);
+    };
+    let order = resolve::compare_versions(offered, installed);
+    let upgrade_keeps = match order {
         Some(order) => order != Ordering::Greater,
         None => offered.is_empty() && !installed.is_empty(),
+    };
+    if (mode == Mode::Upgrade && upgrade_keeps) || current {
+        return Decision::Keep;
+    }
+    match order {
+        Some(Ordering::Less) if !allow_downgrade => Decision::RefuseDowngrade,
+        Some(Ordering::Less) => Decision::Place(Action::Downgraded),
+        _ if installed == offered => Decision::Place(Action::Reinstalled),
+        _ => Decision::Place(Action::Upgraded),
     }
 }
 
+/// The entry's signature, decoded; refused when malformed, whatever the
+/// trust root, since no loader could use it.
+fn entry_signature(
+    context: &Context<'_>,
+    entry: &Entry,
+) -> Result<Option<ed25519_dalek::Signature>> {
+    let Some(text) = &entry.signature else {
+        return Ok(None);
+    };
+    trust::parse_signature(text)
+        .map(Some)
+        .map_err(|reason| Error::SignatureMalformed {
+            source: format!(
+                "the signature of {} {} in {}",
+                entry.name, entry.version, context.loaded.index.path
+            ),
+            reason,
+        })
+}
+
+/// An artefact fetched into a temp file and checked.
+struct Fetched {
+    staged: Staged,
+    sha256: Sha256Digest,
+    size: u64,
+    signed_by: Option<String>,
+    /// Where the bytes came from, for reports.
+    shown: String,
+}
+
+/// Streams the entry's artefact once through the digest and signature check
+/// into a temp file in the destination. A transient fetch failure starts it
+/// over (a new request, temp file and digest), three tries at most.
+fn fetch_and_check(
+    context: &Context<'_>,
+    entry: &Entry,
+    signature: Option<&ed25519_dalek::Signature>,
+) -> Result<Fetched> {
+    let request = context.request;
+    let location = location::resolve(&entry.artifact, context.registry)?;
+    let missing = || Error::SignatureMissing {
+        artifact: location.display(),
+        looked_for: format!(
+            "the {} {} entry of {}",
+            entry.name, entry.version, context.loaded.index.path
+        ),
+    };
+    // Fail before fetching when a signature is required and absent.
+    trust::check_for(context.trust, signature, missing)?;
+    let (staged, measured, check, shown) = source::with_retries(|| {
+        let mut check = trust::check_for(context.trust, signature, missing)?;
+        let mut source = Source::open(&location, context.fetcher)?;
+        source.limit(entry.size, request.max_size)?;
+        let mut staged =
+            Staged::create(&request.dest, &PluginsDir::wasm_file(entry.name.as_str()))?;
+        let measured = stream::pump(&mut source, Some(&mut staged), check.as_mut())?;
+        Ok((staged, measured, check, source.shown().to_string()))
+    })?;
+    if measured.sha256 != entry.sha256 {
+        return Err(Error::DigestMismatch {
+            source: shown,
+            expected: entry.sha256.to_hex(),
+            actual: measured.sha256.to_hex(),
+        });
+    }
+    let signed_by = check.map(|c| c.finish(&shown)).transpose()?;
+    Ok(Fetched {
+        staged,
+        sha256: measured.sha256,
+        size: measured.size,
+        signed_by,
+        shown,
+    })
+}
+
 /// Removes what interrupted runs left in `dest`, its state folder and its
-/// receipts folder (see `place::remove_leftovers`).
+/// receipts folder (see `staged::remove_leftovers`).
 pub fn remove_leftovers(dest: &Path) -> Result<Vec<PathBuf>> {
-    let mut removed = place::remove_leftovers(dest)?;
-    removed.extend(place::remove_leftovers(&dest.join(receipt::STATE_DIR))?);
-    removed.extend(place::remove_leftovers(&receipt::dir(dest))?);
+    let mut removed = Vec::new();
+    for dir in PluginsDir::new(dest).staging_dirs() {
+        removed.extend(staged::remove_leftovers(&dir)?);
+    }
     Ok(removed)
 }
 
@@ -351,15 +421,18 @@ fn is_intact(
 
 /// The report for a plugin left as it is.
 fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<InstallReport> {
-    let sig_path = dest.join(name.sig_file());
-    let sig_path = installed::exists(&sig_path)?.then(|| sig_path.display().to_string());
+    let sig_path = PluginsDir::new(dest).sig(name.as_str());
+    let sig_path = sandbox::exists(&sig_path)?.then(|| sig_path.display().to_string());
     Ok(InstallReport {
         name: previous.name.clone(),
         version: previous.version.clone(),
         sha256: previous.sha256.clone(),
         size: previous.size,
         source: previous.artifact.clone(),
-        wasm_path: dest.join(name.wasm_file()).display().to_string(),
+        wasm_path: PluginsDir::new(dest)
+            .wasm(name.as_str())
+            .display()
+            .to_string(),
         sig_path,
         signed_by: previous.signed_by.clone(),
         action: Action::Unchanged,
@@ -367,40 +440,12 @@ fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<Insta
     })
 }
 
-/// The error for a plugin that is not installed in `dest`, listing what is.
-pub fn not_installed(dest: &Path, name: &PluginName) -> Result<Error> {
-    Ok(Error::NotInstalled {
-        name: name.to_string(),
-        dest: dest.display().to_string(),
-        installed: installed_names(dest)?,
-    })
-}
-
-/// Names with a receipt or a `.wasm` in `dest`, sorted.
-pub fn installed_names(dest: &Path) -> Result<Vec<String>> {
-    let mut names: Vec<String> = receipt::all(dest)?.into_iter().map(|(n, _)| n).collect();
-    let entries = std::fs::read_dir(dest).map_err(|e| Error::io(dest, "list", &e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dest, "list", &e))?;
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = file
-            .strip_suffix(".wasm")
-            .filter(|_| !file.starts_with('.'))
-        {
-            names.push(stem.to_string());
-        }
-    }
-    names.sort();
-    names.dedup();
-    Ok(names)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::FetchError;
-    use crate::source::NoNetwork;
-    use crate::source::testing::{Script, ScriptedFetcher};
+    use crate::transfer::source::NoNetwork;
+    use crate::transfer::source::testing::{Script, ScriptedFetcher};
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use ed25519_dalek::{Signer, SigningKey};
@@ -441,7 +486,7 @@ mod tests {
             std::fs::write(self.root.join("registry").join(&file), bytes).unwrap();
             let mut entry = json!({
                 "name": name, "version": version, "artifact": file,
-                "sha256": crate::digest::Sha256Digest::of(bytes).to_hex(),
+                "sha256": crate::trust::digest::Sha256Digest::of(bytes).to_hex(),
             });
             if signed {
                 entry["signature"] = json!(STANDARD.encode(self.key.sign(bytes).to_bytes()));
@@ -510,6 +555,46 @@ mod tests {
 
         fn run(&self, request: InstallRequest) -> Result<InstallReport> {
             install(&request, &NoNetwork)
+        }
+    }
+
+    /// The whole decision, as a table: mode, installed, offered, current,
+    /// allow-downgrade, and what follows.
+    #[test]
+    fn what_to_do_is_decided_from_what_is_installed_and_what_is_offered() {
+        use Action::*;
+        use Decision::*;
+        use Mode::{Install as I, Upgrade as U};
+        type Row<'a> = (Mode, Option<&'a str>, &'a str, bool, bool, Decision);
+        let table: &[Row] = &[
+            (I, None, "1.0.0", false, false, Place(Installed)),
+            (I, Some("1.0.0"), "1.0.0", true, false, Keep),
+            (I, Some("1.0.0"), "1.0.0", false, false, Place(Reinstalled)),
+            (I, Some("1.0.0"), "1.1.0", false, false, Place(Upgraded)),
+            (I, Some("1.1.0"), "1.0.0", false, false, RefuseDowngrade),
+            (I, Some("1.1.0"), "1.0.0", false, true, Place(Downgraded)),
+            (I, Some("1.1.0"), "1.0.0", true, false, Keep),
+            // Unordered versions: never a downgrade.
+            (I, Some(""), "", false, false, Place(Reinstalled)),
+            (I, Some(""), "", true, false, Keep),
+            (I, Some("1.0.0"), "", false, false, Place(Upgraded)),
+            (I, Some("stable"), "nightly", false, false, Place(Upgraded)),
+            // Upgrade: up only, an unversioned install to any release, a
+            // release never sideways to an unversioned entry.
+            (U, Some("1.0.0"), "1.1.0", false, false, Place(Upgraded)),
+            (U, Some("1.1.0"), "1.0.0", false, true, Keep),
+            (U, Some("1.0.0"), "1.0.0", false, false, Keep),
+            (U, Some(""), "1.0.0", false, false, Place(Upgraded)),
+            (U, Some("1.0.0"), "", false, false, Keep),
+            (U, Some(""), "", false, false, Place(Reinstalled)),
+            (U, None, "1.0.0", false, false, Place(Installed)),
+        ];
+        for &(mode, installed, offered, current, allow, expected) in table {
+            assert_eq!(
+                decide(mode, installed, offered, current, allow),
+                expected,
+                "{mode:?} {installed:?} -> {offered:?} current={current} allow_downgrade={allow}"
+            );
         }
     }
 

@@ -8,8 +8,8 @@
 
 use crate::error::{Error, FetchError, Result};
 use crate::limits::CHUNK_BYTES;
-use crate::location::Location;
 use crate::sandbox::{self, Links};
+use crate::transfer::location::Location;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -11,70 +11,12 @@
 
 use crate::clock;
 use crate::error::{Error, FetchError, Result};
-use crate::index::{self, Index};
-use crate::limits::{MAX_INDEX_BYTES, MAX_SEEN_BYTES, MAX_SIG_FILE_BYTES};
-use crate::location::Location;
-use crate::place::Staged;
+use crate::limits::{MAX_INDEX_BYTES, MAX_SIG_FILE_BYTES};
+use crate::registry::index::{self, Index};
 use crate::sandbox;
-use crate::source::{self, Fetcher};
+use crate::transfer::location::{Location, RegistryRef};
+use crate::transfer::source::{self, Fetcher};
 use crate::trust::{self, SignatureCheck, TrustRoot};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-/// A registry index's location.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RegistryRef {
-    /// An absolute local path.
-    File(PathBuf),
-    /// An `http(s)://` URL.
-    Url(String),
-}
-
-impl RegistryRef {
-    /// `http(s)://...` is a URL; anything else an absolute path (the host
-    /// canonicalized it).
-    pub fn parse(text: &str) -> RegistryRef {
-        let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            RegistryRef::Url(text.to_string())
-        } else {
-            RegistryRef::File(PathBuf::from(text))
-        }
-    }
-
-    /// How the registry is named in messages, receipts and state.
-    pub fn shown(&self) -> String {
-        match self {
-            RegistryRef::File(path) => path.display().to_string(),
-            RegistryRef::Url(url) => url.clone(),
-        }
-    }
-
-    /// Whether it is fetched over plain http.
-    pub fn is_plain_http(&self) -> bool {
-        matches!(self, RegistryRef::Url(url) if url.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://")))
-    }
-
-    pub fn location(&self) -> Location {
-        match self {
-            RegistryRef::File(path) => Location::File(path.clone()),
-            RegistryRef::Url(url) => Location::Remote(url.clone()),
-        }
-    }
-
-    /// The detached signature's location: the index's with `.sig` appended.
-    pub fn signature(&self) -> Location {
-        match self {
-            RegistryRef::File(path) => {
-                let mut name = path.clone().into_os_string();
-                name.push(".sig");
-                Location::File(PathBuf::from(name))
-            }
-            RegistryRef::Url(url) => Location::Remote(format!("{url}.sig")),
-        }
-    }
-}
 
 /// What to demand of an index.
 #[derive(Clone, Copy, Default)]
@@ -132,94 +74,6 @@ pub fn load(registry: &RegistryRef, fetcher: &dyn Fetcher, policy: Policy<'_>) -
     })
 }
 
-/// Highest index `version` seen per registry, in the plugins directory:
-/// `<dest>/.wasm-plugin/registries.json`.
-fn seen_path(dest: &Path) -> PathBuf {
-    dest.join(crate::receipt::STATE_DIR).join("registries.json")
-}
-
-/// The highest index version seen from each registry.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Seen {
-    /// Registry (as shown) -> highest index version seen.
-    #[serde(default)]
-    pub versions: BTreeMap<String, u64>,
-}
-
-fn read_seen(dest: &Path) -> Result<Seen> {
-    let path = seen_path(dest);
-    if !crate::installed::exists(&path)? {
-        return Ok(Seen::default());
-    }
-    let bytes = match sandbox::read_at_most(&path, MAX_SEEN_BYTES, sandbox::Links::Refuse) {
-        Ok(bytes) => bytes.unwrap_or_default(),
-        // Not a regular file: unreadable like a damaged one, and replaced
-        // (the link itself, never its target) when next written.
-        Err(Error::NotRegularFile { .. }) => Vec::new(),
-        Err(e) => return Err(e),
-    };
-    Ok(parse_seen(&bytes))
-}
-
-/// The recorded versions in `registries.json`. A damaged file cannot say
-/// what was seen; starting over is the only way forward, and the next
-/// install writes it anew.
-pub fn parse_seen(bytes: &[u8]) -> Seen {
-    serde_json::from_slice(bytes).unwrap_or_default()
-}
-
-/// Refuses an index older than the newest one seen from the same registry.
-/// Once a version was seen, an index without one counts as version 0: a
-/// replayed old index must not slip through by leaving the field out.
-pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
-    let shown = loaded.registry.shown();
-    let got = loaded.index.version.unwrap_or(0);
-    match read_seen(dest)?.versions.get(&shown) {
-        Some(&seen) if got < seen => Err(Error::IndexRollback {
-            registry: shown,
-            seen,
-            got,
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// The state file with this index's version recorded, written to a temp
-/// file for `Staged::persist` to `seen_path(dest)`; `None` when there is
-/// nothing new to record. Staged before a plugin is placed, like its receipt.
-pub fn stage_seen(dest: &Path, loaded: &Loaded) -> Result<Option<Staged>> {
-    let Some(version) = loaded.index.version else {
-        return Ok(None);
-    };
-    let mut seen = read_seen(dest)?;
-    let entry = seen.versions.entry(loaded.registry.shown()).or_insert(0);
-    if *entry >= version && crate::installed::exists(&seen_path(dest))? {
-        return Ok(None);
-    }
-    *entry = version.max(*entry);
-    let dir = dest.join(crate::receipt::STATE_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create", &e))?;
-    let mut staged = Staged::create(&dir, "registries.json")?;
-    let mut text = serde_json::to_vec_pretty(&seen).expect("serializes");
-    text.push(b'\n');
-    staged.write_all(&text)?;
-    Ok(Some(staged))
-}
-
-/// Puts a state file from `stage_seen` in place.
-pub fn commit_seen(dest: &Path, staged: Option<Staged>) -> Result<()> {
-    match staged {
-        Some(staged) => staged.persist(&seen_path(dest)),
-        None => Ok(()),
-    }
-}
-
-/// Records the index's version as seen, if it is the newest so far.
-pub fn record_seen(dest: &Path, loaded: &Loaded) -> Result<()> {
-    let staged = stage_seen(dest, loaded)?;
-    commit_seen(dest, staged)
-}
-
 fn check_signature(
     registry: &RegistryRef,
     bytes: &[u8],
@@ -274,7 +128,7 @@ fn check_signature(
 /// missing file, an HTTP 404 or 410).
 fn read_signature(location: &Location, fetcher: &dyn Fetcher) -> Result<Option<String>> {
     if let Location::File(path) = location
-        && (sandbox::check_granted(path).is_err() || !crate::installed::exists(path)?)
+        && (sandbox::check_granted(path).is_err() || !crate::sandbox::exists(path)?)
     {
         return Ok(None);
     }
@@ -295,8 +149,8 @@ fn read_signature(location: &Location, fetcher: &dyn Fetcher) -> Result<Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::NoNetwork;
-    use crate::source::testing::{Script, ScriptedFetcher};
+    use crate::transfer::source::NoNetwork;
+    use crate::transfer::source::testing::{Script, ScriptedFetcher};
     use crate::trust::TrustedKey;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
@@ -433,59 +287,6 @@ mod tests {
         assert!(load(&registry, &fetcher, policy).is_ok());
     }
 
-    #[test]
-    fn an_older_index_is_refused_after_a_newer_one_was_seen() {
-        let dest = tempfile::tempdir().unwrap();
-        let root = root();
-        let loaded = |version: u64| {
-            let index =
-                format!(r#"{{"schema_version": "1", "version": {version}, "plugins": []}}"#)
-                    .into_bytes();
-            remote(&served(&index, Some(sig_of(&index))), Some(&root)).unwrap()
-        };
-        check_not_rolled_back(dest.path(), &loaded(5)).unwrap();
-        record_seen(dest.path(), &loaded(5)).unwrap();
-        check_not_rolled_back(dest.path(), &loaded(5)).unwrap();
-        check_not_rolled_back(dest.path(), &loaded(6)).unwrap();
-        let err = check_not_rolled_back(dest.path(), &loaded(4)).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::IndexRollback {
-                    seen: 5,
-                    got: 4,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        // A lower version never lowers what was seen.
-        record_seen(dest.path(), &loaded(3)).unwrap();
-        assert!(check_not_rolled_back(dest.path(), &loaded(4)).is_err());
-        // Once a version was seen, leaving it out does not get past the check.
-        let unversioned = Loaded {
-            index: crate::index::Index {
-                version: None,
-                ..loaded(1).index
-            },
-            ..loaded(1)
-        };
-        assert!(matches!(
-            check_not_rolled_back(dest.path(), &unversioned),
-            Err(Error::IndexRollback {
-                seen: 5,
-                got: 0,
-                ..
-            })
-        ));
-        // Other registries are tracked apart.
-        let other = Loaded {
-            registry: RegistryRef::Url("http://elsewhere/index.json".into()),
-            ..loaded(1)
-        };
-        check_not_rolled_back(dest.path(), &other).unwrap();
-    }
-
     fn load_file(path: &std::path::Path) -> Result<Index> {
         load(
             &RegistryRef::File(path.to_path_buf()),
@@ -515,15 +316,5 @@ mod tests {
                 ..
             })
         ));
-    }
-
-    #[test]
-    fn registry_refs_tell_urls_from_paths() {
-        assert!(RegistryRef::parse("HTTP://x/i.json").is_plain_http());
-        assert!(!RegistryRef::parse("https://x/i.json").is_plain_http());
-        assert_eq!(
-            RegistryRef::parse("/srv/i.json"),
-            RegistryRef::File("/srv/i.json".into())
-        );
     }
 }

@@ -2,7 +2,7 @@
 //! requirement, as cargo reads them (`^1.2`, `=0.3.1`, `>=1, <2`, `1.2` = `^1.2`).
 
 use crate::error::{Error, Result};
-use crate::name::PluginName;
+use crate::registry::name::PluginName;
 use semver::VersionReq;
 
 /// A validated `name[@REQ]`.

@@ -12,9 +12,9 @@
 //! (name, version) pairs are refused, so a broken index is reported once, with
 //! its location, instead of surfacing later as a confusing install failure.
 
-use crate::digest::Sha256Digest;
 use crate::error::{Error, Result};
-use crate::name::PluginName;
+use crate::registry::name::PluginName;
+use crate::trust::digest::Sha256Digest;
 use serde::Deserialize;
 use std::collections::HashSet;
 

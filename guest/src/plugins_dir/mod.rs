@@ -1,0 +1,131 @@
+//! A plugins directory, and the one place that spells every path in it (as
+//! spin's plugin store owns its paths).
+//!
+//! What loaders read is `<name>.wasm` and `<name>.sig` in the directory
+//! itself. What the installer keeps for itself lives under `.wasm-plugin/`,
+//! a dot-directory loaders skip: receipts (`receipts/<name>.json`), the
+//! index versions seen per registry (`registries.json`), and the lock the
+//! host takes (`lock`). Temp files are staged next to their final place
+//! (see `transfer::staged`), so they may be in any of those three folders.
+
+pub mod installed;
+pub mod place;
+pub mod receipt;
+pub mod seen;
+
+use std::path::{Path, PathBuf};
+
+/// The installer's own folder in a plugins directory.
+pub const STATE_DIR: &str = ".wasm-plugin";
+
+/// The paths of one plugins directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginsDir {
+    root: PathBuf,
+}
+
+impl PluginsDir {
+    /// The plugins directory at `root` (an absolute path inside the grants).
+    pub fn new(root: impl AsRef<Path>) -> PluginsDir {
+        PluginsDir {
+            root: root.as_ref().to_path_buf(),
+        }
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file name a loader reads a plugin from: `<name>.wasm`.
+    pub fn wasm_file(name: &str) -> String {
+        format!("{name}.wasm")
+    }
+
+    /// The file name of a plugin's signature: `<name>.sig`.
+    pub fn sig_file(name: &str) -> String {
+        format!("{name}.sig")
+    }
+
+    /// `<root>/<name>.wasm`.
+    pub fn wasm(&self, name: &str) -> PathBuf {
+        self.root.join(Self::wasm_file(name))
+    }
+
+    /// `<root>/<name>.sig`.
+    pub fn sig(&self, name: &str) -> PathBuf {
+        self.root.join(Self::sig_file(name))
+    }
+
+    /// `<root>/.wasm-plugin`.
+    pub fn state(&self) -> PathBuf {
+        self.root.join(STATE_DIR)
+    }
+
+    /// `<root>/.wasm-plugin/receipts`.
+    pub fn receipts(&self) -> PathBuf {
+        self.state().join("receipts")
+    }
+
+    /// `<root>/.wasm-plugin/receipts/<name>.json`.
+    pub fn receipt(&self, name: &str) -> PathBuf {
+        self.receipts().join(format!("{name}.json"))
+    }
+
+    /// `<root>/.wasm-plugin/registries.json`.
+    pub fn seen(&self) -> PathBuf {
+        self.state().join("registries.json")
+    }
+
+    /// Every folder a temp file may be staged in.
+    pub fn staging_dirs(&self) -> [PathBuf; 3] {
+        [self.root.clone(), self.state(), self.receipts()]
+    }
+
+    /// The plugin a file in the root belongs to: `colmask` for
+    /// `colmask.wasm` or `colmask.sig`; `None` for anything else (hidden
+    /// files included).
+    pub fn plugin_of(file: &str) -> Option<&str> {
+        if file.starts_with('.') {
+            return None;
+        }
+        file.strip_suffix(".wasm")
+            .or_else(|| file.strip_suffix(".sig"))
+    }
+
+    /// Like `plugin_of`, for `<name>.wasm` only.
+    pub fn wasm_plugin_of(file: &str) -> Option<&str> {
+        Self::plugin_of(file).filter(|_| file.ends_with(".wasm"))
+    }
+
+    /// The plugin a file in the receipts folder records: `colmask` for
+    /// `colmask.json`; `None` for anything else (temp files included).
+    pub fn receipt_of(file: &str) -> Option<&str> {
+        if file.starts_with('.') {
+            return None;
+        }
+        file.strip_suffix(".json")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_of_a_plugins_directory() {
+        let dir = PluginsDir::new("/p");
+        assert_eq!(dir.wasm("a"), Path::new("/p/a.wasm"));
+        assert_eq!(dir.sig("a"), Path::new("/p/a.sig"));
+        assert_eq!(
+            dir.receipt("a"),
+            Path::new("/p/.wasm-plugin/receipts/a.json")
+        );
+        assert_eq!(dir.seen(), Path::new("/p/.wasm-plugin/registries.json"));
+        assert_eq!(PluginsDir::plugin_of("a.sig"), Some("a"));
+        assert_eq!(PluginsDir::plugin_of(".a.wasm.0123456789abcdef.tmp"), None);
+        assert_eq!(PluginsDir::wasm_plugin_of("a.sig"), None);
+        assert_eq!(PluginsDir::receipt_of("a.json"), Some("a"));
+        assert_eq!(PluginsDir::receipt_of(".a.json.0123456789abcdef.tmp"), None);
+    }
+}

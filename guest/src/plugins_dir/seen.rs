@@ -1,0 +1,192 @@
+//! The index versions seen per registry, kept in the plugins directory
+//! (`.wasm-plugin/registries.json`): an index older than one seen before
+//! from the same registry is a rollback, refused. Recorded whenever a run
+//! read a verified index, a run that found everything current included.
+
+use super::PluginsDir;
+use crate::error::{Error, Result};
+use crate::limits::MAX_SEEN_BYTES;
+use crate::registry::Loaded;
+use crate::sandbox;
+use crate::transfer::staged::Staged;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The highest index version seen from each registry.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Seen {
+    /// Registry (as shown) -> highest index version seen.
+    #[serde(default)]
+    pub versions: BTreeMap<String, u64>,
+}
+
+fn read_seen(dest: &Path) -> Result<Seen> {
+    let path = PluginsDir::new(dest).seen();
+    if !sandbox::exists(&path)? {
+        return Ok(Seen::default());
+    }
+    let bytes = match sandbox::read_at_most(&path, MAX_SEEN_BYTES, sandbox::Links::Refuse) {
+        Ok(bytes) => bytes.unwrap_or_default(),
+        // Not a regular file: unreadable like a damaged one, and replaced
+        // (the link itself, never its target) when next written.
+        Err(Error::NotRegularFile { .. }) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(parse_seen(&bytes))
+}
+
+/// The recorded versions in `registries.json`. A damaged file cannot say
+/// what was seen; starting over is the only way forward, and the next
+/// install writes it anew.
+pub fn parse_seen(bytes: &[u8]) -> Seen {
+    serde_json::from_slice(bytes).unwrap_or_default()
+}
+
+/// Refuses an index older than the newest one seen from the same registry.
+/// Once a version was seen, an index without one counts as version 0: a
+/// replayed old index must not slip through by leaving the field out.
+pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
+    let shown = loaded.registry.shown();
+    let got = loaded.index.version.unwrap_or(0);
+    match read_seen(dest)?.versions.get(&shown) {
+        Some(&seen) if got < seen => Err(Error::IndexRollback {
+            registry: shown,
+            seen,
+            got,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The state file with this index's version recorded, written to a temp
+/// file for `Staged::persist` to `PluginsDir::new(dest).seen()`; `None` when there is
+/// nothing new to record. Staged before a plugin is placed, like its receipt.
+pub fn stage_seen(dest: &Path, loaded: &Loaded) -> Result<Option<Staged>> {
+    let Some(version) = loaded.index.version else {
+        return Ok(None);
+    };
+    let mut seen = read_seen(dest)?;
+    let entry = seen.versions.entry(loaded.registry.shown()).or_insert(0);
+    if *entry >= version && sandbox::exists(&PluginsDir::new(dest).seen())? {
+        return Ok(None);
+    }
+    *entry = version.max(*entry);
+    let dir = PluginsDir::new(dest).state();
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create", &e))?;
+    let mut staged = Staged::create(&dir, "registries.json")?;
+    let mut text = serde_json::to_vec_pretty(&seen).expect("serializes");
+    text.push(b'\n');
+    staged.write_all(&text)?;
+    Ok(Some(staged))
+}
+
+/// Puts a state file from `stage_seen` in place.
+pub fn commit_seen(dest: &Path, staged: Option<Staged>) -> Result<()> {
+    match staged {
+        Some(staged) => staged.persist(&PluginsDir::new(dest).seen()),
+        None => Ok(()),
+    }
+}
+
+/// Records the index's version as seen, if it is the newest so far.
+pub fn record_seen(dest: &Path, loaded: &Loaded) -> Result<()> {
+    let staged = stage_seen(dest, loaded)?;
+    commit_seen(dest, staged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{Policy, RegistryRef, load};
+    use crate::transfer::source::testing::{Script, ScriptedFetcher};
+    use crate::trust::{TrustRoot, TrustedKey};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[11; 32])
+    }
+
+    fn root() -> TrustRoot {
+        TrustRoot {
+            path: "/trust".into(),
+            keys: vec![TrustedKey {
+                label: "registry".into(),
+                key: key().verifying_key(),
+            }],
+        }
+    }
+
+    fn remote(index: &[u8], trust: &TrustRoot) -> Result<Loaded> {
+        let fetcher = ScriptedFetcher::default();
+        fetcher.serve(
+            "http://r/index.json",
+            Script::Body(index.to_vec(), None, 64),
+        );
+        let sig = STANDARD.encode(key().sign(index).to_bytes()).into_bytes();
+        fetcher.serve("http://r/index.json.sig", Script::Body(sig, None, 64));
+        load(
+            &RegistryRef::parse("http://r/index.json"),
+            &fetcher,
+            Policy {
+                trust: Some(trust),
+                allow_expired: false,
+            },
+        )
+    }
+
+    #[test]
+    fn an_older_index_is_refused_after_a_newer_one_was_seen() {
+        let dest = tempfile::tempdir().unwrap();
+        let root = root();
+        let loaded = |version: u64| {
+            let index =
+                format!(r#"{{"schema_version": "1", "version": {version}, "plugins": []}}"#)
+                    .into_bytes();
+            remote(&index, &root).unwrap()
+        };
+        check_not_rolled_back(dest.path(), &loaded(5)).unwrap();
+        record_seen(dest.path(), &loaded(5)).unwrap();
+        check_not_rolled_back(dest.path(), &loaded(5)).unwrap();
+        check_not_rolled_back(dest.path(), &loaded(6)).unwrap();
+        let err = check_not_rolled_back(dest.path(), &loaded(4)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::IndexRollback {
+                    seen: 5,
+                    got: 4,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // A lower version never lowers what was seen.
+        record_seen(dest.path(), &loaded(3)).unwrap();
+        assert!(check_not_rolled_back(dest.path(), &loaded(4)).is_err());
+        // Once a version was seen, leaving it out does not get past the check.
+        let unversioned = Loaded {
+            index: crate::registry::index::Index {
+                version: None,
+                ..loaded(1).index
+            },
+            ..loaded(1)
+        };
+        assert!(matches!(
+            check_not_rolled_back(dest.path(), &unversioned),
+            Err(Error::IndexRollback {
+                seen: 5,
+                got: 0,
+                ..
+            })
+        ));
+        // Other registries are tracked apart.
+        let other = Loaded {
+            registry: RegistryRef::Url("http://elsewhere/index.json".into()),
+            ..loaded(1)
+        };
+        check_not_rolled_back(dest.path(), &other).unwrap();
+    }
+}

@@ -1,0 +1,12 @@
+//! Registries: reading an index and deciding whether to believe it
+//! (`load`: its signature and expiry), its format (`index`), what a user
+//! asks for (`spec`, `name`) and which entry answers it (`resolve`).
+
+pub mod index;
+mod load;
+pub mod name;
+pub mod resolve;
+pub mod spec;
+
+pub use crate::transfer::location::RegistryRef;
+pub use load::*;

@@ -1,0 +1,158 @@
+//! Signing keys: reading a PKCS#8 PEM private key (ours or OpenSSL's) and
+//! signing with it.
+//!
+//! Ed25519 hashes the message twice when signing (once for the nonce, once
+//! for the challenge), so a file is read twice instead of held in memory,
+//! and refused if the two reads differ.
+
+use crate::error::{Error, Result};
+use crate::limits::{CHUNK_BYTES, MAX_KEY_FILE_BYTES};
+use crate::sandbox;
+use crate::trust::digest::Sha256Digest;
+use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
+use ed25519_dalek::pkcs8::DecodePrivateKey;
+use ed25519_dalek::{Signature, SignatureError, SigningKey};
+use sha2::{Digest as _, Sha256, Sha512};
+use std::cell::RefCell;
+use std::io::Read;
+use std::path::Path;
+
+/// Reads a PKCS#8 PEM Ed25519 private key (ours or OpenSSL's).
+pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
+    let invalid = |reason: String| Error::KeyInvalid {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = sandbox::read_at_most(path, MAX_KEY_FILE_BYTES, sandbox::Links::Follow)?
+        .ok_or_else(|| invalid("larger than a key file can be".into()))?;
+    parse_signing_key(&text).map_err(invalid)
+}
+
+/// A PKCS#8 PEM Ed25519 private key's bytes, or why they are not one.
+pub fn parse_signing_key(bytes: &[u8]) -> std::result::Result<SigningKey, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not a PEM text file".to_string())?;
+    if text.contains("PUBLIC KEY") && !text.contains("PRIVATE KEY") {
+        return Err("this is a public key; sign with the private .key file".into());
+    }
+    SigningKey::from_pkcs8_pem(text.trim())
+        .map_err(|e| format!("not an Ed25519 PKCS#8 PEM private key ({e})"))
+}
+
+/// The Ed25519 signature of `bytes` (an index, held whole anyway).
+pub fn sign_bytes(key: &SigningKey, bytes: &[u8]) -> Signature {
+    use ed25519_dalek::Signer;
+    key.sign(bytes)
+}
+
+/// The Ed25519 signature of the file at `artifact`, and the SHA-256 of the
+/// bytes it covers.
+///
+/// Ed25519 derives its nonce from the message and then hashes the message
+/// again for the challenge, so the file is read twice. If the two reads saw
+/// different bytes (a build still writing the file, say), the signature
+/// would leak the private key to anyone holding a signature of the first
+/// version: each read is hashed, and unless both agree the signature is
+/// thrown away.
+pub fn sign_file(key: &SigningKey, artifact: &Path) -> Result<(Signature, Sha256Digest)> {
+    sign_reads(key, artifact, || {
+        sandbox::open_regular(artifact, sandbox::Links::Follow)
+    })
+}
+
+/// Signs what `open` yields, opening it once per pass; `path` is for errors.
+fn sign_reads<R: Read>(
+    key: &SigningKey,
+    path: &Path,
+    open: impl Fn() -> Result<R>,
+) -> Result<(Signature, Sha256Digest)> {
+    let failure: RefCell<Option<Error>> = RefCell::new(None);
+    let digests: RefCell<Vec<Sha256Digest>> = RefCell::new(Vec::new());
+    let feed = |digest: &mut Sha512| -> std::result::Result<(), SignatureError> {
+        let fail = |e: Error| {
+            *failure.borrow_mut() = Some(e);
+            SignatureError::new()
+        };
+        let mut reader = open().map_err(fail)?;
+        let mut buf = vec![0u8; CHUNK_BYTES];
+        let mut sha256 = Sha256::new();
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    digest.update(&buf[..n]);
+                    sha256.update(&buf[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(fail(Error::io(path, "read", &e))),
+            }
+        }
+        digests.borrow_mut().push(Sha256Digest::from_hasher(sha256));
+        Ok(())
+    };
+    let expanded = ExpandedSecretKey::from(&key.to_bytes());
+    let signature =
+        raw_sign_byupdate::<Sha512, _>(&expanded, feed, &key.verifying_key()).map_err(|_| {
+            failure.take().unwrap_or_else(|| Error::KeyInvalid {
+                path: String::new(),
+                reason: "signing failed".into(),
+            })
+        })?;
+    match digests.take().as_slice() {
+        [first, second] if first == second => Ok((signature, *first)),
+        _ => Err(changed_while_read(path)),
+    }
+}
+
+/// The error for a file whose bytes changed while it was being read.
+pub fn changed_while_read(path: &Path) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        operation: "read",
+        message: "the file changed while it was being read; try again once whatever writes it has finished"
+            .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signer, Verifier};
+
+    #[test]
+    fn a_streamed_signature_equals_the_one_shot_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let data: Vec<u8> = (0..CHUNK_BYTES * 2 + 17)
+            .map(|i| (i * 31 % 256) as u8)
+            .collect();
+        let path = dir.path().join("p.wasm");
+        std::fs::write(&path, &data).unwrap();
+        let (streamed, digest) = sign_file(&key, &path).unwrap();
+        assert_eq!(streamed, key.sign(&data));
+        assert_eq!(digest, Sha256Digest::of(&data));
+        assert!(key.verifying_key().verify(&data, &streamed).is_ok());
+    }
+
+    #[test]
+    fn bytes_that_change_between_the_two_reads_are_not_signed() {
+        // Each pass sees another build of the file: such a signature would
+        // leak the key, so there must be none.
+        let passes = std::cell::Cell::new(0);
+        let open = || {
+            passes.set(passes.get() + 1);
+            let content: &[u8] = if passes.get() == 1 {
+                b"first build"
+            } else {
+                b"second build"
+            };
+            Ok(std::io::Cursor::new(content.to_vec()))
+        };
+        let err =
+            sign_reads(&SigningKey::from_bytes(&[8; 32]), Path::new("p.wasm"), open).unwrap_err();
+        assert_eq!(passes.get(), 2);
+        assert!(
+            matches!(err, Error::Io { ref message, .. } if message.contains("changed")),
+            "{err:?}"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! What the installer does, one module per operation. Each reads as a few
+//! named phases over the wings below it (registry, plugins directory,
+//! transfer, trust); `component.rs` exposes them through WIT.
+
+pub mod audit;
+pub mod install;
+pub mod keys;
+pub mod mirror;
+pub mod publish;
+pub mod scaffold;
+pub mod uninstall;
+pub mod verify;
