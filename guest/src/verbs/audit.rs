@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::plugins_dir::PluginsDir;
 use crate::plugins_dir::installed::{self, SigState};
-use crate::plugins_dir::receipt::{self, Found};
+use crate::plugins_dir::receipt::{self, Found, Receipt};
 use crate::registry::name::PluginName;
 use crate::sandbox;
 use crate::trust::TrustRoot;
@@ -143,111 +143,152 @@ fn audit_one(
     trust: Option<&TrustRoot>,
 ) -> Result<AuditedPlugin> {
     let layout = PluginsDir::new(dest);
-    let (wasm, sig, receipt_path) = (layout.wasm(name), layout.sig(name), layout.receipt(name));
-    let shown = |p: &Path| p.display().to_string();
-    let mut findings = Vec::new();
-    let mut finding = |kind, path: &Path, detail: String| {
-        findings.push(Finding {
-            kind,
-            path: shown(path),
-            detail,
-        })
-    };
+    let mut findings = Findings::default();
+    // Read: the receipt, and the bytes and sidecar on disk. A name that is
+    // not a valid plugin name was not installed by us; it is still
+    // reported, but never opened through a derived path.
     let receipt = match found {
         Found::Valid(r) => Some(r),
         Found::Missing => None,
         Found::Invalid(why) => {
-            finding(
-                FindingKind::ReceiptInvalid,
-                &receipt_path,
-                format!("unreadable receipt: {why}"),
-            );
+            let detail = format!("unreadable receipt: {why}");
+            findings.add(FindingKind::ReceiptInvalid, &layout.receipt(name), detail);
             None
         }
     };
-    // A name that is not a valid plugin name was not installed by us; it is
-    // still reported, but never opened through a derived path.
     let on_disk = match PluginName::parse(name) {
         Ok(valid) => installed::inspect(dest, &valid, trust)?,
         Err(_) => None,
     };
-    let mut sha256 = None;
-    let mut signed_by = None;
-    match &on_disk {
-        None if sandbox::exists(&wasm)? => finding(
+    // Judge: which files are there, whether the bytes are those the receipt
+    // records, and whether the signature holds.
+    let Some(disk) = on_disk else {
+        missing_files(&layout, name, receipt.is_some(), &mut findings)?;
+        return Ok(findings.into_plugin(name, receipt, None, None));
+    };
+    let wasm = layout.wasm(name);
+    match &receipt {
+        None => findings.add(
+            FindingKind::WasmWithoutReceipt,
+            &wasm,
+            "not installed by wasm-plugin, or its receipt was removed".into(),
+        ),
+        Some(r) if r.sha256 != disk.sha256.to_hex() => findings.add(
+            FindingKind::Drift,
+            &wasm,
+            format!(
+                "sha256 is {}, the receipt records {}",
+                disk.sha256, r.sha256
+            ),
+        ),
+        Some(_) => {}
+    }
+    let recorded_signed = receipt.as_ref().is_some_and(|r| r.signed_by.is_some());
+    let signed_by = signature_findings(
+        &disk.sig,
+        &layout.sig(name),
+        trust.is_some(),
+        recorded_signed,
+        &mut findings,
+    );
+    Ok(findings.into_plugin(name, receipt, Some(disk.sha256.to_hex()), signed_by))
+}
+
+/// The findings about one plugin, as they are made.
+#[derive(Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn add(&mut self, kind: FindingKind, path: &Path, detail: String) {
+        self.0.push(Finding {
+            kind,
+            path: path.display().to_string(),
+            detail,
+        });
+    }
+
+    fn into_plugin(
+        self,
+        name: &str,
+        receipt: Option<Receipt>,
+        sha256: Option<String>,
+        signed_by: Option<String>,
+    ) -> AuditedPlugin {
+        AuditedPlugin {
+            name: name.to_string(),
+            version: receipt.map(|r| r.version),
+            sha256,
+            signed_by,
+            findings: self.0,
+        }
+    }
+}
+
+/// With no `<name>.wasm` to read: what is there without it.
+fn missing_files(
+    layout: &PluginsDir,
+    name: &str,
+    has_receipt: bool,
+    findings: &mut Findings,
+) -> Result<()> {
+    let (wasm, sig) = (layout.wasm(name), layout.sig(name));
+    if sandbox::exists(&wasm)? {
+        findings.add(
             FindingKind::WasmWithoutReceipt,
             &wasm,
             "not a valid plugin name".into(),
-        ),
-        None => {
-            if receipt.is_some() {
-                finding(
-                    FindingKind::ReceiptWithoutWasm,
-                    &receipt_path,
-                    format!("{name}.wasm is missing"),
-                );
-            } else if sandbox::exists(&sig)? {
-                finding(
-                    FindingKind::SigWithoutWasm,
-                    &sig,
-                    format!("{name}.wasm is missing"),
-                );
-            }
-        }
-        Some(disk) => {
-            sha256 = Some(disk.sha256.to_hex());
-            match &receipt {
-                None => finding(
-                    FindingKind::WasmWithoutReceipt,
-                    &wasm,
-                    "not installed by wasm-plugin, or its receipt was removed".into(),
-                ),
-                Some(r) if r.sha256 != disk.sha256.to_hex() => finding(
-                    FindingKind::Drift,
-                    &wasm,
-                    format!(
-                        "sha256 is {}, the receipt records {}",
-                        disk.sha256, r.sha256
-                    ),
-                ),
-                Some(_) => {}
-            }
-            match &disk.sig {
-                SigState::Verified(label) => signed_by = Some(label.clone()),
-                SigState::Present => {}
-                SigState::Untrusted => finding(
-                    FindingKind::SignatureInvalid,
-                    &sig,
-                    "does not verify against any key of the trust root".into(),
-                ),
-                SigState::Malformed(why) => finding(
-                    FindingKind::SignatureInvalid,
-                    &sig,
-                    format!("malformed: {why}"),
-                ),
-                SigState::Absent if trust.is_some() => finding(
-                    FindingKind::SignatureMissing,
-                    &sig,
-                    "a trust root was given but there is no signature".into(),
-                ),
-                SigState::Absent if receipt.as_ref().is_some_and(|r| r.signed_by.is_some()) => {
-                    finding(
-                        FindingKind::SignatureMissing,
-                        &sig,
-                        "the receipt says it was signed".into(),
-                    )
-                }
-                SigState::Absent => {}
-            }
-        }
+        );
+    } else if has_receipt {
+        let detail = format!("{name}.wasm is missing");
+        findings.add(
+            FindingKind::ReceiptWithoutWasm,
+            &layout.receipt(name),
+            detail,
+        );
+    } else if sandbox::exists(&sig)? {
+        findings.add(
+            FindingKind::SigWithoutWasm,
+            &sig,
+            format!("{name}.wasm is missing"),
+        );
     }
-    Ok(AuditedPlugin {
-        name: name.to_string(),
-        version: receipt.map(|r| r.version),
-        sha256,
-        signed_by,
-        findings,
-    })
+    Ok(())
+}
+
+/// What the sidecar's state says; the label of the key that verified it.
+fn signature_findings(
+    state: &SigState,
+    sig: &Path,
+    trusted: bool,
+    recorded_signed: bool,
+    findings: &mut Findings,
+) -> Option<String> {
+    match state {
+        SigState::Verified(label) => return Some(label.clone()),
+        SigState::Present => {}
+        SigState::Untrusted => findings.add(
+            FindingKind::SignatureInvalid,
+            sig,
+            "does not verify against any key of the trust root".into(),
+        ),
+        SigState::Malformed(why) => findings.add(
+            FindingKind::SignatureInvalid,
+            sig,
+            format!("malformed: {why}"),
+        ),
+        SigState::Absent if trusted => findings.add(
+            FindingKind::SignatureMissing,
+            sig,
+            "a trust root was given but there is no signature".into(),
+        ),
+        SigState::Absent if recorded_signed => findings.add(
+            FindingKind::SignatureMissing,
+            sig,
+            "the receipt says it was signed".into(),
+        ),
+        SigState::Absent => {}
+    }
+    None
 }
 
 /// `.<something>.tmp`: what `place::Staged` names its temp files.

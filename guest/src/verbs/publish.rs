@@ -21,7 +21,7 @@ use crate::sandbox;
 use crate::transfer::location::Location;
 use crate::transfer::source::{NoNetwork, Source};
 use crate::transfer::staged::{Staged, sync_dir};
-use crate::transfer::stream;
+use crate::transfer::stream::{self, Measured};
 use crate::trust;
 use crate::trust::keys;
 use semver::Version;
@@ -62,6 +62,7 @@ pub struct PublishReport {
 }
 
 pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
+    // Resolve: what is published, with which key, into which index.
     let (name, version) = name_and_version(request)?;
     let registry = &request.registry;
     let registry_dir = registry.parent().unwrap_or(Path::new("/"));
@@ -72,7 +73,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         .map(keys::load_signing_key)
         .transpose()?;
     let sig_path = index_signature_path(registry);
-    if key.is_none() && crate::sandbox::exists(&sig_path)? {
+    if key.is_none() && sandbox::exists(&sig_path)? {
         return Err(Error::InvalidRequest {
             value: registry.display().to_string(),
             reason: format!(
@@ -82,27 +83,11 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
             ),
         });
     }
+    let mut document = read_index(registry)?;
 
-    // The index as it is (or a new one), validated, with its raw JSON kept.
-    let mut document = match crate::sandbox::exists(registry)? {
-        true => {
-            let bytes = sandbox::read_at_most(
-                registry,
-                crate::limits::MAX_INDEX_BYTES,
-                sandbox::Links::Follow,
-            )?
-            .ok_or_else(|| Error::IndexInvalid {
-                path: registry.display().to_string(),
-                problem: "the index is too large".into(),
-            })?;
-            let shown = registry.display().to_string();
-            index::parse(&shown, &bytes)?;
-            index::parse_tree(&shown, &bytes)?
-        }
-        false => json!({"schema_version": SCHEMA_VERSION, "plugins": []}),
-    };
-    let plugins = index::plugins_of(&mut document);
-    let existing = plugins
+    // Decide: a new entry or (with force) a replaced one, and where the
+    // bytes go.
+    let existing = index::plugins_of(&mut document)
         .iter()
         .position(|p| p["name"] == name.as_str() && p["version"] == version.as_str());
     if existing.is_some() && !request.force {
@@ -112,31 +97,16 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
             registry: registry.display().to_string(),
         });
     }
+    let (artifact_field, copy_target) = placement(request, &name, &version, registry_dir)?;
 
-    // Where the bytes go, and what the entry says about where they are.
-    let (artifact_field, copy_target) = match &request.location {
-        Some(location) => (location.clone(), None),
-        None => {
-            let file = format!("{name}-{version}.wasm");
-            (file.clone(), Some(registry_dir.join(file)))
-        }
-    };
-    let copy_target = copy_target.filter(|target| *target != request.artifact);
-    if let Some(target) = &copy_target
-        && crate::sandbox::exists(target)?
-        && !request.force
-    {
-        return Err(Error::AlreadyExists(target.display().to_string()));
-    }
-
+    // Fetch and check: one read for the digest and the copy, and for a
+    // signature a check that the signed bytes are those.
     let mut source = Source::open(&Location::File(request.artifact.clone()), &NoNetwork)?;
     let mut copy = copy_target
         .as_ref()
         .map(|target| Staged::create(registry_dir, &file_name(target)))
         .transpose()?;
     let measured = stream::pump(&mut source, copy.as_mut(), None)?;
-    // The digest, the copy and the signature must all describe the same
-    // bytes: a file rewritten meanwhile is refused, not half-published.
     let signature = match &key {
         Some(key) => {
             let (signature, signed) = keys::sign_file(key, &request.artifact)?;
@@ -148,46 +118,17 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         None => None,
     };
 
-    let mut entry = Map::new();
-    entry.insert("name".into(), json!(name.as_str()));
-    entry.insert("version".into(), json!(version));
-    if let Some(description) = &request.description {
-        entry.insert("description".into(), json!(description));
-    }
-    entry.insert("artifact".into(), json!(artifact_field));
-    entry.insert("sha256".into(), json!(measured.sha256.to_hex()));
-    if let Some(signature) = &signature {
-        entry.insert(
-            "signature".into(),
-            json!(trust::encode_signature(signature)),
-        );
-    }
-    match existing {
-        Some(i) => plugins[i] = Value::Object(entry),
-        None => plugins.push(Value::Object(entry)),
-    }
-    plugins.sort_by(entry_order);
-    let index_version = document["version"]
-        .as_u64()
-        .unwrap_or(0)
-        .checked_add(1)
-        .ok_or_else(|| Error::IndexInvalid {
-            path: registry.display().to_string(),
-            problem: "its version cannot grow any further".into(),
-        })?;
-    document["version"] = json!(index_version);
-    if let Some(seconds) = request.expires_in {
-        let expires = crate::clock::after(seconds).ok_or_else(|| Error::InvalidRequest {
-            value: format!("{seconds}s"),
-            reason: "that expiry is past the year 9999".into(),
-        })?;
-        document["expires"] = json!(expires);
-    }
-
-    let mut text = serde_json::to_vec_pretty(&document).expect("JSON serializes");
-    text.push(b'\n');
-    // The new index must be one this installer reads.
-    index::parse(&registry.display().to_string(), &text)?;
+    // Commit: the new index (signed when there is a key), then the copy,
+    // the index and its signature renamed into place.
+    let entry = new_entry(
+        request,
+        &name,
+        &version,
+        &artifact_field,
+        &measured,
+        signature.as_ref(),
+    );
+    let (text, index_version) = updated_index(document, entry, existing, request)?;
     let mut staged_index = Staged::create(registry_dir, &file_name(registry))?;
     staged_index.write_all(&text)?;
     let staged_sig = match &key {
@@ -220,6 +161,115 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         index_version,
         index_signed: key.is_some(),
     })
+}
+
+/// The index as it is, validated, as a JSON tree (fields this installer
+/// does not know are kept); a new one when there is none.
+fn read_index(registry: &Path) -> Result<Value> {
+    if !sandbox::exists(registry)? {
+        return Ok(json!({"schema_version": SCHEMA_VERSION, "plugins": []}));
+    }
+    let bytes = sandbox::read_at_most(
+        registry,
+        crate::limits::MAX_INDEX_BYTES,
+        sandbox::Links::Follow,
+    )?
+    .ok_or_else(|| Error::IndexInvalid {
+        path: registry.display().to_string(),
+        problem: "the index is too large".into(),
+    })?;
+    let shown = registry.display().to_string();
+    index::parse(&shown, &bytes)?;
+    index::parse_tree(&shown, &bytes)
+}
+
+/// What the entry's `artifact` says, and where the file is copied to (none
+/// when the request names a location, or the file is already in place).
+fn placement(
+    request: &PublishRequest,
+    name: &PluginName,
+    version: &str,
+    registry_dir: &Path,
+) -> Result<(String, Option<PathBuf>)> {
+    let (field, target) = match &request.location {
+        Some(location) => (location.clone(), None),
+        None => {
+            let file = format!("{name}-{version}.wasm");
+            (file.clone(), Some(registry_dir.join(file)))
+        }
+    };
+    let target = target.filter(|target| *target != request.artifact);
+    if let Some(target) = &target
+        && sandbox::exists(target)?
+        && !request.force
+    {
+        return Err(Error::AlreadyExists(target.display().to_string()));
+    }
+    Ok((field, target))
+}
+
+/// The index entry for what was measured.
+fn new_entry(
+    request: &PublishRequest,
+    name: &PluginName,
+    version: &str,
+    artifact: &str,
+    measured: &Measured,
+    signature: Option<&ed25519_dalek::Signature>,
+) -> Value {
+    let mut entry = Map::new();
+    entry.insert("name".into(), json!(name.as_str()));
+    entry.insert("version".into(), json!(version));
+    if let Some(description) = &request.description {
+        entry.insert("description".into(), json!(description));
+    }
+    entry.insert("artifact".into(), json!(artifact));
+    entry.insert("sha256".into(), json!(measured.sha256.to_hex()));
+    if let Some(signature) = signature {
+        entry.insert(
+            "signature".into(),
+            json!(trust::encode_signature(signature)),
+        );
+    }
+    Value::Object(entry)
+}
+
+/// The index with `entry` added (or in place of entry `existing`), sorted,
+/// its `version` bumped and `expires` set as asked: its bytes, checked to be
+/// an index this installer reads, and its new version.
+fn updated_index(
+    mut document: Value,
+    entry: Value,
+    existing: Option<usize>,
+    request: &PublishRequest,
+) -> Result<(Vec<u8>, u64)> {
+    let shown = request.registry.display().to_string();
+    let plugins = index::plugins_of(&mut document);
+    match existing {
+        Some(i) => plugins[i] = entry,
+        None => plugins.push(entry),
+    }
+    plugins.sort_by(entry_order);
+    let index_version = document["version"]
+        .as_u64()
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or_else(|| Error::IndexInvalid {
+            path: shown.clone(),
+            problem: "its version cannot grow any further".into(),
+        })?;
+    document["version"] = json!(index_version);
+    if let Some(seconds) = request.expires_in {
+        let expires = crate::clock::after(seconds).ok_or_else(|| Error::InvalidRequest {
+            value: format!("{seconds}s"),
+            reason: "that expiry is past the year 9999".into(),
+        })?;
+        document["expires"] = json!(expires);
+    }
+    let mut text = serde_json::to_vec_pretty(&document).expect("JSON serializes");
+    text.push(b'\n');
+    index::parse(&shown, &text)?;
+    Ok((text, index_version))
 }
 
 /// `<index>.sig`, the detached index signature.
