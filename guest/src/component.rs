@@ -59,13 +59,24 @@ impl wit::Guest for Installer {
         Ok(entry_to_wit(&entry))
     }
 
-    fn install(
-        request: wit::InstallRequest,
-    ) -> Result<Vec<Result<wit::InstallReport, wit::Error>>, wit::Error> {
-        let specs = request.specs;
+    fn read_index(source: wit::IndexSource) -> Result<wit::IndexBytes, wit::Error> {
+        let trust = trust_root(&source)?;
+        let policy = Policy {
+            trust: trust.as_ref(),
+            allow_expired: source.allow_expired,
+        };
+        let registry = RegistryRef::parse(&source.registry);
+        let read = install::read_index(&registry, &HostFetcher, policy).map_err(to_wit)?;
+        Ok(wit::IndexBytes {
+            index: read.bytes,
+            signature: read.signature,
+        })
+    }
+
+    fn install(request: wit::InstallRequest) -> Result<wit::InstallReport, wit::Error> {
         let request = install::InstallRequest {
             registry: request.registry,
-            spec: String::new(),
+            spec: request.spec,
             version: request.version,
             dest: PathBuf::from(request.dest),
             trust_root: request.trust_root.map(PathBuf::from),
@@ -76,12 +87,13 @@ impl wit::Guest for Installer {
             allow_downgrade: request.allow_downgrade,
             allow_expired: request.allow_expired,
             max_size: request.max_size,
+            preloaded: request.preloaded.map(|p| install::IndexBytes {
+                bytes: p.index,
+                signature: p.signature,
+            }),
         };
-        let outcomes = install::install_all(&request, &specs, &HostFetcher).map_err(to_wit)?;
-        Ok(outcomes
-            .into_iter()
-            .map(|outcome| outcome.map(install_report_to_wit).map_err(to_wit))
-            .collect())
+        let report = install::install(&request, &HostFetcher).map_err(to_wit)?;
+        Ok(install_report_to_wit(report))
     }
 
     fn list_installed(dest: String) -> Result<Vec<wit::Receipt>, wit::Error> {

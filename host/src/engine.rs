@@ -248,16 +248,18 @@ impl Runtime {
     }
 
     /// Instantiates the component with `grants` and runs `call` on it,
-    /// stopping it at the deadline or on SIGINT/SIGTERM (see `interrupt`).
+    /// stopping it at the deadline, and on SIGINT/SIGTERM when `signals`
+    /// (see `interrupt`).
     pub fn with_installer<R>(
         &self,
         grants: Grants,
         fetcher: Arc<dyn Fetch>,
         limits: Limits,
+        signals: bool,
         call: impl FnOnce(&wit::Guest, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
-        let _running = interrupt::Running::start();
-        self.run(grants, fetcher, limits, true, call)
+        let _running = signals.then(interrupt::Running::start);
+        self.run(grants, fetcher, limits, signals, call)
     }
 
     /// Removes the temp files a stopped or trapped call left in `dest`,

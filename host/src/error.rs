@@ -363,7 +363,10 @@ impl Failure {
             Failure::LockTimeout { path, waited } => {
                 json!({"path": path, "waited_seconds": waited.as_secs()})
             }
-            Failure::UnsafeStatePath { path, found, .. } => json!({"path": path, "found": found}),
+            // As the component's `not-regular-file` details are.
+            Failure::UnsafeStatePath { path, found, .. } => {
+                json!({"value": path, "reason": found})
+            }
             Failure::DeadlineExceeded { deadline } => {
                 json!({"deadline_seconds": deadline.as_secs_f64()})
             }

@@ -8,7 +8,7 @@
 //! clean-up code inside the component.
 
 use crate::engine::{self, Cache, Grants, Limits, Runtime, wit};
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::fetch::{Fetch, HttpFetch, HttpOptions, Offline};
 use crate::lock::{self, Access};
 use crate::paths;
@@ -45,6 +45,7 @@ struct Inner {
     runtime: Runtime,
     fetch: Arc<dyn Fetch>,
     limits: Limits,
+    signals: bool,
 }
 
 impl std::fmt::Debug for Installer {
@@ -76,6 +77,7 @@ pub struct InstallerBuilder {
     cache: Cache,
     fetch: Option<Arc<dyn Fetch>>,
     limits: Limits,
+    signals: bool,
 }
 
 impl Default for InstallerBuilder {
@@ -87,6 +89,7 @@ impl Default for InstallerBuilder {
                 deadline: engine::DEFAULT_DEADLINE,
                 memory: engine::MEMORY_LIMIT,
             },
+            signals: false,
         }
     }
 }
@@ -139,6 +142,19 @@ impl InstallerBuilder {
         self
     }
 
+    /// Let SIGINT and SIGTERM stop a running call (default: off). For a
+    /// program whose whole job is the call, as the `wasm-plugin` command's
+    /// is: a signal that arrives while a call runs stops it, its temp files
+    /// are removed, and the call fails with the kind `interrupted` (exit
+    /// code 128 + the signal), after which the program is expected to exit;
+    /// a signal that arrives while no call runs ends the process as it
+    /// would have without this. It installs process-wide signal handlers,
+    /// so a runtime with its own shutdown handling leaves it off.
+    pub fn stop_on_signals(mut self, on: bool) -> Self {
+        self.signals = on;
+        self
+    }
+
     /// Compiles (or loads from the cache) the component.
     pub fn build(self) -> Result<Installer, Error> {
         let fetch = match self.fetch {
@@ -150,10 +166,18 @@ impl InstallerBuilder {
                 runtime: Runtime::new(&self.cache)?,
                 fetch,
                 limits: self.limits,
+                signals: self.signals,
             }),
         })
     }
 }
+
+/// What the clean-up after a trap may use: it only lists three folders and
+/// removes what it finds.
+const CLEAN_LIMITS: Limits = Limits {
+    deadline: Duration::from_secs(60),
+    memory: engine::MEMORY_LIMIT,
+};
 
 /// One requested plugin and how its install went.
 pub type Outcome<R> = (String, Result<R, Error>);
@@ -243,39 +267,45 @@ impl Installer {
         // ours to clean up, even if this run created the directory.
         let held = lock::acquire(&dest, Access::Exclusive, request.lock_timeout)?;
         grants.write(&dest);
-        // One call for the whole run: the index is read and verified once.
-        let call = wit::InstallRequest {
-            registry: source.registry.clone(),
-            specs: request.specs.clone(),
-            version: request.version.clone(),
-            dest: paths::guest(&dest),
-            trust_root: source.trust_root.clone(),
-            mode,
-            allow_downgrade: request.allow_downgrade,
-            allow_expired: source.allow_expired,
-            max_size: request.max_size,
+        // The index once for the run, however many plugins: the calls that
+        // follow check it again instead of fetching it again. If it cannot
+        // be read, each plugin is tried on its own and says what stops it
+        // first (a bad name before a bad index).
+        let preloaded = match request.specs.len() {
+            1 => None,
+            _ => match self.call(grants.clone(), true, |i, s| i.call_read_index(s, &source)) {
+                Ok(index) => Some(index),
+                Err(e) if e.signal().is_some() => return Err(self.abandon(&dest, created, e)),
+                Err(_) => None,
+            },
         };
-        let results = self.call_in(&dest, grants, true, |i, s| i.call_install(s, &call));
-        let outcomes: Vec<Outcome<InstallReport>> = match results {
-            Ok(results) => request
-                .specs
-                .iter()
-                .cloned()
-                .zip(
-                    results
-                        .into_iter()
-                        .map(|r| r.map(InstallReport::from).map_err(Error::from)),
-                )
-                .collect(),
-            Err(e) if e.signal().is_some() => return Err(e),
-            // What stopped the run stopped every plugin: each reports it,
-            // as each would have met it on its own.
-            Err(e) => request
-                .specs
-                .iter()
-                .map(|spec| (spec.clone(), Err(e.clone())))
-                .collect(),
-        };
+        let mut outcomes = Vec::new();
+        for spec in &request.specs {
+            let call = wit::InstallRequest {
+                registry: source.registry.clone(),
+                spec: spec.clone(),
+                version: request.version.clone(),
+                dest: paths::guest(&dest),
+                trust_root: source.trust_root.clone(),
+                mode,
+                allow_downgrade: request.allow_downgrade,
+                allow_expired: source.allow_expired,
+                max_size: request.max_size,
+                preloaded: preloaded.clone(),
+            };
+            let result = self
+                .call_in(&dest, grants.clone(), true, |i, s| i.call_install(s, &call))
+                .map(InstallReport::from);
+            match result {
+                Err(e) if e.signal().is_some() => return Err(self.abandon(&dest, created, e)),
+                result => outcomes.push((spec.clone(), result)),
+            }
+            // Stopped between two plugins: the next one is not started.
+            if let Some(signal) = crate::interrupt::pending() {
+                let e = Failure::Interrupted { signal }.into();
+                return Err(self.abandon(&dest, created, e));
+            }
+        }
         if created && outcomes.iter().all(|(_, r)| r.is_err()) {
             paths::remove_if_unused(&dest);
         }
@@ -379,6 +409,10 @@ impl Installer {
     }
 
     /// Makes an Ed25519 key pair: `<label>.key` (owner-only) and `<label>.pub`.
+    ///
+    /// WASI cannot set file modes, so the process umask is 077 while the
+    /// component writes the key: files other threads create meanwhile are
+    /// owner-only too. Calls of `keygen` are serialized.
     pub fn keygen(&self, request: &KeygenRequest) -> Result<KeygenReport, Error> {
         let out_dir = paths::existing_dir(&request.out_dir, "--out-dir")?;
         let mut grants = Grants::default();
@@ -500,10 +534,22 @@ impl Installer {
         } else {
             Arc::new(Offline)
         };
-        Ok(self
-            .inner
-            .runtime
-            .with_installer(grants, fetch, self.inner.limits, f)??)
+        Ok(self.inner.runtime.with_installer(
+            grants,
+            fetch,
+            self.inner.limits,
+            self.inner.signals,
+            f,
+        )??)
+    }
+
+    /// Gives up a run on `dest` after `error` (a signal): a directory the run
+    /// created is removed again when nothing is in it.
+    fn abandon(&self, dest: &Path, created: bool, error: Error) -> Error {
+        if created {
+            paths::remove_if_unused(dest);
+        }
+        error
     }
 
     /// A call that writes into the plugins directory `dest`, whose lock the
@@ -522,7 +568,11 @@ impl Installer {
         if let Err(e) = &result
             && e.is_trap()
         {
-            self.inner.runtime.clean(dest, self.inner.limits)?;
+            // With limits of its own (the call's may be what stopped it), and
+            // never in place of the error that says why the call stopped: a
+            // temp file it cannot remove is reported by `audit` and removed
+            // by the next install.
+            let _ = self.inner.runtime.clean(dest, CLEAN_LIMITS);
         }
         result
     }

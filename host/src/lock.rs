@@ -80,6 +80,14 @@ pub(crate) fn acquire_shared_if_possible(
 ) -> Result<Option<DestLock>, Failure> {
     let started = Instant::now();
     let path = path(dest);
+    let dir = path.parent().expect("lock path has a parent");
+    // A link in place of the state folder is refused here too: opening
+    // `lock` through it would lock (and read) a file elsewhere.
+    if let Ok(meta) = std::fs::symlink_metadata(dir)
+        && !meta.is_dir()
+    {
+        return Err(not_regular(dir, &meta, "a directory"));
+    }
     loop {
         let file = match open_lock_file(&path, false) {
             Ok(file) => file,

@@ -125,6 +125,9 @@ fn canonical(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
 /// Runs `f` with the process umask set to 077, so files the component
 /// creates are owner-only (WASI cannot set file modes itself).
 pub(crate) fn with_private_umask<R>(f: impl FnOnce() -> R) -> R {
+    // Two at once would each restore the other's 077.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // SAFETY: umask only swaps an integer in the process; no memory is involved.
     let previous = unsafe { libc::umask(0o077) };
     let result = f();

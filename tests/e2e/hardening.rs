@@ -115,7 +115,8 @@ fn the_lock_is_never_created_through_a_link() {
         !outside.join("file").exists(),
         "a file was created through the link"
     );
-    // A link in place of the state folder itself.
+    // A link in place of the state folder itself, to a directory that has
+    // a `lock` of its own: not created, and not locked either.
     let fresh = env.path("fresh");
     std::fs::create_dir(&fresh).unwrap();
     symlink(&outside, &fresh.join(".wasm-plugin"));
@@ -132,6 +133,10 @@ fn the_lock_is_never_created_through_a_link() {
     .says(&["fresh/.wasm-plugin", "not a directory"]);
     env.run(&["audit", "--dest", "fresh"]).expect(INPUT);
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    std::fs::write(outside.join("lock"), b"").unwrap();
+    env.run(&["audit", "--dest", "fresh"])
+        .expect(INPUT)
+        .says(&["fresh/.wasm-plugin", "not a directory"]);
     let json = env
         .run(&["audit", "--dest", "fresh", "--json"])
         .expect(INPUT)
@@ -441,8 +446,54 @@ fn an_install_past_its_deadline_is_stopped_and_changes_nothing() {
         &["--trust-root", "trust", "--deadline", "1s"],
     );
     run.expect(IO).says(&["deadline of 1s", "--deadline"]);
+    // Each plugin is a call of its own: the one past its deadline fails,
+    // the other is installed.
+    let index = reg.index();
+    let both = [
+        "install",
+        "other",
+        "colmask",
+        "--registry",
+        &index,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--deadline",
+        "1s",
+        "--json",
+    ];
+    std::fs::remove_file(env.path("plugins/other.wasm")).unwrap();
+    let json = env.run(&both).expect(IO).json();
+    assert_eq!(json[0]["name"], "other", "{json:#}");
+    assert_eq!(json[1]["error"]["kind"], "deadline-exceeded", "{json:#}");
+    assert!(env.path("plugins/other.wasm").exists());
     // With time enough the same install goes through.
     install(&env, &reg.index(), TRUSTED).expect(OK);
+}
+
+/// Several plugins and a broken index: each plugin says what stops it
+/// first, a hostile name before the index.
+#[test]
+fn each_plugin_reports_its_own_first_problem() {
+    let (env, reg, _) = installed();
+    let index = reg.index();
+    env.write(&index, "{ not json");
+    let json = env
+        .run(&[
+            "install",
+            "../x",
+            "colmask",
+            "--registry",
+            &index,
+            "--dest",
+            "plugins",
+            "--json",
+        ])
+        .expect(INPUT)
+        .json();
+    assert_eq!(json[0]["error"]["kind"], "invalid-name", "{json:#}");
+    assert_eq!(json[1]["error"]["kind"], "index-malformed", "{json:#}");
 }
 
 #[test]
@@ -454,7 +505,7 @@ fn the_memory_cap_stops_the_installer_cleanly() {
     reg.save(&env);
     let before = env.snapshot("plugins");
     let index = reg.index();
-    install(&env, &index, &["--max-memory", "8MiB", "--allow-downgrade"])
+    install(&env, &index, &["--max-memory", "8MiB"])
         .expect(IO)
         .says(&["memory"]);
     assert_eq!(env.snapshot("plugins"), before);

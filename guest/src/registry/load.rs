@@ -49,9 +49,29 @@ pub fn load(registry: &RegistryRef, fetcher: &dyn Fetcher, policy: Policy<'_>) -
                 problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
             }
         })?;
+    let signature = read_signature(&registry.signature(), fetcher)?;
+    admit(registry, bytes, signature, policy)
+}
+
+/// Applies `policy` to index bytes and their detached signature that were
+/// read before (by `load`, in an earlier call of the same run): the
+/// signature is checked again here, so bytes handed back by a host are
+/// trusted exactly as much as fetched ones.
+pub fn admit(
+    registry: &RegistryRef,
+    bytes: Vec<u8>,
+    signature: Option<String>,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
+    let shown = registry.shown();
+    if bytes.len() as u64 > MAX_INDEX_BYTES {
+        return Err(Error::IndexInvalid {
+            path: shown,
+            problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
+        });
+    }
     // Authenticate before parsing: bytes nobody vouches for are refused as
     // untrusted, not picked apart.
-    let signature = read_signature(&registry.signature(), fetcher)?;
     let signed_by = check_signature(registry, &bytes, signature.as_deref(), policy.trust)?;
     let index = index::parse(&shown, &bytes)?;
     let expired = index

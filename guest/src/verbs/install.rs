@@ -57,6 +57,30 @@ pub struct InstallRequest {
     pub allow_expired: bool,
     /// The largest artefact accepted, in bytes.
     pub max_size: u64,
+    /// The index as an earlier call of the same run read it (`read_index`),
+    /// to be checked again instead of fetched again.
+    pub preloaded: Option<IndexBytes>,
+}
+
+/// An index's exact bytes and its detached signature, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexBytes {
+    pub bytes: Vec<u8>,
+    pub signature: Option<String>,
+}
+
+/// Reads and checks the index once, for the calls of a run that follow
+/// (each passes it back as `InstallRequest::preloaded`).
+pub fn read_index(
+    registry: &RegistryRef,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<IndexBytes> {
+    let loaded = registry::load(registry, fetcher, policy)?;
+    Ok(IndexBytes {
+        bytes: loaded.bytes,
+        signature: loaded.signature,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +165,15 @@ pub fn install_all(
         allow_expired: request.allow_expired,
     };
     let registry_ref = RegistryRef::parse(&request.registry);
-    let loaded = registry::load(&registry_ref, fetcher, policy)?;
+    let loaded = match &request.preloaded {
+        Some(index) => registry::admit(
+            &registry_ref,
+            index.bytes.clone(),
+            index.signature.clone(),
+            policy,
+        )?,
+        None => registry::load(&registry_ref, fetcher, policy)?,
+    };
     seen::check_not_rolled_back(dest, &loaded)?;
     // Phase 3, each plugin: resolve, decide, fetch and check, commit.
     let context = Context {
@@ -286,8 +318,8 @@ enum Decision {
 ///
 /// Versions that do not both parse as semver have no order: replacing one
 /// with the other is never a downgrade, and `upgrade` moves an unversioned
-/// install to any release but never a release sideways to an unversioned
-/// entry.
+/// (or otherwise non-semver) install to a release, but never a release
+/// sideways, and never between two unordered versions.
 fn decide(
     mode: Mode,
     installed: Option<&str>,
@@ -301,7 +333,9 @@ fn decide(
     let order = resolve::compare_versions(offered, installed);
     let upgrade_keeps = match order {
         Some(order) => order != Ordering::Greater,
-        None => offered.is_empty() && !installed.is_empty(),
+        // No order: only an install that has none moves, and only to a
+        // release; a release never moves sideways.
+        None => !is_semver(offered) || is_semver(installed),
     };
     if (mode == Mode::Upgrade && upgrade_keeps) || current {
         return Decision::Keep;
@@ -312,6 +346,10 @@ fn decide(
         _ if installed == offered => Decision::Place(Action::Reinstalled),
         _ => Decision::Place(Action::Upgraded),
     }
+}
+
+fn is_semver(version: &str) -> bool {
+    semver::Version::parse(version).is_ok()
 }
 
 /// The entry's signature, decoded; refused when malformed, whatever the
@@ -520,6 +558,7 @@ mod tests {
                 allow_downgrade: false,
                 allow_expired: false,
                 max_size: DEFAULT_MAX_SIZE,
+                preloaded: None,
             }
         }
 
@@ -579,6 +618,9 @@ mod tests {
             (I, Some(""), "", true, false, Keep),
             (I, Some("1.0.0"), "", false, false, Place(Upgraded)),
             (I, Some("stable"), "nightly", false, false, Place(Upgraded)),
+            (U, Some("stable"), "nightly", false, false, Keep),
+            (U, Some("1.0.0"), "nightly", false, false, Keep),
+            (U, Some("nightly"), "1.0.0", false, false, Place(Upgraded)),
             // Upgrade: up only, an unversioned install to any release, a
             // release never sideways to an unversioned entry.
             (U, Some("1.0.0"), "1.1.0", false, false, Place(Upgraded)),
@@ -586,7 +628,7 @@ mod tests {
             (U, Some("1.0.0"), "1.0.0", false, false, Keep),
             (U, Some(""), "1.0.0", false, false, Place(Upgraded)),
             (U, Some("1.0.0"), "", false, false, Keep),
-            (U, Some(""), "", false, false, Place(Reinstalled)),
+            (U, Some(""), "", false, false, Keep),
             (U, None, "1.0.0", false, false, Place(Installed)),
         ];
         for &(mode, installed, offered, current, allow, expected) in table {

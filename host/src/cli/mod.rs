@@ -134,7 +134,8 @@ impl Setup {
     ) -> Result<Installer, Failure> {
         let builder = Installer::builder()
             .deadline(self.deadline)
-            .memory_limit(self.memory);
+            .memory_limit(self.memory)
+            .stop_on_signals(true);
         let builder = match fetch {
             Some(fetch) => builder.fetch(fetch),
             None => builder.offline(),
