@@ -29,7 +29,7 @@ pub struct InstallArgs {
 
 impl InstallArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let installer = setup.installer(Some(self.source.net.fetch(self.json)?))?;
+        let installer = setup.writer(self.source.net.fetch(self.json)?)?;
         let (first, rest) = self.plugins.split_first().expect("clap requires one");
         let mut request = rest
             .iter()
@@ -81,7 +81,7 @@ pub struct UpgradeArgs {
 
 impl UpgradeArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let installer = setup.installer(Some(self.source.net.fetch(self.json)?))?;
+        let installer = setup.writer(self.source.net.fetch(self.json)?)?;
         let source = &self.source;
         let mut request = UpgradeRequest::new(&source.registry, &source.dest)
             .allow_expired(source.net.remote.allow_expired)

@@ -132,10 +132,26 @@ impl Setup {
         &self,
         fetch: Option<wasm_plugin::fetch::HttpFetch>,
     ) -> Result<Installer, Failure> {
+        self.build(fetch, false)
+    }
+
+    /// An installer for verbs that stage files in a plugins directory
+    /// (install, upgrade): SIGINT and SIGTERM stop its calls and what they
+    /// staged is removed. Other verbs keep the signals' default action, as
+    /// there is nothing of theirs to clean up.
+    fn writer(&self, fetch: wasm_plugin::fetch::HttpFetch) -> Result<Installer, Failure> {
+        self.build(Some(fetch), true)
+    }
+
+    fn build(
+        &self,
+        fetch: Option<wasm_plugin::fetch::HttpFetch>,
+        signals: bool,
+    ) -> Result<Installer, Failure> {
         let builder = Installer::builder()
             .deadline(self.deadline)
             .memory_limit(self.memory)
-            .stop_on_signals(true);
+            .stop_on_signals(signals);
         let builder = match fetch {
             Some(fetch) => builder.fetch(fetch),
             None => builder.offline(),
