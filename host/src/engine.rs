@@ -305,8 +305,8 @@ impl Runtime {
         store.limiter(|s| &mut s.memory);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|store| store.data().budget.check());
-        let instance = InstallerComponent::instantiate(&mut store, &self.component, &self.linker)?;
-        let result = call(instance.wasm_plugin_installer_installer(), &mut store);
+        let result = InstallerComponent::instantiate(&mut store, &self.component, &self.linker)
+            .and_then(|instance| call(instance.wasm_plugin_installer_installer(), &mut store));
         match result {
             // A guest denied memory aborts with a trap that says nothing of
             // why; the limiter knows.

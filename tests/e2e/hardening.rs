@@ -511,6 +511,12 @@ fn the_memory_cap_stops_the_installer_cleanly() {
     assert_eq!(env.snapshot("plugins"), before);
     env.run(&["list", "--registry", &index, "--max-memory", "8MiB"])
         .expect(IO);
+    // A cap below what the component needs to start: its own kind too.
+    let json = install(&env, &index, &["--max-memory", "1MiB", "--json"])
+        .expect(IO)
+        .json();
+    assert_eq!(json[0]["error"]["kind"], "memory-limit", "{json:#}");
+    assert_eq!(env.snapshot("plugins"), before);
     env.run(&["list", "--registry", &index]).expect(OK);
 }
 
