@@ -46,7 +46,7 @@ pub const EXIT_IO: u8 = 3;
 /// assert_eq!(err.exit_code(), 1);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Error(Box<Failure>);
 
 impl Error {
@@ -113,45 +113,6 @@ impl From<wasmtime::Error> for Error {
 impl From<wit::Error> for Error {
     fn from(e: wit::Error) -> Error {
         Error::from(Failure::from(e))
-    }
-}
-
-/// A copy that says the same: the runtime's and the OS's errors cannot be
-/// cloned, so those keep their message (and their kind and exit code).
-impl Clone for Failure {
-    fn clone(&self) -> Failure {
-        match self {
-            Failure::Installer(e) => Failure::Installer(e.clone()),
-            Failure::Usage(text) => Failure::Usage(text.clone()),
-            Failure::Io {
-                path,
-                action,
-                error,
-            } => Failure::Io {
-                path: path.clone(),
-                action,
-                error: std::io::Error::new(error.kind(), error.to_string()),
-            },
-            Failure::UnsafeStatePath {
-                path,
-                found,
-                wanted,
-            } => Failure::UnsafeStatePath {
-                path: path.clone(),
-                found: found.clone(),
-                wanted,
-            },
-            Failure::LockTimeout { path, waited } => Failure::LockTimeout {
-                path: path.clone(),
-                waited: *waited,
-            },
-            Failure::Runtime(e) => Failure::Runtime(wasmtime::Error::msg(format!("{e:#}"))),
-            Failure::DeadlineExceeded { deadline } => Failure::DeadlineExceeded {
-                deadline: *deadline,
-            },
-            Failure::MemoryLimit { limit } => Failure::MemoryLimit { limit: *limit },
-            Failure::Interrupted { signal } => Failure::Interrupted { signal: *signal },
-        }
     }
 }
 

@@ -291,7 +291,8 @@ fn signature_findings(
     None
 }
 
-/// `.<something>.tmp`: what `place::Staged` names its temp files.
+/// `.<something>.tmp`: what `transfer::staged::Staged` names its temp files (and
+/// any other hidden `.tmp` file, which `install` leaves for the user to judge).
 fn is_temp(file: &str) -> bool {
     file.starts_with('.') && file.ends_with(".tmp")
 }

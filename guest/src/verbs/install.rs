@@ -122,39 +122,18 @@ pub fn find_entry(
     Ok((loaded, entry))
 }
 
-/// Installs the one plugin `request.spec` names.
+/// Installs the one plugin `request.spec` names. What the spec says on its
+/// own comes first (a hostile name, a malformed requirement, an upgrade of
+/// something not installed): none of it needs the registry. Then the index,
+/// fetched, or `preloaded` by an earlier call of the same run and checked
+/// again; then resolve, decide, fetch and check, commit (`install_one`).
 pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<InstallReport> {
-    let mut outcomes = install_all(request, std::slice::from_ref(&request.spec), fetcher)?;
-    outcomes.pop().expect("one outcome per spec")
-}
-
-/// Installs every plugin of `specs` (`request.spec` is ignored), reading
-/// and verifying the index once for all of them. Each plugin succeeds or
-/// fails on its own; the outer error is what stops them all (the
-/// destination, the trust root, the index and its signature, a rollback).
-pub fn install_all(
-    request: &InstallRequest,
-    specs: &[String],
-    fetcher: &dyn Fetcher,
-) -> Result<Vec<Result<InstallReport>>> {
     let dest = &request.dest;
     sandbox::check_granted(dest)?;
     // The host holds the destination's lock: temp files of our naming are
     // an interrupted run's, and nobody else's to finish.
     remove_leftovers(dest)?;
-    // Phase 1, what each spec says on its own: a hostile name, a malformed
-    // requirement, an upgrade of something not installed. None of it needs
-    // the index, so none of it waits for (or on) the registry.
-    let mut planned: Vec<Result<PluginSpec>> =
-        specs.iter().map(|spec| check_spec(request, spec)).collect();
-    if planned.iter().all(Result::is_err) {
-        return Ok(planned
-            .into_iter()
-            .filter_map(Result::err)
-            .map(Err)
-            .collect());
-    }
-    // Phase 2, once for the run: the trust root and the index.
+    let spec = check_spec(request, &request.spec)?;
     let trust = request
         .trust_root
         .as_deref()
@@ -175,7 +154,6 @@ pub fn install_all(
         None => registry::load(&registry_ref, fetcher, policy)?,
     };
     seen::check_not_rolled_back(dest, &loaded)?;
-    // Phase 3, each plugin: resolve, decide, fetch and check, commit.
     let context = Context {
         request,
         registry: &registry_ref,
@@ -183,13 +161,10 @@ pub fn install_all(
         trust: trust.as_ref(),
         fetcher,
     };
-    Ok(planned
-        .drain(..)
-        .map(|spec| spec.and_then(|spec| install_one(&context, &spec)))
-        .collect())
+    install_one(&context, &spec)
 }
 
-/// What one run shares between its plugins.
+/// What the phases of one install share.
 struct Context<'a> {
     request: &'a InstallRequest,
     registry: &'a RegistryRef,
@@ -231,14 +206,22 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         // the install replaces it (and `audit` reports it until then).
         Found::Missing | Found::Invalid(_) => None,
     };
+    // Hashing the installed copy is only worth it where it can change the
+    // decision: `upgrade` keeps the same version whether or not it is intact.
     let current = match &previous {
-        Some(p) if p.version == entry.version && p.sha256 == entry.sha256.to_hex() => is_intact(
-            dest,
-            &entry.name,
-            &entry,
-            sig_text.as_deref(),
-            context.trust,
-        )?,
+        Some(p)
+            if request.mode == Mode::Install
+                && p.version == entry.version
+                && p.sha256 == entry.sha256.to_hex() =>
+        {
+            is_intact(
+                dest,
+                &entry.name,
+                &entry,
+                sig_text.as_deref(),
+                context.trust,
+            )?
+        }
         _ => false,
     };
     let installed = previous.as_ref().map(|p| p.version.as_str());
