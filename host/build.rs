@@ -1,6 +1,8 @@
-//! Builds the installer component (`guest/`) for wasm32-wasip2 and embeds it.
+//! Builds the installer component (`guest/`) for wasm32-wasip2 and embeds it,
+//! with its standard-WASI variant: the installer composed (by `wac-graph`)
+//! with `fetch-wasi-http/`, which implements its `fetch` import on wasi:http.
 //!
-//! A nested cargo builds the guest with the workspace's `guest` profile into
+//! A nested cargo builds both guests with the workspace's `guest` profile into
 //! its own target directory. Variables that cargo hands build scripts for the
 //! *host* build (rustflags, target, profile overrides) are scrubbed: they
 //! break the wasm build or silently change it. A missing wasm32-wasip2 target
@@ -14,6 +16,7 @@ use std::process::{Command, Stdio};
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "guest";
 const ARTIFACT: &str = "wasm_plugin_guest.wasm";
+const FETCH_ARTIFACT: &str = "wasm_plugin_fetch_wasi_http.wasm";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -25,6 +28,8 @@ fn main() {
         "guest/src",
         "guest/templates",
         "guest/Cargo.toml",
+        "fetch-wasi-http/src",
+        "fetch-wasi-http/Cargo.toml",
         "wit",
         "Cargo.toml",
         "Cargo.lock",
@@ -41,7 +46,9 @@ fn main() {
     let mut build = Command::new(cargo);
     build
         .current_dir(&root)
-        .args(["build", "--package", "wasm-plugin-guest", "--lib"])
+        .args(["build", "--lib"])
+        .args(["--package", "wasm-plugin-guest"])
+        .args(["--package", "wasm-plugin-fetch-wasi-http"])
         .args(["--target", TARGET, "--profile", PROFILE, "--target-dir"])
         .arg(&target_dir)
         // The nested build's output is for humans; stdout is for `cargo:` lines.
@@ -62,15 +69,46 @@ fn main() {
         );
     }
 
-    let built = target_dir.join(TARGET).join(PROFILE).join(ARTIFACT);
-    let bytes = std::fs::read(&built)
-        .unwrap_or_else(|e| panic!("reading the built component {}: {e}", built.display()));
-    let embedded = out_dir.join("installer.wasm");
-    std::fs::write(&embedded, &bytes).expect("writing the component into OUT_DIR");
+    let built = target_dir.join(TARGET).join(PROFILE);
+    let read = |name: &str| {
+        let path = built.join(name);
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("reading the built component {}: {e}", path.display()))
+    };
+    let installer = read(ARTIFACT);
+    let composed = compose_wasi_http(&installer, &read(FETCH_ARTIFACT));
+    std::fs::write(out_dir.join("installer.wasm"), &installer)
+        .expect("writing the component into OUT_DIR");
+    std::fs::write(out_dir.join("installer-wasi-http.wasm"), &composed)
+        .expect("writing the wasi:http component into OUT_DIR");
     println!(
         "cargo:rustc-env=INSTALLER_COMPONENT_SHA256={}",
-        hex::encode(Sha256::digest(&bytes))
+        hex::encode(Sha256::digest(&installer))
     );
+}
+
+/// Plugs the wasi:http `fetch` into the installer's `fetch` import; the
+/// result imports only what the two import from `wasi:*` and exports the
+/// installer interface.
+fn compose_wasi_http(installer: &[u8], fetch: &[u8]) -> Vec<u8> {
+    use wac_graph::{CompositionGraph, EncodeOptions, types::Package};
+    let compose = || -> Result<Vec<u8>, String> {
+        let mut graph = CompositionGraph::new();
+        let mut register = |name: &str, bytes: &[u8]| {
+            let package = Package::from_bytes(name, None, bytes.to_vec(), graph.types_mut())
+                .map_err(|e| format!("reading {name}: {e:#}"))?;
+            graph
+                .register_package(package)
+                .map_err(|e| format!("registering {name}: {e:#}"))
+        };
+        let socket = register("wasm-plugin:installer", installer)?;
+        let plug = register("wasm-plugin:fetch-wasi-http", fetch)?;
+        wac_graph::plug(&mut graph, vec![plug], socket).map_err(|e| format!("plugging: {e:#}"))?;
+        graph
+            .encode(EncodeOptions::default())
+            .map_err(|e| format!("encoding: {e:#}"))
+    };
+    compose().unwrap_or_else(|e| panic!("composing the wasi:http installer component: {e}"))
 }
 
 /// Installs the wasm32-wasip2 standard library when it is missing.

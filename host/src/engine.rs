@@ -36,6 +36,9 @@ pub struct Body(Box<dyn FetchBody>);
 
 /// The installer component, as built by `build.rs`.
 pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/installer.wasm"));
+/// The installer composed with its wasi:http `fetch`, as built by `build.rs`.
+pub const COMPONENT_WASI_HTTP: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/installer-wasi-http.wasm"));
 const COMPONENT_SHA256: &str = env!("INSTALLER_COMPONENT_SHA256");
 
 /// Most linear memory the component may grow to. Artefacts stream through

@@ -59,9 +59,23 @@ pub use reports::*;
 pub use requests::*;
 
 /// The installer component's bytes (a wasm32-wasip2 component), for
-/// runtimes that load it themselves. Its interface is `wit/installer.wit`.
+/// runtimes that load it themselves. Its interface is `wit/installer.wit`:
+/// it exports `installer` and imports `fetch`, which the runtime provides
+/// (this crate's [`Installer`] does, on ureq).
 pub fn component() -> &'static [u8] {
     engine::COMPONENT
+}
+
+/// The installer composed with a `fetch` built on standard
+/// `wasi:http/outgoing-handler`: it exports the same `installer` interface
+/// and imports only `wasi:*` interfaces, so a stock WASI 0.2 runtime (the
+/// wasmtime CLI with `-S http`, jco's preview2-shim) runs it without custom
+/// host code. TLS roots, proxies and which hosts may be reached are then the
+/// runtime's wasi:http policy; digests and signatures are still checked in
+/// the component. It follows at most 5 redirects and never from https to
+/// plain http, as [`HttpFetch`](fetch::HttpFetch) does.
+pub fn component_wasi_http() -> &'static [u8] {
+    engine::COMPONENT_WASI_HTTP
 }
 
 /// The default memory cap of one call, in bytes.

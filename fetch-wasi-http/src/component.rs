@@ -1,0 +1,238 @@
+//! The WIT boundary: `fetch` exported, `wasi:http` imported through the
+//! `wasip2` bindings. Only conversions live here; the crate root decides.
+
+use crate::{Failure, Received, Scheme, Target};
+use std::cell::RefCell;
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{
+    self as http, ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingRequest,
+    RequestOptions,
+};
+use wasip2::io::streams::{InputStream, StreamError};
+
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "fetch-over-wasi-http",
+});
+
+use exports::wasm_plugin::installer::fetch::{self as wit, FetchError};
+
+struct Fetch;
+
+export!(Fetch);
+
+impl wit::Guest for Fetch {
+    type Body = Body;
+
+    fn get(url: String) -> Result<(wit::Body, Option<u64>), FetchError> {
+        let mut url = url;
+        for _ in 0..=crate::MAX_REDIRECTS {
+            let response = send(&Target::parse(&url).map_err(to_wit)?)?;
+            let status = response.status();
+            if crate::is_redirect(status) {
+                let location = header(&response, "location").into_iter().next();
+                let location = location.as_deref().map(String::from_utf8_lossy);
+                url = crate::redirect_target(&url, location.as_deref()).map_err(to_wit)?;
+                continue;
+            }
+            if !(200..300).contains(&status) {
+                return Err(FetchError::HttpStatus(status));
+            }
+            let announced = crate::announced_length(&header(&response, "content-length"));
+            let body = Body::open(response, announced)?;
+            return Ok((wit::Body::new(body), announced));
+        }
+        Err(FetchError::Protocol(format!(
+            "more than {} redirects",
+            crate::MAX_REDIRECTS
+        )))
+    }
+}
+
+/// Sends a GET and waits for the response head.
+fn send(target: &Target) -> Result<IncomingResponse, FetchError> {
+    let request = OutgoingRequest::new(Fields::new());
+    let scheme = match target.scheme {
+        Scheme::Http => http::Scheme::Http,
+        Scheme::Https => http::Scheme::Https,
+    };
+    let refused = |what: &str| FetchError::InvalidUrl(format!("the runtime refused the {what}"));
+    request
+        .set_method(&Method::Get)
+        .map_err(|()| refused("method"))?;
+    request
+        .set_scheme(Some(&scheme))
+        .map_err(|()| refused("scheme"))?;
+    request
+        .set_authority(Some(&target.authority))
+        .map_err(|()| refused("host"))?;
+    request
+        .set_path_with_query(Some(&target.path_with_query))
+        .map_err(|()| refused("path"))?;
+    let future = outgoing_handler::handle(request, Some(options())).map_err(failure)?;
+    future.subscribe().block();
+    match future.get() {
+        Some(Ok(Ok(response))) => Ok(response),
+        Some(Ok(Err(code))) => Err(failure(code)),
+        // Taken already or not ready after block(): the runtime broke the
+        // wasi:http contract.
+        Some(Err(())) | None => Err(FetchError::Transport(
+            "the runtime's wasi:http returned no response".into(),
+        )),
+    }
+}
+
+/// The native host's timeouts. A runtime that does not support an option
+/// refuses it; its own defaults then apply.
+fn options() -> RequestOptions {
+    let options = RequestOptions::new();
+    let secs = |s: u64| Some(s * 1_000_000_000);
+    let _ = options.set_connect_timeout(secs(crate::CONNECT_TIMEOUT_SECS));
+    let _ = options.set_first_byte_timeout(secs(crate::READ_TIMEOUT_SECS));
+    let _ = options.set_between_bytes_timeout(secs(crate::READ_TIMEOUT_SECS));
+    options
+}
+
+fn header(response: &IncomingResponse, name: &str) -> Vec<Vec<u8>> {
+    response.headers().get(name)
+}
+
+/// A response body being read. Fields drop in order: a wasi:http stream is
+/// a child of its body, the body of its response.
+pub struct Body {
+    stream: InputStream,
+    _body: IncomingBody,
+    _response: IncomingResponse,
+    state: RefCell<State>,
+}
+
+struct State {
+    count: Received,
+    /// An error met after some bytes of a read arrived; reported next time.
+    pending: Option<FetchError>,
+    ended: bool,
+}
+
+impl Body {
+    fn open(response: IncomingResponse, announced: Option<u64>) -> Result<Body, FetchError> {
+        let lost = || FetchError::Transport("the runtime's wasi:http gave no body".into());
+        let body = response.consume().map_err(|()| lost())?;
+        let stream = body.stream().map_err(|()| lost())?;
+        Ok(Body {
+            stream,
+            _body: body,
+            _response: response,
+            state: RefCell::new(State {
+                count: Received {
+                    announced,
+                    received: 0,
+                },
+                pending: None,
+                ended: false,
+            }),
+        })
+    }
+}
+
+impl wit::GuestBody for Body {
+    fn read(&self, max: u32) -> Result<Vec<u8>, FetchError> {
+        let mut state = self.state.borrow_mut();
+        if let Some(e) = state.pending.take() {
+            return Err(e);
+        }
+        let mut buf = Vec::new();
+        // Fill the buffer as far as the stream allows, so the installer does
+        // not pay a call per small TCP segment.
+        while !state.ended && buf.len() < max as usize {
+            let outcome = match self.stream.blocking_read((max as usize - buf.len()) as u64) {
+                Ok(chunk) if chunk.is_empty() && !buf.is_empty() => break,
+                Ok(chunk) => state.count.add(chunk.len()).map(|()| chunk),
+                Err(StreamError::Closed) => {
+                    state.ended = true;
+                    state.count.end().map(|()| Vec::new())
+                }
+                Err(StreamError::LastOperationFailed(e)) => {
+                    let cause = http::http_error_code(&e)
+                        .map(failure_of)
+                        .unwrap_or_else(|| Failure::Transport(e.to_debug_string()));
+                    Err(state.count.broken(cause))
+                }
+            };
+            match outcome {
+                Ok(chunk) => buf.extend_from_slice(&chunk),
+                Err(e) if buf.is_empty() => {
+                    state.ended = true;
+                    return Err(to_wit(e));
+                }
+                Err(e) => {
+                    // Deliver what arrived; the error comes with the next read.
+                    state.ended = true;
+                    state.pending = Some(to_wit(e));
+                    break;
+                }
+            }
+        }
+        Ok(buf)
+    }
+}
+
+fn failure(code: ErrorCode) -> FetchError {
+    to_wit(failure_of(code))
+}
+
+/// wasi:http's error codes, sorted into the kinds the ureq host reports.
+fn failure_of(code: ErrorCode) -> Failure {
+    use ErrorCode as E;
+    match code {
+        E::DnsTimeout
+        | E::DnsError(_)
+        | E::DestinationNotFound
+        | E::DestinationUnavailable
+        | E::DestinationIpProhibited
+        | E::DestinationIpUnroutable
+        | E::ConnectionRefused
+        | E::ConnectionTimeout
+        | E::ConnectionLimitReached => Failure::Connect(format!("{code:?}")),
+        E::ConnectionReadTimeout | E::ConnectionWriteTimeout | E::HttpResponseTimeout => {
+            Failure::Timeout(format!("{code:?}"))
+        }
+        E::TlsProtocolError | E::TlsCertificateError | E::TlsAlertReceived(_) => {
+            Failure::Tls(format!("{code:?}"))
+        }
+        E::HttpRequestUriInvalid | E::HttpRequestUriTooLong => {
+            Failure::InvalidUrl(format!("{code:?}"))
+        }
+        E::HttpProtocolError
+        | E::HttpResponseIncomplete
+        | E::HttpResponseHeaderSectionSize(_)
+        | E::HttpResponseHeaderSize(_)
+        | E::HttpResponseBodySize(_)
+        | E::HttpResponseTrailerSectionSize(_)
+        | E::HttpResponseTrailerSize(_)
+        | E::HttpResponseTransferCoding(_)
+        | E::HttpResponseContentCoding(_)
+        | E::LoopDetected => Failure::Protocol(format!("{code:?}")),
+        E::HttpRequestDenied => {
+            Failure::Connect("the runtime's wasi:http policy denied the request".into())
+        }
+        E::InternalError(Some(message)) => Failure::Transport(message),
+        other => Failure::Transport(format!("{other:?}")),
+    }
+}
+
+fn to_wit(failure: Failure) -> FetchError {
+    match failure {
+        Failure::UnsupportedScheme(s) => FetchError::UnsupportedScheme(s),
+        Failure::InvalidUrl(s) => FetchError::InvalidUrl(s),
+        Failure::Connect(s) => FetchError::Connect(s),
+        Failure::HttpStatus(s) => FetchError::HttpStatus(s),
+        Failure::Timeout(s) => FetchError::Timeout(s),
+        Failure::Truncated {
+            received,
+            announced,
+        } => FetchError::Truncated((received, announced)),
+        Failure::Tls(s) => FetchError::Tls(s),
+        Failure::Protocol(s) => FetchError::Protocol(s),
+        Failure::Transport(s) => FetchError::Transport(s),
+    }
+}
