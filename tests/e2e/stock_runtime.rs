@@ -82,9 +82,9 @@ fn the_wasi_http_variant_imports_only_standard_wasi() {
     assert!(!default.iter().any(|n| n.starts_with("wasi:http/")));
 }
 
-/// `wasmtime run` of the wasi:http variant with `dirs` preopened under
-/// their own absolute paths, invoking `call` (WAVE). `prefix` wraps the
-/// command (a read-only mount, for example).
+/// `wasmtime run` of the wasi:http variant with each of `dirs` (relative to
+/// the scratch directory) preopened as `/<dir>`, invoking `call` (WAVE), as
+/// the README shows it. `prefix` wraps the command (a read-only mount).
 fn wasmtime(env: &Env, prefix: &[&str], dirs: &[&str], call: &str) -> Run {
     let (program, before) = match prefix.split_first() {
         Some((program, rest)) => (Path::new(program), rest),
@@ -97,7 +97,7 @@ fn wasmtime(env: &Env, prefix: &[&str], dirs: &[&str], call: &str) -> Run {
     }
     cmd.args(["run", "-S", "http"]);
     for dir in dirs {
-        cmd.arg("--dir").arg(env.path(dir));
+        cmd.arg("--dir").arg(format!("{dir}::/{dir}"));
     }
     cmd.arg("--invoke").arg(call).arg(wasi_http_component());
     let out = cmd
@@ -116,14 +116,13 @@ fn wave(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn install_call(registry: &str, dest: &Path, trust: &Path) -> String {
+/// An install of colmask into `/plugins` with the trust root `/trust`.
+fn install_call(registry: &str) -> String {
     format!(
-        "install({{registry: {}, spec: \"colmask\", version: none, dest: {}, \
-         trust-root: some({}), mode: install, allow-downgrade: false, \
-         allow-expired: false, max-size: 100000000, preloaded: none}})",
+        "install({{registry: {}, spec: \"colmask\", version: none, dest: \"/plugins\", \
+         trust-root: some(\"/trust\"), mode: install, allow-downgrade: false, \
+         allow-expired: false, max-size: 536870912, preloaded: none}})",
         wave(registry),
-        wave(&dest.display().to_string()),
-        wave(&trust.display().to_string()),
     )
 }
 
@@ -161,20 +160,16 @@ fn read_only(env: &Env, call: &str) -> Run {
     wasmtime(
         env,
         &["unshare", "-rm", "sh", "-c", &script, "sh"],
-        &["plugins", "trust"],
+        &["plugins", "trust", "registry"],
         call,
     )
 }
 
 #[test]
 fn the_wasmtime_cli_audits_a_read_only_plugins_directory_and_reports_drift() {
-    let (env, reg) = installed();
-    let audit = format!(
-        "audit({}, some({}))",
-        wave(&env.path("plugins").display().to_string()),
-        wave(&env.path("trust").display().to_string())
-    );
-    let clean = read_only(&env, &audit).expect(OK);
+    let (env, _reg) = installed();
+    let audit = "audit(\"/plugins\", some(\"/trust\"))";
+    let clean = read_only(&env, audit).expect(OK);
     assert!(
         clean.stdout.starts_with("ok(") && clean.stdout.contains("findings: []"),
         "{}",
@@ -184,17 +179,13 @@ fn the_wasmtime_cli_audits_a_read_only_plugins_directory_and_reports_drift() {
 
     env.write("plugins/colmask.wasm", b"\0asm tampered");
     let before = env.snapshot("plugins");
-    let drift = read_only(&env, &audit).expect(OK);
+    let drift = read_only(&env, audit).expect(OK);
     assert!(drift.stdout.contains("kind: drift"), "{}", drift.stdout);
     assert!(drift.stdout.contains("colmask.wasm"), "{}", drift.stdout);
 
     // The grant really is read-only: an install through it fails and
     // changes nothing.
-    let index = env.path(&reg.index()).display().to_string();
-    let refused = read_only(
-        &env,
-        &install_call(&index, &env.path("plugins"), &env.path("trust")),
-    );
+    let refused = read_only(&env, &install_call("/registry/index.json"));
     assert!(refused.stdout.starts_with("err("), "{}", refused.stdout);
     assert_eq!(env.snapshot("plugins"), before);
 }
@@ -204,9 +195,7 @@ fn the_wasmtime_cli_verifies_one_plugin() {
     let (env, _reg) = installed();
     let call = |trust: &str| {
         format!(
-            "verify({{artifact: {}, signature: none, trust-root: some({})}})",
-            wave(&env.path("plugins/colmask.wasm").display().to_string()),
-            wave(&env.path(trust).display().to_string())
+            "verify({{artifact: \"/plugins/colmask.wasm\", signature: none, trust-root: some(\"/{trust}\")}})"
         )
     };
     let ok = wasmtime(&env, &[], &["plugins", "trust"], &call("trust")).expect(OK);
@@ -257,8 +246,7 @@ fn the_wasmtime_cli_installs_from_an_http_registry_following_redirects() {
     );
     let url = served_registry(&env, &server, "colmask.wasm", &v2);
 
-    let call = install_call(&url, &env.path("plugins"), &env.path("trust"));
-    let run = wasmtime(&env, &[], &["plugins", "trust"], &call).expect(OK);
+    let run = wasmtime(&env, &[], &["plugins", "trust"], &install_call(&url)).expect(OK);
     assert!(run.stdout.contains("action: installed"), "{}", run.stdout);
     assert_eq!(env.read("plugins/colmask.wasm"), v2);
 
@@ -287,8 +275,7 @@ fn over_wasi_http_transport_failures_are_reported_as_the_native_host_reports_the
     let attempt = |artifact: &str, reply: Reply| {
         server.route(&format!("/reg/{artifact}"), reply);
         let url = served_registry(&env, &server, artifact, &v2);
-        let call = install_call(&url, &env.path("plugins"), &env.path("trust"));
-        let run = wasmtime(&env, &[], &["plugins", "trust"], &call).expect(OK);
+        let run = wasmtime(&env, &[], &["plugins", "trust"], &install_call(&url)).expect(OK);
         assert_eq!(
             env.visible("plugins"),
             Vec::<String>::new(),

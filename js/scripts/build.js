@@ -1,0 +1,58 @@
+// Builds dist/: the installer's wasi:http variant, written by the project's
+// own binary (`wasm-plugin component --wasi-http`, through `cargo run`, so it
+// is always the component of this checkout), then transpiled by jco into
+// core modules and ES-module glue with TypeScript types. Nothing here is
+// committed; `npm run build` runs after the cargo build.
+//
+// WASM_PLUGIN_BIN names a built wasm-plugin binary to use instead of cargo.
+
+import { transpile } from '@bytecodealliance/jco';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const staging = join(root, 'dist.tmp');
+const dist = join(root, 'dist');
+const component = join(staging, 'installer-wasi-http.wasm');
+
+rmSync(staging, { recursive: true, force: true });
+mkdirSync(staging);
+
+// Phase 1: the component.
+const args = ['component', '--wasi-http', '--out', component];
+try {
+  if (process.env.WASM_PLUGIN_BIN) {
+    execFileSync(process.env.WASM_PLUGIN_BIN, args, { stdio: 'inherit' });
+  } else {
+    execFileSync('cargo', ['run', '--quiet', '--package', 'wasm-plugin', '--bin', 'wasm-plugin', '--', ...args], {
+      cwd: dirname(root),
+      stdio: 'inherit',
+    });
+  }
+} catch (e) {
+  console.error(
+    `could not write the installer component (${e.message}); build the workspace first ` +
+      '(`cargo build` in the repository) or set WASM_PLUGIN_BIN to a wasm-plugin binary',
+  );
+  process.exit(1);
+}
+
+// Phase 2: jco. Instantiation mode: the package instantiates the component
+// once per call, in a worker, with that call's grants.
+const { files } = await transpile(readFileSync(component), {
+  name: 'installer',
+  instantiation: 'async',
+  quiet: true,
+});
+const out = join(staging, 'component');
+for (const [name, bytes] of Object.entries(files)) {
+  mkdirSync(dirname(join(out, name)), { recursive: true });
+  writeFileSync(join(out, name), bytes);
+}
+
+// Phase 3: replace dist/ whole, so a failed build never leaves half of one.
+rmSync(dist, { recursive: true, force: true });
+renameSync(staging, dist);
+console.log(`built ${dist} (${Object.keys(files).length} files from jco)`);

@@ -1,0 +1,227 @@
+// @wasm-plugin/installer: the wasm-plugin installer component in Node.
+//
+// Every call runs the component (its wasi:http variant, transpiled by jco)
+// in a worker thread with a fresh instance whose sandbox grants only the
+// directories that call needs, as the Rust host grants them: the registry
+// index's directory, the trust root and `allowRead` directories to read, the
+// plugins directory to write. Digests, signatures, names and placement are
+// all decided inside the component; this file only grants and translates.
+
+import { mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { InstallerError } from './errors.js';
+
+export { InstallerError };
+
+/** The largest artefact `install` accepts unless `maxSize` says otherwise (as the CLI). */
+export const DEFAULT_MAX_SIZE = 512 * 1024 * 1024;
+
+const componentDir = new URL('../dist/component/', import.meta.url);
+
+/**
+ * Installs one plugin from a registry into a plugins directory (created if
+ * missing), writing `<name>.wasm` (+ `<name>.sig`) and its receipt.
+ */
+export async function install(options) {
+  const o = required(options, 'install', ['registry', 'spec', 'dest']);
+  const source = indexSource(o);
+  const grants = [...source.grants, ...(o.allowRead ?? []).map((d) => existingDir(d, 'allowRead'))];
+  return serialized(o.dest, async () => {
+    const { dest, created } = ensureDir(o.dest, 'dest');
+    const request = {
+      registry: source.registry,
+      spec: o.spec,
+      version: o.version,
+      dest,
+      trustRoot: source.trustRoot,
+      mode: o.upgrade ? 'upgrade' : 'install',
+      allowDowngrade: Boolean(o.allowDowngrade),
+      allowExpired: Boolean(o.allowExpired),
+      maxSize: BigInt(o.maxSize ?? DEFAULT_MAX_SIZE),
+      preloaded: undefined,
+    };
+    try {
+      return await call('install', [request], [...grants, dest], { network: true, dest });
+    } catch (e) {
+      if (created) removeIfUnused(dest);
+      throw e;
+    }
+  });
+}
+
+/** Checks a plugin file's digest and, with a trust root, its signature. */
+export async function verify(options) {
+  const o = required(options, 'verify', ['artifact']);
+  const artifact = existingFile(o.artifact, 'artifact');
+  const signature = o.signature === undefined ? undefined : existingFile(o.signature, 'signature');
+  const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
+  const grants = [dirname(artifact), signature && dirname(signature), trustRoot].filter(Boolean);
+  return call('verify', [{ artifact, signature, trustRoot }], grants);
+}
+
+/** Checks everything installed in a plugins directory against its receipts (and a trust root). */
+export async function audit(options) {
+  const o = required(options, 'audit', ['dest']);
+  const dest = existingDir(o.dest, 'dest');
+  const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
+  return call('audit', [dest, trustRoot], [dest, trustRoot].filter(Boolean));
+}
+
+/** The receipts of the plugins installed in a plugins directory. */
+export async function listInstalled(options) {
+  const o = required(options, 'listInstalled', ['dest']);
+  const dest = existingDir(o.dest, 'dest');
+  return call('listInstalled', [dest], [dest]);
+}
+
+/** Reads, validates and (with a trust root) authenticates a registry index. */
+export async function loadIndex(options) {
+  const o = required(options, 'loadIndex', ['registry']);
+  const source = indexSource(o);
+  const request = { registry: source.registry, trustRoot: source.trustRoot, allowExpired: Boolean(o.allowExpired) };
+  return call('loadIndex', [request], source.grants, { network: true });
+}
+
+// Calls -------------------------------------------------------------------
+
+let compiled;
+
+/** The core modules, compiled once per process and shared with every worker. */
+function coreModules() {
+  compiled ??= (async () => {
+    const names = readdirSync(componentDir).filter((n) => n.endsWith('.wasm'));
+    if (names.length === 0) {
+      throw new InstallerError('usage', null, 'the package is not built: run `npm run build` in its directory');
+    }
+    const modules = await Promise.all(names.map((n) => WebAssembly.compile(readFileSync(new URL(n, componentDir)))));
+    return Object.fromEntries(names.map((n, i) => [n, modules[i]]));
+  })().catch((e) => {
+    compiled = undefined;
+    throw e.code === 'ENOENT'
+      ? new InstallerError('usage', null, 'the package is not built: run `npm run build` in its directory')
+      : e;
+  });
+  return compiled;
+}
+
+/** Runs one export in a worker with these grants; throws InstallerError. */
+async function call(method, args, grants, { network = false, dest } = {}) {
+  const reply = await inWorker({ modules: await coreModules(), grants: unique(grants), network, method, args });
+  if ('ok' in reply) return reply.ok;
+  if ('err' in reply) throw InstallerError.fromComponent(reply.err);
+  // A trap runs no clean-up inside the component: remove its temp files
+  // from the plugins directory, as the Rust host does.
+  if (dest) {
+    await inWorker({ modules: await coreModules(), grants: [dest], network: false, method: 'clean', args: [dest] }).catch(
+      () => {},
+    );
+  }
+  throw new InstallerError('runtime', { message: reply.trap }, `the installer component failed: ${reply.trap}`);
+}
+
+function inWorker(workerData) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData });
+    let settled = false;
+    worker.once('message', (reply) => {
+      settled = true;
+      resolve(reply);
+    });
+    worker.once('error', (e) => {
+      settled = true;
+      resolve({ trap: String(e?.stack ?? e) });
+    });
+    worker.once('exit', (code) => {
+      if (!settled) resolve({ trap: `the installer's worker exited with code ${code} before answering` });
+    });
+  }).catch((e) => ({ trap: String(e) }));
+}
+
+/** Calls that write into the same plugins directory run one at a time. */
+const queues = new Map();
+
+function serialized(dest, task) {
+  const key = resolve(dest);
+  const previous = queues.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(task);
+  const tail = run.catch(() => {});
+  queues.set(key, tail);
+  tail.then(() => {
+    if (queues.get(key) === tail) queues.delete(key);
+  });
+  return run;
+}
+
+// Arguments ---------------------------------------------------------------
+
+function required(options, fn, names) {
+  if (options === null || typeof options !== 'object') {
+    throw new InstallerError('usage', null, `${fn}() takes an options object: { ${names.join(', ')}, ... }`);
+  }
+  for (const name of names) {
+    if (typeof options[name] !== 'string' || options[name] === '') {
+      throw new InstallerError('usage', { option: name }, `${fn}() needs the option '${name}' (a string)`);
+    }
+  }
+  return options;
+}
+
+/** The registry as the component takes it, and the directories it needs. */
+function indexSource(o) {
+  const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
+  const grants = trustRoot ? [trustRoot] : [];
+  let registry = o.registry;
+  if (/^https?:\/\//i.test(registry)) return { registry, trustRoot, grants };
+  if (/^file:/i.test(registry)) registry = fileURLToPath(registry);
+  const index = existingFile(registry, 'registry');
+  return { registry: index, trustRoot, grants: [dirname(index), ...grants] };
+}
+
+/** An absolute, canonical path: the shim refuses links out of a grant. */
+function canonical(path, option, want) {
+  const absolute = isAbsolute(path) ? path : resolve(path);
+  let real;
+  try {
+    real = realpathSync(absolute);
+  } catch (e) {
+    throw new InstallerError('io', { path: absolute, operation: 'open', message: e.message }, `${option}: ${absolute} does not exist`);
+  }
+  const isDir = statSync(real).isDirectory();
+  if (want === 'dir' && !isDir) throw new InstallerError('usage', { option }, `${option}: ${absolute} is not a directory`);
+  if (want === 'file' && isDir) throw new InstallerError('usage', { option }, `${option}: ${absolute} is a directory, not a file`);
+  return real;
+}
+
+const existingDir = (p, option) => canonical(p, option, 'dir');
+const existingFile = (p, option) => canonical(p, option, 'file');
+const optionalDir = (p, option) => (p === undefined || p === null ? undefined : existingDir(p, option));
+
+function ensureDir(path, option) {
+  const absolute = resolve(path);
+  let created = false;
+  try {
+    statSync(absolute);
+  } catch {
+    mkdirSync(absolute, { recursive: true });
+    created = true;
+  }
+  return { dest: existingDir(absolute, option), created };
+}
+
+/** Removes a plugins directory this call created if the call left it empty. */
+function removeIfUnused(dir) {
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) return false;
+      if (!removeIfUnused(join(dir, entry.name))) return false;
+    }
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const unique = (xs) => [...new Set(xs)];

@@ -1,0 +1,176 @@
+// The package end to end: the transpiled component, in workers, against
+// registries and servers the tests make.
+
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { audit, install, InstallerError, listInstalled, loadIndex, verify } from '../src/index.js';
+import { example, index, key, localRegistry, scratch, serve, sha256, snapshot } from './helpers.js';
+
+const rejectsWith = async (promise, kind) => {
+  const error = await promise.then(
+    (value) => assert.fail(`expected ${kind}, got ${JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`),
+    (e) => e,
+  );
+  assert.ok(error instanceof InstallerError, `not an InstallerError: ${error?.stack ?? error}`);
+  assert.equal(error.kind, kind, error.message);
+  return error;
+};
+
+test('installs the example registry with its trust root, then verifies and audits', async (t) => {
+  const dest = join(scratch(t), 'plugins');
+  const trustRoot = join(example, 'trust');
+  const report = await install({ registry: join(example, 'index.json'), spec: 'hello', dest, trustRoot });
+  assert.equal(report.action, 'installed');
+  assert.equal(report.signedBy, 'example');
+  const bytes = readFileSync(join(dest, 'hello.wasm'));
+  assert.deepEqual(bytes, readFileSync(join(example, 'hello-0.1.0.wasm')));
+  assert.ok(existsSync(join(dest, 'hello.sig')));
+
+  const verified = await verify({ artifact: join(dest, 'hello.wasm'), trustRoot });
+  assert.equal(verified.sha256, sha256(bytes));
+  assert.equal(verified.size, BigInt(bytes.length));
+  assert.equal(verified.signedBy, 'example');
+
+  const clean = await audit({ dest, trustRoot });
+  assert.deepEqual(
+    clean.plugins.map((p) => [p.name, p.findings.length]),
+    [['hello', 0]],
+  );
+  const [receipt] = await listInstalled({ dest });
+  assert.equal(receipt.version, '0.1.0');
+  assert.equal((await loadIndex({ registry: join(example, 'index.json') })).plugins[0].name, 'hello');
+
+  // Drift is what audit is for.
+  writeFileSync(join(dest, 'hello.wasm'), 'tampered');
+  const drifted = await audit({ dest, trustRoot });
+  assert.ok(drifted.plugins[0].findings.some((f) => f.kind === 'drift'), JSON.stringify(drifted.plugins[0].findings));
+});
+
+test('a tampered artefact is a digest-mismatch and the previous plugin stays', async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'release');
+  const v1 = Buffer.from('\0asm colmask one');
+  const registry = localRegistry(join(dir, 'registry'), k, [{ name: 'colmask', version: '1.0.0', bytes: v1 }]);
+  const dest = join(dir, 'plugins');
+  await install({ registry, spec: 'colmask', dest, trustRoot });
+
+  const v2 = Buffer.from('\0asm colmask two');
+  localRegistry(join(dir, 'registry'), k, [
+    { name: 'colmask', version: '1.0.0', bytes: v1 },
+    { name: 'colmask', version: '2.0.0', bytes: v2 },
+  ]);
+  writeFileSync(join(dir, 'registry/colmask-2.0.0.wasm'), 'swapped after signing');
+  const before = snapshot(dest);
+  const error = await rejectsWith(install({ registry, spec: 'colmask', dest, trustRoot }), 'digest-mismatch');
+  assert.equal(error.details.expected, sha256(v2));
+  assert.match(error.message, /digest mismatch/);
+  assert.deepEqual(snapshot(dest), before);
+  assert.deepEqual(readFileSync(join(dest, 'colmask.wasm')), v1);
+});
+
+test("a hostile index naming '../' is refused and nothing lands outside dest", async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'release');
+  const bytes = Buffer.from('\0asm evil');
+  const registry = localRegistry(join(dir, 'registry'), k, [
+    { name: '../escape', version: '1.0.0', bytes, artifact: 'escape.wasm' },
+  ]);
+  const dest = join(dir, 'plugins');
+  await rejectsWith(install({ registry, spec: '../escape', dest, trustRoot }), 'invalid-name');
+  assert.deepEqual(readdirSync(dir).sort(), ['registry', 'trust']);
+});
+
+test('installs from an http registry on 127.0.0.1 while this thread keeps serving', async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'registry');
+  const bytes = Buffer.alloc(300_000, 7);
+  const body = JSON.stringify(index(k, [{ name: 'colmask', version: '2.0.0', bytes, artifact: 'files/colmask.wasm' }]));
+  const server = await serve(t, {
+    '/reg/index.json': body,
+    '/reg/index.json.sig': k.sign(Buffer.from(body)),
+    '/reg/files/colmask.wasm': bytes,
+  });
+  const dest = join(dir, 'plugins');
+  const report = await install({ registry: `${server.base}/reg/index.json`, spec: 'colmask', dest, trustRoot });
+  assert.equal(report.action, 'installed');
+  assert.equal(report.source, `${server.base}/reg/files/colmask.wasm`);
+  assert.deepEqual(readFileSync(join(dest, 'colmask.wasm')), bytes);
+  assert.equal(server.hits['/reg/files/colmask.wasm'], 1);
+
+  // A missing artefact is a fetch failure naming the URL and the status.
+  const missing = JSON.stringify(index(k, [{ name: 'rowfilter', version: '1.0.0', bytes, artifact: 'gone.wasm' }], 2));
+  const other = await serve(t, { '/index.json': missing, '/index.json.sig': k.sign(Buffer.from(missing)) });
+  const error = await rejectsWith(
+    install({ registry: `${other.base}/index.json`, spec: 'rowfilter', dest, trustRoot }),
+    'fetch-failed',
+  );
+  assert.deepEqual(error.details.cause, { tag: 'http-status', val: 404 });
+  assert.equal(error.details.url, `${other.base}/gone.wasm`);
+});
+
+test('installs into one plugins directory run one at a time and all land', async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'release');
+  const names = ['a', 'b', 'c', 'd'];
+  const registry = localRegistry(
+    join(dir, 'registry'),
+    k,
+    names.map((name) => ({ name, version: '1.0.0', bytes: Buffer.from(`\0asm ${name}`) })),
+  );
+  const dest = join(dir, 'plugins');
+  const reports = await Promise.all(names.map((spec) => install({ registry, spec, dest, trustRoot })));
+  assert.deepEqual(
+    reports.map((r) => r.action),
+    ['installed', 'installed', 'installed', 'installed'],
+  );
+  assert.deepEqual((await listInstalled({ dest })).map((r) => r.name).sort(), names);
+});
+
+test('bad arguments are usage errors and a failed first install leaves no directory', async (t) => {
+  const dir = scratch(t);
+  await rejectsWith(install({ registry: join(example, 'index.json'), dest: join(dir, 'p') }), 'usage');
+  await rejectsWith(audit(), 'usage');
+  await rejectsWith(audit({ dest: join(dir, 'missing') }), 'io');
+  await rejectsWith(
+    install({ registry: join(example, 'index.json'), spec: 'nope', dest: join(dir, 'new/plugins') }),
+    'unknown-plugin',
+  );
+  assert.ok(!existsSync(join(dir, 'new/plugins')), 'the plugins directory this call created was left');
+
+  // Signed, but by a key the trust root does not hold.
+  const signer = key();
+  writeFileSync(join(dir, 'new/x.wasm'), 'bytes');
+  writeFileSync(join(dir, 'new/x.sig'), signer.sign(Buffer.from('bytes')));
+  const untrusted = await rejectsWith(
+    verify({ artifact: join(dir, 'new/x.wasm'), trustRoot: key().trust(join(dir, 'strangers'), 'someone') }),
+    'signature-untrusted',
+  );
+  assert.deepEqual(untrusted.details.keys, ['someone']);
+});
+
+test('version pins an exact release and upgrade moves to the highest', async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'release');
+  const versions = ['1.0.0', '1.5.0', '2.0.0'];
+  const registry = localRegistry(
+    join(dir, 'registry'),
+    k,
+    versions.map((version) => ({ name: 'colmask', version, bytes: Buffer.from(`\0asm ${version}`) })),
+  );
+  const dest = join(dir, 'plugins');
+  const pinned = await install({ registry, spec: 'colmask', version: '1.0.0', dest, trustRoot });
+  assert.equal(pinned.version, '1.0.0');
+  const compatible = await install({ registry, spec: 'colmask@^1', dest, trustRoot, upgrade: true });
+  assert.equal(compatible.version, '1.5.0');
+  const upgraded = await install({ registry, spec: 'colmask', dest, trustRoot, upgrade: true });
+  assert.deepEqual([upgraded.version, upgraded.previousVersion], ['2.0.0', '1.5.0']);
+  await rejectsWith(install({ registry, spec: 'colmask', version: '1.0.0', dest, trustRoot }), 'downgrade-refused');
+  assert.equal(readFileSync(join(dest, 'colmask.wasm'), 'utf8'), '\0asm 2.0.0');
+});

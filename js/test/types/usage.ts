@@ -1,0 +1,26 @@
+// Compiled by `npm test` (tsc --noEmit): the declared API and jco's
+// generated report types fit together as a TypeScript user would use them.
+import { audit, install, InstallerError, listInstalled, loadIndex, verify } from '../../src/index.js';
+import type { AuditReport, ErrorKind, InstallReport } from '../../src/index.js';
+
+async function use(): Promise<void> {
+  const report: InstallReport = await install({ registry: 'index.json', spec: 'hello', dest: 'plugins', trustRoot: 'trust' });
+  const action: string = report.action;
+  const size: bigint = report.size;
+  const audited: AuditReport = await audit({ dest: 'plugins' });
+  const drift: boolean = audited.plugins.some((p) => p.findings.some((f) => f.kind === 'drift'));
+  const signedBy: string | undefined = (await verify({ artifact: 'plugins/hello.wasm' })).signedBy;
+  const names: string[] = (await listInstalled({ dest: 'plugins' })).map((r) => r.name);
+  const version: bigint | undefined = (await loadIndex({ registry: 'https://example.com/index.json' })).version;
+  try {
+    await install({ registry: 'index.json', spec: 'x', dest: 'p', maxSize: 1024 });
+  } catch (e) {
+    if (e instanceof InstallerError) {
+      const kind: ErrorKind = e.kind;
+      const isDigest: boolean = kind === 'digest-mismatch';
+      void isDigest;
+    }
+  }
+  void [action, size, drift, signedBy, names, version];
+}
+void use;
