@@ -108,8 +108,9 @@ pub struct Body {
 
 struct State {
     count: Received,
-    /// An error met after some bytes of a read arrived; reported next time.
-    pending: Option<FetchError>,
+    /// Why the body cannot be read further: reported on the next read and
+    /// every read after it (an empty read would mean a complete body).
+    failed: Option<Failure>,
     ended: bool,
 }
 
@@ -127,7 +128,7 @@ impl Body {
                     announced,
                     received: 0,
                 },
-                pending: None,
+                failed: None,
                 ended: false,
             }),
         })
@@ -137,8 +138,8 @@ impl Body {
 impl wit::GuestBody for Body {
     fn read(&self, max: u32) -> Result<Vec<u8>, FetchError> {
         let mut state = self.state.borrow_mut();
-        if let Some(e) = state.pending.take() {
-            return Err(e);
+        if let Some(e) = &state.failed {
+            return Err(to_wit(e.clone()));
         }
         let mut buf = Vec::new();
         // Fill the buffer as far as the stream allows, so the installer does
@@ -154,20 +155,19 @@ impl wit::GuestBody for Body {
                 Err(StreamError::LastOperationFailed(e)) => {
                     let cause = http::http_error_code(&e)
                         .map(failure_of)
-                        .unwrap_or_else(|| Failure::Transport(e.to_debug_string()));
+                        .unwrap_or_else(|| Failure::Transport(first_line(&e.to_debug_string())));
                     Err(state.count.broken(cause))
                 }
             };
             match outcome {
                 Ok(chunk) => buf.extend_from_slice(&chunk),
-                Err(e) if buf.is_empty() => {
-                    state.ended = true;
-                    return Err(to_wit(e));
-                }
                 Err(e) => {
-                    // Deliver what arrived; the error comes with the next read.
                     state.ended = true;
-                    state.pending = Some(to_wit(e));
+                    state.failed = Some(e.clone());
+                    if buf.is_empty() {
+                        return Err(to_wit(e));
+                    }
+                    // Deliver what arrived; the error comes with the next read.
                     break;
                 }
             }
@@ -180,30 +180,45 @@ fn failure(code: ErrorCode) -> FetchError {
     to_wit(failure_of(code))
 }
 
+/// The first line of a runtime's error text, within reason: some runtimes
+/// append a whole backtrace.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
 /// wasi:http's error codes, sorted into the kinds the ureq host reports.
 fn failure_of(code: ErrorCode) -> Failure {
     use ErrorCode as E;
     match code {
-        E::DnsTimeout
-        | E::DnsError(_)
-        | E::DestinationNotFound
-        | E::DestinationUnavailable
+        E::DnsTimeout | E::DnsError(_) | E::DestinationNotFound => {
+            Failure::Connect(format!("the host was not found ({code:?})"))
+        }
+        E::ConnectionRefused => Failure::Connect("the connection was refused".into()),
+        E::DestinationUnavailable
         | E::DestinationIpProhibited
         | E::DestinationIpUnroutable
-        | E::ConnectionRefused
-        | E::ConnectionTimeout
-        | E::ConnectionLimitReached => Failure::Connect(format!("{code:?}")),
+        | E::ConnectionLimitReached => Failure::Connect(format!("cannot connect ({code:?})")),
+        E::ConnectionTimeout => Failure::Timeout("connecting timed out".into()),
         E::ConnectionReadTimeout | E::ConnectionWriteTimeout | E::HttpResponseTimeout => {
-            Failure::Timeout(format!("{code:?}"))
+            Failure::Timeout(format!("no data for too long ({code:?})"))
         }
+        // A connection closed before the response head and an answer that
+        // is not HTTP look alike here; the first is worth a retry.
+        E::HttpProtocolError => Failure::Transport(
+            "the server closed the connection or did not answer with valid HTTP".into(),
+        ),
+        E::ConnectionTerminated => Failure::Transport("the connection was closed".into()),
         E::TlsProtocolError | E::TlsCertificateError | E::TlsAlertReceived(_) => {
             Failure::Tls(format!("{code:?}"))
         }
         E::HttpRequestUriInvalid | E::HttpRequestUriTooLong => {
             Failure::InvalidUrl(format!("{code:?}"))
         }
-        E::HttpProtocolError
-        | E::HttpResponseIncomplete
+        E::HttpResponseIncomplete
         | E::HttpResponseHeaderSectionSize(_)
         | E::HttpResponseHeaderSize(_)
         | E::HttpResponseBodySize(_)
@@ -215,7 +230,7 @@ fn failure_of(code: ErrorCode) -> Failure {
         E::HttpRequestDenied => {
             Failure::Connect("the runtime's wasi:http policy denied the request".into())
         }
-        E::InternalError(Some(message)) => Failure::Transport(message),
+        E::InternalError(Some(message)) => Failure::Transport(first_line(&message)),
         other => Failure::Transport(format!("{other:?}")),
     }
 }

@@ -14,10 +14,17 @@
 //! of the runtime. What the runtime decides is its own wasi:http policy:
 //! TLS roots, proxies, which hosts may be reached.
 //!
+//! Where wasi:http cannot tell what ureq can, the kinds differ, and the
+//! README says so: a connection closed before the response head and an
+//! answer that is not HTTP are both `HttpProtocolError` to a runtime, so both
+//! are reported as `transport` (retried) where the native host reports the
+//! latter as `protocol`; a runtime that reports TLS failures as internal
+//! errors (jco's shim does) gives `transport`, not `tls`.
+//!
 //! The decisions are plain functions ([`Target::parse`], [`redirect_target`],
 //! [`Received`]) tested natively; `component` only converts.
 
-use std::fmt;
+#![deny(missing_docs)]
 
 #[cfg(target_arch = "wasm32")]
 mod component;
@@ -29,36 +36,48 @@ pub const CONNECT_TIMEOUT_SECS: u64 = 10;
 /// Time allowed for the first byte and between two bytes, in seconds.
 pub const READ_TIMEOUT_SECS: u64 = 30;
 
-/// Why a fetch failed; one variant per WIT `fetch-error` case.
+/// Why a fetch failed: one variant per case of the WIT `fetch-error`, whose
+/// documentation says what each means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
+    /// Not `http` or `https`; carries the scheme.
     UnsupportedScheme(String),
+    /// The URL cannot be sent.
     InvalidUrl(String),
+    /// No connection could be made.
     Connect(String),
+    /// A final status other than 2xx.
     HttpStatus(u16),
+    /// The runtime gave up waiting.
     Timeout(String),
-    Truncated { received: u64, announced: u64 },
+    /// The body ended before its announced length.
+    Truncated {
+        /// Bytes received.
+        received: u64,
+        /// Bytes the response announced.
+        announced: u64,
+    },
+    /// The TLS handshake failed.
     Tls(String),
+    /// The answer broke the protocol in a way a retry will not mend.
     Protocol(String),
+    /// Anything else the transport reported.
     Transport(String),
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
-    }
 }
 
 /// The scheme of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// Plain `http`.
     Http,
+    /// `https`.
     Https,
 }
 
 /// A URL split the way a wasi:http `outgoing-request` wants it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// `http` or `https`.
     pub scheme: Scheme,
     /// `host[:port]`, without user information.
     pub authority: String,
@@ -145,7 +164,9 @@ pub fn announced_length(values: &[Vec<u8>]) -> Option<u64> {
 /// Counts a body's bytes against what its response announced.
 #[derive(Debug, Clone, Copy)]
 pub struct Received {
+    /// The response's `Content-Length`, if it gave one.
     pub announced: Option<u64>,
+    /// Bytes received so far.
     pub received: u64,
 }
 

@@ -515,6 +515,19 @@ impl Drop for HttpBody {
 mod tests {
     use super::*;
 
+    /// `component --wasi-http` fetches with its own copy of these limits.
+    #[test]
+    fn the_wasi_http_component_keeps_the_same_transport_limits() {
+        use wasm_plugin_fetch_wasi_http as wasi_http;
+        let native = HttpOptions::default();
+        assert_eq!(native.max_redirects, wasi_http::MAX_REDIRECTS);
+        assert_eq!(
+            native.connect_timeout.as_secs(),
+            wasi_http::CONNECT_TIMEOUT_SECS
+        );
+        assert_eq!(native.read_timeout.as_secs(), wasi_http::READ_TIMEOUT_SECS);
+    }
+
     #[test]
     fn hosts_are_taken_from_urls() {
         assert_eq!(

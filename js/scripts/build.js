@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const staging = join(root, 'dist.tmp');
 const dist = join(root, 'dist');
+// The component itself is only jco's input: the package ships what jco makes.
 const component = join(staging, 'installer-wasi-http.wasm');
 
 rmSync(staging, { recursive: true, force: true });
@@ -53,6 +54,7 @@ for (const [name, bytes] of Object.entries(files)) {
 }
 
 // Phase 3: replace dist/ whole, so a failed build never leaves half of one.
+rmSync(component);
 rmSync(dist, { recursive: true, force: true });
 renameSync(staging, dist);
 console.log(`built ${dist} (${Object.keys(files).length} files from jco)`);

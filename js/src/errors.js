@@ -19,6 +19,20 @@ export class InstallerError extends Error {
 
 const list = (xs) => (xs && xs.length ? xs.join(', ') : 'none');
 
+/** A `fetch-error` in words, as the CLI says it. */
+function fetchCause({ tag, val }) {
+  switch (tag) {
+    case 'http-status':
+      return `the server answered HTTP ${val} (check the artifact URL in the index)`;
+    case 'truncated':
+      return `the connection closed after ${val[0]} of ${val[1]} bytes`;
+    case 'unsupported-scheme':
+      return `the ${val}: scheme is not supported`;
+    default:
+      return `${tag.replace(/-/g, ' ')}: ${val}`;
+  }
+}
+
 function describe(kind, d) {
   switch (kind) {
     case 'index-malformed':
@@ -60,7 +74,13 @@ function describe(kind, d) {
     case 'signature-untrusted':
       return `the signature of ${d.artifact} does not verify against any key in the trust root ${d.trustRoot} (tried: ${list(d.keys)})`;
     case 'fetch-failed':
-      return `fetching ${d.url} failed: ${d.cause.tag}${d.cause.val === undefined ? '' : ` (${String(d.cause.val)})`}`;
+      return `fetching ${d.url} failed: ${fetchCause(d.cause)}`;
+    case 'not-installed':
+      return `'${d.name}' is not installed in ${d.dest}; installed: ${list(d.installed)}`;
+    case 'unsupported-location':
+      return `cannot use artifact location '${d.value}': ${d.reason}`;
+    case 'invalid-request':
+      return `cannot do that with '${d.value}': ${d.reason}`;
     case 'io':
       return `cannot ${d.operation} ${d.path}: ${d.message}`;
     default: {

@@ -8,7 +8,7 @@
 // all decided inside the component; this file only grants and translates.
 
 import { mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InstallerError } from './errors.js';
@@ -25,11 +25,16 @@ const componentDir = new URL('../dist/component/', import.meta.url);
  * missing), writing `<name>.wasm` (+ `<name>.sig`) and its receipt.
  */
 export async function install(options) {
+  // Phase 1: every argument checked before anything is created.
   const o = required(options, 'install', ['registry', 'spec', 'dest']);
+  optionalString(o, 'version');
+  const maxSize = byteCount(o.maxSize ?? DEFAULT_MAX_SIZE, 'maxSize');
   const source = indexSource(o);
-  const grants = [...source.grants, ...(o.allowRead ?? []).map((d) => existingDir(d, 'allowRead'))];
-  return serialized(o.dest, async () => {
-    const { dest, created } = ensureDir(o.dest, 'dest');
+  const allowRead = optionalList(o, 'allowRead').map((d) => existingDir(d, 'allowRead'));
+  const target = destKey(o.dest);
+  // Phase 2: one call at a time per plugins directory, then grant and run.
+  return serialized(target, async () => {
+    const { dest, created } = ensureDir(target);
     const request = {
       registry: source.registry,
       spec: o.spec,
@@ -39,11 +44,11 @@ export async function install(options) {
       mode: o.upgrade ? 'upgrade' : 'install',
       allowDowngrade: Boolean(o.allowDowngrade),
       allowExpired: Boolean(o.allowExpired),
-      maxSize: BigInt(o.maxSize ?? DEFAULT_MAX_SIZE),
+      maxSize,
       preloaded: undefined,
     };
     try {
-      return await call('install', [request], [...grants, dest], { network: true, dest });
+      return await call('install', [request], [...source.grants, ...allowRead, dest], { network: true, dest });
     } catch (e) {
       if (created) removeIfUnused(dest);
       throw e;
@@ -54,6 +59,7 @@ export async function install(options) {
 /** Checks a plugin file's digest and, with a trust root, its signature. */
 export async function verify(options) {
   const o = required(options, 'verify', ['artifact']);
+  optionalString(o, 'signature');
   const artifact = existingFile(o.artifact, 'artifact');
   const signature = o.signature === undefined ? undefined : existingFile(o.signature, 'signature');
   const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
@@ -66,14 +72,15 @@ export async function audit(options) {
   const o = required(options, 'audit', ['dest']);
   const dest = existingDir(o.dest, 'dest');
   const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
-  return call('audit', [dest, trustRoot], [dest, trustRoot].filter(Boolean));
+  // After any install running there: it would otherwise see its temp file.
+  return serialized(dest, () => call('audit', [dest, trustRoot], [dest, trustRoot].filter(Boolean)));
 }
 
 /** The receipts of the plugins installed in a plugins directory. */
 export async function listInstalled(options) {
   const o = required(options, 'listInstalled', ['dest']);
   const dest = existingDir(o.dest, 'dest');
-  return call('listInstalled', [dest], [dest]);
+  return serialized(dest, () => call('listInstalled', [dest], [dest]));
 }
 
 /** Reads, validates and (with a trust root) authenticates a registry index. */
@@ -139,11 +146,14 @@ function inWorker(workerData) {
   }).catch((e) => ({ trap: String(e) }));
 }
 
-/** Calls that write into the same plugins directory run one at a time. */
+/**
+ * Calls on one plugins directory run one at a time, keyed by its real path
+ * so that a link to it is the same directory. (Within this process only:
+ * see the README on the CLI's lock.)
+ */
 const queues = new Map();
 
-function serialized(dest, task) {
-  const key = resolve(dest);
+function serialized(key, task) {
   const previous = queues.get(key) ?? Promise.resolve();
   const run = previous.catch(() => {}).then(task);
   const tail = run.catch(() => {});
@@ -156,20 +166,44 @@ function serialized(dest, task) {
 
 // Arguments ---------------------------------------------------------------
 
+const usage = (option, message) => new InstallerError('usage', { option }, message);
+
 function required(options, fn, names) {
   if (options === null || typeof options !== 'object') {
     throw new InstallerError('usage', null, `${fn}() takes an options object: { ${names.join(', ')}, ... }`);
   }
   for (const name of names) {
     if (typeof options[name] !== 'string' || options[name] === '') {
-      throw new InstallerError('usage', { option: name }, `${fn}() needs the option '${name}' (a string)`);
+      throw usage(name, `${fn}() needs the option '${name}' (a string)`);
     }
   }
   return options;
 }
 
+function optionalString(o, name) {
+  if (o[name] !== undefined && typeof o[name] !== 'string') throw usage(name, `'${name}' must be a string`);
+}
+
+function optionalList(o, name) {
+  const list = o[name] ?? [];
+  if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) {
+    throw usage(name, `'${name}' must be an array of directory paths`);
+  }
+  return list;
+}
+
+/** A non-negative whole number of bytes, as the component's u64. */
+function byteCount(value, name) {
+  const ok =
+    (typeof value === 'bigint' && value >= 0n && value < 2n ** 64n) ||
+    (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
+  if (!ok) throw usage(name, `'${name}' must be a whole number of bytes, not ${String(value)}`);
+  return BigInt(value);
+}
+
 /** The registry as the component takes it, and the directories it needs. */
 function indexSource(o) {
+  optionalString(o, 'trustRoot');
   const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
   const grants = trustRoot ? [trustRoot] : [];
   let registry = o.registry;
@@ -179,18 +213,22 @@ function indexSource(o) {
   return { registry: index, trustRoot, grants: [dirname(index), ...grants] };
 }
 
+const ioError = (path, operation, e) =>
+  new InstallerError('io', { path, operation, message: e.message }, `cannot ${operation} ${path}: ${e.message}`);
+
 /** An absolute, canonical path: the shim refuses links out of a grant. */
 function canonical(path, option, want) {
-  const absolute = isAbsolute(path) ? path : resolve(path);
+  const absolute = resolve(path);
   let real;
+  let isDir;
   try {
     real = realpathSync(absolute);
+    isDir = statSync(real).isDirectory();
   } catch (e) {
-    throw new InstallerError('io', { path: absolute, operation: 'open', message: e.message }, `${option}: ${absolute} does not exist`);
+    throw ioError(absolute, `open the ${option}`, e);
   }
-  const isDir = statSync(real).isDirectory();
-  if (want === 'dir' && !isDir) throw new InstallerError('usage', { option }, `${option}: ${absolute} is not a directory`);
-  if (want === 'file' && isDir) throw new InstallerError('usage', { option }, `${option}: ${absolute} is a directory, not a file`);
+  if (want === 'dir' && !isDir) throw usage(option, `${option}: ${absolute} is not a directory`);
+  if (want === 'file' && isDir) throw usage(option, `${option}: ${absolute} is a directory, not a file`);
   return real;
 }
 
@@ -198,16 +236,44 @@ const existingDir = (p, option) => canonical(p, option, 'dir');
 const existingFile = (p, option) => canonical(p, option, 'file');
 const optionalDir = (p, option) => (p === undefined || p === null ? undefined : existingDir(p, option));
 
-function ensureDir(path, option) {
-  const absolute = resolve(path);
-  let created = false;
-  try {
-    statSync(absolute);
-  } catch {
-    mkdirSync(absolute, { recursive: true });
-    created = true;
+/**
+ * The real path a plugins directory has or will have: its own if it
+ * exists, else its nearest existing ancestor's real path joined with the
+ * rest, so that two spellings of one directory share a queue.
+ */
+function destKey(dest) {
+  const absolute = resolve(dest);
+  let missing = [];
+  let dir = absolute;
+  for (;;) {
+    try {
+      const real = realpathSync(dir);
+      if (missing.length === 0 && !statSync(real).isDirectory()) {
+        throw usage('dest', `dest: ${absolute} is not a directory`);
+      }
+      return join(real, ...missing);
+    } catch (e) {
+      if (e instanceof InstallerError) throw e;
+      if (e.code !== 'ENOENT' || dirname(dir) === dir) throw ioError(dir, 'open the dest', e);
+      missing = [basename(dir), ...missing];
+      dir = dirname(dir);
+    }
   }
-  return { dest: existingDir(absolute, option), created };
+}
+
+/** Creates the plugins directory if missing; says whether this call did. */
+function ensureDir(dest) {
+  try {
+    statSync(dest);
+    return { dest, created: false };
+  } catch {
+    try {
+      mkdirSync(dest, { recursive: true });
+    } catch (e) {
+      throw ioError(dest, 'create the dest', e);
+    }
+    return { dest, created: true };
+  }
 }
 
 /** Removes a plugins directory this call created if the call left it empty. */

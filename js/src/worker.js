@@ -22,9 +22,27 @@ const shim = new WASIShim({
   },
 });
 
+/**
+ * preview2-shim 0.26.1 answers `http-error-code` for a failed body read with
+ * the raw Node error (a connection reset, a stall) instead of an ErrorCode,
+ * which jco cannot lower: the component would trap instead of seeing a
+ * fetch error it retries. Anything that is not an ErrorCode becomes
+ * `internal-error(message)`, which the component reads as a transport
+ * failure (a truncation when the body was shorter than announced).
+ */
+function withErrorCodes(imports) {
+  const types = imports['wasi:http/types'];
+  const httpErrorCode = (e) => {
+    const code = types.httpErrorCode(e);
+    if (code === undefined || typeof code?.tag === 'string') return code;
+    return { tag: 'internal-error', val: String(code?.message ?? code) };
+  };
+  return { ...imports, 'wasi:http/types': { ...types, httpErrorCode } };
+}
+
 let reply;
 try {
-  const { installer } = await instantiate((name) => modules[name], shim.getImportObject());
+  const { installer } = await instantiate((name) => modules[name], withErrorCodes(shim.getImportObject()));
   reply = { ok: installer[method](...args) };
 } catch (e) {
   // jco throws an `err` result as a ComponentError carrying the WIT error

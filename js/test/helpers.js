@@ -72,7 +72,9 @@ export function snapshot(dir) {
 
 /**
  * An HTTP server on 127.0.0.1 in this thread (the package's calls run in
- * workers, so it can answer them). `routes` maps a path to a body or a status.
+ * workers, so it can answer them). `routes` maps a path to a body, a status,
+ * or `{announce, send}`: a Content-Length of `announce`, then `send` and a
+ * closed connection.
  */
 export async function serve(t, routes) {
   const hits = {};
@@ -81,6 +83,9 @@ export async function serve(t, routes) {
     const route = routes[req.url];
     if (route === undefined || typeof route === 'number') {
       res.writeHead(route ?? 404).end('no');
+    } else if (route.announce !== undefined) {
+      res.writeHead(200, { 'content-length': route.announce });
+      res.write(route.send, () => res.socket.end());
     } else {
       res.writeHead(200, { 'content-length': Buffer.byteLength(route) }).end(route);
     }

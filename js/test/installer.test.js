@@ -2,7 +2,7 @@
 // registries and servers the tests make.
 
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { audit, install, InstallerError, listInstalled, loadIndex, verify } from '../src/index.js';
@@ -173,4 +173,54 @@ test('version pins an exact release and upgrade moves to the highest', async (t)
   assert.deepEqual([upgraded.version, upgraded.previousVersion], ['2.0.0', '1.5.0']);
   await rejectsWith(install({ registry, spec: 'colmask', version: '1.0.0', dest, trustRoot }), 'downgrade-refused');
   assert.equal(readFileSync(join(dest, 'colmask.wasm'), 'utf8'), '\0asm 2.0.0');
+});
+
+test('a body cut short is a truncation, retried like the CLI retries it, and nothing is placed', async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'registry');
+  const bytes = Buffer.alloc(100_000, 3);
+  const body = JSON.stringify(index(k, [{ name: 'colmask', version: '1.0.0', bytes, artifact: 'cut.wasm' }]));
+  const server = await serve(t, {
+    '/index.json': body,
+    '/index.json.sig': k.sign(Buffer.from(body)),
+    '/cut.wasm': { announce: bytes.length, send: bytes.subarray(0, 5000) },
+  });
+  const dest = join(dir, 'plugins');
+  const error = await rejectsWith(
+    install({ registry: `${server.base}/index.json`, spec: 'colmask', dest, trustRoot }),
+    'fetch-failed',
+  );
+  // The shim drops what it buffered when the connection fails, so the
+  // count received may be lower than what the server sent.
+  assert.equal(error.details.cause.tag, 'truncated');
+  const [received, announced] = error.details.cause.val;
+  assert.ok(received <= 5000n && announced === 100000n, `${received} of ${announced}`);
+  assert.match(error.message, /closed after \d+ of 100000 bytes/);
+  assert.equal(server.hits['/cut.wasm'], 3);
+  assert.ok(!existsSync(dest), 'the plugins directory this call created was left');
+});
+
+test('two spellings of one plugins directory share its queue', async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'release');
+  const registry = localRegistry(join(dir, 'registry'), k, [{ name: 'a', version: '1.0.0', bytes: Buffer.from('\0asm a') }]);
+  mkdirSync(join(dir, 'real'));
+  symlinkSync(join(dir, 'real'), join(dir, 'alias'));
+  const [first, second] = await Promise.all([
+    install({ registry, spec: 'a', dest: join(dir, 'real'), trustRoot }),
+    install({ registry, spec: 'a', dest: join(dir, 'alias'), trustRoot }),
+  ]);
+  assert.deepEqual([first.action, second.action], ['installed', 'unchanged']);
+});
+
+test('options of the wrong type are usage errors and create nothing', async (t) => {
+  const dir = scratch(t);
+  const registry = join(example, 'index.json');
+  for (const bad of [{ maxSize: 1.5 }, { maxSize: -1 }, { version: 1 }, { allowRead: 'x' }]) {
+    const error = await rejectsWith(install({ registry, spec: 'hello', dest: join(dir, 'p'), ...bad }), 'usage');
+    assert.equal(error.details.option, Object.keys(bad)[0]);
+  }
+  assert.deepEqual(readdirSync(dir), []);
 });

@@ -8,22 +8,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The wasi:http variant, written once per test process by the real binary.
+/// The wasi:http variant, written once per test process by the real binary
+/// (into cargo's scratch directory for tests, replaced whole each time).
 fn wasi_http_component() -> &'static Path {
-    static COMPONENT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &COMPONENT
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let out = dir.path().join("installer-wasi-http.wasm");
-            let run = Command::new(bin())
-                .args(["component", "--wasi-http", "--out"])
-                .arg(&out)
-                .output()
-                .unwrap();
-            assert!(run.status.success(), "{run:?}");
-            (dir, out)
-        })
-        .1
+    static COMPONENT: OnceLock<PathBuf> = OnceLock::new();
+    COMPONENT.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("installer-wasi-http.wasm");
+        let run = Command::new(bin())
+            .args(["component", "--wasi-http", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{run:?}");
+        out
+    })
 }
 
 /// The names a component imports at its top level.
@@ -59,6 +57,13 @@ fn the_wasi_http_variant_imports_only_standard_wasi() {
     );
     let bytes = env.read("i.wasm");
     crate::scaffold::assert_component(&bytes);
+    // Readable by a runtime running as another user.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(env.path("i.wasm"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
     let imports = top_level_imports(&bytes);
     assert!(
         imports.iter().all(|name| name.starts_with("wasi:")),
@@ -186,7 +191,11 @@ fn the_wasmtime_cli_audits_a_read_only_plugins_directory_and_reports_drift() {
     // The grant really is read-only: an install through it fails and
     // changes nothing.
     let refused = read_only(&env, &install_call("/registry/index.json"));
-    assert!(refused.stdout.starts_with("err("), "{}", refused.stdout);
+    assert!(
+        refused.stdout.starts_with("err(io(") && refused.stdout.contains("operation: \"create\""),
+        "{}",
+        refused.stdout
+    );
     assert_eq!(env.snapshot("plugins"), before);
 }
 
@@ -272,23 +281,54 @@ fn over_wasi_http_transport_failures_are_reported_as_the_native_host_reports_the
     std::fs::create_dir(env.path("plugins")).unwrap();
     let server = Server::start();
     let v2: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    // Each failure through the component in wasmtime, then through the
+    // native CLI: the same cause, the same number of tries, nothing placed.
     let attempt = |artifact: &str, reply: Reply| {
-        server.route(&format!("/reg/{artifact}"), reply);
+        let path = format!("/reg/{artifact}");
+        server.route(&path, reply);
         let url = served_registry(&env, &server, artifact, &v2);
-        let run = wasmtime(&env, &[], &["plugins", "trust"], &install_call(&url)).expect(OK);
+        let wasi = wasmtime(&env, &[], &["plugins", "trust"], &install_call(&url)).expect(OK);
+        let wasi_tries = server.hits(&path);
+        let native = env
+            .run(&[
+                "install",
+                "colmask",
+                "--registry",
+                &url,
+                "--dest",
+                "plugins",
+                "--trust-root",
+                "trust",
+                "--json",
+            ])
+            .expect(IO)
+            .json();
         assert_eq!(
-            env.visible("plugins"),
-            Vec::<String>::new(),
+            server.hits(&path) - wasi_tries,
+            wasi_tries,
             "{}",
-            run.stdout
+            wasi.stdout
         );
+        assert_eq!(env.visible("plugins"), Vec::<String>::new());
         assert!(env.temp_files("plugins").is_empty());
-        run.stdout
+        (wasi.stdout, native[0]["error"]["details"]["cause"].clone())
     };
-    let missing = attempt("missing.wasm", Reply::Status(404));
-    assert!(missing.contains("http-status(404)"), "{missing}");
-    let cut = attempt("cut.wasm", Reply::CutAfter(v2.clone(), 100_000));
-    assert!(cut.contains("truncated((100000, 300000))"), "{cut}");
-    let looping = attempt("loop.wasm", Reply::Redirect("/reg/loop.wasm".into()));
-    assert!(looping.contains("more than 5 redirects"), "{looping}");
+    let (wasi, native) = attempt("missing.wasm", Reply::Status(404));
+    assert!(wasi.contains("cause: http-status(404)"), "{wasi}");
+    assert_eq!(native, serde_json::json!({"HttpStatus": 404}));
+    let (wasi, native) = attempt("cut.wasm", Reply::CutAfter(v2.clone(), 100_000));
+    assert!(
+        wasi.contains("cause: truncated((100000, 300000))"),
+        "{wasi}"
+    );
+    assert_eq!(native, serde_json::json!({"Truncated": [100000, 300000]}));
+    let (wasi, native) = attempt("loop.wasm", Reply::Redirect("/reg/loop.wasm".into()));
+    assert!(
+        wasi.contains("cause: protocol(\"more than 5 redirects\")"),
+        "{wasi}"
+    );
+    assert_eq!(
+        native,
+        serde_json::json!({"Protocol": "more than 5 redirects"})
+    );
 }

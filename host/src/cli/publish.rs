@@ -223,6 +223,11 @@ impl ComponentArgs {
         }
         let write = || -> std::io::Result<()> {
             let mut temp = tempfile::NamedTempFile::new_in(parent_or_dot(&out))?;
+            // Readable by the runtime that loads it, which may run as
+            // another user (temp files start as 0600).
+            use std::os::unix::fs::PermissionsExt;
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))?;
             temp.write_all(component)?;
             temp.as_file().sync_all()?;
             temp.persist(&out).map_err(|e| e.error)?;
