@@ -11,6 +11,11 @@ export class InstallerError extends Error {
     this.details = details ?? null;
   }
 
+  /** Whether this is a `kind` error (in TypeScript, also narrows `details`). */
+  is(kind) {
+    return this.kind === kind;
+  }
+
   /** From the component's `error` variant, as jco gives it ({tag, val}). */
   static fromComponent(payload) {
     return new InstallerError(payload.tag, payload.val);

@@ -59,12 +59,21 @@ export interface AuditOptions {
 /** The kinds an `InstallerError` carries: the component's error cases, plus the package's own. */
 export type ErrorKind = ComponentError['tag'] | 'usage' | 'runtime';
 
+/** The fields of a `kind` error: the component's own record for it (jco's type), or the package's. */
+export type ErrorDetails<K extends ErrorKind> = K extends ComponentError['tag']
+  ? Extract<ComponentError, { tag: K }>['val']
+  : K extends 'usage'
+    ? { option: string } | null
+    : { message: string };
+
 /** A failed call. `kind` is the kebab-case kind of the CLI's `--json` errors. */
 export class InstallerError extends Error {
   readonly name: 'InstallerError';
   readonly kind: ErrorKind;
-  /** The error case's fields (the `val` of the component's error variant), or null. */
+  /** The error case's fields (the `val` of the component's error variant); narrow with `is`. */
   readonly details: unknown;
+  /** Whether this is a `kind` error; narrows `details` to that case's fields. */
+  is<K extends ErrorKind>(kind: K): this is InstallerError & { kind: K; details: ErrorDetails<K> };
 }
 
 /** Installs one plugin: `<name>.wasm`, `<name>.sig` and a receipt in `dest`. */

@@ -225,6 +225,8 @@ function canonical(path, option, want) {
     real = realpathSync(absolute);
     isDir = statSync(real).isDirectory();
   } catch (e) {
+    // As the CLI: a path that is not there is a mistake in the call.
+    if (e.code === 'ENOENT') throw usage(option, `${option}: ${absolute} does not exist`);
     throw ioError(absolute, `open the ${option}`, e);
   }
   if (want === 'dir' && !isDir) throw usage(option, `${option}: ${absolute} is not a directory`);

@@ -206,14 +206,25 @@ fn upgrade_moves_named_or_all_plugins_to_the_highest_version() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("rowfilter 0.3.1 is already installed"),
+        out.stdout.contains("rowfilter 0.3.1 is up to date"),
         "{}",
         out.stdout
     );
     assert_eq!(receipt(&env, "colmask")["version"], "2.0.0");
+    // Upgrade moves versions; it does not vouch for the copy on disk, and
+    // says so. Install repairs it.
+    env.write("plugins/colmask.wasm", b"tampered");
     let out = run(&env, &reg, "upgrade", &["colmask"]).expect(OK);
     assert!(
-        out.stdout.contains("colmask 2.0.0 is already installed"),
+        out.stdout.contains("colmask 2.0.0 is up to date")
+            && out.stdout.contains("does not re-check")
+            && !out.stdout.contains("intact"),
+        "{}",
+        out.stdout
+    );
+    let out = run(&env, &reg, "install", &["colmask"]).expect(OK);
+    assert!(
+        out.stdout.contains("reinstalled colmask 2.0.0"),
         "{}",
         out.stdout
     );

@@ -41,7 +41,7 @@ impl InstallArgs {
             request = request.version(version);
         }
         let outcomes = installer.install_each(&request)?;
-        output::install_outcomes(&outcomes, self.json).map_err(stdout_failure)
+        output::install_outcomes(&outcomes, false, self.json).map_err(stdout_failure)
     }
 }
 
@@ -100,7 +100,7 @@ impl UpgradeArgs {
         if outcomes.is_empty() {
             return output::nothing_installed(&source.dest, self.json).map_err(stdout_failure);
         }
-        output::install_outcomes(&outcomes, self.json).map_err(stdout_failure)
+        output::install_outcomes(&outcomes, true, self.json).map_err(stdout_failure)
     }
 }
 

@@ -44,7 +44,13 @@ fn first_failure<'a, R: 'a>(outcomes: impl IntoIterator<Item = &'a Outcome<R>>) 
         .map_or(Verdict::Done, |e| Verdict::PartlyFailed(e.exit_code()))
 }
 
-pub fn install_outcomes(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::Result<Verdict> {
+/// Install's and upgrade's results. `upgrade` says what an unchanged plugin
+/// means there: nothing higher, not a checked copy.
+pub fn install_outcomes(
+    outcomes: &[Outcome<InstallReport>],
+    upgrade: bool,
+    as_json: bool,
+) -> io::Result<Verdict> {
     let code = first_failure(outcomes);
     if as_json {
         let items: Vec<Value> = outcomes
@@ -64,7 +70,7 @@ pub fn install_outcomes(outcomes: &[Outcome<InstallReport>], as_json: bool) -> i
     let mut out = io::stdout().lock();
     for (spec, result) in outcomes {
         match result {
-            Ok(r) => install_report(&mut out, r)?,
+            Ok(r) => install_report(&mut out, r, upgrade)?,
             Err(failure) => {
                 out.flush()?;
                 let _ = writeln!(io::stderr(), "error: {}: {}", spec, failure);
@@ -84,11 +90,18 @@ fn shown_version(version: &str) -> &str {
     }
 }
 
-fn install_report(out: &mut impl Write, r: &InstallReport) -> io::Result<()> {
+fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io::Result<()> {
     use InstallAction as A;
     let previous = r.previous_version.as_deref().map_or("?", shown_version);
     let (name, version, path) = (&r.name, shown_version(&r.version), &r.wasm_path);
     match r.action {
+        A::Unchanged if upgrade => {
+            return writeln!(
+                out,
+                "{name} {version} is up to date; nothing to do (upgrade does not re-check the \
+                 installed copy: `wasm-plugin audit` does, `wasm-plugin install` repairs it)"
+            );
+        }
         A::Unchanged => {
             return writeln!(
                 out,

@@ -17,8 +17,16 @@ async function use(): Promise<void> {
   } catch (e) {
     if (e instanceof InstallerError) {
       const kind: ErrorKind = e.kind;
-      const isDigest: boolean = kind === 'digest-mismatch';
-      void isDigest;
+      void kind;
+      if (e.is('digest-mismatch')) {
+        const expected: string = e.details.expected;
+        void expected;
+      }
+      if (e.is('fetch-failed')) {
+        const url: string = e.details.url;
+        const tag: string = e.details.cause.tag;
+        void [url, tag];
+      }
     }
   }
   void [action, size, drift, signedBy, names, version];
