@@ -5,8 +5,8 @@ use crate::{Failure, Received, Scheme, Target};
 use std::cell::RefCell;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    self as http, ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingRequest,
-    RequestOptions,
+    self as http, ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody,
+    OutgoingRequest, RequestOptions,
 };
 use wasip2::io::streams::{InputStream, StreamError};
 
@@ -47,19 +47,107 @@ impl wit::Guest for Fetch {
             crate::MAX_REDIRECTS
         )))
     }
+
+    fn send(request: wit::Request) -> Result<(wit::ResponseHead, wit::Body), FetchError> {
+        if request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        {
+            return Err(FetchError::InvalidUrl(
+                "the component may not set Authorization; credentials are the runtime's".into(),
+            ));
+        }
+        // GET and HEAD follow redirects as `get` does; the rest never do
+        // (an upload's 202 Location is the registry's to interpret).
+        let follows = matches!(request.method, wit::Method::Get | wit::Method::Head);
+        let mut url = request.url.clone();
+        for _ in 0..=crate::MAX_REDIRECTS {
+            let response = send_with(&Target::parse(&url).map_err(to_wit)?, &request)?;
+            let status = response.status();
+            if follows && crate::is_redirect(status) {
+                let location = header(&response, "location").into_iter().next();
+                let location = location.as_deref().map(String::from_utf8_lossy);
+                url = crate::redirect_target(&url, location.as_deref()).map_err(to_wit)?;
+                continue;
+            }
+            let headers = response
+                .headers()
+                .entries()
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_ascii_lowercase(),
+                        String::from_utf8_lossy(&v).into_owned(),
+                    )
+                })
+                .collect();
+            let length = crate::announced_length(&header(&response, "content-length"));
+            let head = wit::ResponseHead {
+                status,
+                headers,
+                length,
+            };
+            return Ok((head, wit::Body::new(Body::open(response, length)?)));
+        }
+        Err(FetchError::Protocol(format!(
+            "more than {} redirects",
+            crate::MAX_REDIRECTS
+        )))
+    }
+}
+
+/// Sends `request` (its method, headers and body) to `target`.
+fn send_with(target: &Target, request: &wit::Request) -> Result<IncomingResponse, FetchError> {
+    let fields = Fields::new();
+    for (name, value) in &request.headers {
+        fields
+            .append(name, value.as_bytes())
+            .map_err(|e| FetchError::InvalidUrl(format!("the header {name}: {e:?}")))?;
+    }
+    let method = match request.method {
+        wit::Method::Get => Method::Get,
+        wit::Method::Head => Method::Head,
+        wit::Method::Post => Method::Post,
+        wit::Method::Put => Method::Put,
+        wit::Method::Patch => Method::Patch,
+    };
+    let outgoing = OutgoingRequest::new(fields);
+    prepare(&outgoing, target, &method)?;
+    let body = outgoing.body().map_err(|()| {
+        FetchError::Transport("the runtime's wasi:http gave no request body".into())
+    })?;
+    let future = outgoing_handler::handle(outgoing, Some(options())).map_err(failure)?;
+    {
+        let stream = body
+            .write()
+            .map_err(|()| FetchError::Transport("the request body cannot be written".into()))?;
+        for chunk in request.body.as_deref().unwrap_or_default().chunks(4096) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| FetchError::Transport(format!("sending the request body: {e:?}")))?;
+        }
+    }
+    OutgoingBody::finish(body, None).map_err(failure)?;
+    wait(future)
 }
 
 /// Sends a GET and waits for the response head.
 fn send(target: &Target) -> Result<IncomingResponse, FetchError> {
     let request = OutgoingRequest::new(Fields::new());
+    prepare(&request, target, &Method::Get)?;
+    let future = outgoing_handler::handle(request, Some(options())).map_err(failure)?;
+    wait(future)
+}
+
+/// The request line: method, scheme, host, path.
+fn prepare(request: &OutgoingRequest, target: &Target, method: &Method) -> Result<(), FetchError> {
     let scheme = match target.scheme {
         Scheme::Http => http::Scheme::Http,
         Scheme::Https => http::Scheme::Https,
     };
     let refused = |what: &str| FetchError::InvalidUrl(format!("the runtime refused the {what}"));
-    request
-        .set_method(&Method::Get)
-        .map_err(|()| refused("method"))?;
+    request.set_method(method).map_err(|()| refused("method"))?;
     request
         .set_scheme(Some(&scheme))
         .map_err(|()| refused("scheme"))?;
@@ -68,8 +156,11 @@ fn send(target: &Target) -> Result<IncomingResponse, FetchError> {
         .map_err(|()| refused("host"))?;
     request
         .set_path_with_query(Some(&target.path_with_query))
-        .map_err(|()| refused("path"))?;
-    let future = outgoing_handler::handle(request, Some(options())).map_err(failure)?;
+        .map_err(|()| refused("path"))
+}
+
+/// The response head, once the runtime has it.
+fn wait(future: http::FutureIncomingResponse) -> Result<IncomingResponse, FetchError> {
     future.subscribe().block();
     match future.get() {
         Some(Ok(Ok(response))) => Ok(response),

@@ -169,7 +169,40 @@ impl self::wasm_plugin::installer::fetch::Host for HostState {
             Err(e) => Ok(Err(to_wit(e))),
         }
     }
+
+    fn send(
+        &mut self,
+        request: WitRequest,
+    ) -> wasmtime::Result<Result<(WitHead, Resource<Body>), FetchError>> {
+        use self::wasm_plugin::installer::fetch::Method as W;
+        use crate::fetch::Method as M;
+        let request = crate::fetch::Request {
+            method: match request.method {
+                W::Get => M::Get,
+                W::Head => M::Head,
+                W::Post => M::Post,
+                W::Put => M::Put,
+                W::Patch => M::Patch,
+            },
+            url: request.url,
+            headers: request.headers,
+            body: request.body,
+        };
+        match self.fetcher.send(&request) {
+            Ok((head, body)) => {
+                let head = WitHead {
+                    status: head.status,
+                    headers: head.headers,
+                    length: head.length,
+                };
+                Ok(Ok((head, self.table.push(Body(body))?)))
+            }
+            Err(e) => Ok(Err(to_wit(e))),
+        }
+    }
 }
+
+use self::wasm_plugin::installer::fetch::{Request as WitRequest, ResponseHead as WitHead};
 
 impl self::wasm_plugin::installer::fetch::HostBody for HostState {
     fn read(

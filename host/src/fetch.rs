@@ -12,10 +12,14 @@
 //! certificate and a body cut short each read as what they are, never as a
 //! digest mismatch.
 
+use crate::credentials::is_loopback;
+pub use crate::credentials::{Credential, RegistryCredentials};
 use crate::error::Error;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
@@ -61,6 +65,56 @@ pub trait Fetch: Send + Sync {
     /// Starts a GET of `url`, following redirects as the implementation
     /// allows. A non-2xx answer is [`FetchError::HttpStatus`].
     fn get(&self, url: &str) -> Result<Box<dyn FetchBody>, FetchError>;
+
+    /// Sends a request `get` cannot make (an OCI registry's API calls),
+    /// returning any status with its headers and body. Implementations add
+    /// the credentials they hold for the URL's host. The default refuses:
+    /// a fetcher that only GETs cannot reach an OCI registry.
+    fn send(&self, request: &Request) -> Result<(Head, Box<dyn FetchBody>), FetchError> {
+        Err(FetchError::Transport(format!(
+            "this fetcher cannot send a {:?} request to {}",
+            request.method, request.url
+        )))
+    }
+}
+
+/// The methods [`Fetch::send`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// HEAD.
+    Head,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+    /// PATCH.
+    Patch,
+}
+
+/// A request for [`Fetch::send`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// An absolute `http(s)://` URL.
+    pub url: String,
+    /// Headers besides `Authorization`, which only the fetcher sets.
+    pub headers: Vec<(String, String)>,
+    /// The whole body, if any.
+    pub body: Option<Vec<u8>>,
+}
+
+/// A response's status and headers, from [`Fetch::send`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The status code, whatever it is.
+    pub status: u16,
+    /// Header names in lowercase, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The announced body length, if any.
+    pub length: Option<u64>,
 }
 
 /// A response body being received.
@@ -113,6 +167,8 @@ pub struct HttpOptions {
     pub ca_cert: Option<PathBuf>,
     /// Told how each download is going.
     pub progress: Option<ProgressFn>,
+    /// What to present to OCI registries ([`Fetch::send`] only).
+    pub credentials: RegistryCredentials,
 }
 
 impl Default for HttpOptions {
@@ -123,6 +179,7 @@ impl Default for HttpOptions {
             max_redirects: 5,
             ca_cert: None,
             progress: None,
+            credentials: RegistryCredentials::default(),
         }
     }
 }
@@ -135,6 +192,7 @@ impl std::fmt::Debug for HttpOptions {
             .field("max_redirects", &self.max_redirects)
             .field("ca_cert", &self.ca_cert)
             .field("progress", &self.progress.is_some())
+            .field("credentials", &self.credentials)
             .finish()
     }
 }
@@ -158,6 +216,8 @@ pub struct HttpFetch {
     http: Agent,
     https: Agent,
     options: HttpOptions,
+    /// Bearer tokens a registry's token service issued, by host and scope.
+    tokens: Mutex<HashMap<(String, String), String>>,
 }
 
 impl std::fmt::Debug for HttpFetch {
@@ -184,6 +244,9 @@ impl HttpFetch {
                 .max_redirects(options.max_redirects)
                 // Statuses are reported by us, with the code, not as ureq errors.
                 .http_status_as_error(false)
+                // Blob downloads redirect to storage hosts: credentials
+                // never follow a redirect (ureq's default, stated here).
+                .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
                 .tls_config(tls.clone())
                 .proxy(proxy)
                 .build()
@@ -197,6 +260,7 @@ impl HttpFetch {
             http: agent(http_proxy, false),
             https: agent(https_proxy, true),
             options,
+            tokens: Mutex::new(HashMap::new()),
         })
     }
 
@@ -232,34 +296,249 @@ impl HttpFetch {
     }
 }
 
-impl Fetch for HttpFetch {
-    fn get(&self, url: &str) -> Result<Box<dyn FetchBody>, FetchError> {
+impl HttpFetch {
+    fn agent(&self, url: &str) -> Result<&Agent, FetchError> {
         let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-        let agent = match scheme.as_deref() {
-            Some("http") => &self.http,
-            Some("https") => &self.https,
-            Some(other) => return Err(FetchError::UnsupportedScheme(other.to_string())),
-            None => {
-                return Err(FetchError::InvalidUrl(format!(
-                    "{url} is not an absolute URL"
-                )));
-            }
+        match scheme.as_deref() {
+            Some("http") => Ok(&self.http),
+            Some("https") => Ok(&self.https),
+            Some(other) => Err(FetchError::UnsupportedScheme(other.to_string())),
+            None => Err(FetchError::InvalidUrl(format!(
+                "{url} is not an absolute URL"
+            ))),
+        }
+    }
+
+    /// One request, with `authorization` if given; any status comes back.
+    fn run(
+        &self,
+        request: &Request,
+        authorization: Option<&str>,
+    ) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+        let agent = self.agent(&request.url)?;
+        let method = match request.method {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
         };
-        let response = agent.get(url).call().map_err(|e| self.classify(url, e))?;
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(&request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(value) = authorization {
+            builder = builder.header("authorization", value);
+        }
+        let invalid = |e: ureq::http::Error| FetchError::InvalidUrl(e.to_string());
+        let sent = match &request.body {
+            Some(body) => agent.run(builder.body(body.clone()).map_err(invalid)?),
+            // No body, not an empty one: a GET carries no Content-Length.
+            None => agent.run(builder.body(()).map_err(invalid)?),
+        };
+        sent.map_err(|e| self.classify(&request.url, e))
+    }
+
+    /// A token from the registry's token service for this challenge,
+    /// presenting `credential` if there is one (the anonymous flow of
+    /// public registries otherwise).
+    fn bearer_token(
+        &self,
+        challenge: &BearerChallenge,
+        credential: Option<&Credential>,
+    ) -> Result<String, FetchError> {
+        let mut url = challenge.realm.clone();
+        let mut query = Vec::new();
+        if let Some(service) = &challenge.service {
+            query.push(("service", service.as_str()));
+        }
+        if let Some(scope) = &challenge.scope {
+            query.push(("scope", scope.as_str()));
+        }
+        let agent = self.agent(&url)?;
+        if !query.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(
+                &query
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+                    .collect::<Vec<_>>()
+                    .join("&"),
+            );
+        }
+        let mut token_request = agent.get(&url);
+        if let Some(credential) = credential.filter(|_| may_carry_credentials(&url)) {
+            token_request = token_request.header("authorization", &credential.header());
+        }
+        let mut response = token_request.call().map_err(|e| self.classify(&url, e))?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(FetchError::HttpStatus(status));
         }
-        let announced = response.body().content_length();
-        Ok(Box::new(HttpBody {
+        #[derive(serde::Deserialize)]
+        struct Token {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 10)
+            .read_to_vec()
+            .map_err(|e| self.classify(&url, e))?;
+        let token: Token = serde_json::from_slice(&bytes).map_err(|e| {
+            FetchError::Protocol(format!(
+                "the token service at {} did not answer with a token ({e})",
+                host_of(&url)
+            ))
+        })?;
+        token.token.or(token.access_token).ok_or_else(|| {
+            FetchError::Protocol(format!(
+                "the token service at {} sent no token",
+                host_of(&url)
+            ))
+        })
+    }
+}
+
+/// What a `WWW-Authenticate: Bearer ...` challenge asks for.
+struct BearerChallenge {
+    realm: String,
+    service: Option<String>,
+    scope: Option<String>,
+}
+
+fn bearer_challenge(headers: &ureq::http::HeaderMap) -> Option<BearerChallenge> {
+    for value in headers.get_all("www-authenticate") {
+        let Ok(text) = value.to_str() else { continue };
+        let Ok(challenges) = http_auth::parse_challenges(text) else {
+            continue;
+        };
+        for challenge in challenges {
+            if !challenge.scheme.eq_ignore_ascii_case("bearer") {
+                continue;
+            }
+            let param = |name: &str| {
+                challenge
+                    .params
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.to_unescaped())
+            };
+            if let Some(realm) = param("realm") {
+                return Some(BearerChallenge {
+                    realm,
+                    service: param("service"),
+                    scope: param("scope"),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Credentials go over https, or plain http to a loopback address only.
+fn may_carry_credentials(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    lower.starts_with("https://") || (lower.starts_with("http://") && is_loopback(&host_of(url)))
+}
+
+fn percent_encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+impl Fetch for HttpFetch {
+    fn send(&self, request: &Request) -> Result<(Head, Box<dyn FetchBody>), FetchError> {
+        if request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        {
+            return Err(FetchError::InvalidUrl(
+                "the component may not set Authorization; credentials are the host's".into(),
+            ));
+        }
+        // Authenticate as docker does: a token issued earlier for this
+        // host, else nothing until the registry asks; on a bearer challenge,
+        // a token for its scope (presenting the credentials held for the
+        // host, if any) and one retry; on a basic challenge, the host's user
+        // and password. Nothing goes over plain http except to loopback.
+        let host = host_of(&request.url);
+        let allowed = may_carry_credentials(&request.url);
+        let cached = self
+            .tokens
+            .lock()
+            .ok()
+            .and_then(|t| {
+                t.iter()
+                    .find(|((h, _), _)| *h == host)
+                    .map(|(_, token)| token.clone())
+            })
+            .filter(|_| allowed)
+            .map(|token| format!("Bearer {token}"));
+        let mut response = self.run(request, cached.as_deref())?;
+        if response.status().as_u16() == 401 && allowed {
+            let credential = self.options.credentials.for_host(&host);
+            let retry = match (bearer_challenge(response.headers()), &credential) {
+                (Some(challenge), _) => {
+                    let token = self.bearer_token(&challenge, credential.as_ref())?;
+                    if let Ok(mut tokens) = self.tokens.lock() {
+                        let scope = challenge.scope.clone().unwrap_or_default();
+                        tokens.insert((host.clone(), scope), token.clone());
+                    }
+                    Some(format!("Bearer {token}"))
+                }
+                (None, Some(credential)) => Some(credential.header()),
+                (None, None) => None,
+            };
+            if let Some(authorization) = retry {
+                response = self.run(request, Some(&authorization))?;
+            }
+        }
+        let head = Head {
+            status: response.status().as_u16(),
+            headers: response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            length: response.body().content_length(),
+        };
+        let body = HttpBody {
+            announced: head.length,
             reader: Box::new(response.into_body().into_reader()),
-            url: url.to_string(),
-            announced,
+            url: request.url.clone(),
             received: 0,
             pending: None,
-            progress: self.options.progress.clone(),
+            progress: self
+                .options
+                .progress
+                .clone()
+                .filter(|_| request.method == Method::Get),
             done: false,
-        }))
+        };
+        Ok((head, Box::new(body)))
+    }
+
+    fn get(&self, url: &str) -> Result<Box<dyn FetchBody>, FetchError> {
+        let request = Request {
+            method: Method::Get,
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: None,
+        };
+        let (head, body) = self.send(&request)?;
+        if !(200..300).contains(&head.status) {
+            return Err(FetchError::HttpStatus(head.status));
+        }
+        Ok(body)
     }
 }
 

@@ -43,6 +43,7 @@
 
 #![deny(missing_docs)]
 
+mod credentials;
 mod engine;
 mod error;
 pub mod fetch;

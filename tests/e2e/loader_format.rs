@@ -178,11 +178,7 @@ fn upgrade_moves_an_unversioned_plugin_to_a_release_and_not_back() {
         "trust",
     ];
     let out = env.run(&upgrade).expect(OK);
-    assert!(
-        out.stdout.contains("1.0.0 is up to date"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("1.0.0 is up to date"), "{}", out.stdout);
 }
 
 #[test]

@@ -1,0 +1,229 @@
+//! Registry credentials: where they come from and to whom they may go.
+//!
+//! Only the host ever holds them; the component asks for URLs and never sees
+//! a header that carries them. Sources, most specific first: a token given
+//! explicitly (`--registry-token-file`, `WASM_PLUGIN_REGISTRY_TOKEN`), then
+//! the docker config's `auths` entry for the host (`auth`, the base64 of
+//! `user:password`, or an `identitytoken`).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What the host may present to a registry.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A user name and password, for Basic authentication or a token
+    /// request.
+    Basic {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: String,
+    },
+    /// A bearer token, presented as is (CI tokens, docker identity tokens).
+    Token(String),
+}
+
+// Never printed: a credential in a log is a leaked credential.
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Basic { user, .. } => write!(f, "Basic({user}, <redacted>)"),
+            Credential::Token(_) => f.write_str("Token(<redacted>)"),
+        }
+    }
+}
+
+impl Credential {
+    /// The `Authorization` header value presenting it directly.
+    pub(crate) fn header(&self) -> String {
+        match self {
+            Credential::Basic { user, password } => {
+                format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
+            }
+            Credential::Token(token) => format!("Bearer {token}"),
+        }
+    }
+}
+
+/// Credentials for registry hosts.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryCredentials {
+    /// Used for every registry host when set.
+    pub token: Option<String>,
+    /// By `host[:port]`, as the docker config keys them.
+    pub hosts: HashMap<String, Credential>,
+}
+
+impl RegistryCredentials {
+    /// What to present to `host` (`host[:port]`), if anything.
+    pub fn for_host(&self, host: &str) -> Option<Credential> {
+        if let Some(token) = &self.token {
+            return Some(Credential::Token(token.clone()));
+        }
+        self.hosts.get(host).cloned()
+    }
+
+    /// The docker config (`$DOCKER_CONFIG/config.json`, else
+    /// `~/.docker/config.json`), then `WASM_PLUGIN_REGISTRY_TOKEN`, then
+    /// `token_file` (a file holding a token, for CI). A missing docker
+    /// config is no credentials; an unreadable or malformed one, or an
+    /// unreadable token file, is an error naming the file.
+    pub fn from_environment(token_file: Option<&Path>) -> Result<RegistryCredentials, String> {
+        let mut credentials = RegistryCredentials::default();
+        if let Some(config) = docker_config_path() {
+            match std::fs::read(&config) {
+                Ok(bytes) => {
+                    credentials.hosts = parse_docker_config(&bytes).map_err(|e| {
+                        format!("the docker config {} cannot be used: {e}", config.display())
+                    })?
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(format!(
+                        "cannot read the docker config {}: {e}",
+                        config.display()
+                    ));
+                }
+            }
+        }
+        if let Some(token) = std::env::var("WASM_PLUGIN_REGISTRY_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+        {
+            credentials.token = Some(token.trim().to_string());
+        }
+        if let Some(file) = token_file {
+            let token = std::fs::read_to_string(file).map_err(|e| {
+                format!(
+                    "cannot read the registry token file {}: {e}",
+                    file.display()
+                )
+            })?;
+            let token = token.trim();
+            if token.is_empty() {
+                return Err(format!(
+                    "the registry token file {} is empty",
+                    file.display()
+                ));
+            }
+            credentials.token = Some(token.to_string());
+        }
+        Ok(credentials)
+    }
+}
+
+fn docker_config_path() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join("config.json"));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".docker/config.json"))
+}
+
+/// The `auths` of a docker config, keyed by `host[:port]` (docker keys
+/// Docker Hub as `https://index.docker.io/v1/`; the scheme and path go).
+fn parse_docker_config(bytes: &[u8]) -> Result<HashMap<String, Credential>, String> {
+    #[derive(serde::Deserialize)]
+    struct Config {
+        #[serde(default)]
+        auths: HashMap<String, Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        auth: Option<String>,
+        identitytoken: Option<String>,
+    }
+    let config: Config = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let mut hosts = HashMap::new();
+    for (key, entry) in config.auths {
+        let host = key
+            .split_once("://")
+            .map_or(key.as_str(), |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let credential = if let Some(token) = entry.identitytoken.filter(|t| !t.is_empty()) {
+            Credential::Token(token)
+        } else if let Some(auth) = entry.auth.filter(|a| !a.is_empty()) {
+            let decoded = STANDARD
+                .decode(auth.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| format!("the auth of {key} is not base64 of user:password"))?;
+            let (user, password) = decoded
+                .split_once(':')
+                .ok_or_else(|| format!("the auth of {key} is not base64 of user:password"))?;
+            Credential::Basic {
+                user: user.to_string(),
+                password: password.to_string(),
+            }
+        } else {
+            continue;
+        };
+        hosts.insert(host, credential);
+    }
+    Ok(hosts)
+}
+
+/// Whether `host` (`name[:port]`) is a loopback address, where plain http
+/// may carry credentials (as docker allows for local registries).
+pub(crate) fn is_loopback(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_config_entries_are_keyed_by_host() {
+        let config = br#"{"auths": {
+            "127.0.0.1:5000": {"auth": "YWxpY2U6czNjcmV0"},
+            "https://index.docker.io/v1/": {"identitytoken": "tok"},
+            "ghcr.io": {}
+        }}"#;
+        let hosts = parse_docker_config(config).unwrap();
+        assert_eq!(
+            hosts["127.0.0.1:5000"],
+            Credential::Basic {
+                user: "alice".into(),
+                password: "s3cret".into()
+            }
+        );
+        assert_eq!(hosts["index.docker.io"], Credential::Token("tok".into()));
+        assert!(!hosts.contains_key("ghcr.io"));
+        assert!(parse_docker_config(br#"{"auths": {"h": {"auth": "!!"}}}"#).is_err());
+        assert!(parse_docker_config(b"{").is_err());
+    }
+
+    #[test]
+    fn credentials_are_never_printed() {
+        let basic = Credential::Basic {
+            user: "alice".into(),
+            password: "s3cret".into(),
+        };
+        assert!(!format!("{basic:?}").contains("s3cret"));
+        assert!(!format!("{:?}", Credential::Token("t0ken".into())).contains("t0ken"));
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for host in ["127.0.0.1:5000", "localhost", "[::1]:80", "127.1.2.3"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["example.com", "10.0.0.1:5000", "127.0.0.1.example.com"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+}
