@@ -6,7 +6,7 @@ use crate::error::{Error, FetchError};
 use crate::plugins_dir::receipt;
 use crate::registry::index;
 use crate::registry::{self, Policy, RegistryRef};
-use crate::transfer::source::{Fetcher, RemoteBody};
+use crate::transfer::source::{Fetcher, Head, Method, RemoteBody, Request};
 use crate::trust::TrustRoot;
 use crate::verbs::{audit, install, keys, mirror, publish, scaffold, uninstall, verify};
 use std::path::{Path, PathBuf};
@@ -30,6 +30,17 @@ impl wit::Guest for Installer {
             trust: trust.as_ref(),
             allow_expired: source.allow_expired,
         };
+        if registry::oci::is_oci(&source.registry) {
+            let index = registry::oci::index(&HostFetcher, &source.registry).map_err(to_wit)?;
+            return Ok(wit::RegistryIndex {
+                path: index.path,
+                schema_version: index.schema_version,
+                version: None,
+                expires: None,
+                signed_by: None,
+                plugins: index.plugins.iter().map(entry_to_wit).collect(),
+            });
+        }
         let loaded = registry::load(&RegistryRef::parse(&source.registry), &HostFetcher, policy)
             .map_err(to_wit)?;
         Ok(wit::RegistryIndex {
@@ -315,6 +326,28 @@ impl Fetcher for HostFetcher {
     fn get(&self, url: &str) -> Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
         let (body, announced) = host::get(url).map_err(fetch_from_wit)?;
         Ok((Box::new(HostBody(body)), announced))
+    }
+
+    fn send(&self, request: &Request) -> Result<(Head, Box<dyn RemoteBody>), FetchError> {
+        let request = host::Request {
+            method: match request.method {
+                Method::Get => host::Method::Get,
+                Method::Head => host::Method::Head,
+                Method::Post => host::Method::Post,
+                Method::Put => host::Method::Put,
+                Method::Patch => host::Method::Patch,
+            },
+            url: request.url.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+        };
+        let (head, body) = host::send(&request).map_err(fetch_from_wit)?;
+        let head = Head {
+            status: head.status,
+            headers: head.headers,
+            length: head.length,
+        };
+        Ok((head, Box::new(HostBody(body))))
     }
 }
 

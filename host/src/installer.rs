@@ -582,7 +582,10 @@ impl Installer {
 /// for it (none for a URL).
 fn registry_arg(registry: &str) -> Result<(String, Option<PathBuf>), Error> {
     let lower = registry.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
+    if ["http://", "https://", "oci://"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+    {
         return Ok((registry.to_string(), None));
     }
     let path = paths::existing_file(Path::new(registry), "--registry")?;

@@ -8,6 +8,7 @@ mod install;
 mod lifecycle;
 mod list;
 mod loader_format;
+mod oci;
 mod plugin_host;
 mod publisher;
 mod scaffold;

@@ -1,10 +1,12 @@
 //! Registries: reading an index and deciding whether to believe it
 //! (`load`: its signature and expiry), its format (`index`), what a user
-//! asks for (`spec`, `name`) and which entry answers it (`resolve`).
+//! asks for (`spec`, `name`) and which entry answers it (`resolve`); OCI
+//! registries, whose tags are the versions and manifests the entries (`oci`).
 
 pub mod index;
 mod load;
 pub mod name;
+pub mod oci;
 pub mod resolve;
 pub mod spec;
 

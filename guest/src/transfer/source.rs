@@ -65,11 +65,111 @@ pub trait RemoteBody {
     fn read(&mut self, max: u32) -> std::result::Result<Vec<u8>, FetchError>;
 }
 
-/// The capability to GET a URL.
+/// The capability to GET a URL, and to send the requests of an OCI
+/// registry's API.
 pub trait Fetcher {
     /// The body and, when announced, its length.
     fn get(&self, url: &str)
     -> std::result::Result<(Box<dyn RemoteBody>, Option<u64>), FetchError>;
+
+    /// Any status comes back, with its headers and body. Fetchers that
+    /// only GET (tests, `NoNetwork`) refuse.
+    fn send(
+        &self,
+        request: &Request,
+    ) -> std::result::Result<(Head, Box<dyn RemoteBody>), FetchError> {
+        let scheme = request.url.split(':').next().unwrap_or_default();
+        Err(FetchError::UnsupportedScheme(scheme.to_string()))
+    }
+}
+
+/// The methods of [`Request`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+}
+
+/// A request beyond a plain GET (the WIT `request`).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Request {
+    pub fn new(method: Method, url: impl Into<String>) -> Request {
+        Request {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Request {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// A response's status and headers (names in lowercase).
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub length: Option<u64>,
+}
+
+impl Head {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `request` and reads the whole answer, at most `max` bytes of it,
+/// retrying transient failures and server errors as downloads are.
+pub fn exchange(fetcher: &dyn Fetcher, request: &Request, max: u64) -> Result<(Head, Vec<u8>)> {
+    let failed = |cause| Error::FetchFailed {
+        url: request.url.clone(),
+        cause,
+    };
+    with_retries(|| {
+        let (head, mut body) = fetcher.send(request).map_err(failed)?;
+        if head.status >= 500 {
+            return Err(failed(FetchError::HttpStatus(head.status)));
+        }
+        if head.length.is_some_and(|n| n > max) {
+            return Err(Error::TooLarge {
+                source: request.url.clone(),
+                limit: max,
+            });
+        }
+        let mut bytes = Vec::new();
+        loop {
+            let chunk = body.read(CHUNK_BYTES as u32).map_err(failed)?;
+            if chunk.is_empty() {
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 > max {
+                return Err(Error::TooLarge {
+                    source: request.url.clone(),
+                    limit: max,
+                });
+            }
+        }
+        Ok((head, bytes))
+    })
 }
 
 /// A fetcher for hosts that lend no network.

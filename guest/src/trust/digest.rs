@@ -27,6 +27,10 @@ impl Sha256Digest {
     }
 
     /// The digest of `bytes`, in one go (small inputs and tests).
+    pub fn from_bytes(bytes: [u8; 32]) -> Sha256Digest {
+        Sha256Digest(bytes)
+    }
+
     pub fn of(bytes: &[u8]) -> Sha256Digest {
         Sha256Digest(Sha256::digest(bytes).into())
     }

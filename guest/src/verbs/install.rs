@@ -17,6 +17,7 @@ use crate::plugins_dir::receipt::{self, Found, Receipt};
 use crate::plugins_dir::{PluginsDir, seen};
 use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
+use crate::registry::oci::{self, OciReference, OciRegistry};
 use crate::registry::resolve::{self, Selector};
 use crate::registry::spec::PluginSpec;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
@@ -143,6 +144,18 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         trust: trust.as_ref(),
         allow_expired: request.allow_expired,
     };
+    if oci::is_oci(&request.registry) {
+        let loaded = oci_loaded(&request.registry, &spec.name, fetcher)?;
+        let registry_ref = loaded.registry.clone();
+        let context = Context {
+            request,
+            registry: &registry_ref,
+            loaded: &loaded,
+            trust: trust.as_ref(),
+            fetcher,
+        };
+        return install_one(&context, &spec);
+    }
     let registry_ref = RegistryRef::parse(&request.registry);
     let loaded = match &request.preloaded {
         Some(index) => registry::admit(
@@ -196,6 +209,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     // without the bytes.
     let selector = Selector::from_parts(request.version.as_deref(), spec.requirement.as_ref());
     let entry = resolve::select(&context.loaded.index, spec.name.as_str(), selector)?.clone();
+    let (entry, origin) = materialize(context, entry)?;
     let signature = entry_signature(context, &entry)?;
     let sig_text = signature.as_ref().map(trust::encode_signature);
 
@@ -262,7 +276,9 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         size: fetched.size,
         signed_by: fetched.signed_by.clone(),
         registry: context.loaded.index.path.clone(),
-        artifact: fetched.shown.clone(),
+        // For an OCI artefact, the reference with its manifest digest
+        // (repository, tag, digest); the blob URL says less.
+        artifact: origin.unwrap_or_else(|| fetched.shown.clone()),
         installed_at: crate::clock::now(),
     };
     let staged_receipt = receipt::stage(dest, &new_receipt)?;
@@ -282,6 +298,76 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         action,
         previous_version: installed.map(str::to_string),
     })
+}
+
+/// An `oci://` registry as an index: one entry per semver tag of the
+/// plugin's repository. Their artefact is the tag's reference; the manifest
+/// (fetched only for the entry chosen) supplies digest, size and signature
+/// in `materialize`, so the zero digest here is never compared.
+fn oci_loaded(registry: &str, name: &PluginName, fetcher: &dyn Fetcher) -> Result<Loaded> {
+    let registry = OciRegistry::parse(registry)?;
+    let repository = registry.repository(name.as_str());
+    let plugins = oci::tags(fetcher, &registry.host, &repository)?
+        .into_iter()
+        .filter(|tag| semver::Version::parse(tag).is_ok())
+        .map(|tag| Entry {
+            name: name.clone(),
+            artifact: format!("oci://{}/{repository}:{tag}", registry.host),
+            version: tag,
+            description: None,
+            sha256: Sha256Digest::from_bytes([0; 32]),
+            signature: None,
+            size: None,
+        })
+        .collect();
+    let shown = registry.shown();
+    Ok(Loaded {
+        registry: RegistryRef::Url(shown.clone()),
+        index: registry::index::Index {
+            path: shown,
+            schema_version: "1".into(),
+            version: None,
+            expires: None,
+            plugins,
+        },
+        bytes: Vec::new(),
+        signature: None,
+        signed_by: None,
+    })
+}
+
+/// An entry whose artefact is an OCI reference, completed from its
+/// manifest: the layer blob's URL, its size, and (for a registry's tag) its
+/// digest and the signature annotation. An index entry keeps its own digest
+/// and signature, and the layer must be what it names. Returns the
+/// reference the receipt records.
+fn materialize(context: &Context<'_>, mut entry: Entry) -> Result<(Entry, Option<String>)> {
+    if !oci::is_oci(&entry.artifact) {
+        return Ok((entry, None));
+    }
+    let reference = OciReference::parse(&entry.artifact)?;
+    let artifact = oci::artifact(
+        context.fetcher,
+        &reference.host,
+        &reference.repository,
+        reference.tag.as_deref(),
+        reference.digest.as_ref(),
+    )?;
+    let from_tags = oci::is_oci(&context.loaded.index.path);
+    if from_tags {
+        entry.sha256 = artifact.layer;
+        entry.signature = artifact.signature;
+        entry.description = artifact.description;
+    } else if artifact.layer != entry.sha256 {
+        return Err(Error::DigestMismatch {
+            source: artifact.reference,
+            expected: entry.sha256.to_hex(),
+            actual: artifact.layer.to_hex(),
+        });
+    }
+    entry.size = Some(entry.size.unwrap_or(artifact.size));
+    entry.artifact = artifact.blob_url;
+    Ok((entry, Some(artifact.reference)))
 }
 
 /// What to do about one plugin.

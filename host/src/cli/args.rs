@@ -5,12 +5,13 @@ use super::{Failure, progress};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
-use wasm_plugin::fetch::{HttpFetch, HttpOptions};
+use wasm_plugin::fetch::{HttpFetch, HttpOptions, RegistryCredentials};
 
 /// Where plugins come from and who is trusted: shared by install and upgrade.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// The registry index: a path to index.json, or an http(s):// URL
+    /// The registry: a path to index.json, an http(s):// URL of one, or an
+    /// OCI registry namespace, oci://HOST[:PORT]/NAMESPACE
     #[arg(long, value_name = "INDEX-OR-URL")]
     pub registry: String,
     /// The plugins directory (created if missing)
@@ -42,16 +43,25 @@ pub struct RemoteArgs {
     /// Accept a registry index past its "expires" time
     #[arg(long)]
     pub allow_expired: bool,
+    /// A file holding a bearer token for OCI registries (for CI; also
+    /// WASM_PLUGIN_REGISTRY_TOKEN). Otherwise the docker config's logins
+    /// are used ($DOCKER_CONFIG/config.json or ~/.docker/config.json)
+    #[arg(long, value_name = "FILE")]
+    pub registry_token_file: Option<PathBuf>,
 }
 
 impl RemoteArgs {
     /// The fetcher these flags describe; a progress bar only for people.
     pub fn fetch(&self, progress: bool) -> Result<HttpFetch, Failure> {
+        let credentials =
+            RegistryCredentials::from_environment(self.registry_token_file.as_deref())
+                .map_err(Failure::Usage)?;
         Ok(HttpFetch::new(HttpOptions {
             connect_timeout: self.timeout.min(Duration::from_secs(30)),
             read_timeout: self.timeout,
             ca_cert: self.ca_cert.clone(),
             progress: progress.then(progress::bars),
+            credentials,
             ..HttpOptions::default()
         })?)
     }

@@ -1,0 +1,438 @@
+//! OCI registries: Debian's `docker-registry` (the CNCF distribution
+//! registry) started by each test on 127.0.0.1 with its own storage, plugins
+//! pushed into it with nothing but curl (`oci-push.sh`, the README's
+//! requests), installed with `--registry oci://HOST:PORT/NAMESPACE`.
+
+use crate::util::*;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PUSH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/e2e/oci-push.sh");
+
+/// Installs Debian's `docker-registry` once per test process when it is
+/// missing (as root, or through sudo), so `cargo test` needs no set-up.
+fn ensure_installed() {
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let present = || {
+            Command::new("sh")
+                .args(["-c", "command -v docker-registry"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if present() {
+            return;
+        }
+        let script = "sudo=''; [ \"$(id -u)\" = 0 ] || sudo=sudo; \
+                      export DEBIAN_FRONTEND=noninteractive; \
+                      $sudo apt-get install -y -q docker-registry || \
+                      { $sudo apt-get update -q && $sudo apt-get install -y -q docker-registry; }";
+        let out = Command::new("sh")
+            .args(["-c", script])
+            .output()
+            .expect("run apt-get");
+        assert!(
+            out.status.success() && present(),
+            "the OCI tests need Debian's docker-registry and installing it failed; \
+             run `apt-get install docker-registry`\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+/// A running `docker-registry serve`, stopped when dropped.
+struct OciRegistry {
+    child: Child,
+    host: String,
+    dir: tempfile::TempDir,
+    /// `-u user:password` for pushes, when the registry wants a login.
+    login: Option<String>,
+}
+
+impl Drop for OciRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl OciRegistry {
+    fn start() -> OciRegistry {
+        OciRegistry::start_with(None)
+    }
+
+    /// With `login` (user, password), the registry requires basic auth
+    /// (an htpasswd file with a bcrypt hash, as the registry reads them).
+    fn start_with(login: Option<(&str, &str)>) -> OciRegistry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  \
+             delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("storage").display()
+        );
+        if let Some((user, password)) = login {
+            let hash = Command::new("python3")
+                .args([
+                    "-c",
+                    "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))",
+                    password,
+                ])
+                .output()
+                .expect("python3 makes the bcrypt hash");
+            let hash = String::from_utf8(hash.stdout).unwrap();
+            std::fs::write(
+                dir.path().join("htpasswd"),
+                format!("{user}:{}", hash.trim()),
+            )
+            .unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            ));
+        }
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        ensure_installed();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let registry = OciRegistry {
+            child,
+            host: format!("127.0.0.1:{port}"),
+            dir,
+            login: login.map(|(u, p)| format!("-u {u}:{p}")),
+        };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(&registry.host).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "docker-registry did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        registry
+    }
+
+    fn url(&self, namespace: &str) -> String {
+        format!("oci://{}/{namespace}", self.host)
+    }
+
+    /// Pushes `file` as `repository:tag`, optionally signed, with curl.
+    fn push(&self, repository: &str, tag: &str, file: &Path, signature: Option<&str>) {
+        self.push_as(repository, tag, file, signature, None);
+    }
+
+    fn push_as(
+        &self,
+        repository: &str,
+        tag: &str,
+        file: &Path,
+        signature: Option<&str>,
+        config_type: Option<&str>,
+    ) {
+        let mut cmd = Command::new("sh");
+        cmd.arg(PUSH).args([&self.host, repository, tag]).arg(file);
+        cmd.arg(signature.unwrap_or(""));
+        if let Some(config_type) = config_type {
+            cmd.arg(config_type);
+        }
+        if let Some(login) = &self.login {
+            cmd.env("CURL_AUTH", login);
+        }
+        let out = cmd.output().expect("run oci-push.sh (needs curl)");
+        assert!(out.status.success(), "push failed: {out:?}");
+    }
+
+    /// The digest the registry gives `repository:tag`'s manifest.
+    fn manifest_digest(&self, repository: &str, tag: &str) -> String {
+        let out = Command::new("curl")
+            .args([
+                "-fsSI",
+                "-H",
+                "Accept: application/vnd.oci.image.manifest.v1+json",
+            ])
+            .arg(format!(
+                "http://{}/v2/{repository}/manifests/{tag}",
+                self.host
+            ))
+            .output()
+            .unwrap();
+        let head = String::from_utf8_lossy(&out.stdout);
+        head.lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("docker-content-digest: ")
+                    .map(|d| d.trim().to_string())
+            })
+            .expect("a Docker-Content-Digest")
+    }
+
+    /// Where the registry keeps the blob with this sha256.
+    fn blob(&self, hex: &str) -> PathBuf {
+        self.dir.path().join(format!(
+            "storage/docker/registry/v2/blobs/sha256/{}/{hex}/data",
+            &hex[..2]
+        ))
+    }
+}
+
+/// A plugin file and its signature by `key`.
+fn plugin(env: &Env, name: &str, bytes: &[u8], key: &Key) -> (PathBuf, String) {
+    (
+        env.write(&format!("files/{name}"), bytes),
+        key.sign_b64(bytes),
+    )
+}
+
+fn install(env: &Env, registry: &str, spec: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "install",
+        spec,
+        "--registry",
+        registry,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+#[test]
+fn a_plugin_pushed_with_curl_installs_and_a_corrupted_blob_is_refused() {
+    let env = Env::new();
+    let key = Key::new(41);
+    key.trust(&env, "trust", "release");
+    let oci = OciRegistry::start();
+    let v1 = b"\0asm oci hello one".to_vec();
+    let (file, signature) = plugin(&env, "hello-1.wasm", &v1, &key);
+    oci.push("acme/hello", "1.0.0", &file, Some(&signature));
+
+    let out = install(&env, &oci.url("acme"), "hello", &[]).expect(OK);
+    assert!(
+        out.stdout.contains("installed hello 1.0.0"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.read("plugins/hello.wasm"), v1);
+    assert_eq!(
+        String::from_utf8(env.read("plugins/hello.sig")).unwrap(),
+        signature
+    );
+    let receipt: serde_json::Value =
+        serde_json::from_slice(&env.read("plugins/.wasm-plugin/receipts/hello.json")).unwrap();
+    assert_eq!(receipt["registry"], oci.url("acme"));
+    let digest = oci.manifest_digest("acme/hello", "1.0.0");
+    assert_eq!(
+        receipt["artifact"],
+        format!("oci://{}/acme/hello:1.0.0@{digest}", oci.host)
+    );
+    env.run(&["audit", "--dest", "plugins", "--trust-root", "trust"])
+        .expect(OK);
+
+    // 1.0.1's stored layer gets a flipped byte: refused, 1.0.0 stays.
+    let v2 = b"\0asm oci hello two".to_vec();
+    let (file, signature) = plugin(&env, "hello-2.wasm", &v2, &key);
+    oci.push("acme/hello", "1.0.1", &file, Some(&signature));
+    let blob = oci.blob(&sha256_hex(&v2));
+    let mut stored = std::fs::read(&blob).unwrap();
+    stored[5] ^= 0x01;
+    std::fs::write(&blob, stored).unwrap();
+    let before = env.snapshot("plugins");
+    install(&env, &oci.url("acme"), "hello", &[])
+        .expect(INTEGRITY)
+        .says(&["digest mismatch", &sha256_hex(&v2)]);
+    assert_eq!(env.snapshot("plugins"), before);
+    assert!(env.temp_files("plugins").is_empty());
+}
+
+#[test]
+fn versions_are_the_semver_tags() {
+    let env = Env::new();
+    let key = Key::new(42);
+    key.trust(&env, "trust", "release");
+    let oci = OciRegistry::start();
+    for tag in ["1.0.0", "1.5.0", "2.0.0-rc.1", "latest", "2.0.0"] {
+        let bytes = format!("\0asm {tag}").into_bytes();
+        let (file, signature) = plugin(&env, &format!("{tag}.wasm"), &bytes, &key);
+        oci.push("acme/colmask", tag, &file, Some(&signature));
+    }
+    let registry = oci.url("acme");
+    // `list` shows the semver tags, of the namespace (from the catalog) or
+    // of one plugin's repository.
+    let listed = env
+        .run(&["list", "--registry", &oci.url("acme/colmask"), "--json"])
+        .expect(OK)
+        .json();
+    let mut versions: Vec<&str> = listed["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["version"].as_str().unwrap())
+        .collect();
+    versions.sort();
+    assert_eq!(versions, ["1.0.0", "1.5.0", "2.0.0", "2.0.0-rc.1"]);
+    assert_eq!(listed["plugins"][0]["sha256"].as_str().unwrap().len(), 64);
+    let table = env.run(&["list", "--registry", &registry]).expect(OK);
+    assert!(
+        table.stdout.contains("colmask") && table.stdout.contains("1.5.0"),
+        "{}",
+        table.stdout
+    );
+    assert!(!table.stdout.contains("latest"), "{}", table.stdout);
+    install(&env, &registry, "colmask@^1", &[]).expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm 1.5.0");
+    install(
+        &env,
+        &registry,
+        "colmask",
+        &["--version", "1.0.0", "--allow-downgrade"],
+    )
+    .expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm 1.0.0");
+    install(&env, &registry, "colmask", &[]).expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm 2.0.0");
+    // A missing tag lists the versions there are; `latest` is not one.
+    install(&env, &registry, "colmask", &["--version", "3.0.0"])
+        .expect(INPUT)
+        .says(&["no version '3.0.0'", "2.0.0", "1.5.0"]);
+    // A repository the registry does not have.
+    install(&env, &registry, "nothing", &[])
+        .expect(INPUT)
+        .says(&["no plugin named 'nothing'"]);
+}
+
+#[test]
+fn an_index_entry_can_pin_an_oci_manifest_and_a_moved_tag_is_caught() {
+    let env = Env::new();
+    let key = Key::new(43);
+    key.trust(&env, "trust", "release");
+    let oci = OciRegistry::start();
+    let v1 = b"\0asm pinned one".to_vec();
+    let (file, signature) = plugin(&env, "one.wasm", &v1, &key);
+    oci.push("acme/rowfilter", "1.0.0", &file, Some(&signature));
+    let digest = oci.manifest_digest("acme/rowfilter", "1.0.0");
+
+    let mut reg = Registry::new("registry");
+    let entry = reg.publish(&env, "rowfilter", "1.0.0", &v1, Some(&key));
+    entry["artifact"] = format!("oci://{}/acme/rowfilter@{digest}", oci.host).into();
+    let pinned = reg.entries.len() - 1;
+    reg.publish(&env, "tagged", "1.0.0", &v1, Some(&key))["artifact"] =
+        format!("oci://{}/acme/rowfilter:1.0.0", oci.host).into();
+    reg.save(&env);
+    let index = reg.index();
+    install(&env, &index, "rowfilter", &[]).expect(OK);
+    install(&env, &index, "tagged", &[]).expect(OK);
+    assert_eq!(env.read("plugins/rowfilter.wasm"), v1);
+
+    // The tag moves to other bytes: the pinned entry still gets its
+    // manifest; the tagged one now finds a layer its digest does not name.
+    let v2 = b"\0asm pinned two".to_vec();
+    let (file, signature) = plugin(&env, "two.wasm", &v2, &key);
+    oci.push("acme/rowfilter", "1.0.0", &file, Some(&signature));
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    install(&env, &index, "rowfilter", &[]).expect(OK);
+    assert_eq!(env.read("plugins/rowfilter.wasm"), v1);
+    install(&env, &index, "tagged", &[])
+        .expect(INTEGRITY)
+        .says(&["digest mismatch", &sha256_hex(&v1), &sha256_hex(&v2)]);
+
+    // A pinned digest the registry's manifest does not hash to.
+    let wrong = format!(
+        "oci://{}/acme/rowfilter@sha256:{}",
+        oci.host,
+        "0".repeat(64)
+    );
+    reg.entries[pinned]["artifact"] = wrong.into();
+    reg.save(&env);
+    install(&env, &index, "rowfilter", &["--version", "1.0.0"]).expect(IO);
+}
+
+#[test]
+fn what_is_not_a_wasm_artifact_is_refused_by_name() {
+    let env = Env::new();
+    let key = Key::new(44);
+    key.trust(&env, "trust", "release");
+    let oci = OciRegistry::start();
+    let bytes = b"\0asm image".to_vec();
+    let (file, signature) = plugin(&env, "image.wasm", &bytes, &key);
+    oci.push_as(
+        "acme/image",
+        "1.0.0",
+        &file,
+        Some(&signature),
+        Some("application/vnd.oci.image.config.v1+json"),
+    );
+    install(&env, &oci.url("acme"), "image", &[])
+        .expect(INPUT)
+        .says(&[
+            "application/vnd.oci.image.config.v1+json",
+            "application/vnd.wasm.config.v0+json",
+        ]);
+    assert!(!env.path("plugins").exists());
+
+    // Unsigned, with a trust root: refused before the blob is fetched.
+    let (file, _) = plugin(&env, "unsigned.wasm", b"\0asm unsigned", &key);
+    oci.push("acme/unsigned", "1.0.0", &file, None);
+    install(&env, &oci.url("acme"), "unsigned", &[])
+        .expect(INTEGRITY)
+        .says(&["not signed"]);
+}
+
+#[test]
+fn a_registry_login_comes_from_the_docker_config() {
+    let env = Env::new();
+    let key = Key::new(45);
+    key.trust(&env, "trust", "release");
+    let oci = OciRegistry::start_with(Some(("ci", "s3cret-pw")));
+    let bytes = b"\0asm private".to_vec();
+    let (file, signature) = plugin(&env, "private.wasm", &bytes, &key);
+    oci.push("acme/private", "1.0.0", &file, Some(&signature));
+    let registry = oci.url("acme");
+    let args = [
+        "install",
+        "private",
+        "--registry",
+        &registry,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ];
+
+    // No credentials: a clear error naming how to give them.
+    let empty = env.path("no-docker");
+    std::fs::create_dir(&empty).unwrap();
+    let refused = env.run_with(&args, &[("DOCKER_CONFIG", empty.as_os_str())]);
+    let refused = refused
+        .expect(IO)
+        .says(&["401", "docker login", "--registry-token-file"]);
+    assert!(!refused.stderr.contains("s3cret"));
+
+    let docker = env.path("docker");
+    std::fs::create_dir(&docker).unwrap();
+    let auth = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode("ci:s3cret-pw")
+    };
+    std::fs::write(
+        docker.join("config.json"),
+        format!(r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#, oci.host),
+    )
+    .unwrap();
+    let run = env
+        .run_with(&args, &[("DOCKER_CONFIG", docker.as_os_str())])
+        .expect(OK);
+    assert!(!run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"));
+    assert_eq!(env.read("plugins/private.wasm"), bytes);
+}
