@@ -436,3 +436,92 @@ fn a_registry_login_comes_from_the_docker_config() {
     assert!(!run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"));
     assert_eq!(env.read("plugins/private.wasm"), bytes);
 }
+
+/// The flow of public registries (ghcr.io, Docker Hub), against a fake one:
+/// a 401 with a bearer challenge, a token from the realm for that scope,
+/// the retry with it; the blob redirected to a storage host, which must not
+/// receive the token.
+#[test]
+fn the_bearer_token_flow_and_a_blob_redirect_that_carries_no_credentials() {
+    use crate::server::{Reply, Server};
+    let env = Env::new();
+    let key = Key::new(46);
+    key.trust(&env, "trust", "release");
+    let registry = Server::start();
+    let storage = Server::start();
+    let bytes = b"\0asm behind a token".to_vec();
+    let layer = sha256_hex(&bytes);
+    let token = "Bearer tok-123";
+    let challenge = format!(
+        r#"Bearer realm="{}/token",service="fake",scope="repository:acme/hello:pull""#,
+        registry.base
+    );
+    let guarded = |reply: Reply| Reply::Guarded(token.into(), challenge.clone(), Box::new(reply));
+    registry.route("/token", Reply::Body(br#"{"token": "tok-123"}"#.to_vec()));
+    registry.route(
+        "/v2/acme/hello/tags/list",
+        guarded(Reply::Body(
+            br#"{"name": "acme/hello", "tags": ["1.0.0"]}"#.to_vec(),
+        )),
+    );
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.wasm.config.v0+json",
+                   "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
+        "layers": [{"mediaType": "application/wasm", "digest": format!("sha256:{layer}"),
+                    "size": bytes.len()}],
+        "annotations": {"dev.wasm-plugin.signature": key.sign_b64(&bytes)}
+    }))
+    .unwrap();
+    let headers = vec![
+        (
+            "Content-Type".to_string(),
+            "application/vnd.oci.image.manifest.v1+json".to_string(),
+        ),
+        (
+            "Docker-Content-Digest".to_string(),
+            format!("sha256:{}", sha256_hex(&manifest)),
+        ),
+    ];
+    registry.route(
+        "/v2/acme/hello/manifests/1.0.0",
+        guarded(Reply::WithHeaders(manifest, headers)),
+    );
+    let blob = storage.route("/blobs/hello", Reply::Body(bytes.clone()));
+    registry.route(
+        &format!("/v2/acme/hello/blobs/sha256:{layer}"),
+        guarded(Reply::Redirect(blob)),
+    );
+
+    let url = format!("oci://127.0.0.1:{}/acme", registry.port());
+    install(&env, &url, "hello", &[]).expect(OK);
+    assert_eq!(env.read("plugins/hello.wasm"), bytes);
+
+    let asked: Vec<String> = registry
+        .requests()
+        .into_iter()
+        .filter(|(target, _)| target.starts_with("/token"))
+        .map(|(target, _)| target)
+        .collect();
+    assert!(!asked.is_empty(), "no token was asked for");
+    assert!(
+        asked
+            .iter()
+            .all(|t| t.contains("service=fake")
+                && t.contains("scope=repository%3Aacme%2Fhello%3Apull")),
+        "{asked:?}"
+    );
+    let authorized = registry
+        .requests()
+        .into_iter()
+        .filter(|(t, auth)| t.starts_with("/v2/") && auth.as_deref() == Some(token))
+        .count();
+    assert!(authorized >= 3, "{:?}", registry.requests());
+    let fetched = storage.requests();
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert_eq!(
+        fetched[0].1, None,
+        "the storage host received the registry's token"
+    );
+}

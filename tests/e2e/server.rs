@@ -37,6 +37,11 @@ pub enum Reply {
     Slow(Vec<u8>, usize, Duration),
     /// Answer the first requests with these replies, one each, then `then`.
     Sequence(Vec<Reply>, Box<Reply>),
+    /// 200 with these bytes and extra headers (name, value).
+    WithHeaders(Vec<u8>, Vec<(String, String)>),
+    /// `reply` to a request whose Authorization is exactly the first
+    /// string; 401 with the second as `WWW-Authenticate` to any other.
+    Guarded(String, String, Box<Reply>),
 }
 
 /// A connection the server can answer on.
@@ -74,11 +79,14 @@ impl Conn for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
 }
 
 type Routes = Arc<Mutex<HashMap<String, Reply>>>;
+/// Each request's target (path and query) and Authorization header.
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
 pub struct Server {
     pub base: String,
     routes: Routes,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    seen: Seen,
     stop: Arc<AtomicBool>,
     addr: SocketAddr,
 }
@@ -113,20 +121,21 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         let routes: Routes = Arc::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let seen: Seen = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
-        let (r, h, s) = (routes.clone(), hits.clone(), stop.clone());
+        let (r, h, s, log) = (routes.clone(), hits.clone(), stop.clone(), seen.clone());
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (routes, hits, tls) = (r.clone(), h.clone(), tls.clone());
+                let (routes, hits, tls, log) = (r.clone(), h.clone(), tls.clone(), log.clone());
                 thread::spawn(move || match tls {
-                    None => serve(stream, &routes, &hits),
+                    None => serve(stream, &routes, &hits, &log),
                     Some(config) => {
                         let conn = rustls::ServerConnection::new(config).expect("TLS session");
-                        serve(rustls::StreamOwned::new(conn, stream), &routes, &hits);
+                        serve(rustls::StreamOwned::new(conn, stream), &routes, &hits, &log);
                     }
                 });
             }
@@ -135,9 +144,15 @@ impl Server {
             base: format!("{scheme}://{addr}"),
             routes,
             hits,
+            seen,
             stop,
             addr,
         }
+    }
+
+    /// Every request so far: its target and its Authorization header.
+    pub fn requests(&self) -> Vec<(String, Option<String>)> {
+        self.seen.lock().unwrap().clone()
     }
 
     /// Answers `path` with `reply` from now on; returns its URL.
@@ -168,10 +183,16 @@ fn serve<C: Conn>(
     mut conn: C,
     routes: &Mutex<HashMap<String, Reply>>,
     hits: &Mutex<HashMap<String, usize>>,
+    seen: &Mutex<Vec<(String, Option<String>)>>,
 ) {
-    let Some(path) = read_request_path(&mut conn) else {
+    let Some((target, authorization)) = read_request(&mut conn) else {
         return;
     };
+    seen.lock()
+        .unwrap()
+        .push((target.clone(), authorization.clone()));
+    // Routed by path; the query is only recorded.
+    let path = target.split('?').next().unwrap_or_default().to_string();
     *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
     let reply = {
         let mut routes = routes.lock().unwrap();
@@ -181,8 +202,38 @@ fn serve<C: Conn>(
             other => other.cloned(),
         }
     };
+    let reply = match reply {
+        Some(Reply::Guarded(expected, challenge, reply)) => {
+            if authorization.as_deref() == Some(expected.as_str()) {
+                Some(*reply)
+            } else {
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: {challenge}\r\n\
+                     Content-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = conn.flush();
+                conn.close();
+                return;
+            }
+        }
+        other => other,
+    };
     let _ = match reply {
         None => respond(&mut conn, 404, b"not found", None),
+        Some(Reply::WithHeaders(bytes, headers)) => {
+            let extra: String = headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
+            write!(
+                conn,
+                "HTTP/1.1 200 OK\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                bytes.len()
+            )
+            .and_then(|()| conn.write_all(&bytes))
+        }
+        Some(Reply::Guarded(..)) => panic!("nested guards are not supported"),
         Some(Reply::Body(bytes)) => respond(&mut conn, 200, &bytes, None),
         Some(Reply::Status(code)) => respond(&mut conn, code, b"status", None),
         Some(Reply::CutAfter(bytes, n)) => respond(&mut conn, 200, &bytes[..n], Some(bytes.len())),
@@ -250,7 +301,8 @@ fn respond(
     conn.write_all(body)
 }
 
-fn read_request_path(conn: &mut impl Read) -> Option<String> {
+/// The request's target and its Authorization header, if any.
+fn read_request(conn: &mut impl Read) -> Option<(String, Option<String>)> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -259,8 +311,15 @@ fn read_request_path(conn: &mut impl Read) -> Option<String> {
         }
         head.push(byte[0]);
     }
-    let line = String::from_utf8_lossy(&head);
-    line.split_whitespace().nth(1).map(str::to_string)
+    let text = String::from_utf8_lossy(&head);
+    let mut lines = text.lines();
+    let target = lines.next()?.split_whitespace().nth(1)?.to_string();
+    let authorization = lines.find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("authorization")
+            .then(|| value.trim().to_string())
+    });
+    Some((target, authorization))
 }
 
 /// A CONNECT proxy on loopback: tunnels each connection to the target it
