@@ -215,7 +215,13 @@ impl wit::Guest for Installer {
             force: request.force,
             expires_in: request.expires_in,
         };
-        let r = publish::publish(&request).map_err(to_wit)?;
+        let to_oci = registry::oci::is_oci(&request.registry.display().to_string());
+        let r = if to_oci {
+            publish::publish_oci(&request, &HostFetcher)
+        } else {
+            publish::publish(&request)
+        }
+        .map_err(to_wit)?;
         Ok(wit::PublishReport {
             name: r.name,
             version: r.version,

@@ -453,13 +453,23 @@ impl Installer {
     /// Adds a plugin version to a registry index (created if missing).
     pub fn publish(&self, request: &PublishRequest) -> Result<PublishReport, Error> {
         let file = paths::existing_file(&request.artifact, "the file")?;
-        let registry = paths::file_in_existing_dir(&request.registry, "--registry")?;
+        // An OCI registry is pushed to over the network; an index is a file.
+        let oci = request
+            .registry
+            .to_str()
+            .is_some_and(|r| r.to_ascii_lowercase().starts_with("oci://"));
+        let registry = match oci {
+            true => request.registry.clone(),
+            false => paths::file_in_existing_dir(&request.registry, "--registry")?,
+        };
         let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
         let mut grants = Grants::reading(paths::parent(&file));
         if let Some(key) = &key {
             grants.read(paths::parent(key));
         }
-        grants.write(paths::parent(&registry));
+        if !oci {
+            grants.write(paths::parent(&registry));
+        }
         let call = wit::PublishRequest {
             artifact: paths::guest(&file),
             registry: paths::guest(&registry),
@@ -472,7 +482,7 @@ impl Installer {
             expires_in: request.expires_in.map(|d| d.as_secs()),
         };
         Ok(self
-            .call(grants, false, |i, s| i.call_publish(s, &call))?
+            .call(grants, oci, |i, s| i.call_publish(s, &call))?
             .into())
     }
 

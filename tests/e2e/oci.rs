@@ -525,3 +525,81 @@ fn the_bearer_token_flow_and_a_blob_redirect_that_carries_no_credentials() {
         "the storage host received the registry's token"
     );
 }
+
+#[test]
+fn publish_pushes_a_plugin_that_lists_and_installs() {
+    let env = Env::new();
+    std::fs::create_dir(env.path("keys")).unwrap();
+    env.run(&["keygen", "--name", "release", "--out-dir", "keys"])
+        .expect(OK);
+    std::fs::create_dir(env.path("trust")).unwrap();
+    std::fs::rename(env.path("keys/release.pub"), env.path("trust/release.pub")).unwrap();
+    let oci = OciRegistry::start();
+    let registry = oci.url("acme");
+    let publish = |file: &str, extra: &[&str]| {
+        let mut args = vec![
+            "publish",
+            file,
+            "--oci",
+            &registry,
+            "--key",
+            "keys/release.key",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    env.write("colmask-1.0.0.wasm", b"\0asm colmask one");
+    let big: Vec<u8> = (0..20_000_000u32).map(|i| (i % 253) as u8).collect();
+    env.write("colmask-1.1.0.wasm", &big);
+
+    let report = publish(
+        "colmask-1.0.0.wasm",
+        &["--description", "Masks columns", "--json"],
+    )
+    .expect(OK)
+    .json();
+    let digest = oci.manifest_digest("acme/colmask", "1.0.0");
+    assert_eq!(
+        report["artifact"],
+        format!("oci://{}/acme/colmask:1.0.0@{digest}", oci.host)
+    );
+    assert_eq!(report["signed"], true);
+    // The tag exists: replaced only with --force.
+    publish("colmask-1.0.0.wasm", &[])
+        .expect(INPUT)
+        .says(&["already lists colmask 1.0.0", "--force"]);
+    let replaced = publish(
+        "colmask-1.0.0.wasm",
+        &["--force", "--description", "Masks columns", "--json"],
+    )
+    .expect(OK)
+    .json();
+    assert_eq!(replaced["replaced"], true);
+    // Larger than one upload chunk: sent in several PATCHes.
+    publish("colmask-1.1.0.wasm", &[]).expect(OK);
+
+    let listed = env
+        .run(&["list", "--registry", &registry, "--json"])
+        .expect(OK)
+        .json();
+    let plugins = listed["plugins"].as_array().unwrap();
+    assert_eq!(plugins.len(), 2, "{listed}");
+    assert!(
+        plugins
+            .iter()
+            .any(|p| p["version"] == "1.0.0" && p["description"] == "Masks columns")
+    );
+
+    install(&env, &registry, "colmask", &[]).expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), big);
+    env.run(&["verify", "plugins/colmask.wasm", "--trust-root", "trust"])
+        .expect(OK);
+    install(
+        &env,
+        &registry,
+        "colmask",
+        &["--version", "1.0.0", "--allow-downgrade"],
+    )
+    .expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask one");
+}

@@ -322,6 +322,152 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
     })
 }
 
+/// Bytes sent per PATCH of a chunked blob upload.
+const UPLOAD_CHUNK: usize = 8 << 20;
+
+/// A blob to push: its digest, its size, and its bytes from the start, in
+/// chunks (`next` returns an empty chunk at the end).
+pub struct Blob<'a> {
+    pub digest: Sha256Digest,
+    pub size: u64,
+    pub next: &'a mut dyn FnMut() -> Result<Vec<u8>>,
+}
+
+fn expect_status(url: &str, head: &source::Head, wanted: &[u16]) -> Result<()> {
+    if wanted.contains(&head.status) {
+        Ok(())
+    } else {
+        Err(refused(url, head.status))
+    }
+}
+
+/// An upload's next URL, from a `Location` that may be relative.
+fn upload_location(host: &str, url: &str, head: &source::Head) -> Result<String> {
+    let location = head.header("location").ok_or_else(|| Error::FetchFailed {
+        url: url.to_string(),
+        cause: crate::error::FetchError::Protocol("an upload answer without a Location".into()),
+    })?;
+    if location.starts_with("http://") || location.starts_with("https://") {
+        Ok(location.to_string())
+    } else {
+        Ok(format!("{}{location}", api(host).trim_end_matches("/v2")))
+    }
+}
+
+/// Pushes `blob` into `repository` unless the registry has it already
+/// (what the registry says it has is checked by digest on its side).
+/// Returns whether bytes were sent.
+pub fn push_blob(
+    fetcher: &dyn Fetcher,
+    host: &str,
+    repository: &str,
+    blob: Blob<'_>,
+) -> Result<bool> {
+    let digest = format!("sha256:{}", blob.digest.to_hex());
+    let exists_url = format!("{}/{repository}/blobs/{digest}", api(host));
+    let (head, _) = source::exchange(fetcher, &Request::new(Method::Head, &exists_url), 0)?;
+    if head.status == 200 {
+        return Ok(false);
+    }
+    // Start, then PATCH chunks (each answer names the next URL), then PUT
+    // with the digest, which the registry verifies.
+    let start = format!("{}/{repository}/blobs/uploads/", api(host));
+    let (head, _) = source::exchange(fetcher, &Request::new(Method::Post, &start), 1 << 20)?;
+    expect_status(&start, &head, &[202])?;
+    let mut location = upload_location(host, &start, &head)?;
+    let mut offset = 0u64;
+    loop {
+        let mut chunk = Vec::new();
+        while chunk.len() < UPLOAD_CHUNK {
+            let more = (blob.next)()?;
+            if more.is_empty() {
+                break;
+            }
+            chunk.extend_from_slice(&more);
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let end = offset + chunk.len() as u64 - 1;
+        let mut request = Request::new(Method::Patch, &location)
+            .header("content-type", "application/octet-stream")
+            .header("content-range", &format!("{offset}-{end}"));
+        request.body = Some(chunk);
+        let (head, _) = source::exchange(fetcher, &request, 1 << 20)?;
+        expect_status(&location, &head, &[202])?;
+        location = upload_location(host, &location, &head)?;
+        offset = end + 1;
+    }
+    if offset != blob.size {
+        return Err(Error::SizeMismatch {
+            source: exists_url,
+            expected: blob.size,
+            actual: offset,
+        });
+    }
+    let separator = if location.contains('?') { '&' } else { '?' };
+    let finish = format!("{location}{separator}digest={digest}");
+    let mut request =
+        Request::new(Method::Put, &finish).header("content-type", "application/octet-stream");
+    request.body = Some(Vec::new());
+    let (head, _) = source::exchange(fetcher, &request, 1 << 20)?;
+    expect_status(&finish, &head, &[201])?;
+    Ok(true)
+}
+
+/// The manifest of a Wasm artifact: config and layer descriptors, and the
+/// annotations (signature, description).
+pub fn manifest(
+    config: (&Sha256Digest, u64),
+    layer: (&Sha256Digest, u64),
+    annotations: &BTreeMap<String, String>,
+) -> Vec<u8> {
+    let mut manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": format!("sha256:{}", config.0.to_hex()), "size": config.1},
+        "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": format!("sha256:{}", layer.0.to_hex()), "size": layer.1}],
+    });
+    if !annotations.is_empty() {
+        manifest["annotations"] = serde_json::json!(annotations);
+    }
+    serde_json::to_vec(&manifest).expect("a JSON value serializes")
+}
+
+/// Whether `repository` has a manifest tagged `tag`.
+pub fn has_tag(fetcher: &dyn Fetcher, host: &str, repository: &str, tag: &str) -> Result<bool> {
+    let url = format!("{}/{repository}/manifests/{tag}", api(host));
+    let request = Request::new(Method::Head, &url).header("accept", MANIFEST_MEDIA_TYPE);
+    let (head, _) = source::exchange(fetcher, &request, 0)?;
+    match head.status {
+        200 => Ok(true),
+        404 => Ok(false),
+        status => Err(refused(&url, status)),
+    }
+}
+
+/// Puts `manifest` under `tag`; returns its digest.
+pub fn push_manifest(
+    fetcher: &dyn Fetcher,
+    host: &str,
+    repository: &str,
+    tag: &str,
+    manifest: Vec<u8>,
+) -> Result<Sha256Digest> {
+    let url = format!("{}/{repository}/manifests/{tag}", api(host));
+    let digest = Sha256Digest::of(&manifest);
+    let mut request = Request::new(Method::Put, &url).header("content-type", MANIFEST_MEDIA_TYPE);
+    request.body = Some(manifest);
+    let (head, _) = source::exchange(fetcher, &request, 1 << 20)?;
+    expect_status(&url, &head, &[201])?;
+    Ok(digest)
+}
+
+/// `oci://HOST/REPO:TAG@sha256:DIGEST`, as receipts and reports show it.
+pub fn reference(host: &str, repository: &str, tag: &str, digest: &Sha256Digest) -> String {
+    format!("oci://{host}/{repository}:{tag}@sha256:{}", digest.to_hex())
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Manifest {

@@ -148,6 +148,10 @@ pub fn exchange(fetcher: &dyn Fetcher, request: &Request, max: u64) -> Result<(H
         if head.status >= 500 {
             return Err(failed(FetchError::HttpStatus(head.status)));
         }
+        // A HEAD's length is the resource's; it has no body.
+        if request.method == Method::Head {
+            return Ok((head, Vec::new()));
+        }
         if head.length.is_some_and(|n| n > max) {
             return Err(Error::TooLarge {
                 source: request.url.clone(),

@@ -16,17 +16,20 @@
 use crate::error::{Error, Result};
 use crate::registry::index::{self, SCHEMA_VERSION};
 use crate::registry::name::PluginName;
+use crate::registry::oci::{self, OciRegistry};
 use crate::registry::resolve::compare_versions;
 use crate::sandbox;
 use crate::transfer::location::Location;
-use crate::transfer::source::{NoNetwork, Source};
+use crate::transfer::source::{Fetcher, NoNetwork, Source};
 use crate::transfer::staged::{Staged, sync_dir};
 use crate::transfer::stream::{self, Measured};
 use crate::trust;
+use crate::trust::digest::Sha256Digest;
 use crate::trust::keys;
 use semver::Version;
 use serde_json::{Map, Value, json};
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default)]
@@ -160,6 +163,119 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         replaced: existing.is_some(),
         index_version,
         index_signed: key.is_some(),
+    })
+}
+
+/// Publishes to an OCI registry (`registry` is `oci://HOST/NAMESPACE`):
+/// the layer and config blobs (skipping those the registry has), then the
+/// manifest under the tag `version`, with the signature annotation when
+/// there is a key. An existing tag is replaced only with `force`.
+pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<PublishReport> {
+    // Resolve: what goes where, refused before anything is sent.
+    let (name, version) = name_and_version(request)?;
+    let target = request.registry.display().to_string();
+    let registry = OciRegistry::parse(&target)?;
+    let refuse = |reason: &str| Error::InvalidRequest {
+        value: target.clone(),
+        reason: reason.to_string(),
+    };
+    if request.location.is_some() || request.expires_in.is_some() {
+        return Err(refuse(
+            "--artifact and --expires-in are for index registries",
+        ));
+    }
+    if version.contains('+') {
+        return Err(refuse(
+            "OCI tags cannot hold semver build metadata ('+'); publish without it",
+        ));
+    }
+    let key = request
+        .key
+        .as_deref()
+        .map(keys::load_signing_key)
+        .transpose()?;
+    let repository = registry.repository(name.as_str());
+    let exists = oci::has_tag(fetcher, &registry.host, &repository, &version)?;
+    if exists && !request.force {
+        return Err(Error::EntryExists {
+            name: name.to_string(),
+            version,
+            registry: target,
+        });
+    }
+
+    // Measure and sign: one read for the digest, one for the signature
+    // (which must be over the same bytes).
+    let open = || Source::open(&Location::File(request.artifact.clone()), &NoNetwork);
+    let measured = stream::pump(&mut open()?, None, None)?;
+    let signature = match &key {
+        Some(key) => {
+            let (signature, signed) = keys::sign_file(key, &request.artifact)?;
+            if signed != measured.sha256 {
+                return Err(keys::changed_while_read(&request.artifact));
+            }
+            Some(trust::encode_signature(&signature))
+        }
+        None => None,
+    };
+
+    // Push: the blobs, then the manifest that names them.
+    let config = serde_json::to_vec(&json!({
+        "architecture": "wasm",
+        "os": "wasip2",
+        "layerDigests": [format!("sha256:{}", measured.sha256.to_hex())],
+    }))
+    .expect("a JSON value serializes");
+    let config_digest = Sha256Digest::of(&config);
+    let mut config_chunks = Some(config.clone());
+    oci::push_blob(
+        fetcher,
+        &registry.host,
+        &repository,
+        oci::Blob {
+            digest: config_digest.clone(),
+            size: config.len() as u64,
+            next: &mut || Ok(config_chunks.take().unwrap_or_default()),
+        },
+    )?;
+    let mut layer = open()?;
+    oci::push_blob(
+        fetcher,
+        &registry.host,
+        &repository,
+        oci::Blob {
+            digest: measured.sha256.clone(),
+            size: measured.size,
+            next: &mut || Ok(layer.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
+        },
+    )?;
+    let mut annotations = BTreeMap::new();
+    if let Some(signature) = &signature {
+        annotations.insert(oci::SIGNATURE_ANNOTATION.to_string(), signature.clone());
+    }
+    if let Some(description) = &request.description {
+        annotations.insert(oci::DESCRIPTION_ANNOTATION.to_string(), description.clone());
+    }
+    annotations.insert("org.opencontainers.image.version".into(), version.clone());
+    let manifest = oci::manifest(
+        (&config_digest, config.len() as u64),
+        (&measured.sha256, measured.size),
+        &annotations,
+    );
+    let digest = oci::push_manifest(fetcher, &registry.host, &repository, &version, manifest)?;
+
+    Ok(PublishReport {
+        name: name.to_string(),
+        artifact: oci::reference(&registry.host, &repository, &version, &digest),
+        version,
+        sha256: measured.sha256.to_hex(),
+        size: measured.size,
+        copied_to: None,
+        signed: signature.is_some(),
+        registry: target,
+        replaced: exists,
+        index_version: 0,
+        index_signed: false,
     })
 }
 

@@ -1,6 +1,6 @@
 //! The publisher's verbs: new, keygen, sign, publish, mirror, component.
 
-use super::args::{NetArgs, parse_duration};
+use super::args::{NetArgs, RemoteArgs, parse_duration};
 use super::{Failure, Setup, output, parent_or_dot, stdout_failure};
 use clap::Args;
 use std::io::Write;
@@ -79,8 +79,20 @@ pub struct PublishArgs {
     /// The plugin file to publish
     pub file: PathBuf,
     /// The registry index to add it to (created if missing)
-    #[arg(long, value_name = "INDEX")]
-    pub registry: PathBuf,
+    #[arg(
+        long,
+        value_name = "INDEX",
+        required_unless_present = "oci",
+        conflicts_with = "oci"
+    )]
+    pub registry: Option<PathBuf>,
+    /// Push it to an OCI registry instead, as a Wasm OCI artifact tagged
+    /// with its version: oci://HOST[:PORT]/NAMESPACE (repository
+    /// NAMESPACE/NAME)
+    #[arg(long, value_name = "oci://HOST/NAMESPACE")]
+    pub oci: Option<String>,
+    #[command(flatten)]
+    pub net: RemoteArgs,
     /// Plugin name [default: the file name, less any -<version> suffix]
     #[arg(long)]
     pub name: Option<String>,
@@ -111,7 +123,19 @@ pub struct PublishArgs {
 
 impl PublishArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let mut request = PublishRequest::new(&self.file, &self.registry).force(self.force);
+        let (registry, fetch) = match (&self.oci, &self.registry) {
+            (Some(oci), _) => {
+                if !oci.to_ascii_lowercase().starts_with("oci://") {
+                    return Err(Failure::Usage(format!(
+                        "--oci takes oci://HOST[:PORT]/NAMESPACE, not {oci}"
+                    )));
+                }
+                (PathBuf::from(oci), Some(self.net.fetch(false)?))
+            }
+            (None, Some(index)) => (index.clone(), None),
+            (None, None) => unreachable!("clap requires --registry or --oci"),
+        };
+        let mut request = PublishRequest::new(&self.file, &registry).force(self.force);
         if let Some(name) = &self.name {
             request = request.name(name);
         }
@@ -130,7 +154,7 @@ impl PublishArgs {
         if let Some(after) = self.expires_in {
             request = request.expires_in(after);
         }
-        let report = setup.installer(None)?.publish(&request)?;
+        let report = setup.installer(fetch)?.publish(&request)?;
         output::publish(&report, self.json).map_err(stdout_failure)
     }
 }
