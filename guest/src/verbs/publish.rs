@@ -233,7 +233,7 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         &registry.host,
         &repository,
         oci::Blob {
-            digest: config_digest.clone(),
+            digest: config_digest,
             size: config.len() as u64,
             next: &mut || Ok(config_chunks.take().unwrap_or_default()),
         },
@@ -244,7 +244,7 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         &registry.host,
         &repository,
         oci::Blob {
-            digest: measured.sha256.clone(),
+            digest: measured.sha256,
             size: measured.size,
             next: &mut || Ok(layer.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
         },
