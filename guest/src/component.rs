@@ -246,7 +246,13 @@ impl wit::Guest for Installer {
             allow_expired: request.source.allow_expired,
             max_size: request.max_size,
         };
-        let r = mirror::mirror(&request, &HostFetcher).map_err(to_wit)?;
+        let to_oci = registry::oci::is_oci(&request.out.display().to_string());
+        let r = if to_oci {
+            mirror::mirror_to_oci(&request, &HostFetcher)
+        } else {
+            mirror::mirror(&request, &HostFetcher)
+        }
+        .map_err(to_wit)?;
         Ok(wit::MirrorReport {
             index: r.index,
             fetched: r.fetched,

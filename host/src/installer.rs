@@ -490,10 +490,26 @@ impl Installer {
     pub fn mirror(&self, request: &MirrorRequest) -> Result<MirrorReport, Error> {
         let (source, mut grants) = self.index_source(&request.index)?;
         let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
-        let (out, created) = paths::ensure_dir(&request.out, "--out")?;
         if let Some(key) = &key {
             grants.read(paths::parent(key));
         }
+        // Into an OCI namespace: pushed over the network, nothing to grant.
+        if request
+            .out
+            .to_str()
+            .is_some_and(|o| o.to_ascii_lowercase().starts_with("oci://"))
+        {
+            let call = wit::MirrorRequest {
+                source,
+                out: request.out.to_string_lossy().into_owned(),
+                key: None,
+                max_size: request.max_size,
+            };
+            return Ok(self
+                .call(grants, true, |i, s| i.call_mirror(s, &call))?
+                .into());
+        }
+        let (out, created) = paths::ensure_dir(&request.out, "--out")?;
         grants.write(&out);
         let call = wit::MirrorRequest {
             source,

@@ -603,3 +603,77 @@ fn publish_pushes_a_plugin_that_lists_and_installs() {
     .expect(OK);
     assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask one");
 }
+
+#[test]
+fn mirror_copies_a_namespace_into_a_directory_and_a_directory_into_a_namespace() {
+    let env = Env::new();
+    let key = Key::new(47);
+    key.trust(&env, "trust", "release");
+    let source = OciRegistry::start();
+    let plugins: &[(&str, &str, &[u8])] = &[
+        ("colmask", "1.0.0", b"\0asm colmask 1"),
+        ("colmask", "1.1.0", b"\0asm colmask 1.1"),
+        ("rowfilter", "0.3.1", b"\0asm rowfilter"),
+    ];
+    for (name, version, bytes) in plugins {
+        let (file, signature) = plugin(&env, &format!("{name}-{version}.wasm"), bytes, &key);
+        source.push(&format!("acme/{name}"), version, &file, Some(&signature));
+    }
+
+    // OCI namespace -> an offline directory registry that installs.
+    let out = env
+        .run(&[
+            "mirror",
+            "--registry",
+            &source.url("acme"),
+            "--out",
+            "offline",
+            "--trust-root",
+            "trust",
+        ])
+        .expect(OK);
+    assert!(out.stdout.contains("rowfilter 0.3.1"), "{}", out.stdout);
+    install(&env, "offline/index.json", "colmask", &[]).expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask 1.1");
+    assert_eq!(env.read("offline/rowfilter-0.3.1.wasm"), b"\0asm rowfilter");
+
+    // That directory -> another registry's namespace; again keeps what is
+    // there.
+    let target = OciRegistry::start();
+    let args = [
+        "mirror",
+        "--registry",
+        "offline/index.json",
+        "--out",
+        &target.url("copy"),
+        "--trust-root",
+        "trust",
+        "--json",
+    ];
+    let pushed = env.run(&args).expect(OK).json();
+    assert_eq!(pushed["fetched"].as_array().unwrap().len(), 3, "{pushed}");
+    let again = env.run(&args).expect(OK).json();
+    assert_eq!(again["kept"].as_array().unwrap().len(), 3, "{again}");
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    install(&env, &target.url("copy"), "rowfilter", &[]).expect(OK);
+    assert_eq!(env.read("plugins/rowfilter.wasm"), b"\0asm rowfilter");
+    assert_eq!(
+        String::from_utf8(env.read("plugins/rowfilter.sig")).unwrap(),
+        key.sign_b64(b"\0asm rowfilter")
+    );
+
+    // A tampered source artefact is refused before anything is pushed.
+    env.write("offline/colmask-1.0.0.wasm", b"\0asm colmask X");
+    let third = OciRegistry::start();
+    env.run(&[
+        "mirror",
+        "--registry",
+        "offline/index.json",
+        "--out",
+        &third.url("x"),
+        "--trust-root",
+        "trust",
+    ])
+    .expect(INTEGRITY)
+    .says(&["digest mismatch"]);
+}

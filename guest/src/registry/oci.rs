@@ -18,6 +18,7 @@
 use crate::error::{Error, Result};
 use crate::registry::index::{Entry, Index};
 use crate::registry::name::PluginName;
+use crate::registry::{Loaded, RegistryRef};
 use crate::transfer::source::{self, Fetcher, Method, Request};
 use crate::trust::digest::Sha256Digest;
 use serde::Deserialize;
@@ -466,6 +467,66 @@ pub fn push_manifest(
 /// `oci://HOST/REPO:TAG@sha256:DIGEST`, as receipts and reports show it.
 pub fn reference(host: &str, repository: &str, tag: &str, digest: &Sha256Digest) -> String {
     format!("oci://{host}/{repository}:{tag}@sha256:{}", digest.to_hex())
+}
+
+/// The artefact the reference `text` names; its layer must be `expected`
+/// when given (an index entry's `sha256`).
+pub fn resolve(
+    fetcher: &dyn Fetcher,
+    text: &str,
+    expected: Option<&Sha256Digest>,
+) -> Result<Artifact> {
+    let reference = OciReference::parse(text)?;
+    let found = artifact(
+        fetcher,
+        &reference.host,
+        &reference.repository,
+        reference.tag.as_deref(),
+        reference.digest.as_ref(),
+    )?;
+    match expected {
+        Some(expected) if *expected != found.layer => Err(Error::DigestMismatch {
+            source: found.reference,
+            expected: expected.to_hex(),
+            actual: found.layer.to_hex(),
+        }),
+        _ => Ok(found),
+    }
+}
+
+/// An `oci://HOST/NAMESPACE` registry as a loaded index (see [`index`]),
+/// with the bytes of the index it amounts to, for `mirror`.
+pub fn loaded(fetcher: &dyn Fetcher, text: &str) -> Result<Loaded> {
+    let index = index(fetcher, text)?;
+    let plugins: Vec<serde_json::Value> = index
+        .plugins
+        .iter()
+        .map(|e| {
+            let mut entry = serde_json::json!({
+                "name": e.name.as_str(), "version": e.version, "artifact": e.artifact,
+                "sha256": e.sha256.to_hex(), "size": e.size,
+            });
+            if let Some(description) = &e.description {
+                entry["description"] = description.clone().into();
+            }
+            if let Some(signature) = &e.signature {
+                entry["signature"] = signature.clone().into();
+            }
+            entry
+        })
+        .collect();
+    let mut bytes = serde_json::to_vec_pretty(&serde_json::json!({
+        "schema_version": index.schema_version, "plugins": plugins,
+    }))
+    .expect("a JSON value serializes");
+    bytes.push(b'\n');
+    Ok(Loaded {
+        registry: RegistryRef::Url(index.path.clone()),
+        index,
+        bytes,
+        signature: None,
+        signed_by: None,
+    })
 }
 
 #[derive(Deserialize)]

@@ -17,7 +17,7 @@ use crate::plugins_dir::receipt::{self, Found, Receipt};
 use crate::plugins_dir::{PluginsDir, seen};
 use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
-use crate::registry::oci::{self, OciReference, OciRegistry};
+use crate::registry::oci::{self, OciRegistry};
 use crate::registry::resolve::{self, Selector};
 use crate::registry::spec::PluginSpec;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
@@ -345,25 +345,13 @@ fn materialize(context: &Context<'_>, mut entry: Entry) -> Result<(Entry, Option
     if !oci::is_oci(&entry.artifact) {
         return Ok((entry, None));
     }
-    let reference = OciReference::parse(&entry.artifact)?;
-    let artifact = oci::artifact(
-        context.fetcher,
-        &reference.host,
-        &reference.repository,
-        reference.tag.as_deref(),
-        reference.digest.as_ref(),
-    )?;
     let from_tags = oci::is_oci(&context.loaded.index.path);
+    let expected = (!from_tags).then_some(&entry.sha256);
+    let artifact = oci::resolve(context.fetcher, &entry.artifact, expected)?;
     if from_tags {
         entry.sha256 = artifact.layer;
         entry.signature = artifact.signature;
         entry.description = artifact.description;
-    } else if artifact.layer != entry.sha256 {
-        return Err(Error::DigestMismatch {
-            source: artifact.reference,
-            expected: entry.sha256.to_hex(),
-            actual: artifact.layer.to_hex(),
-        });
     }
     entry.size = Some(entry.size.unwrap_or(artifact.size));
     entry.artifact = artifact.blob_url;

@@ -12,6 +12,7 @@
 
 use crate::error::{Error, Result};
 use crate::registry::index::Entry;
+use crate::registry::oci;
 use crate::registry::{self, Policy, RegistryRef};
 use crate::sandbox;
 use crate::transfer::location::{self, Location};
@@ -60,12 +61,18 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
         .as_deref()
         .map(keys::load_signing_key)
         .transpose()?;
-    let registry = RegistryRef::parse(&request.registry);
     let policy = Policy {
         trust: trust.as_ref(),
         allow_expired: request.allow_expired,
     };
-    let loaded = registry::load(&registry, fetcher, policy)?;
+    // An OCI namespace mirrors as the index it amounts to: its plugins'
+    // semver tags, each pinned to its manifest.
+    let loaded = if oci::is_oci(&request.registry) {
+        oci::loaded(fetcher, &request.registry)?
+    } else {
+        registry::load(&RegistryRef::parse(&request.registry), fetcher, policy)?
+    };
+    let registry = loaded.registry.clone();
     let index_path = out.join("index.json");
     refuse_going_back(&index_path, loaded.index.version, &registry)?;
 
@@ -91,7 +98,11 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
             kept.push(what);
             continue;
         }
-        let location = location::resolve(&entry.artifact, &registry)?;
+        let location = if oci::is_oci(&entry.artifact) {
+            Location::Remote(oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?.blob_url)
+        } else {
+            location::resolve(&entry.artifact, &registry)?
+        };
         copy_checked(
             entry,
             &location,
@@ -252,6 +263,163 @@ fn copy_checked(
         check.finish(&shown)?;
     }
     staged.persist(path)
+}
+
+/// Copies a registry into an OCI namespace (`out` is `oci://HOST/NS`):
+/// each entry is verified (digest, and signature with a trust root) by one
+/// read, then pushed by a second (the registry checks the digest again),
+/// tagged with its version and annotated with its signature. A tag already
+/// holding the same layer is kept; an entry whose version cannot be a tag
+/// (unversioned, or with build metadata) is refused before anything is sent.
+pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorReport> {
+    let target_text = request.out.display().to_string();
+    let target = oci::OciRegistry::parse(&target_text)?;
+    let trust = request
+        .trust_root
+        .as_deref()
+        .map(TrustRoot::load)
+        .transpose()?;
+    let policy = Policy {
+        trust: trust.as_ref(),
+        allow_expired: request.allow_expired,
+    };
+    let loaded = if oci::is_oci(&request.registry) {
+        oci::loaded(fetcher, &request.registry)?
+    } else {
+        registry::load(&RegistryRef::parse(&request.registry), fetcher, policy)?
+    };
+    if let Some(entry) = loaded
+        .index
+        .plugins
+        .iter()
+        .find(|e| e.version.is_empty() || e.version.contains('+'))
+    {
+        return Err(Error::InvalidRequest {
+            value: format!("{} {}", entry.name, entry.version),
+            reason: "an OCI tag cannot hold this version (empty, or with '+' build metadata)"
+                .into(),
+        });
+    }
+
+    let mut fetched = Vec::new();
+    let mut kept = Vec::new();
+    for entry in &loaded.index.plugins {
+        let what = format!("{} {}", entry.name, entry.version);
+        let repository = target.repository(entry.name.as_str());
+        let present = oci::has_tag(fetcher, &target.host, &repository, &entry.version)?
+            && oci::artifact(
+                fetcher,
+                &target.host,
+                &repository,
+                Some(&entry.version),
+                None,
+            )
+            .is_ok_and(|a| a.layer == entry.sha256);
+        if present {
+            kept.push(what);
+            continue;
+        }
+        let location = if oci::is_oci(&entry.artifact) {
+            Location::Remote(oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?.blob_url)
+        } else {
+            location::resolve(&entry.artifact, &loaded.registry)?
+        };
+        let size = verify_only(entry, &location, trust.as_ref(), request.max_size, fetcher)?;
+
+        // Push: config, layer (read again), then the manifest naming them.
+        let config = serde_json::to_vec(&serde_json::json!({
+            "architecture": "wasm", "os": "wasip2",
+            "layerDigests": [format!("sha256:{}", entry.sha256.to_hex())],
+        }))
+        .expect("a JSON value serializes");
+        let config_digest = crate::trust::digest::Sha256Digest::of(&config);
+        let mut config_chunks = Some(config.clone());
+        oci::push_blob(
+            fetcher,
+            &target.host,
+            &repository,
+            oci::Blob {
+                digest: config_digest,
+                size: config.len() as u64,
+                next: &mut || Ok(config_chunks.take().unwrap_or_default()),
+            },
+        )?;
+        let mut source = Source::open(&location, fetcher)?;
+        oci::push_blob(
+            fetcher,
+            &target.host,
+            &repository,
+            oci::Blob {
+                digest: entry.sha256,
+                size,
+                next: &mut || Ok(source.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
+            },
+        )?;
+        let mut annotations = std::collections::BTreeMap::new();
+        if let Some(signature) = &entry.signature {
+            annotations.insert(oci::SIGNATURE_ANNOTATION.to_string(), signature.clone());
+        }
+        if let Some(description) = &entry.description {
+            annotations.insert(oci::DESCRIPTION_ANNOTATION.to_string(), description.clone());
+        }
+        let manifest = oci::manifest(
+            (&config_digest, config.len() as u64),
+            (&entry.sha256, size),
+            &annotations,
+        );
+        oci::push_manifest(fetcher, &target.host, &repository, &entry.version, manifest)?;
+        fetched.push(what);
+    }
+    Ok(MirrorReport {
+        index: target.shown(),
+        fetched,
+        kept,
+        index_signed: false,
+        index_verbatim: false,
+    })
+}
+
+/// Reads the entry's artefact once through its digest and (with a trust
+/// root) signature check, keeping nothing; returns its size.
+fn verify_only(
+    entry: &Entry,
+    location: &Location,
+    trust: Option<&TrustRoot>,
+    max_size: u64,
+    fetcher: &dyn Fetcher,
+) -> Result<u64> {
+    let signature = entry
+        .signature
+        .as_deref()
+        .map(|text| {
+            trust::parse_signature(text).map_err(|reason| Error::SignatureMalformed {
+                source: format!("the signature of {} {}", entry.name, entry.version),
+                reason,
+            })
+        })
+        .transpose()?;
+    let missing = || Error::SignatureMissing {
+        artifact: location.display(),
+        looked_for: format!("the {} {} entry", entry.name, entry.version),
+    };
+    let (measured, check, shown) = source::with_retries(|| {
+        let mut check = trust::check_for(trust, signature.as_ref(), missing)?;
+        let mut source = Source::open(location, fetcher)?;
+        source.limit(entry.size, max_size)?;
+        let measured = stream::pump(&mut source, None, check.as_mut())?;
+        Ok((measured, check, source.shown().to_string()))
+    })?;
+    if measured.sha256 != entry.sha256 {
+        return Err(Error::DigestMismatch {
+            source: shown,
+            expected: entry.sha256.to_hex(),
+            actual: measured.sha256.to_hex(),
+        });
+    }
+    if let Some(check) = check {
+        check.finish(&shown)?;
+    }
+    Ok(measured.size)
 }
 
 fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {

@@ -161,10 +161,12 @@ impl PublishArgs {
 
 #[derive(Debug, Args)]
 pub struct MirrorArgs {
-    /// The registry to copy: a path to index.json, or an http(s):// URL
+    /// The registry to copy: a path to index.json, an http(s):// URL, or an
+    /// OCI namespace oci://HOST/NAMESPACE
     #[arg(long, value_name = "INDEX-OR-URL")]
     pub registry: String,
-    /// The directory to write the mirror to (created if missing)
+    /// The directory to write the mirror to (created if missing), or an OCI
+    /// namespace oci://HOST/NAMESPACE to push every plugin to
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Directory of trusted *.pub keys: every artefact (and the index, when
