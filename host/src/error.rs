@@ -571,14 +571,24 @@ fn fetch_message(url: &str, cause: &FetchError) -> String {
         FetchError::Connect(msg) => format!(
             "cannot connect to fetch {url}: {msg}\ncheck the address and that the server is reachable"
         ),
-        FetchError::HttpStatus(code @ (401 | 403)) => format!(
-            "fetching {url} failed: the server answered HTTP {code}{}\n\
-             the registry wants credentials it was not given or does not accept: log in with \
-             `docker login` (wasm-plugin reads $DOCKER_CONFIG/config.json or \
-             ~/.docker/config.json), or pass a token with --registry-token-file or \
-             WASM_PLUGIN_REGISTRY_TOKEN",
-            status_reason(*code)
-        ),
+        FetchError::HttpStatus(code @ (401 | 403)) => {
+            let plain = url.to_ascii_lowercase().starts_with("http://")
+                && !crate::credentials::is_loopback(&crate::fetch::host_of(url));
+            let note = if plain {
+                "; credentials are never sent over plain http except to a loopback address, \
+                 so use https for this registry"
+            } else {
+                ""
+            };
+            format!(
+                "fetching {url} failed: the server answered HTTP {code}{}\n\
+                 the registry wants credentials it was not given or does not accept: log in \
+                 with `docker login` (wasm-plugin reads $DOCKER_CONFIG/config.json or \
+                 ~/.docker/config.json), or pass a token with --registry-token-file or \
+                 WASM_PLUGIN_REGISTRY_TOKEN{note}",
+                status_reason(*code)
+            )
+        }
         FetchError::HttpStatus(code) => format!(
             "fetching {url} failed: the server answered HTTP {code}{}",
             status_reason(*code)

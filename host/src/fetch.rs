@@ -621,7 +621,7 @@ fn proxy_from_env(vars: &[&str]) -> Result<Option<Proxy>, String> {
         .map_err(|e| format!("{var}={value}: {e}"))
 }
 
-fn host_of(url: &str) -> String {
+pub(crate) fn host_of(url: &str) -> String {
     url.split_once("://")
         .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(rest))
         .unwrap_or(url)

@@ -454,10 +454,7 @@ impl Installer {
     pub fn publish(&self, request: &PublishRequest) -> Result<PublishReport, Error> {
         let file = paths::existing_file(&request.artifact, "the file")?;
         // An OCI registry is pushed to over the network; an index is a file.
-        let oci = request
-            .registry
-            .to_str()
-            .is_some_and(|r| r.to_ascii_lowercase().starts_with("oci://"));
+        let oci = request.registry.to_str().is_some_and(paths::is_oci);
         let registry = match oci {
             true => request.registry.clone(),
             false => paths::file_in_existing_dir(&request.registry, "--registry")?,
@@ -494,11 +491,7 @@ impl Installer {
             grants.read(paths::parent(key));
         }
         // Into an OCI namespace: pushed over the network, nothing to grant.
-        if request
-            .out
-            .to_str()
-            .is_some_and(|o| o.to_ascii_lowercase().starts_with("oci://"))
-        {
+        if request.out.to_str().is_some_and(paths::is_oci) {
             let call = wit::MirrorRequest {
                 source,
                 out: request.out.to_string_lossy().into_owned(),
@@ -608,10 +601,7 @@ impl Installer {
 /// for it (none for a URL).
 fn registry_arg(registry: &str) -> Result<(String, Option<PathBuf>), Error> {
     let lower = registry.to_ascii_lowercase();
-    if ["http://", "https://", "oci://"]
-        .iter()
-        .any(|scheme| lower.starts_with(scheme))
-    {
+    if lower.starts_with("http://") || lower.starts_with("https://") || paths::is_oci(registry) {
         return Ok((registry.to_string(), None));
     }
     let path = paths::existing_file(Path::new(registry), "--registry")?;

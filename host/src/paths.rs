@@ -140,3 +140,10 @@ pub(crate) fn make_world_readable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644));
 }
+
+/// Whether `text` names an OCI registry (`oci://`, or `oci+http://` for plain
+/// http): reached over the network, nothing on disk to grant.
+pub(crate) fn is_oci(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.starts_with("oci://") || lower.starts_with("oci+http://")
+}

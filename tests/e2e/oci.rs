@@ -42,9 +42,9 @@ fn ensure_installed() {
 }
 
 /// A running `docker-registry serve`, stopped when dropped.
-struct OciRegistry {
+pub struct OciRegistry {
     child: Child,
-    host: String,
+    pub host: String,
     dir: tempfile::TempDir,
     /// `-u user:password` for pushes, when the registry wants a login.
     login: Option<String>,
@@ -58,22 +58,28 @@ impl Drop for OciRegistry {
 }
 
 impl OciRegistry {
-    fn start() -> OciRegistry {
+    pub fn start() -> OciRegistry {
         OciRegistry::start_with(None)
     }
 
     /// With `login` (user, password), the registry requires basic auth
     /// (an htpasswd file with a bcrypt hash, as the registry reads them).
     fn start_with(login: Option<(&str, &str)>) -> OciRegistry {
+        OciRegistry::start_on("127.0.0.1", login)
+    }
+
+    /// Listening on `ip` (the machine's own non-loopback address, for the
+    /// plain-http tests).
+    fn start_on(ip: &str, login: Option<(&str, &str)>) -> OciRegistry {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
+        let port = std::net::TcpListener::bind((ip, 0))
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let mut config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  \
-             delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+             delete:\n    enabled: true\nhttp:\n  addr: {ip}:{port}\n",
             dir.path().join("storage").display()
         );
         if let Some((user, password)) = login {
@@ -107,7 +113,7 @@ impl OciRegistry {
             .expect("start docker-registry");
         let registry = OciRegistry {
             child,
-            host: format!("127.0.0.1:{port}"),
+            host: format!("{ip}:{port}"),
             dir,
             login: login.map(|(u, p)| format!("-u {u}:{p}")),
         };
@@ -122,12 +128,12 @@ impl OciRegistry {
         registry
     }
 
-    fn url(&self, namespace: &str) -> String {
+    pub fn url(&self, namespace: &str) -> String {
         format!("oci://{}/{namespace}", self.host)
     }
 
     /// Pushes `file` as `repository:tag`, optionally signed, with curl.
-    fn push(&self, repository: &str, tag: &str, file: &Path, signature: Option<&str>) {
+    pub fn push(&self, repository: &str, tag: &str, file: &Path, signature: Option<&str>) {
         self.push_as(repository, tag, file, signature, None);
     }
 
@@ -676,4 +682,80 @@ fn mirror_copies_a_namespace_into_a_directory_and_a_directory_into_a_namespace()
     ])
     .expect(INTEGRITY)
     .says(&["digest mismatch"]);
+}
+
+/// This machine's first non-loopback IPv4 address.
+fn own_address() -> String {
+    let out = Command::new("hostname")
+        .arg("-I")
+        .output()
+        .expect("hostname -I");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .expect("a non-loopback IPv4 address, for the plain-http test")
+        .to_string()
+}
+
+#[test]
+fn plain_http_beyond_loopback_only_when_asked_and_never_with_credentials() {
+    let env = Env::new();
+    let key = Key::new(48);
+    key.trust(&env, "trust", "release");
+    let oci = OciRegistry::start_on(&own_address(), None);
+    let bytes = b"\0asm lan".to_vec();
+    let (file, signature) = plugin(&env, "lan.wasm", &bytes, &key);
+    oci.push("acme/lan", "1.0.0", &file, Some(&signature));
+    let registry = oci.url("acme");
+
+    // https by default: a plain-http registry does not answer TLS.
+    install(&env, &registry, "lan", &[]).expect(IO);
+    let run = install(&env, &registry, "lan", &["--plain-http"]).expect(OK);
+    assert_eq!(env.read("plugins/lan.wasm"), bytes);
+    let receipt: serde_json::Value =
+        serde_json::from_slice(&env.read("plugins/.wasm-plugin/receipts/lan.json")).unwrap();
+    assert!(
+        receipt["artifact"]
+            .as_str()
+            .unwrap()
+            .starts_with("oci+http://"),
+        "{receipt} {}",
+        run.stdout
+    );
+
+    // A login held for that host is not sent over plain http.
+    let private = OciRegistry::start_on(&own_address(), Some(("ci", "s3cret-pw")));
+    private.push("acme/lan", "1.0.0", &file, Some(&signature));
+    let docker = env.path("docker");
+    std::fs::create_dir(&docker).unwrap();
+    let auth = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode("ci:s3cret-pw")
+    };
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
+            private.host
+        ),
+    )
+    .unwrap();
+    let url = private.url("acme");
+    let args = [
+        "install",
+        "lan",
+        "--registry",
+        &url,
+        "--dest",
+        "other",
+        "--trust-root",
+        "trust",
+        "--plain-http",
+    ];
+    env.run_with(&args, &[("DOCKER_CONFIG", docker.as_os_str())])
+        .expect(IO)
+        .says(&["401", "never sent over plain http"]);
 }

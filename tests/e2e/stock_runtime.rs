@@ -332,3 +332,31 @@ fn over_wasi_http_transport_failures_are_reported_as_the_native_host_reports_the
         serde_json::json!({"Protocol": "more than 5 redirects"})
     );
 }
+
+/// The wasi:http `send` (headers, any status) in a stock runtime: an
+/// install from an OCI registry (Debian's docker-registry) by wasmtime.
+#[test]
+fn the_wasmtime_cli_installs_from_an_oci_registry() {
+    let env = Env::new();
+    std::fs::create_dir(env.path("plugins")).unwrap();
+    let key = Key::new(8);
+    key.trust(&env, "trust", "release");
+    let oci = crate::oci::OciRegistry::start();
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 249) as u8).collect();
+    let file = env.write("files/colmask.wasm", &bytes);
+    oci.push("acme/colmask", "1.2.0", &file, Some(&key.sign_b64(&bytes)));
+    let run = wasmtime(
+        &env,
+        &[],
+        &["plugins", "trust"],
+        &install_call(&oci.url("acme")),
+    )
+    .expect(OK);
+    assert!(run.stdout.contains("action: installed"), "{}", run.stdout);
+    assert!(run.stdout.contains("version: \"1.2.0\""), "{}", run.stdout);
+    assert_eq!(env.read("plugins/colmask.wasm"), bytes);
+    assert_eq!(
+        String::from_utf8(env.read("plugins/colmask.sig")).unwrap(),
+        key.sign_b64(&bytes)
+    );
+}

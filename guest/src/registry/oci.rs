@@ -40,17 +40,73 @@ const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 /// Pages of a tag list followed at most.
 const MAX_TAG_PAGES: usize = 100;
 
+/// A registry host and how to reach it: https, or plain http for a
+/// loopback address (as docker does) or when the reference says
+/// `oci+http://` (`--plain-http`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    pub name: String,
+    pub plain_http: bool,
+    /// Plain http by request, not by being loopback: shown as `oci+http://`.
+    asked_plain: bool,
+}
+
+impl Host {
+    fn new(name: &str, plain_http: bool) -> Host {
+        let bare = match name.rsplit_once(':') {
+            Some((bare, port)) if port.chars().all(|c| c.is_ascii_digit()) => bare,
+            _ => name,
+        };
+        let bare = bare.trim_start_matches('[').trim_end_matches(']');
+        let loopback = bare == "localhost"
+            || bare
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        Host {
+            name: name.to_string(),
+            plain_http: plain_http || loopback,
+            asked_plain: plain_http && !loopback,
+        }
+    }
+
+    /// `oci://`, or `oci+http://` for plain http that was asked for.
+    pub fn scheme(&self) -> &'static str {
+        if self.asked_plain {
+            "oci+http://"
+        } else {
+            "oci://"
+        }
+    }
+
+    /// The distribution API's root, `http(s)://HOST/v2`.
+    fn api(&self) -> String {
+        let scheme = if self.plain_http { "http" } else { "https" };
+        format!("{scheme}://{}/v2", self.name)
+    }
+
+    /// `http(s)://HOST`, what relative `Location`s and links resolve against.
+    fn origin(&self) -> String {
+        self.api().trim_end_matches("/v2").to_string()
+    }
+}
+
+impl std::fmt::Display for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
 /// `oci://HOST[:PORT]/NAMESPACE`: a registry of plugins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OciRegistry {
-    pub host: String,
+    pub host: Host,
     pub namespace: String,
 }
 
 /// `oci://HOST/REPOSITORY[:TAG][@sha256:HEX]`: one artefact.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OciReference {
-    pub host: String,
+    pub host: Host,
     pub repository: String,
     pub tag: Option<String>,
     pub digest: Option<Sha256Digest>,
@@ -69,10 +125,18 @@ pub struct Artifact {
     pub description: Option<String>,
 }
 
-/// Whether `text` names an OCI registry or artefact.
+/// Whether `text` names an OCI registry or artefact (`oci://`, or
+/// `oci+http://` for plain http).
 pub fn is_oci(text: &str) -> bool {
-    text.get(..6)
-        .is_some_and(|s| s.eq_ignore_ascii_case("oci://"))
+    scheme_len(text).is_some()
+}
+
+fn scheme_len(text: &str) -> Option<usize> {
+    ["oci://", "oci+http://"].iter().find_map(|scheme| {
+        text.get(..scheme.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+            .then_some(scheme.len())
+    })
 }
 
 fn invalid(value: &str, reason: impl Into<String>) -> Error {
@@ -83,11 +147,12 @@ fn invalid(value: &str, reason: impl Into<String>) -> Error {
 }
 
 /// `HOST` and the path after it, both checked.
-fn split(text: &str) -> Result<(String, &str)> {
-    if !is_oci(text) {
+fn split(text: &str) -> Result<(Host, &str)> {
+    let Some(skip) = scheme_len(text) else {
         return Err(invalid(text, "not an oci:// reference"));
-    }
-    let rest = &text[6..];
+    };
+    let plain_http = skip > "oci://".len();
+    let rest = &text[skip..];
     let (host, path) = rest
         .split_once('/')
         .ok_or_else(|| invalid(text, "no repository after the host (oci://HOST/NAMESPACE)"))?;
@@ -98,7 +163,7 @@ fn split(text: &str) -> Result<(String, &str)> {
     if !host_ok {
         return Err(invalid(text, format!("'{host}' is not a registry host")));
     }
-    Ok((host.to_ascii_lowercase(), path))
+    Ok((Host::new(&host.to_ascii_lowercase(), plain_http), path))
 }
 
 /// A repository path as the distribution spec allows it.
@@ -131,7 +196,7 @@ impl OciRegistry {
     }
 
     pub fn shown(&self) -> String {
-        format!("oci://{}/{}", self.host, self.namespace)
+        format!("{}{}/{}", self.host.scheme(), self.host, self.namespace)
     }
 
     /// The repository of plugin `name`.
@@ -171,22 +236,6 @@ impl OciReference {
     }
 }
 
-/// `http` for a registry on a loopback address (as docker does), else
-/// `https`.
-fn api(host: &str) -> String {
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
-        _ => host,
-    };
-    let name = name.trim_start_matches('[').trim_end_matches(']');
-    let loopback = name == "localhost"
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    let scheme = if loopback { "http" } else { "https" };
-    format!("{scheme}://{host}/v2")
-}
-
 /// A failed API call, with the status and what it means.
 fn refused(url: &str, status: u16) -> Error {
     Error::FetchFailed {
@@ -197,13 +246,13 @@ fn refused(url: &str, status: u16) -> Error {
 
 /// The repository's tags, in the registry's order. A repository the
 /// registry does not know has none.
-pub fn tags(fetcher: &dyn Fetcher, host: &str, repository: &str) -> Result<Vec<String>> {
+pub fn tags(fetcher: &dyn Fetcher, host: &Host, repository: &str) -> Result<Vec<String>> {
     #[derive(Deserialize)]
     struct TagList {
         #[serde(default)]
         tags: Option<Vec<String>>,
     }
-    let mut url = format!("{}/{repository}/tags/list", api(host));
+    let mut url = format!("{}/{repository}/tags/list", host.api());
     let mut tags = Vec::new();
     for _ in 0..MAX_TAG_PAGES {
         let request = Request::new(Method::Get, &url).header("accept", "application/json");
@@ -220,7 +269,7 @@ pub fn tags(fetcher: &dyn Fetcher, host: &str, repository: &str) -> Result<Vec<S
         tags.extend(page.tags.unwrap_or_default());
         // RFC 8288 `Link: </v2/...?last=x&n=y>; rel="next"`.
         match head.header("link").and_then(next_link) {
-            Some(next) => url = format!("{}{}", api(host).trim_end_matches("/v2"), next),
+            Some(next) => url = format!("{}{}", host.origin(), next),
             None => return Ok(tags),
         }
     }
@@ -241,13 +290,13 @@ fn next_link(value: &str) -> Option<String> {
 /// The repositories directly under `namespace`, from `/v2/_catalog`;
 /// `None` when the registry does not offer its catalog (many public ones
 /// do not).
-fn catalog(fetcher: &dyn Fetcher, host: &str, namespace: &str) -> Result<Option<Vec<String>>> {
+fn catalog(fetcher: &dyn Fetcher, host: &Host, namespace: &str) -> Result<Option<Vec<String>>> {
     #[derive(Deserialize)]
     struct Catalog {
         #[serde(default)]
         repositories: Vec<String>,
     }
-    let mut url = format!("{}/_catalog", api(host));
+    let mut url = format!("{}/_catalog", host.api());
     let mut repositories = Vec::new();
     for _ in 0..MAX_TAG_PAGES {
         let request = Request::new(Method::Get, &url).header("accept", "application/json");
@@ -260,7 +309,7 @@ fn catalog(fetcher: &dyn Fetcher, host: &str, namespace: &str) -> Result<Option<
         };
         repositories.extend(page.repositories);
         match head.header("link").and_then(next_link) {
-            Some(next) => url = format!("{}{}", api(host).trim_end_matches("/v2"), next),
+            Some(next) => url = format!("{}{}", host.origin(), next),
             None => break,
         }
     }
@@ -343,7 +392,7 @@ fn expect_status(url: &str, head: &source::Head, wanted: &[u16]) -> Result<()> {
 }
 
 /// An upload's next URL, from a `Location` that may be relative.
-fn upload_location(host: &str, url: &str, head: &source::Head) -> Result<String> {
+fn upload_location(host: &Host, url: &str, head: &source::Head) -> Result<String> {
     let location = head.header("location").ok_or_else(|| Error::FetchFailed {
         url: url.to_string(),
         cause: crate::error::FetchError::Protocol("an upload answer without a Location".into()),
@@ -351,7 +400,7 @@ fn upload_location(host: &str, url: &str, head: &source::Head) -> Result<String>
     if location.starts_with("http://") || location.starts_with("https://") {
         Ok(location.to_string())
     } else {
-        Ok(format!("{}{location}", api(host).trim_end_matches("/v2")))
+        Ok(format!("{}{location}", host.origin()))
     }
 }
 
@@ -360,19 +409,19 @@ fn upload_location(host: &str, url: &str, head: &source::Head) -> Result<String>
 /// Returns whether bytes were sent.
 pub fn push_blob(
     fetcher: &dyn Fetcher,
-    host: &str,
+    host: &Host,
     repository: &str,
     blob: Blob<'_>,
 ) -> Result<bool> {
     let digest = format!("sha256:{}", blob.digest.to_hex());
-    let exists_url = format!("{}/{repository}/blobs/{digest}", api(host));
+    let exists_url = format!("{}/{repository}/blobs/{digest}", host.api());
     let (head, _) = source::exchange(fetcher, &Request::new(Method::Head, &exists_url), 0)?;
     if head.status == 200 {
         return Ok(false);
     }
     // Start, then PATCH chunks (each answer names the next URL), then PUT
     // with the digest, which the registry verifies.
-    let start = format!("{}/{repository}/blobs/uploads/", api(host));
+    let start = format!("{}/{repository}/blobs/uploads/", host.api());
     let (head, _) = source::exchange(fetcher, &Request::new(Method::Post, &start), 1 << 20)?;
     expect_status(&start, &head, &[202])?;
     let mut location = upload_location(host, &start, &head)?;
@@ -436,8 +485,8 @@ pub fn manifest(
 }
 
 /// Whether `repository` has a manifest tagged `tag`.
-pub fn has_tag(fetcher: &dyn Fetcher, host: &str, repository: &str, tag: &str) -> Result<bool> {
-    let url = format!("{}/{repository}/manifests/{tag}", api(host));
+pub fn has_tag(fetcher: &dyn Fetcher, host: &Host, repository: &str, tag: &str) -> Result<bool> {
+    let url = format!("{}/{repository}/manifests/{tag}", host.api());
     let request = Request::new(Method::Head, &url).header("accept", MANIFEST_MEDIA_TYPE);
     let (head, _) = source::exchange(fetcher, &request, 0)?;
     match head.status {
@@ -450,12 +499,12 @@ pub fn has_tag(fetcher: &dyn Fetcher, host: &str, repository: &str, tag: &str) -
 /// Puts `manifest` under `tag`; returns its digest.
 pub fn push_manifest(
     fetcher: &dyn Fetcher,
-    host: &str,
+    host: &Host,
     repository: &str,
     tag: &str,
     manifest: Vec<u8>,
 ) -> Result<Sha256Digest> {
-    let url = format!("{}/{repository}/manifests/{tag}", api(host));
+    let url = format!("{}/{repository}/manifests/{tag}", host.api());
     let digest = Sha256Digest::of(&manifest);
     let mut request = Request::new(Method::Put, &url).header("content-type", MANIFEST_MEDIA_TYPE);
     request.body = Some(manifest);
@@ -465,8 +514,12 @@ pub fn push_manifest(
 }
 
 /// `oci://HOST/REPO:TAG@sha256:DIGEST`, as receipts and reports show it.
-pub fn reference(host: &str, repository: &str, tag: &str, digest: &Sha256Digest) -> String {
-    format!("oci://{host}/{repository}:{tag}@sha256:{}", digest.to_hex())
+pub fn reference(host: &Host, repository: &str, tag: &str, digest: &Sha256Digest) -> String {
+    format!(
+        "{}{host}/{repository}:{tag}@sha256:{}",
+        host.scheme(),
+        digest.to_hex()
+    )
 }
 
 /// The artefact the reference `text` names; its layer must be `expected`
@@ -555,7 +608,7 @@ struct Descriptor {
 /// and checks that it is a Wasm artifact, pinned to `pinned` if given.
 pub fn artifact(
     fetcher: &dyn Fetcher,
-    host: &str,
+    host: &Host,
     repository: &str,
     tag: Option<&str>,
     pinned: Option<&Sha256Digest>,
@@ -565,7 +618,7 @@ pub fn artifact(
         (None, Some(tag)) => tag.to_string(),
         (None, None) => unreachable!("OciReference::parse requires one"),
     };
-    let url = format!("{}/{repository}/manifests/{reference}", api(host));
+    let url = format!("{}/{repository}/manifests/{reference}", host.api());
     // Fetch: ask for what we accept and for the index types, so that an
     // index is seen as one and refused by name.
     let request = Request::new(Method::Get, &url).header(
@@ -582,7 +635,8 @@ pub fn artifact(
     // Pin: the bytes are what was asked for and what the registry says.
     let digest = Sha256Digest::of(&bytes);
     let shown = format!(
-        "oci://{host}/{repository}{}@sha256:{}",
+        "{}{host}/{repository}{}@sha256:{}",
+        host.scheme(),
         tag.map(|t| format!(":{t}")).unwrap_or_default(),
         digest.to_hex()
     );
@@ -637,7 +691,7 @@ pub fn artifact(
         reference: shown,
         blob_url: format!(
             "{}/{repository}/blobs/sha256:{}",
-            api(host),
+            host.api(),
             layer_digest.to_hex()
         ),
         layer: layer_digest,
@@ -655,7 +709,7 @@ mod tests {
     fn registries_and_references_parse() {
         let r = OciRegistry::parse("oci://127.0.0.1:5000/acme/tools/").unwrap();
         assert_eq!(
-            (r.host.as_str(), r.namespace.as_str()),
+            (r.host.name.as_str(), r.namespace.as_str()),
             ("127.0.0.1:5000", "acme/tools")
         );
         assert_eq!(r.repository("hello"), "acme/tools/hello");
@@ -667,7 +721,7 @@ mod tests {
         assert_eq!(p.digest.unwrap().to_hex(), hex);
         let t = OciReference::parse("oci://localhost:5000/acme/hello:2.0.0").unwrap();
         assert_eq!(
-            (t.host.as_str(), t.tag.as_deref(), t.digest),
+            (t.host.name.as_str(), t.tag.as_deref(), t.digest),
             ("localhost:5000", Some("2.0.0"), None)
         );
     }
@@ -688,11 +742,17 @@ mod tests {
     }
 
     #[test]
-    fn loopback_registries_are_plain_http() {
-        assert_eq!(api("127.0.0.1:5000"), "http://127.0.0.1:5000/v2");
-        assert_eq!(api("localhost"), "http://localhost/v2");
-        assert_eq!(api("[::1]:5000"), "http://[::1]:5000/v2");
-        assert_eq!(api("ghcr.io"), "https://ghcr.io/v2");
+    fn plain_http_only_for_loopback_or_when_asked() {
+        let api = |text: &str| OciRegistry::parse(text).unwrap().host.api();
+        assert_eq!(api("oci://127.0.0.1:5000/a"), "http://127.0.0.1:5000/v2");
+        assert_eq!(api("oci://localhost/a"), "http://localhost/v2");
+        assert_eq!(api("oci://[::1]:5000/a"), "http://[::1]:5000/v2");
+        assert_eq!(api("oci://ghcr.io/a"), "https://ghcr.io/v2");
+        assert_eq!(
+            api("oci+http://registry.lan:5000/a"),
+            "http://registry.lan:5000/v2"
+        );
+        assert!(is_oci("OCI+HTTP://h/a") && !is_oci("http://h/a"));
     }
 
     #[test]

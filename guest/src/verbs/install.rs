@@ -312,7 +312,11 @@ fn oci_loaded(registry: &str, name: &PluginName, fetcher: &dyn Fetcher) -> Resul
         .filter(|tag| semver::Version::parse(tag).is_ok())
         .map(|tag| Entry {
             name: name.clone(),
-            artifact: format!("oci://{}/{repository}:{tag}", registry.host),
+            artifact: format!(
+                "{}{}/{repository}:{tag}",
+                registry.host.scheme(),
+                registry.host
+            ),
             version: tag,
             description: None,
             sha256: Sha256Digest::from_bytes([0; 32]),

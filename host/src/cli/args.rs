@@ -48,9 +48,25 @@ pub struct RemoteArgs {
     /// are used ($DOCKER_CONFIG/config.json or ~/.docker/config.json)
     #[arg(long, value_name = "FILE")]
     pub registry_token_file: Option<PathBuf>,
+    /// Reach oci:// registries over plain http (a registry on a loopback
+    /// address already is). Credentials are never sent over it except to
+    /// loopback; the digests and signatures are checked as always
+    #[arg(long)]
+    pub plain_http: bool,
 }
 
 impl RemoteArgs {
+    /// `registry` as the installer takes it: with `--plain-http`, an
+    /// `oci://` reference becomes `oci+http://`.
+    pub fn registry(&self, registry: &str) -> String {
+        match registry.get(..6) {
+            Some(scheme) if self.plain_http && scheme.eq_ignore_ascii_case("oci://") => {
+                format!("oci+http://{}", &registry[6..])
+            }
+            _ => registry.to_string(),
+        }
+    }
+
     /// The fetcher these flags describe; a progress bar only for people.
     pub fn fetch(&self, progress: bool) -> Result<HttpFetch, Failure> {
         let credentials =

@@ -43,6 +43,7 @@ impl ListArgs {
             .as_deref()
             .expect("clap requires --registry without --installed");
         let installer = setup.installer(Some(self.remote.fetch(false)?))?;
+        let registry = self.remote.registry(registry);
         let mut request = IndexRequest::new(registry).allow_expired(self.remote.allow_expired);
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);

@@ -47,7 +47,8 @@ impl InstallArgs {
 
 /// An install request for `spec` from what install and upgrade share.
 fn source_request(source: &SourceArgs, spec: &str) -> InstallRequest {
-    let mut request = InstallRequest::new(&source.registry, spec, &source.dest)
+    let registry = source.net.remote.registry(&source.registry);
+    let mut request = InstallRequest::new(&registry, spec, &source.dest)
         .allow_expired(source.net.remote.allow_expired)
         .max_size(source.net.max_size)
         .lock_timeout(source.lock.lock_timeout);
@@ -83,7 +84,8 @@ impl UpgradeArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let installer = setup.writer(self.source.net.fetch(self.json)?)?;
         let source = &self.source;
-        let mut request = UpgradeRequest::new(&source.registry, &source.dest)
+        let registry = source.net.remote.registry(&source.registry);
+        let mut request = UpgradeRequest::new(&registry, &source.dest)
             .allow_expired(source.net.remote.allow_expired)
             .max_size(source.net.max_size)
             .lock_timeout(source.lock.lock_timeout);

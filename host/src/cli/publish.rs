@@ -130,7 +130,10 @@ impl PublishArgs {
                         "--oci takes oci://HOST[:PORT]/NAMESPACE, not {oci}"
                     )));
                 }
-                (PathBuf::from(oci), Some(self.net.fetch(false)?))
+                (
+                    PathBuf::from(self.net.registry(oci)),
+                    Some(self.net.fetch(false)?),
+                )
             }
             (None, Some(index)) => (index.clone(), None),
             (None, None) => unreachable!("clap requires --registry or --oci"),
@@ -187,7 +190,8 @@ pub struct MirrorArgs {
 impl MirrorArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let installer = setup.installer(Some(self.net.fetch(self.json)?))?;
-        let mut request = MirrorRequest::new(&self.registry, &self.out)
+        let out = self.net.remote.registry(&self.out.to_string_lossy());
+        let mut request = MirrorRequest::new(self.net.remote.registry(&self.registry), &out)
             .allow_expired(self.net.remote.allow_expired)
             .max_size(self.net.max_size);
         if let Some(dir) = &self.trust_root {
