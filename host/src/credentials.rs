@@ -51,8 +51,11 @@ impl Credential {
 /// Credentials for registry hosts.
 #[derive(Debug, Clone, Default)]
 pub struct RegistryCredentials {
-    /// Used for every registry host when set.
+    /// A bearer token (for CI), presented to `token_hosts` only: a token
+    /// given for one registry must not reach every host that asks.
     pub token: Option<String>,
+    /// The `host[:port]`s the token is for (the registries a command names).
+    pub token_hosts: Vec<String>,
     /// By `host[:port]`, as the docker config keys them.
     pub hosts: HashMap<String, Credential>,
 }
@@ -60,34 +63,37 @@ pub struct RegistryCredentials {
 impl RegistryCredentials {
     /// What to present to `host` (`host[:port]`), if anything.
     pub fn for_host(&self, host: &str) -> Option<Credential> {
-        if let Some(token) = &self.token {
-            return Some(Credential::Token(token.clone()));
+        let host = host.to_ascii_lowercase();
+        match &self.token {
+            Some(token)
+                if self
+                    .token_hosts
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(&host)) =>
+            {
+                Some(Credential::Token(token.clone()))
+            }
+            _ => self.hosts.get(&host).cloned(),
         }
-        self.hosts.get(host).cloned()
     }
 
     /// The docker config (`$DOCKER_CONFIG/config.json`, else
     /// `~/.docker/config.json`), then `WASM_PLUGIN_REGISTRY_TOKEN`, then
-    /// `token_file` (a file holding a token, for CI). A missing docker
-    /// config is no credentials; an unreadable or malformed one, or an
-    /// unreadable token file, is an error naming the file.
-    pub fn from_environment(token_file: Option<&Path>) -> Result<RegistryCredentials, String> {
-        let mut credentials = RegistryCredentials::default();
-        if let Some(config) = docker_config_path() {
-            match std::fs::read(&config) {
-                Ok(bytes) => {
-                    credentials.hosts = parse_docker_config(&bytes).map_err(|e| {
-                        format!("the docker config {} cannot be used: {e}", config.display())
-                    })?
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(format!(
-                        "cannot read the docker config {}: {e}",
-                        config.display()
-                    ));
-                }
-            }
+    /// `token_file` (a file holding a token, for CI), the token for
+    /// `token_hosts`. A missing or unreadable docker config, or an entry in
+    /// it that cannot be used, is no credentials for those hosts (a broken
+    /// login must not stop a local install); an unreadable token file is an
+    /// error naming it.
+    pub fn from_environment(
+        token_file: Option<&Path>,
+        token_hosts: Vec<String>,
+    ) -> Result<RegistryCredentials, String> {
+        let mut credentials = RegistryCredentials {
+            token_hosts,
+            ..RegistryCredentials::default()
+        };
+        if let Some(bytes) = docker_config_path().and_then(|c| std::fs::read(c).ok()) {
+            credentials.hosts = parse_docker_config(&bytes).unwrap_or_default();
         }
         if let Some(token) = std::env::var("WASM_PLUGIN_REGISTRY_TOKEN")
             .ok()
@@ -148,14 +154,14 @@ fn parse_docker_config(bytes: &[u8]) -> Result<HashMap<String, Credential>, Stri
         let credential = if let Some(token) = entry.identitytoken.filter(|t| !t.is_empty()) {
             Credential::Token(token)
         } else if let Some(auth) = entry.auth.filter(|a| !a.is_empty()) {
+            // An entry that is not base64 of user:password is skipped.
             let decoded = STANDARD
                 .decode(auth.trim())
                 .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| format!("the auth of {key} is not base64 of user:password"))?;
-            let (user, password) = decoded
-                .split_once(':')
-                .ok_or_else(|| format!("the auth of {key} is not base64 of user:password"))?;
+                .and_then(|b| String::from_utf8(b).ok());
+            let Some((user, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+                continue;
+            };
             Credential::Basic {
                 user: user.to_string(),
                 password: password.to_string(),
@@ -203,8 +209,25 @@ mod tests {
         );
         assert_eq!(hosts["index.docker.io"], Credential::Token("tok".into()));
         assert!(!hosts.contains_key("ghcr.io"));
-        assert!(parse_docker_config(br#"{"auths": {"h": {"auth": "!!"}}}"#).is_err());
+        // A broken entry is skipped, not fatal.
+        let hosts =
+            parse_docker_config(br#"{"auths": {"h": {"auth": "!!"}, "g": {"auth": "YTpi"}}}"#);
+        assert_eq!(hosts.unwrap().len(), 1);
         assert!(parse_docker_config(b"{").is_err());
+    }
+
+    #[test]
+    fn a_ci_token_goes_to_the_named_registries_only() {
+        let credentials = RegistryCredentials {
+            token: Some("t".into()),
+            token_hosts: vec!["ghcr.io".into()],
+            ..RegistryCredentials::default()
+        };
+        assert_eq!(
+            credentials.for_host("GHCR.io"),
+            Some(Credential::Token("t".into()))
+        );
+        assert_eq!(credentials.for_host("evil.example"), None);
     }
 
     #[test]

@@ -348,8 +348,15 @@ impl HttpFetch {
         &self,
         challenge: &BearerChallenge,
         credential: Option<&Credential>,
+        registry_url: &str,
     ) -> Result<String, FetchError> {
         let mut url = challenge.realm.clone();
+        // The token service may be another host (Docker Hub's is), as in
+        // docker; but over plain http only when both it and the registry
+        // are on loopback.
+        let realm_ok = url.to_ascii_lowercase().starts_with("https://")
+            || (may_carry_credentials(&url) && is_loopback(&host_of(registry_url)));
+        let credential = credential.filter(|_| realm_ok);
         let mut query = Vec::new();
         if let Some(service) = &challenge.service {
             query.push(("service", service.as_str()));
@@ -369,7 +376,7 @@ impl HttpFetch {
             );
         }
         let mut token_request = agent.get(&url);
-        if let Some(credential) = credential.filter(|_| may_carry_credentials(&url)) {
+        if let Some(credential) = credential {
             token_request = token_request.header("authorization", &credential.header());
         }
         let mut response = token_request.call().map_err(|e| self.classify(&url, e))?;
@@ -400,6 +407,27 @@ impl HttpFetch {
                 host_of(&url)
             ))
         })
+    }
+}
+
+impl HttpFetch {
+    /// A token issued earlier for the repository `url` names on `host`
+    /// (`/v2/<repository>/...`; a push and a pull scope both cover it).
+    fn cached_token(&self, host: &str, url: &str) -> Option<String> {
+        let path = url.split_once("://")?.1;
+        let path = &path[path.find('/')?..];
+        let rest = path.strip_prefix("/v2/")?;
+        let end = ["/tags/", "/manifests/", "/blobs/"]
+            .iter()
+            .filter_map(|marker| rest.find(marker))
+            .min()?;
+        let wanted = format!("repository:{}:", &rest[..end]);
+        let tokens = self.tokens.lock().ok()?;
+        tokens
+            .iter()
+            .filter(|((h, scope), _)| h == host && scope.split(' ').any(|s| s.starts_with(&wanted)))
+            .max_by_key(|((_, scope), _)| scope.contains("push"))
+            .map(|(_, token)| token.clone())
     }
 }
 
@@ -461,35 +489,38 @@ impl Fetch for HttpFetch {
             ));
         }
         // Authenticate as docker does: a token issued earlier for this
-        // host, else nothing until the registry asks; on a bearer challenge,
-        // a token for its scope (presenting the credentials held for the
-        // host, if any) and one retry; on a basic challenge, the host's user
-        // and password. Nothing goes over plain http except to loopback.
+        // repository, else nothing until the registry asks; on a bearer
+        // challenge, a token for its scope (presenting the credentials held
+        // for the host, if any) and one retry; on a basic challenge, the
+        // host's user and password. Only the host asked: a 401 from where a
+        // redirect led is returned as it is. Nothing goes over plain http
+        // except to loopback.
         let host = host_of(&request.url);
         let allowed = may_carry_credentials(&request.url);
         let cached = self
-            .tokens
-            .lock()
-            .ok()
-            .and_then(|t| {
-                t.iter()
-                    .find(|((h, _), _)| *h == host)
-                    .map(|(_, token)| token.clone())
-            })
+            .cached_token(&host, &request.url)
             .filter(|_| allowed)
             .map(|token| format!("Bearer {token}"));
         let mut response = self.run(request, cached.as_deref())?;
-        if response.status().as_u16() == 401 && allowed {
+        let asked_by_host = response.status().as_u16() == 401
+            && ureq::ResponseExt::get_uri(&response)
+                .authority()
+                .is_some_and(|a| a.as_str().eq_ignore_ascii_case(&host));
+        if asked_by_host && allowed {
             let credential = self.options.credentials.for_host(&host);
             let retry = match (bearer_challenge(response.headers()), &credential) {
-                (Some(challenge), _) => {
-                    let token = self.bearer_token(&challenge, credential.as_ref())?;
-                    if let Ok(mut tokens) = self.tokens.lock() {
-                        let scope = challenge.scope.clone().unwrap_or_default();
-                        tokens.insert((host.clone(), scope), token.clone());
-                    }
-                    Some(format!("Bearer {token}"))
-                }
+                // A token service that refuses leaves the registry's 401 to
+                // report (or, for a catalog, to mean "not offered").
+                (Some(challenge), _) => self
+                    .bearer_token(&challenge, credential.as_ref(), &request.url)
+                    .ok()
+                    .map(|token| {
+                        if let Ok(mut tokens) = self.tokens.lock() {
+                            let scope = challenge.scope.clone().unwrap_or_default();
+                            tokens.insert((host.clone(), scope), token.clone());
+                        }
+                        format!("Bearer {token}")
+                    }),
                 (None, Some(credential)) => Some(credential.header()),
                 (None, None) => None,
             };
@@ -527,6 +558,8 @@ impl Fetch for HttpFetch {
         Ok((head, Box::new(body)))
     }
 
+    /// A plain GET: no credentials, ever (indexes and artefacts on any
+    /// host; only an OCI registry's API, through `send`, is authenticated).
     fn get(&self, url: &str) -> Result<Box<dyn FetchBody>, FetchError> {
         let request = Request {
             method: Method::Get,
@@ -534,11 +567,21 @@ impl Fetch for HttpFetch {
             headers: Vec::new(),
             body: None,
         };
-        let (head, body) = self.send(&request)?;
-        if !(200..300).contains(&head.status) {
-            return Err(FetchError::HttpStatus(head.status));
+        let response = self.run(&request, None)?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(FetchError::HttpStatus(status));
         }
-        Ok(body)
+        let announced = response.body().content_length();
+        Ok(Box::new(HttpBody {
+            reader: Box::new(response.into_body().into_reader()),
+            url: url.to_string(),
+            announced,
+            received: 0,
+            pending: None,
+            progress: self.options.progress.clone(),
+            done: false,
+        }))
     }
 }
 

@@ -492,6 +492,12 @@ impl Installer {
         }
         // Into an OCI namespace: pushed over the network, nothing to grant.
         if request.out.to_str().is_some_and(paths::is_oci) {
+            if key.is_some() {
+                return Err(Error::usage(
+                    "--key signs a mirrored index; an OCI namespace has none (each plugin \
+                     keeps its own signature annotation)",
+                ));
+            }
             let call = wit::MirrorRequest {
                 source,
                 out: request.out.to_string_lossy().into_owned(),

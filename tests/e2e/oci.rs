@@ -24,7 +24,7 @@ fn ensure_installed() {
         if present() {
             return;
         }
-        let script = "sudo=''; [ \"$(id -u)\" = 0 ] || sudo=sudo; \
+        let script = "sudo=''; [ \"$(id -u)\" = 0 ] || sudo='sudo -n'; \
                       export DEBIAN_FRONTEND=noninteractive; \
                       $sudo apt-get install -y -q docker-registry || \
                       { $sudo apt-get update -q && $sudo apt-get install -y -q docker-registry; }";
@@ -660,6 +660,21 @@ fn mirror_copies_a_namespace_into_a_directory_and_a_directory_into_a_namespace()
     assert_eq!(pushed["fetched"].as_array().unwrap().len(), 3, "{pushed}");
     let again = env.run(&args).expect(OK).json();
     assert_eq!(again["kept"].as_array().unwrap().len(), 3, "{again}");
+    // A tag holding other bytes is never replaced by a mirror.
+    let (other, other_sig) = plugin(&env, "other.wasm", b"\0asm other", &key);
+    target.push("copy/rowfilter", "0.3.1", &other, Some(&other_sig));
+    let refused = env.run(&args).expect(INPUT);
+    assert!(
+        refused.stdout.contains("already holds other bytes"),
+        "{}",
+        refused.stdout
+    );
+    target.push(
+        "copy/rowfilter",
+        "0.3.1",
+        &env.path("offline/rowfilter-0.3.1.wasm"),
+        Some(&key.sign_b64(b"\0asm rowfilter")),
+    );
     std::fs::remove_dir_all(env.path("plugins")).unwrap();
     install(&env, &target.url("copy"), "rowfilter", &[]).expect(OK);
     assert_eq!(env.read("plugins/rowfilter.wasm"), b"\0asm rowfilter");
@@ -758,4 +773,166 @@ fn plain_http_beyond_loopback_only_when_asked_and_never_with_credentials() {
     env.run_with(&args, &[("DOCKER_CONFIG", docker.as_os_str())])
         .expect(IO)
         .says(&["401", "never sent over plain http"]);
+}
+
+/// A CI token is for the registries the command names: an index server that
+/// asks for credentials never gets it; the named OCI registry does.
+#[test]
+fn a_ci_token_goes_only_to_the_registry_named() {
+    use crate::server::{Reply, Server};
+    let env = Env::new();
+    let key = Key::new(49);
+    key.trust(&env, "trust", "release");
+    let token = (
+        "WASM_PLUGIN_REGISTRY_TOKEN",
+        std::ffi::OsStr::new("ci-token"),
+    );
+    let wants_token = |reply: Reply| {
+        Reply::Guarded(
+            "Bearer ci-token".into(),
+            r#"Basic realm="x""#.into(),
+            Box::new(reply),
+        )
+    };
+
+    // An index server that asks: refused, and it saw no Authorization.
+    let index_server = Server::start();
+    let url = index_server.route("/index.json", wants_token(Reply::Body(b"{}".to_vec())));
+    env.run_with(
+        &[
+            "install",
+            "x",
+            "--registry",
+            &url,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ],
+        &[token],
+    )
+    .expect(IO);
+    assert!(
+        index_server
+            .requests()
+            .iter()
+            .all(|(_, auth)| auth.is_none())
+    );
+
+    // The OCI registry on the command line gets it.
+    let registry = Server::start();
+    let bytes = b"\0asm ci".to_vec();
+    let layer = sha256_hex(&bytes);
+    registry.route(
+        "/v2/acme/hello/tags/list",
+        wants_token(Reply::Body(br#"{"tags": ["1.0.0"]}"#.to_vec())),
+    );
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.wasm.config.v0+json",
+                   "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
+        "layers": [{"mediaType": "application/wasm", "digest": format!("sha256:{layer}"), "size": bytes.len()}],
+        "annotations": {"dev.wasm-plugin.signature": key.sign_b64(&bytes)}
+    }))
+    .unwrap();
+    registry.route(
+        "/v2/acme/hello/manifests/1.0.0",
+        wants_token(Reply::WithHeaders(manifest, vec![])),
+    );
+    registry.route(
+        &format!("/v2/acme/hello/blobs/sha256:{layer}"),
+        wants_token(Reply::Body(bytes.clone())),
+    );
+    let oci = format!("oci://127.0.0.1:{}/acme", registry.port());
+    env.run_with(
+        &[
+            "install",
+            "hello",
+            "--registry",
+            &oci,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ],
+        &[token],
+    )
+    .expect(OK);
+    assert_eq!(env.read("plugins/hello.wasm"), bytes);
+}
+
+/// A 401 from where a redirect led belongs to that host: the registry's
+/// credentials are not offered to it, nor to the token service it names.
+#[test]
+fn a_redirect_target_that_asks_for_credentials_gets_none() {
+    use crate::server::{Reply, Server};
+    let env = Env::new();
+    let key = Key::new(50);
+    key.trust(&env, "trust", "release");
+    let registry = Server::start();
+    let storage = Server::start();
+    let bytes = b"\0asm stored".to_vec();
+    let layer = sha256_hex(&bytes);
+    registry.route(
+        "/v2/acme/hello/tags/list",
+        Reply::Body(br#"{"tags": ["1.0.0"]}"#.to_vec()),
+    );
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.wasm.config.v0+json",
+                   "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
+        "layers": [{"mediaType": "application/wasm", "digest": format!("sha256:{layer}"), "size": bytes.len()}],
+        "annotations": {"dev.wasm-plugin.signature": key.sign_b64(&bytes)}
+    }))
+    .unwrap();
+    registry.route(
+        "/v2/acme/hello/manifests/1.0.0",
+        Reply::WithHeaders(manifest, vec![]),
+    );
+    let challenge = format!(r#"Bearer realm="{}/token",service="storage""#, storage.base);
+    let blob = storage.route(
+        "/blob",
+        Reply::Guarded(
+            "Bearer never".into(),
+            challenge,
+            Box::new(Reply::Body(bytes)),
+        ),
+    );
+    registry.route(
+        &format!("/v2/acme/hello/blobs/sha256:{layer}"),
+        Reply::Redirect(blob),
+    );
+    let docker = env.path("docker");
+    std::fs::create_dir(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths": {{"127.0.0.1:{}": {{"auth": "YWxpY2U6cHc="}}}}}}"#,
+            registry.port()
+        ),
+    )
+    .unwrap();
+    let oci = format!("oci://127.0.0.1:{}/acme", registry.port());
+    env.run_with(
+        &[
+            "install",
+            "hello",
+            "--registry",
+            &oci,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ],
+        &[("DOCKER_CONFIG", docker.as_os_str())],
+    )
+    .expect(IO)
+    .says(&["401"]);
+    let asked = storage.requests();
+    assert!(
+        asked
+            .iter()
+            .all(|(t, auth)| auth.is_none() && !t.starts_with("/token")),
+        "{asked:?}"
+    );
 }

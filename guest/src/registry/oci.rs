@@ -184,6 +184,26 @@ fn check_repository(text: &str, path: &str) -> Result<()> {
     }
 }
 
+/// A tag as the distribution spec allows it: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+pub fn is_valid_tag(tag: &str) -> bool {
+    tag.len() <= 128
+        && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+fn check_tag(text: &str, tag: &str) -> Result<()> {
+    if is_valid_tag(tag) {
+        Ok(())
+    } else {
+        Err(invalid(
+            text,
+            format!("'{tag}' is not a tag (letters, digits, _ . -)"),
+        ))
+    }
+}
+
 impl OciRegistry {
     pub fn parse(text: &str) -> Result<OciRegistry> {
         let (host, path) = split(text)?;
@@ -224,6 +244,9 @@ impl OciReference {
             _ => (path, None),
         };
         check_repository(text, repository)?;
+        if let Some(tag) = &tag {
+            check_tag(text, tag)?;
+        }
         if tag.is_none() && digest.is_none() {
             return Err(invalid(text, "name a tag (:TAG) or a digest (@sha256:HEX)"));
         }
@@ -269,11 +292,28 @@ pub fn tags(fetcher: &dyn Fetcher, host: &Host, repository: &str) -> Result<Vec<
         tags.extend(page.tags.unwrap_or_default());
         // RFC 8288 `Link: </v2/...?last=x&n=y>; rel="next"`.
         match head.header("link").and_then(next_link) {
-            Some(next) => url = format!("{}{}", host.origin(), next),
+            Some(next) => url = page_url(host, &next)?,
             None => return Ok(tags),
         }
     }
     Ok(tags)
+}
+
+/// A next page's URL: a path on the registry, or an absolute URL on it.
+fn page_url(host: &Host, next: &str) -> Result<String> {
+    if next.starts_with('/') {
+        return Ok(format!("{}{next}", host.origin()));
+    }
+    let origin = host.origin();
+    match next.get(..origin.len()) {
+        Some(start) if start.eq_ignore_ascii_case(&origin) => Ok(next.to_string()),
+        _ => Err(Error::FetchFailed {
+            url: next.to_string(),
+            cause: crate::error::FetchError::Protocol(format!(
+                "the registry's next page is on another host than {origin}"
+            )),
+        }),
+    }
 }
 
 fn next_link(value: &str) -> Option<String> {
@@ -309,7 +349,7 @@ fn catalog(fetcher: &dyn Fetcher, host: &Host, namespace: &str) -> Result<Option
         };
         repositories.extend(page.repositories);
         match head.header("link").and_then(next_link) {
-            Some(next) => url = format!("{}{}", host.origin(), next),
+            Some(next) => url = page_url(host, &next)?,
             None => break,
         }
     }
@@ -343,7 +383,13 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
             if semver::Version::parse(&tag).is_err() {
                 continue;
             }
-            let found = artifact(fetcher, &registry.host, repository, Some(&tag), None)?;
+            // A tag that is not a plugin (an image pushed beside them) is
+            // left out, not fatal to the whole listing.
+            let found = match artifact(fetcher, &registry.host, repository, Some(&tag), None) {
+                Ok(found) => found,
+                Err(Error::IndexInvalid { .. }) => continue,
+                Err(e) => return Err(e),
+            };
             plugins.push(Entry {
                 name: name.clone(),
                 version: tag,
@@ -397,10 +443,25 @@ fn upload_location(host: &Host, url: &str, head: &source::Head) -> Result<String
         url: url.to_string(),
         cause: crate::error::FetchError::Protocol("an upload answer without a Location".into()),
     })?;
-    if location.starts_with("http://") || location.starts_with("https://") {
+    if !(location.starts_with("http://") || location.starts_with("https://")) {
+        return Ok(format!("{}{location}", host.origin()));
+    }
+    // An absolute Location must stay on the registry: a registry behind a
+    // proxy may build it from a Host header, and the upload's bytes must
+    // not go elsewhere, nor down to plain http.
+    let origin = host.origin();
+    if location.len() > origin.len()
+        && location[..origin.len()].eq_ignore_ascii_case(&origin)
+        && location[origin.len()..].starts_with('/')
+    {
         Ok(location.to_string())
     } else {
-        Ok(format!("{}{location}", host.origin()))
+        Err(Error::FetchFailed {
+            url: url.to_string(),
+            cause: crate::error::FetchError::Protocol(format!(
+                "the registry sent the upload to {location}, not to {origin}; refused"
+            )),
+        })
     }
 }
 
@@ -443,7 +504,9 @@ pub fn push_blob(
             .header("content-type", "application/octet-stream")
             .header("content-range", &format!("{offset}-{end}"));
         request.body = Some(chunk);
-        let (head, _) = source::exchange(fetcher, &request, 1 << 20)?;
+        // Once: a PATCH sent again after a failure would not continue the
+        // upload where the registry has it.
+        let (head, _) = source::exchange_once(fetcher, &request, 1 << 20)?;
         expect_status(&location, &head, &[202])?;
         location = upload_location(host, &location, &head)?;
         offset = end + 1;

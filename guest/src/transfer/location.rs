@@ -70,6 +70,10 @@ pub enum Location {
     File(PathBuf),
     /// A URL for the host's fetch capability.
     Remote(String),
+    /// A blob in an OCI registry: fetched through the host's `send`, which
+    /// authenticates to the registry (a plain `get` never carries
+    /// credentials).
+    Registry(String),
 }
 
 impl Location {
@@ -77,7 +81,7 @@ impl Location {
     pub fn display(&self) -> String {
         match self {
             Location::File(path) => path.display().to_string(),
-            Location::Remote(url) => url.clone(),
+            Location::Remote(url) | Location::Registry(url) => url.clone(),
         }
     }
 }

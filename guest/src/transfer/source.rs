@@ -139,11 +139,20 @@ impl Head {
 /// Sends `request` and reads the whole answer, at most `max` bytes of it,
 /// retrying transient failures and server errors as downloads are.
 pub fn exchange(fetcher: &dyn Fetcher, request: &Request, max: u64) -> Result<(Head, Vec<u8>)> {
+    with_retries(|| exchange_once(fetcher, request, max))
+}
+
+/// `exchange` without retries, for a request that must not be repeated.
+pub fn exchange_once(
+    fetcher: &dyn Fetcher,
+    request: &Request,
+    max: u64,
+) -> Result<(Head, Vec<u8>)> {
     let failed = |cause| Error::FetchFailed {
         url: request.url.clone(),
         cause,
     };
-    with_retries(|| {
+    {
         let (head, mut body) = fetcher.send(request).map_err(failed)?;
         if head.status >= 500 {
             return Err(failed(FetchError::HttpStatus(head.status)));
@@ -173,7 +182,7 @@ pub fn exchange(fetcher: &dyn Fetcher, request: &Request, max: u64) -> Result<(H
             }
         }
         Ok((head, bytes))
-    })
+    }
 }
 
 /// A fetcher for hosts that lend no network.
@@ -227,6 +236,21 @@ impl Source {
                     cause,
                 })?;
                 Kind::Remote { body, announced }
+            }
+            Location::Registry(url) => {
+                let failed = |cause| Error::FetchFailed {
+                    url: url.clone(),
+                    cause,
+                };
+                let request = Request::new(Method::Get, url);
+                let (head, body) = fetcher.send(&request).map_err(failed)?;
+                if !(200..300).contains(&head.status) {
+                    return Err(failed(FetchError::HttpStatus(head.status)));
+                }
+                Kind::Remote {
+                    body,
+                    announced: head.length,
+                }
             }
         };
         Ok(Source::new(location.display(), kind))

@@ -26,11 +26,12 @@ impl Sha256Digest {
         Ok(Sha256Digest(bytes))
     }
 
-    /// The digest of `bytes`, in one go (small inputs and tests).
+    /// A digest given as its 32 bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Sha256Digest {
         Sha256Digest(bytes)
     }
 
+    /// The digest of `bytes`, in one go (small inputs and tests).
     pub fn of(bytes: &[u8]) -> Sha256Digest {
         Sha256Digest(Sha256::digest(bytes).into())
     }

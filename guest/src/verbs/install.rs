@@ -22,7 +22,7 @@ use crate::registry::resolve::{self, Selector};
 use crate::registry::spec::PluginSpec;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::sandbox;
-use crate::transfer::location;
+use crate::transfer::location::{self, Location};
 use crate::transfer::source::{self, Fetcher, Source};
 use crate::transfer::staged::{self, Staged};
 use crate::transfer::stream;
@@ -265,7 +265,13 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     };
 
     // Fetch and check: stream the bytes through the digest and signature.
-    let fetched = fetch_and_check(context, &entry, signature.as_ref())?;
+    // An OCI blob comes through the registry's API (authenticated);
+    // everything else as the index names it.
+    let location = match &origin {
+        Some(_) => Location::Registry(entry.artifact.clone()),
+        None => location::resolve(&entry.artifact, context.registry)?,
+    };
+    let fetched = fetch_and_check(context, &entry, &location, signature.as_ref())?;
 
     // Commit: receipt and state staged first, so that if they cannot be
     // written nothing has been placed; after the plugin only renames remain.
@@ -449,10 +455,10 @@ struct Fetched {
 fn fetch_and_check(
     context: &Context<'_>,
     entry: &Entry,
+    location: &Location,
     signature: Option<&ed25519_dalek::Signature>,
 ) -> Result<Fetched> {
     let request = context.request;
-    let location = location::resolve(&entry.artifact, context.registry)?;
     let missing = || Error::SignatureMissing {
         artifact: location.display(),
         looked_for: format!(
@@ -464,7 +470,7 @@ fn fetch_and_check(
     trust::check_for(context.trust, signature, missing)?;
     let (staged, measured, check, shown) = source::with_retries(|| {
         let mut check = trust::check_for(context.trust, signature, missing)?;
-        let mut source = Source::open(&location, context.fetcher)?;
+        let mut source = Source::open(location, context.fetcher)?;
         source.limit(entry.size, request.max_size)?;
         let mut staged =
             Staged::create(&request.dest, &PluginsDir::wasm_file(entry.name.as_str()))?;

@@ -99,7 +99,9 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
             continue;
         }
         let location = if oci::is_oci(&entry.artifact) {
-            Location::Remote(oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?.blob_url)
+            Location::Registry(
+                oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?.blob_url,
+            )
         } else {
             location::resolve(&entry.artifact, &registry)?
         };
@@ -292,35 +294,59 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
         .index
         .plugins
         .iter()
-        .find(|e| e.version.is_empty() || e.version.contains('+'))
+        .find(|e| !oci::is_valid_tag(&e.version))
     {
         return Err(Error::InvalidRequest {
             value: format!("{} {}", entry.name, entry.version),
-            reason: "an OCI tag cannot hold this version (empty, or with '+' build metadata)"
+            reason: "an OCI tag cannot hold this version (empty, or with characters such as '+')"
                 .into(),
         });
     }
 
+    // Decide every plugin before sending anything: a tag already holding
+    // other bytes is refused (a mirror never replaces a published version);
+    // one holding these bytes and this signature is kept.
     let mut fetched = Vec::new();
     let mut kept = Vec::new();
+    let mut to_push = Vec::new();
     for entry in &loaded.index.plugins {
-        let what = format!("{} {}", entry.name, entry.version);
         let repository = target.repository(entry.name.as_str());
-        let present = oci::has_tag(fetcher, &target.host, &repository, &entry.version)?
-            && oci::artifact(
+        if oci::has_tag(fetcher, &target.host, &repository, &entry.version)? {
+            let there = oci::artifact(
                 fetcher,
                 &target.host,
                 &repository,
                 Some(&entry.version),
                 None,
-            )
-            .is_ok_and(|a| a.layer == entry.sha256);
-        if present {
-            kept.push(what);
-            continue;
+            )?;
+            if there.layer != entry.sha256 {
+                return Err(Error::InvalidRequest {
+                    value: there.reference,
+                    reason: format!(
+                        "the tag already holds other bytes (sha256 {}) than {} {} (sha256 {}); \
+                         a mirror does not replace a published version",
+                        there.layer.to_hex(),
+                        entry.name,
+                        entry.version,
+                        entry.sha256.to_hex()
+                    ),
+                });
+            }
+            if there.signature == entry.signature {
+                kept.push(format!("{} {}", entry.name, entry.version));
+                continue;
+            }
         }
+        to_push.push(entry);
+    }
+
+    for entry in to_push {
+        let what = format!("{} {}", entry.name, entry.version);
+        let repository = target.repository(entry.name.as_str());
         let location = if oci::is_oci(&entry.artifact) {
-            Location::Remote(oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?.blob_url)
+            Location::Registry(
+                oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?.blob_url,
+            )
         } else {
             location::resolve(&entry.artifact, &loaded.registry)?
         };

@@ -55,6 +55,15 @@ pub struct RemoteArgs {
     pub plain_http: bool,
 }
 
+/// The `host[:port]` of an `oci://` (or `oci+http://`) reference.
+fn oci_host(reference: &str) -> Option<String> {
+    let lower = reference.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("oci://")
+        .or_else(|| lower.strip_prefix("oci+http://"))?;
+    rest.split('/').next().map(str::to_string)
+}
+
 impl RemoteArgs {
     /// `registry` as the installer takes it: with `--plain-http`, an
     /// `oci://` reference becomes `oci+http://`.
@@ -68,9 +77,11 @@ impl RemoteArgs {
     }
 
     /// The fetcher these flags describe; a progress bar only for people.
-    pub fn fetch(&self, progress: bool) -> Result<HttpFetch, Failure> {
+    /// A CI token goes only to the OCI registries in `registries`.
+    pub fn fetch(&self, progress: bool, registries: &[&str]) -> Result<HttpFetch, Failure> {
+        let token_hosts = registries.iter().filter_map(|r| oci_host(r)).collect();
         let credentials =
-            RegistryCredentials::from_environment(self.registry_token_file.as_deref())
+            RegistryCredentials::from_environment(self.registry_token_file.as_deref(), token_hosts)
                 .map_err(Failure::Usage)?;
         Ok(HttpFetch::new(HttpOptions {
             connect_timeout: self.timeout.min(Duration::from_secs(30)),
@@ -98,8 +109,8 @@ pub struct NetArgs {
 
 impl NetArgs {
     /// The fetcher for these flags; the progress bar never with `--json`.
-    pub fn fetch(&self, json: bool) -> Result<HttpFetch, Failure> {
-        self.remote.fetch(!self.quiet && !json)
+    pub fn fetch(&self, json: bool, registries: &[&str]) -> Result<HttpFetch, Failure> {
+        self.remote.fetch(!self.quiet && !json, registries)
     }
 }
 

@@ -42,7 +42,7 @@ impl ListArgs {
             .registry
             .as_deref()
             .expect("clap requires --registry without --installed");
-        let installer = setup.installer(Some(self.remote.fetch(false)?))?;
+        let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
         let registry = self.remote.registry(registry);
         let mut request = IndexRequest::new(registry).allow_expired(self.remote.allow_expired);
         if let Some(dir) = &self.trust_root {

@@ -29,7 +29,8 @@ pub struct InstallArgs {
 
 impl InstallArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let installer = setup.writer(self.source.net.fetch(self.json)?)?;
+        let installer =
+            setup.writer(self.source.net.fetch(self.json, &[&self.source.registry])?)?;
         let (first, rest) = self.plugins.split_first().expect("clap requires one");
         let mut request = rest
             .iter()
@@ -82,7 +83,8 @@ pub struct UpgradeArgs {
 
 impl UpgradeArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let installer = setup.writer(self.source.net.fetch(self.json)?)?;
+        let installer =
+            setup.writer(self.source.net.fetch(self.json, &[&self.source.registry])?)?;
         let source = &self.source;
         let registry = source.net.remote.registry(&source.registry);
         let mut request = UpgradeRequest::new(&registry, &source.dest)

@@ -132,7 +132,7 @@ impl PublishArgs {
                 }
                 (
                     PathBuf::from(self.net.registry(oci)),
-                    Some(self.net.fetch(false)?),
+                    Some(self.net.fetch(false, &[oci])?),
                 )
             }
             (None, Some(index)) => (index.clone(), None),
@@ -189,7 +189,9 @@ pub struct MirrorArgs {
 
 impl MirrorArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let installer = setup.installer(Some(self.net.fetch(self.json)?))?;
+        let out = self.out.to_string_lossy();
+        let installer =
+            setup.installer(Some(self.net.fetch(self.json, &[&self.registry, &out])?))?;
         let out = self.net.remote.registry(&self.out.to_string_lossy());
         let mut request = MirrorRequest::new(self.net.remote.registry(&self.registry), &out)
             .allow_expired(self.net.remote.allow_expired)
