@@ -63,6 +63,12 @@ impl wit::Guest for Installer {
             trust: trust.as_ref(),
             allow_expired: source.allow_expired,
         };
+        if registry::oci::is_oci(&source.registry) {
+            let entry =
+                install::find_oci_entry(&source.registry, &spec, version.as_deref(), &HostFetcher)
+                    .map_err(to_wit)?;
+            return Ok(entry_to_wit(&entry));
+        }
         let registry = RegistryRef::parse(&source.registry);
         let (_, entry) =
             install::find_entry(&registry, &spec, version.as_deref(), &HostFetcher, policy)
@@ -76,6 +82,12 @@ impl wit::Guest for Installer {
             trust: trust.as_ref(),
             allow_expired: source.allow_expired,
         };
+        if registry::oci::is_oci(&source.registry) {
+            return Err(to_wit(Error::InvalidRequest {
+                value: source.registry,
+                reason: "an OCI registry has no index to read; each install reads its tags".into(),
+            }));
+        }
         let registry = RegistryRef::parse(&source.registry);
         let read = install::read_index(&registry, &HostFetcher, policy).map_err(to_wit)?;
         Ok(wit::IndexBytes {

@@ -316,6 +316,23 @@ fn versions_are_the_semver_tags() {
     install(&env, &registry, "nothing", &[])
         .expect(INPUT)
         .says(&["no plugin named 'nothing'"]);
+    // Several at once: each plugin reads its own repository's tags.
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    let args = [
+        "install",
+        "colmask@=1.0.0",
+        "nothing",
+        "--registry",
+        &registry,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ];
+    env.run(&args)
+        .expect(INPUT)
+        .says(&["no plugin named 'nothing'"]);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm 1.0.0");
 }
 
 #[test]

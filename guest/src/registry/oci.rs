@@ -35,6 +35,13 @@ pub const SIGNATURE_ANNOTATION: &str = "dev.wasm-plugin.signature";
 /// The annotation read as the plugin's description.
 pub const DESCRIPTION_ANNOTATION: &str = "org.opencontainers.image.description";
 
+/// What manifest requests accept: ours, and the index types, so that an
+/// index is seen as one (and refused by name) rather than as a 404.
+const ACCEPTED_MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
+    application/vnd.oci.image.index.v1+json, \
+    application/vnd.docker.distribution.manifest.list.v2+json, \
+    application/vnd.docker.distribution.manifest.v2+json";
+
 /// Manifests and tag lists are small; anything larger is not one.
 const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 /// Pages of a tag list followed at most.
@@ -296,7 +303,11 @@ pub fn tags(fetcher: &dyn Fetcher, host: &Host, repository: &str) -> Result<Vec<
             None => return Ok(tags),
         }
     }
-    Ok(tags)
+    // Stopping here could hide the highest version.
+    Err(Error::IndexInvalid {
+        path: format!("{}{host}/{repository}", host.scheme()),
+        problem: format!("its tag list goes on for more than {MAX_TAG_PAGES} pages"),
+    })
 }
 
 /// A next page's URL: a path on the registry, or an absolute URL on it.
@@ -550,7 +561,8 @@ pub fn manifest(
 /// Whether `repository` has a manifest tagged `tag`.
 pub fn has_tag(fetcher: &dyn Fetcher, host: &Host, repository: &str, tag: &str) -> Result<bool> {
     let url = format!("{}/{repository}/manifests/{tag}", host.api());
-    let request = Request::new(Method::Head, &url).header("accept", MANIFEST_MEDIA_TYPE);
+    // Any manifest counts: an image index under the tag is still a tag.
+    let request = Request::new(Method::Head, &url).header("accept", ACCEPTED_MANIFESTS);
     let (head, _) = source::exchange(fetcher, &request, 0)?;
     match head.status {
         200 => Ok(true),
@@ -684,12 +696,7 @@ pub fn artifact(
     let url = format!("{}/{repository}/manifests/{reference}", host.api());
     // Fetch: ask for what we accept and for the index types, so that an
     // index is seen as one and refused by name.
-    let request = Request::new(Method::Get, &url).header(
-        "accept",
-        "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, \
-         application/vnd.docker.distribution.manifest.list.v2+json, \
-         application/vnd.docker.distribution.manifest.v2+json",
-    );
+    let request = Request::new(Method::Get, &url).header("accept", ACCEPTED_MANIFESTS);
     let (head, bytes) = source::exchange(fetcher, &request, MAX_MANIFEST_BYTES)?;
     if head.status != 200 {
         return Err(refused(&url, head.status));

@@ -123,6 +123,27 @@ pub fn find_entry(
     Ok((loaded, entry))
 }
 
+/// `find_entry` for an `oci://` registry: the tag chosen among the
+/// repository's semver tags, completed from its manifest.
+pub fn find_oci_entry(
+    registry: &str,
+    spec: &str,
+    version: Option<&str>,
+    fetcher: &dyn Fetcher,
+) -> Result<Entry> {
+    let spec = PluginSpec::parse(spec)?;
+    let loaded = oci_loaded(registry, &spec.name, fetcher)?;
+    let selector = Selector::from_parts(version, spec.requirement.as_ref());
+    let mut entry = resolve::select(&loaded.index, spec.name.as_str(), selector)?.clone();
+    let artifact = oci::resolve(fetcher, &entry.artifact, None)?;
+    entry.sha256 = artifact.layer;
+    entry.size = Some(artifact.size);
+    entry.signature = artifact.signature;
+    entry.description = artifact.description;
+    entry.artifact = artifact.reference;
+    Ok(entry)
+}
+
 /// Installs the one plugin `request.spec` names. What the spec says on its
 /// own comes first (a hostile name, a malformed requirement, an upgrade of
 /// something not installed): none of it needs the registry. Then the index,
