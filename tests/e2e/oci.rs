@@ -876,6 +876,24 @@ fn a_ci_token_goes_only_to_the_registry_named() {
     )
     .expect(OK);
     assert_eq!(env.read("plugins/hello.wasm"), bytes);
+
+    // The same token from a file, as CI passes a secret.
+    env.write("token", "ci-token\n");
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    env.run(&[
+        "install",
+        "hello",
+        "--registry",
+        &oci,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--registry-token-file",
+        "token",
+    ])
+    .expect(OK);
+    assert_eq!(env.read("plugins/hello.wasm"), bytes);
 }
 
 /// A 401 from where a redirect led belongs to that host: the registry's
