@@ -215,6 +215,26 @@ impl wit::Guest for Installer {
         })
     }
 
+    fn read_manifest(path: String) -> Result<wit::Manifest, wit::Error> {
+        let m = crate::plugin_set::manifest::read(Path::new(&path)).map_err(to_wit)?;
+        Ok(wit::Manifest {
+            path: m.path,
+            dest: m.dest,
+            trust_root: m.trust_root,
+            registries: m.registries,
+            default_registry: m.default_registry,
+            plugins: m
+                .plugins
+                .into_iter()
+                .map(|p| wit::DeclaredPlugin {
+                    name: p.name,
+                    requirement: p.requirement,
+                    registry: p.registry,
+                })
+                .collect(),
+        })
+    }
+
     fn publish(request: wit::PublishRequest) -> Result<wit::PublishReport, wit::Error> {
         let request = publish::PublishRequest {
             artifact: PathBuf::from(request.artifact),
@@ -412,6 +432,17 @@ fn fetch_to_wit(e: FetchError) -> host::FetchError {
 fn to_wit(e: Error) -> wit::Error {
     let rejected = |value: String, reason: String| wit::Rejected { value, reason };
     match e {
+        Error::ManifestInvalid {
+            path,
+            line,
+            column,
+            message,
+        } => wit::Error::ManifestInvalid(wit::ParseFailure {
+            path,
+            line,
+            column,
+            message,
+        }),
         Error::IndexMalformed {
             path,
             line,

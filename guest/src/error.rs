@@ -58,6 +58,13 @@ pub enum Error {
         path: String,
         problem: String,
     },
+    /// `wasm-plugin.toml` does not parse or says something impossible.
+    ManifestInvalid {
+        path: String,
+        line: u32,
+        column: u32,
+        message: String,
+    },
     UnknownPlugin {
         name: String,
         registry: String,

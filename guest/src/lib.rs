@@ -19,6 +19,7 @@ pub mod clock;
 pub mod error;
 pub mod fuzzing;
 pub mod limits;
+pub mod plugin_set;
 pub mod plugins_dir;
 pub mod registry;
 pub mod sandbox;

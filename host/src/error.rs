@@ -175,6 +175,7 @@ impl Failure {
                 | E::IndexExpired(_)
                 | E::IndexRollback(_) => EXIT_INTEGRITY,
                 E::IndexMalformed(_)
+                | E::ManifestInvalid(_)
                 | E::IndexInvalid(_)
                 | E::UnknownPlugin(_)
                 | E::UnknownVersion(_)
@@ -214,6 +215,7 @@ impl Failure {
         match self {
             Failure::Installer(e) => match e {
                 E::IndexMalformed(_) => "index-malformed",
+                E::ManifestInvalid(_) => "manifest-invalid",
                 E::IndexInvalid(_) => "index-invalid",
                 E::UnknownPlugin(_) => "unknown-plugin",
                 E::UnknownVersion(_) => "unknown-version",
@@ -419,6 +421,11 @@ pub(crate) fn name_link_targets(report: &mut wit::AuditReport) {
 fn installer_message(e: &wit::Error) -> String {
     use wit::Error as E;
     match e {
+        E::ManifestInvalid(p) => format!(
+            "{}:{}:{}: {}\nfix wasm-plugin.toml (see the README's \"Plugin sets\"), or name \
+             another one with --config",
+            p.path, p.line, p.column, p.message
+        ),
         E::IndexMalformed(p) => format!(
             "{}:{}:{}: the registry index is malformed: {}\n\
              fix the JSON (schema: {{\"schema_version\": \"1\", \"plugins\": [...]}}) or ask the registry's publisher",

@@ -338,6 +338,16 @@ impl Installer {
             .collect())
     }
 
+    /// Reads and checks a plugin-set manifest (`wasm-plugin.toml`); its
+    /// relative paths come back resolved against its directory.
+    pub fn read_manifest(&self, path: impl AsRef<Path>) -> Result<Manifest, Error> {
+        let path = paths::existing_file(path.as_ref(), "--config")?;
+        let manifest = self.call(Grants::reading(paths::parent(&path)), false, |i, s| {
+            i.call_read_manifest(s, &paths::guest(&path))
+        })?;
+        Ok(manifest.into())
+    }
+
     /// The receipts in `dest`, sorted by name.
     pub fn list_installed(&self, dest: impl AsRef<Path>) -> Result<Vec<Receipt>, Error> {
         let dest = paths::existing_dir(dest.as_ref(), "--dest")?;

@@ -87,6 +87,66 @@ pub struct InstallReport {
     pub previous_version: Option<String>,
 }
 
+/// A plugin-set manifest (`wasm-plugin.toml`), checked; paths absolute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    /// The file it was read from.
+    pub path: String,
+    /// The plugins directory.
+    pub dest: Option<String>,
+    /// The trust root.
+    pub trust_root: Option<String>,
+    /// (name, location) in the order listed.
+    pub registries: Vec<(String, String)>,
+    /// `default`, or the only registry listed.
+    pub default_registry: Option<String>,
+    /// The plugins declared.
+    pub plugins: Vec<DeclaredPlugin>,
+}
+
+impl Manifest {
+    /// The location of the registry a plugin without one comes from.
+    pub fn default_registry_location(&self) -> Option<&str> {
+        let name = self.default_registry.as_deref()?;
+        self.registries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, location)| location.as_str())
+    }
+}
+
+/// One plugin a manifest declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeclaredPlugin {
+    /// Its name.
+    pub name: String,
+    /// A semver requirement; `None` for any version.
+    pub requirement: Option<String>,
+    /// The registry it comes from (a key of `registries`); `None` for the default.
+    pub registry: Option<String>,
+}
+
+impl From<wit::Manifest> for Manifest {
+    fn from(m: wit::Manifest) -> Self {
+        Manifest {
+            path: m.path,
+            dest: m.dest,
+            trust_root: m.trust_root,
+            registries: m.registries,
+            default_registry: m.default_registry,
+            plugins: m
+                .plugins
+                .into_iter()
+                .map(|p| DeclaredPlugin {
+                    name: p.name,
+                    requirement: p.requirement,
+                    registry: p.registry,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// What `<dest>/.wasm-plugin/receipts/<name>.json` records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {

@@ -10,6 +10,7 @@ mod list;
 mod loader_format;
 mod oci;
 mod plugin_host;
+mod plugin_set;
 mod publisher;
 mod scaffold;
 mod server;

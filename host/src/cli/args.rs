@@ -3,20 +3,24 @@
 
 use super::{Failure, progress};
 use clap::Args;
+use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
+use wasm_plugin::Manifest;
 use wasm_plugin::fetch::{HttpFetch, HttpOptions, RegistryCredentials};
 
 /// Where plugins come from and who is trusted: shared by install and upgrade.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
     /// The registry: a path to index.json, an http(s):// URL of one, or an
-    /// OCI registry namespace, oci://HOST[:PORT]/NAMESPACE
+    /// OCI registry namespace, oci://HOST[:PORT]/NAMESPACE [default: the
+    /// wasm-plugin.toml's default registry]
     #[arg(long, value_name = "INDEX-OR-URL")]
-    pub registry: String,
-    /// The plugins directory (created if missing)
+    pub registry: Option<String>,
+    /// The plugins directory (created if missing) [default: the
+    /// wasm-plugin.toml's dest]
     #[arg(long, value_name = "DIR")]
-    pub dest: PathBuf,
+    pub dest: Option<PathBuf>,
     /// Directory of trusted *.pub keys; when given, a valid signature by one
     /// of them is required (and an index signature, when present, must verify)
     #[arg(long, value_name = "DIR")]
@@ -28,6 +32,46 @@ pub struct SourceArgs {
     pub net: NetArgs,
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+impl SourceArgs {
+    /// Takes what the flags leave out from the manifest.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        self.registry = self
+            .registry
+            .take()
+            .or_else(|| manifest.default_registry_location().map(str::to_string));
+        self.dest = self
+            .dest
+            .take()
+            .or_else(|| manifest.dest.as_ref().map(PathBuf::from));
+        self.trust_root = self
+            .trust_root
+            .take()
+            .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+    }
+
+    pub fn registry(&self) -> Result<&str, Failure> {
+        required(self.registry.as_deref(), "--registry", "a default registry")
+    }
+
+    pub fn dest(&self) -> Result<&Path, Failure> {
+        required(self.dest.as_deref(), "--dest", "dest")
+    }
+}
+
+/// A flag's value, or the usage error saying where else it may come from.
+pub fn required<'a, T: ?Sized>(
+    value: Option<&'a T>,
+    flag: &str,
+    in_manifest: &str,
+) -> Result<&'a T, Failure> {
+    value.ok_or_else(|| {
+        Failure::Usage(format!(
+            "{flag} is required: give it, or run where a wasm-plugin.toml (or --config FILE) \
+             names {in_manifest}"
+        ))
+    })
 }
 
 /// How a remote index is fetched and judged.

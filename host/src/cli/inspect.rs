@@ -1,20 +1,16 @@
 //! Verbs that only look: list, audit, verify.
 
-use super::args::{LockArgs, RemoteArgs};
+use super::args::{LockArgs, RemoteArgs, required};
 use super::{Failure, Setup, output, stdout_failure};
 use clap::Args;
 use std::path::PathBuf;
-use wasm_plugin::{AuditRequest, IndexRequest, VerifyRequest};
+use wasm_plugin::{AuditRequest, IndexRequest, Manifest, VerifyRequest};
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// The registry index whose plugins to list: a path or an http(s):// URL
-    #[arg(
-        long,
-        value_name = "INDEX-OR-URL",
-        required_unless_present = "installed",
-        conflicts_with = "installed"
-    )]
+    /// The registry whose plugins to list: a path, an http(s):// URL or an
+    /// oci:// namespace [default: the wasm-plugin.toml's default registry]
+    #[arg(long, value_name = "INDEX-OR-URL", conflicts_with = "installed")]
     pub registry: Option<String>,
     /// Directory of trusted *.pub keys, to verify the index signature
     #[arg(long, value_name = "DIR", conflicts_with = "installed")]
@@ -22,7 +18,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub remote: RemoteArgs,
     /// List what is installed in --dest instead
-    #[arg(long, requires = "dest")]
+    #[arg(long)]
     pub installed: bool,
     /// The plugins directory (with --installed)
     #[arg(long, value_name = "DIR", requires = "installed")]
@@ -33,15 +29,32 @@ pub struct ListArgs {
 }
 
 impl ListArgs {
+    /// Takes what the flags leave out from the manifest.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        if self.installed {
+            self.dest = self
+                .dest
+                .take()
+                .or_else(|| manifest.dest.as_ref().map(PathBuf::from));
+            return;
+        }
+        self.registry = self
+            .registry
+            .take()
+            .or_else(|| manifest.default_registry_location().map(str::to_string));
+        self.trust_root = self
+            .trust_root
+            .take()
+            .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+    }
+
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        if let Some(dest) = &self.dest {
+        if self.installed {
+            let dest = required(self.dest.as_deref(), "--dest", "dest")?;
             let receipts = setup.installer(None)?.list_installed(dest)?;
             return output::installed(&receipts, self.json).map_err(stdout_failure);
         }
-        let registry = self
-            .registry
-            .as_deref()
-            .expect("clap requires --registry without --installed");
+        let registry = required(self.registry.as_deref(), "--registry", "a default registry")?;
         let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
         let registry = self.remote.registry(registry);
         let mut request = IndexRequest::new(registry).allow_expired(self.remote.allow_expired);
@@ -55,9 +68,10 @@ impl ListArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// The plugins directory to audit (granted read-only)
+    /// The plugins directory to audit (granted read-only) [default: the
+    /// wasm-plugin.toml's dest]
     #[arg(long, value_name = "DIR")]
-    pub dest: PathBuf,
+    pub dest: Option<PathBuf>,
     /// Directory of trusted *.pub keys; when given, every plugin must carry a
     /// signature by one of them
     #[arg(long, value_name = "DIR")]
@@ -70,8 +84,21 @@ pub struct AuditArgs {
 }
 
 impl AuditArgs {
+    /// Takes what the flags leave out from the manifest.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        self.dest = self
+            .dest
+            .take()
+            .or_else(|| manifest.dest.as_ref().map(PathBuf::from));
+        self.trust_root = self
+            .trust_root
+            .take()
+            .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+    }
+
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let mut request = AuditRequest::new(&self.dest).lock_timeout(self.lock.lock_timeout);
+        let dest = required(self.dest.as_deref(), "--dest", "dest")?;
+        let mut request = AuditRequest::new(dest).lock_timeout(self.lock.lock_timeout);
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
         }

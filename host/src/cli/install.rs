@@ -1,11 +1,11 @@
 //! The operator's verbs that change a plugins directory: install, upgrade,
 //! uninstall.
 
-use super::args::{LockArgs, SourceArgs};
+use super::args::{LockArgs, SourceArgs, required};
 use super::{Failure, Setup, output, stdout_failure};
 use clap::Args;
 use std::path::PathBuf;
-use wasm_plugin::{InstallRequest, UninstallRequest, UpgradeRequest};
+use wasm_plugin::{InstallRequest, Manifest, UninstallRequest, UpgradeRequest};
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -29,12 +29,15 @@ pub struct InstallArgs {
 
 impl InstallArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let installer =
-            setup.writer(self.source.net.fetch(self.json, &[&self.source.registry])?)?;
+        let installer = setup.writer(
+            self.source
+                .net
+                .fetch(self.json, &[self.source.registry()?])?,
+        )?;
         let (first, rest) = self.plugins.split_first().expect("clap requires one");
         let mut request = rest
             .iter()
-            .fold(source_request(&self.source, first), |request, spec| {
+            .fold(source_request(&self.source, first)?, |request, spec| {
                 request.and(spec)
             });
         request = request.allow_downgrade(self.allow_downgrade);
@@ -47,9 +50,9 @@ impl InstallArgs {
 }
 
 /// An install request for `spec` from what install and upgrade share.
-fn source_request(source: &SourceArgs, spec: &str) -> InstallRequest {
-    let registry = source.net.remote.registry(&source.registry);
-    let mut request = InstallRequest::new(&registry, spec, &source.dest)
+fn source_request(source: &SourceArgs, spec: &str) -> Result<InstallRequest, Failure> {
+    let registry = source.net.remote.registry(source.registry()?);
+    let mut request = InstallRequest::new(&registry, spec, source.dest()?)
         .allow_expired(source.net.remote.allow_expired)
         .max_size(source.net.max_size)
         .lock_timeout(source.lock.lock_timeout);
@@ -59,7 +62,7 @@ fn source_request(source: &SourceArgs, spec: &str) -> InstallRequest {
     for dir in &source.allow_read {
         request = request.allow_read(dir);
     }
-    request
+    Ok(request)
 }
 
 #[derive(Debug, Args)]
@@ -83,11 +86,14 @@ pub struct UpgradeArgs {
 
 impl UpgradeArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let installer =
-            setup.writer(self.source.net.fetch(self.json, &[&self.source.registry])?)?;
+        let installer = setup.writer(
+            self.source
+                .net
+                .fetch(self.json, &[self.source.registry()?])?,
+        )?;
         let source = &self.source;
-        let registry = source.net.remote.registry(&source.registry);
-        let mut request = UpgradeRequest::new(&registry, &source.dest)
+        let registry = source.net.remote.registry(source.registry()?);
+        let mut request = UpgradeRequest::new(&registry, source.dest()?)
             .allow_expired(source.net.remote.allow_expired)
             .max_size(source.net.max_size)
             .lock_timeout(source.lock.lock_timeout);
@@ -102,7 +108,7 @@ impl UpgradeArgs {
         }
         let outcomes = installer.upgrade(&request)?;
         if outcomes.is_empty() {
-            return output::nothing_installed(&source.dest, self.json).map_err(stdout_failure);
+            return output::nothing_installed(source.dest()?, self.json).map_err(stdout_failure);
         }
         output::install_outcomes(&outcomes, true, self.json).map_err(stdout_failure)
     }
@@ -113,9 +119,9 @@ pub struct UninstallArgs {
     /// Plugins to remove
     #[arg(required = true, value_name = "NAME")]
     pub plugins: Vec<String>,
-    /// The plugins directory
+    /// The plugins directory [default: the wasm-plugin.toml's dest]
     #[arg(long, value_name = "DIR")]
-    pub dest: PathBuf,
+    pub dest: Option<PathBuf>,
     #[command(flatten)]
     pub lock: LockArgs,
     /// Print the reports as JSON
@@ -124,14 +130,21 @@ pub struct UninstallArgs {
 }
 
 impl UninstallArgs {
+    /// Takes what the flags leave out from the manifest.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        self.dest = self
+            .dest
+            .take()
+            .or_else(|| manifest.dest.as_ref().map(PathBuf::from));
+    }
+
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+        let dest = required(self.dest.as_deref(), "--dest", "dest")?;
         let installer = setup.installer(None)?;
         let (first, rest) = self.plugins.split_first().expect("clap requires one");
         let request = rest
             .iter()
-            .fold(UninstallRequest::new(&self.dest, first), |r, name| {
-                r.and(name)
-            })
+            .fold(UninstallRequest::new(dest, first), |r, name| r.and(name))
             .lock_timeout(self.lock.lock_timeout);
         let results = installer.uninstall(&request)?;
         output::uninstalled(&results, self.json).map_err(stdout_failure)

@@ -16,7 +16,7 @@ mod publish;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use wasm_plugin::Installer;
+use wasm_plugin::{Installer, Manifest};
 
 pub use args::{parse_duration, parse_size};
 
@@ -48,6 +48,10 @@ pub struct Cli {
     /// artefacts are streamed, an index is read whole
     #[arg(long, global = true, value_name = "SIZE", default_value = "128MiB", value_parser = parse_size)]
     pub max_memory: u64,
+    /// The plugin-set manifest whose dest, trust_root and default registry
+    /// stand in for flags not given [default: ./wasm-plugin.toml, if present]
+    #[arg(long, global = true, value_name = "FILE", env = "WASM_PLUGIN_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,11 +101,31 @@ impl Cli {
     }
 
     /// Runs the verb; the exit code, or the failure that stopped it.
-    pub fn run(self) -> Result<Verdict, Failure> {
+    pub fn run(mut self) -> Result<Verdict, Failure> {
         let setup = Setup {
             deadline: self.deadline,
             memory: usize::try_from(self.max_memory).unwrap_or(usize::MAX),
         };
+        // Lower the manifest once: what it says stands in for flags not
+        // given, for the verbs that take them.
+        let uses_manifest = matches!(
+            self.command,
+            Command::Install(_)
+                | Command::Upgrade(_)
+                | Command::Uninstall(_)
+                | Command::List(_)
+                | Command::Audit(_)
+        );
+        if uses_manifest && let Some(manifest) = setup.manifest(self.config.as_deref())? {
+            match &mut self.command {
+                Command::Install(a) => a.source.fill(&manifest),
+                Command::Upgrade(a) => a.source.fill(&manifest),
+                Command::Uninstall(a) => a.fill(&manifest),
+                Command::List(a) => a.fill(&manifest),
+                Command::Audit(a) => a.fill(&manifest),
+                _ => {}
+            }
+        }
         match self.command {
             Command::Install(a) => a.run(&setup),
             Command::Upgrade(a) => a.run(&setup),
@@ -126,6 +150,22 @@ pub struct Setup {
 }
 
 impl Setup {
+    /// The manifest named by `--config` (or `WASM_PLUGIN_CONFIG`), which must
+    /// exist, else `./wasm-plugin.toml` when there is one.
+    fn manifest(&self, config: Option<&Path>) -> Result<Option<Manifest>, Failure> {
+        let path = match config {
+            Some(path) => path.to_path_buf(),
+            None => {
+                let here = PathBuf::from("wasm-plugin.toml");
+                if !here.is_file() {
+                    return Ok(None);
+                }
+                here
+            }
+        };
+        Ok(Some(self.installer(None)?.read_manifest(&path)?))
+    }
+
     /// An installer with these limits, fetching with `fetch` (offline when
     /// `None`).
     fn installer(

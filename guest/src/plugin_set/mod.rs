@@ -1,0 +1,4 @@
+//! Declared plugin sets: `wasm-plugin.toml` (`manifest`), what a fleet of
+//! hosts should hold, with the defaults the verbs take from it.
+
+pub mod manifest;
