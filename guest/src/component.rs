@@ -8,7 +8,7 @@ use crate::registry::index;
 use crate::registry::{self, Policy, RegistryRef};
 use crate::transfer::source::{Fetcher, Head, Method, RemoteBody, Request};
 use crate::trust::TrustRoot;
-use crate::verbs::{audit, install, keys, mirror, publish, scaffold, uninstall, verify};
+use crate::verbs::{audit, install, keys, mirror, publish, scaffold, sync, uninstall, verify};
 use std::path::{Path, PathBuf};
 
 wit_bindgen::generate!({
@@ -114,6 +114,7 @@ impl wit::Guest for Installer {
                 bytes: p.index,
                 signature: p.signature,
             }),
+            pinned: None,
         };
         let report = install::install(&request, &HostFetcher).map_err(to_wit)?;
         Ok(install_report_to_wit(report))
@@ -212,6 +213,43 @@ impl wit::Guest for Installer {
             artifact: r.artifact,
             signature_path: r.signature_path,
             signature: r.signature,
+        })
+    }
+
+    fn sync(request: wit::SyncRequest) -> Result<wit::SyncReport, wit::Error> {
+        let request = sync::SyncRequest {
+            manifest: PathBuf::from(request.manifest),
+            dest: PathBuf::from(request.dest),
+            trust_root: request.trust_root.map(PathBuf::from),
+            dry_run: request.dry_run,
+            locked: request.locked,
+            allow_expired: request.allow_expired,
+            max_size: request.max_size,
+        };
+        let r = sync::sync(&request, &HostFetcher).map_err(to_wit)?;
+        Ok(wit::SyncReport {
+            dest: r.dest,
+            lock: r.lock,
+            lock_changed: r.lock_changed,
+            dry_run: r.dry_run,
+            changes: r
+                .changes
+                .into_iter()
+                .map(|c| wit::SyncChange {
+                    name: c.name,
+                    step: match c.step {
+                        sync::Step::Install => wit::SyncStep::Install,
+                        sync::Step::Upgrade => wit::SyncStep::Upgrade,
+                        sync::Step::Downgrade => wit::SyncStep::Downgrade,
+                        sync::Step::Reinstall => wit::SyncStep::Reinstall,
+                        sync::Step::Remove => wit::SyncStep::Remove,
+                        sync::Step::Keep => wit::SyncStep::Keep,
+                    },
+                    from: c.from,
+                    to: c.to,
+                    error: c.error.map(to_wit),
+                })
+                .collect(),
         })
     }
 

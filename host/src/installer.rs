@@ -338,6 +338,58 @@ impl Installer {
             .collect())
     }
 
+    /// Makes a plugins directory hold exactly what a manifest declares, at
+    /// the versions and digests its lock pins (see [`SyncRequest`]). Each
+    /// plugin's failure is in its change; the call fails only for what stops
+    /// them all (the manifest, the lock, a registry that cannot be read).
+    pub fn sync(&self, request: &SyncRequest) -> Result<SyncReport, Error> {
+        // Grants follow the manifest: its directory (for the lock), local
+        // registries' directories, the trust root, the destination.
+        let manifest = self.read_manifest(&request.manifest)?;
+        let manifest_path = paths::existing_file(&request.manifest, "--config")?;
+        let dest = request
+            .dest
+            .clone()
+            .or_else(|| manifest.dest.as_ref().map(PathBuf::from))
+            .ok_or_else(|| {
+                Error::usage("no plugins directory: give --dest, or dest in the manifest")
+            })?;
+        let trust_root = request
+            .trust_root
+            .clone()
+            .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+        let trust_root =
+            paths::optional(trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
+        let mut grants = Grants::default();
+        grants.write(paths::parent(&manifest_path));
+        for (_, location) in &manifest.registries {
+            if let (_, Some(dir)) = registry_arg(location)? {
+                grants.read(&dir);
+            }
+        }
+        if let Some(dir) = &trust_root {
+            grants.read(dir);
+        }
+        let (dest, created) = paths::ensure_dir(&dest, "--dest")?;
+        let _held = lock::acquire(&dest, Access::Exclusive, request.lock_timeout)?;
+        grants.write(&dest);
+        let call = wit::SyncRequest {
+            manifest: paths::guest(&manifest_path),
+            dest: paths::guest(&dest),
+            trust_root: trust_root.as_deref().map(paths::guest),
+            dry_run: request.dry_run,
+            locked: request.locked,
+            allow_expired: request.allow_expired,
+            max_size: request.max_size,
+        };
+        let result = self.call_in(&dest, grants, true, |i, s| i.call_sync(s, &call));
+        // A plan changes nothing, not even a directory it had to create.
+        if created && (result.is_err() || request.dry_run) {
+            paths::remove_if_unused(&dest);
+        }
+        Ok(result?.into())
+    }
+
     /// Reads and checks a plugin-set manifest (`wasm-plugin.toml`); its
     /// relative paths come back resolved against its directory.
     pub fn read_manifest(&self, path: impl AsRef<Path>) -> Result<Manifest, Error> {

@@ -87,6 +87,85 @@ pub struct InstallReport {
     pub previous_version: Option<String>,
 }
 
+/// What a [`Installer::sync`](crate::Installer::sync) did (or, with
+/// `dry_run`, would do).
+#[derive(Debug, Serialize)]
+pub struct SyncReport {
+    /// The plugins directory.
+    pub dest: String,
+    /// The lock file.
+    pub lock: String,
+    /// Whether the lock was (with `dry_run`: would be) rewritten.
+    pub lock_changed: bool,
+    /// Whether this was only a plan.
+    pub dry_run: bool,
+    /// One per declared plugin, then one per removal.
+    pub changes: Vec<SyncChange>,
+}
+
+/// One plugin's change in a sync.
+#[derive(Debug, Serialize)]
+pub struct SyncChange {
+    /// The plugin.
+    pub name: String,
+    /// What was (or would be) done.
+    pub step: SyncStep,
+    /// The version installed before, if any.
+    pub from: Option<String>,
+    /// The version pinned (none for a removal).
+    pub to: Option<String>,
+    /// Why it failed, if it did (the others went on).
+    #[serde(skip)]
+    pub error: Option<crate::Error>,
+}
+
+/// What a sync does to one plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncStep {
+    /// Not installed: installed.
+    Install,
+    /// A lower version installed: upgraded.
+    Upgrade,
+    /// A higher version installed: downgraded to the pin.
+    Downgrade,
+    /// The same version with other bytes, or a damaged copy: replaced.
+    Reinstall,
+    /// No longer declared: uninstalled.
+    Remove,
+    /// Already as pinned.
+    Keep,
+}
+
+impl From<wit::SyncReport> for SyncReport {
+    fn from(r: wit::SyncReport) -> Self {
+        SyncReport {
+            dest: r.dest,
+            lock: r.lock,
+            lock_changed: r.lock_changed,
+            dry_run: r.dry_run,
+            changes: r
+                .changes
+                .into_iter()
+                .map(|c| SyncChange {
+                    name: c.name,
+                    step: match c.step {
+                        wit::SyncStep::Install => SyncStep::Install,
+                        wit::SyncStep::Upgrade => SyncStep::Upgrade,
+                        wit::SyncStep::Downgrade => SyncStep::Downgrade,
+                        wit::SyncStep::Reinstall => SyncStep::Reinstall,
+                        wit::SyncStep::Remove => SyncStep::Remove,
+                        wit::SyncStep::Keep => SyncStep::Keep,
+                    },
+                    from: c.from,
+                    to: c.to,
+                    error: c.error.map(crate::Error::from),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A plugin-set manifest (`wasm-plugin.toml`), checked; paths absolute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Manifest {

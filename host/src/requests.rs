@@ -272,6 +272,78 @@ impl UninstallRequest {
     }
 }
 
+/// A plugin set to converge to: for [`Installer::sync`](crate::Installer::sync).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRequest {
+    pub(crate) manifest: PathBuf,
+    pub(crate) dest: Option<PathBuf>,
+    pub(crate) trust_root: Option<PathBuf>,
+    pub(crate) dry_run: bool,
+    pub(crate) locked: bool,
+    pub(crate) allow_expired: bool,
+    pub(crate) max_size: u64,
+    pub(crate) lock_timeout: Duration,
+}
+
+impl SyncRequest {
+    /// Make the manifest's `dest` hold exactly what `manifest`
+    /// (`wasm-plugin.toml`) declares, as `wasm-plugin.lock` pins it.
+    pub fn new(manifest: impl AsRef<Path>) -> Self {
+        SyncRequest {
+            manifest: manifest.as_ref().to_path_buf(),
+            dest: None,
+            trust_root: None,
+            dry_run: false,
+            locked: false,
+            allow_expired: false,
+            max_size: DEFAULT_MAX_SIZE,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+
+    /// Another plugins directory than the manifest's `dest`.
+    pub fn dest(mut self, dir: impl AsRef<Path>) -> Self {
+        self.dest = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Another trust root than the manifest's.
+    pub fn trust_root(mut self, dir: impl AsRef<Path>) -> Self {
+        self.trust_root = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Plan only: change nothing and write no lock.
+    pub fn dry_run(mut self, yes: bool) -> Self {
+        self.dry_run = yes;
+        self
+    }
+
+    /// Refuse to change the lock: fail when the manifest and lock disagree.
+    pub fn locked(mut self, yes: bool) -> Self {
+        self.locked = yes;
+        self
+    }
+
+    /// Accept indexes past their `expires`.
+    pub fn allow_expired(mut self, yes: bool) -> Self {
+        self.allow_expired = yes;
+        self
+    }
+
+    /// The largest artefact accepted, in bytes.
+    pub fn max_size(mut self, bytes: u64) -> Self {
+        self.max_size = bytes;
+        self
+    }
+
+    /// See [`InstallRequest::lock_timeout`].
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+}
+
 /// A plugins directory to check: for [`Installer::audit`](crate::Installer::audit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRequest {

@@ -116,3 +116,175 @@ fn a_broken_manifest_names_the_key_and_line_and_nothing_is_written() {
         .expect(INPUT)
         .says(&["--registry is required", "wasm-plugin.toml"]);
 }
+
+/// A project with two registries and a manifest declaring three plugins.
+fn fleet() -> (Env, Key, Registry, Registry) {
+    let env = Env::new();
+    let key = Key::new(61);
+    key.trust(&env, "project/trust", "release");
+    let mut main = Registry::new("project/main");
+    for (name, version) in [
+        ("colmask", "1.0.0"),
+        ("colmask", "1.1.0"),
+        ("colmask", "2.0.0"),
+        ("rowfilter", "0.3.1"),
+        ("audit-log", "1.0.0"),
+    ] {
+        main.publish(
+            &env,
+            name,
+            version,
+            format!("\0asm {name} {version}").as_bytes(),
+            Some(&key),
+        );
+    }
+    let mut internal = Registry::new("project/internal");
+    internal.publish(&env, "geoip", "0.1.0", b"\0asm geoip", Some(&key));
+    env.write(
+        "project/wasm-plugin.toml",
+        "dest = \"plugins\"\ntrust_root = \"trust\"\n\n[registries]\ndefault = \"main/index.json\"\n\
+         internal = \"internal/index.json\"\n\n[plugins]\ncolmask = \"^1\"\nrowfilter = \"*\"\n\
+         audit-log = \"1\"\n",
+    );
+    (env, key, main, internal)
+}
+
+fn sync(env: &Env, extra: &[&str]) -> Run {
+    let config = env.path("project/wasm-plugin.toml");
+    let mut args = vec!["sync", "--config", config.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+/// Files a destination holds, with contents, receipts aside.
+fn plugins_of(env: &Env, dir: &str) -> Vec<(String, String)> {
+    env.snapshot(dir)
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with(".wasm-plugin"))
+        .collect()
+}
+
+#[test]
+fn three_hosts_synced_from_one_manifest_and_lock_hold_the_same_bytes() {
+    let (env, ..) = fleet();
+    let first = sync(&env, &[]).expect(OK);
+    assert!(
+        first.stdout.contains("install colmask 1.1.0"),
+        "{}",
+        first.stdout
+    );
+    assert!(first.stdout.contains("write"), "{}", first.stdout);
+    let lock = env.read("project/wasm-plugin.lock");
+    for host in ["host-b", "host-c"] {
+        let out = sync(&env, &["--dest", host, "--locked"]).expect(OK);
+        assert!(out.stdout.contains("unchanged"), "{}", out.stdout);
+    }
+    let a = plugins_of(&env, "project/plugins");
+    assert_eq!(a.len(), 6, "{a:?}");
+    assert_eq!(plugins_of(&env, "host-b"), a);
+    assert_eq!(plugins_of(&env, "host-c"), a);
+    assert_eq!(
+        env.read("project/wasm-plugin.lock"),
+        lock,
+        "the lock changed"
+    );
+    // Again: nothing to do.
+    let again = sync(&env, &[]).expect(OK);
+    assert!(
+        again.stdout.contains("3 plugins as pinned"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn an_edited_manifest_is_exactly_three_changes_and_dry_run_lists_them_first() {
+    let (env, ..) = fleet();
+    sync(&env, &[]).expect(OK);
+    // Remove audit-log, tighten colmask to =1.0.0, add geoip from internal.
+    env.write(
+        "project/wasm-plugin.toml",
+        "dest = \"plugins\"\ntrust_root = \"trust\"\n\n[registries]\ndefault = \"main/index.json\"\n\
+         internal = \"internal/index.json\"\n\n[plugins]\ncolmask = \"=1.0.0\"\nrowfilter = \"*\"\n\
+         geoip = { version = \"^0.1\", registry = \"internal\" }\n",
+    );
+    let before = env.snapshot("project");
+    let plan = sync(&env, &["--dry-run", "--json"]).expect(OK).json();
+    assert_eq!(
+        env.snapshot("project"),
+        before,
+        "--dry-run changed something"
+    );
+    let steps = |report: &serde_json::Value| {
+        let mut steps: Vec<String> = report["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["step"] != "keep")
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["step"].as_str().unwrap(),
+                    c["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        steps.sort();
+        steps
+    };
+    let expected = ["downgrade colmask", "install geoip", "remove audit-log"];
+    assert_eq!(steps(&plan), expected);
+    let done = sync(&env, &["--json"]).expect(OK).json();
+    assert_eq!(steps(&done), expected);
+    assert_eq!(
+        env.read("project/plugins/colmask.wasm"),
+        b"\0asm colmask 1.0.0"
+    );
+    assert_eq!(env.read("project/plugins/geoip.wasm"), b"\0asm geoip");
+    assert!(!env.path("project/plugins/audit-log.wasm").exists());
+    let lock = String::from_utf8(env.read("project/wasm-plugin.lock")).unwrap();
+    assert!(
+        lock.contains("name = \"geoip\"") && !lock.contains("audit-log"),
+        "{lock}"
+    );
+}
+
+#[test]
+fn a_registry_that_swaps_a_locked_version_is_refused() {
+    let (env, key, mut main, _) = fleet();
+    sync(&env, &[]).expect(OK);
+    let before = env.snapshot("project/plugins");
+    // The registry now serves other bytes (with their digest) as 1.1.0.
+    main.entries
+        .retain(|e| !(e["name"] == "colmask" && e["version"] == "1.1.0"));
+    main.publish(&env, "colmask", "1.1.0", b"\0asm swapped", Some(&key));
+    std::fs::remove_file(env.path("project/plugins/colmask.wasm")).unwrap();
+    let run = sync(&env, &[]).expect(INTEGRITY);
+    let locked = sha256_hex(b"\0asm colmask 1.1.0");
+    let served = sha256_hex(b"\0asm swapped");
+    let run = run.says(&["colmask", &locked, &served]);
+    assert!(
+        !env.path("project/plugins/colmask.wasm").exists(),
+        "{}",
+        run.stdout
+    );
+    let mut after = env.snapshot("project/plugins");
+    after.retain(|(n, _)| n != "colmask.wasm");
+    let mut expected = before;
+    expected.retain(|(n, _)| n != "colmask.wasm");
+    assert_eq!(after, expected);
+}
+
+#[test]
+fn locked_refuses_a_manifest_the_lock_does_not_match_and_writes_nothing() {
+    let (env, ..) = fleet();
+    sync(&env, &[]).expect(OK);
+    let mut manifest = String::from_utf8(env.read("project/wasm-plugin.toml")).unwrap();
+    manifest.push_str("geoip = { registry = \"internal\" }\n");
+    env.write("project/wasm-plugin.toml", &manifest);
+    let before = env.snapshot("project");
+    sync(&env, &["--locked"])
+        .expect(INPUT)
+        .says(&["geoip", "without --locked"]);
+    assert_eq!(env.snapshot("project"), before);
+}

@@ -61,6 +61,9 @@ pub struct InstallRequest {
     /// The index as an earlier call of the same run read it (`read_index`),
     /// to be checked again instead of fetched again.
     pub preloaded: Option<IndexBytes>,
+    /// The digest a lock pins for the chosen version (`sync`): an index
+    /// that names other bytes for it is refused before anything is fetched.
+    pub pinned: Option<Sha256Digest>,
 }
 
 /// An index's exact bytes and its detached signature, as read.
@@ -231,6 +234,22 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     let selector = Selector::from_parts(request.version.as_deref(), spec.requirement.as_ref());
     let entry = resolve::select(&context.loaded.index, spec.name.as_str(), selector)?.clone();
     let (entry, origin) = materialize(context, entry)?;
+    if let Some(pinned) = &request.pinned
+        && *pinned != entry.sha256
+    {
+        return Err(Error::DigestMismatch {
+            source: format!(
+                "{} {} in {} (the lock pins sha256 {}; the registry now serves {})",
+                entry.name,
+                entry.version,
+                context.loaded.index.path,
+                pinned.to_hex(),
+                entry.sha256.to_hex()
+            ),
+            expected: pinned.to_hex(),
+            actual: entry.sha256.to_hex(),
+        });
+    }
     let signature = entry_signature(context, &entry)?;
     let sig_text = signature.as_ref().map(trust::encode_signature);
 
@@ -647,6 +666,7 @@ mod tests {
                 allow_expired: false,
                 max_size: DEFAULT_MAX_SIZE,
                 preloaded: None,
+                pinned: None,
             }
         }
 

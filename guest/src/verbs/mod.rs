@@ -8,5 +8,6 @@ pub mod keys;
 pub mod mirror;
 pub mod publish;
 pub mod scaffold;
+pub mod sync;
 pub mod uninstall;
 pub mod verify;

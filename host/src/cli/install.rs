@@ -1,11 +1,11 @@
 //! The operator's verbs that change a plugins directory: install, upgrade,
 //! uninstall.
 
-use super::args::{LockArgs, SourceArgs, required};
+use super::args::{LockArgs, NetArgs, SourceArgs, required};
 use super::{Failure, Setup, output, stdout_failure};
 use clap::Args;
-use std::path::PathBuf;
-use wasm_plugin::{InstallRequest, Manifest, UninstallRequest, UpgradeRequest};
+use std::path::{Path, PathBuf};
+use wasm_plugin::{InstallRequest, Manifest, SyncRequest, UninstallRequest, UpgradeRequest};
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -111,6 +111,60 @@ impl UpgradeArgs {
             return output::nothing_installed(source.dest()?, self.json).map_err(stdout_failure);
         }
         output::install_outcomes(&outcomes, true, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The plugins directory [default: the manifest's dest]
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    /// Directory of trusted *.pub keys [default: the manifest's trust_root]
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    /// Print what would change, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse to change wasm-plugin.lock: fail when it and the manifest
+    /// disagree (for CI and fleets)
+    #[arg(long)]
+    pub locked: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SyncArgs {
+    pub fn run(self, setup: &Setup, config: Option<&Path>) -> Result<super::Verdict, Failure> {
+        let manifest = match config {
+            Some(path) => path.to_path_buf(),
+            None if Path::new("wasm-plugin.toml").is_file() => PathBuf::from("wasm-plugin.toml"),
+            None => {
+                return Err(Failure::Usage(
+                    "sync needs a manifest: run it where wasm-plugin.toml is, or pass --config FILE"
+                        .into(),
+                ));
+            }
+        };
+        let installer = setup.writer(self.net.fetch(self.json, &[])?)?;
+        let mut request = SyncRequest::new(&manifest)
+            .dry_run(self.dry_run)
+            .locked(self.locked)
+            .allow_expired(self.net.remote.allow_expired)
+            .max_size(self.net.max_size)
+            .lock_timeout(self.lock.lock_timeout);
+        if let Some(dir) = &self.dest {
+            request = request.dest(dir);
+        }
+        if let Some(dir) = &self.trust_root {
+            request = request.trust_root(dir);
+        }
+        let report = installer.sync(&request)?;
+        output::sync(&report, self.json).map_err(stdout_failure)
     }
 }
 

@@ -58,6 +58,9 @@ pub struct Cli {
 pub enum Command {
     /// Install plugins from a registry index into a plugins directory
     Install(install::InstallArgs),
+    /// Make a plugins directory hold exactly what wasm-plugin.toml declares,
+    /// as wasm-plugin.lock pins it
+    Sync(install::SyncArgs),
     /// Move installed plugins to the highest version a registry offers
     Upgrade(install::UpgradeArgs),
     /// Remove installed plugins
@@ -88,6 +91,7 @@ impl Cli {
         match &self.command {
             Command::Install(a) => a.json,
             Command::Upgrade(a) => a.json,
+            Command::Sync(a) => a.json,
             Command::Uninstall(a) => a.json,
             Command::List(a) => a.json,
             Command::Audit(a) => a.json,
@@ -129,6 +133,7 @@ impl Cli {
         match self.command {
             Command::Install(a) => a.run(&setup),
             Command::Upgrade(a) => a.run(&setup),
+            Command::Sync(a) => a.run(&setup, self.config.as_deref()),
             Command::Uninstall(a) => a.run(&setup),
             Command::List(a) => a.run(&setup),
             Command::Audit(a) => a.run(&setup),

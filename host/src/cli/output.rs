@@ -12,8 +12,8 @@ use std::io::{self, Write};
 use std::path::Path;
 use wasm_plugin::{
     AuditReport, FindingKind, InstallAction, InstallReport, KeygenReport, MirrorReport, Outcome,
-    PublishReport, Receipt, RegistryIndex, ScaffoldReport, SignReport, UninstallReport,
-    VerifyReport,
+    PublishReport, Receipt, RegistryIndex, ScaffoldReport, SignReport, SyncReport, SyncStep,
+    UninstallReport, VerifyReport,
 };
 
 fn json<T: Serialize>(value: &T) -> io::Result<()> {
@@ -474,4 +474,64 @@ pub fn component(what: &str, path: &Path, size: usize) -> io::Result<Verdict> {
         path.display()
     )?;
     Ok(Verdict::Done)
+}
+
+/// What a sync did, a line per plugin (kept ones counted), failures on
+/// standard error; the first failure's exit code.
+pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
+    let code = r
+        .changes
+        .iter()
+        .find_map(|c| c.error.as_ref())
+        .map_or(Verdict::Done, |e| Verdict::PartlyFailed(e.exit_code()));
+    if as_json {
+        let mut value = serde_json::to_value(r).unwrap_or(Value::Null);
+        if let Some(changes) = value["changes"].as_array_mut() {
+            for (item, change) in changes.iter_mut().zip(&r.changes) {
+                if let Some(e) = &change.error {
+                    item["error"] = e.to_json()["error"].clone();
+                }
+            }
+        }
+        json(&value)?;
+        return Ok(code);
+    }
+    let mut out = io::stdout().lock();
+    let would = if r.dry_run { "would " } else { "" };
+    let mut kept = 0;
+    for c in &r.changes {
+        let (name, from, to) = (
+            &c.name,
+            c.from.as_deref().map_or("?", shown_version),
+            c.to.as_deref().map_or("?", shown_version),
+        );
+        if let Some(e) = &c.error {
+            out.flush()?;
+            let _ = writeln!(io::stderr(), "error: {name}: {e}");
+            continue;
+        }
+        match c.step {
+            SyncStep::Keep => kept += 1,
+            SyncStep::Install => writeln!(out, "{would}install {name} {to}")?,
+            SyncStep::Upgrade => writeln!(out, "{would}upgrade {name} {from} -> {to}")?,
+            SyncStep::Downgrade => writeln!(out, "{would}downgrade {name} {from} -> {to}")?,
+            SyncStep::Reinstall => writeln!(out, "{would}reinstall {name} {to}")?,
+            SyncStep::Remove => writeln!(out, "{would}remove {name} {from}")?,
+        }
+    }
+    let lock = if r.lock_changed {
+        format!("{would}write {}", r.lock)
+    } else {
+        format!("{} unchanged", r.lock)
+    };
+    writeln!(out, "{} as pinned; {lock}", plural(kept, "plugin"))?;
+    Ok(code)
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
