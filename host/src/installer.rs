@@ -361,7 +361,12 @@ impl Installer {
         let trust_root =
             paths::optional(trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
         let mut grants = Grants::default();
-        grants.write(paths::parent(&manifest_path));
+        // The lock is written only by a sync that may change it.
+        if request.dry_run || request.locked {
+            grants.read(paths::parent(&manifest_path));
+        } else {
+            grants.write(paths::parent(&manifest_path));
+        }
         for (_, location) in &manifest.registries {
             if let (_, Some(dir)) = registry_arg(location)? {
                 grants.read(&dir);
@@ -371,7 +376,16 @@ impl Installer {
             grants.read(dir);
         }
         let (dest, created) = paths::ensure_dir(&dest, "--dest")?;
-        let _held = lock::acquire(&dest, Access::Exclusive, request.lock_timeout)?;
+        // A plan only reads: a shared lock, taken only where one exists.
+        let _held = if request.dry_run {
+            lock::acquire_shared_if_possible(&dest, request.lock_timeout)?
+        } else {
+            Some(lock::acquire(
+                &dest,
+                Access::Exclusive,
+                request.lock_timeout,
+            )?)
+        };
         grants.write(&dest);
         let call = wit::SyncRequest {
             manifest: paths::guest(&manifest_path),

@@ -259,6 +259,10 @@ fn a_registry_that_swaps_a_locked_version_is_refused() {
         .retain(|e| !(e["name"] == "colmask" && e["version"] == "1.1.0"));
     main.publish(&env, "colmask", "1.1.0", b"\0asm swapped", Some(&key));
     std::fs::remove_file(env.path("project/plugins/colmask.wasm")).unwrap();
+    // A plugin added meanwhile is not installed either: the run stops first.
+    let mut manifest = String::from_utf8(env.read("project/wasm-plugin.toml")).unwrap();
+    manifest.push_str("geoip = { registry = \"internal\" }\n");
+    env.write("project/wasm-plugin.toml", &manifest);
     let run = sync(&env, &[]).expect(INTEGRITY);
     let locked = sha256_hex(b"\0asm colmask 1.1.0");
     let served = sha256_hex(b"\0asm swapped");
@@ -287,4 +291,74 @@ fn locked_refuses_a_manifest_the_lock_does_not_match_and_writes_nothing() {
         .expect(INPUT)
         .says(&["geoip", "without --locked"]);
     assert_eq!(env.snapshot("project"), before);
+}
+
+#[test]
+fn one_plugin_that_fails_does_not_stop_the_others_and_keeps_its_old_pin() {
+    let (env, ..) = fleet();
+    sync(&env, &[]).expect(OK);
+    let lock = String::from_utf8(env.read("project/wasm-plugin.lock")).unwrap();
+    // audit-log now wants a version its registry does not have; rowfilter
+    // is dropped; both registries are read.
+    env.write(
+        "project/wasm-plugin.toml",
+        "dest = \"plugins\"\ntrust_root = \"trust\"\n\n[registries]\ndefault = \"main/index.json\"\n\
+         internal = \"internal/index.json\"\n\n[plugins]\ncolmask = \"^1\"\naudit-log = \"^9\"\n\
+         geoip = { registry = \"internal\" }\n",
+    );
+    let run = sync(&env, &[]).expect(INPUT);
+    let run = run.says(&["audit-log", "no version"]);
+    assert!(
+        run.stdout.contains("install geoip") && run.stdout.contains("remove rowfilter"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.read("project/plugins/geoip.wasm"), b"\0asm geoip");
+    assert!(
+        env.path("project/plugins/audit-log.wasm").exists(),
+        "the failed plugin's old version was removed"
+    );
+    // Nothing failed but audit-log: its old pin stays, the rest move on.
+    let after = String::from_utf8(env.read("project/wasm-plugin.lock")).unwrap();
+    let pin_of = |text: &str, name: &str| {
+        text.split("[[plugin]]")
+            .find(|p| p.contains(&format!("name = \"{name}\"")))
+            .map(str::to_string)
+    };
+    assert_eq!(pin_of(&after, "audit-log"), pin_of(&lock, "audit-log"));
+    assert!(
+        pin_of(&after, "geoip").is_some() && pin_of(&after, "rowfilter").is_none(),
+        "{after}"
+    );
+}
+
+#[test]
+fn sync_removes_only_what_it_installed() {
+    let (env, ..) = fleet();
+    std::fs::create_dir_all(env.path("project/plugins")).unwrap();
+    env.write("project/plugins/handmade.wasm", b"\0asm by hand");
+    env.write("project/plugins/My Plugin.wasm", b"\0asm stray");
+    sync(&env, &[]).expect(OK);
+    assert_eq!(env.read("project/plugins/handmade.wasm"), b"\0asm by hand");
+    assert!(env.path("project/plugins/My Plugin.wasm").exists());
+}
+
+#[test]
+fn a_broken_manifest_does_not_stop_a_command_that_names_everything() {
+    let env = project();
+    env.write("project/wasm-plugin.toml", "bogus = 1\n");
+    let run = std::process::Command::new(bin())
+        .args([
+            "install",
+            "colmask",
+            "--registry",
+            "registry/index.json",
+            "--dest",
+            "plugins",
+        ])
+        .current_dir(env.path("project"))
+        .env("XDG_CACHE_HOME", shared_cache())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
 }

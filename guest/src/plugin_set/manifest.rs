@@ -90,6 +90,8 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
             .unwrap_or((1, 1));
         invalid(shown, line, column, e.message().to_string())
     })?;
+    // Errors found after parsing point at the line that holds the key.
+    let at = |key: &str| line_of(text, key);
     let resolve = |value: &str| -> String {
         if is_url(value) {
             value.to_string()
@@ -106,11 +108,19 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
         let Some(location) = value.as_str().filter(|s| !s.is_empty()) else {
             return Err(invalid(
                 shown,
-                1,
+                at(name),
                 1,
                 format!("registries.{name} must be a path or URL (a string)"),
             ));
         };
+        if location.to_ascii_lowercase().starts_with("file:") {
+            return Err(invalid(
+                shown,
+                at(name),
+                1,
+                format!("registries.{name}: write a path, not a file: URL"),
+            ));
+        }
         registries.push((name.clone(), resolve(location)));
     }
     let default_registry = if raw.registries.contains_key("default") {
@@ -144,7 +154,7 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
                         Some(toml::Value::String(s)) => Ok(Some(s.clone())),
                         Some(_) => Err(invalid(
                             shown,
-                            1,
+                            at(name),
                             1,
                             format!("plugins.{name}.{key} must be a string"),
                         )),
@@ -155,7 +165,7 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
             _ => {
                 return Err(invalid(
                     shown,
-                    1,
+                    at(name),
                     1,
                     format!(
                         "plugins.{name} must be a version requirement (\"^1.2\") or a table \
@@ -169,7 +179,7 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
             VersionReq::parse(req).map_err(|e| {
                 invalid(
                     shown,
-                    1,
+                    at(name),
                     1,
                     format!("plugins.{name}: '{req}' is not a version requirement ({e})"),
                 )
@@ -179,7 +189,7 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
             Some(r) if !raw.registries.contains_key(&r) => {
                 return Err(invalid(
                     shown,
-                    1,
+                    at(name),
                     1,
                     format!(
                         "plugins.{name} names registry '{r}', which [registries] does not list"
@@ -190,7 +200,7 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
             None if default_registry.is_none() && !registries.is_empty() => {
                 return Err(invalid(
                     shown,
-                    1,
+                    at(name),
                     1,
                     format!(
                         "plugins.{name} names no registry and there is no default one; add \
@@ -230,6 +240,21 @@ fn is_url(value: &str) -> bool {
     ["http://", "https://", "oci://", "oci+http://", "file://"]
         .iter()
         .any(|scheme| lower.starts_with(scheme))
+}
+
+/// The 1-based line on which `key` is set (`key =`, `key.x =`, `"key" =`),
+/// or 1 when it cannot be found.
+fn line_of(text: &str, key: &str) -> u32 {
+    let quoted = format!("\"{key}\"");
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            [key, quoted.as_str()].iter().any(|k| {
+                line.strip_prefix(k)
+                    .is_some_and(|rest| rest.trim_start().starts_with(['=', '.']))
+            })
+        })
+        .map_or(1, |i| i as u32 + 1)
 }
 
 /// 1-based line and column of byte `offset` in `text`.

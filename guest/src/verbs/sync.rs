@@ -15,7 +15,9 @@ use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
 use crate::plugins_dir::installed;
 use crate::plugins_dir::receipt::{self, Found};
-use crate::registry::index::Index;
+use crate::registry::index::{Entry, Index};
+use crate::registry::name::PluginName;
+use crate::registry::oci;
 use crate::registry::resolve::{self, Selector};
 use crate::registry::{self, Policy, RegistryRef};
 use crate::sandbox;
@@ -73,7 +75,11 @@ pub struct SyncReport {
 pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> {
     let dest = &request.dest;
     sandbox::check_granted(dest)?;
-    install::remove_leftovers(dest)?;
+    if !request.dry_run {
+        // The host holds the destination's lock: temp files of our naming
+        // are an interrupted run's.
+        install::remove_leftovers(dest)?;
+    }
     let trust = request
         .trust_root
         .as_deref()
@@ -88,23 +94,30 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
     let manifest = manifest::read(&request.manifest)?;
     let lock_path = lock::path_for(&request.manifest);
     let old_lock = lock::read(&lock_path)?;
+    let location_of = |registry: &str| -> String {
+        manifest
+            .registries
+            .iter()
+            .find(|(n, _)| n == registry)
+            .map(|(_, l)| l.clone())
+            .expect("the manifest checks registry names")
+    };
 
-    // Pin: keep a pin the manifest still admits; else resolve, reading each
-    // registry's index once.
-    let mut indexes: BTreeMap<String, (Index, IndexBytes)> = BTreeMap::new();
+    // Pin: keep a pin the manifest still admits; else resolve. A plugin
+    // that cannot be pinned is its own failure, not the run's.
+    let mut sources = Sources {
+        fetcher,
+        policy,
+        indexes: BTreeMap::new(),
+    };
     let mut pins = Vec::new();
+    let mut failed = Vec::new();
     for declared in &manifest.plugins {
         let registry_name = declared
             .registry
             .clone()
             .or_else(|| manifest.default_registry.clone())
             .expect("the manifest checks every plugin has a registry");
-        let location = manifest
-            .registries
-            .iter()
-            .find(|(n, _)| *n == registry_name)
-            .map(|(_, l)| l.clone())
-            .expect("the manifest checks registry names");
         let requirement = declared
             .requirement
             .as_deref()
@@ -123,51 +136,91 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
             pins.push(pin.clone());
             continue;
         }
-        let (index, _) = index_of(&mut indexes, &location, fetcher, policy)?;
-        let selector = Selector::from_parts(None, requirement.as_ref());
-        let entry = resolve::select(index, &declared.name, selector)?;
-        pins.push(Pin {
-            name: declared.name.clone(),
-            registry: registry_name,
-            version: entry.version.clone(),
-            artifact: entry.artifact.clone(),
-            sha256: entry.sha256.to_hex(),
-            size: entry.size,
-            signed_by: None,
-        });
+        let location = location_of(&registry_name);
+        match sources.resolve(&location, &declared.name, declared.requirement.as_deref()) {
+            Ok(entry) => pins.push(Pin {
+                name: declared.name.clone(),
+                registry: registry_name,
+                version: entry.version.clone(),
+                artifact: entry.artifact.clone(),
+                sha256: entry.sha256.to_hex(),
+                size: entry.size,
+                signed_by: None,
+            }),
+            Err(e) => failed.push(Change {
+                name: declared.name.clone(),
+                step: Step::Install,
+                from: None,
+                to: None,
+                error: Some(e),
+            }),
+        }
     }
     pins.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut new_lock = Lock { plugins: pins };
-    let lock_changed = new_lock.to_text() != old_lock.to_text();
-    if request.locked && lock_changed {
-        let differs: Vec<&str> = new_lock
-            .plugins
-            .iter()
-            .filter(|p| old_lock.get(&p.name) != Some(*p))
-            .map(|p| p.name.as_str())
-            .chain(
-                old_lock
-                    .plugins
-                    .iter()
-                    .filter(|p| new_lock.get(&p.name).is_none())
-                    .map(|p| p.name.as_str()),
-            )
-            .collect();
+    let new_lock = Lock { plugins: pins };
+    let changed: Vec<String> = new_lock
+        .plugins
+        .iter()
+        .filter(|p| old_lock.get(&p.name).is_none_or(|old| !same_pin(old, p)))
+        .map(|p| p.name.clone())
+        .chain(failed.iter().map(|c: &Change| c.name.clone()))
+        .chain(
+            old_lock
+                .plugins
+                .iter()
+                .filter(|p| !manifest.plugins.iter().any(|d| d.name == p.name))
+                .map(|p| p.name.clone()),
+        )
+        .collect();
+    if request.locked && !changed.is_empty() {
         return Err(Error::InvalidRequest {
             value: lock_path.display().to_string(),
             reason: format!(
                 "the lock does not match the manifest ({}); run sync without --locked to update it",
-                differs.join(", ")
+                changed.join(", ")
             ),
         });
     }
 
-    // Plan: against what the receipts record.
-    let declared: Vec<&str> = new_lock.plugins.iter().map(|p| p.name.as_str()).collect();
+    // Check: every pin against what its registry serves now. Other bytes
+    // for a pinned version refuse the whole sync before anything changes:
+    // the lock pins digests for a fleet, not only versions.
+    for pin in &new_lock.plugins {
+        let location = location_of(&pin.registry);
+        match sources.served(&location, &pin.name, &pin.version) {
+            Ok(served) if served.to_hex() != pin.sha256 => {
+                return Err(Error::DigestMismatch {
+                    source: format!(
+                        "{} {} in {location} (the lock pins sha256 {}; the registry now serves {})",
+                        pin.name,
+                        pin.version,
+                        pin.sha256,
+                        served.to_hex()
+                    ),
+                    expected: pin.sha256.clone(),
+                    actual: served.to_hex(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) => failed.push(Change {
+                name: pin.name.clone(),
+                step: Step::Install,
+                from: None,
+                to: Some(pin.version.clone()),
+                error: Some(e),
+            }),
+        }
+    }
+
+    // Plan: against what the receipts record. Only plugins this installer
+    // placed (with a receipt) are ever removed.
+    let declared: Vec<&str> = manifest.plugins.iter().map(|p| p.name.as_str()).collect();
     let mut plan = Vec::new();
     for pin in &new_lock.plugins {
-        let name = crate::registry::name::PluginName::parse(&pin.name)?;
-        let installed = match receipt::read(dest, &name)? {
+        if failed.iter().any(|c| c.name == pin.name) {
+            continue;
+        }
+        let installed = match receipt::read(dest, &PluginName::parse(&pin.name)?)? {
             Found::Valid(r) => Some(r),
             Found::Missing | Found::Invalid(_) => None,
         };
@@ -189,26 +242,28 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
         });
     }
     for name in installed::installed_names(dest)? {
-        if !declared.contains(&name.as_str()) {
-            let version =
-                match receipt::read(dest, &crate::registry::name::PluginName::parse(&name)?)? {
-                    Found::Valid(r) => Some(r.version),
-                    _ => None,
-                };
+        let Ok(parsed) = PluginName::parse(&name) else {
+            continue;
+        };
+        if declared.contains(&name.as_str()) {
+            continue;
+        }
+        if let Found::Valid(r) = receipt::read(dest, &parsed)? {
             plan.push(Change {
                 name,
                 step: Step::Remove,
-                from: version,
+                from: Some(r.version),
                 to: None,
                 error: None,
             });
         }
     }
     if request.dry_run {
+        plan.extend(failed);
         return Ok(SyncReport {
             dest: dest.display().to_string(),
             lock: lock_path.display().to_string(),
-            lock_changed,
+            lock_changed: !changed.is_empty(),
             dry_run: true,
             changes: plan,
         });
@@ -217,32 +272,14 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
     // Apply: each plugin on its own. A kept one is installed too, so that a
     // copy that no longer matches its receipt is repaired (install keeps an
     // intact one without writing).
-    // Every pinned registry's index, read once for all its plugins (each
-    // install checks it again from these bytes).
-    for pin in &new_lock.plugins {
-        let location = manifest
-            .registries
-            .iter()
-            .find(|(n, _)| *n == pin.registry)
-            .map(|(_, l)| l.clone())
-            .expect("pins name the manifest's registries");
-        index_of(&mut indexes, &location, fetcher, policy)?;
-    }
-
-    // The plan lists the pins first, in the lock's order, then removals.
-    let pins = new_lock.plugins.clone();
-    for (i, change) in plan.iter_mut().enumerate() {
-        let result = match pins.get(i) {
-            Some(pin) => {
-                let location = manifest
-                    .registries
-                    .iter()
-                    .find(|(n, _)| *n == pin.registry)
-                    .map(|(_, l)| l.as_str())
-                    .expect("pins name the manifest's registries");
-                apply(request, pin, location, &indexes, fetcher).map(Some)
+    let mut signed_by = BTreeMap::new();
+    for change in plan.iter_mut() {
+        let result = match new_lock.get(&change.name) {
+            Some(pin) if change.step != Step::Remove => {
+                let location = location_of(&pin.registry);
+                apply(request, pin, &location, &sources, fetcher).map(Some)
             }
-            None => uninstall::uninstall(dest, &change.name).map(|_| None),
+            _ => uninstall::uninstall(dest, &change.name).map(|_| None),
         };
         match result {
             Ok(Some(report)) => {
@@ -253,24 +290,60 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
                     Action::Reinstalled => Step::Reinstall,
                     Action::Unchanged => Step::Keep,
                 };
-                new_lock.plugins[i].signed_by = report.signed_by;
+                signed_by.insert(change.name.clone(), report.signed_by);
             }
             Ok(None) => {}
             Err(e) => change.error = Some(e),
         }
     }
+    plan.extend(failed);
 
-    // Commit: the lock last, so it never pins what was not installed.
-    let failed = plan.iter().any(|c| c.error.is_some());
-    let text = new_lock.to_text();
-    let written = !failed && text != old_lock.to_text();
-    if written {
-        let dir = lock_path.parent().unwrap_or(Path::new("/"));
-        let mut staged = Staged::create(dir, "wasm-plugin.lock")?;
-        staged.write_all(text.as_bytes())?;
-        staged.persist(&lock_path)?;
-        sync_dir(dir);
-    }
+    // Commit: the lock last, pinning what is now in place: a plugin that
+    // failed keeps its old pin (its old version is still installed).
+    let written = if request.locked {
+        false
+    } else {
+        let mut final_pins = Vec::new();
+        for pin in &new_lock.plugins {
+            let failed = plan.iter().any(|c| c.name == pin.name && c.error.is_some());
+            match (failed, old_lock.get(&pin.name)) {
+                (true, Some(old)) => final_pins.push(old.clone()),
+                (true, None) => {}
+                (false, _) => {
+                    let mut pin = pin.clone();
+                    // Who signed it, as this run found: recorded for new
+                    // pins only, so every host writes the same lock.
+                    if pin.signed_by.is_none()
+                        && let Some(by) = signed_by.get(&pin.name)
+                    {
+                        pin.signed_by = by.clone();
+                    }
+                    final_pins.push(pin);
+                }
+            }
+        }
+        // A plugin that could not even be pinned keeps its old pin too.
+        for change in plan.iter().filter(|c| c.error.is_some()) {
+            if new_lock.get(&change.name).is_none()
+                && let Some(old) = old_lock.get(&change.name)
+            {
+                final_pins.push(old.clone());
+            }
+        }
+        let final_lock = Lock {
+            plugins: final_pins,
+        };
+        let text = final_lock.to_text();
+        let write = text != old_lock.to_text();
+        if write {
+            let dir = lock_path.parent().unwrap_or(Path::new("/"));
+            let mut staged = Staged::create(dir, "wasm-plugin.lock")?;
+            staged.write_all(text.as_bytes())?;
+            staged.persist(&lock_path)?;
+            sync_dir(dir);
+        }
+        write
+    };
     Ok(SyncReport {
         dest: dest.display().to_string(),
         lock: lock_path.display().to_string(),
@@ -278,6 +351,55 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
         dry_run: false,
         changes: plan,
     })
+}
+
+/// Two pins of the same plugin and bytes (who signed it aside: that is
+/// what a host's trust root says, not what the lock pins).
+fn same_pin(a: &Pin, b: &Pin) -> bool {
+    a.registry == b.registry && a.version == b.version && a.sha256 == b.sha256
+}
+
+/// The registries of a run, each index read once.
+struct Sources<'a> {
+    fetcher: &'a dyn Fetcher,
+    policy: Policy<'a>,
+    indexes: BTreeMap<String, (Index, IndexBytes)>,
+}
+
+impl Sources<'_> {
+    /// The entry `requirement` selects for `name` at `location`.
+    fn resolve(&mut self, location: &str, name: &str, requirement: Option<&str>) -> Result<Entry> {
+        if oci::is_oci(location) {
+            let spec = match requirement {
+                Some(req) => format!("{name}@{req}"),
+                None => name.to_string(),
+            };
+            return install::find_oci_entry(location, &spec, None, self.fetcher);
+        }
+        let requirement = requirement
+            .map(VersionReq::parse)
+            .transpose()
+            .ok()
+            .flatten();
+        let (index, _) = index_of(&mut self.indexes, location, self.fetcher, self.policy)?;
+        let selector = Selector::from_parts(None, requirement.as_ref());
+        Ok(resolve::select(index, name, selector)?.clone())
+    }
+
+    /// The digest `location` serves for `name` `version` now.
+    fn served(&mut self, location: &str, name: &str, version: &str) -> Result<Sha256Digest> {
+        if oci::is_oci(location) {
+            return Ok(
+                install::find_oci_entry(location, name, Some(version), self.fetcher)?.sha256,
+            );
+        }
+        let (index, _) = index_of(&mut self.indexes, location, self.fetcher, self.policy)?;
+        Ok(resolve::select(index, name, Selector::Exact(version))?.sha256)
+    }
+
+    fn preloaded(&self, location: &str) -> Option<IndexBytes> {
+        self.indexes.get(location).map(|(_, bytes)| bytes.clone())
+    }
 }
 
 /// The index at `location`, read the first time it is asked for.
@@ -306,7 +428,7 @@ fn apply(
     request: &SyncRequest,
     pin: &Pin,
     location: &str,
-    indexes: &BTreeMap<String, (Index, IndexBytes)>,
+    sources: &Sources<'_>,
     fetcher: &dyn Fetcher,
 ) -> Result<install::InstallReport> {
     let pinned = Sha256Digest::parse_hex(&pin.sha256).map_err(|reason| Error::InvalidRequest {
@@ -323,7 +445,7 @@ fn apply(
         allow_downgrade: true,
         allow_expired: request.allow_expired,
         max_size: request.max_size,
-        preloaded: indexes.get(location).map(|(_, bytes)| bytes.clone()),
+        preloaded: sources.preloaded(location),
         pinned: Some(pinned),
     };
     install::install(&install, fetcher)

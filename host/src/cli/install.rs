@@ -150,7 +150,14 @@ impl SyncArgs {
                 ));
             }
         };
-        let installer = setup.writer(self.net.fetch(self.json, &[])?)?;
+        // The manifest's registries are the ones a CI token may go to.
+        let declared = setup.installer(None)?.read_manifest(&manifest)?;
+        let registries: Vec<&str> = declared
+            .registries
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect();
+        let installer = setup.writer(self.net.fetch(self.json, &registries)?)?;
         let mut request = SyncRequest::new(&manifest)
             .dry_run(self.dry_run)
             .locked(self.locked)

@@ -112,15 +112,28 @@ impl Cli {
         };
         // Lower the manifest once: what it says stands in for flags not
         // given, for the verbs that take them.
-        let uses_manifest = matches!(
-            self.command,
-            Command::Install(_)
-                | Command::Upgrade(_)
-                | Command::Uninstall(_)
-                | Command::List(_)
-                | Command::Audit(_)
-        );
-        if uses_manifest && let Some(manifest) = setup.manifest(self.config.as_deref())? {
+        // Read only when asked for (--config, WASM_PLUGIN_CONFIG) or when a
+        // flag it would give is missing: a broken ./wasm-plugin.toml must
+        // not stop a command that names everything itself.
+        let missing = match &self.command {
+            Command::Install(a) => a.source.registry.is_none() || a.source.dest.is_none(),
+            Command::Upgrade(a) => a.source.registry.is_none() || a.source.dest.is_none(),
+            Command::Uninstall(a) => a.dest.is_none(),
+            Command::List(a) => a.dest.is_none() && a.registry.is_none(),
+            Command::Audit(a) => a.dest.is_none(),
+            _ => false,
+        };
+        let wanted = missing
+            || (self.config.is_some()
+                && matches!(
+                    self.command,
+                    Command::Install(_)
+                        | Command::Upgrade(_)
+                        | Command::Uninstall(_)
+                        | Command::List(_)
+                        | Command::Audit(_)
+                ));
+        if wanted && let Some(manifest) = setup.manifest(self.config.as_deref())? {
             match &mut self.command {
                 Command::Install(a) => a.source.fill(&manifest),
                 Command::Upgrade(a) => a.source.fill(&manifest),

@@ -488,9 +488,10 @@ pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
         let mut value = serde_json::to_value(r).unwrap_or(Value::Null);
         if let Some(changes) = value["changes"].as_array_mut() {
             for (item, change) in changes.iter_mut().zip(&r.changes) {
-                if let Some(e) = &change.error {
-                    item["error"] = e.to_json()["error"].clone();
-                }
+                item["error"] = match &change.error {
+                    Some(e) => e.to_json()["error"].clone(),
+                    None => Value::Null,
+                };
             }
         }
         json(&value)?;
@@ -519,10 +520,11 @@ pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
             SyncStep::Remove => writeln!(out, "{would}remove {name} {from}")?,
         }
     }
-    let lock = if r.lock_changed {
-        format!("{would}write {}", r.lock)
-    } else {
-        format!("{} unchanged", r.lock)
+    let failed = r.changes.iter().any(|c| c.error.is_some());
+    let lock = match (r.lock_changed, failed) {
+        (true, _) => format!("{would}write {}", r.lock),
+        (false, true) => format!("{} keeps the pins of the plugins that failed", r.lock),
+        (false, false) => format!("{} unchanged", r.lock),
     };
     writeln!(out, "{} as pinned; {lock}", plural(kept, "plugin"))?;
     Ok(code)
