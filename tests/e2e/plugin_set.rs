@@ -362,3 +362,35 @@ fn a_broken_manifest_does_not_stop_a_command_that_names_everything() {
         .unwrap();
     assert!(run.status.success(), "{run:?}");
 }
+
+#[test]
+fn a_manifest_may_name_an_oci_registry() {
+    let env = Env::new();
+    let key = Key::new(62);
+    key.trust(&env, "project/trust", "release");
+    let oci = crate::oci::OciRegistry::start();
+    for version in ["1.0.0", "1.4.0"] {
+        let bytes = format!("\0asm oci colmask {version}").into_bytes();
+        let file = env.write(&format!("files/{version}.wasm"), &bytes);
+        oci.push("acme/colmask", version, &file, Some(&key.sign_b64(&bytes)));
+    }
+    env.write(
+        "project/wasm-plugin.toml",
+        &format!(
+            "dest = \"plugins\"\ntrust_root = \"trust\"\n[registries]\ndefault = \"{}\"\n[plugins]\ncolmask = \"^1\"\n",
+            oci.url("acme")
+        ),
+    );
+    sync(&env, &[]).expect(OK);
+    assert_eq!(
+        env.read("project/plugins/colmask.wasm"),
+        b"\0asm oci colmask 1.4.0"
+    );
+    let lock = String::from_utf8(env.read("project/wasm-plugin.lock")).unwrap();
+    assert!(
+        lock.contains("version = \"1.4.0\"") && lock.contains("registry = \"default\""),
+        "{lock}"
+    );
+    sync(&env, &["--dest", "second", "--locked"]).expect(OK);
+    assert_eq!(env.read("second/colmask.wasm"), b"\0asm oci colmask 1.4.0");
+}
