@@ -219,12 +219,14 @@ impl wit::Guest for Installer {
     fn sync(request: wit::SyncRequest) -> Result<wit::SyncReport, wit::Error> {
         let request = sync::SyncRequest {
             manifest: PathBuf::from(request.manifest),
-            dest: PathBuf::from(request.dest),
+            dest: request.dest.map(PathBuf::from),
             trust_root: request.trust_root.map(PathBuf::from),
             dry_run: request.dry_run,
             locked: request.locked,
             allow_expired: request.allow_expired,
             max_size: request.max_size,
+            upgrade: request.upgrade,
+            lock_only: request.lock_only,
         };
         let r = sync::sync(&request, &HostFetcher).map_err(to_wit)?;
         Ok(wit::SyncReport {

@@ -353,7 +353,7 @@ impl Installer {
             .or_else(|| manifest.dest.as_ref().map(PathBuf::from))
             .ok_or_else(|| {
                 Error::usage("no plugins directory: give --dest, or dest in the manifest")
-            })?;
+            });
         let trust_root = request
             .trust_root
             .clone()
@@ -375,6 +375,24 @@ impl Installer {
         if let Some(dir) = &trust_root {
             grants.read(dir);
         }
+        let call = |dest: Option<&Path>| wit::SyncRequest {
+            manifest: paths::guest(&manifest_path),
+            dest: dest.map(paths::guest),
+            trust_root: trust_root.as_deref().map(paths::guest),
+            dry_run: request.dry_run,
+            locked: request.locked,
+            allow_expired: request.allow_expired,
+            max_size: request.max_size,
+            upgrade: request.upgrade.clone(),
+            lock_only: request.lock_only,
+        };
+        if request.lock_only {
+            let call = call(None);
+            return Ok(self
+                .call(grants, true, |i, s| i.call_sync(s, &call))?
+                .into());
+        }
+        let dest = dest?;
         let (dest, created) = paths::ensure_dir(&dest, "--dest")?;
         // A plan only reads: a shared lock, taken only where one exists.
         let _held = if request.dry_run {
@@ -387,15 +405,7 @@ impl Installer {
             )?)
         };
         grants.write(&dest);
-        let call = wit::SyncRequest {
-            manifest: paths::guest(&manifest_path),
-            dest: paths::guest(&dest),
-            trust_root: trust_root.as_deref().map(paths::guest),
-            dry_run: request.dry_run,
-            locked: request.locked,
-            allow_expired: request.allow_expired,
-            max_size: request.max_size,
-        };
+        let call = call(Some(&dest));
         let result = self.call_in(&dest, grants, true, |i, s| i.call_sync(s, &call));
         // A plan changes nothing, not even a directory it had to create.
         if created && (result.is_err() || request.dry_run) {

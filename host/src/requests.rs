@@ -283,6 +283,8 @@ pub struct SyncRequest {
     pub(crate) allow_expired: bool,
     pub(crate) max_size: u64,
     pub(crate) lock_timeout: Duration,
+    pub(crate) upgrade: Option<Vec<String>>,
+    pub(crate) lock_only: bool,
 }
 
 impl SyncRequest {
@@ -298,7 +300,24 @@ impl SyncRequest {
             allow_expired: false,
             max_size: DEFAULT_MAX_SIZE,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            upgrade: None,
+            lock_only: false,
         }
+    }
+
+    /// Pin these plugins afresh (the highest version their requirement
+    /// admits), or every plugin when `names` is empty, instead of keeping
+    /// their pins.
+    pub fn upgrade<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.upgrade = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Only bring `wasm-plugin.lock` up to date; install nothing (no
+    /// plugins directory is needed).
+    pub fn lock_only(mut self, yes: bool) -> Self {
+        self.lock_only = yes;
+        self
     }
 
     /// Another plugins directory than the manifest's `dest`.

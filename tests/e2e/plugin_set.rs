@@ -376,7 +376,7 @@ fn a_manifest_may_name_an_oci_registry() {
     }
     env.write(
         "project/wasm-plugin.toml",
-        &format!(
+        format!(
             "dest = \"plugins\"\ntrust_root = \"trust\"\n[registries]\ndefault = \"{}\"\n[plugins]\ncolmask = \"^1\"\n",
             oci.url("acme")
         ),
@@ -393,4 +393,60 @@ fn a_manifest_may_name_an_oci_registry() {
     );
     sync(&env, &["--dest", "second", "--locked"]).expect(OK);
     assert_eq!(env.read("second/colmask.wasm"), b"\0asm oci colmask 1.4.0");
+}
+
+#[test]
+fn pins_hold_until_lock_upgrade_moves_them_and_sync_follows() {
+    let (env, key, mut main, _) = fleet();
+    sync(&env, &[]).expect(OK);
+    main.publish(&env, "colmask", "1.2.0", b"\0asm colmask 1.2.0", Some(&key));
+    // A newer release does not move a pinned fleet.
+    let kept = sync(&env, &[]).expect(OK);
+    assert!(
+        kept.stdout.contains("3 plugins as pinned"),
+        "{}",
+        kept.stdout
+    );
+    assert_eq!(
+        env.read("project/plugins/colmask.wasm"),
+        b"\0asm colmask 1.1.0"
+    );
+
+    let config = env.path("project/wasm-plugin.toml");
+    let lock = |extra: &[&str]| {
+        let mut args = vec!["lock", "--config", config.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    let before = env.snapshot("project");
+    let plan = lock(&["--upgrade", "colmask", "--dry-run"]).expect(OK);
+    assert!(
+        plan.stdout.contains("would move colmask 1.1.0 -> 1.2.0"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(env.snapshot("project"), before);
+    let moved = lock(&["--upgrade", "colmask"]).expect(OK);
+    assert!(
+        moved.stdout.contains("move colmask 1.1.0 -> 1.2.0"),
+        "{}",
+        moved.stdout
+    );
+    // The lock moved; the plugins did not, until sync.
+    assert_eq!(
+        env.read("project/plugins/colmask.wasm"),
+        b"\0asm colmask 1.1.0"
+    );
+    let lock_text = String::from_utf8(env.read("project/wasm-plugin.lock")).unwrap();
+    assert!(lock_text.contains("version = \"1.2.0\""), "{lock_text}");
+    let synced = sync(&env, &["--locked"]).expect(OK);
+    assert!(
+        synced.stdout.contains("upgrade colmask 1.1.0 -> 1.2.0"),
+        "{}",
+        synced.stdout
+    );
+    assert_eq!(
+        env.read("project/plugins/colmask.wasm"),
+        b"\0asm colmask 1.2.0"
+    );
 }

@@ -34,12 +34,18 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
     pub manifest: PathBuf,
-    pub dest: PathBuf,
+    /// The plugins directory; none for `lock_only`.
+    pub dest: Option<PathBuf>,
     pub trust_root: Option<PathBuf>,
     pub dry_run: bool,
     pub locked: bool,
     pub allow_expired: bool,
     pub max_size: u64,
+    /// Pin afresh (the highest match) these plugins, or all when empty,
+    /// instead of keeping their pins (`wasm-plugin lock --upgrade`).
+    pub upgrade: Option<Vec<String>>,
+    /// Only bring the lock up to date: install nothing (`wasm-plugin lock`).
+    pub lock_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +79,12 @@ pub struct SyncReport {
 }
 
 pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> {
-    let dest = &request.dest;
-    sandbox::check_granted(dest)?;
-    if !request.dry_run {
+    let no_dest = PathBuf::new();
+    let dest = request.dest.as_ref().unwrap_or(&no_dest);
+    if !request.lock_only {
+        sandbox::check_granted(dest)?;
+    }
+    if !request.dry_run && !request.lock_only {
         // The host holds the destination's lock: temp files of our naming
         // are an interrupted run's.
         install::remove_leftovers(dest)?;
@@ -129,9 +138,14 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
             (Some(req), Ok(v)) => req.matches(&v),
             (Some(_), Err(_)) => false,
         };
+        let repin = request
+            .upgrade
+            .as_ref()
+            .is_some_and(|names| names.is_empty() || names.contains(&declared.name));
         if let Some(pin) = old_lock.get(&declared.name)
             && pin.registry == registry_name
             && admitted(&pin.version)
+            && !repin
         {
             pins.push(pin.clone());
             continue;
@@ -212,6 +226,10 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
         }
     }
 
+    if request.lock_only {
+        return lock_only(request, &lock_path, &old_lock, new_lock, failed);
+    }
+
     // Plan: against what the receipts record. Only plugins this installer
     // placed (with a receipt) are ever removed.
     let declared: Vec<&str> = manifest.plugins.iter().map(|p| p.name.as_str()).collect();
@@ -277,7 +295,7 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
         let result = match new_lock.get(&change.name) {
             Some(pin) if change.step != Step::Remove => {
                 let location = location_of(&pin.registry);
-                apply(request, pin, &location, &sources, fetcher).map(Some)
+                apply(request, dest, pin, &location, &sources, fetcher).map(Some)
             }
             _ => uninstall::uninstall(dest, &change.name).map(|_| None),
         };
@@ -350,6 +368,66 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
         lock_changed: written,
         dry_run: false,
         changes: plan,
+    })
+}
+
+/// `wasm-plugin lock`: the pins that changed, and the lock written (unless
+/// `dry_run` or `locked`, or a plugin could not be pinned).
+fn lock_only(
+    request: &SyncRequest,
+    lock_path: &Path,
+    old_lock: &Lock,
+    new_lock: Lock,
+    failed: Vec<Change>,
+) -> Result<SyncReport> {
+    let mut changes = Vec::new();
+    for pin in &new_lock.plugins {
+        let old = old_lock.get(&pin.name);
+        let step = match old {
+            None => Step::Install,
+            Some(old) if same_pin(old, pin) => Step::Keep,
+            Some(old) => match resolve::compare_versions(&pin.version, &old.version) {
+                Some(std::cmp::Ordering::Greater) => Step::Upgrade,
+                Some(std::cmp::Ordering::Less) => Step::Downgrade,
+                _ => Step::Reinstall,
+            },
+        };
+        changes.push(Change {
+            name: pin.name.clone(),
+            step,
+            from: old.map(|o| o.version.clone()),
+            to: Some(pin.version.clone()),
+            error: None,
+        });
+    }
+    for old in &old_lock.plugins {
+        if new_lock.get(&old.name).is_none() && !failed.iter().any(|c| c.name == old.name) {
+            changes.push(Change {
+                name: old.name.clone(),
+                step: Step::Remove,
+                from: Some(old.version.clone()),
+                to: None,
+                error: None,
+            });
+        }
+    }
+    let text = new_lock.to_text();
+    let differs = text != old_lock.to_text();
+    let write = differs && failed.is_empty() && !request.dry_run && !request.locked;
+    if write {
+        let dir = lock_path.parent().unwrap_or(Path::new("/"));
+        let mut staged = Staged::create(dir, "wasm-plugin.lock")?;
+        staged.write_all(text.as_bytes())?;
+        staged.persist(lock_path)?;
+        sync_dir(dir);
+    }
+    changes.extend(failed);
+    Ok(SyncReport {
+        dest: String::new(),
+        lock: lock_path.display().to_string(),
+        lock_changed: if request.dry_run { differs } else { write },
+        dry_run: request.dry_run,
+        changes,
     })
 }
 
@@ -426,6 +504,7 @@ fn index_of<'a>(
 /// Installs `pin`: its exact version, its digest required.
 fn apply(
     request: &SyncRequest,
+    dest: &Path,
     pin: &Pin,
     location: &str,
     sources: &Sources<'_>,
@@ -439,7 +518,7 @@ fn apply(
         registry: location.to_string(),
         spec: pin.name.clone(),
         version: Some(pin.version.clone()),
-        dest: request.dest.clone(),
+        dest: dest.to_path_buf(),
         trust_root: request.trust_root.clone(),
         mode: Mode::Install,
         allow_downgrade: true,

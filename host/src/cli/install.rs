@@ -140,16 +140,7 @@ pub struct SyncArgs {
 
 impl SyncArgs {
     pub fn run(self, setup: &Setup, config: Option<&Path>) -> Result<super::Verdict, Failure> {
-        let manifest = match config {
-            Some(path) => path.to_path_buf(),
-            None if Path::new("wasm-plugin.toml").is_file() => PathBuf::from("wasm-plugin.toml"),
-            None => {
-                return Err(Failure::Usage(
-                    "sync needs a manifest: run it where wasm-plugin.toml is, or pass --config FILE"
-                        .into(),
-                ));
-            }
-        };
+        let manifest = manifest_path(config, "sync")?;
         // The manifest's registries are the ones a CI token may go to.
         let declared = setup.installer(None)?.read_manifest(&manifest)?;
         let registries: Vec<&str> = declared
@@ -172,6 +163,63 @@ impl SyncArgs {
         }
         let report = installer.sync(&request)?;
         output::sync(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// With --upgrade, the plugins to pin afresh [default: all]
+    #[arg(value_name = "NAME", requires = "upgrade")]
+    pub plugins: Vec<String>,
+    /// Move pins forward: pin the highest version each requirement admits
+    #[arg(long)]
+    pub upgrade: bool,
+    /// Directory of trusted *.pub keys [default: the manifest's trust_root]
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    /// Print what would change, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl PinArgs {
+    pub fn run(self, setup: &Setup, config: Option<&Path>) -> Result<super::Verdict, Failure> {
+        let manifest = manifest_path(config, "lock")?;
+        let declared = setup.installer(None)?.read_manifest(&manifest)?;
+        let registries: Vec<&str> = declared
+            .registries
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect();
+        let installer = setup.installer(Some(self.net.fetch(self.json, &registries)?))?;
+        let mut request = SyncRequest::new(&manifest)
+            .lock_only(true)
+            .dry_run(self.dry_run)
+            .allow_expired(self.net.remote.allow_expired);
+        if self.upgrade {
+            request = request.upgrade(self.plugins.iter());
+        }
+        if let Some(dir) = &self.trust_root {
+            request = request.trust_root(dir);
+        }
+        let report = installer.sync(&request)?;
+        output::sync(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+/// The manifest a plugin-set verb works on.
+fn manifest_path(config: Option<&Path>, verb: &str) -> Result<PathBuf, Failure> {
+    match config {
+        Some(path) => Ok(path.to_path_buf()),
+        None if Path::new("wasm-plugin.toml").is_file() => Ok(PathBuf::from("wasm-plugin.toml")),
+        None => Err(Failure::Usage(format!(
+            "{verb} needs a manifest: run it where wasm-plugin.toml is, or pass --config FILE"
+        ))),
     }
 }
 

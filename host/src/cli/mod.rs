@@ -61,6 +61,9 @@ pub enum Command {
     /// Make a plugins directory hold exactly what wasm-plugin.toml declares,
     /// as wasm-plugin.lock pins it
     Sync(install::SyncArgs),
+    /// Bring wasm-plugin.lock up to date with wasm-plugin.toml without
+    /// installing; --upgrade moves pins forward
+    Lock(install::PinArgs),
     /// Move installed plugins to the highest version a registry offers
     Upgrade(install::UpgradeArgs),
     /// Remove installed plugins
@@ -92,6 +95,7 @@ impl Cli {
             Command::Install(a) => a.json,
             Command::Upgrade(a) => a.json,
             Command::Sync(a) => a.json,
+            Command::Lock(a) => a.json,
             Command::Uninstall(a) => a.json,
             Command::List(a) => a.json,
             Command::Audit(a) => a.json,
@@ -147,6 +151,7 @@ impl Cli {
             Command::Install(a) => a.run(&setup),
             Command::Upgrade(a) => a.run(&setup),
             Command::Sync(a) => a.run(&setup, self.config.as_deref()),
+            Command::Lock(a) => a.run(&setup, self.config.as_deref()),
             Command::Uninstall(a) => a.run(&setup),
             Command::List(a) => a.run(&setup),
             Command::Audit(a) => a.run(&setup),

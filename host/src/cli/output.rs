@@ -499,6 +499,8 @@ pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
     }
     let mut out = io::stdout().lock();
     let would = if r.dry_run { "would " } else { "" };
+    // `lock` changes pins, not plugins (it has no plugins directory).
+    let lock_only = r.dest.is_empty();
     let mut kept = 0;
     for c in &r.changes {
         let (name, from, to) = (
@@ -513,6 +515,11 @@ pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
         }
         match c.step {
             SyncStep::Keep => kept += 1,
+            SyncStep::Install if lock_only => writeln!(out, "{would}pin {name} {to}")?,
+            SyncStep::Remove if lock_only => writeln!(out, "{would}unpin {name} {from}")?,
+            SyncStep::Upgrade | SyncStep::Downgrade | SyncStep::Reinstall if lock_only => {
+                writeln!(out, "{would}move {name} {from} -> {to}")?
+            }
             SyncStep::Install => writeln!(out, "{would}install {name} {to}")?,
             SyncStep::Upgrade => writeln!(out, "{would}upgrade {name} {from} -> {to}")?,
             SyncStep::Downgrade => writeln!(out, "{would}downgrade {name} {from} -> {to}")?,
