@@ -450,3 +450,34 @@ fn pins_hold_until_lock_upgrade_moves_them_and_sync_follows() {
         b"\0asm colmask 1.2.0"
     );
 }
+
+#[test]
+fn install_takes_a_plugin_from_its_declared_registry_or_the_first_that_has_it() {
+    let (env, ..) = fleet();
+    let config = env.path("project/wasm-plugin.toml");
+    let config = config.to_str().unwrap();
+    // geoip is in `internal` only and not declared: found by searching.
+    let run = env
+        .run(&["install", "geoip", "colmask", "--config", config])
+        .expect(OK);
+    run.says(&["geoip: found in registry 'internal'"]);
+    assert_eq!(env.read("project/plugins/geoip.wasm"), b"\0asm geoip");
+    assert_eq!(
+        env.read("project/plugins/colmask.wasm"),
+        b"\0asm colmask 2.0.0"
+    );
+    let receipt: serde_json::Value =
+        serde_json::from_slice(&env.read("project/plugins/.wasm-plugin/receipts/geoip.json"))
+            .unwrap();
+    assert!(
+        receipt["registry"]
+            .as_str()
+            .unwrap()
+            .ends_with("internal/index.json"),
+        "{receipt}"
+    );
+    // Nowhere: the default registry's answer.
+    env.run(&["install", "nothing", "--config", config])
+        .expect(INPUT)
+        .says(&["no plugin named 'nothing'"]);
+}

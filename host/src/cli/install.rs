@@ -5,7 +5,9 @@ use super::args::{LockArgs, NetArgs, SourceArgs, required};
 use super::{Failure, Setup, output, stdout_failure};
 use clap::Args;
 use std::path::{Path, PathBuf};
-use wasm_plugin::{InstallRequest, Manifest, SyncRequest, UninstallRequest, UpgradeRequest};
+use wasm_plugin::{
+    FindRequest, InstallRequest, Manifest, SyncRequest, UninstallRequest, UpgradeRequest,
+};
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -25,33 +27,103 @@ pub struct InstallArgs {
     /// Print the reports as JSON (an array, one element per plugin)
     #[arg(long)]
     pub json: bool,
+    /// The manifest whose registries to take plugins from, when
+    /// --registry is not given (set when the manifest is lowered).
+    #[arg(skip)]
+    pub manifest: Option<Manifest>,
 }
 
 impl InstallArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let installer = setup.writer(
-            self.source
-                .net
-                .fetch(self.json, &[self.source.registry()?])?,
-        )?;
-        let (first, rest) = self.plugins.split_first().expect("clap requires one");
-        let mut request = rest
-            .iter()
-            .fold(source_request(&self.source, first)?, |request, spec| {
-                request.and(spec)
-            });
-        request = request.allow_downgrade(self.allow_downgrade);
-        if let Some(version) = &self.version {
-            request = request.version(version);
+        let registries: Vec<&str> = match &self.manifest {
+            Some(m) => m.registries.iter().map(|(_, l)| l.as_str()).collect(),
+            None => vec![self.source.registry()?],
+        };
+        let installer = setup.writer(self.source.net.fetch(self.json, &registries)?)?;
+        // Route: which registry each plugin comes from, in the order given.
+        let mut groups: Vec<(String, Vec<&String>)> = Vec::new();
+        for spec in &self.plugins {
+            let registry = match &self.manifest {
+                Some(m) => self.registry_for(&installer, m, spec)?,
+                None => self.source.registry()?.to_string(),
+            };
+            match groups.iter_mut().find(|(r, _)| *r == registry) {
+                Some((_, specs)) => specs.push(spec),
+                None => groups.push((registry, vec![spec])),
+            }
         }
-        let outcomes = installer.install_each(&request)?;
+        let mut outcomes = Vec::new();
+        for (registry, specs) in groups {
+            let (first, rest) = specs.split_first().expect("a group has a plugin");
+            let mut request = rest.iter().fold(
+                source_request(&self.source, &registry, first)?,
+                |request, spec| request.and(spec.as_str()),
+            );
+            request = request.allow_downgrade(self.allow_downgrade);
+            if let Some(version) = &self.version {
+                request = request.version(version);
+            }
+            outcomes.extend(installer.install_each(&request)?);
+        }
         output::install_outcomes(&outcomes, false, self.json).map_err(stdout_failure)
+    }
+
+    /// The registry a plugin comes from: the one the manifest declares it
+    /// in, else the first of its registries, in order, that has it (said on
+    /// standard error when that is not the default one), else the default.
+    fn registry_for(
+        &self,
+        installer: &wasm_plugin::Installer,
+        manifest: &Manifest,
+        spec: &str,
+    ) -> Result<String, Failure> {
+        let name = spec.split('@').next().unwrap_or(spec);
+        let location = |registry: &str| {
+            manifest
+                .registries
+                .iter()
+                .find(|(n, _)| n == registry)
+                .map(|(_, l)| l.clone())
+        };
+        if let Some(declared) = manifest.plugins.iter().find(|p| p.name == name) {
+            let registry = declared
+                .registry
+                .as_deref()
+                .or(manifest.default_registry.as_deref());
+            if let Some(found) = registry.and_then(location) {
+                return Ok(found);
+            }
+        }
+        if manifest.registries.len() > 1 {
+            for (registry, location) in &manifest.registries {
+                let mut find = FindRequest::new(location.clone(), spec);
+                if let Some(dir) = &self.source.trust_root {
+                    find = find.trust_root(dir);
+                }
+                match installer.find_entry(&find) {
+                    Ok(_) => {
+                        if manifest.default_registry.as_deref() != Some(registry.as_str()) {
+                            eprintln!("{name}: found in registry '{registry}' ({location})");
+                        }
+                        return Ok(location.clone());
+                    }
+                    Err(e) if e.kind() == "unknown-plugin" => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(self.source.registry()?.to_string())
     }
 }
 
-/// An install request for `spec` from what install and upgrade share.
-fn source_request(source: &SourceArgs, spec: &str) -> Result<InstallRequest, Failure> {
-    let registry = source.net.remote.registry(source.registry()?);
+/// An install request for `spec` from `registry` and what install and
+/// upgrade share.
+fn source_request(
+    source: &SourceArgs,
+    registry: &str,
+    spec: &str,
+) -> Result<InstallRequest, Failure> {
+    let registry = source.net.remote.registry(registry);
     let mut request = InstallRequest::new(&registry, spec, source.dest()?)
         .allow_expired(source.net.remote.allow_expired)
         .max_size(source.net.max_size)

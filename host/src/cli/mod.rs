@@ -139,7 +139,15 @@ impl Cli {
                 ));
         if wanted && let Some(manifest) = setup.manifest(self.config.as_deref())? {
             match &mut self.command {
-                Command::Install(a) => a.source.fill(&manifest),
+                Command::Install(a) => {
+                    // Without --registry, each plugin comes from the
+                    // registry the manifest declares it in, or the first
+                    // that has it.
+                    if a.source.registry.is_none() {
+                        a.manifest = Some(manifest.clone());
+                    }
+                    a.source.fill(&manifest)
+                }
                 Command::Upgrade(a) => a.source.fill(&manifest),
                 Command::Uninstall(a) => a.fill(&manifest),
                 Command::List(a) => a.fill(&manifest),
