@@ -481,3 +481,44 @@ fn install_takes_a_plugin_from_its_declared_registry_or_the_first_that_has_it() 
         .expect(INPUT)
         .says(&["no plugin named 'nothing'"]);
 }
+
+#[test]
+fn list_in_a_project_with_several_registries_names_each_plugins_registry() {
+    let (env, ..) = fleet();
+    let config = env.path("project/wasm-plugin.toml");
+    let config = config.to_str().unwrap();
+    let table = env.run(&["list", "--config", config]).expect(OK);
+    let geoip = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("geoip"))
+        .expect("geoip listed");
+    assert!(geoip.contains("internal"), "{}", table.stdout);
+    let colmask = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("colmask"))
+        .expect("colmask listed");
+    assert!(colmask.contains("default"), "{}", table.stdout);
+    let listed = env
+        .run(&["list", "--config", config, "--json"])
+        .expect(OK)
+        .json();
+    let registries: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["registry"].as_str().unwrap())
+        .collect();
+    assert_eq!(registries, ["default", "internal"]);
+    // Naming one still lists that one alone.
+    env.run(&[
+        "list",
+        "--config",
+        config,
+        "--registry",
+        "project/internal/index.json",
+        "--json",
+    ])
+    .expect(OK);
+}

@@ -26,6 +26,10 @@ pub struct ListArgs {
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
+    /// The manifest whose registries to list, when --registry is not given
+    /// (set when the manifest is lowered).
+    #[arg(skip)]
+    pub manifest: Option<Manifest>,
 }
 
 impl ListArgs {
@@ -54,6 +58,9 @@ impl ListArgs {
             let receipts = setup.installer(None)?.list_installed(dest)?;
             return output::installed(&receipts, self.json).map_err(stdout_failure);
         }
+        if let Some(manifest) = &self.manifest {
+            return self.list_all(setup, manifest);
+        }
         let registry = required(self.registry.as_deref(), "--registry", "a default registry")?;
         let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
         let registry = self.remote.registry(registry);
@@ -63,6 +70,27 @@ impl ListArgs {
         }
         let index = installer.load_index(&request)?;
         output::list(&index, self.json).map_err(stdout_failure)
+    }
+
+    /// Every registry of the manifest, in order, each plugin with its
+    /// registry's name.
+    fn list_all(&self, setup: &Setup, manifest: &Manifest) -> Result<super::Verdict, Failure> {
+        let locations: Vec<&str> = manifest
+            .registries
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect();
+        let installer = setup.installer(Some(self.remote.fetch(false, &locations)?))?;
+        let mut indexes = Vec::new();
+        for (name, location) in &manifest.registries {
+            let mut request = IndexRequest::new(self.remote.registry(location))
+                .allow_expired(self.remote.allow_expired);
+            if let Some(dir) = &self.trust_root {
+                request = request.trust_root(dir);
+            }
+            indexes.push((name.clone(), installer.load_index(&request)?));
+        }
+        output::list_registries(&indexes, self.json).map_err(stdout_failure)
     }
 }
 

@@ -150,7 +150,14 @@ impl Cli {
                 }
                 Command::Upgrade(a) => a.source.fill(&manifest),
                 Command::Uninstall(a) => a.fill(&manifest),
-                Command::List(a) => a.fill(&manifest),
+                Command::List(a) => {
+                    // Several registries and none named: list them all,
+                    // each plugin with where it comes from.
+                    if a.registry.is_none() && !a.installed && manifest.registries.len() > 1 {
+                        a.manifest = Some(manifest.clone());
+                    }
+                    a.fill(&manifest)
+                }
                 Command::Audit(a) => a.fill(&manifest),
                 _ => {}
             }

@@ -237,6 +237,48 @@ pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<Verdict> {
     })
 }
 
+/// Several registries' plugins, each with its registry's manifest name.
+pub fn list_registries(indexes: &[(String, RegistryIndex)], as_json: bool) -> io::Result<Verdict> {
+    if as_json {
+        let items: Vec<Value> = indexes
+            .iter()
+            .map(|(name, index)| json!({"registry": name, "index": index}))
+            .collect();
+        json(&items)?;
+        return Ok(Verdict::Done);
+    }
+    let mut out = io::stdout().lock();
+    let rows: Vec<Vec<String>> = indexes
+        .iter()
+        .flat_map(|(name, index)| {
+            index.plugins.iter().map(move |p| {
+                vec![
+                    p.name.clone(),
+                    shown_version(&p.version).to_string(),
+                    name.clone(),
+                    if p.signature.is_some() {
+                        "signed"
+                    } else {
+                        "unsigned"
+                    }
+                    .to_string(),
+                    p.description.clone().unwrap_or_default(),
+                ]
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        writeln!(out, "the manifest's registries list no plugins")?;
+    } else {
+        table(
+            &mut out,
+            &["NAME", "VERSION", "REGISTRY", "SIGNED", "DESCRIPTION"],
+            &rows,
+        )?;
+    }
+    Ok(Verdict::Done)
+}
+
 pub fn installed(receipts: &[Receipt], as_json: bool) -> io::Result<Verdict> {
     render(&receipts, as_json, |out| {
         if receipts.is_empty() {
