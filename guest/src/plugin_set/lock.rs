@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::sandbox::{self, Links};
+use crate::transfer::staged::{Staged, sync_dir};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,16 @@ pub struct Pin {
 /// The lock file of the manifest at `manifest`.
 pub fn path_for(manifest: &Path) -> PathBuf {
     manifest.with_file_name("wasm-plugin.lock")
+}
+
+/// Writes `text` (a `Lock::to_text`) to `path`: staged, then renamed.
+pub fn write(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let mut staged = Staged::create(dir, "wasm-plugin.lock")?;
+    staged.write_all(text.as_bytes())?;
+    staged.persist(path)?;
+    sync_dir(dir);
+    Ok(())
 }
 
 /// Reads the lock at `path`; none yet is an empty lock.

@@ -13,7 +13,7 @@
 use crate::error::{Error, Result};
 use crate::registry::index::Entry;
 use crate::registry::oci;
-use crate::registry::{self, Policy, RegistryRef};
+use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::sandbox;
 use crate::transfer::location::{self, Location};
 use crate::transfer::source::{self, Fetcher, NoNetwork, Source};
@@ -65,13 +65,7 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
         trust: trust.as_ref(),
         allow_expired: request.allow_expired,
     };
-    // An OCI namespace mirrors as the index it amounts to: its plugins'
-    // semver tags, each pinned to its manifest.
-    let loaded = if oci::is_oci(&request.registry) {
-        oci::loaded(fetcher, &request.registry)?
-    } else {
-        registry::load(&RegistryRef::parse(&request.registry), fetcher, policy)?
-    };
+    let loaded = load_source(&request.registry, fetcher, policy)?;
     let registry = loaded.registry.clone();
     let index_path = out.join("index.json");
     refuse_going_back(&index_path, loaded.index.version, &registry)?;
@@ -98,17 +92,11 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
             kept.push(what);
             continue;
         }
-        let location = if oci::is_oci(&entry.artifact) {
-            Location::Registry(
-                oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?.blob_url,
-            )
-        } else {
-            location::resolve(&entry.artifact, &registry)?
-        };
-        copy_checked(
+        let location = source_of(entry, &registry, fetcher)?;
+        checked(
             entry,
             &location,
-            &path,
+            Some(&path),
             trust.as_ref(),
             request.max_size,
             fetcher,
@@ -215,64 +203,13 @@ fn is_present(path: &Path, entry: &Entry, trust: Option<&TrustRoot>) -> Result<b
         && entry.size.is_none_or(|size| size == measured.size))
 }
 
-/// Fetches `entry` from `location` into `path`, checking size, digest and
-/// (with a trust root) signature on the way; retried like an install.
-fn copy_checked(
-    entry: &Entry,
-    location: &Location,
-    path: &Path,
-    trust: Option<&TrustRoot>,
-    max_size: u64,
-    fetcher: &dyn Fetcher,
-) -> Result<()> {
-    let signature = entry
-        .signature
-        .as_deref()
-        .map(|text| {
-            trust::parse_signature(text).map_err(|reason| Error::SignatureMalformed {
-                source: format!("the signature of {} {}", entry.name, entry.version),
-                reason,
-            })
-        })
-        .transpose()?;
-    let missing = || Error::SignatureMissing {
-        artifact: location.display(),
-        looked_for: format!("the {} {} entry", entry.name, entry.version),
-    };
-    let dir = path.parent().expect("inside the mirror");
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (staged, measured, check, shown) = source::with_retries(|| {
-        let check = trust::check_for(trust, signature.as_ref(), missing)?;
-        let mut check = check;
-        let mut source = Source::open(location, fetcher)?;
-        source.limit(entry.size, max_size)?;
-        let mut staged = Staged::create(dir, &file_name)?;
-        let measured = stream::pump(&mut source, Some(&mut staged), check.as_mut())?;
-        Ok((staged, measured, check, source.shown().to_string()))
-    })?;
-    if measured.sha256 != entry.sha256 {
-        return Err(Error::DigestMismatch {
-            source: shown,
-            expected: entry.sha256.to_hex(),
-            actual: measured.sha256.to_hex(),
-        });
-    }
-    if let Some(check) = check {
-        check.finish(&shown)?;
-    }
-    staged.persist(path)
-}
-
 /// Copies a registry into an OCI namespace (`out` is `oci://HOST/NS`):
 /// each entry is verified (digest, and signature with a trust root) by one
 /// read, then pushed by a second (the registry checks the digest again),
 /// tagged with its version and annotated with its signature. A tag already
-/// holding the same layer is kept; an entry whose version cannot be a tag
-/// (unversioned, or with build metadata) is refused before anything is sent.
+/// holding the same layer and signature is kept; one holding other bytes,
+/// or an entry whose version cannot be a tag, is refused before anything is
+/// sent.
 pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorReport> {
     let target_text = request.out.display().to_string();
     let target = oci::OciRegistry::parse(&target_text)?;
@@ -285,11 +222,7 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
         trust: trust.as_ref(),
         allow_expired: request.allow_expired,
     };
-    let loaded = if oci::is_oci(&request.registry) {
-        oci::loaded(fetcher, &request.registry)?
-    } else {
-        registry::load(&RegistryRef::parse(&request.registry), fetcher, policy)?
-    };
+    let loaded = load_source(&request.registry, fetcher, policy)?;
     if let Some(entry) = loaded
         .index
         .plugins
@@ -343,14 +276,15 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
     for entry in to_push {
         let what = format!("{} {}", entry.name, entry.version);
         let repository = target.repository(entry.name.as_str());
-        let location = if oci::is_oci(&entry.artifact) {
-            Location::Registry(
-                oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?.blob_url,
-            )
-        } else {
-            location::resolve(&entry.artifact, &loaded.registry)?
-        };
-        let size = verify_only(entry, &location, trust.as_ref(), request.max_size, fetcher)?;
+        let location = source_of(entry, &loaded.registry, fetcher)?;
+        let size = checked(
+            entry,
+            &location,
+            None,
+            trust.as_ref(),
+            request.max_size,
+            fetcher,
+        )?;
 
         // Push: config, layer (read again), then the manifest naming them.
         let config = serde_json::to_vec(&serde_json::json!({
@@ -405,11 +339,13 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
     })
 }
 
-/// Reads the entry's artefact once through its digest and (with a trust
-/// root) signature check, keeping nothing; returns its size.
-fn verify_only(
+/// Reads the entry's artefact once through its digest, size and (with a
+/// trust root) signature checks, into `into` when given (staged, then put
+/// in place), else keeping nothing; returns its size.
+fn checked(
     entry: &Entry,
     location: &Location,
+    into: Option<&Path>,
     trust: Option<&TrustRoot>,
     max_size: u64,
     fetcher: &dyn Fetcher,
@@ -428,12 +364,28 @@ fn verify_only(
         artifact: location.display(),
         looked_for: format!("the {} {} entry", entry.name, entry.version),
     };
-    let (measured, check, shown) = source::with_retries(|| {
+    let target = match into {
+        Some(path) => {
+            let dir = path.parent().expect("inside the mirror");
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
+            let name = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Some((dir, name))
+        }
+        None => None,
+    };
+    let (staged, measured, check, shown) = source::with_retries(|| {
         let mut check = trust::check_for(trust, signature.as_ref(), missing)?;
         let mut source = Source::open(location, fetcher)?;
         source.limit(entry.size, max_size)?;
-        let measured = stream::pump(&mut source, None, check.as_mut())?;
-        Ok((measured, check, source.shown().to_string()))
+        let mut staged = target
+            .as_ref()
+            .map(|(dir, name)| Staged::create(dir, name))
+            .transpose()?;
+        let measured = stream::pump(&mut source, staged.as_mut(), check.as_mut())?;
+        Ok((staged, measured, check, source.shown().to_string()))
     })?;
     if measured.sha256 != entry.sha256 {
         return Err(Error::DigestMismatch {
@@ -445,7 +397,31 @@ fn verify_only(
     if let Some(check) = check {
         check.finish(&shown)?;
     }
+    if let (Some(staged), Some(path)) = (staged, into) {
+        staged.persist(path)?;
+    }
     Ok(measured.size)
+}
+
+/// The registry to mirror, as a loaded index: an OCI namespace as the index
+/// it amounts to (its plugins' semver tags, each pinned to its manifest).
+fn load_source(registry: &str, fetcher: &dyn Fetcher, policy: Policy<'_>) -> Result<Loaded> {
+    if oci::is_oci(registry) {
+        oci::loaded(fetcher, registry)
+    } else {
+        registry::load(&RegistryRef::parse(registry), fetcher, policy)
+    }
+}
+
+/// Where an entry's bytes are: an OCI artefact's layer blob (its layer
+/// required to be the entry's digest), else as the index names it.
+fn source_of(entry: &Entry, registry: &RegistryRef, fetcher: &dyn Fetcher) -> Result<Location> {
+    if oci::is_oci(&entry.artifact) {
+        let artifact = oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?;
+        Ok(Location::Registry(artifact.blob_url))
+    } else {
+        location::resolve(&entry.artifact, registry)
+    }
 }
 
 fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {

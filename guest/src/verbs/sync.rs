@@ -22,7 +22,6 @@ use crate::registry::resolve::{self, Selector};
 use crate::registry::{self, Policy, RegistryRef};
 use crate::sandbox;
 use crate::transfer::source::Fetcher;
-use crate::transfer::staged::{Staged, sync_dir};
 use crate::trust::TrustRoot;
 use crate::trust::digest::Sha256Digest;
 use crate::verbs::install::{self, Action, IndexBytes, InstallRequest, Mode};
@@ -354,11 +353,7 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
         let text = final_lock.to_text();
         let write = text != old_lock.to_text();
         if write {
-            let dir = lock_path.parent().unwrap_or(Path::new("/"));
-            let mut staged = Staged::create(dir, "wasm-plugin.lock")?;
-            staged.write_all(text.as_bytes())?;
-            staged.persist(&lock_path)?;
-            sync_dir(dir);
+            lock::write(&lock_path, &text)?;
         }
         write
     };
@@ -415,11 +410,7 @@ fn lock_only(
     let differs = text != old_lock.to_text();
     let write = differs && failed.is_empty() && !request.dry_run && !request.locked;
     if write {
-        let dir = lock_path.parent().unwrap_or(Path::new("/"));
-        let mut staged = Staged::create(dir, "wasm-plugin.lock")?;
-        staged.write_all(text.as_bytes())?;
-        staged.persist(lock_path)?;
-        sync_dir(dir);
+        lock::write(lock_path, &text)?;
     }
     changes.extend(failed);
     Ok(SyncReport {
