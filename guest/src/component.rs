@@ -3,6 +3,7 @@
 //! live here; every decision is made in the plain modules.
 
 use crate::error::{Error, FetchError};
+use crate::plugin_set::lock;
 use crate::plugins_dir::receipt;
 use crate::registry::index;
 use crate::registry::{self, Policy, RegistryRef};
@@ -115,6 +116,7 @@ impl wit::Guest for Installer {
                 signature: p.signature,
             }),
             pinned: None,
+            planned: false,
         };
         let report = install::install(&request, &HostFetcher).map_err(to_wit)?;
         Ok(install_report_to_wit(report))
@@ -154,9 +156,17 @@ impl wit::Guest for Installer {
         Ok(removed.iter().map(|p| p.display().to_string()).collect())
     }
 
-    fn audit(dest: String, trust_root: Option<String>) -> Result<wit::AuditReport, wit::Error> {
-        let r =
-            audit::audit(Path::new(&dest), trust_root.as_deref().map(Path::new)).map_err(to_wit)?;
+    fn audit(
+        dest: String,
+        trust_root: Option<String>,
+        manifest: Option<String>,
+    ) -> Result<wit::AuditReport, wit::Error> {
+        let r = audit::audit(
+            Path::new(&dest),
+            trust_root.as_deref().map(Path::new),
+            manifest.as_deref().map(Path::new),
+        )
+        .map_err(to_wit)?;
         let finding = |f: audit::Finding| wit::Finding {
             kind: match f.kind {
                 audit::FindingKind::Drift => wit::FindingKind::Drift,
@@ -168,6 +178,9 @@ impl wit::Guest for Installer {
                 audit::FindingKind::SigWithoutWasm => wit::FindingKind::SigWithoutWasm,
                 audit::FindingKind::TempFile => wit::FindingKind::TempFile,
                 audit::FindingKind::NotRegularFile => wit::FindingKind::NotRegularFile,
+                audit::FindingKind::DeclaredMissing => wit::FindingKind::DeclaredMissing,
+                audit::FindingKind::LockMismatch => wit::FindingKind::LockMismatch,
+                audit::FindingKind::NotDeclared => wit::FindingKind::NotDeclared,
             },
             path: f.path,
             detail: f.detail,
@@ -217,41 +230,104 @@ impl wit::Guest for Installer {
     }
 
     fn sync(request: wit::SyncRequest) -> Result<wit::SyncReport, wit::Error> {
-        let request = sync::SyncRequest {
-            manifest: PathBuf::from(request.manifest),
-            dest: request.dest.map(PathBuf::from),
-            trust_root: request.trust_root.map(PathBuf::from),
-            dry_run: request.dry_run,
-            locked: request.locked,
-            allow_expired: request.allow_expired,
-            max_size: request.max_size,
-            upgrade: request.upgrade,
-            lock_only: request.lock_only,
-        };
-        let r = sync::sync(&request, &HostFetcher).map_err(to_wit)?;
+        let r = sync::sync(&sync_request(request), &HostFetcher).map_err(to_wit)?;
         Ok(wit::SyncReport {
             dest: r.dest,
             lock: r.lock,
             lock_changed: r.lock_changed,
             dry_run: r.dry_run,
-            changes: r
-                .changes
+            changes: r.changes.into_iter().map(change_to_wit).collect(),
+        })
+    }
+
+    fn plan_sync(request: wit::SyncRequest) -> Result<wit::SyncPlan, wit::Error> {
+        let plan = sync::plan(&sync_request(request), &HostFetcher).map_err(to_wit)?;
+        Ok(wit::SyncPlan {
+            dest: plan.dest,
+            lock: plan.lock_path,
+            lock_changed: plan.lock_changed,
+            jobs: plan
+                .jobs
                 .into_iter()
-                .map(|c| wit::SyncChange {
-                    name: c.name,
-                    step: match c.step {
-                        sync::Step::Install => wit::SyncStep::Install,
-                        sync::Step::Upgrade => wit::SyncStep::Upgrade,
-                        sync::Step::Downgrade => wit::SyncStep::Downgrade,
-                        sync::Step::Reinstall => wit::SyncStep::Reinstall,
-                        sync::Step::Remove => wit::SyncStep::Remove,
-                        sync::Step::Keep => wit::SyncStep::Keep,
-                    },
-                    from: c.from,
-                    to: c.to,
-                    error: c.error.map(to_wit),
+                .map(|job| wit::SyncJob {
+                    change: change_to_wit(job.change),
+                    registry: job.registry,
+                    sha256: job.sha256,
+                    preloaded: job.preloaded.map(|p| wit::IndexBytes {
+                        index: p.bytes,
+                        signature: p.signature,
+                    }),
                 })
                 .collect(),
+            failed: plan.failed.into_iter().map(change_to_wit).collect(),
+            pins: plan.lock.to_text(),
+            seen: plan
+                .seen
+                .into_iter()
+                .map(|s| wit::SeenIndex {
+                    location: s.location,
+                    registry: s.registry,
+                    version: s.version,
+                })
+                .collect(),
+        })
+    }
+
+    fn apply_sync_job(
+        request: wit::SyncRequest,
+        job: wit::SyncJob,
+    ) -> Result<wit::SyncChange, wit::Error> {
+        let change = &job.change;
+        let job = sync::Job {
+            change: sync::Change {
+                name: change.name.clone(),
+                step: step_from_wit(change.step),
+                from: change.from.clone(),
+                to: change.to.clone(),
+                signed_by: change.signed_by.clone(),
+                error: None,
+            },
+            registry: job.registry,
+            sha256: job.sha256,
+            preloaded: job.preloaded.map(|p| install::IndexBytes {
+                bytes: p.index,
+                signature: p.signature,
+            }),
+        };
+        let done = sync::apply(&sync_request(request), &job, &HostFetcher).map_err(to_wit)?;
+        Ok(change_to_wit(done))
+    }
+
+    fn commit_sync(
+        request: wit::SyncRequest,
+        pins: String,
+        outcomes: Vec<wit::SyncOutcome>,
+        seen: Vec<wit::SeenIndex>,
+    ) -> Result<wit::SyncCommitted, wit::Error> {
+        let request = sync_request(request);
+        let pins = lock::parse(&pins, "the plan's pins").map_err(to_wit)?;
+        let outcomes: Vec<sync::Outcome> = outcomes
+            .into_iter()
+            .map(|o| sync::Outcome {
+                name: o.name,
+                failed: o.failed,
+                signed_by: o.signed_by,
+                registry: o.registry,
+            })
+            .collect();
+        let seen: Vec<sync::SeenIndex> = seen
+            .into_iter()
+            .map(|s| sync::SeenIndex {
+                location: s.location,
+                registry: s.registry,
+                version: s.version,
+            })
+            .collect();
+        let done = sync::commit(&request, &pins, &outcomes, &seen).map_err(to_wit)?;
+        Ok(wit::SyncCommitted {
+            dest: done.dest,
+            lock: done.lock,
+            lock_changed: done.lock_changed,
         })
     }
 
@@ -466,6 +542,50 @@ fn fetch_to_wit(e: FetchError) -> host::FetchError {
         FetchError::Tls(s) => host::FetchError::Tls(s),
         FetchError::Protocol(s) => host::FetchError::Protocol(s),
         FetchError::Transport(s) => host::FetchError::Transport(s),
+    }
+}
+
+fn sync_request(r: wit::SyncRequest) -> sync::SyncRequest {
+    sync::SyncRequest {
+        manifest: PathBuf::from(r.manifest),
+        dest: r.dest.map(PathBuf::from),
+        trust_root: r.trust_root.map(PathBuf::from),
+        dry_run: r.dry_run,
+        locked: r.locked,
+        allow_expired: r.allow_expired,
+        max_size: r.max_size,
+        upgrade: r.upgrade,
+        lock_only: r.lock_only,
+        plain_http: r.plain_http,
+    }
+}
+
+fn change_to_wit(c: sync::Change) -> wit::SyncChange {
+    wit::SyncChange {
+        name: c.name,
+        step: match c.step {
+            sync::Step::Install => wit::SyncStep::Install,
+            sync::Step::Upgrade => wit::SyncStep::Upgrade,
+            sync::Step::Downgrade => wit::SyncStep::Downgrade,
+            sync::Step::Reinstall => wit::SyncStep::Reinstall,
+            sync::Step::Remove => wit::SyncStep::Remove,
+            sync::Step::Keep => wit::SyncStep::Keep,
+        },
+        from: c.from,
+        to: c.to,
+        signed_by: c.signed_by,
+        error: c.error.map(to_wit),
+    }
+}
+
+fn step_from_wit(step: wit::SyncStep) -> sync::Step {
+    match step {
+        wit::SyncStep::Install => sync::Step::Install,
+        wit::SyncStep::Upgrade => sync::Step::Upgrade,
+        wit::SyncStep::Downgrade => sync::Step::Downgrade,
+        wit::SyncStep::Reinstall => sync::Step::Reinstall,
+        wit::SyncStep::Remove => sync::Step::Remove,
+        wit::SyncStep::Keep => sync::Step::Keep,
     }
 }
 

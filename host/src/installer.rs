@@ -385,6 +385,7 @@ impl Installer {
             max_size: request.max_size,
             upgrade: request.upgrade.clone(),
             lock_only: request.lock_only,
+            plain_http: request.plain_http,
         };
         if request.lock_only {
             let call = call(None);
@@ -406,12 +407,109 @@ impl Installer {
         };
         grants.write(&dest);
         let call = call(Some(&dest));
-        let result = self.call_in(&dest, grants, true, |i, s| i.call_sync(s, &call));
-        // A plan changes nothing, not even a directory it had to create.
-        if created && (result.is_err() || request.dry_run) {
+        let result = if request.dry_run {
+            self.call_in(&dest, grants, true, |i, s| i.call_sync(s, &call))
+                .map(SyncReport::from)
+        } else {
+            self.sync_jobs(&dest, grants, &call, request.jobs)
+        };
+        // A plan changes nothing, not even a directory it had to create;
+        // nor does a sync of which nothing succeeded.
+        let nothing_done = match &result {
+            Ok(report) => report.changes.iter().all(|c| c.error.is_some()),
+            Err(_) => true,
+        };
+        if created && (nothing_done || request.dry_run) {
             paths::remove_if_unused(&dest);
         }
-        Ok(result?.into())
+        result
+    }
+
+    /// A sync in the component's three steps: the plan in one store; its
+    /// jobs `parallel` at a time, each in a store of its own, on threads of
+    /// this call (each job touches only its own plugin's files, and this
+    /// run holds the destination's lock); then the lock, written from what
+    /// the jobs did. A job that traps is that plugin's failure; the temp
+    /// files it left are removed once no job is running, because removing
+    /// them earlier could take a sibling's.
+    fn sync_jobs(
+        &self,
+        dest: &Path,
+        grants: Grants,
+        call: &wit::SyncRequest,
+        parallel: usize,
+    ) -> Result<SyncReport, Error> {
+        let plan = self.call_in(dest, grants.clone(), true, |i, s| i.call_plan_sync(s, call))?;
+        // Held across the jobs, so that a signal between two of them is
+        // seen (no new job starts) rather than ending the process.
+        let _running = self.inner.signals.then(crate::interrupt::Running::start);
+
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done: std::sync::Mutex<Vec<(usize, Result<wit::SyncChange, Error>)>> =
+            Default::default();
+        std::thread::scope(|scope| {
+            for _ in 0..parallel.clamp(1, plan.jobs.len().max(1)) {
+                scope.spawn(|| {
+                    // Stopped by a signal: no further job is started.
+                    while crate::interrupt::pending().is_none() {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(job) = plan.jobs.get(k) else { break };
+                        let result = self.call(grants.clone(), true, |i, s| {
+                            i.call_apply_sync_job(s, call, job)
+                        });
+                        done.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((k, result));
+                    }
+                });
+            }
+        });
+        let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+        done.sort_by_key(|(k, _)| *k);
+        if done.iter().any(|(_, r)| matches!(r, Err(e) if e.is_trap())) {
+            let _ = self.inner.runtime.clean(dest, CLEAN_LIMITS);
+        }
+        if let Some(signal) = crate::interrupt::pending() {
+            return Err(Failure::Interrupted { signal }.into());
+        }
+
+        // In the plan's order: the jobs, then what could not be pinned.
+        let registries: Vec<Option<String>> = done
+            .iter()
+            .map(|(k, _)| plan.jobs[*k].registry.clone())
+            .chain(plan.failed.iter().map(|_| None))
+            .collect();
+        let mut changes: Vec<SyncChange> = done
+            .into_iter()
+            .map(|(k, result)| match result {
+                Ok(change) => change.into(),
+                Err(e) => SyncChange {
+                    error: Some(e),
+                    ..plan.jobs[k].change.clone().into()
+                },
+            })
+            .collect();
+        changes.extend(plan.failed.into_iter().map(SyncChange::from));
+        let outcomes: Vec<wit::SyncOutcome> = changes
+            .iter()
+            .zip(registries)
+            .map(|(c, registry)| wit::SyncOutcome {
+                name: c.name.clone(),
+                failed: c.error.is_some(),
+                signed_by: c.signed_by.clone(),
+                registry,
+            })
+            .collect();
+        let committed = self.call(grants, false, |i, s| {
+            i.call_commit_sync(s, call, &plan.pins, &outcomes, &plan.seen)
+        })?;
+        Ok(SyncReport {
+            dest: committed.dest,
+            lock: committed.lock,
+            lock_changed: committed.lock_changed,
+            dry_run: false,
+            changes,
+        })
     }
 
     /// Reads and checks a plugin-set manifest (`wasm-plugin.toml`); its
@@ -444,14 +542,28 @@ impl Installer {
         )?;
         // Shared: audits may run side by side, but not beside an install,
         // whose temp files would look like leftovers.
+        let manifest = paths::optional(
+            request.manifest.as_deref(),
+            "--config",
+            paths::existing_file,
+        )?;
         let _held = lock::acquire_shared_if_possible(&dest, request.lock_timeout)?;
         let mut grants = Grants::reading(&dest);
         if let Some(dir) = &trust_root {
             grants.read(dir);
         }
+        if let Some(file) = &manifest {
+            grants.read(paths::parent(file));
+        }
         let trust_root = trust_root.as_deref().map(paths::guest);
+        let manifest = manifest.as_deref().map(paths::guest);
         let mut report = self.call(grants, false, |i, s| {
-            i.call_audit(s, &paths::guest(&dest), trust_root.as_deref())
+            i.call_audit(
+                s,
+                &paths::guest(&dest),
+                trust_root.as_deref(),
+                manifest.as_deref(),
+            )
         })?;
         crate::error::name_link_targets(&mut report);
         Ok(report.into())

@@ -114,6 +114,8 @@ pub struct SyncChange {
     pub from: Option<String>,
     /// The version pinned (none for a removal).
     pub to: Option<String>,
+    /// Label of the trust-root key that verified what was installed.
+    pub signed_by: Option<String>,
     /// Why it failed, if it did (the others went on).
     #[serde(skip)]
     pub error: Option<crate::Error>,
@@ -144,24 +146,27 @@ impl From<wit::SyncReport> for SyncReport {
             lock: r.lock,
             lock_changed: r.lock_changed,
             dry_run: r.dry_run,
-            changes: r
-                .changes
-                .into_iter()
-                .map(|c| SyncChange {
-                    name: c.name,
-                    step: match c.step {
-                        wit::SyncStep::Install => SyncStep::Install,
-                        wit::SyncStep::Upgrade => SyncStep::Upgrade,
-                        wit::SyncStep::Downgrade => SyncStep::Downgrade,
-                        wit::SyncStep::Reinstall => SyncStep::Reinstall,
-                        wit::SyncStep::Remove => SyncStep::Remove,
-                        wit::SyncStep::Keep => SyncStep::Keep,
-                    },
-                    from: c.from,
-                    to: c.to,
-                    error: c.error.map(crate::Error::from),
-                })
-                .collect(),
+            changes: r.changes.into_iter().map(SyncChange::from).collect(),
+        }
+    }
+}
+
+impl From<wit::SyncChange> for SyncChange {
+    fn from(c: wit::SyncChange) -> Self {
+        SyncChange {
+            name: c.name,
+            step: match c.step {
+                wit::SyncStep::Install => SyncStep::Install,
+                wit::SyncStep::Upgrade => SyncStep::Upgrade,
+                wit::SyncStep::Downgrade => SyncStep::Downgrade,
+                wit::SyncStep::Reinstall => SyncStep::Reinstall,
+                wit::SyncStep::Remove => SyncStep::Remove,
+                wit::SyncStep::Keep => SyncStep::Keep,
+            },
+            from: c.from,
+            to: c.to,
+            signed_by: c.signed_by,
+            error: c.error.map(crate::Error::from),
         }
     }
 }
@@ -280,6 +285,13 @@ pub enum FindingKind {
     TempFile,
     /// A link, pipe or directory where a plugin's file belongs.
     NotRegularFile,
+    /// Declared in the manifest audited against, not installed.
+    DeclaredMissing,
+    /// Installed at another version or digest than the manifest's lock
+    /// pins, or not pinned by it.
+    LockMismatch,
+    /// Installed by wasm-plugin, not declared in the manifest.
+    NotDeclared,
 }
 
 /// Something `audit` found wrong.
@@ -508,6 +520,9 @@ impl From<wit::FindingKind> for FindingKind {
             W::SigWithoutWasm => FindingKind::SigWithoutWasm,
             W::TempFile => FindingKind::TempFile,
             W::NotRegularFile => FindingKind::NotRegularFile,
+            W::DeclaredMissing => FindingKind::DeclaredMissing,
+            W::LockMismatch => FindingKind::LockMismatch,
+            W::NotDeclared => FindingKind::NotDeclared,
         }
     }
 }

@@ -285,7 +285,14 @@ pub struct SyncRequest {
     pub(crate) lock_timeout: Duration,
     pub(crate) upgrade: Option<Vec<String>>,
     pub(crate) lock_only: bool,
+    pub(crate) jobs: usize,
+    pub(crate) plain_http: bool,
 }
+
+/// How many plugins a sync fetches at once by default: enough to overlap
+/// one plugin's network wait with another's hashing on a small machine,
+/// few enough not to flood a registry.
+pub const DEFAULT_SYNC_JOBS: usize = 4;
 
 impl SyncRequest {
     /// Make the manifest's `dest` hold exactly what `manifest`
@@ -302,7 +309,25 @@ impl SyncRequest {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             upgrade: None,
             lock_only: false,
+            jobs: DEFAULT_SYNC_JOBS,
+            plain_http: false,
         }
+    }
+
+    /// Reach the manifest's `oci://` registries over plain http (one on a
+    /// loopback address already is); digests and signatures are checked as
+    /// always.
+    pub fn plain_http(mut self, yes: bool) -> Self {
+        self.plain_http = yes;
+        self
+    }
+
+    /// How many plugins to fetch and place at once, each in its own
+    /// instance of the component (at least one; default
+    /// [`DEFAULT_SYNC_JOBS`]).
+    pub fn jobs(mut self, n: usize) -> Self {
+        self.jobs = n.max(1);
+        self
     }
 
     /// Pin these plugins afresh (the highest version their requirement
@@ -368,6 +393,7 @@ impl SyncRequest {
 pub struct AuditRequest {
     pub(crate) dest: PathBuf,
     pub(crate) trust_root: Option<PathBuf>,
+    pub(crate) manifest: Option<PathBuf>,
     pub(crate) lock_timeout: Duration,
 }
 
@@ -377,6 +403,7 @@ impl AuditRequest {
         AuditRequest {
             dest: dest.as_ref().to_path_buf(),
             trust_root: None,
+            manifest: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
@@ -384,6 +411,17 @@ impl AuditRequest {
     /// Require every plugin to carry a signature by one of these keys.
     pub fn trust_root(mut self, dir: impl AsRef<Path>) -> Self {
         self.trust_root = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Also check `dest` against a plugin set (`wasm-plugin.toml`, granted
+    /// read-only with its directory): declared plugins that are missing,
+    /// installed ones that differ from its lock, and installed ones it does
+    /// not declare are findings ([`FindingKind::DeclaredMissing`](crate::FindingKind::DeclaredMissing),
+    /// [`LockMismatch`](crate::FindingKind::LockMismatch),
+    /// [`NotDeclared`](crate::FindingKind::NotDeclared)).
+    pub fn manifest(mut self, path: impl AsRef<Path>) -> Self {
+        self.manifest = Some(path.as_ref().to_path_buf());
         self
     }
 

@@ -54,6 +54,9 @@ export interface VerifyOptions {
 export interface AuditOptions {
   dest: string;
   trustRoot?: string;
+  /** A plugin set's `wasm-plugin.toml`: declared plugins missing, installed ones differing from its lock
+   *  (next to it) and installed ones it does not declare become findings. */
+  manifest?: string;
 }
 
 /** The kinds an `InstallerError` carries: the component's error cases, plus the package's own. */

@@ -67,13 +67,18 @@ export async function verify(options) {
   return call('verify', [{ artifact, signature, trustRoot }], grants);
 }
 
-/** Checks everything installed in a plugins directory against its receipts (and a trust root). */
+/**
+ * Checks everything installed in a plugins directory against its receipts (and a trust root),
+ * and with `manifest` against the plugin set it declares and its lock pins.
+ */
 export async function audit(options) {
   const o = required(options, 'audit', ['dest']);
   const dest = existingDir(o.dest, 'dest');
   const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
+  const manifest = o.manifest === undefined || o.manifest === null ? undefined : existingFile(o.manifest, 'manifest');
+  const grants = [dest, trustRoot, manifest && dirname(manifest)].filter(Boolean);
   // After any install running there: it would otherwise see its temp file.
-  return serialized(dest, () => call('audit', [dest, trustRoot], [dest, trustRoot].filter(Boolean)));
+  return serialized(dest, () => call('audit', [dest, trustRoot, manifest], grants));
 }
 
 /** The receipts of the plugins installed in a plugins directory. */

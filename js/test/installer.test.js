@@ -48,6 +48,21 @@ test('installs the example registry with its trust root, then verifies and audit
   assert.ok(drifted.plugins[0].findings.some((f) => f.kind === 'drift'), JSON.stringify(drifted.plugins[0].findings));
 });
 
+test('audit against a plugin set reports what sync would change', async (t) => {
+  const dir = scratch(t);
+  const dest = join(dir, 'plugins');
+  await install({ registry: join(example, 'index.json'), spec: 'hello', dest });
+  const manifest = join(dir, 'wasm-plugin.toml');
+  writeFileSync(join(dir, 'wasm-plugin.lock'), ''); // the set is in use once it has a lock
+  writeFileSync(manifest, `dest = "plugins"\n[registries]\ndefault = "${join(example, 'index.json')}"\n[plugins]\nother = "*"\n`);
+  const report = await audit({ dest, manifest });
+  assert.deepEqual(
+    report.plugins.map((p) => [p.name, p.findings.map((f) => f.kind)]),
+    [['hello', ['not-declared']], ['other', ['declared-missing']]],
+  );
+  await rejectsWith(audit({ dest, manifest: join(dir, 'missing.toml') }), 'usage');
+});
+
 test('a tampered artefact is a digest-mismatch and the previous plugin stays', async (t) => {
   const dir = scratch(t);
   const k = key();

@@ -758,6 +758,26 @@ fn plain_http_beyond_loopback_only_when_asked_and_never_with_credentials() {
         run.stdout
     );
 
+    // sync and lock take the flag for the manifest's oci:// registries.
+    env.write(
+        "wasm-plugin.toml",
+        format!("dest = \"synced\"\ntrust_root = \"trust\"\n[registries]\ndefault = \"{registry}\"\n[plugins]\nlan = \"1\"\n"),
+    );
+    env.run(&["sync", "--config", "wasm-plugin.toml"])
+        .expect(IO);
+    assert!(!env.path("synced").exists() && !env.path("wasm-plugin.lock").exists());
+    env.run(&["lock", "--config", "wasm-plugin.toml", "--plain-http"])
+        .expect(OK);
+    env.run(&[
+        "sync",
+        "--config",
+        "wasm-plugin.toml",
+        "--plain-http",
+        "--locked",
+    ])
+    .expect(OK);
+    assert_eq!(env.read("synced/lan.wasm"), bytes);
+
     // A login held for that host is not sent over plain http.
     let private = OciRegistry::start_on(&own_address(), Some(("ci", "s3cret-pw")));
     private.push("acme/lan", "1.0.0", &file, Some(&signature));

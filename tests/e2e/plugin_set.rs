@@ -2,6 +2,7 @@
 //! a broken one gives.
 
 use crate::util::*;
+use std::time::Duration;
 
 const MANIFEST: &str = r#"
 dest = "plugins"
@@ -521,4 +522,199 @@ fn list_in_a_project_with_several_registries_names_each_plugins_registry() {
         "--json",
     ])
     .expect(OK);
+}
+
+/// A remote registry of `n` plugins whose artefacts each take a while to
+/// send, and a manifest declaring them all.
+fn slow_remote(n: usize) -> (Env, crate::server::Server, Vec<String>) {
+    use crate::server::{Reply, Server};
+    let env = Env::new();
+    let server = Server::start();
+    // Over plain http the index must be signed, so the plugins are too.
+    let key = Key::new(62);
+    key.trust(&env, "project/trust", "release");
+    let mut entries = Vec::new();
+    let mut names = Vec::new();
+    for k in 0..n {
+        let name = format!("p{k:02}");
+        let bytes = format!("\0asm {name}").repeat(64).into_bytes();
+        // Three pieces 150 ms apart: long enough that jobs overlap.
+        let url = server.route(
+            &format!("/{name}.wasm"),
+            Reply::Slow(
+                bytes.clone(),
+                bytes.len() / 3 + 1,
+                Duration::from_millis(150),
+            ),
+        );
+        entries.push(serde_json::json!({
+            "name": name, "version": "1.0.0", "artifact": url, "sha256": sha256_hex(&bytes),
+            "signature": key.sign_b64(&bytes),
+        }));
+        names.push(name);
+    }
+    let index = serde_json::json!({"schema_version": "1", "plugins": entries});
+    let index = serde_json::to_vec(&index).unwrap();
+    server.route(
+        "/index.json.sig",
+        Reply::Body(key.sign_b64(&index).into_bytes()),
+    );
+    let index_url = server.route("/index.json", Reply::Body(index));
+    let declared: String = names.iter().map(|n| format!("{n} = \"1\"\n")).collect();
+    env.write(
+        "project/wasm-plugin.toml",
+        format!("dest = \"plugins\"\ntrust_root = \"trust\"\n[registries]\ndefault = \"{index_url}\"\n[plugins]\n{declared}"),
+    );
+    (env, server, names)
+}
+
+#[test]
+fn sync_fetches_a_few_plugins_at_once_and_the_index_once() {
+    let (env, server, names) = slow_remote(8);
+    let config = env.path("project/wasm-plugin.toml");
+    let report = env
+        .run(&[
+            "sync",
+            "--config",
+            config.to_str().unwrap(),
+            "-j",
+            "3",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    // Each plugin placed and reported on its own, in the plan's order.
+    let changes = report["changes"].as_array().unwrap();
+    let reported: Vec<&str> = changes
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(reported, names);
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["step"] == "install" && c["error"].is_null())
+    );
+    for name in &names {
+        assert!(env.path(&format!("project/plugins/{name}.wasm")).exists());
+    }
+    assert_eq!(server.hits("/index.json"), 1, "{:?}", server.requests());
+    let peak = server.peak_in_flight();
+    assert!(
+        (2..=3).contains(&peak),
+        "{peak} artefacts at once with -j 3"
+    );
+    assert!(env.temp_files("project/plugins").is_empty());
+
+    // One at a time when asked: the same result, never two at once.
+    let (env, server, _) = slow_remote(3);
+    let config = env.path("project/wasm-plugin.toml");
+    env.run(&["sync", "--config", config.to_str().unwrap(), "-j", "1"])
+        .expect(OK);
+    assert_eq!(server.peak_in_flight(), 1);
+    assert_eq!(
+        env.visible("project/plugins"),
+        [
+            "p00.sig", "p00.wasm", "p01.sig", "p01.wasm", "p02.sig", "p02.wasm"
+        ]
+    );
+}
+
+#[test]
+fn audit_with_a_manifest_reports_what_differs_from_the_set_and_its_lock() {
+    let (env, ..) = fleet();
+    sync(&env, &[]).expect(OK);
+    let config = env.path("project/wasm-plugin.toml");
+    let config = config.to_str().unwrap();
+    let audit = || env.run(&["audit", "--config", config, "--json"]);
+    let clean = audit().expect(OK).json();
+    assert_eq!(clean["plugins"].as_array().unwrap().len(), 3, "{clean}");
+
+    // By hand, around the set: colmask moved off its pin, rowfilter
+    // removed, geoip (not declared) added.
+    let dest = env.path("project/plugins");
+    let dest = dest.to_str().unwrap();
+    let main = env.path("project/main/index.json");
+    env.run(&[
+        "install",
+        "colmask@=1.0.0",
+        "--allow-downgrade",
+        "--registry",
+        main.to_str().unwrap(),
+        "--dest",
+        dest,
+        "--config",
+        config,
+    ])
+    .expect(OK);
+    env.run(&["uninstall", "rowfilter", "--dest", dest])
+        .expect(OK);
+    let internal = env.path("project/internal/index.json");
+    env.run(&[
+        "install",
+        "geoip",
+        "--registry",
+        internal.to_str().unwrap(),
+        "--dest",
+        dest,
+        "--config",
+        config,
+    ])
+    .expect(OK);
+
+    let found = audit().expect(1).json();
+    let kinds: Vec<(String, Vec<String>)> = found["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let kinds = p["findings"].as_array().unwrap().iter();
+            (
+                p["name"].as_str().unwrap().to_string(),
+                kinds
+                    .map(|f| f["kind"].as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let expect = |name: &str, kinds: &[&str]| {
+        (
+            name.to_string(),
+            kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        kinds,
+        [
+            expect("audit-log", &[]),
+            expect("colmask", &["lock-mismatch"]),
+            expect("geoip", &["not-declared"]),
+            expect("rowfilter", &["declared-missing"]),
+        ]
+    );
+    // For people: what differs, and what to run.
+    let text = env.run(&["audit", "--config", config]).expect(1).stdout;
+    for part in [
+        "not as locked",
+        "installed 1.0.0",
+        "the lock pins 1.1.0",
+        "`wasm-plugin sync`",
+    ] {
+        assert!(text.contains(part), "{part:?} not in:\n{text}");
+    }
+
+    // A sync puts it right, and the audit is clean again.
+    sync(&env, &[]).expect(OK);
+    audit().expect(OK);
+    // An explicit --dest without --config audits only the directory.
+    env.run(&[
+        "install",
+        "geoip",
+        "--registry",
+        internal.to_str().unwrap(),
+        "--dest",
+        dest,
+    ])
+    .expect(OK);
+    env.run(&["audit", "--dest", dest]).expect(OK);
 }

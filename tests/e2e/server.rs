@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -87,8 +87,17 @@ pub struct Server {
     routes: Routes,
     hits: Arc<Mutex<HashMap<String, usize>>>,
     seen: Seen,
+    flight: Arc<InFlight>,
     stop: Arc<AtomicBool>,
     addr: SocketAddr,
+}
+
+/// Requests being answered now (read, answer not yet written), and the
+/// most at once so far.
+#[derive(Default)]
+struct InFlight {
+    now: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 impl Server {
@@ -122,8 +131,10 @@ impl Server {
         let routes: Routes = Arc::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
         let seen: Seen = Arc::default();
+        let flight: Arc<InFlight> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (r, h, s, log) = (routes.clone(), hits.clone(), stop.clone(), seen.clone());
+        let f = flight.clone();
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
@@ -131,11 +142,13 @@ impl Server {
                 }
                 let Ok(stream) = stream else { continue };
                 let (routes, hits, tls, log) = (r.clone(), h.clone(), tls.clone(), log.clone());
+                let flight = f.clone();
                 thread::spawn(move || match tls {
-                    None => serve(stream, &routes, &hits, &log),
+                    None => serve(stream, &routes, &hits, &log, &flight),
                     Some(config) => {
                         let conn = rustls::ServerConnection::new(config).expect("TLS session");
-                        serve(rustls::StreamOwned::new(conn, stream), &routes, &hits, &log);
+                        let conn = rustls::StreamOwned::new(conn, stream);
+                        serve(conn, &routes, &hits, &log, &flight);
                     }
                 });
             }
@@ -145,9 +158,15 @@ impl Server {
             routes,
             hits,
             seen,
+            flight,
             stop,
             addr,
         }
+    }
+
+    /// The most requests this server was answering at the same time.
+    pub fn peak_in_flight(&self) -> usize {
+        self.flight.peak.load(Ordering::SeqCst)
     }
 
     /// Every request so far: its target and its Authorization header.
@@ -171,6 +190,22 @@ impl Server {
     }
 }
 
+impl InFlight {
+    fn enter(&self) -> impl Drop + '_ {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        Leave(self)
+    }
+}
+
+struct Leave<'a>(&'a InFlight);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -184,10 +219,13 @@ fn serve<C: Conn>(
     routes: &Mutex<HashMap<String, Reply>>,
     hits: &Mutex<HashMap<String, usize>>,
     seen: &Mutex<Vec<(String, Option<String>)>>,
+    flight: &InFlight,
 ) {
     let Some((target, authorization)) = read_request(&mut conn) else {
         return;
     };
+    // From the request read to the last byte of the answer written.
+    let _busy = flight.enter();
     seen.lock()
         .unwrap()
         .push((target.clone(), authorization.clone()));
@@ -272,10 +310,12 @@ fn serve<C: Conn>(
                 bytes.len()
             );
             conn.write_all(head.as_bytes()).and_then(|()| {
-                for piece in bytes.chunks(chunk) {
+                for (k, piece) in bytes.chunks(chunk).enumerate() {
+                    if k > 0 {
+                        thread::sleep(interval);
+                    }
                     conn.write_all(piece)?;
                     conn.flush()?;
-                    thread::sleep(interval);
                 }
                 Ok(())
             })

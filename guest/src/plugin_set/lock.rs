@@ -43,9 +43,12 @@ pub struct Pin {
     pub signed_by: Option<String>,
 }
 
-/// The lock file of the manifest at `manifest`.
+/// The lock file of the manifest at `manifest`: next to it, named after
+/// it (`wasm-plugin.toml` -> `wasm-plugin.lock`, `staging.toml` ->
+/// `staging.lock`), so that two manifests in one directory never share a
+/// lock.
 pub fn path_for(manifest: &Path) -> PathBuf {
-    manifest.with_file_name("wasm-plugin.lock")
+    manifest.with_extension("lock")
 }
 
 /// Writes `text` (a `Lock::to_text`) to `path`: staged, then renamed.
@@ -67,7 +70,12 @@ pub fn read(path: &Path) -> Result<Lock> {
     let bytes = sandbox::read_at_most(path, MAX_LOCK_BYTES, Links::Follow)?
         .ok_or_else(|| invalid(&shown, format!("larger than {MAX_LOCK_BYTES} bytes")))?;
     let text = String::from_utf8(bytes).map_err(|e| invalid(&shown, e.to_string()))?;
-    toml::from_str(&text).map_err(|e| invalid(&shown, e.message().to_string()))
+    parse(&text, &shown)
+}
+
+/// A lock's text (`shown` names it in errors).
+pub fn parse(text: &str, shown: &str) -> Result<Lock> {
+    toml::from_str(text).map_err(|e| invalid(shown, e.message().to_string()))
 }
 
 impl Lock {
@@ -99,6 +107,14 @@ fn invalid(path: &str, message: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_manifest_has_a_lock_of_its_own_name() {
+        let lock = |m: &str| path_for(Path::new(m)).display().to_string();
+        assert_eq!(lock("/p/wasm-plugin.toml"), "/p/wasm-plugin.lock");
+        assert_eq!(lock("/p/staging.toml"), "/p/staging.lock");
+        assert_eq!(lock("/p/plugins"), "/p/plugins.lock");
+    }
 
     #[test]
     fn a_lock_round_trips_sorted() {

@@ -7,6 +7,7 @@
 //! without `.wasm`, temp files left by an interrupted install.
 
 use crate::error::{Error, Result};
+use crate::plugin_set::{lock, manifest};
 use crate::plugins_dir::PluginsDir;
 use crate::plugins_dir::installed::{self, SigState};
 use crate::plugins_dir::receipt::{self, Found, Receipt};
@@ -28,6 +29,13 @@ pub enum FindingKind {
     TempFile,
     /// A link, pipe or directory where a plugin's file belongs.
     NotRegularFile,
+    /// Declared in the manifest, not installed.
+    DeclaredMissing,
+    /// Installed at another version or digest than the lock pins (or the
+    /// lock pins nothing for it).
+    LockMismatch,
+    /// Installed by wasm-plugin but not declared in the manifest.
+    NotDeclared,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +67,13 @@ impl AuditReport {
     }
 }
 
-pub fn audit(dest: &Path, trust_root: Option<&Path>) -> Result<AuditReport> {
+/// Audits `dest`; with `manifest`, also against the plugin set it declares
+/// and its lock pins.
+pub fn audit(
+    dest: &Path,
+    trust_root: Option<&Path>,
+    manifest: Option<&Path>,
+) -> Result<AuditReport> {
     sandbox::check_granted(dest)?;
     let trust = trust_root.map(TrustRoot::load).transpose()?;
     let layout = PluginsDir::new(dest);
@@ -102,11 +116,99 @@ pub fn audit(dest: &Path, trust_root: Option<&Path>) -> Result<AuditReport> {
         };
         plugins.push(audited);
     }
+    if let Some(manifest) = manifest {
+        against_set(dest, manifest, &receipts, &mut plugins)?;
+    }
     Ok(AuditReport {
         dest: dest.display().to_string(),
         plugins,
         stray,
     })
+}
+
+/// What `sync` would change: a declared plugin that is not installed, an
+/// installed one at another version or digest than the lock pins, and one
+/// installed by wasm-plugin that the manifest no longer declares. Judged
+/// from the receipts: whether the bytes still match them is `audit_one`'s.
+/// Only once the set is in use (its lock exists: `sync` or `lock` ran); a
+/// manifest that only gives other verbs their defaults declares no set.
+fn against_set(
+    dest: &Path,
+    manifest_path: &Path,
+    receipts: &[(String, Found)],
+    plugins: &mut Vec<AuditedPlugin>,
+) -> Result<()> {
+    let manifest = manifest::read(manifest_path)?;
+    let lock_path = lock::path_for(manifest_path);
+    if !sandbox::exists(&lock_path)? {
+        return Ok(());
+    }
+    let pins = lock::read(&lock_path)?;
+    let shown_manifest = manifest_path.display().to_string();
+    let shown_lock = lock_path.display().to_string();
+    let receipt_of = |name: &str| {
+        receipts.iter().find_map(|(n, f)| match f {
+            Found::Valid(r) if n == name => Some(r),
+            _ => None,
+        })
+    };
+    for declared in &manifest.plugins {
+        let name = declared.name.as_str();
+        let pin = pins.get(name);
+        let finding = match (receipt_of(name), pin) {
+            (None, _) if plugins.iter().any(|p| p.name == name) => continue,
+            (None, _) => Finding {
+                kind: FindingKind::DeclaredMissing,
+                path: PluginsDir::new(dest).wasm(name).display().to_string(),
+                detail: format!("declared in {shown_manifest}; `wasm-plugin sync` installs it"),
+            },
+            (Some(_), None) => Finding {
+                kind: FindingKind::LockMismatch,
+                path: shown_lock.clone(),
+                detail: format!(
+                    "the lock pins no version of {name}; `wasm-plugin lock` pins one, then \
+                     `wasm-plugin sync` installs it"
+                ),
+            },
+            (Some(r), Some(pin)) if r.version != pin.version || r.sha256 != pin.sha256 => Finding {
+                kind: FindingKind::LockMismatch,
+                path: PluginsDir::new(dest).wasm(name).display().to_string(),
+                detail: format!(
+                    "installed {} (sha256 {}), the lock pins {} (sha256 {}); `wasm-plugin sync` \
+                     installs the pinned one",
+                    r.version, r.sha256, pin.version, pin.sha256
+                ),
+            },
+            (Some(_), Some(_)) => continue,
+        };
+        match plugins.iter_mut().find(|p| p.name == name) {
+            Some(plugin) => plugin.findings.push(finding),
+            None => plugins.push(AuditedPlugin {
+                name: name.to_string(),
+                version: None,
+                sha256: None,
+                signed_by: None,
+                findings: vec![finding],
+            }),
+        }
+    }
+    for plugin in plugins.iter_mut() {
+        let declared = manifest.plugins.iter().any(|d| d.name == plugin.name);
+        if !declared && receipt_of(&plugin.name).is_some() {
+            plugin.findings.push(Finding {
+                kind: FindingKind::NotDeclared,
+                path: PluginsDir::new(dest)
+                    .wasm(&plugin.name)
+                    .display()
+                    .to_string(),
+                detail: format!(
+                    "installed but not declared in {shown_manifest}; `wasm-plugin sync` removes it"
+                ),
+            });
+        }
+    }
+    plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(())
 }
 
 /// Which plugins the directory speaks of (by their `.wasm` and `.sig`
@@ -364,7 +466,7 @@ mod tests {
         }
 
         fn audit(&self) -> AuditReport {
-            audit(&self.dest(), Some(&self.dir.path().join("trust"))).unwrap()
+            audit(&self.dest(), Some(&self.dir.path().join("trust")), None).unwrap()
         }
     }
 
@@ -478,7 +580,7 @@ mod tests {
         let fx = Fx::new();
         fx.put("a", b"plugin a");
         std::fs::write(fx.dest().join("a.sig"), b"bm9wZQ==").unwrap();
-        let report = audit(&fx.dest(), None).unwrap();
+        let report = audit(&fx.dest(), None, None).unwrap();
         assert_eq!(
             kinds(&report),
             [("a".into(), FindingKind::SignatureInvalid)]

@@ -64,6 +64,11 @@ pub struct InstallRequest {
     /// The digest a lock pins for the chosen version (`sync`): an index
     /// that names other bytes for it is refused before anything is fetched.
     pub pinned: Option<Sha256Digest>,
+    /// One job of a planned run (`sync`) whose plan did the directory's
+    /// shared work: removed interrupted runs' temp files and recorded the
+    /// index's version as seen. Such an install touches only its own
+    /// plugin's files, so several may run side by side.
+    pub planned: bool,
 }
 
 /// An index's exact bytes and its detached signature, as read.
@@ -156,8 +161,11 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     let dest = &request.dest;
     sandbox::check_granted(dest)?;
     // The host holds the destination's lock: temp files of our naming are
-    // an interrupted run's, and nobody else's to finish.
-    remove_leftovers(dest)?;
+    // an interrupted run's, and nobody else's to finish (unless this is one
+    // of a plan's jobs, whose siblings may be staging beside it).
+    if !request.planned {
+        remove_leftovers(dest)?;
+    }
     let spec = check_spec(request, &request.spec)?;
     let trust = request
         .trust_root
@@ -289,8 +297,11 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         Decision::Keep => {
             // Nothing to place still records the index version seen:
             // otherwise a host that is up to date never learns it, and an
-            // older index replayed later would be accepted.
-            seen::record_seen(dest, context.loaded)?;
+            // older index replayed later would be accepted. (A plan
+            // records it for its jobs.)
+            if !request.planned {
+                seen::record_seen(dest, context.loaded)?;
+            }
             let previous = previous.as_ref().expect("kept only when installed");
             return unchanged(dest, &entry.name, previous);
         }
@@ -328,7 +339,10 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         installed_at: crate::clock::now(),
     };
     let staged_receipt = receipt::stage(dest, &new_receipt)?;
-    let staged_seen = seen::stage_seen(dest, context.loaded)?;
+    let staged_seen = match request.planned {
+        true => None,
+        false => seen::stage_seen(dest, context.loaded)?,
+    };
     let placed = place::commit(dest, &entry.name, fetched.staged, sig_text.as_deref())?;
     receipt::commit(dest, &entry.name, staged_receipt)?;
     seen::commit_seen(dest, staged_seen)?;
@@ -667,6 +681,7 @@ mod tests {
                 max_size: DEFAULT_MAX_SIZE,
                 preloaded: None,
                 pinned: None,
+                planned: false,
             }
         }
 

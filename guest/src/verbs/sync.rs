@@ -15,11 +15,12 @@ use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
 use crate::plugins_dir::installed;
 use crate::plugins_dir::receipt::{self, Found};
-use crate::registry::index::{Entry, Index};
+use crate::plugins_dir::seen;
+use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
 use crate::registry::oci;
 use crate::registry::resolve::{self, Selector};
-use crate::registry::{self, Policy, RegistryRef};
+use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::sandbox;
 use crate::transfer::source::Fetcher;
 use crate::trust::TrustRoot;
@@ -28,7 +29,7 @@ use crate::verbs::install::{self, Action, IndexBytes, InstallRequest, Mode};
 use crate::verbs::uninstall;
 use semver::VersionReq;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
@@ -45,6 +46,8 @@ pub struct SyncRequest {
     pub upgrade: Option<Vec<String>>,
     /// Only bring the lock up to date: install nothing (`wasm-plugin lock`).
     pub lock_only: bool,
+    /// Reach the manifest's `oci://` registries over plain http.
+    pub plain_http: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +67,23 @@ pub struct Change {
     pub step: Step,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The trust-root key that verified what was installed.
+    pub signed_by: Option<String>,
     pub error: Option<Error>,
+}
+
+impl Change {
+    /// A plugin that failed before a job could be made for it.
+    fn failure(name: &str, to: Option<&str>, error: Error) -> Change {
+        Change {
+            name: name.to_string(),
+            step: Step::Install,
+            from: None,
+            to: to.map(str::to_string),
+            signed_by: None,
+            error: Some(error),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,45 +96,166 @@ pub struct SyncReport {
     pub changes: Vec<Change>,
 }
 
+/// A sync's work, planned: what `apply` does plugin by plugin (each on its
+/// own, in any order or side by side), and what `commit` then writes.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub dest: String,
+    pub lock_path: String,
+    /// Whether the pins differ from the lock on disk.
+    pub lock_changed: bool,
+    /// One per declared plugin that could be pinned, and one per removal.
+    pub jobs: Vec<Job>,
+    /// Plugins that could not be pinned (or whose registry was refused),
+    /// each with its error.
+    pub failed: Vec<Change>,
+    /// The pins the jobs install.
+    pub lock: Lock,
+    /// The version of each index the plan read, for `commit` to record.
+    pub seen: Vec<SeenIndex>,
+}
+
+/// An index version a plan read: recorded as seen by `commit` when
+/// something from that registry was installed or kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenIndex {
+    /// The registry's location, as the jobs name it.
+    pub location: String,
+    /// The registry as the rollback state keys it.
+    pub registry: String,
+    pub version: u64,
+}
+
+/// One plugin's part of a plan.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The step planned from the receipt.
+    pub change: Change,
+    /// The pinned version's registry location; none for a removal.
+    pub registry: Option<String>,
+    /// The pinned digest (hex); none for a removal.
+    pub sha256: Option<String>,
+    /// The registry's index as the plan read it (not for an OCI registry).
+    pub preloaded: Option<IndexBytes>,
+}
+
+impl Plan {
+    /// The plan as a dry run reports it.
+    pub fn report(&self) -> SyncReport {
+        SyncReport {
+            dest: self.dest.clone(),
+            lock: self.lock_path.clone(),
+            lock_changed: self.lock_changed,
+            dry_run: true,
+            changes: self
+                .jobs
+                .iter()
+                .map(|j| j.change.clone())
+                .chain(self.failed.iter().cloned())
+                .collect(),
+        }
+    }
+}
+
+impl Change {
+    fn failed(&self, error: Error) -> Change {
+        Change {
+            error: Some(error),
+            ..self.clone()
+        }
+    }
+}
+
+/// The whole sync in one call: `plan`, `apply` each job in turn, `commit`.
+/// A host that can run several component instances applies the jobs side
+/// by side instead (each in its own store), then commits.
 pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> {
-    let no_dest = PathBuf::new();
-    let dest = request.dest.as_ref().unwrap_or(&no_dest);
-    if !request.lock_only {
-        sandbox::check_granted(dest)?;
+    if request.lock_only {
+        let pinned = pin(request, fetcher)?;
+        return lock_only(request, pinned);
     }
-    if !request.dry_run && !request.lock_only {
-        // The host holds the destination's lock: temp files of our naming
-        // are an interrupted run's.
-        install::remove_leftovers(dest)?;
+    let plan = plan(request, fetcher)?;
+    if request.dry_run {
+        return Ok(plan.report());
     }
+    let mut changes: Vec<Change> = plan
+        .jobs
+        .iter()
+        .map(|job| apply(request, job, fetcher).unwrap_or_else(|e| job.change.failed(e)))
+        .collect();
+    changes.extend(plan.failed.iter().cloned());
+    let outcomes: Vec<Outcome> = changes
+        .iter()
+        .map(|c| Outcome {
+            name: c.name.clone(),
+            failed: c.error.is_some(),
+            signed_by: c.signed_by.clone(),
+            registry: plan
+                .jobs
+                .iter()
+                .find(|j| j.change.name == c.name)
+                .and_then(|j| j.registry.clone()),
+        })
+        .collect();
+    Ok(commit(request, &plan.lock, &outcomes, &plan.seen)?.report(changes))
+}
+
+/// What reading and pinning found.
+struct Pinned<'a> {
+    manifest: manifest::Manifest,
+    lock_path: PathBuf,
+    old_lock: Lock,
+    new_lock: Lock,
+    /// Names whose pin differs from the lock on disk (or that it drops).
+    changed: Vec<String>,
+    failed: Vec<Change>,
+    sources: Sources<'a>,
+}
+
+impl Pinned<'_> {
+    fn location_of(&self, registry: &str) -> String {
+        location_of(&self.manifest, registry)
+    }
+}
+
+fn location_of(manifest: &manifest::Manifest, registry: &str) -> String {
+    manifest
+        .registries
+        .iter()
+        .find(|(n, _)| n == registry)
+        .map(|(_, l)| l.clone())
+        .expect("the manifest checks registry names")
+}
+
+/// Read, pin and check: the manifest and the lock; each declared plugin's
+/// pin (the lock's while the requirement still admits it and the registry
+/// is the same, else the highest match of the registry's index, read once
+/// per registry); `locked` refuses a changed lock; then every pin against
+/// what its registry serves now.
+fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>> {
     let trust = request
         .trust_root
         .as_deref()
         .map(TrustRoot::load)
         .transpose()?;
-    let policy = Policy {
-        trust: trust.as_ref(),
-        allow_expired: request.allow_expired,
-    };
-
     // Read: what is declared, what is pinned.
-    let manifest = manifest::read(&request.manifest)?;
+    let mut manifest = manifest::read(&request.manifest)?;
+    if request.plain_http {
+        for (_, location) in manifest.registries.iter_mut() {
+            if let Some(rest) = location.strip_prefix("oci://") {
+                *location = format!("oci+http://{rest}");
+            }
+        }
+    }
     let lock_path = lock::path_for(&request.manifest);
     let old_lock = lock::read(&lock_path)?;
-    let location_of = |registry: &str| -> String {
-        manifest
-            .registries
-            .iter()
-            .find(|(n, _)| n == registry)
-            .map(|(_, l)| l.clone())
-            .expect("the manifest checks registry names")
-    };
 
     // Pin: keep a pin the manifest still admits; else resolve. A plugin
     // that cannot be pinned is its own failure, not the run's.
     let mut sources = Sources {
         fetcher,
-        policy,
+        trust,
+        allow_expired: request.allow_expired,
         indexes: BTreeMap::new(),
     };
     let mut pins = Vec::new();
@@ -149,7 +289,7 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
             pins.push(pin.clone());
             continue;
         }
-        let location = location_of(&registry_name);
+        let location = location_of(&manifest, &registry_name);
         match sources.resolve(&location, &declared.name, declared.requirement.as_deref()) {
             Ok(entry) => pins.push(Pin {
                 name: declared.name.clone(),
@@ -160,13 +300,7 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
                 size: entry.size,
                 signed_by: None,
             }),
-            Err(e) => failed.push(Change {
-                name: declared.name.clone(),
-                step: Step::Install,
-                from: None,
-                to: None,
-                error: Some(e),
-            }),
+            Err(e) => failed.push(Change::failure(&declared.name, None, e)),
         }
     }
     pins.sort_by(|a, b| a.name.cmp(&b.name));
@@ -197,9 +331,11 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
 
     // Check: every pin against what its registry serves now. Other bytes
     // for a pinned version refuse the whole sync before anything changes:
-    // the lock pins digests for a fleet, not only versions.
+    // the lock pins digests for a fleet, not only versions. A version the
+    // registry no longer serves fails that plugin only; re-pinning it is a
+    // decision for whoever owns the lock (`wasm-plugin lock --upgrade`).
     for pin in &new_lock.plugins {
-        let location = location_of(&pin.registry);
+        let location = location_of(&manifest, &pin.registry);
         match sources.served(&location, &pin.name, &pin.version) {
             Ok(served) if served.to_hex() != pin.sha256 => {
                 return Err(Error::DigestMismatch {
@@ -215,26 +351,72 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
                 });
             }
             Ok(_) => {}
-            Err(e) => failed.push(Change {
-                name: pin.name.clone(),
-                step: Step::Install,
-                from: None,
-                to: Some(pin.version.clone()),
-                error: Some(e),
-            }),
+            Err(e) => failed.push(Change::failure(&pin.name, Some(&pin.version), e)),
+        }
+    }
+    Ok(Pinned {
+        manifest,
+        lock_path,
+        old_lock,
+        new_lock,
+        changed,
+        failed,
+        sources,
+    })
+}
+
+/// Pins, then plans against what the receipts record: one job per pinned
+/// plugin (a kept one too, so that a copy that no longer matches its
+/// receipt is repaired) and one per removal. Only plugins this installer
+/// placed (with a receipt) are ever removed. Unless `dry_run`, the run's
+/// shared work is done here, once, so that the jobs touch nothing but their
+/// own plugin: temp files of interrupted runs removed, and each index's
+/// version recorded as seen.
+pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
+    let dest = request.dest.as_ref().ok_or_else(|| Error::InvalidRequest {
+        value: "sync".to_string(),
+        reason: "a sync needs a plugins directory".to_string(),
+    })?;
+    sandbox::check_granted(dest)?;
+    if !request.dry_run {
+        // The host holds the destination's lock: temp files of our naming
+        // are an interrupted run's.
+        install::remove_leftovers(dest)?;
+    }
+    let mut pinned = pin(request, fetcher)?;
+
+    // Rollback: an index older than one this directory has seen fails the
+    // plugins it pins; the others' versions are for `commit` to record.
+    let mut refused = BTreeMap::new();
+    let mut read = Vec::new();
+    for (location, loaded) in &pinned.sources.indexes {
+        match seen::check_not_rolled_back(dest, loaded) {
+            Err(e) => {
+                refused.insert(location.clone(), e);
+            }
+            Ok(()) => read.extend(loaded.index.version.map(|version| SeenIndex {
+                location: location.clone(),
+                registry: loaded.registry.shown(),
+                version,
+            })),
         }
     }
 
-    if request.lock_only {
-        return lock_only(request, &lock_path, &old_lock, new_lock, failed);
-    }
-
-    // Plan: against what the receipts record. Only plugins this installer
-    // placed (with a receipt) are ever removed.
-    let declared: Vec<&str> = manifest.plugins.iter().map(|p| p.name.as_str()).collect();
-    let mut plan = Vec::new();
-    for pin in &new_lock.plugins {
+    let declared: Vec<&str> = pinned
+        .manifest
+        .plugins
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut jobs = Vec::new();
+    let mut failed = std::mem::take(&mut pinned.failed);
+    for pin in &pinned.new_lock.plugins {
         if failed.iter().any(|c| c.name == pin.name) {
+            continue;
+        }
+        let location = pinned.location_of(&pin.registry);
+        if let Some(e) = refused.get(&location) {
+            failed.push(Change::failure(&pin.name, Some(&pin.version), e.clone()));
             continue;
         }
         let installed = match receipt::read(dest, &PluginName::parse(&pin.name)?)? {
@@ -244,18 +426,20 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
         let step = match &installed {
             None => Step::Install,
             Some(r) if r.version == pin.version && r.sha256 == pin.sha256 => Step::Keep,
-            Some(r) => match resolve::compare_versions(&pin.version, &r.version) {
-                Some(std::cmp::Ordering::Greater) => Step::Upgrade,
-                Some(std::cmp::Ordering::Less) => Step::Downgrade,
-                _ => Step::Reinstall,
-            },
+            Some(r) => step_between(&r.version, &pin.version),
         };
-        plan.push(Change {
-            name: pin.name.clone(),
-            step,
-            from: installed.map(|r| r.version),
-            to: Some(pin.version.clone()),
-            error: None,
+        jobs.push(Job {
+            change: Change {
+                name: pin.name.clone(),
+                step,
+                from: installed.map(|r| r.version),
+                to: Some(pin.version.clone()),
+                signed_by: None,
+                error: None,
+            },
+            preloaded: pinned.sources.preloaded(&location),
+            registry: Some(location),
+            sha256: Some(pin.sha256.clone()),
         });
     }
     for name in installed::installed_names(dest)? {
@@ -266,132 +450,211 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
             continue;
         }
         if let Found::Valid(r) = receipt::read(dest, &parsed)? {
-            plan.push(Change {
-                name,
-                step: Step::Remove,
-                from: Some(r.version),
-                to: None,
-                error: None,
+            jobs.push(Job {
+                change: Change {
+                    name,
+                    step: Step::Remove,
+                    from: Some(r.version),
+                    to: None,
+                    signed_by: None,
+                    error: None,
+                },
+                registry: None,
+                sha256: None,
+                preloaded: None,
             });
         }
     }
-    if request.dry_run {
-        plan.extend(failed);
-        return Ok(SyncReport {
-            dest: dest.display().to_string(),
-            lock: lock_path.display().to_string(),
-            lock_changed: !changed.is_empty(),
-            dry_run: true,
-            changes: plan,
-        });
-    }
-
-    // Apply: each plugin on its own. A kept one is installed too, so that a
-    // copy that no longer matches its receipt is repaired (install keeps an
-    // intact one without writing).
-    let mut signed_by = BTreeMap::new();
-    for change in plan.iter_mut() {
-        let result = match new_lock.get(&change.name) {
-            Some(pin) if change.step != Step::Remove => {
-                let location = location_of(&pin.registry);
-                apply(request, dest, pin, &location, &sources, fetcher).map(Some)
-            }
-            _ => uninstall::uninstall(dest, &change.name).map(|_| None),
-        };
-        match result {
-            Ok(Some(report)) => {
-                change.step = match report.action {
-                    Action::Installed => Step::Install,
-                    Action::Upgraded => Step::Upgrade,
-                    Action::Downgraded => Step::Downgrade,
-                    Action::Reinstalled => Step::Reinstall,
-                    Action::Unchanged => Step::Keep,
-                };
-                signed_by.insert(change.name.clone(), report.signed_by);
-            }
-            Ok(None) => {}
-            Err(e) => change.error = Some(e),
-        }
-    }
-    plan.extend(failed);
-
-    // Commit: the lock last, pinning what is now in place: a plugin that
-    // failed keeps its old pin (its old version is still installed).
-    let written = if request.locked {
-        false
-    } else {
-        let mut final_pins = Vec::new();
-        for pin in &new_lock.plugins {
-            let failed = plan.iter().any(|c| c.name == pin.name && c.error.is_some());
-            match (failed, old_lock.get(&pin.name)) {
-                (true, Some(old)) => final_pins.push(old.clone()),
-                (true, None) => {}
-                (false, _) => {
-                    let mut pin = pin.clone();
-                    // Who signed it, as this run found: recorded for new
-                    // pins only, so every host writes the same lock.
-                    if pin.signed_by.is_none()
-                        && let Some(by) = signed_by.get(&pin.name)
-                    {
-                        pin.signed_by = by.clone();
-                    }
-                    final_pins.push(pin);
-                }
-            }
-        }
-        // A plugin that could not even be pinned keeps its old pin too.
-        for change in plan.iter().filter(|c| c.error.is_some()) {
-            if new_lock.get(&change.name).is_none()
-                && let Some(old) = old_lock.get(&change.name)
-            {
-                final_pins.push(old.clone());
-            }
-        }
-        let final_lock = Lock {
-            plugins: final_pins,
-        };
-        let text = final_lock.to_text();
-        let write = text != old_lock.to_text();
-        if write {
-            lock::write(&lock_path, &text)?;
-        }
-        write
-    };
-    Ok(SyncReport {
+    Ok(Plan {
         dest: dest.display().to_string(),
+        lock_path: pinned.lock_path.display().to_string(),
+        lock_changed: !pinned.changed.is_empty(),
+        jobs,
+        failed,
+        lock: pinned.new_lock,
+        seen: read,
+    })
+}
+
+/// Does one job of a plan: installs the pin (its exact version, its digest
+/// required) or uninstalls. Touches only that plugin's files, so jobs of
+/// one plan may run side by side in separate instances.
+pub fn apply(request: &SyncRequest, job: &Job, fetcher: &dyn Fetcher) -> Result<Change> {
+    let dest = request.dest.as_ref().ok_or_else(|| Error::InvalidRequest {
+        value: "sync".to_string(),
+        reason: "a sync needs a plugins directory".to_string(),
+    })?;
+    let (Some(location), Some(to), Some(sha256)) = (&job.registry, &job.change.to, &job.sha256)
+    else {
+        uninstall::uninstall(dest, &job.change.name)?;
+        return Ok(job.change.clone());
+    };
+    let pinned = Sha256Digest::parse_hex(sha256).map_err(|reason| Error::InvalidRequest {
+        value: format!("the lock's pin of {}", job.change.name),
+        reason,
+    })?;
+    let install = InstallRequest {
+        registry: location.clone(),
+        spec: job.change.name.clone(),
+        version: Some(to.clone()),
+        dest: dest.clone(),
+        trust_root: request.trust_root.clone(),
+        mode: Mode::Install,
+        allow_downgrade: true,
+        allow_expired: request.allow_expired,
+        max_size: request.max_size,
+        preloaded: job.preloaded.clone(),
+        pinned: Some(pinned),
+        planned: true,
+    };
+    let report = install::install(&install, fetcher)?;
+    Ok(Change {
+        step: match report.action {
+            Action::Installed => Step::Install,
+            Action::Upgraded => Step::Upgrade,
+            Action::Downgraded => Step::Downgrade,
+            Action::Reinstalled => Step::Reinstall,
+            Action::Unchanged => Step::Keep,
+        },
+        signed_by: report.signed_by,
+        ..job.change.clone()
+    })
+}
+
+/// What `commit` needs of one plugin's change.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub name: String,
+    pub failed: bool,
+    pub signed_by: Option<String>,
+    /// The registry location its job installed from; none for a removal or
+    /// a plugin that could not be pinned.
+    pub registry: Option<String>,
+}
+
+/// What `commit` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub dest: String,
+    pub lock: String,
+    /// Whether the lock was rewritten.
+    pub lock_changed: bool,
+}
+
+impl Committed {
+    pub fn report(self, changes: Vec<Change>) -> SyncReport {
+        SyncReport {
+            dest: self.dest,
+            lock: self.lock,
+            lock_changed: self.lock_changed,
+            dry_run: false,
+            changes,
+        }
+    }
+}
+
+/// Records the index versions the plan read (`seen`) for each registry
+/// something was installed or kept from, as an install does; then writes
+/// the lock, pinning what is now in place: a plugin that failed keeps its
+/// old pin (its old version is still installed), or none. `outcomes` are
+/// the applied jobs' and the plan's failures.
+pub fn commit(
+    request: &SyncRequest,
+    planned: &Lock,
+    outcomes: &[Outcome],
+    seen: &[SeenIndex],
+) -> Result<Committed> {
+    if let Some(dest) = &request.dest {
+        for index in seen {
+            let used = outcomes
+                .iter()
+                .any(|o| !o.failed && o.registry.as_deref() == Some(index.location.as_str()));
+            if used {
+                seen::record_version(dest, &index.registry, index.version)?;
+            }
+        }
+    }
+    let lock_path = lock::path_for(&request.manifest);
+    let old_lock = lock::read(&lock_path)?;
+    let failed = |name: &str| outcomes.iter().any(|c| c.name == name && c.failed);
+    let mut final_pins = Vec::new();
+    for pin in &planned.plugins {
+        match (failed(&pin.name), old_lock.get(&pin.name)) {
+            (true, Some(old)) => final_pins.push(old.clone()),
+            (true, None) => {}
+            (false, _) => {
+                let mut pin = pin.clone();
+                // Who signed it, as this run found: recorded for new pins
+                // only, so every host writes the same lock.
+                if pin.signed_by.is_none()
+                    && let Some(outcome) = outcomes.iter().find(|c| c.name == pin.name)
+                {
+                    pin.signed_by = outcome.signed_by.clone();
+                }
+                final_pins.push(pin);
+            }
+        }
+    }
+    // A plugin that could not even be pinned keeps its old pin too.
+    for outcome in outcomes.iter().filter(|c| c.failed) {
+        if planned.get(&outcome.name).is_none()
+            && let Some(old) = old_lock.get(&outcome.name)
+        {
+            final_pins.push(old.clone());
+        }
+    }
+    let text = Lock {
+        plugins: final_pins,
+    }
+    .to_text();
+    let written = !request.locked && text != old_lock.to_text();
+    if written {
+        lock::write(&lock_path, &text)?;
+    }
+    Ok(Committed {
+        dest: request
+            .dest
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
         lock: lock_path.display().to_string(),
         lock_changed: written,
-        dry_run: false,
-        changes: plan,
     })
+}
+
+/// The step from `installed` to `pinned`, two different versions.
+fn step_between(installed: &str, pinned: &str) -> Step {
+    match resolve::compare_versions(pinned, installed) {
+        Some(std::cmp::Ordering::Greater) => Step::Upgrade,
+        Some(std::cmp::Ordering::Less) => Step::Downgrade,
+        _ => Step::Reinstall,
+    }
 }
 
 /// `wasm-plugin lock`: the pins that changed, and the lock written (unless
 /// `dry_run` or `locked`, or a plugin could not be pinned).
-fn lock_only(
-    request: &SyncRequest,
-    lock_path: &Path,
-    old_lock: &Lock,
-    new_lock: Lock,
-    failed: Vec<Change>,
-) -> Result<SyncReport> {
+fn lock_only(request: &SyncRequest, pinned: Pinned<'_>) -> Result<SyncReport> {
+    let Pinned {
+        lock_path,
+        old_lock,
+        new_lock,
+        failed,
+        ..
+    } = pinned;
     let mut changes = Vec::new();
     for pin in &new_lock.plugins {
         let old = old_lock.get(&pin.name);
         let step = match old {
             None => Step::Install,
             Some(old) if same_pin(old, pin) => Step::Keep,
-            Some(old) => match resolve::compare_versions(&pin.version, &old.version) {
-                Some(std::cmp::Ordering::Greater) => Step::Upgrade,
-                Some(std::cmp::Ordering::Less) => Step::Downgrade,
-                _ => Step::Reinstall,
-            },
+            Some(old) => step_between(&old.version, &pin.version),
         };
         changes.push(Change {
             name: pin.name.clone(),
             step,
             from: old.map(|o| o.version.clone()),
             to: Some(pin.version.clone()),
+            signed_by: None,
             error: None,
         });
     }
@@ -402,6 +665,7 @@ fn lock_only(
                 step: Step::Remove,
                 from: Some(old.version.clone()),
                 to: None,
+                signed_by: None,
                 error: None,
             });
         }
@@ -410,7 +674,7 @@ fn lock_only(
     let differs = text != old_lock.to_text();
     let write = differs && failed.is_empty() && !request.dry_run && !request.locked;
     if write {
-        lock::write(lock_path, &text)?;
+        lock::write(&lock_path, &text)?;
     }
     changes.extend(failed);
     Ok(SyncReport {
@@ -431,8 +695,10 @@ fn same_pin(a: &Pin, b: &Pin) -> bool {
 /// The registries of a run, each index read once.
 struct Sources<'a> {
     fetcher: &'a dyn Fetcher,
-    policy: Policy<'a>,
-    indexes: BTreeMap<String, (Index, IndexBytes)>,
+    trust: Option<TrustRoot>,
+    allow_expired: bool,
+    /// By location: every non-OCI index the run read, checked.
+    indexes: BTreeMap<String, Loaded>,
 }
 
 impl Sources<'_> {
@@ -450,9 +716,8 @@ impl Sources<'_> {
             .transpose()
             .ok()
             .flatten();
-        let (index, _) = index_of(&mut self.indexes, location, self.fetcher, self.policy)?;
         let selector = Selector::from_parts(None, requirement.as_ref());
-        Ok(resolve::select(index, name, selector)?.clone())
+        Ok(resolve::select(&self.index(location)?.index, name, selector)?.clone())
     }
 
     /// The digest `location` serves for `name` `version` now.
@@ -462,61 +727,31 @@ impl Sources<'_> {
                 install::find_oci_entry(location, name, Some(version), self.fetcher)?.sha256,
             );
         }
-        let (index, _) = index_of(&mut self.indexes, location, self.fetcher, self.policy)?;
-        Ok(resolve::select(index, name, Selector::Exact(version))?.sha256)
+        Ok(resolve::select(&self.index(location)?.index, name, Selector::Exact(version))?.sha256)
     }
 
+    /// The index at `location` as read, for the jobs to check again.
     fn preloaded(&self, location: &str) -> Option<IndexBytes> {
-        self.indexes.get(location).map(|(_, bytes)| bytes.clone())
+        self.indexes.get(location).map(|loaded| IndexBytes {
+            bytes: loaded.bytes.clone(),
+            signature: loaded.signature.clone(),
+        })
     }
-}
 
-/// The index at `location`, read the first time it is asked for.
-fn index_of<'a>(
-    indexes: &'a mut BTreeMap<String, (Index, IndexBytes)>,
-    location: &str,
-    fetcher: &dyn Fetcher,
-    policy: Policy<'_>,
-) -> Result<&'a (Index, IndexBytes)> {
-    use std::collections::btree_map::Entry;
-    Ok(match indexes.entry(location.to_string()) {
-        Entry::Occupied(read) => read.into_mut(),
-        Entry::Vacant(slot) => {
-            let loaded = registry::load(&RegistryRef::parse(location), fetcher, policy)?;
-            let bytes = IndexBytes {
-                bytes: loaded.bytes.clone(),
-                signature: loaded.signature.clone(),
-            };
-            slot.insert((loaded.index, bytes))
-        }
-    })
-}
-
-/// Installs `pin`: its exact version, its digest required.
-fn apply(
-    request: &SyncRequest,
-    dest: &Path,
-    pin: &Pin,
-    location: &str,
-    sources: &Sources<'_>,
-    fetcher: &dyn Fetcher,
-) -> Result<install::InstallReport> {
-    let pinned = Sha256Digest::parse_hex(&pin.sha256).map_err(|reason| Error::InvalidRequest {
-        value: format!("the lock's pin of {}", pin.name),
-        reason,
-    })?;
-    let install = InstallRequest {
-        registry: location.to_string(),
-        spec: pin.name.clone(),
-        version: Some(pin.version.clone()),
-        dest: dest.to_path_buf(),
-        trust_root: request.trust_root.clone(),
-        mode: Mode::Install,
-        allow_downgrade: true,
-        allow_expired: request.allow_expired,
-        max_size: request.max_size,
-        preloaded: sources.preloaded(location),
-        pinned: Some(pinned),
-    };
-    install::install(&install, fetcher)
+    /// The index at `location`, read the first time it is asked for.
+    fn index(&mut self, location: &str) -> Result<&Loaded> {
+        use std::collections::btree_map::Entry;
+        let policy = Policy {
+            trust: self.trust.as_ref(),
+            allow_expired: self.allow_expired,
+        };
+        Ok(match self.indexes.entry(location.to_string()) {
+            Entry::Occupied(read) => read.into_mut(),
+            Entry::Vacant(slot) => slot.insert(registry::load(
+                &RegistryRef::parse(location),
+                self.fetcher,
+                policy,
+            )?),
+        })
+    }
 }

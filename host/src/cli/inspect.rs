@@ -109,11 +109,16 @@ pub struct AuditArgs {
     /// Print every plugin with its status as JSON
     #[arg(long)]
     pub json: bool,
+    /// The plugin set to check against, when one is in use (set by `fill`).
+    #[arg(skip)]
+    pub manifest: Option<PathBuf>,
 }
 
 impl AuditArgs {
-    /// Takes what the flags leave out from the manifest.
+    /// Takes what the flags leave out from the manifest, and audits against
+    /// the set it declares.
     pub fn fill(&mut self, manifest: &Manifest) {
+        self.manifest = Some(PathBuf::from(&manifest.path));
         self.dest = self
             .dest
             .take()
@@ -129,6 +134,9 @@ impl AuditArgs {
         let mut request = AuditRequest::new(dest).lock_timeout(self.lock.lock_timeout);
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
+        }
+        if let Some(file) = &self.manifest {
+            request = request.manifest(file);
         }
         let report = setup.installer(None)?.audit(&request)?;
         output::audit(&report, self.json).map_err(stdout_failure)

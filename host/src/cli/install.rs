@@ -201,6 +201,10 @@ pub struct SyncArgs {
     /// disagree (for CI and fleets)
     #[arg(long)]
     pub locked: bool,
+    /// How many plugins to fetch and place at once
+    #[arg(long, short = 'j', value_name = "N", default_value_t = wasm_plugin::DEFAULT_SYNC_JOBS as u16,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
     #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]
@@ -224,6 +228,8 @@ impl SyncArgs {
         let mut request = SyncRequest::new(&manifest)
             .dry_run(self.dry_run)
             .locked(self.locked)
+            .jobs(usize::from(self.jobs))
+            .plain_http(self.net.remote.plain_http)
             .allow_expired(self.net.remote.allow_expired)
             .max_size(self.net.max_size)
             .lock_timeout(self.lock.lock_timeout);
@@ -272,6 +278,7 @@ impl PinArgs {
         let mut request = SyncRequest::new(&manifest)
             .lock_only(true)
             .dry_run(self.dry_run)
+            .plain_http(self.net.remote.plain_http)
             .allow_expired(self.net.remote.allow_expired);
         if self.upgrade {
             request = request.upgrade(self.plugins.iter());

@@ -340,7 +340,16 @@ pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<Verdict> {
     }
     let mut out = io::stdout().lock();
     for p in &report.plugins {
-        let version = p.version.as_deref().map_or("(no receipt)", shown_version);
+        let absent = if p
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::DeclaredMissing)
+        {
+            "(not installed)"
+        } else {
+            "(no receipt)"
+        };
+        let version = p.version.as_deref().map_or(absent, shown_version);
         let signer = p
             .signed_by
             .as_deref()
@@ -395,6 +404,9 @@ fn finding_name(kind: FindingKind) -> &'static str {
         F::SigWithoutWasm => "signature without plugin",
         F::TempFile => "temp file",
         F::NotRegularFile => "not a regular file",
+        F::DeclaredMissing => "declared, not installed",
+        F::LockMismatch => "not as locked",
+        F::NotDeclared => "not declared",
     }
 }
 
