@@ -253,21 +253,19 @@ impl wit::Guest for Installer {
                     change: change_to_wit(job.change),
                     registry: job.registry,
                     sha256: job.sha256,
-                    preloaded: job.preloaded.map(|p| wit::IndexBytes {
-                        index: p.bytes,
-                        signature: p.signature,
-                    }),
                 })
                 .collect(),
             failed: plan.failed.into_iter().map(change_to_wit).collect(),
-            pins: plan.lock.to_text(),
-            seen: plan
-                .seen
+            pins: plan.pins.to_text(),
+            indexes: plan
+                .indexes
                 .into_iter()
-                .map(|s| wit::SeenIndex {
-                    location: s.location,
-                    registry: s.registry,
-                    version: s.version,
+                .map(|(location, p)| {
+                    let bytes = wit::IndexBytes {
+                        index: p.bytes,
+                        signature: p.signature,
+                    };
+                    (location, bytes)
                 })
                 .collect(),
         })
@@ -276,6 +274,7 @@ impl wit::Guest for Installer {
     fn apply_sync_job(
         request: wit::SyncRequest,
         job: wit::SyncJob,
+        index: Option<wit::IndexBytes>,
     ) -> Result<wit::SyncChange, wit::Error> {
         let change = &job.change;
         let job = sync::Job {
@@ -289,12 +288,13 @@ impl wit::Guest for Installer {
             },
             registry: job.registry,
             sha256: job.sha256,
-            preloaded: job.preloaded.map(|p| install::IndexBytes {
-                bytes: p.index,
-                signature: p.signature,
-            }),
         };
-        let done = sync::apply(&sync_request(request), &job, &HostFetcher).map_err(to_wit)?;
+        let index = index.map(|p| install::IndexBytes {
+            bytes: p.index,
+            signature: p.signature,
+        });
+        let done = sync::apply(&sync_request(request), &job, index.as_ref(), &HostFetcher)
+            .map_err(to_wit)?;
         Ok(change_to_wit(done))
     }
 
@@ -302,7 +302,6 @@ impl wit::Guest for Installer {
         request: wit::SyncRequest,
         pins: String,
         outcomes: Vec<wit::SyncOutcome>,
-        seen: Vec<wit::SeenIndex>,
     ) -> Result<wit::SyncCommitted, wit::Error> {
         let request = sync_request(request);
         let pins = lock::parse(&pins, "the plan's pins").map_err(to_wit)?;
@@ -312,18 +311,9 @@ impl wit::Guest for Installer {
                 name: o.name,
                 failed: o.failed,
                 signed_by: o.signed_by,
-                registry: o.registry,
             })
             .collect();
-        let seen: Vec<sync::SeenIndex> = seen
-            .into_iter()
-            .map(|s| sync::SeenIndex {
-                location: s.location,
-                registry: s.registry,
-                version: s.version,
-            })
-            .collect();
-        let done = sync::commit(&request, &pins, &outcomes, &seen).map_err(to_wit)?;
+        let done = sync::commit(&request, &pins, &outcomes).map_err(to_wit)?;
         Ok(wit::SyncCommitted {
             dest: done.dest,
             lock: done.lock,

@@ -179,6 +179,14 @@ const CLEAN_LIMITS: Limits = Limits {
     memory: engine::MEMORY_LIMIT,
 };
 
+/// What each step of a sync may touch: a job only its sources and the
+/// destination, never the project's directory.
+struct SyncGrants {
+    plan: Grants,
+    job: Grants,
+    commit: Grants,
+}
+
 /// One requested plugin and how its install went.
 pub type Outcome<R> = (String, Result<R, Error>);
 
@@ -339,9 +347,11 @@ impl Installer {
     }
 
     /// Makes a plugins directory hold exactly what a manifest declares, at
-    /// the versions and digests its lock pins (see [`SyncRequest`]). Each
-    /// plugin's failure is in its change; the call fails only for what stops
-    /// them all (the manifest, the lock, a registry that cannot be read).
+    /// the versions and digests its lock pins (see [`SyncRequest`]), fetching
+    /// [`SyncRequest::jobs`] plugins at once. Each plugin's failure is in its
+    /// change; the call fails only for what stops them all (the manifest, a
+    /// registry serving other bytes for a pinned version, a signal) or when
+    /// the lock cannot be written (the plugins placed then stay placed).
     pub fn sync(&self, request: &SyncRequest) -> Result<SyncReport, Error> {
         // Grants follow the manifest: its directory (for the lock), local
         // registries' directories, the trust root, the destination.
@@ -360,20 +370,27 @@ impl Installer {
             .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
         let trust_root =
             paths::optional(trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
-        let mut grants = Grants::default();
-        // The lock is written only by a sync that may change it.
-        if request.dry_run || request.locked {
-            grants.read(paths::parent(&manifest_path));
-        } else {
-            grants.write(paths::parent(&manifest_path));
-        }
+        // What a job needs: local registries' directories, the trust root
+        // (and the destination, below). The plan also reads the manifest's
+        // directory; the lock is written there only by a run that may
+        // change it, and only in the step that writes it.
+        let mut sources = Grants::default();
         for (_, location) in &manifest.registries {
             if let (_, Some(dir)) = registry_arg(location)? {
-                grants.read(&dir);
+                sources.read(&dir);
             }
         }
         if let Some(dir) = &trust_root {
-            grants.read(dir);
+            sources.read(dir);
+        }
+        let manifest_dir = paths::parent(&manifest_path);
+        let mut reading = sources.clone();
+        reading.read(manifest_dir);
+        let mut locking = sources.clone();
+        if request.dry_run || request.locked {
+            locking.read(manifest_dir);
+        } else {
+            locking.write(manifest_dir);
         }
         let call = |dest: Option<&Path>| wit::SyncRequest {
             manifest: paths::guest(&manifest_path),
@@ -390,7 +407,7 @@ impl Installer {
         if request.lock_only {
             let call = call(None);
             return Ok(self
-                .call(grants, true, |i, s| i.call_sync(s, &call))?
+                .call(locking, true, |i, s| i.call_sync(s, &call))?
                 .into());
         }
         let dest = dest?;
@@ -405,12 +422,19 @@ impl Installer {
                 request.lock_timeout,
             )?)
         };
-        grants.write(&dest);
         let call = call(Some(&dest));
         let result = if request.dry_run {
-            self.call_in(&dest, grants, true, |i, s| i.call_sync(s, &call))
+            reading.read(&dest);
+            self.call(reading, true, |i, s| i.call_sync(s, &call))
                 .map(SyncReport::from)
         } else {
+            let mut grants = SyncGrants {
+                plan: reading,
+                job: sources,
+                commit: locking,
+            };
+            grants.plan.write(&dest);
+            grants.job.write(&dest);
             self.sync_jobs(&dest, grants, &call, request.jobs)
         };
         // A plan changes nothing, not even a directory it had to create;
@@ -435,11 +459,11 @@ impl Installer {
     fn sync_jobs(
         &self,
         dest: &Path,
-        grants: Grants,
+        grants: SyncGrants,
         call: &wit::SyncRequest,
         parallel: usize,
     ) -> Result<SyncReport, Error> {
-        let plan = self.call_in(dest, grants.clone(), true, |i, s| i.call_plan_sync(s, call))?;
+        let plan = self.call_in(dest, grants.plan, true, |i, s| i.call_plan_sync(s, call))?;
         // Held across the jobs, so that a signal between two of them is
         // seen (no new job starts) rather than ending the process.
         let _running = self.inner.signals.then(crate::interrupt::Running::start);
@@ -454,8 +478,11 @@ impl Installer {
                     while crate::interrupt::pending().is_none() {
                         let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let Some(job) = plan.jobs.get(k) else { break };
-                        let result = self.call(grants.clone(), true, |i, s| {
-                            i.call_apply_sync_job(s, call, job)
+                        let index = job.registry.as_ref().and_then(|r| {
+                            plan.indexes.iter().find(|(l, _)| l == r).map(|(_, i)| i)
+                        });
+                        let result = self.call(grants.job.clone(), true, |i, s| {
+                            i.call_apply_sync_job(s, call, job, index)
                         });
                         done.lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -474,11 +501,6 @@ impl Installer {
         }
 
         // In the plan's order: the jobs, then what could not be pinned.
-        let registries: Vec<Option<String>> = done
-            .iter()
-            .map(|(k, _)| plan.jobs[*k].registry.clone())
-            .chain(plan.failed.iter().map(|_| None))
-            .collect();
         let mut changes: Vec<SyncChange> = done
             .into_iter()
             .map(|(k, result)| match result {
@@ -492,16 +514,14 @@ impl Installer {
         changes.extend(plan.failed.into_iter().map(SyncChange::from));
         let outcomes: Vec<wit::SyncOutcome> = changes
             .iter()
-            .zip(registries)
-            .map(|(c, registry)| wit::SyncOutcome {
+            .map(|c| wit::SyncOutcome {
                 name: c.name.clone(),
                 failed: c.error.is_some(),
                 signed_by: c.signed_by.clone(),
-                registry,
             })
             .collect();
-        let committed = self.call(grants, false, |i, s| {
-            i.call_commit_sync(s, call, &plan.pins, &outcomes, &plan.seen)
+        let committed = self.call(grants.commit, false, |i, s| {
+            i.call_commit_sync(s, call, &plan.pins, &outcomes)
         })?;
         Ok(SyncReport {
             dest: committed.dest,

@@ -294,6 +294,9 @@ pub struct SyncRequest {
 /// few enough not to flood a registry.
 pub const DEFAULT_SYNC_JOBS: usize = 4;
 
+/// The most plugins a sync fetches at once.
+pub const MAX_SYNC_JOBS: usize = 64;
+
 impl SyncRequest {
     /// Make the manifest's `dest` hold exactly what `manifest`
     /// (`wasm-plugin.toml`) declares, as `wasm-plugin.lock` pins it.
@@ -323,10 +326,11 @@ impl SyncRequest {
     }
 
     /// How many plugins to fetch and place at once, each in its own
-    /// instance of the component (at least one; default
-    /// [`DEFAULT_SYNC_JOBS`]).
+    /// instance of the component (default [`DEFAULT_SYNC_JOBS`]; clamped
+    /// to 1..=[`MAX_SYNC_JOBS`]). Each instance has the installer's memory
+    /// cap and deadline of its own.
     pub fn jobs(mut self, n: usize) -> Self {
-        self.jobs = n.max(1);
+        self.jobs = n.clamp(1, MAX_SYNC_JOBS);
         self
     }
 

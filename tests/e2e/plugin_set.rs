@@ -109,6 +109,16 @@ fn a_broken_manifest_names_the_key_and_line_and_nothing_is_written() {
         "[registries]\na = \"r/index.json\"\n[plugins]\ncolmask = { registry = \"b\" }\n",
         &["registry 'b'"],
     );
+    // Its lock is named after it: one named *.lock would overwrite itself.
+    std::fs::copy(
+        env.path("project/wasm-plugin.toml"),
+        env.path("project/set.lock"),
+    )
+    .unwrap();
+    let set_lock = env.path("project/set.lock");
+    env.run(&["sync", "--config", set_lock.to_str().unwrap()])
+        .expect(INPUT)
+        .says(&["*.lock", "*.toml"]);
     env.run(&["install", "colmask", "--config", "missing.toml"])
         .expect(INPUT)
         .says(&["--config", "missing.toml"]);
@@ -569,6 +579,23 @@ fn slow_remote(n: usize) -> (Env, crate::server::Server, Vec<String>) {
 }
 
 #[test]
+fn a_sync_that_installs_nothing_leaves_no_directory_behind() {
+    let env = project();
+    env.write(
+        "project/wasm-plugin.toml",
+        "dest = \"plugins\"\ntrust_root = \"trust\"\n[registries]\ndefault = \"registry/index.json\"\n\
+         [plugins]\nnosuch = \"1\"\n",
+    );
+    let before = env.snapshot("project");
+    let config = env.path("project/wasm-plugin.toml");
+    env.run(&["sync", "--config", config.to_str().unwrap()])
+        .expect(INPUT)
+        .says(&["nosuch"]);
+    assert_eq!(env.snapshot("project"), before);
+    assert!(!env.path("project/plugins").exists());
+}
+
+#[test]
 fn sync_fetches_a_few_plugins_at_once_and_the_index_once() {
     let (env, server, names) = slow_remote(8);
     let config = env.path("project/wasm-plugin.toml");
@@ -717,4 +744,37 @@ fn audit_with_a_manifest_reports_what_differs_from_the_set_and_its_lock() {
     ])
     .expect(OK);
     env.run(&["audit", "--dest", dest]).expect(OK);
+}
+
+#[test]
+fn a_pinned_version_the_registry_withdrew_fails_that_plugin_until_re_pinned() {
+    let (env, _key, mut main, _) = fleet();
+    sync(&env, &[]).expect(OK);
+    let lock = env.read("project/wasm-plugin.lock");
+    main.entries
+        .retain(|e| !(e["name"] == "colmask" && e["version"] == "1.1.0"));
+    main.save(&env);
+    let out = sync(&env, &[]).expect(INPUT);
+    out.says(&["colmask 1.1.0", "no longer lists", "lock --upgrade colmask"]);
+    // The rest of the set is untouched, the old plugin stays, so does its pin.
+    assert_eq!(
+        env.read("project/plugins/colmask.wasm"),
+        b"\0asm colmask 1.1.0"
+    );
+    assert_eq!(env.read("project/wasm-plugin.lock"), lock);
+    // Re-pinned by whoever owns the lock, the fleet follows.
+    let config = env.path("project/wasm-plugin.toml");
+    env.run(&[
+        "lock",
+        "--config",
+        config.to_str().unwrap(),
+        "--upgrade",
+        "colmask",
+    ])
+    .expect(OK);
+    sync(&env, &["--locked"]).expect(OK);
+    assert_eq!(
+        env.read("project/plugins/colmask.wasm"),
+        b"\0asm colmask 1.0.0"
+    );
 }

@@ -610,6 +610,50 @@ fn an_index_seen_by_a_no_op_install_is_recorded_against_rollback() {
         .says(&["version 3, older than version 4"]);
 }
 
+/// A sync records the index versions it installed from, as install does:
+/// its jobs run side by side, so the plan records them once.
+#[test]
+fn a_sync_records_the_index_version_against_rollback() {
+    let remote = Remote::new();
+    remote.env.write(
+        "wasm-plugin.toml",
+        format!(
+            "dest = \"plugins\"\ntrust_root = \"trust\"\n[registries]\ndefault = \"{}\"\n\
+             [plugins]\ncolmask = \"*\"\nrowfilter = \"*\"\n",
+            remote.url
+        ),
+    );
+    let sync = |extra: &[&str]| {
+        let mut args = vec!["sync", "--config", "wasm-plugin.toml"];
+        args.extend_from_slice(extra);
+        remote.env.run(&args)
+    };
+    remote.publish(
+        5,
+        None,
+        &[("colmask", "1.0.0", b"one"), ("rowfilter", "1.0.0", b"row")],
+    );
+    sync(&[]).expect(OK);
+    let state = remote.env.read("plugins/.wasm-plugin/registries.json");
+    assert!(
+        String::from_utf8_lossy(&state).contains(": 5"),
+        "{}",
+        String::from_utf8_lossy(&state)
+    );
+    // A replayed older index: every plugin from it fails, nothing changes,
+    // and the lock keeps its pins.
+    remote.publish(
+        4,
+        None,
+        &[("colmask", "1.0.0", b"one"), ("rowfilter", "1.0.0", b"row")],
+    );
+    let before = remote.env.snapshot(".");
+    sync(&[])
+        .expect(INTEGRITY)
+        .says(&["version 4, older than version 5"]);
+    assert_eq!(remote.env.snapshot("."), before);
+}
+
 #[test]
 fn an_expired_index_is_refused_unless_allowed() {
     let remote = Remote::new();

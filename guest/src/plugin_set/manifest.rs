@@ -67,6 +67,15 @@ struct Raw {
 /// Reads and checks the manifest at `path` (absolute, inside a grant).
 pub fn read(path: &Path) -> Result<Manifest> {
     let shown = path.display().to_string();
+    // Its lock is named after it: `x.lock` would be written over itself.
+    if path.extension().is_some_and(|e| e == "lock") {
+        return Err(Error::InvalidRequest {
+            value: shown,
+            reason: "a manifest cannot be named *.lock: its lock would be written over it; \
+                     name it *.toml"
+                .to_string(),
+        });
+    }
     let bytes =
         sandbox::read_at_most(path, MAX_MANIFEST_BYTES, Links::Follow)?.ok_or_else(|| {
             invalid(

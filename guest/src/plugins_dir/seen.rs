@@ -63,16 +63,11 @@ pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
 /// file for `Staged::persist` to `PluginsDir::new(dest).seen()`; `None` when there is
 /// nothing new to record. Staged before a plugin is placed, like its receipt.
 pub fn stage_seen(dest: &Path, loaded: &Loaded) -> Result<Option<Staged>> {
-    match loaded.index.version {
-        Some(version) => stage_version(dest, &loaded.registry.shown(), version),
-        None => Ok(None),
-    }
-}
-
-/// `stage_seen` of version `version` of the registry shown as `registry`.
-fn stage_version(dest: &Path, registry: &str, version: u64) -> Result<Option<Staged>> {
+    let Some(version) = loaded.index.version else {
+        return Ok(None);
+    };
     let mut seen = read_seen(dest)?;
-    let entry = seen.versions.entry(registry.to_string()).or_insert(0);
+    let entry = seen.versions.entry(loaded.registry.shown()).or_insert(0);
     if *entry >= version && sandbox::exists(&PluginsDir::new(dest).seen())? {
         return Ok(None);
     }
@@ -97,13 +92,6 @@ pub fn commit_seen(dest: &Path, staged: Option<Staged>) -> Result<()> {
 /// Records the index's version as seen, if it is the newest so far.
 pub fn record_seen(dest: &Path, loaded: &Loaded) -> Result<()> {
     let staged = stage_seen(dest, loaded)?;
-    commit_seen(dest, staged)
-}
-
-/// Records version `version` of the registry shown as `registry` as seen,
-/// if it is the newest so far (for a run that read the index earlier).
-pub fn record_version(dest: &Path, registry: &str, version: u64) -> Result<()> {
-    let staged = stage_version(dest, registry, version)?;
     commit_seen(dest, staged)
 }
 

@@ -1,14 +1,21 @@
 //! `sync`: make a plugins directory hold exactly what `wasm-plugin.toml`
 //! declares, at the versions and digests `wasm-plugin.lock` pins.
 //!
-//! Phases: read the manifest and the lock; pin each declared plugin (the
-//! lock's pin while the requirement still admits it and the registry is the
-//! same, else the highest matching version of the registry's index, read
-//! once per registry); refuse with `locked` if that changed the lock; plan
-//! against the receipts; then install each pin (the exact version, its
-//! digest required) and uninstall what is no longer declared, each on its
-//! own so one failure does not stop the others; write the lock last, if it
-//! changed. `dry_run` stops after the plan.
+//! Three steps, so that a host can run the middle one side by side:
+//! - `plan`: read the manifest and the lock; pin each declared plugin (the
+//!   lock's pin while the requirement still admits it and the registry is
+//!   the same, else the highest matching version of the registry's index,
+//!   read once per registry); refuse with `locked` if that changed the lock;
+//!   check every pin against what its registry serves; then one job per pin
+//!   and per plugin no longer declared, from the receipts. The directory's
+//!   shared state (leftover temp files, the index versions seen) is dealt
+//!   with here, once. `dry_run` stops after it.
+//! - `apply`, per job: install the pin (the exact version, its digest
+//!   required) or uninstall; touches only that plugin's files, so one
+//!   failure does not stop the others.
+//! - `commit`: write the lock last, if it changed.
+//!
+//! `sync` runs the three in one instance.
 
 use crate::error::{Error, Result};
 use crate::plugin_set::lock::{self, Lock, Pin};
@@ -74,7 +81,7 @@ pub struct Change {
 
 impl Change {
     /// A plugin that failed before a job could be made for it.
-    fn failure(name: &str, to: Option<&str>, error: Error) -> Change {
+    fn unpinnable(name: &str, to: Option<&str>, error: Error) -> Change {
         Change {
             name: name.to_string(),
             step: Step::Install,
@@ -109,21 +116,12 @@ pub struct Plan {
     /// Plugins that could not be pinned (or whose registry was refused),
     /// each with its error.
     pub failed: Vec<Change>,
-    /// The pins the jobs install.
-    pub lock: Lock,
-    /// The version of each index the plan read, for `commit` to record.
-    pub seen: Vec<SeenIndex>,
-}
-
-/// An index version a plan read: recorded as seen by `commit` when
-/// something from that registry was installed or kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeenIndex {
-    /// The registry's location, as the jobs name it.
-    pub location: String,
-    /// The registry as the rollback state keys it.
-    pub registry: String,
-    pub version: u64,
+    /// The pins the jobs install (the lock `commit` writes, less failures).
+    pub pins: Lock,
+    /// Each registry's index as the plan read it, by location: the jobs
+    /// check it again instead of fetching it (once per plan, not per job:
+    /// an index may be megabytes).
+    pub indexes: Vec<(String, IndexBytes)>,
 }
 
 /// One plugin's part of a plan.
@@ -135,8 +133,18 @@ pub struct Job {
     pub registry: Option<String>,
     /// The pinned digest (hex); none for a removal.
     pub sha256: Option<String>,
-    /// The registry's index as the plan read it (not for an OCI registry).
-    pub preloaded: Option<IndexBytes>,
+}
+
+impl Plan {
+    /// The index a job checks again: its registry's, as the plan read it
+    /// (none for an OCI registry, which has no index).
+    pub fn index_for(&self, job: &Job) -> Option<&IndexBytes> {
+        let location = job.registry.as_ref()?;
+        self.indexes
+            .iter()
+            .find(|(l, _)| l == location)
+            .map(|(_, bytes)| bytes)
+    }
 }
 
 impl Plan {
@@ -157,15 +165,6 @@ impl Plan {
     }
 }
 
-impl Change {
-    fn failed(&self, error: Error) -> Change {
-        Change {
-            error: Some(error),
-            ..self.clone()
-        }
-    }
-}
-
 /// The whole sync in one call: `plan`, `apply` each job in turn, `commit`.
 /// A host that can run several component instances applies the jobs side
 /// by side instead (each in its own store), then commits.
@@ -181,23 +180,16 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
     let mut changes: Vec<Change> = plan
         .jobs
         .iter()
-        .map(|job| apply(request, job, fetcher).unwrap_or_else(|e| job.change.failed(e)))
-        .collect();
-    changes.extend(plan.failed.iter().cloned());
-    let outcomes: Vec<Outcome> = changes
-        .iter()
-        .map(|c| Outcome {
-            name: c.name.clone(),
-            failed: c.error.is_some(),
-            signed_by: c.signed_by.clone(),
-            registry: plan
-                .jobs
-                .iter()
-                .find(|j| j.change.name == c.name)
-                .and_then(|j| j.registry.clone()),
+        .map(|job| {
+            apply(request, job, plan.index_for(job), fetcher).unwrap_or_else(|e| Change {
+                error: Some(e),
+                ..job.change.clone()
+            })
         })
         .collect();
-    Ok(commit(request, &plan.lock, &outcomes, &plan.seen)?.report(changes))
+    changes.extend(plan.failed.iter().cloned());
+    let outcomes: Vec<Outcome> = changes.iter().map(Outcome::of).collect();
+    Ok(commit(request, &plan.pins, &outcomes)?.report(changes))
 }
 
 /// What reading and pinning found.
@@ -300,7 +292,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
                 size: entry.size,
                 signed_by: None,
             }),
-            Err(e) => failed.push(Change::failure(&declared.name, None, e)),
+            Err(e) => failed.push(Change::unpinnable(&declared.name, None, e)),
         }
     }
     pins.sort_by(|a, b| a.name.cmp(&b.name));
@@ -351,7 +343,21 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
                 });
             }
             Ok(_) => {}
-            Err(e) => failed.push(Change::failure(&pin.name, Some(&pin.version), e)),
+            Err(Error::UnknownVersion { available, .. }) => {
+                let e = Error::InvalidRequest {
+                    value: lock_path.display().to_string(),
+                    reason: format!(
+                        "it pins {} {}, which {location} no longer lists (it has: {}); \
+                         `wasm-plugin lock --upgrade {}` pins another",
+                        pin.name,
+                        pin.version,
+                        available.join(", "),
+                        pin.name
+                    ),
+                };
+                failed.push(Change::unpinnable(&pin.name, Some(&pin.version), e));
+            }
+            Err(e) => failed.push(Change::unpinnable(&pin.name, Some(&pin.version), e)),
         }
     }
     Ok(Pinned {
@@ -370,8 +376,11 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
 /// receipt is repaired) and one per removal. Only plugins this installer
 /// placed (with a receipt) are ever removed. Unless `dry_run`, the run's
 /// shared work is done here, once, so that the jobs touch nothing but their
-/// own plugin: temp files of interrupted runs removed, and each index's
-/// version recorded as seen.
+/// own plugin: temp files of interrupted runs removed, and the version of
+/// each index a job installs from recorded as seen (as an install that
+/// finds its plugin current records it: the index was verified, whatever
+/// becomes of the jobs; one no job uses is not, so a sync that could pin
+/// nothing writes nothing).
 pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
     let dest = request.dest.as_ref().ok_or_else(|| Error::InvalidRequest {
         value: "sync".to_string(),
@@ -386,19 +395,11 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
     let mut pinned = pin(request, fetcher)?;
 
     // Rollback: an index older than one this directory has seen fails the
-    // plugins it pins; the others' versions are for `commit` to record.
+    // plugins it pins.
     let mut refused = BTreeMap::new();
-    let mut read = Vec::new();
     for (location, loaded) in &pinned.sources.indexes {
-        match seen::check_not_rolled_back(dest, loaded) {
-            Err(e) => {
-                refused.insert(location.clone(), e);
-            }
-            Ok(()) => read.extend(loaded.index.version.map(|version| SeenIndex {
-                location: location.clone(),
-                registry: loaded.registry.shown(),
-                version,
-            })),
+        if let Err(e) = seen::check_not_rolled_back(dest, loaded) {
+            refused.insert(location.clone(), e);
         }
     }
 
@@ -416,7 +417,7 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
         }
         let location = pinned.location_of(&pin.registry);
         if let Some(e) = refused.get(&location) {
-            failed.push(Change::failure(&pin.name, Some(&pin.version), e.clone()));
+            failed.push(Change::unpinnable(&pin.name, Some(&pin.version), e.clone()));
             continue;
         }
         let installed = match receipt::read(dest, &PluginName::parse(&pin.name)?)? {
@@ -437,7 +438,6 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
                 signed_by: None,
                 error: None,
             },
-            preloaded: pinned.sources.preloaded(&location),
             registry: Some(location),
             sha256: Some(pin.sha256.clone()),
         });
@@ -461,33 +461,61 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
                 },
                 registry: None,
                 sha256: None,
-                preloaded: None,
             });
         }
     }
+    // Record: the versions of the indexes the jobs install from.
+    if !request.dry_run {
+        for (location, loaded) in &pinned.sources.indexes {
+            if jobs.iter().any(|j| j.registry.as_ref() == Some(location)) {
+                seen::record_seen(dest, loaded)?;
+            }
+        }
+    }
+    let indexes = pinned
+        .sources
+        .indexes
+        .keys()
+        .filter(|location| jobs.iter().any(|j| j.registry.as_ref() == Some(*location)))
+        .filter_map(|location| Some((location.clone(), pinned.sources.preloaded(location)?)))
+        .collect();
     Ok(Plan {
         dest: dest.display().to_string(),
         lock_path: pinned.lock_path.display().to_string(),
         lock_changed: !pinned.changed.is_empty(),
         jobs,
         failed,
-        lock: pinned.new_lock,
-        seen: read,
+        pins: pinned.new_lock,
+        indexes,
     })
 }
 
 /// Does one job of a plan: installs the pin (its exact version, its digest
-/// required) or uninstalls. Touches only that plugin's files, so jobs of
-/// one plan may run side by side in separate instances.
-pub fn apply(request: &SyncRequest, job: &Job, fetcher: &dyn Fetcher) -> Result<Change> {
+/// required, its registry's index as the plan read it) or uninstalls.
+/// Touches only that plugin's files, so jobs of one plan may run side by
+/// side in separate instances.
+pub fn apply(
+    request: &SyncRequest,
+    job: &Job,
+    index: Option<&IndexBytes>,
+    fetcher: &dyn Fetcher,
+) -> Result<Change> {
     let dest = request.dest.as_ref().ok_or_else(|| Error::InvalidRequest {
         value: "sync".to_string(),
         reason: "a sync needs a plugins directory".to_string(),
     })?;
-    let (Some(location), Some(to), Some(sha256)) = (&job.registry, &job.change.to, &job.sha256)
-    else {
+    if job.change.step == Step::Remove {
         uninstall::uninstall(dest, &job.change.name)?;
         return Ok(job.change.clone());
+    }
+    // Anything but a removal installs: a job that does not say what is a
+    // host's mistake, never a reason to delete a plugin.
+    let (Some(location), Some(to), Some(sha256)) = (&job.registry, &job.change.to, &job.sha256)
+    else {
+        return Err(Error::InvalidRequest {
+            value: format!("the sync job of {}", job.change.name),
+            reason: "an install job needs its registry, version and digest".to_string(),
+        });
     };
     let pinned = Sha256Digest::parse_hex(sha256).map_err(|reason| Error::InvalidRequest {
         value: format!("the lock's pin of {}", job.change.name),
@@ -503,7 +531,7 @@ pub fn apply(request: &SyncRequest, job: &Job, fetcher: &dyn Fetcher) -> Result<
         allow_downgrade: true,
         allow_expired: request.allow_expired,
         max_size: request.max_size,
-        preloaded: job.preloaded.clone(),
+        preloaded: index.cloned(),
         pinned: Some(pinned),
         planned: true,
     };
@@ -527,9 +555,16 @@ pub struct Outcome {
     pub name: String,
     pub failed: bool,
     pub signed_by: Option<String>,
-    /// The registry location its job installed from; none for a removal or
-    /// a plugin that could not be pinned.
-    pub registry: Option<String>,
+}
+
+impl Outcome {
+    pub fn of(change: &Change) -> Outcome {
+        Outcome {
+            name: change.name.clone(),
+            failed: change.error.is_some(),
+            signed_by: change.signed_by.clone(),
+        }
+    }
 }
 
 /// What `commit` did.
@@ -553,33 +588,17 @@ impl Committed {
     }
 }
 
-/// Records the index versions the plan read (`seen`) for each registry
-/// something was installed or kept from, as an install does; then writes
-/// the lock, pinning what is now in place: a plugin that failed keeps its
-/// old pin (its old version is still installed), or none. `outcomes` are
-/// the applied jobs' and the plan's failures.
-pub fn commit(
-    request: &SyncRequest,
-    planned: &Lock,
-    outcomes: &[Outcome],
-    seen: &[SeenIndex],
-) -> Result<Committed> {
-    if let Some(dest) = &request.dest {
-        for index in seen {
-            let used = outcomes
-                .iter()
-                .any(|o| !o.failed && o.registry.as_deref() == Some(index.location.as_str()));
-            if used {
-                seen::record_version(dest, &index.registry, index.version)?;
-            }
-        }
-    }
+/// Writes the lock last, pinning what is now in place: a plugin whose job
+/// did not succeed (it failed, or reported nothing) keeps its old pin (its
+/// old version is still installed), or none. `outcomes` are the applied
+/// jobs' and the plan's failures.
+pub fn commit(request: &SyncRequest, planned: &Lock, outcomes: &[Outcome]) -> Result<Committed> {
     let lock_path = lock::path_for(&request.manifest);
     let old_lock = lock::read(&lock_path)?;
-    let failed = |name: &str| outcomes.iter().any(|c| c.name == name && c.failed);
+    let succeeded = |name: &str| outcomes.iter().any(|c| c.name == name && !c.failed);
     let mut final_pins = Vec::new();
     for pin in &planned.plugins {
-        match (failed(&pin.name), old_lock.get(&pin.name)) {
+        match (!succeeded(&pin.name), old_lock.get(&pin.name)) {
             (true, Some(old)) => final_pins.push(old.clone()),
             (true, None) => {}
             (false, _) => {

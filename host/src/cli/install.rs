@@ -203,7 +203,7 @@ pub struct SyncArgs {
     pub locked: bool,
     /// How many plugins to fetch and place at once
     #[arg(long, short = 'j', value_name = "N", default_value_t = wasm_plugin::DEFAULT_SYNC_JOBS as u16,
-          value_parser = clap::value_parser!(u16).range(1..=64))]
+          value_parser = clap::value_parser!(u16).range(1..=wasm_plugin::MAX_SYNC_JOBS as i64))]
     pub jobs: u16,
     #[command(flatten)]
     pub net: NetArgs,
