@@ -397,6 +397,7 @@ impl wit::Guest for Installer {
             kept: r.kept,
             index_signed: r.index_signed,
             index_verbatim: r.index_verbatim,
+            index_signed_with_key: r.index_signed_with_key,
         })
     }
 

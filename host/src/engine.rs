@@ -356,7 +356,8 @@ impl Runtime {
 
 /// The compiled component, cached on disk between runs.
 ///
-/// Compiling takes ~90 ms (over a second in a debug build); loading a
+/// Compiling takes most of a second (1.3 MB of Wasm; see the README's
+/// Start-up), several seconds in a debug build; loading a
 /// precompiled one takes a fraction of a millisecond. The file is keyed by
 /// the component's digest and wasmtime's version, written atomically, and
 /// carries a SHA-256 of its payload that is checked before deserializing:

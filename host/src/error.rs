@@ -531,8 +531,9 @@ fn installer_message(e: &wit::Error) -> String {
         ),
         E::IndexRollback(r) => format!(
             "the registry index {} is version {}, older than version {} seen before; an older index \
-             could bring back versions that were withdrawn\nif the registry was really reset, remove \
-             its line from .wasm-plugin/registries.json in the plugins directory",
+             could bring back versions that were withdrawn\nif the registry was really reset: for install, \
+             upgrade and sync, remove its line from .wasm-plugin/registries.json in the plugins \
+             directory; for mirror, remove the mirror's index.json",
             r.registry, r.got, r.seen
         ),
         E::SizeMismatch(m) => format!(

@@ -673,21 +673,37 @@ impl Installer {
         let file = paths::existing_file(&request.artifact, "the file")?;
         // An OCI registry is pushed to over the network; an index is a file.
         let oci = request.registry.to_str().is_some_and(paths::is_oci);
-        let registry = match oci {
-            true => request.registry.clone(),
-            false => paths::file_in_existing_dir(&request.registry, "--registry")?,
+        // A new registry's directory is made for it, and taken back if the
+        // publish fails.
+        let (registry, created) = match oci {
+            true => (request.registry.clone(), Vec::new()),
+            false => paths::file_in_dir_created(&request.registry, "--registry")?,
         };
+        let result = self.publish_to(request, &file, &registry, oci);
+        if result.is_err() {
+            paths::remove_created(&created);
+        }
+        result
+    }
+
+    fn publish_to(
+        &self,
+        request: &PublishRequest,
+        file: &Path,
+        registry: &Path,
+        oci: bool,
+    ) -> Result<PublishReport, Error> {
         let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
-        let mut grants = Grants::reading(paths::parent(&file));
+        let mut grants = Grants::reading(paths::parent(file));
         if let Some(key) = &key {
             grants.read(paths::parent(key));
         }
         if !oci {
-            grants.write(paths::parent(&registry));
+            grants.write(paths::parent(registry));
         }
         let call = wit::PublishRequest {
-            artifact: paths::guest(&file),
-            registry: paths::guest(&registry),
+            artifact: paths::guest(file),
+            registry: paths::guest(registry),
             name: request.name.clone(),
             version: request.version.clone(),
             description: request.description.clone(),
@@ -704,6 +720,9 @@ impl Installer {
     /// Copies a registry and its artefacts into a directory, for offline use.
     pub fn mirror(&self, request: &MirrorRequest) -> Result<MirrorReport, Error> {
         let (source, mut grants) = self.index_source(&request.index)?;
+        for dir in &request.allow_read {
+            grants.read(&paths::existing_dir(dir, "--allow-read")?);
+        }
         let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
         if let Some(key) = &key {
             grants.read(paths::parent(key));

@@ -68,6 +68,43 @@ pub(crate) fn file_in_existing_dir(path: &Path, flag: &str) -> Result<PathBuf, F
     Ok(existing_dir(dir, flag)?.join(name))
 }
 
+/// A file that may not exist yet, in a directory created if missing (a new
+/// registry's index): its canonical path, and the directories created, the
+/// deepest first, for `remove_created` to take back after a failure.
+pub(crate) fn file_in_dir_created(
+    path: &Path,
+    flag: &str,
+) -> Result<(PathBuf, Vec<PathBuf>), Failure> {
+    let mut created = Vec::new();
+    if !path.exists()
+        && let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        let mut missing = dir;
+        while !missing.exists() {
+            created.push(missing.to_path_buf());
+            match missing.parent() {
+                Some(up) if !up.as_os_str().is_empty() => missing = up,
+                _ => break,
+            }
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Failure::io(dir, "create", e))?;
+    }
+    match file_in_existing_dir(path, flag) {
+        Ok(file) => Ok((file, created)),
+        Err(e) => {
+            remove_created(&created);
+            Err(e)
+        }
+    }
+}
+
+/// Removes directories `file_in_dir_created` made, each only if empty.
+pub(crate) fn remove_created(dirs: &[PathBuf]) {
+    for dir in dirs {
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
 /// After a failed operation on a destination this run created: removes what
 /// the run itself left there (the lock file, then directories left empty,
 /// whatever the component named them) and the destination, each only if

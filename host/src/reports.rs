@@ -424,6 +424,9 @@ pub struct MirrorReport {
     pub index_signed: bool,
     /// Whether the index was copied byte for byte (with its signature).
     pub index_verbatim: bool,
+    /// Whether the index's signature was made with the request's key
+    /// (rather than copied from the source).
+    pub index_signed_with_key: bool,
 }
 
 impl From<wit::RegistryEntry> for RegistryEntry {
@@ -624,6 +627,7 @@ impl From<wit::MirrorReport> for MirrorReport {
             kept: r.kept,
             index_signed: r.index_signed,
             index_verbatim: r.index_verbatim,
+            index_signed_with_key: r.index_signed_with_key,
         }
     }
 }

@@ -613,6 +613,7 @@ pub struct MirrorRequest {
     pub(crate) out: PathBuf,
     pub(crate) key: Option<PathBuf>,
     pub(crate) max_size: u64,
+    pub(crate) allow_read: Vec<PathBuf>,
 }
 
 impl MirrorRequest {
@@ -623,7 +624,15 @@ impl MirrorRequest {
             out: out.as_ref().to_path_buf(),
             key: None,
             max_size: DEFAULT_MAX_SIZE,
+            allow_read: Vec::new(),
         }
+    }
+
+    /// Also let the installer read `dir` (artefacts a local index names
+    /// outside its own directory).
+    pub fn allow_read(mut self, dir: impl AsRef<Path>) -> Self {
+        self.allow_read.push(dir.as_ref().to_path_buf());
+        self
     }
 
     /// Verify every artefact (and the index, when signed) against `dir`.

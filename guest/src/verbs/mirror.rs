@@ -46,6 +46,9 @@ pub struct MirrorReport {
     pub index_signed: bool,
     /// Whether the index was copied byte for byte.
     pub index_verbatim: bool,
+    /// Whether the index's signature was made with `key` (the source's
+    /// own is copied when there is one).
+    pub index_signed_with_key: bool,
 }
 
 pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorReport> {
@@ -140,6 +143,7 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
         kept,
         index_signed: signature.is_some(),
         index_verbatim: verbatim,
+        index_signed_with_key: signature.is_some() && !(verbatim && loaded.signature.is_some()),
     })
 }
 
@@ -336,6 +340,7 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
         kept,
         index_signed: false,
         index_verbatim: false,
+        index_signed_with_key: false,
     })
 }
 

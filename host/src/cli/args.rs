@@ -17,8 +17,8 @@ pub struct SourceArgs {
     /// wasm-plugin.toml's default registry]
     #[arg(long, value_name = "INDEX-OR-URL")]
     pub registry: Option<String>,
-    /// The plugins directory (created if missing) [default: the
-    /// wasm-plugin.toml's dest]
+    /// The plugins directory (install creates it if missing; upgrade needs
+    /// it to exist) [default: the wasm-plugin.toml's dest]
     #[arg(long, value_name = "DIR")]
     pub dest: Option<PathBuf>,
     /// Directory of trusted *.pub keys; when given, a valid signature by one

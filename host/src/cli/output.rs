@@ -509,6 +509,9 @@ pub fn mirror(r: &MirrorReport, as_json: bool) -> io::Result<Verdict> {
             r.kept.len()
         )?;
         let index = match (r.index_verbatim, r.index_signed) {
+            (true, true) if r.index_signed_with_key => {
+                "the index was copied as published (it was unsigned) and signed with --key"
+            }
             (true, true) => "the index was copied as published, with its signature",
             (true, false) => "the index was copied as published (it is unsigned)",
             (false, true) => "artifact paths were rewritten and the index re-signed with --key",

@@ -78,7 +78,7 @@ impl SignArgs {
 pub struct PublishArgs {
     /// The plugin file to publish
     pub file: PathBuf,
-    /// The registry index to add it to (created if missing)
+    /// The registry index to add it to (created if missing, with its directory)
     #[arg(
         long,
         value_name = "INDEX",
@@ -180,6 +180,9 @@ pub struct MirrorArgs {
     /// had to be rewritten
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Also let the installer read DIR (for artifacts outside the registry's directory)
+    #[arg(long, value_name = "DIR")]
+    pub allow_read: Vec<PathBuf>,
     #[command(flatten)]
     pub net: NetArgs,
     /// Print the report as JSON
@@ -201,6 +204,9 @@ impl MirrorArgs {
         }
         if let Some(key) = &self.key {
             request = request.key(key);
+        }
+        for dir in &self.allow_read {
+            request = request.allow_read(dir);
         }
         let report = installer.mirror(&request)?;
         output::mirror(&report, self.json).map_err(stdout_failure)
