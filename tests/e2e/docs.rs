@@ -159,3 +159,295 @@ fn publish_creates_the_index_directory_and_takes_it_back_on_failure() {
     .expect(INPUT);
     assert!(!env.path("other").exists());
 }
+
+/// The README's shell examples, in order: the fenced `sh` blocks.
+fn shell_examples() -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme().lines() {
+        match (&mut current, line.trim_start()) {
+            (None, fence) if fence == "```sh" || fence == "```bash" => {
+                current = Some(String::new())
+            }
+            (Some(_), "```") => blocks.push(current.take().unwrap()),
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+/// How one README example is checked.
+enum Check {
+    /// Run with bash in scratch directory `scratch` (shared by the examples
+    /// naming the same one, in README order) from `cwd` in it, after
+    /// `setup`, with each (placeholder, stand-in) substituted;
+    /// `wasm-plugin` is this build. Then `verify` checks what it did.
+    Run {
+        scratch: &'static str,
+        cwd: &'static str,
+        setup: fn(&Env),
+        substitute: &'static [(&'static str, &'static str)],
+        verify: fn(&Env),
+    },
+    /// Not run here: the named test drives the same thing.
+    CoveredBy(&'static str),
+}
+
+/// Each example, by the start of its first line. An example missing here
+/// fails the test: a new example is checked from the day it is written.
+const EXAMPLES: &[(&str, Check)] = &[
+    (
+        "cargo run --release -- install hello",
+        Check::Run {
+            scratch: "quick-start",
+            cwd: "",
+            setup: link_examples,
+            substitute: &[("cargo run --release --", "wasm-plugin")],
+            verify: |env| assert!(env.path("plugins/hello.wasm").exists()),
+        },
+    ),
+    ("cargo test", Check::CoveredBy("this test suite")),
+    (
+        "wasm-plugin install colmask --registry /srv/registry/index.json",
+        Check::Run {
+            scratch: "install",
+            cwd: "",
+            setup: colmask_and_rowfilter,
+            substitute: &[
+                ("/srv/registry/index.json", "index.json"),
+                ("/var/lib/app/plugins", "app-plugins"),
+                ("/etc/app/trust", "trust"),
+            ],
+            verify: |env| {
+                assert!(env.path("app-plugins/colmask.wasm").exists());
+                assert!(env.path("plugins/rowfilter.wasm").exists());
+            },
+        },
+    ),
+    (
+        "wasm-plugin keygen --name release",
+        Check::Run {
+            scratch: "publish",
+            cwd: "",
+            setup: |env| {
+                env.write(
+                    "target/wasm32-wasip2/release/colmask.wasm",
+                    b"\0asm colmask",
+                );
+            },
+            substitute: &[],
+            verify: |env| {
+                let index = String::from_utf8(env.read("registry/index.json")).unwrap();
+                assert!(index.contains("\"1.2.0\""), "{index}");
+                assert!(env.path("registry/index.json.sig").exists());
+            },
+        },
+    ),
+    (
+        "wasm-plugin publish colmask-1.2.0.wasm --oci",
+        Check::CoveredBy(
+            "oci::publish_pushes_a_plugin_that_lists_and_installs (a docker-registry the tests start)",
+        ),
+    ),
+    (
+        "mkdir fleet && cd fleet",
+        Check::Run {
+            scratch: "fleet",
+            cwd: "",
+            setup: fleet_registries,
+            substitute: &[
+                ("/srv/runtime/plugins", "../host-a"),
+                ("/etc/runtime/trust", "../trust"),
+                (
+                    "https://plugins.example.com/index.json",
+                    "../main/index.json",
+                ),
+                (
+                    "oci://registry.example.com/plugins",
+                    "../internal/index.json",
+                ),
+            ],
+            verify: |env| {
+                let lock = String::from_utf8(env.read("fleet/wasm-plugin.lock")).unwrap();
+                assert!(
+                    lock.contains("\"1.2.4\"") && lock.contains("\"0.3.1\""),
+                    "{lock}"
+                );
+            },
+        },
+    ),
+    (
+        "wasm-plugin sync --locked",
+        Check::Run {
+            scratch: "fleet",
+            cwd: "fleet",
+            setup: |_| {},
+            substitute: &[],
+            verify: |env| {
+                assert_eq!(env.read("host-a/colmask.wasm"), b"\0asm colmask 1.2.4");
+                assert_eq!(env.read("host-a/rowfilter.wasm"), b"\0asm rowfilter 0.3.1");
+            },
+        },
+    ),
+    (
+        "cargo run --release --example plugin-host",
+        Check::CoveredBy("plugin_host::the_example_runtime_installs_verifies_runs_and_reloads"),
+    ),
+    (
+        "wasm-plugin component --wasi-http --out installer.wasm",
+        Check::CoveredBy("stock_runtime (the same calls through the wasmtime CLI)"),
+    ),
+    (
+        "wasmtime run -S http",
+        Check::CoveredBy("stock_runtime (the same calls through the wasmtime CLI)"),
+    ),
+    (
+        "npx jco transpile",
+        Check::CoveredBy("the Node package's tests (js/, npm test)"),
+    ),
+    (
+        "openssl genpkey -algorithm ed25519",
+        Check::Run {
+            scratch: "openssl",
+            cwd: "",
+            setup: |env| {
+                env.write("colmask.wasm", b"\0asm colmask");
+                std::fs::create_dir(env.path("trust")).unwrap();
+            },
+            substitute: &[],
+            verify: |env| {
+                // The base64 signature went to standard output; the key
+                // pair is usable by wasm-plugin.
+                assert!(env.path("trust/release.pub").exists());
+                env.run(&["sign", "colmask.wasm", "--key", "release.key"])
+                    .expect(OK);
+                env.run(&["verify", "colmask.wasm", "--trust-root", "trust"])
+                    .expect(OK);
+            },
+        },
+    ),
+    (
+        "reg=127.0.0.1:5000 repo=acme/hello",
+        Check::CoveredBy(
+            "oci (tests/e2e/oci-push.sh pushes the same way to a docker-registry the tests start)",
+        ),
+    ),
+    (
+        "fuzz/run",
+        Check::CoveredBy("fuzz/ (run by hand; its targets are built by fuzz/run)"),
+    ),
+];
+
+fn link_examples(env: &Env) {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    std::os::unix::fs::symlink(examples.canonicalize().unwrap(), env.path("examples")).unwrap();
+}
+
+fn colmask_and_rowfilter(env: &Env) {
+    let key = Key::new(71);
+    key.trust(env, "trust", "release");
+    let mut reg = Registry::new(".");
+    reg.publish(env, "colmask", "1.2.3", b"\0asm colmask", Some(&key));
+    reg.publish(env, "rowfilter", "0.3.1", b"\0asm rowfilter", Some(&key));
+}
+
+fn fleet_registries(env: &Env) {
+    let key = Key::new(72);
+    key.trust(env, "trust", "release");
+    let mut main = Registry::new("main");
+    for version in ["1.2.0", "1.2.4", "2.0.0"] {
+        let bytes = format!("\0asm colmask {version}");
+        main.publish(env, "colmask", version, bytes.as_bytes(), Some(&key));
+    }
+    let mut internal = Registry::new("internal");
+    internal.publish(
+        env,
+        "rowfilter",
+        "0.3.1",
+        b"\0asm rowfilter 0.3.1",
+        Some(&key),
+    );
+    // The example commits to git: a repository around it.
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&env.root)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&["init", "-q"]);
+}
+
+#[test]
+fn every_shell_example_in_the_readme_runs() {
+    // `wasm-plugin` on the PATH is this build.
+    let tools = Env::new();
+    std::os::unix::fs::symlink(bin(), tools.path("wasm-plugin")).unwrap();
+    let path = format!(
+        "{}:{}",
+        tools.root.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut scratches: Vec<(&str, Env)> = Vec::new();
+    for example in shell_examples() {
+        let first = example.lines().next().unwrap_or_default();
+        let Some((_, check)) = EXAMPLES.iter().find(|(start, _)| first.starts_with(start)) else {
+            panic!("a README example this test does not know; add it to EXAMPLES:\n{example}");
+        };
+        let Check::Run {
+            scratch,
+            cwd,
+            setup,
+            substitute,
+            verify,
+        } = check
+        else {
+            continue;
+        };
+        if !scratches.iter().any(|(name, _)| name == scratch) {
+            scratches.push((scratch, Env::new()));
+        }
+        let env = &scratches
+            .iter()
+            .find(|(name, _)| name == scratch)
+            .unwrap()
+            .1;
+        setup(env);
+        let script = substitute
+            .iter()
+            .fold(example.clone(), |s, (from, to)| s.replace(from, to));
+        let out = std::process::Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(env.path(cwd))
+            .env("PATH", &path)
+            .env("XDG_CACHE_HOME", shared_cache())
+            .env("GIT_AUTHOR_NAME", "readme")
+            .env("GIT_AUTHOR_EMAIL", "readme@example.com")
+            .env("GIT_COMMITTER_NAME", "readme")
+            .env("GIT_COMMITTER_EMAIL", "readme@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "README example failed:\n{script}\n--- stdout\n{}\n--- stderr\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        verify(env);
+    }
+    // Every entry still names an example: none is left over.
+    let examples = shell_examples();
+    for (start, _) in EXAMPLES {
+        assert!(
+            examples
+                .iter()
+                .any(|e| e.lines().next().unwrap_or_default().starts_with(start)),
+            "EXAMPLES names an example the README no longer has: {start}"
+        );
+    }
+}
