@@ -9,7 +9,9 @@ use crate::registry::index;
 use crate::registry::{self, Policy, RegistryRef};
 use crate::transfer::source::{Fetcher, Head, Method, RemoteBody, Request};
 use crate::trust::TrustRoot;
-use crate::verbs::{audit, install, keys, mirror, publish, scaffold, sync, uninstall, verify};
+use crate::verbs::{
+    audit, install, keys, mirror, outdated, publish, scaffold, sync, uninstall, verify,
+};
 use std::path::{Path, PathBuf};
 
 wit_bindgen::generate!({
@@ -117,9 +119,33 @@ impl wit::Guest for Installer {
             }),
             pinned: None,
             planned: false,
+            dry_run: request.dry_run,
         };
         let report = install::install(&request, &HostFetcher).map_err(to_wit)?;
         Ok(install_report_to_wit(report))
+    }
+
+    fn outdated(
+        source: wit::IndexSource,
+        dest: String,
+    ) -> Result<Vec<wit::OutdatedPlugin>, wit::Error> {
+        let trust = trust_root(&source)?;
+        let policy = Policy {
+            trust: trust.as_ref(),
+            allow_expired: source.allow_expired,
+        };
+        let rows = outdated::outdated(Path::new(&dest), &source.registry, &HostFetcher, policy)
+            .map_err(to_wit)?;
+        Ok(rows
+            .into_iter()
+            .map(|o| wit::OutdatedPlugin {
+                name: o.name,
+                installed: o.installed,
+                requirement: o.requirement,
+                wanted: o.wanted,
+                latest: o.latest,
+            })
+            .collect())
     }
 
     fn list_installed(dest: String) -> Result<Vec<wit::Receipt>, wit::Error> {
@@ -136,6 +162,7 @@ impl wit::Guest for Installer {
                     registry: r.registry,
                     artifact: r.artifact,
                     installed_at: r.installed_at,
+                    requirement: r.requirement,
                 }),
                 _ => None,
             })

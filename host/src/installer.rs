@@ -272,9 +272,21 @@ impl Installer {
         }
         let (dest, created) = paths::ensure_dir(&request.dest, "--dest")?;
         // On a timeout another run owns the destination: nothing of it is
-        // ours to clean up, even if this run created the directory.
-        let held = lock::acquire(&dest, Access::Exclusive, request.lock_timeout)?;
-        grants.write(&dest);
+        // ours to clean up, even if this run created the directory. A dry
+        // run only reads.
+        let held = match request.dry_run {
+            true => lock::acquire_shared_if_possible(&dest, request.lock_timeout)?,
+            false => Some(lock::acquire(
+                &dest,
+                Access::Exclusive,
+                request.lock_timeout,
+            )?),
+        };
+        if request.dry_run {
+            grants.read(&dest);
+        } else {
+            grants.write(&dest);
+        }
         // The index once for the run, however many plugins: the calls that
         // follow check it again instead of fetching it again. If it cannot
         // be read, each plugin is tried on its own and says what stops it
@@ -300,6 +312,7 @@ impl Installer {
                 allow_expired: source.allow_expired,
                 max_size: request.max_size,
                 preloaded: preloaded.clone(),
+                dry_run: request.dry_run,
             };
             let result = self
                 .call_in(&dest, grants.clone(), true, |i, s| i.call_install(s, &call))
@@ -540,6 +553,19 @@ impl Installer {
             i.call_read_manifest(s, &paths::guest(&path))
         })?;
         Ok(manifest.into())
+    }
+
+    /// Each plugin installed in a plugins directory (granted read-only)
+    /// against a registry: the highest version its recorded requirement
+    /// admits, and the highest of all.
+    pub fn outdated(&self, request: &OutdatedRequest) -> Result<Vec<OutdatedPlugin>, Error> {
+        let dest = paths::existing_dir(&request.dest, "--dest")?;
+        let (source, mut grants) = self.index_source(&request.index)?;
+        grants.read(&dest);
+        let rows = self.call(grants, true, |i, s| {
+            i.call_outdated(s, &source, &paths::guest(&dest))
+        })?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// The receipts in `dest`, sorted by name.

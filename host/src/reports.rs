@@ -250,6 +250,37 @@ pub struct Receipt {
     pub artifact: String,
     /// RFC 3339, UTC.
     pub installed_at: String,
+    /// The requirement it was installed with (`~1.2`), which `upgrade`
+    /// stays within; none for any version.
+    pub requirement: Option<String>,
+}
+
+/// One installed plugin against its registry: what [`Installer::outdated`](crate::Installer::outdated) finds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutdatedPlugin {
+    /// The plugin's name.
+    pub name: String,
+    /// The version installed.
+    pub installed: String,
+    /// The requirement recorded at install; none for any version.
+    pub requirement: Option<String>,
+    /// The highest version the requirement admits (what `upgrade` takes);
+    /// none when the registry offers none.
+    pub wanted: Option<String>,
+    /// The highest version of all.
+    pub latest: Option<String>,
+}
+
+impl From<wit::OutdatedPlugin> for OutdatedPlugin {
+    fn from(o: wit::OutdatedPlugin) -> Self {
+        OutdatedPlugin {
+            name: o.name,
+            installed: o.installed,
+            requirement: o.requirement,
+            wanted: o.wanted,
+            latest: o.latest,
+        }
+    }
 }
 
 /// One plugin removed.
@@ -496,6 +527,7 @@ impl From<wit::Receipt> for Receipt {
             registry: r.registry,
             artifact: r.artifact,
             installed_at: r.installed_at,
+            requirement: r.requirement,
         }
     }
 }

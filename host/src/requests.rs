@@ -116,6 +116,7 @@ pub struct InstallRequest {
     pub(crate) max_size: u64,
     pub(crate) allow_read: Vec<PathBuf>,
     pub(crate) lock_timeout: Duration,
+    pub(crate) dry_run: bool,
 }
 
 impl InstallRequest {
@@ -136,6 +137,7 @@ impl InstallRequest {
             max_size: DEFAULT_MAX_SIZE,
             allow_read: Vec::new(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            dry_run: false,
         }
     }
 
@@ -228,6 +230,13 @@ impl UpgradeRequest {
         self
     }
 
+    /// Report what each upgrade would do (the index's digest and size, no
+    /// signer), fetching no artefact and writing nothing.
+    pub fn dry_run(mut self, yes: bool) -> Self {
+        self.install.dry_run = yes;
+        self
+    }
+
     /// See [`InstallRequest::allow_read`].
     pub fn allow_read(mut self, dir: impl AsRef<Path>) -> Self {
         self.install = self.install.allow_read(dir);
@@ -268,6 +277,35 @@ impl UninstallRequest {
     /// See [`InstallRequest::lock_timeout`].
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
+        self
+    }
+}
+
+/// Installed plugins against a registry: for [`Installer::outdated`](crate::Installer::outdated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutdatedRequest {
+    pub(crate) index: IndexRequest,
+    pub(crate) dest: PathBuf,
+}
+
+impl OutdatedRequest {
+    /// Every plugin installed in `dest` (read-only), against `registry`.
+    pub fn new(registry: impl Into<String>, dest: impl AsRef<Path>) -> Self {
+        OutdatedRequest {
+            index: IndexRequest::new(registry),
+            dest: dest.as_ref().to_path_buf(),
+        }
+    }
+
+    /// Check the index's signature against the keys in `dir`.
+    pub fn trust_root(mut self, dir: impl AsRef<Path>) -> Self {
+        self.index = self.index.trust_root(dir);
+        self
+    }
+
+    /// Accept an index past its `expires`.
+    pub fn allow_expired(mut self, allow: bool) -> Self {
+        self.index = self.index.allow_expired(allow);
         self
     }
 }

@@ -46,6 +46,7 @@ export async function install(options) {
       allowExpired: Boolean(o.allowExpired),
       maxSize,
       preloaded: undefined,
+      dryRun: false,
     };
     try {
       return await call('install', [request], [...source.grants, ...allowRead, dest], { network: true, dest });

@@ -10,6 +10,7 @@ mod lifecycle;
 mod list;
 mod loader_format;
 mod oci;
+mod operator;
 mod plugin_host;
 mod plugin_set;
 mod publisher;

@@ -28,6 +28,10 @@ pub struct Receipt {
     pub artifact: String,
     /// RFC 3339, UTC.
     pub installed_at: String,
+    /// The requirement the plugin was installed with (`~1.2`), which
+    /// `upgrade` stays within; none for "any version".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
 }
 
 /// A receipt file as found on disk.
@@ -152,6 +156,7 @@ mod tests {
             registry: "/r/index.json".into(),
             artifact: "/r/a.wasm".into(),
             installed_at: crate::clock::now(),
+            requirement: None,
         }
     }
 

@@ -10,6 +10,8 @@ use semver::VersionReq;
 pub struct PluginSpec {
     pub name: PluginName,
     pub requirement: Option<VersionReq>,
+    /// The requirement as given (`~1.2`), recorded in the receipt.
+    pub given: Option<String>,
 }
 
 impl PluginSpec {
@@ -28,7 +30,15 @@ impl PluginSpec {
                 reason: format!("'{req}' is not a semver requirement ({e}); write e.g. {name}@^1.2, {name}@=0.3.1 or {name}@\">=1, <2\""),
             })?),
         };
-        Ok(PluginSpec { name, requirement })
+        let given = requirement.as_ref().map(|_| {
+            let (_, req) = text.split_once('@').expect("a requirement follows @");
+            req.trim().to_string()
+        });
+        Ok(PluginSpec {
+            name,
+            requirement,
+            given,
+        })
     }
 }
 

@@ -455,6 +455,7 @@ mod tests {
                 registry: "/r/index.json".into(),
                 artifact: "/r/a.wasm".into(),
                 installed_at: crate::clock::now(),
+                requirement: None,
             };
             let n = PluginName::parse(name).unwrap();
             receipt::commit(

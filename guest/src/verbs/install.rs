@@ -69,6 +69,8 @@ pub struct InstallRequest {
     /// index's version as seen. Such an install touches only its own
     /// plugin's files, so several may run side by side.
     pub planned: bool,
+    /// Decide only: report what would be done, fetch and write nothing.
+    pub dry_run: bool,
 }
 
 /// An index's exact bytes and its detached signature, as read.
@@ -163,7 +165,7 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     // The host holds the destination's lock: temp files of our naming are
     // an interrupted run's, and nobody else's to finish (unless this is one
     // of a plan's jobs, whose siblings may be staging beside it).
-    if !request.planned {
+    if !request.planned && !request.dry_run {
         remove_leftovers(dest)?;
     }
     let spec = check_spec(request, &request.spec)?;
@@ -237,9 +239,32 @@ fn check_spec(request: &InstallRequest, spec: &str) -> Result<PluginSpec> {
 fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport> {
     let request = context.request;
     let dest = &request.dest;
+    // What is installed now.
+    let previous = match receipt::read(dest, &spec.name)? {
+        Found::Valid(receipt) => Some(receipt),
+        // A receipt that cannot be read records nothing to compare with;
+        // the install replaces it (and `audit` reports it until then).
+        Found::Missing | Found::Invalid(_) => None,
+    };
+    // The requirement that stands: the one given; for an upgrade without
+    // one, the one recorded at install (so `upgrade --all` keeps a `~1.2`
+    // install within 1.2). An exact `--version` is a one-off and records
+    // none.
+    let requirement = match request.mode {
+        _ if request.version.is_some() => None,
+        Mode::Install => spec.given.clone(),
+        Mode::Upgrade => spec
+            .given
+            .clone()
+            .or_else(|| previous.as_ref().and_then(|p| p.requirement.clone())),
+    };
+    let parsed = requirement
+        .as_deref()
+        .and_then(|r| semver::VersionReq::parse(r).ok());
+
     // Resolve: the entry, and its signature as far as it can be judged
     // without the bytes.
-    let selector = Selector::from_parts(request.version.as_deref(), spec.requirement.as_ref());
+    let selector = Selector::from_parts(request.version.as_deref(), parsed.as_ref());
     let entry = resolve::select(&context.loaded.index, spec.name.as_str(), selector)?.clone();
     let (entry, origin) = materialize(context, entry)?;
     if let Some(pinned) = &request.pinned
@@ -262,12 +287,6 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     let sig_text = signature.as_ref().map(trust::encode_signature);
 
     // Decide, from what is installed now.
-    let previous = match receipt::read(dest, &entry.name)? {
-        Found::Valid(receipt) => Some(receipt),
-        // A receipt that cannot be read records nothing to compare with;
-        // the install replaces it (and `audit` reports it until then).
-        Found::Missing | Found::Invalid(_) => None,
-    };
     // Hashing the installed copy is only worth it where it can change the
     // decision: `upgrade` keeps the same version whether or not it is intact.
     let current = match &previous {
@@ -295,6 +314,10 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         request.allow_downgrade,
     ) {
         Decision::Keep => {
+            let previous = previous.as_ref().expect("kept only when installed");
+            if request.dry_run {
+                return unchanged(dest, &entry.name, previous);
+            }
             // Nothing to place still records the index version seen:
             // otherwise a host that is up to date never learns it, and an
             // older index replayed later would be accepted. (A plan
@@ -302,7 +325,16 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
             if !request.planned {
                 seen::record_seen(dest, context.loaded)?;
             }
-            let previous = previous.as_ref().expect("kept only when installed");
+            // `upgrade NAME@REQ` already at the highest match still
+            // records the new requirement.
+            if previous.requirement != requirement {
+                let updated = Receipt {
+                    requirement,
+                    ..previous.clone()
+                };
+                let staged = receipt::stage(dest, &updated)?;
+                receipt::commit(dest, &entry.name, staged)?;
+            }
             return unchanged(dest, &entry.name, previous);
         }
         Decision::RefuseDowngrade => {
@@ -314,6 +346,9 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         }
         Decision::Place(action) => action,
     };
+    if request.dry_run {
+        return Ok(would_place(dest, &entry, action, installed));
+    }
 
     // Fetch and check: stream the bytes through the digest and signature.
     // An OCI blob comes through the registry's API (authenticated);
@@ -337,6 +372,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         // (repository, tag, digest); the blob URL says less.
         artifact: origin.unwrap_or_else(|| fetched.shown.clone()),
         installed_at: crate::clock::now(),
+        requirement,
     };
     let staged_receipt = receipt::stage(dest, &new_receipt)?;
     let staged_seen = match request.planned {
@@ -364,7 +400,11 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
 /// plugin's repository. Their artefact is the tag's reference; the manifest
 /// (fetched only for the entry chosen) supplies digest, size and signature
 /// in `materialize`, so the zero digest here is never compared.
-fn oci_loaded(registry: &str, name: &PluginName, fetcher: &dyn Fetcher) -> Result<Loaded> {
+pub(crate) fn oci_loaded(
+    registry: &str,
+    name: &PluginName,
+    fetcher: &dyn Fetcher,
+) -> Result<Loaded> {
     let registry = OciRegistry::parse(registry)?;
     let repository = registry.repository(name.as_str());
     let plugins = oci::tags(fetcher, &registry.host, &repository)?
@@ -579,6 +619,31 @@ fn is_intact(
 }
 
 /// The report for a plugin left as it is.
+/// What a dry run reports for an entry it would place: the index's word
+/// for digest and size (nothing was fetched, so no signer).
+fn would_place(
+    dest: &Path,
+    entry: &Entry,
+    action: Action,
+    installed: Option<&str>,
+) -> InstallReport {
+    InstallReport {
+        name: entry.name.to_string(),
+        version: entry.version.clone(),
+        sha256: entry.sha256.to_hex(),
+        size: entry.size.unwrap_or(0),
+        source: entry.artifact.clone(),
+        wasm_path: PluginsDir::new(dest)
+            .wasm(entry.name.as_str())
+            .display()
+            .to_string(),
+        sig_path: None,
+        signed_by: None,
+        action,
+        previous_version: installed.map(str::to_string),
+    }
+}
+
 fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<InstallReport> {
     let sig_path = PluginsDir::new(dest).sig(name.as_str());
     let sig_path = sandbox::exists(&sig_path)?.then(|| sig_path.display().to_string());
@@ -682,6 +747,7 @@ mod tests {
                 preloaded: None,
                 pinned: None,
                 planned: false,
+                dry_run: false,
             }
         }
 
@@ -1116,6 +1182,48 @@ mod tests {
             (report.action, report.version.as_str()),
             (Action::Unchanged, "1.1.0")
         );
+    }
+
+    #[test]
+    fn upgrade_stays_within_the_requirement_the_install_recorded() {
+        let mut fx = Fixture::new();
+        for (version, bytes) in [("1.2.0", b"a"), ("1.2.5", b"b"), ("1.3.0", b"c")] {
+            fx.publish("colmask", version, bytes, true);
+        }
+        let run = |fx: &Fixture, spec: &str, mode: Mode, dry_run: bool| {
+            let mut request = fx.request(spec, true);
+            request.mode = mode;
+            request.dry_run = dry_run;
+            fx.run(request).unwrap()
+        };
+        let report = run(&fx, "colmask@~1.2", Mode::Install, false);
+        assert_eq!(report.version, "1.2.5");
+        assert_eq!(fx.receipt("colmask").requirement.as_deref(), Some("~1.2"));
+        // Not moved to 1.3.0 by a plain upgrade.
+        let report = run(&fx, "colmask", Mode::Upgrade, false);
+        assert_eq!(
+            (report.action, report.version.as_str()),
+            (Action::Unchanged, "1.2.5")
+        );
+        // A dry run of a new requirement says what it would do, and does
+        // nothing.
+        let before = fx.dest_listing();
+        let plan = run(&fx, "colmask@^1", Mode::Upgrade, true);
+        assert_eq!(
+            (plan.action, plan.version.as_str()),
+            (Action::Upgraded, "1.3.0")
+        );
+        assert_eq!(fx.dest_listing(), before);
+        // Given, it moves and is recorded.
+        let report = run(&fx, "colmask@^1", Mode::Upgrade, false);
+        assert_eq!(
+            (report.action, report.version.as_str()),
+            (Action::Upgraded, "1.3.0")
+        );
+        assert_eq!(fx.receipt("colmask").requirement.as_deref(), Some("^1"));
+        // Already at the highest match, a new requirement is still recorded.
+        run(&fx, "colmask@>=1.3", Mode::Upgrade, false);
+        assert_eq!(fx.receipt("colmask").requirement.as_deref(), Some(">=1.3"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod install;
 pub mod keys;
 pub mod mirror;
+pub mod outdated;
 pub mod publish;
 pub mod scaffold;
 pub mod sync;

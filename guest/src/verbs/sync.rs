@@ -534,6 +534,7 @@ pub fn apply(
         preloaded: index.cloned(),
         pinned: Some(pinned),
         planned: true,
+        dry_run: false,
     };
     let report = install::install(&install, fetcher)?;
     Ok(Change {

@@ -71,6 +71,7 @@ mod tests {
             registry: String::new(),
             artifact: String::new(),
             installed_at: crate::clock::now(),
+            requirement: None,
         };
         let name = PluginName::parse("colmask").unwrap();
         receipt::commit(

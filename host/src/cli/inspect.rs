@@ -1,10 +1,10 @@
-//! Verbs that only look: list, audit, verify.
+//! Verbs that only look: list, outdated, audit, verify.
 
 use super::args::{LockArgs, RemoteArgs, required};
 use super::{Failure, Setup, output, stdout_failure};
 use clap::Args;
 use std::path::PathBuf;
-use wasm_plugin::{AuditRequest, IndexRequest, Manifest, VerifyRequest};
+use wasm_plugin::{AuditRequest, IndexRequest, Manifest, OutdatedRequest, VerifyRequest};
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -91,6 +91,56 @@ impl ListArgs {
             indexes.push((name.clone(), installer.load_index(&request)?));
         }
         output::list_registries(&indexes, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct OutdatedArgs {
+    /// The plugins directory (read only) [default: the wasm-plugin.toml's dest]
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    /// The registry to compare with: a path, an http(s):// URL or an oci://
+    /// namespace [default: the wasm-plugin.toml's default registry]
+    #[arg(long, value_name = "INDEX-OR-URL")]
+    pub registry: Option<String>,
+    /// Directory of trusted *.pub keys, to verify the index signature
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Print as JSON: an array of {name, installed, requirement, wanted, latest}
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl OutdatedArgs {
+    /// Takes what the flags leave out from the manifest.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        self.dest = self
+            .dest
+            .take()
+            .or_else(|| manifest.dest.as_ref().map(PathBuf::from));
+        self.registry = self
+            .registry
+            .take()
+            .or_else(|| manifest.default_registry_location().map(str::to_string));
+        self.trust_root = self
+            .trust_root
+            .take()
+            .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+    }
+
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+        let dest = required(self.dest.as_deref(), "--dest", "dest")?;
+        let registry = required(self.registry.as_deref(), "--registry", "a default registry")?;
+        let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
+        let mut request = OutdatedRequest::new(self.remote.registry(registry), dest)
+            .allow_expired(self.remote.allow_expired);
+        if let Some(dir) = &self.trust_root {
+            request = request.trust_root(dir);
+        }
+        let rows = installer.outdated(&request)?;
+        output::outdated(&rows, self.json).map_err(stdout_failure)
     }
 }
 

@@ -149,6 +149,9 @@ pub struct UpgradeArgs {
     /// Upgrade every installed plugin
     #[arg(long)]
     pub all: bool,
+    /// Print what would be upgraded; fetch no artefact, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub source: SourceArgs,
     /// Print the reports as JSON (an array, one element per plugin)
@@ -168,7 +171,8 @@ impl UpgradeArgs {
         let mut request = UpgradeRequest::new(&registry, source.dest()?)
             .allow_expired(source.net.remote.allow_expired)
             .max_size(source.net.max_size)
-            .lock_timeout(source.lock.lock_timeout);
+            .lock_timeout(source.lock.lock_timeout)
+            .dry_run(self.dry_run);
         if let Some(dir) = &source.trust_root {
             request = request.trust_root(dir);
         }
@@ -181,6 +185,9 @@ impl UpgradeArgs {
         let outcomes = installer.upgrade(&request)?;
         if outcomes.is_empty() {
             return output::nothing_installed(source.dest()?, self.json).map_err(stdout_failure);
+        }
+        if self.dry_run {
+            return output::upgrade_plan(&outcomes, self.json).map_err(stdout_failure);
         }
         output::install_outcomes(&outcomes, true, self.json).map_err(stdout_failure)
     }

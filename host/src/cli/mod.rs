@@ -70,6 +70,8 @@ pub enum Command {
     Uninstall(install::UninstallArgs),
     /// List the plugins a registry offers, or those installed in a directory
     List(inspect::ListArgs),
+    /// Show installed plugins that a registry has newer versions of
+    Outdated(inspect::OutdatedArgs),
     /// Check everything installed in a plugins directory against its receipts and a trust root
     Audit(inspect::AuditArgs),
     /// Check the digest and signature of a plugin file on disk
@@ -98,6 +100,7 @@ impl Cli {
             Command::Lock(a) => a.json,
             Command::Uninstall(a) => a.json,
             Command::List(a) => a.json,
+            Command::Outdated(a) => a.json,
             Command::Audit(a) => a.json,
             Command::Verify(a) => a.json,
             Command::Keygen(a) => a.json,
@@ -125,6 +128,7 @@ impl Cli {
             Command::Uninstall(a) => a.dest.is_none(),
             Command::List(a) => a.dest.is_none() && a.registry.is_none(),
             Command::Audit(a) => a.dest.is_none(),
+            Command::Outdated(a) => a.dest.is_none() || a.registry.is_none(),
             _ => false,
         };
         let wanted = missing
@@ -135,6 +139,7 @@ impl Cli {
                         | Command::Upgrade(_)
                         | Command::Uninstall(_)
                         | Command::List(_)
+                        | Command::Outdated(_)
                         | Command::Audit(_)
                 ));
         if wanted && let Some(manifest) = setup.manifest(self.config.as_deref())? {
@@ -159,6 +164,7 @@ impl Cli {
                     a.fill(&manifest)
                 }
                 Command::Audit(a) => a.fill(&manifest),
+                Command::Outdated(a) => a.fill(&manifest),
                 _ => {}
             }
         }
@@ -169,6 +175,7 @@ impl Cli {
             Command::Lock(a) => a.run(&setup, self.config.as_deref()),
             Command::Uninstall(a) => a.run(&setup),
             Command::List(a) => a.run(&setup),
+            Command::Outdated(a) => a.run(&setup),
             Command::Audit(a) => a.run(&setup),
             Command::Verify(a) => a.run(&setup),
             Command::New(a) => a.run(&setup),

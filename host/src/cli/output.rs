@@ -12,8 +12,8 @@ use std::io::{self, Write};
 use std::path::Path;
 use wasm_plugin::{
     AuditReport, FindingKind, InstallAction, InstallReport, KeygenReport, MirrorReport, Outcome,
-    PublishReport, Receipt, RegistryIndex, ScaffoldReport, SignReport, SyncReport, SyncStep,
-    UninstallReport, VerifyReport,
+    OutdatedPlugin, PublishReport, Receipt, RegistryIndex, ScaffoldReport, SignReport, SyncReport,
+    SyncStep, UninstallReport, VerifyReport,
 };
 
 fn json<T: Serialize>(value: &T) -> io::Result<()> {
@@ -129,6 +129,93 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
         ),
         (None, None) => writeln!(out, "  unsigned (no --trust-root given)"),
     }
+}
+
+/// `upgrade --dry-run`: what each upgrade would do (JSON: the reports, as
+/// `upgrade --json` prints them, with the index's digest and size).
+pub fn upgrade_plan(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::Result<Verdict> {
+    if as_json {
+        return install_outcomes(outcomes, true, true);
+    }
+    let mut out = io::stdout().lock();
+    for (spec, result) in outcomes {
+        match result {
+            Ok(r) if r.action == InstallAction::Unchanged => writeln!(
+                out,
+                "{} {} is up to date",
+                r.name,
+                shown_version(&r.version)
+            )?,
+            Ok(r) => writeln!(
+                out,
+                "would upgrade {} {} -> {}",
+                r.name,
+                r.previous_version.as_deref().map_or("?", shown_version),
+                shown_version(&r.version)
+            )?,
+            Err(failure) => {
+                out.flush()?;
+                let _ = writeln!(io::stderr(), "error: {spec}: {failure}");
+            }
+        }
+    }
+    Ok(first_failure(outcomes))
+}
+
+/// `outdated`: each installed plugin, what its requirement admits, and the
+/// newest of all.
+pub fn outdated(rows: &[OutdatedPlugin], as_json: bool) -> io::Result<Verdict> {
+    if as_json {
+        json(&rows)?;
+        return Ok(Verdict::Done);
+    }
+    let mut out = io::stdout().lock();
+    let none = "-";
+    let table: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                shown_version(&r.installed).to_string(),
+                r.wanted.clone().unwrap_or_else(|| none.into()),
+                r.latest.clone().unwrap_or_else(|| none.into()),
+                r.requirement.clone().unwrap_or_else(|| "*".into()),
+            ]
+        })
+        .collect();
+    let header = ["NAME", "INSTALLED", "WANTED", "LATEST", "REQUIREMENT"].map(String::from);
+    let widths: Vec<usize> = (0..5)
+        .map(|c| {
+            std::iter::once(&header)
+                .chain(&table)
+                .map(|row| row[c].len())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(&table) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:w$}"))
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
+    }
+    let behind = rows
+        .iter()
+        .filter(|r| r.wanted.as_deref().is_some_and(|w| w != r.installed))
+        .count();
+    let held = rows
+        .iter()
+        .filter(|r| r.latest.is_some() && r.latest != r.wanted)
+        .count();
+    writeln!(
+        out,
+        "{behind} of {} plugin(s) behind what their requirement admits (`wasm-plugin upgrade --all` \
+         takes them there); {held} held back by their requirement (`upgrade NAME@REQ` changes it)",
+        rows.len()
+    )?;
+    Ok(Verdict::Done)
 }
 
 pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<Verdict> {

@@ -1,0 +1,84 @@
+//! `outdated`: for each installed plugin, what the registry offers now:
+//! the highest version its recorded requirement admits (what `upgrade`
+//! would take) and the highest of all (what `upgrade NAME@*` would take).
+//! Read-only: the plugins directory is only listed.
+
+use crate::error::Result;
+use crate::plugins_dir::receipt::{self, Found};
+use crate::registry::index::Index;
+use crate::registry::name::PluginName;
+use crate::registry::resolve::{self, Selector};
+use crate::registry::{self, Policy, RegistryRef, oci};
+use crate::sandbox;
+use crate::transfer::source::Fetcher;
+use crate::verbs::install;
+use semver::VersionReq;
+use std::path::Path;
+
+/// One installed plugin against its registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outdated {
+    pub name: String,
+    pub installed: String,
+    /// As recorded at install; none for any version.
+    pub requirement: Option<String>,
+    /// The highest version the requirement admits; none when the registry
+    /// has none (or does not list the plugin).
+    pub wanted: Option<String>,
+    /// The highest version of all.
+    pub latest: Option<String>,
+}
+
+/// Every plugin installed in `dest` (with a receipt), against `registry`.
+pub fn outdated(
+    dest: &Path,
+    registry: &str,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Vec<Outdated>> {
+    sandbox::check_granted(dest)?;
+    let receipts: Vec<_> = receipt::all(dest)?
+        .into_iter()
+        .filter_map(|(_, found)| match found {
+            Found::Valid(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    // An index is read once; an OCI registry is one repository per plugin.
+    let index = match oci::is_oci(registry) {
+        true => None,
+        false => Some(registry::load(&RegistryRef::parse(registry), fetcher, policy)?.index),
+    };
+    let mut rows = Vec::new();
+    for r in receipts {
+        let repository: Option<Index>;
+        let offered = match &index {
+            Some(index) => Some(index),
+            None => {
+                repository = PluginName::parse(&r.name)
+                    .ok()
+                    .and_then(|name| install::oci_loaded(registry, &name, fetcher).ok())
+                    .map(|loaded| loaded.index);
+                repository.as_ref()
+            }
+        };
+        let pick = |selector: Selector<'_>| {
+            let index = offered?;
+            resolve::select(index, &r.name, selector)
+                .ok()
+                .map(|e| e.version.clone())
+        };
+        let requirement = r
+            .requirement
+            .as_deref()
+            .and_then(|text| VersionReq::parse(text).ok());
+        rows.push(Outdated {
+            wanted: pick(Selector::from_parts(None, requirement.as_ref())),
+            latest: pick(Selector::Highest),
+            name: r.name,
+            installed: r.version,
+            requirement: r.requirement,
+        });
+    }
+    Ok(rows)
+}
