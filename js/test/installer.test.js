@@ -170,7 +170,7 @@ test('bad arguments are usage errors and a failed first install leaves no direct
   assert.deepEqual(untrusted.details.keys, ['someone']);
 });
 
-test('version pins an exact release and upgrade moves to the highest', async (t) => {
+test('version pins an exact release and upgrade moves to the highest its requirement admits', async (t) => {
   const dir = scratch(t);
   const k = key();
   const trustRoot = k.trust(join(dir, 'trust'), 'release');
@@ -185,7 +185,11 @@ test('version pins an exact release and upgrade moves to the highest', async (t)
   assert.equal(pinned.version, '1.0.0');
   const compatible = await install({ registry, spec: 'colmask@^1', dest, trustRoot, upgrade: true });
   assert.equal(compatible.version, '1.5.0');
-  const upgraded = await install({ registry, spec: 'colmask', dest, trustRoot, upgrade: true });
+  // The requirement an upgrade was given holds for the next one...
+  const held = await install({ registry, spec: 'colmask', dest, trustRoot, upgrade: true });
+  assert.deepEqual([held.version, held.action], ['1.5.0', 'unchanged']);
+  // ...until another is given.
+  const upgraded = await install({ registry, spec: 'colmask@*', dest, trustRoot, upgrade: true });
   assert.deepEqual([upgraded.version, upgraded.previousVersion], ['2.0.0', '1.5.0']);
   await rejectsWith(install({ registry, spec: 'colmask', version: '1.0.0', dest, trustRoot }), 'downgrade-refused');
   assert.equal(readFileSync(join(dest, 'colmask.wasm'), 'utf8'), '\0asm 2.0.0');
