@@ -144,6 +144,7 @@ impl wit::Guest for Installer {
                 requirement: o.requirement,
                 wanted: o.wanted,
                 latest: o.latest,
+                yanked: o.yanked,
             })
             .collect())
     }
@@ -187,13 +188,23 @@ impl wit::Guest for Installer {
         dest: String,
         trust_root: Option<String>,
         manifest: Option<String>,
+        registry: Option<wit::IndexSource>,
     ) -> Result<wit::AuditReport, wit::Error> {
-        let r = audit::audit(
+        let mut r = audit::audit(
             Path::new(&dest),
             trust_root.as_deref().map(Path::new),
             manifest.as_deref().map(Path::new),
         )
         .map_err(to_wit)?;
+        if let Some(source) = registry {
+            let trust = crate::component::trust_root(&source)?;
+            let policy = Policy {
+                trust: trust.as_ref(),
+                allow_expired: source.allow_expired,
+            };
+            audit::against_registry(&mut r, &source.registry, &HostFetcher, policy)
+                .map_err(to_wit)?;
+        }
         let finding = |f: audit::Finding| wit::Finding {
             kind: match f.kind {
                 audit::FindingKind::Drift => wit::FindingKind::Drift,
@@ -208,6 +219,7 @@ impl wit::Guest for Installer {
                 audit::FindingKind::DeclaredMissing => wit::FindingKind::DeclaredMissing,
                 audit::FindingKind::LockMismatch => wit::FindingKind::LockMismatch,
                 audit::FindingKind::NotDeclared => wit::FindingKind::NotDeclared,
+                audit::FindingKind::Yanked => wit::FindingKind::Yanked,
             },
             path: f.path,
             detail: f.detail,
@@ -402,6 +414,26 @@ impl wit::Guest for Installer {
         })
     }
 
+    fn yank(request: wit::YankRequest) -> Result<wit::YankReport, wit::Error> {
+        let r = publish::yank(&publish::YankRequest {
+            registry: PathBuf::from(request.registry),
+            name: request.name,
+            version: request.version,
+            undo: request.undo,
+            key: request.key.map(PathBuf::from),
+        })
+        .map_err(to_wit)?;
+        Ok(wit::YankReport {
+            name: r.name,
+            version: r.version,
+            yanked: r.yanked,
+            unchanged: r.unchanged,
+            registry: r.registry,
+            index_version: r.index_version,
+            index_signed: r.index_signed,
+        })
+    }
+
     fn mirror(request: wit::MirrorRequest) -> Result<wit::MirrorReport, wit::Error> {
         let request = mirror::MirrorRequest {
             registry: request.source.registry,
@@ -492,6 +524,7 @@ fn entry_to_wit(e: &index::Entry) -> wit::RegistryEntry {
         sha256: e.sha256.to_hex(),
         signature: e.signature.clone(),
         size: e.size,
+        yanked: e.yanked,
     }
 }
 

@@ -114,6 +114,13 @@ impl Grants {
         self
     }
 
+    /// Adds what `other` grants.
+    pub fn extend(&mut self, other: Grants) -> &mut Self {
+        self.read_only.extend(other.read_only);
+        self.read_write.extend(other.read_write);
+        self
+    }
+
     fn into_wasi(self) -> Result<WasiCtx, wasmtime::Error> {
         let mut builder = WasiCtxBuilder::new();
         // File I/O runs on the calling thread instead of a tokio blocking

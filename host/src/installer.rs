@@ -601,14 +601,23 @@ impl Installer {
         if let Some(file) = &manifest {
             grants.read(paths::parent(file));
         }
+        let registry = match &request.registry {
+            Some(index) => {
+                let (source, registry_grants) = self.index_source(index)?;
+                grants.extend(registry_grants);
+                Some(source)
+            }
+            None => None,
+        };
         let trust_root = trust_root.as_deref().map(paths::guest);
         let manifest = manifest.as_deref().map(paths::guest);
-        let mut report = self.call(grants, false, |i, s| {
+        let mut report = self.call(grants, registry.is_some(), |i, s| {
             i.call_audit(
                 s,
                 &paths::guest(&dest),
                 trust_root.as_deref(),
                 manifest.as_deref(),
+                registry.as_ref(),
             )
         })?;
         crate::error::name_link_targets(&mut report);
@@ -740,6 +749,29 @@ impl Installer {
         };
         Ok(self
             .call(grants, oci, |i, s| i.call_publish(s, &call))?
+            .into())
+    }
+
+    /// Marks a version yanked in a local index (or not, with
+    /// [`YankRequest::undo`]), bumping the index's version and signing it
+    /// again.
+    pub fn yank(&self, request: &YankRequest) -> Result<YankReport, Error> {
+        let registry = paths::existing_file(&request.registry, "--registry")?;
+        let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
+        let mut grants = Grants::default();
+        grants.write(paths::parent(&registry));
+        if let Some(key) = &key {
+            grants.read(paths::parent(key));
+        }
+        let call = wit::YankRequest {
+            registry: paths::guest(&registry),
+            name: request.name.clone(),
+            version: request.version.clone(),
+            undo: request.undo,
+            key: key.as_deref().map(paths::guest),
+        };
+        Ok(self
+            .call(grants, false, |i, s| i.call_yank(s, &call))?
             .into())
     }
 

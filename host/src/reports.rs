@@ -26,6 +26,8 @@ pub struct RegistryEntry {
     pub signature: Option<String>,
     /// The artefact's published length in bytes.
     pub size: Option<u64>,
+    /// Withdrawn by its publisher: chosen only when asked for exactly.
+    pub yanked: bool,
 }
 
 /// A registry index that was read and checked.
@@ -269,6 +271,8 @@ pub struct OutdatedPlugin {
     pub wanted: Option<String>,
     /// The highest version of all.
     pub latest: Option<String>,
+    /// Whether the registry marks the installed version yanked.
+    pub yanked: bool,
 }
 
 impl From<wit::OutdatedPlugin> for OutdatedPlugin {
@@ -279,6 +283,7 @@ impl From<wit::OutdatedPlugin> for OutdatedPlugin {
             requirement: o.requirement,
             wanted: o.wanted,
             latest: o.latest,
+            yanked: o.yanked,
         }
     }
 }
@@ -323,6 +328,8 @@ pub enum FindingKind {
     LockMismatch,
     /// Installed by wasm-plugin, not declared in the manifest.
     NotDeclared,
+    /// The installed version is yanked in the registry audited against.
+    Yanked,
 }
 
 /// Something `audit` found wrong.
@@ -470,6 +477,40 @@ impl From<wit::RegistryEntry> for RegistryEntry {
             sha256: e.sha256,
             signature: e.signature,
             size: e.size,
+            yanked: e.yanked,
+        }
+    }
+}
+
+/// What [`Installer::yank`](crate::Installer::yank) did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct YankReport {
+    /// The plugin.
+    pub name: String,
+    /// The version.
+    pub version: String,
+    /// Whether it is now yanked.
+    pub yanked: bool,
+    /// Whether it already was as asked (nothing was written).
+    pub unchanged: bool,
+    /// The index.
+    pub registry: String,
+    /// The index's `version` now.
+    pub index_version: u64,
+    /// Whether `index.json.sig` was written.
+    pub index_signed: bool,
+}
+
+impl From<wit::YankReport> for YankReport {
+    fn from(r: wit::YankReport) -> Self {
+        YankReport {
+            name: r.name,
+            version: r.version,
+            yanked: r.yanked,
+            unchanged: r.unchanged,
+            registry: r.registry,
+            index_version: r.index_version,
+            index_signed: r.index_signed,
         }
     }
 }
@@ -558,6 +599,7 @@ impl From<wit::FindingKind> for FindingKind {
             W::DeclaredMissing => FindingKind::DeclaredMissing,
             W::LockMismatch => FindingKind::LockMismatch,
             W::NotDeclared => FindingKind::NotDeclared,
+            W::Yanked => FindingKind::Yanked,
         }
     }
 }

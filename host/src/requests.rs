@@ -281,6 +281,46 @@ impl UninstallRequest {
     }
 }
 
+/// A version to yank from a local index: for [`Installer::yank`](crate::Installer::yank).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YankRequest {
+    pub(crate) registry: PathBuf,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) undo: bool,
+    pub(crate) key: Option<PathBuf>,
+}
+
+impl YankRequest {
+    /// Mark `name` `version` yanked in the index at `registry`: resolution
+    /// then passes it over unless it is asked for exactly.
+    pub fn new(
+        registry: impl AsRef<Path>,
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        YankRequest {
+            registry: registry.as_ref().to_path_buf(),
+            name: name.into(),
+            version: version.into(),
+            undo: false,
+            key: None,
+        }
+    }
+
+    /// Unyank instead.
+    pub fn undo(mut self, yes: bool) -> Self {
+        self.undo = yes;
+        self
+    }
+
+    /// Sign the index again with this key (required when it is signed).
+    pub fn key(mut self, file: impl AsRef<Path>) -> Self {
+        self.key = Some(file.as_ref().to_path_buf());
+        self
+    }
+}
+
 /// Installed plugins against a registry: for [`Installer::outdated`](crate::Installer::outdated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutdatedRequest {
@@ -436,6 +476,7 @@ pub struct AuditRequest {
     pub(crate) dest: PathBuf,
     pub(crate) trust_root: Option<PathBuf>,
     pub(crate) manifest: Option<PathBuf>,
+    pub(crate) registry: Option<IndexRequest>,
     pub(crate) lock_timeout: Duration,
 }
 
@@ -446,6 +487,7 @@ impl AuditRequest {
             dest: dest.as_ref().to_path_buf(),
             trust_root: None,
             manifest: None,
+            registry: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
@@ -464,6 +506,15 @@ impl AuditRequest {
     /// [`NotDeclared`](crate::FindingKind::NotDeclared)).
     pub fn manifest(mut self, path: impl AsRef<Path>) -> Self {
         self.manifest = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Also read this registry's index (its signature checked against the
+    /// trust root): an installed version it marks yanked is a finding
+    /// ([`FindingKind::Yanked`](crate::FindingKind::Yanked)). The only
+    /// part of an audit that may use the network.
+    pub fn registry(mut self, index: IndexRequest) -> Self {
+        self.registry = Some(index);
         self
     }
 

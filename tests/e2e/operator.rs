@@ -31,8 +31,8 @@ fn outdated_and_upgrade_keep_to_the_requirement_given_at_install() {
     assert_eq!(
         rows,
         serde_json::json!([
-            {"name": "colmask", "installed": "1.2.0", "requirement": "~1.2", "wanted": "1.2.5", "latest": "1.3.0"},
-            {"name": "rowfilter", "installed": "1.0.0", "requirement": null, "wanted": "1.0.0", "latest": "1.0.0"},
+            {"name": "colmask", "installed": "1.2.0", "requirement": "~1.2", "wanted": "1.2.5", "latest": "1.3.0", "yanked": false},
+            {"name": "rowfilter", "installed": "1.0.0", "requirement": null, "wanted": "1.0.0", "latest": "1.0.0", "yanked": false},
         ])
     );
     let text = run(&["outdated"]).expect(OK).stdout;
@@ -60,4 +60,154 @@ fn outdated_and_upgrade_keep_to_the_requirement_given_at_install() {
     let rows = run(&["outdated", "--json"]).expect(OK).json();
     assert_eq!(rows[0]["requirement"], "^1");
     assert_eq!(rows[0]["installed"], rows[0]["latest"]);
+}
+
+#[test]
+fn a_yanked_version_is_passed_over_unless_asked_for_exactly_and_audit_flags_it() {
+    let env = Env::new();
+    let key = Key::new(74);
+    key.trust(&env, "trust", "release");
+    env.run(&["keygen", "--name", "release"]).expect(OK);
+    for version in ["1.0.0", "1.1.0"] {
+        env.write(
+            &format!("colmask-{version}.wasm"),
+            format!("\0asm colmask {version}"),
+        );
+        env.run(&[
+            "publish",
+            &format!("colmask-{version}.wasm"),
+            "--registry",
+            "reg/index.json",
+            "--key",
+            "release.key",
+        ])
+        .expect(OK);
+    }
+    // A trust root holding the publishing key.
+    std::fs::copy(env.path("release.pub"), env.path("trust/publisher.pub")).unwrap();
+    let install = |spec: &str, dest: &str| {
+        env.run(&[
+            "install",
+            spec,
+            "--registry",
+            "reg/index.json",
+            "--dest",
+            dest,
+            "--trust-root",
+            "trust",
+        ])
+    };
+    install("colmask", "early").expect(OK);
+    assert_eq!(env.read("early/colmask.wasm"), b"\0asm colmask 1.1.0");
+
+    let yank = env
+        .run(&[
+            "publish",
+            "--yank",
+            "colmask@1.1.0",
+            "--registry",
+            "reg/index.json",
+            "--key",
+            "release.key",
+        ])
+        .expect(OK);
+    assert!(
+        yank.stdout.contains("yanked colmask 1.1.0"),
+        "{}",
+        yank.stdout
+    );
+    // The index is still signed and still verifies; loaders see the entry.
+    let listed = env
+        .run(&[
+            "list",
+            "--registry",
+            "reg/index.json",
+            "--trust-root",
+            "trust",
+        ])
+        .expect(OK)
+        .stdout;
+    assert!(listed.contains("1.1.0 (yanked)"), "{listed}");
+
+    // Not chosen by name; chosen exactly.
+    install("colmask", "plugins").expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask 1.0.0");
+    install("colmask@=1.1.0", "pinned").expect(OK);
+    assert_eq!(env.read("pinned/colmask.wasm"), b"\0asm colmask 1.1.0");
+
+    // audit (given the registry) and outdated flag the installed yanked one.
+    let audit = |dest: &str| {
+        env.run(&[
+            "audit",
+            "--dest",
+            dest,
+            "--trust-root",
+            "trust",
+            "--registry",
+            "reg/index.json",
+            "--json",
+        ])
+    };
+    let found = audit("early").expect(INTEGRITY).json();
+    assert_eq!(
+        found["plugins"][0]["findings"][0]["kind"], "yanked",
+        "{found}"
+    );
+    audit("plugins").expect(OK);
+    env.run(&["audit", "--dest", "early", "--trust-root", "trust"])
+        .expect(OK);
+    let rows = env
+        .run(&[
+            "outdated",
+            "--dest",
+            "early",
+            "--registry",
+            "reg/index.json",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert_eq!(rows[0]["yanked"], true);
+    assert_eq!(rows[0]["latest"], "1.0.0");
+
+    // Undone, it is chosen again; yanking what is yanked writes nothing.
+    env.run(&[
+        "publish",
+        "--yank",
+        "colmask@1.1.0",
+        "--undo",
+        "--registry",
+        "reg/index.json",
+        "--key",
+        "release.key",
+    ])
+    .expect(OK);
+    let again = env
+        .run(&[
+            "publish",
+            "--yank",
+            "colmask@1.1.0",
+            "--undo",
+            "--registry",
+            "reg/index.json",
+            "--key",
+            "release.key",
+        ])
+        .expect(OK);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+    install("colmask", "later").expect(OK);
+    assert_eq!(env.read("later/colmask.wasm"), b"\0asm colmask 1.1.0");
+    env.run(&[
+        "publish",
+        "--yank",
+        "colmask@9.9.9",
+        "--registry",
+        "reg/index.json",
+        "--key",
+        "release.key",
+    ])
+    .expect(INPUT)
+    .says(&["9.9.9", "1.0.0"]);
 }

@@ -58,6 +58,9 @@ pub struct Entry {
     /// The artefact's length in bytes, when published: a source announcing or
     /// delivering another length is refused early.
     pub size: Option<u64>,
+    /// Withdrawn by its publisher (`publish --yank`): resolution passes it
+    /// over unless it is asked for exactly. Loaders ignore the field.
+    pub yanked: bool,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +87,8 @@ struct RawEntry {
     signature: Option<String>,
     #[serde(default)]
     size: Option<u64>,
+    #[serde(default)]
+    yanked: bool,
 }
 
 /// Parses index bytes; `path` is only used in messages.
@@ -139,6 +144,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
             sha256,
             signature: raw.signature,
             size: raw.size,
+            yanked: raw.yanked,
         });
     }
     Ok(Index {

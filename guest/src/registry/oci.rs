@@ -409,6 +409,8 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
                 sha256: found.layer,
                 signature: found.signature,
                 size: Some(found.size),
+                // OCI has no yanking: a withdrawn tag is deleted.
+                yanked: false,
             });
         }
     }

@@ -10,7 +10,9 @@
 //! parses as semver, the first entry listed is taken, and an unversioned
 //! entry (`version` absent, as the existing loader allows) only when the
 //! plugin has no versioned entry at all. Build metadata never decides
-//! between two versions; the one listed first wins.
+//! between two versions; the one listed first wins. A yanked version is
+//! chosen only when asked for exactly (an exact version, or `=1.2.3`), as
+//! cargo does: a lock or a pin keeps working, nothing new lands on it.
 
 use crate::error::{Error, Result};
 use crate::registry::index::{Entry, Index};
@@ -60,24 +62,39 @@ pub fn select<'a>(index: &'a Index, name: &str, selector: Selector<'_>) -> Resul
         requested,
         available: versions_newest_first(&candidates),
     };
+    // What may be chosen without being named exactly.
+    let current: Vec<&Entry> = candidates.iter().copied().filter(|e| !e.yanked).collect();
     match selector {
         Selector::Exact(wanted) => candidates
             .iter()
             .find(|e| e.version == wanted)
             .copied()
             .ok_or_else(|| not_found(wanted.to_string())),
-        Selector::Matching(req) => candidates
-            .iter()
-            .filter_map(|e| Version::parse(&e.version).ok().map(|v| (*e, v)))
-            .filter(|(_, v)| req.matches(v))
-            .reduce(|best, next| match next.1.cmp_precedence(&best.1) {
-                Ordering::Greater => next,
-                _ => best,
-            })
-            .map(|(e, _)| e)
-            .ok_or_else(|| not_found(format!("matching {req}"))),
-        Selector::Highest => Ok(highest(&candidates)),
+        Selector::Matching(req) => match pins_exactly(req) {
+            true => &candidates,
+            false => &current,
+        }
+        .iter()
+        .filter_map(|e| Version::parse(&e.version).ok().map(|v| (*e, v)))
+        .filter(|(_, v)| req.matches(v))
+        .reduce(|best, next| match next.1.cmp_precedence(&best.1) {
+            Ordering::Greater => next,
+            _ => best,
+        })
+        .map(|(e, _)| e)
+        .ok_or_else(|| not_found(format!("matching {req}"))),
+        Selector::Highest if current.is_empty() => {
+            Err(not_found("any version that is not yanked".to_string()))
+        }
+        Selector::Highest => Ok(highest(&current)),
     }
+}
+
+/// Whether `req` names one version exactly (`=1.2.3`): the one way, with
+/// an exact version, to choose a yanked release.
+fn pins_exactly(req: &VersionReq) -> bool {
+    matches!(req.comparators.as_slice(),
+        [c] if c.op == semver::Op::Exact && c.minor.is_some() && c.patch.is_some())
 }
 
 /// `a` compared with `b` by semver precedence; `None` when either is not
@@ -116,9 +133,13 @@ fn versions_newest_first(candidates: &[&Entry]) -> Vec<String> {
     let mut semver: Vec<(Version, String)> = Vec::new();
     let mut other = Vec::new();
     for e in candidates {
+        let shown = match e.yanked {
+            true => format!("{} (yanked)", e.version),
+            false => e.version.clone(),
+        };
         match Version::parse(&e.version) {
-            Ok(v) => semver.push((v, e.version.clone())),
-            Err(_) => other.push(e.version.clone()),
+            Ok(v) => semver.push((v, shown)),
+            Err(_) => other.push(shown),
         }
     }
     semver.sort_by(|a, b| b.0.cmp_precedence(&a.0));
@@ -129,6 +150,30 @@ fn versions_newest_first(candidates: &[&Entry]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::registry::index;
+
+    #[test]
+    fn a_yanked_version_is_chosen_only_when_asked_for_exactly() {
+        let text = format!(
+            r#"{{"plugins": [
+                {{"name": "p", "version": "1.0.0", "artifact": "a", "sha256": "{DIGEST}"}},
+                {{"name": "p", "version": "1.1.0", "artifact": "b", "sha256": "{DIGEST}", "yanked": true}}]}}"#
+        );
+        let index = index::parse("i", text.as_bytes()).unwrap();
+        let pick = |selector| select(&index, "p", selector).map(|e| e.version.clone());
+        assert_eq!(pick(Selector::Highest).unwrap(), "1.0.0");
+        let caret = VersionReq::parse("^1").unwrap();
+        assert_eq!(pick(Selector::Matching(&caret)).unwrap(), "1.0.0");
+        let exact = VersionReq::parse("=1.1.0").unwrap();
+        assert_eq!(pick(Selector::Matching(&exact)).unwrap(), "1.1.0");
+        assert_eq!(pick(Selector::Exact("1.1.0")).unwrap(), "1.1.0");
+        let only = VersionReq::parse(">=1.1").unwrap();
+        match pick(Selector::Matching(&only)).unwrap_err() {
+            Error::UnknownVersion { available, .. } => {
+                assert_eq!(available, ["1.1.0 (yanked)", "1.0.0"])
+            }
+            e => panic!("{e:?}"),
+        }
+    }
 
     const DIGEST: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 

@@ -36,6 +36,8 @@ pub enum FindingKind {
     LockMismatch,
     /// Installed by wasm-plugin but not declared in the manifest.
     NotDeclared,
+    /// The installed version is yanked in the registry audited against.
+    Yanked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +126,50 @@ pub fn audit(
         plugins,
         stray,
     })
+}
+
+/// Installed versions that `registry` marks yanked. An OCI registry has no
+/// yanking (a withdrawn tag is deleted), so it finds nothing.
+pub fn against_registry(
+    report: &mut AuditReport,
+    registry: &str,
+    fetcher: &dyn crate::transfer::source::Fetcher,
+    policy: crate::registry::Policy<'_>,
+) -> Result<()> {
+    if crate::registry::oci::is_oci(registry) {
+        return Ok(());
+    }
+    let loaded = crate::registry::load(
+        &crate::registry::RegistryRef::parse(registry),
+        fetcher,
+        policy,
+    )?;
+    let dest = Path::new(&report.dest).to_path_buf();
+    for plugin in report.plugins.iter_mut() {
+        let Some(version) = &plugin.version else {
+            continue;
+        };
+        let yanked = loaded
+            .index
+            .plugins
+            .iter()
+            .any(|e| e.name.as_str() == plugin.name && &e.version == version && e.yanked);
+        if yanked {
+            plugin.findings.push(Finding {
+                kind: FindingKind::Yanked,
+                path: PluginsDir::new(&dest)
+                    .wasm(&plugin.name)
+                    .display()
+                    .to_string(),
+                detail: format!(
+                    "{} {version} is yanked in {}: its publisher withdrew it; `wasm-plugin \
+                     upgrade {}` moves to the newest version that is not",
+                    plugin.name, loaded.index.path, plugin.name
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What `sync` would change: a declared plugin that is not installed, an

@@ -422,6 +422,7 @@ pub(crate) fn oci_loaded(
             sha256: Sha256Digest::from_bytes([0; 32]),
             signature: None,
             size: None,
+            yanked: false,
         })
         .collect();
     let shown = registry.shown();

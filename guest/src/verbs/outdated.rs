@@ -27,6 +27,8 @@ pub struct Outdated {
     pub wanted: Option<String>,
     /// The highest version of all.
     pub latest: Option<String>,
+    /// Whether the registry marks the installed version yanked.
+    pub yanked: bool,
 }
 
 /// Every plugin installed in `dest` (with a receipt), against `registry`.
@@ -72,9 +74,16 @@ pub fn outdated(
             .requirement
             .as_deref()
             .and_then(|text| VersionReq::parse(text).ok());
+        let yanked = offered.is_some_and(|index| {
+            index
+                .plugins
+                .iter()
+                .any(|e| e.name.as_str() == r.name && e.version == r.version && e.yanked)
+        });
         rows.push(Outdated {
             wanted: pick(Selector::from_parts(None, requirement.as_ref())),
             latest: pick(Selector::Highest),
+            yanked,
             name: r.name,
             installed: r.version,
             requirement: r.requirement,

@@ -132,24 +132,11 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         signature.as_ref(),
     );
     let (text, index_version) = updated_index(document, entry, existing, request)?;
-    let mut staged_index = Staged::create(registry_dir, &file_name(registry))?;
-    staged_index.write_all(&text)?;
-    let staged_sig = match &key {
-        Some(key) => {
-            let mut staged = Staged::create(registry_dir, &file_name(&sig_path))?;
-            staged.write_all(trust::encode_signature(&keys::sign_bytes(key, &text)).as_bytes())?;
-            Some(staged)
-        }
-        None => None,
-    };
+    let staged_index = StagedIndex::stage(registry, &text, key.as_ref())?;
     if let (Some(copy), Some(target)) = (copy, &copy_target) {
         copy.persist(target)?;
     }
-    staged_index.persist(registry)?;
-    if let Some(staged) = staged_sig {
-        staged.persist(&sig_path)?;
-    }
-    sync_dir(registry_dir);
+    staged_index.persist()?;
 
     Ok(PublishReport {
         name: name.to_string(),
@@ -164,6 +151,169 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         index_version,
         index_signed: key.is_some(),
     })
+}
+
+/// Marks a published version yanked (or, with `undo`, not yanked).
+#[derive(Debug, Clone, Default)]
+pub struct YankRequest {
+    pub registry: PathBuf,
+    pub name: String,
+    pub version: String,
+    pub undo: bool,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YankReport {
+    pub name: String,
+    pub version: String,
+    /// Whether the version is now yanked.
+    pub yanked: bool,
+    /// Whether the entry already said so (nothing was written).
+    pub unchanged: bool,
+    pub registry: String,
+    pub index_version: u64,
+    pub index_signed: bool,
+}
+
+/// `publish --yank NAME@VERSION`: sets the entry's `yanked` (which loaders
+/// and older readers ignore), bumps the index version and signs it again,
+/// so clients see the change and cannot be rolled back past it. Nothing
+/// else in the index changes; the artefact stays, so installs that pin the
+/// version exactly (a lock) keep working.
+pub fn yank(request: &YankRequest) -> Result<YankReport> {
+    // Resolve: the index, the key, the entry.
+    let registry = &request.registry;
+    let registry_dir = registry.parent().unwrap_or(Path::new("/"));
+    sandbox::check_granted(registry_dir)?;
+    let name = PluginName::parse(&request.name)?;
+    let key = request
+        .key
+        .as_deref()
+        .map(keys::load_signing_key)
+        .transpose()?;
+    let sig_path = index_signature_path(registry);
+    if key.is_none() && sandbox::exists(&sig_path)? {
+        return Err(Error::InvalidRequest {
+            value: registry.display().to_string(),
+            reason: format!(
+                "the index is signed ({}); pass --key to sign it again",
+                sig_path.display()
+            ),
+        });
+    }
+    if !sandbox::exists(registry)? {
+        return Err(Error::Io {
+            path: registry.display().to_string(),
+            operation: "read",
+            message: "no such index: a version can only be yanked from an index that lists it"
+                .into(),
+        });
+    }
+    let mut document = read_index(registry)?;
+    let shown = registry.display().to_string();
+    let entries = index::plugins_of(&mut document);
+    let position = entries
+        .iter()
+        .position(|p| p["name"] == name.as_str() && p["version"] == request.version.as_str())
+        .ok_or_else(|| Error::UnknownVersion {
+            name: name.to_string(),
+            requested: request.version.clone(),
+            available: entries
+                .iter()
+                .filter(|p| p["name"] == name.as_str())
+                .filter_map(|p| p["version"].as_str().map(str::to_string))
+                .collect(),
+        })?;
+
+    // Decide: already as asked is nothing to write.
+    let entry = &mut index::plugins_of(&mut document)[position];
+    let was = entry["yanked"].as_bool().unwrap_or(false);
+    let yanked = !request.undo;
+    if was == yanked {
+        let index_version = document["version"].as_u64().unwrap_or(0);
+        return Ok(YankReport {
+            name: name.to_string(),
+            version: request.version.clone(),
+            yanked,
+            unchanged: true,
+            registry: shown,
+            index_version,
+            index_signed: sandbox::exists(&sig_path)?,
+        });
+    }
+    let mut entry = entry.clone();
+    match yanked {
+        true => entry["yanked"] = json!(true),
+        false => {
+            if let Some(fields) = entry.as_object_mut() {
+                fields.remove("yanked");
+            }
+        }
+    }
+
+    // Commit: the index with its version bumped, signed again.
+    let publish = PublishRequest {
+        registry: registry.clone(),
+        ..PublishRequest::default()
+    };
+    let (text, index_version) = updated_index(document, entry, Some(position), &publish)?;
+    StagedIndex::stage(registry, &text, key.as_ref())?.persist()?;
+    Ok(YankReport {
+        name: name.to_string(),
+        version: request.version.clone(),
+        yanked,
+        unchanged: false,
+        registry: shown,
+        index_version,
+        index_signed: key.is_some(),
+    })
+}
+
+/// A new index text and (with a key) its signature, written to temp files:
+/// staged before anything else is placed, so that a failure to write them
+/// changes nothing.
+struct StagedIndex<'a> {
+    registry: &'a Path,
+    index: Staged,
+    signature: Option<Staged>,
+}
+
+impl<'a> StagedIndex<'a> {
+    fn stage(
+        registry: &'a Path,
+        text: &[u8],
+        key: Option<&ed25519_dalek::SigningKey>,
+    ) -> Result<StagedIndex<'a>> {
+        let dir = registry.parent().unwrap_or(Path::new("/"));
+        let mut index = Staged::create(dir, &file_name(registry))?;
+        index.write_all(text)?;
+        let signature = match key {
+            Some(key) => {
+                let sig_path = index_signature_path(registry);
+                let mut staged = Staged::create(dir, &file_name(&sig_path))?;
+                let signature = trust::encode_signature(&keys::sign_bytes(key, text));
+                staged.write_all(signature.as_bytes())?;
+                Some(staged)
+            }
+            None => None,
+        };
+        Ok(StagedIndex {
+            registry,
+            index,
+            signature,
+        })
+    }
+
+    /// Renames the index into place, then its signature.
+    fn persist(self) -> Result<()> {
+        self.index.persist(self.registry)?;
+        if let Some(staged) = self.signature {
+            staged.persist(&index_signature_path(self.registry))?;
+        }
+        sync_dir(self.registry.parent().unwrap_or(Path::new("/")));
+        Ok(())
+    }
 }
 
 /// Publishes to an OCI registry (`registry` is `oci://HOST/NAMESPACE`):

@@ -108,7 +108,7 @@ pub struct OutdatedArgs {
     pub trust_root: Option<PathBuf>,
     #[command(flatten)]
     pub remote: RemoteArgs,
-    /// Print as JSON: an array of {name, installed, requirement, wanted, latest}
+    /// Print as JSON: an array of {name, installed, requirement, wanted, latest, yanked}
     #[arg(long)]
     pub json: bool,
 }
@@ -154,6 +154,12 @@ pub struct AuditArgs {
     /// signature by one of them
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
+    /// Also read this registry: an installed version it marks yanked is a
+    /// finding (the only part of an audit that may use the network)
+    #[arg(long, value_name = "INDEX-OR-URL")]
+    pub registry: Option<String>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     #[command(flatten)]
     pub lock: LockArgs,
     /// Print every plugin with its status as JSON
@@ -188,7 +194,19 @@ impl AuditArgs {
         if let Some(file) = &self.manifest {
             request = request.manifest(file);
         }
-        let report = setup.installer(None)?.audit(&request)?;
+        let fetch = match &self.registry {
+            Some(registry) => {
+                let index = IndexRequest::new(self.remote.registry(registry))
+                    .allow_expired(self.remote.allow_expired);
+                request = request.registry(match &self.trust_root {
+                    Some(dir) => index.trust_root(dir),
+                    None => index,
+                });
+                Some(self.remote.fetch(false, &[registry])?)
+            }
+            None => None,
+        };
+        let report = setup.installer(fetch)?.audit(&request)?;
         output::audit(&report, self.json).map_err(stdout_failure)
     }
 }

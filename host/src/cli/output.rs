@@ -13,7 +13,7 @@ use std::path::Path;
 use wasm_plugin::{
     AuditReport, FindingKind, InstallAction, InstallReport, KeygenReport, MirrorReport, Outcome,
     OutdatedPlugin, PublishReport, Receipt, RegistryIndex, ScaffoldReport, SignReport, SyncReport,
-    SyncStep, UninstallReport, VerifyReport,
+    SyncStep, UninstallReport, VerifyReport, YankReport,
 };
 
 fn json<T: Serialize>(value: &T) -> io::Result<()> {
@@ -170,37 +170,27 @@ pub fn outdated(rows: &[OutdatedPlugin], as_json: bool) -> io::Result<Verdict> {
         return Ok(Verdict::Done);
     }
     let mut out = io::stdout().lock();
-    let none = "-";
-    let table: Vec<[String; 5]> = rows
+    let none = || "-".to_string();
+    let table_rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            vec![
                 r.name.clone(),
-                shown_version(&r.installed).to_string(),
-                r.wanted.clone().unwrap_or_else(|| none.into()),
-                r.latest.clone().unwrap_or_else(|| none.into()),
+                match r.yanked {
+                    true => format!("{} (yanked)", shown_version(&r.installed)),
+                    false => shown_version(&r.installed).to_string(),
+                },
+                r.wanted.clone().unwrap_or_else(none),
+                r.latest.clone().unwrap_or_else(none),
                 r.requirement.clone().unwrap_or_else(|| "*".into()),
             ]
         })
         .collect();
-    let header = ["NAME", "INSTALLED", "WANTED", "LATEST", "REQUIREMENT"].map(String::from);
-    let widths: Vec<usize> = (0..5)
-        .map(|c| {
-            std::iter::once(&header)
-                .chain(&table)
-                .map(|row| row[c].len())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in std::iter::once(&header).chain(&table) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
+    table(
+        &mut out,
+        &["NAME", "INSTALLED", "WANTED", "LATEST", "REQUIREMENT"],
+        &table_rows,
+    )?;
     let behind = rows
         .iter()
         .filter(|r| r.wanted.as_deref().is_some_and(|w| w != r.installed))
@@ -216,6 +206,28 @@ pub fn outdated(rows: &[OutdatedPlugin], as_json: bool) -> io::Result<Verdict> {
         rows.len()
     )?;
     Ok(Verdict::Done)
+}
+
+pub fn yank(r: &YankReport, as_json: bool) -> io::Result<Verdict> {
+    render(r, as_json, |out| {
+        let what = if r.yanked { "yanked" } else { "unyanked" };
+        match r.unchanged {
+            true => writeln!(
+                out,
+                "{} {} is already {what} in {}; nothing to do",
+                r.name, r.version, r.registry
+            ),
+            false => writeln!(
+                out,
+                "{what} {} {} in {} (index version {}, {})",
+                r.name,
+                r.version,
+                r.registry,
+                r.index_version,
+                if r.index_signed { "signed" } else { "unsigned" }
+            ),
+        }
+    })
 }
 
 pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<Verdict> {
@@ -308,7 +320,10 @@ pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<Verdict> {
             .map(|p| {
                 vec![
                     p.name.clone(),
-                    shown_version(&p.version).to_string(),
+                    match p.yanked {
+                        true => format!("{} (yanked)", shown_version(&p.version)),
+                        false => shown_version(&p.version).to_string(),
+                    },
                     if p.signature.is_some() {
                         "signed"
                     } else {
@@ -494,6 +509,7 @@ fn finding_name(kind: FindingKind) -> &'static str {
         F::DeclaredMissing => "declared, not installed",
         F::LockMismatch => "not as locked",
         F::NotDeclared => "not declared",
+        F::Yanked => "yanked",
     }
 }
 

@@ -6,7 +6,9 @@ use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use wasm_plugin::{KeygenRequest, MirrorRequest, PublishRequest, ScaffoldRequest, SignRequest};
+use wasm_plugin::{
+    KeygenRequest, MirrorRequest, PublishRequest, ScaffoldRequest, SignRequest, YankRequest,
+};
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
@@ -77,7 +79,16 @@ impl SignArgs {
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// The plugin file to publish
-    pub file: PathBuf,
+    #[arg(required_unless_present = "yank")]
+    pub file: Option<PathBuf>,
+    /// Instead of publishing, mark NAME@VERSION yanked in --registry: install
+    /// then passes it over unless it is asked for exactly (NAME@=VERSION,
+    /// --version, a lock); loaders ignore the mark
+    #[arg(long, value_name = "NAME@VERSION", conflicts_with_all = ["file", "oci", "name", "version", "description", "artifact", "force", "expires_in"])]
+    pub yank: Option<String>,
+    /// With --yank: take the mark off again
+    #[arg(long, requires = "yank")]
+    pub undo: bool,
     /// The registry index to add it to (created if missing, with its directory)
     #[arg(
         long,
@@ -123,6 +134,13 @@ pub struct PublishArgs {
 
 impl PublishArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+        if let Some(spec) = &self.yank {
+            return self.run_yank(setup, spec);
+        }
+        let file = self
+            .file
+            .as_ref()
+            .expect("clap requires FILE without --yank");
         let (registry, fetch) = match (&self.oci, &self.registry) {
             (Some(oci), _) => {
                 if !oci.to_ascii_lowercase().starts_with("oci://") {
@@ -138,7 +156,7 @@ impl PublishArgs {
             (None, Some(index)) => (index.clone(), None),
             (None, None) => unreachable!("clap requires --registry or --oci"),
         };
-        let mut request = PublishRequest::new(&self.file, &registry).force(self.force);
+        let mut request = PublishRequest::new(file, &registry).force(self.force);
         if let Some(name) = &self.name {
             request = request.name(name);
         }
@@ -159,6 +177,28 @@ impl PublishArgs {
         }
         let report = setup.installer(fetch)?.publish(&request)?;
         output::publish(&report, self.json).map_err(stdout_failure)
+    }
+}
+
+impl PublishArgs {
+    fn run_yank(&self, setup: &Setup, spec: &str) -> Result<super::Verdict, Failure> {
+        let Some((name, version)) = spec
+            .split_once('@')
+            .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+        else {
+            return Err(Failure::Usage(format!(
+                "--yank takes NAME@VERSION (the exact version as published), not {spec}"
+            )));
+        };
+        let Some(registry) = &self.registry else {
+            return Err(Failure::Usage("--yank needs --registry INDEX".into()));
+        };
+        let mut request = YankRequest::new(registry, name, version).undo(self.undo);
+        if let Some(key) = &self.key {
+            request = request.key(key);
+        }
+        let report = setup.installer(None)?.yank(&request)?;
+        output::yank(&report, self.json).map_err(stdout_failure)
     }
 }
 
