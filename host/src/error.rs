@@ -313,12 +313,13 @@ impl Failure {
 
     fn details(&self) -> Value {
         match self {
-            // Externally tagged: `{"DigestMismatch": {...}}`; keep the inside.
+            // Externally tagged: `{"DigestMismatch": {...}}`; keep the inside,
+            // its own nested causes in the one shape (`kind`, kebab-case).
             Failure::Installer(e) => match serde_json::to_value(e) {
                 Ok(Value::Object(map)) => map
                     .into_iter()
                     .next()
-                    .map(|(_, v)| v)
+                    .map(|(_, v)| tagged_as_kind(v))
                     .unwrap_or(Value::Null),
                 _ => Value::Null,
             },
@@ -338,6 +339,48 @@ impl Failure {
             Failure::Usage(_) | Failure::Runtime(_) => Value::Null,
         }
     }
+}
+
+/// serde's externally tagged variants (`{"HttpStatus": 404}`, a nested
+/// cause) in the shape the top level uses: `{"kind": "http-status",
+/// "value": 404}`, or the variant's own fields beside `kind` when it has
+/// some. Field names (snake_case) never start with a capital, so a
+/// one-key object whose key does is a variant.
+fn tagged_as_kind(value: Value) -> Value {
+    match value {
+        Value::Object(map)
+            if map.len() == 1 && map.keys().all(|k| k.starts_with(char::is_uppercase)) =>
+        {
+            let (tag, inner) = map.into_iter().next().expect("one key");
+            let kind = kebab(&tag);
+            match tagged_as_kind(inner) {
+                Value::Object(mut fields) => {
+                    fields.insert("kind".into(), Value::String(kind));
+                    Value::Object(fields)
+                }
+                other => json!({"kind": kind, "value": other}),
+            }
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, tagged_as_kind(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(tagged_as_kind).collect()),
+        other => other,
+    }
+}
+
+/// `HttpStatus` -> `http-status`.
+fn kebab(pascal: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in pascal.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 impl From<wasmtime::Error> for Failure {

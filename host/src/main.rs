@@ -10,9 +10,27 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let json = cli.json();
     exit_code(cli.run(), json)
+}
+
+/// What the argument parser refused. With `--json` anywhere on the line a
+/// script is reading standard output, so it gets the same shape as every
+/// other failure; help and version are printed as clap prints them.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let wants_json = std::env::args_os().any(|a| a == "--json");
+    if !wants_json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let rendered = e.render().to_string();
+    let message = rendered.trim_end().trim_start_matches("error: ");
+    let failure = cli::Failure::Usage(message.to_string());
+    exit_code(Err(failure), true)
 }
 
 /// The one place the exit code is decided: from how a command that ran to

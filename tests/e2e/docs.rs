@@ -452,3 +452,134 @@ fn every_shell_example_in_the_readme_runs() {
         );
     }
 }
+
+/// The documented shape of a failure: `{"error": {kind, message,
+/// exit_code, details}}`, kinds kebab-case at every depth, no serde
+/// variant tags (`{"HttpStatus": 404}`) anywhere.
+#[track_caller]
+fn assert_error_shape(error: &serde_json::Value, exit_code: i32) {
+    let inner = &error["error"];
+    let keys: Vec<&String> = inner.as_object().expect("an error object").keys().collect();
+    assert_eq!(keys, ["details", "exit_code", "kind", "message"], "{error}");
+    assert_eq!(inner["exit_code"], exit_code, "{error}");
+    assert!(
+        inner["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{error}"
+    );
+    assert!(
+        inner["details"].is_null() || inner["details"].is_object(),
+        "{error}"
+    );
+    fn walk(v: &serde_json::Value, whole: &serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, inner) in map {
+                    assert!(
+                        !k.starts_with(char::is_uppercase),
+                        "a variant tag {k:?} in {whole}"
+                    );
+                    if k == "kind" {
+                        let kind = inner.as_str().unwrap_or_default();
+                        assert!(
+                            !kind.is_empty()
+                                && kind.split('-').all(|w| !w.is_empty()
+                                    && w.chars()
+                                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
+                            "kind {kind:?} is not kebab-case in {whole}"
+                        );
+                    }
+                    walk(inner, whole);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, whole)),
+            _ => {}
+        }
+    }
+    walk(error, error);
+}
+
+#[test]
+fn every_json_failure_has_the_documented_shape() {
+    use crate::server::{Reply, Server};
+    let env = Env::new();
+    let server = Server::start();
+    let failed = |args: &[&str], code: i32| {
+        let run = env.run(args).expect(code);
+        assert!(
+            run.stderr.is_empty(),
+            "--json wrote to stderr: {}",
+            run.stderr
+        );
+        let value: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.stdout));
+        assert_error_shape(&value, code);
+        value
+    };
+    // The argument parser's own refusals.
+    let usage = failed(&["install", "--json", "--bogus"], INPUT);
+    assert_eq!(usage["error"]["kind"], "usage");
+    failed(&["publish", "--json", "--yank", "colmask"], INPUT);
+    // Input, I/O, and a fetch whose nested cause is a variant.
+    failed(
+        &[
+            "install",
+            "x",
+            "--registry",
+            "missing.json",
+            "--dest",
+            "p",
+            "--json",
+        ],
+        INPUT,
+    );
+    let url = server.route("/gone.json", Reply::Status(404));
+    let fetch = failed(&["list", "--registry", &url, "--json"], IO);
+    assert_eq!(
+        fetch["error"]["details"]["cause"]["kind"], "http-status",
+        "{fetch}"
+    );
+    assert_eq!(fetch["error"]["details"]["cause"]["value"], 404, "{fetch}");
+    // A verb that works plugin by plugin prints one element per plugin; a
+    // failed one is the same shape, with the spec it was given.
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "colmask", "1.0.0", b"\0asm colmask", None);
+    let per_plugin = |args: &[&str], code: i32| {
+        let run = env.run(args).expect(code);
+        let items: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.stdout));
+        let items = items.as_array().expect("an array").clone();
+        for item in items.iter().filter(|i| i.get("error").is_some()) {
+            let mut failure = item.clone();
+            let spec = failure.as_object_mut().unwrap().remove("spec");
+            assert!(spec.is_some_and(|s| s.is_string()), "{item}");
+            assert_error_shape(&failure, code);
+        }
+        items
+    };
+    env.write("reg/colmask-1.0.0.wasm", b"\0asm tampered");
+    let install = [
+        "install",
+        "colmask",
+        "--registry",
+        "reg/index.json",
+        "--dest",
+        "p",
+        "--json",
+    ];
+    let items = per_plugin(&install, INTEGRITY);
+    assert_eq!(items[0]["error"]["kind"], "digest-mismatch");
+    env.write("reg/colmask-1.0.0.wasm", b"\0asm colmask");
+    let two = [
+        "install",
+        "colmask",
+        "nosuch",
+        "--registry",
+        "reg/index.json",
+        "--dest",
+        "p",
+        "--json",
+    ];
+    let items = per_plugin(&two, INPUT);
+    assert_eq!(items[0]["name"], "colmask");
+    assert_eq!(items[1]["spec"], "nosuch");
+}

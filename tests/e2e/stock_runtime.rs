@@ -315,13 +315,19 @@ fn over_wasi_http_transport_failures_are_reported_as_the_native_host_reports_the
     };
     let (wasi, native) = attempt("missing.wasm", Reply::Status(404));
     assert!(wasi.contains("cause: http-status(404)"), "{wasi}");
-    assert_eq!(native, serde_json::json!({"HttpStatus": 404}));
+    assert_eq!(
+        native,
+        serde_json::json!({"kind": "http-status", "value": 404})
+    );
     let (wasi, native) = attempt("cut.wasm", Reply::CutAfter(v2.clone(), 100_000));
     assert!(
         wasi.contains("cause: truncated((100000, 300000))"),
         "{wasi}"
     );
-    assert_eq!(native, serde_json::json!({"Truncated": [100000, 300000]}));
+    assert_eq!(
+        native,
+        serde_json::json!({"kind": "truncated", "value": [100000, 300000]})
+    );
     let (wasi, native) = attempt("loop.wasm", Reply::Redirect("/reg/loop.wasm".into()));
     assert!(
         wasi.contains("cause: protocol(\"more than 5 redirects\")"),
@@ -329,7 +335,7 @@ fn over_wasi_http_transport_failures_are_reported_as_the_native_host_reports_the
     );
     assert_eq!(
         native,
-        serde_json::json!({"Protocol": "more than 5 redirects"})
+        serde_json::json!({"kind": "protocol", "value": "more than 5 redirects"})
     );
 }
 
