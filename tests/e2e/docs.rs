@@ -338,6 +338,25 @@ const EXAMPLES: &[(&str, Check)] = &[
         ),
     ),
     (
+        "wasm-plugin completions bash >",
+        Check::Run {
+            scratch: "completions",
+            cwd: "",
+            setup: |_| {},
+            substitute: &[
+                (
+                    "~/.local/share/bash-completion/completions/wasm-plugin",
+                    "wasm-plugin.bash",
+                ),
+                ("man -l -", "grep -q '^.TH wasm-plugin 1'"),
+            ],
+            verify: |env| {
+                let script = String::from_utf8(env.read("wasm-plugin.bash")).unwrap();
+                assert!(script.contains("complete -F _wasm__plugin"), "{script}");
+            },
+        },
+    ),
+    (
         "fuzz/run",
         Check::CoveredBy("fuzz/ (run by hand; its targets are built by fuzz/run)"),
     ),
@@ -582,4 +601,63 @@ fn every_json_failure_has_the_documented_shape() {
     let items = per_plugin(&two, INPUT);
     assert_eq!(items[0]["name"], "colmask");
     assert_eq!(items[1]["spec"], "nosuch");
+}
+
+/// The subcommands, as `--help` lists them.
+fn subcommands(env: &Env) -> Vec<String> {
+    let help = env.run(&["--help"]).expect(OK).stdout;
+    help.split("Commands:")
+        .nth(1)
+        .expect("a Commands section")
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        // A command's own line; its description may wrap, indented further.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn completions_and_man_pages_cover_every_subcommand() {
+    let env = Env::new();
+    let subcommands = subcommands(&env);
+    assert!(
+        subcommands.contains(&"sync".to_string()) && subcommands.len() > 15,
+        "{subcommands:?}"
+    );
+    let bash = env.run(&["completions", "bash"]).expect(OK).stdout;
+    env.write("wasm-plugin.bash", &bash);
+    let parsed = std::process::Command::new("bash")
+        .args(["-n", env.path("wasm-plugin.bash").to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(parsed.success(), "the bash completion does not parse");
+    for shell in ["zsh", "fish"] {
+        let script = env.run(&["completions", shell]).expect(OK).stdout;
+        for name in &subcommands {
+            assert!(
+                script.contains(name.as_str()),
+                "{shell} completion lacks {name}"
+            );
+        }
+    }
+    for name in &subcommands {
+        assert!(bash.contains(name.as_str()), "bash completion lacks {name}");
+    }
+    env.run(&["completions", "tcsh"]).expect(INPUT);
+
+    let page = env.run(&["man"]).expect(OK).stdout;
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH wasm-plugin 1"),
+        "{page}"
+    );
+    std::fs::create_dir(env.path("man")).unwrap();
+    env.run(&["man", "--dir", "man"]).expect(OK);
+    for name in &subcommands {
+        let sub = String::from_utf8(env.read(&format!("man/wasm-plugin-{name}.1"))).unwrap();
+        assert!(sub.contains(".SH SYNOPSIS"), "{name}: {sub}");
+    }
 }

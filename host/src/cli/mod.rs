@@ -12,6 +12,7 @@ mod install;
 mod output;
 mod progress;
 mod publish;
+mod shell;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -88,6 +89,10 @@ pub enum Command {
     Mirror(publish::MirrorArgs),
     /// Write the installer component, for runtimes that embed it
     Component(publish::ComponentArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff), every subcommand included
+    Man(shell::ManArgs),
 }
 
 impl Cli {
@@ -107,7 +112,9 @@ impl Cli {
             Command::Sign(a) => a.json,
             Command::Publish(a) => a.json,
             Command::Mirror(a) => a.json,
-            Command::New(_) | Command::Component(_) => false,
+            Command::New(_) | Command::Component(_) | Command::Completions(_) | Command::Man(_) => {
+                false
+            }
         }
     }
 
@@ -184,6 +191,8 @@ impl Cli {
             Command::Publish(a) => a.run(&setup),
             Command::Mirror(a) => a.run(&setup),
             Command::Component(a) => a.run(),
+            Command::Completions(a) => a.run(),
+            Command::Man(a) => a.run(),
         }
     }
 }
