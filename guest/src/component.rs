@@ -254,11 +254,13 @@ impl wit::Guest for Installer {
         artifact: String,
         key: String,
         out: Option<String>,
+        force: bool,
     ) -> Result<wit::SignReport, wit::Error> {
         let r = keys::sign(
             Path::new(&artifact),
             Path::new(&key),
             out.as_deref().map(Path::new),
+            force,
         )
         .map_err(to_wit)?;
         Ok(wit::SignReport {

@@ -537,7 +537,10 @@ fn installer_message(e: &wit::Error) -> String {
             r.value, r.reason
         ),
         E::AlreadyExists(path) => {
-            format!("{path} already exists; choose another name or directory, or remove it first")
+            format!(
+                "{path} already exists; choose another name or directory, or remove it first \
+                 (sign replaces a signature with --force)"
+            )
         }
         E::DowngradeRefused(d) => format!(
             "refusing to downgrade '{}' from {} to {}\npass --allow-downgrade to install the lower version anyway",

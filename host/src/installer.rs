@@ -698,6 +698,7 @@ impl Installer {
                 &paths::guest(&file),
                 &paths::guest(&key),
                 Some(paths::guest(&out).as_str()),
+                request.force,
             )
         })?;
         Ok(report.into())

@@ -602,6 +602,7 @@ pub struct SignRequest {
     pub(crate) artifact: PathBuf,
     pub(crate) key: PathBuf,
     pub(crate) out: Option<PathBuf>,
+    pub(crate) force: bool,
 }
 
 impl SignRequest {
@@ -611,12 +612,19 @@ impl SignRequest {
             artifact: artifact.as_ref().to_path_buf(),
             key: key.as_ref().to_path_buf(),
             out: None,
+            force: false,
         }
     }
 
     /// Write the signature to `file` instead of the `.sig` sidecar.
     pub fn out(mut self, file: impl AsRef<Path>) -> Self {
         self.out = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// Replace an existing signature file (otherwise `already-exists`).
+    pub fn force(mut self, yes: bool) -> Self {
+        self.force = yes;
         self
     }
 }

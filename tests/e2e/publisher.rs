@@ -80,6 +80,15 @@ fn an_openssl_key_signs_through_wasm_plugin_sign() {
     assert!(out.stdout.contains("plugins/p.sig"), "{}", out.stdout);
     env.run(&["verify", "plugins/p.wasm", "--trust-root", "trust"])
         .expect(OK);
+    // An existing signature is replaced only with --force, as keygen never
+    // replaces a key.
+    let before = env.read("plugins/p.sig");
+    env.run(&["sign", "plugins/p.wasm", "--key", "openssl.key"])
+        .expect(INPUT)
+        .says(&["plugins/p.sig"]);
+    assert_eq!(env.read("plugins/p.sig"), before);
+    env.run(&["sign", "plugins/p.wasm", "--key", "openssl.key", "--force"])
+        .expect(OK);
     // OpenSSL agrees with the signature wasm-plugin made.
     use base64::Engine as _;
     let raw = base64::engine::general_purpose::STANDARD

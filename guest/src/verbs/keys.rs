@@ -93,13 +93,24 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Signs `artifact` with the key at `key_path`; writes the base64 signature
 /// to `out`, or to the sidecar `<artifact>` with extension `.sig`.
-pub fn sign(artifact: &Path, key_path: &Path, out: Option<&Path>) -> Result<SignReport> {
-    let key = load_signing_key(key_path)?;
-    let (signature, _) = sign_file(&key, artifact)?;
-    let text = trust::encode_signature(&signature);
+/// Signs `artifact`, writing the base64 signature to `out` (default: the
+/// `.sig` sidecar). An existing signature is replaced only with `force`, as
+/// `keygen` never replaces a key: it may be the only copy of a release's.
+pub fn sign(
+    artifact: &Path,
+    key_path: &Path,
+    out: Option<&Path>,
+    force: bool,
+) -> Result<SignReport> {
     let out: PathBuf = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| artifact.with_extension("sig"));
+    if !force && crate::sandbox::exists(&out)? {
+        return Err(Error::AlreadyExists(out.display().to_string()));
+    }
+    let key = load_signing_key(key_path)?;
+    let (signature, _) = sign_file(&key, artifact)?;
+    let text = trust::encode_signature(&signature);
     let dir = out.parent().unwrap_or(Path::new("/"));
     let file_name = out
         .file_name()
@@ -169,13 +180,17 @@ mod tests {
         let keys = keygen("k", dir.path()).unwrap();
         let artifact = dir.path().join("colmask.wasm");
         std::fs::write(&artifact, b"bytes").unwrap();
-        let report = sign(&artifact, Path::new(&keys.key_path), None).unwrap();
+        let report = sign(&artifact, Path::new(&keys.key_path), None, false).unwrap();
         assert_eq!(
             report.signature_path,
             dir.path().join("colmask.sig").display().to_string()
         );
         let written = std::fs::read_to_string(dir.path().join("colmask.sig")).unwrap();
         assert_eq!(written, report.signature);
+        // Not replaced unless forced.
+        let again = sign(&artifact, Path::new(&keys.key_path), None, false).unwrap_err();
+        assert!(matches!(again, Error::AlreadyExists(_)), "{again:?}");
+        sign(&artifact, Path::new(&keys.key_path), None, true).unwrap();
         let signature = trust::parse_signature(&written).unwrap();
         let key = load_signing_key(Path::new(&keys.key_path)).unwrap();
         assert!(
@@ -191,14 +206,14 @@ mod tests {
         let keys = keygen("k", dir.path()).unwrap();
         let artifact = dir.path().join("a.wasm");
         std::fs::write(&artifact, b"x").unwrap();
-        let err = sign(&artifact, Path::new(&keys.pub_path), None).unwrap_err();
+        let err = sign(&artifact, Path::new(&keys.pub_path), None, false).unwrap_err();
         assert!(matches!(err, Error::KeyInvalid { .. }), "{err:?}");
         std::fs::write(
             dir.path().join("pub.pem"),
             "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
         )
         .unwrap();
-        let err = sign(&artifact, &dir.path().join("pub.pem"), None).unwrap_err();
+        let err = sign(&artifact, &dir.path().join("pub.pem"), None, false).unwrap_err();
         assert!(
             matches!(err, Error::KeyInvalid { ref reason, .. } if reason.contains("public key")),
             "{err:?}"
@@ -214,6 +229,7 @@ mod tests {
             &dir.path().join("nope.wasm"),
             Path::new(&keys.key_path),
             None,
+            false,
         )
         .unwrap_err();
         assert!(

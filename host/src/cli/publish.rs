@@ -60,6 +60,9 @@ pub struct SignArgs {
     /// Where to write the signature [default: the file's .sig sidecar]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace an existing signature file
+    #[arg(long)]
+    pub force: bool,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -67,7 +70,7 @@ pub struct SignArgs {
 
 impl SignArgs {
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let mut request = SignRequest::new(&self.file, &self.key);
+        let mut request = SignRequest::new(&self.file, &self.key).force(self.force);
         if let Some(out) = &self.out {
             request = request.out(out);
         }
