@@ -6,6 +6,7 @@ use crate::error::{Error, FetchError};
 use crate::plugin_set::lock;
 use crate::plugins_dir::receipt;
 use crate::registry::index;
+use crate::registry::resolve::Selector;
 use crate::registry::{self, Policy, RegistryRef};
 use crate::transfer::source::{Fetcher, Head, Method, RemoteBody, Request};
 use crate::trust::TrustRoot;
@@ -35,24 +36,26 @@ impl wit::Guest for Installer {
         };
         if registry::oci::is_oci(&source.registry) {
             let index = registry::oci::index(&HostFetcher, &source.registry).map_err(to_wit)?;
+            let plugins = entries_to_wit(&index);
             return Ok(wit::RegistryIndex {
                 path: index.path,
                 schema_version: index.schema_version,
                 version: None,
                 expires: None,
                 signed_by: None,
-                plugins: index.plugins.iter().map(entry_to_wit).collect(),
+                plugins,
             });
         }
         let loaded = registry::load(&RegistryRef::parse(&source.registry), &HostFetcher, policy)
             .map_err(to_wit)?;
+        let plugins = entries_to_wit(&loaded.index);
         Ok(wit::RegistryIndex {
             path: loaded.index.path,
             schema_version: loaded.index.schema_version,
             version: loaded.index.version,
             expires: loaded.index.expires,
             signed_by: loaded.signed_by,
-            plugins: loaded.index.plugins.iter().map(entry_to_wit).collect(),
+            plugins,
         })
     }
 
@@ -517,6 +520,23 @@ fn install_report_to_wit(r: install::InstallReport) -> wit::InstallReport {
     }
 }
 
+/// Every entry of `index`, each marked whether it is the version `install
+/// NAME` takes (for `list --latest`, `search`, `info`).
+fn entries_to_wit(index: &index::Index) -> Vec<wit::RegistryEntry> {
+    index
+        .plugins
+        .iter()
+        .map(|e| {
+            let chosen = registry::resolve::select(index, e.name.as_str(), Selector::Highest)
+                .is_ok_and(|c| c.version == e.version);
+            wit::RegistryEntry {
+                latest: chosen,
+                ..entry_to_wit(e)
+            }
+        })
+        .collect()
+}
+
 fn entry_to_wit(e: &index::Entry) -> wit::RegistryEntry {
     wit::RegistryEntry {
         name: e.name.to_string(),
@@ -527,6 +547,7 @@ fn entry_to_wit(e: &index::Entry) -> wit::RegistryEntry {
         signature: e.signature.clone(),
         size: e.size,
         yanked: e.yanked,
+        latest: false,
     }
 }
 

@@ -28,6 +28,8 @@ pub struct RegistryEntry {
     pub size: Option<u64>,
     /// Withdrawn by its publisher: chosen only when asked for exactly.
     pub yanked: bool,
+    /// The version `install NAME` takes (marked in a loaded index only).
+    pub latest: bool,
 }
 
 /// A registry index that was read and checked.
@@ -478,6 +480,7 @@ impl From<wit::RegistryEntry> for RegistryEntry {
             signature: e.signature,
             size: e.size,
             yanked: e.yanked,
+            latest: e.latest,
         }
     }
 }

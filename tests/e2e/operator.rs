@@ -211,3 +211,87 @@ fn a_yanked_version_is_passed_over_unless_asked_for_exactly_and_audit_flags_it()
     .expect(INPUT)
     .says(&["9.9.9", "1.0.0"]);
 }
+
+#[test]
+fn info_search_and_list_latest_show_what_install_takes() {
+    let env = Env::new();
+    let mut reg = Registry::new("reg");
+    for (name, version) in [
+        ("colmask", "1.0.0"),
+        ("colmask", "1.1.0"),
+        ("colmask", "2.0.0-beta.1"),
+        ("rowfilter", "0.3.1"),
+    ] {
+        reg.publish(
+            &env,
+            name,
+            version,
+            format!("\0asm {name} {version}").as_bytes(),
+            None,
+        );
+    }
+    reg.entries[0]["description"] = serde_json::json!("Masks columns of a table");
+    reg.entries[1]["yanked"] = serde_json::json!(true);
+    reg.save(&env);
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--registry", "reg/index.json"]);
+        env.run(&all)
+    };
+    let info = run(&["info", "colmask", "--json"]).expect(OK).json();
+    let versions: Vec<&str> = info["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["2.0.0-beta.1", "1.1.0", "1.0.0"]);
+    // 1.1.0 is yanked and 2.0.0-beta.1 a pre-release: install takes 1.0.0.
+    let latest: Vec<&str> = info["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["latest"] == true)
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(latest, ["1.0.0"]);
+    let text = run(&["info", "colmask"]).expect(OK).stdout;
+    assert!(
+        text.contains("1.1.0 (yanked)") && text.contains("1.0.0 (what `install` takes)"),
+        "{text}"
+    );
+    run(&["info", "nosuch"])
+        .expect(INPUT)
+        .says(&["no plugin named 'nosuch'", "colmask, rowfilter"]);
+
+    let found = run(&["search", "COLUMNS", "--json"]).expect(OK).json();
+    let names: Vec<&str> = found["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["colmask"]);
+    let none = run(&["search", "nothing-like-it"]).expect(OK).stdout;
+    assert!(none.contains("no plugin in"), "{none}");
+
+    let listed = run(&["list", "--latest", "--json"]).expect(OK).json();
+    let rows: Vec<(String, String)> = listed["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().into(),
+                p["version"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("colmask".to_string(), "1.0.0".to_string()),
+            ("rowfilter".into(), "0.3.1".into())
+        ]
+    );
+}

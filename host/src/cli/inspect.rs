@@ -1,4 +1,4 @@
-//! Verbs that only look: list, outdated, audit, verify.
+//! Verbs that only look: list, info, search, outdated, audit, verify.
 
 use super::args::{LockArgs, RemoteArgs, required};
 use super::{Failure, Setup, output, stdout_failure};
@@ -17,6 +17,9 @@ pub struct ListArgs {
     pub trust_root: Option<PathBuf>,
     #[command(flatten)]
     pub remote: RemoteArgs,
+    /// One row per plugin: the version `install NAME` takes
+    #[arg(long, conflicts_with = "installed")]
+    pub latest: bool,
     /// List what is installed in --dest instead
     #[arg(long)]
     pub installed: bool,
@@ -68,7 +71,10 @@ impl ListArgs {
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
         }
-        let index = installer.load_index(&request)?;
+        let mut index = installer.load_index(&request)?;
+        if self.latest {
+            index.plugins.retain(|p| p.latest);
+        }
         output::list(&index, self.json).map_err(stdout_failure)
     }
 
@@ -91,6 +97,104 @@ impl ListArgs {
             indexes.push((name.clone(), installer.load_index(&request)?));
         }
         output::list_registries(&indexes, self.json).map_err(stdout_failure)
+    }
+}
+
+/// Where `info` and `search` read the registry from.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The registry: a path, an http(s):// URL or an oci:// namespace
+    /// [default: the wasm-plugin.toml's default registry]
+    #[arg(long, value_name = "INDEX-OR-URL")]
+    pub registry: Option<String>,
+    /// Directory of trusted *.pub keys, to verify the index signature
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl IndexArgs {
+    /// Takes what the flags leave out from the manifest.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        self.registry = self
+            .registry
+            .take()
+            .or_else(|| manifest.default_registry_location().map(str::to_string));
+        self.trust_root = self
+            .trust_root
+            .take()
+            .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+    }
+
+    /// The index, read and checked by the component.
+    fn load(&self, setup: &Setup) -> Result<wasm_plugin::RegistryIndex, Failure> {
+        let registry = required(self.registry.as_deref(), "--registry", "a default registry")?;
+        let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
+        let mut request = IndexRequest::new(self.remote.registry(registry))
+            .allow_expired(self.remote.allow_expired);
+        if let Some(dir) = &self.trust_root {
+            request = request.trust_root(dir);
+        }
+        Ok(installer.load_index(&request)?)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The plugin
+    pub name: String,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+impl InfoArgs {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+        let index = self.index.load(setup)?;
+        if !index.plugins.iter().any(|p| p.name == self.name) {
+            let mut names: Vec<&str> = index.plugins.iter().map(|p| p.name.as_str()).collect();
+            names.dedup();
+            return Err(Failure::Usage(format!(
+                "no plugin named '{}' in {}; it has: {}\ntry `wasm-plugin search {}`",
+                self.name,
+                index.path,
+                names.join(", "),
+                self.name
+            )));
+        }
+        output::info(&index, &self.name, self.index.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Text to look for in plugin names and descriptions (case-insensitive)
+    pub text: String,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+impl SearchArgs {
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+        let mut index = self.index.load(setup)?;
+        let wanted = self.text.to_lowercase();
+        // One row per plugin: the version install takes, matched on its
+        // name or description.
+        index.plugins.retain(|p| {
+            p.latest
+                && (p.name.to_lowercase().contains(&wanted)
+                    || p.description
+                        .as_deref()
+                        .is_some_and(|d| d.to_lowercase().contains(&wanted)))
+        });
+        if index.plugins.is_empty() && !self.index.json {
+            println!("no plugin in {} matches '{}'", index.path, self.text);
+            return Ok(super::Verdict::Done);
+        }
+        output::list(&index, self.index.json).map_err(stdout_failure)
     }
 }
 

@@ -71,6 +71,10 @@ pub enum Command {
     Uninstall(install::UninstallArgs),
     /// List the plugins a registry offers, or those installed in a directory
     List(inspect::ListArgs),
+    /// Show every version of one plugin, and the index it is listed in
+    Info(inspect::InfoArgs),
+    /// Find plugins by name or description
+    Search(inspect::SearchArgs),
     /// Show installed plugins that a registry has newer versions of
     Outdated(inspect::OutdatedArgs),
     /// Check everything installed in a plugins directory against its receipts and a trust root
@@ -106,6 +110,8 @@ impl Cli {
             Command::Uninstall(a) => a.json,
             Command::List(a) => a.json,
             Command::Outdated(a) => a.json,
+            Command::Info(a) => a.index.json,
+            Command::Search(a) => a.index.json,
             Command::Audit(a) => a.json,
             Command::Verify(a) => a.json,
             Command::Keygen(a) => a.json,
@@ -136,6 +142,8 @@ impl Cli {
             Command::List(a) => a.dest.is_none() && a.registry.is_none(),
             Command::Audit(a) => a.dest.is_none(),
             Command::Outdated(a) => a.dest.is_none() || a.registry.is_none(),
+            Command::Info(a) => a.index.registry.is_none(),
+            Command::Search(a) => a.index.registry.is_none(),
             _ => false,
         };
         let wanted = missing
@@ -147,6 +155,8 @@ impl Cli {
                         | Command::Uninstall(_)
                         | Command::List(_)
                         | Command::Outdated(_)
+                        | Command::Info(_)
+                        | Command::Search(_)
                         | Command::Audit(_)
                 ));
         if wanted && let Some(manifest) = setup.manifest(self.config.as_deref())? {
@@ -172,6 +182,8 @@ impl Cli {
                 }
                 Command::Audit(a) => a.fill(&manifest),
                 Command::Outdated(a) => a.fill(&manifest),
+                Command::Info(a) => a.index.fill(&manifest),
+                Command::Search(a) => a.index.fill(&manifest),
                 _ => {}
             }
         }
@@ -183,6 +195,8 @@ impl Cli {
             Command::Uninstall(a) => a.run(&setup),
             Command::List(a) => a.run(&setup),
             Command::Outdated(a) => a.run(&setup),
+            Command::Info(a) => a.run(&setup),
+            Command::Search(a) => a.run(&setup),
             Command::Audit(a) => a.run(&setup),
             Command::Verify(a) => a.run(&setup),
             Command::New(a) => a.run(&setup),

@@ -339,6 +339,84 @@ pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<Verdict> {
     })
 }
 
+/// `info NAME`: every version of one plugin, newest first, and the index.
+pub fn info(index: &RegistryIndex, name: &str, as_json: bool) -> io::Result<Verdict> {
+    let mut versions: Vec<&wasm_plugin::RegistryEntry> =
+        index.plugins.iter().filter(|p| p.name == name).collect();
+    // Newest first by semver precedence; versions that are not semver last.
+    versions.sort_by(|a, b| {
+        match (
+            semver::Version::parse(&a.version),
+            semver::Version::parse(&b.version),
+        ) {
+            (Ok(a), Ok(b)) => b.cmp_precedence(&a),
+            (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+            (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+            (Err(_), Err(_)) => std::cmp::Ordering::Equal,
+        }
+    });
+    if as_json {
+        json(&json!({
+            "name": name,
+            "index": {
+                "path": index.path,
+                "version": index.version,
+                "expires": index.expires,
+                "signed_by": index.signed_by,
+            },
+            "versions": versions,
+        }))?;
+        return Ok(Verdict::Done);
+    }
+    let mut out = io::stdout().lock();
+    writeln!(out, "{name}")?;
+    if let Some(text) = versions.iter().find_map(|v| v.description.as_deref()) {
+        writeln!(out, "  {text}")?;
+    }
+    writeln!(
+        out,
+        "  listed in {} (index version {}, {}, {})",
+        index.path,
+        index.version.map_or("none".into(), |v| v.to_string()),
+        index
+            .expires
+            .as_deref()
+            .map_or("no expiry".into(), |e| format!("expires {e}")),
+        index.signed_by.as_deref().map_or(
+            "index signature not verified (no --trust-root, or unsigned)".into(),
+            |k| format!("index signed by '{k}'")
+        ),
+    )?;
+    for v in versions {
+        let mut marks = Vec::new();
+        if v.latest {
+            marks.push("what `install` takes");
+        }
+        if v.yanked {
+            marks.push("yanked");
+        }
+        let marks = match marks.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", marks.join(", ")),
+        };
+        writeln!(out, "  {}{marks}", shown_version(&v.version))?;
+        writeln!(out, "    sha256 {}", v.sha256)?;
+        if let Some(size) = v.size {
+            writeln!(out, "    size {size} bytes")?;
+        }
+        writeln!(
+            out,
+            "    {}",
+            match v.signature {
+                Some(_) => "signed (checked against the trust root at install)",
+                None => "unsigned",
+            }
+        )?;
+        writeln!(out, "    artifact {}", v.artifact)?;
+    }
+    Ok(Verdict::Done)
+}
+
 /// Several registries' plugins, each with its registry's manifest name.
 pub fn list_registries(indexes: &[(String, RegistryIndex)], as_json: bool) -> io::Result<Verdict> {
     if as_json {
