@@ -319,7 +319,12 @@ impl Failure {
                 Ok(Value::Object(map)) => map
                     .into_iter()
                     .next()
-                    .map(|(_, v)| tagged_as_kind(v))
+                    .map(|(_, v)| match tagged_as_kind(v) {
+                        // A case carrying one value (`already-exists(path)`):
+                        // details are an object, or null.
+                        Value::Object(fields) => Value::Object(fields),
+                        value => json!({"value": value}),
+                    })
                     .unwrap_or(Value::Null),
                 _ => Value::Null,
             },

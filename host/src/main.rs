@@ -23,7 +23,12 @@ fn main() -> ExitCode {
 /// other failure; help and version are printed as clap prints them.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let wants_json = std::env::args_os().any(|a| a == "--json");
+    // The flag takes no value, but `--json=…` shows what was meant; after
+    // `--` a `--json` is an operand, not the flag.
+    let wants_json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json" || a.to_string_lossy().starts_with("--json="));
     if !wants_json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         e.exit();
     }

@@ -184,6 +184,7 @@ fn a_yanked_version_is_passed_over_unless_asked_for_exactly_and_audit_flags_it()
         "release.key",
     ])
     .expect(OK);
+    let (index, sig) = (env.read("reg/index.json"), env.read("reg/index.json.sig"));
     let again = env
         .run(&[
             "publish",
@@ -197,6 +198,12 @@ fn a_yanked_version_is_passed_over_unless_asked_for_exactly_and_audit_flags_it()
         ])
         .expect(OK);
     assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+    assert_eq!(
+        env.read("reg/index.json"),
+        index,
+        "a no-op yank rewrote the index"
+    );
+    assert_eq!(env.read("reg/index.json.sig"), sig);
     install("colmask", "later").expect(OK);
     assert_eq!(env.read("later/colmask.wasm"), b"\0asm colmask 1.1.0");
     env.run(&[

@@ -132,14 +132,12 @@ fn highest<'a>(candidates: &[&'a Entry]) -> &'a Entry {
 fn versions_newest_first(candidates: &[&Entry]) -> Vec<String> {
     let mut semver: Vec<(Version, String)> = Vec::new();
     let mut other = Vec::new();
-    for e in candidates {
-        let shown = match e.yanked {
-            true => format!("{} (yanked)", e.version),
-            false => e.version.clone(),
-        };
+    // Yanked ones are not offered (`info` shows them); the list stays
+    // versions a script can parse.
+    for e in candidates.iter().filter(|e| !e.yanked) {
         match Version::parse(&e.version) {
-            Ok(v) => semver.push((v, shown)),
-            Err(_) => other.push(shown),
+            Ok(v) => semver.push((v, e.version.clone())),
+            Err(_) => other.push(e.version.clone()),
         }
     }
     semver.sort_by(|a, b| b.0.cmp_precedence(&a.0));
@@ -169,7 +167,7 @@ mod tests {
         let only = VersionReq::parse(">=1.1").unwrap();
         match pick(Selector::Matching(&only)).unwrap_err() {
             Error::UnknownVersion { available, .. } => {
-                assert_eq!(available, ["1.1.0 (yanked)", "1.0.0"])
+                assert_eq!(available, ["1.0.0"])
             }
             e => panic!("{e:?}"),
         }

@@ -145,6 +145,9 @@ pub fn against_registry(
         policy,
     )?;
     let dest = Path::new(&report.dest).to_path_buf();
+    // An index older than one this directory has seen (a replay from
+    // before a yank) would hide the yank: refused, as install refuses it.
+    crate::plugins_dir::seen::check_not_rolled_back(&dest, &loaded)?;
     for plugin in report.plugins.iter_mut() {
         let Some(version) = &plugin.version else {
             continue;
@@ -162,9 +165,11 @@ pub fn against_registry(
                     .display()
                     .to_string(),
                 detail: format!(
-                    "{} {version} is yanked in {}: its publisher withdrew it; `wasm-plugin \
-                     upgrade {}` moves to the newest version that is not",
-                    plugin.name, loaded.index.path, plugin.name
+                    "{name} {version} is yanked in {}: its publisher withdrew it; `wasm-plugin \
+                     outdated` shows what is not, `wasm-plugin upgrade {name}` moves to a newer \
+                     one and `wasm-plugin install {name}@=VERSION --allow-downgrade` to an older",
+                    loaded.index.path,
+                    name = plugin.name,
                 ),
             });
         }

@@ -258,14 +258,38 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
             .clone()
             .or_else(|| previous.as_ref().and_then(|p| p.requirement.clone())),
     };
-    let parsed = requirement
-        .as_deref()
-        .and_then(|r| semver::VersionReq::parse(r).ok());
+    // A given one was checked with the spec; a recorded one that does not
+    // parse (edited by hand, written by a newer wasm-plugin) is not read as
+    // "any version", which would move the plugin across majors.
+    let parsed = match requirement.as_deref() {
+        None => None,
+        Some(text) => Some(
+            semver::VersionReq::parse(text).map_err(|e| Error::InvalidRequest {
+                value: receipt::path(dest, &spec.name).display().to_string(),
+                reason: format!(
+                    "its requirement {text:?} does not parse ({e}); `wasm-plugin upgrade \
+                     {name}@REQ` records another",
+                    name = spec.name
+                ),
+            })?,
+        ),
+    };
 
     // Resolve: the entry, and its signature as far as it can be judged
-    // without the bytes.
+    // without the bytes. A plugin whose recorded requirement no longer
+    // matches anything (every match withdrawn) stays as it is, as cargo
+    // keeps a locked version.
     let selector = Selector::from_parts(request.version.as_deref(), parsed.as_ref());
-    let entry = resolve::select(&context.loaded.index, spec.name.as_str(), selector)?.clone();
+    let entry = match resolve::select(&context.loaded.index, spec.name.as_str(), selector) {
+        Ok(entry) => entry.clone(),
+        Err(Error::UnknownVersion { .. })
+            if request.mode == Mode::Upgrade && spec.given.is_none() && previous.is_some() =>
+        {
+            let previous = previous.as_ref().expect("checked just above");
+            return unchanged(dest, &spec.name, previous);
+        }
+        Err(e) => return Err(e),
+    };
     let (entry, origin) = materialize(context, entry)?;
     if let Some(pinned) = &request.pinned
         && *pinned != entry.sha256
@@ -326,8 +350,24 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
                 seen::record_seen(dest, context.loaded)?;
             }
             // `upgrade NAME@REQ` already at the highest match still
-            // records the new requirement.
-            if previous.requirement != requirement {
+            // records the new requirement, if the installed version meets
+            // it: upgrade never moves down, so one it does not meet would
+            // be a record nothing could honour.
+            if let (Some(given), Some(req)) = (&spec.given, &parsed) {
+                let meets =
+                    semver::Version::parse(&previous.version).is_ok_and(|v| req.matches(&v));
+                if !meets {
+                    return Err(Error::InvalidRequest {
+                        value: format!("{}@{given}", spec.name),
+                        reason: format!(
+                            "the installed {} does not satisfy {given}, and upgrade never moves \
+                             down; `wasm-plugin install {}@{given} --allow-downgrade` does",
+                            previous.version, spec.name
+                        ),
+                    });
+                }
+            }
+            if spec.given.is_some() && previous.requirement != requirement {
                 let updated = Receipt {
                     requirement,
                     ..previous.clone()
@@ -619,7 +659,6 @@ fn is_intact(
         && (trust.is_none() || matches!(on_disk.sig, SigState::Verified(_))))
 }
 
-/// The report for a plugin left as it is.
 /// What a dry run reports for an entry it would place: the index's word
 /// for digest and size (nothing was fetched, so no signer).
 fn would_place(
@@ -645,6 +684,7 @@ fn would_place(
     }
 }
 
+/// The report for a plugin left as it is.
 fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<InstallReport> {
     let sig_path = PluginsDir::new(dest).sig(name.as_str());
     let sig_path = sandbox::exists(&sig_path)?.then(|| sig_path.display().to_string());
@@ -1225,6 +1265,36 @@ mod tests {
         // Already at the highest match, a new requirement is still recorded.
         run(&fx, "colmask@>=1.3", Mode::Upgrade, false);
         assert_eq!(fx.receipt("colmask").requirement.as_deref(), Some(">=1.3"));
+        // One the installed version does not meet is refused, not recorded:
+        // upgrade never moves down.
+        let mut request = fx.request("colmask@~1.2", true);
+        request.mode = Mode::Upgrade;
+        let err = fx.run(request).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("--allow-downgrade")),
+            "{err:?}"
+        );
+        assert_eq!(fx.receipt("colmask").requirement.as_deref(), Some(">=1.3"));
+        // Every match of the recorded requirement withdrawn: kept as it is.
+        fx.plugins.retain(|p| p["version"] != "1.3.0");
+        fx.write_index();
+        let report = run(&fx, "colmask", Mode::Upgrade, false);
+        assert_eq!(
+            (report.action, report.version.as_str()),
+            (Action::Unchanged, "1.3.0")
+        );
+        // A recorded requirement that does not parse is an error, not "any".
+        let mut receipt = fx.receipt("colmask");
+        receipt.requirement = Some("not a requirement".into());
+        let staged = receipt::stage(&fx.dest(), &receipt).unwrap();
+        receipt::commit(&fx.dest(), &PluginName::parse("colmask").unwrap(), staged).unwrap();
+        let mut request = fx.request("colmask", true);
+        request.mode = Mode::Upgrade;
+        let err = fx.run(request).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("does not parse")),
+            "{err:?}"
+        );
     }
 
     #[test]

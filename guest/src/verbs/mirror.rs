@@ -246,7 +246,9 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
     let mut fetched = Vec::new();
     let mut kept = Vec::new();
     let mut to_push = Vec::new();
-    for entry in &loaded.index.plugins {
+    // OCI has no yanked mark: a yanked version pushed as a tag would be
+    // chosen again there, so it is left out.
+    for entry in loaded.index.plugins.iter().filter(|e| !e.yanked) {
         let repository = target.repository(entry.name.as_str());
         if oci::has_tag(fetcher, &target.host, &repository, &entry.version)? {
             let there = oci::artifact(

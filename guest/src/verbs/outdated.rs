@@ -49,7 +49,12 @@ pub fn outdated(
     // An index is read once; an OCI registry is one repository per plugin.
     let index = match oci::is_oci(registry) {
         true => None,
-        false => Some(registry::load(&RegistryRef::parse(registry), fetcher, policy)?.index),
+        false => {
+            let loaded = registry::load(&RegistryRef::parse(registry), fetcher, policy)?;
+            // As install: an index older than one seen here is refused.
+            crate::plugins_dir::seen::check_not_rolled_back(dest, &loaded)?;
+            Some(loaded.index)
+        }
     };
     let mut rows = Vec::new();
     for r in receipts {
@@ -57,10 +62,12 @@ pub fn outdated(
         let offered = match &index {
             Some(index) => Some(index),
             None => {
-                repository = PluginName::parse(&r.name)
-                    .ok()
-                    .and_then(|name| install::oci_loaded(registry, &name, fetcher).ok())
-                    .map(|loaded| loaded.index);
+                // A repository that cannot be read is an error, not "offers
+                // nothing" (a login that expired would look up to date).
+                repository = match PluginName::parse(&r.name) {
+                    Ok(name) => Some(install::oci_loaded(registry, &name, fetcher)?.index),
+                    Err(_) => None,
+                };
                 repository.as_ref()
             }
         };

@@ -242,7 +242,6 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
             index_signed: sandbox::exists(&sig_path)?,
         });
     }
-    let mut entry = entry.clone();
     match yanked {
         true => entry["yanked"] = json!(true),
         false => {
@@ -252,12 +251,9 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
         }
     }
 
-    // Commit: the index with its version bumped, signed again.
-    let publish = PublishRequest {
-        registry: registry.clone(),
-        ..PublishRequest::default()
-    };
-    let (text, index_version) = updated_index(document, entry, Some(position), &publish)?;
+    // Commit: the index with its version bumped, signed again; the entries
+    // stay in their order (which one is listed first can decide).
+    let (text, index_version) = bump_and_serialize(document, &shown, None)?;
     StagedIndex::stage(registry, &text, key.as_ref())?.persist()?;
     Ok(YankReport {
         name: name.to_string(),
@@ -516,16 +512,26 @@ fn updated_index(
         None => plugins.push(entry),
     }
     plugins.sort_by(entry_order);
+    bump_and_serialize(document, &shown, request.expires_in)
+}
+
+/// The index with its `version` one higher (and `expires` reset when
+/// asked), as the bytes to write, checked to parse.
+fn bump_and_serialize(
+    mut document: Value,
+    shown: &str,
+    expires_in: Option<u64>,
+) -> Result<(Vec<u8>, u64)> {
     let index_version = document["version"]
         .as_u64()
         .unwrap_or(0)
         .checked_add(1)
         .ok_or_else(|| Error::IndexInvalid {
-            path: shown.clone(),
+            path: shown.to_string(),
             problem: "its version cannot grow any further".into(),
         })?;
     document["version"] = json!(index_version);
-    if let Some(seconds) = request.expires_in {
+    if let Some(seconds) = expires_in {
         let expires = crate::clock::after(seconds).ok_or_else(|| Error::InvalidRequest {
             value: format!("{seconds}s"),
             reason: "that expiry is past the year 9999".into(),
@@ -534,7 +540,7 @@ fn updated_index(
     }
     let mut text = serde_json::to_vec_pretty(&document).expect("JSON serializes");
     text.push(b'\n');
-    index::parse(&shown, &text)?;
+    index::parse(shown, &text)?;
     Ok((text, index_version))
 }
 

@@ -191,13 +191,27 @@ pub fn outdated(rows: &[OutdatedPlugin], as_json: bool) -> io::Result<Verdict> {
         &["NAME", "INSTALLED", "WANTED", "LATEST", "REQUIREMENT"],
         &table_rows,
     )?;
+    // Newer only: upgrade never moves down (a yanked newest version leaves
+    // what the requirement admits below what is installed).
+    let newer = |a: Option<&str>, b: Option<&str>| match (a, b) {
+        (Some(a), Some(b)) => match (semver::Version::parse(a), semver::Version::parse(b)) {
+            (Ok(a), Ok(b)) => a.cmp_precedence(&b) == std::cmp::Ordering::Greater,
+            _ => false,
+        },
+        _ => false,
+    };
     let behind = rows
         .iter()
-        .filter(|r| r.wanted.as_deref().is_some_and(|w| w != r.installed))
+        .filter(|r| newer(r.wanted.as_deref(), Some(&r.installed)))
         .count();
     let held = rows
         .iter()
-        .filter(|r| r.latest.is_some() && r.latest != r.wanted)
+        .filter(|r| {
+            newer(
+                r.latest.as_deref(),
+                r.wanted.as_deref().or(Some(&r.installed)),
+            )
+        })
         .count();
     writeln!(
         out,
@@ -250,9 +264,10 @@ pub fn uninstalled(results: &[Outcome<UninstallReport>], as_json: bool) -> io::R
             .iter()
             .map(|(name, r)| match r {
                 Ok(report) => serde_json::to_value(report).unwrap_or(Value::Null),
+                // As install's failed items: the plugin as given, `spec`.
                 Err(failure) => {
                     let mut item = failure.to_json();
-                    item["name"] = json!(name);
+                    item["spec"] = json!(name);
                     item
                 }
             })
