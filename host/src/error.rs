@@ -494,12 +494,24 @@ fn installer_message(e: &wit::Error) -> String {
                 n.name, n.registry, n.registry
             )
         }
-        E::UnknownVersion(v) => format!(
-            "plugin '{}' has no version '{}'; available: {}\npass one of those with --version, or leave --version out for the highest",
-            v.name,
-            v.requested,
-            v.available.join(", ")
-        ),
+        E::UnknownVersion(v) => {
+            let available = match v.available.is_empty() {
+                true => "none that is not yanked".to_string(),
+                false => v.available.join(", "),
+            };
+            match v.requested.strip_prefix("matching ") {
+                Some(requirement) => format!(
+                    "no version of '{}' matches {requirement}; available: {available}\n\
+                     change the requirement, or name one exactly as {}@=VERSION",
+                    v.name, v.name
+                ),
+                None => format!(
+                    "plugin '{}' has no version '{}'; available: {available}\n\
+                     name one of those exactly ({}@=VERSION), or give no version for the highest",
+                    v.name, v.requested, v.name
+                ),
+            }
+        }
         E::InvalidName(r) => format!(
             "invalid name '{}': {}\nplugin names and key labels match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$",
             r.value, r.reason
@@ -568,7 +580,7 @@ fn installer_message(e: &wit::Error) -> String {
              `openssl genpkey -algorithm ed25519` write them",
             r.value, r.reason
         ),
-        E::InvalidRequest(r) => format!("cannot do that with '{}': {}", r.value, r.reason),
+        E::InvalidRequest(r) => format!("{}: {}", r.value, r.reason),
         E::TooLarge(t) => format!(
             "{} is larger than the limit of {} bytes; nothing was installed\n\
              raise the limit with --max-size if the artefact really is that large",

@@ -85,7 +85,7 @@ function describe(kind, d) {
     case 'unsupported-location':
       return `cannot use artifact location '${d.value}': ${d.reason}`;
     case 'invalid-request':
-      return `cannot do that with '${d.value}': ${d.reason}`;
+      return `${d.value}: ${d.reason}`;
     case 'io':
       return `cannot ${d.operation} ${d.path}: ${d.message}`;
     default: {

@@ -302,3 +302,63 @@ fn info_search_and_list_latest_show_what_install_takes() {
         ]
     );
 }
+
+#[test]
+fn version_errors_say_what_to_write() {
+    let env = Env::new();
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "colmask", "1.2.0", b"\0asm colmask", None);
+    let install = |spec: &str| {
+        env.run(&[
+            "install",
+            spec,
+            "--registry",
+            "reg/index.json",
+            "--dest",
+            "p",
+        ])
+    };
+    install("colmask@^9").expect(INPUT).says(&[
+        "no version of 'colmask' matches ^9",
+        "available: 1.2.0",
+        "colmask@=VERSION",
+    ]);
+    install("colmask@=9.0.0")
+        .expect(INPUT)
+        .says(&["matches =9.0.0", "available: 1.2.0"]);
+    let bad = install("colmask@^^1").expect(INPUT);
+    assert!(!bad.stderr.contains("cannot do that"), "{}", bad.stderr);
+    bad.says(&["colmask@^^1: '^^1' is not a semver requirement"]);
+}
+
+#[test]
+fn an_unchanged_install_says_who_signed_it_only_when_it_checked() {
+    let env = Env::new();
+    let key = Key::new(75);
+    key.trust(&env, "trust", "release");
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "colmask", "1.0.0", b"\0asm colmask", Some(&key));
+    let install = |extra: &[&str]| {
+        let mut args = vec![
+            "install",
+            "colmask",
+            "--registry",
+            "reg/index.json",
+            "--dest",
+            "p",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args).expect(OK).stdout
+    };
+    install(&["--trust-root", "trust"]);
+    let checked = install(&["--trust-root", "trust"]);
+    assert!(
+        checked.contains("already installed and intact, verified by 'release'"),
+        "{checked}"
+    );
+    let unchecked = install(&[]);
+    assert!(
+        unchecked.contains("already installed and intact; nothing to do"),
+        "{unchecked}"
+    );
+}

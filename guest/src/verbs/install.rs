@@ -375,7 +375,13 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
                 let staged = receipt::stage(dest, &updated)?;
                 receipt::commit(dest, &entry.name, staged)?;
             }
-            return unchanged(dest, &entry.name, previous);
+            // Who signed it as checked now: only an install with a trust
+            // root re-verified the installed copy (`current`).
+            let mut report = unchanged(dest, &entry.name, previous)?;
+            if !(current && context.trust.is_some()) {
+                report.signed_by = None;
+            }
+            return Ok(report);
         }
         Decision::RefuseDowngrade => {
             return Err(Error::DowngradeRefused {

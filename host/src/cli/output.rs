@@ -103,9 +103,16 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
             );
         }
         A::Unchanged => {
+            // Intact includes its signature, checked again when a trust
+            // root was given: say by whom.
+            let signer = r
+                .signed_by
+                .as_deref()
+                .map(|label| format!(", verified by '{label}'"))
+                .unwrap_or_default();
             return writeln!(
                 out,
-                "{name} {version} is already installed and intact; nothing to do"
+                "{name} {version} is already installed and intact{signer}; nothing to do"
             );
         }
         A::Installed => writeln!(out, "installed {name} {version} -> {path}")?,
@@ -541,6 +548,12 @@ pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<Verdict> {
             .any(|f| f.kind == FindingKind::DeclaredMissing)
         {
             "(not installed)"
+        } else if p
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::ReceiptInvalid)
+        {
+            "(receipt unreadable)"
         } else {
             "(no receipt)"
         };
