@@ -152,6 +152,20 @@ impl wit::Guest for Installer {
             .collect())
     }
 
+    fn forget_registry(dest: String, registry: String) -> Result<wit::ForgetReport, wit::Error> {
+        let dest = PathBuf::from(dest);
+        crate::sandbox::check_granted(&dest).map_err(to_wit)?;
+        let shown = RegistryRef::parse(&registry).shown();
+        let (forgotten, recorded) =
+            crate::plugins_dir::seen::forget(&dest, &shown).map_err(to_wit)?;
+        Ok(wit::ForgetReport {
+            dest: dest.display().to_string(),
+            registry: shown,
+            forgotten,
+            recorded,
+        })
+    }
+
     fn list_installed(dest: String) -> Result<Vec<wit::Receipt>, wit::Error> {
         let receipts = receipt::all(Path::new(&dest)).map_err(to_wit)?;
         Ok(receipts

@@ -595,9 +595,9 @@ fn installer_message(e: &wit::Error) -> String {
         E::IndexRollback(r) => format!(
             "the registry index {} is version {}, older than version {} seen before; an older index \
              could bring back versions that were withdrawn\nif the registry was really reset: for install, \
-             upgrade and sync, remove its line from .wasm-plugin/registries.json in the plugins \
-             directory; for mirror, remove the mirror's index.json",
-            r.registry, r.got, r.seen
+             upgrade and sync, run `wasm-plugin forget-registry {} --dest DIR`; for mirror, remove \
+             the mirror's index.json",
+            r.registry, r.got, r.seen, r.registry
         ),
         E::SizeMismatch(m) => format!(
             "size mismatch for {}: the registry publishes {} bytes, the source has {}\n\

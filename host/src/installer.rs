@@ -381,8 +381,7 @@ impl Installer {
             .trust_root
             .clone()
             .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
-        let trust_root =
-            paths::optional(trust_root.as_deref(), "--trust-root", paths::existing_dir)?;
+        let trust_root = paths::optional(trust_root.as_deref(), "--trust-root", paths::trust_root)?;
         // What a job needs: local registries' directories, the trust root
         // (and the destination, below). The plan also reads the manifest's
         // directory; the lock is written there only by a run that may
@@ -393,8 +392,8 @@ impl Installer {
                 sources.read(&dir);
             }
         }
-        if let Some(dir) = &trust_root {
-            sources.read(dir);
+        if let Some(root) = &trust_root {
+            sources.read(paths::trust_root_dir(root));
         }
         let manifest_dir = paths::parent(&manifest_path);
         let mut reading = sources.clone();
@@ -568,6 +567,35 @@ impl Installer {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// Forgets the index version recorded against rollback for `registry`
+    /// in the plugins directory `dest`, after a deliberate reset of that
+    /// registry (instead of editing `.wasm-plugin/registries.json`). A local
+    /// registry is named by its index's path, canonical when it exists.
+    pub fn forget_registry(
+        &self,
+        dest: impl AsRef<Path>,
+        registry: &str,
+        lock_timeout: Duration,
+    ) -> Result<ForgetReport, Error> {
+        let dest = paths::existing_dir(dest.as_ref(), "--dest")?;
+        let registry = match registry_arg(registry) {
+            Ok((shown, _)) => shown,
+            // An index that is gone is still named as it was recorded.
+            Err(_) => std::path::absolute(registry)
+                .map(|p| paths::guest(&p))
+                .unwrap_or_else(|_| registry.to_string()),
+        };
+        let _held = lock::acquire(&dest, Access::Exclusive, lock_timeout)?;
+        let mut grants = Grants::default();
+        grants.write(&dest);
+        let guest_dest = paths::guest(&dest);
+        Ok(self
+            .call(grants, false, |i, s| {
+                i.call_forget_registry(s, &guest_dest, &registry)
+            })?
+            .into())
+    }
+
     /// The receipts in `dest`, sorted by name.
     pub fn list_installed(&self, dest: impl AsRef<Path>) -> Result<Vec<Receipt>, Error> {
         let dest = paths::existing_dir(dest.as_ref(), "--dest")?;
@@ -584,7 +612,7 @@ impl Installer {
         let trust_root = paths::optional(
             request.trust_root.as_deref(),
             "--trust-root",
-            paths::existing_dir,
+            paths::trust_root,
         )?;
         // Shared: audits may run side by side, but not beside an install,
         // whose temp files would look like leftovers.
@@ -595,8 +623,8 @@ impl Installer {
         )?;
         let _held = lock::acquire_shared_if_possible(&dest, request.lock_timeout)?;
         let mut grants = Grants::reading(&dest);
-        if let Some(dir) = &trust_root {
-            grants.read(dir);
+        if let Some(root) = &trust_root {
+            grants.read(paths::trust_root_dir(root));
         }
         if let Some(file) = &manifest {
             grants.read(paths::parent(file));
@@ -631,14 +659,14 @@ impl Installer {
         let trust_root = paths::optional(
             request.trust_root.as_deref(),
             "--trust-root",
-            paths::existing_dir,
+            paths::trust_root,
         )?;
         let mut grants = Grants::reading(paths::parent(&file));
         if let Some(sig) = &sig {
             grants.read(paths::parent(sig));
         }
-        if let Some(dir) = &trust_root {
-            grants.read(dir);
+        if let Some(root) = &trust_root {
+            grants.read(paths::trust_root_dir(root));
         }
         let call = wit::VerifyRequest {
             artifact: paths::guest(&file),
@@ -826,11 +854,14 @@ impl Installer {
         let trust_root = paths::optional(
             request.trust_root.as_deref(),
             "--trust-root",
-            paths::existing_dir,
+            paths::trust_root,
         )?;
         let mut grants = Grants::default();
-        for dir in registry_dir.iter().chain(trust_root.iter()) {
+        for dir in registry_dir.iter() {
             grants.read(dir);
+        }
+        if let Some(root) = &trust_root {
+            grants.read(paths::trust_root_dir(root));
         }
         let source = wit::IndexSource {
             registry,

@@ -32,6 +32,27 @@ pub(crate) fn existing_dir(path: &Path, flag: &str) -> Result<PathBuf, Failure> 
     Ok(canonical)
 }
 
+/// A trust root: a directory of `*.pub` files, or one `*.pub` file.
+pub(crate) fn trust_root(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
+    let canonical = canonical(path, flag)?;
+    let one_key = canonical.is_file() && canonical.extension().is_some_and(|x| x == "pub");
+    if !canonical.is_dir() && !one_key {
+        return Err(Failure::Usage(format!(
+            "{flag} {} is neither a directory of *.pub keys nor a *.pub file",
+            path.display()
+        )));
+    }
+    Ok(canonical)
+}
+
+/// The directory to grant for a trust root (a key file's own directory).
+pub(crate) fn trust_root_dir(root: &Path) -> &Path {
+    match root.is_file() {
+        true => parent(root),
+        false => root,
+    }
+}
+
 /// `check` applied to an optional flag's value.
 pub(crate) fn optional(
     path: Option<&Path>,

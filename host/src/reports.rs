@@ -259,6 +259,30 @@ pub struct Receipt {
     pub requirement: Option<String>,
 }
 
+/// What [`Installer::forget_registry`](crate::Installer::forget_registry) did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForgetReport {
+    /// The plugins directory.
+    pub dest: String,
+    /// The registry, as the rollback state names it.
+    pub registry: String,
+    /// The index version forgotten; none when nothing was recorded for it.
+    pub forgotten: Option<u64>,
+    /// The registries still recorded.
+    pub recorded: Vec<String>,
+}
+
+impl From<wit::ForgetReport> for ForgetReport {
+    fn from(r: wit::ForgetReport) -> Self {
+        ForgetReport {
+            dest: r.dest,
+            registry: r.registry,
+            forgotten: r.forgotten,
+            recorded: r.recorded,
+        }
+    }
+}
+
 /// One installed plugin against its registry: what [`Installer::outdated`](crate::Installer::outdated) finds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutdatedPlugin {

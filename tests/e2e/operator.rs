@@ -362,3 +362,71 @@ fn an_unchanged_install_says_who_signed_it_only_when_it_checked() {
         "{unchecked}"
     );
 }
+
+#[test]
+fn a_single_pub_file_is_a_trust_root() {
+    let env = Env::new();
+    let key = Key::new(76);
+    key.trust(&env, "keys", "release");
+    let stranger = Key::new(77);
+    stranger.trust(&env, "other", "stranger");
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "colmask", "1.0.0", b"\0asm colmask", Some(&key));
+    let install = |root: &str| {
+        env.run(&[
+            "install",
+            "colmask",
+            "--registry",
+            "reg/index.json",
+            "--dest",
+            "p",
+            "--trust-root",
+            root,
+            "--json",
+        ])
+    };
+    let report = install("keys/release.pub").expect(OK).json();
+    assert_eq!(report[0]["signed_by"], "release");
+    env.run(&[
+        "verify",
+        "p/colmask.wasm",
+        "--trust-root",
+        "other/stranger.pub",
+    ])
+    .expect(INTEGRITY);
+    env.write("keys/notes.txt", "not a key");
+    env.run(&["verify", "p/colmask.wasm", "--trust-root", "keys/notes.txt"])
+        .expect(INPUT)
+        .says(&["--trust-root", "*.pub"]);
+}
+
+#[test]
+fn quiet_prints_nothing_but_errors() {
+    let env = Env::new();
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "colmask", "1.0.0", b"\0asm colmask", None);
+    let install = |spec: &str, extra: &[&str]| {
+        let mut args = vec![
+            "install",
+            spec,
+            "--registry",
+            "reg/index.json",
+            "--dest",
+            "p",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    let done = install("colmask", &[]).expect(OK);
+    assert_eq!((done.stdout.as_str(), done.stderr.as_str()), ("", ""));
+    assert!(env.path("p/colmask.wasm").exists());
+    let failed = install("nosuch", &[]).expect(INPUT);
+    assert!(
+        failed.stdout.is_empty() && failed.stderr.contains("nosuch"),
+        "{failed:?}"
+    );
+    // JSON is for scripts: -q does not silence it.
+    let json = install("colmask", &["--json"]).expect(OK).json();
+    assert_eq!(json[0]["action"], "unchanged");
+}

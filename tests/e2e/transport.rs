@@ -571,6 +571,52 @@ fn an_older_index_is_refused_after_a_newer_one_was_seen() {
     remote.install(&[]).expect(OK);
 }
 
+/// A registry that was deliberately reset: its recorded version is
+/// forgotten by a command, not by editing JSON, and only its own.
+#[test]
+fn forget_registry_accepts_a_reset_registry_again() {
+    let remote = Remote::new();
+    remote.publish(7, None, &[("colmask", "1.0.0", b"one")]);
+    remote.install(&[]).expect(OK);
+    remote.publish(1, None, &[("colmask", "1.0.0", b"one")]);
+    remote
+        .install(&[])
+        .expect(INTEGRITY)
+        .says(&["forget-registry", &remote.url]);
+    let forget = |json: bool| {
+        let mut args = vec!["forget-registry", &remote.url, "--dest", "plugins"];
+        if json {
+            args.push("--json");
+        }
+        remote.env.run(&args).expect(OK)
+    };
+    let report = forget(true).json();
+    assert_eq!(report["forgotten"], 7, "{report}");
+    assert_eq!(report["registry"], remote.url.as_str());
+    remote.install(&[]).expect(OK);
+    // Recorded again at 1; forgetting what is not recorded says so.
+    let state = remote.env.read("plugins/.wasm-plugin/registries.json");
+    assert!(String::from_utf8_lossy(&state).contains(": 1"));
+    let other = remote
+        .env
+        .run(&[
+            "forget-registry",
+            "https://elsewhere.example/index.json",
+            "--dest",
+            "plugins",
+        ])
+        .expect(OK);
+    assert!(
+        other.stdout.contains("nothing is recorded") && other.stdout.contains(&remote.url),
+        "{}",
+        other.stdout
+    );
+    assert_eq!(
+        remote.env.read("plugins/.wasm-plugin/registries.json"),
+        state
+    );
+}
+
 /// The hole a no-op install used to leave: an index seen only while the
 /// plugin was already current was never recorded, so an older one replayed
 /// afterwards was accepted.

@@ -89,6 +89,24 @@ pub fn commit_seen(dest: &Path, staged: Option<Staged>) -> Result<()> {
     }
 }
 
+/// Forgets the index version recorded for the registry shown as
+/// `registry` (after a deliberate reset of that registry): returns the
+/// version forgotten, and the registries still recorded.
+pub fn forget(dest: &Path, registry: &str) -> Result<(Option<u64>, Vec<String>)> {
+    let mut seen = read_seen(dest)?;
+    let forgotten = seen.versions.remove(registry);
+    let left = seen.versions.keys().cloned().collect();
+    if forgotten.is_some() {
+        let dir = PluginsDir::new(dest).state();
+        let mut staged = Staged::create(&dir, "registries.json")?;
+        let mut text = serde_json::to_vec_pretty(&seen).expect("serializes");
+        text.push(b'\n');
+        staged.write_all(&text)?;
+        staged.persist(&PluginsDir::new(dest).seen())?;
+    }
+    Ok((forgotten, left))
+}
+
 /// Records the index's version as seen, if it is the newest so far.
 pub fn record_seen(dest: &Path, loaded: &Loaded) -> Result<()> {
     let staged = stage_seen(dest, loaded)?;

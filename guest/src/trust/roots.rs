@@ -45,6 +45,17 @@ impl TrustRoot {
             reason,
         };
         sandbox::check_granted(dir)?;
+        // One `*.pub` file is a trust root of that one key, labelled by its
+        // stem: trusting a single publisher needs no directory.
+        if dir.is_file() {
+            if dir.extension().is_none_or(|x| x != "pub") {
+                return Err(invalid(
+                    "a trust root is a directory of *.pub files, or one *.pub file".into(),
+                ));
+            }
+            let keys = vec![load_key(dir)?];
+            return Ok(TrustRoot { path: shown, keys });
+        }
         let entries = std::fs::read_dir(dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::PermissionDenied => Error::io(dir, "list", &e),
             _ => invalid(format!("cannot list the directory: {e}")),
@@ -71,33 +82,38 @@ impl TrustRoot {
                 key_files.len()
             )));
         }
-        let mut keys = Vec::with_capacity(key_files.len());
-        for path in key_files {
-            let label = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let invalid_key = |reason: String| Error::TrustRootInvalid {
-                path: path.display().to_string(),
-                reason,
-            };
-            if !path.is_file() {
-                return Err(invalid_key("it is not a regular file".into()));
-            }
-            let text = read_small(&path, MAX_KEY_FILE_BYTES)?.ok_or_else(|| {
-                invalid_key(format!(
-                    "it is larger than {MAX_KEY_FILE_BYTES} bytes, too large for a key"
-                ))
-            })?;
-            let key = parse_public_key(&text).map_err(invalid_key)?;
-            keys.push(TrustedKey { label, key });
-        }
+        let keys = key_files
+            .iter()
+            .map(|path| load_key(path))
+            .collect::<Result<Vec<_>>>()?;
         Ok(TrustRoot { path: shown, keys })
     }
 
     pub fn labels(&self) -> Vec<String> {
         self.keys.iter().map(|k| k.label.clone()).collect()
     }
+}
+
+/// One `*.pub` file, labelled by its stem.
+fn load_key(path: &Path) -> Result<TrustedKey> {
+    let label = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let invalid_key = |reason: String| Error::TrustRootInvalid {
+        path: path.display().to_string(),
+        reason,
+    };
+    if !path.is_file() {
+        return Err(invalid_key("it is not a regular file".into()));
+    }
+    let text = read_small(path, MAX_KEY_FILE_BYTES)?.ok_or_else(|| {
+        invalid_key(format!(
+            "it is larger than {MAX_KEY_FILE_BYTES} bytes, too large for a key"
+        ))
+    })?;
+    let key = parse_public_key(&text).map_err(invalid_key)?;
+    Ok(TrustedKey { label, key })
 }
 
 /// Reads a key or signature file as text; `None` when it is larger than

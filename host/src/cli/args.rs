@@ -21,7 +21,7 @@ pub struct SourceArgs {
     /// it to exist) [default: the wasm-plugin.toml's dest]
     #[arg(long, value_name = "DIR")]
     pub dest: Option<PathBuf>,
-    /// Directory of trusted *.pub keys; when given, a valid signature by one
+    /// Directory of trusted *.pub keys (or one *.pub file); when given, a valid signature by one
     /// of them is required (and an index signature, when present, must verify)
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
@@ -146,7 +146,8 @@ pub struct NetArgs {
     /// Refuse downloads larger than this (bytes, or with KiB, MiB, GiB)
     #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = parse_size)]
     pub max_size: u64,
-    /// No progress bar
+    /// Print nothing but errors: no progress bar, no report (--json output
+    /// is still printed)
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -12,7 +12,7 @@ pub struct ListArgs {
     /// oci:// namespace [default: the wasm-plugin.toml's default registry]
     #[arg(long, value_name = "INDEX-OR-URL", conflicts_with = "installed")]
     pub registry: Option<String>,
-    /// Directory of trusted *.pub keys, to verify the index signature
+    /// Directory of trusted *.pub keys (or one *.pub file), to verify the index signature
     #[arg(long, value_name = "DIR", conflicts_with = "installed")]
     pub trust_root: Option<PathBuf>,
     #[command(flatten)]
@@ -107,7 +107,7 @@ pub struct IndexArgs {
     /// [default: the wasm-plugin.toml's default registry]
     #[arg(long, value_name = "INDEX-OR-URL")]
     pub registry: Option<String>,
-    /// Directory of trusted *.pub keys, to verify the index signature
+    /// Directory of trusted *.pub keys (or one *.pub file), to verify the index signature
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
     #[command(flatten)]
@@ -207,7 +207,7 @@ pub struct OutdatedArgs {
     /// namespace [default: the wasm-plugin.toml's default registry]
     #[arg(long, value_name = "INDEX-OR-URL")]
     pub registry: Option<String>,
-    /// Directory of trusted *.pub keys, to verify the index signature
+    /// Directory of trusted *.pub keys (or one *.pub file), to verify the index signature
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
     #[command(flatten)]
@@ -254,7 +254,7 @@ pub struct AuditArgs {
     /// wasm-plugin.toml's dest]
     #[arg(long, value_name = "DIR")]
     pub dest: Option<PathBuf>,
-    /// Directory of trusted *.pub keys; when given, every plugin must carry a
+    /// Directory of trusted *.pub keys (or one *.pub file); when given, every plugin must carry a
     /// signature by one of them
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
@@ -319,7 +319,7 @@ impl AuditArgs {
 pub struct VerifyArgs {
     /// The plugin file to check
     pub file: PathBuf,
-    /// Directory of trusted *.pub keys; when given, a valid signature is required
+    /// Directory of trusted *.pub keys (or one *.pub file); when given, a valid signature is required
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
     /// Signature file [default: the file's .sig sidecar, if present]

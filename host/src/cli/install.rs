@@ -198,7 +198,7 @@ pub struct SyncArgs {
     /// The plugins directory [default: the manifest's dest]
     #[arg(long, value_name = "DIR")]
     pub dest: Option<PathBuf>,
-    /// Directory of trusted *.pub keys [default: the manifest's trust_root]
+    /// Directory of trusted *.pub keys (or one *.pub file) [default: the manifest's trust_root]
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
     /// Print what would change, change nothing
@@ -259,7 +259,7 @@ pub struct PinArgs {
     /// Move pins forward: pin the highest version each requirement admits
     #[arg(long)]
     pub upgrade: bool,
-    /// Directory of trusted *.pub keys [default: the manifest's trust_root]
+    /// Directory of trusted *.pub keys (or one *.pub file) [default: the manifest's trust_root]
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
     /// Print what would change, write nothing
@@ -343,5 +343,40 @@ impl UninstallArgs {
             .lock_timeout(self.lock.lock_timeout);
         let results = installer.uninstall(&request)?;
         output::uninstalled(&results, self.json).map_err(stdout_failure)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetRegistryArgs {
+    /// The registry whose recorded index version to forget: the index's
+    /// path or URL, as install was given it
+    #[arg(value_name = "INDEX-OR-URL")]
+    pub registry: String,
+    /// The plugins directory [default: the wasm-plugin.toml's dest]
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ForgetRegistryArgs {
+    /// Takes what the flags leave out from the manifest.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        self.dest = self
+            .dest
+            .take()
+            .or_else(|| manifest.dest.as_ref().map(PathBuf::from));
+    }
+
+    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+        let dest = required(self.dest.as_deref(), "--dest", "dest")?;
+        let report =
+            setup
+                .installer(None)?
+                .forget_registry(dest, &self.registry, self.lock.lock_timeout)?;
+        output::forgot(&report, self.json).map_err(stdout_failure)
     }
 }

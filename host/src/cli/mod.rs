@@ -69,6 +69,9 @@ pub enum Command {
     Upgrade(install::UpgradeArgs),
     /// Remove installed plugins
     Uninstall(install::UninstallArgs),
+    /// Forget the index version recorded for a registry after it was
+    /// deliberately reset (otherwise its older index is refused as a rollback)
+    ForgetRegistry(install::ForgetRegistryArgs),
     /// List the plugins a registry offers, or those installed in a directory
     List(inspect::ListArgs),
     /// Show every version of one plugin, and the index it is listed in
@@ -100,6 +103,18 @@ pub enum Command {
 }
 
 impl Cli {
+    /// Whether `-q` asked for nothing but errors.
+    fn quiet(&self) -> bool {
+        match &self.command {
+            Command::Install(a) => a.source.net.quiet,
+            Command::Upgrade(a) => a.source.net.quiet,
+            Command::Sync(a) => a.net.quiet,
+            Command::Lock(a) => a.net.quiet,
+            Command::Mirror(a) => a.net.quiet,
+            _ => false,
+        }
+    }
+
     /// Whether output (errors included) is JSON.
     pub fn json(&self) -> bool {
         match &self.command {
@@ -108,6 +123,7 @@ impl Cli {
             Command::Sync(a) => a.json,
             Command::Lock(a) => a.json,
             Command::Uninstall(a) => a.json,
+            Command::ForgetRegistry(a) => a.json,
             Command::List(a) => a.json,
             Command::Outdated(a) => a.json,
             Command::Info(a) => a.index.json,
@@ -139,6 +155,7 @@ impl Cli {
             Command::Install(a) => a.source.registry.is_none() || a.source.dest.is_none(),
             Command::Upgrade(a) => a.source.registry.is_none() || a.source.dest.is_none(),
             Command::Uninstall(a) => a.dest.is_none(),
+            Command::ForgetRegistry(a) => a.dest.is_none(),
             Command::List(a) => a.dest.is_none() && a.registry.is_none(),
             Command::Audit(a) => a.dest.is_none(),
             Command::Outdated(a) => a.dest.is_none() || a.registry.is_none(),
@@ -153,6 +170,7 @@ impl Cli {
                     Command::Install(_)
                         | Command::Upgrade(_)
                         | Command::Uninstall(_)
+                        | Command::ForgetRegistry(_)
                         | Command::List(_)
                         | Command::Outdated(_)
                         | Command::Info(_)
@@ -172,6 +190,7 @@ impl Cli {
                 }
                 Command::Upgrade(a) => a.source.fill(&manifest),
                 Command::Uninstall(a) => a.fill(&manifest),
+                Command::ForgetRegistry(a) => a.fill(&manifest),
                 Command::List(a) => {
                     // Several registries and none named: list them all,
                     // each plugin with where it comes from.
@@ -187,12 +206,14 @@ impl Cli {
                 _ => {}
             }
         }
+        output::quiet(self.quiet());
         match self.command {
             Command::Install(a) => a.run(&setup),
             Command::Upgrade(a) => a.run(&setup),
             Command::Sync(a) => a.run(&setup, self.config.as_deref()),
             Command::Lock(a) => a.run(&setup, self.config.as_deref()),
             Command::Uninstall(a) => a.run(&setup),
+            Command::ForgetRegistry(a) => a.run(&setup),
             Command::List(a) => a.run(&setup),
             Command::Outdated(a) => a.run(&setup),
             Command::Info(a) => a.run(&setup),

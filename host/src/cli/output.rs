@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use std::io::{self, Write};
 use std::path::Path;
 use wasm_plugin::{
-    AuditReport, FindingKind, InstallAction, InstallReport, KeygenReport, MirrorReport, Outcome,
-    OutdatedPlugin, PublishReport, Receipt, RegistryIndex, ScaffoldReport, SignReport, SyncReport,
-    SyncStep, UninstallReport, VerifyReport, YankReport,
+    AuditReport, FindingKind, ForgetReport, InstallAction, InstallReport, KeygenReport,
+    MirrorReport, Outcome, OutdatedPlugin, PublishReport, Receipt, RegistryIndex, ScaffoldReport,
+    SignReport, SyncReport, SyncStep, UninstallReport, VerifyReport, YankReport,
 };
 
 fn json<T: Serialize>(value: &T) -> io::Result<()> {
@@ -22,16 +22,33 @@ fn json<T: Serialize>(value: &T) -> io::Result<()> {
     writeln!(out)
 }
 
+/// Whether text for people is silenced (`-q`): errors still go to
+/// standard error, JSON (for scripts) is never silenced.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Silences the text reports of this run (`-q`).
+pub fn quiet(yes: bool) {
+    QUIET.store(yes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Where text for people goes: standard output, or nowhere with `-q`.
+fn people() -> Box<dyn Write> {
+    match QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        true => Box::new(io::sink()),
+        false => Box::new(io::stdout().lock()),
+    }
+}
+
 /// A report that succeeded: as JSON, or as text written by `human`.
 fn render<T: Serialize>(
     report: &T,
     as_json: bool,
-    human: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>,
+    human: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<Verdict> {
     if as_json {
         json(report)?;
     } else {
-        human(&mut io::stdout().lock())?;
+        human(&mut people())?;
     }
     Ok(Verdict::Done)
 }
@@ -67,7 +84,7 @@ pub fn install_outcomes(
         json(&items)?;
         return Ok(code);
     }
-    let mut out = io::stdout().lock();
+    let mut out = people();
     for (spec, result) in outcomes {
         match result {
             Ok(r) => install_report(&mut out, r, upgrade)?,
@@ -144,7 +161,7 @@ pub fn upgrade_plan(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::R
     if as_json {
         return install_outcomes(outcomes, true, true);
     }
-    let mut out = io::stdout().lock();
+    let mut out = people();
     for (spec, result) in outcomes {
         match result {
             Ok(r) if r.action == InstallAction::Unchanged => writeln!(
@@ -176,7 +193,7 @@ pub fn outdated(rows: &[OutdatedPlugin], as_json: bool) -> io::Result<Verdict> {
         json(&rows)?;
         return Ok(Verdict::Done);
     }
-    let mut out = io::stdout().lock();
+    let mut out = people();
     let none = || "-".to_string();
     let table_rows: Vec<Vec<String>> = rows
         .iter()
@@ -229,6 +246,28 @@ pub fn outdated(rows: &[OutdatedPlugin], as_json: bool) -> io::Result<Verdict> {
     Ok(Verdict::Done)
 }
 
+pub fn forgot(r: &ForgetReport, as_json: bool) -> io::Result<Verdict> {
+    render(r, as_json, |out| match r.forgotten {
+        Some(version) => writeln!(
+            out,
+            "forgot index version {version} of {} in {}; its next index is accepted whatever \
+             its version, and recorded again",
+            r.registry, r.dest
+        ),
+        None => writeln!(
+            out,
+            "nothing is recorded for {} in {}; recorded: {}",
+            r.registry,
+            r.dest,
+            if r.recorded.is_empty() {
+                "none".to_string()
+            } else {
+                r.recorded.join(", ")
+            }
+        ),
+    })
+}
+
 pub fn yank(r: &YankReport, as_json: bool) -> io::Result<Verdict> {
     render(r, as_json, |out| {
         let what = if r.yanked { "yanked" } else { "unyanked" };
@@ -255,11 +294,7 @@ pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<Verdict> {
     if as_json {
         json(&Vec::<Value>::new())?;
     } else {
-        writeln!(
-            io::stdout().lock(),
-            "nothing is installed in {}",
-            dest.display()
-        )?;
+        writeln!(people(), "nothing is installed in {}", dest.display())?;
     }
     Ok(Verdict::Done)
 }
@@ -282,7 +317,7 @@ pub fn uninstalled(results: &[Outcome<UninstallReport>], as_json: bool) -> io::R
         json(&items)?;
         return Ok(code);
     }
-    let mut out = io::stdout().lock();
+    let mut out = people();
     for (name, result) in results {
         match result {
             Ok(r) => {
@@ -306,7 +341,7 @@ pub fn uninstalled(results: &[Outcome<UninstallReport>], as_json: bool) -> io::R
 }
 
 /// Left-aligned columns; the last one is not padded.
-fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+fn table(out: &mut (impl Write + ?Sized), header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
     let widths: Vec<usize> = (0..header.len())
         .map(|col| {
             rows.iter()
@@ -390,7 +425,7 @@ pub fn info(index: &RegistryIndex, name: &str, as_json: bool) -> io::Result<Verd
         }))?;
         return Ok(Verdict::Done);
     }
-    let mut out = io::stdout().lock();
+    let mut out = people();
     writeln!(out, "{name}")?;
     if let Some(text) = versions.iter().find_map(|v| v.description.as_deref()) {
         writeln!(out, "  {text}")?;
@@ -449,7 +484,7 @@ pub fn list_registries(indexes: &[(String, RegistryIndex)], as_json: bool) -> io
         json(&items)?;
         return Ok(Verdict::Done);
     }
-    let mut out = io::stdout().lock();
+    let mut out = people();
     let rows: Vec<Vec<String>> = indexes
         .iter()
         .flat_map(|(name, index)| {
@@ -540,7 +575,7 @@ pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<Verdict> {
         }))?;
         return Ok(code);
     }
-    let mut out = io::stdout().lock();
+    let mut out = people();
     for p in &report.plugins {
         let absent = if p
             .findings
@@ -638,7 +673,7 @@ pub fn verify(r: &VerifyReport, as_json: bool) -> io::Result<Verdict> {
 }
 
 pub fn scaffold(r: &ScaffoldReport) -> io::Result<Verdict> {
-    let mut out = io::stdout().lock();
+    let mut out = people();
     writeln!(out, "created {}", r.dir)?;
     for file in &r.files {
         writeln!(out, "  {file}")?;
@@ -674,12 +709,7 @@ pub fn sign(r: &SignReport, as_json: bool) -> io::Result<Verdict> {
         json(r)?;
         return Ok(Verdict::Done);
     }
-    writeln!(
-        io::stdout().lock(),
-        "signed {} -> {}",
-        r.artifact,
-        r.signature_path
-    )?;
+    writeln!(people(), "signed {} -> {}", r.artifact, r.signature_path)?;
     Ok(Verdict::Done)
 }
 
@@ -735,7 +765,7 @@ pub fn mirror(r: &MirrorReport, as_json: bool) -> io::Result<Verdict> {
 
 pub fn component(what: &str, path: &Path, size: usize) -> io::Result<Verdict> {
     writeln!(
-        io::stdout().lock(),
+        people(),
         "wrote {what} to {} ({size} bytes)",
         path.display()
     )?;
@@ -763,7 +793,7 @@ pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
         json(&value)?;
         return Ok(code);
     }
-    let mut out = io::stdout().lock();
+    let mut out = people();
     let would = if r.dry_run { "would " } else { "" };
     // `lock` changes pins, not plugins (it has no plugins directory).
     let lock_only = r.dest.is_empty();

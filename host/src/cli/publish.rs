@@ -215,7 +215,7 @@ pub struct MirrorArgs {
     /// namespace oci://HOST/NAMESPACE to push every plugin to
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Directory of trusted *.pub keys: every artefact (and the index, when
+    /// Directory of trusted *.pub keys (or one *.pub file): every artefact (and the index, when
     /// signed) must verify against it
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
