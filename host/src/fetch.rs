@@ -274,7 +274,7 @@ impl HttpFetch {
             ureq::Error::ConnectionFailed => {
                 FetchError::Connect(format!("cannot connect to {host}"))
             }
-            ureq::Error::Timeout(which) => FetchError::Timeout(format!("{which} timed out")),
+            ureq::Error::Timeout(which) => FetchError::Timeout(timeout_words(which)),
             ureq::Error::TooManyRedirects => FetchError::Protocol(format!(
                 "more than {} redirects",
                 self.options.max_redirects
@@ -830,6 +830,23 @@ impl HttpBody {
 impl Drop for HttpBody {
     fn drop(&mut self) {
         self.report(true);
+    }
+}
+
+/// Which of ureq's timeouts passed, in words (its own names read as
+/// "per read timed out").
+fn timeout_words(which: ureq::Timeout) -> String {
+    use ureq::Timeout as T;
+    match which {
+        T::Resolve => "resolving the host name took too long".into(),
+        T::Connect => "no connection within the connect timeout".into(),
+        T::SendRequest | T::SendBody | T::PerWrite => "sending the request stalled".into(),
+        T::Await100 | T::RecvResponse => "no answer within the read timeout (--timeout)".into(),
+        T::RecvBody | T::PerRead => {
+            "the server went quiet for longer than the read timeout (--timeout)".into()
+        }
+        T::Global | T::PerCall => "the whole request took too long".into(),
+        other => format!("{other} timed out"),
     }
 }
 

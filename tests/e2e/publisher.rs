@@ -149,9 +149,9 @@ fn sign_refuses_a_public_key_and_writes_nothing() {
     let env = Env::new();
     env.run(&["keygen", "--name", "k"]).expect(OK);
     env.write("p.wasm", b"x");
-    env.run(&["sign", "p.wasm", "--key", "k.pub"])
-        .expect(INPUT)
-        .says(&["cannot use the key"]);
+    let refused = env.run(&["sign", "p.wasm", "--key", "k.pub"]).expect(INPUT);
+    assert!(!refused.stderr.contains("preamble"), "{}", refused.stderr);
+    refused.says(&["cannot use the key", "this is a public key", "private .key"]);
     assert!(!env.path("p.sig").exists());
 }
 

@@ -27,6 +27,8 @@ pub enum Reply {
     Redirect(String),
     /// Read the request, then close without a word.
     Drop,
+    /// Read the request, say nothing for this long, then close.
+    Hang(Duration),
     /// Send half the body, then reset the connection.
     ResetAfter(Vec<u8>, usize),
     /// Answer with bytes that are not HTTP.
@@ -280,6 +282,10 @@ fn serve<C: Conn>(
             "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         ),
         Some(Reply::Drop) => Ok(()),
+        Some(Reply::Hang(silence)) => {
+            thread::sleep(silence);
+            Ok(())
+        }
         Some(Reply::ResetAfter(bytes, n)) => {
             let _ = respond(&mut conn, 200, &bytes[..n], Some(bytes.len()));
             let _ = conn.flush();

@@ -108,7 +108,23 @@ fn a_trickling_server_times_out() {
         &["--timeout", "1"],
         IO,
     );
-    run.says(&[&url, "timed out"]);
+    assert!(!run.stderr.contains("per read"), "{}", run.stderr);
+    run.says(&[&url, "timed out", "no data for too long"]);
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_in_words() {
+    let (run, url, _) = v2_served_as(Reply::Hang(Duration::from_secs(4)), &["--timeout", "1"], IO);
+    assert!(
+        !run.stderr.contains("per read") && !run.stderr.contains("RecvResponse"),
+        "{}",
+        run.stderr
+    );
+    run.says(&[
+        &url,
+        "timed out",
+        "went quiet for longer than the read timeout (--timeout)",
+    ]);
 }
 
 #[test]

@@ -34,6 +34,15 @@ pub fn parse_signing_key(bytes: &[u8]) -> std::result::Result<SigningKey, String
     if text.contains("PUBLIC KEY") && !text.contains("PRIVATE KEY") {
         return Err("this is a public key; sign with the private .key file".into());
     }
+    // A trust-root `.pub` as keygen writes it: one base64 line of 32 bytes.
+    // The PEM parser would only say its "preamble contains invalid data".
+    if !text.contains("-----BEGIN") && crate::trust::parse_public_key(text.trim()).is_ok() {
+        return Err(
+            "this is a public key (a trust root's .pub); sign with the private .key file \
+             keygen wrote next to it"
+                .into(),
+        );
+    }
     SigningKey::from_pkcs8_pem(text.trim())
         .map_err(|e| format!("not an Ed25519 PKCS#8 PEM private key ({e})"))
 }
