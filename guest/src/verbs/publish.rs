@@ -123,10 +123,16 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
 
     // Commit: the new index (signed when there is a key), then the copy,
     // the index and its signature renamed into place.
+    // A release without a description keeps the one its plugin was last
+    // published with, so the catalog does not lose it version by version.
+    let description = request
+        .description
+        .clone()
+        .or_else(|| last_description(&mut document, &name));
     let entry = new_entry(
-        request,
         &name,
         &version,
+        description.as_deref(),
         &artifact_field,
         &measured,
         signature.as_ref(),
@@ -471,10 +477,20 @@ fn placement(
 }
 
 /// The index entry for what was measured.
+/// The description of the newest published version of `name` that has one.
+fn last_description(document: &mut Value, name: &PluginName) -> Option<String> {
+    index::plugins_of(document)
+        .iter()
+        .filter(|p| p["name"] == name.as_str())
+        .filter_map(|p| Some((p["version"].as_str()?, p["description"].as_str()?)))
+        .max_by(|(a, _), (b, _)| compare_versions(a, b).unwrap_or(Ordering::Equal))
+        .map(|(_, description)| description.to_string())
+}
+
 fn new_entry(
-    request: &PublishRequest,
     name: &PluginName,
     version: &str,
+    description: Option<&str>,
     artifact: &str,
     measured: &Measured,
     signature: Option<&ed25519_dalek::Signature>,
@@ -482,7 +498,7 @@ fn new_entry(
     let mut entry = Map::new();
     entry.insert("name".into(), json!(name.as_str()));
     entry.insert("version".into(), json!(version));
-    if let Some(description) = &request.description {
+    if let Some(description) = description {
         entry.insert("description".into(), json!(description));
     }
     entry.insert("artifact".into(), json!(artifact));
@@ -749,6 +765,39 @@ mod tests {
                 .unwrap();
         assert_eq!(raw["generator"], "ci");
         assert_eq!(raw["plugins"][3]["homepage"], "h");
+    }
+
+    #[test]
+    fn a_release_without_a_description_keeps_the_last_one() {
+        let fx = Fx::new();
+        let mut first = fx.request(fx.artifact("a-1.0.0.wasm", b"1"));
+        first.description = Some("Masks columns".into());
+        publish(&first).unwrap();
+        publish(&fx.request(fx.artifact("a-1.1.0.wasm", b"2"))).unwrap();
+        let mut renamed = fx.request(fx.artifact("a-1.2.0.wasm", b"3"));
+        renamed.description = Some("Masks and hashes columns".into());
+        publish(&renamed).unwrap();
+        publish(&fx.request(fx.artifact("a-1.3.0.wasm", b"4"))).unwrap();
+        // Another plugin's description is not taken.
+        publish(&fx.request(fx.artifact("b-1.0.0.wasm", b"5"))).unwrap();
+        let described: Vec<(String, Option<String>)> = fx
+            .index()
+            .plugins
+            .iter()
+            .map(|e| (format!("{} {}", e.name, e.version), e.description.clone()))
+            .collect();
+        let masks = Some("Masks columns".to_string());
+        let hashes = Some("Masks and hashes columns".to_string());
+        assert_eq!(
+            described,
+            [
+                ("a 1.0.0".into(), masks.clone()),
+                ("a 1.1.0".into(), masks),
+                ("a 1.2.0".into(), hashes.clone()),
+                ("a 1.3.0".into(), hashes),
+                ("b 1.0.0".into(), None),
+            ]
+        );
     }
 
     #[test]
