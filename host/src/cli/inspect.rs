@@ -203,18 +203,10 @@ pub struct OutdatedArgs {
     /// The plugins directory (read only) [default: the wasm-plugin.toml's dest]
     #[arg(long, value_name = "DIR")]
     pub dest: Option<PathBuf>,
-    /// The registry to compare with: a path, an http(s):// URL or an oci://
-    /// namespace [default: the wasm-plugin.toml's default registry]
-    #[arg(long, value_name = "INDEX-OR-URL")]
-    pub registry: Option<String>,
-    /// Directory of trusted *.pub keys (or one *.pub file), to verify the index signature
-    #[arg(long, value_name = "DIR")]
-    pub trust_root: Option<PathBuf>,
+    // The registry to compare with (--json: an array of {name, installed,
+    // requirement, wanted, latest, yanked}, as the README says).
     #[command(flatten)]
-    pub remote: RemoteArgs,
-    /// Print as JSON: an array of {name, installed, requirement, wanted, latest, yanked}
-    #[arg(long)]
-    pub json: bool,
+    pub index: IndexArgs,
 }
 
 impl OutdatedArgs {
@@ -224,27 +216,25 @@ impl OutdatedArgs {
             .dest
             .take()
             .or_else(|| manifest.dest.as_ref().map(PathBuf::from));
-        self.registry = self
-            .registry
-            .take()
-            .or_else(|| manifest.default_registry_location().map(str::to_string));
-        self.trust_root = self
-            .trust_root
-            .take()
-            .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+        self.index.fill(manifest);
     }
 
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let dest = required(self.dest.as_deref(), "--dest", "dest")?;
-        let registry = required(self.registry.as_deref(), "--registry", "a default registry")?;
-        let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
-        let mut request = OutdatedRequest::new(self.remote.registry(registry), dest)
-            .allow_expired(self.remote.allow_expired);
-        if let Some(dir) = &self.trust_root {
+        let index = &self.index;
+        let registry = required(
+            index.registry.as_deref(),
+            "--registry",
+            "a default registry",
+        )?;
+        let installer = setup.installer(Some(index.remote.fetch(false, &[registry])?))?;
+        let mut request = OutdatedRequest::new(index.remote.registry(registry), dest)
+            .allow_expired(index.remote.allow_expired);
+        if let Some(dir) = &index.trust_root {
             request = request.trust_root(dir);
         }
         let rows = installer.outdated(&request)?;
-        output::outdated(&rows, self.json).map_err(stdout_failure)
+        output::outdated(&rows, index.json).map_err(stdout_failure)
     }
 }
 
