@@ -430,6 +430,9 @@ impl wit::Guest for Installer {
             replaced: r.replaced,
             index_version: r.index_version,
             index_signed: r.index_signed,
+            index_expires: r.index_expires,
+            version_from: r.version_from,
+            warnings: r.warnings,
         })
     }
 
@@ -717,11 +720,15 @@ fn to_wit(e: Error) -> wit::Error {
         Error::UnknownVersion {
             name,
             requested,
+            requirement,
             available,
+            pre_releases,
         } => wit::Error::UnknownVersion(wit::VersionNotFound {
             name,
             requested,
+            requirement,
             available,
+            pre_releases,
         }),
         Error::InvalidName { name, reason } => wit::Error::InvalidName(rejected(name, reason)),
         Error::NotGranted { path, link } => {

@@ -72,8 +72,14 @@ pub enum Error {
     },
     UnknownVersion {
         name: String,
+        /// The exact version or the requirement, as given.
         requested: String,
+        /// Whether `requested` is a requirement (`^1.2`) rather than an
+        /// exact version.
+        requirement: bool,
         available: Vec<String>,
+        /// Pre-releases the requirement would match were they releases.
+        pre_releases: Vec<String>,
     },
     InvalidName {
         name: String,
@@ -199,8 +205,20 @@ impl Error {
         Error::Io {
             path: path.display().to_string(),
             operation,
-            message: err.to_string(),
+            message: io_message(err),
         }
+    }
+}
+
+/// `err` in words. Inside the component `std` appends WASI's errno, whose
+/// numbers are not the host's (`No such file or directory (os error 44)`,
+/// where Linux says 2), so the number is dropped: it would send a reader
+/// to the wrong table.
+fn io_message(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match (err.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
     }
 }
 
@@ -246,3 +264,18 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_io_message_drops_the_errno_whose_numbering_is_wasis() {
+        let err = std::io::Error::from_raw_os_error(2);
+        let message = io_message(&err);
+        assert!(!message.contains("os error"), "{message}");
+        assert!(!message.is_empty());
+        let plain = std::io::Error::other("short read");
+        assert_eq!(io_message(&plain), "short read");
+    }
+}

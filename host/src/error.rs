@@ -499,13 +499,30 @@ fn installer_message(e: &wit::Error) -> String {
                 true => "none that is not yanked".to_string(),
                 false => v.available.join(", "),
             };
-            match v.requested.strip_prefix("matching ") {
-                Some(requirement) => format!(
-                    "no version of '{}' matches {requirement}; available: {available}\n\
-                     change the requirement, or name one exactly as {}@=VERSION",
-                    v.name, v.name
+            // Semver passes pre-releases over unless the requirement names
+            // one: say so, or a beta published alone looks missing.
+            let skipped = match v.pre_releases.first() {
+                None => String::new(),
+                Some(newest) => format!(
+                    "\n{} {} a pre-release, which a requirement matches only when it names one: \
+                     write {}@^{newest}, or {}@={newest} for exactly that one",
+                    v.pre_releases.join(", "),
+                    if v.pre_releases.len() == 1 {
+                        "is"
+                    } else {
+                        "are"
+                    },
+                    v.name,
+                    v.name
                 ),
-                None => format!(
+            };
+            match v.requirement {
+                true => format!(
+                    "no version of '{}' matches {}; available: {available}{skipped}\n\
+                     change the requirement, or name one exactly as {}@=VERSION",
+                    v.name, v.requested, v.name
+                ),
+                false => format!(
                     "plugin '{}' has no version '{}'; available: {available}\n\
                      name one of those exactly ({}@=VERSION), or give no version for the highest",
                     v.name, v.requested, v.name

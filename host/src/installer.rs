@@ -762,6 +762,9 @@ impl Installer {
         if let Some(key) = &key {
             grants.read(paths::parent(key));
         }
+        if let Some(root) = paths::cargo_root(file) {
+            grants.read(root);
+        }
         if !oci {
             grants.write(paths::parent(registry));
         }

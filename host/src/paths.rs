@@ -53,6 +53,19 @@ pub(crate) fn trust_root_dir(root: &Path) -> &Path {
     }
 }
 
+/// For a file in cargo's target directory (`ROOT/target/TRIPLE/PROFILE/FILE`
+/// or `ROOT/target/PROFILE/FILE`), `ROOT` if it holds a `Cargo.toml`: the
+/// directory `publish` grants read-only, so the component can read the
+/// version of the crate (or workspace member) that built the file.
+pub(crate) fn cargo_root(file: &Path) -> Option<&Path> {
+    file.ancestors()
+        .skip(2)
+        .take(2)
+        .find(|dir| dir.file_name().is_some_and(|n| n == "target"))
+        .and_then(Path::parent)
+        .filter(|root| root.join("Cargo.toml").is_file())
+}
+
 /// `check` applied to an optional flag's value.
 pub(crate) fn optional(
     path: Option<&Path>,

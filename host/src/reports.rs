@@ -473,6 +473,16 @@ pub struct PublishReport {
     pub index_version: u64,
     /// Whether `index.json.sig` was (re)written.
     pub index_signed: bool,
+    /// The index's `expires` (RFC 3339) after this publish: `None` for an
+    /// index that never expires, and for OCI.
+    pub index_expires: Option<String>,
+    /// The `Cargo.toml` the version was read from, when the file name
+    /// carried none.
+    pub version_from: Option<String>,
+    /// What was published as asked but will not work as the publisher may
+    /// expect: a version that is not semver, an artefact location `install`
+    /// cannot fetch, an index already past its expiry.
+    pub warnings: Vec<String>,
 }
 
 /// A registry copied by `mirror`.
@@ -716,6 +726,9 @@ impl From<wit::PublishReport> for PublishReport {
             replaced: r.replaced,
             index_version: r.index_version,
             index_signed: r.index_signed,
+            index_expires: r.index_expires,
+            version_from: r.version_from,
+            warnings: r.warnings,
         }
     }
 }

@@ -665,7 +665,9 @@ impl PublishRequest {
         self
     }
 
-    /// The version (default: read off a `<name>-<semver>.wasm` file name).
+    /// The version (default: read off a `<name>-<semver>.wasm` file name,
+    /// else from the `Cargo.toml` of the crate that built a file in cargo's
+    /// `target/` directory).
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
         self

@@ -47,7 +47,10 @@ function describe(kind, d) {
     case 'unknown-plugin':
       return `no plugin named '${d.name}' in ${d.registry}; it has: ${list(d.available)}`;
     case 'unknown-version':
-      return `plugin '${d.name}' has no version '${d.requested}'; available: ${list(d.available)}`;
+      return d.requirement
+        ? `no version of '${d.name}' matches ${d.requested}; available: ${list(d.available)}` +
+            (d.preReleases.length ? ` (${d.preReleases.join(', ')}: pre-releases, matched only by a requirement that names one)` : '')
+        : `plugin '${d.name}' has no version '${d.requested}'; available: ${list(d.available)}`;
     case 'invalid-name':
       return `invalid name '${d.value}': ${d.reason}`;
     case 'not-granted':

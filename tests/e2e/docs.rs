@@ -249,6 +249,11 @@ const EXAMPLES: &[(&str, Check)] = &[
             scratch: "publish",
             cwd: "",
             setup: |env| {
+                // As `new` lays a project out: the version is the crate's.
+                env.write(
+                    "Cargo.toml",
+                    b"[package]\nname = \"colmask\"\nversion = \"1.2.0\"\n",
+                );
                 env.write(
                     "target/wasm32-wasip2/release/colmask.wasm",
                     b"\0asm colmask",

@@ -12,11 +12,40 @@ fn plugins_are_listed_with_version_signing_and_description() {
     let run = env.run(&["list", "--registry", &index]).expect(OK);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].starts_with("NAME"), "{}", run.stdout);
+    // A signature list does not check (it reads no artefact) is not
+    // called verified.
+    assert!(lines[0].contains("SIGNATURE"), "{}", run.stdout);
     assert!(
-        lines[1].contains("colmask") && lines[1].contains("1.2.0") && lines[1].contains(" signed")
+        lines[1].contains("colmask")
+            && lines[1].contains("1.2.0")
+            && lines[1].contains("unverified")
     );
-    assert!(lines[2].contains("rowfilter") && lines[2].contains("unsigned"));
+    assert!(lines[2].contains("rowfilter") && lines[2].contains(" none"));
     assert!(lines[2].contains("rowfilter test plugin"));
+    assert!(
+        lines[3].contains("the index's signature was not verified"),
+        "{}",
+        run.stdout
+    );
+
+    // With a trust root the index's own signature is verified, and said so.
+    let key = Key::new(1);
+    key.trust(&env, "trust", "acme");
+    let signature = key.sign_b64(&env.read(&index));
+    env.write(&format!("{index}.sig"), signature);
+    let run = env
+        .run(&["list", "--registry", &index, "--trust-root", "trust"])
+        .expect(OK);
+    assert!(
+        run.stdout
+            .contains("the index is signed by 'acme', verified against the trust root"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("entry signatures are verified over the artefact's bytes by install")
+    );
 }
 
 #[test]

@@ -329,6 +329,37 @@ fn version_errors_say_what_to_write() {
     let bad = install("colmask@^^1").expect(INPUT);
     assert!(!bad.stderr.contains("cannot do that"), "{}", bad.stderr);
     bad.says(&["colmask@^^1: '^^1' is not a semver requirement"]);
+
+    // A pre-release the requirement passed over is named, with what to
+    // write; the JSON repeats the requirement as typed (`2`, not `^2`).
+    reg.publish(&env, "colmask", "2.0.0-beta.1", b"\0asm colmask beta", None);
+    install("colmask@2").expect(INPUT).says(&[
+        "no version of 'colmask' matches 2;",
+        "2.0.0-beta.1 is a pre-release",
+        "colmask@^2.0.0-beta.1",
+        "colmask@=2.0.0-beta.1",
+    ]);
+    let json = env
+        .run(&[
+            "install",
+            "colmask@2",
+            "--registry",
+            "reg/index.json",
+            "--dest",
+            "p",
+            "--json",
+        ])
+        .expect(INPUT)
+        .json();
+    let details = &json[0]["error"]["details"];
+    assert_eq!(details["requested"], "2", "{json}");
+    assert_eq!(details["requirement"], true, "{json}");
+    assert_eq!(
+        details["pre_releases"],
+        serde_json::json!(["2.0.0-beta.1"]),
+        "{json}"
+    );
+    install("colmask@^2.0.0-beta.1").expect(0);
 }
 
 #[test]
@@ -429,4 +460,25 @@ fn quiet_prints_nothing_but_errors() {
     // JSON is for scripts: -q does not silence it.
     let json = install("colmask", &["--json"]).expect(OK).json();
     assert_eq!(json[0]["action"], "unchanged");
+}
+
+#[test]
+fn a_missing_artefact_is_named_without_wasis_errno() {
+    let env = Env::new();
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "colmask", "1.0.0", b"\0asm colmask", None);
+    std::fs::remove_file(env.path("reg/colmask-1.0.0.wasm")).unwrap();
+    let run = env
+        .run(&[
+            "install",
+            "colmask",
+            "--registry",
+            "reg/index.json",
+            "--dest",
+            "p",
+        ])
+        .expect(IO)
+        .says(&["colmask-1.0.0.wasm: No such file or directory"]);
+    // WASI numbers errors its own way (44 is ENOENT there, ECHRNG on Linux).
+    assert!(!run.stderr.contains("os error"), "{}", run.stderr);
 }

@@ -422,3 +422,81 @@ fn a_keyed_publish_signs_the_index_and_bumps_its_version() {
         .says(&["the index is signed", "--key"]);
     assert_eq!(env.snapshot("registry"), before);
 }
+
+#[test]
+fn publish_reads_the_version_from_the_crate_that_built_the_file_and_says_what_it_wrote() {
+    let env = Env::new();
+    env.write(
+        "col-mask/Cargo.toml",
+        "[package]\nname = \"col-mask\"\nversion = \"0.4.0\"\ndescription = \"Masks columns\"\n",
+    );
+    let built = "col-mask/target/wasm32-wasip2/release/col_mask.wasm";
+    env.write(built, b"\0asm col-mask");
+    let out = env
+        .run(&[
+            "publish",
+            built,
+            "--name",
+            "col-mask",
+            "--registry",
+            "reg/index.json",
+            "--expires-in",
+            "30d",
+        ])
+        .expect(OK);
+    for part in [
+        "published col-mask 0.4.0",
+        "version read from",
+        "col-mask/Cargo.toml",
+        "index version 1 (unsigned), expires 20",
+    ] {
+        assert!(out.stdout.contains(part), "{part}: {}", out.stdout);
+    }
+    let index: Value = serde_json::from_slice(&env.read("reg/index.json")).unwrap();
+    assert_eq!(index["plugins"][0]["version"], "0.4.0", "{index}");
+    assert_eq!(
+        index["plugins"][0]["description"], "Masks columns",
+        "{index}"
+    );
+
+    // A file outside cargo's layout still needs --version, and says so.
+    env.write("loose.wasm", b"\0asm loose");
+    env.run(&["publish", "loose.wasm", "--registry", "reg/index.json"])
+        .expect(INPUT)
+        .says(&["Cargo.toml", "pass --version"]);
+
+    // Written as asked, with a warning for each thing install will not
+    // handle as the publisher may expect; the expiry is printed again.
+    let out = env
+        .run(&[
+            "publish",
+            "loose.wasm",
+            "--registry",
+            "reg/index.json",
+            "--version",
+            "nightly",
+            "--artifact",
+            "ftp://example.com/loose.wasm",
+            "--json",
+        ])
+        .expect(OK);
+    let report = out.json();
+    let warnings = report["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{report}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("'nightly' is not semver")
+    );
+    assert!(warnings[1].as_str().unwrap().contains("ftp:"), "{report}");
+    assert!(report["index_expires"].as_str().unwrap().starts_with("20"));
+    assert!(
+        out.stderr
+            .contains("warning: version 'nightly' is not semver"),
+        "{}",
+        out.stderr
+    );
+    let index: Value = serde_json::from_slice(&env.read("reg/index.json")).unwrap();
+    assert_eq!(index["plugins"].as_array().unwrap().len(), 2, "{index}");
+}

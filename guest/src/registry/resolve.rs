@@ -17,7 +17,8 @@
 use crate::error::{Error, Result};
 use crate::registry::index::{Entry, Index};
 use crate::registry::name::PluginName;
-use semver::{Version, VersionReq};
+use crate::registry::spec::Requirement;
+use semver::{Prerelease, Version, VersionReq};
 use std::cmp::Ordering;
 
 /// Which version of a plugin is wanted.
@@ -28,12 +29,15 @@ pub enum Selector<'a> {
     /// Exactly this version string.
     Exact(&'a str),
     /// The highest version matching a requirement.
-    Matching(&'a VersionReq),
+    Matching(&'a Requirement),
 }
 
 impl<'a> Selector<'a> {
     /// `exact` wins over `requirement`; neither means the highest.
-    pub fn from_parts(exact: Option<&'a str>, requirement: Option<&'a VersionReq>) -> Selector<'a> {
+    pub fn from_parts(
+        exact: Option<&'a str>,
+        requirement: Option<&'a Requirement>,
+    ) -> Selector<'a> {
         match (exact, requirement) {
             (Some(v), _) => Selector::Exact(v),
             (None, Some(req)) => Selector::Matching(req),
@@ -57,11 +61,14 @@ pub fn select<'a>(index: &'a Index, name: &str, selector: Selector<'_>) -> Resul
             available,
         });
     }
-    let not_found = |requested: String| Error::UnknownVersion {
-        name: name.to_string(),
-        requested,
-        available: versions_newest_first(&candidates),
-    };
+    let not_found =
+        |requested: &str, requirement: bool, pre_releases: Vec<String>| Error::UnknownVersion {
+            name: name.to_string(),
+            requested: requested.to_string(),
+            requirement,
+            available: versions_newest_first(&candidates),
+            pre_releases,
+        };
     // What may be chosen without being named exactly.
     let current: Vec<&Entry> = candidates.iter().copied().filter(|e| !e.yanked).collect();
     match selector {
@@ -69,25 +76,45 @@ pub fn select<'a>(index: &'a Index, name: &str, selector: Selector<'_>) -> Resul
             .iter()
             .find(|e| e.version == wanted)
             .copied()
-            .ok_or_else(|| not_found(wanted.to_string())),
-        Selector::Matching(req) => match pins_exactly(req) {
+            .ok_or_else(|| not_found(wanted, false, Vec::new())),
+        Selector::Matching(requirement) => match pins_exactly(&requirement.req) {
             true => &candidates,
             false => &current,
         }
         .iter()
         .filter_map(|e| Version::parse(&e.version).ok().map(|v| (*e, v)))
-        .filter(|(_, v)| req.matches(v))
+        .filter(|(_, v)| requirement.matches(v))
         .reduce(|best, next| match next.1.cmp_precedence(&best.1) {
             Ordering::Greater => next,
             _ => best,
         })
         .map(|(e, _)| e)
-        .ok_or_else(|| not_found(format!("matching {req}"))),
-        Selector::Highest if current.is_empty() => {
-            Err(not_found("any version that is not yanked".to_string()))
-        }
+        .ok_or_else(|| {
+            let skipped = skipped_pre_releases(&current, &requirement.req);
+            not_found(&requirement.given, true, skipped)
+        }),
+        Selector::Highest if current.is_empty() => Err(not_found("*", true, Vec::new())),
         Selector::Highest => Ok(highest(&current)),
     }
+}
+
+/// Pre-releases `req` would match were they releases (`2.0.0-beta.1` for
+/// `^2`): semver leaves them out unless the requirement names one, which
+/// surprises whoever published only a beta. Newest first.
+fn skipped_pre_releases(candidates: &[&Entry], req: &VersionReq) -> Vec<String> {
+    let mut skipped: Vec<(Version, String)> = candidates
+        .iter()
+        .filter_map(|e| Some((Version::parse(&e.version).ok()?, e.version.clone())))
+        .filter(|(v, _)| !v.pre.is_empty() && !req.matches(v))
+        .filter(|(v, _)| {
+            req.matches(&Version {
+                pre: Prerelease::EMPTY,
+                ..v.clone()
+            })
+        })
+        .collect();
+    skipped.sort_by(|a, b| b.0.cmp_precedence(&a.0));
+    skipped.into_iter().map(|(_, text)| text).collect()
 }
 
 /// Whether `req` names one version exactly (`=1.2.3`): the one way, with
@@ -159,12 +186,12 @@ mod tests {
         let index = index::parse("i", text.as_bytes()).unwrap();
         let pick = |selector| select(&index, "p", selector).map(|e| e.version.clone());
         assert_eq!(pick(Selector::Highest).unwrap(), "1.0.0");
-        let caret = VersionReq::parse("^1").unwrap();
+        let caret = Requirement::parse("^1").unwrap();
         assert_eq!(pick(Selector::Matching(&caret)).unwrap(), "1.0.0");
-        let exact = VersionReq::parse("=1.1.0").unwrap();
+        let exact = Requirement::parse("=1.1.0").unwrap();
         assert_eq!(pick(Selector::Matching(&exact)).unwrap(), "1.1.0");
         assert_eq!(pick(Selector::Exact("1.1.0")).unwrap(), "1.1.0");
-        let only = VersionReq::parse(">=1.1").unwrap();
+        let only = Requirement::parse(">=1.1").unwrap();
         match pick(Selector::Matching(&only)).unwrap_err() {
             Error::UnknownVersion { available, .. } => {
                 assert_eq!(available, ["1.0.0"])
@@ -247,7 +274,7 @@ mod tests {
         assert_eq!(pick(&[("b", "1.0.0"), ("a", "")], "a", None).unwrap(), "");
         // A requirement never matches it; asking for "" exactly does.
         let index = index_of(&[("a", "")]);
-        let req = semver::VersionReq::parse("*").unwrap();
+        let req = Requirement::parse("*").unwrap();
         assert!(select(&index, "a", Selector::Matching(&req)).is_err());
         assert_eq!(
             pick(&[("a", ""), ("a", "1.0.0")], "a", Some("")).unwrap(),
@@ -283,14 +310,16 @@ mod tests {
             Error::UnknownVersion {
                 name: "a".into(),
                 requested: "1.0".into(),
+                requirement: false,
                 available: vec!["0.10.0".into(), "0.9.0".into(), "nightly".into()],
+                pre_releases: vec![],
             }
         );
     }
 
     fn pick_req(entries: &[(&str, &str)], req: &str) -> Result<String> {
         let index = index_of(entries);
-        let req = VersionReq::parse(req).unwrap();
+        let req = Requirement::parse(req).unwrap();
         select(&index, "a", Selector::Matching(&req)).map(|e| e.version.clone())
     }
 
@@ -340,13 +369,43 @@ mod tests {
         assert_eq!(pick_req(&entries, "*").unwrap(), "0.1.0");
         let err = pick_req(&[("a", "nightly")], "*").unwrap_err();
         assert!(
-            matches!(err, Error::UnknownVersion { requested, .. } if requested == "matching *")
+            matches!(err, Error::UnknownVersion { requested, requirement: true, .. } if requested == "*")
         );
     }
 
     #[test]
+    fn a_miss_repeats_the_requirement_as_given_and_names_skipped_pre_releases() {
+        let entries = [
+            ("a", "1.2.0"),
+            ("a", "2.0.0-beta.1"),
+            ("a", "2.1.0-rc.1"),
+            ("a", "3.0.0-rc.1"),
+        ];
+        match pick_req(&entries, " 2 ").unwrap_err() {
+            Error::UnknownVersion {
+                requested,
+                requirement,
+                pre_releases,
+                ..
+            } => {
+                assert_eq!(requested, "2");
+                assert!(requirement);
+                assert_eq!(pre_releases, ["2.1.0-rc.1", "2.0.0-beta.1"]);
+            }
+            e => panic!("{e:?}"),
+        }
+        // A requirement that names a pre-release matches it as usual.
+        assert_eq!(pick_req(&entries, "^2.0.0-beta.1").unwrap(), "2.0.0-beta.1");
+        // Nothing skipped when no pre-release would have matched.
+        match pick_req(&entries, "^4").unwrap_err() {
+            Error::UnknownVersion { pre_releases, .. } => assert!(pre_releases.is_empty()),
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
     fn an_exact_version_overrides_a_requirement() {
-        let req = VersionReq::parse("^1").unwrap();
+        let req = Requirement::parse("^1").unwrap();
         assert!(matches!(
             Selector::from_parts(Some("0.1.0"), Some(&req)),
             Selector::Exact("0.1.0")

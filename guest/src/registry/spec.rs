@@ -9,9 +9,30 @@ use semver::VersionReq;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginSpec {
     pub name: PluginName,
-    pub requirement: Option<VersionReq>,
-    /// The requirement as given (`~1.2`), recorded in the receipt.
-    pub given: Option<String>,
+    pub requirement: Option<Requirement>,
+}
+
+/// A semver requirement with the text it was given as: the receipt records
+/// `~1.2` and errors repeat it, not semver's rewriting (`1.2` is `^1.2`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Requirement {
+    pub req: VersionReq,
+    /// As given, trimmed.
+    pub given: String,
+}
+
+impl Requirement {
+    pub fn parse(text: &str) -> std::result::Result<Requirement, semver::Error> {
+        let given = text.trim();
+        Ok(Requirement {
+            req: VersionReq::parse(given)?,
+            given: given.to_string(),
+        })
+    }
+
+    pub fn matches(&self, version: &semver::Version) -> bool {
+        self.req.matches(version)
+    }
 }
 
 impl PluginSpec {
@@ -25,20 +46,12 @@ impl PluginSpec {
         let name = PluginName::parse(name)?;
         let requirement = match requirement {
             None => None,
-            Some(req) => Some(VersionReq::parse(req.trim()).map_err(|e| Error::InvalidRequest {
+            Some(req) => Some(Requirement::parse(req).map_err(|e| Error::InvalidRequest {
                 value: text.to_string(),
                 reason: format!("'{req}' is not a semver requirement ({e}); write e.g. {name}@^1.2, {name}@=0.3.1 or {name}@\">=1, <2\""),
             })?),
         };
-        let given = requirement.as_ref().map(|_| {
-            let (_, req) = text.split_once('@').expect("a requirement follows @");
-            req.trim().to_string()
-        });
-        Ok(PluginSpec {
-            name,
-            requirement,
-            given,
-        })
+        Ok(PluginSpec { name, requirement })
     }
 }
 
@@ -64,7 +77,9 @@ mod tests {
             ("colmask@*", "*"),
         ] {
             let spec = PluginSpec::parse(text).unwrap();
-            assert_eq!(spec.requirement.unwrap().to_string(), req, "{text}");
+            let requirement = spec.requirement.unwrap();
+            assert_eq!(requirement.req.to_string(), req, "{text}");
+            assert_eq!(requirement.given, text.split_once('@').unwrap().1, "{text}");
         }
     }
 

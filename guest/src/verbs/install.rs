@@ -19,7 +19,7 @@ use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
 use crate::registry::oci::{self, OciRegistry};
 use crate::registry::resolve::{self, Selector};
-use crate::registry::spec::PluginSpec;
+use crate::registry::spec::{PluginSpec, Requirement};
 use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::sandbox;
 use crate::transfer::location::{self, Location};
@@ -250,11 +250,11 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     // one, the one recorded at install (so `upgrade --all` keeps a `~1.2`
     // install within 1.2). An exact `--version` is a one-off and records
     // none.
+    let given = spec.requirement.as_ref().map(|r| r.given.clone());
     let requirement = match request.mode {
         _ if request.version.is_some() => None,
-        Mode::Install => spec.given.clone(),
-        Mode::Upgrade => spec
-            .given
+        Mode::Install => given.clone(),
+        Mode::Upgrade => given
             .clone()
             .or_else(|| previous.as_ref().and_then(|p| p.requirement.clone())),
     };
@@ -263,16 +263,14 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     // "any version", which would move the plugin across majors.
     let parsed = match requirement.as_deref() {
         None => None,
-        Some(text) => Some(
-            semver::VersionReq::parse(text).map_err(|e| Error::InvalidRequest {
-                value: receipt::path(dest, &spec.name).display().to_string(),
-                reason: format!(
-                    "its requirement {text:?} does not parse ({e}); `wasm-plugin upgrade \
+        Some(text) => Some(Requirement::parse(text).map_err(|e| Error::InvalidRequest {
+            value: receipt::path(dest, &spec.name).display().to_string(),
+            reason: format!(
+                "its requirement {text:?} does not parse ({e}); `wasm-plugin upgrade \
                      {name}@REQ` records another",
-                    name = spec.name
-                ),
-            })?,
-        ),
+                name = spec.name
+            ),
+        })?),
     };
 
     // Resolve: the entry, and its signature as far as it can be judged
@@ -283,7 +281,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     let entry = match resolve::select(&context.loaded.index, spec.name.as_str(), selector) {
         Ok(entry) => entry.clone(),
         Err(Error::UnknownVersion { .. })
-            if request.mode == Mode::Upgrade && spec.given.is_none() && previous.is_some() =>
+            if request.mode == Mode::Upgrade && given.is_none() && previous.is_some() =>
         {
             let previous = previous.as_ref().expect("checked just above");
             return unchanged(dest, &spec.name, previous);
@@ -353,7 +351,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
             // records the new requirement, if the installed version meets
             // it: upgrade never moves down, so one it does not meet would
             // be a record nothing could honour.
-            if let (Some(given), Some(req)) = (&spec.given, &parsed) {
+            if let (Some(given), Some(req)) = (&given, &parsed) {
                 let meets =
                     semver::Version::parse(&previous.version).is_ok_and(|v| req.matches(&v));
                 if !meets {
@@ -367,7 +365,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
                     });
                 }
             }
-            if spec.given.is_some() && previous.requirement != requirement {
+            if given.is_some() && previous.requirement != requirement {
                 let updated = Receipt {
                     requirement,
                     ..previous.clone()
@@ -1110,7 +1108,9 @@ mod tests {
             Error::UnknownVersion {
                 name: "colmask".into(),
                 requested: "3.0.0".into(),
-                available: vec!["1.0.0".into()]
+                requirement: false,
+                available: vec!["1.0.0".into()],
+                pre_releases: vec![],
             }
         );
     }

@@ -8,11 +8,11 @@ use crate::plugins_dir::receipt::{self, Found};
 use crate::registry::index::Index;
 use crate::registry::name::PluginName;
 use crate::registry::resolve::{self, Selector};
+use crate::registry::spec::Requirement;
 use crate::registry::{self, Policy, RegistryRef, oci};
 use crate::sandbox;
 use crate::transfer::source::Fetcher;
 use crate::verbs::install;
-use semver::VersionReq;
 use std::path::Path;
 
 /// One installed plugin against its registry.
@@ -80,7 +80,7 @@ pub fn outdated(
         let requirement = r
             .requirement
             .as_deref()
-            .and_then(|text| VersionReq::parse(text).ok());
+            .and_then(|text| Requirement::parse(text).ok());
         let yanked = offered.is_some_and(|index| {
             index
                 .plugins

@@ -14,18 +14,20 @@
 //! a key, since its old signature would no longer match.
 
 use crate::error::{Error, Result};
+use crate::registry::RegistryRef;
 use crate::registry::index::{self, SCHEMA_VERSION};
 use crate::registry::name::PluginName;
 use crate::registry::oci::{self, OciRegistry};
 use crate::registry::resolve::compare_versions;
 use crate::sandbox;
-use crate::transfer::location::Location;
+use crate::transfer::location::{self, Location};
 use crate::transfer::source::{Fetcher, NoNetwork, Source};
 use crate::transfer::staged::{Staged, sync_dir};
 use crate::transfer::stream::{self, Measured};
 use crate::trust;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::keys;
+use crate::verbs::cargo_package::{self, Package};
 use semver::Version;
 use serde_json::{Map, Value, json};
 use std::cmp::Ordering;
@@ -62,11 +64,18 @@ pub struct PublishReport {
     pub index_version: u64,
     /// Whether `index.json.sig` was written.
     pub index_signed: bool,
+    /// The index's `expires` after this publish.
+    pub index_expires: Option<String>,
+    /// The `Cargo.toml` the version was read from, when the file name
+    /// carried none.
+    pub version_from: Option<String>,
+    /// What was published but will not work as the publisher may expect.
+    pub warnings: Vec<String>,
 }
 
 pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     // Resolve: what is published, with which key, into which index.
-    let (name, version) = name_and_version(request)?;
+    let (name, version, package) = name_and_version(request)?;
     let registry = &request.registry;
     let registry_dir = registry.parent().unwrap_or(Path::new("/"));
     sandbox::check_granted(registry_dir)?;
@@ -101,6 +110,15 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         });
     }
     let (artifact_field, copy_target) = placement(request, &name, &version, registry_dir)?;
+    let mut warnings = version_warnings(&name, &version);
+    if let Err(Error::UnsupportedLocation { reason, .. }) =
+        location::resolve(&artifact_field, &RegistryRef::File(registry.clone()))
+    {
+        warnings.push(format!(
+            "install cannot fetch the artifact {artifact_field} ({reason}); the entry is written \
+             as asked, for other readers"
+        ));
+    }
 
     // Fetch and check: one read for the digest and the copy, and for a
     // signature a check that the signed bytes are those.
@@ -128,6 +146,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     let description = request
         .description
         .clone()
+        .or_else(|| package.as_ref().and_then(|p| p.description.clone()))
         .or_else(|| last_description(&mut document, &name));
     let entry = new_entry(
         &name,
@@ -137,7 +156,15 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         &measured,
         signature.as_ref(),
     );
-    let (text, index_version) = updated_index(document, entry, existing, request)?;
+    let (text, index_version, index_expires) = updated_index(document, entry, existing, request)?;
+    if let Some(expires) = &index_expires
+        && crate::clock::parse(expires).is_ok_and(crate::clock::is_past)
+    {
+        warnings.push(format!(
+            "the index expired at {expires}, so install refuses it (without --allow-expired); \
+             publish with --expires-in to renew it"
+        ));
+    }
     let staged_index = StagedIndex::stage(registry, &text, key.as_ref())?;
     if let (Some(copy), Some(target)) = (copy, &copy_target) {
         copy.persist(target)?;
@@ -156,7 +183,23 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         replaced: existing.is_some(),
         index_version,
         index_signed: key.is_some(),
+        index_expires,
+        version_from: package.map(|p| p.manifest.display().to_string()),
+        warnings,
     })
+}
+
+/// Warnings about a version other than semver: it is published as asked
+/// (the loader's format allows any string), but resolution cannot order it.
+fn version_warnings(name: &PluginName, version: &str) -> Vec<String> {
+    match Version::parse(version) {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![format!(
+            "version '{version}' is not semver ({e}): requirements such as {name}@^1 never \
+             match it and it has no order against other versions; only {name}@={version} \
+             (or --version {version}) installs it"
+        )],
+    }
 }
 
 /// Marks a published version yanked (or, with `undo`, not yanked).
@@ -225,6 +268,8 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
         .ok_or_else(|| Error::UnknownVersion {
             name: name.to_string(),
             requested: request.version.clone(),
+            requirement: false,
+            pre_releases: Vec::new(),
             available: entries
                 .iter()
                 .filter(|p| p["name"] == name.as_str())
@@ -324,7 +369,8 @@ impl<'a> StagedIndex<'a> {
 /// there is a key. An existing tag is replaced only with `force`.
 pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<PublishReport> {
     // Resolve: what goes where, refused before anything is sent.
-    let (name, version) = name_and_version(request)?;
+    let (name, version, package) = name_and_version(request)?;
+    let warnings = version_warnings(&name, &version);
     let target = request.registry.display().to_string();
     let registry = OciRegistry::parse(&target)?;
     let refuse = |reason: &str| Error::InvalidRequest {
@@ -405,7 +451,11 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
     if let Some(signature) = &signature {
         annotations.insert(oci::SIGNATURE_ANNOTATION.to_string(), signature.clone());
     }
-    if let Some(description) = &request.description {
+    let description = request
+        .description
+        .clone()
+        .or_else(|| package.as_ref().and_then(|p| p.description.clone()));
+    if let Some(description) = &description {
         annotations.insert(oci::DESCRIPTION_ANNOTATION.to_string(), description.clone());
     }
     annotations.insert("org.opencontainers.image.version".into(), version.clone());
@@ -428,6 +478,9 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         replaced: exists,
         index_version: 0,
         index_signed: false,
+        index_expires: None,
+        version_from: package.map(|p| p.manifest.display().to_string()),
+        warnings,
     })
 }
 
@@ -520,7 +573,7 @@ fn updated_index(
     entry: Value,
     existing: Option<usize>,
     request: &PublishRequest,
-) -> Result<(Vec<u8>, u64)> {
+) -> Result<(Vec<u8>, u64, Option<String>)> {
     let shown = request.registry.display().to_string();
     let plugins = index::plugins_of(&mut document);
     match existing {
@@ -528,7 +581,9 @@ fn updated_index(
         None => plugins.push(entry),
     }
     plugins.sort_by(entry_order);
-    bump_and_serialize(document, &shown, request.expires_in)
+    let (text, version) = bump_and_serialize(document, &shown, request.expires_in)?;
+    let expires = index::parse(&shown, &text)?.expires;
+    Ok((text, version, expires))
 }
 
 /// The index with its `version` one higher (and `expires` reset when
@@ -569,7 +624,10 @@ fn index_signature_path(registry: &Path) -> PathBuf {
 
 /// The name and version to publish under: given, or read off a file named
 /// `<name>-<semver>.wasm`, or (name only) the file stem.
-fn name_and_version(request: &PublishRequest) -> Result<(PluginName, String)> {
+/// The name and version published, and the package they were read from
+/// when the file name carries no version: `--version`, else the file name
+/// (`colmask-1.2.0.wasm`), else the crate that built it.
+fn name_and_version(request: &PublishRequest) -> Result<(PluginName, String, Option<Package>)> {
     let stem = request
         .artifact
         .file_stem()
@@ -582,15 +640,21 @@ fn name_and_version(request: &PublishRequest) -> Result<(PluginName, String)> {
         (None, None) => stem.clone(),
     };
     let name = PluginName::parse(&name)?;
-    let version = match (&request.version, from_stem) {
-        (Some(version), _) => version.trim().to_string(),
-        (None, Some((_, version))) => version.to_string(),
-        (None, None) => {
-            return Err(Error::InvalidRequest {
-                value: request.artifact.display().to_string(),
-                reason: "the version cannot be told from the file name (it is not <name>-<semver>.wasm); pass --version".into(),
-            });
-        }
+    let (version, package) = match (&request.version, from_stem) {
+        (Some(version), _) => (version.trim().to_string(), None),
+        (None, Some((_, version))) => (version.to_string(), None),
+        (None, None) => match cargo_package::find(&request.artifact)? {
+            Some(package) => (package.version.clone(), Some(package)),
+            None => {
+                return Err(Error::InvalidRequest {
+                    value: request.artifact.display().to_string(),
+                    reason: "the version cannot be told from the file name (it is not \
+                             <name>-<semver>.wasm) nor from the Cargo.toml of a crate that \
+                             built it; pass --version"
+                        .into(),
+                });
+            }
+        },
     };
     if version.is_empty() {
         return Err(Error::InvalidRequest {
@@ -598,7 +662,7 @@ fn name_and_version(request: &PublishRequest) -> Result<(PluginName, String)> {
             reason: "the version is empty".into(),
         });
     }
-    Ok((name, version))
+    Ok((name, version, package))
 }
 
 /// `colmask-1.2.0` -> (`colmask`, `1.2.0`), at the last `-` followed by a semver.

@@ -27,6 +27,7 @@ use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
 use crate::registry::oci;
 use crate::registry::resolve::{self, Selector};
+use crate::registry::spec::Requirement;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::sandbox;
 use crate::transfer::source::Fetcher;
@@ -732,7 +733,7 @@ impl Sources<'_> {
             return install::find_oci_entry(location, &spec, None, self.fetcher);
         }
         let requirement = requirement
-            .map(VersionReq::parse)
+            .map(Requirement::parse)
             .transpose()
             .ok()
             .flatten();

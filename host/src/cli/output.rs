@@ -39,6 +39,17 @@ fn people() -> Box<dyn Write> {
     }
 }
 
+/// Warnings go to standard error, in either form (JSON carries them too);
+/// `-q`, where a verb takes it, silences them with all else but errors.
+fn warn(warnings: &[String]) {
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
 /// A report that succeeded: as JSON, or as text written by `human`.
 fn render<T: Serialize>(
     report: &T,
@@ -381,19 +392,37 @@ pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<Verdict> {
                         true => format!("{} (yanked)", shown_version(&p.version)),
                         false => shown_version(&p.version).to_string(),
                     },
-                    if p.signature.is_some() {
-                        "signed"
-                    } else {
-                        "unsigned"
-                    }
-                    .to_string(),
+                    signature_column(p),
                     p.description.clone().unwrap_or_default(),
                 ]
             })
             .collect();
-        table(out, &["NAME", "VERSION", "SIGNED", "DESCRIPTION"], &rows)?;
-        Ok(())
+        table(out, &["NAME", "VERSION", "SIGNATURE", "DESCRIPTION"], &rows)?;
+        writeln!(out, "{}", index_trust(index))
     })
+}
+
+/// An entry's signature as far as `list` knows it: it reads no artefact,
+/// so a signature that is there is not yet verified (install, verify and
+/// audit verify it over the bytes).
+fn signature_column(entry: &wasm_plugin::RegistryEntry) -> String {
+    match entry.signature.is_some() {
+        true => "unverified".into(),
+        false => "none".into(),
+    }
+}
+
+/// What was verified of a listing: the index itself, never its entries'
+/// signatures.
+fn index_trust(index: &RegistryIndex) -> String {
+    let index_part = match &index.signed_by {
+        Some(key) => format!("the index is signed by '{key}', verified against the trust root"),
+        None => "the index's signature was not verified (no --trust-root, or unsigned)".into(),
+    };
+    format!(
+        "{index_part}; entry signatures are verified over the artefact's bytes by install, \
+         verify and audit, not by list"
+    )
 }
 
 /// `info NAME`: every version of one plugin, newest first, and the index.
@@ -493,12 +522,7 @@ pub fn list_registries(indexes: &[(String, RegistryIndex)], as_json: bool) -> io
                     p.name.clone(),
                     shown_version(&p.version).to_string(),
                     name.clone(),
-                    if p.signature.is_some() {
-                        "signed"
-                    } else {
-                        "unsigned"
-                    }
-                    .to_string(),
+                    signature_column(p),
                     p.description.clone().unwrap_or_default(),
                 ]
             })
@@ -509,7 +533,7 @@ pub fn list_registries(indexes: &[(String, RegistryIndex)], as_json: bool) -> io
     } else {
         table(
             &mut out,
-            &["NAME", "VERSION", "REGISTRY", "SIGNED", "DESCRIPTION"],
+            &["NAME", "VERSION", "REGISTRY", "SIGNATURE", "DESCRIPTION"],
             &rows,
         )?;
     }
@@ -714,6 +738,7 @@ pub fn sign(r: &SignReport, as_json: bool) -> io::Result<Verdict> {
 }
 
 pub fn publish(r: &PublishReport, as_json: bool) -> io::Result<Verdict> {
+    warn(&r.warnings);
     render(r, as_json, |out| {
         let verb = if r.replaced { "replaced" } else { "published" };
         let signed = if r.signed { "signed" } else { "unsigned" };
@@ -722,6 +747,9 @@ pub fn publish(r: &PublishReport, as_json: bool) -> io::Result<Verdict> {
             "{verb} {} {} ({signed}) in {}",
             r.name, r.version, r.registry
         )?;
+        if let Some(manifest) = &r.version_from {
+            writeln!(out, "  version read from {manifest}")?;
+        }
         writeln!(
             out,
             "  sha256 {} ({} bytes), artifact {}",
@@ -729,6 +757,19 @@ pub fn publish(r: &PublishReport, as_json: bool) -> io::Result<Verdict> {
         )?;
         if let Some(copy) = &r.copied_to {
             writeln!(out, "  copied to {copy}")?;
+        }
+        // An OCI registry has no index to version or expire.
+        if r.index_version > 0 {
+            let expiry = match &r.index_expires {
+                Some(when) => format!("expires {when}"),
+                None => "never expires (--expires-in sets it)".into(),
+            };
+            let signed = if r.index_signed { "signed" } else { "unsigned" };
+            writeln!(
+                out,
+                "  index version {} ({signed}), {expiry}",
+                r.index_version
+            )?;
         }
         Ok(())
     })

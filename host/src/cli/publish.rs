@@ -110,10 +110,13 @@ pub struct PublishArgs {
     /// Plugin name [default: the file name, less any -<version> suffix]
     #[arg(long)]
     pub name: Option<String>,
-    /// Version [default: read off a <name>-<semver>.wasm file name]
+    /// Version [default: read off a <name>-<semver>.wasm file name, else the
+    /// Cargo.toml of the crate that built a file under its target/]
     #[arg(long)]
     pub version: Option<String>,
-    /// One line saying what the plugin does
+    /// One line saying what the plugin does [default: the crate's
+    /// description when the version came from its Cargo.toml, else the
+    /// plugin's last one]
     #[arg(long)]
     pub description: Option<String>,
     /// Sign with this private key (PKCS#8 PEM)
