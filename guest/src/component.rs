@@ -820,6 +820,9 @@ fn to_wit(e: Error) -> wit::Error {
         Error::SignatureMalformed { source, reason } => {
             wit::Error::SignatureMalformed(rejected(source, reason))
         }
+        Error::SignatureInsufficient { artifact, reason } => {
+            wit::Error::SignatureInsufficient(rejected(artifact, reason))
+        }
         Error::SignatureUntrusted {
             artifact,
             trust_root,

@@ -177,6 +177,12 @@ pub enum Error {
         trust_root: String,
         keys: Vec<String>,
     },
+    /// Signatures verified, but not by a threshold of keys of a role that
+    /// `root.json` allows to sign this (or by no such role at all).
+    SignatureInsufficient {
+        artifact: String,
+        reason: String,
+    },
     // Fetch and I/O.
     FetchFailed {
         url: String,
@@ -214,7 +220,7 @@ impl Error {
 /// numbers are not the host's (`No such file or directory (os error 44)`,
 /// where Linux says 2), so the number is dropped: it would send a reader
 /// to the wrong table.
-fn io_message(err: &std::io::Error) -> String {
+pub fn io_message(err: &std::io::Error) -> String {
     let text = err.to_string();
     match (err.raw_os_error(), text.rfind(" (os error ")) {
         (Some(_), Some(at)) if text.ends_with(')') => text[..at].to_string(),

@@ -26,6 +26,24 @@ pub const MAX_RECEIPT_BYTES: u64 = 64 << 10;
 /// Largest recorded-index-versions file read (`registries.json`).
 pub const MAX_SEEN_BYTES: u64 = 1 << 20;
 
+/// Largest `root.json` read (one with a dozen keys is a few KiB).
+pub const MAX_ROOT_BYTES: u64 = 256 << 10;
+
+/// Most keys a `root.json` may list; each signature of an artefact is
+/// checked against at most its one named key, so this bounds parsing only.
+pub const MAX_ROOT_KEYS: usize = 64;
+
+/// Most publishers roles a `root.json` may list.
+pub const MAX_ROOT_ROLES: usize = 64;
+
+/// Most root versions walked in one run (TUF caps the walk the same way): a
+/// registry cannot keep a client fetching `N.root.json` forever.
+pub const MAX_ROOT_ROTATIONS: u64 = 256;
+
+/// Most signatures counted on one artefact or index (`signatures` entries
+/// or `index.json.sig` lines): each costs a SHA-512 pass over the bytes.
+pub const MAX_SIGNATURES: usize = 16;
+
 /// Each limit at its edge, through the code that enforces it: exactly the
 /// limit is accepted, one byte (or key) more is refused.
 #[cfg(test)]

@@ -171,6 +171,7 @@ impl Failure {
                 | E::SignatureMissing(_)
                 | E::SignatureMalformed(_)
                 | E::SignatureUntrusted(_)
+                | E::SignatureInsufficient(_)
                 | E::IndexUntrusted(_)
                 | E::IndexExpired(_)
                 | E::IndexRollback(_) => EXIT_INTEGRITY,
@@ -239,6 +240,7 @@ impl Failure {
                 E::SignatureMissing(_) => "signature-missing",
                 E::SignatureMalformed(_) => "signature-malformed",
                 E::SignatureUntrusted(_) => "signature-untrusted",
+                E::SignatureInsufficient(_) => "signature-insufficient",
                 E::FetchFailed(_) => "fetch-failed",
                 E::Io(_) => "io",
             },
@@ -504,19 +506,24 @@ fn installer_message(e: &wit::Error) -> String {
             let skipped = match v.pre_releases.first() {
                 None => String::new(),
                 Some(newest) => format!(
-                    "\n{} {} a pre-release, which a requirement matches only when it names one: \
-                     write {}@^{newest}, or {}@={newest} for exactly that one",
+                    "\n{} {}, which a requirement matches only when it names one \
+                     (e.g. {}@^{newest}); {}@={newest} takes exactly that one",
                     v.pre_releases.join(", "),
                     if v.pre_releases.len() == 1 {
-                        "is"
+                        "is a pre-release"
                     } else {
-                        "are"
+                        "are pre-releases"
                     },
                     v.name,
                     v.name
                 ),
             };
             match v.requirement {
+                false if v.requested.is_empty() => format!(
+                    "every version of '{}' is yanked; name one exactly ({}@=VERSION, see \
+                     `wasm-plugin info {}`) to install it anyway",
+                    v.name, v.name, v.name
+                ),
                 true => format!(
                     "no version of '{}' matches {}; available: {available}{skipped}\n\
                      change the requirement, or name one exactly as {}@=VERSION",
@@ -634,6 +641,11 @@ fn installer_message(e: &wit::Error) -> String {
         ),
         E::SignatureMalformed(r) => format!(
             "malformed signature in {}: {}\na signature is the base64 of a raw 64-byte Ed25519 signature",
+            r.value, r.reason
+        ),
+        E::SignatureInsufficient(r) => format!(
+            "{} is not signed as the trust root's root.json requires: {}\n\
+             the roles in that root.json say which keys may sign which plugin names, and how many must",
             r.value, r.reason
         ),
         E::SignatureUntrusted(u) => format!(

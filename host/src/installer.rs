@@ -762,7 +762,11 @@ impl Installer {
         if let Some(key) = &key {
             grants.read(paths::parent(key));
         }
-        if let Some(root) = paths::cargo_root(file) {
+        // Only when the version may have to come from the crate: ROOT can be
+        // a whole repository.
+        if request.version.is_none()
+            && let Some(root) = paths::cargo_root(file)
+        {
             grants.read(root);
         }
         if !oci {

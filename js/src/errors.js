@@ -49,7 +49,7 @@ function describe(kind, d) {
     case 'unknown-version':
       return d.requirement
         ? `no version of '${d.name}' matches ${d.requested}; available: ${list(d.available)}` +
-            (d.preReleases.length ? ` (${d.preReleases.join(', ')}: pre-releases, matched only by a requirement that names one)` : '')
+            (d.preReleases?.length ? `; pre-releases passed over: ${list(d.preReleases)} (a requirement matches one only when it names one, e.g. ${d.name}@^${d.preReleases[0]}; ${d.name}@=${d.preReleases[0]} takes exactly that one)` : '')
         : `plugin '${d.name}' has no version '${d.requested}'; available: ${list(d.available)}`;
     case 'invalid-name':
       return `invalid name '${d.value}': ${d.reason}`;
@@ -81,6 +81,8 @@ function describe(kind, d) {
       return `malformed signature in ${d.value}: ${d.reason}`;
     case 'signature-untrusted':
       return `the signature of ${d.artifact} does not verify against any key in the trust root ${d.trustRoot} (tried: ${list(d.keys)})`;
+    case 'signature-insufficient':
+      return `${d.value} is not signed as the trust root's root.json requires: ${d.reason}`;
     case 'fetch-failed':
       return `fetching ${d.url} failed: ${fetchCause(d.cause)}`;
     case 'not-installed':

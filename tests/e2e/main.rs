@@ -18,5 +18,6 @@ mod scaffold;
 mod server;
 mod stock_runtime;
 mod transport;
+mod trust_roles;
 mod util;
 mod verify;

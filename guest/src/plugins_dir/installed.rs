@@ -61,7 +61,11 @@ pub fn inspect(
     };
     let parsed = sig_text.as_deref().map(trust::parse_signature);
     let mut check = match (trust, &parsed) {
-        (Some(root), Some(Ok(signature))) => Some(trust::SignatureCheck::new(root, signature)),
+        (Some(root), Some(Ok(signature))) => Some(trust::SignatureCheck::for_sidecar(
+            root,
+            name.as_str(),
+            *signature,
+        )),
         _ => None,
     };
     let mut source = Source::open_owned(&wasm)?;
@@ -71,7 +75,7 @@ pub fn inspect(
         (Some(Err(reason)), _) => SigState::Malformed(reason),
         (Some(Ok(_)), None) => SigState::Present,
         (Some(Ok(_)), Some(check)) => match check.finish(&wasm.display().to_string()) {
-            Ok(label) => SigState::Verified(label),
+            Ok(verified) => SigState::Verified(verified.signers),
             Err(_) => SigState::Untrusted,
         },
     };

@@ -15,6 +15,7 @@
 use crate::error::{Error, Result};
 use crate::registry::name::PluginName;
 use crate::trust::digest::Sha256Digest;
+use crate::trust::{Claimed, parse_signature};
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -43,6 +44,44 @@ pub struct Index {
     pub plugins: Vec<Entry>,
 }
 
+/// A signature in an entry's `signatures`, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct EntrySignature {
+    pub keyid: String,
+    pub sig: String,
+}
+
+impl Entry {
+    /// Every signature the entry carries, decoded: `signature`, then
+    /// `signatures`. A malformed one is refused whatever the trust root,
+    /// as no loader or co-signer could use it.
+    pub fn claimed(&self, shown: &str) -> Result<Vec<Claimed>> {
+        let malformed = |reason: String| Error::SignatureMalformed {
+            source: format!("the signature of {} {} in {shown}", self.name, self.version),
+            reason,
+        };
+        let mut claimed = Vec::new();
+        if let Some(text) = &self.signature {
+            claimed.push(Claimed::unnamed(parse_signature(text).map_err(malformed)?));
+        }
+        for s in &self.signatures {
+            claimed.push(Claimed {
+                keyid: Some(s.keyid.clone()),
+                signature: parse_signature(&s.sig).map_err(malformed)?,
+            });
+        }
+        Ok(claimed)
+    }
+
+    /// The one signature a `.sig` sidecar holds for loaders: `signature`,
+    /// else the first of `signatures`.
+    pub fn sidecar(&self) -> Option<&str> {
+        self.signature
+            .as_deref()
+            .or_else(|| self.signatures.first().map(|s| s.sig.as_str()))
+    }
+}
+
 /// One plugin version in an index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -55,6 +94,9 @@ pub struct Entry {
     pub sha256: Sha256Digest,
     /// Base64 signature as written; decoded (and refused if malformed) when used.
     pub signature: Option<String>,
+    /// Further signatures naming their key (`{"keyid", "sig"}`, base64),
+    /// counted towards a `root.json` threshold; loaders ignore them.
+    pub signatures: Vec<EntrySignature>,
     /// The artefact's length in bytes, when published: a source announcing or
     /// delivering another length is refused early.
     pub size: Option<u64>,
@@ -85,6 +127,8 @@ struct RawEntry {
     sha256: String,
     #[serde(default)]
     signature: Option<String>,
+    #[serde(default)]
+    signatures: Vec<EntrySignature>,
     #[serde(default)]
     size: Option<u64>,
     #[serde(default)]
@@ -143,6 +187,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
             artifact: raw.artifact,
             sha256,
             signature: raw.signature,
+            signatures: raw.signatures,
             size: raw.size,
             yanked: raw.yanked,
         });

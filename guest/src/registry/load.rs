@@ -125,43 +125,80 @@ fn check_signature(
         }
         return Ok(None);
     };
-    let signature = trust::parse_signature(text).map_err(|why| {
+    let signatures = parse_index_signatures(text).map_err(|why| {
         untrusted(format!(
             "its signature {} is malformed: {why}",
             location.display()
         ))
     })?;
-    let mut check = SignatureCheck::new(root, &signature);
+    let mut check = SignatureCheck::for_index(root, &signatures);
     check.update(bytes);
-    check.finish(&shown).map(Some).map_err(|_| {
-        untrusted(format!(
+    match check.finish(&shown) {
+        Ok(verified) => Ok(Some(verified.signers)),
+        Err(Error::SignatureInsufficient { reason, .. }) => Err(untrusted(format!(
+            "its signatures {}: {reason}",
+            location.display()
+        ))),
+        Err(_) => Err(untrusted(format!(
             "its signature {} does not verify against any key of {} (tried: {}); the index was altered, \
              or signed by a key you do not trust",
             location.display(),
             root.path,
             root.labels().join(", ")
-        ))
-    })
+        ))),
+    }
+}
+
+/// `index.json.sig`: one signature (base64, wrapped over lines or not), or
+/// one per line when several keys signed (a `root.json` threshold).
+fn parse_index_signatures(text: &str) -> std::result::Result<Vec<trust::Claimed>, String> {
+    if let Ok(one) = trust::parse_signature(text) {
+        return Ok(vec![trust::Claimed::unnamed(one)]);
+    }
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| trust::parse_signature(line).map(trust::Claimed::unnamed))
+        .collect()
 }
 
 /// The text of a detached signature, or `None` when there is none (a
 /// missing file, an HTTP 404 or 410).
 fn read_signature(location: &Location, fetcher: &dyn Fetcher) -> Result<Option<String>> {
-    if let Location::File(path) = location
-        && (sandbox::check_granted(path).is_err() || !crate::sandbox::exists(path)?)
-    {
-        return Ok(None);
-    }
-    match source::read_all(location, fetcher, MAX_SIG_FILE_BYTES) {
-        Ok(Some(bytes)) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Ok(None) => Err(Error::IndexUntrusted {
+    match read_if_present(location, fetcher, MAX_SIG_FILE_BYTES)? {
+        Present::Missing => Ok(None),
+        Present::Bytes(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Present::TooLarge => Err(Error::IndexUntrusted {
             registry: location.display(),
             reason: "the signature file is far larger than a signature".into(),
         }),
+    }
+}
+
+/// A file that may sit next to an index (its signature, `N.root.json`).
+pub(super) enum Present {
+    /// No such file, an HTTP 404 or 410, or a path outside the grants.
+    Missing,
+    TooLarge,
+    Bytes(Vec<u8>),
+}
+
+pub(super) fn read_if_present(
+    location: &Location,
+    fetcher: &dyn Fetcher,
+    max: u64,
+) -> Result<Present> {
+    if let Location::File(path) = location
+        && (sandbox::check_granted(path).is_err() || !crate::sandbox::exists(path)?)
+    {
+        return Ok(Present::Missing);
+    }
+    match source::read_all(location, fetcher, max) {
+        Ok(Some(bytes)) => Ok(Present::Bytes(bytes)),
+        Ok(None) => Ok(Present::TooLarge),
         Err(Error::FetchFailed {
             cause: FetchError::HttpStatus(404 | 410),
             ..
-        }) => Ok(None),
+        }) => Ok(Present::Missing),
         Err(e) => Err(e),
     }
 }
@@ -184,6 +221,7 @@ mod tests {
 
     fn root() -> TrustRoot {
         TrustRoot {
+            metadata: None,
             path: "/trust".into(),
             keys: vec![TrustedKey {
                 label: "registry".into(),

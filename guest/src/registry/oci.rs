@@ -402,6 +402,7 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
                 Err(e) => return Err(e),
             };
             plugins.push(Entry {
+                signatures: Vec::new(),
                 name: name.clone(),
                 version: tag,
                 description: found.description,

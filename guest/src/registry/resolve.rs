@@ -93,7 +93,9 @@ pub fn select<'a>(index: &'a Index, name: &str, selector: Selector<'_>) -> Resul
             let skipped = skipped_pre_releases(&current, &requirement.req);
             not_found(&requirement.given, true, skipped)
         }),
-        Selector::Highest if current.is_empty() => Err(not_found("*", true, Vec::new())),
+        // Every version yanked: nothing was typed, so no requirement is
+        // reported; `available` (empty) says the rest.
+        Selector::Highest if current.is_empty() => Err(not_found("", false, Vec::new())),
         Selector::Highest => Ok(highest(&current)),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod digest;
 pub mod keys;
+pub mod metadata;
 mod roots;
 
 pub use roots::*;

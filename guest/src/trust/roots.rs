@@ -10,14 +10,16 @@
 //! never held whole in memory. `streamed_verdicts_match_verify_strict` below
 //! checks the two agree on every Wycheproof and CCTV vector.
 
+use super::metadata::{Role, Root};
 use crate::error::{Error, Result};
-use crate::limits::{MAX_KEY_FILE_BYTES, MAX_TRUST_KEYS};
+use crate::limits::{MAX_KEY_FILE_BYTES, MAX_ROOT_BYTES, MAX_SIGNATURES, MAX_TRUST_KEYS};
 use crate::sandbox;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::pkcs8::DecodePublicKey;
 use ed25519_dalek::{Signature, StreamVerifier, VerifyingKey};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// One trusted key and the label it reports as.
@@ -27,11 +29,13 @@ pub struct TrustedKey {
     pub key: VerifyingKey,
 }
 
-/// The keys of a trust root directory, sorted by label.
+/// The keys of a trust root directory, sorted by label, and its
+/// `root.json` when it has one (which then decides who may sign what).
 #[derive(Debug, Clone)]
 pub struct TrustRoot {
     pub path: String,
     pub keys: Vec<TrustedKey>,
+    pub metadata: Option<Root>,
 }
 
 impl TrustRoot {
@@ -54,11 +58,19 @@ impl TrustRoot {
                 ));
             }
             let keys = vec![load_key(dir)?];
-            return Ok(TrustRoot { path: shown, keys });
+            return Ok(TrustRoot {
+                path: shown,
+                keys,
+                metadata: None,
+            });
         }
+        let metadata = load_metadata(&dir.join(ROOT_FILE))?;
         let entries = std::fs::read_dir(dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::PermissionDenied => Error::io(dir, "list", &e),
-            _ => invalid(format!("cannot list the directory: {e}")),
+            _ => invalid(format!(
+                "cannot list the directory: {}",
+                crate::error::io_message(&e)
+            )),
         })?;
         let mut key_files = Vec::new();
         for entry in entries {
@@ -69,7 +81,8 @@ impl TrustRoot {
             }
         }
         key_files.sort();
-        if key_files.is_empty() {
+        // With root.json the `*.pub` files are for loaders; it lists the keys.
+        if key_files.is_empty() && metadata.is_none() {
             return Err(invalid(
                 "it holds no *.pub key files (each is the base64 of a raw 32-byte Ed25519 \
                  public key, or a PEM PUBLIC KEY)"
@@ -86,12 +99,57 @@ impl TrustRoot {
             .iter()
             .map(|path| load_key(path))
             .collect::<Result<Vec<_>>>()?;
-        Ok(TrustRoot { path: shown, keys })
+        Ok(TrustRoot {
+            path: shown,
+            keys,
+            metadata,
+        })
     }
 
+    /// The labels of the keys that may sign something.
     pub fn labels(&self) -> Vec<String> {
-        self.keys.iter().map(|k| k.label.clone()).collect()
+        match &self.metadata {
+            Some(meta) => meta.keys.values().map(|k| k.label.clone()).collect(),
+            None => self.keys.iter().map(|k| k.label.clone()).collect(),
+        }
     }
+
+    /// This trust root with `newer` as its metadata: the root a rotation
+    /// walk reached.
+    pub fn with_metadata(&self, newer: Root) -> TrustRoot {
+        TrustRoot {
+            metadata: Some(newer),
+            ..self.clone()
+        }
+    }
+}
+
+/// The trust metadata's file name in a trust root (and, versioned as
+/// `N.root.json`, next to a registry's index).
+pub const ROOT_FILE: &str = "root.json";
+
+/// `root.json` if the trust root has one: well formed and signed by a
+/// threshold of its own root keys (a root nobody signed is a mistake caught
+/// here rather than at the first rotation).
+fn load_metadata(path: &Path) -> Result<Option<Root>> {
+    if !sandbox::exists(path)? {
+        return Ok(None);
+    }
+    let shown = path.display().to_string();
+    let bytes =
+        sandbox::read_at_most(path, MAX_ROOT_BYTES, sandbox::Links::Follow)?.ok_or_else(|| {
+            Error::TrustRootInvalid {
+                path: shown.clone(),
+                reason: format!("it is larger than {MAX_ROOT_BYTES} bytes"),
+            }
+        })?;
+    let root = Root::parse(&shown, &bytes)?;
+    root.check_signed_by(&root)
+        .map_err(|why| Error::TrustRootInvalid {
+            path: shown,
+            reason: format!("it is not signed by its own root keys: {why}"),
+        })?;
+    Ok(Some(root))
 }
 
 /// One `*.pub` file, labelled by its stem.
@@ -170,73 +228,260 @@ fn decode_base64(text: &str) -> std::result::Result<Vec<u8>, base64::DecodeError
     STANDARD.decode(compact)
 }
 
-/// The check a trust policy asks for: none without a trust root; with one, a
-/// signature is required (`missing` says where none was found).
+/// A signature to count, with the key id it names (an index entry's
+/// `signatures` do; its `signature` and a `.sig` file do not).
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub keyid: Option<String>,
+    pub signature: Signature,
+}
+
+impl Claimed {
+    pub fn unnamed(signature: Signature) -> Claimed {
+        Claimed {
+            keyid: None,
+            signature,
+        }
+    }
+}
+
+/// What a check established: who signed (as reported), and one signature
+/// that verified, for the `.sig` sidecar loaders read.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The key's label; with `root.json`, every key counted and the role
+    /// (`acme, bob (publishers acme-*)`).
+    pub signers: String,
+    pub signature: Signature,
+}
+
+/// The check a trust policy asks for on plugin `name`'s bytes: none without
+/// a trust root; with one, a signature is required (`missing` says where
+/// none was found).
 pub fn check_for(
     root: Option<&TrustRoot>,
-    signature: Option<&Signature>,
+    name: &str,
+    signatures: &[Claimed],
     missing: impl FnOnce() -> Error,
 ) -> Result<Option<SignatureCheck>> {
-    match (root, signature) {
-        (Some(root), Some(signature)) => Ok(Some(SignatureCheck::new(root, signature))),
-        (Some(_), None) => Err(missing()),
+    match (root, signatures.is_empty()) {
+        (Some(root), false) => Ok(Some(SignatureCheck::for_plugin(root, name, signatures))),
+        (Some(_), true) => Err(missing()),
         (None, _) => Ok(None),
     }
 }
 
-/// Checks one signature against every key of a trust root while the message
-/// streams through `update`.
+/// Checks signatures while the message streams through `update`: without
+/// `root.json`, any one by any key of the trust root; with it, a threshold
+/// of distinct keys of a role allowed to sign this message.
 pub struct SignatureCheck {
-    candidates: Vec<(String, StreamVerifier)>,
+    candidates: Vec<Candidate>,
+    rule: Rule,
     trust_root: String,
     labels: Vec<String>,
+    /// Key id -> label, from `root.json`.
+    key_labels: BTreeMap<String, String>,
+}
+
+struct Candidate {
+    /// The key id (with `root.json`) or the `.pub` label.
+    key: String,
+    signature: Signature,
+    verifier: StreamVerifier,
+}
+
+enum Rule {
+    AnyKey,
+    /// Roles that may sign, as shown (`publishers acme-*`); `what` names
+    /// the message in errors when none may.
+    Roles {
+        roles: Vec<(String, Role)>,
+        what: String,
+    },
 }
 
 impl SignatureCheck {
-    pub fn new(root: &TrustRoot, signature: &Signature) -> SignatureCheck {
-        // The checks `verify_strict` makes before hashing, which
-        // `verify_stream` leaves out: R must decode to a point that is not of
-        // small order, and so must the key (refused at load already). A
-        // non-canonical `s` is refused by `verify_stream` itself.
-        let r_ok = CompressedEdwardsY(*signature.r_bytes())
-            .decompress()
-            .is_some_and(|r| !r.is_small_order());
-        let candidates = if r_ok {
-            root.keys
-                .iter()
-                .filter(|k| !k.key.is_weak())
-                .filter_map(|k| {
-                    let verifier = k.key.verify_stream(signature).ok()?;
-                    Some((k.label.clone(), verifier))
+    /// For an artefact of plugin `name`: the publishers roles covering it.
+    pub fn for_plugin(root: &TrustRoot, name: &str, signatures: &[Claimed]) -> SignatureCheck {
+        let roles = root.metadata.as_ref().map(|meta| {
+            meta.publishers_of(name)
+                .map(|p| (format!("publishers {}", p.names.join(" ")), p.role()))
+                .collect()
+        });
+        SignatureCheck::build(root, roles, format!("plugin '{name}'"), signatures)
+    }
+
+    /// For an installed plugin's `.sig` sidecar, which holds one signature
+    /// of the several a threshold may have needed at install: its key must
+    /// still be in a publishers role covering the plugin (a key revoked
+    /// since is caught), one key being enough.
+    pub fn for_sidecar(root: &TrustRoot, name: &str, signature: Signature) -> SignatureCheck {
+        let roles = root.metadata.as_ref().map(|meta| {
+            meta.publishers_of(name)
+                .map(|p| {
+                    let role = Role {
+                        threshold: 1,
+                        ..p.role()
+                    };
+                    (format!("publishers {}", p.names.join(" ")), role)
                 })
                 .collect()
-        } else {
-            Vec::new()
+        });
+        let claimed = [Claimed::unnamed(signature)];
+        SignatureCheck::build(root, roles, format!("plugin '{name}'"), &claimed)
+    }
+
+    /// For a registry index: the `index` role.
+    pub fn for_index(root: &TrustRoot, signatures: &[Claimed]) -> SignatureCheck {
+        let roles = root
+            .metadata
+            .as_ref()
+            .map(|meta| vec![("index".to_string(), meta.index.clone())]);
+        SignatureCheck::build(root, roles, "the index".into(), signatures)
+    }
+
+    fn build(
+        root: &TrustRoot,
+        roles: Option<Vec<(String, Role)>>,
+        what: String,
+        signatures: &[Claimed],
+    ) -> SignatureCheck {
+        let signatures = &signatures[..signatures.len().min(MAX_SIGNATURES)];
+        // Which keys each signature is tried with: any trust-root key, or
+        // the keys of the roles that may sign (only the one it names, when
+        // it names one).
+        let keys: Vec<(String, VerifyingKey)> = match (&root.metadata, &roles) {
+            (Some(meta), Some(roles)) => {
+                let allowed: BTreeSet<&String> =
+                    roles.iter().flat_map(|(_, r)| &r.keyids).collect();
+                allowed
+                    .into_iter()
+                    .filter_map(|id| Some((id.clone(), meta.keys.get(id)?.key)))
+                    .collect()
+            }
+            _ => root.keys.iter().map(|k| (k.label.clone(), k.key)).collect(),
         };
+        let mut candidates = Vec::new();
+        for claimed in signatures {
+            // The checks `verify_strict` makes before hashing, which
+            // `verify_stream` leaves out: R must decode to a point that is
+            // not of small order, and so must the key (refused at load
+            // already). A non-canonical `s` is refused by `verify_stream`.
+            let r_ok = CompressedEdwardsY(*claimed.signature.r_bytes())
+                .decompress()
+                .is_some_and(|r| !r.is_small_order());
+            if !r_ok {
+                continue;
+            }
+            for (id, key) in &keys {
+                if root.metadata.is_some() && claimed.keyid.as_ref().is_some_and(|k| k != id) {
+                    continue;
+                }
+                if key.is_weak() {
+                    continue;
+                }
+                if let Ok(verifier) = key.verify_stream(&claimed.signature) {
+                    candidates.push(Candidate {
+                        key: id.clone(),
+                        signature: claimed.signature,
+                        verifier,
+                    });
+                }
+            }
+        }
         SignatureCheck {
             candidates,
+            rule: match roles {
+                Some(roles) => Rule::Roles { roles, what },
+                None => Rule::AnyKey,
+            },
             trust_root: root.path.clone(),
             labels: root.labels(),
+            key_labels: root
+                .metadata
+                .iter()
+                .flat_map(|m| &m.keys)
+                .map(|(id, k)| (id.clone(), k.label.clone()))
+                .collect(),
         }
     }
 
     pub fn update(&mut self, chunk: &[u8]) {
-        for (_, verifier) in &mut self.candidates {
-            verifier.update(chunk);
+        for candidate in &mut self.candidates {
+            candidate.verifier.update(chunk);
         }
     }
 
-    /// The label of the first key (by label order) that verifies the
-    /// signature over `artifact`'s bytes.
-    pub fn finish(self, artifact: &str) -> Result<String> {
-        self.candidates
+    /// Who signed `artifact`'s bytes, if the rule is met.
+    pub fn finish(self, artifact: &str) -> Result<Verified> {
+        let untrusted = || Error::SignatureUntrusted {
+            artifact: artifact.to_string(),
+            trust_root: self.trust_root.clone(),
+            keys: self.labels.clone(),
+        };
+        let key_labels = self.key_labels;
+        let label_of = |id: &str| {
+            key_labels
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.to_string())
+        };
+        let verified: Vec<(String, Signature)> = self
+            .candidates
             .into_iter()
-            .find_map(|(label, verifier)| verifier.finalize_and_verify().ok().map(|()| label))
-            .ok_or_else(|| Error::SignatureUntrusted {
-                artifact: artifact.to_string(),
-                trust_root: self.trust_root,
-                keys: self.labels,
+            .filter_map(|c| {
+                c.verifier
+                    .finalize_and_verify()
+                    .ok()
+                    .map(|()| (c.key, c.signature))
             })
+            .collect();
+        let Rule::Roles { roles, what } = self.rule else {
+            // The first key (by label order) that verifies.
+            let (label, signature) = verified.into_iter().next().ok_or_else(untrusted)?;
+            return Ok(Verified {
+                signers: label,
+                signature,
+            });
+        };
+        let insufficient = |reason: String| Error::SignatureInsufficient {
+            artifact: artifact.to_string(),
+            reason,
+        };
+        if roles.is_empty() {
+            return Err(insufficient(format!(
+                "no role of {}/root.json may sign {what}",
+                self.trust_root
+            )));
+        }
+        let by: BTreeSet<&String> = verified.iter().map(|(k, _)| k).collect();
+        let mut shortfalls = Vec::new();
+        for (shown, role) in &roles {
+            let counted: BTreeSet<&String> =
+                role.keyids.iter().filter(|id| by.contains(id)).collect();
+            if counted.len() >= role.threshold as usize {
+                let signature = verified
+                    .iter()
+                    .find(|(k, _)| counted.contains(k))
+                    .map(|(_, s)| *s)
+                    .expect("a threshold of at least one key verified");
+                let mut labels: Vec<String> = counted.iter().map(|id| label_of(id)).collect();
+                labels.sort();
+                return Ok(Verified {
+                    signers: format!("{} ({shown})", labels.join(", ")),
+                    signature,
+                });
+            }
+            shortfalls.push(format!(
+                "{shown} needs {} distinct key(s) and {} signed",
+                role.threshold,
+                counted.len()
+            ));
+        }
+        Err(insufficient(format!(
+            "not enough keys allowed to sign {what} signed it: {}",
+            shortfalls.join("; ")
+        )))
     }
 }
 
@@ -258,6 +503,7 @@ mod tests {
 
     fn root_of(keys: &[(&str, VerifyingKey)]) -> TrustRoot {
         TrustRoot {
+            metadata: None,
             path: "/trust".into(),
             keys: keys
                 .iter()
@@ -281,7 +527,7 @@ mod tests {
             return false;
         };
         let root = root_of(&[("k", key)]);
-        let mut check = SignatureCheck::new(&root, &signature);
+        let mut check = SignatureCheck::for_plugin(&root, "p", &[Claimed::unnamed(signature)]);
         for piece in msg.chunks(chunk.max(1)) {
             check.update(piece);
         }
@@ -378,12 +624,12 @@ mod tests {
         let msg = b"plugin bytes";
         let signature = b.sign(msg);
         let root = root_of(&[("alice", a.verifying_key()), ("bob", b.verifying_key())]);
-        let mut check = SignatureCheck::new(&root, &signature);
+        let mut check = SignatureCheck::for_plugin(&root, "p", &[Claimed::unnamed(signature)]);
         check.update(msg);
-        assert_eq!(check.finish("m").unwrap(), "bob");
+        assert_eq!(check.finish("m").unwrap().signers, "bob");
 
         let root = root_of(&[("alice", a.verifying_key())]);
-        let mut check = SignatureCheck::new(&root, &signature);
+        let mut check = SignatureCheck::for_plugin(&root, "p", &[Claimed::unnamed(signature)]);
         check.update(msg);
         assert_eq!(
             check.finish("m").unwrap_err(),
@@ -494,5 +740,85 @@ mod tests {
             panic!()
         };
         assert!(reason.contains("no *.pub"), "{reason}");
+    }
+
+    fn with_root(bytes: &[u8]) -> TrustRoot {
+        TrustRoot {
+            path: "/trust".into(),
+            keys: Vec::new(),
+            metadata: Some(Root::parse("/trust/root.json", bytes).unwrap()),
+        }
+    }
+
+    fn judge(root: &TrustRoot, plugin: &str, sigs: &[Claimed], msg: &[u8]) -> Result<Verified> {
+        let mut check = SignatureCheck::for_plugin(root, plugin, sigs);
+        check.update(msg);
+        check.finish(plugin)
+    }
+
+    #[test]
+    fn a_publisher_key_signs_only_the_names_its_role_covers() {
+        use crate::trust::metadata::tests::{key, signed_root};
+        let acme = key(7);
+        let root = with_root(&signed_root(
+            1,
+            &[("acme", &acme)],
+            (&["acme"], 1),
+            (&["acme"], 1),
+            &[(&["acme"], 1, &["acme-*"])],
+            &[&acme],
+        ));
+        let sig = |msg: &[u8]| Claimed::unnamed(acme.sign(msg));
+        let ok = judge(&root, "acme-mask", &[sig(b"m")], b"m").unwrap();
+        assert_eq!(ok.signers, "acme (publishers acme-*)");
+        let err = judge(&root, "other", &[sig(b"m")], b"m").unwrap_err();
+        assert!(
+            matches!(&err, Error::SignatureInsufficient { reason, .. } if reason.contains("no role")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_threshold_counts_distinct_keys() {
+        use crate::trust::metadata::{
+            key_id,
+            tests::{key, signed_root},
+        };
+        let (a, b) = (key(7), key(8));
+        let root = with_root(&signed_root(
+            1,
+            &[("a", &a), ("b", &b)],
+            (&["a"], 1),
+            (&["a"], 1),
+            &[(&["a", "b"], 2, &["*"])],
+            &[&a],
+        ));
+        let named = |k: &SigningKey| Claimed {
+            keyid: Some(key_id(&k.verifying_key())),
+            signature: k.sign(b"m"),
+        };
+        let one = judge(&root, "p", &[named(&a)], b"m").unwrap_err();
+        assert!(
+            format!("{one:?}").contains("needs 2 distinct key(s) and 1 signed"),
+            "{one:?}"
+        );
+        let twice = judge(&root, "p", &[named(&a), named(&a)], b"m").unwrap_err();
+        assert!(
+            matches!(twice, Error::SignatureInsufficient { .. }),
+            "{twice:?}"
+        );
+        let both = judge(&root, "p", &[named(&a), named(&b)], b"m").unwrap();
+        assert_eq!(both.signers, "a, b (publishers *)");
+        // The loader's unnamed `signature` counts for whichever key made it.
+        let unnamed = Claimed::unnamed(a.sign(b"m"));
+        assert!(judge(&root, "p", &[unnamed, named(&b)], b"m").is_ok());
+        // A signature naming another key than the one that made it counts for none.
+        let lying = Claimed {
+            keyid: Some(key_id(&b.verifying_key())),
+            signature: a.sign(b"m"),
+        };
+        assert!(judge(&root, "p", &[named(&a), lying], b"m").is_err());
+        // Over other bytes nothing counts.
+        assert!(judge(&root, "p", &[named(&a), named(&b)], b"x").is_err());
     }
 }

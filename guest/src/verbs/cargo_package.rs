@@ -60,8 +60,10 @@ pub fn find(artifact: &Path) -> Result<Option<Package>> {
     if let Some(found) = package_named(&root_table, stem, inherited, &root_manifest)? {
         return Ok(Some(found));
     }
+    // A member that cannot be read is skipped, not fatal: it is most
+    // likely not the package wanted, and cargo would name it when building.
     for manifest in members(root, workspace)? {
-        let Some(table) = read(&manifest)? else {
+        let Ok(Some(table)) = read(&manifest) else {
             continue;
         };
         if let Some(found) = package_named(&table, stem, inherited, &manifest)? {
@@ -113,9 +115,13 @@ fn package_named(
             reason: format!("package '{name}' states no version that can be read; pass --version"),
         });
     };
+    // A `"""` description spans lines; an index entry's is one line.
+    let description = field("description")
+        .map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|text| !text.is_empty());
     Ok(Some(Package {
         version,
-        description: field("description"),
+        description,
         manifest: manifest.to_path_buf(),
     }))
 }
@@ -136,8 +142,11 @@ fn members(root: &Path, workspace: Option<&Table>) -> Result<Vec<PathBuf>> {
                 let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
                     continue;
                 };
+                // Directories only, as cargo takes them (a README beside
+                // the members is none).
                 let mut dirs: Vec<PathBuf> = entries
                     .filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
                     .map(|e| e.path().join("Cargo.toml"))
                     .collect();
                 dirs.sort();
@@ -227,12 +236,15 @@ mod tests {
         fx.write(
             "w/Cargo.toml",
             "[workspace]\nmembers = [\"tools/cli\", \"plugins/*\"]\n\
-             [workspace.package]\nversion = \"2.0.0\"\ndescription = \"Shared\"\n",
+             [workspace.package]\nversion = \"2.0.0\"\ndescription = \"\"\"\nShared,\n  over lines\"\"\"\n",
         );
         fx.write(
             "w/tools/cli/Cargo.toml",
             "[package]\nname = \"cli\"\nversion = \"9.9.9\"\n",
         );
+        // Neither a file beside the members nor a broken member stops it.
+        fx.write("w/plugins/README.md", "members");
+        fx.write("w/plugins/broken/Cargo.toml", "[package\n");
         fx.write(
             "w/plugins/rowfilter/Cargo.toml",
             "[package]\nname = \"rowfilter\"\nversion.workspace = true\n\
@@ -241,7 +253,7 @@ mod tests {
         let file = fx.write("w/target/wasm32-wasip2/debug/rows.wasm", "x");
         let found = find(&file).unwrap().unwrap();
         assert_eq!(found.version, "2.0.0");
-        assert_eq!(found.description.as_deref(), Some("Shared"));
+        assert_eq!(found.description.as_deref(), Some("Shared, over lines"));
         assert!(found.manifest.ends_with("plugins/rowfilter/Cargo.toml"));
     }
 

@@ -174,6 +174,21 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         .as_deref()
         .map(TrustRoot::load)
         .transpose()?;
+    // With root.json, the keys the registry rotated to since (OCI
+    // registries serve no N.root.json).
+    let trust = match trust {
+        Some(root) if root.metadata.is_some() && !oci::is_oci(&request.registry) => {
+            Some(seen::rotated_trust(
+                dest,
+                &RegistryRef::parse(&request.registry),
+                &root,
+                fetcher,
+                request.allow_expired,
+                !request.planned && !request.dry_run,
+            )?)
+        }
+        other => other,
+    };
     let policy = Policy {
         trust: trust.as_ref(),
         allow_expired: request.allow_expired,
@@ -305,8 +320,15 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
             actual: entry.sha256.to_hex(),
         });
     }
-    let signature = entry_signature(context, &entry)?;
-    let sig_text = signature.as_ref().map(trust::encode_signature);
+    let claimed = entry.claimed(&context.loaded.index.path)?;
+    let sig_text = entry.sidecar().map(|_| {
+        trust::encode_signature(
+            &claimed
+                .first()
+                .expect("a sidecar is a claimed one")
+                .signature,
+        )
+    });
 
     // Decide, from what is installed now.
     // Hashing the installed copy is only worth it where it can change the
@@ -401,7 +423,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         Some(_) => Location::Registry(entry.artifact.clone()),
         None => location::resolve(&entry.artifact, context.registry)?,
     };
-    let fetched = fetch_and_check(context, &entry, &location, signature.as_ref())?;
+    let fetched = fetch_and_check(context, &entry, &location, &claimed)?;
 
     // Commit: receipt and state staged first, so that if they cannot be
     // written nothing has been placed; after the plugin only renames remain.
@@ -455,6 +477,7 @@ pub(crate) fn oci_loaded(
         .into_iter()
         .filter(|tag| semver::Version::parse(tag).is_ok())
         .map(|tag| Entry {
+            signatures: Vec::new(),
             name: name.clone(),
             artifact: format!(
                 "{}{}/{repository}:{tag}",
@@ -558,26 +581,6 @@ fn is_semver(version: &str) -> bool {
     semver::Version::parse(version).is_ok()
 }
 
-/// The entry's signature, decoded; refused when malformed, whatever the
-/// trust root, since no loader could use it.
-fn entry_signature(
-    context: &Context<'_>,
-    entry: &Entry,
-) -> Result<Option<ed25519_dalek::Signature>> {
-    let Some(text) = &entry.signature else {
-        return Ok(None);
-    };
-    trust::parse_signature(text)
-        .map(Some)
-        .map_err(|reason| Error::SignatureMalformed {
-            source: format!(
-                "the signature of {} {} in {}",
-                entry.name, entry.version, context.loaded.index.path
-            ),
-            reason,
-        })
-}
-
 /// An artefact fetched into a temp file and checked.
 struct Fetched {
     staged: Staged,
@@ -595,7 +598,7 @@ fn fetch_and_check(
     context: &Context<'_>,
     entry: &Entry,
     location: &Location,
-    signature: Option<&ed25519_dalek::Signature>,
+    claimed: &[trust::Claimed],
 ) -> Result<Fetched> {
     let request = context.request;
     let missing = || Error::SignatureMissing {
@@ -606,9 +609,10 @@ fn fetch_and_check(
         ),
     };
     // Fail before fetching when a signature is required and absent.
-    trust::check_for(context.trust, signature, missing)?;
+    let name = entry.name.as_str();
+    trust::check_for(context.trust, name, claimed, missing)?;
     let (staged, measured, check, shown) = source::with_retries(|| {
-        let mut check = trust::check_for(context.trust, signature, missing)?;
+        let mut check = trust::check_for(context.trust, name, claimed, missing)?;
         let mut source = Source::open(location, context.fetcher)?;
         source.limit(entry.size, request.max_size)?;
         let mut staged =
@@ -623,7 +627,10 @@ fn fetch_and_check(
             actual: measured.sha256.to_hex(),
         });
     }
-    let signed_by = check.map(|c| c.finish(&shown)).transpose()?;
+    let signed_by = check
+        .map(|c| c.finish(&shown))
+        .transpose()?
+        .map(|verified| verified.signers);
     Ok(Fetched {
         staged,
         sha256: measured.sha256,

@@ -187,17 +187,16 @@ fn is_present(path: &Path, entry: &Entry, trust: Option<&TrustRoot>) -> Result<b
     if !crate::sandbox::exists(path)? {
         return Ok(false);
     }
-    let signature = match (trust, &entry.signature) {
-        (Some(_), Some(text)) => match trust::parse_signature(text) {
-            Ok(signature) => Some(signature),
-            Err(_) => return Ok(false),
+    let mut check = match trust {
+        Some(root) => match entry.claimed("") {
+            Ok(claimed) if !claimed.is_empty() => Some(trust::SignatureCheck::for_plugin(
+                root,
+                entry.name.as_str(),
+                &claimed,
+            )),
+            _ => return Ok(false),
         },
-        (Some(_), None) => return Ok(false),
-        (None, _) => None,
-    };
-    let mut check = match (trust, &signature) {
-        (Some(root), Some(signature)) => Some(trust::SignatureCheck::new(root, signature)),
-        _ => None,
+        None => None,
     };
     let mut source = Source::open(&Location::File(path.to_path_buf()), &NoNetwork)?;
     let measured = stream::pump(&mut source, None, check.as_mut())?;
@@ -357,16 +356,7 @@ fn checked(
     max_size: u64,
     fetcher: &dyn Fetcher,
 ) -> Result<u64> {
-    let signature = entry
-        .signature
-        .as_deref()
-        .map(|text| {
-            trust::parse_signature(text).map_err(|reason| Error::SignatureMalformed {
-                source: format!("the signature of {} {}", entry.name, entry.version),
-                reason,
-            })
-        })
-        .transpose()?;
+    let claimed = entry.claimed("the registry")?;
     let missing = || Error::SignatureMissing {
         artifact: location.display(),
         looked_for: format!("the {} {} entry", entry.name, entry.version),
@@ -384,7 +374,7 @@ fn checked(
         None => None,
     };
     let (staged, measured, check, shown) = source::with_retries(|| {
-        let mut check = trust::check_for(trust, signature.as_ref(), missing)?;
+        let mut check = trust::check_for(trust, entry.name.as_str(), &claimed, missing)?;
         let mut source = Source::open(location, fetcher)?;
         source.limit(entry.size, max_size)?;
         let mut staged = target

@@ -58,7 +58,13 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         }
         None => None,
     };
-    let mut check = trust::check_for(trust.as_ref(), signature.as_ref(), || {
+    // A file on disk is named by its stem, as a loader names `<name>.wasm`.
+    let name = artifact
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let claimed: Vec<trust::Claimed> = signature.into_iter().map(trust::Claimed::unnamed).collect();
+    let mut check = trust::check_for(trust.as_ref(), &name, &claimed, || {
         Error::SignatureMissing {
             artifact: artifact.display().to_string(),
             looked_for: sidecar.display().to_string(),
@@ -69,7 +75,8 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
     let measured = stream::pump(&mut source, None, check.as_mut())?;
     let signed_by = check
         .map(|c| c.finish(&artifact.display().to_string()))
-        .transpose()?;
+        .transpose()?
+        .map(|verified| verified.signers);
     Ok(VerifyReport {
         artifact: artifact.display().to_string(),
         sha256: measured.sha256.to_hex(),

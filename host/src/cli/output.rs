@@ -537,6 +537,9 @@ pub fn list_registries(indexes: &[(String, RegistryIndex)], as_json: bool) -> io
             &rows,
         )?;
     }
+    for (name, index) in indexes {
+        writeln!(out, "{name}: {}", index_trust(index))?;
+    }
     Ok(Verdict::Done)
 }
 

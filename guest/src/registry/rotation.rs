@@ -1,0 +1,146 @@
+//! Key rotation: a registry serves `1.root.json`, `2.root.json`, ... next to
+//! its index, and a client walks from the root it trusts to the newest.
+//!
+//! Version N+1 is accepted only when signed by a threshold of version N's
+//! root keys (so a thief of the new keys alone cannot start a chain) and by
+//! a threshold of its own (so nobody hands out keys without holding them),
+//! and when it says it is version N+1. Removing a key from a role in a new
+//! root revokes it on every host at its next run. The walk is capped, and
+//! the newest root must not have expired (a registry frozen on old keys).
+
+use super::load::{Present, read_if_present};
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::limits::{MAX_ROOT_BYTES, MAX_ROOT_ROTATIONS};
+use crate::transfer::location::{self, RegistryRef};
+use crate::transfer::source::Fetcher;
+use crate::trust::metadata::Root;
+
+/// The newest root reachable from `trusted` at `registry`.
+pub fn walk(
+    registry: &RegistryRef,
+    trusted: &Root,
+    fetcher: &dyn Fetcher,
+    allow_expired: bool,
+) -> Result<Root> {
+    let shown = registry.shown();
+    let refuse = |reason: String| Error::IndexUntrusted {
+        registry: shown.clone(),
+        reason,
+    };
+    let mut current = trusted.clone();
+    for _ in 0..MAX_ROOT_ROTATIONS {
+        // Fetch: the next version, if the registry has one.
+        let wanted = current.version + 1;
+        let name = format!("{wanted}.root.json");
+        let at = location::resolve(&name, registry)?;
+        let bytes = match read_if_present(&at, fetcher, MAX_ROOT_BYTES)? {
+            Present::Missing => break,
+            Present::TooLarge => {
+                return Err(refuse(format!(
+                    "{name} is larger than {MAX_ROOT_BYTES} bytes"
+                )));
+            }
+            Present::Bytes(bytes) => bytes,
+        };
+
+        // Check: its form, its version, the old keys and its own.
+        let next = Root::parse(&at.display(), &bytes)?;
+        if next.version != wanted {
+            return Err(refuse(format!(
+                "{name} says it is root version {}, not {wanted}",
+                next.version
+            )));
+        }
+        next.check_signed_by(&current).map_err(|why| {
+            refuse(format!(
+                "{name} is not signed by the keys of root version {}: {why}; a rotation must be \
+                 signed by the old root keys as well as the new",
+                current.version
+            ))
+        })?;
+        next.check_signed_by(&next)
+            .map_err(|why| refuse(format!("{name} is not signed by its own root keys: {why}")))?;
+        current = next;
+    }
+    let expired = clock::parse(&current.expires).is_ok_and(clock::is_past);
+    if expired && !allow_expired {
+        return Err(refuse(format!(
+            "its newest root.json (version {}) expired at {}: the registry's keys may be frozen \
+             by someone withholding a rotation; pass --allow-expired to accept it anyway",
+            current.version, current.expires
+        )));
+    }
+    Ok(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transfer::source::NoNetwork;
+    use crate::trust::metadata::tests::{key, signed_root};
+
+    fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+
+    #[test]
+    fn the_walk_takes_each_version_signed_by_the_old_and_the_new_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (key(1), key(2));
+        let v1 = signed_root(
+            1,
+            &[("old", &old)],
+            (&["old"], 1),
+            (&["old"], 1),
+            &[],
+            &[&old],
+        );
+        let v1 = Root::parse("root.json", &v1).unwrap();
+        let registry = RegistryRef::File(dir.path().join("index.json"));
+        // Nothing served: the trusted root stands.
+        assert_eq!(walk(&registry, &v1, &NoNetwork, false).unwrap().version, 1);
+
+        // Signed only by the new key: refused.
+        let only_new = signed_root(
+            2,
+            &[("new", &new)],
+            (&["new"], 1),
+            (&["new"], 1),
+            &[],
+            &[&new],
+        );
+        write(dir.path(), "2.root.json", &only_new);
+        let err = walk(&registry, &v1, &NoNetwork, false).unwrap_err();
+        assert!(
+            format!("{err:?}").contains("old root keys as well"),
+            "{err:?}"
+        );
+
+        // Signed by both: taken, then version 3 (signed by 2's key) too.
+        let v2 = signed_root(
+            2,
+            &[("new", &new)],
+            (&["new"], 1),
+            (&["new"], 1),
+            &[],
+            &[&old, &new],
+        );
+        write(dir.path(), "2.root.json", &v2);
+        let v3 = signed_root(
+            3,
+            &[("new", &new)],
+            (&["new"], 1),
+            (&["new"], 1),
+            &[],
+            &[&new],
+        );
+        write(dir.path(), "3.root.json", &v3);
+        assert_eq!(walk(&registry, &v1, &NoNetwork, false).unwrap().version, 3);
+
+        // A file claiming another version than its name is refused.
+        write(dir.path(), "4.root.json", &v3);
+        let err = walk(&registry, &v1, &NoNetwork, false).unwrap_err();
+        assert!(format!("{err:?}").contains("not 4"), "{err:?}");
+    }
+}

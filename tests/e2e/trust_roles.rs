@@ -1,0 +1,228 @@
+//! Key management with `root.json`: publishers scoped by name, thresholds
+//! of distinct keys, and key rotation served by the registry.
+
+use crate::util::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+fn key_id(key: &Key) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(key.0.verifying_key().as_bytes()))
+}
+
+fn canonical(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, olpc_cjson::CanonicalFormatter::new());
+    value.serialize(&mut ser).unwrap();
+    out
+}
+
+/// One role: (labels, threshold).
+type RoleSpec<'a> = (&'a [&'a str], u32);
+
+/// A `root.json` in TUF's envelope over `keys`, signed by `signers`.
+fn root_json(
+    version: u64,
+    keys: &[(&str, &Key)],
+    root: RoleSpec<'_>,
+    index: RoleSpec<'_>,
+    publishers: &[(RoleSpec<'_>, &[&str])],
+    signers: &[&Key],
+) -> Vec<u8> {
+    let id = |label: &str| key_id(keys.iter().find(|(l, _)| *l == label).unwrap().1);
+    let role = |(labels, threshold): RoleSpec<'_>| json!({"keyids": labels.iter().map(|l| id(l)).collect::<Vec<_>>(), "threshold": threshold});
+    let mut listed = serde_json::Map::new();
+    for (label, key) in keys {
+        listed.insert(
+            key_id(key),
+            json!({"keytype": "ed25519", "scheme": "ed25519", "label": label,
+                   "keyval": {"public": hex::encode(key.0.verifying_key().as_bytes())}}),
+        );
+    }
+    let publishers: Vec<Value> = publishers
+        .iter()
+        .map(|(spec, names)| {
+            let mut r = role(*spec);
+            r["names"] = json!(names);
+            r
+        })
+        .collect();
+    let signed = json!({"_type": "root", "spec_version": "1", "version": version,
+        "expires": "2999-01-01T00:00:00Z", "keys": listed,
+        "roles": {"root": role(root), "index": role(index), "publishers": publishers}});
+    let message = canonical(&signed);
+    use ed25519_dalek::Signer as _;
+    let signatures: Vec<Value> = signers
+        .iter()
+        .map(|k| json!({"keyid": key_id(k), "sig": hex::encode(k.0.sign(&message).to_bytes())}))
+        .collect();
+    serde_json::to_vec_pretty(&json!({"signed": signed, "signatures": signatures})).unwrap()
+}
+
+fn install(env: &Env, spec: &str) -> Run {
+    env.run(&[
+        "install",
+        spec,
+        "--registry",
+        "reg/index.json",
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--json",
+    ])
+}
+
+#[test]
+fn a_publisher_key_signs_only_the_plugins_its_role_names() {
+    let env = Env::new();
+    let acme = Key::new(31);
+    // acme.pub is in the trust root, as a loader would have it; root.json
+    // scopes the key to acme-*.
+    acme.trust(&env, "trust", "acme");
+    env.write(
+        "trust/root.json",
+        root_json(
+            1,
+            &[("acme", &acme)],
+            (&["acme"], 1),
+            (&["acme"], 1),
+            &[((&["acme"], 1), &["acme-*"])],
+            &[&acme],
+        ),
+    );
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "acme-mask", "1.0.0", b"\0asm acme", Some(&acme));
+    reg.publish(&env, "other", "1.0.0", b"\0asm other", Some(&acme));
+
+    let refused = install(&env, "other").expect(INTEGRITY);
+    assert_eq!(
+        refused.json()[0]["error"]["kind"],
+        "signature-insufficient",
+        "{}",
+        refused.stdout
+    );
+    assert!(!env.path("plugins/other.wasm").exists());
+
+    let report = install(&env, "acme-mask").expect(OK).json();
+    assert_eq!(
+        report[0]["signed_by"], "acme (publishers acme-*)",
+        "{report}"
+    );
+    assert!(
+        env.path("plugins/acme-mask.sig").exists(),
+        "loaders still get a sidecar"
+    );
+}
+
+#[test]
+fn a_threshold_needs_that_many_distinct_keys() {
+    let env = Env::new();
+    let (a, b) = (Key::new(41), Key::new(42));
+    env.write(
+        "trust/root.json",
+        root_json(
+            1,
+            &[("alice", &a), ("bob", &b)],
+            (&["alice"], 1),
+            (&["alice"], 1),
+            &[((&["alice", "bob"], 2), &["*"])],
+            &[&a],
+        ),
+    );
+    let bytes = b"\0asm two-person";
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "p", "1.0.0", bytes, Some(&a));
+    let named = |k: &Key| json!({"keyid": key_id(k), "sig": k.sign_b64(bytes)});
+
+    // One valid signature of two needed.
+    install(&env, "p").expect(INTEGRITY);
+    // The same key twice still counts once.
+    reg.entries[0]["signatures"] = json!([named(&a)]);
+    reg.save(&env);
+    install(&env, "p").expect(INTEGRITY);
+    // Two distinct keys.
+    reg.entries[0]["signatures"] = json!([named(&b)]);
+    reg.save(&env);
+    let report = install(&env, "p").expect(OK).json();
+    assert_eq!(
+        report[0]["signed_by"], "alice, bob (publishers *)",
+        "{report}"
+    );
+}
+
+#[test]
+fn a_rotation_served_by_the_registry_reaches_every_host_without_a_change() {
+    let env = Env::new();
+    let (old, new) = (Key::new(51), Key::new(52));
+    // Version 1: `old` holds the root and index roles; version 2 moves
+    // both to `new`.
+    let both = |version: u64, index_key: &str, signers: &[&Key]| {
+        root_json(
+            version,
+            &[("old", &old), ("new", &new)],
+            (&[index_key], 1),
+            (&[index_key], 1),
+            &[((&["old", "new"], 1), &["*"])],
+            signers,
+        )
+    };
+    env.write("trust/root.json", both(1, "old", &[&old]));
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "p", "1.0.0", b"\0asm p1", Some(&old));
+    let sign_index = |key: &Key| {
+        let signature = key.sign_b64(&env.read("reg/index.json"));
+        env.write("reg/index.json.sig", signature);
+    };
+    sign_index(&old);
+    install(&env, "p").expect(OK);
+
+    // The registry moves the index to the new key; a 2.root.json signed
+    // only by the new key is refused.
+    reg.publish(&env, "p", "1.1.0", b"\0asm p2", Some(&new));
+    sign_index(&new);
+    env.write("reg/2.root.json", both(2, "new", &[&new]));
+    let refused = install(&env, "p").expect(INTEGRITY);
+    assert!(
+        refused.stdout.contains("old root keys as well"),
+        "{}",
+        refused.stdout
+    );
+
+    // Signed by the old and the new keys: the host takes it, unchanged.
+    env.write("reg/2.root.json", both(2, "new", &[&old, &new]));
+    let report = install(&env, "p").expect(OK).json();
+    assert_eq!(report[0]["version"], "1.1.0", "{report}");
+
+    // After the rotation dropped `old` from the index role, an index
+    // signed by `old` is refused, even with 2.root.json gone from the
+    // registry (the host recorded it).
+    std::fs::remove_file(env.path("reg/2.root.json")).unwrap();
+    sign_index(&old);
+    let refused = install(&env, "p").expect(INTEGRITY);
+    assert_eq!(
+        refused.json()[0]["error"]["kind"],
+        "index-untrusted",
+        "{}",
+        refused.stdout
+    );
+}
+
+#[test]
+fn a_trust_root_whose_root_json_is_not_self_signed_is_refused() {
+    let env = Env::new();
+    let (a, b) = (Key::new(61), Key::new(62));
+    env.write(
+        "trust/root.json",
+        root_json(1, &[("a", &a)], (&["a"], 1), (&["a"], 1), &[], &[&b]),
+    );
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "p", "1.0.0", b"\0asm p", Some(&a));
+    let run = install(&env, "p").expect(INPUT);
+    assert!(
+        run.stdout.contains("not signed by its own root keys"),
+        "{}",
+        run.stdout
+    );
+}
