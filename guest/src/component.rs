@@ -10,6 +10,7 @@ use crate::registry::resolve::Selector;
 use crate::registry::{self, Policy, RegistryRef};
 use crate::transfer::source::{Fetcher, Head, Method, RemoteBody, Request};
 use crate::trust::TrustRoot;
+use crate::verbs::trust as trust_verb;
 use crate::verbs::{
     audit, install, keys, mirror, outdated, publish, scaffold, sync, uninstall, verify,
 };
@@ -436,6 +437,85 @@ impl wit::Guest for Installer {
         })
     }
 
+    fn trust_write(request: wit::TrustWriteRequest) -> Result<wit::TrustSummary, wit::Error> {
+        let spec = |r: wit::RoleSpec| trust_verb::RoleSpec {
+            labels: r.labels,
+            threshold: r.threshold,
+        };
+        let summary = trust_verb::write(&trust_verb::WriteRequest {
+            out: PathBuf::from(request.out),
+            previous: request.previous.map(PathBuf::from),
+            keys: request
+                .keys
+                .into_iter()
+                .map(|k| (k.label, PathBuf::from(k.value)))
+                .collect(),
+            remove: request.remove,
+            root: request.root.map(spec),
+            index: request.index.map(spec),
+            publishers: request
+                .publishers
+                .into_iter()
+                .map(|p| trust_verb::PublisherSpec {
+                    role: spec(p.role),
+                    names: p.names,
+                })
+                .collect(),
+            expires_in: request.expires_in,
+        })
+        .map_err(to_wit)?;
+        Ok(trust_summary(summary))
+    }
+
+    fn trust_sign_root(root: String, key: String) -> Result<wit::TrustSignedRoot, wit::Error> {
+        let r = trust_verb::sign_root(Path::new(&root), Path::new(&key)).map_err(to_wit)?;
+        Ok(wit::TrustSignedRoot {
+            summary: trust_summary(r.summary),
+            keyid: r.keyid,
+            label: r.label,
+            replaced: r.replaced,
+        })
+    }
+
+    fn trust_sign_index(
+        registry: String,
+        key: String,
+    ) -> Result<wit::TrustSignedIndex, wit::Error> {
+        let r = trust_verb::sign_index(Path::new(&registry), Path::new(&key)).map_err(to_wit)?;
+        Ok(wit::TrustSignedIndex {
+            signature_path: r.signature_path,
+            signatures: r.signatures as u32,
+            unchanged: r.unchanged,
+        })
+    }
+
+    fn trust_sign_entry(request: wit::CosignRequest) -> Result<wit::CosignReport, wit::Error> {
+        let r = publish::cosign(&publish::CosignRequest {
+            registry: PathBuf::from(request.registry),
+            name: request.name,
+            version: request.version,
+            key: PathBuf::from(request.key),
+            index_key: request.index_key.map(PathBuf::from),
+        })
+        .map_err(to_wit)?;
+        Ok(wit::CosignReport {
+            name: r.name,
+            version: r.version,
+            keyid: r.keyid,
+            signatures: r.signatures as u32,
+            unchanged: r.unchanged,
+            registry: r.registry,
+            index_version: r.index_version,
+            index_signed: r.index_signed,
+        })
+    }
+
+    fn trust_show(path: String) -> Result<wit::TrustSummary, wit::Error> {
+        Ok(trust_summary(
+            trust_verb::show(Path::new(&path)).map_err(to_wit)?,
+        ))
+    }
+
     fn yank(request: wit::YankRequest) -> Result<wit::YankReport, wit::Error> {
         let r = publish::yank(&publish::YankRequest {
             registry: PathBuf::from(request.registry),
@@ -507,13 +587,21 @@ impl wit::Guest for Installer {
     }
 }
 
+/// The source's trust root; with `root.json`, advanced along the
+/// registry's rotations (read-only calls record nothing; `install` does).
 fn trust_root(source: &wit::IndexSource) -> Result<Option<TrustRoot>, wit::Error> {
-    source
-        .trust_root
-        .as_deref()
-        .map(|dir| TrustRoot::load(Path::new(dir)))
-        .transpose()
-        .map_err(to_wit)
+    let Some(dir) = source.trust_root.as_deref() else {
+        return Ok(None);
+    };
+    let root = TrustRoot::load(Path::new(dir)).map_err(to_wit)?;
+    let own = match &root.metadata {
+        Some(own) if !registry::oci::is_oci(&source.registry) => own,
+        _ => return Ok(Some(root)),
+    };
+    let registry = RegistryRef::parse(&source.registry);
+    let newest = registry::rotation::walk(&registry, own, &HostFetcher, source.allow_expired)
+        .map_err(to_wit)?;
+    Ok(Some(root.with_metadata(newest)))
 }
 
 fn install_report_to_wit(r: install::InstallReport) -> wit::InstallReport {
@@ -845,5 +933,34 @@ fn to_wit(e: Error) -> wit::Error {
             operation: operation.to_string(),
             message,
         }),
+    }
+}
+
+fn trust_summary(s: trust_verb::Summary) -> wit::TrustSummary {
+    let spec = |r: trust_verb::RoleSpec| wit::RoleSpec {
+        labels: r.labels,
+        threshold: r.threshold,
+    };
+    wit::TrustSummary {
+        path: s.path,
+        version: s.version,
+        expires: s.expires,
+        keys: s
+            .keys
+            .into_iter()
+            .map(|(label, value)| wit::LabelledKey { label, value })
+            .collect(),
+        root: spec(s.root),
+        index: spec(s.index),
+        publishers: s
+            .publishers
+            .into_iter()
+            .map(|p| wit::PublisherSpec {
+                role: spec(p.role),
+                names: p.names,
+            })
+            .collect(),
+        signed_by: s.signed_by,
+        complete: s.complete,
     }
 }

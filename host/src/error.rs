@@ -596,7 +596,9 @@ fn installer_message(e: &wit::Error) -> String {
             format!("'{}' is not installed in {}; {installed}", n.name, n.dest)
         }
         E::EntryExists(e) => format!(
-            "{} already lists {} {}\npublish a new version, or pass --force to replace that entry",
+            "{} already lists {} {}\npublish a new version, or pass --force to replace that entry \
+             (to add your signature to it instead, for a root.json threshold: `wasm-plugin trust \
+             sign --registry INDEX --entry NAME@VERSION --key KEY`)",
             e.registry, e.name, e.version
         ),
         E::KeyInvalid(r) => format!(

@@ -879,7 +879,7 @@ impl Installer {
     }
 
     /// One call in a fresh store; the network only when `network`.
-    fn call<R>(
+    pub(crate) fn call<R>(
         &self,
         grants: Grants,
         network: bool,

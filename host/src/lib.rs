@@ -53,11 +53,16 @@ mod lock;
 mod paths;
 mod reports;
 mod requests;
+mod trust;
 
 pub use error::Error;
 pub use installer::{Installer, InstallerBuilder, Outcome};
 pub use reports::*;
 pub use requests::*;
+pub use trust::{
+    CosignReport, CosignRequest, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot,
+    TrustSummary, TrustWriteRequest,
+};
 
 /// The installer component's bytes (a wasm32-wasip2 component), for
 /// runtimes that load it themselves. Its interface is `wit/installer.wit`:

@@ -227,6 +227,21 @@ const EXAMPLES: &[(&str, Check)] = &[
     ),
     ("cargo test", Check::CoveredBy("this test suite")),
     (
+        "wasm-plugin keygen --name alice && wasm-plugin keygen --name bob",
+        Check::Run {
+            scratch: "key-management",
+            cwd: "",
+            setup: |env| {
+                env.write("acme-mask-1.0.0.wasm", b"\0asm acme-mask");
+            },
+            substitute: &[],
+            verify: |env| {
+                assert!(env.path("plugins/acme-mask.wasm").exists());
+                assert!(env.path("registry/2.root.json").exists());
+            },
+        },
+    ),
+    (
         "wasm-plugin install colmask --registry /srv/registry/index.json",
         Check::Run {
             scratch: "install",

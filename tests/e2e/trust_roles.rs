@@ -226,3 +226,217 @@ fn a_trust_root_whose_root_json_is_not_self_signed_is_refused() {
         run.stdout
     );
 }
+
+#[test]
+fn trust_tooling_writes_signs_and_rotates_roots_and_audit_follows_revocations() {
+    let env = Env::new();
+    for label in ["alice", "bob", "carol"] {
+        env.run(&["keygen", "--name", label]).expect(OK);
+    }
+    std::fs::create_dir_all(env.path("trust")).unwrap();
+    std::fs::create_dir_all(env.path("reg")).unwrap();
+    // A root where acme-* plugins need alice and bob; alice signs it.
+    env.run(&[
+        "trust",
+        "init",
+        "--out",
+        "trust/root.json",
+        "--key",
+        "alice=alice.pub",
+        "--key",
+        "bob=bob.pub",
+        "--root",
+        "alice",
+        "--index",
+        "alice",
+        "--publisher",
+        "alice,bob:2=acme-*",
+    ])
+    .expect(OK);
+    let unsigned = env
+        .run(&["trust", "show", "trust", "--json"])
+        .expect(OK)
+        .json();
+    assert_eq!(unsigned["complete"], false, "{unsigned}");
+    env.run(&["trust", "sign", "trust/root.json", "--key", "alice.key"])
+        .expect(OK);
+    let shown = env
+        .run(&["trust", "show", "trust", "--json"])
+        .expect(OK)
+        .json();
+    assert_eq!(shown["complete"], true, "{shown}");
+    assert_eq!(shown["publishers"][0]["names"], json!(["acme-*"]));
+
+    // alice publishes; one signature of two is refused; bob co-signs.
+    env.write("acme-x-1.0.0.wasm", b"\0asm acme-x");
+    env.run(&[
+        "publish",
+        "acme-x-1.0.0.wasm",
+        "--registry",
+        "reg/index.json",
+        "--key",
+        "alice.key",
+    ])
+    .expect(OK);
+    install(&env, "acme-x").expect(INTEGRITY);
+    env.run(&[
+        "trust",
+        "sign",
+        "--registry",
+        "reg/index.json",
+        "--entry",
+        "acme-x@1.0.0",
+        "--key",
+        "bob.key",
+        "--index-key",
+        "alice.key",
+    ])
+    .expect(OK);
+    let report = install(&env, "acme-x").expect(OK).json();
+    assert_eq!(
+        report[0]["signed_by"], "alice, bob (publishers acme-*)",
+        "{report}"
+    );
+
+    // Rotation 2 drops bob (signed by alice, root key of both versions).
+    env.run(&[
+        "trust",
+        "rotate",
+        "--from",
+        "trust/root.json",
+        "--out",
+        "reg/2.root.json",
+        "--remove-key",
+        "bob",
+        "--publisher",
+        "alice=acme-*",
+    ])
+    .expect(OK);
+    env.run(&["trust", "sign", "reg/2.root.json", "--key", "alice.key"])
+        .expect(OK);
+    install(&env, "acme-x").expect(OK);
+    env.run(&["audit", "--dest", "plugins", "--trust-root", "trust"])
+        .expect(OK);
+
+    // Rotation 3 hands everything to carol and revokes alice. The index is
+    // co-signed by carol, but the entry only by alice and bob: the install
+    // is refused, and audit now flags the plugin alice signed.
+    env.run(&[
+        "trust",
+        "rotate",
+        "--from",
+        "reg/2.root.json",
+        "--out",
+        "reg/3.root.json",
+        "--key",
+        "carol=carol.pub",
+        "--remove-key",
+        "alice",
+        "--root",
+        "carol",
+        "--index",
+        "carol",
+        "--publisher",
+        "carol=*",
+    ])
+    .expect(OK);
+    let half = env
+        .run(&["trust", "sign", "reg/3.root.json", "--key", "carol.key"])
+        .expect(OK);
+    assert!(half.stdout.contains("signed"), "{}", half.stdout);
+    install(&env, "acme-x").expect(INTEGRITY); // 3 lacks alice's signature (root v2's key)
+    env.run(&["trust", "sign", "reg/3.root.json", "--key", "alice.key"])
+        .expect(OK);
+    env.run(&[
+        "trust",
+        "sign",
+        "--registry",
+        "reg/index.json",
+        "--key",
+        "carol.key",
+    ])
+    .expect(OK);
+    let refused = install(&env, "acme-x").expect(INTEGRITY);
+    assert_eq!(
+        refused.json()[0]["error"]["kind"],
+        "signature-insufficient",
+        "{}",
+        refused.stdout
+    );
+    env.run(&["audit", "--dest", "plugins", "--trust-root", "trust"])
+        .expect(INTEGRITY);
+}
+
+#[test]
+fn list_sync_and_mirror_follow_a_rotation_and_the_mirror_carries_it() {
+    let env = Env::new();
+    let (old, new) = (Key::new(71), Key::new(72));
+    let root = |version: u64, holder: &str, signers: &[&Key]| {
+        root_json(
+            version,
+            &[("old", &old), ("new", &new)],
+            (&[holder], 1),
+            (&[holder], 1),
+            &[((&["old", "new"], 1), &["*"])],
+            signers,
+        )
+    };
+    env.write("trust/root.json", root(1, "old", &[&old]));
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "p", "1.0.0", b"\0asm p", Some(&new));
+    // The index is signed by the new key only, which root 1 does not allow.
+    let signature = new.sign_b64(&env.read("reg/index.json"));
+    env.write("reg/index.json.sig", signature);
+    let list = || {
+        env.run(&[
+            "list",
+            "--registry",
+            "reg/index.json",
+            "--trust-root",
+            "trust",
+        ])
+    };
+    list().expect(INTEGRITY);
+    env.write("reg/2.root.json", root(2, "new", &[&old, &new]));
+    list().expect(OK);
+
+    // sync walks it too, and records it for the jobs.
+    env.write(
+        "wasm-plugin.toml",
+        "dest = \"plugins\"\ntrust_root = \"trust\"\n[registries]\ndefault = \"reg/index.json\"\n[plugins]\np = \"*\"\n",
+    );
+    env.run(&["sync"]).expect(OK);
+    assert!(env.path("plugins/p.wasm").exists());
+    let state: Value =
+        serde_json::from_slice(&env.read("plugins/.wasm-plugin/registries.json")).unwrap();
+    let recorded = state["roots"].as_object().expect("a recorded root");
+    assert_eq!(
+        recorded.values().next().unwrap()["root"]["signed"]["version"],
+        2,
+        "{state}"
+    );
+
+    // The mirror holds 2.root.json, so installing from it walks the same way.
+    env.run(&[
+        "mirror",
+        "--registry",
+        "reg/index.json",
+        "--out",
+        "usb",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(OK);
+    assert_eq!(env.read("usb/2.root.json"), env.read("reg/2.root.json"));
+    env.run(&[
+        "install",
+        "p",
+        "--registry",
+        "usb/index.json",
+        "--dest",
+        "other",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(OK);
+}

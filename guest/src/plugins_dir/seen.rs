@@ -63,13 +63,7 @@ pub fn rotated_trust(
     let from = Sha256Digest::of(&own.bytes).to_hex();
     let shown = registry.shown();
     let mut seen = read_seen(dest)?;
-    let recorded = seen
-        .roots
-        .get(&shown)
-        .filter(|r| r.from == from)
-        .and_then(|r| serde_json::to_vec(&r.root).ok())
-        .and_then(|bytes| Root::parse(&shown, &bytes).ok())
-        .filter(|r| r.version > own.version);
+    let recorded = recorded_root(&seen, &shown, own);
     let start = recorded.as_ref().unwrap_or(own);
 
     // Walk, and record where it ended.
@@ -83,6 +77,30 @@ pub fn rotated_trust(
         write_seen(dest, &seen)?;
     }
     Ok(trust.with_metadata(newest))
+}
+
+/// The trust root as the last run left it for the registry shown as
+/// `registry`, without the network: its recorded newest root, else its own
+/// (`audit` judges installed plugins by the keys in force now).
+pub fn recorded_trust(dest: &Path, registry: &str, trust: &TrustRoot) -> Result<TrustRoot> {
+    let Some(own) = &trust.metadata else {
+        return Ok(trust.clone());
+    };
+    Ok(match recorded_root(&read_seen(dest)?, registry, own) {
+        Some(newer) => trust.with_metadata(newer),
+        None => trust.clone(),
+    })
+}
+
+/// The root recorded for `registry`, when it grew from `own` and is newer.
+fn recorded_root(seen: &Seen, registry: &str, own: &Root) -> Option<Root> {
+    let from = Sha256Digest::of(&own.bytes).to_hex();
+    seen.roots
+        .get(registry)
+        .filter(|r| r.from == from)
+        .and_then(|r| serde_json::to_vec(&r.root).ok())
+        .and_then(|bytes| Root::parse(registry, &bytes).ok())
+        .filter(|r| r.version > own.version)
 }
 
 fn write_seen(dest: &Path, seen: &Seen) -> Result<()> {

@@ -10,7 +10,7 @@
 
 use super::load::{Present, read_if_present};
 use crate::clock;
-use crate::error::{Error, Result};
+use crate::error::{Error, FetchError, Result};
 use crate::limits::{MAX_ROOT_BYTES, MAX_ROOT_ROTATIONS};
 use crate::transfer::location::{self, RegistryRef};
 use crate::transfer::source::Fetcher;
@@ -23,18 +23,42 @@ pub fn walk(
     fetcher: &dyn Fetcher,
     allow_expired: bool,
 ) -> Result<Root> {
+    let chain = chain(registry, trusted, fetcher, allow_expired)?;
+    Ok(chain.into_iter().last().unwrap_or_else(|| trusted.clone()))
+}
+
+/// Every root after `trusted` that `registry` serves and the walk accepted,
+/// in order (`mirror` copies them, so the mirror's clients can walk too).
+pub fn chain(
+    registry: &RegistryRef,
+    trusted: &Root,
+    fetcher: &dyn Fetcher,
+    allow_expired: bool,
+) -> Result<Vec<Root>> {
     let shown = registry.shown();
     let refuse = |reason: String| Error::IndexUntrusted {
         registry: shown.clone(),
         reason,
     };
     let mut current = trusted.clone();
+    let mut accepted = Vec::new();
     for _ in 0..MAX_ROOT_ROTATIONS {
         // Fetch: the next version, if the registry has one.
         let wanted = current.version + 1;
         let name = format!("{wanted}.root.json");
         let at = location::resolve(&name, registry)?;
-        let bytes = match read_if_present(&at, fetcher, MAX_ROOT_BYTES)? {
+        // A 403 ends the walk like a 404: static hosts such as S3 answer
+        // it for a missing object (python-tuf reads both the same way). A
+        // registry withholding a root gains nothing that expiry does not
+        // catch.
+        let read = match read_if_present(&at, fetcher, MAX_ROOT_BYTES) {
+            Err(Error::FetchFailed {
+                cause: FetchError::HttpStatus(403),
+                ..
+            }) => Present::Missing,
+            other => other?,
+        };
+        let bytes = match read {
             Present::Missing => break,
             Present::TooLarge => {
                 return Err(refuse(format!(
@@ -61,6 +85,7 @@ pub fn walk(
         })?;
         next.check_signed_by(&next)
             .map_err(|why| refuse(format!("{name} is not signed by its own root keys: {why}")))?;
+        accepted.push(next.clone());
         current = next;
     }
     let expired = clock::parse(&current.expires).is_ok_and(clock::is_past);
@@ -71,7 +96,7 @@ pub fn walk(
             current.version, current.expires
         )));
     }
-    Ok(current)
+    Ok(accepted)
 }
 
 #[cfg(test)]
@@ -142,5 +167,30 @@ mod tests {
         write(dir.path(), "4.root.json", &v3);
         let err = walk(&registry, &v1, &NoNetwork, false).unwrap_err();
         assert!(format!("{err:?}").contains("not 4"), "{err:?}");
+    }
+
+    #[test]
+    fn over_http_a_404_or_403_ends_the_walk_and_other_failures_stop_it() {
+        use crate::error::FetchError;
+        use crate::transfer::source::testing::{Script, ScriptedFetcher};
+        let a = key(1);
+        let v1 = signed_root(1, &[("a", &a)], (&["a"], 1), (&["a"], 1), &[], &[&a]);
+        let v1 = Root::parse("root.json", &v1).unwrap();
+        let registry = RegistryRef::Url("https://r/reg/index.json".into());
+        let fetcher = ScriptedFetcher::default();
+        // Unscripted: 404.
+        assert_eq!(walk(&registry, &v1, &fetcher, false).unwrap().version, 1);
+        let v2 = signed_root(2, &[("a", &a)], (&["a"], 1), (&["a"], 1), &[], &[&a]);
+        fetcher.serve("https://r/reg/2.root.json", Script::Body(v2, None, 64));
+        fetcher.serve(
+            "https://r/reg/3.root.json",
+            Script::Fail(FetchError::HttpStatus(403)),
+        );
+        assert_eq!(walk(&registry, &v1, &fetcher, false).unwrap().version, 2);
+        fetcher.serve(
+            "https://r/reg/3.root.json",
+            Script::Fail(FetchError::HttpStatus(500)),
+        );
+        assert!(walk(&registry, &v1, &fetcher, false).is_err());
     }
 }

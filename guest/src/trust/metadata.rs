@@ -250,6 +250,19 @@ impl Root {
             .collect()
     }
 
+    /// The ids of the keys this root lists whose signature over it
+    /// verifies (a key it does not list, such as the previous root's in a
+    /// rotation, cannot be told from here).
+    pub fn signed_ids(&self) -> Vec<String> {
+        let all = Role {
+            keyids: self.keys.keys().cloned().collect(),
+            threshold: 1,
+        };
+        self.signers(&all, &self.canonical, &self.signatures)
+            .into_iter()
+            .collect()
+    }
+
     /// The label of key `id`, or the id itself.
     pub fn label(&self, id: &str) -> String {
         self.keys

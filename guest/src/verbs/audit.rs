@@ -8,9 +8,10 @@
 
 use crate::error::{Error, Result};
 use crate::plugin_set::{lock, manifest};
-use crate::plugins_dir::PluginsDir;
 use crate::plugins_dir::installed::{self, SigState};
 use crate::plugins_dir::receipt::{self, Found, Receipt};
+use crate::plugins_dir::{PluginsDir, seen};
+use crate::registry::RegistryRef;
 use crate::registry::name::PluginName;
 use crate::sandbox;
 use crate::trust::TrustRoot;
@@ -309,6 +310,17 @@ fn audit_one(
             None
         }
     };
+    // With root.json, the keys in force now for the plugin's registry: a
+    // key a rotation revoked no longer vouches for what it signed.
+    let current = match (trust, &receipt) {
+        (Some(root), Some(r)) if root.metadata.is_some() => Some(seen::recorded_trust(
+            dest,
+            &RegistryRef::parse(&r.registry).shown(),
+            root,
+        )?),
+        _ => None,
+    };
+    let trust = current.as_ref().or(trust);
     let on_disk = match PluginName::parse(name) {
         Ok(valid) => installed::inspect(dest, &valid, trust)?,
         Err(_) => None,

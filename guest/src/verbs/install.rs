@@ -339,13 +339,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
                 && p.version == entry.version
                 && p.sha256 == entry.sha256.to_hex() =>
         {
-            is_intact(
-                dest,
-                &entry.name,
-                &entry,
-                sig_text.as_deref(),
-                context.trust,
-            )?
+            is_intact(dest, &entry.name, &entry, &claimed, context.trust)?
         }
         _ => false,
     };
@@ -445,7 +439,14 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         true => None,
         false => seen::stage_seen(dest, context.loaded)?,
     };
-    let placed = place::commit(dest, &entry.name, fetched.staged, sig_text.as_deref())?;
+    // With a trust root, the sidecar is a signature that verified now (by
+    // a key still trusted), so a loader with today's keys can check it.
+    let sidecar = fetched
+        .sidecar
+        .as_ref()
+        .map(trust::encode_signature)
+        .or(sig_text);
+    let placed = place::commit(dest, &entry.name, fetched.staged, sidecar.as_deref())?;
     receipt::commit(dest, &entry.name, staged_receipt)?;
     seen::commit_seen(dest, staged_seen)?;
     Ok(InstallReport {
@@ -587,6 +588,8 @@ struct Fetched {
     sha256: Sha256Digest,
     size: u64,
     signed_by: Option<String>,
+    /// The signature that verified, for the `.sig` sidecar.
+    sidecar: Option<ed25519_dalek::Signature>,
     /// Where the bytes came from, for reports.
     shown: String,
 }
@@ -627,15 +630,14 @@ fn fetch_and_check(
             actual: measured.sha256.to_hex(),
         });
     }
-    let signed_by = check
-        .map(|c| c.finish(&shown))
-        .transpose()?
-        .map(|verified| verified.signers);
+    let verified = check.map(|c| c.finish(&shown)).transpose()?;
+    let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
     Ok(Fetched {
         staged,
         sha256: measured.sha256,
         size: measured.size,
         signed_by,
+        sidecar,
         shown,
     })
 }
@@ -656,7 +658,7 @@ fn is_intact(
     dest: &Path,
     name: &PluginName,
     entry: &Entry,
-    sig_text: Option<&str>,
+    claimed: &[trust::Claimed],
     trust: Option<&TrustRoot>,
 ) -> Result<bool> {
     let on_disk = match installed::inspect(dest, name, trust) {
@@ -665,8 +667,16 @@ fn is_intact(
         Ok(None) | Err(Error::NotRegularFile { .. }) => return Ok(false),
         Err(e) => return Err(e),
     };
+    // The sidecar is any one of the entry's signatures (with a trust root,
+    // the one that verified at install), or none when it has none.
+    let sidecar_ok = match &on_disk.sig_text {
+        None => claimed.is_empty(),
+        Some(text) => claimed
+            .iter()
+            .any(|c| trust::encode_signature(&c.signature) == *text),
+    };
     Ok(on_disk.sha256 == entry.sha256
-        && on_disk.sig_text.as_deref() == sig_text
+        && sidecar_ok
         && (trust.is_none() || matches!(on_disk.sig, SigState::Verified(_))))
 }
 

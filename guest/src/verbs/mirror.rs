@@ -64,6 +64,19 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
         .as_deref()
         .map(keys::load_signing_key)
         .transpose()?;
+    // With root.json: the source's rotations first (the index is judged by
+    // the newest keys), copied into the mirror for its own clients' walk.
+    let source_ref = RegistryRef::parse(&request.registry);
+    let rotations = match trust.as_ref().and_then(|t| t.metadata.as_ref()) {
+        Some(own) if !oci::is_oci(&request.registry) => {
+            registry::rotation::chain(&source_ref, own, fetcher, request.allow_expired)?
+        }
+        _ => Vec::new(),
+    };
+    let trust = match (trust, rotations.last()) {
+        (Some(root), Some(newest)) => Some(root.with_metadata(newest.clone())),
+        (trust, _) => trust,
+    };
     let policy = Policy {
         trust: trust.as_ref(),
         allow_expired: request.allow_expired,
@@ -105,6 +118,12 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
             fetcher,
         )?;
         fetched.push(what);
+    }
+
+    // The roots before the index that they vouch for.
+    for root in &rotations {
+        let path = out.join(format!("{}.root.json", root.version));
+        write_file(out, &path, &root.bytes)?;
     }
 
     // The index (and its signature) last, so a mirror never lists what it

@@ -11,5 +11,6 @@ pub mod outdated;
 pub mod publish;
 pub mod scaffold;
 pub mod sync;
+pub mod trust;
 pub mod uninstall;
 pub mod verify;

@@ -18,7 +18,7 @@ use crate::registry::RegistryRef;
 use crate::registry::index::{self, SCHEMA_VERSION};
 use crate::registry::name::PluginName;
 use crate::registry::oci::{self, OciRegistry};
-use crate::registry::resolve::compare_versions;
+use crate::registry::resolve::{self, Selector, compare_versions};
 use crate::sandbox;
 use crate::transfer::location::{self, Location};
 use crate::transfer::source::{Fetcher, NoNetwork, Source};
@@ -148,7 +148,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         .clone()
         .or_else(|| package.as_ref().and_then(|p| p.description.clone()))
         .or_else(|| last_description(&mut document, &name));
-    let entry = new_entry(
+    let mut entry = new_entry(
         &name,
         &version,
         description.as_deref(),
@@ -156,6 +156,16 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         &measured,
         signature.as_ref(),
     );
+    // Replacing an entry with the same bytes keeps the co-signers'
+    // signatures: they still hold, and a threshold may need them.
+    if let Some(i) = existing {
+        let old = &index::plugins_of(&mut document)[i];
+        if old["sha256"] == measured.sha256.to_hex().as_str()
+            && let Some(signatures) = old.get("signatures")
+        {
+            entry["signatures"] = signatures.clone();
+        }
+    }
     let (text, index_version, index_expires) = updated_index(document, entry, existing, request)?;
     if let Some(expires) = &index_expires
         && crate::clock::parse(expires).is_ok_and(crate::clock::is_past)
@@ -314,6 +324,132 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
         registry: shown,
         index_version,
         index_signed: key.is_some(),
+    })
+}
+
+/// Adds a signature to a published entry's `signatures`, for a `root.json`
+/// threshold: each publisher signs in turn, offline.
+#[derive(Debug, Clone, Default)]
+pub struct CosignRequest {
+    pub registry: PathBuf,
+    pub name: String,
+    pub version: String,
+    /// The publisher's key, signing the artefact.
+    pub key: PathBuf,
+    /// The index key, signing the index again (required when it is signed).
+    pub index_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CosignReport {
+    pub name: String,
+    pub version: String,
+    /// The key id the signature is listed under.
+    pub keyid: String,
+    /// Signatures the entry carries now (`signature` and `signatures`).
+    pub signatures: usize,
+    /// Whether this key's signature was there already (nothing written).
+    pub unchanged: bool,
+    pub registry: String,
+    pub index_version: u64,
+    pub index_signed: bool,
+}
+
+/// Signs the artefact of `name` `version` (a file the index points to,
+/// checked against the entry's digest first) and lists the signature in
+/// the entry's `signatures` under the key's id; the entry's `signature`
+/// and the others stay. The index version grows and it is signed again.
+pub fn cosign(request: &CosignRequest) -> Result<CosignReport> {
+    // Resolve: the index, the keys, the entry and its file.
+    let registry = &request.registry;
+    let registry_dir = registry.parent().unwrap_or(Path::new("/"));
+    sandbox::check_granted(registry_dir)?;
+    let name = PluginName::parse(&request.name)?;
+    let key = keys::load_signing_key(&request.key)?;
+    let index_key = request
+        .index_key
+        .as_deref()
+        .map(keys::load_signing_key)
+        .transpose()?;
+    let sig_path = index_signature_path(registry);
+    if index_key.is_none() && sandbox::exists(&sig_path)? {
+        return Err(Error::InvalidRequest {
+            value: registry.display().to_string(),
+            reason: format!(
+                "the index is signed ({}); pass --index-key to sign it again",
+                sig_path.display()
+            ),
+        });
+    }
+    let shown = registry.display().to_string();
+    let bytes = sandbox::read_at_most(
+        registry,
+        crate::limits::MAX_INDEX_BYTES,
+        sandbox::Links::Follow,
+    )?
+    .ok_or_else(|| Error::IndexInvalid {
+        path: shown.clone(),
+        problem: "the index is too large".into(),
+    })?;
+    let parsed = index::parse(&shown, &bytes)?;
+    let entry = resolve::select(&parsed, name.as_str(), Selector::Exact(&request.version))?;
+    let location = location::resolve(&entry.artifact, &RegistryRef::File(registry.clone()))?;
+    let Location::File(artifact) = location else {
+        return Err(Error::InvalidRequest {
+            value: entry.artifact.clone(),
+            reason: "the artefact is remote; co-signing reads a local copy: fetch it next to \
+                     the index, or sign it with `wasm-plugin sign` and add the signature by hand"
+                .into(),
+        });
+    };
+
+    // Sign: over the bytes the entry names, and nothing else.
+    let (signature, digest) = keys::sign_file(&key, &artifact)?;
+    if digest != entry.sha256 {
+        return Err(Error::DigestMismatch {
+            source: artifact.display().to_string(),
+            expected: entry.sha256.to_hex(),
+            actual: digest.to_hex(),
+        });
+    }
+    let keyid = crate::trust::metadata::key_id(&key.verifying_key());
+    let already = entry.signatures.iter().any(|s| s.keyid == keyid);
+    let count = entry.signature.iter().count() + entry.signatures.len();
+    if already {
+        return Ok(CosignReport {
+            name: name.to_string(),
+            version: request.version.clone(),
+            keyid,
+            signatures: count,
+            unchanged: true,
+            registry: shown,
+            index_version: parsed.version.unwrap_or(0),
+            index_signed: sandbox::exists(&sig_path)?,
+        });
+    }
+
+    // Commit: the entry with one more signature, the index bumped and signed.
+    let mut document = index::parse_tree(&shown, &bytes)?;
+    let raw = index::plugins_of(&mut document)
+        .iter_mut()
+        .find(|p| p["name"] == name.as_str() && p["version"] == request.version.as_str())
+        .expect("selected above");
+    let listed = json!({"keyid": keyid, "sig": trust::encode_signature(&signature)});
+    match raw.get_mut("signatures").and_then(Value::as_array_mut) {
+        Some(list) => list.push(listed),
+        None => raw["signatures"] = json!([listed]),
+    }
+    let (text, index_version) = bump_and_serialize(document, &shown, None)?;
+    StagedIndex::stage(registry, &text, index_key.as_ref())?.persist()?;
+    Ok(CosignReport {
+        name: name.to_string(),
+        version: request.version.clone(),
+        keyid,
+        signatures: count + 1,
+        unchanged: false,
+        registry: shown,
+        index_version,
+        index_signed: index_key.is_some(),
     })
 }
 

@@ -250,6 +250,8 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
         trust,
         allow_expired: request.allow_expired,
         indexes: BTreeMap::new(),
+        dest: request.dest.clone(),
+        record: !request.dry_run && !request.lock_only,
     };
     let mut pins = Vec::new();
     let mut failed = Vec::new();
@@ -720,6 +722,10 @@ struct Sources<'a> {
     allow_expired: bool,
     /// By location: every non-OCI index the run read, checked.
     indexes: BTreeMap<String, Loaded>,
+    /// Where the newest root of each registry is recorded (with
+    /// `root.json`), when it exists and `record`.
+    dest: Option<PathBuf>,
+    record: bool,
 }
 
 impl Sources<'_> {
@@ -761,18 +767,41 @@ impl Sources<'_> {
 
     /// The index at `location`, read the first time it is asked for.
     fn index(&mut self, location: &str) -> Result<&Loaded> {
-        use std::collections::btree_map::Entry;
-        let policy = Policy {
-            trust: self.trust.as_ref(),
-            allow_expired: self.allow_expired,
-        };
-        Ok(match self.indexes.entry(location.to_string()) {
-            Entry::Occupied(read) => read.into_mut(),
-            Entry::Vacant(slot) => slot.insert(registry::load(
-                &RegistryRef::parse(location),
+        if !self.indexes.contains_key(location) {
+            // With root.json, each registry's rotations first, as install
+            // walks them (and recorded here, so the jobs start from it).
+            let registry = RegistryRef::parse(location);
+            let trust = match &self.trust {
+                Some(root) if root.metadata.is_some() => Some(self.rotated(&registry, root)?),
+                other => other.clone(),
+            };
+            let policy = Policy {
+                trust: trust.as_ref(),
+                allow_expired: self.allow_expired,
+            };
+            let loaded = registry::load(&registry, self.fetcher, policy)?;
+            self.indexes.insert(location.to_string(), loaded);
+        }
+        Ok(&self.indexes[location])
+    }
+
+    fn rotated(&self, registry: &RegistryRef, root: &TrustRoot) -> Result<TrustRoot> {
+        match &self.dest {
+            Some(dest) if sandbox::exists(dest)? => seen::rotated_trust(
+                dest,
+                registry,
+                root,
                 self.fetcher,
-                policy,
-            )?),
-        })
+                self.allow_expired,
+                self.record,
+            ),
+            // No plugins directory (a `lock`): from the trust root's own.
+            _ => {
+                let own = root.metadata.as_ref().expect("checked by the caller");
+                let newest =
+                    registry::rotation::walk(registry, own, self.fetcher, self.allow_expired)?;
+                Ok(root.with_metadata(newest))
+            }
+        }
     }
 }

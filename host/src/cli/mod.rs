@@ -13,6 +13,7 @@ mod output;
 mod progress;
 mod publish;
 mod shell;
+mod trust;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -92,6 +93,8 @@ pub enum Command {
     Sign(publish::SignArgs),
     /// Add a plugin version to a registry index (creating the index if missing)
     Publish(publish::PublishArgs),
+    /// Manage keys with root.json: who may sign what, thresholds, rotation
+    Trust(trust::TrustArgs),
     /// Copy a registry and its artefacts into a directory, for offline use
     Mirror(publish::MirrorArgs),
     /// Write the installer component, for runtimes that embed it
@@ -134,6 +137,7 @@ impl Cli {
             Command::Sign(a) => a.json,
             Command::Publish(a) => a.json,
             Command::Mirror(a) => a.json,
+            Command::Trust(a) => a.json,
             Command::New(_) | Command::Component(_) | Command::Completions(_) | Command::Man(_) => {
                 false
             }
@@ -225,6 +229,7 @@ impl Cli {
             Command::Sign(a) => a.run(&setup),
             Command::Publish(a) => a.run(&setup),
             Command::Mirror(a) => a.run(&setup),
+            Command::Trust(a) => a.run(&setup),
             Command::Component(a) => a.run(),
             Command::Completions(a) => a.run(),
             Command::Man(a) => a.run(),
