@@ -133,7 +133,7 @@ impl wit::Guest for Installer {
         source: wit::IndexSource,
         dest: String,
     ) -> Result<Vec<wit::OutdatedPlugin>, wit::Error> {
-        let trust = trust_root(&source)?;
+        let trust = trust_root_for(&source, Some(Path::new(&dest)))?;
         let policy = Policy {
             trust: trust.as_ref(),
             allow_expired: source.allow_expired,
@@ -590,16 +590,30 @@ impl wit::Guest for Installer {
 /// The source's trust root; with `root.json`, advanced along the
 /// registry's rotations (read-only calls record nothing; `install` does).
 fn trust_root(source: &wit::IndexSource) -> Result<Option<TrustRoot>, wit::Error> {
+    trust_root_for(source, None)
+}
+
+/// `trust_root`, starting the walk from the root recorded in the plugins
+/// directory `dest` when there is one (`outdated`).
+fn trust_root_for(
+    source: &wit::IndexSource,
+    dest: Option<&Path>,
+) -> Result<Option<TrustRoot>, wit::Error> {
     let Some(dir) = source.trust_root.as_deref() else {
         return Ok(None);
     };
     let root = TrustRoot::load(Path::new(dir)).map_err(to_wit)?;
-    let own = match &root.metadata {
-        Some(own) if !registry::oci::is_oci(&source.registry) => own,
-        _ => return Ok(Some(root)),
-    };
+    if root.metadata.is_none() || registry::oci::is_oci(&source.registry) {
+        return Ok(Some(root));
+    }
     let registry = RegistryRef::parse(&source.registry);
-    let newest = registry::rotation::walk(&registry, own, &HostFetcher, source.allow_expired)
+    let start = match dest {
+        Some(dest) => crate::plugins_dir::roots::recorded_trust(dest, &registry.shown(), &root)
+            .map_err(to_wit)?,
+        None => root.clone(),
+    };
+    let from = start.metadata.as_ref().expect("checked above");
+    let newest = registry::rotation::walk(&registry, from, &HostFetcher, source.allow_expired)
         .map_err(to_wit)?;
     Ok(Some(root.with_metadata(newest)))
 }

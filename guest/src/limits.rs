@@ -29,8 +29,10 @@ pub const MAX_SEEN_BYTES: u64 = 1 << 20;
 /// Largest `root.json` read (one with a dozen keys is a few KiB).
 pub const MAX_ROOT_BYTES: u64 = 256 << 10;
 
-/// Most keys a `root.json` may list; each signature of an artefact is
-/// checked against at most its one named key, so this bounds parsing only.
+/// Most keys a `root.json` may list. A named signature is checked against
+/// its one key, an unnamed one (the loader's `signature`, a `.sig` line)
+/// against every key of the roles that may sign: at most this many SHA-512
+/// passes each.
 pub const MAX_ROOT_KEYS: usize = 64;
 
 /// Most publishers roles a `root.json` may list.
@@ -40,8 +42,9 @@ pub const MAX_ROOT_ROLES: usize = 64;
 /// registry cannot keep a client fetching `N.root.json` forever.
 pub const MAX_ROOT_ROTATIONS: u64 = 256;
 
-/// Most signatures counted on one artefact or index (`signatures` entries
-/// or `index.json.sig` lines): each costs a SHA-512 pass over the bytes.
+/// Most signatures on one artefact or index (`signatures` entries or
+/// `index.json.sig` lines); more is refused as malformed. Each costs at
+/// least one SHA-512 pass over the bytes.
 pub const MAX_SIGNATURES: usize = 16;
 
 /// Each limit at its edge, through the code that enforces it: exactly the

@@ -60,6 +60,12 @@ fn root_json(
     serde_json::to_vec_pretty(&json!({"signed": signed, "signatures": signatures})).unwrap()
 }
 
+/// Signs `reg/index.json` with `key` (root.json requires an index signature).
+fn sign_index(env: &Env, key: &Key) {
+    let signature = key.sign_b64(&env.read("reg/index.json"));
+    env.write("reg/index.json.sig", signature);
+}
+
 fn install(env: &Env, spec: &str) -> Run {
     env.run(&[
         "install",
@@ -95,6 +101,7 @@ fn a_publisher_key_signs_only_the_plugins_its_role_names() {
     let mut reg = Registry::new("reg");
     reg.publish(&env, "acme-mask", "1.0.0", b"\0asm acme", Some(&acme));
     reg.publish(&env, "other", "1.0.0", b"\0asm other", Some(&acme));
+    sign_index(&env, &acme);
 
     let refused = install(&env, "other").expect(INTEGRITY);
     assert_eq!(
@@ -134,6 +141,7 @@ fn a_threshold_needs_that_many_distinct_keys() {
     let bytes = b"\0asm two-person";
     let mut reg = Registry::new("reg");
     reg.publish(&env, "p", "1.0.0", bytes, Some(&a));
+    sign_index(&env, &a);
     let named = |k: &Key| json!({"keyid": key_id(k), "sig": k.sign_b64(bytes)});
 
     // One valid signature of two needed.
@@ -141,10 +149,12 @@ fn a_threshold_needs_that_many_distinct_keys() {
     // The same key twice still counts once.
     reg.entries[0]["signatures"] = json!([named(&a)]);
     reg.save(&env);
+    sign_index(&env, &a);
     install(&env, "p").expect(INTEGRITY);
     // Two distinct keys.
     reg.entries[0]["signatures"] = json!([named(&b)]);
     reg.save(&env);
+    sign_index(&env, &a);
     let report = install(&env, "p").expect(OK).json();
     assert_eq!(
         report[0]["signed_by"], "alice, bob (publishers *)",
@@ -407,14 +417,13 @@ fn list_sync_and_mirror_follow_a_rotation_and_the_mirror_carries_it() {
     );
     env.run(&["sync"]).expect(OK);
     assert!(env.path("plugins/p.wasm").exists());
-    let state: Value =
-        serde_json::from_slice(&env.read("plugins/.wasm-plugin/registries.json")).unwrap();
-    let recorded = state["roots"].as_object().expect("a recorded root");
-    assert_eq!(
-        recorded.values().next().unwrap()["root"]["signed"]["version"],
-        2,
-        "{state}"
-    );
+    let recorded: Vec<_> = std::fs::read_dir(env.path("plugins/.wasm-plugin/roots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let record: Value = serde_json::from_slice(&std::fs::read(&recorded[0]).unwrap()).unwrap();
+    assert_eq!(record["root"]["signed"]["version"], 2, "{record}");
 
     // The mirror holds 2.root.json, so installing from it walks the same way.
     env.run(&[
@@ -439,4 +448,68 @@ fn list_sync_and_mirror_follow_a_rotation_and_the_mirror_carries_it() {
         "trust",
     ])
     .expect(OK);
+}
+
+#[test]
+fn with_root_json_an_unsigned_index_is_refused() {
+    let env = Env::new();
+    let a = Key::new(81);
+    env.write(
+        "trust/root.json",
+        root_json(
+            1,
+            &[("a", &a)],
+            (&["a"], 1),
+            (&["a"], 1),
+            &[((&["a"], 1), &["*"])],
+            &[&a],
+        ),
+    );
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "p", "1.0.0", b"\0asm p", Some(&a));
+    let refused = install(&env, "p").expect(INTEGRITY);
+    assert_eq!(
+        refused.json()[0]["error"]["kind"],
+        "index-untrusted",
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stdout.contains("requires one by its index role"),
+        "{}",
+        refused.stdout
+    );
+}
+
+#[test]
+fn an_installed_plugin_is_not_kept_when_a_rotation_raises_its_threshold() {
+    let env = Env::new();
+    let (a, b) = (Key::new(91), Key::new(92));
+    let root = |version: u64, threshold: u32| {
+        root_json(
+            version,
+            &[("a", &a), ("b", &b)],
+            (&["a"], 1),
+            (&["a"], 1),
+            &[((&["a", "b"], threshold), &["*"])],
+            &[&a],
+        )
+    };
+    env.write("trust/root.json", root(1, 1));
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "p", "1.0.0", b"\0asm p", Some(&a));
+    let signature = a.sign_b64(&env.read("reg/index.json"));
+    env.write("reg/index.json.sig", signature);
+    install(&env, "p").expect(OK);
+    // Version 2 needs both publishers: the installed copy, signed by one,
+    // is not kept as intact; the install is refused and the copy stays.
+    env.write("reg/2.root.json", root(2, 2));
+    let refused = install(&env, "p").expect(INTEGRITY);
+    assert_eq!(
+        refused.json()[0]["error"]["kind"],
+        "signature-insufficient",
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(env.read("plugins/p.wasm"), b"\0asm p");
 }

@@ -86,6 +86,23 @@ pub fn inspect(
         sig,
     }))
 }
+/// Whether the installed `<name>.wasm` carries enough of `claimed` (the
+/// index entry's signatures) for the roles of `root`'s `root.json`: the
+/// sidecar holds one signature, so an install that would keep the copy
+/// checks the entry's thresholds again (a rotation may have raised them).
+pub fn meets_roles(
+    dest: &Path,
+    name: &PluginName,
+    root: &TrustRoot,
+    claimed: &[trust::Claimed],
+) -> Result<bool> {
+    let wasm = PluginsDir::new(dest).wasm(name.as_str());
+    let mut check = trust::SignatureCheck::for_plugin(root, name.as_str(), claimed);
+    let mut source = Source::open_owned(&wasm)?;
+    stream::pump(&mut source, None, Some(&mut check))?;
+    Ok(check.finish(&wasm.display().to_string()).is_ok())
+}
+
 /// The error for a plugin that is not installed in `dest`, listing what is.
 pub fn not_installed(dest: &Path, name: &PluginName) -> Result<Error> {
     Ok(Error::NotInstalled {

@@ -4,13 +4,15 @@
 //! What loaders read is `<name>.wasm` and `<name>.sig` in the directory
 //! itself. What the installer keeps for itself lives under `.wasm-plugin/`,
 //! a dot-directory loaders skip: receipts (`receipts/<name>.json`), the
-//! index versions seen per registry (`registries.json`), and the lock the
-//! host takes (`lock`). Temp files are staged next to their final place
-//! (see `transfer::staged`), so they may be in any of those three folders.
+//! index versions seen per registry (`registries.json`), the newest trust
+//! metadata reached per registry (`roots/`), and the lock the host takes
+//! (`lock`). Temp files are staged next to their final place (see
+//! `transfer::staged`), so they may be in any of those four folders.
 
 pub mod installed;
 pub mod place;
 pub mod receipt;
+pub mod roots;
 pub mod seen;
 
 use std::path::{Path, PathBuf};
@@ -77,9 +79,27 @@ impl PluginsDir {
         self.state().join("registries.json")
     }
 
+    /// `<root>/.wasm-plugin/roots`: the newest trust metadata reached per
+    /// registry.
+    pub fn roots(&self) -> PathBuf {
+        self.state().join("roots")
+    }
+
+    /// `<root>/.wasm-plugin/roots/<sha256 of registry>.json`: a registry's
+    /// name may be a URL or a path, so it is hashed into a file name.
+    pub fn recorded_root(&self, registry: &str) -> PathBuf {
+        let name = crate::trust::digest::Sha256Digest::of(registry.as_bytes()).to_hex();
+        self.roots().join(format!("{name}.json"))
+    }
+
     /// Every folder a temp file may be staged in.
-    pub fn staging_dirs(&self) -> [PathBuf; 3] {
-        [self.root.clone(), self.state(), self.receipts()]
+    pub fn staging_dirs(&self) -> [PathBuf; 4] {
+        [
+            self.root.clone(),
+            self.state(),
+            self.receipts(),
+            self.roots(),
+        ]
     }
 
     /// The plugin a file in the root belongs to: `colmask` for

@@ -2,22 +2,13 @@
 //! (`.wasm-plugin/registries.json`): an index older than one seen before
 //! from the same registry is a rollback, refused. Recorded whenever a run
 //! read a verified index, a run that found everything current included.
-//!
-//! With a trust root holding `root.json`, the newest root reached for each
-//! registry by the rotation walk is kept here too, so the next run starts
-//! from it: a revoked key stays revoked even if the registry later stops
-//! serving the root that revoked it.
 
 use super::PluginsDir;
 use crate::error::{Error, Result};
 use crate::limits::MAX_SEEN_BYTES;
-use crate::registry::{Loaded, RegistryRef, rotation};
+use crate::registry::Loaded;
 use crate::sandbox;
-use crate::transfer::source::Fetcher;
 use crate::transfer::staged::Staged;
-use crate::trust::TrustRoot;
-use crate::trust::digest::Sha256Digest;
-use crate::trust::metadata::Root;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,89 +19,6 @@ pub struct Seen {
     /// Registry (as shown) -> highest index version seen.
     #[serde(default)]
     pub versions: BTreeMap<String, u64>,
-    /// Registry (as shown) -> the newest root reached for it.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub roots: BTreeMap<String, RecordedRoot>,
-}
-
-/// The newest `root.json` a rotation walk reached for one registry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RecordedRoot {
-    /// SHA-256 of the trust root's own `root.json` the walk started from:
-    /// a recorded root grown from another trust root is not used.
-    pub from: String,
-    /// The root as the registry served it.
-    pub root: serde_json::Value,
-}
-
-/// The trust root to judge `registry` by. Without `root.json`, `trust` as
-/// it is. With one, the newest root reachable from the one recorded for
-/// this registry (when it grew from this same `root.json` and is newer) or
-/// else from the trust root's own; recorded when `record` (not for a dry
-/// run, nor a sync job whose plan recorded it).
-pub fn rotated_trust(
-    dest: &Path,
-    registry: &RegistryRef,
-    trust: &TrustRoot,
-    fetcher: &dyn Fetcher,
-    allow_expired: bool,
-    record: bool,
-) -> Result<TrustRoot> {
-    let Some(own) = &trust.metadata else {
-        return Ok(trust.clone());
-    };
-    // Start: the recorded root if it is this trust root's descendant.
-    let from = Sha256Digest::of(&own.bytes).to_hex();
-    let shown = registry.shown();
-    let mut seen = read_seen(dest)?;
-    let recorded = recorded_root(&seen, &shown, own);
-    let start = recorded.as_ref().unwrap_or(own);
-
-    // Walk, and record where it ended.
-    let newest = rotation::walk(registry, start, fetcher, allow_expired)?;
-    if record && newest.version > start.version {
-        let root = serde_json::from_slice(&newest.bytes).map_err(|e| Error::TrustRootInvalid {
-            path: shown.clone(),
-            reason: format!("the newest root does not parse again ({e})"),
-        })?;
-        seen.roots.insert(shown, RecordedRoot { from, root });
-        write_seen(dest, &seen)?;
-    }
-    Ok(trust.with_metadata(newest))
-}
-
-/// The trust root as the last run left it for the registry shown as
-/// `registry`, without the network: its recorded newest root, else its own
-/// (`audit` judges installed plugins by the keys in force now).
-pub fn recorded_trust(dest: &Path, registry: &str, trust: &TrustRoot) -> Result<TrustRoot> {
-    let Some(own) = &trust.metadata else {
-        return Ok(trust.clone());
-    };
-    Ok(match recorded_root(&read_seen(dest)?, registry, own) {
-        Some(newer) => trust.with_metadata(newer),
-        None => trust.clone(),
-    })
-}
-
-/// The root recorded for `registry`, when it grew from `own` and is newer.
-fn recorded_root(seen: &Seen, registry: &str, own: &Root) -> Option<Root> {
-    let from = Sha256Digest::of(&own.bytes).to_hex();
-    seen.roots
-        .get(registry)
-        .filter(|r| r.from == from)
-        .and_then(|r| serde_json::to_vec(&r.root).ok())
-        .and_then(|bytes| Root::parse(registry, &bytes).ok())
-        .filter(|r| r.version > own.version)
-}
-
-fn write_seen(dest: &Path, seen: &Seen) -> Result<()> {
-    let dir = PluginsDir::new(dest).state();
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create", &e))?;
-    let mut staged = Staged::create(&dir, "registries.json")?;
-    let mut text = serde_json::to_vec_pretty(seen).expect("serializes");
-    text.push(b'\n');
-    staged.write_all(&text)?;
-    staged.persist(&PluginsDir::new(dest).seen())
 }
 
 fn read_seen(dest: &Path) -> Result<Seen> {

@@ -13,6 +13,7 @@
 //! its location, instead of surfacing later as a confusing install failure.
 
 use crate::error::{Error, Result};
+use crate::limits::MAX_SIGNATURES;
 use crate::registry::name::PluginName;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::{Claimed, parse_signature};
@@ -64,11 +65,21 @@ impl Entry {
         if let Some(text) = &self.signature {
             claimed.push(Claimed::unnamed(parse_signature(text).map_err(malformed)?));
         }
+        if self.signatures.len() > MAX_SIGNATURES {
+            return Err(malformed(format!(
+                "its `signatures` lists {}; at most {MAX_SIGNATURES} are read",
+                self.signatures.len()
+            )));
+        }
+        // One that cannot be decoded counts for nothing (see
+        // `lenient_signatures`).
         for s in &self.signatures {
-            claimed.push(Claimed {
-                keyid: Some(s.keyid.clone()),
-                signature: parse_signature(&s.sig).map_err(malformed)?,
-            });
+            if let Ok(signature) = parse_signature(&s.sig) {
+                claimed.push(Claimed {
+                    keyid: Some(s.keyid.clone()),
+                    signature,
+                });
+            }
         }
         Ok(claimed)
     }
@@ -127,12 +138,27 @@ struct RawEntry {
     sha256: String,
     #[serde(default)]
     signature: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_signatures")]
     signatures: Vec<EntrySignature>,
     #[serde(default)]
     size: Option<u64>,
     #[serde(default)]
     yanked: bool,
+}
+
+/// An entry's `signatures`, keeping the well-formed ones: loaders and older
+/// readers ignore the field, so a malformed one must not make the index
+/// unreadable; a co-signature that cannot be read simply does not count.
+fn lenient_signatures<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Vec<EntrySignature>, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .filter_map(|item| serde_json::from_value(item).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
 }
 
 /// Parses index bytes; `path` is only used in messages.

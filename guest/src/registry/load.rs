@@ -115,6 +115,15 @@ fn check_signature(
                 location.display()
             )));
         }
+        // root.json gives the index a role: an index nobody in it signed
+        // could list anything, rolled back or frozen.
+        None if trust.is_some_and(|t| t.metadata.is_some()) => {
+            return Err(untrusted(format!(
+                "it has no signature ({}), and the trust root's root.json requires one by its \
+                 index role",
+                location.display()
+            )));
+        }
         None => return Ok(None),
     };
     let Some(root) = trust else {
@@ -155,8 +164,19 @@ fn parse_index_signatures(text: &str) -> std::result::Result<Vec<trust::Claimed>
     if let Ok(one) = trust::parse_signature(text) {
         return Ok(vec![trust::Claimed::unnamed(one)]);
     }
-    text.lines()
+    let lines: Vec<&str> = text
+        .lines()
         .filter(|line| !line.trim().is_empty())
+        .collect();
+    if lines.len() > crate::limits::MAX_SIGNATURES {
+        return Err(format!(
+            "it holds {} lines; at most {} signatures are read",
+            lines.len(),
+            crate::limits::MAX_SIGNATURES
+        ));
+    }
+    lines
+        .into_iter()
         .map(|line| trust::parse_signature(line).map(trust::Claimed::unnamed))
         .collect()
 }

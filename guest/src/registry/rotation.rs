@@ -44,7 +44,10 @@ pub fn chain(
     let mut accepted = Vec::new();
     for _ in 0..MAX_ROOT_ROTATIONS {
         // Fetch: the next version, if the registry has one.
-        let wanted = current.version + 1;
+        // A root at the largest version has no successor.
+        let Some(wanted) = current.version.checked_add(1) else {
+            break;
+        };
         let name = format!("{wanted}.root.json");
         let at = location::resolve(&name, registry)?;
         // A 403 ends the walk like a 404: static hosts such as S3 answer
@@ -69,7 +72,12 @@ pub fn chain(
         };
 
         // Check: its form, its version, the old keys and its own.
-        let next = Root::parse(&at.display(), &bytes)?;
+        // The registry served it: a bad one is the registry's, not the
+        // operator's trust root.
+        let next = Root::parse(&at.display(), &bytes).map_err(|e| match e {
+            Error::TrustRootInvalid { reason, .. } => refuse(format!("{name}: {reason}")),
+            other => other,
+        })?;
         if next.version != wanted {
             return Err(refuse(format!(
                 "{name} says it is root version {}, not {wanted}",
@@ -192,5 +200,31 @@ mod tests {
             Script::Fail(FetchError::HttpStatus(500)),
         );
         assert!(walk(&registry, &v1, &fetcher, false).is_err());
+    }
+
+    #[test]
+    fn an_expired_newest_root_is_refused_unless_allowed_and_the_last_version_ends_the_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = key(1);
+        let v1 = signed_root(1, &[("a", &a)], (&["a"], 1), (&["a"], 1), &[], &[&a]);
+        let mut doc: serde_json::Value = serde_json::from_slice(&v1).unwrap();
+        doc["signed"]["expires"] = serde_json::json!("2001-01-01T00:00:00Z");
+        // Re-sign the edited root.
+        use ed25519_dalek::Signer;
+        let message = crate::trust::metadata::canonical(&doc["signed"]).unwrap();
+        doc["signatures"][0]["sig"] = serde_json::json!(hex::encode(a.sign(&message).to_bytes()));
+        let expired = Root::parse("root.json", &serde_json::to_vec(&doc).unwrap()).unwrap();
+        let registry = RegistryRef::File(dir.path().join("index.json"));
+        let err = walk(&registry, &expired, &NoNetwork, false).unwrap_err();
+        assert!(format!("{err:?}").contains("expired"), "{err:?}");
+        assert!(walk(&registry, &expired, &NoNetwork, true).is_ok());
+
+        // A root at u64::MAX has no successor to fetch.
+        let last = signed_root(u64::MAX, &[("a", &a)], (&["a"], 1), (&["a"], 1), &[], &[&a]);
+        let last = Root::parse("root.json", &last).unwrap();
+        assert_eq!(
+            walk(&registry, &last, &NoNetwork, false).unwrap().version,
+            u64::MAX
+        );
     }
 }

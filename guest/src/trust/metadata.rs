@@ -275,6 +275,12 @@ impl Root {
         self.publishers.iter().filter(move |p| p.covers(plugin))
     }
 
+    /// SHA-256 of what the signatures cover: the same root whatever its
+    /// layout and however many signatures it has gathered.
+    pub fn signed_digest(&self) -> String {
+        Sha256Digest::of(&self.canonical).to_hex()
+    }
+
     /// The key id of `key` if this root lists it.
     pub fn id_of(&self, key: &VerifyingKey) -> Option<String> {
         let id = key_id(key);
@@ -295,6 +301,14 @@ fn parse_key(id: &str, raw: &RawKey) -> std::result::Result<VerifyingKey, String
         .as_slice()
         .try_into()
         .map_err(|_| format!("keyval.public is {} bytes, not 32", bytes.len()))?;
+    // Only the canonical encoding: a point also has non-canonical ones,
+    // which would give one key two ids and let it count twice.
+    let canonical = curve25519_dalek::edwards::CompressedEdwardsY(raw_key)
+        .decompress()
+        .is_some_and(|point| point.compress().0 == raw_key);
+    if !canonical {
+        return Err("keyval.public is not the canonical encoding of an Ed25519 point".into());
+    }
     let key = VerifyingKey::from_bytes(&raw_key)
         .map_err(|_| "keyval.public is not a valid Ed25519 point".to_string())?;
     if key.is_weak() {
@@ -470,5 +484,24 @@ pub(crate) mod tests {
         keys.insert("00".repeat(32), entry);
         let err = Root::parse("r", &serde_json::to_vec(&doc).unwrap()).unwrap_err();
         assert!(format!("{err:?}").contains("not the SHA-256"), "{err:?}");
+    }
+
+    #[test]
+    fn a_key_in_a_non_canonical_encoding_is_refused() {
+        // y = p + 1 encodes the same point as y = 1 (the identity is weak
+        // anyway; what matters is that the encoding itself is refused).
+        let mut raw = [0xffu8; 32];
+        raw[0] = 0xee;
+        raw[31] = 0x7f;
+        let raw_key = RawKey {
+            keytype: "ed25519".into(),
+            scheme: "ed25519".into(),
+            keyval: KeyVal {
+                public: hex::encode(raw),
+            },
+            label: None,
+        };
+        let err = parse_key("id", &raw_key).unwrap_err();
+        assert!(err.contains("canonical"), "{err}");
     }
 }

@@ -264,10 +264,18 @@ pub fn check_for(
     signatures: &[Claimed],
     missing: impl FnOnce() -> Error,
 ) -> Result<Option<SignatureCheck>> {
-    match (root, signatures.is_empty()) {
-        (Some(root), false) => Ok(Some(SignatureCheck::for_plugin(root, name, signatures))),
-        (Some(_), true) => Err(missing()),
-        (None, _) => Ok(None),
+    let Some(root) = root else {
+        return Ok(None);
+    };
+    // Without root.json only the loader's own `signature` counts, as
+    // before there were co-signatures.
+    let usable = match root.metadata {
+        Some(_) => !signatures.is_empty(),
+        None => signatures.iter().any(|c| c.keyid.is_none()),
+    };
+    match usable {
+        true => Ok(Some(SignatureCheck::for_plugin(root, name, signatures))),
+        false => Err(missing()),
     }
 }
 
@@ -362,7 +370,12 @@ impl SignatureCheck {
             _ => root.keys.iter().map(|k| (k.label.clone(), k.key)).collect(),
         };
         let mut candidates = Vec::new();
-        for claimed in signatures {
+        // Without root.json, named co-signatures do not count (see
+        // `check_for`).
+        let counted = signatures
+            .iter()
+            .filter(|c| root.metadata.is_some() || c.keyid.is_none());
+        for claimed in counted {
             // The checks `verify_strict` makes before hashing, which
             // `verify_stream` leaves out: R must decode to a point that is
             // not of small order, and so must the key (refused at load
@@ -820,5 +833,54 @@ mod tests {
         assert!(judge(&root, "p", &[named(&a), lying], b"m").is_err());
         // Over other bytes nothing counts.
         assert!(judge(&root, "p", &[named(&a), named(&b)], b"x").is_err());
+    }
+
+    #[test]
+    fn an_index_role_threshold_counts_distinct_signers() {
+        use crate::trust::metadata::tests::{key, signed_root};
+        let (a, b) = (key(7), key(8));
+        let root = with_root(&signed_root(
+            1,
+            &[("a", &a), ("b", &b)],
+            (&["a"], 1),
+            (&["a", "b"], 2),
+            &[],
+            &[&a],
+        ));
+        let judge = |sigs: &[Claimed]| {
+            let mut check = SignatureCheck::for_index(&root, sigs);
+            check.update(b"index");
+            check.finish("index")
+        };
+        let by = |k: &SigningKey| Claimed::unnamed(k.sign(b"index"));
+        assert!(judge(&[by(&a)]).is_err());
+        assert!(judge(&[by(&a), by(&a)]).is_err());
+        assert_eq!(judge(&[by(&a), by(&b)]).unwrap().signers, "a, b (index)");
+    }
+
+    #[test]
+    fn without_root_json_only_the_loaders_signature_counts() {
+        let a = SigningKey::from_bytes(&[9; 32]);
+        let root = root_of(&[("a", a.verifying_key())]);
+        let named = Claimed {
+            keyid: Some("whatever".into()),
+            signature: a.sign(b"m"),
+        };
+        // A named co-signature alone is no signature at all here.
+        assert!(matches!(
+            check_for(Some(&root), "p", std::slice::from_ref(&named), || {
+                Error::SignatureMissing {
+                    artifact: "m".into(),
+                    looked_for: "the entry".into(),
+                }
+            }),
+            Err(Error::SignatureMissing { .. })
+        ));
+        let unnamed = Claimed::unnamed(a.sign(b"m"));
+        let mut check = check_for(Some(&root), "p", &[named, unnamed], || unreachable!())
+            .unwrap()
+            .unwrap();
+        check.update(b"m");
+        assert_eq!(check.finish("m").unwrap().signers, "a");
     }
 }

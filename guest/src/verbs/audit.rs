@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::plugin_set::{lock, manifest};
 use crate::plugins_dir::installed::{self, SigState};
 use crate::plugins_dir::receipt::{self, Found, Receipt};
-use crate::plugins_dir::{PluginsDir, seen};
+use crate::plugins_dir::{PluginsDir, roots};
 use crate::registry::RegistryRef;
 use crate::registry::name::PluginName;
 use crate::sandbox;
@@ -313,7 +313,7 @@ fn audit_one(
     // With root.json, the keys in force now for the plugin's registry: a
     // key a rotation revoked no longer vouches for what it signed.
     let current = match (trust, &receipt) {
-        (Some(root), Some(r)) if root.metadata.is_some() => Some(seen::recorded_trust(
+        (Some(root), Some(r)) if root.metadata.is_some() => Some(roots::recorded_trust(
             dest,
             &RegistryRef::parse(&r.registry).shown(),
             root,

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::plugins_dir::installed::{self, SigState};
 use crate::plugins_dir::place;
 use crate::plugins_dir::receipt::{self, Found, Receipt};
-use crate::plugins_dir::{PluginsDir, seen};
+use crate::plugins_dir::{PluginsDir, roots, seen};
 use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
 use crate::registry::oci::{self, OciRegistry};
@@ -178,7 +178,7 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     // registries serve no N.root.json).
     let trust = match trust {
         Some(root) if root.metadata.is_some() && !oci::is_oci(&request.registry) => {
-            Some(seen::rotated_trust(
+            Some(roots::rotated_trust(
                 dest,
                 &RegistryRef::parse(&request.registry),
                 &root,
@@ -675,9 +675,15 @@ fn is_intact(
             .iter()
             .any(|c| trust::encode_signature(&c.signature) == *text),
     };
-    Ok(on_disk.sha256 == entry.sha256
+    let intact = on_disk.sha256 == entry.sha256
         && sidecar_ok
-        && (trust.is_none() || matches!(on_disk.sig, SigState::Verified(_))))
+        && (trust.is_none() || matches!(on_disk.sig, SigState::Verified(_)));
+    Ok(match trust {
+        Some(root) if intact && root.metadata.is_some() => {
+            installed::meets_roles(dest, name, root, claimed)?
+        }
+        _ => intact,
+    })
 }
 
 /// What a dry run reports for an entry it would place: the index's word

@@ -22,7 +22,7 @@ use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
 use crate::plugins_dir::installed;
 use crate::plugins_dir::receipt::{self, Found};
-use crate::plugins_dir::seen;
+use crate::plugins_dir::{roots, seen};
 use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
 use crate::registry::oci;
@@ -787,7 +787,7 @@ impl Sources<'_> {
 
     fn rotated(&self, registry: &RegistryRef, root: &TrustRoot) -> Result<TrustRoot> {
         match &self.dest {
-            Some(dest) if sandbox::exists(dest)? => seen::rotated_trust(
+            Some(dest) if sandbox::exists(dest)? => roots::rotated_trust(
                 dest,
                 registry,
                 root,

@@ -45,7 +45,8 @@ pub struct WriteRequest {
     pub previous: Option<PathBuf>,
     /// Keys added: label and `.pub` file.
     pub keys: Vec<(String, PathBuf)>,
-    /// Labels of keys dropped (from `previous`), and from every role.
+    /// Labels of keys dropped (from `previous`); a role carried over that
+    /// names one must be given anew.
     pub remove: Vec<String>,
     pub root: Option<RoleSpec>,
     pub index: Option<RoleSpec>,
@@ -86,9 +87,16 @@ pub fn write(request: &WriteRequest) -> Result<Summary> {
         reason,
     };
     let mut keys: BTreeMap<String, VerifyingKey> = BTreeMap::new();
+    // Roles are carried over by label, so labels must tell keys apart.
     if let Some(previous) = &previous {
         for k in previous.keys.values() {
-            keys.insert(k.label.clone(), k.key);
+            if keys.insert(k.label.clone(), k.key).is_some() {
+                return Err(invalid(format!(
+                    "two keys of the previous root are labelled {}; give each its own label \
+                     (the `label` field of its entry in `keys`)",
+                    k.label
+                )));
+            }
         }
     }
     for label in &request.remove {
@@ -100,6 +108,11 @@ pub fn write(request: &WriteRequest) -> Result<Summary> {
     }
     for (label, path) in &request.keys {
         crate::registry::name::PluginName::parse(label)?;
+        if keys.contains_key(label) && !request.remove.contains(label) {
+            return Err(invalid(format!(
+                "a key is labelled {label} already; pass --remove-key {label} to replace it"
+            )));
+        }
         let text = trust::read_small(path, crate::limits::MAX_KEY_FILE_BYTES)?
             .ok_or_else(|| invalid(format!("{} is too large for a key", path.display())))?;
         let key = trust::parse_public_key(&text).map_err(|why| Error::KeyInvalid {
@@ -140,7 +153,13 @@ pub fn write(request: &WriteRequest) -> Result<Summary> {
             .collect(),
         (given, _) => given.to_vec(),
     };
-    let version = previous.as_ref().map_or(1, |p| p.version + 1);
+    let version = match &previous {
+        None => 1,
+        Some(p) => p
+            .version
+            .checked_add(1)
+            .ok_or_else(|| invalid("the previous root's version cannot grow any further".into()))?,
+    };
     let expires = clock::after(request.expires_in.unwrap_or(DEFAULT_ROOT_SECONDS))
         .ok_or_else(|| invalid("that expiry is past the year 9999".into()))?;
 
@@ -201,19 +220,26 @@ pub fn sign_root(path: &Path, key: &Path) -> Result<SignedRoot> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     sandbox::check_granted(dir)?;
     let key = keys::load_signing_key(key)?;
-    let root = read_root(path)?;
+    // One read, checked as a client reads it, then edited as JSON.
+    let shown = path.display().to_string();
     let bytes = read_bytes(path)?;
-    let mut document: Value = serde_json::from_slice(&bytes).expect("parsed by read_root");
-    let message = metadata::canonical(&document["signed"]).expect("checked by read_root");
+    let root = Root::parse(&shown, &bytes)?;
+    let invalid = |reason: &str| Error::TrustRootInvalid {
+        path: shown.clone(),
+        reason: reason.to_string(),
+    };
+    let mut document: Value =
+        serde_json::from_slice(&bytes).map_err(|_| invalid("it is not JSON"))?;
+    let message = metadata::canonical(&document["signed"]).map_err(|why| invalid(&why))?;
     let keyid = metadata::key_id(&key.verifying_key());
     let signature = json!({"keyid": keyid, "sig": hex::encode(key.sign(&message).to_bytes())});
+    if document.get("signatures").is_none() {
+        document["signatures"] = json!([]);
+    }
     let signatures = document
         .get_mut("signatures")
         .and_then(Value::as_array_mut)
-        .ok_or_else(|| Error::TrustRootInvalid {
-            path: path.display().to_string(),
-            reason: "its `signatures` is not a list".into(),
-        })?;
+        .ok_or_else(|| invalid("its `signatures` is not a list"))?;
     let existing = signatures.iter().position(|s| s["keyid"] == keyid.as_str());
     match existing {
         Some(i) => signatures[i] = signature,
@@ -261,9 +287,9 @@ pub fn sign_index(registry: &Path, key: &Path) -> Result<SignedIndex> {
         true => trust::read_small(&sig_path, MAX_SIG_FILE_BYTES)?.unwrap_or_default(),
         false => String::new(),
     };
-    // Keep the lines that still verify over these bytes by some key (we
-    // cannot tell whose without the trust root; a line over other bytes is
-    // stale whoever made it).
+    // Keep every line there (whose it is cannot be told without the trust
+    // root; a stale one counts for nothing), and note whether this key
+    // signed these bytes already.
     let mine = key.verifying_key();
     let mut lines = Vec::new();
     let mut unchanged = false;
