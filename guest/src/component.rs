@@ -10,6 +10,7 @@ use crate::registry::resolve::Selector;
 use crate::registry::{self, Policy, RegistryRef};
 use crate::transfer::source::{Fetcher, Head, Method, RemoteBody, Request};
 use crate::trust::TrustRoot;
+use crate::trust::capabilities::ImportPolicy;
 use crate::verbs::trust as trust_verb;
 use crate::verbs::{
     audit, install, keys, mirror, outdated, publish, scaffold, sync, uninstall, verify,
@@ -124,6 +125,10 @@ impl wit::Guest for Installer {
             pinned: None,
             planned: false,
             dry_run: request.dry_run,
+            imports: ImportPolicy {
+                allow: request.allow_imports,
+                deny: request.deny_imports,
+            },
         };
         let report = install::install(&request, &HostFetcher).map_err(to_wit)?;
         Ok(install_report_to_wit(report))
@@ -182,6 +187,8 @@ impl wit::Guest for Installer {
                     artifact: r.artifact,
                     installed_at: r.installed_at,
                     requirement: r.requirement,
+                    imports: r.imports,
+                    exports: r.exports,
                 }),
                 _ => None,
             })
@@ -575,6 +582,8 @@ impl wit::Guest for Installer {
             size: r.size,
             signature_path: r.signature_path,
             signed_by: r.signed_by,
+            imports: r.imports,
+            exports: r.exports,
         })
     }
 
@@ -636,6 +645,8 @@ fn install_report_to_wit(r: install::InstallReport) -> wit::InstallReport {
             install::Action::Unchanged => wit::InstallAction::Unchanged,
         },
         previous_version: r.previous_version,
+        imports: r.imports,
+        exports: r.exports,
     }
 }
 
@@ -750,6 +761,10 @@ fn sync_request(r: wit::SyncRequest) -> sync::SyncRequest {
         upgrade: r.upgrade,
         lock_only: r.lock_only,
         plain_http: r.plain_http,
+        imports: ImportPolicy {
+            allow: r.allow_imports,
+            deny: r.deny_imports,
+        },
     }
 }
 
@@ -921,6 +936,9 @@ fn to_wit(e: Error) -> wit::Error {
         } => wit::Error::SignatureMissing(rejected(artifact, looked_for)),
         Error::SignatureMalformed { source, reason } => {
             wit::Error::SignatureMalformed(rejected(source, reason))
+        }
+        Error::CapabilityDenied { artifact, denied } => {
+            wit::Error::CapabilityDenied(wit::DeniedImports { artifact, denied })
         }
         Error::SignatureInsufficient { artifact, reason } => {
             wit::Error::SignatureInsufficient(rejected(artifact, reason))

@@ -177,6 +177,12 @@ pub enum Error {
         trust_root: String,
         keys: Vec<String>,
     },
+    /// The plugin imports what the capability policy forbids (or its
+    /// imports cannot be read under a policy): each offence with its rule.
+    CapabilityDenied {
+        artifact: String,
+        denied: Vec<String>,
+    },
     /// Signatures verified, but not by a threshold of keys of a role that
     /// `root.json` allows to sign this (or by no such role at all).
     SignatureInsufficient {

@@ -172,6 +172,7 @@ impl Failure {
                 | E::SignatureMalformed(_)
                 | E::SignatureUntrusted(_)
                 | E::SignatureInsufficient(_)
+                | E::CapabilityDenied(_)
                 | E::IndexUntrusted(_)
                 | E::IndexExpired(_)
                 | E::IndexRollback(_) => EXIT_INTEGRITY,
@@ -241,6 +242,7 @@ impl Failure {
                 E::SignatureMalformed(_) => "signature-malformed",
                 E::SignatureUntrusted(_) => "signature-untrusted",
                 E::SignatureInsufficient(_) => "signature-insufficient",
+                E::CapabilityDenied(_) => "capability-denied",
                 E::FetchFailed(_) => "fetch-failed",
                 E::Io(_) => "io",
             },
@@ -644,6 +646,12 @@ fn installer_message(e: &wit::Error) -> String {
         E::SignatureMalformed(r) => format!(
             "malformed signature in {}: {}\na signature is the base64 of a raw 64-byte Ed25519 signature",
             r.value, r.reason
+        ),
+        E::CapabilityDenied(d) => format!(
+            "{} imports what the capability policy forbids: {}\nnothing was placed; change \
+             --allow-import/--deny-import (or the manifest's [policy]) if it may have them",
+            d.artifact,
+            d.denied.join("; ")
         ),
         E::SignatureInsufficient(r) => format!(
             "{} is not signed as the trust root's root.json requires: {}\n\

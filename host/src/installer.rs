@@ -313,6 +313,8 @@ impl Installer {
                 max_size: request.max_size,
                 preloaded: preloaded.clone(),
                 dry_run: request.dry_run,
+                allow_imports: request.allow_imports.clone(),
+                deny_imports: request.deny_imports.clone(),
             };
             let result = self
                 .call_in(&dest, grants.clone(), true, |i, s| i.call_install(s, &call))
@@ -415,6 +417,8 @@ impl Installer {
             upgrade: request.upgrade.clone(),
             lock_only: request.lock_only,
             plain_http: request.plain_http,
+            allow_imports: request.allow_imports.clone(),
+            deny_imports: request.deny_imports.clone(),
         };
         if request.lock_only {
             let call = call(None);

@@ -89,6 +89,12 @@ pub struct InstallReport {
     pub action: InstallAction,
     /// The version installed before, if any.
     pub previous_version: Option<String>,
+    /// What the installed bytes import: WIT names for a component
+    /// (`wasi:sockets/tcp@0.2.3`), `module/field` for a core module; `None`
+    /// when they are not WebAssembly (and for a dry run).
+    pub imports: Option<Vec<String>>,
+    /// What they export.
+    pub exports: Option<Vec<String>>,
 }
 
 /// What a [`Installer::sync`](crate::Installer::sync) did (or, with
@@ -257,6 +263,12 @@ pub struct Receipt {
     /// The requirement it was installed with (`~1.2`), which `upgrade`
     /// stays within; none for any version.
     pub requirement: Option<String>,
+    /// What the installed bytes import: WIT names for a component
+    /// (`wasi:sockets/tcp@0.2.3`), `module/field` for a core module; `None`
+    /// when they are not WebAssembly (and for a dry run).
+    pub imports: Option<Vec<String>>,
+    /// What they export.
+    pub exports: Option<Vec<String>>,
 }
 
 /// What [`Installer::forget_registry`](crate::Installer::forget_registry) did.
@@ -415,6 +427,10 @@ pub struct VerifyReport {
     pub signature_path: Option<String>,
     /// Label of the trust-root key that verified the signature.
     pub signed_by: Option<String>,
+    /// What the file imports, when it is WebAssembly.
+    pub imports: Option<Vec<String>>,
+    /// What it exports.
+    pub exports: Option<Vec<String>>,
 }
 
 /// A new plugin project.
@@ -590,6 +606,8 @@ impl From<wit::InstallReport> for InstallReport {
             signed_by: r.signed_by,
             action: r.action.into(),
             previous_version: r.previous_version,
+            imports: r.imports,
+            exports: r.exports,
         }
     }
 }
@@ -606,6 +624,8 @@ impl From<wit::Receipt> for Receipt {
             artifact: r.artifact,
             installed_at: r.installed_at,
             requirement: r.requirement,
+            imports: r.imports,
+            exports: r.exports,
         }
     }
 }
@@ -679,6 +699,8 @@ impl From<wit::VerifyReport> for VerifyReport {
             size: r.size,
             signature_path: r.signature_path,
             signed_by: r.signed_by,
+            imports: r.imports,
+            exports: r.exports,
         }
     }
 }

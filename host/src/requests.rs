@@ -117,6 +117,8 @@ pub struct InstallRequest {
     pub(crate) allow_read: Vec<PathBuf>,
     pub(crate) lock_timeout: Duration,
     pub(crate) dry_run: bool,
+    pub(crate) allow_imports: Vec<String>,
+    pub(crate) deny_imports: Vec<String>,
 }
 
 impl InstallRequest {
@@ -138,7 +140,24 @@ impl InstallRequest {
             allow_read: Vec::new(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             dry_run: false,
+            allow_imports: Vec::new(),
+            deny_imports: Vec::new(),
         }
+    }
+
+    /// Allow imports matching `glob` (`wasi:io/*`): once any is given,
+    /// a plugin importing something none of them matches is refused
+    /// ([`ErrorKind`](crate::Error::kind) `capability-denied`), before
+    /// anything is placed.
+    pub fn allow_import(mut self, glob: impl Into<String>) -> Self {
+        self.allow_imports.push(glob.into());
+        self
+    }
+
+    /// Refuse a plugin with an import matching `glob` (`wasi:sockets/*`).
+    pub fn deny_import(mut self, glob: impl Into<String>) -> Self {
+        self.deny_imports.push(glob.into());
+        self
     }
 
     /// Install `spec` too (for [`Installer::install_each`](crate::Installer::install_each)).
@@ -246,6 +265,18 @@ impl UpgradeRequest {
     /// See [`InstallRequest::lock_timeout`].
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.install = self.install.lock_timeout(timeout);
+        self
+    }
+
+    /// See [`InstallRequest::allow_import`].
+    pub fn allow_import(mut self, glob: impl Into<String>) -> Self {
+        self.install = self.install.allow_import(glob);
+        self
+    }
+
+    /// See [`InstallRequest::deny_import`].
+    pub fn deny_import(mut self, glob: impl Into<String>) -> Self {
+        self.install = self.install.deny_import(glob);
         self
     }
 }
@@ -365,6 +396,8 @@ pub struct SyncRequest {
     pub(crate) lock_only: bool,
     pub(crate) jobs: usize,
     pub(crate) plain_http: bool,
+    pub(crate) allow_imports: Vec<String>,
+    pub(crate) deny_imports: Vec<String>,
 }
 
 /// How many plugins a sync fetches at once by default: enough to overlap
@@ -392,7 +425,21 @@ impl SyncRequest {
             lock_only: false,
             jobs: DEFAULT_SYNC_JOBS,
             plain_http: false,
+            allow_imports: Vec::new(),
+            deny_imports: Vec::new(),
         }
+    }
+
+    /// See [`InstallRequest::allow_import`]: every plugin synced must meet it.
+    pub fn allow_import(mut self, glob: impl Into<String>) -> Self {
+        self.allow_imports.push(glob.into());
+        self
+    }
+
+    /// See [`InstallRequest::deny_import`].
+    pub fn deny_import(mut self, glob: impl Into<String>) -> Self {
+        self.deny_imports.push(glob.into());
+        self
     }
 
     /// Reach the manifest's `oci://` registries over plain http (one on a

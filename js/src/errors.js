@@ -81,6 +81,8 @@ function describe(kind, d) {
       return `malformed signature in ${d.value}: ${d.reason}`;
     case 'signature-untrusted':
       return `the signature of ${d.artifact} does not verify against any key in the trust root ${d.trustRoot} (tried: ${list(d.keys)})`;
+    case 'capability-denied':
+      return `${d.artifact} imports what the capability policy forbids: ${d.denied.join('; ')}; nothing was placed`;
     case 'signature-insufficient':
       return `${d.value} is not signed as the trust root's root.json requires: ${d.reason}`;
     case 'fetch-failed':

@@ -41,6 +41,10 @@ export interface InstallOptions extends IndexOptions {
   maxSize?: number | bigint;
   /** More directories the installer may read (artefacts at absolute paths outside the index's directory). */
   allowRead?: string[];
+  /** Globs over import names (`wasi:io/*`): with any, every import of the plugin must match one. */
+  allowImports?: string[];
+  /** Globs over import names (`wasi:sockets/*`): a plugin importing one is refused (`capability-denied`). */
+  denyImports?: string[];
 }
 
 export interface VerifyOptions {

@@ -31,6 +31,8 @@ export async function install(options) {
   const maxSize = byteCount(o.maxSize ?? DEFAULT_MAX_SIZE, 'maxSize');
   const source = indexSource(o);
   const allowRead = optionalList(o, 'allowRead').map((d) => existingDir(d, 'allowRead'));
+  const allowImports = optionalList(o, 'allowImports');
+  const denyImports = optionalList(o, 'denyImports');
   const target = destKey(o.dest);
   // Phase 2: one call at a time per plugins directory, then grant and run.
   return serialized(target, async () => {
@@ -47,6 +49,8 @@ export async function install(options) {
       maxSize,
       preloaded: undefined,
       dryRun: false,
+      allowImports,
+      denyImports,
     };
     try {
       return await call('install', [request], [...source.grants, ...allowRead, dest], { network: true, dest });
@@ -193,7 +197,7 @@ function optionalString(o, name) {
 function optionalList(o, name) {
   const list = o[name] ?? [];
   if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) {
-    throw usage(name, `'${name}' must be an array of directory paths`);
+    throw usage(name, `'${name}' must be an array of strings`);
   }
   return list;
 }

@@ -227,6 +227,23 @@ const EXAMPLES: &[(&str, Check)] = &[
     ),
     ("cargo test", Check::CoveredBy("this test suite")),
     (
+        "wasm-plugin install colmask --registry registry/index.json --dest plugins",
+        Check::Run {
+            scratch: "capabilities",
+            cwd: "",
+            setup: |env| {
+                let bytes = wat::parse_str(
+                    r#"(component (import "wasi:io/streams@0.2.3" (instance))
+                                 (import "wasi:cli/environment@0.2.3" (instance)))"#,
+                )
+                .unwrap();
+                Registry::new("registry").publish(env, "colmask", "1.0.0", &bytes, None);
+            },
+            substitute: &[],
+            verify: |env| assert!(env.path("plugins/colmask.wasm").exists()),
+        },
+    ),
+    (
         "wasm-plugin keygen --name alice && wasm-plugin keygen --name bob",
         Check::Run {
             scratch: "key-management",

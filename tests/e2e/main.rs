@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `wasm-plugin` binary against registries made
 //! in temp dirs and servers on 127.0.0.1 started by the tests themselves.
 
+mod capabilities;
 mod component;
 mod docs;
 mod hardening;

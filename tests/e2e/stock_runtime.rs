@@ -126,7 +126,8 @@ fn install_call(registry: &str) -> String {
     format!(
         "install({{registry: {}, spec: \"colmask\", version: none, dest: \"/plugins\", \
          trust-root: some(\"/trust\"), mode: install, allow-downgrade: false, \
-         allow-expired: false, max-size: 536870912, preloaded: none, dry-run: false}})",
+         allow-expired: false, max-size: 536870912, preloaded: none, dry-run: false, \
+         allow-imports: [], deny-imports: []}})",
         wave(registry),
     )
 }

@@ -32,10 +32,20 @@ pub struct Receipt {
     /// `upgrade` stays within; none for "any version".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requirement: Option<String>,
+    /// What the installed bytes import and export, when they are
+    /// WebAssembly (`audit` judges them against a policy without reading
+    /// the plugin again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imports: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exports: Option<Vec<String>>,
 }
 
 /// A receipt file as found on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// One is read per plugin and matched at once; boxing the receipt would buy
+// nothing but an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Found {
     Missing,
     Valid(Receipt),
@@ -157,6 +167,8 @@ mod tests {
             artifact: "/r/a.wasm".into(),
             installed_at: crate::clock::now(),
             requirement: None,
+            imports: None,
+            exports: None,
         }
     }
 

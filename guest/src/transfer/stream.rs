@@ -1,19 +1,23 @@
-//! One pass over an artefact: SHA-256, the signature check and (for installs)
-//! the temp file, chunk by chunk, so memory use does not grow with its size.
+//! One pass over an artefact: SHA-256, the signature check, its imports and
+//! exports and (for installs) the temp file, chunk by chunk, so memory use
+//! does not grow with its size.
 
 use crate::error::Result;
 use crate::transfer::sink::WRITE_PIECE;
 use crate::transfer::source::Source;
 use crate::transfer::staged::Staged;
 use crate::trust::SignatureCheck;
+use crate::trust::capabilities::{Capabilities, Introspector};
 use crate::trust::digest::Sha256Digest;
 use sha2::{Digest as _, Sha256};
 
 /// What the pass measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Measured {
     pub sha256: Sha256Digest,
     pub size: u64,
+    /// What the bytes import and export, when they are WebAssembly.
+    pub capabilities: Option<Capabilities>,
 }
 
 /// Reads `source` to its end, feeding every chunk to the digest, to `check`
@@ -24,12 +28,14 @@ pub fn pump(
     mut check: Option<&mut SignatureCheck>,
 ) -> Result<Measured> {
     let mut hasher = Sha256::new();
+    let mut introspector = Introspector::new();
     let mut size = 0u64;
     while let Some(chunk) = source.next_chunk()? {
         // Piece by piece, so each write is handed to the host's I/O thread
         // while the next piece is hashed (see `sink`).
         for piece in chunk.chunks(WRITE_PIECE) {
             hasher.update(piece);
+            introspector.update(piece);
             if let Some(check) = check.as_deref_mut() {
                 check.update(piece);
             }
@@ -42,5 +48,6 @@ pub fn pump(
     Ok(Measured {
         sha256: Sha256Digest::from_hasher(hasher),
         size,
+        capabilities: introspector.finish(),
     })
 }

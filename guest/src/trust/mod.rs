@@ -2,6 +2,7 @@
 //! Ed25519 signatures (checked while the bytes stream), SHA-256 digests and
 //! signing keys. Needs nothing but the sandbox below it.
 
+pub mod capabilities;
 pub mod digest;
 pub mod keys;
 pub mod metadata;

@@ -519,6 +519,8 @@ mod tests {
                 artifact: "/r/a.wasm".into(),
                 installed_at: crate::clock::now(),
                 requirement: None,
+                imports: None,
+                exports: None,
             };
             let n = PluginName::parse(name).unwrap();
             receipt::commit(

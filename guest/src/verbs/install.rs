@@ -26,6 +26,7 @@ use crate::transfer::location::{self, Location};
 use crate::transfer::source::{self, Fetcher, Source};
 use crate::transfer::staged::{self, Staged};
 use crate::transfer::stream;
+use crate::trust::capabilities::{Capabilities, ImportPolicy};
 use crate::trust::digest::Sha256Digest;
 use crate::trust::{self, TrustRoot};
 use std::cmp::Ordering;
@@ -71,6 +72,8 @@ pub struct InstallRequest {
     pub planned: bool,
     /// Decide only: report what would be done, fetch and write nothing.
     pub dry_run: bool,
+    /// Which imports the plugin may have.
+    pub imports: ImportPolicy,
 }
 
 /// An index's exact bytes and its detached signature, as read.
@@ -115,6 +118,10 @@ pub struct InstallReport {
     pub signed_by: Option<String>,
     pub action: Action,
     pub previous_version: Option<String>,
+    /// What the installed bytes import and export (none when they are not
+    /// WebAssembly, or for a dry run).
+    pub imports: Option<Vec<String>>,
+    pub exports: Option<Vec<String>>,
 }
 
 /// The entry `install` would take for `spec`, without fetching the
@@ -433,6 +440,8 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         artifact: origin.unwrap_or_else(|| fetched.shown.clone()),
         installed_at: crate::clock::now(),
         requirement,
+        imports: fetched.capabilities.as_ref().map(|c| c.imports.clone()),
+        exports: fetched.capabilities.as_ref().map(|c| c.exports.clone()),
     };
     let staged_receipt = receipt::stage(dest, &new_receipt)?;
     let staged_seen = match request.planned {
@@ -460,6 +469,8 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         signed_by: fetched.signed_by,
         action,
         previous_version: installed.map(str::to_string),
+        imports: new_receipt.imports,
+        exports: new_receipt.exports,
     })
 }
 
@@ -590,6 +601,7 @@ struct Fetched {
     signed_by: Option<String>,
     /// The signature that verified, for the `.sig` sidecar.
     sidecar: Option<ed25519_dalek::Signature>,
+    capabilities: Option<Capabilities>,
     /// Where the bytes came from, for reports.
     shown: String,
 }
@@ -632,12 +644,22 @@ fn fetch_and_check(
     }
     let verified = check.map(|c| c.finish(&shown)).transpose()?;
     let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
+    // What the bytes may do, judged before anything is placed (the temp
+    // file goes with `staged` on the way out).
+    let denied = request.imports.offences(measured.capabilities.as_ref());
+    if !denied.is_empty() {
+        return Err(Error::CapabilityDenied {
+            artifact: format!("{} {}", entry.name, entry.version),
+            denied,
+        });
+    }
     Ok(Fetched {
         staged,
         sha256: measured.sha256,
         size: measured.size,
         signed_by,
         sidecar,
+        capabilities: measured.capabilities,
         shown,
     })
 }
@@ -708,6 +730,8 @@ fn would_place(
         signed_by: None,
         action,
         previous_version: installed.map(str::to_string),
+        imports: None,
+        exports: None,
     }
 }
 
@@ -729,6 +753,8 @@ fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<Insta
         signed_by: previous.signed_by.clone(),
         action: Action::Unchanged,
         previous_version: Some(previous.version.clone()),
+        imports: previous.imports.clone(),
+        exports: previous.exports.clone(),
     })
 }
 
@@ -816,6 +842,7 @@ mod tests {
                 pinned: None,
                 planned: false,
                 dry_run: false,
+                imports: ImportPolicy::default(),
             }
         }
 

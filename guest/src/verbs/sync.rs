@@ -32,6 +32,7 @@ use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::sandbox;
 use crate::transfer::source::Fetcher;
 use crate::trust::TrustRoot;
+use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::verbs::install::{self, Action, IndexBytes, InstallRequest, Mode};
 use crate::verbs::uninstall;
@@ -56,6 +57,8 @@ pub struct SyncRequest {
     pub lock_only: bool,
     /// Reach the manifest's `oci://` registries over plain http.
     pub plain_http: bool,
+    /// Which imports the plugins may have.
+    pub imports: ImportPolicy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -538,6 +541,7 @@ pub fn apply(
         pinned: Some(pinned),
         planned: true,
         dry_run: false,
+        imports: request.imports.clone(),
     };
     let report = install::install(&install, fetcher)?;
     Ok(Change {

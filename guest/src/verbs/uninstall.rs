@@ -72,6 +72,8 @@ mod tests {
             artifact: String::new(),
             installed_at: crate::clock::now(),
             requirement: None,
+            imports: None,
+            exports: None,
         };
         let name = PluginName::parse("colmask").unwrap();
         receipt::commit(

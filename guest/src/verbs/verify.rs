@@ -29,6 +29,9 @@ pub struct VerifyReport {
     pub size: u64,
     pub signature_path: Option<String>,
     pub signed_by: Option<String>,
+    /// What the file imports and exports, when it is WebAssembly.
+    pub imports: Option<Vec<String>>,
+    pub exports: Option<Vec<String>>,
 }
 
 pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
@@ -83,6 +86,8 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         size: measured.size,
         signature_path: sig_path.map(|p| p.display().to_string()),
         signed_by,
+        imports: measured.capabilities.as_ref().map(|c| c.imports.clone()),
+        exports: measured.capabilities.map(|c| c.exports),
     })
 }
 

@@ -32,6 +32,22 @@ pub struct SourceArgs {
     pub net: NetArgs,
     #[command(flatten)]
     pub lock: LockArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// What an installed plugin may import: the capability policy.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Allow imports matching PATTERN (a glob over WIT names, e.g.
+    /// 'wasi:io/*'; repeatable): with any, a plugin importing something
+    /// none matches is refused before anything is placed
+    #[arg(long = "allow-import", value_name = "PATTERN")]
+    pub allow: Vec<String>,
+    /// Refuse a plugin with an import matching PATTERN (e.g.
+    /// 'wasi:sockets/*'; repeatable)
+    #[arg(long = "deny-import", value_name = "PATTERN")]
+    pub deny: Vec<String>,
 }
 
 impl SourceArgs {

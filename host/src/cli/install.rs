@@ -1,7 +1,7 @@
 //! The operator's verbs that change a plugins directory: install, upgrade,
 //! uninstall.
 
-use super::args::{LockArgs, NetArgs, SourceArgs, required};
+use super::args::{LockArgs, NetArgs, PolicyArgs, SourceArgs, required};
 use super::{Failure, Setup, output, stdout_failure};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -134,6 +134,12 @@ fn source_request(
     for dir in &source.allow_read {
         request = request.allow_read(dir);
     }
+    for glob in &source.policy.allow {
+        request = request.allow_import(glob);
+    }
+    for glob in &source.policy.deny {
+        request = request.deny_import(glob);
+    }
     Ok(request)
 }
 
@@ -179,6 +185,12 @@ impl UpgradeArgs {
         for dir in &source.allow_read {
             request = request.allow_read(dir);
         }
+        for glob in &source.policy.allow {
+            request = request.allow_import(glob);
+        }
+        for glob in &source.policy.deny {
+            request = request.deny_import(glob);
+        }
         for name in &self.plugins {
             request = request.plugin(name);
         }
@@ -216,6 +228,8 @@ pub struct SyncArgs {
     pub net: NetArgs,
     #[command(flatten)]
     pub lock: LockArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -245,6 +259,12 @@ impl SyncArgs {
         }
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
+        }
+        for glob in &self.policy.allow {
+            request = request.allow_import(glob);
+        }
+        for glob in &self.policy.deny {
+            request = request.deny_import(glob);
         }
         let report = installer.sync(&request)?;
         output::sync(&report, self.json).map_err(stdout_failure)

@@ -696,8 +696,35 @@ pub fn verify(r: &VerifyReport, as_json: bool) -> io::Result<Verdict> {
             }
             (None, None) => writeln!(out, "no signature (none given, no sidecar)")?,
         }
-        Ok(())
+        capabilities(out, r.imports.as_deref(), r.exports.as_deref())
     })
+}
+
+/// What a plugin imports and exports, one per line; a file that is not
+/// WebAssembly says so.
+fn capabilities(
+    out: &mut dyn Write,
+    imports: Option<&[String]>,
+    exports: Option<&[String]>,
+) -> io::Result<()> {
+    let (Some(imports), Some(exports)) = (imports, exports) else {
+        return writeln!(
+            out,
+            "imports and exports unknown: not a WebAssembly component or module"
+        );
+    };
+    for (what, names) in [("imports", imports), ("exports", exports)] {
+        match names.is_empty() {
+            true => writeln!(out, "{what}: none")?,
+            false => {
+                writeln!(out, "{what}:")?;
+                for name in names {
+                    writeln!(out, "  {name}")?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn scaffold(r: &ScaffoldReport) -> io::Result<Verdict> {
