@@ -214,6 +214,8 @@ impl wit::Guest for Installer {
         trust_root: Option<String>,
         manifest: Option<String>,
         registry: Option<wit::IndexSource>,
+        allow_imports: Vec<String>,
+        deny_imports: Vec<String>,
     ) -> Result<wit::AuditReport, wit::Error> {
         let mut r = audit::audit(
             Path::new(&dest),
@@ -230,6 +232,11 @@ impl wit::Guest for Installer {
             audit::against_registry(&mut r, &source.registry, &HostFetcher, policy)
                 .map_err(to_wit)?;
         }
+        let imports = ImportPolicy {
+            allow: allow_imports,
+            deny: deny_imports,
+        };
+        audit::against_policy(&mut r, &imports).map_err(to_wit)?;
         let finding = |f: audit::Finding| wit::Finding {
             kind: match f.kind {
                 audit::FindingKind::Drift => wit::FindingKind::Drift,
@@ -245,6 +252,7 @@ impl wit::Guest for Installer {
                 audit::FindingKind::LockMismatch => wit::FindingKind::LockMismatch,
                 audit::FindingKind::NotDeclared => wit::FindingKind::NotDeclared,
                 audit::FindingKind::Yanked => wit::FindingKind::Yanked,
+                audit::FindingKind::CapabilityDenied => wit::FindingKind::CapabilityDenied,
             },
             path: f.path,
             detail: f.detail,
@@ -404,6 +412,8 @@ impl wit::Guest for Installer {
                     registry: p.registry,
                 })
                 .collect(),
+            allow_imports: m.allow_imports,
+            deny_imports: m.deny_imports,
         })
     }
 
@@ -647,6 +657,7 @@ fn install_report_to_wit(r: install::InstallReport) -> wit::InstallReport {
         previous_version: r.previous_version,
         imports: r.imports,
         exports: r.exports,
+        new_imports: r.new_imports,
     }
 }
 

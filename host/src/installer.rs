@@ -650,6 +650,8 @@ impl Installer {
                 trust_root.as_deref(),
                 manifest.as_deref(),
                 registry.as_ref(),
+                &request.allow_imports,
+                &request.deny_imports,
             )
         })?;
         crate::error::name_link_targets(&mut report);

@@ -89,6 +89,9 @@ pub struct InstallReport {
     pub action: InstallAction,
     /// The version installed before, if any.
     pub previous_version: Option<String>,
+    /// Imports this version has that the one it replaced did not: a new
+    /// capability an upgrade brings.
+    pub new_imports: Vec<String>,
     /// What the installed bytes import: WIT names for a component
     /// (`wasi:sockets/tcp@0.2.3`), `module/field` for a core module; `None`
     /// when they are not WebAssembly (and for a dry run).
@@ -196,6 +199,10 @@ pub struct Manifest {
     pub default_registry: Option<String>,
     /// The plugins declared.
     pub plugins: Vec<DeclaredPlugin>,
+    /// `[policy] allow_imports`: globs over the import names plugins may have.
+    pub allow_imports: Vec<String>,
+    /// `[policy] deny_imports`: globs over the import names they may not.
+    pub deny_imports: Vec<String>,
 }
 
 impl Manifest {
@@ -237,6 +244,8 @@ impl From<wit::Manifest> for Manifest {
                     registry: p.registry,
                 })
                 .collect(),
+            allow_imports: m.allow_imports,
+            deny_imports: m.deny_imports,
         }
     }
 }
@@ -368,6 +377,8 @@ pub enum FindingKind {
     NotDeclared,
     /// The installed version is yanked in the registry audited against.
     Yanked,
+    /// The plugin imports what the capability policy audited against forbids.
+    CapabilityDenied,
 }
 
 /// Something `audit` found wrong.
@@ -606,6 +617,7 @@ impl From<wit::InstallReport> for InstallReport {
             signed_by: r.signed_by,
             action: r.action.into(),
             previous_version: r.previous_version,
+            new_imports: r.new_imports,
             imports: r.imports,
             exports: r.exports,
         }
@@ -657,6 +669,7 @@ impl From<wit::FindingKind> for FindingKind {
             W::LockMismatch => FindingKind::LockMismatch,
             W::NotDeclared => FindingKind::NotDeclared,
             W::Yanked => FindingKind::Yanked,
+            W::CapabilityDenied => FindingKind::CapabilityDenied,
         }
     }
 }

@@ -525,6 +525,8 @@ pub struct AuditRequest {
     pub(crate) manifest: Option<PathBuf>,
     pub(crate) registry: Option<IndexRequest>,
     pub(crate) lock_timeout: Duration,
+    pub(crate) allow_imports: Vec<String>,
+    pub(crate) deny_imports: Vec<String>,
 }
 
 impl AuditRequest {
@@ -536,7 +538,23 @@ impl AuditRequest {
             manifest: None,
             registry: None,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            allow_imports: Vec::new(),
+            deny_imports: Vec::new(),
         }
+    }
+
+    /// Judge installed plugins against a capability policy (see
+    /// [`InstallRequest::allow_import`]): one importing what it forbids is
+    /// a finding ([`FindingKind::CapabilityDenied`](crate::FindingKind::CapabilityDenied)).
+    pub fn allow_import(mut self, glob: impl Into<String>) -> Self {
+        self.allow_imports.push(glob.into());
+        self
+    }
+
+    /// See [`AuditRequest::allow_import`] and [`InstallRequest::deny_import`].
+    pub fn deny_import(mut self, glob: impl Into<String>) -> Self {
+        self.deny_imports.push(glob.into());
+        self
     }
 
     /// Require every plugin to carry a signature by one of these keys.

@@ -83,7 +83,7 @@ export async function audit(options) {
   const manifest = o.manifest === undefined || o.manifest === null ? undefined : existingFile(o.manifest, 'manifest');
   const grants = [dest, trustRoot, manifest && dirname(manifest)].filter(Boolean);
   // After any install running there: it would otherwise see its temp file.
-  return serialized(dest, () => call('audit', [dest, trustRoot, manifest, undefined], grants));
+  return serialized(dest, () => call('audit', [dest, trustRoot, manifest, undefined, optionalList(o, 'allowImports'), optionalList(o, 'denyImports')], grants));
 }
 
 /** The receipts of the plugins installed in a plugins directory. */

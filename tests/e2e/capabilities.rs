@@ -89,6 +89,15 @@ fn a_denied_import_refuses_the_plugin_before_anything_is_placed() {
         "{}",
         shown.stdout
     );
+    let long = env
+        .run(&["list", "--installed", "--dest", "plugins", "--long"])
+        .expect(OK);
+    assert!(long.stdout.contains("p 0.2.0"), "{}", long.stdout);
+    assert!(
+        long.stdout.contains("  wasi:sockets/tcp@0.2.3"),
+        "{}",
+        long.stdout
+    );
 }
 
 #[test]
@@ -104,4 +113,76 @@ fn under_a_policy_bytes_whose_imports_cannot_be_read_are_refused() {
     );
     // Without one, such bytes install as before (the loader's format allows them).
     install(&env, &[]).expect(OK);
+}
+
+#[test]
+fn an_upgrade_names_a_new_capability_and_audit_and_the_manifest_apply_the_policy() {
+    let env = Env::new();
+    let mut reg = Registry::new("reg");
+    reg.publish(
+        &env,
+        "p",
+        "0.1.0",
+        &component(&["wasi:io/streams@0.2.3"]),
+        None,
+    );
+    install(&env, &[]).expect(OK);
+    reg.publish(
+        &env,
+        "p",
+        "0.2.0",
+        &component(&["wasi:io/streams@0.2.3", "wasi:sockets/tcp@0.2.3"]),
+        None,
+    );
+    let upgrade = |extra: &[&str]| {
+        let mut args = vec![
+            "upgrade",
+            "p",
+            "--registry",
+            "reg/index.json",
+            "--dest",
+            "plugins",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    // Under a policy forbidding it, the upgrade is refused; the old stays.
+    upgrade(&["--deny-import", "wasi:sockets/*"])
+        .expect(INTEGRITY)
+        .says(&["wasi:sockets/tcp@0.2.3 (denied by 'wasi:sockets/*')"]);
+    let receipt: serde_json::Value =
+        serde_json::from_slice(&env.read("plugins/.wasm-plugin/receipts/p.json")).unwrap();
+    assert_eq!(receipt["version"], "0.1.0");
+    // Without one it goes ahead, and says what is new.
+    let done = upgrade(&[]).expect(OK);
+    assert!(
+        done.stdout
+            .contains("new capability: now imports wasi:sockets/tcp@0.2.3"),
+        "{}",
+        done.stdout
+    );
+
+    // audit judges what is installed against a policy.
+    let audit = |extra: &[&str]| {
+        let mut args = vec!["audit", "--dest", "plugins", "--json"];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    audit(&[]).expect(OK);
+    let found = audit(&["--deny-import", "wasi:sockets/*"])
+        .expect(INTEGRITY)
+        .json();
+    assert!(found.to_string().contains("capability-denied"), "{found}");
+
+    // The manifest's [policy] stands in for the flags.
+    env.write(
+        "wasm-plugin.toml",
+        "dest = \"plugins\"\n[registries]\ndefault = \"reg/index.json\"\n[plugins]\np = \"*\"\n\
+         [policy]\ndeny_imports = [\"wasi:sockets/*\"]\n",
+    );
+    env.run(&["audit"]).expect(INTEGRITY);
+    // sync judges what it installs (a plugin kept as pinned is audit's).
+    env.run(&["uninstall", "p", "--dest", "plugins"]).expect(OK);
+    env.run(&["sync"]).expect(INTEGRITY);
+    assert!(!env.path("plugins/p.wasm").exists());
 }

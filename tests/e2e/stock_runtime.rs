@@ -174,7 +174,7 @@ fn read_only(env: &Env, call: &str) -> Run {
 #[test]
 fn the_wasmtime_cli_audits_a_read_only_plugins_directory_and_reports_drift() {
     let (env, _reg) = installed();
-    let audit = "audit(\"/plugins\", some(\"/trust\"), none, none)";
+    let audit = "audit(\"/plugins\", some(\"/trust\"), none, none, [], [])";
     let clean = read_only(&env, audit).expect(OK);
     assert!(
         clean.stdout.starts_with("ok(") && clean.stdout.contains("findings: []"),

@@ -13,6 +13,10 @@
 //! [plugins]
 //! colmask = "^1.2"                                   # from the default registry
 //! rowfilter = { version = "=0.3.1", registry = "internal" }
+//!
+//! [policy]                    # what the plugins may import (globs)
+//! allow_imports = ["wasi:io/*", "wasi:clocks/*"]
+//! deny_imports = ["wasi:sockets/*"]
 //! ```
 //!
 //! Unknown keys are errors naming the key; a file that does not parse
@@ -41,6 +45,9 @@ pub struct Manifest {
     /// only one listed.
     pub default_registry: Option<String>,
     pub plugins: Vec<Declared>,
+    /// `[policy]`: what the plugins may import.
+    pub allow_imports: Vec<String>,
+    pub deny_imports: Vec<String>,
 }
 
 /// One declared plugin.
@@ -62,6 +69,17 @@ struct Raw {
     registries: toml::Table,
     #[serde(default)]
     plugins: toml::Table,
+    #[serde(default)]
+    policy: RawPolicy,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    allow_imports: Vec<String>,
+    #[serde(default)]
+    deny_imports: Vec<String>,
 }
 
 /// Reads and checks the manifest at `path` (absolute, inside a grant).
@@ -241,6 +259,8 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
         registries,
         default_registry,
         plugins,
+        allow_imports: raw.policy.allow_imports,
+        deny_imports: raw.policy.deny_imports,
     })
 }
 

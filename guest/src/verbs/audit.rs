@@ -15,6 +15,7 @@ use crate::registry::RegistryRef;
 use crate::registry::name::PluginName;
 use crate::sandbox;
 use crate::trust::TrustRoot;
+use crate::trust::capabilities::ImportPolicy;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -39,6 +40,8 @@ pub enum FindingKind {
     NotDeclared,
     /// The installed version is yanked in the registry audited against.
     Yanked,
+    /// The plugin imports what the capability policy forbids.
+    CapabilityDenied,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +130,47 @@ pub fn audit(
         plugins,
         stray,
     })
+}
+
+/// Installed plugins that break the capability `policy`: judged by the
+/// imports their receipt records, or, for a receipt from before imports
+/// were recorded, read again from the bytes.
+pub fn against_policy(report: &mut AuditReport, policy: &ImportPolicy) -> Result<()> {
+    if policy.is_empty() {
+        return Ok(());
+    }
+    let dest = Path::new(&report.dest).to_path_buf();
+    for plugin in report.plugins.iter_mut() {
+        let Ok(name) = PluginName::parse(&plugin.name) else {
+            continue;
+        };
+        let wasm = PluginsDir::new(&dest).wasm(name.as_str());
+        if !sandbox::exists(&wasm)? {
+            continue;
+        }
+        let recorded = match receipt::read(&dest, &name)? {
+            Found::Valid(r) => r.imports,
+            _ => None,
+        };
+        let imports = match recorded {
+            Some(imports) => Some(imports),
+            None => {
+                let mut source = crate::transfer::source::Source::open_owned(&wasm)?;
+                crate::transfer::stream::pump(&mut source, None, None)?
+                    .capabilities
+                    .map(|c| c.imports)
+            }
+        };
+        let denied = policy.offences(imports.as_deref());
+        if !denied.is_empty() {
+            plugin.findings.push(Finding {
+                kind: FindingKind::CapabilityDenied,
+                path: wasm.display().to_string(),
+                detail: format!("it imports what the policy forbids: {}", denied.join("; ")),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Installed versions that `registry` marks yanked. An OCI registry has no

@@ -122,6 +122,8 @@ pub struct InstallReport {
     /// WebAssembly, or for a dry run).
     pub imports: Option<Vec<String>>,
     pub exports: Option<Vec<String>>,
+    /// Imports the version replaced did not have (by its receipt).
+    pub new_imports: Vec<String>,
 }
 
 /// The entry `install` would take for `spec`, without fetching the
@@ -469,6 +471,20 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         signed_by: fetched.signed_by,
         action,
         previous_version: installed.map(str::to_string),
+        new_imports: match (&previous, &new_receipt.imports) {
+            (
+                Some(Receipt {
+                    imports: Some(before),
+                    ..
+                }),
+                Some(now),
+            ) => now
+                .iter()
+                .filter(|i| !before.contains(i))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        },
         imports: new_receipt.imports,
         exports: new_receipt.exports,
     })
@@ -646,7 +662,8 @@ fn fetch_and_check(
     let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
     // What the bytes may do, judged before anything is placed (the temp
     // file goes with `staged` on the way out).
-    let denied = request.imports.offences(measured.capabilities.as_ref());
+    let imports = measured.capabilities.as_ref().map(|c| c.imports.as_slice());
+    let denied = request.imports.offences(imports);
     if !denied.is_empty() {
         return Err(Error::CapabilityDenied {
             artifact: format!("{} {}", entry.name, entry.version),
@@ -732,6 +749,7 @@ fn would_place(
         previous_version: installed.map(str::to_string),
         imports: None,
         exports: None,
+        new_imports: Vec::new(),
     }
 }
 
@@ -755,6 +773,7 @@ fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<Insta
         previous_version: Some(previous.version.clone()),
         imports: previous.imports.clone(),
         exports: previous.exports.clone(),
+        new_imports: Vec::new(),
     })
 }
 

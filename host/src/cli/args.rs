@@ -50,6 +50,16 @@ pub struct PolicyArgs {
     pub deny: Vec<String>,
 }
 
+impl PolicyArgs {
+    /// The manifest's `[policy]`, unless a flag gave one.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        if self.allow.is_empty() && self.deny.is_empty() {
+            self.allow = manifest.allow_imports.clone();
+            self.deny = manifest.deny_imports.clone();
+        }
+    }
+}
+
 impl SourceArgs {
     /// Takes what the flags leave out from the manifest.
     pub fn fill(&mut self, manifest: &Manifest) {
@@ -65,6 +75,7 @@ impl SourceArgs {
             .trust_root
             .take()
             .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+        self.policy.fill(manifest);
     }
 
     pub fn registry(&self) -> Result<&str, Failure> {

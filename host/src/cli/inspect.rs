@@ -1,6 +1,6 @@
 //! Verbs that only look: list, info, search, outdated, audit, verify.
 
-use super::args::{LockArgs, RemoteArgs, required};
+use super::args::{LockArgs, PolicyArgs, RemoteArgs, required};
 use super::{Failure, Setup, output, stdout_failure};
 use clap::Args;
 use std::path::PathBuf;
@@ -26,6 +26,9 @@ pub struct ListArgs {
     /// The plugins directory (with --installed)
     #[arg(long, value_name = "DIR", requires = "installed")]
     pub dest: Option<PathBuf>,
+    /// With --installed: each plugin's imports and exports too
+    #[arg(long, requires = "installed")]
+    pub long: bool,
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
@@ -59,7 +62,7 @@ impl ListArgs {
         if self.installed {
             let dest = required(self.dest.as_deref(), "--dest", "dest")?;
             let receipts = setup.installer(None)?.list_installed(dest)?;
-            return output::installed(&receipts, self.json).map_err(stdout_failure);
+            return output::installed(&receipts, self.long, self.json).map_err(stdout_failure);
         }
         if let Some(manifest) = &self.manifest {
             return self.list_all(setup, manifest);
@@ -256,6 +259,8 @@ pub struct AuditArgs {
     pub remote: RemoteArgs,
     #[command(flatten)]
     pub lock: LockArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Print every plugin with its status as JSON
     #[arg(long)]
     pub json: bool,
@@ -277,11 +282,18 @@ impl AuditArgs {
             .trust_root
             .take()
             .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+        self.policy.fill(manifest);
     }
 
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let dest = required(self.dest.as_deref(), "--dest", "dest")?;
         let mut request = AuditRequest::new(dest).lock_timeout(self.lock.lock_timeout);
+        for glob in &self.policy.allow {
+            request = request.allow_import(glob);
+        }
+        for glob in &self.policy.deny {
+            request = request.deny_import(glob);
+        }
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
         }

@@ -246,6 +246,8 @@ impl SyncArgs {
             .map(|(_, l)| l.as_str())
             .collect();
         let installer = setup.writer(self.net.fetch(self.json, &registries)?)?;
+        let mut policy = self.policy;
+        policy.fill(&declared);
         let mut request = SyncRequest::new(&manifest)
             .dry_run(self.dry_run)
             .locked(self.locked)
@@ -260,10 +262,10 @@ impl SyncArgs {
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
         }
-        for glob in &self.policy.allow {
+        for glob in &policy.allow {
             request = request.allow_import(glob);
         }
-        for glob in &self.policy.deny {
+        for glob in &policy.deny {
             request = request.deny_import(glob);
         }
         let report = installer.sync(&request)?;

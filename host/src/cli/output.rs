@@ -158,13 +158,23 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
         r.sha256, r.size, r.source
     )?;
     match (&r.signed_by, &r.sig_path) {
-        (Some(label), _) => writeln!(out, "  verified by '{label}'"),
+        (Some(label), _) => writeln!(out, "  verified by '{label}'")?,
         (None, Some(sig)) => writeln!(
             out,
             "  signature written to {sig} (not checked: no --trust-root)"
-        ),
-        (None, None) => writeln!(out, "  unsigned (no --trust-root given)"),
+        )?,
+        (None, None) => writeln!(out, "  unsigned (no --trust-root given)")?,
     }
+    // A capability the version replaced did not have is worth a look
+    // before the runtime hot-reloads it.
+    if !r.new_imports.is_empty() {
+        writeln!(
+            out,
+            "  new capability: now imports {}",
+            r.new_imports.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 /// `upgrade --dry-run`: what each upgrade would do (JSON: the reports, as
@@ -544,10 +554,29 @@ pub fn list_registries(indexes: &[(String, RegistryIndex)], as_json: bool) -> io
     Ok(Verdict::Done)
 }
 
-pub fn installed(receipts: &[Receipt], as_json: bool) -> io::Result<Verdict> {
+pub fn installed(receipts: &[Receipt], long: bool, as_json: bool) -> io::Result<Verdict> {
     render(&receipts, as_json, |out| {
         if receipts.is_empty() {
             return writeln!(out, "nothing is installed");
+        }
+        if long {
+            for r in receipts {
+                writeln!(
+                    out,
+                    "{} {} (signed by {}, installed at {})",
+                    r.name,
+                    shown_version(&r.version),
+                    r.signed_by.as_deref().unwrap_or("-"),
+                    r.installed_at
+                )?;
+                capabilities(
+                    out,
+                    r.imports.as_deref(),
+                    r.exports.as_deref(),
+                    "not WebAssembly, or installed before they were recorded",
+                )?;
+            }
+            return Ok(());
         }
         let rows: Vec<Vec<String>> = receipts
             .iter()
@@ -679,6 +708,7 @@ fn finding_name(kind: FindingKind) -> &'static str {
         F::LockMismatch => "not as locked",
         F::NotDeclared => "not declared",
         F::Yanked => "yanked",
+        F::CapabilityDenied => "capability denied",
     }
 }
 
@@ -696,22 +726,25 @@ pub fn verify(r: &VerifyReport, as_json: bool) -> io::Result<Verdict> {
             }
             (None, None) => writeln!(out, "no signature (none given, no sidecar)")?,
         }
-        capabilities(out, r.imports.as_deref(), r.exports.as_deref())
+        capabilities(
+            out,
+            r.imports.as_deref(),
+            r.exports.as_deref(),
+            "not a WebAssembly component or module",
+        )
     })
 }
 
-/// What a plugin imports and exports, one per line; a file that is not
-/// WebAssembly says so.
+/// What a plugin imports and exports, one per line, or why they are
+/// `unknown`.
 fn capabilities(
     out: &mut dyn Write,
     imports: Option<&[String]>,
     exports: Option<&[String]>,
+    unknown: &str,
 ) -> io::Result<()> {
     let (Some(imports), Some(exports)) = (imports, exports) else {
-        return writeln!(
-            out,
-            "imports and exports unknown: not a WebAssembly component or module"
-        );
+        return writeln!(out, "imports and exports unknown: {unknown}");
     };
     for (what, names) in [("imports", imports), ("exports", exports)] {
         match names.is_empty() {
