@@ -232,9 +232,23 @@ impl wit::Guest for Installer {
             audit::against_registry(&mut r, &source.registry, &HostFetcher, policy)
                 .map_err(to_wit)?;
         }
+        // The set's own policy stands in for a list not given, as the CLI
+        // fills it, so library and Node callers get the same audit.
+        let declared = match &manifest {
+            Some(path) => Some(crate::plugin_set::manifest::read(Path::new(path)).map_err(to_wit)?),
+            None => None,
+        };
+        let or_declared =
+            |given: Vec<String>,
+             pick: fn(&crate::plugin_set::manifest::Manifest) -> &Vec<String>| {
+                match (given.is_empty(), &declared) {
+                    (true, Some(m)) => pick(m).clone(),
+                    _ => given,
+                }
+            };
         let imports = ImportPolicy {
-            allow: allow_imports,
-            deny: deny_imports,
+            allow: or_declared(allow_imports, |m| &m.allow_imports),
+            deny: or_declared(deny_imports, |m| &m.deny_imports),
         };
         audit::against_policy(&mut r, &imports).map_err(to_wit)?;
         let finding = |f: audit::Finding| wit::Finding {

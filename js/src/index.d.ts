@@ -61,6 +61,10 @@ export interface AuditOptions {
   /** A plugin set's `wasm-plugin.toml`: declared plugins missing, installed ones differing from its lock
    *  (next to it) and installed ones it does not declare become findings. */
   manifest?: string;
+  /** A capability policy (globs over import names; the manifest's `[policy]` when not given): installed
+   *  plugins that break it become `capability-denied` findings. */
+  allowImports?: string[];
+  denyImports?: string[];
 }
 
 /** The kinds an `InstallerError` carries: the component's error cases, plus the package's own. */

@@ -81,9 +81,13 @@ export async function audit(options) {
   const dest = existingDir(o.dest, 'dest');
   const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
   const manifest = o.manifest === undefined || o.manifest === null ? undefined : existingFile(o.manifest, 'manifest');
+  const allowImports = optionalList(o, 'allowImports');
+  const denyImports = optionalList(o, 'denyImports');
   const grants = [dest, trustRoot, manifest && dirname(manifest)].filter(Boolean);
   // After any install running there: it would otherwise see its temp file.
-  return serialized(dest, () => call('audit', [dest, trustRoot, manifest, undefined, optionalList(o, 'allowImports'), optionalList(o, 'denyImports')], grants));
+  return serialized(dest, () =>
+    call('audit', [dest, trustRoot, manifest, undefined, allowImports, denyImports], grants),
+  );
 }
 
 /** The receipts of the plugins installed in a plugins directory. */

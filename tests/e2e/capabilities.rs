@@ -186,3 +186,39 @@ fn an_upgrade_names_a_new_capability_and_audit_and_the_manifest_apply_the_policy
     env.run(&["sync"]).expect(INTEGRITY);
     assert!(!env.path("plugins/p.wasm").exists());
 }
+
+#[test]
+fn a_policy_applies_to_a_plugin_kept_as_it_is() {
+    let env = Env::new();
+    let mut reg = Registry::new("reg");
+    reg.publish(
+        &env,
+        "p",
+        "1.0.0",
+        &component(&["wasi:sockets/tcp@0.2.3"]),
+        None,
+    );
+    install(&env, &[]).expect(OK);
+    let refused = install(&env, &["--deny-import", "wasi:sockets/tcp@*"]).expect(INTEGRITY);
+    assert!(
+        refused.stdout.contains("p 1.0.0 (installed)"),
+        "{}",
+        refused.stdout
+    );
+    // A pattern without the version does not match a versioned name.
+    install(&env, &["--deny-import", "wasi:sockets/tcp"]).expect(OK);
+    // audit reads the bytes, not the receipt's record.
+    let receipt = env.path("plugins/.wasm-plugin/receipts/p.json");
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    record["imports"] = serde_json::json!([]);
+    std::fs::write(&receipt, serde_json::to_vec(&record).unwrap()).unwrap();
+    env.run(&[
+        "audit",
+        "--dest",
+        "plugins",
+        "--deny-import",
+        "wasi:sockets/*",
+    ])
+    .expect(INTEGRITY);
+}

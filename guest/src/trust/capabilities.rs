@@ -18,6 +18,13 @@ use wasmparser::{
 /// Largest import or export section kept; a real one is a few KiB.
 pub const MAX_SECTION_BYTES: usize = 1 << 20;
 
+/// Most names kept, and most bytes of them, over all sections: a core
+/// module's compact imports repeat one module name for every field, so a
+/// small section can expand a thousandfold. Past either, the capabilities
+/// are unknown (which a policy refuses).
+pub const MAX_NAMES: usize = 10_000;
+pub const MAX_NAME_BYTES: usize = 1 << 20;
+
 // Section ids (the component model's binary format, and the core spec's).
 const COMPONENT_IMPORT_SECTION: u8 = 10;
 const COMPONENT_EXPORT_SECTION: u8 = 11;
@@ -83,6 +90,25 @@ impl ImportPolicy {
     }
 }
 
+/// What is left of the limits on names kept.
+struct Budget {
+    names: usize,
+    bytes: usize,
+}
+
+impl Budget {
+    /// Keeps `name` if the limits allow; `Err` past them.
+    fn push(&mut self, names: &mut Vec<String>, name: &str) -> std::result::Result<(), ()> {
+        if self.names == 0 || name.len() > self.bytes {
+            return Err(());
+        }
+        self.names -= 1;
+        self.bytes -= name.len();
+        names.push(name.to_string());
+        Ok(())
+    }
+}
+
 /// Reads the capabilities of bytes fed to it piece by piece.
 #[derive(Debug, Default)]
 pub struct Introspector {
@@ -96,6 +122,8 @@ pub struct Introspector {
     kind: Option<Kind>,
     imports: Vec<String>,
     exports: Vec<String>,
+    /// Bytes of the names kept so far.
+    name_bytes: usize,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -204,32 +232,66 @@ impl Introspector {
         }
     }
 
-    fn read_section(&mut self, id: u8) -> wasmparser::Result<()> {
-        let reader = BinaryReader::new(&self.buffer, self.offset);
-        match (self.kind, id) {
+    /// Reads a kept section; `Err` (the capabilities unknown) when it is
+    /// malformed or its names pass the limits.
+    fn read_section(&mut self, id: u8) -> std::result::Result<(), ()> {
+        let buffer = std::mem::take(&mut self.buffer);
+        let reader = BinaryReader::new(&buffer, self.offset);
+        let mut names = Vec::new();
+        let mut budget = Budget {
+            names: MAX_NAMES.saturating_sub(self.imports.len() + self.exports.len()),
+            bytes: MAX_NAME_BYTES.saturating_sub(self.name_bytes),
+        };
+        let read = match (self.kind, id) {
             (Some(Kind::Component), COMPONENT_IMPORT_SECTION) => {
-                for import in ComponentImportSectionReader::new(reader)? {
-                    self.imports.push(import?.name.full_name().into_owned());
-                }
+                ComponentImportSectionReader::new(reader)
+                    .map_err(drop)
+                    .and_then(|section| {
+                        section.into_iter().try_for_each(|import| {
+                            let name = import.map_err(drop)?.name;
+                            // An import that implements an interface under a
+                            // label of its own is that interface's capability:
+                            // recorded (and judged) by the interface.
+                            let shown = match name.full_implements() {
+                                Some(interface) => interface,
+                                None => name.full_name(),
+                            };
+                            budget.push(&mut names, &shown)
+                        })
+                    })
             }
             (Some(Kind::Component), COMPONENT_EXPORT_SECTION) => {
-                for export in ComponentExportSectionReader::new(reader)? {
-                    self.exports.push(export?.name.full_name().into_owned());
-                }
+                ComponentExportSectionReader::new(reader)
+                    .map_err(drop)
+                    .and_then(|section| {
+                        section.into_iter().try_for_each(|export| {
+                            budget.push(&mut names, &export.map_err(drop)?.name.full_name())
+                        })
+                    })
             }
-            (Some(Kind::Module), CORE_IMPORT_SECTION) => {
-                for import in ImportSectionReader::new(reader)?.into_imports() {
-                    let import = import?;
-                    self.imports
-                        .push(format!("{}/{}", import.module, import.name));
-                }
-            }
-            (Some(Kind::Module), CORE_EXPORT_SECTION) => {
-                for export in ExportSectionReader::new(reader)? {
-                    self.exports.push(export?.name.to_string());
-                }
-            }
-            _ => {}
+            (Some(Kind::Module), CORE_IMPORT_SECTION) => ImportSectionReader::new(reader)
+                .map_err(drop)
+                .and_then(|section| {
+                    section.into_imports().try_for_each(|import| {
+                        let import = import.map_err(drop)?;
+                        budget.push(&mut names, &format!("{}/{}", import.module, import.name))
+                    })
+                }),
+            (Some(Kind::Module), CORE_EXPORT_SECTION) => ExportSectionReader::new(reader)
+                .map_err(drop)
+                .and_then(|section| {
+                    section
+                        .into_iter()
+                        .try_for_each(|export| budget.push(&mut names, export.map_err(drop)?.name))
+                }),
+            _ => Ok(()),
+        };
+        self.buffer = buffer;
+        read?;
+        self.name_bytes += names.iter().map(String::len).sum::<usize>();
+        match id {
+            COMPONENT_IMPORT_SECTION | CORE_IMPORT_SECTION => self.imports.extend(names),
+            _ => self.exports.extend(names),
         }
         Ok(())
     }
@@ -339,5 +401,44 @@ mod tests {
             1,
             "unreadable imports break a policy"
         );
+    }
+
+    #[test]
+    fn names_past_the_limits_leave_the_capabilities_unknown() {
+        let many: String = (0..MAX_NAMES + 1)
+            .map(|i| format!("(import \"m\" \"f{i}\" (func))"))
+            .collect();
+        let bytes = wat::parse_str(format!("(module {many})")).unwrap();
+        assert_eq!(read(&bytes, 4096), None);
+        let few: String = (0..10)
+            .map(|i| format!("(import \"m\" \"f{i}\" (func))"))
+            .collect();
+        let bytes = wat::parse_str(format!("(module {few})")).unwrap();
+        assert_eq!(read(&bytes, 1).unwrap().imports.len(), 10);
+    }
+
+    #[test]
+    fn an_import_implementing_an_interface_is_named_by_the_interface() {
+        let bytes = wat::parse_str(
+            r#"(component (import "store" (implements "wasi:sockets/tcp@0.2.3") (instance)))"#,
+        );
+        // Older text parsers may not know `implements`; the binary form is
+        // what matters, so skip when this one cannot write it.
+        let Ok(bytes) = bytes else {
+            return;
+        };
+        assert_eq!(read(&bytes, 3).unwrap().imports, ["wasi:sockets/tcp@0.2.3"]);
+    }
+
+    #[test]
+    fn a_kept_section_larger_than_the_limit_or_a_bad_length_is_unknown() {
+        // Component header, then an import section claiming 2 MiB.
+        let mut bytes = wat::parse_str("(component)").unwrap();
+        bytes.extend_from_slice(&[COMPONENT_IMPORT_SECTION, 0x80, 0x80, 0x80, 0x01]);
+        assert_eq!(read(&bytes, 1), None);
+        // A length whose LEB128 never ends.
+        let mut bytes = wat::parse_str("(component)").unwrap();
+        bytes.extend_from_slice(&[COMPONENT_IMPORT_SECTION, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(read(&bytes, 1), None);
     }
 }

@@ -132,9 +132,8 @@ pub fn audit(
     })
 }
 
-/// Installed plugins that break the capability `policy`: judged by the
-/// imports their receipt records, or, for a receipt from before imports
-/// were recorded, read again from the bytes.
+/// Installed plugins that break the capability `policy`, judged by their
+/// bytes (what a receipt records is not bound to them).
 pub fn against_policy(report: &mut AuditReport, policy: &ImportPolicy) -> Result<()> {
     if policy.is_empty() {
         return Ok(());
@@ -148,20 +147,7 @@ pub fn against_policy(report: &mut AuditReport, policy: &ImportPolicy) -> Result
         if !sandbox::exists(&wasm)? {
             continue;
         }
-        let recorded = match receipt::read(&dest, &name)? {
-            Found::Valid(r) => r.imports,
-            _ => None,
-        };
-        let imports = match recorded {
-            Some(imports) => Some(imports),
-            None => {
-                let mut source = crate::transfer::source::Source::open_owned(&wasm)?;
-                crate::transfer::stream::pump(&mut source, None, None)?
-                    .capabilities
-                    .map(|c| c.imports)
-            }
-        };
-        let denied = policy.offences(imports.as_deref());
+        let denied = policy.offences(installed_imports(&wasm)?.as_deref());
         if !denied.is_empty() {
             plugin.findings.push(Finding {
                 kind: FindingKind::CapabilityDenied,
@@ -171,6 +157,13 @@ pub fn against_policy(report: &mut AuditReport, policy: &ImportPolicy) -> Result
         }
     }
     Ok(())
+}
+
+/// What the installed `wasm` imports, read from its bytes.
+pub fn installed_imports(wasm: &Path) -> Result<Option<Vec<String>>> {
+    let mut source = crate::transfer::source::Source::open_owned(wasm)?;
+    let measured = crate::transfer::stream::pump(&mut source, None, None)?;
+    Ok(measured.capabilities.map(|c| c.imports))
 }
 
 /// Installed versions that `registry` marks yanked. An OCI registry has no

@@ -362,6 +362,20 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     ) {
         Decision::Keep => {
             let previous = previous.as_ref().expect("kept only when installed");
+            // A policy is about what is installed: one kept as it is must
+            // meet it too (judged by its bytes).
+            if !request.imports.is_empty() {
+                let wasm = PluginsDir::new(dest).wasm(entry.name.as_str());
+                let denied = request
+                    .imports
+                    .offences(crate::verbs::audit::installed_imports(&wasm)?.as_deref());
+                if !denied.is_empty() {
+                    return Err(Error::CapabilityDenied {
+                        artifact: format!("{} {} (installed)", entry.name, previous.version),
+                        denied,
+                    });
+                }
+            }
             if request.dry_run {
                 return unchanged(dest, &entry.name, previous);
             }

@@ -41,20 +41,25 @@ pub struct SourceArgs {
 pub struct PolicyArgs {
     /// Allow imports matching PATTERN (a glob over WIT names, e.g.
     /// 'wasi:io/*'; repeatable): with any, a plugin importing something
-    /// none matches is refused before anything is placed
+    /// none matches breaks the policy (refused before anything is placed;
+    /// for audit, a finding) [default: the manifest's policy.allow_imports]
     #[arg(long = "allow-import", value_name = "PATTERN")]
     pub allow: Vec<String>,
-    /// Refuse a plugin with an import matching PATTERN (e.g.
-    /// 'wasi:sockets/*'; repeatable)
+    /// A plugin with an import matching PATTERN (e.g. 'wasi:sockets/*';
+    /// repeatable) breaks the policy [default: the manifest's
+    /// policy.deny_imports]
     #[arg(long = "deny-import", value_name = "PATTERN")]
     pub deny: Vec<String>,
 }
 
 impl PolicyArgs {
-    /// The manifest's `[policy]`, unless a flag gave one.
+    /// The manifest's `[policy]`: each list unless the flags give that one
+    /// (so `--deny-import` does not drop the manifest's allow list).
     pub fn fill(&mut self, manifest: &Manifest) {
-        if self.allow.is_empty() && self.deny.is_empty() {
+        if self.allow.is_empty() {
             self.allow = manifest.allow_imports.clone();
+        }
+        if self.deny.is_empty() {
             self.deny = manifest.deny_imports.clone();
         }
     }
