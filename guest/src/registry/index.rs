@@ -83,14 +83,6 @@ impl Entry {
         }
         Ok(claimed)
     }
-
-    /// The one signature a `.sig` sidecar holds for loaders: `signature`,
-    /// else the first of `signatures`.
-    pub fn sidecar(&self) -> Option<&str> {
-        self.signature
-            .as_deref()
-            .or_else(|| self.signatures.first().map(|s| s.sig.as_str()))
-    }
 }
 
 /// One plugin version in an index.

@@ -330,14 +330,11 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         });
     }
     let claimed = entry.claimed(&context.loaded.index.path)?;
-    let sig_text = entry.sidecar().map(|_| {
-        trust::encode_signature(
-            &claimed
-                .first()
-                .expect("a sidecar is a claimed one")
-                .signature,
-        )
-    });
+    // The one signature a loader's `.sig` holds: `signature`, else the
+    // first readable co-signature.
+    let sig_text = claimed
+        .first()
+        .map(|c| trust::encode_signature(&c.signature));
 
     // Decide, from what is installed now.
     // Hashing the installed copy is only worth it where it can change the
@@ -1075,6 +1072,16 @@ mod tests {
             false,
             |e| matches!(e, Error::SignatureMalformed { reason, .. } if reason.contains("64 bytes")),
         );
+    }
+
+    #[test]
+    fn an_unreadable_co_signature_alone_installs_unsigned_without_a_trust_root() {
+        let mut fx = Fixture::new();
+        fx.publish("colmask", "1.0.0", b"v1", false);
+        fx.plugins[0]["signatures"] = json!([{"keyid": "k", "sig": "not base64"}]);
+        fx.write_index();
+        let report = fx.install("colmask", false).unwrap();
+        assert_eq!(report.sig_path, None);
     }
 
     #[test]
