@@ -129,6 +129,10 @@ impl wit::Guest for Installer {
                 allow: request.allow_imports,
                 deny: request.deny_imports,
             },
+            world: request.world.map(|w| install::WorldRef {
+                path: PathBuf::from(w.path),
+                name: w.name,
+            }),
         };
         let report = install::install(&request, &HostFetcher).map_err(to_wit)?;
         Ok(install_report_to_wit(report))
@@ -672,6 +676,14 @@ fn install_report_to_wit(r: install::InstallReport) -> wit::InstallReport {
         imports: r.imports,
         exports: r.exports,
         new_imports: r.new_imports,
+        skipped: r.skipped.into_iter().map(unfit_to_wit).collect(),
+    }
+}
+
+fn unfit_to_wit(u: crate::error::Unfit) -> wit::UnfitVersion {
+    wit::UnfitVersion {
+        version: u.version,
+        reason: u.reason,
     }
 }
 
@@ -703,6 +715,8 @@ fn entry_to_wit(e: &index::Entry) -> wit::RegistryEntry {
         size: e.size,
         yanked: e.yanked,
         latest: false,
+        imports: e.imports.clone(),
+        exports: e.exports.clone(),
     }
 }
 
@@ -962,6 +976,26 @@ fn to_wit(e: Error) -> wit::Error {
         Error::SignatureMalformed { source, reason } => {
             wit::Error::SignatureMalformed(rejected(source, reason))
         }
+        Error::Incompatible {
+            artifact,
+            world,
+            mismatch,
+            skipped,
+        } => wit::Error::Incompatible(wit::IncompatiblePlugin {
+            artifact,
+            world,
+            mismatch,
+            skipped: skipped.into_iter().map(unfit_to_wit).collect(),
+        }),
+        Error::MetadataMismatch {
+            artifact,
+            index,
+            reason,
+        } => wit::Error::MetadataMismatch(wit::Misdescribed {
+            artifact,
+            index,
+            reason,
+        }),
         Error::CapabilityDenied { artifact, denied } => {
             wit::Error::CapabilityDenied(wit::DeniedImports { artifact, denied })
         }

@@ -183,6 +183,22 @@ pub enum Error {
         artifact: String,
         denied: Vec<String>,
     },
+    /// The plugin does not fit the runtime's world (`--world`): it was
+    /// pinned exactly, or no version matching the request fits. `skipped`
+    /// are the versions passed over, newest first.
+    Incompatible {
+        artifact: String,
+        world: String,
+        mismatch: String,
+        skipped: Vec<Unfit>,
+    },
+    /// The index describes the artefact (its `imports`/`exports`) otherwise
+    /// than its bytes are.
+    MetadataMismatch {
+        artifact: String,
+        index: String,
+        reason: String,
+    },
     /// Signatures verified, but not by a threshold of keys of a role that
     /// `root.json` allows to sign this (or by no such role at all).
     SignatureInsufficient {
@@ -202,6 +218,13 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A version passed over because it does not fit the runtime's world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfit {
+    pub version: String,
+    pub reason: String,
+}
 
 impl Error {
     /// An I/O failure on `path`. The sandbox refuses a path leading outside

@@ -173,6 +173,8 @@ impl Failure {
                 | E::SignatureUntrusted(_)
                 | E::SignatureInsufficient(_)
                 | E::CapabilityDenied(_)
+                | E::Incompatible(_)
+                | E::MetadataMismatch(_)
                 | E::IndexUntrusted(_)
                 | E::IndexExpired(_)
                 | E::IndexRollback(_) => EXIT_INTEGRITY,
@@ -243,6 +245,8 @@ impl Failure {
                 E::SignatureUntrusted(_) => "signature-untrusted",
                 E::SignatureInsufficient(_) => "signature-insufficient",
                 E::CapabilityDenied(_) => "capability-denied",
+                E::Incompatible(_) => "incompatible",
+                E::MetadataMismatch(_) => "metadata-mismatch",
                 E::FetchFailed(_) => "fetch-failed",
                 E::Io(_) => "io",
             },
@@ -652,6 +656,25 @@ fn installer_message(e: &wit::Error) -> String {
              --allow-import/--deny-import (or the manifest's [policy]) if it may have them",
             d.artifact,
             d.denied.join("; ")
+        ),
+        E::Incompatible(i) => {
+            let skipped: String = i
+                .skipped
+                .iter()
+                .map(|u| format!("\n  skipped {}: {}", u.version, u.reason))
+                .collect();
+            format!(
+                "{} does not fit the {}: {}{skipped}\nnothing was placed; a version built \
+                 for that world installs (ask its publisher), or leave --world out to install \
+                 it anyway",
+                i.artifact, i.world, i.mismatch
+            )
+        }
+        E::MetadataMismatch(m) => format!(
+            "the index {} describes {} otherwise than its bytes are: {}\nnothing was placed; \
+             ask the registry's publisher to publish it again (`wasm-plugin publish` reads \
+             imports and exports from the file)",
+            m.index, m.artifact, m.reason
         ),
         E::SignatureInsufficient(r) => format!(
             "{} is not signed as the trust root's root.json requires: {}\n\

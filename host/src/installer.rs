@@ -270,6 +270,18 @@ impl Installer {
         for dir in &request.allow_read {
             grants.read(&paths::existing_dir(dir, "--allow-read")?);
         }
+        // The world's WIT is read, and parsed, by the component.
+        let world = match &request.world {
+            Some((wit, name)) => {
+                let wit = paths::world(wit, "--world")?;
+                grants.read(paths::granted_dir(&wit));
+                Some(wit::WorldRef {
+                    path: paths::guest(&wit),
+                    name: name.clone(),
+                })
+            }
+            None => None,
+        };
         let (dest, created) = paths::ensure_dir(&request.dest, "--dest")?;
         // On a timeout another run owns the destination: nothing of it is
         // ours to clean up, even if this run created the directory. A dry
@@ -315,6 +327,7 @@ impl Installer {
                 dry_run: request.dry_run,
                 allow_imports: request.allow_imports.clone(),
                 deny_imports: request.deny_imports.clone(),
+                world: world.clone(),
             };
             let result = self
                 .call_in(&dest, grants.clone(), true, |i, s| i.call_install(s, &call))
@@ -395,7 +408,7 @@ impl Installer {
             }
         }
         if let Some(root) = &trust_root {
-            sources.read(paths::trust_root_dir(root));
+            sources.read(paths::granted_dir(root));
         }
         let manifest_dir = paths::parent(&manifest_path);
         let mut reading = sources.clone();
@@ -628,7 +641,7 @@ impl Installer {
         let _held = lock::acquire_shared_if_possible(&dest, request.lock_timeout)?;
         let mut grants = Grants::reading(&dest);
         if let Some(root) = &trust_root {
-            grants.read(paths::trust_root_dir(root));
+            grants.read(paths::granted_dir(root));
         }
         if let Some(file) = &manifest {
             grants.read(paths::parent(file));
@@ -672,7 +685,7 @@ impl Installer {
             grants.read(paths::parent(sig));
         }
         if let Some(root) = &trust_root {
-            grants.read(paths::trust_root_dir(root));
+            grants.read(paths::granted_dir(root));
         }
         let call = wit::VerifyRequest {
             artifact: paths::guest(&file),
@@ -874,7 +887,7 @@ impl Installer {
             grants.read(dir);
         }
         if let Some(root) = &trust_root {
-            grants.read(paths::trust_root_dir(root));
+            grants.read(paths::granted_dir(root));
         }
         let source = wit::IndexSource {
             registry,

@@ -45,8 +45,21 @@ pub(crate) fn trust_root(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
     Ok(canonical)
 }
 
-/// The directory to grant for a trust root (a key file's own directory).
-pub(crate) fn trust_root_dir(root: &Path) -> &Path {
+/// A world's WIT (`--world`): a `.wit` file or a WIT package directory.
+pub(crate) fn world(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
+    let canonical = canonical(path, flag)?;
+    if !canonical.is_dir() && !canonical.is_file() {
+        return Err(Failure::Usage(format!(
+            "{flag} {} is neither a .wit file nor a WIT package directory",
+            path.display()
+        )));
+    }
+    Ok(canonical)
+}
+
+/// The directory to grant for a trust root or a world (a file's own
+/// directory).
+pub(crate) fn granted_dir(root: &Path) -> &Path {
     match root.is_file() {
         true => parent(root),
         false => root,

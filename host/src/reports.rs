@@ -30,6 +30,11 @@ pub struct RegistryEntry {
     pub yanked: bool,
     /// The version `install NAME` takes (marked in a loaded index only).
     pub latest: bool,
+    /// What the artefact imports and exports, as published (`publish`
+    /// reads them from the file); `None` when the index does not say.
+    pub imports: Option<Vec<String>>,
+    /// What it exports, as published.
+    pub exports: Option<Vec<String>>,
 }
 
 /// A registry index that was read and checked.
@@ -98,6 +103,20 @@ pub struct InstallReport {
     pub imports: Option<Vec<String>>,
     /// What they export.
     pub exports: Option<Vec<String>>,
+    /// Newer versions the request allowed that do not fit the world
+    /// ([`InstallRequest::world`](crate::InstallRequest::world)), newest
+    /// first.
+    pub skipped: Vec<UnfitVersion>,
+}
+
+/// A version passed over because it does not fit the runtime's world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnfitVersion {
+    /// The version passed over.
+    pub version: String,
+    /// The first mismatch (`it does not export `handle`, which world
+    /// plugin (...) exports`).
+    pub reason: String,
 }
 
 /// What a [`Installer::sync`](crate::Installer::sync) did (or, with
@@ -542,6 +561,8 @@ impl From<wit::RegistryEntry> for RegistryEntry {
             size: e.size,
             yanked: e.yanked,
             latest: e.latest,
+            imports: e.imports,
+            exports: e.exports,
         }
     }
 }
@@ -620,6 +641,14 @@ impl From<wit::InstallReport> for InstallReport {
             new_imports: r.new_imports,
             imports: r.imports,
             exports: r.exports,
+            skipped: r
+                .skipped
+                .into_iter()
+                .map(|u| UnfitVersion {
+                    version: u.version,
+                    reason: u.reason,
+                })
+                .collect(),
         }
     }
 }

@@ -119,6 +119,7 @@ pub struct InstallRequest {
     pub(crate) dry_run: bool,
     pub(crate) allow_imports: Vec<String>,
     pub(crate) deny_imports: Vec<String>,
+    pub(crate) world: Option<(PathBuf, Option<String>)>,
 }
 
 impl InstallRequest {
@@ -142,7 +143,20 @@ impl InstallRequest {
             dry_run: false,
             allow_imports: Vec::new(),
             deny_imports: Vec::new(),
+            world: None,
         }
+    }
+
+    /// Only versions that fit the runtime's world in `wit` (a `.wit` file,
+    /// or a WIT package directory with an optional `deps/`): the plugin
+    /// must export everything the world exports, with the same types. A
+    /// newer version that does not fit is passed over for the next one the
+    /// request allows (listed in [`InstallReport::skipped`](crate::InstallReport::skipped));
+    /// one named exactly is refused ([`ErrorKind`](crate::Error::kind)
+    /// `incompatible`). `name` picks the world when the package has several.
+    pub fn world(mut self, wit: impl AsRef<Path>, name: Option<&str>) -> Self {
+        self.world = Some((wit.as_ref().to_path_buf(), name.map(str::to_string)));
+        self
     }
 
     /// Allow imports matching `glob` (`wasi:io/*`): once any is given,
@@ -234,6 +248,13 @@ impl UpgradeRequest {
     /// See [`InstallRequest::trust_root`].
     pub fn trust_root(mut self, dir: impl AsRef<Path>) -> Self {
         self.install = self.install.trust_root(dir);
+        self
+    }
+
+    /// See [`InstallRequest::world`]: an upgrade moves only to a version
+    /// that fits.
+    pub fn world(mut self, wit: impl AsRef<Path>, name: Option<&str>) -> Self {
+        self.install = self.install.world(wit, name);
         self
     }
 

@@ -83,6 +83,10 @@ function describe(kind, d) {
       return `the signature of ${d.artifact} does not verify against any key in the trust root ${d.trustRoot} (tried: ${list(d.keys)})`;
     case 'capability-denied':
       return `${d.artifact} imports what the capability policy forbids: ${d.denied.join('; ')}; nothing was placed`;
+    case 'incompatible':
+      return `${d.artifact} does not fit the ${d.world}: ${[d.mismatch, ...d.skipped.map((s) => `skipped ${s.version}: ${s.reason}`)].join('; ')}; nothing was placed`;
+    case 'metadata-mismatch':
+      return `the index ${d.index} describes ${d.artifact} otherwise than its bytes are: ${d.reason}; nothing was placed`;
     case 'signature-insufficient':
       return `${d.value} is not signed as the trust root's root.json requires: ${d.reason}`;
     case 'fetch-failed':

@@ -45,6 +45,14 @@ export interface InstallOptions extends IndexOptions {
   allowImports?: string[];
   /** Globs over import names (`wasi:sockets/*`): a plugin importing one is refused (`capability-denied`). */
   denyImports?: string[];
+  /**
+   * The runtime's world: a `.wit` file or a WIT package directory. Only a version exporting what it
+   * exports, with the same types, installs; newer ones that do not are passed over (the report's
+   * `skipped`), and one named exactly is refused (`incompatible`).
+   */
+  world?: string;
+  /** The world in `world`'s package, when it has several. */
+  worldName?: string;
 }
 
 export interface VerifyOptions {

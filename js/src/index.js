@@ -33,6 +33,7 @@ export async function install(options) {
   const allowRead = optionalList(o, 'allowRead').map((d) => existingDir(d, 'allowRead'));
   const allowImports = optionalList(o, 'allowImports');
   const denyImports = optionalList(o, 'denyImports');
+  const world = worldRef(o);
   const target = destKey(o.dest);
   // Phase 2: one call at a time per plugins directory, then grant and run.
   return serialized(target, async () => {
@@ -51,9 +52,11 @@ export async function install(options) {
       dryRun: false,
       allowImports,
       denyImports,
+      world: world?.ref,
     };
+    const grants = [...source.grants, ...allowRead, ...(world ? [world.grant] : []), dest];
     try {
-      return await call('install', [request], [...source.grants, ...allowRead, dest], { network: true, dest });
+      return await call('install', [request], grants, { network: true, dest });
     } catch (e) {
       if (created) removeIfUnused(dest);
       throw e;
@@ -246,6 +249,19 @@ function canonical(path, option, want) {
   if (want === 'dir' && !isDir) throw usage(option, `${option}: ${absolute} is not a directory`);
   if (want === 'file' && isDir) throw usage(option, `${option}: ${absolute} is a directory, not a file`);
   return real;
+}
+
+/** `world` (a .wit file or a WIT package directory) and `worldName` as the component takes them, and the directory to grant. */
+function worldRef(o) {
+  optionalString(o, 'world');
+  optionalString(o, 'worldName');
+  if (o.world === undefined) {
+    if (o.worldName !== undefined) throw usage('worldName', `'worldName' needs 'world'`);
+    return undefined;
+  }
+  const path = canonical(o.world, 'world', 'any');
+  const grant = statSync(path).isDirectory() ? path : dirname(path);
+  return { ref: { path, name: o.worldName }, grant };
 }
 
 const existingDir = (p, option) => canonical(p, option, 'dir');

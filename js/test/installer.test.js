@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { audit, install, InstallerError, listInstalled, loadIndex, verify } from '../src/index.js';
-import { example, index, key, localRegistry, scratch, serve, sha256, snapshot } from './helpers.js';
+import { example, index, key, localRegistry, repo, scratch, serve, sha256, snapshot } from './helpers.js';
 
 const rejectsWith = async (promise, kind) => {
   const error = await promise.then(
@@ -243,4 +243,28 @@ test('options of the wrong type are usage errors and create nothing', async (t) 
     assert.equal(error.details.option, Object.keys(bad)[0]);
   }
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test("world takes only a plugin exporting the runtime's world, and refuses one that does not", async (t) => {
+  const dir = scratch(t);
+  const registry = join(example, 'index.json');
+  const template = readFileSync(join(repo, 'guest/templates/plugin.wit.tmpl'), 'utf8');
+  writeFileSync(join(dir, 'plugin.wit'), template);
+  const report = await install({ registry, spec: 'hello', dest: join(dir, 'fits'), world: join(dir, 'plugin.wit') });
+  assert.equal(report.version, '0.1.0');
+  assert.deepEqual(report.skipped, []);
+
+  // A runtime whose world renamed `handle`: the only version is skipped,
+  // the call refused with it listed, and nothing placed.
+  mkdirSync(join(dir, 'renamed'));
+  writeFileSync(join(dir, 'renamed/plugin.wit'), template.replace('export handle:', 'export handle-event:'));
+  const dest = join(dir, 'refused');
+  const error = await rejectsWith(install({ registry, spec: 'hello', dest, world: join(dir, 'renamed') }), 'incompatible');
+  assert.match(error.message, /handle-event/);
+  assert.deepEqual(
+    error.details.skipped.map((s) => s.version),
+    ['0.1.0'],
+  );
+  assert.ok(!existsSync(dest));
+  await rejectsWith(install({ registry, spec: 'hello', dest, worldName: 'plugin' }), 'usage');
 });

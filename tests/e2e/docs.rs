@@ -244,6 +244,38 @@ const EXAMPLES: &[(&str, Check)] = &[
         },
     ),
     (
+        "wasm-plugin install greeter --registry registry/index.json --dest plugins --world",
+        Check::Run {
+            scratch: "compatibility",
+            cwd: "",
+            setup: |env| {
+                env.write(
+                    "wit/plugin.wit",
+                    "package example:runtime; world plugin { export greet: func() -> u32; }",
+                );
+                let exporting = |name: &str| {
+                    wat::parse_str(format!(
+                        r#"(component
+                             (core module $m (func (export "f") (result i32) i32.const 1))
+                             (core instance $i (instantiate $m))
+                             (func $f (result u32) (canon lift (core func $i "f")))
+                             (export "{name}" (func $f)))"#
+                    ))
+                    .unwrap()
+                };
+                let mut registry = Registry::new("registry");
+                registry.publish(env, "greeter", "1.0.0", &exporting("greet"), None);
+                registry.publish(env, "greeter", "2.0.0", &exporting("salute"), None);
+            },
+            substitute: &[],
+            verify: |env| {
+                let receipt = env.read("plugins/.wasm-plugin/receipts/greeter.json");
+                let receipt: serde_json::Value = serde_json::from_slice(&receipt).unwrap();
+                assert_eq!(receipt["version"], "1.0.0");
+            },
+        },
+    ),
+    (
         "wasm-plugin keygen --name alice && wasm-plugin keygen --name bob",
         Check::Run {
             scratch: "key-management",

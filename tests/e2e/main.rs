@@ -2,6 +2,7 @@
 //! in temp dirs and servers on 127.0.0.1 started by the tests themselves.
 
 mod capabilities;
+mod compatibility;
 mod component;
 mod docs;
 mod hardening;

@@ -106,6 +106,11 @@ pub struct Entry {
     /// Withdrawn by its publisher (`publish --yank`): resolution passes it
     /// over unless it is asked for exactly. Loaders ignore the field.
     pub yanked: bool,
+    /// What the artefact imports and exports, as `publish` read them from
+    /// its bytes: resolution under a world decides on them without a
+    /// download, and an install refuses bytes that differ.
+    pub imports: Option<Vec<String>>,
+    pub exports: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +141,10 @@ struct RawEntry {
     size: Option<u64>,
     #[serde(default)]
     yanked: bool,
+    #[serde(default)]
+    imports: Option<Vec<String>>,
+    #[serde(default)]
+    exports: Option<Vec<String>>,
 }
 
 /// An entry's `signatures`, keeping the well-formed ones: loaders and older
@@ -208,6 +217,8 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
             signatures: raw.signatures,
             size: raw.size,
             yanked: raw.yanked,
+            imports: raw.imports,
+            exports: raw.exports,
         });
     }
     Ok(Index {

@@ -412,6 +412,8 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
                 size: Some(found.size),
                 // OCI has no yanking: a withdrawn tag is deleted.
                 yanked: false,
+                imports: None,
+                exports: None,
             });
         }
     }

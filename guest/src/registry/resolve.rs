@@ -33,6 +33,16 @@ pub enum Selector<'a> {
 }
 
 impl<'a> Selector<'a> {
+    /// Whether it names one version (an exact version, or `=1.2.3`): what
+    /// it names is taken or refused, never passed over for another.
+    pub fn is_exact(&self) -> bool {
+        match self {
+            Selector::Exact(_) => true,
+            Selector::Matching(requirement) => pins_exactly(&requirement.req),
+            Selector::Highest => false,
+        }
+    }
+
     /// `exact` wins over `requirement`; neither means the highest.
     pub fn from_parts(
         exact: Option<&'a str>,

@@ -9,6 +9,7 @@ use crate::transfer::staged::Staged;
 use crate::trust::SignatureCheck;
 use crate::trust::capabilities::{Capabilities, Introspector};
 use crate::trust::digest::Sha256Digest;
+use crate::trust::world::Reducer;
 use sha2::{Digest as _, Sha256};
 
 /// What the pass measured.
@@ -24,8 +25,18 @@ pub struct Measured {
 /// when there is one, and to `sink` when there is one.
 pub fn pump(
     source: &mut Source,
+    sink: Option<&mut Staged>,
+    check: Option<&mut SignatureCheck>,
+) -> Result<Measured> {
+    pump_with(source, sink, check, None)
+}
+
+/// `pump`, also feeding `reducer` (a world to check the bytes against).
+pub fn pump_with(
+    source: &mut Source,
     mut sink: Option<&mut Staged>,
     mut check: Option<&mut SignatureCheck>,
+    mut reducer: Option<&mut Reducer>,
 ) -> Result<Measured> {
     let mut hasher = Sha256::new();
     let mut introspector = Introspector::new();
@@ -36,6 +47,9 @@ pub fn pump(
         for piece in chunk.chunks(WRITE_PIECE) {
             hasher.update(piece);
             introspector.update(piece);
+            if let Some(reducer) = reducer.as_deref_mut() {
+                reducer.update(piece);
+            }
             if let Some(check) = check.as_deref_mut() {
                 check.update(piece);
             }

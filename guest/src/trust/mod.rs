@@ -7,5 +7,6 @@ pub mod digest;
 pub mod keys;
 pub mod metadata;
 mod roots;
+pub mod world;
 
 pub use roots::*;

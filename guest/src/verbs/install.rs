@@ -10,7 +10,7 @@
 //! three tries). Installing what is already installed and intact writes
 //! nothing.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Unfit};
 use crate::plugins_dir::installed::{self, SigState};
 use crate::plugins_dir::place;
 use crate::plugins_dir::receipt::{self, Found, Receipt};
@@ -28,6 +28,7 @@ use crate::transfer::staged::{self, Staged};
 use crate::transfer::stream;
 use crate::trust::capabilities::{Capabilities, ImportPolicy};
 use crate::trust::digest::Sha256Digest;
+use crate::trust::world::{Reducer, TargetWorld};
 use crate::trust::{self, TrustRoot};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
@@ -74,6 +75,17 @@ pub struct InstallRequest {
     pub dry_run: bool,
     /// Which imports the plugin may have.
     pub imports: ImportPolicy,
+    /// The world the plugin must fit (`--world`): versions that do not are
+    /// passed over, or refused when named exactly.
+    pub world: Option<WorldRef>,
+}
+
+/// Where a runtime's world is: a `.wit` file or a WIT package directory,
+/// and the world's name when the package has several.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorldRef {
+    pub path: PathBuf,
+    pub name: Option<String>,
 }
 
 /// An index's exact bytes and its detached signature, as read.
@@ -124,6 +136,8 @@ pub struct InstallReport {
     pub exports: Option<Vec<String>>,
     /// Imports the version replaced did not have (by its receipt).
     pub new_imports: Vec<String>,
+    /// Newer versions matching the request that do not fit the world.
+    pub skipped: Vec<Unfit>,
 }
 
 /// The entry `install` would take for `spec`, without fetching the
@@ -178,6 +192,12 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         remove_leftovers(dest)?;
     }
     let spec = check_spec(request, &request.spec)?;
+    let world = request
+        .world
+        .as_ref()
+        .map(|w| TargetWorld::load(&w.path, w.name.as_deref()))
+        .transpose()?;
+    let world = world.as_ref();
     let trust = request
         .trust_root
         .as_deref()
@@ -210,6 +230,7 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
             registry: &registry_ref,
             loaded: &loaded,
             trust: trust.as_ref(),
+            world,
             fetcher,
         };
         return install_one(&context, &spec);
@@ -230,6 +251,7 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         registry: &registry_ref,
         loaded: &loaded,
         trust: trust.as_ref(),
+        world,
         fetcher,
     };
     install_one(&context, &spec)
@@ -241,6 +263,7 @@ struct Context<'a> {
     registry: &'a RegistryRef,
     loaded: &'a Loaded,
     trust: Option<&'a TrustRoot>,
+    world: Option<&'a TargetWorld>,
     fetcher: &'a dyn Fetcher,
 }
 
@@ -260,7 +283,34 @@ fn check_spec(request: &InstallRequest, spec: &str) -> Result<PluginSpec> {
     Ok(spec)
 }
 
+/// Installs the version `spec` selects that fits the world: a version that
+/// does not (by its published exports, or else by its bytes) is passed over
+/// for the next one down, unless it was named exactly.
 fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport> {
+    let mut skipped = Vec::new();
+    loop {
+        match install_candidate(context, spec, &skipped)? {
+            Candidate::Done(mut report) => {
+                report.skipped = skipped;
+                return Ok(*report);
+            }
+            Candidate::Unfit(unfit) => skipped.push(unfit),
+        }
+    }
+}
+
+/// What became of the version a pass of `install_one` tried.
+enum Candidate {
+    Done(Box<InstallReport>),
+    /// Passed over: it does not fit the world.
+    Unfit(Unfit),
+}
+
+fn install_candidate(
+    context: &Context<'_>,
+    spec: &PluginSpec,
+    skipped: &[Unfit],
+) -> Result<Candidate> {
     let request = context.request;
     let dest = &request.dest;
     // What is installed now.
@@ -302,16 +352,48 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     // matches anything (every match withdrawn) stays as it is, as cargo
     // keeps a locked version.
     let selector = Selector::from_parts(request.version.as_deref(), parsed.as_ref());
-    let entry = match resolve::select(&context.loaded.index, spec.name.as_str(), selector) {
-        Ok(entry) => entry.clone(),
+    let exact = selector.is_exact();
+    let entry = match select_unskipped(context.loaded, spec, selector, skipped) {
+        Ok(entry) => entry,
+        Err(Error::UnknownVersion { .. } | Error::UnknownPlugin { .. }) if !skipped.is_empty() => {
+            let world = context.world.expect("only a world skips");
+            return Err(Error::Incompatible {
+                artifact: match &spec.requirement {
+                    Some(r) => format!("{}@{}", spec.name, r.given),
+                    None => spec.name.to_string(),
+                },
+                world: world.shown.clone(),
+                mismatch: format!("no version of {} the request allows fits it", spec.name),
+                skipped: skipped.to_vec(),
+            });
+        }
         Err(Error::UnknownVersion { .. })
             if request.mode == Mode::Upgrade && given.is_none() && previous.is_some() =>
         {
             let previous = previous.as_ref().expect("checked just above");
-            return unchanged(dest, &spec.name, previous);
+            return unchanged(dest, &spec.name, previous).map(|r| Candidate::Done(Box::new(r)));
         }
         Err(e) => return Err(e),
     };
+    // A version whose published exports already show it does not fit is
+    // passed over without a download.
+    if let (Some(world), Some(exports)) = (context.world, &entry.exports)
+        && let Some(reason) = world.missing_from(exports)
+    {
+        let reason = format!("{reason} (by its exports in the index)");
+        if exact {
+            return Err(Error::Incompatible {
+                artifact: format!("{} {}", entry.name, entry.version),
+                world: world.shown.clone(),
+                mismatch: reason,
+                skipped: Vec::new(),
+            });
+        }
+        return Ok(Candidate::Unfit(Unfit {
+            version: entry.version,
+            reason,
+        }));
+    }
     let (entry, origin) = materialize(context, entry)?;
     if let Some(pinned) = &request.pinned
         && *pinned != entry.sha256
@@ -359,10 +441,20 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     ) {
         Decision::Keep => {
             let previous = previous.as_ref().expect("kept only when installed");
-            // A policy is about what is installed: one kept as it is must
-            // meet it too (judged by its bytes).
+            // A policy and a world are about what is installed: one kept as
+            // it is must meet them too (judged by its bytes).
+            let wasm = PluginsDir::new(dest).wasm(entry.name.as_str());
+            if let Some(world) = context.world
+                && let Err(mismatch) = installed_fit(&wasm, world)?
+            {
+                return Err(Error::Incompatible {
+                    artifact: format!("{} {} (installed)", entry.name, previous.version),
+                    world: world.shown.clone(),
+                    mismatch,
+                    skipped: skipped.to_vec(),
+                });
+            }
             if !request.imports.is_empty() {
-                let wasm = PluginsDir::new(dest).wasm(entry.name.as_str());
                 let denied = request
                     .imports
                     .offences(crate::verbs::audit::installed_imports(&wasm)?.as_deref());
@@ -374,7 +466,8 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
                 }
             }
             if request.dry_run {
-                return unchanged(dest, &entry.name, previous);
+                return unchanged(dest, &entry.name, previous)
+                    .map(|r| Candidate::Done(Box::new(r)));
             }
             // Nothing to place still records the index version seen:
             // otherwise a host that is up to date never learns it, and an
@@ -415,7 +508,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
             if !(current && context.trust.is_some()) {
                 report.signed_by = None;
             }
-            return Ok(report);
+            return Ok(Candidate::Done(Box::new(report)));
         }
         Decision::RefuseDowngrade => {
             return Err(Error::DowngradeRefused {
@@ -427,7 +520,8 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         Decision::Place(action) => action,
     };
     if request.dry_run {
-        return Ok(would_place(dest, &entry, action, installed));
+        let report = would_place(dest, &entry, action, installed);
+        return Ok(Candidate::Done(Box::new(report)));
     }
 
     // Fetch and check: stream the bytes through the digest and signature.
@@ -437,7 +531,15 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         Some(_) => Location::Registry(entry.artifact.clone()),
         None => location::resolve(&entry.artifact, context.registry)?,
     };
-    let fetched = fetch_and_check(context, &entry, &location, &claimed)?;
+    let fetched = match fetch_and_check(context, &entry, &location, &claimed) {
+        Err(Error::Incompatible { mismatch, .. }) if !exact => {
+            return Ok(Candidate::Unfit(Unfit {
+                version: entry.version,
+                reason: mismatch,
+            }));
+        }
+        fetched => fetched?,
+    };
 
     // Commit: receipt and state staged first, so that if they cannot be
     // written nothing has been placed; after the plugin only renames remain.
@@ -471,7 +573,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
     let placed = place::commit(dest, &entry.name, fetched.staged, sidecar.as_deref())?;
     receipt::commit(dest, &entry.name, staged_receipt)?;
     seen::commit_seen(dest, staged_seen)?;
-    Ok(InstallReport {
+    Ok(Candidate::Done(Box::new(InstallReport {
         name: new_receipt.name,
         version: new_receipt.version,
         sha256: new_receipt.sha256,
@@ -498,7 +600,72 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
         },
         imports: new_receipt.imports,
         exports: new_receipt.exports,
-    })
+        skipped: Vec::new(),
+    })))
+}
+
+/// The entry `selector` chooses once the versions `skipped` are set aside.
+fn select_unskipped(
+    loaded: &Loaded,
+    spec: &PluginSpec,
+    selector: Selector<'_>,
+    skipped: &[Unfit],
+) -> Result<Entry> {
+    let name = spec.name.as_str();
+    if skipped.is_empty() {
+        return resolve::select(&loaded.index, name, selector).cloned();
+    }
+    let set_aside =
+        |e: &Entry| e.name == spec.name && skipped.iter().any(|s| s.version == e.version);
+    let index = registry::index::Index {
+        plugins: loaded
+            .index
+            .plugins
+            .iter()
+            .filter(|e| !set_aside(e))
+            .cloned()
+            .collect(),
+        ..loaded.index.clone()
+    };
+    resolve::select(&index, name, selector).cloned()
+}
+
+/// Whether the installed `wasm` fits `world`, read from its bytes.
+fn installed_fit(wasm: &Path, world: &TargetWorld) -> Result<std::result::Result<(), String>> {
+    let mut source = Source::open_owned(wasm)?;
+    let mut reducer = Reducer::new();
+    stream::pump_with(&mut source, None, None, Some(&mut reducer))?;
+    Ok(reducer.finish().and_then(|reduced| world.check(&reduced)))
+}
+
+/// How the index's `imports`/`exports` for `entry` differ from what its
+/// bytes have, if they do: each name one lists and the other lacks.
+fn misdescribed(entry: &Entry, measured: Option<&Capabilities>) -> Option<String> {
+    let mut differences = Vec::new();
+    let lists = [
+        ("imports", &entry.imports, measured.map(|c| &c.imports)),
+        ("exports", &entry.exports, measured.map(|c| &c.exports)),
+    ];
+    for (field, published, actual) in lists {
+        let Some(published) = published else {
+            continue;
+        };
+        let Some(actual) = actual else {
+            differences.push(format!(
+                "it lists {field}, but the bytes are not WebAssembly whose {field} can be read"
+            ));
+            continue;
+        };
+        for name in actual.iter().filter(|n| !published.contains(n)) {
+            differences.push(format!("its {field} omit {name}, which the bytes have"));
+        }
+        for name in published.iter().filter(|n| !actual.contains(n)) {
+            differences.push(format!(
+                "its {field} list {name}, which the bytes do not have"
+            ));
+        }
+    }
+    (!differences.is_empty()).then(|| differences.join("; "))
 }
 
 /// An `oci://` registry as an index: one entry per semver tag of the
@@ -529,6 +696,8 @@ pub(crate) fn oci_loaded(
             signature: None,
             size: None,
             yanked: false,
+            imports: None,
+            exports: None,
         })
         .collect();
     let shown = registry.shown();
@@ -653,14 +822,21 @@ fn fetch_and_check(
     // Fail before fetching when a signature is required and absent.
     let name = entry.name.as_str();
     trust::check_for(context.trust, name, claimed, missing)?;
-    let (staged, measured, check, shown) = source::with_retries(|| {
+    let (staged, measured, check, reducer, shown) = source::with_retries(|| {
         let mut check = trust::check_for(context.trust, name, claimed, missing)?;
         let mut source = Source::open(location, context.fetcher)?;
         source.limit(entry.size, request.max_size)?;
         let mut staged =
             Staged::create(&request.dest, &PluginsDir::wasm_file(entry.name.as_str()))?;
-        let measured = stream::pump(&mut source, Some(&mut staged), check.as_mut())?;
-        Ok((staged, measured, check, source.shown().to_string()))
+        // The world's check reads the types as they pass, only when asked.
+        let mut reducer = context.world.map(|_| Reducer::new());
+        let measured = stream::pump_with(
+            &mut source,
+            Some(&mut staged),
+            check.as_mut(),
+            reducer.as_mut(),
+        )?;
+        Ok((staged, measured, check, reducer, source.shown().to_string()))
     })?;
     if measured.sha256 != entry.sha256 {
         return Err(Error::DigestMismatch {
@@ -671,14 +847,30 @@ fn fetch_and_check(
     }
     let verified = check.map(|c| c.finish(&shown)).transpose()?;
     let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
-    // What the bytes may do, judged before anything is placed (the temp
-    // file goes with `staged` on the way out).
+    // What the bytes are and may do, judged before anything is placed (the
+    // temp file goes with `staged` on the way out): as the index describes
+    // them, within the policy, and fitting the world.
+    let artifact = format!("{} {}", entry.name, entry.version);
+    if let Some(reason) = misdescribed(entry, measured.capabilities.as_ref()) {
+        return Err(Error::MetadataMismatch {
+            artifact,
+            index: context.loaded.index.path.clone(),
+            reason,
+        });
+    }
     let imports = measured.capabilities.as_ref().map(|c| c.imports.as_slice());
     let denied = request.imports.offences(imports);
     if !denied.is_empty() {
-        return Err(Error::CapabilityDenied {
-            artifact: format!("{} {}", entry.name, entry.version),
-            denied,
+        return Err(Error::CapabilityDenied { artifact, denied });
+    }
+    if let (Some(world), Some(reducer)) = (context.world, reducer)
+        && let Err(mismatch) = reducer.finish().and_then(|reduced| world.check(&reduced))
+    {
+        return Err(Error::Incompatible {
+            artifact,
+            world: world.shown.clone(),
+            mismatch,
+            skipped: Vec::new(),
         });
     }
     Ok(Fetched {
@@ -761,6 +953,7 @@ fn would_place(
         imports: None,
         exports: None,
         new_imports: Vec::new(),
+        skipped: Vec::new(),
     }
 }
 
@@ -785,6 +978,7 @@ fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<Insta
         imports: previous.imports.clone(),
         exports: previous.exports.clone(),
         new_imports: Vec::new(),
+        skipped: Vec::new(),
     })
 }
 
@@ -873,6 +1067,7 @@ mod tests {
                 planned: false,
                 dry_run: false,
                 imports: ImportPolicy::default(),
+                world: None,
             }
         }
 

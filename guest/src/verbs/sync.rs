@@ -542,6 +542,7 @@ pub fn apply(
         planned: true,
         dry_run: false,
         imports: request.imports.clone(),
+        world: None,
     };
     let report = install::install(&install, fetcher)?;
     Ok(Change {

@@ -34,6 +34,23 @@ pub struct SourceArgs {
     pub lock: LockArgs,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub world: WorldArgs,
+}
+
+/// The world the runtime loads plugins as: versions that do not fit it are
+/// passed over.
+#[derive(Debug, Args)]
+pub struct WorldArgs {
+    /// Only versions that fit the runtime's world in FILE (a .wit file, or a
+    /// WIT package directory): a plugin must export what the world exports,
+    /// with the same types. A newer version that does not fit is skipped
+    /// (and named); one asked for exactly (NAME@=1.2.3, --version) is refused
+    #[arg(long = "world", value_name = "FILE")]
+    pub wit: Option<PathBuf>,
+    /// The world in --world's package, when it has several
+    #[arg(long = "world-name", value_name = "NAME", requires = "wit")]
+    pub name: Option<String>,
 }
 
 /// What an installed plugin may import: the capability policy.

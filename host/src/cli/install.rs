@@ -140,6 +140,9 @@ fn source_request(
     for glob in &source.policy.deny {
         request = request.deny_import(glob);
     }
+    if let Some(wit) = &source.world.wit {
+        request = request.world(wit, source.world.name.as_deref());
+    }
     Ok(request)
 }
 
@@ -190,6 +193,9 @@ impl UpgradeArgs {
         }
         for glob in &source.policy.deny {
             request = request.deny_import(glob);
+        }
+        if let Some(wit) = &source.world.wit {
+            request = request.world(wit, source.world.name.as_deref());
         }
         for name in &self.plugins {
             request = request.plugin(name);

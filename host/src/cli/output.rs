@@ -174,6 +174,13 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
             r.new_imports.join(", ")
         )?;
     }
+    for unfit in &r.skipped {
+        writeln!(
+            out,
+            "  skipped {} {}: incompatible, {}",
+            r.name, unfit.version, unfit.reason
+        )?;
+    }
     Ok(())
 }
 
@@ -510,6 +517,16 @@ pub fn info(index: &RegistryIndex, name: &str, as_json: bool) -> io::Result<Verd
             }
         )?;
         writeln!(out, "    artifact {}", v.artifact)?;
+        // As published: install checks them against the bytes.
+        for (what, names) in [("imports", &v.imports), ("exports", &v.exports)] {
+            if let Some(names) = names {
+                let names = match names.is_empty() {
+                    true => "nothing".to_string(),
+                    false => names.join(", "),
+                };
+                writeln!(out, "    {what} {names}")?;
+            }
+        }
     }
     Ok(Verdict::Done)
 }
