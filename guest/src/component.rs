@@ -432,6 +432,8 @@ impl wit::Guest for Installer {
                 .collect(),
             allow_imports: m.allow_imports,
             deny_imports: m.deny_imports,
+            world: m.world,
+            world_name: m.world_name,
         })
     }
 
@@ -804,6 +806,10 @@ fn sync_request(r: wit::SyncRequest) -> sync::SyncRequest {
             allow: r.allow_imports,
             deny: r.deny_imports,
         },
+        world: r.world.map(|w| install::WorldRef {
+            path: PathBuf::from(w.path),
+            name: w.name,
+        }),
     }
 }
 

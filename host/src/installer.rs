@@ -410,6 +410,22 @@ impl Installer {
         if let Some(root) = &trust_root {
             sources.read(paths::granted_dir(root));
         }
+        // The world: the request's, else the manifest's.
+        let world = request.world.clone().or_else(|| {
+            let path = manifest.world.as_ref()?;
+            Some((PathBuf::from(path), manifest.world_name.clone()))
+        });
+        let world = match world {
+            Some((wit, name)) => {
+                let wit = paths::world(&wit, "--world")?;
+                sources.read(paths::granted_dir(&wit));
+                Some(wit::WorldRef {
+                    path: paths::guest(&wit),
+                    name,
+                })
+            }
+            None => None,
+        };
         let manifest_dir = paths::parent(&manifest_path);
         let mut reading = sources.clone();
         reading.read(manifest_dir);
@@ -432,6 +448,7 @@ impl Installer {
             plain_http: request.plain_http,
             allow_imports: request.allow_imports.clone(),
             deny_imports: request.deny_imports.clone(),
+            world: world.clone(),
         };
         if request.lock_only {
             let call = call(None);

@@ -222,6 +222,11 @@ pub struct Manifest {
     pub allow_imports: Vec<String>,
     /// `[policy] deny_imports`: globs over the import names they may not.
     pub deny_imports: Vec<String>,
+    /// `world`: the runtime's world (an absolute path), which the plugins
+    /// must fit.
+    pub world: Option<String>,
+    /// `world_name`: the world in that package, when it has several.
+    pub world_name: Option<String>,
 }
 
 impl Manifest {
@@ -265,6 +270,8 @@ impl From<wit::Manifest> for Manifest {
                 .collect(),
             allow_imports: m.allow_imports,
             deny_imports: m.deny_imports,
+            world: m.world,
+            world_name: m.world_name,
         }
     }
 }

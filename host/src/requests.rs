@@ -419,6 +419,7 @@ pub struct SyncRequest {
     pub(crate) plain_http: bool,
     pub(crate) allow_imports: Vec<String>,
     pub(crate) deny_imports: Vec<String>,
+    pub(crate) world: Option<(PathBuf, Option<String>)>,
 }
 
 /// How many plugins a sync fetches at once by default: enough to overlap
@@ -448,7 +449,17 @@ impl SyncRequest {
             plain_http: false,
             allow_imports: Vec::new(),
             deny_imports: Vec::new(),
+            world: None,
         }
+    }
+
+    /// See [`InstallRequest::world`], in place of the manifest's `world`:
+    /// pins are chosen among the versions whose published `exports` have
+    /// the world's, and a pinned version whose bytes do not fit is refused
+    /// when installed.
+    pub fn world(mut self, wit: impl AsRef<Path>, name: Option<&str>) -> Self {
+        self.world = Some((wit.as_ref().to_path_buf(), name.map(str::to_string)));
+        self
     }
 
     /// See [`InstallRequest::allow_import`]: every plugin synced must meet it.

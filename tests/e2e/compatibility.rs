@@ -185,3 +185,131 @@ fn template_builds_are_judged_by_their_capabilities_and_their_world() {
     assert!(message.contains("omit wasi:sockets/"), "{message}");
     assert!(!env.path("lied/p.wasm").exists());
 }
+
+/// A component exporting `greet: func() -> u32` under `name`.
+fn exporting(name: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component
+             (core module $m (func (export "f") (result i32) i32.const 1))
+             (core instance $i (instantiate $m))
+             (func $f (result u32) (canon lift (core func $i "f")))
+             (export "{name}" (func $f)))"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn sync_pins_the_highest_version_that_fits_the_manifests_world() {
+    let env = Env::new();
+    env.write(
+        "wit/plugin.wit",
+        "package example:runtime; world plugin { export greet: func() -> u32; }",
+    );
+    let (fits, renamed) = (exporting("greet"), exporting("salute"));
+    for (bytes, version) in [(&fits, "1.0.0"), (&renamed, "2.0.0")] {
+        env.write("build.wasm", bytes);
+        env.run(&[
+            "publish",
+            "build.wasm",
+            "--registry",
+            "reg/index.json",
+            "--name",
+            "greeter",
+            "--version",
+            version,
+        ])
+        .expect(OK);
+    }
+    let manifest = |requirement: &str| {
+        env.write(
+            "wasm-plugin.toml",
+            format!(
+                "dest = \"plugins\"\nworld = \"wit/plugin.wit\"\n\n[registries]\n\
+                 default = \"reg/index.json\"\n\n[plugins]\ngreeter = \"{requirement}\"\n"
+            ),
+        );
+    };
+
+    // 2.0.0 lacks `greet` by its published exports: 1.0.0 is pinned.
+    manifest(">=1");
+    env.run(&["sync", "--json"]).expect(OK);
+    assert_eq!(env.read("plugins/greeter.wasm"), fits);
+    let lock = String::from_utf8(env.read("wasm-plugin.lock")).unwrap();
+    assert!(lock.contains("version = \"1.0.0\""), "{lock}");
+
+    // Pinned exactly, 2.0.0's bytes are refused; 1.0.0 stays.
+    manifest("=2.0.0");
+    let refused = env.run(&["sync", "--json"]);
+    assert_ne!(refused.code, OK, "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("incompatible"),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stdout.contains("`greet`"), "{}", refused.stdout);
+    assert_eq!(env.read("plugins/greeter.wasm"), fits);
+
+    // --world on the command line stands in for the manifest's.
+    env.write(
+        "other.wit",
+        "package example:runtime; world plugin { export salute: func() -> u32; }",
+    );
+    // (the lock gone, so that the pin is chosen again).
+    std::fs::remove_file(env.path("wasm-plugin.lock")).unwrap();
+    manifest(">=1");
+    env.run(&["sync", "--world", "other.wit", "--json"])
+        .expect(OK);
+    assert_eq!(env.read("plugins/greeter.wasm"), renamed);
+}
+
+/// A component exporting `deep: func(x: T)` where T is `list<...<u8>>`
+/// nested `depth` times.
+fn deep_chain(depth: usize) -> Vec<u8> {
+    let mut types = String::from("(type $t0 (list u8))");
+    for i in 1..depth {
+        types.push_str(&format!(" (type $t{i} (list $t{}))", i - 1));
+    }
+    wat::parse_str(format!(
+        r#"(component
+             {types}
+             (core module $m
+               (memory (export "memory") 1)
+               (func (export "realloc") (param i32 i32 i32 i32) (result i32) unreachable)
+               (func (export "deep") (param i32 i32) unreachable))
+             (core instance $i (instantiate $m))
+             (alias core export $i "memory" (core memory $mem))
+             (alias core export $i "realloc" (core func $realloc))
+             (func $deep (param "x" $t{last})
+               (canon lift (core func $i "deep") (memory $mem) (realloc $realloc)))
+             (export "deep" (func $deep)))"#,
+        last = depth - 1
+    ))
+    .unwrap()
+}
+
+/// Decoding a world recurses along a chain of types: inside the component
+/// (a 1 MiB stack) a chain as deep as wasmparser's validation allows (~100)
+/// is still judged, not a trap, and a deeper one is refused for its depth
+/// before any recursion.
+#[test]
+fn a_chain_of_types_is_judged_up_to_the_limit_and_refused_past_it() {
+    let env = Env::new();
+    env.write(
+        "plugin.wit",
+        "package a:b; world plugin { export deep: func(x: list<u8>); }",
+    );
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "p", "1.0.0", &deep_chain(90), None);
+    reg.publish(&env, "p", "2.0.0", &deep_chain(5000), None);
+    let judged = install(&env, "p@=1.0.0", "plugins", &["--world", "plugin.wit"]);
+    let judged = judged.expect(INTEGRITY);
+    let mismatch = judged.json()[0]["error"]["details"]["mismatch"].to_string();
+    assert!(
+        mismatch.contains("its `deep` is `func(x: list<list<"),
+        "{mismatch}"
+    );
+    let refused = install(&env, "p@=2.0.0", "plugins", &["--world", "plugin.wit"]);
+    let refused = refused.expect(INTEGRITY);
+    let mismatch = refused.json()[0]["error"]["details"]["mismatch"].to_string();
+    assert!(mismatch.contains("type nesting is too deep"), "{mismatch}");
+}

@@ -5,6 +5,8 @@
 //! ```toml
 //! dest = "plugins"            # relative paths resolve against this file's directory
 //! trust_root = "trust"
+//! world = "wit/plugin.wit"    # the runtime's world: only plugins that fit it
+//! world_name = "plugin"       # when that package has several worlds
 //!
 //! [registries]                # searched in this order
 //! default = "https://plugins.example.com/index.json"
@@ -48,6 +50,10 @@ pub struct Manifest {
     /// `[policy]`: what the plugins may import.
     pub allow_imports: Vec<String>,
     pub deny_imports: Vec<String>,
+    /// The runtime's world (a `.wit` file or WIT package directory), and
+    /// its name when the package has several.
+    pub world: Option<String>,
+    pub world_name: Option<String>,
 }
 
 /// One declared plugin.
@@ -65,6 +71,8 @@ pub struct Declared {
 struct Raw {
     dest: Option<String>,
     trust_root: Option<String>,
+    world: Option<String>,
+    world_name: Option<String>,
     #[serde(default)]
     registries: toml::Table,
     #[serde(default)]
@@ -261,6 +269,8 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
         plugins,
         allow_imports: raw.policy.allow_imports,
         deny_imports: raw.policy.deny_imports,
+        world: raw.world.as_deref().map(resolve),
+        world_name: raw.world_name,
     })
 }
 

@@ -26,7 +26,17 @@ pub const MAX_WIT_BYTES: u64 = 1 << 20;
 
 /// Most bytes the stub component may take. A real one is the component's
 /// type information, tens of KiB; past this the plugin's fit is unknown.
-pub const MAX_REDUCED_BYTES: usize = 16 << 20;
+pub const MAX_REDUCED_BYTES: u64 = 16 << 20;
+
+/// Deepest nesting of components and modules read; a composed plugin
+/// nests two or three.
+pub const MAX_NESTING: usize = 16;
+
+/// Most nested modules and components (wasmparser refuses more).
+pub const MAX_NESTED: u32 = 1000;
+
+/// What a nested level costs beyond its bytes, counted against the limit.
+const LEVEL_OVERHEAD: u64 = 64;
 
 /// The world a runtime loads plugins as, parsed from its WIT.
 #[derive(Debug)]
@@ -447,6 +457,11 @@ pub struct Reducer {
     levels: Vec<Level>,
     /// Why the fit cannot be judged, once it cannot.
     failure: Option<String>,
+    /// What the stub holds and will hold (section headers, levels and stub
+    /// code included), against `MAX_REDUCED_BYTES`.
+    held: u64,
+    /// Nested modules and components met.
+    nested: u32,
 }
 
 impl Default for Reducer {
@@ -469,6 +484,8 @@ impl Reducer {
                 functions: 0,
             }],
             failure: None,
+            held: 0,
+            nested: 0,
         }
     }
 
@@ -514,8 +531,17 @@ impl Reducer {
             .expect("the top level is never popped")
     }
 
-    fn held(&self) -> usize {
-        self.levels.iter().map(|l| l.out.len()).sum::<usize>() + self.buffer.len()
+    /// Counts `bytes` more against the limit; `false` (and failed) past it.
+    fn charge(&mut self, bytes: u64) -> bool {
+        self.held = self.held.saturating_add(bytes);
+        if self.held > MAX_REDUCED_BYTES {
+            self.fail(format!(
+                "its type information takes more than {} MiB",
+                MAX_REDUCED_BYTES >> 20
+            ));
+            return false;
+        }
+        true
     }
 
     /// Advances once the buffer holds what the state waits for.
@@ -536,6 +562,9 @@ impl Reducer {
                     return self.fail(reason);
                 }
                 let header = std::mem::take(&mut self.buffer);
+                if !self.charge(HEADER_BYTES as u64) {
+                    return;
+                }
                 self.level().out.extend_from_slice(&header);
                 self.state = State::SectionHeader;
                 self.section_done();
@@ -585,6 +614,16 @@ impl Reducer {
             _ => None,
         };
         if let Some(kind) = nested {
+            if u64::from(len) < HEADER_BYTES as u64 {
+                return self.fail("a nested module or component is malformed");
+            }
+            self.nested += 1;
+            if self.levels.len() > MAX_NESTING || self.nested > MAX_NESTED {
+                return self.fail("its modules and components nest too deep, or are too many");
+            }
+            if !self.charge(LEVEL_OVERHEAD) {
+                return;
+            }
             self.levels.push(Level {
                 kind,
                 end: Some(end),
@@ -605,11 +644,9 @@ impl Reducer {
             }
             return;
         }
-        if self.held() + len as usize > MAX_REDUCED_BYTES {
-            return self.fail(format!(
-                "its type information takes more than {} MiB",
-                MAX_REDUCED_BYTES >> 20
-            ));
+        // The section, and its header as the stub writes it again.
+        if !self.charge(u64::from(len) + 6) {
+            return;
         }
         self.state = State::Section(id, len as usize);
     }
@@ -622,6 +659,9 @@ impl Reducer {
             if self.position < end {
                 return;
             }
+            if self.position > end {
+                return self.fail("a nested module or component runs past its section");
+            }
             if self.state != State::SectionHeader {
                 return self.fail("a nested module or component breaks off");
             }
@@ -629,11 +669,8 @@ impl Reducer {
             let mut out = level.out;
             let id = match level.kind {
                 Kind::Module => {
-                    if self.held() + out.len() + 3 * level.functions as usize > MAX_REDUCED_BYTES {
-                        return self.fail(format!(
-                            "its type information takes more than {} MiB",
-                            MAX_REDUCED_BYTES >> 20
-                        ));
+                    if !self.charge(3 * u64::from(level.functions) + 6) {
+                        return;
                     }
                     if level.functions > 0 {
                         write_section(&mut out, CODE, &stub_code(level.functions));
@@ -869,6 +906,38 @@ mod tests {
             .expect("the function section");
         lie[at + 2] = 0x7f;
         assert!(reduce_in_pieces(&lie, 1).is_err());
+    }
+
+    #[test]
+    fn nesting_types_and_size_are_bounded() {
+        // Empty nested components, one inside the other, past the depth.
+        let mut deep = String::from("(component");
+        for _ in 0..=MAX_NESTING {
+            deep.push_str(" (component");
+        }
+        deep.push_str(&")".repeat(MAX_NESTING + 2));
+        let reason = reduce_in_pieces(&wat::parse_str(&deep).unwrap(), 64).unwrap_err();
+        assert!(reason.contains("nest too deep"), "{reason}");
+        // Side by side, past the count: each costs its level, so many
+        // cannot grow the stub unchecked.
+        let wide = format!(
+            "(component {})",
+            "(component) ".repeat(MAX_NESTED as usize + 1)
+        );
+        let reason = reduce_in_pieces(&wat::parse_str(&wide).unwrap(), 64).unwrap_err();
+        assert!(reason.contains("too many"), "{reason}");
+        // A nested module shorter than its header.
+        let bytes = [
+            &b"\0asm\x0d\0\x01\0"[..],
+            &[CORE_MODULE, 4, 0, 0x61, 0x73, 0x6d],
+        ]
+        .concat();
+        assert!(reduce_in_pieces(&bytes, 1).is_err());
+        // A section longer than the limit, whatever usize is.
+        let mut huge = b"\0asm\x0d\0\x01\0".to_vec();
+        huge.extend_from_slice(&[7, 0xf8, 0xff, 0xff, 0xff, 0x0f]);
+        let reason = reduce_in_pieces(&huge, 3).unwrap_err();
+        assert!(reason.contains("MiB"), "{reason}");
     }
 
     #[test]

@@ -355,6 +355,14 @@ fn install_candidate(
     let exact = selector.is_exact();
     let entry = match select_unskipped(context.loaded, spec, selector, skipped) {
         Ok(entry) => entry,
+        // An upgrade whose every newer version is unfit keeps what is
+        // installed (its version no longer listed, or yanked).
+        Err(Error::UnknownVersion { .. })
+            if !skipped.is_empty() && request.mode == Mode::Upgrade && previous.is_some() =>
+        {
+            let previous = previous.as_ref().expect("checked just above");
+            return unchanged(dest, &spec.name, previous).map(|r| Candidate::Done(Box::new(r)));
+        }
         Err(Error::UnknownVersion { .. } | Error::UnknownPlugin { .. }) if !skipped.is_empty() => {
             let world = context.world.expect("only a world skips");
             return Err(Error::Incompatible {
@@ -849,7 +857,8 @@ fn fetch_and_check(
     let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
     // What the bytes are and may do, judged before anything is placed (the
     // temp file goes with `staged` on the way out): as the index describes
-    // them, within the policy, and fitting the world.
+    // them; fitting the world (an unfit version is passed over, so before
+    // the policy judges it); within the policy.
     let artifact = format!("{} {}", entry.name, entry.version);
     if let Some(reason) = misdescribed(entry, measured.capabilities.as_ref()) {
         return Err(Error::MetadataMismatch {
@@ -858,20 +867,20 @@ fn fetch_and_check(
             reason,
         });
     }
-    let imports = measured.capabilities.as_ref().map(|c| c.imports.as_slice());
-    let denied = request.imports.offences(imports);
-    if !denied.is_empty() {
-        return Err(Error::CapabilityDenied { artifact, denied });
-    }
     if let (Some(world), Some(reducer)) = (context.world, reducer)
         && let Err(mismatch) = reducer.finish().and_then(|reduced| world.check(&reduced))
     {
         return Err(Error::Incompatible {
-            artifact,
+            artifact: artifact.clone(),
             world: world.shown.clone(),
             mismatch,
             skipped: Vec::new(),
         });
+    }
+    let imports = measured.capabilities.as_ref().map(|c| c.imports.as_slice());
+    let denied = request.imports.offences(imports);
+    if !denied.is_empty() {
+        return Err(Error::CapabilityDenied { artifact, denied });
     }
     Ok(Fetched {
         staged,

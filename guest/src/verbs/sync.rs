@@ -17,7 +17,7 @@
 //!
 //! `sync` runs the three in one instance.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Unfit};
 use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
 use crate::plugins_dir::installed;
@@ -34,7 +34,8 @@ use crate::transfer::source::Fetcher;
 use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
-use crate::verbs::install::{self, Action, IndexBytes, InstallRequest, Mode};
+use crate::trust::world::TargetWorld;
+use crate::verbs::install::{self, Action, IndexBytes, InstallRequest, Mode, WorldRef};
 use crate::verbs::uninstall;
 use semver::VersionReq;
 use std::collections::BTreeMap;
@@ -59,6 +60,9 @@ pub struct SyncRequest {
     pub plain_http: bool,
     /// Which imports the plugins may have.
     pub imports: ImportPolicy,
+    /// The world the plugins must fit (the CLI's `--world`, or the
+    /// manifest's `world`).
+    pub world: Option<WorldRef>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,6 +250,14 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
     let lock_path = lock::path_for(&request.manifest);
     let old_lock = lock::read(&lock_path)?;
 
+    // The world pins are chosen by (its exports against the entries'
+    // published ones; each job checks the bytes).
+    let world = request
+        .world
+        .as_ref()
+        .map(|w| TargetWorld::load(&w.path, w.name.as_deref()))
+        .transpose()?;
+
     // Pin: keep a pin the manifest still admits; else resolve. A plugin
     // that cannot be pinned is its own failure, not the run's.
     let mut sources = Sources {
@@ -288,7 +300,13 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
             continue;
         }
         let location = location_of(&manifest, &registry_name);
-        match sources.resolve(&location, &declared.name, declared.requirement.as_deref()) {
+        let resolved = sources.resolve(
+            &location,
+            &declared.name,
+            declared.requirement.as_deref(),
+            world.as_ref(),
+        );
+        match resolved {
             Ok(entry) => pins.push(Pin {
                 name: declared.name.clone(),
                 registry: registry_name,
@@ -542,7 +560,7 @@ pub fn apply(
         planned: true,
         dry_run: false,
         imports: request.imports.clone(),
-        world: None,
+        world: request.world.clone(),
     };
     let report = install::install(&install, fetcher)?;
     Ok(Change {
@@ -734,8 +752,15 @@ struct Sources<'a> {
 }
 
 impl Sources<'_> {
-    /// The entry `requirement` selects for `name` at `location`.
-    fn resolve(&mut self, location: &str, name: &str, requirement: Option<&str>) -> Result<Entry> {
+    /// The entry `requirement` selects for `name` at `location`: with a
+    /// world, the highest whose published exports do not rule it out.
+    fn resolve(
+        &mut self,
+        location: &str,
+        name: &str,
+        requirement: Option<&str>,
+        world: Option<&TargetWorld>,
+    ) -> Result<Entry> {
         if oci::is_oci(location) {
             let spec = match requirement {
                 Some(req) => format!("{name}@{req}"),
@@ -749,7 +774,40 @@ impl Sources<'_> {
             .ok()
             .flatten();
         let selector = Selector::from_parts(None, requirement.as_ref());
-        Ok(resolve::select(&self.index(location)?.index, name, selector)?.clone())
+        let mut index = self.index(location)?.index.clone();
+        let mut skipped = Vec::new();
+        loop {
+            let entry = match resolve::select(&index, name, selector) {
+                Ok(entry) => entry.clone(),
+                Err(Error::UnknownVersion { .. }) if !skipped.is_empty() => {
+                    let world = world.expect("only a world skips");
+                    return Err(Error::Incompatible {
+                        artifact: match &requirement {
+                            Some(req) => format!("{name}@{}", req.given),
+                            None => name.to_string(),
+                        },
+                        world: world.shown.clone(),
+                        mismatch: format!("no version of {name} the manifest allows fits it"),
+                        skipped,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
+            let unfit = match (world, &entry.exports) {
+                (Some(world), Some(exports)) if !selector.is_exact() => world.missing_from(exports),
+                _ => None,
+            };
+            let Some(reason) = unfit else {
+                return Ok(entry);
+            };
+            index
+                .plugins
+                .retain(|e| !(e.name == entry.name && e.version == entry.version));
+            skipped.push(Unfit {
+                version: entry.version,
+                reason: format!("{reason} (by its exports in the index)"),
+            });
+        }
     }
 
     /// The digest `location` serves for `name` `version` now.

@@ -1,7 +1,7 @@
 //! The operator's verbs that change a plugins directory: install, upgrade,
 //! uninstall.
 
-use super::args::{LockArgs, NetArgs, PolicyArgs, SourceArgs, required};
+use super::args::{LockArgs, NetArgs, PolicyArgs, SourceArgs, WorldArgs, required};
 use super::{Failure, Setup, output, stdout_failure};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -236,6 +236,8 @@ pub struct SyncArgs {
     pub lock: LockArgs,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub world: WorldArgs,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -273,6 +275,9 @@ impl SyncArgs {
         }
         for glob in &policy.deny {
             request = request.deny_import(glob);
+        }
+        if let Some(wit) = &self.world.wit {
+            request = request.world(wit, self.world.name.as_deref());
         }
         let report = installer.sync(&request)?;
         output::sync(&report, self.json).map_err(stdout_failure)

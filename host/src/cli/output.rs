@@ -125,11 +125,12 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
     let (name, version, path) = (&r.name, shown_version(&r.version), &r.wasm_path);
     match r.action {
         A::Unchanged if upgrade => {
-            return writeln!(
+            writeln!(
                 out,
                 "{name} {version} is up to date; nothing to do (upgrade does not re-check the \
                  installed copy: `wasm-plugin audit` does, `wasm-plugin install` repairs it)"
-            );
+            )?;
+            return skipped_lines(out, r);
         }
         A::Unchanged => {
             // Intact includes its signature, checked again when a trust
@@ -139,10 +140,11 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
                 .as_deref()
                 .map(|label| format!(", verified by '{label}'"))
                 .unwrap_or_default();
-            return writeln!(
+            writeln!(
                 out,
                 "{name} {version} is already installed and intact{signer}; nothing to do"
-            );
+            )?;
+            return skipped_lines(out, r);
         }
         A::Installed => writeln!(out, "installed {name} {version} -> {path}")?,
         A::Upgraded => writeln!(out, "upgraded {name} {previous} -> {version} ({path})")?,
@@ -174,6 +176,11 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
             r.new_imports.join(", ")
         )?;
     }
+    skipped_lines(out, r)
+}
+
+/// The newer versions passed over because they do not fit the world.
+fn skipped_lines(out: &mut impl Write, r: &InstallReport) -> io::Result<()> {
     for unfit in &r.skipped {
         writeln!(
             out,
@@ -193,19 +200,25 @@ pub fn upgrade_plan(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::R
     let mut out = people();
     for (spec, result) in outcomes {
         match result {
-            Ok(r) if r.action == InstallAction::Unchanged => writeln!(
-                out,
-                "{} {} is up to date",
-                r.name,
-                shown_version(&r.version)
-            )?,
-            Ok(r) => writeln!(
-                out,
-                "would upgrade {} {} -> {}",
-                r.name,
-                r.previous_version.as_deref().map_or("?", shown_version),
-                shown_version(&r.version)
-            )?,
+            Ok(r) if r.action == InstallAction::Unchanged => {
+                writeln!(
+                    out,
+                    "{} {} is up to date",
+                    r.name,
+                    shown_version(&r.version)
+                )?;
+                skipped_lines(&mut out, r)?;
+            }
+            Ok(r) => {
+                writeln!(
+                    out,
+                    "would upgrade {} {} -> {}",
+                    r.name,
+                    r.previous_version.as_deref().map_or("?", shown_version),
+                    shown_version(&r.version)
+                )?;
+                skipped_lines(&mut out, r)?;
+            }
             Err(failure) => {
                 out.flush()?;
                 let _ = writeln!(io::stderr(), "error: {spec}: {failure}");
