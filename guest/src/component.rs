@@ -131,6 +131,7 @@ impl wit::Guest for Installer {
             },
             world: request.world.map(|w| install::WorldRef {
                 path: PathBuf::from(w.path),
+                text: w.text,
                 name: w.name,
             }),
         };
@@ -377,6 +378,14 @@ impl wit::Guest for Installer {
                 to: change.to.clone(),
                 signed_by: change.signed_by.clone(),
                 error: None,
+                skipped: change
+                    .skipped
+                    .iter()
+                    .map(|u| crate::error::Unfit {
+                        version: u.version.clone(),
+                        reason: u.reason.clone(),
+                    })
+                    .collect(),
             },
             registry: job.registry,
             sha256: job.sha256,
@@ -808,6 +817,7 @@ fn sync_request(r: wit::SyncRequest) -> sync::SyncRequest {
         },
         world: r.world.map(|w| install::WorldRef {
             path: PathBuf::from(w.path),
+            text: w.text,
             name: w.name,
         }),
     }
@@ -828,6 +838,7 @@ fn change_to_wit(c: sync::Change) -> wit::SyncChange {
         to: c.to,
         signed_by: c.signed_by,
         error: c.error.map(to_wit),
+        skipped: c.skipped.into_iter().map(unfit_to_wit).collect(),
     }
 }
 

@@ -47,6 +47,34 @@ pub const MAX_ROOT_ROTATIONS: u64 = 256;
 /// least one SHA-512 pass over the bytes.
 pub const MAX_SIGNATURES: usize = 16;
 
+// A plugin's capabilities, read while it streams (trust::capabilities).
+
+/// Largest import or export section kept; a real one is a few KiB.
+pub const MAX_SECTION_BYTES: usize = 1 << 20;
+
+/// Most names kept, and most bytes of them, over all sections: a core
+/// module's compact imports repeat one module name for every field, so a
+/// small section can expand a thousandfold. Past either, the capabilities
+/// are unknown (which a policy refuses).
+pub const MAX_NAMES: usize = 10_000;
+pub const MAX_NAME_BYTES: usize = 1 << 20;
+
+// The runtime's world and a plugin's types (trust::world).
+
+/// Largest WIT file read for `--world`; a plugin world is a few KiB.
+pub const MAX_WIT_BYTES: u64 = 1 << 20;
+
+/// Most bytes the stub component may take. A real one is the component's
+/// type information, tens of KiB; past this the plugin's fit is unknown.
+pub const MAX_REDUCED_BYTES: u64 = 4 << 20;
+
+/// Deepest nesting of components and modules read; a composed plugin
+/// nests two or three.
+pub const MAX_NESTING: usize = 16;
+
+/// Most nested modules and components (wasmparser refuses more).
+pub const MAX_NESTED: u32 = 1000;
+
 /// Each limit at its edge, through the code that enforces it: exactly the
 /// limit is accepted, one byte (or key) more is refused.
 #[cfg(test)]

@@ -665,8 +665,9 @@ fn installer_message(e: &wit::Error) -> String {
                 .collect();
             format!(
                 "{} does not fit the {}: {}{skipped}\nnothing was placed; a version built \
-                 for that world installs (ask its publisher), or leave --world out to install \
-                 it anyway",
+                 for that world installs (ask its publisher; in a plugin set, `wasm-plugin lock \
+                 --upgrade NAME` pins another), and without a world (--world, or the manifest's \
+                 world) any version installs",
                 i.artifact, i.world, i.mismatch
             )
         }

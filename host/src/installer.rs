@@ -270,18 +270,11 @@ impl Installer {
         for dir in &request.allow_read {
             grants.read(&paths::existing_dir(dir, "--allow-read")?);
         }
-        // The world's WIT is read, and parsed, by the component.
-        let world = match &request.world {
-            Some((wit, name)) => {
-                let wit = paths::world(wit, "--world")?;
-                grants.read(paths::granted_dir(&wit));
-                Some(wit::WorldRef {
-                    path: paths::guest(&wit),
-                    name: name.clone(),
-                })
-            }
-            None => None,
-        };
+        let world = request
+            .world
+            .as_ref()
+            .map(|(wit, name)| world_ref(wit, name.clone(), &mut grants))
+            .transpose()?;
         let (dest, created) = paths::ensure_dir(&request.dest, "--dest")?;
         // On a timeout another run owns the destination: nothing of it is
         // ours to clean up, even if this run created the directory. A dry
@@ -415,17 +408,9 @@ impl Installer {
             let path = manifest.world.as_ref()?;
             Some((PathBuf::from(path), manifest.world_name.clone()))
         });
-        let world = match world {
-            Some((wit, name)) => {
-                let wit = paths::world(&wit, "--world")?;
-                sources.read(paths::granted_dir(&wit));
-                Some(wit::WorldRef {
-                    path: paths::guest(&wit),
-                    name,
-                })
-            }
-            None => None,
-        };
+        let world = world
+            .map(|(wit, name)| world_ref(&wit, name, &mut sources))
+            .transpose()?;
         let manifest_dir = paths::parent(&manifest_path);
         let mut reading = sources.clone();
         reading.read(manifest_dir);
@@ -985,4 +970,47 @@ fn registry_arg(registry: &str) -> Result<(String, Option<PathBuf>), Error> {
         paths::guest(&path),
         Some(paths::parent(&path).to_path_buf()),
     ))
+}
+
+/// The largest `.wit` file read for a world (as the component's limit).
+const MAX_WIT_BYTES: u64 = 1 << 20;
+
+/// A world for the component, which parses it: a `.wit` file's text read
+/// here, so that nothing is granted for it (its directory may be a home
+/// directory), or a WIT package directory granted read-only (`deps/` and
+/// all).
+fn world_ref(
+    wit: &Path,
+    name: Option<String>,
+    grants: &mut Grants,
+) -> Result<wit::WorldRef, Failure> {
+    use std::io::Read as _;
+    let wit = paths::world(wit, "--world")?;
+    let text = match wit.is_file() {
+        true => {
+            let mut bytes = Vec::new();
+            std::fs::File::open(&wit)
+                .and_then(|file| file.take(MAX_WIT_BYTES + 1).read_to_end(&mut bytes))
+                .map_err(|e| Failure::io(&wit, "read", e))?;
+            if bytes.len() as u64 > MAX_WIT_BYTES {
+                return Err(Failure::Usage(format!(
+                    "--world {} is larger than {MAX_WIT_BYTES} bytes: a world's WIT is a few KiB",
+                    wit.display()
+                )));
+            }
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Failure::Usage(format!("--world {} is not UTF-8 text", wit.display()))
+            })?;
+            Some(text)
+        }
+        false => {
+            grants.read(&wit);
+            None
+        }
+    };
+    Ok(wit::WorldRef {
+        path: paths::guest(&wit),
+        text,
+        name,
+    })
 }

@@ -151,6 +151,9 @@ pub struct SyncChange {
     /// Why it failed, if it did (the others went on).
     #[serde(skip)]
     pub error: Option<crate::Error>,
+    /// Newer versions passed over when pinning, as not fitting the world
+    /// ([`SyncRequest::world`](crate::SyncRequest::world)), newest first.
+    pub skipped: Vec<UnfitVersion>,
 }
 
 /// What a sync does to one plugin.
@@ -199,6 +202,14 @@ impl From<wit::SyncChange> for SyncChange {
             to: c.to,
             signed_by: c.signed_by,
             error: c.error.map(crate::Error::from),
+            skipped: c
+                .skipped
+                .into_iter()
+                .map(|u| UnfitVersion {
+                    version: u.version,
+                    reason: u.reason,
+                })
+                .collect(),
         }
     }
 }

@@ -54,7 +54,7 @@ export async function install(options) {
       denyImports,
       world: world?.ref,
     };
-    const grants = [...source.grants, ...allowRead, ...(world ? [world.grant] : []), dest];
+    const grants = [...source.grants, ...allowRead, ...(world?.grants ?? []), dest];
     try {
       return await call('install', [request], grants, { network: true, dest });
     } catch (e) {
@@ -260,8 +260,17 @@ function worldRef(o) {
     return undefined;
   }
   const path = canonical(o.world, 'world', 'any');
-  const grant = statSync(path).isDirectory() ? path : dirname(path);
-  return { ref: { path, name: o.worldName }, grant };
+  // A package directory is granted; a file's text is read here instead, so
+  // that its directory (a home directory, say) is not.
+  if (statSync(path).isDirectory()) return { ref: { path, text: undefined, name: o.worldName }, grants: [path] };
+  if (statSync(path).size > 1024 * 1024) throw usage('world', `world: ${path} is larger than 1 MiB: a world's WIT is a few KiB`);
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw ioError(path, 'read the world', e);
+  }
+  return { ref: { path, text, name: o.worldName }, grants: [] };
 }
 
 const existingDir = (p, option) => canonical(p, option, 'dir');

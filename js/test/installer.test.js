@@ -267,4 +267,12 @@ test("world takes only a plugin exporting the runtime's world, and refuses one t
   );
   assert.ok(!existsSync(dest));
   await rejectsWith(install({ registry, spec: 'hello', dest, worldName: 'plugin' }), 'usage');
+
+  // A package with two worlds: worldName picks one, and is needed.
+  writeFileSync(join(dir, 'two.wit'), `${template}\nworld other { export run: func(); }\n`);
+  const two = join(dir, 'two.wit');
+  await rejectsWith(install({ registry, spec: 'hello', dest, world: two }), 'invalid-request');
+  const picked = await install({ registry, spec: 'hello', dest: join(dir, 'picked'), world: two, worldName: 'plugin' });
+  assert.equal(picked.version, '0.1.0');
+  await rejectsWith(install({ registry, spec: 'hello', dest, world: two, worldName: 'other' }), 'incompatible');
 });

@@ -198,15 +198,19 @@ fn exporting(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-#[test]
-fn sync_pins_the_highest_version_that_fits_the_manifests_world() {
-    let env = Env::new();
+/// `greeter` 1.0.0 and 1.1.0 exporting `greet`, 2.0.0 exporting `salute`,
+/// each published with `wasm-plugin publish` (so with their exports), and
+/// `wit/plugin.wit`, a world exporting `greet`. Returns the three builds.
+fn greeters(env: &Env) -> [Vec<u8>; 3] {
     env.write(
         "wit/plugin.wit",
         "package example:runtime; world plugin { export greet: func() -> u32; }",
     );
-    let (fits, renamed) = (exporting("greet"), exporting("salute"));
-    for (bytes, version) in [(&fits, "1.0.0"), (&renamed, "2.0.0")] {
+    // 1.1.0 differs from 1.0.0 by a custom section: other bytes, same type.
+    let mut v11 = exporting("greet");
+    v11.extend_from_slice(&[0, 4, 3, b'v', b'1', b'1']);
+    let builds = [exporting("greet"), v11, exporting("salute")];
+    for (bytes, version) in builds.iter().zip(["1.0.0", "1.1.0", "2.0.0"]) {
         env.write("build.wasm", bytes);
         env.run(&[
             "publish",
@@ -220,46 +224,147 @@ fn sync_pins_the_highest_version_that_fits_the_manifests_world() {
         ])
         .expect(OK);
     }
-    let manifest = |requirement: &str| {
-        env.write(
-            "wasm-plugin.toml",
-            format!(
-                "dest = \"plugins\"\nworld = \"wit/plugin.wit\"\n\n[registries]\n\
-                 default = \"reg/index.json\"\n\n[plugins]\ngreeter = \"{requirement}\"\n"
-            ),
-        );
+    builds
+}
+
+fn error_kind(run: &Run) -> String {
+    let json = run.json();
+    let error = match &json {
+        Value::Array(reports) => &reports[0]["error"],
+        report => &report["changes"][0]["error"],
     };
+    error["kind"].as_str().unwrap_or_default().to_string()
+}
 
-    // 2.0.0 lacks `greet` by its published exports: 1.0.0 is pinned.
-    manifest(">=1");
-    env.run(&["sync", "--json"]).expect(OK);
-    assert_eq!(env.read("plugins/greeter.wasm"), fits);
-    let lock = String::from_utf8(env.read("wasm-plugin.lock")).unwrap();
-    assert!(lock.contains("version = \"1.0.0\""), "{lock}");
+#[test]
+fn upgrade_moves_to_the_highest_version_that_fits_and_no_further() {
+    let env = Env::new();
+    let [v10, v11, v20] = greeters(&env);
+    let upgrade = |extra: &[&str]| {
+        let mut args = vec!["upgrade", "greeter", "--registry", "reg/index.json"];
+        args.extend_from_slice(&["--dest", "plugins", "--world", "wit/plugin.wit"]);
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    // (--version records no requirement, which upgrade would stay within.)
+    install(&env, "greeter", "plugins", &["--version", "1.0.0"]).expect(OK);
+    assert_eq!(env.read("plugins/greeter.wasm"), v10);
 
-    // Pinned exactly, 2.0.0's bytes are refused; 1.0.0 stays.
-    manifest("=2.0.0");
-    let refused = env.run(&["sync", "--json"]);
-    assert_ne!(refused.code, OK, "{}", refused.stdout);
+    let json = upgrade(&["--json"]).expect(OK).json();
+    assert_eq!(json[0]["action"], "upgraded", "{json}");
+    assert_eq!(json[0]["version"], "1.1.0");
+    assert_eq!(json[0]["skipped"][0]["version"], "2.0.0");
+    assert_eq!(env.read("plugins/greeter.wasm"), v11);
+    // Up to date, and the text says what was passed over.
+    let text = upgrade(&[]).expect(OK).stdout;
+    assert!(text.contains("is up to date"), "{text}");
     assert!(
-        refused.stdout.contains("incompatible"),
+        text.contains("skipped greeter 2.0.0: incompatible"),
+        "{text}"
+    );
+
+    // Installed without a world, 2.0.0 is then kept by no upgrade under it.
+    install(&env, "greeter", "plugins", &[]).expect(OK);
+    assert_eq!(env.read("plugins/greeter.wasm"), v20);
+    let refused = upgrade(&["--json"]).expect(INTEGRITY);
+    assert_eq!(error_kind(&refused), "incompatible", "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("greeter 2.0.0 (installed)"),
         "{}",
         refused.stdout
     );
+    assert_eq!(env.read("plugins/greeter.wasm"), v20);
+
+    // Exports that lie to look fit are caught on the bytes.
+    let mut index: Value = serde_json::from_slice(&env.read("reg/index.json")).unwrap();
+    index_entry(&mut index, "2.0.0")["exports"] = serde_json::json!(["greet"]);
+    env.write("reg/index.json", serde_json::to_vec(&index).unwrap());
+    let refused = install(&env, "greeter", "fresh", &["--world", "wit/plugin.wit"]);
+    let refused = refused.expect(INTEGRITY);
+    assert_eq!(
+        error_kind(&refused),
+        "metadata-mismatch",
+        "{}",
+        refused.stdout
+    );
+    assert!(!env.path("fresh/greeter.wasm").exists());
+}
+
+#[test]
+fn sync_pins_the_highest_version_that_fits_the_manifests_world() {
+    let env = Env::new();
+    let [_, v11, v20] = greeters(&env);
+    let manifest = |world: bool, requirement: &str| {
+        let world = if world {
+            "world = \"wit/plugin.wit\"\n"
+        } else {
+            ""
+        };
+        env.write(
+            "wasm-plugin.toml",
+            format!(
+                "dest = \"plugins\"\n{world}\n[registries]\ndefault = \"reg/index.json\"\n\n\
+                 [plugins]\ngreeter = \"{requirement}\"\n"
+            ),
+        );
+    };
+    let lock = || String::from_utf8(env.read("wasm-plugin.lock")).unwrap();
+
+    // Without a world, 2.0.0 is pinned.
+    manifest(false, ">=1");
+    env.run(&["sync", "--json"]).expect(OK);
+    assert_eq!(env.read("plugins/greeter.wasm"), v20);
+
+    // Adding the world: the pin it rules out is no longer kept (--locked
+    // says the lock must change), and 1.1.0 is pinned.
+    manifest(true, ">=1");
+    env.run(&["sync", "--locked", "--json"]).expect(INPUT);
+    let json = env.run(&["sync", "--json"]).expect(OK).json();
+    assert_eq!(
+        json["changes"][0]["skipped"][0]["version"], "2.0.0",
+        "{json}"
+    );
+    assert_eq!(env.read("plugins/greeter.wasm"), v11);
+    // The text names it too (as `lock --upgrade` chooses the pin again).
+    let text = env.run(&["lock", "--upgrade"]).expect(OK).stdout;
+    assert!(
+        text.contains("skipped greeter 2.0.0: incompatible"),
+        "{text}"
+    );
+    assert!(lock().contains("version = \"1.1.0\""), "{}", lock());
+
+    // Pinned exactly, 2.0.0 is refused by its bytes (its published exports
+    // removed, so that the job has to read them); 1.1.0 stays.
+    let mut index: Value = serde_json::from_slice(&env.read("reg/index.json")).unwrap();
+    index_entry(&mut index, "2.0.0")
+        .as_object_mut()
+        .unwrap()
+        .remove("exports");
+    env.write("reg/index.json", serde_json::to_vec(&index).unwrap());
+    manifest(true, "=2.0.0");
+    let refused = env.run(&["sync", "--json"]).expect(INTEGRITY);
+    assert_eq!(error_kind(&refused), "incompatible", "{}", refused.stdout);
     assert!(refused.stdout.contains("`greet`"), "{}", refused.stdout);
-    assert_eq!(env.read("plugins/greeter.wasm"), fits);
+    assert_eq!(env.read("plugins/greeter.wasm"), v11);
+
+    // No version the requirement allows fits: refused as such, each named.
+    let mut index: Value = serde_json::from_slice(&env.read("reg/index.json")).unwrap();
+    index_entry(&mut index, "2.0.0")["exports"] = serde_json::json!(["salute"]);
+    env.write("reg/index.json", serde_json::to_vec(&index).unwrap());
+    manifest(true, ">=2");
+    let refused = env.run(&["sync", "--json"]).expect(INTEGRITY);
+    assert_eq!(error_kind(&refused), "incompatible", "{}", refused.stdout);
+    assert!(refused.stdout.contains("\"2.0.0\""), "{}", refused.stdout);
 
     // --world on the command line stands in for the manifest's.
     env.write(
         "other.wit",
         "package example:runtime; world plugin { export salute: func() -> u32; }",
     );
-    // (the lock gone, so that the pin is chosen again).
-    std::fs::remove_file(env.path("wasm-plugin.lock")).unwrap();
-    manifest(">=1");
+    manifest(true, ">=1");
     env.run(&["sync", "--world", "other.wit", "--json"])
         .expect(OK);
-    assert_eq!(env.read("plugins/greeter.wasm"), renamed);
+    assert_eq!(env.read("plugins/greeter.wasm"), v20);
 }
 
 /// A component exporting `deep: func(x: T)` where T is `list<...<u8>>`

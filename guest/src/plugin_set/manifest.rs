@@ -260,6 +260,17 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
         ));
     }
 
+    if raw.world_name.is_some() && raw.world.is_none() {
+        let reason = "world_name names a world of the package `world` points at; set world too";
+        return Err(invalid(shown, at("world_name"), 1, reason.into()));
+    }
+    if let Some(world) = &raw.world
+        && (world.is_empty() || is_url(world))
+    {
+        let reason = "world must be a path: a .wit file or a WIT package directory";
+        return Err(invalid(shown, at("world"), 1, reason.into()));
+    }
+
     Ok(Manifest {
         path: shown.to_string(),
         dest: raw.dest.as_deref().map(resolve),
@@ -391,6 +402,19 @@ audit-log = "*"
             &["InvalidName"],
         );
         check("[plugins]\nc = \"1\"\n", &["lists none"]);
+        check("world_name = \"plugin\"\n", &["set world too", "line: 1"]);
+        check(
+            "dest = \"p\"\nworld = \"https://x/plugin.wit\"\n",
+            &["world must be a path", "line: 2"],
+        );
+    }
+
+    #[test]
+    fn the_world_resolves_against_the_manifest() {
+        let text = "world = \"wit/plugin.wit\"\nworld_name = \"plugin\"\n";
+        let m = parse("/srv/app/m.toml", Path::new("/srv/app"), text).unwrap();
+        assert_eq!(m.world.as_deref(), Some("/srv/app/wit/plugin.wit"));
+        assert_eq!(m.world_name.as_deref(), Some("plugin"));
     }
 
     #[test]

@@ -10,20 +10,11 @@
 //! capabilities unknown: that is for a policy to judge, not an error here
 //! (registries hold test artefacts and the loader's format allows anything).
 
+use crate::limits::{MAX_NAME_BYTES, MAX_NAMES, MAX_SECTION_BYTES};
 use wasmparser::{
     BinaryReader, ComponentExportSectionReader, ComponentImportSectionReader, ExportSectionReader,
     ImportSectionReader, Parser,
 };
-
-/// Largest import or export section kept; a real one is a few KiB.
-pub const MAX_SECTION_BYTES: usize = 1 << 20;
-
-/// Most names kept, and most bytes of them, over all sections: a core
-/// module's compact imports repeat one module name for every field, so a
-/// small section can expand a thousandfold. Past either, the capabilities
-/// are unknown (which a policy refuses).
-pub const MAX_NAMES: usize = 10_000;
-pub const MAX_NAME_BYTES: usize = 1 << 20;
 
 // Section ids (the component model's binary format, and the core spec's).
 const COMPONENT_IMPORT_SECTION: u8 = 10;

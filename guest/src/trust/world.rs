@@ -13,6 +13,7 @@
 //! the component model compares types (by shape; resources by name).
 
 use crate::error::{Error, Result};
+use crate::limits::{MAX_NESTED, MAX_NESTING, MAX_REDUCED_BYTES, MAX_WIT_BYTES};
 use crate::sandbox::{self, Links};
 use std::path::Path;
 use wasmparser::{BinaryReader, Parser};
@@ -20,20 +21,6 @@ use wit_parser::decoding::{DecodedWasm, decode};
 use wit_parser::{
     Function, Handle, Interface, Resolve, Type, TypeDefKind, TypeId, WorldId, WorldItem,
 };
-
-/// Largest WIT file read for `--world`; a plugin world is a few KiB.
-pub const MAX_WIT_BYTES: u64 = 1 << 20;
-
-/// Most bytes the stub component may take. A real one is the component's
-/// type information, tens of KiB; past this the plugin's fit is unknown.
-pub const MAX_REDUCED_BYTES: u64 = 16 << 20;
-
-/// Deepest nesting of components and modules read; a composed plugin
-/// nests two or three.
-pub const MAX_NESTING: usize = 16;
-
-/// Most nested modules and components (wasmparser refuses more).
-pub const MAX_NESTED: u32 = 1000;
 
 /// What a nested level costs beyond its bytes, counted against the limit.
 const LEVEL_OVERHEAD: u64 = 64;
@@ -926,14 +913,17 @@ mod tests {
         );
         let reason = reduce_in_pieces(&wat::parse_str(&wide).unwrap(), 64).unwrap_err();
         assert!(reason.contains("too many"), "{reason}");
-        // A nested module shorter than its header.
+        // A nested module shorter than its header, with more after it.
         let bytes = [
             &b"\0asm\x0d\0\x01\0"[..],
             &[CORE_MODULE, 4, 0, 0x61, 0x73, 0x6d],
+            &[0, 3, 2, b'x', b'y'],
         ]
         .concat();
-        assert!(reduce_in_pieces(&bytes, 1).is_err());
-        // A section longer than the limit, whatever usize is.
+        let reason = reduce_in_pieces(&bytes, 1).unwrap_err();
+        assert!(reason.contains("malformed"), "{reason}");
+        // A section longer than the limit (counted in u64: on wasm32 a
+        // usize sum of its length would wrap).
         let mut huge = b"\0asm\x0d\0\x01\0".to_vec();
         huge.extend_from_slice(&[7, 0xf8, 0xff, 0xff, 0xff, 0x0f]);
         let reason = reduce_in_pieces(&huge, 3).unwrap_err();

@@ -85,7 +85,19 @@ pub struct InstallRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorldRef {
     pub path: PathBuf,
+    /// The file's text as the host read it (`path` then only names it).
+    pub text: Option<String>,
     pub name: Option<String>,
+}
+
+impl WorldRef {
+    /// The world it names, parsed.
+    pub fn load(&self) -> Result<TargetWorld> {
+        match &self.text {
+            Some(text) => TargetWorld::parse(&self.path, text, self.name.as_deref()),
+            None => TargetWorld::load(&self.path, self.name.as_deref()),
+        }
+    }
 }
 
 /// An index's exact bytes and its detached signature, as read.
@@ -192,11 +204,7 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         remove_leftovers(dest)?;
     }
     let spec = check_spec(request, &request.spec)?;
-    let world = request
-        .world
-        .as_ref()
-        .map(|w| TargetWorld::load(&w.path, w.name.as_deref()))
-        .transpose()?;
+    let world = request.world.as_ref().map(WorldRef::load).transpose()?;
     let world = world.as_ref();
     let trust = request
         .trust_root
@@ -355,12 +363,30 @@ fn install_candidate(
     let exact = selector.is_exact();
     let entry = match select_unskipped(context.loaded, spec, selector, skipped) {
         Ok(entry) => entry,
-        // An upgrade whose every newer version is unfit keeps what is
-        // installed (its version no longer listed, or yanked).
-        Err(Error::UnknownVersion { .. })
-            if !skipped.is_empty() && request.mode == Mode::Upgrade && previous.is_some() =>
+        // An upgrade that finds nothing (every match withdrawn, or unfit
+        // for the world) keeps what is installed, if that still fits.
+        // (A plugin gone from the index is an error, unless the world
+        // took its versions out of the running.)
+        Err(ref e @ (Error::UnknownVersion { .. } | Error::UnknownPlugin { .. }))
+            if request.mode == Mode::Upgrade
+                && given.is_none()
+                && (matches!(e, Error::UnknownVersion { .. }) || !skipped.is_empty())
+                && previous
+                    .as_ref()
+                    .is_some_and(|p| !skipped.iter().any(|s| s.version == p.version)) =>
         {
             let previous = previous.as_ref().expect("checked just above");
+            if let Some(world) = context.world {
+                let wasm = PluginsDir::new(dest).wasm(spec.name.as_str());
+                if let Err(mismatch) = installed_fit(&wasm, world)? {
+                    return Err(Error::Incompatible {
+                        artifact: format!("{} {} (installed)", spec.name, previous.version),
+                        world: world.shown.clone(),
+                        mismatch,
+                        skipped: skipped.to_vec(),
+                    });
+                }
+            }
             return unchanged(dest, &spec.name, previous).map(|r| Candidate::Done(Box::new(r)));
         }
         Err(Error::UnknownVersion { .. } | Error::UnknownPlugin { .. }) if !skipped.is_empty() => {
@@ -374,12 +400,6 @@ fn install_candidate(
                 mismatch: format!("no version of {} the request allows fits it", spec.name),
                 skipped: skipped.to_vec(),
             });
-        }
-        Err(Error::UnknownVersion { .. })
-            if request.mode == Mode::Upgrade && given.is_none() && previous.is_some() =>
-        {
-            let previous = previous.as_ref().expect("checked just above");
-            return unchanged(dest, &spec.name, previous).map(|r| Candidate::Done(Box::new(r)));
         }
         Err(e) => return Err(e),
     };

@@ -85,6 +85,8 @@ pub struct Change {
     /// The trust-root key that verified what was installed.
     pub signed_by: Option<String>,
     pub error: Option<Error>,
+    /// Newer versions passed over when pinning: they do not fit the world.
+    pub skipped: Vec<Unfit>,
 }
 
 impl Change {
@@ -97,6 +99,7 @@ impl Change {
             to: to.map(str::to_string),
             signed_by: None,
             error: Some(error),
+            skipped: Vec::new(),
         }
     }
 }
@@ -209,6 +212,8 @@ struct Pinned<'a> {
     /// Names whose pin differs from the lock on disk (or that it drops).
     changed: Vec<String>,
     failed: Vec<Change>,
+    /// By plugin: the versions passed over as not fitting the world.
+    skipped: BTreeMap<String, Vec<Unfit>>,
     sources: Sources<'a>,
 }
 
@@ -252,11 +257,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
 
     // The world pins are chosen by (its exports against the entries'
     // published ones; each job checks the bytes).
-    let world = request
-        .world
-        .as_ref()
-        .map(|w| TargetWorld::load(&w.path, w.name.as_deref()))
-        .transpose()?;
+    let world = request.world.as_ref().map(WorldRef::load).transpose()?;
 
     // Pin: keep a pin the manifest still admits; else resolve. A plugin
     // that cannot be pinned is its own failure, not the run's.
@@ -270,6 +271,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
     };
     let mut pins = Vec::new();
     let mut failed = Vec::new();
+    let mut skipped = BTreeMap::new();
     for declared in &manifest.plugins {
         let registry_name = declared
             .registry
@@ -291,15 +293,22 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
             .upgrade
             .as_ref()
             .is_some_and(|names| names.is_empty() || names.contains(&declared.name));
+        // A pin the world rules out (by its published exports) is chosen
+        // again, as one the requirement no longer admits would be.
+        let location = location_of(&manifest, &registry_name);
+        let fits = |sources: &mut Sources<'_>, pin: &Pin| match &world {
+            Some(world) => !sources.published_unfit(&location, &pin.name, &pin.version, world),
+            None => true,
+        };
         if let Some(pin) = old_lock.get(&declared.name)
             && pin.registry == registry_name
             && admitted(&pin.version)
             && !repin
+            && fits(&mut sources, pin)
         {
             pins.push(pin.clone());
             continue;
         }
-        let location = location_of(&manifest, &registry_name);
         let resolved = sources.resolve(
             &location,
             &declared.name,
@@ -307,15 +316,20 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
             world.as_ref(),
         );
         match resolved {
-            Ok(entry) => pins.push(Pin {
-                name: declared.name.clone(),
-                registry: registry_name,
-                version: entry.version.clone(),
-                artifact: entry.artifact.clone(),
-                sha256: entry.sha256.to_hex(),
-                size: entry.size,
-                signed_by: None,
-            }),
+            Ok((entry, passed_over)) => {
+                if !passed_over.is_empty() {
+                    skipped.insert(declared.name.clone(), passed_over);
+                }
+                pins.push(Pin {
+                    name: declared.name.clone(),
+                    registry: registry_name,
+                    version: entry.version.clone(),
+                    artifact: entry.artifact.clone(),
+                    sha256: entry.sha256.to_hex(),
+                    size: entry.size,
+                    signed_by: None,
+                })
+            }
             Err(e) => failed.push(Change::unpinnable(&declared.name, None, e)),
         }
     }
@@ -391,6 +405,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
         new_lock,
         changed,
         failed,
+        skipped,
         sources,
     })
 }
@@ -461,6 +476,7 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
                 to: Some(pin.version.clone()),
                 signed_by: None,
                 error: None,
+                skipped: pinned.skipped.get(&pin.name).cloned().unwrap_or_default(),
             },
             registry: Some(location),
             sha256: Some(pin.sha256.clone()),
@@ -482,6 +498,7 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
                     to: None,
                     signed_by: None,
                     error: None,
+                    skipped: Vec::new(),
                 },
                 registry: None,
                 sha256: None,
@@ -685,6 +702,7 @@ fn lock_only(request: &SyncRequest, pinned: Pinned<'_>) -> Result<SyncReport> {
         old_lock,
         new_lock,
         failed,
+        skipped,
         ..
     } = pinned;
     let mut changes = Vec::new();
@@ -702,6 +720,7 @@ fn lock_only(request: &SyncRequest, pinned: Pinned<'_>) -> Result<SyncReport> {
             to: Some(pin.version.clone()),
             signed_by: None,
             error: None,
+            skipped: skipped.get(&pin.name).cloned().unwrap_or_default(),
         });
     }
     for old in &old_lock.plugins {
@@ -713,6 +732,7 @@ fn lock_only(request: &SyncRequest, pinned: Pinned<'_>) -> Result<SyncReport> {
                 to: None,
                 signed_by: None,
                 error: None,
+                skipped: Vec::new(),
             });
         }
     }
@@ -760,13 +780,16 @@ impl Sources<'_> {
         name: &str,
         requirement: Option<&str>,
         world: Option<&TargetWorld>,
-    ) -> Result<Entry> {
+    ) -> Result<(Entry, Vec<Unfit>)> {
         if oci::is_oci(location) {
             let spec = match requirement {
                 Some(req) => format!("{name}@{req}"),
                 None => name.to_string(),
             };
-            return install::find_oci_entry(location, &spec, None, self.fetcher);
+            return Ok((
+                install::find_oci_entry(location, &spec, None, self.fetcher)?,
+                Vec::new(),
+            ));
         }
         let requirement = requirement
             .map(Requirement::parse)
@@ -774,12 +797,17 @@ impl Sources<'_> {
             .ok()
             .flatten();
         let selector = Selector::from_parts(None, requirement.as_ref());
-        let mut index = self.index(location)?.index.clone();
+        let base = &self.index(location)?.index;
+        // The index less the versions passed over (copied at the first).
+        let mut rest: Option<registry::index::Index> = None;
         let mut skipped = Vec::new();
         loop {
-            let entry = match resolve::select(&index, name, selector) {
+            let index = rest.as_ref().unwrap_or(base);
+            let entry = match resolve::select(index, name, selector) {
                 Ok(entry) => entry.clone(),
-                Err(Error::UnknownVersion { .. }) if !skipped.is_empty() => {
+                Err(Error::UnknownVersion { .. } | Error::UnknownPlugin { .. })
+                    if !skipped.is_empty() =>
+                {
                     let world = world.expect("only a world skips");
                     return Err(Error::Incompatible {
                         artifact: match &requirement {
@@ -798,9 +826,9 @@ impl Sources<'_> {
                 _ => None,
             };
             let Some(reason) = unfit else {
-                return Ok(entry);
+                return Ok((entry, skipped));
             };
-            index
+            rest.get_or_insert_with(|| base.clone())
                 .plugins
                 .retain(|e| !(e.name == entry.name && e.version == entry.version));
             skipped.push(Unfit {
@@ -808,6 +836,31 @@ impl Sources<'_> {
                 reason: format!("{reason} (by its exports in the index)"),
             });
         }
+    }
+
+    /// Whether the entry `location` lists for `name` `version` publishes
+    /// exports that lack one of the world's. An index that cannot be read
+    /// says nothing here: the pin's check against the registry reports it.
+    fn published_unfit(
+        &mut self,
+        location: &str,
+        name: &str,
+        version: &str,
+        world: &TargetWorld,
+    ) -> bool {
+        if oci::is_oci(location) {
+            return false;
+        }
+        let Ok(loaded) = self.index(location) else {
+            return false;
+        };
+        loaded
+            .index
+            .plugins
+            .iter()
+            .find(|e| e.name.as_str() == name && e.version == version)
+            .and_then(|e| e.exports.as_ref())
+            .is_some_and(|exports| world.missing_from(exports).is_some())
     }
 
     /// The digest `location` serves for `name` `version` now.

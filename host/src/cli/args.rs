@@ -46,11 +46,22 @@ pub struct WorldArgs {
     /// WIT package directory): a plugin must export what the world exports,
     /// with the same types. A newer version that does not fit is skipped
     /// (and named); one asked for exactly (NAME@=1.2.3, --version) is refused
+    /// [default: the wasm-plugin.toml's world]
     #[arg(long = "world", value_name = "FILE")]
     pub wit: Option<PathBuf>,
     /// The world in --world's package, when it has several
     #[arg(long = "world-name", value_name = "NAME", requires = "wit")]
     pub name: Option<String>,
+}
+
+impl WorldArgs {
+    /// The manifest's `world` (and `world_name`) unless `--world` is given.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        if self.wit.is_none() {
+            self.wit = manifest.world.as_ref().map(PathBuf::from);
+            self.name = manifest.world_name.clone();
+        }
+    }
 }
 
 /// What an installed plugin may import: the capability policy.
@@ -98,6 +109,7 @@ impl SourceArgs {
             .take()
             .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
         self.policy.fill(manifest);
+        self.world.fill(manifest);
     }
 
     pub fn registry(&self) -> Result<&str, Failure> {

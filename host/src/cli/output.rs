@@ -957,6 +957,13 @@ pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
             SyncStep::Reinstall => writeln!(out, "{would}reinstall {name} {to}")?,
             SyncStep::Remove => writeln!(out, "{would}remove {name} {from}")?,
         }
+        for unfit in &c.skipped {
+            writeln!(
+                out,
+                "  skipped {name} {}: incompatible, {}",
+                unfit.version, unfit.reason
+            )?;
+        }
     }
     let failed = r.changes.iter().any(|c| c.error.is_some());
     let lock = match (r.lock_changed, failed) {
