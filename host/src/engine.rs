@@ -10,7 +10,7 @@
 use crate::fetch::{Fetch, FetchBody, FetchError as PublicFetchError};
 use crate::interrupt::{self, Budget};
 use sha2::{Digest, Sha256};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -375,12 +375,15 @@ mod cache {
     use super::*;
     use std::hash::{Hash, Hasher};
 
-    // Version 2: a CRC-32 of the payload instead of a SHA-256. The check
-    // is against corruption (a torn or bit-flipped file must not be run as
-    // native code), not an attacker who can write the cache (who could
-    // recompute any checksum); SHA-256 of the 4 MiB payload was a fifth of
-    // a warm `verify`, CRC-32 (crc32fast, SIMD) is a tenth of a millisecond.
-    const MAGIC: &[u8; 8] = b"WPCACHE2";
+    // Version 3: the compiled code alone in `*.cwasm`, which wasmtime maps
+    // straight from the page cache (`deserialize_file`): a warm run neither
+    // copies it into fresh memory twice nor faults in the pages it never
+    // runs. Its CRC-32 sits beside it in `*.cwasm.crc`. The check is against
+    // corruption (a torn or bit-flipped file must not be run as native
+    // code), not an attacker who can write the cache (who could recompute
+    // any checksum); CRC-32 (crc32fast, SIMD) of the ~8 MiB file is a
+    // fraction of a millisecond, read through one small buffer.
+    const MAGIC: &[u8; 8] = b"WPCACHE3";
 
     pub fn load_or_compile(engine: &Engine, cache: &Cache) -> wasmtime::Result<Component> {
         let Some(path) = path(engine, cache) else {
@@ -437,32 +440,62 @@ mod cache {
         format!("{:016x}", hasher.finish())
     }
 
-    fn load(engine: &Engine, path: &Path) -> Option<Component> {
-        let bytes = std::fs::read(path).ok()?;
-        let payload = verified_payload(&bytes)?;
-        // SAFETY: the payload is byte-for-byte what `store` wrote after
-        // `precompile_component` (its CRC-32 matches), and wasmtime checks
-        // that it was compiled by a compatible engine.
-        unsafe { Component::deserialize(engine, payload) }.ok()
+    /// The checksum's file, beside the compiled code.
+    fn sum_path(path: &Path) -> PathBuf {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".crc");
+        PathBuf::from(name)
     }
 
-    /// The payload, if the header and checksum are intact.
-    pub fn verified_payload(bytes: &[u8]) -> Option<&[u8]> {
-        let rest = bytes.strip_prefix(MAGIC.as_slice())?;
-        let (sum, payload) = rest.split_first_chunk::<4>()?;
-        (crc32fast::hash(payload).to_le_bytes() == *sum).then_some(payload)
+    fn load(engine: &Engine, path: &Path) -> Option<Component> {
+        let recorded = std::fs::read(sum_path(path)).ok()?;
+        let file = std::fs::File::open(path).ok()?;
+        if !checksum_matches(&recorded, file)? {
+            return None;
+        }
+        // SAFETY: the file is byte-for-byte what `store` wrote after
+        // `precompile_component` (its CRC-32 matches; `store` replaces it by
+        // renaming, so the file checked is the file mapped), and wasmtime
+        // checks that it was compiled by a compatible engine.
+        unsafe { Component::deserialize_file(engine, path) }.ok()
+    }
+
+    /// Whether `code` has the checksum `recorded` (as `store` wrote it).
+    /// `None` when it cannot be read.
+    pub fn checksum_matches(recorded: &[u8], mut code: impl Read) -> Option<bool> {
+        let Some(sum) = recorded.strip_prefix(MAGIC.as_slice()) else {
+            return Some(false);
+        };
+        let mut hasher = crc32fast::Hasher::new();
+        let mut buffer = vec![0; 256 << 10];
+        loop {
+            match code.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => hasher.update(&buffer[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            }
+        }
+        Some(sum == hasher.finalize().to_le_bytes())
     }
 
     fn store(path: &Path, compiled: &[u8]) -> std::io::Result<()> {
         let dir = path.parent().expect("cache path has a parent");
         std::fs::create_dir_all(dir)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-        temp.write_all(MAGIC)?;
-        temp.write_all(&crc32fast::hash(compiled).to_le_bytes())?;
-        temp.write_all(compiled)?;
-        temp.as_file().sync_all()?;
-        temp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        let write = |target: &Path, parts: &[&[u8]]| -> std::io::Result<()> {
+            let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+            for part in parts {
+                temp.write_all(part)?;
+            }
+            temp.as_file().sync_all()?;
+            temp.persist(target).map_err(|e| e.error)?;
+            Ok(())
+        };
+        // The code first: a run between the two renames finds the old
+        // checksum beside the new code, and compiles again.
+        write(path, &[compiled])?;
+        let sum = crc32fast::hash(compiled).to_le_bytes();
+        write(&sum_path(path), &[MAGIC.as_slice(), &sum])
     }
 
     #[cfg(test)]
@@ -470,19 +503,21 @@ mod cache {
         use super::*;
 
         #[test]
-        fn only_an_intact_payload_is_returned() {
-            let payload = b"compiled code".to_vec();
-            let mut file = MAGIC.to_vec();
-            file.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-            file.extend_from_slice(&payload);
-            assert_eq!(verified_payload(&file), Some(payload.as_slice()));
+        fn only_intact_code_matches_its_checksum() {
+            let code = b"compiled code".to_vec();
+            let mut recorded = MAGIC.to_vec();
+            recorded.extend_from_slice(&crc32fast::hash(&code).to_le_bytes());
+            assert_eq!(checksum_matches(&recorded, &code[..]), Some(true));
 
-            let mut flipped = file.clone();
+            let mut flipped = code.clone();
             *flipped.last_mut().unwrap() ^= 1;
-            assert_eq!(verified_payload(&flipped), None);
-            assert_eq!(verified_payload(&file[..file.len() - 1]), None);
-            assert_eq!(verified_payload(&file[..10]), None);
-            assert_eq!(verified_payload(b"garbage"), None);
+            assert_eq!(checksum_matches(&recorded, &flipped[..]), Some(false));
+            assert_eq!(
+                checksum_matches(&recorded, &code[..code.len() - 1]),
+                Some(false)
+            );
+            assert_eq!(checksum_matches(&recorded[..10], &code[..]), Some(false));
+            assert_eq!(checksum_matches(b"garbage", &code[..]), Some(false));
         }
     }
 }

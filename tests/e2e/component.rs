@@ -40,9 +40,12 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
         )
     };
     list(&env).expect(OK);
-    let files = env.names("cache/wasm-plugin");
-    assert_eq!(files.len(), 1, "one cache file: {files:?}");
+    let mut files = env.names("cache/wasm-plugin");
+    files.sort();
+    assert_eq!(files.len(), 2, "the code and its checksum: {files:?}");
+    assert!(files[0].ends_with(".cwasm") && files[1] == format!("{}.crc", files[0]));
     let file = format!("cache/wasm-plugin/{}", files[0]);
+    let sum = format!("{file}.crc");
     let good = env.read(&file);
 
     // Flip a byte in the compiled code: the checksum catches it.
@@ -60,4 +63,17 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     env.write(&file, b"garbage");
     list(&env).expect(OK);
     assert_eq!(env.read(&file), good);
+
+    // A checksum that does not match the code: rebuilt as well (each
+    // rebuild compiles the component, slow in a debug build: one case).
+    let recorded = env.read(&sum);
+    let mut other = recorded.clone();
+    *other.last_mut().unwrap() ^= 1;
+    env.write(&sum, &other);
+    list(&env).expect(OK);
+    assert_eq!(
+        env.read(&sum),
+        recorded,
+        "a wrong checksum was not rewritten"
+    );
 }
