@@ -454,9 +454,12 @@ mod cache {
             return None;
         }
         // SAFETY: the file is byte-for-byte what `store` wrote after
-        // `precompile_component` (its CRC-32 matches; `store` replaces it by
-        // renaming, so the file checked is the file mapped), and wasmtime
-        // checks that it was compiled by a compatible engine.
+        // `precompile_component` (its CRC-32 matches), and wasmtime checks
+        // that it was compiled by a compatible engine. `store` only ever
+        // renames a whole, synced file into place, never writes in place:
+        // should another run replace it between the check and the mapping,
+        // what is mapped is another whole compile, and a mapped file is
+        // never modified under us.
         unsafe { Component::deserialize_file(engine, path) }.ok()
     }
 
