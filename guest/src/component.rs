@@ -613,6 +613,11 @@ impl wit::Guest for Installer {
             artifact: PathBuf::from(request.artifact),
             signature: request.signature.map(PathBuf::from),
             trust_root: request.trust_root.map(PathBuf::from),
+            world: request.world.map(|w| install::WorldRef {
+                path: PathBuf::from(w.path),
+                text: w.text,
+                name: w.name,
+            }),
         };
         let r = verify::verify(&request).map_err(to_wit)?;
         Ok(wit::VerifyReport {
@@ -623,6 +628,7 @@ impl wit::Guest for Installer {
             signed_by: r.signed_by,
             imports: r.imports,
             exports: r.exports,
+            fits: r.fits,
         })
     }
 

@@ -191,6 +191,7 @@ mod tests {
                 artifact: artifact.clone(),
                 signature: None,
                 trust_root: Some(trust.clone()),
+                world: None,
             })
         };
         assert_eq!(

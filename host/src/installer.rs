@@ -689,10 +689,16 @@ impl Installer {
         if let Some(root) = &trust_root {
             grants.read(paths::granted_dir(root));
         }
+        let world = request
+            .world
+            .as_ref()
+            .map(|(wit, name)| world_ref(wit, name.clone(), &mut grants))
+            .transpose()?;
         let call = wit::VerifyRequest {
             artifact: paths::guest(&file),
             signature: sig.as_deref().map(paths::guest),
             trust_root: trust_root.as_deref().map(paths::guest),
+            world,
         };
         Ok(self
             .call(grants, false, |i, s| i.call_verify(s, &call))?

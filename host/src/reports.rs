@@ -479,6 +479,8 @@ pub struct VerifyReport {
     pub imports: Option<Vec<String>>,
     /// What it exports.
     pub exports: Option<Vec<String>>,
+    /// The world it fits, when one was given ([`VerifyRequest::world`](crate::VerifyRequest::world)).
+    pub fits: Option<String>,
 }
 
 /// A new plugin project.
@@ -761,6 +763,7 @@ impl From<wit::VerifyReport> for VerifyReport {
             signed_by: r.signed_by,
             imports: r.imports,
             exports: r.exports,
+            fits: r.fits,
         }
     }
 }

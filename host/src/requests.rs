@@ -634,6 +634,7 @@ pub struct VerifyRequest {
     pub(crate) artifact: PathBuf,
     pub(crate) signature: Option<PathBuf>,
     pub(crate) trust_root: Option<PathBuf>,
+    pub(crate) world: Option<(PathBuf, Option<String>)>,
 }
 
 impl VerifyRequest {
@@ -643,7 +644,18 @@ impl VerifyRequest {
             artifact: artifact.as_ref().to_path_buf(),
             signature: None,
             trust_root: None,
+            world: None,
         }
+    }
+
+    /// Require the file to fit the runtime's world in `wit` (see
+    /// [`InstallRequest::world`]): a publisher's check before publishing.
+    /// One that does not fit is refused ([`ErrorKind`](crate::Error::kind)
+    /// `incompatible`); [`VerifyReport::fits`](crate::VerifyReport::fits)
+    /// names the world otherwise.
+    pub fn world(mut self, wit: impl AsRef<Path>, name: Option<&str>) -> Self {
+        self.world = Some((wit.as_ref().to_path_buf(), name.map(str::to_string)));
+        self
     }
 
     /// Read the signature from `file` instead of the sidecar.

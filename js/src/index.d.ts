@@ -61,6 +61,10 @@ export interface VerifyOptions {
   /** Its signature file; by default `<artifact without .wasm>.sig` when present. */
   signature?: string;
   trustRoot?: string;
+  /** A world the file must fit (a `.wit` file or WIT package directory); refused (`incompatible`) otherwise. */
+  world?: string;
+  /** The world in `world`'s package, when it has several. */
+  worldName?: string;
 }
 
 export interface AuditOptions {

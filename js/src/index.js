@@ -71,8 +71,9 @@ export async function verify(options) {
   const artifact = existingFile(o.artifact, 'artifact');
   const signature = o.signature === undefined ? undefined : existingFile(o.signature, 'signature');
   const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
-  const grants = [dirname(artifact), signature && dirname(signature), trustRoot].filter(Boolean);
-  return call('verify', [{ artifact, signature, trustRoot }], grants);
+  const world = worldRef(o);
+  const grants = [dirname(artifact), signature && dirname(signature), trustRoot, ...(world?.grants ?? [])].filter(Boolean);
+  return call('verify', [{ artifact, signature, trustRoot, world: world?.ref }], grants);
 }
 
 /**

@@ -275,4 +275,9 @@ test("world takes only a plugin exporting the runtime's world, and refuses one t
   const picked = await install({ registry, spec: 'hello', dest: join(dir, 'picked'), world: two, worldName: 'plugin' });
   assert.equal(picked.version, '0.1.0');
   await rejectsWith(install({ registry, spec: 'hello', dest, world: two, worldName: 'other' }), 'incompatible');
+
+  // verify checks a file the same way.
+  const artifact = join(example, 'hello-0.1.0.wasm');
+  assert.match((await verify({ artifact, world: join(dir, 'plugin.wit') })).fits, /world plugin/);
+  await rejectsWith(verify({ artifact, world: join(dir, 'renamed') }), 'incompatible');
 });

@@ -144,6 +144,34 @@ fn template_builds_are_judged_by_their_capabilities_and_their_world() {
         assert!(text.contains(part), "{text}");
     }
 
+    // A publisher checks a build before publishing it: verify --world.
+    env.run(&["verify", "build-0.2.0.wasm", "--world", "plugin.wit"])
+        .expect(OK);
+    let json = env.run(&[
+        "verify",
+        "build-0.2.0.wasm",
+        "--world",
+        "plugin.wit",
+        "--json",
+    ]);
+    let fits = json.expect(OK).json()["fits"].to_string();
+    assert!(fits.contains("world plugin"), "{fits}");
+    let refused = env.run(&[
+        "verify",
+        "build-0.3.0.wasm",
+        "--world",
+        "plugin.wit",
+        "--json",
+    ]);
+    let refused = refused.expect(INTEGRITY);
+    assert_eq!(
+        refused.json()["error"]["kind"],
+        "incompatible",
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stdout.contains("`handle`"), "{}", refused.stdout);
+
     // Pinned exactly, 0.3.0 is refused, naming `handle`; nothing placed.
     let refused = install(&env, "p@=0.3.0", "fresh", &["--world", "plugin.wit"]);
     let refused = refused.expect(INTEGRITY);

@@ -12,7 +12,9 @@ use crate::sandbox;
 use crate::transfer::location::Location;
 use crate::transfer::source::{NoNetwork, Source};
 use crate::transfer::stream;
+use crate::trust::world::Reducer;
 use crate::trust::{self, TrustRoot};
+use crate::verbs::install::WorldRef;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub struct VerifyRequest {
     pub artifact: PathBuf,
     pub signature: Option<PathBuf>,
     pub trust_root: Option<PathBuf>,
+    /// A world the file must fit: a publisher's check before publishing.
+    pub world: Option<WorldRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +36,8 @@ pub struct VerifyReport {
     /// What the file imports and exports, when it is WebAssembly.
     pub imports: Option<Vec<String>>,
     pub exports: Option<Vec<String>>,
+    /// The world it fits, when one was given.
+    pub fits: Option<String>,
 }
 
 pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
@@ -41,6 +47,7 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         .as_deref()
         .map(TrustRoot::load)
         .transpose()?;
+    let world = request.world.as_ref().map(WorldRef::load).transpose()?;
     let sidecar = artifact.with_extension("sig");
     let sig_path = match &request.signature {
         Some(path) => Some(path.clone()),
@@ -75,11 +82,26 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
     })?;
 
     let mut source = Source::open(&Location::File(artifact.clone()), &NoNetwork)?;
-    let measured = stream::pump(&mut source, None, check.as_mut())?;
+    let mut reducer = world.as_ref().map(|_| Reducer::new());
+    let measured = stream::pump_with(&mut source, None, check.as_mut(), reducer.as_mut())?;
     let signed_by = check
         .map(|c| c.finish(&artifact.display().to_string()))
         .transpose()?
         .map(|verified| verified.signers);
+    let fits = match (&world, reducer) {
+        (Some(world), Some(reducer)) => {
+            if let Err(mismatch) = reducer.finish().and_then(|reduced| world.check(&reduced)) {
+                return Err(Error::Incompatible {
+                    artifact: artifact.display().to_string(),
+                    world: world.shown.clone(),
+                    mismatch,
+                    skipped: Vec::new(),
+                });
+            }
+            Some(world.shown.clone())
+        }
+        _ => None,
+    };
     Ok(VerifyReport {
         artifact: artifact.display().to_string(),
         sha256: measured.sha256.to_hex(),
@@ -88,6 +110,7 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         signed_by,
         imports: measured.capabilities.as_ref().map(|c| c.imports.clone()),
         exports: measured.capabilities.map(|c| c.exports),
+        fits,
     })
 }
 
@@ -152,6 +175,7 @@ mod tests {
                 artifact,
                 signature: None,
                 trust_root: trusted.then(|| self.root.join("trust")),
+                world: None,
             })
         }
     }
@@ -183,6 +207,7 @@ mod tests {
             artifact,
             signature: Some(explicit),
             trust_root: Some(fx.root.join("trust")),
+            world: None,
         })
         .unwrap();
         assert_eq!(report.signed_by.as_deref(), Some("ops"));

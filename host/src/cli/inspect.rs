@@ -327,6 +327,14 @@ pub struct VerifyArgs {
     /// Signature file [default: the file's .sig sidecar, if present]
     #[arg(long, value_name = "FILE")]
     pub sig: Option<PathBuf>,
+    /// The file must fit the runtime's world in WIT (a .wit file, or a WIT
+    /// package directory): export what it exports, with the same types;
+    /// refused (exit 1) naming the first mismatch otherwise
+    #[arg(long = "world", value_name = "WIT")]
+    pub world: Option<PathBuf>,
+    /// The world in --world's package, when it has several
+    #[arg(long = "world-name", value_name = "NAME", requires = "world")]
+    pub world_name: Option<String>,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -340,6 +348,9 @@ impl VerifyArgs {
         }
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
+        }
+        if let Some(wit) = &self.world {
+            request = request.world(wit, self.world_name.as_deref());
         }
         let report = setup.installer(None)?.verify(&request)?;
         output::verify(&report, self.json).map_err(stdout_failure)

@@ -761,7 +761,11 @@ pub fn verify(r: &VerifyReport, as_json: bool) -> io::Result<Verdict> {
             r.imports.as_deref(),
             r.exports.as_deref(),
             "not a WebAssembly component or module",
-        )
+        )?;
+        if let Some(world) = &r.fits {
+            writeln!(out, "fits the {world}")?;
+        }
+        Ok(())
     })
 }
 
