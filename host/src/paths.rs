@@ -57,8 +57,7 @@ pub(crate) fn world(path: &Path, flag: &str) -> Result<PathBuf, Failure> {
     Ok(canonical)
 }
 
-/// The directory to grant for a trust root or a world (a file's own
-/// directory).
+/// The directory to grant for a trust root (a key file's own directory).
 pub(crate) fn granted_dir(root: &Path) -> &Path {
     match root.is_file() {
         true => parent(root),

@@ -160,7 +160,7 @@ pub fn against_policy(report: &mut AuditReport, policy: &ImportPolicy) -> Result
 }
 
 /// What the installed `wasm` imports, read from its bytes.
-pub fn installed_imports(wasm: &Path) -> Result<Option<Vec<String>>> {
+fn installed_imports(wasm: &Path) -> Result<Option<Vec<String>>> {
     let mut source = crate::transfer::source::Source::open_owned(wasm)?;
     let measured = crate::transfer::stream::pump(&mut source, None, None)?;
     Ok(measured.capabilities.map(|c| c.imports))

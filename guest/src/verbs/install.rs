@@ -378,7 +378,7 @@ fn install_candidate(
             let previous = previous.as_ref().expect("checked just above");
             if let Some(world) = context.world {
                 let wasm = PluginsDir::new(dest).wasm(spec.name.as_str());
-                if let Err(mismatch) = installed_fit(&wasm, world)? {
+                if let (_, Err(mismatch)) = read_installed(&wasm, Some(world))? {
                     return Err(Error::Incompatible {
                         artifact: format!("{} {} (installed)", spec.name, previous.version),
                         world: world.shown.clone(),
@@ -470,27 +470,22 @@ fn install_candidate(
         Decision::Keep => {
             let previous = previous.as_ref().expect("kept only when installed");
             // A policy and a world are about what is installed: one kept as
-            // it is must meet them too (judged by its bytes).
-            let wasm = PluginsDir::new(dest).wasm(entry.name.as_str());
-            if let Some(world) = context.world
-                && let Err(mismatch) = installed_fit(&wasm, world)?
-            {
-                return Err(Error::Incompatible {
-                    artifact: format!("{} {} (installed)", entry.name, previous.version),
-                    world: world.shown.clone(),
-                    mismatch,
-                    skipped: skipped.to_vec(),
-                });
-            }
-            if !request.imports.is_empty() {
-                let denied = request
-                    .imports
-                    .offences(crate::verbs::audit::installed_imports(&wasm)?.as_deref());
-                if !denied.is_empty() {
-                    return Err(Error::CapabilityDenied {
-                        artifact: format!("{} {} (installed)", entry.name, previous.version),
-                        denied,
+            // it is must meet them too (judged by its bytes, read once).
+            if context.world.is_some() || !request.imports.is_empty() {
+                let wasm = PluginsDir::new(dest).wasm(entry.name.as_str());
+                let (imports, fit) = read_installed(&wasm, context.world)?;
+                let artifact = format!("{} {} (installed)", entry.name, previous.version);
+                if let (Some(world), Err(mismatch)) = (context.world, fit) {
+                    return Err(Error::Incompatible {
+                        artifact,
+                        world: world.shown.clone(),
+                        mismatch,
+                        skipped: skipped.to_vec(),
                     });
+                }
+                let denied = request.imports.offences(imports.as_deref());
+                if !denied.is_empty() {
+                    return Err(Error::CapabilityDenied { artifact, denied });
                 }
             }
             if request.dry_run {
@@ -658,12 +653,21 @@ fn select_unskipped(
     resolve::select(&index, name, selector).cloned()
 }
 
-/// Whether the installed `wasm` fits `world`, read from its bytes.
-fn installed_fit(wasm: &Path, world: &TargetWorld) -> Result<std::result::Result<(), String>> {
+/// An installed plugin as a policy and a world judge it: its imports
+/// (`None` when they cannot be read), and its fit (`Ok` without a world).
+type Installed = (Option<Vec<String>>, std::result::Result<(), String>);
+
+/// What the installed `wasm` imports, and whether it fits `world`, from one
+/// read of its bytes.
+fn read_installed(wasm: &Path, world: Option<&TargetWorld>) -> Result<Installed> {
     let mut source = Source::open_owned(wasm)?;
-    let mut reducer = Reducer::new();
-    stream::pump_with(&mut source, None, None, Some(&mut reducer))?;
-    Ok(reducer.finish().and_then(|reduced| world.check(&reduced)))
+    let mut reducer = world.map(|_| Reducer::new());
+    let measured = stream::pump_with(&mut source, None, None, reducer.as_mut())?;
+    let fit = match (world, reducer) {
+        (Some(world), Some(reducer)) => reducer.finish().and_then(|r| world.check(&r)),
+        _ => Ok(()),
+    };
+    Ok((measured.capabilities.map(|c| c.imports), fit))
 }
 
 /// How the index's `imports`/`exports` for `entry` differ from what its
