@@ -29,6 +29,12 @@ pub const MAX_SEEN_BYTES: u64 = 1 << 20;
 /// Largest `root.json` read (one with a dozen keys is a few KiB).
 pub const MAX_ROOT_BYTES: u64 = 256 << 10;
 
+/// Largest record of a registry's rotations read from a plugins directory
+/// (`.wasm-plugin/roots/`): the whole chain of roots after the trust root's
+/// own, re-checked on every read. A longer chain is not recorded (the next
+/// run walks it from the trust root again).
+pub const MAX_RECORDED_ROOTS_BYTES: u64 = 4 << 20;
+
 /// Most keys a `root.json` may list. A named signature is checked against
 /// its one key, an unnamed one (the loader's `signature`, a `.sig` line)
 /// against every key of the roles that may sign: at most this many SHA-512

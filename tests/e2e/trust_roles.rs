@@ -423,7 +423,7 @@ fn list_sync_and_mirror_follow_a_rotation_and_the_mirror_carries_it() {
         .collect();
     assert_eq!(recorded.len(), 1, "{recorded:?}");
     let record: Value = serde_json::from_slice(&std::fs::read(&recorded[0]).unwrap()).unwrap();
-    assert_eq!(record["root"]["signed"]["version"], 2, "{record}");
+    assert_eq!(record["chain"][0]["signed"]["version"], 2, "{record}");
 
     // The mirror holds 2.root.json, so installing from it walks the same way.
     env.run(&[
@@ -512,4 +512,170 @@ fn an_installed_plugin_is_not_kept_when_a_rotation_raises_its_threshold() {
         refused.stdout
     );
     assert_eq!(env.read("plugins/p.wasm"), b"\0asm p");
+}
+
+/// The attack run's first finding: whoever can write the plugins directory
+/// but not the trust root forged `.wasm-plugin/roots/<registry>.json` (a
+/// self-signed root of their own, filed under the digest anyone can compute
+/// from the trust root) and so had their index, artefacts and sidecars
+/// trusted. A record is now a chain walked again from the trust root.
+#[test]
+fn a_forged_root_record_in_the_plugins_directory_widens_no_trust() {
+    let env = Env::new();
+    let (operator, mallory) = (Key::new(91), Key::new(92));
+    let root = |version: u64, holder: &str, key: &Key| {
+        root_json(
+            version,
+            &[(holder, key)],
+            (&[holder], 1),
+            (&[holder], 1),
+            &[((&[holder], 1), &["*"])],
+            &[key],
+        )
+    };
+    env.write("trust/root.json", root(1, "operator", &operator));
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "p", "1.0.0", b"\0asm p1", Some(&operator));
+    sign_index(&env, &operator);
+    install(&env, "p").expect(OK);
+
+    // Mallory serves their own release and index, and files a root of
+    // their own as this registry's record, in both the chain format and
+    // the one that kept only the newest root.
+    reg.publish(&env, "p", "2.0.0", b"\0asm mallory", Some(&mallory));
+    sign_index(&env, &mallory);
+    let registry = std::fs::canonicalize(env.path("reg/index.json"))
+        .unwrap()
+        .display()
+        .to_string();
+    let record = env.path(&format!(
+        "plugins/.wasm-plugin/roots/{}.json",
+        sha256_hex(registry.as_bytes())
+    ));
+    std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+    let own: Value = serde_json::from_slice(&env.read("trust/root.json")).unwrap();
+    let from = sha256_hex(&canonical(&own["signed"]));
+    let forged: Value = serde_json::from_slice(&root(2, "mallory", &mallory)).unwrap();
+    for record_text in [
+        json!({"registry": registry, "from": from, "chain": [forged]}),
+        json!({"registry": registry, "from": from, "root": forged}),
+    ] {
+        std::fs::write(&record, serde_json::to_vec(&record_text).unwrap()).unwrap();
+        let before = env.snapshot("plugins");
+        let refused = install(&env, "p").expect(INTEGRITY);
+        assert_eq!(
+            refused.json()[0]["error"]["kind"],
+            "index-untrusted",
+            "{}",
+            refused.stdout
+        );
+        assert!(!refused.stdout.contains("mallory"), "{}", refused.stdout);
+        assert_eq!(env.snapshot("plugins"), before);
+
+        // Mallory swaps in their bytes, sidecar and receipt: audit, judging
+        // by the record, must not call that clean.
+        let bytes = b"\0asm mallory";
+        std::fs::write(env.path("plugins/p.wasm"), bytes).unwrap();
+        std::fs::write(env.path("plugins/p.sig"), mallory.sign_b64(bytes)).unwrap();
+        let receipt_path = "plugins/.wasm-plugin/receipts/p.json";
+        let mut receipt: Value = serde_json::from_slice(&env.read(receipt_path)).unwrap();
+        receipt["sha256"] = json!(sha256_hex(bytes));
+        receipt["size"] = json!(bytes.len());
+        env.write(receipt_path, serde_json::to_vec(&receipt).unwrap());
+        let audit = env
+            .run(&[
+                "audit",
+                "--dest",
+                "plugins",
+                "--trust-root",
+                "trust",
+                "--json",
+            ])
+            .expect(INTEGRITY);
+        assert!(
+            audit.stdout.contains("\"p\"") && !audit.stdout.contains("mallory"),
+            "{}",
+            audit.stdout
+        );
+    }
+}
+
+/// The attack run's fifth finding, with a trust root of `*.pub` keys (no
+/// root.json, so an index need not be signed): the registry served
+/// unsigned, with `version: 999` and an entry relabelled 1.0.0 -> 9.9.9 (its
+/// artefact signature still good), installed as an upgrade and recorded
+/// 999, so the genuine signed index was then refused as a rollback.
+#[test]
+fn a_signature_stripped_index_is_refused_and_records_nothing() {
+    let env = Env::new();
+    let key = Key::new(93);
+    key.trust(&env, "trust", "registry");
+    let serve = |version: u64, entries: Value, signed: bool| {
+        let index = json!({"schema_version": "1", "version": version, "plugins": entries});
+        let bytes = serde_json::to_vec_pretty(&index).unwrap();
+        env.write("reg/index.json.sig", key.sign_b64(&bytes));
+        if !signed {
+            std::fs::remove_file(env.path("reg/index.json.sig")).unwrap();
+        }
+        env.write("reg/index.json", bytes);
+    };
+    let entry = |version: &str, file: &str, bytes: &[u8]| {
+        env.write(&format!("reg/{file}"), bytes);
+        json!({"name": "p", "version": version, "artifact": file,
+               "sha256": sha256_hex(bytes), "signature": key.sign_b64(bytes)})
+    };
+    serve(
+        7,
+        json!([entry("1.0.0", "p-1.0.0.wasm", b"\0asm one")]),
+        true,
+    );
+    install(&env, "p").expect(OK);
+    let recorded = env.read("plugins/.wasm-plugin/registries.json");
+
+    // Stripped: the same signed artefact relabelled, the index unsigned.
+    let stripped = json!([entry("9.9.9", "p-1.0.0.wasm", b"\0asm one")]);
+    serve(999, stripped.clone(), false);
+    let before = env.snapshot("plugins");
+    let refused = install(&env, "p").expect(INTEGRITY);
+    assert_eq!(
+        refused.json()[0]["error"]["kind"],
+        "index-untrusted",
+        "{}",
+        refused.stdout
+    );
+    for part in ["not signed", "forget-registry"] {
+        assert!(refused.stdout.contains(part), "{}", refused.stdout);
+    }
+    assert_eq!(env.snapshot("plugins"), before);
+    assert_eq!(env.read("plugins/.wasm-plugin/registries.json"), recorded);
+
+    // The genuine index still installs: nothing recorded 999.
+    serve(
+        8,
+        json!([entry("1.1.0", "p-1.1.0.wasm", b"\0asm newer")]),
+        true,
+    );
+    install(&env, "p").expect(OK);
+
+    // A registry that really stopped signing: forgotten, then accepted, but
+    // its unverified version is never recorded against the signed ones.
+    let registry = std::fs::canonicalize(env.path("reg/index.json")).unwrap();
+    env.run(&[
+        "forget-registry",
+        registry.to_str().unwrap(),
+        "--dest",
+        "plugins",
+    ])
+    .expect(OK);
+    serve(999, stripped, false);
+    install(&env, "p").expect(OK);
+    let state =
+        String::from_utf8_lossy(&env.read("plugins/.wasm-plugin/registries.json")).into_owned();
+    assert!(!state.contains("999"), "{state}");
+    serve(
+        9,
+        json!([entry("9.9.10", "p-9.9.10.wasm", b"\0asm newest")]),
+        true,
+    );
+    install(&env, "p").expect(OK);
 }

@@ -1,7 +1,14 @@
 //! The index versions seen per registry, kept in the plugins directory
 //! (`.wasm-plugin/registries.json`): an index older than one seen before
 //! from the same registry is a rollback, refused. Recorded whenever a run
-//! read a verified index, a run that found everything current included.
+//! read an index whose signature a trust root verified, a run that found
+//! everything current included.
+//!
+//! Only a verified index is recorded: a version nobody vouched for could be
+//! set to anything, and recording a forged high one would make the genuine
+//! index look like a rollback. And once a registry's signed index was seen,
+//! an unsigned one from it is refused: stripping the signature is how such
+//! a forgery would get past the trust root.
 
 use super::PluginsDir;
 use crate::error::{Error, Result};
@@ -10,7 +17,7 @@ use crate::registry::Loaded;
 use crate::sandbox;
 use crate::transfer::staged::Staged;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The highest index version seen from each registry.
@@ -19,6 +26,10 @@ pub struct Seen {
     /// Registry (as shown) -> highest index version seen.
     #[serde(default)]
     pub versions: BTreeMap<String, u64>,
+    /// Registries (as shown) whose index was seen signed and verified:
+    /// an unsigned one from them is refused.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub signed: BTreeSet<String>,
 }
 
 fn read_seen(dest: &Path) -> Result<Seen> {
@@ -43,13 +54,26 @@ pub fn parse_seen(bytes: &[u8]) -> Seen {
     serde_json::from_slice(bytes).unwrap_or_default()
 }
 
-/// Refuses an index older than the newest one seen from the same registry.
+/// Refuses an index older than the newest one seen from the same registry,
+/// and an unsigned index from a registry whose signed index was seen.
 /// Once a version was seen, an index without one counts as version 0: a
 /// replayed old index must not slip through by leaving the field out.
 pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
     let shown = loaded.registry.shown();
+    let seen = read_seen(dest)?;
+    if loaded.signed_by.is_none() && seen.signed.contains(&shown) {
+        return Err(Error::IndexUntrusted {
+            reason: format!(
+                "it is not signed, but its index was signed when this plugins directory last \
+                 read it: the signature may have been stripped to slip in an altered index\nif \
+                 the registry really stopped signing its index, run `wasm-plugin \
+                 forget-registry {shown} --dest DIR`"
+            ),
+            registry: shown,
+        });
+    }
     let got = loaded.index.version.unwrap_or(0);
-    match read_seen(dest)?.versions.get(&shown) {
+    match seen.versions.get(&shown) {
         Some(&seen) if got < seen => Err(Error::IndexRollback {
             registry: shown,
             seen,
@@ -61,24 +85,38 @@ pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
 
 /// The state file with this index's version recorded, written to a temp
 /// file for `Staged::persist` to `PluginsDir::new(dest).seen()`; `None` when there is
-/// nothing new to record. Staged before a plugin is placed, like its receipt.
+/// nothing new to record (an index no trust root verified records nothing).
+/// Staged before a plugin is placed, like its receipt.
 pub fn stage_seen(dest: &Path, loaded: &Loaded) -> Result<Option<Staged>> {
-    let Some(version) = loaded.index.version else {
-        return Ok(None);
-    };
-    let mut seen = read_seen(dest)?;
-    let entry = seen.versions.entry(loaded.registry.shown()).or_insert(0);
-    if *entry >= version && sandbox::exists(&PluginsDir::new(dest).seen())? {
+    if loaded.signed_by.is_none() {
         return Ok(None);
     }
-    *entry = version.max(*entry);
+    let shown = loaded.registry.shown();
+    let mut seen = read_seen(dest)?;
+    let before = (
+        seen.versions.get(&shown).copied(),
+        seen.signed.contains(&shown),
+    );
+    if let Some(version) = loaded.index.version {
+        let entry = seen.versions.entry(shown.clone()).or_insert(0);
+        *entry = version.max(*entry);
+    }
+    seen.signed.insert(shown.clone());
+    let after = (seen.versions.get(&shown).copied(), true);
+    if before == after && sandbox::exists(&PluginsDir::new(dest).seen())? {
+        return Ok(None);
+    }
     let dir = PluginsDir::new(dest).state();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create", &e))?;
-    let mut staged = Staged::create(&dir, "registries.json")?;
-    let mut text = serde_json::to_vec_pretty(&seen).expect("serializes");
+    stage(&dir, &seen).map(Some)
+}
+
+fn stage(dir: &Path, seen: &Seen) -> Result<Staged> {
+    let mut staged = Staged::create(dir, "registries.json")?;
+    let mut text = serde_json::to_vec_pretty(seen).expect("serializes");
     text.push(b'\n');
     staged.write_all(&text)?;
-    Ok(Some(staged))
+    Ok(staged)
 }
 
 /// Puts a state file from `stage_seen` in place.
@@ -90,19 +128,17 @@ pub fn commit_seen(dest: &Path, staged: Option<Staged>) -> Result<()> {
 }
 
 /// Forgets the index version recorded for the registry shown as
-/// `registry` (after a deliberate reset of that registry): returns the
-/// version forgotten, and the registries still recorded.
+/// `registry`, and that its index was signed (after a deliberate reset of
+/// that registry): returns the version forgotten, and the registries still
+/// recorded.
 pub fn forget(dest: &Path, registry: &str) -> Result<(Option<u64>, Vec<String>)> {
     let mut seen = read_seen(dest)?;
     let forgotten = seen.versions.remove(registry);
+    let was_signed = seen.signed.remove(registry);
     let left = seen.versions.keys().cloned().collect();
-    if forgotten.is_some() {
+    if forgotten.is_some() || was_signed {
         let dir = PluginsDir::new(dest).state();
-        let mut staged = Staged::create(&dir, "registries.json")?;
-        let mut text = serde_json::to_vec_pretty(&seen).expect("serializes");
-        text.push(b'\n');
-        staged.write_all(&text)?;
-        staged.persist(&PluginsDir::new(dest).seen())?;
+        stage(&dir, &seen)?.persist(&PluginsDir::new(dest).seen())?;
     }
     Ok((forgotten, left))
 }

@@ -78,21 +78,7 @@ pub fn chain(
             Error::TrustRootInvalid { reason, .. } => refuse(format!("{name}: {reason}")),
             other => other,
         })?;
-        if next.version != wanted {
-            return Err(refuse(format!(
-                "{name} says it is root version {}, not {wanted}",
-                next.version
-            )));
-        }
-        next.check_signed_by(&current).map_err(|why| {
-            refuse(format!(
-                "{name} is not signed by the keys of root version {}: {why}; a rotation must be \
-                 signed by the old root keys as well as the new",
-                current.version
-            ))
-        })?;
-        next.check_signed_by(&next)
-            .map_err(|why| refuse(format!("{name} is not signed by its own root keys: {why}")))?;
+        check_successor(&current, &next).map_err(|why| refuse(format!("{name} {why}")))?;
         accepted.push(next.clone());
         current = next;
     }
@@ -105,6 +91,30 @@ pub fn chain(
         )));
     }
     Ok(accepted)
+}
+
+/// Whether `next` may follow `current`: it says it is the next version,
+/// and a threshold of `current`'s root keys and of its own signed it. The
+/// reason, when not, reads after the root's name. The walk asks this of
+/// every root a registry serves, and the record in a plugins directory
+/// asks it again of every root it keeps, from the trust root's own.
+pub fn check_successor(current: &Root, next: &Root) -> std::result::Result<(), String> {
+    let wanted = current.version.checked_add(1);
+    if Some(next.version) != wanted {
+        return Err(match wanted {
+            Some(wanted) => format!("says it is root version {}, not {wanted}", next.version),
+            None => "follows a root at the largest version".to_string(),
+        });
+    }
+    next.check_signed_by(current).map_err(|why| {
+        format!(
+            "is not signed by the keys of root version {}: {why}; a rotation must be signed by \
+             the old root keys as well as the new",
+            current.version
+        )
+    })?;
+    next.check_signed_by(next)
+        .map_err(|why| format!("is not signed by its own root keys: {why}"))
 }
 
 #[cfg(test)]

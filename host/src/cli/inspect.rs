@@ -78,7 +78,8 @@ impl ListArgs {
         if self.latest {
             index.plugins.retain(|p| p.latest);
         }
-        output::list(&index, self.json).map_err(stdout_failure)
+        let checked = output::IndexCheck::of(self.trust_root.as_deref());
+        output::list(&index, checked, self.json).map_err(stdout_failure)
     }
 
     /// Every registry of the manifest, in order, each plugin with its
@@ -99,7 +100,8 @@ impl ListArgs {
             }
             indexes.push((name.clone(), installer.load_index(&request)?));
         }
-        output::list_registries(&indexes, self.json).map_err(stdout_failure)
+        let checked = output::IndexCheck::of(self.trust_root.as_deref());
+        output::list_registries(&indexes, checked, self.json).map_err(stdout_failure)
     }
 }
 
@@ -168,7 +170,8 @@ impl InfoArgs {
                 self.name
             )));
         }
-        output::info(&index, &self.name, self.index.json).map_err(stdout_failure)
+        let checked = output::IndexCheck::of(self.index.trust_root.as_deref());
+        output::info(&index, &self.name, checked, self.index.json).map_err(stdout_failure)
     }
 }
 
@@ -197,7 +200,8 @@ impl SearchArgs {
             println!("no plugin in {} matches '{}'", index.path, self.text);
             return Ok(super::Verdict::Done);
         }
-        output::list(&index, self.index.json).map_err(stdout_failure)
+        let checked = output::IndexCheck::of(self.index.trust_root.as_deref());
+        output::list(&index, checked, self.index.json).map_err(stdout_failure)
     }
 }
 

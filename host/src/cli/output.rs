@@ -408,7 +408,7 @@ fn table(out: &mut (impl Write + ?Sized), header: &[&str], rows: &[Vec<String>])
     Ok(())
 }
 
-pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<Verdict> {
+pub fn list(index: &RegistryIndex, checked: IndexCheck, as_json: bool) -> io::Result<Verdict> {
     render(index, as_json, |out| {
         if index.plugins.is_empty() {
             return writeln!(out, "{} lists no plugins", index.path);
@@ -429,7 +429,7 @@ pub fn list(index: &RegistryIndex, as_json: bool) -> io::Result<Verdict> {
             })
             .collect();
         table(out, &["NAME", "VERSION", "SIGNATURE", "DESCRIPTION"], &rows)?;
-        writeln!(out, "{}", index_trust(index))
+        writeln!(out, "{}", index_trust(index, checked))
     })
 }
 
@@ -443,12 +443,39 @@ fn signature_column(entry: &wasm_plugin::RegistryEntry) -> String {
     }
 }
 
+/// Whether a trust root judged a listed index, so that an index without a
+/// verified signature is said to be unsigned or unchecked, not either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexCheck {
+    /// No trust root was given: a signature, if any, was not checked.
+    NoTrustRoot,
+    /// A trust root was given: a signature present had to verify.
+    TrustRoot,
+}
+
+impl IndexCheck {
+    pub fn of(trust_root: Option<&std::path::Path>) -> IndexCheck {
+        match trust_root {
+            Some(_) => IndexCheck::TrustRoot,
+            None => IndexCheck::NoTrustRoot,
+        }
+    }
+
+    /// Why an index has no verified signer.
+    fn unverified(self) -> &'static str {
+        match self {
+            IndexCheck::NoTrustRoot => "its signature, if any, was not checked (no --trust-root)",
+            IndexCheck::TrustRoot => "it is not signed",
+        }
+    }
+}
+
 /// What was verified of a listing: the index itself, never its entries'
 /// signatures.
-fn index_trust(index: &RegistryIndex) -> String {
+fn index_trust(index: &RegistryIndex, checked: IndexCheck) -> String {
     let index_part = match &index.signed_by {
         Some(key) => format!("the index is signed by '{key}', verified against the trust root"),
-        None => "the index's signature was not verified (no --trust-root, or unsigned)".into(),
+        None => format!("the index is not verified: {}", checked.unverified()),
     };
     format!(
         "{index_part}; entry signatures are verified over the artefact's bytes by install, \
@@ -457,7 +484,12 @@ fn index_trust(index: &RegistryIndex) -> String {
 }
 
 /// `info NAME`: every version of one plugin, newest first, and the index.
-pub fn info(index: &RegistryIndex, name: &str, as_json: bool) -> io::Result<Verdict> {
+pub fn info(
+    index: &RegistryIndex,
+    name: &str,
+    checked: IndexCheck,
+    as_json: bool,
+) -> io::Result<Verdict> {
     let mut versions: Vec<&wasm_plugin::RegistryEntry> =
         index.plugins.iter().filter(|p| p.name == name).collect();
     // Newest first by semver precedence; versions that are not semver last.
@@ -500,7 +532,7 @@ pub fn info(index: &RegistryIndex, name: &str, as_json: bool) -> io::Result<Verd
             .as_deref()
             .map_or("no expiry".into(), |e| format!("expires {e}")),
         index.signed_by.as_deref().map_or(
-            "index signature not verified (no --trust-root, or unsigned)".into(),
+            format!("index not verified: {}", checked.unverified()),
             |k| format!("index signed by '{k}'")
         ),
     )?;
@@ -545,7 +577,11 @@ pub fn info(index: &RegistryIndex, name: &str, as_json: bool) -> io::Result<Verd
 }
 
 /// Several registries' plugins, each with its registry's manifest name.
-pub fn list_registries(indexes: &[(String, RegistryIndex)], as_json: bool) -> io::Result<Verdict> {
+pub fn list_registries(
+    indexes: &[(String, RegistryIndex)],
+    checked: IndexCheck,
+    as_json: bool,
+) -> io::Result<Verdict> {
     if as_json {
         let items: Vec<Value> = indexes
             .iter()
@@ -579,7 +615,7 @@ pub fn list_registries(indexes: &[(String, RegistryIndex)], as_json: bool) -> io
         )?;
     }
     for (name, index) in indexes {
-        writeln!(out, "{name}: {}", index_trust(index))?;
+        writeln!(out, "{name}: {}", index_trust(index, checked))?;
     }
     Ok(Verdict::Done)
 }
