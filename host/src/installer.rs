@@ -436,7 +436,18 @@ impl Installer {
             world: world.clone(),
         };
         if request.lock_only {
-            let call = call(None);
+            // The plugins directory, where it exists, is read (never
+            // written): a lock must not pin from an index older than one
+            // it recorded, or from one stripped of a signature it saw.
+            let dest = dest
+                .ok()
+                .filter(|d| d.is_dir())
+                .map(|d| paths::existing_dir(&d, "--dest"))
+                .transpose()?;
+            if let Some(dest) = &dest {
+                locking.read(dest);
+            }
+            let call = call(dest.as_deref());
             return Ok(self
                 .call(locking, true, |i, s| i.call_sync(s, &call))?
                 .into());

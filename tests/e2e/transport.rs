@@ -716,6 +716,49 @@ fn a_sync_records_the_index_version_against_rollback() {
     assert_eq!(remote.env.snapshot("."), before);
 }
 
+/// The attack run's seventh finding: `lock --upgrade` pinned from an index
+/// older than the one the plugins directory recorded, which `sync` would
+/// then refuse on every host.
+#[test]
+fn lock_holds_to_the_index_versions_the_plugins_directory_recorded() {
+    let remote = Remote::new();
+    remote.env.write(
+        "wasm-plugin.toml",
+        format!(
+            "dest = \"plugins\"\ntrust_root = \"trust\"\n[registries]\ndefault = \"{}\"\n\
+             [plugins]\ncolmask = \"*\"\n",
+            remote.url
+        ),
+    );
+    remote.publish(5, None, &[("colmask", "1.0.0", b"one")]);
+    remote
+        .env
+        .run(&["sync", "--config", "wasm-plugin.toml"])
+        .expect(OK);
+    // A replayed older index offering a withdrawn, higher version.
+    remote.publish(4, None, &[("colmask", "2.0.0", b"withdrawn")]);
+    let before = remote.env.snapshot(".");
+    let lock = |extra: &[&str]| {
+        let mut args = vec!["lock", "--upgrade", "--config", "wasm-plugin.toml"];
+        args.extend_from_slice(extra);
+        remote.env.run(&args)
+    };
+    lock(&[])
+        .expect(INTEGRITY)
+        .says(&["version 4, older than version 5"]);
+    lock(&["--dest", "plugins"])
+        .expect(INTEGRITY)
+        .says(&["version 4, older than version 5"]);
+    assert_eq!(remote.env.snapshot("."), before);
+    // Without the plugins directory (another checkout), nothing is recorded
+    // to hold it to.
+    lock(&["--dest", "elsewhere", "--dry-run"]).expect(OK);
+    // The next release pins as usual.
+    remote.publish(6, None, &[("colmask", "1.1.0", b"newer")]);
+    let out = lock(&[]).expect(OK);
+    assert!(out.stdout.contains("1.1.0"), "{}", out.stdout);
+}
+
 #[test]
 fn an_expired_index_is_refused_unless_allowed() {
     let remote = Remote::new();

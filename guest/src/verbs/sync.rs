@@ -39,7 +39,7 @@ use crate::verbs::install::{self, Action, IndexBytes, InstallRequest, Mode, Worl
 use crate::verbs::uninstall;
 use semver::VersionReq;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
@@ -266,6 +266,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
         trust,
         allow_expired: request.allow_expired,
         indexes: BTreeMap::new(),
+        refused: BTreeMap::new(),
         dest: request.dest.clone(),
         record: !request.dry_run && !request.lock_only,
     };
@@ -433,15 +434,6 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
     }
     let mut pinned = pin(request, fetcher)?;
 
-    // Rollback: an index older than one this directory has seen fails the
-    // plugins it pins.
-    let mut refused = BTreeMap::new();
-    for (location, loaded) in &pinned.sources.indexes {
-        if let Err(e) = seen::check_not_rolled_back(dest, loaded) {
-            refused.insert(location.clone(), e);
-        }
-    }
-
     let declared: Vec<&str> = pinned
         .manifest
         .plugins
@@ -449,16 +441,12 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
         .map(|p| p.name.as_str())
         .collect();
     let mut jobs = Vec::new();
-    let mut failed = std::mem::take(&mut pinned.failed);
+    let failed = std::mem::take(&mut pinned.failed);
     for pin in &pinned.new_lock.plugins {
         if failed.iter().any(|c| c.name == pin.name) {
             continue;
         }
         let location = pinned.location_of(&pin.registry);
-        if let Some(e) = refused.get(&location) {
-            failed.push(Change::unpinnable(&pin.name, Some(&pin.version), e.clone()));
-            continue;
-        }
         let installed = match receipt::read(dest, &PluginName::parse(&pin.name)?)? {
             Found::Valid(r) => Some(r),
             Found::Missing | Found::Invalid(_) => None,
@@ -765,6 +753,8 @@ struct Sources<'a> {
     allow_expired: bool,
     /// By location: every non-OCI index the run read, checked.
     indexes: BTreeMap<String, Loaded>,
+    /// By location: why an index was refused (read once, like the rest).
+    refused: BTreeMap<String, Error>,
     /// Where the newest root of each registry is recorded (with
     /// `root.json`), when it exists and `record`.
     dest: Option<PathBuf>,
@@ -883,27 +873,55 @@ impl Sources<'_> {
 
     /// The index at `location`, read the first time it is asked for.
     fn index(&mut self, location: &str) -> Result<&Loaded> {
+        if let Some(e) = self.refused.get(location) {
+            return Err(e.clone());
+        }
         if !self.indexes.contains_key(location) {
-            // With root.json, each registry's rotations first, as install
-            // walks them (and recorded here, so the jobs start from it).
-            let registry = RegistryRef::parse(location);
-            let trust = match &self.trust {
-                Some(root) if root.metadata.is_some() => Some(self.rotated(&registry, root)?),
-                other => other.clone(),
+            match self.load(location) {
+                Ok(loaded) => self.indexes.insert(location.to_string(), loaded),
+                Err(e) => {
+                    self.refused.insert(location.to_string(), e.clone());
+                    return Err(e);
+                }
             };
-            let policy = Policy {
-                trust: trust.as_ref(),
-                allow_expired: self.allow_expired,
-            };
-            let loaded = registry::load(&registry, self.fetcher, policy)?;
-            self.indexes.insert(location.to_string(), loaded);
         }
         Ok(&self.indexes[location])
     }
 
-    fn rotated(&self, registry: &RegistryRef, root: &TrustRoot) -> Result<TrustRoot> {
+    /// Reads and checks the index at `location`: with root.json, each
+    /// registry's rotations first, as install walks them (and recorded
+    /// here, so the jobs start from it); then, where the plugins directory
+    /// exists, against the index versions it recorded, so that neither a
+    /// sync nor a `lock` pins from a rolled-back or signature-stripped
+    /// index.
+    fn load(&self, location: &str) -> Result<Loaded> {
+        let registry = RegistryRef::parse(location);
+        let trust = match &self.trust {
+            Some(root) if root.metadata.is_some() => Some(self.rotated(&registry, root)?),
+            other => other.clone(),
+        };
+        let policy = Policy {
+            trust: trust.as_ref(),
+            allow_expired: self.allow_expired,
+        };
+        let loaded = registry::load(&registry, self.fetcher, policy)?;
+        if let Some(dest) = self.existing_dest()? {
+            seen::check_not_rolled_back(dest, &loaded)?;
+        }
+        Ok(loaded)
+    }
+
+    /// The plugins directory, when the request names one that exists.
+    fn existing_dest(&self) -> Result<Option<&Path>> {
         match &self.dest {
-            Some(dest) if sandbox::exists(dest)? => roots::rotated_trust(
+            Some(dest) if sandbox::exists(dest)? => Ok(Some(dest)),
+            _ => Ok(None),
+        }
+    }
+
+    fn rotated(&self, registry: &RegistryRef, root: &TrustRoot) -> Result<TrustRoot> {
+        match self.existing_dest()? {
+            Some(dest) => roots::rotated_trust(
                 dest,
                 registry,
                 root,

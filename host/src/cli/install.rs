@@ -295,6 +295,10 @@ pub struct PinArgs {
     /// Directory of trusted *.pub keys (or one *.pub file) [default: the manifest's trust_root]
     #[arg(long, value_name = "DIR")]
     pub trust_root: Option<PathBuf>,
+    /// A plugins directory whose recorded index versions the pins must not go behind (read only;
+    /// used when it exists) [default: the manifest's dest]
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
     /// Print what would change, write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -325,6 +329,9 @@ impl PinArgs {
         }
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
+        }
+        if let Some(dir) = &self.dest {
+            request = request.dest(dir);
         }
         let report = installer.sync(&request)?;
         output::sync(&report, self.json).map_err(stdout_failure)
