@@ -7,12 +7,20 @@
 //! a plugins directory someone else can write to. None may panic, loop or
 //! allocate without bound; errors are the expected outcome.
 
+use crate::error::FetchError;
+use crate::plugin_set::{lock, manifest};
 use crate::plugins_dir::{receipt, seen};
 use crate::registry::RegistryRef;
-use crate::registry::{index, resolve, spec};
+use crate::registry::{index, oci, resolve, spec};
 use crate::transfer::location;
+use crate::transfer::source::{Fetcher, Head, RemoteBody, Request};
+use crate::trust::capabilities::Introspector;
 use crate::trust::keys;
+use crate::trust::metadata::Root;
+use crate::trust::world::{Reducer, TargetWorld};
 use crate::{clock, trust};
+use std::cell::RefCell;
+use std::path::Path;
 
 /// A registry index, typed and as a tree (publish rewrites the tree).
 pub fn index(data: &[u8]) {
@@ -91,6 +99,255 @@ pub fn expiry(data: &[u8]) {
     }
 }
 
+/// `wasm-plugin.toml`, the declared plugin set.
+pub fn manifest(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = manifest::parse("/fuzz/wasm-plugin.toml", Path::new("/fuzz"), text);
+    }
+}
+
+/// `wasm-plugin.lock`; what parses is written back and must read the same.
+pub fn lock(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(lock) = lock::parse(text, "/fuzz/wasm-plugin.lock") else {
+        return;
+    };
+    let written = lock.to_text();
+    let again = lock::parse(&written, "/fuzz/wasm-plugin.lock").expect("a written lock parses");
+    let mut sorted = lock.clone();
+    sorted.plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(again, sorted, "a lock reads back as written");
+    assert_eq!(again.to_text(), written, "a lock is written the same twice");
+}
+
+/// A `root.json`, and what is asked of one: its own signatures, its keys,
+/// its publishers roles.
+pub fn root(data: &[u8]) {
+    let Ok(root) = Root::parse("/fuzz/root.json", data) else {
+        return;
+    };
+    let _ = root.check_signed_by(&root);
+    for id in root.signed_ids() {
+        let _ = root.label(&id);
+    }
+    let _ = root.publishers_of("acme-hello").count();
+    let _ = root.signed_digest();
+}
+
+/// Key rotation: a trusted root then the `N.root.json` files a registry
+/// serves after it, separated by NUL bytes (JSON holds none). Each is
+/// taken as `registry::rotation` takes it: it must parse, say it is the
+/// next version, and be signed by the previous root's keys and by its own.
+pub fn rotation(data: &[u8]) {
+    let mut files = data.split(|&b| b == 0);
+    let Some(Ok(mut current)) = files.next().map(|f| Root::parse("/fuzz/root.json", f)) else {
+        return;
+    };
+    for (i, file) in files.enumerate().take(8) {
+        let Ok(next) = Root::parse(&format!("/fuzz/{i}.root.json"), file) else {
+            return;
+        };
+        if Some(next.version) != current.version.checked_add(1)
+            || next.check_signed_by(&current).is_err()
+            || next.check_signed_by(&next).is_err()
+        {
+            return;
+        }
+        let _ = clock::parse(&next.expires).is_ok_and(clock::is_past);
+        current = next;
+    }
+}
+
+/// An OCI registry's answers: the catalog, tag lists, manifests (image
+/// manifests, indexes, a config and layers), one answer per NUL-separated
+/// piece. A piece may open with `name: value` header lines (`link`,
+/// `content-type`, `docker-content-digest`, `status`) and a blank line; the
+/// rest is the body. A namespace is listed with the pieces in order (the
+/// catalog first), then one reference is resolved with them last first (its
+/// manifest last); past the pieces, 404.
+pub fn oci(data: &[u8]) {
+    let pieces: Vec<&[u8]> = data.split(|&b| b == 0).collect();
+    let _ = oci::index(
+        &Answers::new(pieces.iter().copied()),
+        "oci://registry.example/acme",
+    );
+    let _ = oci::resolve(
+        &Answers::new(pieces.iter().rev().copied()),
+        "oci://registry.example/acme/hello:1.0.0",
+        None,
+    );
+}
+
+/// The scripted registry of [`oci`].
+struct Answers<'a> {
+    pieces: RefCell<std::vec::IntoIter<&'a [u8]>>,
+}
+
+impl<'a> Answers<'a> {
+    fn new(pieces: impl Iterator<Item = &'a [u8]>) -> Answers<'a> {
+        Answers {
+            pieces: RefCell::new(pieces.collect::<Vec<_>>().into_iter()),
+        }
+    }
+}
+
+/// A whole body, handed out in one read.
+struct Whole(Vec<u8>);
+
+impl RemoteBody for Whole {
+    fn read(&mut self, _max: u32) -> std::result::Result<Vec<u8>, FetchError> {
+        Ok(std::mem::take(&mut self.0))
+    }
+}
+
+impl Fetcher for Answers<'_> {
+    fn get(
+        &self,
+        _url: &str,
+    ) -> std::result::Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
+        Err(FetchError::HttpStatus(404))
+    }
+
+    fn send(
+        &self,
+        _request: &Request,
+    ) -> std::result::Result<(Head, Box<dyn RemoteBody>), FetchError> {
+        let Some(mut piece) = self.pieces.borrow_mut().next() else {
+            return Err(FetchError::HttpStatus(404));
+        };
+        let mut head = Head {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            length: None,
+        };
+        // Header lines up to a blank line, if the piece opens with one.
+        while let Some(end) = piece.iter().position(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(&piece[..end]);
+            let Some((name, value)) = line.split_once(": ") else {
+                if end == 0 {
+                    piece = &piece[1..];
+                }
+                break;
+            };
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+                break;
+            }
+            match name {
+                // No 5xx: those are retried after a sleep.
+                "status" => head.status = value.parse().ok().filter(|s| *s < 500).unwrap_or(404),
+                _ => head
+                    .headers
+                    .insert(0, (name.to_string(), value.to_string())),
+            }
+            piece = &piece[end + 1..];
+        }
+        Ok((head, Box::new(Whole(piece.to_vec()))))
+    }
+}
+
+/// The sizes of the pieces a stream is fed in, driven by `seed`: sometimes
+/// one byte at a time, sometimes large pieces, mostly in between.
+fn pieces(seed: u8, mut data: &[u8]) -> Vec<&[u8]> {
+    let mut state = u32::from(seed).wrapping_mul(2_654_435_761) | 1;
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let size = match seed % 4 {
+            0 => 1,
+            1 => 1 + (state % 16) as usize,
+            2 => 1 + (state % 4096) as usize,
+            _ => 1 + (state % 256) as usize,
+        }
+        .min(data.len());
+        let (piece, rest) = data.split_at(size);
+        out.push(piece);
+        data = rest;
+    }
+    out
+}
+
+/// A plugin's imports and exports, read as its bytes stream: the first
+/// byte chooses the sizes of the pieces; any pieces read the same as the
+/// whole.
+pub fn capabilities(data: &[u8]) {
+    let Some((&seed, bytes)) = data.split_first() else {
+        return;
+    };
+    let mut streamed = Introspector::new();
+    for piece in pieces(seed, bytes) {
+        streamed.update(piece);
+    }
+    let mut whole = Introspector::new();
+    whole.update(bytes);
+    assert_eq!(
+        streamed.finish(),
+        whole.finish(),
+        "pieces read as the whole"
+    );
+}
+
+/// The runtime's world the `world` target checks plugins against.
+const FUZZ_WORLD: &str = "package wasm-plugin:plugin@0.1.0;
+world plugin {
+    import wasi:cli/environment@0.2.0;
+    export name: func() -> string;
+    export handle: func(input: list<u8>) -> result<list<u8>, string>;
+}
+package wasi:cli@0.2.0 {
+    interface environment {
+        get-environment: func() -> list<tuple<string, string>>;
+    }
+}";
+
+/// A plugin reduced to its type information as its bytes stream (the first
+/// byte chooses the pieces; any pieces give the same stub as the whole),
+/// and the stub checked against a world.
+pub fn world(data: &[u8]) {
+    let Some((&seed, bytes)) = data.split_first() else {
+        return;
+    };
+    let mut streamed = Reducer::new();
+    for piece in pieces(seed, bytes) {
+        streamed.update(piece);
+    }
+    let mut whole = Reducer::new();
+    whole.update(bytes);
+    let stub = streamed.finish();
+    assert_eq!(stub, whole.finish(), "pieces reduce as the whole");
+    if let Ok(stub) = stub {
+        let target = TargetWorld::parse(Path::new("/fuzz/plugin.wit"), FUZZ_WORLD, None)
+            .expect("the fuzz world parses");
+        let _ = target.check(&stub);
+    }
+}
+
+/// The smallest component: what a world is checked against in `wit`.
+const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";
+
+/// A `--world` WIT file, its world selected by name (the first line, when
+/// it starts with `//world:`) or as the package's only one.
+pub fn wit(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let name = text
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("//world:"))
+        .map(str::trim);
+    let Ok(target) = TargetWorld::parse(Path::new("/fuzz/world.wit"), text, name) else {
+        return;
+    };
+    let names = target.export_names();
+    let _ = target.missing_from(&names);
+    let _ = target.missing_from(&[]);
+    let _ = target.check(EMPTY_COMPONENT);
+}
+
 /// A fuzz target: arbitrary bytes in, nothing out, never a panic.
 pub type Target = fn(&[u8]);
 
@@ -103,4 +360,12 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("receipt", receipt),
     ("seen", seen),
     ("expiry", expiry),
+    ("manifest", manifest),
+    ("lock", lock),
+    ("root", root),
+    ("rotation", rotation),
+    ("oci", oci),
+    ("capabilities", capabilities),
+    ("world", world),
+    ("wit", wit),
 ];

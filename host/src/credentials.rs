@@ -130,7 +130,11 @@ fn docker_config_path() -> Option<PathBuf> {
 
 /// The `auths` of a docker config, keyed by `host[:port]` (docker keys
 /// Docker Hub as `https://index.docker.io/v1/`; the scheme and path go).
-fn parse_docker_config(bytes: &[u8]) -> Result<HashMap<String, Credential>, String> {
+///
+/// `pub(crate)` for the fuzz target `docker_config`, which takes this file
+/// in by `#[path]` (so fuzzing builds no wasmtime): keep this file to std,
+/// serde, serde_json and base64.
+pub(crate) fn parse_docker_config(bytes: &[u8]) -> Result<HashMap<String, Credential>, String> {
     #[derive(serde::Deserialize)]
     struct Config {
         #[serde(default)]
@@ -214,6 +218,30 @@ mod tests {
             parse_docker_config(br#"{"auths": {"h": {"auth": "!!"}, "g": {"auth": "YTpi"}}}"#);
         assert_eq!(hosts.unwrap().len(), 1);
         assert!(parse_docker_config(b"{").is_err());
+    }
+
+    /// The fuzz target `docker_config`'s corpus and saved crashes
+    /// (`fuzz/corpus/docker_config/`, `fuzz/regressions/docker_config/`),
+    /// replayed on every test run (the guest's are in
+    /// `guest/tests/fuzz_corpus.rs`).
+    #[test]
+    fn the_docker_config_fuzz_corpus_parses_without_panicking() {
+        let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+        let mut replayed = 0;
+        for dir in ["corpus", "regressions"] {
+            let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("docker_config")) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                eprintln!("replaying {}", path.display());
+                if let Ok(hosts) = parse_docker_config(&std::fs::read(&path).unwrap()) {
+                    hosts.values().for_each(|c| drop(c.header()));
+                }
+                replayed += 1;
+            }
+        }
+        assert!(replayed > 0, "no corpus for fuzz target docker_config");
     }
 
     #[test]

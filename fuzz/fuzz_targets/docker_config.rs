@@ -1,0 +1,34 @@
+#![no_main]
+//! Fuzz target `docker_config`: the host's docker config parser
+//! (`host/src/credentials.rs`, `parse_docker_config`), taken in by path so
+//! that fuzzing builds no wasmtime. Its corpus is replayed by the host's
+//! unit tests (`cargo test -p wasm-plugin`), not `guest/tests/fuzz_corpus.rs`.
+
+#[allow(dead_code)]
+#[path = "../../host/src/credentials.rs"]
+mod credentials;
+
+use credentials::Credential;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let Ok(hosts) = credentials::parse_docker_config(data) else {
+        return;
+    };
+    for (host, credential) in &hosts {
+        // Keyed as `host[:port]`: no scheme, no path, lowercase.
+        assert!(!host.contains('/'), "{host:?}");
+        assert_eq!(*host, host.to_ascii_lowercase());
+        let _ = credential.header();
+        // Never printed.
+        let shown = format!("{credential:?}");
+        match credential {
+            Credential::Token(token) if token.len() > 12 => {
+                assert!(!shown.contains(token.as_str()))
+            }
+            Credential::Basic { user, password } if password.len() > 12 => {
+                assert!(user.contains(password.as_str()) || !shown.contains(password.as_str()))
+            }
+            _ => {}
+        }
+    }
+});
