@@ -234,7 +234,11 @@ impl wit::GuestBody for Body {
         }
         let mut buf = Vec::new();
         // Fill the buffer as far as the stream allows, so the installer does
-        // not pay a call per small TCP segment.
+        // not pay a call per small TCP segment. Unlike the native host's
+        // read, this loop runs inside the component: every pass returns to
+        // Wasm, where a runtime's epoch or fuel interruption can stop it, so
+        // a server trickling a byte at a time cannot hold it past a
+        // runtime's deadline.
         while !state.ended && buf.len() < max as usize {
             let outcome = match self.stream.blocking_read((max as usize - buf.len()) as u64) {
                 Ok(chunk) if chunk.is_empty() && !buf.is_empty() => break,

@@ -15,12 +15,13 @@
 use crate::credentials::is_loopback;
 pub use crate::credentials::{Credential, RegistryCredentials};
 use crate::error::Error;
+use crate::limits::LIMITS;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
 
@@ -159,7 +160,8 @@ pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 pub struct HttpOptions {
     /// Longest wait for a connection.
     pub connect_timeout: Duration,
-    /// Longest wait for any single read (headers or body).
+    /// Longest wait for any single read or write, and for a response's
+    /// status and headers in all.
     pub read_timeout: Duration,
     /// Redirects followed at most (never from https down to plain http).
     pub max_redirects: u32,
@@ -218,6 +220,8 @@ pub struct HttpFetch {
     options: HttpOptions,
     /// Bearer tokens a registry's token service issued, by host and scope.
     tokens: Mutex<HashMap<(String, String), String>>,
+    /// How long one body read may collect bytes (`HostLimits`).
+    body_read_slice: Duration,
 }
 
 impl std::fmt::Debug for HttpFetch {
@@ -241,6 +245,12 @@ impl HttpFetch {
                 .https_only(https_only)
                 .timeout_connect(Some(options.connect_timeout))
                 .timeout_per_read(Some(options.read_timeout))
+                .timeout_per_write(Some(options.read_timeout))
+                // The status line and headers whole, not per read: ureq
+                // reads them before the component regains control, so a
+                // server trickling them would otherwise hold a call past
+                // its deadline (the body is handed back piece by piece).
+                .timeout_recv_response(Some(options.read_timeout))
                 .max_redirects(options.max_redirects)
                 // Statuses are reported by us, with the code, not as ureq errors.
                 .http_status_as_error(false)
@@ -261,6 +271,7 @@ impl HttpFetch {
             https: agent(https_proxy, true),
             options,
             tokens: Mutex::new(HashMap::new()),
+            body_read_slice: LIMITS.body_read_slice,
         })
     }
 
@@ -545,6 +556,8 @@ impl Fetch for HttpFetch {
         let body = HttpBody {
             announced: head.length,
             reader: Box::new(response.into_body().into_reader()),
+            buf: Vec::new(),
+            slice: self.body_read_slice,
             url: request.url.clone(),
             received: 0,
             pending: None,
@@ -575,6 +588,8 @@ impl Fetch for HttpFetch {
         let announced = response.body().content_length();
         Ok(Box::new(HttpBody {
             reader: Box::new(response.into_body().into_reader()),
+            buf: Vec::new(),
+            slice: self.body_read_slice,
             url: url.to_string(),
             announced,
             received: 0,
@@ -730,6 +745,11 @@ fn io_error(host: &str, e: std::io::Error) -> FetchError {
 /// A response body from [`HttpFetch`].
 struct HttpBody {
     reader: Box<dyn Read + Send + Sync>,
+    /// Where reads land, kept between them (a read returns a copy of what
+    /// arrived, not a fresh zeroed buffer of `max` bytes each time).
+    buf: Vec<u8>,
+    /// How long one read may go on collecting bytes (see `read`).
+    slice: Duration,
     url: String,
     announced: Option<u64>,
     received: u64,
@@ -748,14 +768,36 @@ impl FetchBody for HttpBody {
         if let Some(e) = self.pending.take() {
             return Err(e);
         }
-        let mut buf = vec![0u8; max];
+        let mut buf = std::mem::take(&mut self.buf);
+        if buf.len() < max {
+            buf.resize(max, 0);
+        }
+        let result = self.fill(&mut buf[..max]);
+        self.buf = buf;
+        result
+    }
+}
+
+impl HttpBody {
+    /// Fills `buf` as far as the socket allows, so the component does not
+    /// pay a call per small TCP segment; but hands back what arrived once a
+    /// read has gone on for `slice`, so that the component (which checks
+    /// its deadline and signals only while it runs) is never held here by a
+    /// server that trickles: each byte would restart the per-read timeout.
+    /// Only the end of the body is empty: every other return holds at least
+    /// one byte.
+    fn fill(&mut self, buf: &mut [u8]) -> Result<Vec<u8>, FetchError> {
+        let started = Instant::now();
         let mut filled = 0;
-        // Fill the buffer as far as the socket allows, so the component does
-        // not pay a call per small TCP segment.
         while filled < buf.len() {
             match self.reader.read(&mut buf[filled..]) {
                 Ok(0) => break,
-                Ok(n) => filled += n,
+                Ok(n) => {
+                    filled += n;
+                    if started.elapsed() >= self.slice {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.received += filled as u64;
@@ -766,15 +808,13 @@ impl FetchBody for HttpBody {
                     }
                     // Deliver what arrived; the error comes with the next read.
                     self.pending = Some(e);
-                    buf.truncate(filled);
-                    return Ok(buf);
+                    return Ok(buf[..filled].to_vec());
                 }
             }
         }
-        buf.truncate(filled);
         self.received += filled as u64;
         self.report(filled == 0);
-        Ok(buf)
+        Ok(buf[..filled].to_vec())
     }
 }
 
@@ -841,7 +881,9 @@ fn timeout_words(which: ureq::Timeout) -> String {
         T::Resolve => "resolving the host name took too long".into(),
         T::Connect => "no connection within the connect timeout".into(),
         T::SendRequest | T::SendBody | T::PerWrite => "sending the request stalled".into(),
-        T::Await100 | T::RecvResponse => "no answer within the read timeout (--timeout)".into(),
+        T::Await100 | T::RecvResponse => {
+            "no whole response head (status and headers) within the read timeout (--timeout)".into()
+        }
         T::RecvBody | T::PerRead => {
             "the server went quiet for longer than the read timeout (--timeout)".into()
         }
@@ -874,6 +916,131 @@ mod tests {
             "a.example:8443"
         );
         assert_eq!(host_of("http://127.0.0.1/"), "127.0.0.1");
+    }
+
+    /// Gives `step` bytes per read, waiting `gap` before each, `total` in all.
+    struct Paced {
+        left: usize,
+        step: usize,
+        gap: Duration,
+    }
+
+    impl Read for Paced {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            std::thread::sleep(self.gap);
+            let n = self.left.min(self.step).min(buf.len());
+            buf[..n].fill(7);
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    fn body(reader: Paced, slice: Duration) -> HttpBody {
+        HttpBody {
+            reader: Box::new(reader),
+            buf: Vec::new(),
+            slice,
+            url: "http://127.0.0.1/x".into(),
+            announced: None,
+            received: 0,
+            pending: None,
+            progress: None,
+            done: false,
+        }
+    }
+
+    #[test]
+    fn a_trickled_body_is_handed_back_a_little_at_a_time() {
+        // A byte every 20 ms: each read returns once it has gone on for the
+        // slice, with what came, so the component regains control.
+        let trickle = Paced {
+            left: 1000,
+            step: 1,
+            gap: Duration::from_millis(20),
+        };
+        let mut body = body(trickle, Duration::from_millis(50));
+        for _ in 0..3 {
+            let started = Instant::now();
+            let got = body.read(1 << 20).unwrap();
+            assert!(
+                (1..=4).contains(&got.len()),
+                "{} bytes in one read",
+                got.len()
+            );
+            assert!(started.elapsed() < Duration::from_millis(500));
+        }
+    }
+
+    #[test]
+    fn a_fast_body_still_fills_the_buffer_and_only_the_end_is_empty() {
+        let fast = Paced {
+            left: (2 << 20) + 5,
+            step: 64 << 10,
+            gap: Duration::ZERO,
+        };
+        let mut body = body(fast, Duration::from_millis(50));
+        assert_eq!(body.read(1 << 20).unwrap().len(), 1 << 20);
+        assert_eq!(body.read(1 << 20).unwrap().len(), 1 << 20);
+        assert_eq!(body.read(1 << 20).unwrap(), vec![7; 5]);
+        assert!(body.read(1 << 20).unwrap().is_empty());
+        assert_eq!(body.received, (2 << 20) + 5);
+    }
+
+    /// Throughput of `HttpFetch` reading a 256 MiB body from a loopback
+    /// server: whole buffers (the read before the slice), the slice, and a
+    /// return after every socket read. Run by hand:
+    /// `cargo test --release -p wasm-plugin --lib body_read_throughput -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn body_read_throughput() {
+        use std::io::Write as _;
+        const SIZE: usize = 256 << 20;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let chunk = vec![0x5a_u8; 1 << 20];
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut head = [0u8; 4096];
+                let _ = stream.read(&mut head);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {SIZE}\r\nConnection: close\r\n\r\n"
+                );
+                for _ in 0..SIZE >> 20 {
+                    if stream.write_all(&chunk).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let url = format!("http://{addr}/big");
+        for (name, slice) in [
+            ("whole buffers", Duration::MAX),
+            ("50 ms slice", Duration::from_millis(50)),
+            ("every socket read", Duration::ZERO),
+        ] {
+            let mut fetch = HttpFetch::new(HttpOptions::default()).unwrap();
+            fetch.body_read_slice = slice;
+            let started = Instant::now();
+            let mut body = fetch.get(&url).unwrap();
+            let (mut total, mut reads) = (0, 0);
+            loop {
+                let got = body.read(1 << 20).unwrap();
+                if got.is_empty() {
+                    break;
+                }
+                total += got.len();
+                reads += 1;
+            }
+            let secs = started.elapsed().as_secs_f64();
+            assert_eq!(total, SIZE);
+            println!(
+                "{name}: {:.0} MiB/s, {reads} reads, {:.0} KiB a read",
+                SIZE as f64 / secs / (1 << 20) as f64,
+                total as f64 / reads as f64 / 1024.0
+            );
+        }
     }
 
     #[test]

@@ -49,6 +49,7 @@ mod error;
 pub mod fetch;
 mod installer;
 mod interrupt;
+mod limits;
 mod lock;
 mod paths;
 mod reports;

@@ -471,6 +471,99 @@ fn an_install_past_its_deadline_is_stopped_and_changes_nothing() {
     install(&env, &reg.index(), TRUSTED).expect(OK);
 }
 
+/// A registry whose colmask 2.0.0 comes from a server that sends its 300
+/// bytes one every 200 ms (a minute in all, or until the client goes): each
+/// byte comes well within `--timeout`, so only the deadline or a signal can
+/// stop the download.
+fn trickled_v2() -> (Env, Registry, Server) {
+    let (env, mut reg, key) = installed();
+    let server = Server::start();
+    let v2: Vec<u8> = (0..300).map(|i| (i % 251) as u8).collect();
+    let url = server.route(
+        "/colmask.wasm",
+        Reply::Trickle(v2.clone(), Duration::from_millis(200)),
+    );
+    reg.publish(&env, "colmask", "2.0.0", &v2, Some(&key))["artifact"] = url.into();
+    reg.save(&env);
+    (env, reg, server)
+}
+
+#[test]
+fn a_trickling_server_cannot_hold_an_install_past_its_deadline() {
+    let (env, reg, _server) = trickled_v2();
+    let before = env.snapshot("plugins");
+    let index = reg.index();
+    let started = Instant::now();
+    let cmd = env.command(&[
+        "install",
+        "colmask",
+        "--registry",
+        &index,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--deadline",
+        "2s",
+        "--json",
+    ]);
+    let json = finishes_within(cmd, Duration::from_secs(10))
+        .expect(IO)
+        .json();
+    assert_eq!(json[0]["error"]["kind"], "deadline-exceeded", "{json:#}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(env.snapshot("plugins"), before);
+    assert!(env.temp_files("plugins").is_empty());
+}
+
+#[test]
+fn sigterm_stops_an_install_from_a_trickling_server_at_once() {
+    let (env, reg, _server) = trickled_v2();
+    let before = env.snapshot("plugins");
+    let index = reg.index();
+    let mut child = env
+        .command(&[
+            "install",
+            "colmask",
+            "--registry",
+            &index,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_temp_file(&env, &mut child);
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let signalled = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if signalled.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("still running 5 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    assert_eq!(env.snapshot("plugins"), before);
+    // The lock went with it: the next run is not kept waiting.
+    env.run(&[
+        "audit",
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--lock-timeout",
+        "1",
+    ])
+    .expect(OK);
+}
+
 /// Several plugins and a broken index: each plugin says what stops it
 /// first, a hostile name before the index.
 #[test]

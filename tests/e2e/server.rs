@@ -35,6 +35,9 @@ pub enum Reply {
     Garbage,
     /// Headers, then one byte of the body every `interval`.
     Trickle(Vec<u8>, Duration),
+    /// A status line, then header bytes one every `interval`, never ending
+    /// the headers (stops after a thousand, or when the client goes).
+    TrickleHead(Duration),
     /// 200 with these bytes, sent `chunk` bytes at a time every `interval`.
     Slow(Vec<u8>, usize, Duration),
     /// Answer the first requests with these replies, one each, then `then`.
@@ -304,6 +307,16 @@ fn serve<C: Conn>(
             conn.write_all(head.as_bytes()).and_then(|()| {
                 for byte in bytes {
                     conn.write_all(&[byte])?;
+                    conn.flush()?;
+                    thread::sleep(interval);
+                }
+                Ok(())
+            })
+        }
+        Some(Reply::TrickleHead(interval)) => {
+            conn.write_all(b"HTTP/1.1 200 OK\r\n").and_then(|()| {
+                for byte in b"X-Slow: a\r\n".iter().cycle().take(1000) {
+                    conn.write_all(&[*byte])?;
                     conn.flush()?;
                     thread::sleep(interval);
                 }

@@ -113,6 +113,24 @@ fn a_trickling_server_times_out() {
 }
 
 #[test]
+fn a_server_trickling_its_headers_times_out_within_the_timeout() {
+    let started = std::time::Instant::now();
+    let (run, url, _) = v2_served_as(
+        Reply::TrickleHead(Duration::from_millis(100)),
+        &["--timeout", "1"],
+        IO,
+    );
+    run.says(&[&url, "timed out", "within the read timeout (--timeout)"]);
+    // Three tries of about a second each, and the backoff between them;
+    // each header byte alone would have restarted a per-read timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn a_server_that_never_answers_times_out_in_words() {
     let (run, url, _) = v2_served_as(Reply::Hang(Duration::from_secs(4)), &["--timeout", "1"], IO);
     assert!(
@@ -123,7 +141,7 @@ fn a_server_that_never_answers_times_out_in_words() {
     run.says(&[
         &url,
         "timed out",
-        "went quiet for longer than the read timeout (--timeout)",
+        "no whole response head (status and headers) within the read timeout (--timeout)",
     ]);
 }
 

@@ -142,7 +142,8 @@ pub struct RemoteArgs {
     /// the bundled web roots)
     #[arg(long, value_name = "PEM", env = "WASM_PLUGIN_CA_CERT")]
     pub ca_cert: Option<PathBuf>,
-    /// Connect timeout, and the longest wait for any read (seconds, or 90s, 2m)
+    /// Connect timeout, the longest wait for any read or write, and for a
+    /// response's status and headers in all (seconds, or 90s, 2m)
     #[arg(long, value_name = "DURATION", default_value = "30", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Accept a registry index past its "expires" time
