@@ -576,7 +576,7 @@ fn installer_message(e: &wit::Error) -> String {
             r.value, r.reason
         ),
         E::UnsupportedLocation(r) => {
-            format!("cannot use artifact location '{}': {}", r.value, r.reason)
+            format!("cannot use location '{}': {}", r.value, r.reason)
         }
         E::TrustRootInvalid(r) => format!(
             "cannot use trust root {}: {}\na trust root is a directory of *.pub files, each the base64 \

@@ -11,6 +11,12 @@
 //! Errors are classified so that a 404, a refused connection, an untrusted
 //! certificate and a body cut short each read as what they are, never as a
 //! digest mismatch.
+//!
+//! No request goes to a URL that carries credentials (`user:password@host`),
+//! and no proxy is taken from one: ureq would send them as Basic
+//! authentication to whatever host the URL names, and a URL ends up in
+//! messages. The component refuses such URLs first; this is the host's own
+//! check, for any component that asks. A URL is shown with them as `***`.
 
 use crate::credentials::is_loopback;
 pub use crate::credentials::{Credential, RegistryCredentials};
@@ -233,8 +239,8 @@ impl std::fmt::Debug for HttpFetch {
 }
 
 impl HttpFetch {
-    /// A fetcher with these options. Fails on a CA file that cannot be used
-    /// or a proxy variable that is not a proxy URL.
+    /// A fetcher with these options. Fails on a CA file that cannot be used,
+    /// or a proxy variable that is not a proxy URL or carries credentials.
     pub fn new(options: HttpOptions) -> Result<HttpFetch, Error> {
         let tls = tls_config(options.ca_cert.as_deref()).map_err(Error::usage)?;
         // `https_only` on the https agent: a redirect from https down to
@@ -326,6 +332,7 @@ impl HttpFetch {
         request: &Request,
         authorization: Option<&str>,
     ) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+        refuse_credentials(&request.url)?;
         let agent = self.agent(&request.url)?;
         let method = match request.method {
             Method::Get => "GET",
@@ -375,6 +382,7 @@ impl HttpFetch {
         if let Some(scope) = &challenge.scope {
             query.push(("scope", scope.as_str()));
         }
+        refuse_credentials(&url)?;
         let agent = self.agent(&url)?;
         if !query.is_empty() {
             url.push(if url.contains('?') { '&' } else { '?' });
@@ -633,6 +641,7 @@ fn tls_config(ca_cert: Option<&Path>) -> Result<TlsConfig, String> {
 }
 
 /// The proxy named by the first of `vars` that is set, honouring NO_PROXY.
+/// A proxy URL with credentials is refused, and never echoed with them.
 fn proxy_from_env(vars: &[&str]) -> Result<Option<Proxy>, String> {
     let Some((var, value)) = vars.iter().find_map(|v| {
         std::env::var(v)
@@ -642,29 +651,27 @@ fn proxy_from_env(vars: &[&str]) -> Result<Option<Proxy>, String> {
     }) else {
         return Ok(None);
     };
+    let value = value.trim();
+    let shown = redacted(value);
+    if userinfo(value).is_some() {
+        return Err(format!(
+            "{var}={shown}: the proxy URL carries credentials (user:password@); URLs may not, \
+             and wasm-plugin does not authenticate to proxies: name a proxy that needs none"
+        ));
+    }
     let uri: ureq::http::Uri = value
-        .trim()
         .parse()
-        .map_err(|e| format!("{var}={value} is not a proxy URL: {e}"))?;
+        .map_err(|e| format!("{var}={shown} is not a proxy URL: {e}"))?;
     let scheme = uri.scheme_str().unwrap_or("http");
     let protocol = ureq::ProxyProtocol::try_from(scheme).map_err(|_| {
-        format!("{var}={value}: the {scheme} proxy scheme is not supported (use http://)")
+        format!("{var}={shown}: the {scheme} proxy scheme is not supported (use http://)")
     })?;
     let host = uri
         .host()
-        .ok_or_else(|| format!("{var}={value} names no host"))?;
+        .ok_or_else(|| format!("{var}={shown} names no host"))?;
     let mut builder = Proxy::builder(protocol).host(host);
     if let Some(port) = uri.port_u16() {
         builder = builder.port(port);
-    }
-    if let Some(auth) = uri
-        .authority()
-        .map(|a| a.as_str())
-        .and_then(|a| a.rsplit_once('@'))
-        .map(|(u, _)| u)
-    {
-        let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
-        builder = builder.username(user).password(password);
     }
     let no_proxy = ["NO_PROXY", "no_proxy"]
         .iter()
@@ -676,14 +683,50 @@ fn proxy_from_env(vars: &[&str]) -> Result<Option<Proxy>, String> {
     builder
         .build()
         .map(Some)
-        .map_err(|e| format!("{var}={value}: {e}"))
+        .map_err(|e| format!("{var}={shown}: {e}"))
 }
 
+/// The `host[:port]` of a URL (never the credentials before it).
 pub(crate) fn host_of(url: &str) -> String {
-    url.split_once("://")
+    let authority = url
+        .split_once("://")
         .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(rest))
-        .unwrap_or(url)
+        .unwrap_or(url);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
         .to_string()
+}
+
+/// Where the credentials of `[scheme://]user:password@host/...` are: the
+/// authority (up to the first `/`, `?` or `#`) up to its last `@`, as ureq
+/// reads it.
+fn userinfo(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    authority.rfind('@').map(|at| start..start + at + 1)
+}
+
+/// `url` with any credentials replaced by `***`, for messages.
+pub(crate) fn redacted(url: &str) -> String {
+    match userinfo(url) {
+        Some(range) => format!("{}***@{}", &url[..range.start], &url[range.end..]),
+        None => url.to_string(),
+    }
+}
+
+/// Refuses a URL with credentials in it, without repeating them.
+fn refuse_credentials(url: &str) -> Result<(), FetchError> {
+    match userinfo(url) {
+        Some(_) => Err(FetchError::InvalidUrl(
+            "the URL carries credentials (user:password@), which are never sent; registry \
+             credentials are given with --registry-token-file or by docker login (the docker \
+             config)"
+                .into(),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The rustls error inside an I/O error, if the handshake failed.
@@ -916,6 +959,36 @@ mod tests {
             "a.example:8443"
         );
         assert_eq!(host_of("http://127.0.0.1/"), "127.0.0.1");
+        assert_eq!(host_of("http://u:secret@h:1/a@b"), "h:1");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_refused_and_never_shown() {
+        for (url, shown) in [
+            (
+                "http://u:secret@127.0.0.1:1/i.json",
+                "http://***@127.0.0.1:1/i.json",
+            ),
+            ("https://secret@h/", "https://***@h/"),
+            ("u:secret@proxy:3128", "***@proxy:3128"),
+        ] {
+            assert_eq!(redacted(url), shown);
+            let Err(FetchError::InvalidUrl(message)) = refuse_credentials(url) else {
+                panic!("{url} was not refused")
+            };
+            assert!(!message.contains("secret"), "{message}");
+            assert!(message.contains("--registry-token-file"), "{message}");
+        }
+        for url in ["https://h/a@b", "https://h/?q=a@b", "http://h#@"] {
+            assert_eq!(redacted(url), url);
+            refuse_credentials(url).unwrap();
+        }
+        // Nothing is sent: the request is refused before a connection.
+        let fetch = HttpFetch::new(HttpOptions::default()).unwrap();
+        let Err(e) = fetch.get("http://u:secret@127.0.0.1:9/index.json") else {
+            panic!("fetched")
+        };
+        assert!(matches!(e, FetchError::InvalidUrl(_)), "{e:?}");
     }
 
     /// Gives `step` bytes per read, waiting `gap` before each, `total` in all.

@@ -94,7 +94,7 @@ function describe(kind, d) {
     case 'not-installed':
       return `'${d.name}' is not installed in ${d.dest}; installed: ${list(d.installed)}`;
     case 'unsupported-location':
-      return `cannot use artifact location '${d.value}': ${d.reason}`;
+      return `cannot use location '${d.value}': ${d.reason}`;
     case 'invalid-request':
       return `${d.value}: ${d.reason}`;
     case 'io':

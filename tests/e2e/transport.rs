@@ -491,6 +491,181 @@ fn a_signed_remote_index_installs_with_relative_artifacts() {
     assert_eq!(listed["version"], 1);
 }
 
+/// `url` with `user:secret@` before its host.
+fn with_secret(url: &str) -> String {
+    url.replacen("://", "://user:secret@", 1)
+}
+
+/// Refused as a usage error naming where credentials go, with the secret in
+/// no output and no file under `plugins`.
+#[track_caller]
+fn refused_keeping_the_secret(env: &Env, run: Run) {
+    let run = run.expect(INPUT);
+    for (what, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        assert!(!text.contains("secret"), "{what} shows the secret:\n{text}");
+    }
+    if !run.stdout.trim_start().starts_with(['{', '[']) {
+        run.says(&["credentials", "--registry-token-file", "docker"]);
+    }
+    fn walk(dir: &std::path::Path) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains("secret"),
+                    "{} holds the secret",
+                    path.display()
+                );
+            }
+        }
+    }
+    walk(&env.path("plugins"));
+}
+
+#[test]
+fn a_registry_url_with_credentials_is_refused_before_any_request() {
+    let remote = Remote::new();
+    remote.publish(1, None, &[("colmask", "1.0.0", b"remote one")]);
+    let env = &remote.env;
+    let url = with_secret(&remote.url);
+    let install = |extra: &[&str]| {
+        let mut args = vec![
+            "install",
+            "colmask",
+            "--registry",
+            &url,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    let run = install(&[]);
+    assert!(
+        run.stderr.contains(&format!(
+            "http://***@127.0.0.1:{}/reg/index.json",
+            remote.server.port()
+        )),
+        "{}",
+        run.stderr
+    );
+    refused_keeping_the_secret(env, run);
+    let run = install(&["--json"]);
+    assert_eq!(run.json()[0]["error"]["kind"], "unsupported-location");
+    refused_keeping_the_secret(env, run);
+    for verb in ["list", "info colmask", "search col"] {
+        let mut args: Vec<&str> = verb.split(' ').collect();
+        args.extend(["--registry", &url, "--json"]);
+        refused_keeping_the_secret(env, env.run(&args));
+    }
+    // Not a byte sent: no request at all, so no Authorization either.
+    assert_eq!(remote.server.requests(), []);
+    // The same registry without them installs.
+    remote.install(&[]).expect(OK);
+}
+
+#[test]
+fn an_artifact_url_with_credentials_is_refused_before_any_request() {
+    let server = Server::start();
+    let env = Env::new();
+    let mut reg = Registry::new("registry");
+    let url = server.route("/colmask.wasm", Reply::Body(V1.to_vec()));
+    reg.publish(&env, "colmask", "1.0.0", V1, None)["artifact"] = with_secret(&url).into();
+    reg.save(&env);
+    let index = reg.index();
+    let args = [
+        "install",
+        "colmask",
+        "--registry",
+        &index,
+        "--dest",
+        "plugins",
+    ];
+    refused_keeping_the_secret(&env, env.run(&args));
+    let mut json = args.to_vec();
+    json.push("--json");
+    refused_keeping_the_secret(&env, env.run(&json));
+    // Nor may publish write one into an index.
+    env.write("x-1.0.0.wasm", V1);
+    let before = env.read(&index);
+    let publish = [
+        "publish",
+        "x-1.0.0.wasm",
+        "--registry",
+        &index,
+        "--artifact",
+        "https://user:secret@plugins.example/x.wasm",
+    ];
+    refused_keeping_the_secret(&env, env.run(&publish));
+    assert_eq!(env.read(&index), before);
+    assert_eq!(server.requests(), []);
+}
+
+#[test]
+fn oci_references_with_credentials_are_refused_before_any_request() {
+    let server = Server::start();
+    let env = Env::new();
+    let oci = format!("oci://user:secret@127.0.0.1:{}/acme", server.port());
+    env.write("colmask-1.0.0.wasm", V1);
+    let mut reg = Registry::new("registry");
+    reg.publish(&env, "colmask", "1.0.0", V1, None);
+    let index = reg.index();
+    for args in [
+        vec![
+            "install",
+            "colmask",
+            "--registry",
+            &oci,
+            "--dest",
+            "plugins",
+        ],
+        vec!["list", "--registry", &oci, "--json"],
+        vec!["publish", "colmask-1.0.0.wasm", "--oci", &oci],
+        vec!["mirror", "--registry", &index, "--out", &oci],
+    ] {
+        refused_keeping_the_secret(&env, env.run(&args));
+    }
+    assert_eq!(server.requests(), []);
+}
+
+#[test]
+fn a_proxy_url_with_credentials_is_refused_without_showing_them() {
+    let server = Server::start();
+    let env = Env::new();
+    let mut reg = Registry::new("registry");
+    reg.publish(&env, "colmask", "1.0.0", V1, None);
+    let index = reg.index();
+    let args = [
+        "install",
+        "colmask",
+        "--registry",
+        &index,
+        "--dest",
+        "plugins",
+    ];
+    let proxy = with_secret(&server.base);
+    for (var, value) in [
+        ("HTTP_PROXY", proxy.as_str()),
+        ("HTTPS_PROXY", proxy.as_str()),
+        ("ALL_PROXY", "user:secret@127.0.0.1:3128"),
+        // Not a URL at all: the error still does not repeat it.
+        ("HTTPS_PROXY", "http://user:secret@bad host:1"),
+    ] {
+        let run = env
+            .run_with(&args, &[(var, OsStr::new(value))])
+            .expect(INPUT);
+        assert!(!run.stderr.contains("secret"), "{var}: {}", run.stderr);
+        run.says(&[var, "***@"]);
+    }
+    assert_eq!(server.requests(), []);
+    assert!(!env.path("plugins/colmask.wasm").exists());
+}
+
 /// Resolve once: however many plugins a run installs, the index and its
 /// signature are fetched once; each artefact once.
 #[test]

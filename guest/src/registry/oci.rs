@@ -158,6 +158,9 @@ fn split(text: &str) -> Result<(Host, &str)> {
     let Some(skip) = scheme_len(text) else {
         return Err(invalid(text, "not an oci:// reference"));
     };
+    // `oci://user:password@host/...`: credentials come from the docker
+    // config or a token file, never from the reference.
+    crate::transfer::location::refuse_credentials(text)?;
     let plain_http = skip > "oci://".len();
     let rest = &text[skip..];
     let (host, path) = rest
@@ -814,6 +817,24 @@ mod tests {
             let e = OciReference::parse(text).unwrap_err();
             assert!(format!("{e:?}").contains(why), "{text}: {e:?}");
         }
+    }
+
+    #[test]
+    fn credentials_in_a_reference_are_refused_without_showing_them() {
+        for text in [
+            "oci://user:secret@ghcr.io/acme/hello:1.0.0",
+            "oci+http://user:secret@registry.lan:5000/acme/hello:1.0.0",
+        ] {
+            let e = OciReference::parse(text).unwrap_err();
+            let Error::UnsupportedLocation { location, reason } = &e else {
+                panic!("{e:?}")
+            };
+            assert!(location.contains("://***@"), "{location}");
+            assert!(reason.contains("--registry-token-file"), "{reason}");
+            assert!(!format!("{e:?}").contains("secret"), "{e:?}");
+        }
+        let e = OciRegistry::parse("oci://secret@ghcr.io/acme").unwrap_err();
+        assert!(!format!("{e:?}").contains("secret"), "{e:?}");
     }
 
     #[test]

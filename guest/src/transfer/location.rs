@@ -5,6 +5,11 @@
 //! the host's fetch capability. In a remote index: an `http(s)://` URL, or a
 //! reference resolved against the index's URL (RFC 3986), never a local file.
 //! Anything else is refused up front, not guessed at.
+//!
+//! No URL may carry credentials (`user:password@host`): HTTP clients send
+//! them to whichever server the URL names (in the clear over plain http),
+//! and a URL is shown in messages and recorded in receipts and state. One
+//! that does is refused, and shown with them replaced by `***`.
 
 use crate::error::{Error, Result};
 use crate::sandbox::normalize;
@@ -31,11 +36,12 @@ impl RegistryRef {
         }
     }
 
-    /// How the registry is named in messages, receipts and state.
+    /// How the registry is named in messages, receipts and state (never
+    /// with credentials: see [`redacted`]).
     pub fn shown(&self) -> String {
         match self {
             RegistryRef::File(path) => path.display().to_string(),
-            RegistryRef::Url(url) => url.clone(),
+            RegistryRef::Url(url) => redacted(url),
         }
     }
 
@@ -77,12 +83,58 @@ pub enum Location {
 }
 
 impl Location {
-    /// How the location is shown in reports and messages.
+    /// How the location is shown in reports and messages (never with
+    /// credentials: see [`redacted`]).
     pub fn display(&self) -> String {
         match self {
             Location::File(path) => path.display().to_string(),
-            Location::Remote(url) | Location::Registry(url) => url.clone(),
+            Location::Remote(url) | Location::Registry(url) => redacted(url),
         }
+    }
+}
+
+/// Why a URL with credentials is refused, and where credentials go instead.
+const CREDENTIALS_IN_URL: &str = "a URL may not carry credentials (user:password@host): they would \
+    be sent to every server the URL leads to, and shown and recorded with it. Registry credentials \
+    are given with --registry-token-file (or WASM_PLUGIN_REGISTRY_TOKEN), or by docker login (the \
+    docker config), and go only to the OCI registries a command names";
+
+/// Where the credentials of a `scheme://user:password@host/...` URL are:
+/// the authority (up to the first `/`, `?` or `#`) up to its last `@`, as
+/// HTTP clients read it. `None` without a scheme or an `@` there.
+fn userinfo(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://")? + 3;
+    let scheme = &url[..start - 3];
+    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !valid {
+        return None;
+    }
+    let rest = &url[start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let at = authority.rfind('@')?;
+    Some(start..start + at + 1)
+}
+
+/// `url` with any credentials replaced by `***` (`http://***@host/...`):
+/// how a URL is shown and recorded.
+pub fn redacted(url: &str) -> String {
+    match userinfo(url) {
+        Some(range) => format!("{}***@{}", &url[..range.start], &url[range.end..]),
+        None => url.to_string(),
+    }
+}
+
+/// Refuses a URL that carries credentials, naming it without them.
+pub fn refuse_credentials(url: &str) -> Result<()> {
+    match userinfo(url) {
+        Some(_) => Err(Error::UnsupportedLocation {
+            location: redacted(url),
+            reason: CREDENTIALS_IN_URL.into(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -96,17 +148,21 @@ pub fn resolve(artifact: &str, registry: &RegistryRef) -> Result<Location> {
 
 fn resolve_remote(artifact: &str, index_url: &str) -> Result<Location> {
     let unsupported = |reason: String| Error::UnsupportedLocation {
-        location: artifact.to_string(),
+        location: redacted(artifact),
         reason,
     };
     if let Some((scheme, _)) = split_scheme(artifact) {
         return match scheme.to_ascii_lowercase().as_str() {
-            "http" | "https" => Ok(Location::Remote(artifact.to_string())),
+            "http" | "https" => {
+                refuse_credentials(artifact)?;
+                Ok(Location::Remote(artifact.to_string()))
+            }
             other => Err(unsupported(format!(
                 "a remote index may only point at http(s):// artifacts, not {other}:"
             ))),
         };
     }
+    refuse_credentials(index_url)?;
     let base = fluent_uri::Uri::parse(index_url).map_err(|e| {
         unsupported(format!(
             "the index URL {index_url} is not a valid URI ({e})"
@@ -120,17 +176,22 @@ fn resolve_remote(artifact: &str, index_url: &str) -> Result<Location> {
     let resolved = reference
         .resolve_against(&base)
         .map_err(|e| unsupported(format!("cannot be resolved against {index_url} ({e})")))?;
+    // A network-path reference (`//user:password@host/a.wasm`) brings its own.
+    refuse_credentials(resolved.as_str())?;
     Ok(Location::Remote(resolved.as_str().to_string()))
 }
 
 fn resolve_local(artifact: &str, index_path: &Path) -> Result<Location> {
     let unsupported = |reason: &str| Error::UnsupportedLocation {
-        location: artifact.to_string(),
+        location: redacted(artifact),
         reason: reason.to_string(),
     };
     if let Some((scheme, rest)) = split_scheme(artifact) {
         return match scheme.to_ascii_lowercase().as_str() {
-            "http" | "https" => Ok(Location::Remote(artifact.to_string())),
+            "http" | "https" => {
+                refuse_credentials(artifact)?;
+                Ok(Location::Remote(artifact.to_string()))
+            }
             "file" => file_url_path(rest)
                 .map(Location::File)
                 .map_err(|r| unsupported(&r)),
@@ -313,6 +374,67 @@ mod tests {
             "{err:?}"
         );
         assert!(remote("has space.wasm").is_err());
+    }
+
+    #[test]
+    fn credentials_in_urls_are_found_where_http_clients_find_them() {
+        for (url, shown) in [
+            (
+                "http://user:secret@127.0.0.1:8080/index.json",
+                "http://***@127.0.0.1:8080/index.json",
+            ),
+            ("https://t0ken@host/a.wasm", "https://***@host/a.wasm"),
+            ("HTTPS://a@b:c@host?q", "HTTPS://***@host?q"),
+            ("https://:secret@host", "https://***@host"),
+            ("https://user:secret@host#f", "https://***@host#f"),
+        ] {
+            assert_eq!(redacted(url), shown);
+            match refuse_credentials(url) {
+                Err(Error::UnsupportedLocation { location, reason }) => {
+                    assert_eq!(location, shown);
+                    assert!(!location.contains("secret") && !reason.contains("secret"));
+                    assert!(reason.contains("--registry-token-file"), "{reason}");
+                    assert!(reason.contains("docker"), "{reason}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        // An @ after the host is not userinfo.
+        for url in [
+            "https://host/a@b.wasm",
+            "https://host/p?x=a@b",
+            "https://host#a@b",
+            "/srv/a@b/index.json",
+            "a@b.wasm",
+        ] {
+            assert_eq!(redacted(url), url);
+            refuse_credentials(url).unwrap();
+        }
+    }
+
+    #[test]
+    fn artifacts_with_credentials_are_refused_without_showing_them() {
+        let secret = |result: Result<Location>| match result {
+            Err(Error::UnsupportedLocation { location, reason }) => {
+                assert!(!location.contains("secret"), "{location}");
+                assert!(location.contains("***@"), "{location}");
+                reason
+            }
+            other => panic!("{other:?}"),
+        };
+        secret(resolve("http://u:secret@h/a.wasm", &local()));
+        secret(remote("https://u:secret@plugins.example/a.wasm"));
+        // A network-path reference brings its own authority.
+        secret(remote("//u:secret@plugins.example/a.wasm"));
+        // So does an index URL that carries them (refused before this,
+        // when it is read).
+        let index = RegistryRef::parse("https://u:secret@plugins.example/index.json");
+        secret(resolve("a.wasm", &index));
+        assert_eq!(index.shown(), "https://***@plugins.example/index.json");
+        assert_eq!(
+            index.location().display(),
+            "https://***@plugins.example/index.json"
+        );
     }
 
     #[test]

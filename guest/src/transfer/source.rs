@@ -5,11 +5,13 @@
 //! host lends (the WIT `fetch` import; tests use their own). A body that ends
 //! before the length the server announced is an error here, whatever the
 //! host did, because a short artefact must never look like a digest mismatch.
+//! No URL with credentials in it is handed to the fetcher, whoever made it
+//! (see `location`).
 
 use crate::error::{Error, FetchError, Result};
 use crate::limits::CHUNK_BYTES;
 use crate::sandbox::{self, Links};
-use crate::transfer::location::Location;
+use crate::transfer::location::{Location, refuse_credentials};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -152,6 +154,7 @@ pub fn exchange_once(
         url: request.url.clone(),
         cause,
     };
+    refuse_credentials(&request.url)?;
     {
         let (head, mut body) = fetcher.send(request).map_err(failed)?;
         if head.status >= 500 {
@@ -231,6 +234,7 @@ impl Source {
                 Kind::File(sandbox::open_regular(path, Links::Follow)?, path.clone())
             }
             Location::Remote(url) => {
+                refuse_credentials(url)?;
                 let (body, announced) = fetcher.get(url).map_err(|cause| Error::FetchFailed {
                     url: url.clone(),
                     cause,
@@ -238,6 +242,7 @@ impl Source {
                 Kind::Remote { body, announced }
             }
             Location::Registry(url) => {
+                refuse_credentials(url)?;
                 let failed = |cause| Error::FetchFailed {
                     url: url.clone(),
                     cause,
@@ -565,6 +570,29 @@ mod tests {
             err,
             Error::FetchFailed { cause: FetchError::UnsupportedScheme(s), .. } if s == "https"
         ));
+    }
+
+    #[test]
+    fn a_url_with_credentials_never_reaches_the_fetcher() {
+        let fetcher = ScriptedFetcher::default();
+        let url = "http://user:secret@h/a";
+        fetcher.serve(url, Script::Body(b"x".to_vec(), None, 1));
+        for location in [Location::Remote(url.into()), Location::Registry(url.into())] {
+            let Err(err) = Source::open(&location, &fetcher) else {
+                panic!("{location:?} was opened")
+            };
+            assert!(
+                matches!(&err, Error::UnsupportedLocation { location, .. } if location == "http://***@h/a"),
+                "{err:?}"
+            );
+        }
+        let request = Request::new(Method::Get, url);
+        let err = exchange(&fetcher, &request, 100).unwrap_err();
+        assert!(
+            matches!(&err, Error::UnsupportedLocation { location, .. } if location == "http://***@h/a"),
+            "{err:?}"
+        );
+        assert!(fetcher.calls().is_empty());
     }
 
     fn limited(script: Script, expected: Option<u64>, max: u64) -> Result<Vec<u8>> {

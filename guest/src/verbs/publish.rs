@@ -110,6 +110,8 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         });
     }
     let (artifact_field, copy_target) = placement(request, &name, &version, registry_dir)?;
+    // Credentials in an artefact URL would be published to every reader.
+    location::refuse_credentials(&artifact_field)?;
     let mut warnings = version_warnings(&name, &version);
     if let Err(Error::UnsupportedLocation { reason, .. }) =
         location::resolve(&artifact_field, &RegistryRef::File(registry.clone()))
