@@ -4,12 +4,15 @@
 //! a header that carries them. Sources, most specific first: a token given
 //! explicitly (`--registry-token-file`, `WASM_PLUGIN_REGISTRY_TOKEN`), then
 //! the docker config's `auths` entry for the host (`auth`, the base64 of
-//! `user:password`, or an `identitytoken`).
+//! `user:password`, or an `identitytoken`), read only when a registry asks.
+//!
+//! This file reads no files (`files` does, with its limits): the
+//! `docker_config` fuzz target compiles it on its own.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What the host may present to a registry.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,6 +61,11 @@ pub struct RegistryCredentials {
     pub token_hosts: Vec<String>,
     /// By `host[:port]`, as the docker config keys them.
     pub hosts: HashMap<String, Credential>,
+    /// A docker config whose logins stand in for the hosts `hosts` lacks,
+    /// read the first time a registry asks for credentials (never for a
+    /// command that needs none), at most 1 MiB of it; one that cannot be
+    /// read or parsed holds no logins.
+    pub docker_config: Option<PathBuf>,
 }
 
 impl RegistryCredentials {
@@ -76,52 +84,10 @@ impl RegistryCredentials {
             _ => self.hosts.get(&host).cloned(),
         }
     }
-
-    /// The docker config (`$DOCKER_CONFIG/config.json`, else
-    /// `~/.docker/config.json`), then `WASM_PLUGIN_REGISTRY_TOKEN`, then
-    /// `token_file` (a file holding a token, for CI), the token for
-    /// `token_hosts`. A missing or unreadable docker config, or an entry in
-    /// it that cannot be used, is no credentials for those hosts (a broken
-    /// login must not stop a local install); an unreadable token file is an
-    /// error naming it.
-    pub fn from_environment(
-        token_file: Option<&Path>,
-        token_hosts: Vec<String>,
-    ) -> Result<RegistryCredentials, String> {
-        let mut credentials = RegistryCredentials {
-            token_hosts,
-            ..RegistryCredentials::default()
-        };
-        if let Some(bytes) = docker_config_path().and_then(|c| std::fs::read(c).ok()) {
-            credentials.hosts = parse_docker_config(&bytes).unwrap_or_default();
-        }
-        if let Some(token) = std::env::var("WASM_PLUGIN_REGISTRY_TOKEN")
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-        {
-            credentials.token = Some(token.trim().to_string());
-        }
-        if let Some(file) = token_file {
-            let token = std::fs::read_to_string(file).map_err(|e| {
-                format!(
-                    "cannot read the registry token file {}: {e}",
-                    file.display()
-                )
-            })?;
-            let token = token.trim();
-            if token.is_empty() {
-                return Err(format!(
-                    "the registry token file {} is empty",
-                    file.display()
-                ));
-            }
-            credentials.token = Some(token.to_string());
-        }
-        Ok(credentials)
-    }
 }
 
-fn docker_config_path() -> Option<PathBuf> {
+/// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+pub(crate) fn docker_config_path() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(dir).join("config.json"));
     }
@@ -226,7 +192,7 @@ mod tests {
     /// `guest/tests/fuzz_corpus.rs`).
     #[test]
     fn the_docker_config_fuzz_corpus_parses_without_panicking() {
-        let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+        let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
         let mut replayed = 0;
         for dir in ["corpus", "regressions"] {
             let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("docker_config")) else {

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
@@ -228,6 +228,8 @@ pub struct HttpFetch {
     tokens: Mutex<HashMap<(String, String), String>>,
     /// How long one body read may collect bytes (`HostLimits`).
     body_read_slice: Duration,
+    /// The docker config's logins, read when a registry first asks.
+    docker_logins: OnceLock<HashMap<String, Credential>>,
 }
 
 impl std::fmt::Debug for HttpFetch {
@@ -278,6 +280,7 @@ impl HttpFetch {
             options,
             tokens: Mutex::new(HashMap::new()),
             body_read_slice: LIMITS.body_read_slice,
+            docker_logins: OnceLock::new(),
         })
     }
 
@@ -430,6 +433,23 @@ impl HttpFetch {
 }
 
 impl HttpFetch {
+    /// What to present to `host`: the options' credentials, else the
+    /// docker config's login for it (the config read now, the first time a
+    /// registry asks, and never for a run that needs no credentials).
+    fn credential_for(&self, host: &str) -> Option<Credential> {
+        let credentials = &self.options.credentials;
+        credentials.for_host(host).or_else(|| {
+            let logins = self.docker_logins.get_or_init(|| {
+                credentials
+                    .docker_config
+                    .as_deref()
+                    .map(crate::files::docker_logins)
+                    .unwrap_or_default()
+            });
+            logins.get(&host.to_ascii_lowercase()).cloned()
+        })
+    }
+
     /// A token issued earlier for the repository `url` names on `host`
     /// (`/v2/<repository>/...`; a push and a pull scope both cover it).
     fn cached_token(&self, host: &str, url: &str) -> Option<String> {
@@ -526,7 +546,7 @@ impl Fetch for HttpFetch {
                 .authority()
                 .is_some_and(|a| a.as_str().eq_ignore_ascii_case(&host));
         if asked_by_host && allowed {
-            let credential = self.options.credentials.for_host(&host);
+            let credential = self.credential_for(&host);
             let retry = match (bearer_challenge(response.headers()), &credential) {
                 // A token service that refuses leaves the registry's 401 to
                 // report (or, for a catalog, to mean "not offered").
@@ -614,8 +634,7 @@ fn tls_config(ca_cert: Option<&Path>) -> Result<TlsConfig, String> {
     let Some(path) = ca_cert else {
         return Ok(TlsConfig::builder().root_certs(RootCerts::WebPki).build());
     };
-    let pem = std::fs::read(path)
-        .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
+    let pem = crate::files::read_capped(path, "--ca-cert", LIMITS.ca_cert)?;
     let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),

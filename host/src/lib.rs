@@ -47,6 +47,7 @@ mod credentials;
 mod engine;
 mod error;
 pub mod fetch;
+mod files;
 mod installer;
 mod interrupt;
 mod limits;

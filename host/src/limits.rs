@@ -3,7 +3,9 @@
 //! The component's limits (indexes, keys, signatures, receipts...) live in
 //! `guest/src/limits.rs`; these bound what the host does for itself while a
 //! call runs or before it starts, where wasmtime's memory cap and epoch
-//! deadline cannot reach.
+//! deadline cannot reach: how long a body read holds the component off,
+//! and how much of the files it reads itself (`files`) it reads. A file
+//! over its limit is refused naming the file, the flag and the limit.
 
 use std::time::Duration;
 
@@ -18,9 +20,23 @@ pub(crate) struct HostLimits {
     /// fills the whole buffer (1 MiB) well within this, so the number of
     /// calls into the host does not grow with it.
     pub body_read_slice: Duration,
+    /// `--registry-token-file`: a token is a few hundred bytes (a JWT a few
+    /// KiB).
+    pub token_file: u64,
+    /// `--ca-cert`: PEM certificates. A whole system bundle fits with room
+    /// to spare (Debian's `ca-certificates.crt`, every web root, is about
+    /// 215 KiB).
+    pub ca_cert: u64,
+    /// The docker config (`$DOCKER_CONFIG/config.json`,
+    /// `~/.docker/config.json`): logins for a few registries, and what
+    /// Docker Desktop adds beside them.
+    pub docker_config: u64,
 }
 
 /// The limits in force.
 pub(crate) const LIMITS: HostLimits = HostLimits {
     body_read_slice: Duration::from_millis(50),
+    token_file: 64 << 10,
+    ca_cert: 1 << 20,
+    docker_config: 1 << 20,
 };

@@ -259,6 +259,108 @@ fn named_pipes_and_devices_are_refused_without_hanging() {
     assert_eq!(plugins_only(env.snapshot("plugins")), plugins_only(before));
 }
 
+/// The files the host reads itself, never granted to the component: a
+/// device or a named pipe is refused at once (not read without end, not
+/// waited on), as is a file over its limit, naming the flag and the file.
+#[test]
+fn the_token_file_and_ca_cert_must_be_small_regular_files() {
+    let (env, reg, _) = installed();
+    let index = reg.index();
+    mkfifo(&env.path("fifo"));
+    env.write("token-65k", vec![b't'; (64 << 10) + 1]);
+    env.write("ca-1m", vec![b'c'; (1 << 20) + 1]);
+    for (flag, file, says) in [
+        (
+            "--registry-token-file",
+            "/dev/zero",
+            "is a character device, not a regular file",
+        ),
+        (
+            "--registry-token-file",
+            "fifo",
+            "is a named pipe, not a regular file",
+        ),
+        (
+            "--registry-token-file",
+            "token-65k",
+            "is larger than 64 KiB",
+        ),
+        (
+            "--ca-cert",
+            "/dev/zero",
+            "is a character device, not a regular file",
+        ),
+        ("--ca-cert", "fifo", "is a named pipe, not a regular file"),
+        ("--ca-cert", "ca-1m", "is larger than 1 MiB"),
+    ] {
+        refused_quickly(&env, &index, &[flag, file], &[flag, file, says]);
+    }
+    // A whole system bundle is within the CA limit.
+    let bundle = "/etc/ssl/certs/ca-certificates.crt";
+    if std::path::Path::new(bundle).exists() {
+        install(&env, &index, &["--ca-cert", bundle]).expect(OK);
+    }
+}
+
+/// The docker config is read only when a registry asks for credentials: a
+/// local install never opens it, and one a registry asks for that is a
+/// device or a pipe counts as no login, without a hang.
+#[test]
+fn the_docker_config_is_read_only_when_a_registry_asks() {
+    let (env, mut reg, key) = installed();
+    let index = reg.index();
+    let pipe = env.path("docker-pipe");
+    std::fs::create_dir(&pipe).unwrap();
+    mkfifo(&pipe.join("config.json"));
+    let device = env.path("docker-zero");
+    std::fs::create_dir(&device).unwrap();
+    symlink(
+        std::path::Path::new("/dev/zero"),
+        &device.join("config.json"),
+    );
+    reg.publish(&env, "colmask", "1.1.0", b"\0asm v1.1", Some(&key));
+    reg.save(&env);
+    for docker in [&pipe, &device] {
+        let mut cmd = env.command(&[
+            "install",
+            "colmask",
+            "--registry",
+            &index,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ]);
+        cmd.env("DOCKER_CONFIG", docker);
+        finishes_within(cmd, Duration::from_secs(30)).expect(OK);
+    }
+    // An OCI registry that asks: the unusable config holds no login.
+    let server = Server::start();
+    server.route(
+        "/v2/acme/colmask/tags/list",
+        Reply::Guarded(
+            "Basic never".into(),
+            r#"Basic realm="test""#.into(),
+            Box::new(Reply::Status(500)),
+        ),
+    );
+    let oci = format!("oci://127.0.0.1:{}/acme", server.port());
+    for docker in [&pipe, &device] {
+        let mut cmd = env.command(&["install", "colmask", "--registry", &oci, "--dest", "fresh"]);
+        cmd.env("DOCKER_CONFIG", docker);
+        finishes_within(cmd, Duration::from_secs(30))
+            .expect(IO)
+            .says(&["401"]);
+    }
+    assert_eq!(
+        server.requests(),
+        [
+            ("/v2/acme/colmask/tags/list".to_string(), None),
+            ("/v2/acme/colmask/tags/list".to_string(), None)
+        ]
+    );
+}
+
 #[test]
 fn a_link_out_of_the_plugins_directory_is_reported_removed_and_replaced() {
     let (env, reg, _) = installed();
