@@ -319,9 +319,15 @@ pub fn world(data: &[u8]) {
     let stub = streamed.finish();
     assert_eq!(stub, whole.finish(), "pieces reduce as the whole");
     if let Ok(stub) = stub {
-        let target = TargetWorld::parse(Path::new("/fuzz/plugin.wit"), FUZZ_WORLD, None)
-            .expect("the fuzz world parses");
-        let _ = target.check(&stub);
+        thread_local! {
+            // Parsed once: parsing it each time would dominate the run.
+            static TARGET: TargetWorld =
+                TargetWorld::parse(Path::new("/fuzz/plugin.wit"), FUZZ_WORLD, None)
+                    .expect("the fuzz world parses");
+        }
+        TARGET.with(|target| {
+            let _ = target.check(&stub);
+        });
     }
 }
 
