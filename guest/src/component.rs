@@ -6,7 +6,6 @@ use crate::error::{Error, FetchError};
 use crate::plugin_set::lock;
 use crate::plugins_dir::receipt;
 use crate::registry::index;
-use crate::registry::resolve::Selector;
 use crate::registry::{self, Policy, RegistryRef};
 use crate::transfer::source::{Fetcher, Head, Method, RemoteBody, Request};
 use crate::trust::TrustRoot;
@@ -705,18 +704,16 @@ fn unfit_to_wit(u: crate::error::Unfit) -> wit::UnfitVersion {
 }
 
 /// Every entry of `index`, each marked whether it is the version `install
-/// NAME` takes (for `list --latest`, `search`, `info`).
+/// NAME` takes (for `list --latest`, `search`, `info`). Marked in one pass
+/// over the index (`chosen_by_default`), not by resolving per entry.
 fn entries_to_wit(index: &index::Index) -> Vec<wit::RegistryEntry> {
     index
         .plugins
         .iter()
-        .map(|e| {
-            let chosen = registry::resolve::select(index, e.name.as_str(), Selector::Highest)
-                .is_ok_and(|c| c.version == e.version);
-            wit::RegistryEntry {
-                latest: chosen,
-                ..entry_to_wit(e)
-            }
+        .zip(registry::resolve::chosen_by_default(index))
+        .map(|(e, latest)| wit::RegistryEntry {
+            latest,
+            ..entry_to_wit(e)
         })
         .collect()
 }

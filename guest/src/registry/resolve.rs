@@ -20,6 +20,7 @@ use crate::registry::name::PluginName;
 use crate::registry::spec::Requirement;
 use semver::{Prerelease, Version, VersionReq};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// Which version of a plugin is wanted.
 #[derive(Debug, Clone, Copy)]
@@ -105,9 +106,48 @@ pub fn select<'a>(index: &'a Index, name: &str, selector: Selector<'_>) -> Resul
         }),
         // Every version yanked: nothing was typed, so no requirement is
         // reported; `available` (empty) says the rest.
-        Selector::Highest if current.is_empty() => Err(not_found("", false, Vec::new())),
-        Selector::Highest => Ok(highest(&current)),
+        Selector::Highest => {
+            highest_current(&candidates).ok_or_else(|| not_found("", false, Vec::new()))
+        }
     }
+}
+
+/// For each entry of `index`, in order, whether it is the one `install
+/// NAME` takes (`select` with `Selector::Highest`): what `list --latest`,
+/// `search` and `info` mark. The entries are grouped by name in one pass
+/// and each name resolved once, so the cost grows with the index, not with
+/// its square (asking `select` per entry read the whole index again for
+/// each: a 90,000-entry index took over a minute).
+pub fn chosen_by_default(index: &Index) -> Vec<bool> {
+    mark_chosen(index, highest_current)
+}
+
+/// `chosen_by_default` with the per-name choice given, so a test can count
+/// what it is asked.
+fn mark_chosen<'a>(
+    index: &'a Index,
+    mut choose: impl FnMut(&[&'a Entry]) -> Option<&'a Entry>,
+) -> Vec<bool> {
+    let mut by_name: HashMap<&str, Vec<&'a Entry>> = HashMap::new();
+    for e in &index.plugins {
+        by_name.entry(e.name.as_str()).or_default().push(e);
+    }
+    let chosen: HashMap<&str, &str> = by_name
+        .iter()
+        .filter_map(|(name, entries)| Some((*name, choose(entries)?.version.as_str())))
+        .collect();
+    index
+        .plugins
+        .iter()
+        .map(|e| chosen.get(e.name.as_str()) == Some(&e.version.as_str()))
+        .collect()
+}
+
+/// What `Selector::Highest` takes among one plugin's entries: the highest
+/// that is not yanked; `None` when every one is.
+fn highest_current<'a>(candidates: &[&'a Entry]) -> Option<&'a Entry> {
+    let current: Vec<&Entry> = candidates.iter().copied().filter(|e| !e.yanked).collect();
+    (!current.is_empty()).then(|| highest(&current))
 }
 
 /// Pre-releases `req` would match were they releases (`2.0.0-beta.1` for
@@ -458,6 +498,123 @@ mod tests {
                 available: vec!["a".into(), "b".into()],
             }
         );
+    }
+
+    /// `chosen_by_default` as it was first written: `select` per entry.
+    fn chosen_one_by_one(index: &Index) -> Vec<bool> {
+        index
+            .plugins
+            .iter()
+            .map(|e| {
+                select(index, e.name.as_str(), Selector::Highest)
+                    .is_ok_and(|c| c.version == e.version)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_marks_are_what_install_takes_for_each_name() {
+        let entries = [
+            ("a", "0.9.0"),
+            ("b", "1.0.0+b"),
+            ("a", "0.10.0"),
+            ("c", "2.0.0-rc.1"),
+            ("b", "1.0.0+a"),
+            ("c", "1.0.0-beta"),
+            ("d", "nightly"),
+            ("e", ""),
+            ("d", "stable"),
+            ("e", "0.1.0"),
+            ("f", "1.0.0"),
+            ("g", "3.0.0-alpha"),
+            ("g", "2.0.0"),
+        ];
+        let mut index = index_of(&entries);
+        // Every version of f yanked: none is marked; g's release yanked:
+        // its pre-release is what install takes.
+        for e in index.plugins.iter_mut() {
+            e.yanked =
+                e.name.as_str() == "f" || (e.name.as_str(), e.version.as_str()) == ("g", "2.0.0");
+        }
+        let marked: Vec<(&str, &str)> = index
+            .plugins
+            .iter()
+            .zip(chosen_by_default(&index))
+            .filter(|(_, chosen)| *chosen)
+            .map(|(e, _)| (e.name.as_str(), e.version.as_str()))
+            .collect();
+        assert_eq!(
+            marked,
+            [
+                ("b", "1.0.0+b"),
+                ("a", "0.10.0"),
+                ("c", "2.0.0-rc.1"),
+                ("d", "nightly"),
+                ("e", "0.1.0"),
+                ("g", "3.0.0-alpha"),
+            ]
+        );
+        assert_eq!(chosen_by_default(&index), chosen_one_by_one(&index));
+    }
+
+    /// An index of `names` plugins with `versions` versions each, listed
+    /// interleaved (every plugin's first version, then every second), some
+    /// yanked and some pre-releases.
+    fn synthetic(names: usize, versions: usize) -> Index {
+        let mut plugins = Vec::with_capacity(names * versions);
+        for v in 0..versions {
+            for n in 0..names {
+                let version = match (n + v) % 7 {
+                    0 => format!("{v}.0.0-rc.1"),
+                    _ => format!("{v}.{n}.0"),
+                };
+                plugins.push(Entry {
+                    name: PluginName::parse(&format!("p{n}")).unwrap(),
+                    version,
+                    description: None,
+                    artifact: "a.wasm".into(),
+                    sha256: crate::trust::digest::Sha256Digest::parse_hex(DIGEST).unwrap(),
+                    signature: None,
+                    signatures: Vec::new(),
+                    size: None,
+                    yanked: (n * 31 + v) % 11 == 0,
+                    imports: None,
+                    exports: None,
+                });
+            }
+        }
+        Index {
+            path: "/r/index.json".into(),
+            schema_version: "1".into(),
+            version: None,
+            expires: None,
+            plugins,
+        }
+    }
+
+    #[test]
+    fn marking_a_large_index_resolves_each_name_once_over_its_own_entries() {
+        // 90,000 entries, as in the issue that found `list` quadratic: each
+        // name is resolved once, and the entries handed to the resolution
+        // add up to the index, once each (not once per entry of the index).
+        let index = synthetic(9_000, 10);
+        let (mut calls, mut examined) = (0, 0);
+        let counted = mark_chosen(&index, |candidates| {
+            calls += 1;
+            examined += candidates.len();
+            assert!(candidates.iter().all(|e| e.name == candidates[0].name));
+            highest_current(candidates)
+        });
+        assert_eq!(calls, 9_000);
+        assert_eq!(examined, index.plugins.len());
+        assert_eq!(counted, chosen_by_default(&index));
+        assert_eq!(counted.iter().filter(|c| **c).count(), 9_000);
+    }
+
+    #[test]
+    fn grouping_marks_what_select_picks_entry_by_entry() {
+        let index = synthetic(60, 12);
+        assert_eq!(chosen_by_default(&index), chosen_one_by_one(&index));
     }
 
     #[test]
