@@ -7,7 +7,7 @@ use crate::transfer::sink::WRITE_PIECE;
 use crate::transfer::source::Source;
 use crate::transfer::staged::Staged;
 use crate::trust::SignatureCheck;
-use crate::trust::capabilities::{Capabilities, Introspector};
+use crate::trust::capabilities::{Capabilities, Introspector, Unreadable};
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::Reducer;
 use sha2::{Digest as _, Sha256};
@@ -17,8 +17,8 @@ use sha2::{Digest as _, Sha256};
 pub struct Measured {
     pub sha256: Sha256Digest,
     pub size: u64,
-    /// What the bytes import and export, when they are WebAssembly.
-    pub capabilities: Option<Capabilities>,
+    /// What the bytes import and export, or why they cannot be read.
+    pub capabilities: std::result::Result<Capabilities, Unreadable>,
 }
 
 /// Reads `source` to its end, feeding every chunk to the digest, to `check`

@@ -6,11 +6,13 @@
 //! (bounded by `MAX_SECTION_BYTES`); every other section, nested modules and
 //! components included, is skipped as it passes, so memory does not grow
 //! with the artefact. wasmparser decodes the section framing and contents.
-//! Bytes that are not WebAssembly, or that break off, leave the plugin's
-//! capabilities unknown: that is for a policy to judge, not an error here
+//! Bytes that are not WebAssembly, that break off, or whose names pass the
+//! limits leave the plugin's capabilities unknown, with the reason
+//! (`Unreadable`): that is for a policy to judge, not an error here
 //! (registries hold test artefacts and the loader's format allows anything).
 
 use crate::limits::{MAX_NAME_BYTES, MAX_NAMES, MAX_SECTION_BYTES};
+use std::fmt;
 use wasmparser::{
     BinaryReader, ComponentExportSectionReader, ComponentImportSectionReader, ExportSectionReader,
     ImportSectionReader, Parser,
@@ -40,6 +42,48 @@ pub struct Capabilities {
     pub exports: Vec<String>,
 }
 
+/// Why a plugin's imports and exports are unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreadable {
+    /// No WebAssembly component or module header.
+    NotWasm,
+    /// WebAssembly that breaks off, or whose framing or import and export
+    /// sections do not decode.
+    Malformed,
+    /// An import or export section longer than `MAX_SECTION_BYTES`.
+    SectionTooLarge { bytes: u64 },
+    /// More imports and exports than `MAX_NAMES`.
+    TooManyNames,
+    /// Import and export names longer in all than `MAX_NAME_BYTES`.
+    NamesTooLong,
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unreadable::NotWasm => f.write_str("it is not a WebAssembly component or module"),
+            Unreadable::Malformed => f.write_str(
+                "it is WebAssembly whose imports and exports cannot be decoded (cut short or \
+                 malformed)",
+            ),
+            Unreadable::SectionTooLarge { bytes } => write!(
+                f,
+                "it has an import or export section of {bytes} bytes, over the limit of \
+                 {MAX_SECTION_BYTES} bytes the installer reads"
+            ),
+            Unreadable::TooManyNames => write!(
+                f,
+                "its imports and exports exceed the limit of {MAX_NAMES} names the installer reads"
+            ),
+            Unreadable::NamesTooLong => write!(
+                f,
+                "its import and export names exceed the limit of {MAX_NAME_BYTES} bytes in all \
+                 the installer reads"
+            ),
+        }
+    }
+}
+
 /// Which imports a plugin may have: globs over the import names (`*` any
 /// run of characters, `?` one). An import matching a `deny` glob is refused;
 /// with any `allow` glob, so is one matching none of them.
@@ -55,15 +99,20 @@ impl ImportPolicy {
     }
 
     /// Each of `imports` that breaks the policy, with the rule it breaks;
-    /// imports that could not be read (`None`) break any policy.
-    pub fn offences(&self, imports: Option<&[String]>) -> Vec<String> {
+    /// imports that could not be read break any policy, and the offence
+    /// says why they could not.
+    pub fn offences(&self, imports: Result<&[String], &Unreadable>) -> Vec<String> {
         if self.is_empty() {
             return Vec::new();
         }
-        let Some(imports) = imports else {
-            return vec![
-                "its imports cannot be read: it is not a WebAssembly component or module".into(),
-            ];
+        let imports = match imports {
+            Ok(imports) => imports,
+            Err(why) => {
+                return vec![format!(
+                    "its imports cannot be read: {why}, so what it may do is unknown and a \
+                     policy refuses it"
+                )];
+            }
         };
         let matches = |glob: &String, name: &str| wildmatch::WildMatch::new(glob).matches(name);
         imports
@@ -89,9 +138,12 @@ struct Budget {
 
 impl Budget {
     /// Keeps `name` if the limits allow; `Err` past them.
-    fn push(&mut self, names: &mut Vec<String>, name: &str) -> std::result::Result<(), ()> {
-        if self.names == 0 || name.len() > self.bytes {
-            return Err(());
+    fn push(&mut self, names: &mut Vec<String>, name: &str) -> Result<(), Unreadable> {
+        if self.names == 0 {
+            return Err(Unreadable::TooManyNames);
+        }
+        if name.len() > self.bytes {
+            return Err(Unreadable::NamesTooLong);
         }
         self.names -= 1;
         self.bytes -= name.len();
@@ -124,8 +176,8 @@ enum State {
     SectionHeader,
     /// A kept section of this id and length is being gathered.
     Section(u8, usize),
-    /// Not WebAssembly, malformed, or a section too large.
-    Failed,
+    /// Not WebAssembly, malformed, or past a limit.
+    Failed(Unreadable),
 }
 
 impl Introspector {
@@ -134,7 +186,7 @@ impl Introspector {
     }
 
     pub fn update(&mut self, mut data: &[u8]) {
-        while !data.is_empty() && self.state != State::Failed {
+        while !data.is_empty() && !matches!(self.state, State::Failed(_)) {
             // Pass over what is skipped without holding it.
             if self.skip > 0 {
                 let n = (self.skip.min(data.len() as u64)) as usize;
@@ -150,7 +202,7 @@ impl Introspector {
                 // time so nothing of the body is taken with it.
                 State::SectionHeader => 1,
                 State::Section(_, len) => len - self.buffer.len(),
-                State::Failed => return,
+                State::Failed(_) => return,
             };
             let n = wanted.min(data.len());
             self.buffer.extend_from_slice(&data[..n]);
@@ -172,7 +224,7 @@ impl Introspector {
                 };
                 self.state = match self.kind {
                     Some(_) => State::SectionHeader,
-                    None => State::Failed,
+                    None => State::Failed(Unreadable::NotWasm),
                 };
                 self.consume();
             }
@@ -187,7 +239,9 @@ impl Introspector {
                         // An empty section lists nothing: passed over too.
                         if self.keeps(id) && len > 0 {
                             if len as usize > MAX_SECTION_BYTES {
-                                self.state = State::Failed;
+                                self.state = State::Failed(Unreadable::SectionTooLarge {
+                                    bytes: u64::from(len),
+                                });
                             } else {
                                 self.state = State::Section(id, len as usize);
                             }
@@ -198,12 +252,12 @@ impl Introspector {
                     // Not all of the LEB128 yet: wait for the next byte
                     // (a length is at most five).
                     Err(_) if self.buffer.len() < 6 => {}
-                    Err(_) => self.state = State::Failed,
+                    Err(_) => self.state = State::Failed(Unreadable::Malformed),
                 }
             }
             State::Section(id, len) if self.buffer.len() == len => {
-                if self.read_section(id).is_err() {
-                    self.state = State::Failed;
+                if let Err(why) = self.read_section(id) {
+                    self.state = State::Failed(why);
                     return;
                 }
                 self.consume();
@@ -225,7 +279,7 @@ impl Introspector {
 
     /// Reads a kept section; `Err` (the capabilities unknown) when it is
     /// malformed or its names pass the limits.
-    fn read_section(&mut self, id: u8) -> std::result::Result<(), ()> {
+    fn read_section(&mut self, id: u8) -> Result<(), Unreadable> {
         let buffer = std::mem::take(&mut self.buffer);
         let reader = BinaryReader::new(&buffer, self.offset);
         let mut names = Vec::new();
@@ -236,10 +290,10 @@ impl Introspector {
         let read = match (self.kind, id) {
             (Some(Kind::Component), COMPONENT_IMPORT_SECTION) => {
                 ComponentImportSectionReader::new(reader)
-                    .map_err(drop)
+                    .map_err(malformed)
                     .and_then(|section| {
                         section.into_iter().try_for_each(|import| {
-                            let name = import.map_err(drop)?.name;
+                            let name = import.map_err(malformed)?.name;
                             // An import that implements an interface under a
                             // label of its own is that interface's capability:
                             // recorded (and judged) by the interface.
@@ -253,27 +307,27 @@ impl Introspector {
             }
             (Some(Kind::Component), COMPONENT_EXPORT_SECTION) => {
                 ComponentExportSectionReader::new(reader)
-                    .map_err(drop)
+                    .map_err(malformed)
                     .and_then(|section| {
                         section.into_iter().try_for_each(|export| {
-                            budget.push(&mut names, &export.map_err(drop)?.name.full_name())
+                            budget.push(&mut names, &export.map_err(malformed)?.name.full_name())
                         })
                     })
             }
             (Some(Kind::Module), CORE_IMPORT_SECTION) => ImportSectionReader::new(reader)
-                .map_err(drop)
+                .map_err(malformed)
                 .and_then(|section| {
                     section.into_imports().try_for_each(|import| {
-                        let import = import.map_err(drop)?;
+                        let import = import.map_err(malformed)?;
                         budget.push(&mut names, &format!("{}/{}", import.module, import.name))
                     })
                 }),
             (Some(Kind::Module), CORE_EXPORT_SECTION) => ExportSectionReader::new(reader)
-                .map_err(drop)
+                .map_err(malformed)
                 .and_then(|section| {
-                    section
-                        .into_iter()
-                        .try_for_each(|export| budget.push(&mut names, export.map_err(drop)?.name))
+                    section.into_iter().try_for_each(|export| {
+                        budget.push(&mut names, export.map_err(malformed)?.name)
+                    })
                 }),
             _ => Ok(()),
         };
@@ -294,26 +348,35 @@ impl Introspector {
     }
 
     /// The capabilities, if the bytes were WebAssembly read to a section
-    /// boundary.
-    pub fn finish(self) -> Option<Capabilities> {
+    /// boundary within the limits; else why not.
+    pub fn finish(self) -> Result<Capabilities, Unreadable> {
         let complete =
             self.state == State::SectionHeader && self.buffer.is_empty() && self.skip == 0;
-        match (complete, self.kind) {
-            (true, Some(kind)) => Some(Capabilities {
+        match (self.state, complete, self.kind) {
+            (State::Failed(why), _, _) => Err(why),
+            (_, true, Some(kind)) => Ok(Capabilities {
                 kind,
                 imports: self.imports,
                 exports: self.exports,
             }),
-            _ => None,
+            // Not even a whole header.
+            (_, _, None) => Err(Unreadable::NotWasm),
+            // Broken off inside a section or its header.
+            _ => Err(Unreadable::Malformed),
         }
     }
+}
+
+/// Any error of wasmparser's: a kept section that does not decode.
+fn malformed<E>(_: E) -> Unreadable {
+    Unreadable::Malformed
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn read(bytes: &[u8], piece: usize) -> Option<Capabilities> {
+    fn read(bytes: &[u8], piece: usize) -> Result<Capabilities, Unreadable> {
         let mut introspector = Introspector::new();
         for chunk in bytes.chunks(piece.max(1)) {
             introspector.update(chunk);
@@ -361,10 +424,15 @@ mod tests {
 
     #[test]
     fn other_bytes_have_no_capabilities() {
-        assert_eq!(read(b"\0asm colmask", 3), None);
-        assert_eq!(read(b"not wasm at all", 3), None);
+        assert_eq!(read(b"\0asm colmask", 3), Err(Unreadable::NotWasm));
+        assert_eq!(read(b"not wasm at all", 3), Err(Unreadable::NotWasm));
+        assert_eq!(read(b"\0as", 3), Err(Unreadable::NotWasm));
         let bytes = wat::parse_str(COMPONENT).unwrap();
-        assert_eq!(read(&bytes[..bytes.len() - 3], 16), None, "cut short");
+        assert_eq!(
+            read(&bytes[..bytes.len() - 3], 16),
+            Err(Unreadable::Malformed),
+            "cut short"
+        );
     }
 
     #[test]
@@ -386,10 +454,14 @@ mod tests {
             allow.offences(caps.as_ref().map(|c| c.imports.as_slice())),
             ["wasi:sockets/tcp@0.2.3 (allowed are only: wasi:io/*)"]
         );
-        assert!(ImportPolicy::default().offences(None).is_empty());
+        let unknown = Err(&Unreadable::NotWasm);
+        assert!(ImportPolicy::default().offences(unknown).is_empty());
         assert_eq!(
-            deny.offences(None).len(),
-            1,
+            deny.offences(unknown),
+            [
+                "its imports cannot be read: it is not a WebAssembly component or module, so what \
+              it may do is unknown and a policy refuses it"
+            ],
             "unreadable imports break a policy"
         );
     }
@@ -400,12 +472,56 @@ mod tests {
             .map(|i| format!("(import \"m\" \"f{i}\" (func))"))
             .collect();
         let bytes = wat::parse_str(format!("(module {many})")).unwrap();
-        assert_eq!(read(&bytes, 4096), None);
+        assert_eq!(read(&bytes, 4096), Err(Unreadable::TooManyNames));
         let few: String = (0..10)
             .map(|i| format!("(import \"m\" \"f{i}\" (func))"))
             .collect();
         let bytes = wat::parse_str(format!("(module {few})")).unwrap();
         assert_eq!(read(&bytes, 1).unwrap().imports.len(), 10);
+    }
+
+    #[test]
+    fn a_policy_refusing_a_component_past_the_name_limit_names_the_limit() {
+        let many: String = (0..=MAX_NAMES)
+            .map(|i| format!("(import \"f{i}\" (func))"))
+            .collect();
+        let bytes = wat::parse_str(format!("(component {many})")).unwrap();
+        let why = read(&bytes, 1 << 16).unwrap_err();
+        assert_eq!(why, Unreadable::TooManyNames);
+        let policy = ImportPolicy {
+            allow: vec!["wasi:*".into()],
+            deny: vec![],
+        };
+        let offences = policy.offences(Err(&why));
+        assert_eq!(
+            offences,
+            [format!(
+                "its imports cannot be read: its imports and exports exceed the limit of \
+                 {MAX_NAMES} names the installer reads, so what it may do is unknown and a \
+                 policy refuses it"
+            )]
+        );
+        assert!(!offences[0].contains("not a WebAssembly"), "{offences:?}");
+    }
+
+    #[test]
+    fn names_longer_in_all_than_the_limit_are_named_as_such() {
+        // Two sections, each under the section limit, whose names together
+        // pass the limit on their bytes (but not on their number).
+        let long = |i: usize| format!("{i:0>200}");
+        let imports: String = (0..3000)
+            .map(|i| format!("(import \"m\" \"{}\" (func))", long(i)))
+            .collect();
+        let exports: String = (0..3000)
+            .map(|i| format!("(export \"{}\" (func 0))", long(i)))
+            .collect();
+        let bytes = wat::parse_str(format!("(module {imports} {exports})")).unwrap();
+        let why = read(&bytes, 1 << 16).unwrap_err();
+        assert_eq!(why, Unreadable::NamesTooLong);
+        assert!(
+            why.to_string().contains(&format!("{MAX_NAME_BYTES} bytes")),
+            "{why}"
+        );
     }
 
     #[test]
@@ -426,10 +542,13 @@ mod tests {
         // Component header, then an import section claiming 2 MiB.
         let mut bytes = wat::parse_str("(component)").unwrap();
         bytes.extend_from_slice(&[COMPONENT_IMPORT_SECTION, 0x80, 0x80, 0x80, 0x01]);
-        assert_eq!(read(&bytes, 1), None);
+        assert_eq!(
+            read(&bytes, 1),
+            Err(Unreadable::SectionTooLarge { bytes: 2 << 20 })
+        );
         // A length whose LEB128 never ends.
         let mut bytes = wat::parse_str("(component)").unwrap();
         bytes.extend_from_slice(&[COMPONENT_IMPORT_SECTION, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
-        assert_eq!(read(&bytes, 1), None);
+        assert_eq!(read(&bytes, 1), Err(Unreadable::Malformed));
     }
 }

@@ -15,7 +15,7 @@ use crate::registry::RegistryRef;
 use crate::registry::name::PluginName;
 use crate::sandbox;
 use crate::trust::TrustRoot;
-use crate::trust::capabilities::ImportPolicy;
+use crate::trust::capabilities::{ImportPolicy, Unreadable};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -159,8 +159,9 @@ pub fn against_policy(report: &mut AuditReport, policy: &ImportPolicy) -> Result
     Ok(())
 }
 
-/// What the installed `wasm` imports, read from its bytes.
-fn installed_imports(wasm: &Path) -> Result<Option<Vec<String>>> {
+/// What the installed `wasm` imports, read from its bytes, or why that
+/// cannot be.
+fn installed_imports(wasm: &Path) -> Result<std::result::Result<Vec<String>, Unreadable>> {
     let mut source = crate::transfer::source::Source::open_owned(wasm)?;
     let measured = crate::transfer::stream::pump(&mut source, None, None)?;
     Ok(measured.capabilities.map(|c| c.imports))

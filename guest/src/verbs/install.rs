@@ -26,7 +26,7 @@ use crate::transfer::location::{self, Location};
 use crate::transfer::source::{self, Fetcher, Source};
 use crate::transfer::staged::{self, Staged};
 use crate::transfer::stream;
-use crate::trust::capabilities::{Capabilities, ImportPolicy};
+use crate::trust::capabilities::{Capabilities, ImportPolicy, Unreadable};
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::{Reducer, TargetWorld};
 use crate::trust::{self, TrustRoot};
@@ -653,9 +653,12 @@ fn select_unskipped(
     resolve::select(&index, name, selector).cloned()
 }
 
-/// An installed plugin as a policy and a world judge it: its imports
-/// (`None` when they cannot be read), and its fit (`Ok` without a world).
-type Installed = (Option<Vec<String>>, std::result::Result<(), String>);
+/// An installed plugin as a policy and a world judge it: its imports (or
+/// why they cannot be read), and its fit (`Ok` without a world).
+type Installed = (
+    std::result::Result<Vec<String>, Unreadable>,
+    std::result::Result<(), String>,
+);
 
 /// What the installed `wasm` imports, and whether it fits `world`, from one
 /// read of its bytes.
@@ -672,7 +675,10 @@ fn read_installed(wasm: &Path, world: Option<&TargetWorld>) -> Result<Installed>
 
 /// How the index's `imports`/`exports` for `entry` differ from what its
 /// bytes have, if they do: each name one lists and the other lacks.
-fn misdescribed(entry: &Entry, measured: Option<&Capabilities>) -> Option<String> {
+fn misdescribed(
+    entry: &Entry,
+    measured: std::result::Result<&Capabilities, &Unreadable>,
+) -> Option<String> {
     let mut differences = Vec::new();
     let lists = [
         ("imports", &entry.imports, measured.map(|c| &c.imports)),
@@ -682,11 +688,14 @@ fn misdescribed(entry: &Entry, measured: Option<&Capabilities>) -> Option<String
         let Some(published) = published else {
             continue;
         };
-        let Some(actual) = actual else {
-            differences.push(format!(
-                "it lists {field}, but the bytes are not WebAssembly whose {field} can be read"
-            ));
-            continue;
+        let actual = match actual {
+            Ok(actual) => actual,
+            Err(why) => {
+                differences.push(format!(
+                    "it lists {field}, but the bytes' {field} cannot be read: {why}"
+                ));
+                continue;
+            }
         };
         for name in actual.iter().filter(|n| !published.contains(n)) {
             differences.push(format!("its {field} omit {name}, which the bytes have"));
@@ -912,7 +921,7 @@ fn fetch_and_check(
         size: measured.size,
         signed_by,
         sidecar,
-        capabilities: measured.capabilities,
+        capabilities: measured.capabilities.ok(),
         shown,
     })
 }

@@ -703,7 +703,7 @@ fn new_entry(
     // What the bytes import and export, as read while they were hashed: a
     // runtime's world is judged on them without a download (and install
     // refuses bytes that differ from them).
-    if let Some(capabilities) = &measured.capabilities {
+    if let Ok(capabilities) = &measured.capabilities {
         entry.insert("imports".into(), json!(capabilities.imports));
         entry.insert("exports".into(), json!(capabilities.exports));
     }

@@ -108,8 +108,12 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         size: measured.size,
         signature_path: sig_path.map(|p| p.display().to_string()),
         signed_by,
-        imports: measured.capabilities.as_ref().map(|c| c.imports.clone()),
-        exports: measured.capabilities.map(|c| c.exports),
+        imports: measured
+            .capabilities
+            .as_ref()
+            .ok()
+            .map(|c| c.imports.clone()),
+        exports: measured.capabilities.ok().map(|c| c.exports),
         fits,
     })
 }
