@@ -543,7 +543,8 @@ fn installer_message(e: &wit::Error) -> String {
             }
         }
         E::InvalidName(r) => format!(
-            "invalid name '{}': {}\nplugin names and key labels match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$",
+            "invalid name '{}': {}\nplugin names and key labels match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$ \
+             and are not a Windows device name (CON, NUL, COM1, ...)",
             r.value, r.reason
         ),
         E::NotGranted(g) => match (&g.link, &g.link_target) {

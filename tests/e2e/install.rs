@@ -481,3 +481,96 @@ fn the_example_registry_installs_and_verifies() {
     env.run(&["verify", "plugins/hello.wasm", "--trust-root", &trust])
         .expect(OK);
 }
+
+/// macOS and Windows fold case in file names: `Colmask` beside `colmask`
+/// would be one `colmask.wasm` there, so the second is refused, naming the
+/// one installed, and nothing is written; so is a plugin set declaring both.
+#[test]
+fn a_plugin_differing_only_by_case_from_an_installed_one_is_refused() {
+    let (env, mut reg, key) = with_v1_installed();
+    reg.publish(&env, "Colmask", "2.0.0", V2, Some(&key));
+    let index = reg.index();
+    let before = env.snapshot("plugins");
+    for verb in ["install", "upgrade"] {
+        env.run(&[
+            verb,
+            "Colmask",
+            "--registry",
+            &index,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ])
+        .expect(INPUT)
+        .says(&[
+            "'colmask' is installed in",
+            "differs from it only by case",
+            "nothing was installed",
+        ]);
+        assert_eq!(env.snapshot("plugins"), before, "{verb} wrote something");
+    }
+    let json = env
+        .run(&[
+            "upgrade",
+            "Colmask",
+            "--registry",
+            &index,
+            "--dest",
+            "plugins",
+            "--dry-run",
+            "--json",
+        ])
+        .expect(INPUT)
+        .json();
+    assert_eq!(json[0]["error"]["kind"], "invalid-request", "{json}");
+    assert_eq!(env.snapshot("plugins"), before);
+
+    // A `.wasm` put there by hand, with no receipt, counts the same.
+    env.write("hand/Rowfilter.wasm", b"\0asm by hand");
+    reg.publish(&env, "rowfilter", "1.0.0", V1, None);
+    env.run(&[
+        "install",
+        "rowfilter",
+        "--registry",
+        &index,
+        "--dest",
+        "hand",
+    ])
+    .expect(INPUT)
+    .says(&["'Rowfilter' is installed in"]);
+    assert_eq!(env.visible("hand"), ["Rowfilter.wasm"]);
+
+    // A plugin set declaring both is refused before anything is read.
+    env.write(
+        "set/wasm-plugin.toml",
+        format!(
+            "dest = \"plugins\"\n[registries]\ndefault = \"{}\"\n[plugins]\nrowfilter = \"1\"\n\
+             RowFilter = \"1\"\n",
+            env.path(&index).display()
+        ),
+    );
+    let config = env.path("set/wasm-plugin.toml");
+    env.run(&["sync", "--config", config.to_str().unwrap()])
+        .expect(INPUT)
+        .says(&["plugins.RowFilter and plugins.rowfilter differ only by case"]);
+    assert!(!env.path("set/plugins").exists());
+}
+
+#[test]
+fn a_windows_device_name_is_refused_as_a_plugin_name() {
+    let env = Env::new();
+    let mut reg = Registry::new("registry");
+    reg.publish(&env, "colmask", "1.0.0", V1, None);
+    for name in ["con", "NUL", "com1.txt", "Lpt9"] {
+        install_named(&env, &reg, name)
+            .expect(INPUT)
+            .says(&["device name on Windows"]);
+    }
+    assert!(!env.path("plugins").exists() || env.visible("plugins").is_empty());
+}
+
+fn install_named(env: &Env, reg: &Registry, name: &str) -> Run {
+    let index = reg.index();
+    env.run(&["install", name, "--registry", &index, "--dest", "plugins"])
+}

@@ -170,6 +170,23 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
     let mut plugins = Vec::new();
     for (name, value) in &raw.plugins {
         PluginName::parse(name)?;
+        // `Foo` and `foo` would be one file where file names fold case.
+        if let Some(other) = plugins
+            .iter()
+            .find(|p: &&Declared| p.name.eq_ignore_ascii_case(name))
+        {
+            return Err(invalid(
+                shown,
+                at(name),
+                1,
+                format!(
+                    "plugins.{name} and plugins.{} differ only by case; macOS and Windows file \
+                     systems fold case, so they would be one file in the plugins directory: \
+                     declare one of them",
+                    other.name
+                ),
+            ));
+        }
         let (requirement, registry) = match value {
             toml::Value::String(req) => (Some(req.clone()), None),
             toml::Value::Table(table) => {
@@ -402,6 +419,14 @@ audit-log = "*"
             &["InvalidName"],
         );
         check("[plugins]\nc = \"1\"\n", &["lists none"]);
+        check(
+            "[registries]\na = \"x\"\n[plugins]\nfoo = \"1\"\nbar = \"1\"\nFoo = \"2\"\n",
+            &["plugins.Foo and plugins.foo differ only by case", "line: 6"],
+        );
+        check(
+            "[registries]\na = \"x\"\n[plugins]\nnul = \"1\"\n",
+            &["InvalidName", "device name on Windows"],
+        );
         check("world_name = \"plugin\"\n", &["set world too", "line: 1"]);
         check(
             "dest = \"p\"\nworld = \"https://x/plugin.wit\"\n",

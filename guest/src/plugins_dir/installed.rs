@@ -112,6 +112,55 @@ pub fn not_installed(dest: &Path, name: &PluginName) -> Result<Error> {
     })
 }
 
+/// A plugin in `dest` (by its receipt or its `.wasm`) whose name differs
+/// from `name` only by case, `Foo` for `foo`: the file systems of macOS
+/// and Windows fold case, so there the two would share one `foo.wasm` and
+/// one receipt, and a directory holding both elsewhere could not be copied
+/// there. Found by listing names only; nothing is read.
+pub fn differing_only_in_case(dest: &Path, name: &PluginName) -> Result<Option<String>> {
+    let wanted = name.as_str();
+    let differs = |other: &str| other != wanted && other.eq_ignore_ascii_case(wanted);
+    for (dir, plugin_of) in [
+        (
+            dest.to_path_buf(),
+            PluginsDir::wasm_plugin_of as fn(&str) -> Option<&str>,
+        ),
+        (PluginsDir::new(dest).receipts(), PluginsDir::receipt_of),
+    ] {
+        let entries = match std::fs::read_dir(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(&dir, "list", &e)),
+            Ok(entries) => entries,
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, "list", &e))?;
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if let Some(other) = plugin_of(&file).filter(|other| differs(other)) {
+                return Ok(Some(other.to_string()));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Refuses to install `name` into `dest` beside a plugin whose name differs
+/// from it only by case (see `differing_only_in_case`), naming that one.
+pub fn refuse_case_collision(dest: &Path, name: &PluginName) -> Result<()> {
+    match differing_only_in_case(dest, name)? {
+        None => Ok(()),
+        Some(installed) => Err(Error::InvalidRequest {
+            value: name.to_string(),
+            reason: format!(
+                "'{installed}' is installed in {} and differs from it only by case; macOS and \
+                 Windows file systems fold case, so the two would be one file \
+                 ({installed}.wasm)\nnothing was installed; to replace it, uninstall \
+                 {installed} first",
+                dest.display()
+            ),
+        }),
+    }
+}
+
 /// Names with a receipt or a `.wasm` in `dest`, sorted.
 pub fn installed_names(dest: &Path) -> Result<Vec<String>> {
     let mut names: Vec<String> = super::receipt::all(dest)?
@@ -129,4 +178,42 @@ pub fn installed_names(dest: &Path) -> Result<Vec<String>> {
     names.sort();
     names.dedup();
     Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> PluginName {
+        PluginName::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_name_differing_only_by_case_from_an_installed_one_is_found() {
+        let dest = tempfile::tempdir().unwrap();
+        let dest = dest.path();
+        // Nothing there yet, not even the directory's state folder.
+        assert_eq!(differing_only_in_case(dest, &name("Foo")).unwrap(), None);
+        std::fs::write(dest.join("foo.wasm"), b"").unwrap();
+        std::fs::write(dest.join("Other.sig"), b"").unwrap();
+        let receipts = PluginsDir::new(dest).receipts();
+        std::fs::create_dir_all(&receipts).unwrap();
+        std::fs::write(receipts.join("Bar.json"), b"{}").unwrap();
+        let found = |n: &str| differing_only_in_case(dest, &name(n)).unwrap();
+        assert_eq!(found("Foo").as_deref(), Some("foo"));
+        assert_eq!(found("FOO").as_deref(), Some("foo"));
+        assert_eq!(found("bar").as_deref(), Some("Bar"), "by its receipt");
+        // The same name is that plugin, not a collision; a lone .sig is no
+        // plugin; other names are other plugins.
+        assert_eq!(found("foo"), None);
+        assert_eq!(found("other"), None);
+        assert_eq!(found("foo2"), None);
+        let err = refuse_case_collision(dest, &name("Foo")).unwrap_err();
+        let Error::InvalidRequest { value, reason } = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(value, "Foo");
+        assert!(reason.starts_with("'foo' is installed in "), "{reason}");
+        assert!(reason.contains("differs from it only by case"), "{reason}");
+    }
 }

@@ -278,6 +278,8 @@ struct Context<'a> {
 /// A spec as far as it can be judged without the index.
 fn check_spec(request: &InstallRequest, spec: &str) -> Result<PluginSpec> {
     let spec = PluginSpec::parse(spec)?;
+    // `Foo` beside `foo` would be one file where case folds.
+    installed::refuse_case_collision(&request.dest, &spec.name)?;
     if request.mode == Mode::Upgrade {
         // "Not installed" is the first thing to say about an upgrade of
         // something that is not there, whatever the registry offers.
