@@ -80,3 +80,38 @@ fn a_malformed_index_exits_2() {
     assert_eq!(run.json()["error"]["kind"], "index-malformed");
     assert_eq!(run.json()["error"]["details"]["line"], 1);
 }
+
+/// The attack run found `list` saying "no --trust-root" when one was given:
+/// an unsigned index under a trust root is said to be unsigned.
+#[test]
+fn an_unsigned_index_listed_with_a_trust_root_is_said_to_be_unsigned() {
+    let env = Env::new();
+    let key = Key::new(1);
+    key.trust(&env, "trust", "acme");
+    let mut reg = Registry::new("registry");
+    reg.publish(&env, "colmask", "1.2.0", b"a", Some(&key));
+    let index = reg.index();
+    let listed = env
+        .run(&["list", "--registry", &index, "--trust-root", "trust"])
+        .expect(OK);
+    let info = env
+        .run(&[
+            "info",
+            "colmask",
+            "--registry",
+            &index,
+            "--trust-root",
+            "trust",
+        ])
+        .expect(OK);
+    for out in [&listed.stdout, &info.stdout] {
+        assert!(out.contains("the index is not signed"), "{out}");
+        assert!(!out.contains("no --trust-root"), "{out}");
+    }
+    let without = env.run(&["list", "--registry", &index]).expect(OK);
+    assert!(
+        without.stdout.contains("(no --trust-root)"),
+        "{}",
+        without.stdout
+    );
+}

@@ -464,8 +464,8 @@ impl IndexCheck {
     /// Why an index has no verified signer.
     fn unverified(self) -> &'static str {
         match self {
-            IndexCheck::NoTrustRoot => "its signature, if any, was not checked (no --trust-root)",
-            IndexCheck::TrustRoot => "it is not signed",
+            IndexCheck::NoTrustRoot => "no --trust-root",
+            IndexCheck::TrustRoot => "the index is not signed",
         }
     }
 }
@@ -475,7 +475,10 @@ impl IndexCheck {
 fn index_trust(index: &RegistryIndex, checked: IndexCheck) -> String {
     let index_part = match &index.signed_by {
         Some(key) => format!("the index is signed by '{key}', verified against the trust root"),
-        None => format!("the index is not verified: {}", checked.unverified()),
+        None => format!(
+            "the index's signature was not verified ({})",
+            checked.unverified()
+        ),
     };
     format!(
         "{index_part}; entry signatures are verified over the artefact's bytes by install, \
@@ -532,7 +535,7 @@ pub fn info(
             .as_deref()
             .map_or("no expiry".into(), |e| format!("expires {e}")),
         index.signed_by.as_deref().map_or(
-            format!("index not verified: {}", checked.unverified()),
+            format!("index signature not verified ({})", checked.unverified()),
             |k| format!("index signed by '{k}'")
         ),
     )?;
