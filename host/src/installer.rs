@@ -510,29 +510,37 @@ impl Installer {
         // seen (no new job starts) rather than ending the process.
         let _running = self.inner.signals.then(crate::interrupt::Running::start);
 
-        let next = std::sync::atomic::AtomicUsize::new(0);
         let done: std::sync::Mutex<Vec<(usize, Result<wit::SyncChange, Error>)>> =
             Default::default();
-        std::thread::scope(|scope| {
-            for _ in 0..parallel.clamp(1, plan.jobs.len().max(1)) {
-                scope.spawn(|| {
-                    // Stopped by a signal: no further job is started.
-                    while crate::interrupt::pending().is_none() {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        let Some(job) = plan.jobs.get(k) else { break };
-                        let index = job.registry.as_ref().and_then(|r| {
-                            plan.indexes.iter().find(|(l, _)| l == r).map(|(_, i)| i)
-                        });
-                        let result = self.call(grants.job.clone(), true, |i, s| {
-                            i.call_apply_sync_job(s, call, job, index)
-                        });
-                        done.lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push((k, result));
-                    }
-                });
-            }
-        });
+        // Removals first, all of them, then the rest: a plugin renamed only
+        // by case (`foo` to `Foo`) is installed once the old name is gone,
+        // whatever the order the jobs would otherwise finish in.
+        let (removals, others): (Vec<usize>, Vec<usize>) =
+            (0..plan.jobs.len()).partition(|&k| plan.jobs[k].change.step == wit::SyncStep::Remove);
+        for phase in [removals, others] {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            std::thread::scope(|scope| {
+                for _ in 0..parallel.clamp(1, phase.len().max(1)) {
+                    scope.spawn(|| {
+                        // Stopped by a signal: no further job is started.
+                        while crate::interrupt::pending().is_none() {
+                            let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let Some(&k) = phase.get(n) else { break };
+                            let job = &plan.jobs[k];
+                            let index = job.registry.as_ref().and_then(|r| {
+                                plan.indexes.iter().find(|(l, _)| l == r).map(|(_, i)| i)
+                            });
+                            let result = self.call(grants.job.clone(), true, |i, s| {
+                                i.call_apply_sync_job(s, call, job, index)
+                            });
+                            done.lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push((k, result));
+                        }
+                    });
+                }
+            });
+        }
         let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
         done.sort_by_key(|(k, _)| *k);
         if done.iter().any(|(_, r)| matches!(r, Err(e) if e.is_trap())) {

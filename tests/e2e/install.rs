@@ -557,6 +557,41 @@ fn a_plugin_differing_only_by_case_from_an_installed_one_is_refused() {
     assert!(!env.path("set/plugins").exists());
 }
 
+/// Renaming a plugin only by case in a plugin set: the old name is removed
+/// before the new one is installed, whatever the number of jobs.
+#[test]
+fn a_plugin_set_renaming_a_plugin_by_case_syncs_in_one_run() {
+    let env = Env::new();
+    let mut reg = Registry::new("registry");
+    reg.publish(&env, "rowfilter", "1.0.0", V1, None);
+    reg.publish(&env, "RowFilter", "1.0.0", V2, None);
+    reg.publish(&env, "colmask", "1.0.0", V1, None);
+    let manifest = |name: &str| {
+        env.write(
+            "wasm-plugin.toml",
+            format!(
+                "dest = \"plugins\"\n[registries]\ndefault = \"{}\"\n[plugins]\n{name} = \"1\"\n\
+                 colmask = \"1\"\n",
+                env.path(&reg.index()).display()
+            ),
+        );
+    };
+    manifest("rowfilter");
+    env.run(&["sync"]).expect(OK);
+    manifest("RowFilter");
+    for jobs in ["1", "4"] {
+        env.run(&["sync", "-j", jobs]).expect(OK);
+        let mut files = env.visible("plugins");
+        files.sort();
+        assert_eq!(files, ["RowFilter.wasm", "colmask.wasm"], "-j {jobs}");
+        assert_eq!(env.read("plugins/RowFilter.wasm"), V2);
+        manifest("rowfilter");
+        env.run(&["sync", "-j", jobs]).expect(OK);
+        assert_eq!(env.read("plugins/rowfilter.wasm"), V1);
+        manifest("RowFilter");
+    }
+}
+
 #[test]
 fn a_windows_device_name_is_refused_as_a_plugin_name() {
     let env = Env::new();

@@ -188,16 +188,23 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
     if request.dry_run {
         return Ok(plan.report());
     }
-    let mut changes: Vec<Change> = plan
+    // Removals first, as a host running the jobs side by side does: a
+    // plugin renamed only by case is installed once the old name is gone.
+    let mut applied: Vec<(usize, Change)> = Vec::with_capacity(plan.jobs.len());
+    let (removals, others): (Vec<_>, Vec<_>) = plan
         .jobs
         .iter()
-        .map(|job| {
-            apply(request, job, plan.index_for(job), fetcher).unwrap_or_else(|e| Change {
-                error: Some(e),
-                ..job.change.clone()
-            })
-        })
-        .collect();
+        .enumerate()
+        .partition(|(_, job)| job.change.step == Step::Remove);
+    for (k, job) in removals.into_iter().chain(others) {
+        let change = apply(request, job, plan.index_for(job), fetcher).unwrap_or_else(|e| Change {
+            error: Some(e),
+            ..job.change.clone()
+        });
+        applied.push((k, change));
+    }
+    applied.sort_by_key(|(k, _)| *k);
+    let mut changes: Vec<Change> = applied.into_iter().map(|(_, change)| change).collect();
     changes.extend(plan.failed.iter().cloned());
     let outcomes: Vec<Outcome> = changes.iter().map(Outcome::of).collect();
     Ok(commit(request, &plan.pins, &outcomes)?.report(changes))
