@@ -42,6 +42,8 @@ function describe(kind, d) {
   switch (kind) {
     case 'index-malformed':
       return `${d.path}:${d.line}:${d.column}: the registry index is malformed: ${d.message}`;
+    case 'manifest-invalid':
+      return `${d.path}:${d.line}:${d.column}: ${d.message}; fix the plugin set's wasm-plugin.toml (see the README's "Plugin sets")`;
     case 'index-invalid':
       return `the registry index ${d.path} is invalid: ${d.problem}`;
     case 'unknown-plugin':

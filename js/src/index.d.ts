@@ -5,13 +5,31 @@
 import type {
   AuditReport,
   Error as ComponentError,
+  ForgetReport,
   InstallReport,
+  Manifest,
+  OutdatedPlugin,
   Receipt,
+  RegistryEntry,
   RegistryIndex,
+  TrustSummary,
+  UninstallReport,
   VerifyReport,
 } from '../dist/component/interfaces/wasm-plugin-installer-installer.js';
 
-export type { AuditReport, InstallReport, Receipt, RegistryIndex, VerifyReport };
+export type {
+  AuditReport,
+  ForgetReport,
+  InstallReport,
+  Manifest,
+  OutdatedPlugin,
+  Receipt,
+  RegistryEntry,
+  RegistryIndex,
+  TrustSummary,
+  UninstallReport,
+  VerifyReport,
+};
 
 /** The largest artefact `install` accepts unless `maxSize` says otherwise (512 MiB, as the CLI). */
 export const DEFAULT_MAX_SIZE: number;
@@ -109,3 +127,18 @@ export function audit(options: AuditOptions): Promise<AuditReport>;
 export function listInstalled(options: { dest: string }): Promise<Receipt[]>;
 /** Reads, validates and (with a trust root) authenticates a registry index. */
 export function loadIndex(options: IndexOptions): Promise<RegistryIndex>;
+/** The entry `spec` (`name` or `name@REQ`; `version` wins if given) resolves to in an index: what install would take. */
+export function findEntry(options: IndexOptions & { spec: string; version?: string }): Promise<RegistryEntry>;
+/** Each plugin installed in `dest` against the registry: the highest version its requirement admits, and the highest of all. */
+export function outdated(options: IndexOptions & { dest: string }): Promise<OutdatedPlugin[]>;
+/**
+ * Forgets the index version `dest` recorded for `registry` (an index path, file:// or http(s):// URL, as given to
+ * install) against rollback, after a deliberate reset of that registry. Nothing else changes.
+ */
+export function forgetRegistry(options: { dest: string; registry: string }): Promise<ForgetReport>;
+/** Removes the installed plugin `name` from `dest` (`not-installed` if it is not there). */
+export function uninstall(options: { dest: string; name: string }): Promise<UninstallReport>;
+/** Reads and checks a plugin set's `wasm-plugin.toml`; its relative paths come back resolved against its directory. */
+export function readManifest(options: { path: string }): Promise<Manifest>;
+/** A trust root's `root.json` (`path` is the file or the trust root directory): keys, roles, thresholds, signatures. */
+export function trustShow(options: { path: string }): Promise<TrustSummary>;

@@ -105,8 +105,58 @@ export async function listInstalled(options) {
 export async function loadIndex(options) {
   const o = required(options, 'loadIndex', ['registry']);
   const source = indexSource(o);
-  const request = { registry: source.registry, trustRoot: source.trustRoot, allowExpired: Boolean(o.allowExpired) };
-  return call('loadIndex', [request], source.grants, { network: true });
+  return call('loadIndex', [source.request], source.grants, { network: true });
+}
+
+/** The entry of a registry index that `spec` (and `version`) resolve to: what install would take. */
+export async function findEntry(options) {
+  const o = required(options, 'findEntry', ['registry', 'spec']);
+  optionalString(o, 'version');
+  const source = indexSource(o);
+  return call('findEntry', [source.request, o.spec, o.version], source.grants, { network: true });
+}
+
+/**
+ * Each plugin installed in a plugins directory against a registry: the
+ * highest version its recorded requirement admits, and the highest of all.
+ */
+export async function outdated(options) {
+  const o = required(options, 'outdated', ['registry', 'dest']);
+  const source = indexSource(o);
+  const dest = existingDir(o.dest, 'dest');
+  return serialized(dest, () => call('outdated', [source.request, dest], [...source.grants, dest], { network: true }));
+}
+
+/**
+ * Forgets the index version a plugins directory recorded for a registry
+ * (against rollback), after a deliberate reset of that registry.
+ */
+export async function forgetRegistry(options) {
+  const o = required(options, 'forgetRegistry', ['dest', 'registry']);
+  const dest = existingDir(o.dest, 'dest');
+  const registry = registryName(o.registry);
+  return serialized(dest, () => call('forgetRegistry', [dest, registry], [dest], { dest }));
+}
+
+/** Removes an installed plugin: `<name>.wasm`, then `<name>.sig`, then its receipt. */
+export async function uninstall(options) {
+  const o = required(options, 'uninstall', ['dest', 'name']);
+  const dest = existingDir(o.dest, 'dest');
+  return serialized(dest, () => call('uninstall', [dest, o.name], [dest], { dest }));
+}
+
+/** Reads and checks a plugin set's manifest (`wasm-plugin.toml`); its paths come back absolute. */
+export async function readManifest(options) {
+  const o = required(options, 'readManifest', ['path']);
+  const path = existingFile(o.path, 'path');
+  return call('readManifest', [path], [dirname(path)]);
+}
+
+/** A trust root's `root.json` (the file, or the trust root directory holding it): keys, roles, signatures. */
+export async function trustShow(options) {
+  const o = required(options, 'trustShow', ['path']);
+  const path = canonical(o.path, 'path', 'any');
+  return call('trustShow', [path], [statSync(path).isDirectory() ? path : dirname(path)]);
 }
 
 // Calls -------------------------------------------------------------------
@@ -224,11 +274,26 @@ function indexSource(o) {
   optionalString(o, 'trustRoot');
   const trustRoot = optionalDir(o.trustRoot, 'trustRoot');
   const grants = trustRoot ? [trustRoot] : [];
+  const allowExpired = Boolean(o.allowExpired);
   let registry = o.registry;
-  if (/^https?:\/\//i.test(registry)) return { registry, trustRoot, grants };
+  if (/^https?:\/\//i.test(registry)) return { registry, trustRoot, grants, request: { registry, trustRoot, allowExpired } };
   if (/^file:/i.test(registry)) registry = fileURLToPath(registry);
   const index = existingFile(registry, 'registry');
-  return { registry: index, trustRoot, grants: [dirname(index), ...grants] };
+  return { registry: index, trustRoot, grants: [dirname(index), ...grants], request: { registry: index, trustRoot, allowExpired } };
+}
+
+/**
+ * A registry as a plugins directory records it: a URL as given, an index
+ * by its real path, or by its absolute path if it is gone (as recorded).
+ */
+function registryName(registry) {
+  if (/^(https?|oci):\/\//i.test(registry)) return registry;
+  const path = resolve(/^file:/i.test(registry) ? fileURLToPath(registry) : registry);
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 const ioError = (path, operation, e) =>

@@ -24,6 +24,8 @@ export function key() {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url');
   return {
+    /** The raw 32-byte public key. */
+    raw,
     sign: (bytes) => sign(null, bytes, privateKey).toString('base64'),
     trust(dir, label) {
       mkdirSync(dir, { recursive: true });

@@ -1,7 +1,20 @@
 // Compiled by `npm test` (tsc --noEmit): the declared API and jco's
 // generated report types fit together as a TypeScript user would use them.
-import { audit, install, InstallerError, listInstalled, loadIndex, verify } from '../../src/index.js';
-import type { AuditReport, ErrorKind, InstallReport } from '../../src/index.js';
+import {
+  audit,
+  findEntry,
+  forgetRegistry,
+  install,
+  InstallerError,
+  listInstalled,
+  loadIndex,
+  outdated,
+  readManifest,
+  trustShow,
+  uninstall,
+  verify,
+} from '../../src/index.js';
+import type { AuditReport, ErrorKind, InstallReport, OutdatedPlugin } from '../../src/index.js';
 
 async function use(): Promise<void> {
   const report: InstallReport = await install({ registry: 'index.json', spec: 'hello', dest: 'plugins', trustRoot: 'trust' });
@@ -12,6 +25,14 @@ async function use(): Promise<void> {
   const signedBy: string | undefined = (await verify({ artifact: 'plugins/hello.wasm' })).signedBy;
   const names: string[] = (await listInstalled({ dest: 'plugins' })).map((r) => r.name);
   const version: bigint | undefined = (await loadIndex({ registry: 'https://example.com/index.json' })).version;
+  const entrySize: bigint | undefined = (await findEntry({ registry: 'index.json', spec: 'hello@^0.1' })).size;
+  const behind: OutdatedPlugin[] = await outdated({ registry: 'index.json', dest: 'plugins', allowExpired: true });
+  const wanted: string | undefined = behind[0]?.wanted;
+  const forgotten: bigint | undefined = (await forgetRegistry({ dest: 'plugins', registry: 'index.json' })).forgotten;
+  const removed: string[] = (await uninstall({ dest: 'plugins', name: 'hello' })).removed;
+  const setDest: string | undefined = (await readManifest({ path: 'wasm-plugin.toml' })).dest;
+  const complete: boolean = (await trustShow({ path: 'trust' })).complete;
+  void [entrySize, wanted, forgotten, removed, setDest, complete];
   try {
     await install({ registry: 'index.json', spec: 'x', dest: 'p', maxSize: 1024 });
   } catch (e) {
