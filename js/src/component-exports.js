@@ -32,8 +32,9 @@ export const componentExports = {
   // Plugin authors.
   scaffold: {
     absent:
-      'fails under preview2-shim 0.26.1: it writes the project with std::fs::write, whose create-and-truncate ' +
-      "open the shim answers 'Not supported' (install writes only new temp files, which it supports); use `wasm-plugin new`",
+      "fails under preview2-shim 0.26.1 ('Not supported' writing Cargo.toml): it writes through std::fs (wasi-libc), " +
+      'and the shim refuses a write open asking for mutate-directory, as those appear to; the installer\'s other ' +
+      'writes open files through WASI directly, which works; use `wasm-plugin new`',
   },
   keygen: {
     absent:

@@ -95,6 +95,11 @@ export interface AuditOptions {
    *  plugins that break it become `capability-denied` findings. */
   allowImports?: string[];
   denyImports?: string[];
+  /** A registry index (as install's `registry`, checked with `trustRoot`): installed versions it marks yanked
+   *  become `yanked` findings. */
+  registry?: string;
+  /** With `registry`: accept its index past its `expires`. */
+  allowExpired?: boolean;
 }
 
 /** The kinds an `InstallerError` carries: the component's error cases, plus the package's own. */

@@ -78,7 +78,8 @@ export async function verify(options) {
 
 /**
  * Checks everything installed in a plugins directory against its receipts (and a trust root),
- * and with `manifest` against the plugin set it declares and its lock pins.
+ * with `manifest` against the plugin set it declares and its lock pins, and with `registry`
+ * against the versions that registry has yanked.
  */
 export async function audit(options) {
   const o = required(options, 'audit', ['dest']);
@@ -87,10 +88,14 @@ export async function audit(options) {
   const manifest = o.manifest === undefined || o.manifest === null ? undefined : existingFile(o.manifest, 'manifest');
   const allowImports = optionalList(o, 'allowImports');
   const denyImports = optionalList(o, 'denyImports');
-  const grants = [dest, trustRoot, manifest && dirname(manifest)].filter(Boolean);
+  optionalString(o, 'registry');
+  const registry = o.registry === undefined ? undefined : indexSource(o);
+  const grants = [dest, trustRoot, manifest && dirname(manifest), ...(registry?.grants ?? [])].filter(Boolean);
   // After any install running there: it would otherwise see its temp file.
   return serialized(dest, () =>
-    call('audit', [dest, trustRoot, manifest, undefined, allowImports, denyImports], grants),
+    call('audit', [dest, trustRoot, manifest, registry?.request, allowImports, denyImports], grants, {
+      network: Boolean(registry),
+    }),
   );
 }
 

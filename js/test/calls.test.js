@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  audit,
   findEntry,
   forgetRegistry,
   install,
@@ -153,4 +154,23 @@ test('trustShow reads a root.json, from the file or its trust root directory', a
     assert.deepEqual(summary.publishers[0].names, ['acme-*']);
   }
   await rejectsWith(trustShow({ path: join(dir, 'missing') }), 'usage');
+});
+
+test('audit with a registry finds the installed versions it has yanked', async (t) => {
+  const dir = scratch(t);
+  const { k, trustRoot, entries, registry } = colmask(dir, ['1.0.0', '1.1.0']);
+  const dest = join(dir, 'plugins');
+  await install({ registry, spec: 'colmask', version: '1.0.0', dest, trustRoot });
+  assert.deepEqual((await audit({ dest, trustRoot, registry })).plugins[0].findings, []);
+
+  const yanked = index(k, entries);
+  yanked.plugins[0].yanked = true;
+  writeFileSync(registry, JSON.stringify(yanked));
+  const [plugin] = (await audit({ dest, trustRoot, registry })).plugins;
+  assert.deepEqual(
+    plugin.findings.map((f) => f.kind),
+    ['yanked'],
+  );
+  assert.match(plugin.findings[0].detail, /colmask 1\.0\.0 is yanked/);
+  await rejectsWith(audit({ dest, registry: 7 }), 'usage');
 });

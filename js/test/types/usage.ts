@@ -20,7 +20,7 @@ async function use(): Promise<void> {
   const report: InstallReport = await install({ registry: 'index.json', spec: 'hello', dest: 'plugins', trustRoot: 'trust' });
   const action: string = report.action;
   const size: bigint = report.size;
-  const audited: AuditReport = await audit({ dest: 'plugins' });
+  const audited: AuditReport = await audit({ dest: 'plugins', registry: 'index.json', allowExpired: true });
   const drift: boolean = audited.plugins.some((p) => p.findings.some((f) => f.kind === 'drift'));
   const signedBy: string | undefined = (await verify({ artifact: 'plugins/hello.wasm' })).signedBy;
   const names: string[] = (await listInstalled({ dest: 'plugins' })).map((r) => r.name);
