@@ -260,11 +260,12 @@ pub enum Cache {
     Off,
 }
 
-/// The engine, the compiled component and a linker with its imports.
+/// The engine and the compiled component, linked with its imports once:
+/// each call only instantiates (wasmtime's `InstancePre`), so no call pays
+/// for resolving the component's ~100 imports again.
 pub struct Runtime {
     engine: Engine,
-    component: Component,
-    linker: Linker<HostState>,
+    pre: InstallerComponentPre<HostState>,
 }
 
 impl Runtime {
@@ -283,11 +284,8 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         InstallerComponent::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
-        Ok(Runtime {
-            engine,
-            component,
-            linker,
-        })
+        let pre = InstallerComponentPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Runtime { engine, pre })
     }
 
     /// Instantiates the component with `grants` and runs `call` on it,
@@ -348,7 +346,9 @@ impl Runtime {
         store.limiter(|s| &mut s.memory);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|store| store.data().budget.check());
-        let result = InstallerComponent::instantiate(&mut store, &self.component, &self.linker)
+        let result = self
+            .pre
+            .instantiate(&mut store)
             .and_then(|instance| call(instance.wasm_plugin_installer_installer(), &mut store));
         match result {
             // A guest denied memory aborts with a trap that says nothing of

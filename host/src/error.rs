@@ -23,6 +23,138 @@ pub const EXIT_INPUT: u8 = 2;
 /// Exit code: fetching or local I/O failed.
 pub const EXIT_IO: u8 = 3;
 
+/// Declares [`ErrorKind`] from one table: each case, its kebab-case name
+/// and the exit code it usually gives (a fetch of a URL the host cannot
+/// fetch at all, and a signal, decide theirs in `Failure::exit_code`).
+macro_rules! error_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $name:literal, $code:ident;)*) => {
+        /// What kind of failure an [`Error`] is: one per case, stable for
+        /// scripts under its [`name`](ErrorKind::name) (`--json`'s `kind`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl ErrorKind {
+            /// The kebab-case name (`digest-mismatch`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$kind => $name,)*
+                }
+            }
+
+            /// The exit code this kind gives (but see [`Error::exit_code`]).
+            fn exit_code(self) -> u8 {
+                match self {
+                    $(ErrorKind::$kind => $code,)*
+                }
+            }
+        }
+    };
+}
+
+error_kinds! {
+    /// The artefact's SHA-256 is not the index's.
+    DigestMismatch = "digest-mismatch", EXIT_INTEGRITY;
+    /// The artefact's size is not the index's.
+    SizeMismatch = "size-mismatch", EXIT_INTEGRITY;
+    /// A trust root requires a signature and there is none.
+    SignatureMissing = "signature-missing", EXIT_INTEGRITY;
+    /// A signature that is not 64 bytes of base64.
+    SignatureMalformed = "signature-malformed", EXIT_INTEGRITY;
+    /// No trusted key verifies the signature.
+    SignatureUntrusted = "signature-untrusted", EXIT_INTEGRITY;
+    /// Fewer signatures than `root.json`'s roles require.
+    SignatureInsufficient = "signature-insufficient", EXIT_INTEGRITY;
+    /// The plugin imports what the capability policy refuses.
+    CapabilityDenied = "capability-denied", EXIT_INTEGRITY;
+    /// The plugin does not fit the runtime's world.
+    Incompatible = "incompatible", EXIT_INTEGRITY;
+    /// An index entry's imports or exports are not the bytes'.
+    MetadataMismatch = "metadata-mismatch", EXIT_INTEGRITY;
+    /// The index's signature is missing, or does not verify.
+    IndexUntrusted = "index-untrusted", EXIT_INTEGRITY;
+    /// The index is past its `expires`.
+    IndexExpired = "index-expired", EXIT_INTEGRITY;
+    /// The index is older than one seen before from the same registry.
+    IndexRollback = "index-rollback", EXIT_INTEGRITY;
+    /// The index is not JSON of the index's shape.
+    IndexMalformed = "index-malformed", EXIT_INPUT;
+    /// `wasm-plugin.toml` is not a manifest.
+    ManifestInvalid = "manifest-invalid", EXIT_INPUT;
+    /// The index parses but breaks a rule (duplicates, bad digests, size).
+    IndexInvalid = "index-invalid", EXIT_INPUT;
+    /// No plugin of that name in the registry.
+    UnknownPlugin = "unknown-plugin", EXIT_INPUT;
+    /// No version of the plugin matches.
+    UnknownVersion = "unknown-version", EXIT_INPUT;
+    /// A plugin name that cannot be a file name everywhere.
+    InvalidName = "invalid-name", EXIT_INPUT;
+    /// A path outside what the component was granted.
+    NotGranted = "not-granted", EXIT_INPUT;
+    /// A link, directory or device where a regular file belongs.
+    NotRegularFile = "not-regular-file", EXIT_INPUT;
+    /// A location the installer cannot fetch from (a scheme, credentials).
+    UnsupportedLocation = "unsupported-location", EXIT_INPUT;
+    /// A trust root that cannot be used.
+    TrustRootInvalid = "trust-root-invalid", EXIT_INPUT;
+    /// Something would be overwritten without `--force`.
+    AlreadyExists = "already-exists", EXIT_INPUT;
+    /// An older version than installed, without `--allow-downgrade`.
+    DowngradeRefused = "downgrade-refused", EXIT_INPUT;
+    /// The plugin is not installed.
+    NotInstalled = "not-installed", EXIT_INPUT;
+    /// The index already lists that name and version.
+    EntryExists = "entry-exists", EXIT_INPUT;
+    /// A key file that cannot be used.
+    KeyInvalid = "key-invalid", EXIT_INPUT;
+    /// A request the installer cannot carry out as asked.
+    InvalidRequest = "invalid-request", EXIT_INPUT;
+    /// A download over `--max-size` or the entry's size.
+    TooLarge = "too-large", EXIT_INPUT;
+    /// A fetch failed (network, TLS, HTTP status).
+    FetchFailed = "fetch-failed", EXIT_IO;
+    /// Local I/O failed.
+    Io = "io", EXIT_IO;
+    /// Flags or paths that cannot be used, found before the component runs.
+    Usage = "usage", EXIT_INPUT;
+    /// Another run held the plugins directory's lock too long.
+    LockTimeout = "lock-timeout", EXIT_IO;
+    /// The runtime failed (compile, instantiate, trap).
+    Runtime = "runtime", EXIT_IO;
+    /// The call ran past `--deadline`.
+    DeadlineExceeded = "deadline-exceeded", EXIT_IO;
+    /// The call needed more than `--max-memory`.
+    MemoryLimit = "memory-limit", EXIT_IO;
+    /// SIGINT or SIGTERM stopped the run.
+    Interrupted = "interrupted", EXIT_IO;
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for ErrorKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl PartialEq<str> for ErrorKind {
+    fn eq(&self, name: &str) -> bool {
+        self.name() == name
+    }
+}
+
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, name: &&str) -> bool {
+        self.name() == *name
+    }
+}
+
 /// Why an operation failed.
 ///
 /// [`kind`](Error::kind) names the case in kebab-case (`digest-mismatch`,
@@ -50,8 +182,10 @@ pub const EXIT_IO: u8 = 3;
 pub struct Error(Box<Failure>);
 
 impl Error {
-    /// The kebab-case name of the case, stable for scripts.
-    pub fn kind(&self) -> &'static str {
+    /// The case, whose [`name`](ErrorKind::name) is the kebab-case word
+    /// scripts read (it compares equal to that word: `err.kind() ==
+    /// "digest-mismatch"`).
+    pub fn kind(&self) -> ErrorKind {
         self.0.kind()
     }
 
@@ -101,12 +235,6 @@ impl std::error::Error for Error {}
 impl From<Failure> for Error {
     fn from(f: Failure) -> Error {
         Error(Box::new(f))
-    }
-}
-
-impl From<wasmtime::Error> for Error {
-    fn from(e: wasmtime::Error) -> Error {
-        Error::from(Failure::from(e))
     }
 }
 
@@ -163,101 +291,69 @@ impl Failure {
     }
 
     pub fn exit_code(&self) -> u8 {
-        use wit::Error as E;
         match self {
-            Failure::Installer(e) => match e {
-                E::DigestMismatch(_)
-                | E::SizeMismatch(_)
-                | E::SignatureMissing(_)
-                | E::SignatureMalformed(_)
-                | E::SignatureUntrusted(_)
-                | E::SignatureInsufficient(_)
-                | E::CapabilityDenied(_)
-                | E::Incompatible(_)
-                | E::MetadataMismatch(_)
-                | E::IndexUntrusted(_)
-                | E::IndexExpired(_)
-                | E::IndexRollback(_) => EXIT_INTEGRITY,
-                E::IndexMalformed(_)
-                | E::ManifestInvalid(_)
-                | E::IndexInvalid(_)
-                | E::UnknownPlugin(_)
-                | E::UnknownVersion(_)
-                | E::InvalidName(_)
-                | E::NotGranted(_)
-                | E::NotRegularFile(_)
-                | E::UnsupportedLocation(_)
-                | E::TrustRootInvalid(_)
-                | E::AlreadyExists(_)
-                | E::DowngradeRefused(_)
-                | E::NotInstalled(_)
-                | E::EntryExists(_)
-                | E::KeyInvalid(_)
-                | E::InvalidRequest(_)
-                | E::TooLarge(_) => EXIT_INPUT,
-                // Retrying cannot help with a URL this host cannot fetch at all.
-                E::FetchFailed(f) => match f.cause {
-                    FetchError::UnsupportedScheme(_) | FetchError::InvalidUrl(_) => EXIT_INPUT,
-                    _ => EXIT_IO,
-                },
-                E::Io(_) => EXIT_IO,
-            },
-            Failure::Usage(_) | Failure::UnsafeStatePath { .. } => EXIT_INPUT,
-            Failure::Io { .. }
-            | Failure::LockTimeout { .. }
-            | Failure::Runtime(_)
-            | Failure::DeadlineExceeded { .. }
-            | Failure::MemoryLimit { .. } => EXIT_IO,
+            // Retrying cannot help with a URL this host cannot fetch at all.
+            Failure::Installer(wit::Error::FetchFailed(f))
+                if matches!(
+                    f.cause,
+                    FetchError::UnsupportedScheme(_) | FetchError::InvalidUrl(_)
+                ) =>
+            {
+                EXIT_INPUT
+            }
             // As a shell reports a process a signal ended: 130, 143.
             Failure::Interrupted { signal } => (128 + signal).clamp(0, 255) as u8,
+            other => other.kind().exit_code(),
         }
     }
 
-    /// A stable, kebab-case name for scripts (`--json`).
-    pub fn kind(&self) -> &'static str {
+    /// The case, for scripts (`--json`) and the exit code.
+    pub fn kind(&self) -> ErrorKind {
         use wit::Error as E;
         match self {
             Failure::Installer(e) => match e {
-                E::IndexMalformed(_) => "index-malformed",
-                E::ManifestInvalid(_) => "manifest-invalid",
-                E::IndexInvalid(_) => "index-invalid",
-                E::UnknownPlugin(_) => "unknown-plugin",
-                E::UnknownVersion(_) => "unknown-version",
-                E::InvalidName(_) => "invalid-name",
-                E::NotGranted(_) => "not-granted",
-                E::NotRegularFile(_) => "not-regular-file",
-                E::UnsupportedLocation(_) => "unsupported-location",
-                E::TrustRootInvalid(_) => "trust-root-invalid",
-                E::AlreadyExists(_) => "already-exists",
-                E::DowngradeRefused(_) => "downgrade-refused",
-                E::NotInstalled(_) => "not-installed",
-                E::EntryExists(_) => "entry-exists",
-                E::KeyInvalid(_) => "key-invalid",
-                E::InvalidRequest(_) => "invalid-request",
-                E::TooLarge(_) => "too-large",
-                E::IndexUntrusted(_) => "index-untrusted",
-                E::IndexExpired(_) => "index-expired",
-                E::IndexRollback(_) => "index-rollback",
-                E::SizeMismatch(_) => "size-mismatch",
-                E::DigestMismatch(_) => "digest-mismatch",
-                E::SignatureMissing(_) => "signature-missing",
-                E::SignatureMalformed(_) => "signature-malformed",
-                E::SignatureUntrusted(_) => "signature-untrusted",
-                E::SignatureInsufficient(_) => "signature-insufficient",
-                E::CapabilityDenied(_) => "capability-denied",
-                E::Incompatible(_) => "incompatible",
-                E::MetadataMismatch(_) => "metadata-mismatch",
-                E::FetchFailed(_) => "fetch-failed",
-                E::Io(_) => "io",
+                E::IndexMalformed(_) => ErrorKind::IndexMalformed,
+                E::ManifestInvalid(_) => ErrorKind::ManifestInvalid,
+                E::IndexInvalid(_) => ErrorKind::IndexInvalid,
+                E::UnknownPlugin(_) => ErrorKind::UnknownPlugin,
+                E::UnknownVersion(_) => ErrorKind::UnknownVersion,
+                E::InvalidName(_) => ErrorKind::InvalidName,
+                E::NotGranted(_) => ErrorKind::NotGranted,
+                E::NotRegularFile(_) => ErrorKind::NotRegularFile,
+                E::UnsupportedLocation(_) => ErrorKind::UnsupportedLocation,
+                E::TrustRootInvalid(_) => ErrorKind::TrustRootInvalid,
+                E::AlreadyExists(_) => ErrorKind::AlreadyExists,
+                E::DowngradeRefused(_) => ErrorKind::DowngradeRefused,
+                E::NotInstalled(_) => ErrorKind::NotInstalled,
+                E::EntryExists(_) => ErrorKind::EntryExists,
+                E::KeyInvalid(_) => ErrorKind::KeyInvalid,
+                E::InvalidRequest(_) => ErrorKind::InvalidRequest,
+                E::TooLarge(_) => ErrorKind::TooLarge,
+                E::IndexUntrusted(_) => ErrorKind::IndexUntrusted,
+                E::IndexExpired(_) => ErrorKind::IndexExpired,
+                E::IndexRollback(_) => ErrorKind::IndexRollback,
+                E::SizeMismatch(_) => ErrorKind::SizeMismatch,
+                E::DigestMismatch(_) => ErrorKind::DigestMismatch,
+                E::SignatureMissing(_) => ErrorKind::SignatureMissing,
+                E::SignatureMalformed(_) => ErrorKind::SignatureMalformed,
+                E::SignatureUntrusted(_) => ErrorKind::SignatureUntrusted,
+                E::SignatureInsufficient(_) => ErrorKind::SignatureInsufficient,
+                E::CapabilityDenied(_) => ErrorKind::CapabilityDenied,
+                E::Incompatible(_) => ErrorKind::Incompatible,
+                E::MetadataMismatch(_) => ErrorKind::MetadataMismatch,
+                E::FetchFailed(_) => ErrorKind::FetchFailed,
+                E::Io(_) => ErrorKind::Io,
             },
-            Failure::Usage(_) => "usage",
-            Failure::UnsafeStatePath { .. } => "not-regular-file",
-            Failure::Io { .. } => "io",
-            Failure::LockTimeout { .. } => "lock-timeout",
-            Failure::Runtime(_) => "runtime",
-            Failure::DeadlineExceeded { .. } => "deadline-exceeded",
-            Failure::MemoryLimit { .. } => "memory-limit",
-            Failure::Interrupted { .. } => "interrupted",
+            Failure::Usage(_) => ErrorKind::Usage,
+            // Something other than a regular file where the lock belongs:
+            // the component's own word for that.
+            Failure::UnsafeStatePath { .. } => ErrorKind::NotRegularFile,
+            Failure::Io { .. } => ErrorKind::Io,
+            Failure::LockTimeout { .. } => ErrorKind::LockTimeout,
+            Failure::Runtime(_) => ErrorKind::Runtime,
+            Failure::DeadlineExceeded { .. } => ErrorKind::DeadlineExceeded,
+            Failure::MemoryLimit { .. } => ErrorKind::MemoryLimit,
+            Failure::Interrupted { .. } => ErrorKind::Interrupted,
         }
     }
 
@@ -759,5 +855,54 @@ pub(crate) fn signal_name(signal: i32) -> String {
         libc::SIGINT => "SIGINT".into(),
         libc::SIGTERM => "SIGTERM".into(),
         other => format!("signal {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_kebab_case_name_and_compares_equal_to_it() {
+        let failures = [
+            Failure::Usage("x".into()),
+            Failure::LockTimeout {
+                path: "/p".into(),
+                waited: Duration::from_secs(1),
+            },
+            Failure::DeadlineExceeded {
+                deadline: Duration::from_secs(1),
+            },
+            Failure::MemoryLimit { limit: 1 << 20 },
+            Failure::Interrupted { signal: 15 },
+        ];
+        let names: Vec<&str> = failures.iter().map(|f| f.kind().name()).collect();
+        assert_eq!(
+            names,
+            [
+                "usage",
+                "lock-timeout",
+                "deadline-exceeded",
+                "memory-limit",
+                "interrupted"
+            ]
+        );
+        for failure in &failures {
+            let kind = failure.kind();
+            assert!(kind == kind.name() && kind.to_string() == kind.name());
+            assert!(
+                kind.name()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-')
+            );
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                Value::from(kind.name())
+            );
+        }
+        // The exit code comes from the kind's row, but a signal's is its own.
+        assert_eq!(failures[0].exit_code(), EXIT_INPUT);
+        assert_eq!(failures[1].exit_code(), EXIT_IO);
+        assert_eq!(failures[4].exit_code(), 143);
     }
 }

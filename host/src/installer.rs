@@ -163,7 +163,7 @@ impl InstallerBuilder {
         };
         Ok(Installer {
             inner: Arc::new(Inner {
-                runtime: Runtime::new(&self.cache)?,
+                runtime: Runtime::new(&self.cache).map_err(Failure::from)?,
                 fetch,
                 limits: self.limits,
                 signals: self.signals,
@@ -605,25 +605,20 @@ impl Installer {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Forgets the index version recorded against rollback for `registry`
-    /// in the plugins directory `dest`, after a deliberate reset of that
-    /// registry (instead of editing `.wasm-plugin/registries.json`). A local
-    /// registry is named by its index's path, canonical when it exists.
-    pub fn forget_registry(
-        &self,
-        dest: impl AsRef<Path>,
-        registry: &str,
-        lock_timeout: Duration,
-    ) -> Result<ForgetReport, Error> {
-        let dest = paths::existing_dir(dest.as_ref(), "--dest")?;
-        let registry = match registry_arg(registry) {
+    /// Forgets the index version recorded against rollback for a registry
+    /// in a plugins directory, and that its index was signed, after a
+    /// deliberate reset of that registry (instead of editing
+    /// `.wasm-plugin/registries.json`).
+    pub fn forget_registry(&self, request: &ForgetRequest) -> Result<ForgetReport, Error> {
+        let dest = paths::existing_dir(&request.dest, "--dest")?;
+        let registry = match registry_arg(&request.registry) {
             Ok((shown, _)) => shown,
             // An index that is gone is still named as it was recorded.
-            Err(_) => std::path::absolute(registry)
+            Err(_) => std::path::absolute(&request.registry)
                 .map(|p| paths::guest(&p))
-                .unwrap_or_else(|_| registry.to_string()),
+                .unwrap_or_else(|_| request.registry.clone()),
         };
-        let _held = lock::acquire(&dest, Access::Exclusive, lock_timeout)?;
+        let _held = lock::acquire(&dest, Access::Exclusive, request.lock_timeout)?;
         let mut grants = Grants::default();
         grants.write(&dest);
         let guest_dest = paths::guest(&dest);
@@ -939,13 +934,12 @@ impl Installer {
         } else {
             Arc::new(Offline)
         };
-        Ok(self.inner.runtime.with_installer(
-            grants,
-            fetch,
-            self.inner.limits,
-            self.inner.signals,
-            f,
-        )??)
+        let result = self
+            .inner
+            .runtime
+            .with_installer(grants, fetch, self.inner.limits, self.inner.signals, f)
+            .map_err(Failure::from)?;
+        Ok(result?)
     }
 
     /// Gives up a run on `dest` after `error` (a signal): a directory the run
@@ -1009,20 +1003,13 @@ fn world_ref(
     name: Option<String>,
     grants: &mut Grants,
 ) -> Result<wit::WorldRef, Failure> {
-    use std::io::Read as _;
     let wit = paths::world(wit, "--world")?;
     let text = match wit.is_file() {
+        // Opened without waiting and checked on the handle, like the host's
+        // other reads (`files`): no FIFO or device slips in after the check.
         true => {
-            let mut bytes = Vec::new();
-            std::fs::File::open(&wit)
-                .and_then(|file| file.take(MAX_WIT_BYTES + 1).read_to_end(&mut bytes))
-                .map_err(|e| Failure::io(&wit, "read", e))?;
-            if bytes.len() as u64 > MAX_WIT_BYTES {
-                return Err(Failure::Usage(format!(
-                    "--world {} is larger than {MAX_WIT_BYTES} bytes: a world's WIT is a few KiB",
-                    wit.display()
-                )));
-            }
+            let bytes = crate::files::read_capped(&wit, "--world", MAX_WIT_BYTES)
+                .map_err(Failure::Usage)?;
             let text = String::from_utf8(bytes).map_err(|_| {
                 Failure::Usage(format!("--world {} is not UTF-8 text", wit.display()))
             })?;

@@ -40,6 +40,27 @@
 //! Paths in messages about a request are named by the `wasm-plugin` flag
 //! that sets them (`--dest`, `--trust-root`), which is also the request's
 //! setter of that name.
+//!
+//! # The design in one page
+//!
+//! - **Requests in, reports out.** Every operation is one [`Installer`]
+//!   method taking a request ([`InstallRequest`], [`SyncRequest`],
+//!   [`AuditRequest`], [`ForgetRequest`], ...), built from `new` with what
+//!   it cannot do without and chained setters for the rest, so a new option
+//!   breaks no caller. It returns a report ([`InstallReport`],
+//!   [`SyncReport`], ...) or an [`Error`] whose [`ErrorKind`] names the case.
+//! - **The component decides.** An [`Installer`] holds the installer
+//!   component ([`component`]), compiled once (and cached on disk) and
+//!   linked once; each call instantiates it afresh in its own store. The
+//!   component parses indexes, resolves versions, hashes, verifies
+//!   signatures and places files; this crate never parses what a registry
+//!   sends.
+//! - **The host grants.** From a request's paths the installer derives
+//!   what the call may touch: the registry's directory and the trust root
+//!   read-only, the plugins directory read-write, nothing else. It lends the
+//!   component [`fetch`] (ureq, with TLS, proxies, timeouts and registry
+//!   logins), holds the plugins directory's lock, and stops a call at its
+//!   deadline, its memory cap or a signal.
 
 #![deny(missing_docs)]
 
@@ -57,10 +78,20 @@ mod reports;
 mod requests;
 mod trust;
 
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use installer::{Installer, InstallerBuilder, Outcome};
-pub use reports::*;
-pub use requests::*;
+pub use reports::{
+    AuditReport, AuditedPlugin, DeclaredPlugin, Finding, FindingKind, ForgetReport, InstallAction,
+    InstallReport, KeygenReport, Manifest, MirrorReport, OutdatedPlugin, PublishReport, Receipt,
+    RegistryEntry, RegistryIndex, ScaffoldReport, SignReport, SyncChange, SyncReport, SyncStep,
+    UnfitVersion, UninstallReport, VerifyReport, YankReport,
+};
+pub use requests::{
+    AuditRequest, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_SIZE, DEFAULT_SYNC_JOBS, FindRequest,
+    ForgetRequest, IndexRequest, InstallRequest, KeygenRequest, MAX_SYNC_JOBS, MirrorRequest,
+    OutdatedRequest, PublishRequest, ScaffoldRequest, SignRequest, SyncRequest, UninstallRequest,
+    UpgradeRequest, VerifyRequest, YankRequest,
+};
 pub use trust::{
     CosignReport, CosignRequest, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot,
     TrustSummary, TrustWriteRequest,

@@ -549,6 +549,39 @@ impl SyncRequest {
     }
 }
 
+/// A registry to forget in a plugins directory, after a deliberate reset of
+/// that registry: for [`Installer::forget_registry`](crate::Installer::forget_registry).
+///
+/// ```
+/// use wasm_plugin::ForgetRequest;
+/// let request = ForgetRequest::new("plugins", "https://plugins.example.com/index.json");
+/// # let _ = request;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgetRequest {
+    pub(crate) dest: PathBuf,
+    pub(crate) registry: String,
+    pub(crate) lock_timeout: Duration,
+}
+
+impl ForgetRequest {
+    /// Forget what `dest` recorded for `registry`, named as it was given to
+    /// `install` (a local index by its path, canonical when it exists).
+    pub fn new(dest: impl AsRef<Path>, registry: impl Into<String>) -> Self {
+        ForgetRequest {
+            dest: dest.as_ref().to_path_buf(),
+            registry: registry.into(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+
+    /// How long to wait for another run holding `dest`'s lock.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+}
+
 /// A plugins directory to check: for [`Installer::audit`](crate::Installer::audit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRequest {

@@ -6,7 +6,8 @@ use super::{Failure, Setup, output, stdout_failure};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use wasm_plugin::{
-    FindRequest, InstallRequest, Manifest, SyncRequest, UninstallRequest, UpgradeRequest,
+    FindRequest, ForgetRequest, InstallRequest, Manifest, SyncRequest, UninstallRequest,
+    UpgradeRequest,
 };
 
 #[derive(Debug, Args)]
@@ -413,10 +414,8 @@ impl ForgetRegistryArgs {
 
     pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
         let dest = required(self.dest.as_deref(), "--dest", "dest")?;
-        let report =
-            setup
-                .installer(None)?
-                .forget_registry(dest, &self.registry, self.lock.lock_timeout)?;
+        let request = ForgetRequest::new(dest, &self.registry).lock_timeout(self.lock.lock_timeout);
+        let report = setup.installer(None)?.forget_registry(&request)?;
         output::forgot(&report, self.json).map_err(stdout_failure)
     }
 }
