@@ -36,7 +36,7 @@ export const DEFAULT_MAX_SIZE: number;
 
 /** Where a registry index is and how far it is trusted. */
 export interface IndexOptions {
-  /** Path of the index file (relative to the working directory, absolute, or `file://`), or an `http(s)://` URL. */
+  /** Path of the index file (relative to the working directory, absolute, or `file://`), an `http(s)://` URL, or `oci://HOST/NAMESPACE`. */
   registry: string;
   /** A directory of `*.pub` keys. With one, every artefact must carry a valid signature by one of them. */
   trustRoot?: string;

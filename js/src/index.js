@@ -281,7 +281,7 @@ function indexSource(o) {
   const grants = trustRoot ? [trustRoot] : [];
   const allowExpired = Boolean(o.allowExpired);
   let registry = o.registry;
-  if (/^https?:\/\//i.test(registry)) return { registry, trustRoot, grants, request: { registry, trustRoot, allowExpired } };
+  if (/^(https?|oci):\/\//i.test(registry)) return { registry, trustRoot, grants, request: { registry, trustRoot, allowExpired } };
   if (/^file:/i.test(registry)) registry = fileURLToPath(registry);
   const index = existingFile(registry, 'registry');
   return { registry: index, trustRoot, grants: [dirname(index), ...grants], request: { registry: index, trustRoot, allowExpired } };

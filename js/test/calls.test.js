@@ -17,7 +17,7 @@ import {
   trustShow,
   uninstall,
 } from '../src/index.js';
-import { example, index, key, localRegistry, scratch, sha256 } from './helpers.js';
+import { example, index, key, localRegistry, scratch, serve, sha256 } from './helpers.js';
 
 const rejectsWith = async (promise, kind) => {
   const error = await promise.then(
@@ -173,4 +173,15 @@ test('audit with a registry finds the installed versions it has yanked', async (
   );
   assert.match(plugin.findings[0].detail, /colmask 1\.0\.0 is yanked/);
   await rejectsWith(audit({ dest, registry: 7 }), 'usage');
+});
+
+test('an oci:// registry is asked over the network, not looked for as a file', async (t) => {
+  // Tags and nothing else: resolution picks 1.2.0 from them, then its manifest is missing.
+  const tags = JSON.stringify({ name: 'plugins/colmask', tags: ['1.0.0', '1.2.0', '2.0.0'] });
+  const server = await serve(t, { '/v2/plugins/colmask/tags/list': tags });
+  const registry = `oci://${server.base.slice('http://'.length)}/plugins`;
+  const error = await rejectsWith(findEntry({ registry, spec: 'colmask@^1' }), 'fetch-failed');
+  assert.equal(error.details.url, `${server.base}/v2/plugins/colmask/manifests/1.2.0`);
+  assert.deepEqual(error.details.cause, { tag: 'http-status', val: 404 });
+  assert.equal(server.hits['/v2/plugins/colmask/tags/list'], 1);
 });
