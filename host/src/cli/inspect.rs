@@ -1,7 +1,8 @@
 //! Verbs that only look: list, info, search, outdated, audit, verify.
 
 use super::args::{LockArgs, PolicyArgs, RemoteArgs, required};
-use super::{Failure, Setup, output, stdout_failure};
+use super::output::Printer;
+use super::{Failure, Setup, Takes, Verb, output, stdout_failure};
 use clap::Args;
 use std::path::PathBuf;
 use wasm_plugin::{AuditRequest, IndexRequest, Manifest, OutdatedRequest, VerifyRequest};
@@ -39,8 +40,52 @@ pub struct ListArgs {
 }
 
 impl ListArgs {
+    /// Every registry of the manifest, in order, each plugin with its
+    /// registry's name.
+    fn list_all(
+        &self,
+        setup: &Setup,
+        manifest: &Manifest,
+        out: &mut Printer,
+    ) -> Result<super::Verdict, Failure> {
+        let locations: Vec<&str> = manifest
+            .registries
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect();
+        let installer = setup.installer(Some(self.remote.fetch(false, &locations)?))?;
+        let mut indexes = Vec::new();
+        for (name, location) in &manifest.registries {
+            let mut request = IndexRequest::new(self.remote.registry(location))
+                .allow_expired(self.remote.allow_expired);
+            if let Some(dir) = &self.trust_root {
+                request = request.trust_root(dir);
+            }
+            indexes.push((name.clone(), installer.load_index(&request)?));
+        }
+        let checked = output::IndexCheck::of(self.trust_root.as_deref());
+        output::list_registries(out, &indexes, checked).map_err(stdout_failure)
+    }
+}
+
+impl Verb for ListArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.dest.is_none() && self.registry.is_none(),
+        }
+    }
+
     /// Takes what the flags leave out from the manifest.
-    pub fn fill(&mut self, manifest: &Manifest) {
+    fn fill(&mut self, manifest: &Manifest) {
+        // Several registries and none named: list them all, each plugin
+        // with where it comes from.
+        if self.registry.is_none() && !self.installed && manifest.registries.len() > 1 {
+            self.manifest = Some(manifest.clone());
+        }
         if self.installed {
             self.dest = self
                 .dest
@@ -58,14 +103,14 @@ impl ListArgs {
             .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
     }
 
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         if self.installed {
             let dest = required(self.dest.as_deref(), "--dest", "dest")?;
             let receipts = setup.installer(None)?.list_installed(dest)?;
-            return output::installed(&receipts, self.long, self.json).map_err(stdout_failure);
+            return output::installed(out, &receipts, self.long).map_err(stdout_failure);
         }
         if let Some(manifest) = &self.manifest {
-            return self.list_all(setup, manifest);
+            return self.list_all(setup, manifest, out);
         }
         let registry = required(self.registry.as_deref(), "--registry", "a default registry")?;
         let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
@@ -79,29 +124,7 @@ impl ListArgs {
             index.plugins.retain(|p| p.latest);
         }
         let checked = output::IndexCheck::of(self.trust_root.as_deref());
-        output::list(&index, checked, self.json).map_err(stdout_failure)
-    }
-
-    /// Every registry of the manifest, in order, each plugin with its
-    /// registry's name.
-    fn list_all(&self, setup: &Setup, manifest: &Manifest) -> Result<super::Verdict, Failure> {
-        let locations: Vec<&str> = manifest
-            .registries
-            .iter()
-            .map(|(_, l)| l.as_str())
-            .collect();
-        let installer = setup.installer(Some(self.remote.fetch(false, &locations)?))?;
-        let mut indexes = Vec::new();
-        for (name, location) in &manifest.registries {
-            let mut request = IndexRequest::new(self.remote.registry(location))
-                .allow_expired(self.remote.allow_expired);
-            if let Some(dir) = &self.trust_root {
-                request = request.trust_root(dir);
-            }
-            indexes.push((name.clone(), installer.load_index(&request)?));
-        }
-        let checked = output::IndexCheck::of(self.trust_root.as_deref());
-        output::list_registries(&indexes, checked, self.json).map_err(stdout_failure)
+        output::list(out, &index, checked).map_err(stdout_failure)
     }
 }
 
@@ -156,8 +179,18 @@ pub struct InfoArgs {
     pub index: IndexArgs,
 }
 
-impl InfoArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+impl Verb for InfoArgs {
+    fn json(&self) -> bool {
+        self.index.json
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.index.registry.is_none(),
+        }
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let index = self.index.load(setup)?;
         if !index.plugins.iter().any(|p| p.name == self.name) {
             let mut names: Vec<&str> = index.plugins.iter().map(|p| p.name.as_str()).collect();
@@ -171,7 +204,7 @@ impl InfoArgs {
             )));
         }
         let checked = output::IndexCheck::of(self.index.trust_root.as_deref());
-        output::info(&index, &self.name, checked, self.index.json).map_err(stdout_failure)
+        output::info(out, &index, &self.name, checked).map_err(stdout_failure)
     }
 }
 
@@ -183,8 +216,18 @@ pub struct SearchArgs {
     pub index: IndexArgs,
 }
 
-impl SearchArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+impl Verb for SearchArgs {
+    fn json(&self) -> bool {
+        self.index.json
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.index.registry.is_none(),
+        }
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let mut index = self.index.load(setup)?;
         let wanted = self.text.to_lowercase();
         // One row per plugin: the version install takes, matched on its
@@ -197,11 +240,17 @@ impl SearchArgs {
                         .is_some_and(|d| d.to_lowercase().contains(&wanted)))
         });
         if index.plugins.is_empty() && !self.index.json {
-            println!("no plugin in {} matches '{}'", index.path, self.text);
+            writeln!(
+                out.people(),
+                "no plugin in {} matches '{}'",
+                index.path,
+                self.text
+            )
+            .map_err(stdout_failure)?;
             return Ok(super::Verdict::Done);
         }
         let checked = output::IndexCheck::of(self.index.trust_root.as_deref());
-        output::list(&index, checked, self.index.json).map_err(stdout_failure)
+        output::list(out, &index, checked).map_err(stdout_failure)
     }
 }
 
@@ -216,9 +265,19 @@ pub struct OutdatedArgs {
     pub index: IndexArgs,
 }
 
-impl OutdatedArgs {
+impl Verb for OutdatedArgs {
+    fn json(&self) -> bool {
+        self.index.json
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.dest.is_none() || self.index.registry.is_none(),
+        }
+    }
+
     /// Takes what the flags leave out from the manifest.
-    pub fn fill(&mut self, manifest: &Manifest) {
+    fn fill(&mut self, manifest: &Manifest) {
         self.dest = self
             .dest
             .take()
@@ -226,7 +285,7 @@ impl OutdatedArgs {
         self.index.fill(manifest);
     }
 
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let dest = required(self.dest.as_deref(), "--dest", "dest")?;
         let index = &self.index;
         let registry = required(
@@ -241,7 +300,7 @@ impl OutdatedArgs {
             request = request.trust_root(dir);
         }
         let rows = installer.outdated(&request)?;
-        output::outdated(&rows, index.json).map_err(stdout_failure)
+        output::outdated(out, &rows).map_err(stdout_failure)
     }
 }
 
@@ -273,10 +332,20 @@ pub struct AuditArgs {
     pub manifest: Option<PathBuf>,
 }
 
-impl AuditArgs {
+impl Verb for AuditArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.dest.is_none(),
+        }
+    }
+
     /// Takes what the flags leave out from the manifest, and audits against
     /// the set it declares.
-    pub fn fill(&mut self, manifest: &Manifest) {
+    fn fill(&mut self, manifest: &Manifest) {
         self.manifest = Some(PathBuf::from(&manifest.path));
         self.dest = self
             .dest
@@ -289,7 +358,7 @@ impl AuditArgs {
         self.policy.fill(manifest);
     }
 
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let dest = required(self.dest.as_deref(), "--dest", "dest")?;
         let mut request = AuditRequest::new(dest).lock_timeout(self.lock.lock_timeout);
         for glob in &self.policy.allow {
@@ -317,7 +386,7 @@ impl AuditArgs {
             None => None,
         };
         let report = setup.installer(fetch)?.audit(&request)?;
-        output::audit(&report, self.json).map_err(stdout_failure)
+        output::audit(out, &report).map_err(stdout_failure)
     }
 }
 
@@ -344,8 +413,12 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
-impl VerifyArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+impl Verb for VerifyArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let mut request = VerifyRequest::new(&self.file);
         if let Some(sig) = &self.sig {
             request = request.signature(sig);
@@ -357,6 +430,6 @@ impl VerifyArgs {
             request = request.world(wit, self.world_name.as_deref());
         }
         let report = setup.installer(None)?.verify(&request)?;
-        output::verify(&report, self.json).map_err(stdout_failure)
+        output::verify(out, &report).map_err(stdout_failure)
     }
 }

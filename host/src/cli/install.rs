@@ -2,7 +2,8 @@
 //! uninstall.
 
 use super::args::{LockArgs, NetArgs, PolicyArgs, SourceArgs, WorldArgs, required};
-use super::{Failure, Setup, output, stdout_failure};
+use super::output::Printer;
+use super::{Failure, Setup, Takes, Verb, output, stdout_failure};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use wasm_plugin::{
@@ -35,40 +36,6 @@ pub struct InstallArgs {
 }
 
 impl InstallArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
-        let registries: Vec<&str> = match &self.manifest {
-            Some(m) => m.registries.iter().map(|(_, l)| l.as_str()).collect(),
-            None => vec![self.source.registry()?],
-        };
-        let installer = setup.writer(self.source.net.fetch(self.json, &registries)?)?;
-        // Route: which registry each plugin comes from, in the order given.
-        let mut groups: Vec<(String, Vec<&String>)> = Vec::new();
-        for spec in &self.plugins {
-            let registry = match &self.manifest {
-                Some(m) => self.registry_for(&installer, m, spec)?,
-                None => self.source.registry()?.to_string(),
-            };
-            match groups.iter_mut().find(|(r, _)| *r == registry) {
-                Some((_, specs)) => specs.push(spec),
-                None => groups.push((registry, vec![spec])),
-            }
-        }
-        let mut outcomes = Vec::new();
-        for (registry, specs) in groups {
-            let (first, rest) = specs.split_first().expect("a group has a plugin");
-            let mut request = rest.iter().fold(
-                source_request(&self.source, &registry, first)?,
-                |request, spec| request.and(spec.as_str()),
-            );
-            request = request.allow_downgrade(self.allow_downgrade);
-            if let Some(version) = &self.version {
-                request = request.version(version);
-            }
-            outcomes.extend(installer.install_each(&request)?);
-        }
-        output::install_outcomes(&outcomes, false, self.json).map_err(stdout_failure)
-    }
-
     /// The registry a plugin comes from: the one the manifest declares it
     /// in, else the first of its registries, in order, that has it (said on
     /// standard error when that is not the default one), else the default.
@@ -114,6 +81,65 @@ impl InstallArgs {
             }
         }
         Ok(self.source.registry()?.to_string())
+    }
+}
+
+impl Verb for InstallArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn quiet(&self) -> bool {
+        self.source.net.quiet
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.source.registry.is_none() || self.source.dest.is_none(),
+        }
+    }
+
+    fn fill(&mut self, manifest: &Manifest) {
+        // Without --registry, each plugin comes from the registry the
+        // manifest declares it in, or the first that has it.
+        if self.source.registry.is_none() {
+            self.manifest = Some(manifest.clone());
+        }
+        self.source.fill(manifest)
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
+        let registries: Vec<&str> = match &self.manifest {
+            Some(m) => m.registries.iter().map(|(_, l)| l.as_str()).collect(),
+            None => vec![self.source.registry()?],
+        };
+        let installer = setup.writer(self.source.net.fetch(self.json, &registries)?)?;
+        // Route: which registry each plugin comes from, in the order given.
+        let mut groups: Vec<(String, Vec<&String>)> = Vec::new();
+        for spec in &self.plugins {
+            let registry = match &self.manifest {
+                Some(m) => self.registry_for(&installer, m, spec)?,
+                None => self.source.registry()?.to_string(),
+            };
+            match groups.iter_mut().find(|(r, _)| *r == registry) {
+                Some((_, specs)) => specs.push(spec),
+                None => groups.push((registry, vec![spec])),
+            }
+        }
+        let mut outcomes = Vec::new();
+        for (registry, specs) in groups {
+            let (first, rest) = specs.split_first().expect("a group has a plugin");
+            let mut request = rest.iter().fold(
+                source_request(&self.source, &registry, first)?,
+                |request, spec| request.and(spec.as_str()),
+            );
+            request = request.allow_downgrade(self.allow_downgrade);
+            if let Some(version) = &self.version {
+                request = request.version(version);
+            }
+            outcomes.extend(installer.install_each(&request)?);
+        }
+        output::install_outcomes(out, &outcomes, false).map_err(stdout_failure)
     }
 }
 
@@ -169,8 +195,26 @@ pub struct UpgradeArgs {
     pub json: bool,
 }
 
-impl UpgradeArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+impl Verb for UpgradeArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn quiet(&self) -> bool {
+        self.source.net.quiet
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.source.registry.is_none() || self.source.dest.is_none(),
+        }
+    }
+
+    fn fill(&mut self, manifest: &Manifest) {
+        self.source.fill(manifest)
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let installer = setup.writer(
             self.source
                 .net
@@ -203,12 +247,12 @@ impl UpgradeArgs {
         }
         let outcomes = installer.upgrade(&request)?;
         if outcomes.is_empty() {
-            return output::nothing_installed(source.dest()?, self.json).map_err(stdout_failure);
+            return output::nothing_installed(out, source.dest()?).map_err(stdout_failure);
         }
         if self.dry_run {
-            return output::upgrade_plan(&outcomes, self.json).map_err(stdout_failure);
+            return output::upgrade_plan(out, &outcomes).map_err(stdout_failure);
         }
-        output::install_outcomes(&outcomes, true, self.json).map_err(stdout_failure)
+        output::install_outcomes(out, &outcomes, true).map_err(stdout_failure)
     }
 }
 
@@ -244,9 +288,17 @@ pub struct SyncArgs {
     pub json: bool,
 }
 
-impl SyncArgs {
-    pub fn run(self, setup: &Setup, config: Option<&Path>) -> Result<super::Verdict, Failure> {
-        let manifest = manifest_path(config, "sync")?;
+impl Verb for SyncArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn quiet(&self) -> bool {
+        self.net.quiet
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
+        let manifest = manifest_path(setup.config.as_deref(), "sync")?;
         // The manifest's registries are the ones a CI token may go to.
         let declared = setup.installer(None)?.read_manifest(&manifest)?;
         let registries: Vec<&str> = declared
@@ -281,7 +333,7 @@ impl SyncArgs {
             request = request.world(wit, self.world.name.as_deref());
         }
         let report = installer.sync(&request)?;
-        output::sync(&report, self.json).map_err(stdout_failure)
+        output::sync(out, &report).map_err(stdout_failure)
     }
 }
 
@@ -310,9 +362,17 @@ pub struct PinArgs {
     pub json: bool,
 }
 
-impl PinArgs {
-    pub fn run(self, setup: &Setup, config: Option<&Path>) -> Result<super::Verdict, Failure> {
-        let manifest = manifest_path(config, "lock")?;
+impl Verb for PinArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn quiet(&self) -> bool {
+        self.net.quiet
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
+        let manifest = manifest_path(setup.config.as_deref(), "lock")?;
         let declared = setup.installer(None)?.read_manifest(&manifest)?;
         let registries: Vec<&str> = declared
             .registries
@@ -335,7 +395,7 @@ impl PinArgs {
             request = request.dest(dir);
         }
         let report = installer.sync(&request)?;
-        output::sync(&report, self.json).map_err(stdout_failure)
+        output::sync(out, &report).map_err(stdout_failure)
     }
 }
 
@@ -365,16 +425,26 @@ pub struct UninstallArgs {
     pub json: bool,
 }
 
-impl UninstallArgs {
+impl Verb for UninstallArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.dest.is_none(),
+        }
+    }
+
     /// Takes what the flags leave out from the manifest.
-    pub fn fill(&mut self, manifest: &Manifest) {
+    fn fill(&mut self, manifest: &Manifest) {
         self.dest = self
             .dest
             .take()
             .or_else(|| manifest.dest.as_ref().map(PathBuf::from));
     }
 
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let dest = required(self.dest.as_deref(), "--dest", "dest")?;
         let installer = setup.installer(None)?;
         let (first, rest) = self.plugins.split_first().expect("clap requires one");
@@ -383,7 +453,7 @@ impl UninstallArgs {
             .fold(UninstallRequest::new(dest, first), |r, name| r.and(name))
             .lock_timeout(self.lock.lock_timeout);
         let results = installer.uninstall(&request)?;
-        output::uninstalled(&results, self.json).map_err(stdout_failure)
+        output::uninstalled(out, &results).map_err(stdout_failure)
     }
 }
 
@@ -403,19 +473,29 @@ pub struct ForgetRegistryArgs {
     pub json: bool,
 }
 
-impl ForgetRegistryArgs {
+impl Verb for ForgetRegistryArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.dest.is_none(),
+        }
+    }
+
     /// Takes what the flags leave out from the manifest.
-    pub fn fill(&mut self, manifest: &Manifest) {
+    fn fill(&mut self, manifest: &Manifest) {
         self.dest = self
             .dest
             .take()
             .or_else(|| manifest.dest.as_ref().map(PathBuf::from));
     }
 
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let dest = required(self.dest.as_deref(), "--dest", "dest")?;
         let request = ForgetRequest::new(dest, &self.registry).lock_timeout(self.lock.lock_timeout);
         let report = setup.installer(None)?.forget_registry(&request)?;
-        output::forgot(&report, self.json).map_err(stdout_failure)
+        output::forgot(out, &report).map_err(stdout_failure)
     }
 }

@@ -16,6 +16,7 @@ mod shell;
 mod trust;
 
 use clap::{Parser, Subcommand};
+use output::Printer;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wasm_plugin::{Installer, Manifest};
@@ -56,8 +57,42 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
+/// The verbs, registered once: each line is a subcommand (its doc comment
+/// is its help) and the type that holds its flags and implements [`Verb`].
+/// `Command` and its one dispatch are generated from this table.
+macro_rules! verbs {
+    ($($(#[$doc:meta])* $name:ident($args:ty),)*) => {
+        #[derive(Debug, Subcommand)]
+        pub enum Command {
+            $($(#[$doc])* $name($args),)*
+        }
+
+        impl Command {
+            /// The verb, to ask what it needs.
+            fn verb(&self) -> &dyn Verb {
+                match self {
+                    $(Command::$name(a) => a,)*
+                }
+            }
+
+            /// The verb, to fill it from the manifest.
+            fn verb_mut(&mut self) -> &mut dyn Verb {
+                match self {
+                    $(Command::$name(a) => a,)*
+                }
+            }
+
+            /// The verb, to run it.
+            fn into_verb(self) -> Box<dyn Verb> {
+                match self {
+                    $(Command::$name(a) => Box::new(a),)*
+                }
+            }
+        }
+    };
+}
+
+verbs! {
     /// Install plugins from a registry index into a plugins directory
     Install(install::InstallArgs),
     /// Make a plugins directory hold exactly what wasm-plugin.toml declares,
@@ -105,43 +140,47 @@ pub enum Command {
     Man(shell::ManArgs),
 }
 
-impl Cli {
-    /// Whether `-q` asked for nothing but errors.
-    fn quiet(&self) -> bool {
-        match &self.command {
-            Command::Install(a) => a.source.net.quiet,
-            Command::Upgrade(a) => a.source.net.quiet,
-            Command::Sync(a) => a.net.quiet,
-            Command::Lock(a) => a.net.quiet,
-            Command::Mirror(a) => a.net.quiet,
-            _ => false,
-        }
+/// What a verb takes from the plugin-set manifest (`wasm-plugin.toml`).
+pub enum Takes {
+    /// Nothing, or it reads the manifest itself (sync, lock).
+    Nothing,
+    /// What its flags leave out; `missing` when a flag it needs was not
+    /// given, so the manifest is read even without `--config`.
+    Defaults { missing: bool },
+}
+
+/// One subcommand: what it needs from the manifest, its output mode, and
+/// how it runs. Its flags are the clap struct implementing it; it is
+/// registered once, in `verbs!`.
+pub trait Verb {
+    /// Whether output, errors included, is JSON (`--json`).
+    fn json(&self) -> bool {
+        false
     }
 
+    /// Whether `-q` asked for nothing but errors.
+    fn quiet(&self) -> bool {
+        false
+    }
+
+    /// What it takes from the manifest.
+    fn takes(&self) -> Takes {
+        Takes::Nothing
+    }
+
+    /// Takes what the flags leave out from the manifest (called only when
+    /// [`Verb::takes`] says it takes something).
+    fn fill(&mut self, _manifest: &Manifest) {}
+
+    /// Runs it: lowers the flags to a request, calls the installer, renders
+    /// the report through `out`; the verdict, or the failure that stopped it.
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure>;
+}
+
+impl Cli {
     /// Whether output (errors included) is JSON.
     pub fn json(&self) -> bool {
-        match &self.command {
-            Command::Install(a) => a.json,
-            Command::Upgrade(a) => a.json,
-            Command::Sync(a) => a.json,
-            Command::Lock(a) => a.json,
-            Command::Uninstall(a) => a.json,
-            Command::ForgetRegistry(a) => a.json,
-            Command::List(a) => a.json,
-            Command::Outdated(a) => a.index.json,
-            Command::Info(a) => a.index.json,
-            Command::Search(a) => a.index.json,
-            Command::Audit(a) => a.json,
-            Command::Verify(a) => a.json,
-            Command::Keygen(a) => a.json,
-            Command::Sign(a) => a.json,
-            Command::Publish(a) => a.json,
-            Command::Mirror(a) => a.json,
-            Command::Trust(a) => a.json,
-            Command::New(_) | Command::Component(_) | Command::Completions(_) | Command::Man(_) => {
-                false
-            }
-        }
+        self.command.verb().json()
     }
 
     /// Runs the verb; the exit code, or the failure that stopped it.
@@ -149,91 +188,24 @@ impl Cli {
         let setup = Setup {
             deadline: self.deadline,
             memory: usize::try_from(self.max_memory).unwrap_or(usize::MAX),
+            config: self.config,
         };
         // Lower the manifest once: what it says stands in for flags not
         // given, for the verbs that take them.
         // Read only when asked for (--config, WASM_PLUGIN_CONFIG) or when a
         // flag it would give is missing: a broken ./wasm-plugin.toml must
         // not stop a command that names everything itself.
-        let missing = match &self.command {
-            Command::Install(a) => a.source.registry.is_none() || a.source.dest.is_none(),
-            Command::Upgrade(a) => a.source.registry.is_none() || a.source.dest.is_none(),
-            Command::Uninstall(a) => a.dest.is_none(),
-            Command::ForgetRegistry(a) => a.dest.is_none(),
-            Command::List(a) => a.dest.is_none() && a.registry.is_none(),
-            Command::Audit(a) => a.dest.is_none(),
-            Command::Outdated(a) => a.dest.is_none() || a.index.registry.is_none(),
-            Command::Info(a) => a.index.registry.is_none(),
-            Command::Search(a) => a.index.registry.is_none(),
-            _ => false,
+        let wanted = match self.command.verb().takes() {
+            Takes::Nothing => false,
+            Takes::Defaults { missing } => missing || setup.config.is_some(),
         };
-        let wanted = missing
-            || (self.config.is_some()
-                && matches!(
-                    self.command,
-                    Command::Install(_)
-                        | Command::Upgrade(_)
-                        | Command::Uninstall(_)
-                        | Command::ForgetRegistry(_)
-                        | Command::List(_)
-                        | Command::Outdated(_)
-                        | Command::Info(_)
-                        | Command::Search(_)
-                        | Command::Audit(_)
-                ));
-        if wanted && let Some(manifest) = setup.manifest(self.config.as_deref())? {
-            match &mut self.command {
-                Command::Install(a) => {
-                    // Without --registry, each plugin comes from the
-                    // registry the manifest declares it in, or the first
-                    // that has it.
-                    if a.source.registry.is_none() {
-                        a.manifest = Some(manifest.clone());
-                    }
-                    a.source.fill(&manifest)
-                }
-                Command::Upgrade(a) => a.source.fill(&manifest),
-                Command::Uninstall(a) => a.fill(&manifest),
-                Command::ForgetRegistry(a) => a.fill(&manifest),
-                Command::List(a) => {
-                    // Several registries and none named: list them all,
-                    // each plugin with where it comes from.
-                    if a.registry.is_none() && !a.installed && manifest.registries.len() > 1 {
-                        a.manifest = Some(manifest.clone());
-                    }
-                    a.fill(&manifest)
-                }
-                Command::Audit(a) => a.fill(&manifest),
-                Command::Outdated(a) => a.fill(&manifest),
-                Command::Info(a) => a.index.fill(&manifest),
-                Command::Search(a) => a.index.fill(&manifest),
-                _ => {}
-            }
+        if wanted && let Some(manifest) = setup.manifest()? {
+            self.command.verb_mut().fill(&manifest);
         }
-        output::quiet(self.quiet());
-        match self.command {
-            Command::Install(a) => a.run(&setup),
-            Command::Upgrade(a) => a.run(&setup),
-            Command::Sync(a) => a.run(&setup, self.config.as_deref()),
-            Command::Lock(a) => a.run(&setup, self.config.as_deref()),
-            Command::Uninstall(a) => a.run(&setup),
-            Command::ForgetRegistry(a) => a.run(&setup),
-            Command::List(a) => a.run(&setup),
-            Command::Outdated(a) => a.run(&setup),
-            Command::Info(a) => a.run(&setup),
-            Command::Search(a) => a.run(&setup),
-            Command::Audit(a) => a.run(&setup),
-            Command::Verify(a) => a.run(&setup),
-            Command::New(a) => a.run(&setup),
-            Command::Keygen(a) => a.run(&setup),
-            Command::Sign(a) => a.run(&setup),
-            Command::Publish(a) => a.run(&setup),
-            Command::Mirror(a) => a.run(&setup),
-            Command::Trust(a) => a.run(&setup),
-            Command::Component(a) => a.run(),
-            Command::Completions(a) => a.run(),
-            Command::Man(a) => a.run(),
-        }
+        let verb = self.command.into_verb();
+        let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+        let mut out = Printer::new(&mut stdout, &mut stderr, verb.json(), verb.quiet());
+        verb.run(&setup, &mut out)
     }
 }
 
@@ -241,13 +213,15 @@ impl Cli {
 pub struct Setup {
     deadline: Duration,
     memory: usize,
+    /// `--config` (or `WASM_PLUGIN_CONFIG`).
+    config: Option<PathBuf>,
 }
 
 impl Setup {
     /// The manifest named by `--config` (or `WASM_PLUGIN_CONFIG`), which must
     /// exist, else `./wasm-plugin.toml` when there is one.
-    fn manifest(&self, config: Option<&Path>) -> Result<Option<Manifest>, Failure> {
-        let path = match config {
+    fn manifest(&self) -> Result<Option<Manifest>, Failure> {
+        let path = match self.config.as_deref() {
             Some(path) => path.to_path_buf(),
             None => {
                 let here = PathBuf::from("wasm-plugin.toml");

@@ -1,7 +1,8 @@
 //! The publisher's verbs: new, keygen, sign, publish, mirror, component.
 
 use super::args::{NetArgs, RemoteArgs, parse_duration};
-use super::{Failure, Setup, output, parent_or_dot, stdout_failure};
+use super::output::Printer;
+use super::{Failure, Setup, Verb, output, parent_or_dot, stdout_failure};
 use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,12 +20,12 @@ pub struct NewArgs {
     pub dir: PathBuf,
 }
 
-impl NewArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+impl Verb for NewArgs {
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let report = setup
             .installer(None)?
             .scaffold(&ScaffoldRequest::new(&self.name, &self.dir))?;
-        output::scaffold(&report).map_err(stdout_failure)
+        output::scaffold(out, &report).map_err(stdout_failure)
     }
 }
 
@@ -41,12 +42,16 @@ pub struct KeygenArgs {
     pub json: bool,
 }
 
-impl KeygenArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+impl Verb for KeygenArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let report = setup
             .installer(None)?
             .keygen(&KeygenRequest::new(&self.label, &self.out_dir))?;
-        output::keygen(&report, self.json).map_err(stdout_failure)
+        output::keygen(out, &report).map_err(stdout_failure)
     }
 }
 
@@ -68,14 +73,18 @@ pub struct SignArgs {
     pub json: bool,
 }
 
-impl SignArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+impl Verb for SignArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let mut request = SignRequest::new(&self.file, &self.key).force(self.force);
         if let Some(out) = &self.out {
             request = request.out(out);
         }
         let report = setup.installer(None)?.sign(&request)?;
-        output::sign(&report, self.json).map_err(stdout_failure)
+        output::sign(out, &report).map_err(stdout_failure)
     }
 }
 
@@ -138,10 +147,14 @@ pub struct PublishArgs {
     pub json: bool,
 }
 
-impl PublishArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+impl Verb for PublishArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         if let Some(spec) = &self.yank {
-            return self.run_yank(setup, spec);
+            return self.run_yank(setup, spec, out);
         }
         let file = self
             .file
@@ -182,12 +195,17 @@ impl PublishArgs {
             request = request.expires_in(after);
         }
         let report = setup.installer(fetch)?.publish(&request)?;
-        output::publish(&report, self.json).map_err(stdout_failure)
+        output::publish(out, &report).map_err(stdout_failure)
     }
 }
 
 impl PublishArgs {
-    fn run_yank(&self, setup: &Setup, spec: &str) -> Result<super::Verdict, Failure> {
+    fn run_yank(
+        &self,
+        setup: &Setup,
+        spec: &str,
+        out: &mut Printer,
+    ) -> Result<super::Verdict, Failure> {
         let Some((name, version)) = spec
             .split_once('@')
             .filter(|(n, v)| !n.is_empty() && !v.is_empty())
@@ -204,7 +222,7 @@ impl PublishArgs {
             request = request.key(key);
         }
         let report = setup.installer(None)?.yank(&request)?;
-        output::yank(&report, self.json).map_err(stdout_failure)
+        output::yank(out, &report).map_err(stdout_failure)
     }
 }
 
@@ -236,8 +254,16 @@ pub struct MirrorArgs {
     pub json: bool,
 }
 
-impl MirrorArgs {
-    pub fn run(self, setup: &Setup) -> Result<super::Verdict, Failure> {
+impl Verb for MirrorArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn quiet(&self) -> bool {
+        self.net.quiet
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, p: &mut Printer) -> Result<super::Verdict, Failure> {
         let out = self.out.to_string_lossy();
         let installer =
             setup.installer(Some(self.net.fetch(self.json, &[&self.registry, &out])?))?;
@@ -255,7 +281,7 @@ impl MirrorArgs {
             request = request.allow_read(dir);
         }
         let report = installer.mirror(&request)?;
-        output::mirror(&report, self.json).map_err(stdout_failure)
+        output::mirror(p, &report).map_err(stdout_failure)
     }
 }
 
@@ -273,8 +299,8 @@ pub struct ComponentArgs {
     pub wasi_http: bool,
 }
 
-impl ComponentArgs {
-    pub fn run(self) -> Result<super::Verdict, Failure> {
+impl Verb for ComponentArgs {
+    fn run(self: Box<Self>, _setup: &Setup, p: &mut Printer) -> Result<super::Verdict, Failure> {
         let (component, default_out, what) = if self.wasi_http {
             (
                 wasm_plugin::component_wasi_http(),
@@ -298,7 +324,7 @@ impl ComponentArgs {
                         .into(),
                 ));
             }
-            let mut stdout = std::io::stdout().lock();
+            let stdout = p.raw();
             stdout
                 .write_all(component)
                 .and_then(|()| stdout.flush())
@@ -318,6 +344,6 @@ impl ComponentArgs {
             Ok(())
         };
         write().map_err(|e| Failure::Write(out.clone(), e))?;
-        output::component(what, &out, component.len()).map_err(stdout_failure)
+        output::component(p, what, &out, component.len()).map_err(stdout_failure)
     }
 }

@@ -2,10 +2,10 @@
 //! both generated from the same clap definition as the parser, so they
 //! cannot drift from it.
 
-use super::{Cli, Failure, stdout_failure};
+use super::output::Printer;
+use super::{Cli, Failure, Setup, Verb, stdout_failure};
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -15,13 +15,13 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-impl CompletionsArgs {
+impl Verb for CompletionsArgs {
     /// Writes the completion script to standard output, e.g.
     /// `wasm-plugin completions bash > /etc/bash_completion.d/wasm-plugin`.
-    pub fn run(self) -> Result<super::Verdict, Failure> {
+    fn run(self: Box<Self>, _: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let mut command = Cli::command();
-        let mut out = std::io::stdout().lock();
-        clap_complete::generate(self.shell, &mut command, "wasm-plugin", &mut out);
+        let out = out.raw();
+        clap_complete::generate(self.shell, &mut command, "wasm-plugin", out);
         out.flush().map_err(stdout_failure)?;
         Ok(super::Verdict::Done)
     }
@@ -35,18 +35,18 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-impl ManArgs {
+impl Verb for ManArgs {
     /// Prints the main page (roff), e.g. `wasm-plugin man | man -l -`; with
     /// `--dir`, writes all of them, e.g. into `/usr/local/share/man/man1`.
-    pub fn run(self) -> Result<super::Verdict, Failure> {
+    fn run(self: Box<Self>, _: &Setup, out: &mut Printer) -> Result<super::Verdict, Failure> {
         let command = Cli::command();
         match &self.dir {
             Some(dir) => clap_mangen::generate_to(command, dir)
                 .map_err(|e| Failure::Write(dir.clone(), e))?,
             None => {
-                let mut out = std::io::stdout().lock();
+                let out = out.raw();
                 clap_mangen::Man::new(command)
-                    .render(&mut out)
+                    .render(out)
                     .map_err(stdout_failure)?;
                 out.flush().map_err(stdout_failure)?;
             }

@@ -1,7 +1,8 @@
 //! `trust`: key management with `root.json` (init, rotate, sign, show).
 
 use super::args::parse_duration;
-use super::{Failure, Setup, Verdict, output, stdout_failure};
+use super::output::Printer;
+use super::{Failure, Setup, Verb, Verdict, output, stdout_failure};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -105,15 +106,18 @@ pub struct ShowArgs {
     pub root: PathBuf,
 }
 
-impl TrustArgs {
-    pub fn run(self, setup: &Setup) -> Result<Verdict, Failure> {
+impl Verb for TrustArgs {
+    fn json(&self) -> bool {
+        self.json
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
         let installer = setup.installer(None)?;
-        let json = self.json;
         match self.command {
             TrustCommand::Init(a) => {
                 let request = a.roles.lower(TrustWriteRequest::new(&a.out))?;
                 let summary = installer.trust_write(&request)?;
-                output::trust_summary(&summary, "wrote", json)
+                output::trust_summary(out, &summary, "wrote")
             }
             TrustCommand::Rotate(a) => {
                 let mut request = TrustWriteRequest::new(&a.out).previous(&a.from);
@@ -121,7 +125,7 @@ impl TrustArgs {
                     request = request.remove_key(label);
                 }
                 let summary = installer.trust_write(&a.roles.lower(request)?)?;
-                output::trust_summary(&summary, "wrote", json)
+                output::trust_summary(out, &summary, "wrote")
             }
             TrustCommand::Sign(a) => match (&a.registry, &a.entry, &a.root) {
                 (Some(registry), Some(entry), _) => {
@@ -137,18 +141,18 @@ impl TrustArgs {
                     if let Some(key) = &a.index_key {
                         request = request.index_key(key);
                     }
-                    output::cosign(&installer.trust_sign_entry(&request)?, json)
+                    output::cosign(out, &installer.trust_sign_entry(&request)?)
                 }
                 (Some(registry), None, _) => {
-                    output::signed_index(&installer.trust_sign_index(registry, &a.key)?, json)
+                    output::signed_index(out, &installer.trust_sign_index(registry, &a.key)?)
                 }
                 (None, _, Some(root)) => {
-                    output::signed_root(&installer.trust_sign_root(root, &a.key)?, json)
+                    output::signed_root(out, &installer.trust_sign_root(root, &a.key)?)
                 }
                 (None, _, None) => unreachable!("clap requires ROOT or --registry"),
             },
             TrustCommand::Show(a) => {
-                output::trust_summary(&installer.trust_show(&a.root)?, "", json)
+                output::trust_summary(out, &installer.trust_show(&a.root)?, "")
             }
         }
         .map_err(stdout_failure)

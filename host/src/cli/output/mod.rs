@@ -17,52 +17,87 @@ use wasm_plugin::{
     TrustSummary, UninstallReport, VerifyReport, YankReport,
 };
 
-fn json<T: Serialize>(value: &T) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)
+/// Where a run's output goes, and in which form. Text for people goes to
+/// `out` unless `-q` silenced it; JSON for scripts goes to `out` always;
+/// errors of single items and warnings go to `err` (warnings silenced by
+/// `-q` too). Renderers take it, so a test renders into a `Vec<u8>`.
+pub struct Printer<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    json: bool,
+    quiet: bool,
+    /// Where text goes with `-q`.
+    sink: io::Sink,
 }
 
-/// Whether text for people is silenced (`-q`): errors still go to
-/// standard error, JSON (for scripts) is never silenced.
-static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Silences the text reports of this run (`-q`).
-pub fn quiet(yes: bool) {
-    QUIET.store(yes, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Where text for people goes: standard output, or nowhere with `-q`.
-fn people() -> Box<dyn Write> {
-    match QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-        true => Box::new(io::sink()),
-        false => Box::new(io::stdout().lock()),
+impl<'a> Printer<'a> {
+    /// A printer writing to `out` and `err`: JSON when `json`, text
+    /// silenced when `quiet`.
+    pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, json: bool, quiet: bool) -> Self {
+        Printer {
+            out,
+            err,
+            json,
+            quiet,
+            sink: io::sink(),
+        }
     }
-}
 
-/// Warnings go to standard error, in either form (JSON carries them too);
-/// `-q`, where a verb takes it, silences them with all else but errors.
-fn warn(warnings: &[String]) {
-    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-        return;
+    /// Whether reports are printed as JSON.
+    pub fn is_json(&self) -> bool {
+        self.json
     }
-    for warning in warnings {
-        eprintln!("warning: {warning}");
-    }
-}
 
-/// A report that succeeded: as JSON, or as text written by `human`.
-fn render<T: Serialize>(
-    report: &T,
-    as_json: bool,
-    human: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<Verdict> {
-    if as_json {
-        json(report)?;
-    } else {
-        human(&mut people())?;
+    /// Standard output as it is, for what is neither text nor JSON (a
+    /// binary component, a completion script, a man page).
+    pub fn raw(&mut self) -> &mut dyn Write {
+        self.out
     }
-    Ok(Verdict::Done)
+
+    /// `value` as pretty JSON, on a line of its own.
+    fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *self.out, value)?;
+        writeln!(self.out)
+    }
+
+    /// Where text for people goes: `out`, or nowhere with `-q`.
+    pub fn people(&mut self) -> &mut dyn Write {
+        self.streams().0
+    }
+
+    /// Text for people and errors, both at once: an item's error is written
+    /// between the text of the others.
+    fn streams(&mut self) -> (&mut dyn Write, &mut dyn Write) {
+        match self.quiet {
+            true => (&mut self.sink, self.err),
+            false => (self.out, self.err),
+        }
+    }
+
+    /// Warnings go to `err`, in either form (JSON carries them too); `-q`,
+    /// where a verb takes it, silences them with all else but errors.
+    fn warn(&mut self, warnings: &[String]) {
+        if self.quiet {
+            return;
+        }
+        for warning in warnings {
+            let _ = writeln!(self.err, "warning: {warning}");
+        }
+    }
+
+    /// A report that succeeded: as JSON, or as text written by `human`.
+    fn render<T: Serialize + ?Sized>(
+        &mut self,
+        report: &T,
+        human: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<Verdict> {
+        if self.json {
+            self.json(report)?;
+        } else {
+            human(self.people())?;
+        }
+        Ok(Verdict::Done)
+    }
 }
 
 /// The exit code of several independent operations: the first failure's.
@@ -76,12 +111,12 @@ fn first_failure<'a, R: 'a>(outcomes: impl IntoIterator<Item = &'a Outcome<R>>) 
 /// Install's and upgrade's results. `upgrade` says what an unchanged plugin
 /// means there: nothing higher, not a checked copy.
 pub fn install_outcomes(
+    p: &mut Printer,
     outcomes: &[Outcome<InstallReport>],
     upgrade: bool,
-    as_json: bool,
 ) -> io::Result<Verdict> {
     let code = first_failure(outcomes);
-    if as_json {
+    if p.is_json() {
         let items: Vec<Value> = outcomes
             .iter()
             .map(|(spec, result)| match result {
@@ -93,16 +128,16 @@ pub fn install_outcomes(
                 }
             })
             .collect();
-        json(&items)?;
+        p.json(&items)?;
         return Ok(code);
     }
-    let mut out = people();
+    let (mut out, err) = p.streams();
     for (spec, result) in outcomes {
         match result {
             Ok(r) => install_report(&mut out, r, upgrade)?,
             Err(failure) => {
                 out.flush()?;
-                let _ = writeln!(io::stderr(), "error: {}: {}", spec, failure);
+                let _ = writeln!(err, "error: {}: {}", spec, failure);
             }
         }
     }
@@ -193,11 +228,11 @@ fn skipped_lines(out: &mut impl Write, r: &InstallReport) -> io::Result<()> {
 
 /// `upgrade --dry-run`: what each upgrade would do (JSON: the reports, as
 /// `upgrade --json` prints them, with the index's digest and size).
-pub fn upgrade_plan(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::Result<Verdict> {
-    if as_json {
-        return install_outcomes(outcomes, true, true);
+pub fn upgrade_plan(p: &mut Printer, outcomes: &[Outcome<InstallReport>]) -> io::Result<Verdict> {
+    if p.is_json() {
+        return install_outcomes(p, outcomes, true);
     }
-    let mut out = people();
+    let (mut out, err) = p.streams();
     for (spec, result) in outcomes {
         match result {
             Ok(r) if r.action == InstallAction::Unchanged => {
@@ -221,7 +256,7 @@ pub fn upgrade_plan(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::R
             }
             Err(failure) => {
                 out.flush()?;
-                let _ = writeln!(io::stderr(), "error: {spec}: {failure}");
+                let _ = writeln!(err, "error: {spec}: {failure}");
             }
         }
     }
@@ -230,12 +265,12 @@ pub fn upgrade_plan(outcomes: &[Outcome<InstallReport>], as_json: bool) -> io::R
 
 /// `outdated`: each installed plugin, what its requirement admits, and the
 /// newest of all.
-pub fn outdated(rows: &[OutdatedPlugin], as_json: bool) -> io::Result<Verdict> {
-    if as_json {
-        json(&rows)?;
+pub fn outdated(p: &mut Printer, rows: &[OutdatedPlugin]) -> io::Result<Verdict> {
+    if p.is_json() {
+        p.json(&rows)?;
         return Ok(Verdict::Done);
     }
-    let mut out = people();
+    let mut out = p.people();
     let none = || "-".to_string();
     let table_rows: Vec<Vec<String>> = rows
         .iter()
@@ -288,8 +323,8 @@ pub fn outdated(rows: &[OutdatedPlugin], as_json: bool) -> io::Result<Verdict> {
     Ok(Verdict::Done)
 }
 
-pub fn forgot(r: &ForgetReport, as_json: bool) -> io::Result<Verdict> {
-    render(r, as_json, |out| match r.forgotten {
+pub fn forgot(p: &mut Printer, r: &ForgetReport) -> io::Result<Verdict> {
+    p.render(r, |out| match r.forgotten {
         Some(version) => writeln!(
             out,
             "forgot index version {version} of {} in {}; its next index is accepted whatever \
@@ -310,8 +345,8 @@ pub fn forgot(r: &ForgetReport, as_json: bool) -> io::Result<Verdict> {
     })
 }
 
-pub fn yank(r: &YankReport, as_json: bool) -> io::Result<Verdict> {
-    render(r, as_json, |out| {
+pub fn yank(p: &mut Printer, r: &YankReport) -> io::Result<Verdict> {
+    p.render(r, |out| {
         let what = if r.yanked { "yanked" } else { "unyanked" };
         match r.unchanged {
             true => writeln!(
@@ -332,18 +367,18 @@ pub fn yank(r: &YankReport, as_json: bool) -> io::Result<Verdict> {
     })
 }
 
-pub fn nothing_installed(dest: &Path, as_json: bool) -> io::Result<Verdict> {
-    if as_json {
-        json(&Vec::<Value>::new())?;
+pub fn nothing_installed(p: &mut Printer, dest: &Path) -> io::Result<Verdict> {
+    if p.is_json() {
+        p.json(&Vec::<Value>::new())?;
     } else {
-        writeln!(people(), "nothing is installed in {}", dest.display())?;
+        writeln!(p.people(), "nothing is installed in {}", dest.display())?;
     }
     Ok(Verdict::Done)
 }
 
-pub fn uninstalled(results: &[Outcome<UninstallReport>], as_json: bool) -> io::Result<Verdict> {
+pub fn uninstalled(p: &mut Printer, results: &[Outcome<UninstallReport>]) -> io::Result<Verdict> {
     let code = first_failure(results);
-    if as_json {
+    if p.is_json() {
         let items: Vec<Value> = results
             .iter()
             .map(|(name, r)| match r {
@@ -356,10 +391,10 @@ pub fn uninstalled(results: &[Outcome<UninstallReport>], as_json: bool) -> io::R
                 }
             })
             .collect();
-        json(&items)?;
+        p.json(&items)?;
         return Ok(code);
     }
-    let mut out = people();
+    let (out, err) = p.streams();
     for (name, result) in results {
         match result {
             Ok(r) => {
@@ -375,7 +410,7 @@ pub fn uninstalled(results: &[Outcome<UninstallReport>], as_json: bool) -> io::R
             }
             Err(failure) => {
                 out.flush()?;
-                let _ = writeln!(io::stderr(), "error: {name}: {}", failure);
+                let _ = writeln!(err, "error: {name}: {}", failure);
             }
         }
     }
@@ -408,8 +443,8 @@ fn table(out: &mut (impl Write + ?Sized), header: &[&str], rows: &[Vec<String>])
     Ok(())
 }
 
-pub fn list(index: &RegistryIndex, checked: IndexCheck, as_json: bool) -> io::Result<Verdict> {
-    render(index, as_json, |out| {
+pub fn list(p: &mut Printer, index: &RegistryIndex, checked: IndexCheck) -> io::Result<Verdict> {
+    p.render(index, |out| {
         if index.plugins.is_empty() {
             return writeln!(out, "{} lists no plugins", index.path);
         }
@@ -488,10 +523,10 @@ fn index_trust(index: &RegistryIndex, checked: IndexCheck) -> String {
 
 /// `info NAME`: every version of one plugin, newest first, and the index.
 pub fn info(
+    p: &mut Printer,
     index: &RegistryIndex,
     name: &str,
     checked: IndexCheck,
-    as_json: bool,
 ) -> io::Result<Verdict> {
     let mut versions: Vec<&wasm_plugin::RegistryEntry> =
         index.plugins.iter().filter(|p| p.name == name).collect();
@@ -507,8 +542,8 @@ pub fn info(
             (Err(_), Err(_)) => std::cmp::Ordering::Equal,
         }
     });
-    if as_json {
-        json(&json!({
+    if p.is_json() {
+        p.json(&json!({
             "name": name,
             "index": {
                 "path": index.path,
@@ -520,7 +555,7 @@ pub fn info(
         }))?;
         return Ok(Verdict::Done);
     }
-    let mut out = people();
+    let out = p.people();
     writeln!(out, "{name}")?;
     if let Some(text) = versions.iter().find_map(|v| v.description.as_deref()) {
         writeln!(out, "  {text}")?;
@@ -581,19 +616,19 @@ pub fn info(
 
 /// Several registries' plugins, each with its registry's manifest name.
 pub fn list_registries(
+    p: &mut Printer,
     indexes: &[(String, RegistryIndex)],
     checked: IndexCheck,
-    as_json: bool,
 ) -> io::Result<Verdict> {
-    if as_json {
+    if p.is_json() {
         let items: Vec<Value> = indexes
             .iter()
             .map(|(name, index)| json!({"registry": name, "index": index}))
             .collect();
-        json(&items)?;
+        p.json(&items)?;
         return Ok(Verdict::Done);
     }
-    let mut out = people();
+    let mut out = p.people();
     let rows: Vec<Vec<String>> = indexes
         .iter()
         .flat_map(|(name, index)| {
@@ -623,8 +658,8 @@ pub fn list_registries(
     Ok(Verdict::Done)
 }
 
-pub fn installed(receipts: &[Receipt], long: bool, as_json: bool) -> io::Result<Verdict> {
-    render(&receipts, as_json, |out| {
+pub fn installed(p: &mut Printer, receipts: &[Receipt], long: bool) -> io::Result<Verdict> {
+    p.render(&receipts, |out| {
         if receipts.is_empty() {
             return writeln!(out, "nothing is installed");
         }
@@ -666,7 +701,7 @@ pub fn installed(receipts: &[Receipt], long: bool, as_json: bool) -> io::Result<
     })
 }
 
-pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<Verdict> {
+pub fn audit(p: &mut Printer, report: &AuditReport) -> io::Result<Verdict> {
     let findings = report.stray.len()
         + report
             .plugins
@@ -678,7 +713,7 @@ pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<Verdict> {
     } else {
         Verdict::Findings
     };
-    if as_json {
+    if p.is_json() {
         let plugins: Vec<Value> = report
             .plugins
             .iter()
@@ -693,7 +728,7 @@ pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<Verdict> {
                 })
             })
             .collect();
-        json(&json!({
+        p.json(&json!({
             "dest": report.dest,
             "clean": findings == 0,
             "plugins": plugins,
@@ -701,7 +736,7 @@ pub fn audit(report: &AuditReport, as_json: bool) -> io::Result<Verdict> {
         }))?;
         return Ok(code);
     }
-    let mut out = people();
+    let out = p.people();
     for p in &report.plugins {
         let absent = if p
             .findings
@@ -781,8 +816,8 @@ fn finding_name(kind: FindingKind) -> &'static str {
     }
 }
 
-pub fn verify(r: &VerifyReport, as_json: bool) -> io::Result<Verdict> {
-    render(r, as_json, |out| {
+pub fn verify(p: &mut Printer, r: &VerifyReport) -> io::Result<Verdict> {
+    p.render(r, |out| {
         writeln!(
             out,
             "sha256 {}  {} ({} bytes)",
@@ -833,8 +868,8 @@ fn capabilities(
     Ok(())
 }
 
-pub fn scaffold(r: &ScaffoldReport) -> io::Result<Verdict> {
-    let mut out = people();
+pub fn scaffold(p: &mut Printer, r: &ScaffoldReport) -> io::Result<Verdict> {
+    let out = p.people();
     writeln!(out, "created {}", r.dir)?;
     for file in &r.files {
         writeln!(out, "  {file}")?;
@@ -848,8 +883,8 @@ pub fn scaffold(r: &ScaffoldReport) -> io::Result<Verdict> {
     Ok(Verdict::Done)
 }
 
-pub fn keygen(r: &KeygenReport, as_json: bool) -> io::Result<Verdict> {
-    render(r, as_json, |out| {
+pub fn keygen(p: &mut Printer, r: &KeygenReport) -> io::Result<Verdict> {
+    p.render(r, |out| {
         writeln!(
             out,
             "wrote {} (private: keep it secret, owner-only)",
@@ -865,18 +900,18 @@ pub fn keygen(r: &KeygenReport, as_json: bool) -> io::Result<Verdict> {
     })
 }
 
-pub fn sign(r: &SignReport, as_json: bool) -> io::Result<Verdict> {
-    if as_json {
-        json(r)?;
+pub fn sign(p: &mut Printer, r: &SignReport) -> io::Result<Verdict> {
+    if p.is_json() {
+        p.json(r)?;
         return Ok(Verdict::Done);
     }
-    writeln!(people(), "signed {} -> {}", r.artifact, r.signature_path)?;
+    writeln!(p.people(), "signed {} -> {}", r.artifact, r.signature_path)?;
     Ok(Verdict::Done)
 }
 
-pub fn publish(r: &PublishReport, as_json: bool) -> io::Result<Verdict> {
-    warn(&r.warnings);
-    render(r, as_json, |out| {
+pub fn publish(p: &mut Printer, r: &PublishReport) -> io::Result<Verdict> {
+    p.warn(&r.warnings);
+    p.render(r, |out| {
         let verb = if r.replaced { "replaced" } else { "published" };
         let signed = if r.signed { "signed" } else { "unsigned" };
         writeln!(
@@ -912,8 +947,8 @@ pub fn publish(r: &PublishReport, as_json: bool) -> io::Result<Verdict> {
     })
 }
 
-pub fn mirror(r: &MirrorReport, as_json: bool) -> io::Result<Verdict> {
-    render(r, as_json, |out| {
+pub fn mirror(p: &mut Printer, r: &MirrorReport) -> io::Result<Verdict> {
+    p.render(r, |out| {
         for what in &r.fetched {
             writeln!(out, "fetched {what}")?;
         }
@@ -941,9 +976,9 @@ pub fn mirror(r: &MirrorReport, as_json: bool) -> io::Result<Verdict> {
     })
 }
 
-pub fn component(what: &str, path: &Path, size: usize) -> io::Result<Verdict> {
+pub fn component(p: &mut Printer, what: &str, path: &Path, size: usize) -> io::Result<Verdict> {
     writeln!(
-        people(),
+        p.people(),
         "wrote {what} to {} ({size} bytes)",
         path.display()
     )?;
@@ -952,13 +987,13 @@ pub fn component(what: &str, path: &Path, size: usize) -> io::Result<Verdict> {
 
 /// What a sync did, a line per plugin (kept ones counted), failures on
 /// standard error; the first failure's exit code.
-pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
+pub fn sync(p: &mut Printer, r: &SyncReport) -> io::Result<Verdict> {
     let code = r
         .changes
         .iter()
         .find_map(|c| c.error.as_ref())
         .map_or(Verdict::Done, |e| Verdict::PartlyFailed(e.exit_code()));
-    if as_json {
+    if p.is_json() {
         let mut value = serde_json::to_value(r).unwrap_or(Value::Null);
         if let Some(changes) = value["changes"].as_array_mut() {
             for (item, change) in changes.iter_mut().zip(&r.changes) {
@@ -968,10 +1003,10 @@ pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
                 };
             }
         }
-        json(&value)?;
+        p.json(&value)?;
         return Ok(code);
     }
-    let mut out = people();
+    let (out, err) = p.streams();
     let would = if r.dry_run { "would " } else { "" };
     // `lock` changes pins, not plugins (it has no plugins directory).
     let lock_only = r.dest.is_empty();
@@ -984,7 +1019,7 @@ pub fn sync(r: &SyncReport, as_json: bool) -> io::Result<Verdict> {
         );
         if let Some(e) = &c.error {
             out.flush()?;
-            let _ = writeln!(io::stderr(), "error: {name}: {e}");
+            let _ = writeln!(err, "error: {name}: {e}");
             continue;
         }
         match c.step {
@@ -1028,8 +1063,8 @@ fn plural(n: usize, what: &str) -> String {
 
 /// A `root.json`: who may sign what. `verb` heads the text ("wrote"), or
 /// nothing for `trust show`.
-pub fn trust_summary(s: &TrustSummary, verb: &str, as_json: bool) -> io::Result<Verdict> {
-    render(s, as_json, |out| {
+pub fn trust_summary(p: &mut Printer, s: &TrustSummary, verb: &str) -> io::Result<Verdict> {
+    p.render(s, |out| {
         let head = match verb {
             "" => String::new(),
             verb => format!("{verb} "),
@@ -1063,8 +1098,8 @@ pub fn trust_summary(s: &TrustSummary, verb: &str, as_json: bool) -> io::Result<
     })
 }
 
-pub fn signed_root(r: &TrustSignedRoot, as_json: bool) -> io::Result<Verdict> {
-    render(r, as_json, |out| {
+pub fn signed_root(p: &mut Printer, r: &TrustSignedRoot) -> io::Result<Verdict> {
+    p.render(r, |out| {
         let who = r.label.clone().unwrap_or_else(|| {
             format!(
                 "key {} (not listed in this root: a previous root's key, for a rotation)",
@@ -1085,8 +1120,8 @@ pub fn signed_root(r: &TrustSignedRoot, as_json: bool) -> io::Result<Verdict> {
     })
 }
 
-pub fn signed_index(r: &TrustSignedIndex, as_json: bool) -> io::Result<Verdict> {
-    render(r, as_json, |out| match r.unchanged {
+pub fn signed_index(p: &mut Printer, r: &TrustSignedIndex) -> io::Result<Verdict> {
+    p.render(r, |out| match r.unchanged {
         true => writeln!(
             out,
             "{} already holds this key's signature ({} in all)",
@@ -1100,8 +1135,8 @@ pub fn signed_index(r: &TrustSignedIndex, as_json: bool) -> io::Result<Verdict> 
     })
 }
 
-pub fn cosign(r: &CosignReport, as_json: bool) -> io::Result<Verdict> {
-    render(r, as_json, |out| {
+pub fn cosign(p: &mut Printer, r: &CosignReport) -> io::Result<Verdict> {
+    p.render(r, |out| {
         match r.unchanged {
             true => writeln!(
                 out,
@@ -1123,3 +1158,8 @@ pub fn cosign(r: &CosignReport, as_json: bool) -> io::Result<Verdict> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,317 @@
+//! Each renderer into a `Vec<u8>`: the text people read, the JSON scripts
+//! read, and what `-q` leaves.
+
+use super::testing::{self, json, text};
+use super::*;
+use wasm_plugin::InstallAction as A;
+
+fn ok<R>(spec: &str, report: R) -> Outcome<R> {
+    (spec.to_string(), Ok(report))
+}
+
+#[test]
+fn an_install_says_what_it_placed_with_digest_and_signer() {
+    let r = testing::install_report("hello", "1.0.0", A::Installed);
+    let shown = text(|p| install_outcomes(p, &[ok("hello", r)], false));
+    assert_eq!(
+        shown.out,
+        "installed hello 1.0.0 -> plugins/hello.wasm\n  \
+         sha256 ab12 (42 bytes) from example/index.json\n  \
+         unsigned (no --trust-root given)\n"
+    );
+    assert_eq!(shown.err, "");
+    assert_eq!(shown.verdict, Verdict::Done);
+}
+
+#[test]
+fn an_upgrade_names_both_versions_the_signer_and_new_capabilities() {
+    let mut r = testing::install_report("hello", "1.0.0", A::Upgraded);
+    r.previous_version = Some("0.9.0".into());
+    r.signed_by = Some("release".into());
+    r.new_imports = vec!["wasi:http/outgoing-handler".into()];
+    r.skipped = vec![testing::unfit("2.0.0", "no export run")];
+    let shown = text(|p| install_outcomes(p, &[ok("hello", r)], true));
+    assert_eq!(
+        shown.out,
+        "upgraded hello 0.9.0 -> 1.0.0 (plugins/hello.wasm)\n  \
+         sha256 ab12 (42 bytes) from example/index.json\n  \
+         verified by 'release'\n  \
+         new capability: now imports wasi:http/outgoing-handler\n  \
+         skipped hello 2.0.0: incompatible, no export run\n"
+    );
+}
+
+#[test]
+fn an_unchanged_plugin_reads_differently_for_install_and_upgrade() {
+    let r = testing::install_report("hello", "1.0.0", A::Unchanged);
+    let install = text(|p| install_outcomes(p, &[ok("hello", r.clone())], false));
+    assert_eq!(
+        install.out,
+        "hello 1.0.0 is already installed and intact; nothing to do\n"
+    );
+    let upgrade = text(|p| install_outcomes(p, &[ok("hello", r)], true));
+    assert!(
+        upgrade
+            .out
+            .starts_with("hello 1.0.0 is up to date; nothing to do (upgrade")
+    );
+}
+
+#[test]
+fn an_unversioned_entry_says_so_instead_of_nothing() {
+    let r = testing::install_report("hello", "", A::Installed);
+    let shown = text(|p| install_outcomes(p, &[ok("hello", r)], false));
+    assert!(shown.out.starts_with("installed hello (unversioned) -> "));
+}
+
+#[test]
+fn install_json_is_an_array_of_the_reports() {
+    let r = testing::install_report("hello", "1.0.0", A::Installed);
+    let value = json(|p| install_outcomes(p, &[ok("hello", r)], false));
+    assert_eq!(value[0]["name"], "hello");
+    assert_eq!(value[0]["action"], "installed");
+    assert_eq!(value[0]["wasm_path"], "plugins/hello.wasm");
+    assert_eq!(value.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn quiet_silences_text_but_never_json() {
+    let r = testing::install_report("hello", "1.0.0", A::Installed);
+    let quiet_text = testing::render(false, true, |p| {
+        install_outcomes(p, &[ok("hello", r.clone())], false)
+    });
+    assert_eq!((quiet_text.out.as_str(), quiet_text.err.as_str()), ("", ""));
+    let quiet_json = testing::render(true, true, |p| {
+        install_outcomes(p, &[ok("hello", r)], false)
+    });
+    assert!(quiet_json.out.starts_with("[\n  {\n"), "{}", quiet_json.out);
+}
+
+#[test]
+fn upgrade_dry_run_says_what_would_move() {
+    let mut moving = testing::install_report("hello", "1.1.0", A::Upgraded);
+    moving.previous_version = Some("1.0.0".into());
+    let kept = testing::install_report("colmask", "0.3.1", A::Unchanged);
+    let shown = text(|p| upgrade_plan(p, &[ok("hello", moving), ok("colmask", kept)]));
+    assert_eq!(
+        shown.out,
+        "would upgrade hello 1.0.0 -> 1.1.0\ncolmask 0.3.1 is up to date\n"
+    );
+}
+
+#[test]
+fn nothing_installed_is_a_sentence_or_an_empty_array() {
+    let shown = text(|p| nothing_installed(p, Path::new("plugins")));
+    assert_eq!(shown.out, "nothing is installed in plugins\n");
+    let value = json(|p| nothing_installed(p, Path::new("plugins")));
+    assert_eq!(value, serde_json::json!([]));
+}
+
+#[test]
+fn uninstall_lists_what_it_removed() {
+    let r = testing::uninstall("hello", Some("1.0.0"), &["plugins/hello.wasm"]);
+    let shown = text(|p| uninstalled(p, &[ok("hello", r)]));
+    assert_eq!(
+        shown.out,
+        "uninstalled hello 1.0.0\n  removed plugins/hello.wasm\n"
+    );
+}
+
+#[test]
+fn forget_registry_names_the_version_forgotten_or_what_is_recorded() {
+    let forgotten = text(|p| forgot(p, &testing::forget(Some(7), &[])));
+    assert!(
+        forgotten
+            .out
+            .starts_with("forgot index version 7 of index.json in plugins; ")
+    );
+    let nothing = text(|p| forgot(p, &testing::forget(None, &[])));
+    assert_eq!(
+        nothing.out,
+        "nothing is recorded for index.json in plugins; recorded: none\n"
+    );
+    let others = text(|p| forgot(p, &testing::forget(None, &["a.json", "b.json"])));
+    assert!(others.out.ends_with("recorded: a.json, b.json\n"));
+    let value = json(|p| forgot(p, &testing::forget(Some(7), &[])));
+    assert_eq!(value["forgotten"], 7);
+}
+
+#[test]
+fn list_is_a_padded_table_then_what_was_verified() {
+    let mut hello = testing::entry("hello", "1.0.0");
+    hello.description = Some("Says hello".into());
+    let mut colmask = testing::entry("colmask", "0.3.1");
+    colmask.yanked = true;
+    colmask.signature = Some("colmask-0.3.1.wasm.sig".into());
+    let index = testing::index(vec![hello, colmask]);
+    let shown = text(|p| list(p, &index, IndexCheck::NoTrustRoot));
+    let lines: Vec<&str> = shown.out.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "NAME     VERSION         SIGNATURE   DESCRIPTION",
+            "hello    1.0.0           none        Says hello",
+            "colmask  0.3.1 (yanked)  unverified",
+        ]
+    );
+    assert!(lines[3].starts_with("the index's signature was not verified (no --trust-root); "));
+    assert_eq!(lines.len(), 4);
+}
+
+#[test]
+fn list_of_an_empty_index_says_so() {
+    let shown = text(|p| list(p, &testing::index(Vec::new()), IndexCheck::TrustRoot));
+    assert_eq!(shown.out, "index.json lists no plugins\n");
+}
+
+#[test]
+fn list_says_why_an_index_is_unverified_and_who_signed_a_verified_one() {
+    let index = testing::index(vec![testing::entry("hello", "1.0.0")]);
+    let checked = text(|p| list(p, &index, IndexCheck::TrustRoot));
+    assert!(
+        checked
+            .out
+            .contains("not verified (the index is not signed)")
+    );
+    let mut signed = index.clone();
+    signed.signed_by = Some("release".into());
+    let shown = text(|p| list(p, &signed, IndexCheck::TrustRoot));
+    assert!(
+        shown
+            .out
+            .contains("the index is signed by 'release', verified against the trust root")
+    );
+}
+
+#[test]
+fn list_json_is_the_index() {
+    let index = testing::index(vec![testing::entry("hello", "1.0.0")]);
+    let value = json(|p| list(p, &index, IndexCheck::NoTrustRoot));
+    assert_eq!(value["path"], "index.json");
+    assert_eq!(value["plugins"][0]["name"], "hello");
+}
+
+#[test]
+fn info_lists_versions_newest_first() {
+    let index = testing::index(vec![
+        testing::entry("hello", "1.0.0"),
+        testing::entry("hello", "1.10.0"),
+        testing::entry("hello", "1.2.0"),
+        testing::entry("other", "9.0.0"),
+    ]);
+    let value = json(|p| info(p, &index, "hello", IndexCheck::NoTrustRoot));
+    let versions: Vec<&str> = value["versions"]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|v| v["version"].as_str())
+        .collect();
+    assert_eq!(versions, ["1.10.0", "1.2.0", "1.0.0"]);
+    let shown = text(|p| info(p, &index, "hello", IndexCheck::NoTrustRoot));
+    assert!(
+        shown
+            .out
+            .starts_with("hello\n  listed in index.json (index version 3")
+    );
+}
+
+#[test]
+fn outdated_counts_plugins_behind_and_held_back() {
+    let rows = [
+        testing::outdated("hello", "1.0.0", "1.1.0", "2.0.0"),
+        testing::outdated("colmask", "0.3.1", "0.3.1", "0.3.1"),
+    ];
+    let shown = text(|p| outdated(p, &rows));
+    let lines: Vec<&str> = shown.out.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "NAME     INSTALLED  WANTED  LATEST  REQUIREMENT",
+            "hello    1.0.0      1.1.0   2.0.0   *",
+            "colmask  0.3.1      0.3.1   0.3.1   *",
+        ]
+    );
+    assert!(lines[3].starts_with("1 of 2 plugin(s) behind what their requirement admits"));
+    assert!(lines[3].contains("; 1 held back by their requirement"));
+    let value = json(|p| outdated(p, &rows));
+    assert_eq!(value[0]["wanted"], "1.1.0");
+}
+
+#[test]
+fn verify_shows_digest_signature_and_capabilities() {
+    let shown = text(|p| verify(p, &testing::verify()));
+    assert_eq!(
+        shown.out,
+        "sha256 ab12  hello.wasm (42 bytes)\n\
+         no signature (none given, no sidecar)\n\
+         imports: none\n\
+         exports:\n  run\n"
+    );
+    let mut unknown = testing::verify();
+    unknown.imports = None;
+    unknown.signed_by = Some("release".into());
+    unknown.fits = Some("world example:host/plugin".into());
+    let shown = text(|p| verify(p, &unknown));
+    assert!(shown.out.contains("verified by 'release'\n"));
+    assert!(
+        shown
+            .out
+            .contains("imports and exports unknown: not a WebAssembly component or module\n")
+    );
+    assert!(shown.out.ends_with("fits the world example:host/plugin\n"));
+}
+
+#[test]
+fn keygen_and_sign_say_what_they_wrote() {
+    let shown = text(|p| keygen(p, &testing::keygen()));
+    assert_eq!(
+        shown.out,
+        "wrote release.key (private: keep it secret, owner-only)\n\
+         wrote release.pub (public: put it in operators' trust roots)\n\
+         public key ed25519:AAAA\n"
+    );
+    let signed = text(|p| sign(p, &testing::sign()));
+    assert_eq!(signed.out, "signed hello.wasm -> hello.wasm.sig\n");
+    let value = json(|p| sign(p, &testing::sign()));
+    assert_eq!(value["signature_path"], "hello.wasm.sig");
+}
+
+#[test]
+fn publish_warns_on_standard_error_unless_quiet() {
+    let report = testing::publish(&["no description"]);
+    let shown = text(|p| publish(p, &report));
+    assert_eq!(shown.err, "warning: no description\n");
+    assert_eq!(
+        shown.out,
+        "published hello 1.0.0 (unsigned) in index.json\n  \
+         sha256 ab12 (42 bytes), artifact hello-1.0.0.wasm\n  \
+         index version 2 (unsigned), never expires (--expires-in sets it)\n"
+    );
+    let as_json = testing::render(true, false, |p| publish(p, &report));
+    assert_eq!(as_json.err, "warning: no description\n");
+    let quiet = testing::render(false, true, |p| publish(p, &report));
+    assert_eq!((quiet.out.as_str(), quiet.err.as_str()), ("", ""));
+}
+
+#[test]
+fn yank_says_what_changed_or_that_nothing_did() {
+    let shown = text(|p| yank(p, &testing::yank(false)));
+    assert_eq!(
+        shown.out,
+        "yanked hello 1.0.0 in index.json (index version 4, signed)\n"
+    );
+    let again = text(|p| yank(p, &testing::yank(true)));
+    assert_eq!(
+        again.out,
+        "hello 1.0.0 is already yanked in index.json; nothing to do\n"
+    );
+}
+
+#[test]
+fn component_says_where_it_wrote_and_how_much() {
+    let shown = text(|p| component(p, "the installer component", Path::new("c.wasm"), 2048));
+    assert_eq!(
+        shown.out,
+        "wrote the installer component to c.wasm (2048 bytes)\n"
+    );
+}
