@@ -8,7 +8,8 @@
 //!
 //! The modules are wings, each using only those listed after it:
 //! `verbs` (install, uninstall, audit, verify, publish, mirror, keygen and
-//! sign, scaffold) → `plugins_dir` (every path under a destination,
+//! sign, scaffold) → `pipeline` (the install pipeline the verbs share:
+//! plan, then apply) → `plugins_dir` (every path under a destination,
 //! placement, receipts, the index versions seen) → `registry` (loading and
 //! trusting an index, its format, specs, resolution) → `transfer` (where
 //! bytes are, reading and fetching them, staging files) → `trust` (roots,
@@ -19,6 +20,7 @@ pub mod clock;
 pub mod error;
 pub mod fuzzing;
 pub mod limits;
+pub mod pipeline;
 pub mod plugin_set;
 pub mod plugins_dir;
 pub mod registry;

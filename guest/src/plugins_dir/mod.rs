@@ -15,6 +15,7 @@ pub mod receipt;
 pub mod roots;
 pub mod seen;
 
+use crate::error::Result;
 use std::path::{Path, PathBuf};
 
 /// The installer's own folder in a plugins directory.
@@ -126,6 +127,16 @@ impl PluginsDir {
         }
         file.strip_suffix(".json")
     }
+}
+
+/// Removes what interrupted runs left in `dest`, its state folder and its
+/// receipts folder (see `transfer::staged::remove_leftovers`).
+pub fn remove_leftovers(dest: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for dir in PluginsDir::new(dest).staging_dirs() {
+        removed.extend(crate::transfer::staged::remove_leftovers(&dir)?);
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Read-only: the plugins directory is only listed.
 
 use crate::error::Result;
+use crate::pipeline;
 use crate::plugins_dir::receipt::{self, Found};
 use crate::registry::index::Index;
 use crate::registry::name::PluginName;
@@ -12,7 +13,6 @@ use crate::registry::spec::Requirement;
 use crate::registry::{self, Policy, RegistryRef, oci};
 use crate::sandbox;
 use crate::transfer::source::Fetcher;
-use crate::verbs::install;
 use std::path::Path;
 
 /// One installed plugin against its registry.
@@ -65,7 +65,7 @@ pub fn outdated(
                 // A repository that cannot be read is an error, not "offers
                 // nothing" (a login that expired would look up to date).
                 repository = match PluginName::parse(&r.name) {
-                    Ok(name) => Some(install::oci_loaded(registry, &name, fetcher)?.index),
+                    Ok(name) => Some(pipeline::oci_loaded(registry, &name, fetcher)?.index),
                     Err(_) => None,
                 };
                 repository.as_ref()

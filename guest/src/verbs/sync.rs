@@ -18,6 +18,7 @@
 //! `sync` runs the three in one instance.
 
 use crate::error::{Error, Result, Unfit};
+use crate::pipeline::{self as install, Action, IndexBytes, InstallRequest, Mode, WorldRef};
 use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
 use crate::plugins_dir::installed;
@@ -35,7 +36,6 @@ use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
-use crate::verbs::install::{self, Action, IndexBytes, InstallRequest, Mode, WorldRef};
 use crate::verbs::uninstall;
 use semver::VersionReq;
 use std::collections::BTreeMap;

@@ -8,13 +8,13 @@
 
 use crate::error::{Error, Result};
 use crate::limits::MAX_SIG_FILE_BYTES;
+use crate::pipeline::WorldRef;
 use crate::sandbox;
 use crate::transfer::location::Location;
 use crate::transfer::source::{NoNetwork, Source};
 use crate::transfer::stream;
 use crate::trust::world::Reducer;
 use crate::trust::{self, TrustRoot};
-use crate::verbs::install::WorldRef;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]

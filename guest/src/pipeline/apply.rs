@@ -1,0 +1,431 @@
+//! Performing a plan: the act half of "decide, then act". Nothing here
+//! chooses a version or weighs what is installed against what is offered;
+//! what it still judges is what only the bytes can tell (the installed
+//! copy's fit and imports for a kept plugin; the digest, signature, world
+//! and imports of the fetched one).
+
+use super::plan::{Keep, NewRequirement, Place, Plan};
+use super::{Action, Candidate, Context, InstallReport};
+use crate::error::{Error, Result, Unfit};
+use crate::plugins_dir::installed::{self, SigState};
+use crate::plugins_dir::place;
+use crate::plugins_dir::receipt::{self, Receipt};
+use crate::plugins_dir::{PluginsDir, seen};
+use crate::registry::index::Entry;
+use crate::registry::name::PluginName;
+use crate::sandbox;
+use crate::transfer::location::{self, Location};
+use crate::transfer::source::{self, Source};
+use crate::transfer::staged::Staged;
+use crate::transfer::stream;
+use crate::trust::capabilities::{Capabilities, Unreadable};
+use crate::trust::digest::Sha256Digest;
+use crate::trust::world::{Reducer, TargetWorld};
+use crate::trust::{self, TrustRoot};
+use std::path::Path;
+
+/// Performs `plan`; `skipped` (the versions passed over so far) is for the
+/// refusal of a kept plugin that does not fit the world.
+pub(super) fn apply(context: &Context<'_>, plan: Plan, skipped: &[Unfit]) -> Result<Candidate> {
+    match plan {
+        Plan::Keep(keep) => keep_installed(context, *keep, skipped).map(done),
+        Plan::Place(place) => place_entry(context, *place),
+        Plan::Refuse(error) => Err(*error),
+        Plan::Skip(unfit) => Ok(Candidate::Unfit(unfit)),
+    }
+}
+
+fn done(report: InstallReport) -> Candidate {
+    Candidate::Done(Box::new(report))
+}
+
+/// Judges the installed copy as the plan asks (by its bytes, read once),
+/// then writes what the plan says.
+fn keep_installed(context: &Context<'_>, keep: Keep, skipped: &[Unfit]) -> Result<InstallReport> {
+    let request = context.request;
+    let dest = &request.dest;
+    let previous = &keep.previous;
+    if keep.judge_world || keep.judge_imports {
+        let wasm = PluginsDir::new(dest).wasm(keep.name.as_str());
+        let (imports, fit) = read_installed(&wasm, context.world)?;
+        let artifact = format!("{} {} (installed)", keep.name, previous.version);
+        if let (Some(world), Err(mismatch)) = (context.world, fit) {
+            return Err(Error::Incompatible {
+                artifact,
+                world: world.shown.clone(),
+                mismatch,
+                skipped: skipped.to_vec(),
+            });
+        }
+        if keep.judge_imports {
+            let denied = request.imports.offences(imports.as_deref());
+            if !denied.is_empty() {
+                return Err(Error::CapabilityDenied { artifact, denied });
+            }
+        }
+    }
+    let Some(writes) = keep.writes else {
+        return unchanged(dest, &keep.name, previous);
+    };
+    if writes.record_seen {
+        seen::record_seen(dest, context.loaded)?;
+    }
+    match writes.requirement {
+        NewRequirement::Unchanged => {}
+        NewRequirement::Unmet(error) => return Err(*error),
+        NewRequirement::Record(requirement) => {
+            let updated = Receipt {
+                requirement,
+                ..previous.clone()
+            };
+            let staged = receipt::stage(dest, &updated)?;
+            receipt::commit(dest, &keep.name, staged)?;
+        }
+    }
+    let mut report = unchanged(dest, &keep.name, previous)?;
+    if !writes.report_signer {
+        report.signed_by = None;
+    }
+    Ok(report)
+}
+
+/// Fetches and checks the entry (an unfit one is passed over unless named
+/// exactly), then commits it; a dry run reports what it would place.
+fn place_entry(context: &Context<'_>, place: Place) -> Result<Candidate> {
+    let installed = place.previous.as_ref().map(|p| p.version.as_str());
+    if place.dry_run {
+        let report = would_place(&context.request.dest, &place.entry, place.action, installed);
+        return Ok(done(report));
+    }
+    // Fetch and check: stream the bytes through the digest and signature.
+    // An OCI blob comes through the registry's API (authenticated);
+    // everything else as the index names it.
+    let location = match &place.origin {
+        Some(_) => Location::Registry(place.entry.artifact.clone()),
+        None => location::resolve(&place.entry.artifact, context.registry)?,
+    };
+    let fetched = match fetch_and_check(context, &place.entry, &location, &place.claimed) {
+        Err(Error::Incompatible { mismatch, .. }) if !place.exact => {
+            return Ok(Candidate::Unfit(Unfit {
+                version: place.entry.version,
+                reason: mismatch,
+            }));
+        }
+        fetched => fetched?,
+    };
+    commit(context, place, fetched).map(done)
+}
+
+/// Receipt and state staged first, so that if they cannot be written
+/// nothing has been placed; after the plugin only renames remain.
+fn commit(context: &Context<'_>, place: Place, fetched: Fetched) -> Result<InstallReport> {
+    let request = context.request;
+    let dest = &request.dest;
+    let entry = &place.entry;
+    // The one signature a loader's `.sig` holds: `signature`, else the
+    // first readable co-signature.
+    let sig_text = place
+        .claimed
+        .first()
+        .map(|c| trust::encode_signature(&c.signature));
+    let new_receipt = Receipt {
+        name: entry.name.to_string(),
+        version: entry.version.clone(),
+        sha256: fetched.sha256.to_hex(),
+        size: fetched.size,
+        signed_by: fetched.signed_by.clone(),
+        registry: context.loaded.index.path.clone(),
+        // For an OCI artefact, the reference with its manifest digest
+        // (repository, tag, digest); the blob URL says less.
+        artifact: place.origin.unwrap_or_else(|| fetched.shown.clone()),
+        installed_at: crate::clock::now(),
+        requirement: place.requirement,
+        imports: fetched.capabilities.as_ref().map(|c| c.imports.clone()),
+        exports: fetched.capabilities.as_ref().map(|c| c.exports.clone()),
+    };
+    let staged_receipt = receipt::stage(dest, &new_receipt)?;
+    let staged_seen = match request.planned {
+        true => None,
+        false => seen::stage_seen(dest, context.loaded)?,
+    };
+    // With a trust root, the sidecar is a signature that verified now (by
+    // a key still trusted), so a loader with today's keys can check it.
+    let sidecar = fetched
+        .sidecar
+        .as_ref()
+        .map(trust::encode_signature)
+        .or(sig_text);
+    let placed = place::commit(dest, &entry.name, fetched.staged, sidecar.as_deref())?;
+    receipt::commit(dest, &entry.name, staged_receipt)?;
+    seen::commit_seen(dest, staged_seen)?;
+    let new_imports = match (&place.previous, &new_receipt.imports) {
+        (
+            Some(Receipt {
+                imports: Some(before),
+                ..
+            }),
+            Some(now),
+        ) => now
+            .iter()
+            .filter(|i| !before.contains(i))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(InstallReport {
+        name: new_receipt.name,
+        version: new_receipt.version,
+        sha256: new_receipt.sha256,
+        size: new_receipt.size,
+        source: new_receipt.artifact,
+        wasm_path: placed.wasm_path.display().to_string(),
+        sig_path: placed.sig_path.map(|p| p.display().to_string()),
+        signed_by: fetched.signed_by,
+        action: place.action,
+        previous_version: place.previous.map(|p| p.version),
+        new_imports,
+        imports: new_receipt.imports,
+        exports: new_receipt.exports,
+        skipped: Vec::new(),
+    })
+}
+
+/// An installed plugin as a policy and a world judge it: its imports (or
+/// why they cannot be read), and its fit (`Ok` without a world).
+type Installed = (
+    std::result::Result<Vec<String>, Unreadable>,
+    std::result::Result<(), String>,
+);
+
+/// What the installed `wasm` imports, and whether it fits `world`, from one
+/// read of its bytes.
+fn read_installed(wasm: &Path, world: Option<&TargetWorld>) -> Result<Installed> {
+    let mut source = Source::open_owned(wasm)?;
+    let mut reducer = world.map(|_| Reducer::new());
+    let measured = stream::pump_with(&mut source, None, None, reducer.as_mut())?;
+    let fit = match (world, reducer) {
+        (Some(world), Some(reducer)) => reducer.finish().and_then(|r| world.check(&r)),
+        _ => Ok(()),
+    };
+    Ok((measured.capabilities.map(|c| c.imports), fit))
+}
+
+/// How the index's `imports`/`exports` for `entry` differ from what its
+/// bytes have, if they do: each name one lists and the other lacks.
+fn misdescribed(
+    entry: &Entry,
+    measured: std::result::Result<&Capabilities, &Unreadable>,
+) -> Option<String> {
+    let mut differences = Vec::new();
+    let lists = [
+        ("imports", &entry.imports, measured.map(|c| &c.imports)),
+        ("exports", &entry.exports, measured.map(|c| &c.exports)),
+    ];
+    for (field, published, actual) in lists {
+        let Some(published) = published else {
+            continue;
+        };
+        let actual = match actual {
+            Ok(actual) => actual,
+            Err(why) => {
+                differences.push(format!(
+                    "it lists {field}, but the bytes' {field} cannot be read: {why}"
+                ));
+                continue;
+            }
+        };
+        for name in actual.iter().filter(|n| !published.contains(n)) {
+            differences.push(format!("its {field} omit {name}, which the bytes have"));
+        }
+        for name in published.iter().filter(|n| !actual.contains(n)) {
+            differences.push(format!(
+                "its {field} list {name}, which the bytes do not have"
+            ));
+        }
+    }
+    (!differences.is_empty()).then(|| differences.join("; "))
+}
+
+/// An artefact fetched into a temp file and checked.
+struct Fetched {
+    staged: Staged,
+    sha256: Sha256Digest,
+    size: u64,
+    signed_by: Option<String>,
+    /// The signature that verified, for the `.sig` sidecar.
+    sidecar: Option<ed25519_dalek::Signature>,
+    capabilities: Option<Capabilities>,
+    /// Where the bytes came from, for reports.
+    shown: String,
+}
+
+/// Streams the entry's artefact once through the digest and signature check
+/// into a temp file in the destination. A transient fetch failure starts it
+/// over (a new request, temp file and digest), three tries at most.
+fn fetch_and_check(
+    context: &Context<'_>,
+    entry: &Entry,
+    location: &Location,
+    claimed: &[trust::Claimed],
+) -> Result<Fetched> {
+    let request = context.request;
+    let missing = || Error::SignatureMissing {
+        artifact: location.display(),
+        looked_for: format!(
+            "the {} {} entry of {}",
+            entry.name, entry.version, context.loaded.index.path
+        ),
+    };
+    // Fail before fetching when a signature is required and absent.
+    let name = entry.name.as_str();
+    trust::check_for(context.trust, name, claimed, missing)?;
+    let (staged, measured, check, reducer, shown) = source::with_retries(|| {
+        let mut check = trust::check_for(context.trust, name, claimed, missing)?;
+        let mut source = Source::open(location, context.fetcher)?;
+        source.limit(entry.size, request.max_size)?;
+        let mut staged =
+            Staged::create(&request.dest, &PluginsDir::wasm_file(entry.name.as_str()))?;
+        // The world's check reads the types as they pass, only when asked.
+        let mut reducer = context.world.map(|_| Reducer::new());
+        let measured = stream::pump_with(
+            &mut source,
+            Some(&mut staged),
+            check.as_mut(),
+            reducer.as_mut(),
+        )?;
+        Ok((staged, measured, check, reducer, source.shown().to_string()))
+    })?;
+    if measured.sha256 != entry.sha256 {
+        return Err(Error::DigestMismatch {
+            source: shown,
+            expected: entry.sha256.to_hex(),
+            actual: measured.sha256.to_hex(),
+        });
+    }
+    let verified = check.map(|c| c.finish(&shown)).transpose()?;
+    let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
+    // What the bytes are and may do, judged before anything is placed (the
+    // temp file goes with `staged` on the way out): as the index describes
+    // them; fitting the world (an unfit version is passed over, so before
+    // the policy judges it); within the policy.
+    let artifact = format!("{} {}", entry.name, entry.version);
+    if let Some(reason) = misdescribed(entry, measured.capabilities.as_ref()) {
+        return Err(Error::MetadataMismatch {
+            artifact,
+            index: context.loaded.index.path.clone(),
+            reason,
+        });
+    }
+    if let (Some(world), Some(reducer)) = (context.world, reducer)
+        && let Err(mismatch) = reducer.finish().and_then(|reduced| world.check(&reduced))
+    {
+        return Err(Error::Incompatible {
+            artifact: artifact.clone(),
+            world: world.shown.clone(),
+            mismatch,
+            skipped: Vec::new(),
+        });
+    }
+    let imports = measured.capabilities.as_ref().map(|c| c.imports.as_slice());
+    let denied = request.imports.offences(imports);
+    if !denied.is_empty() {
+        return Err(Error::CapabilityDenied { artifact, denied });
+    }
+    Ok(Fetched {
+        staged,
+        sha256: measured.sha256,
+        size: measured.size,
+        signed_by,
+        sidecar,
+        capabilities: measured.capabilities.ok(),
+        shown,
+    })
+}
+
+/// Whether the installed copy is the entry's bytes with the entry's sidecar,
+/// and passes the trust root if one is given.
+pub(super) fn is_intact(
+    dest: &Path,
+    name: &PluginName,
+    entry: &Entry,
+    claimed: &[trust::Claimed],
+    trust: Option<&TrustRoot>,
+) -> Result<bool> {
+    let on_disk = match installed::inspect(dest, name, trust) {
+        Ok(Some(on_disk)) => on_disk,
+        // A link or a pipe where the plugin should be: replaced.
+        Ok(None) | Err(Error::NotRegularFile { .. }) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    // The sidecar is any one of the entry's signatures (with a trust root,
+    // the one that verified at install), or none when it has none.
+    let sidecar_ok = match &on_disk.sig_text {
+        None => claimed.is_empty(),
+        Some(text) => claimed
+            .iter()
+            .any(|c| trust::encode_signature(&c.signature) == *text),
+    };
+    let intact = on_disk.sha256 == entry.sha256
+        && sidecar_ok
+        && (trust.is_none() || matches!(on_disk.sig, SigState::Verified(_)));
+    Ok(match trust {
+        Some(root) if intact && root.metadata.is_some() => {
+            installed::meets_roles(dest, name, root, claimed)?
+        }
+        _ => intact,
+    })
+}
+
+/// What a dry run reports for an entry it would place: the index's word
+/// for digest and size (nothing was fetched, so no signer).
+fn would_place(
+    dest: &Path,
+    entry: &Entry,
+    action: Action,
+    installed: Option<&str>,
+) -> InstallReport {
+    InstallReport {
+        name: entry.name.to_string(),
+        version: entry.version.clone(),
+        sha256: entry.sha256.to_hex(),
+        size: entry.size.unwrap_or(0),
+        source: entry.artifact.clone(),
+        wasm_path: PluginsDir::new(dest)
+            .wasm(entry.name.as_str())
+            .display()
+            .to_string(),
+        sig_path: None,
+        signed_by: None,
+        action,
+        previous_version: installed.map(str::to_string),
+        imports: None,
+        exports: None,
+        new_imports: Vec::new(),
+        skipped: Vec::new(),
+    }
+}
+
+/// The report for a plugin left as it is.
+fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<InstallReport> {
+    let sig_path = PluginsDir::new(dest).sig(name.as_str());
+    let sig_path = sandbox::exists(&sig_path)?.then(|| sig_path.display().to_string());
+    Ok(InstallReport {
+        name: previous.name.clone(),
+        version: previous.version.clone(),
+        sha256: previous.sha256.clone(),
+        size: previous.size,
+        source: previous.artifact.clone(),
+        wasm_path: PluginsDir::new(dest)
+            .wasm(name.as_str())
+            .display()
+            .to_string(),
+        sig_path,
+        signed_by: previous.signed_by.clone(),
+        action: Action::Unchanged,
+        previous_version: Some(previous.version.clone()),
+        imports: previous.imports.clone(),
+        exports: previous.exports.clone(),
+        new_imports: Vec::new(),
+        skipped: Vec::new(),
+    })
+}
