@@ -12,6 +12,7 @@
 pub mod installed;
 pub mod place;
 pub mod receipt;
+pub mod remove;
 pub mod roots;
 pub mod seen;
 

@@ -1,5 +1,5 @@
-//! Signing keys: reading a PKCS#8 PEM private key (ours or OpenSSL's) and
-//! signing with it.
+//! Signing keys: making a key pair, reading a PKCS#8 PEM private key (ours
+//! or OpenSSL's) and signing with it.
 //!
 //! Ed25519 hashes the message twice when signing (once for the nonce, once
 //! for the challenge), so a file is read twice instead of held in memory,
@@ -9,13 +9,81 @@ use crate::error::{Error, Result};
 use crate::limits::{CHUNK_BYTES, MAX_KEY_FILE_BYTES};
 use crate::sandbox;
 use crate::trust::digest::Sha256Digest;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
 use ed25519_dalek::pkcs8::DecodePrivateKey;
+use ed25519_dalek::pkcs8::{EncodePrivateKey, KeypairBytes, spki::der::pem::LineEnding};
 use ed25519_dalek::{Signature, SignatureError, SigningKey};
 use sha2::{Digest as _, Sha256, Sha512};
 use std::cell::RefCell;
 use std::io::Read;
 use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeygenReport {
+    pub key_path: String,
+    pub pub_path: String,
+    pub public_key: String,
+}
+
+/// Writes `<out_dir>/<label>.key` and `<out_dir>/<label>.pub`, refusing to
+/// overwrite either. The host makes the `.key` owner-only (WASI has no file
+/// modes). `label` is a safe file name (the verb checks it).
+pub fn generate(label: &str, out_dir: &Path) -> Result<KeygenReport> {
+    let key_path = out_dir.join(format!("{label}.key"));
+    let pub_path = out_dir.join(format!("{label}.pub"));
+    sandbox::check_granted(out_dir)?;
+    for path in [&key_path, &pub_path] {
+        if crate::sandbox::exists(path)? {
+            return Err(Error::AlreadyExists(path.display().to_string()));
+        }
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| Error::Io {
+        path: String::new(),
+        operation: "random",
+        message: e.to_string(),
+    })?;
+    let signing = SigningKey::from_bytes(&secret);
+    let pem = KeypairBytes {
+        secret_key: signing.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(LineEnding::LF)
+    .map_err(|e| Error::KeyInvalid {
+        path: key_path.display().to_string(),
+        reason: format!("cannot encode the key: {e}"),
+    })?;
+    let public_key = STANDARD.encode(signing.verifying_key().to_bytes());
+
+    write_new(&key_path, pem.as_bytes())?;
+    if let Err(e) = write_new(&pub_path, public_key.as_bytes()) {
+        let _ = std::fs::remove_file(&key_path);
+        return Err(e);
+    }
+    Ok(KeygenReport {
+        key_path: key_path.display().to_string(),
+        pub_path: pub_path.display().to_string(),
+        public_key,
+    })
+}
+
+/// Creates `path` with `bytes`, failing if it exists.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::AlreadyExists(path.display().to_string()),
+            _ => Error::io(path, "create", &e),
+        })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(path, "write", &e))
+}
 
 /// Reads a PKCS#8 PEM Ed25519 private key (ours or OpenSSL's).
 pub fn load_signing_key(path: &Path) -> Result<SigningKey> {

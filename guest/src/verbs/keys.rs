@@ -7,23 +7,12 @@
 
 use crate::error::{Error, Result};
 use crate::registry::name::PluginName;
-use crate::sandbox;
 use crate::transfer::staged::Staged;
 use crate::trust;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::{EncodePrivateKey, KeypairBytes, spki::der::pem::LineEnding};
 use std::path::{Path, PathBuf};
 
-use crate::trust::keys::{load_signing_key, sign_file};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeygenReport {
-    pub key_path: String,
-    pub pub_path: String,
-    pub public_key: String,
-}
+pub use crate::trust::keys::KeygenReport;
+use crate::trust::keys::{self, load_signing_key, sign_file};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignReport {
@@ -33,62 +22,11 @@ pub struct SignReport {
 }
 
 /// Writes `<out_dir>/<label>.key` and `<out_dir>/<label>.pub`, refusing to
-/// overwrite either. The host makes the `.key` owner-only (WASI has no file
-/// modes).
+/// overwrite either (`trust::keys::generate`), once the label is known to
+/// make safe file names.
 pub fn keygen(label: &str, out_dir: &Path) -> Result<KeygenReport> {
     let label = PluginName::parse(label)?;
-    let key_path = out_dir.join(format!("{label}.key"));
-    let pub_path = out_dir.join(format!("{label}.pub"));
-    sandbox::check_granted(out_dir)?;
-    for path in [&key_path, &pub_path] {
-        if crate::sandbox::exists(path)? {
-            return Err(Error::AlreadyExists(path.display().to_string()));
-        }
-    }
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| Error::Io {
-        path: String::new(),
-        operation: "random",
-        message: e.to_string(),
-    })?;
-    let signing = SigningKey::from_bytes(&secret);
-    let pem = KeypairBytes {
-        secret_key: signing.to_bytes(),
-        public_key: None,
-    }
-    .to_pkcs8_pem(LineEnding::LF)
-    .map_err(|e| Error::KeyInvalid {
-        path: key_path.display().to_string(),
-        reason: format!("cannot encode the key: {e}"),
-    })?;
-    let public_key = STANDARD.encode(signing.verifying_key().to_bytes());
-
-    write_new(&key_path, pem.as_bytes())?;
-    if let Err(e) = write_new(&pub_path, public_key.as_bytes()) {
-        let _ = std::fs::remove_file(&key_path);
-        return Err(e);
-    }
-    Ok(KeygenReport {
-        key_path: key_path.display().to_string(),
-        pub_path: pub_path.display().to_string(),
-        public_key,
-    })
-}
-
-/// Creates `path` with `bytes`, failing if it exists.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Error::AlreadyExists(path.display().to_string()),
-            _ => Error::io(path, "create", &e),
-        })?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(path, "write", &e))
+    keys::generate(label.as_str(), out_dir)
 }
 
 /// Signs `artifact` with the key at `key_path`; writes the base64 signature

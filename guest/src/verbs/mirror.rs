@@ -711,7 +711,7 @@ mod tests {
         let fx = Fx::new(&[("a", "1.0.0", "a.wasm", b"aaa")], 1);
         let dir = fx.dir.path().join("keys");
         std::fs::create_dir_all(&dir).unwrap();
-        let mine = crate::verbs::keys::keygen("mirror", &dir).unwrap();
+        let mine = crate::trust::keys::generate("mirror", &dir).unwrap();
         let mut request = fx.request();
         request.key = Some(PathBuf::from(&mine.key_path));
         let report = mirror(&request, &fx.fetcher).unwrap();

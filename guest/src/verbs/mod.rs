@@ -3,7 +3,6 @@
 //! transfer, trust); `component.rs` exposes them through WIT.
 
 pub mod audit;
-mod cargo_package;
 pub mod install;
 pub mod keys;
 pub mod mirror;

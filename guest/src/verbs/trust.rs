@@ -390,7 +390,7 @@ mod tests {
     use super::*;
 
     fn keygen(dir: &Path, label: &str) -> (PathBuf, PathBuf) {
-        let made = crate::verbs::keys::keygen(label, dir).unwrap();
+        let made = crate::trust::keys::generate(label, dir).unwrap();
         (PathBuf::from(made.key_path), PathBuf::from(made.pub_path))
     }
 

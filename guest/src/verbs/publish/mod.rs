@@ -13,6 +13,8 @@
 //! into `index.json.sig`; an index that is signed is never rewritten without
 //! a key, since its old signature would no longer match.
 
+mod cargo_package;
+
 use crate::error::{Error, Result};
 use crate::registry::RegistryRef;
 use crate::registry::index::{self, SCHEMA_VERSION};
@@ -27,7 +29,7 @@ use crate::transfer::stream::{self, Measured};
 use crate::trust;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::keys;
-use crate::verbs::cargo_package::{self, Package};
+use cargo_package::Package;
 use semver::Version;
 use serde_json::{Map, Value, json};
 use std::cmp::Ordering;
@@ -925,7 +927,7 @@ mod tests {
     #[test]
     fn a_key_signs_the_entry() {
         let fx = Fx::new();
-        let keys = crate::verbs::keys::keygen("release", &fx.path("build")).unwrap();
+        let keys = crate::trust::keys::generate("release", &fx.path("build")).unwrap();
         let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"signed bytes"));
         request.key = Some(PathBuf::from(&keys.key_path));
         assert!(publish(&request).unwrap().signed);
@@ -1012,7 +1014,7 @@ mod tests {
     #[test]
     fn each_publish_bumps_the_index_version_and_a_key_signs_the_index() {
         let fx = Fx::new();
-        let keys = crate::verbs::keys::keygen("release", &fx.path("build")).unwrap();
+        let keys = crate::trust::keys::generate("release", &fx.path("build")).unwrap();
         let first = publish(&fx.request(fx.artifact("a-1.0.0.wasm", b"1"))).unwrap();
         assert_eq!((first.index_version, first.index_signed), (1, false));
         let mut request = fx.request(fx.artifact("a-1.1.0.wasm", b"2"));
