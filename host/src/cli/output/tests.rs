@@ -3,6 +3,7 @@
 
 use super::testing::{self, json, text};
 use super::*;
+use std::path::Path;
 use wasm_plugin::InstallAction as A;
 
 fn ok<R>(spec: &str, report: R) -> Outcome<R> {
