@@ -1,12 +1,21 @@
-//! Who is trusted and whether bytes are what they claim: trust roots,
-//! Ed25519 signatures (checked while the bytes stream), SHA-256 digests and
-//! signing keys. Needs nothing but the sandbox below it.
+//! Who is trusted and whether bytes are what they claim: trust roots
+//! (`root`, loading; `metadata`, root.json), how keys and signatures are
+//! written (`encoding`), the signature check with its thresholds (`check`,
+//! while the bytes stream), SHA-256 digests, signing keys, capabilities and
+//! worlds. Needs nothing but the sandbox below it.
 
 pub mod capabilities;
+mod check;
 pub mod digest;
+mod encoding;
 pub mod keys;
 pub mod metadata;
-mod roots;
+mod root;
 pub mod world;
 
-pub use roots::*;
+#[cfg(test)]
+mod tests;
+
+pub use check::*;
+pub use encoding::*;
+pub use root::*;
