@@ -635,251 +635,253 @@ mod tests {
         describe(&plan(&survey, offer))
     }
 
-    /// The whole pass as a table: what is installed, what is offered, what
-    /// the pipeline read, and the plan that follows.
+    /// The table `what_a_pass_does_is_planned_from_what_it_read` runs: what
+    /// a pass is, and the plan that follows.
+    const PASSES: &[(&str, Case, &str)] = &[
+        (
+            "nothing installed: placed",
+            INSTALL,
+            "place 1.0.0 Installed, recording None",
+        ),
+        (
+            "the same version, intact: kept, the index version still recorded",
+            Case {
+                installed: Some(("1.0.0", None)),
+                current: true,
+                ..INSTALL
+            },
+            "keep 1.0.0: seen true, requirement as is, signer false",
+        ),
+        (
+            "kept with a trust root: the signer re-verified is reported",
+            Case {
+                installed: Some(("1.0.0", None)),
+                current: true,
+                trusted: true,
+                ..INSTALL
+            },
+            "keep 1.0.0: seen true, requirement as is, signer true",
+        ),
+        (
+            "a plan's job leaves the index version to the plan",
+            Case {
+                installed: Some(("1.0.0", None)),
+                current: true,
+                planned: true,
+                ..INSTALL
+            },
+            "keep 1.0.0: seen false, requirement as is, signer false",
+        ),
+        (
+            "a dry run writes nothing",
+            Case {
+                installed: Some(("1.0.0", None)),
+                current: true,
+                dry_run: true,
+                ..INSTALL
+            },
+            "keep 1.0.0: writing nothing",
+        ),
+        (
+            "a dry run reports what it would place",
+            Case {
+                dry_run: true,
+                ..INSTALL
+            },
+            "place 1.0.0 Installed, recording None (dry run)",
+        ),
+        (
+            "the same version, not intact: reinstalled",
+            Case {
+                installed: Some(("1.0.0", None)),
+                ..INSTALL
+            },
+            "place 1.0.0 Reinstalled, recording None",
+        ),
+        (
+            "a lower version: refused",
+            Case {
+                installed: Some(("1.1.0", None)),
+                ..INSTALL
+            },
+            "refuse: DowngradeRefused",
+        ),
+        (
+            "a lower version, allowed",
+            Case {
+                installed: Some(("1.1.0", None)),
+                allow_downgrade: true,
+                ..INSTALL
+            },
+            "place 1.0.0 Downgraded, recording None",
+        ),
+        (
+            "a requirement is recorded with what it placed",
+            Case {
+                spec: "colmask@^1",
+                ..INSTALL
+            },
+            "place 1.0.0 Installed, recording Some(\"^1\")",
+        ),
+        (
+            "an exact --version records no requirement",
+            Case {
+                spec: "colmask@^1",
+                version: Some("1.0.0"),
+                ..INSTALL
+            },
+            "place 1.0.0 Installed, recording None",
+        ),
+        (
+            "nothing matches an install: refused",
+            Case {
+                offered: None,
+                ..INSTALL
+            },
+            "refuse: UnknownVersion",
+        ),
+        (
+            "the lock pins other bytes: refused",
+            Case {
+                pinned_other: true,
+                ..INSTALL
+            },
+            "refuse: DigestMismatch",
+        ),
+        (
+            "upgrade: the highest is installed",
+            Case {
+                offered: Some("1.0.0"),
+                ..UPGRADE
+            },
+            "keep 1.0.0: seen true, requirement as is, signer false",
+        ),
+        (
+            "upgrade: moves up",
+            Case {
+                offered: Some("1.2.0"),
+                ..UPGRADE
+            },
+            "place 1.2.0 Upgraded, recording None",
+        ),
+        (
+            "upgrade: within the requirement recorded, and records it again",
+            Case {
+                installed: Some(("1.0.0", Some("^1"))),
+                offered: Some("1.2.0"),
+                ..UPGRADE
+            },
+            "place 1.2.0 Upgraded, recording Some(\"^1\")",
+        ),
+        (
+            "upgrade: a recorded requirement that does not parse is refused",
+            Case {
+                installed: Some(("1.0.0", Some("not a requirement"))),
+                ..UPGRADE
+            },
+            "refuse: InvalidRequest",
+        ),
+        (
+            "upgrade NAME@REQ at the highest match records the requirement",
+            Case {
+                spec: "colmask@^1",
+                offered: Some("1.0.0"),
+                ..UPGRADE
+            },
+            "keep 1.0.0: seen true, requirement records Some(\"^1\"), signer false",
+        ),
+        (
+            "upgrade NAME@REQ the installed version does not meet: refused after seen",
+            Case {
+                spec: "colmask@^1",
+                installed: Some(("2.0.0", None)),
+                offered: Some("1.5.0"),
+                ..UPGRADE
+            },
+            "keep 2.0.0: seen true, requirement refused (InvalidRequest), signer false",
+        ),
+        (
+            "upgrade: nothing matches any more, so what is installed stays",
+            Case {
+                offered: None,
+                ..UPGRADE
+            },
+            "keep 1.0.0: writing nothing",
+        ),
+        (
+            "upgrade: nothing matches, and the installed one must fit the world",
+            Case {
+                offered: None,
+                world: true,
+                skipped: &["1.1.0"],
+                ..UPGRADE
+            },
+            "keep 1.0.0, if it fits the world: writing nothing",
+        ),
+        (
+            "upgrade NAME@REQ: nothing matching is an error",
+            Case {
+                spec: "colmask@^1",
+                offered: None,
+                ..UPGRADE
+            },
+            "refuse: UnknownVersion",
+        ),
+        (
+            "a version whose exports miss the world's is passed over",
+            Case {
+                world: true,
+                exports: Some(&["g"]),
+                ..INSTALL
+            },
+            "skip 1.0.0",
+        ),
+        (
+            "... unless it was named exactly",
+            Case {
+                world: true,
+                exports: Some(&["g"]),
+                version: Some("1.0.0"),
+                ..INSTALL
+            },
+            "refuse: Incompatible",
+        ),
+        (
+            "exports that have the world's: tried",
+            Case {
+                world: true,
+                exports: Some(&["f"]),
+                ..INSTALL
+            },
+            "place 1.0.0 Installed, recording None",
+        ),
+        (
+            "every version passed over: refused as unfit",
+            Case {
+                world: true,
+                offered: None,
+                skipped: &["1.0.0"],
+                ..INSTALL
+            },
+            "refuse: Incompatible",
+        ),
+        (
+            "kept with a world: judged by its bytes",
+            Case {
+                world: true,
+                installed: Some(("1.0.0", None)),
+                current: true,
+                ..INSTALL
+            },
+            "keep 1.0.0, if it fits the world: seen true, requirement as is, signer false",
+        ),
+    ];
+
+    /// The whole pass as a table (`PASSES`): what is installed, what is
+    /// offered, what the pipeline read, and the plan that follows.
     #[test]
     fn what_a_pass_does_is_planned_from_what_it_read() {
-        let installed = |version| Some((version, None));
-        let table: &[(&str, Case, &str)] = &[
-            (
-                "nothing installed: placed",
-                INSTALL,
-                "place 1.0.0 Installed, recording None",
-            ),
-            (
-                "the same version, intact: kept, the index version still recorded",
-                Case {
-                    installed: installed("1.0.0"),
-                    current: true,
-                    ..INSTALL
-                },
-                "keep 1.0.0: seen true, requirement as is, signer false",
-            ),
-            (
-                "kept with a trust root: the signer re-verified is reported",
-                Case {
-                    installed: installed("1.0.0"),
-                    current: true,
-                    trusted: true,
-                    ..INSTALL
-                },
-                "keep 1.0.0: seen true, requirement as is, signer true",
-            ),
-            (
-                "a plan's job leaves the index version to the plan",
-                Case {
-                    installed: installed("1.0.0"),
-                    current: true,
-                    planned: true,
-                    ..INSTALL
-                },
-                "keep 1.0.0: seen false, requirement as is, signer false",
-            ),
-            (
-                "a dry run writes nothing",
-                Case {
-                    installed: installed("1.0.0"),
-                    current: true,
-                    dry_run: true,
-                    ..INSTALL
-                },
-                "keep 1.0.0: writing nothing",
-            ),
-            (
-                "a dry run reports what it would place",
-                Case {
-                    dry_run: true,
-                    ..INSTALL
-                },
-                "place 1.0.0 Installed, recording None (dry run)",
-            ),
-            (
-                "the same version, not intact: reinstalled",
-                Case {
-                    installed: installed("1.0.0"),
-                    ..INSTALL
-                },
-                "place 1.0.0 Reinstalled, recording None",
-            ),
-            (
-                "a lower version: refused",
-                Case {
-                    installed: installed("1.1.0"),
-                    ..INSTALL
-                },
-                "refuse: DowngradeRefused",
-            ),
-            (
-                "a lower version, allowed",
-                Case {
-                    installed: installed("1.1.0"),
-                    allow_downgrade: true,
-                    ..INSTALL
-                },
-                "place 1.0.0 Downgraded, recording None",
-            ),
-            (
-                "a requirement is recorded with what it placed",
-                Case {
-                    spec: "colmask@^1",
-                    ..INSTALL
-                },
-                "place 1.0.0 Installed, recording Some(\"^1\")",
-            ),
-            (
-                "an exact --version records no requirement",
-                Case {
-                    spec: "colmask@^1",
-                    version: Some("1.0.0"),
-                    ..INSTALL
-                },
-                "place 1.0.0 Installed, recording None",
-            ),
-            (
-                "nothing matches an install: refused",
-                Case {
-                    offered: None,
-                    ..INSTALL
-                },
-                "refuse: UnknownVersion",
-            ),
-            (
-                "the lock pins other bytes: refused",
-                Case {
-                    pinned_other: true,
-                    ..INSTALL
-                },
-                "refuse: DigestMismatch",
-            ),
-            (
-                "upgrade: the highest is installed",
-                Case {
-                    offered: Some("1.0.0"),
-                    ..UPGRADE
-                },
-                "keep 1.0.0: seen true, requirement as is, signer false",
-            ),
-            (
-                "upgrade: moves up",
-                Case {
-                    offered: Some("1.2.0"),
-                    ..UPGRADE
-                },
-                "place 1.2.0 Upgraded, recording None",
-            ),
-            (
-                "upgrade: within the requirement recorded, and records it again",
-                Case {
-                    installed: Some(("1.0.0", Some("^1"))),
-                    offered: Some("1.2.0"),
-                    ..UPGRADE
-                },
-                "place 1.2.0 Upgraded, recording Some(\"^1\")",
-            ),
-            (
-                "upgrade: a recorded requirement that does not parse is refused",
-                Case {
-                    installed: Some(("1.0.0", Some("not a requirement"))),
-                    ..UPGRADE
-                },
-                "refuse: InvalidRequest",
-            ),
-            (
-                "upgrade NAME@REQ at the highest match records the requirement",
-                Case {
-                    spec: "colmask@^1",
-                    offered: Some("1.0.0"),
-                    ..UPGRADE
-                },
-                "keep 1.0.0: seen true, requirement records Some(\"^1\"), signer false",
-            ),
-            (
-                "upgrade NAME@REQ the installed version does not meet: refused after seen",
-                Case {
-                    spec: "colmask@^1",
-                    installed: installed("2.0.0"),
-                    offered: Some("1.5.0"),
-                    ..UPGRADE
-                },
-                "keep 2.0.0: seen true, requirement refused (InvalidRequest), signer false",
-            ),
-            (
-                "upgrade: nothing matches any more, so what is installed stays",
-                Case {
-                    offered: None,
-                    ..UPGRADE
-                },
-                "keep 1.0.0: writing nothing",
-            ),
-            (
-                "upgrade: nothing matches, and the installed one must fit the world",
-                Case {
-                    offered: None,
-                    world: true,
-                    skipped: &["1.1.0"],
-                    ..UPGRADE
-                },
-                "keep 1.0.0, if it fits the world: writing nothing",
-            ),
-            (
-                "upgrade NAME@REQ: nothing matching is an error",
-                Case {
-                    spec: "colmask@^1",
-                    offered: None,
-                    ..UPGRADE
-                },
-                "refuse: UnknownVersion",
-            ),
-            (
-                "a version whose exports miss the world's is passed over",
-                Case {
-                    world: true,
-                    exports: Some(&["g"]),
-                    ..INSTALL
-                },
-                "skip 1.0.0",
-            ),
-            (
-                "... unless it was named exactly",
-                Case {
-                    world: true,
-                    exports: Some(&["g"]),
-                    version: Some("1.0.0"),
-                    ..INSTALL
-                },
-                "refuse: Incompatible",
-            ),
-            (
-                "exports that have the world's: tried",
-                Case {
-                    world: true,
-                    exports: Some(&["f"]),
-                    ..INSTALL
-                },
-                "place 1.0.0 Installed, recording None",
-            ),
-            (
-                "every version passed over: refused as unfit",
-                Case {
-                    world: true,
-                    offered: None,
-                    skipped: &["1.0.0"],
-                    ..INSTALL
-                },
-                "refuse: Incompatible",
-            ),
-            (
-                "kept with a world: judged by its bytes",
-                Case {
-                    world: true,
-                    installed: installed("1.0.0"),
-                    current: true,
-                    ..INSTALL
-                },
-                "keep 1.0.0, if it fits the world: seen true, requirement as is, signer false",
-            ),
-        ];
-        for (what, case, expected) in table {
+        for (what, case, expected) in PASSES {
             assert_eq!(run(case), *expected, "{what}");
         }
     }
