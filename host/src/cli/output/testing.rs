@@ -197,3 +197,162 @@ pub fn unfit(version: &str, reason: &str) -> wasm_plugin::UnfitVersion {
         reason: reason.into(),
     }
 }
+
+/// A finding of `kind` at `path`.
+pub fn finding(kind: wasm_plugin::FindingKind, path: &str, detail: &str) -> wasm_plugin::Finding {
+    wasm_plugin::Finding {
+        kind,
+        path: path.into(),
+        detail: detail.into(),
+    }
+}
+
+/// An audited plugin, signed by `release`, with `findings`.
+pub fn audited(
+    name: &str,
+    version: Option<&str>,
+    findings: Vec<wasm_plugin::Finding>,
+) -> wasm_plugin::AuditedPlugin {
+    wasm_plugin::AuditedPlugin {
+        name: name.into(),
+        version: version.map(str::to_string),
+        sha256: Some("ab12".into()),
+        signed_by: Some("release".into()),
+        findings,
+    }
+}
+
+/// An audit of `plugins`.
+pub fn audit(
+    plugins: Vec<wasm_plugin::AuditedPlugin>,
+    stray: Vec<wasm_plugin::Finding>,
+) -> wasm_plugin::AuditReport {
+    wasm_plugin::AuditReport {
+        dest: "plugins".into(),
+        plugins,
+        stray,
+    }
+}
+
+/// A sync of `plugins` with `wasm-plugin.lock`; `dest` empty for `lock`.
+pub fn sync(dest: &str, changes: Vec<wasm_plugin::SyncChange>) -> wasm_plugin::SyncReport {
+    wasm_plugin::SyncReport {
+        dest: dest.into(),
+        lock: "wasm-plugin.lock".into(),
+        lock_changed: false,
+        dry_run: false,
+        changes,
+    }
+}
+
+/// One plugin's change in a sync, without error.
+pub fn change(
+    name: &str,
+    step: wasm_plugin::SyncStep,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> wasm_plugin::SyncChange {
+    wasm_plugin::SyncChange {
+        name: name.into(),
+        step,
+        from: from.map(str::to_string),
+        to: to.map(str::to_string),
+        signed_by: None,
+        error: None,
+        skipped: Vec::new(),
+    }
+}
+
+/// The receipt of `name` `version`, unsigned, with no recorded imports.
+pub fn receipt(name: &str, version: &str) -> wasm_plugin::Receipt {
+    wasm_plugin::Receipt {
+        name: name.into(),
+        version: version.into(),
+        sha256: "ab12".into(),
+        size: 42,
+        signed_by: None,
+        registry: "index.json".into(),
+        artifact: format!("{name}-{version}.wasm"),
+        installed_at: "2026-01-02T03:04:05Z".into(),
+        requirement: None,
+        imports: None,
+        exports: None,
+    }
+}
+
+/// A mirror into `mirror/index.json`.
+pub fn mirror(fetched: &[&str], kept: &[&str]) -> wasm_plugin::MirrorReport {
+    wasm_plugin::MirrorReport {
+        index: "mirror/index.json".into(),
+        fetched: fetched.iter().map(|f| f.to_string()).collect(),
+        kept: kept.iter().map(|k| k.to_string()).collect(),
+        index_signed: false,
+        index_verbatim: true,
+        index_signed_with_key: false,
+    }
+}
+
+/// `new hello`.
+pub fn scaffold() -> wasm_plugin::ScaffoldReport {
+    wasm_plugin::ScaffoldReport {
+        dir: "hello".into(),
+        files: vec!["Cargo.toml".into(), "src/lib.rs".into()],
+    }
+}
+
+/// A root.json of two keys, `alice` and `bob`, each role 1 of them.
+pub fn trust_summary(complete: bool) -> wasm_plugin::TrustSummary {
+    let role = |labels: &[&str]| wasm_plugin::RoleSpec {
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        threshold: 1,
+    };
+    wasm_plugin::TrustSummary {
+        path: "trust/root.json".into(),
+        version: 1,
+        expires: "2027-01-01T00:00:00Z".into(),
+        keys: vec![("alice".into(), "k1".into()), ("bob".into(), "k2".into())],
+        root: role(&["alice"]),
+        index: role(&["bob"]),
+        publishers: Vec::new(),
+        signed_by: if complete {
+            vec!["alice".into()]
+        } else {
+            Vec::new()
+        },
+        complete,
+    }
+}
+
+/// `trust sign --registry index.json`.
+pub fn signed_index(unchanged: bool) -> wasm_plugin::TrustSignedIndex {
+    wasm_plugin::TrustSignedIndex {
+        signature_path: "index.json.sig".into(),
+        signatures: 2,
+        unchanged,
+    }
+}
+
+/// `trust sign --entry hello@1.0.0`.
+pub fn cosign(unchanged: bool) -> wasm_plugin::CosignReport {
+    wasm_plugin::CosignReport {
+        name: "hello".into(),
+        version: "1.0.0".into(),
+        keyid: "k2".into(),
+        signatures: 2,
+        unchanged,
+        registry: "index.json".into(),
+        index_version: 5,
+        index_signed: false,
+    }
+}
+
+/// `trust sign trust/root.json` with `label`'s key (`None`: a key the root
+/// does not list, as in a rotation).
+pub fn signed_root(label: Option<&str>, complete: bool) -> wasm_plugin::TrustSignedRoot {
+    wasm_plugin::TrustSignedRoot {
+        summary: trust_summary(complete),
+        keyid: "k9".into(),
+        label: label.map(str::to_string),
+        replaced: false,
+    }
+}

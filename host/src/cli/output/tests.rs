@@ -316,3 +316,208 @@ fn component_says_where_it_wrote_and_how_much() {
         "wrote the installer component to c.wasm (2048 bytes)\n"
     );
 }
+
+#[test]
+fn a_clean_audit_lists_each_plugin_ok_and_is_done() {
+    let report = testing::audit(
+        vec![testing::audited("hello", Some("1.0.0"), Vec::new())],
+        Vec::new(),
+    );
+    let shown = text(|p| audit(p, &report));
+    assert_eq!(
+        shown.out,
+        "ok       hello 1.0.0, verified by 'release'\naudit of plugins: 1 plugin(s), clean\n"
+    );
+    assert_eq!(shown.verdict, Verdict::Done);
+}
+
+#[test]
+fn an_audit_finding_is_shown_under_its_plugin_and_is_a_finding_verdict() {
+    use wasm_plugin::FindingKind as F;
+    let drift = testing::finding(F::Drift, "plugins/hello.wasm", "sha256 differs");
+    let missing = testing::finding(F::DeclaredMissing, "plugins/colmask.wasm", "declared");
+    let stray = testing::finding(F::TempFile, "plugins/.tmp1", "left behind");
+    let report = testing::audit(
+        vec![
+            testing::audited("hello", Some("1.0.0"), vec![drift]),
+            testing::audited("colmask", None, vec![missing]),
+        ],
+        vec![stray],
+    );
+    let shown = text(|p| audit(p, &report));
+    let lines: Vec<&str> = shown.out.lines().collect();
+    assert_eq!(lines[0], "FINDING  hello 1.0.0, verified by 'release'");
+    assert!(lines[1].starts_with("         drift: sha256 differs (plugins/hello.wasm)"));
+    assert!(lines[2].starts_with("FINDING  colmask (not installed)"));
+    assert!(lines[4].starts_with("FINDING  ") && lines[4].ends_with("left behind (plugins/.tmp1)"));
+    assert_eq!(lines[5], "audit of plugins: 3 finding(s)");
+    assert_eq!(shown.verdict, Verdict::Findings);
+    let value = json(|p| audit(p, &report));
+    assert_eq!(value["clean"], false);
+    assert_eq!(value["plugins"][0]["status"], "finding");
+    assert_eq!(value["stray"][0]["kind"], "temp-file");
+}
+
+#[test]
+fn sync_says_each_change_and_counts_the_kept() {
+    use wasm_plugin::SyncStep as S;
+    let report = testing::sync(
+        "plugins",
+        vec![
+            testing::change("hello", S::Upgrade, Some("1.0.0"), Some("1.1.0")),
+            testing::change("colmask", S::Keep, Some("0.3.1"), Some("0.3.1")),
+            testing::change("old", S::Remove, Some("0.1.0"), None),
+        ],
+    );
+    let shown = text(|p| sync(p, &report));
+    assert_eq!(
+        shown.out,
+        "upgrade hello 1.0.0 -> 1.1.0\nremove old 0.1.0\n1 plugin as pinned; wasm-plugin.lock unchanged\n"
+    );
+    let value = json(|p| sync(p, &report));
+    assert_eq!(value["changes"][0]["step"], "upgrade");
+    assert_eq!(value["changes"][0]["error"], serde_json::Value::Null);
+}
+
+#[test]
+fn lock_speaks_of_pins_and_a_dry_run_of_what_it_would_do() {
+    use wasm_plugin::SyncStep as S;
+    let mut report = testing::sync(
+        "",
+        vec![testing::change("hello", S::Install, None, Some("1.0.0"))],
+    );
+    report.dry_run = true;
+    report.lock_changed = true;
+    let shown = text(|p| sync(p, &report));
+    assert_eq!(
+        shown.out,
+        "would pin hello 1.0.0\n0 plugins as pinned; would write wasm-plugin.lock\n"
+    );
+}
+
+#[test]
+fn installed_is_a_table_or_with_long_each_plugins_capabilities() {
+    let receipts = [testing::receipt("hello", "1.0.0")];
+    let shown = text(|p| installed(p, &receipts, false));
+    assert_eq!(
+        shown.out,
+        "NAME   VERSION  SIGNED BY  INSTALLED AT\nhello  1.0.0    -          2026-01-02T03:04:05Z\n"
+    );
+    let long = text(|p| installed(p, &receipts, true));
+    assert_eq!(
+        long.out,
+        "hello 1.0.0 (signed by -, installed at 2026-01-02T03:04:05Z)\n\
+         imports and exports unknown: not WebAssembly, or installed before they were recorded\n"
+    );
+    let none = text(|p| installed(p, &[], false));
+    assert_eq!(none.out, "nothing is installed\n");
+    let value = json(|p| installed(p, &receipts, false));
+    assert_eq!(value[0]["name"], "hello");
+}
+
+#[test]
+fn several_registries_are_one_table_with_a_registry_column() {
+    let indexes = [
+        (
+            "main".to_string(),
+            testing::index(vec![testing::entry("hello", "1.0.0")]),
+        ),
+        ("extra".to_string(), testing::index(Vec::new())),
+    ];
+    let shown = text(|p| list_registries(p, &indexes, IndexCheck::NoTrustRoot));
+    let lines: Vec<&str> = shown.out.lines().collect();
+    assert_eq!(lines[0], "NAME   VERSION  REGISTRY  SIGNATURE  DESCRIPTION");
+    assert_eq!(lines[1], "hello  1.0.0    main      none");
+    assert!(lines[2].starts_with("main: the index's signature was not verified"));
+    assert!(lines[3].starts_with("extra: "));
+    let value = json(|p| list_registries(p, &indexes, IndexCheck::NoTrustRoot));
+    assert_eq!(value[1]["registry"], "extra");
+    let empty = text(|p| list_registries(p, &[], IndexCheck::NoTrustRoot));
+    assert_eq!(empty.out, "the manifest's registries list no plugins\n");
+}
+
+#[test]
+fn mirror_says_what_it_fetched_and_what_became_of_the_index() {
+    let shown = text(|p| mirror(p, &testing::mirror(&["hello-1.0.0.wasm"], &["a.wasm"])));
+    assert_eq!(
+        shown.out,
+        "fetched hello-1.0.0.wasm\n\
+         mirrored 2 plugin version(s) to mirror/index.json (1 fetched, 1 already there)\n\
+         the index was copied as published (it is unsigned)\n"
+    );
+}
+
+#[test]
+fn new_lists_the_files_and_how_to_build() {
+    let shown = text(|p| scaffold(p, &testing::scaffold()));
+    assert_eq!(
+        shown.out,
+        "created hello\n  Cargo.toml\n  src/lib.rs\n\
+         build it with: cd hello && cargo build --target wasm32-wasip2 --release\n\
+         its README.md says how to sign and publish it\n"
+    );
+}
+
+#[test]
+fn a_trust_summary_shows_roles_keys_and_whether_clients_accept_it() {
+    let shown = text(|p| trust_summary(p, &testing::trust_summary(true), "wrote"));
+    assert_eq!(
+        shown.out,
+        "wrote trust/root.json (root version 1, expires 2027-01-01T00:00:00Z)\n  \
+         root:  1 of alice\n  \
+         index: 1 of bob\n  \
+         key alice: k1\n  \
+         key bob: k2\n  \
+         signed by alice; complete: clients accept it\n"
+    );
+    let shown = text(|p| trust_summary(p, &testing::trust_summary(false), ""));
+    assert!(shown.out.starts_with("trust/root.json (root version 1"));
+    assert!(
+        shown
+            .out
+            .contains("signed by nobody listed in it; incomplete: clients refuse it")
+    );
+    let value = json(|p| trust_summary(p, &testing::trust_summary(true), "wrote"));
+    assert_eq!(value["complete"], true);
+}
+
+#[test]
+fn trust_sign_of_an_index_or_an_entry_says_whether_it_added_a_signature() {
+    let added = text(|p| signed_index(p, &testing::signed_index(false)));
+    assert_eq!(
+        added.out,
+        "added a signature to index.json.sig (2 in all)\n"
+    );
+    let held = text(|p| signed_index(p, &testing::signed_index(true)));
+    assert_eq!(
+        held.out,
+        "index.json.sig already holds this key's signature (2 in all)\n"
+    );
+    let signed = text(|p| cosign(p, &testing::cosign(false)));
+    assert_eq!(
+        signed.out,
+        "signed hello 1.0.0 in index.json with key k2 (2 signature(s) now); index version 5 (unsigned)\n"
+    );
+    let again = text(|p| cosign(p, &testing::cosign(true)));
+    assert_eq!(
+        again.out,
+        "hello 1.0.0 already carries a signature by key k2\n"
+    );
+}
+
+#[test]
+fn trust_sign_of_a_root_names_the_key_and_the_threshold() {
+    let shown = text(|p| signed_root(p, &testing::signed_root(Some("alice"), true)));
+    assert_eq!(
+        shown.out,
+        "signed trust/root.json as alice\n  \
+         a threshold of its own root keys has signed; signed by alice\n"
+    );
+    let rotation = text(|p| signed_root(p, &testing::signed_root(None, false)));
+    assert_eq!(
+        rotation.out,
+        "signed trust/root.json as key k9 (not listed in this root: a previous root's key, \
+         for a rotation)\n  \
+         its own root keys have not reached their threshold yet; signed by none of its own keys yet\n"
+    );
+}
