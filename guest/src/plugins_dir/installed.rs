@@ -127,20 +127,38 @@ pub fn differing_only_in_case(dest: &Path, name: &PluginName) -> Result<Option<S
         ),
         (PluginsDir::new(dest).receipts(), PluginsDir::receipt_of),
     ] {
-        let entries = match std::fs::read_dir(&dir) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::io(&dir, "list", &e)),
-            Ok(entries) => entries,
-        };
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&dir, "list", &e))?;
-            let file = entry.file_name().to_string_lossy().into_owned();
+        for file in file_names(&dir)? {
             if let Some(other) = plugin_of(&file).filter(|other| differs(other)) {
                 return Ok(Some(other.to_string()));
             }
         }
     }
     Ok(None)
+}
+
+/// The names in `dir` (none when it does not exist). Sync's jobs place
+/// files beside each other while one lists: WASI's directory stream looks
+/// at each entry as it goes, so a temp file renamed away meanwhile fails
+/// the listing with "not found". Such a listing is taken again.
+fn file_names(dir: &Path) -> Result<Vec<String>> {
+    const ATTEMPTS: usize = 8;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let listed = std::fs::read_dir(dir).and_then(|entries| {
+            entries
+                .map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect::<std::io::Result<Vec<String>>>()
+        });
+        match listed {
+            Ok(names) => return Ok(names),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir.exists() => {
+                return Ok(Vec::new());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempt < ATTEMPTS => continue,
+            Err(e) => return Err(Error::io(dir, "list", &e)),
+        }
+    }
 }
 
 /// Refuses to install `name` into `dest` beside a plugin whose name differs
