@@ -277,6 +277,47 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
         dest: request.dest.clone(),
         record: !request.dry_run && !request.lock_only,
     };
+    let (mut pins, mut failed, skipped) =
+        pin_each(request, &manifest, &old_lock, world.as_ref(), &mut sources);
+    pins.sort_by(|a, b| a.name.cmp(&b.name));
+    let new_lock = Lock { plugins: pins };
+    let changed = changed_names(&manifest, &old_lock, &new_lock, &failed);
+    if request.locked && !changed.is_empty() {
+        return Err(Error::InvalidRequest {
+            value: lock_path.display().to_string(),
+            reason: format!(
+                "the lock does not match the manifest ({}); run sync without --locked to update it",
+                changed.join(", ")
+            ),
+        });
+    }
+
+    // Check: every pin against what its registry serves now.
+    check_served(&manifest, &lock_path, &new_lock, &mut sources, &mut failed)?;
+    Ok(Pinned {
+        manifest,
+        lock_path,
+        old_lock,
+        new_lock,
+        changed,
+        failed,
+        skipped,
+        sources,
+    })
+}
+
+/// Each declared plugin's pin: the lock's while the manifest still admits
+/// it (and the world, by its published exports), else the registry's
+/// highest match. A plugin that cannot be pinned is its own failure, not
+/// the run's. Returns the pins, the failures, and by plugin the versions
+/// passed over as not fitting the world.
+fn pin_each(
+    request: &SyncRequest,
+    manifest: &manifest::Manifest,
+    old_lock: &Lock,
+    world: Option<&TargetWorld>,
+    sources: &mut Sources<'_>,
+) -> (Vec<Pin>, Vec<Change>, BTreeMap<String, Vec<Unfit>>) {
     let mut pins = Vec::new();
     let mut failed = Vec::new();
     let mut skipped = BTreeMap::new();
@@ -303,8 +344,8 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
             .is_some_and(|names| names.is_empty() || names.contains(&declared.name));
         // A pin the world rules out (by its published exports) is chosen
         // again, as one the requirement no longer admits would be.
-        let location = location_of(&manifest, &registry_name);
-        let fits = |sources: &mut Sources<'_>, pin: &Pin| match &world {
+        let location = location_of(manifest, &registry_name);
+        let fits = |sources: &mut Sources<'_>, pin: &Pin| match world {
             Some(world) => !sources.published_unfit(&location, &pin.name, &pin.version, world),
             None => true,
         };
@@ -312,7 +353,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
             && pin.registry == registry_name
             && admitted(&pin.version)
             && !repin
-            && fits(&mut sources, pin)
+            && fits(sources, pin)
         {
             pins.push(pin.clone());
             continue;
@@ -321,7 +362,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
             &location,
             &declared.name,
             declared.requirement.as_deref(),
-            world.as_ref(),
+            world,
         );
         match resolved {
             Ok((entry, passed_over)) => {
@@ -341,9 +382,18 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
             Err(e) => failed.push(Change::unpinnable(&declared.name, None, e)),
         }
     }
-    pins.sort_by(|a, b| a.name.cmp(&b.name));
-    let new_lock = Lock { plugins: pins };
-    let changed: Vec<String> = new_lock
+    (pins, failed, skipped)
+}
+
+/// Names whose pin differs from the lock on disk, failed to pin, or that
+/// the manifest no longer declares.
+fn changed_names(
+    manifest: &manifest::Manifest,
+    old_lock: &Lock,
+    new_lock: &Lock,
+    failed: &[Change],
+) -> Vec<String> {
+    new_lock
         .plugins
         .iter()
         .filter(|p| old_lock.get(&p.name).is_none_or(|old| !same_pin(old, p)))
@@ -356,24 +406,23 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
                 .filter(|p| !manifest.plugins.iter().any(|d| d.name == p.name))
                 .map(|p| p.name.clone()),
         )
-        .collect();
-    if request.locked && !changed.is_empty() {
-        return Err(Error::InvalidRequest {
-            value: lock_path.display().to_string(),
-            reason: format!(
-                "the lock does not match the manifest ({}); run sync without --locked to update it",
-                changed.join(", ")
-            ),
-        });
-    }
+        .collect()
+}
 
-    // Check: every pin against what its registry serves now. Other bytes
-    // for a pinned version refuse the whole sync before anything changes:
-    // the lock pins digests for a fleet, not only versions. A version the
-    // registry no longer serves fails that plugin only; re-pinning it is a
-    // decision for whoever owns the lock (`wasm-plugin lock --upgrade`).
+/// Every pin against what its registry serves now. Other bytes for a
+/// pinned version refuse the whole sync before anything changes: the lock
+/// pins digests for a fleet, not only versions. A version the registry no
+/// longer serves fails that plugin only; re-pinning it is a decision for
+/// whoever owns the lock (`wasm-plugin lock --upgrade`).
+fn check_served(
+    manifest: &manifest::Manifest,
+    lock_path: &Path,
+    new_lock: &Lock,
+    sources: &mut Sources<'_>,
+    failed: &mut Vec<Change>,
+) -> Result<()> {
     for pin in &new_lock.plugins {
-        let location = location_of(&manifest, &pin.registry);
+        let location = location_of(manifest, &pin.registry);
         match sources.served(&location, &pin.name, &pin.version) {
             Ok(served) if served.to_hex() != pin.sha256 => {
                 return Err(Error::DigestMismatch {
@@ -406,16 +455,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
             Err(e) => failed.push(Change::unpinnable(&pin.name, Some(&pin.version), e)),
         }
     }
-    Ok(Pinned {
-        manifest,
-        lock_path,
-        old_lock,
-        new_lock,
-        changed,
-        failed,
-        skipped,
-        sources,
-    })
+    Ok(())
 }
 
 /// Pins, then plans against what the receipts record: one job per pinned
