@@ -137,27 +137,7 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
         }
     };
 
-    // Registries, in order; each a path, an http(s) URL or an oci:// one.
-    let mut registries = Vec::new();
-    for (name, value) in &raw.registries {
-        let Some(location) = value.as_str().filter(|s| !s.is_empty()) else {
-            return Err(invalid(
-                shown,
-                at(name),
-                1,
-                format!("registries.{name} must be a path or URL (a string)"),
-            ));
-        };
-        if location.to_ascii_lowercase().starts_with("file:") {
-            return Err(invalid(
-                shown,
-                at(name),
-                1,
-                format!("registries.{name}: write a path, not a file: URL"),
-            ));
-        }
-        registries.push((name.clone(), resolve(location)));
-    }
+    let registries = registries(shown, &raw.registries, &at, &resolve)?;
     let default_registry = if raw.registries.contains_key("default") {
         Some("default".to_string())
     } else if registries.len() == 1 {
@@ -169,104 +149,12 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
     // Plugins: `name = "REQ"` or `name = { version = "REQ", registry = "R" }`.
     let mut plugins = Vec::new();
     for (name, value) in &raw.plugins {
-        PluginName::parse(name)?;
-        // `Foo` and `foo` would be one file where file names fold case.
-        if let Some(other) = plugins
-            .iter()
-            .find(|p: &&Declared| p.name.eq_ignore_ascii_case(name))
-        {
-            return Err(invalid(
-                shown,
-                at(name),
-                1,
-                format!(
-                    "plugins.{name} and plugins.{} differ only by case; macOS and Windows file \
-                     systems fold case, so they would be one file in the plugins directory: \
-                     declare one of them",
-                    other.name
-                ),
-            ));
-        }
-        let (requirement, registry) = match value {
-            toml::Value::String(req) => (Some(req.clone()), None),
-            toml::Value::Table(table) => {
-                if let Some(key) = table.keys().find(|k| *k != "version" && *k != "registry") {
-                    return Err(invalid(
-                        shown,
-                        1,
-                        1,
-                        format!(
-                            "unknown key `{key}` in plugins.{name} (expected version, registry)"
-                        ),
-                    ));
-                }
-                let field = |key: &str| -> Result<Option<String>> {
-                    match table.get(key) {
-                        None => Ok(None),
-                        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-                        Some(_) => Err(invalid(
-                            shown,
-                            at(name),
-                            1,
-                            format!("plugins.{name}.{key} must be a string"),
-                        )),
-                    }
-                };
-                (field("version")?, field("registry")?)
-            }
-            _ => {
-                return Err(invalid(
-                    shown,
-                    at(name),
-                    1,
-                    format!(
-                        "plugins.{name} must be a version requirement (\"^1.2\") or a table \
-                         ({{ version = \"^1.2\", registry = \"internal\" }})"
-                    ),
-                ));
-            }
+        let known = Known {
+            earlier: &plugins,
+            registries: &raw.registries,
+            no_default: default_registry.is_none() && !registries.is_empty(),
         };
-        let requirement = requirement.filter(|r| r.trim() != "*" && !r.trim().is_empty());
-        if let Some(req) = &requirement {
-            VersionReq::parse(req).map_err(|e| {
-                invalid(
-                    shown,
-                    at(name),
-                    1,
-                    format!("plugins.{name}: '{req}' is not a version requirement ({e})"),
-                )
-            })?;
-        }
-        let registry = match registry {
-            Some(r) if !raw.registries.contains_key(&r) => {
-                return Err(invalid(
-                    shown,
-                    at(name),
-                    1,
-                    format!(
-                        "plugins.{name} names registry '{r}', which [registries] does not list"
-                    ),
-                ));
-            }
-            Some(r) => Some(r),
-            None if default_registry.is_none() && !registries.is_empty() => {
-                return Err(invalid(
-                    shown,
-                    at(name),
-                    1,
-                    format!(
-                        "plugins.{name} names no registry and there is no default one; add \
-                         registry = \"...\" or a registry called default"
-                    ),
-                ));
-            }
-            None => None,
-        };
-        plugins.push(Declared {
-            name: name.clone(),
-            requirement,
-            registry,
-        });
+        plugins.push(declared(shown, &at, name, value, known)?);
     }
     if !plugins.is_empty() && registries.is_empty() {
         return Err(invalid(
@@ -299,6 +187,153 @@ pub fn parse(shown: &str, dir: &Path, text: &str) -> Result<Manifest> {
         deny_imports: raw.policy.deny_imports,
         world: raw.world.as_deref().map(resolve),
         world_name: raw.world_name,
+    })
+}
+
+/// `[registries]`, in order; each a path, an http(s) URL or an oci:// one
+/// (`resolve`d against the manifest's directory).
+fn registries(
+    shown: &str,
+    table: &toml::Table,
+    at: &dyn Fn(&str) -> u32,
+    resolve: &dyn Fn(&str) -> String,
+) -> Result<Vec<(String, String)>> {
+    let mut registries = Vec::new();
+    for (name, value) in table {
+        let Some(location) = value.as_str().filter(|s| !s.is_empty()) else {
+            return Err(invalid(
+                shown,
+                at(name),
+                1,
+                format!("registries.{name} must be a path or URL (a string)"),
+            ));
+        };
+        if location.to_ascii_lowercase().starts_with("file:") {
+            return Err(invalid(
+                shown,
+                at(name),
+                1,
+                format!("registries.{name}: write a path, not a file: URL"),
+            ));
+        }
+        registries.push((name.clone(), resolve(location)));
+    }
+    Ok(registries)
+}
+
+/// What a `[plugins]` entry is checked against.
+struct Known<'a> {
+    /// The entries before it.
+    earlier: &'a [Declared],
+    /// `[registries]` as written.
+    registries: &'a toml::Table,
+    /// Registries are listed, and none is the default.
+    no_default: bool,
+}
+
+/// One `[plugins]` entry: `name = "REQ"` or `name = { version = "REQ",
+/// registry = "R" }`.
+fn declared(
+    shown: &str,
+    at: &dyn Fn(&str) -> u32,
+    name: &str,
+    value: &toml::Value,
+    known: Known<'_>,
+) -> Result<Declared> {
+    PluginName::parse(name)?;
+    // `Foo` and `foo` would be one file where file names fold case.
+    if let Some(other) = known
+        .earlier
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name))
+    {
+        return Err(invalid(
+            shown,
+            at(name),
+            1,
+            format!(
+                "plugins.{name} and plugins.{} differ only by case; macOS and Windows file \
+                 systems fold case, so they would be one file in the plugins directory: \
+                 declare one of them",
+                other.name
+            ),
+        ));
+    }
+    let (requirement, registry) = match value {
+        toml::Value::String(req) => (Some(req.clone()), None),
+        toml::Value::Table(table) => {
+            if let Some(key) = table.keys().find(|k| *k != "version" && *k != "registry") {
+                return Err(invalid(
+                    shown,
+                    1,
+                    1,
+                    format!("unknown key `{key}` in plugins.{name} (expected version, registry)"),
+                ));
+            }
+            let field = |key: &str| -> Result<Option<String>> {
+                match table.get(key) {
+                    None => Ok(None),
+                    Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+                    Some(_) => Err(invalid(
+                        shown,
+                        at(name),
+                        1,
+                        format!("plugins.{name}.{key} must be a string"),
+                    )),
+                }
+            };
+            (field("version")?, field("registry")?)
+        }
+        _ => {
+            return Err(invalid(
+                shown,
+                at(name),
+                1,
+                format!(
+                    "plugins.{name} must be a version requirement (\"^1.2\") or a table \
+                     ({{ version = \"^1.2\", registry = \"internal\" }})"
+                ),
+            ));
+        }
+    };
+    let requirement = requirement.filter(|r| r.trim() != "*" && !r.trim().is_empty());
+    if let Some(req) = &requirement {
+        VersionReq::parse(req).map_err(|e| {
+            invalid(
+                shown,
+                at(name),
+                1,
+                format!("plugins.{name}: '{req}' is not a version requirement ({e})"),
+            )
+        })?;
+    }
+    let registry = match registry {
+        Some(r) if !known.registries.contains_key(&r) => {
+            return Err(invalid(
+                shown,
+                at(name),
+                1,
+                format!("plugins.{name} names registry '{r}', which [registries] does not list"),
+            ));
+        }
+        Some(r) => Some(r),
+        None if known.no_default => {
+            return Err(invalid(
+                shown,
+                at(name),
+                1,
+                format!(
+                    "plugins.{name} names no registry and there is no default one; add \
+                     registry = \"...\" or a registry called default"
+                ),
+            ));
+        }
+        None => None,
+    };
+    Ok(Declared {
+        name: name.to_string(),
+        requirement,
+        registry,
     })
 }
 
