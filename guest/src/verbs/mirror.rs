@@ -261,12 +261,47 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
     // Decide every plugin before sending anything: a tag already holding
     // other bytes is refused (a mirror never replaces a published version);
     // one holding these bytes and this signature is kept.
+    let (to_push, kept) = decide_tags(&target, &loaded.index.plugins, fetcher)?;
     let mut fetched = Vec::new();
+    for entry in to_push {
+        let what = format!("{} {}", entry.name, entry.version);
+        let repository = target.repository(entry.name.as_str());
+        let location = source_of(entry, &loaded.registry, fetcher)?;
+        let size = checked(
+            entry,
+            &location,
+            None,
+            trust.as_ref(),
+            request.max_size,
+            fetcher,
+        )?;
+        push(&target, &repository, entry, &location, size, fetcher)?;
+        fetched.push(what);
+    }
+    Ok(MirrorReport {
+        index: target.shown(),
+        fetched,
+        kept,
+        index_signed: false,
+        index_verbatim: false,
+        index_signed_with_key: false,
+    })
+}
+
+/// Which entries to push, and which tags already hold them (`name
+/// version`). Decided before sending anything: a tag already holding other
+/// bytes is refused (a mirror never replaces a published version); one
+/// holding these bytes and this signature is kept.
+fn decide_tags<'e>(
+    target: &oci::OciRegistry,
+    entries: &'e [Entry],
+    fetcher: &dyn Fetcher,
+) -> Result<(Vec<&'e Entry>, Vec<String>)> {
     let mut kept = Vec::new();
     let mut to_push = Vec::new();
     // OCI has no yanked mark: a yanked version pushed as a tag would be
     // chosen again there, so it is left out.
-    for entry in loaded.index.plugins.iter().filter(|e| !e.yanked) {
+    for entry in entries.iter().filter(|e| !e.yanked) {
         let repository = target.repository(entry.name.as_str());
         if oci::has_tag(fetcher, &target.host, &repository, &entry.version)? {
             let there = oci::artifact(
@@ -297,71 +332,62 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
         to_push.push(entry);
     }
 
-    for entry in to_push {
-        let what = format!("{} {}", entry.name, entry.version);
-        let repository = target.repository(entry.name.as_str());
-        let location = source_of(entry, &loaded.registry, fetcher)?;
-        let size = checked(
-            entry,
-            &location,
-            None,
-            trust.as_ref(),
-            request.max_size,
-            fetcher,
-        )?;
+    Ok((to_push, kept))
+}
 
-        // Push: config, layer (read again), then the manifest naming them.
-        let config = serde_json::to_vec(&serde_json::json!({
-            "architecture": "wasm", "os": "wasip2",
-            "layerDigests": [format!("sha256:{}", entry.sha256.to_hex())],
-        }))
-        .expect("a JSON value serializes");
-        let config_digest = crate::trust::digest::Sha256Digest::of(&config);
-        let mut config_chunks = Some(config.clone());
-        oci::push_blob(
-            fetcher,
-            &target.host,
-            &repository,
-            oci::Blob {
-                digest: config_digest,
-                size: config.len() as u64,
-                next: &mut || Ok(config_chunks.take().unwrap_or_default()),
-            },
-        )?;
-        let mut source = Source::open(&location, fetcher)?;
-        oci::push_blob(
-            fetcher,
-            &target.host,
-            &repository,
-            oci::Blob {
-                digest: entry.sha256,
-                size,
-                next: &mut || Ok(source.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
-            },
-        )?;
-        let mut annotations = std::collections::BTreeMap::new();
-        if let Some(signature) = &entry.signature {
-            annotations.insert(oci::SIGNATURE_ANNOTATION.to_string(), signature.clone());
-        }
-        if let Some(description) = &entry.description {
-            annotations.insert(oci::DESCRIPTION_ANNOTATION.to_string(), description.clone());
-        }
-        let manifest = oci::manifest(
-            (&config_digest, config.len() as u64),
-            (&entry.sha256, size),
-            &annotations,
-        );
-        oci::push_manifest(fetcher, &target.host, &repository, &entry.version, manifest)?;
-        fetched.push(what);
+/// Pushes one checked entry: config, layer (read again), then the
+/// manifest naming them, tagged with its version and annotated with its
+/// signature and description.
+fn push(
+    target: &oci::OciRegistry,
+    repository: &str,
+    entry: &Entry,
+    location: &Location,
+    size: u64,
+    fetcher: &dyn Fetcher,
+) -> Result<()> {
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "wasm", "os": "wasip2",
+        "layerDigests": [format!("sha256:{}", entry.sha256.to_hex())],
+    }))
+    .expect("a JSON value serializes");
+    let config_digest = crate::trust::digest::Sha256Digest::of(&config);
+    let mut config_chunks = Some(config.clone());
+    oci::push_blob(
+        fetcher,
+        &target.host,
+        repository,
+        oci::Blob {
+            digest: config_digest,
+            size: config.len() as u64,
+            next: &mut || Ok(config_chunks.take().unwrap_or_default()),
+        },
+    )?;
+    let mut source = Source::open(location, fetcher)?;
+    oci::push_blob(
+        fetcher,
+        &target.host,
+        repository,
+        oci::Blob {
+            digest: entry.sha256,
+            size,
+            next: &mut || Ok(source.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
+        },
+    )?;
+    let mut annotations = std::collections::BTreeMap::new();
+    if let Some(signature) = &entry.signature {
+        annotations.insert(oci::SIGNATURE_ANNOTATION.to_string(), signature.clone());
     }
-    Ok(MirrorReport {
-        index: target.shown(),
-        fetched,
-        kept,
-        index_signed: false,
-        index_verbatim: false,
-        index_signed_with_key: false,
-    })
+    if let Some(description) = &entry.description {
+        annotations.insert(oci::DESCRIPTION_ANNOTATION.to_string(), description.clone());
+    }
+    let manifest = oci::manifest(
+        (&config_digest, config.len() as u64),
+        (&entry.sha256, size),
+        &annotations,
+    );
+    oci::push_manifest(fetcher, &target.host, repository, &entry.version, manifest)?;
+    Ok(())
 }
 
 /// Reads the entry's artefact once through its digest, size and (with a
