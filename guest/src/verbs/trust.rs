@@ -86,41 +86,7 @@ pub fn write(request: &WriteRequest) -> Result<Summary> {
         value: out.display().to_string(),
         reason,
     };
-    let mut keys: BTreeMap<String, VerifyingKey> = BTreeMap::new();
-    // Roles are carried over by label, so labels must tell keys apart.
-    if let Some(previous) = &previous {
-        for k in previous.keys.values() {
-            if keys.insert(k.label.clone(), k.key).is_some() {
-                return Err(invalid(format!(
-                    "two keys of the previous root are labelled {}; give each its own label \
-                     (the `label` field of its entry in `keys`)",
-                    k.label
-                )));
-            }
-        }
-    }
-    for label in &request.remove {
-        if keys.remove(label).is_none() {
-            return Err(invalid(format!(
-                "--remove-key {label}: the root has no key so labelled"
-            )));
-        }
-    }
-    for (label, path) in &request.keys {
-        crate::registry::name::PluginName::parse(label)?;
-        if keys.contains_key(label) && !request.remove.contains(label) {
-            return Err(invalid(format!(
-                "a key is labelled {label} already; pass --remove-key {label} to replace it"
-            )));
-        }
-        let text = trust::read_small(path, crate::limits::MAX_KEY_FILE_BYTES)?
-            .ok_or_else(|| invalid(format!("{} is too large for a key", path.display())))?;
-        let key = trust::parse_public_key(&text).map_err(|why| Error::KeyInvalid {
-            path: path.display().to_string(),
-            reason: why,
-        })?;
-        keys.insert(label.clone(), key);
-    }
+    let keys = keys_after(request, previous.as_ref())?;
 
     // Decide: each role as given, else as it was less the removed keys.
     let carried = |role: Option<&Role>, root: &Root| -> Option<RoleSpec> {
@@ -164,6 +130,87 @@ pub fn write(request: &WriteRequest) -> Result<Summary> {
         .ok_or_else(|| invalid("that expiry is past the year 9999".into()))?;
 
     // Build, check it as a client will read it, and write it.
+    let roles = Roles {
+        root: &root_role,
+        index: &index_role,
+        publishers: &publishers,
+    };
+    let document = document(out, &keys, version, &expires, roles)?;
+    let text = pretty(&document);
+    let root = Root::parse(&out.display().to_string(), &text)?;
+    persist(dir, out, &text)?;
+    Ok(summary(out, &root))
+}
+
+/// The keys of the new root by label: the previous root's, less those
+/// removed, plus those added (read from their `.pub` files).
+fn keys_after(
+    request: &WriteRequest,
+    previous: Option<&Root>,
+) -> Result<BTreeMap<String, VerifyingKey>> {
+    let out = &request.out;
+    let invalid = |reason: String| Error::InvalidRequest {
+        value: out.display().to_string(),
+        reason,
+    };
+    let mut keys: BTreeMap<String, VerifyingKey> = BTreeMap::new();
+    // Roles are carried over by label, so labels must tell keys apart.
+    if let Some(previous) = previous {
+        for k in previous.keys.values() {
+            if keys.insert(k.label.clone(), k.key).is_some() {
+                return Err(invalid(format!(
+                    "two keys of the previous root are labelled {}; give each its own label \
+                     (the `label` field of its entry in `keys`)",
+                    k.label
+                )));
+            }
+        }
+    }
+    for label in &request.remove {
+        if keys.remove(label).is_none() {
+            return Err(invalid(format!(
+                "--remove-key {label}: the root has no key so labelled"
+            )));
+        }
+    }
+    for (label, path) in &request.keys {
+        crate::registry::name::PluginName::parse(label)?;
+        if keys.contains_key(label) && !request.remove.contains(label) {
+            return Err(invalid(format!(
+                "a key is labelled {label} already; pass --remove-key {label} to replace it"
+            )));
+        }
+        let text = trust::read_small(path, crate::limits::MAX_KEY_FILE_BYTES)?
+            .ok_or_else(|| invalid(format!("{} is too large for a key", path.display())))?;
+        let key = trust::parse_public_key(&text).map_err(|why| Error::KeyInvalid {
+            path: path.display().to_string(),
+            reason: why,
+        })?;
+        keys.insert(label.clone(), key);
+    }
+
+    Ok(keys)
+}
+
+/// The roles a new root gives.
+struct Roles<'a> {
+    root: &'a RoleSpec,
+    index: &'a RoleSpec,
+    publishers: &'a [PublisherSpec],
+}
+
+/// The new root's JSON, unsigned: every role's labels turned into key ids.
+fn document(
+    out: &Path,
+    keys: &BTreeMap<String, VerifyingKey>,
+    version: u64,
+    expires: &str,
+    roles: Roles<'_>,
+) -> Result<Value> {
+    let invalid = |reason: String| Error::InvalidRequest {
+        value: out.display().to_string(),
+        reason,
+    };
     let id_of = |label: &String| -> Result<String> {
         keys.get(label).map(metadata::key_id).ok_or_else(|| {
             invalid(format!(
@@ -176,7 +223,7 @@ pub fn write(request: &WriteRequest) -> Result<Summary> {
         Ok(json!({"keyids": ids, "threshold": spec.threshold}))
     };
     let mut listed = Map::new();
-    for (label, key) in &keys {
+    for (label, key) in keys {
         listed.insert(
             metadata::key_id(key),
             json!({"keytype": "ed25519", "scheme": "ed25519", "label": label,
@@ -184,22 +231,18 @@ pub fn write(request: &WriteRequest) -> Result<Summary> {
         );
     }
     let mut publisher_roles = Vec::new();
-    for p in &publishers {
+    for p in roles.publishers {
         let mut role = role_json(&p.role)?;
         role["names"] = json!(p.names);
         publisher_roles.push(role);
     }
-    let document = json!({
+    Ok(json!({
         "signed": {"_type": "root", "spec_version": "1", "version": version,
                    "expires": expires, "keys": listed,
-                   "roles": {"root": role_json(&root_role)?, "index": role_json(&index_role)?,
+                   "roles": {"root": role_json(roles.root)?, "index": role_json(roles.index)?,
                              "publishers": publisher_roles}},
         "signatures": []
-    });
-    let text = pretty(&document);
-    let root = Root::parse(&out.display().to_string(), &text)?;
-    persist(dir, out, &text)?;
-    Ok(summary(out, &root))
+    }))
 }
 
 /// What `sign_root` did.
