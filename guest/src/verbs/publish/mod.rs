@@ -126,50 +126,24 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
 
     // Fetch and check: one read for the digest and the copy, and for a
     // signature a check that the signed bytes are those.
-    let mut source = Source::open(&Location::File(request.artifact.clone()), &NoNetwork)?;
-    let mut copy = copy_target
-        .as_ref()
-        .map(|target| Staged::create(registry_dir, &file_name(target)))
-        .transpose()?;
-    let measured = stream::pump(&mut source, copy.as_mut(), None)?;
-    let signature = match &key {
-        Some(key) => {
-            let (signature, signed) = keys::sign_file(key, &request.artifact)?;
-            if signed != measured.sha256 {
-                return Err(keys::changed_while_read(&request.artifact));
-            }
-            Some(signature)
-        }
-        None => None,
-    };
+    let (measured, copy, signature) =
+        read_artifact(request, registry_dir, copy_target.as_deref(), key.as_ref())?;
 
     // Commit: the new index (signed when there is a key), then the copy,
     // the index and its signature renamed into place.
-    // A release without a description keeps the one its plugin was last
-    // published with, so the catalog does not lose it version by version.
-    let description = request
-        .description
-        .clone()
-        .or_else(|| package.as_ref().and_then(|p| p.description.clone()))
-        .or_else(|| last_description(&mut document, &name));
-    let mut entry = new_entry(
-        &name,
-        &version,
-        description.as_deref(),
-        &artifact_field,
-        &measured,
-        signature.as_ref(),
+    let entry = entry_for(
+        request,
+        &mut document,
+        existing,
+        Release {
+            name: &name,
+            version: &version,
+            package: package.as_ref(),
+            artifact: &artifact_field,
+            measured: &measured,
+            signature: signature.as_ref(),
+        },
     );
-    // Replacing an entry with the same bytes keeps the co-signers'
-    // signatures: they still hold, and a threshold may need them.
-    if let Some(i) = existing {
-        let old = &index::plugins_of(&mut document)[i];
-        if old["sha256"] == measured.sha256.to_hex().as_str()
-            && let Some(signatures) = old.get("signatures")
-        {
-            entry["signatures"] = signatures.clone();
-        }
-    }
     let (text, index_version, index_expires) = updated_index(document, entry, existing, request)?;
     if let Some(expires) = &index_expires
         && crate::clock::parse(expires).is_ok_and(crate::clock::is_past)
@@ -201,6 +175,81 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         version_from: package.map(|p| p.manifest.display().to_string()),
         warnings,
     })
+}
+
+/// Reads the artefact once: its digest and size, its copy staged beside
+/// the index when it is copied, and with a key its signature (checked to be
+/// over the bytes read).
+fn read_artifact(
+    request: &PublishRequest,
+    registry_dir: &Path,
+    copy_target: Option<&Path>,
+    key: Option<&ed25519_dalek::SigningKey>,
+) -> Result<(Measured, Option<Staged>, Option<ed25519_dalek::Signature>)> {
+    let mut source = Source::open(&Location::File(request.artifact.clone()), &NoNetwork)?;
+    let mut copy = copy_target
+        .map(|target| Staged::create(registry_dir, &file_name(target)))
+        .transpose()?;
+    let measured = stream::pump(&mut source, copy.as_mut(), None)?;
+    let signature = match key {
+        Some(key) => {
+            let (signature, signed) = keys::sign_file(key, &request.artifact)?;
+            if signed != measured.sha256 {
+                return Err(keys::changed_while_read(&request.artifact));
+            }
+            Some(signature)
+        }
+        None => None,
+    };
+
+    Ok((measured, copy, signature))
+}
+
+/// What one release publishes.
+struct Release<'a> {
+    name: &'a PluginName,
+    version: &'a str,
+    package: Option<&'a Package>,
+    artifact: &'a str,
+    measured: &'a Measured,
+    signature: Option<&'a ed25519_dalek::Signature>,
+}
+
+/// The index entry for `release`. A release without a description keeps
+/// the one its plugin was last published with, so the catalog does not
+/// lose it version by version; replacing an entry with the same bytes
+/// keeps the co-signers' signatures: they still hold, and a threshold may
+/// need them.
+fn entry_for(
+    request: &PublishRequest,
+    document: &mut Value,
+    existing: Option<usize>,
+    release: Release<'_>,
+) -> Value {
+    let description = request
+        .description
+        .clone()
+        .or_else(|| release.package.and_then(|p| p.description.clone()))
+        .or_else(|| last_description(document, release.name));
+    let mut entry = new_entry(
+        release.name,
+        release.version,
+        description.as_deref(),
+        release.artifact,
+        release.measured,
+        release.signature,
+    );
+    // Replacing an entry with the same bytes keeps the co-signers'
+    // signatures: they still hold, and a threshold may need them.
+    if let Some(i) = existing {
+        let old = &index::plugins_of(document)[i];
+        if old["sha256"] == release.measured.sha256.to_hex().as_str()
+            && let Some(signatures) = old.get("signatures")
+        {
+            entry["signatures"] = signatures.clone();
+        }
+    }
+    entry
 }
 
 /// Warnings about a version other than semver: it is published as asked
