@@ -8,13 +8,14 @@
 //!
 //! The modules are wings, each using only those listed after it:
 //! `verbs` (install, uninstall, audit, verify, publish, mirror, keygen and
-//! sign, scaffold) → `pipeline` (the install pipeline the verbs share:
-//! plan, then apply) → `plugins_dir` (every path under a destination,
-//! placement, receipts, the index versions seen) → `registry` (loading and
-//! trusting an index, its format, specs, resolution) → `transfer` (where
-//! bytes are, reading and fetching them, staging files) → `trust` (roots,
-//! signatures, digests, keys) → the root: `error`, `sandbox`, `limits`,
-//! `clock`.
+//! sign, scaffold; no verb imports another) → `pipeline` (the install
+//! pipeline `install`, `upgrade` and `sync` share: plan, then apply) →
+//! `plugin_set` (the declared set and its lock) → `plugins_dir` (every path
+//! under a destination, placement, removal, receipts, the index versions
+//! seen) → `registry` (loading and trusting an index, its format, specs,
+//! resolution) → `transfer` (where bytes are, reading and fetching them,
+//! staging files) → `trust` (roots, signatures, digests, keys, worlds) →
+//! the root: `error`, `sandbox`, `limits`, `clock`.
 
 pub mod clock;
 pub mod error;

@@ -1,6 +1,8 @@
 //! What the installer does, one module per operation. Each reads as a few
 //! named phases over the wings below it (registry, plugins directory,
-//! transfer, trust); `component.rs` exposes them through WIT.
+//! transfer, trust); `component.rs` exposes them through WIT. No verb
+//! imports another: what two share lives in a wing below (the install
+//! pipeline in `pipeline`, removal in `plugins_dir::remove`).
 
 pub mod audit;
 pub mod install;

@@ -18,12 +18,12 @@
 //! `sync` runs the three in one instance.
 
 use crate::error::{Error, Result, Unfit};
-use crate::pipeline::{self as install, Action, IndexBytes, InstallRequest, Mode, WorldRef};
+use crate::pipeline::{self, Action, IndexBytes, InstallRequest, Mode, WorldRef};
 use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
 use crate::plugins_dir::installed;
 use crate::plugins_dir::receipt::{self, Found};
-use crate::plugins_dir::remove as uninstall;
+use crate::plugins_dir::remove;
 use crate::plugins_dir::{roots, seen};
 use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
@@ -477,7 +477,7 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
     if !request.dry_run {
         // The host holds the destination's lock: temp files of our naming
         // are an interrupted run's.
-        install::remove_leftovers(dest)?;
+        pipeline::remove_leftovers(dest)?;
     }
     let mut pinned = pin(request, fetcher)?;
 
@@ -581,7 +581,7 @@ pub fn apply(
         reason: "a sync needs a plugins directory".to_string(),
     })?;
     if job.change.step == Step::Remove {
-        uninstall::uninstall(dest, &job.change.name)?;
+        remove::uninstall(dest, &job.change.name)?;
         return Ok(job.change.clone());
     }
     // Anything but a removal installs: a job that does not say what is a
@@ -614,7 +614,7 @@ pub fn apply(
         imports: request.imports.clone(),
         world: request.world.clone(),
     };
-    let report = install::install(&install, fetcher)?;
+    let report = pipeline::install(&install, fetcher)?;
     Ok(Change {
         step: match report.action {
             Action::Installed => Step::Install,
@@ -824,7 +824,7 @@ impl Sources<'_> {
                 None => name.to_string(),
             };
             return Ok((
-                install::find_oci_entry(location, &spec, None, self.fetcher)?,
+                pipeline::find_oci_entry(location, &spec, None, self.fetcher)?,
                 Vec::new(),
             ));
         }
@@ -904,7 +904,7 @@ impl Sources<'_> {
     fn served(&mut self, location: &str, name: &str, version: &str) -> Result<Sha256Digest> {
         if oci::is_oci(location) {
             return Ok(
-                install::find_oci_entry(location, name, Some(version), self.fetcher)?.sha256,
+                pipeline::find_oci_entry(location, name, Some(version), self.fetcher)?.sha256,
             );
         }
         Ok(resolve::select(&self.index(location)?.index, name, Selector::Exact(version))?.sha256)
