@@ -44,6 +44,7 @@ impl InstallArgs {
         installer: &wasm_plugin::Installer,
         manifest: &Manifest,
         spec: &str,
+        out: &mut Printer,
     ) -> Result<String, Failure> {
         let name = spec.split('@').next().unwrap_or(spec);
         let location = |registry: &str| {
@@ -71,7 +72,9 @@ impl InstallArgs {
                 match installer.find_entry(&find) {
                     Ok(_) => {
                         if manifest.default_registry.as_deref() != Some(registry.as_str()) {
-                            eprintln!("{name}: found in registry '{registry}' ({location})");
+                            out.note(&format!(
+                                "{name}: found in registry '{registry}' ({location})"
+                            ));
                         }
                         return Ok(location.clone());
                     }
@@ -118,7 +121,7 @@ impl Verb for InstallArgs {
         let mut groups: Vec<(String, Vec<&String>)> = Vec::new();
         for spec in &self.plugins {
             let registry = match &self.manifest {
-                Some(m) => self.registry_for(&installer, m, spec)?,
+                Some(m) => self.registry_for(&installer, m, spec, out)?,
                 None => self.source.registry()?.to_string(),
             };
             match groups.iter_mut().find(|(r, _)| *r == registry) {

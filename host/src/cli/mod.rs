@@ -1,10 +1,16 @@
-//! The command line: clap definitions in `args`, one `run` per verb in
-//! `install`, `inspect` and `publish`, rendering in `output`.
+//! The command line: shared clap flags in `args`, the verbs in `install`,
+//! `inspect`, `publish`, `trust` and `shell`, rendering in `output`.
 //!
-//! A verb's `run` turns its flags into a request of the library, calls the
-//! [`Installer`] once, and hands the report to `output`, which returns the
-//! exit code of a command that ran to its end (an audit with findings, a
+//! Each verb is the clap struct of its flags implementing [`Verb`], and is
+//! registered once, in the `verbs!` table below, which makes the
+//! subcommand enum and its one dispatch. Its `run` turns its flags into a
+//! request of the library, calls the [`Installer`] once, and hands the
+//! report to a renderer in `output` through the [`Printer`], which returns
+//! the verdict of a command that ran to its end (an audit with findings, a
 //! partly failed install). It decides nothing about plugins.
+//!
+//! Adding a verb here: its flags struct and `impl Verb` (in the file of its
+//! kind), one line in `verbs!`, and its renderer in `output/` with a test.
 
 mod args;
 mod inspect;

@@ -83,6 +83,12 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// A note on `err` as a verb goes (which registry a plugin was found
+    /// in): said even with `-q`, as errors are.
+    pub fn note(&mut self, text: &str) {
+        let _ = writeln!(self.err, "{text}");
+    }
+
     /// Warnings go to `err`, in either form (JSON carries them too); `-q`,
     /// where a verb takes it, silences them with all else but errors.
     fn warn(&mut self, warnings: &[String]) {
