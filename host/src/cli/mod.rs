@@ -348,3 +348,73 @@ fn parent_or_dot(path: &Path) -> &Path {
         _ => Path::new("."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("wasm-plugin").chain(args.iter().copied()))
+            .expect("the arguments parse")
+    }
+
+    fn missing(args: &[&str]) -> Option<bool> {
+        match cli(args).command.verb().takes() {
+            Takes::Nothing => None,
+            Takes::Defaults { missing } => Some(missing),
+        }
+    }
+
+    #[test]
+    fn json_is_each_verbs_own_flag() {
+        assert!(cli(&["list", "--json"]).json());
+        assert!(cli(&["info", "hello", "--json"]).json());
+        assert!(cli(&["trust", "--json", "show"]).json());
+        assert!(!cli(&["list"]).json());
+        assert!(!cli(&["new", "hello"]).json());
+    }
+
+    #[test]
+    fn quiet_is_asked_only_of_the_verbs_that_take_it() {
+        let install = cli(&["install", "hello", "-q"]);
+        assert!(install.command.verb().quiet());
+        assert!(cli(&["sync", "--quiet"]).command.verb().quiet());
+        assert!(!cli(&["install", "hello"]).command.verb().quiet());
+        assert!(!cli(&["audit"]).command.verb().quiet());
+    }
+
+    #[test]
+    fn the_manifest_is_read_when_a_flag_it_gives_is_missing() {
+        assert_eq!(missing(&["uninstall", "hello"]), Some(true));
+        assert_eq!(missing(&["uninstall", "hello", "--dest", "d"]), Some(false));
+        assert_eq!(missing(&["install", "hello", "--dest", "d"]), Some(true));
+        assert_eq!(
+            missing(&["install", "hello", "--dest", "d", "--registry", "r"]),
+            Some(false)
+        );
+        assert_eq!(missing(&["list", "--registry", "r"]), Some(false));
+        assert_eq!(missing(&["info", "hello"]), Some(true));
+        // Verbs that take nothing from it, or read it themselves.
+        assert_eq!(missing(&["verify", "hello.wasm"]), None);
+        assert_eq!(missing(&["sync"]), None);
+        assert_eq!(missing(&["keygen", "--name", "k"]), None);
+    }
+
+    #[test]
+    fn filling_install_from_a_manifest_routes_by_its_registries_without_registry() {
+        let manifest = output::testing::manifest();
+        let mut parsed = cli(&["install", "hello"]);
+        parsed.command.verb_mut().fill(&manifest);
+        let Command::Install(args) = &parsed.command else {
+            panic!("install parses as install")
+        };
+        assert!(args.manifest.is_some());
+        assert_eq!(args.source.dest.as_deref(), Some(Path::new("plugins")));
+        let mut named = cli(&["install", "hello", "--registry", "other.json"]);
+        named.command.verb_mut().fill(&manifest);
+        let Command::Install(args) = &named.command else {
+            panic!("install parses as install")
+        };
+        assert!(args.manifest.is_none());
+    }
+}

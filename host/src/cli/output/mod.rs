@@ -193,7 +193,7 @@ fn capabilities(
 }
 
 #[cfg(test)]
-mod testing;
+pub mod testing;
 
 #[cfg(test)]
 mod tests;

@@ -356,3 +356,20 @@ pub fn signed_root(label: Option<&str>, complete: bool) -> wasm_plugin::TrustSig
         replaced: false,
     }
 }
+
+/// A manifest with one registry, `main` at `index.json`, its default, and
+/// `plugins` as dest.
+pub fn manifest() -> wasm_plugin::Manifest {
+    wasm_plugin::Manifest {
+        path: "wasm-plugin.toml".into(),
+        dest: Some("plugins".into()),
+        trust_root: None,
+        registries: vec![("main".into(), "index.json".into())],
+        default_registry: Some("main".into()),
+        plugins: Vec::new(),
+        allow_imports: Vec::new(),
+        deny_imports: Vec::new(),
+        world: None,
+        world_name: None,
+    }
+}
