@@ -889,7 +889,8 @@ mod tests {
         );
         for failure in &failures {
             let kind = failure.kind();
-            assert!(kind == kind.name() && kind.to_string() == kind.name());
+            assert!(kind == kind.name());
+            assert_eq!(format!("{kind}"), kind.name());
             assert!(
                 kind.name()
                     .bytes()
