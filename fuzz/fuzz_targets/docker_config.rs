@@ -19,16 +19,15 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         assert!(!host.contains('/'), "{host:?}");
         assert_eq!(*host, host.to_ascii_lowercase());
         let _ = credential.header();
-        // Never printed.
+        // Never printed: what is shown is fixed but for the user name (a
+        // secret may also happen to be a piece of that fixed text, which is
+        // why this compares whole strings rather than looking for it).
         let shown = format!("{credential:?}");
         match credential {
-            Credential::Token(token) if token.len() > 12 => {
-                assert!(!shown.contains(token.as_str()))
+            Credential::Token(_) => assert_eq!(shown, "Token(<redacted>)"),
+            Credential::Basic { user, .. } => {
+                assert_eq!(shown, format!("Basic({user}, <redacted>)"))
             }
-            Credential::Basic { user, password } if password.len() > 12 => {
-                assert!(user.contains(password.as_str()) || !shown.contains(password.as_str()))
-            }
-            _ => {}
         }
     }
 });
