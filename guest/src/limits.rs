@@ -248,6 +248,7 @@ mod tests {
             bytes: Vec::new(),
             signature: None,
             signed_by: None,
+            trust_checked: false,
         };
         let check = |len| {
             let text = br#"{"versions": {"/r/index.json": 5}}"#;

@@ -455,6 +455,7 @@ pub fn oci_loaded(registry: &str, name: &PluginName, fetcher: &dyn Fetcher) -> R
         bytes: Vec::new(),
         signature: None,
         signed_by: None,
+        trust_checked: false,
     })
 }
 

@@ -55,13 +55,14 @@ pub fn parse_seen(bytes: &[u8]) -> Seen {
 }
 
 /// Refuses an index older than the newest one seen from the same registry,
-/// and an unsigned index from a registry whose signed index was seen.
+/// and an index a trust root found unsigned from a registry whose signed
+/// index was seen (without a trust root, nobody looked).
 /// Once a version was seen, an index without one counts as version 0: a
 /// replayed old index must not slip through by leaving the field out.
 pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
     let shown = loaded.registry.shown();
     let seen = read_seen(dest)?;
-    if loaded.signed_by.is_none() && seen.signed.contains(&shown) {
+    if loaded.trust_checked && loaded.signed_by.is_none() && seen.signed.contains(&shown) {
         return Err(Error::IndexUntrusted {
             reason: format!(
                 "it is not signed, but its index was signed when this plugins directory last \
@@ -243,5 +244,28 @@ mod tests {
             ..loaded(1)
         };
         check_not_rolled_back(dest.path(), &other).unwrap();
+
+        // Seen signed: one a trust root found unsigned is refused; one read
+        // without a trust root says nothing either way, and is not.
+        let unsigned = |trust_checked| Loaded {
+            signed_by: None,
+            trust_checked,
+            ..loaded(6)
+        };
+        assert!(matches!(
+            check_not_rolled_back(dest.path(), &unsigned(true)),
+            Err(Error::IndexUntrusted { ref reason, .. }) if reason.contains("forget-registry")
+        ));
+        check_not_rolled_back(dest.path(), &unsigned(false)).unwrap();
+        // Nor is an unsigned index's version ever recorded.
+        record_seen(
+            dest.path(),
+            &Loaded {
+                index: loaded(9).index,
+                ..unsigned(true)
+            },
+        )
+        .unwrap();
+        assert!(check_not_rolled_back(dest.path(), &loaded(6)).is_ok());
     }
 }

@@ -37,6 +37,10 @@ pub struct Loaded {
     pub signature: Option<String>,
     /// The trust-root key that verified the index signature.
     pub signed_by: Option<String>,
+    /// Whether a trust root judged the index's signature: without one, an
+    /// index is read whether it is signed or not, and `signed_by` says
+    /// nothing of which.
+    pub trust_checked: bool,
 }
 
 /// Reads the index at `registry` and applies `policy`.
@@ -91,6 +95,7 @@ pub fn admit(
         bytes,
         signature: signature.map(|s| s.trim().to_string()),
         signed_by,
+        trust_checked: policy.trust.is_some(),
     })
 }
 

@@ -662,6 +662,7 @@ pub fn loaded(fetcher: &dyn Fetcher, text: &str) -> Result<Loaded> {
         bytes,
         signature: None,
         signed_by: None,
+        trust_checked: false,
     })
 }
 
