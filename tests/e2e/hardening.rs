@@ -473,6 +473,25 @@ fn slow_v2(size: usize) -> (Env, Registry, Server, Vec<u8>) {
 }
 
 /// Waits until an install has a temp file in the plugins directory.
+/// `install colmask` from `index` into `plugins` under `trust`, running,
+/// its output captured (for the tests that signal it mid-download).
+fn spawn_install(env: &Env, index: &str) -> Child {
+    env.command(&[
+        "install",
+        "colmask",
+        "--registry",
+        index,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap()
+}
+
 fn wait_for_temp_file(env: &Env, child: &mut Child) {
     let started = Instant::now();
     while env.temp_files("plugins").is_empty() {
@@ -497,21 +516,7 @@ fn sigint_and_sigterm_stop_an_install_and_leave_the_old_plugin() {
         let (env, reg, _server, _) = slow_v2(4 << 20);
         let before = env.snapshot("plugins");
         let index = reg.index();
-        let mut child = env
-            .command(&[
-                "install",
-                "colmask",
-                "--registry",
-                &index,
-                "--dest",
-                "plugins",
-                "--trust-root",
-                "trust",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_install(&env, &index);
         wait_for_temp_file(&env, &mut child);
         assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
         let out = child.wait_with_output().unwrap();
@@ -623,21 +628,7 @@ fn sigterm_stops_an_install_from_a_trickling_server_at_once() {
     let (env, reg, _server) = trickled_v2();
     let before = env.snapshot("plugins");
     let index = reg.index();
-    let mut child = env
-        .command(&[
-            "install",
-            "colmask",
-            "--registry",
-            &index,
-            "--dest",
-            "plugins",
-            "--trust-root",
-            "trust",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_install(&env, &index);
     wait_for_temp_file(&env, &mut child);
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let signalled = Instant::now();
