@@ -60,15 +60,7 @@ pub struct Host {
 
 impl Host {
     fn new(name: &str, plain_http: bool) -> Host {
-        let bare = match name.rsplit_once(':') {
-            Some((bare, port)) if port.chars().all(|c| c.is_ascii_digit()) => bare,
-            _ => name,
-        };
-        let bare = bare.trim_start_matches('[').trim_end_matches(']');
-        let loopback = bare == "localhost"
-            || bare
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
+        let loopback = crate::error::is_loopback(name);
         Host {
             name: name.to_string(),
             plain_http: plain_http || loopback,

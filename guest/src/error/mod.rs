@@ -1,12 +1,15 @@
-//! The one error type of the installer.
+//! The one error type of the installer, and its words.
 //!
-//! Every case carries the context a message needs (paths, expected and
-//! actual values, what exists instead), because the host that renders it has
-//! nothing else to go on. The cases mirror the WIT `error` variant one to one;
-//! `component.rs` converts, the host decides wording and exit codes.
+//! Every case carries the context its words need (paths, expected and
+//! actual values, what exists instead). The cases mirror the WIT `error`
+//! variant one to one; `component.rs` converts. The component words every
+//! error once (`message.rs`: what was wrong and, apart, what to do about
+//! it), so that every host says the same; hosts decide exit codes.
 
 use std::fmt;
 use std::path::Path;
+
+mod message;
 
 /// Why a remote fetch failed, as the host's fetch capability reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,10 +294,32 @@ pub fn escaping_link(path: &Path) -> Option<(String, Option<String>)> {
     })
 }
 
-/// For native tests and debugging only: the host owns the real wording.
+/// Whether `host` (`NAME` or `NAME:PORT`, an IPv6 address in brackets)
+/// is a loopback address: `localhost` (in any case), `127.0.0.0/8` or
+/// `[::1]`. Plain http is spoken to such a host without asking
+/// (`registry::oci`), and it is the only one to which credentials are sent
+/// over plain http (a 401's message says so, as the host decides it). Kept
+/// at the root so that both can use it.
+pub fn is_loopback(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The message, and the hint on the lines after it: the text a host shows.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
+        f.write_str(&self.message())?;
+        match self.hint() {
+            Some(hint) => write!(f, "\n{hint}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -312,5 +337,30 @@ mod tests {
         assert!(!message.is_empty());
         let plain = std::io::Error::other("short read");
         assert_eq!(io_message(&plain), "short read");
+    }
+
+    #[test]
+    fn loopback_is_localhost_127_slash_8_or_ipv6_one_with_or_without_a_port() {
+        let loopback = [
+            "localhost",
+            "LOCALHOST:80",
+            "127.0.0.1",
+            "127.1.2.3:5000",
+            "[::1]",
+            "[::1]:5000",
+        ];
+        for host in loopback {
+            assert!(is_loopback(host), "{host}");
+        }
+        let remote = [
+            "registry.lan",
+            "10.0.0.2:5000",
+            "[::2]",
+            "localhost.example",
+            "",
+        ];
+        for host in remote {
+            assert!(!is_loopback(host), "{host}");
+        }
     }
 }
