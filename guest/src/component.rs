@@ -856,7 +856,17 @@ fn step_from_wit(step: wit::SyncStep) -> sync::Step {
     }
 }
 
+/// The error as the component returns it: in words (made here, once, for
+/// every host), and as its case with the fields the words were made from.
 fn to_wit(e: Error) -> wit::Error {
+    wit::Error {
+        message: e.message(),
+        hint: e.hint(),
+        detail: detail_to_wit(e),
+    }
+}
+
+fn detail_to_wit(e: Error) -> wit::ErrorDetail {
     let rejected = |value: String, reason: String| wit::Rejected { value, reason };
     match e {
         Error::ManifestInvalid {
@@ -864,7 +874,7 @@ fn to_wit(e: Error) -> wit::Error {
             line,
             column,
             message,
-        } => wit::Error::ManifestInvalid(wit::ParseFailure {
+        } => wit::ErrorDetail::ManifestInvalid(wit::ParseFailure {
             path,
             line,
             column,
@@ -875,20 +885,20 @@ fn to_wit(e: Error) -> wit::Error {
             line,
             column,
             message,
-        } => wit::Error::IndexMalformed(wit::ParseFailure {
+        } => wit::ErrorDetail::IndexMalformed(wit::ParseFailure {
             path,
             line,
             column,
             message,
         }),
         Error::IndexInvalid { path, problem } => {
-            wit::Error::IndexInvalid(wit::IndexProblem { path, problem })
+            wit::ErrorDetail::IndexInvalid(wit::IndexProblem { path, problem })
         }
         Error::UnknownPlugin {
             name,
             registry,
             available,
-        } => wit::Error::UnknownPlugin(wit::NameNotFound {
+        } => wit::ErrorDetail::UnknownPlugin(wit::NameNotFound {
             name,
             registry,
             available,
@@ -899,36 +909,40 @@ fn to_wit(e: Error) -> wit::Error {
             requirement,
             available,
             pre_releases,
-        } => wit::Error::UnknownVersion(wit::VersionNotFound {
+        } => wit::ErrorDetail::UnknownVersion(wit::VersionNotFound {
             name,
             requested,
             requirement,
             available,
             pre_releases,
         }),
-        Error::InvalidName { name, reason } => wit::Error::InvalidName(rejected(name, reason)),
+        Error::InvalidName { name, reason } => {
+            wit::ErrorDetail::InvalidName(rejected(name, reason))
+        }
         Error::NotGranted { path, link } => {
             let (link, link_target) = link.unzip();
             let link_target = link_target.flatten();
-            wit::Error::NotGranted(wit::OutsideGrants {
+            wit::ErrorDetail::NotGranted(wit::OutsideGrants {
                 path,
                 link,
                 link_target,
             })
         }
-        Error::NotRegularFile { path, found } => wit::Error::NotRegularFile(rejected(path, found)),
+        Error::NotRegularFile { path, found } => {
+            wit::ErrorDetail::NotRegularFile(rejected(path, found))
+        }
         Error::UnsupportedLocation { location, reason } => {
-            wit::Error::UnsupportedLocation(rejected(location, reason))
+            wit::ErrorDetail::UnsupportedLocation(rejected(location, reason))
         }
         Error::TrustRootInvalid { path, reason } => {
-            wit::Error::TrustRootInvalid(rejected(path, reason))
+            wit::ErrorDetail::TrustRootInvalid(rejected(path, reason))
         }
-        Error::AlreadyExists(path) => wit::Error::AlreadyExists(path),
+        Error::AlreadyExists(path) => wit::ErrorDetail::AlreadyExists(path),
         Error::DowngradeRefused {
             name,
             installed,
             requested,
-        } => wit::Error::DowngradeRefused(wit::Downgrade {
+        } => wit::ErrorDetail::DowngradeRefused(wit::Downgrade {
             name,
             installed,
             requested,
@@ -937,7 +951,7 @@ fn to_wit(e: Error) -> wit::Error {
             name,
             dest,
             installed,
-        } => wit::Error::NotInstalled(wit::NotInstalled {
+        } => wit::ErrorDetail::NotInstalled(wit::NotInstalled {
             name,
             dest,
             installed,
@@ -946,27 +960,29 @@ fn to_wit(e: Error) -> wit::Error {
             name,
             version,
             registry,
-        } => wit::Error::EntryExists(wit::DuplicateEntry {
+        } => wit::ErrorDetail::EntryExists(wit::DuplicateEntry {
             name,
             version,
             registry,
         }),
-        Error::KeyInvalid { path, reason } => wit::Error::KeyInvalid(rejected(path, reason)),
+        Error::KeyInvalid { path, reason } => wit::ErrorDetail::KeyInvalid(rejected(path, reason)),
         Error::InvalidRequest { value, reason } => {
-            wit::Error::InvalidRequest(rejected(value, reason))
+            wit::ErrorDetail::InvalidRequest(rejected(value, reason))
         }
-        Error::TooLarge { source, limit } => wit::Error::TooLarge(wit::SizeLimit { source, limit }),
+        Error::TooLarge { source, limit } => {
+            wit::ErrorDetail::TooLarge(wit::SizeLimit { source, limit })
+        }
         Error::IndexUntrusted { registry, reason } => {
-            wit::Error::IndexUntrusted(rejected(registry, reason))
+            wit::ErrorDetail::IndexUntrusted(rejected(registry, reason))
         }
         Error::IndexExpired { registry, expires } => {
-            wit::Error::IndexExpired(wit::Expiry { registry, expires })
+            wit::ErrorDetail::IndexExpired(wit::Expiry { registry, expires })
         }
         Error::IndexRollback {
             registry,
             seen,
             got,
-        } => wit::Error::IndexRollback(wit::Rollback {
+        } => wit::ErrorDetail::IndexRollback(wit::Rollback {
             registry,
             seen,
             got,
@@ -975,7 +991,7 @@ fn to_wit(e: Error) -> wit::Error {
             source,
             expected,
             actual,
-        } => wit::Error::SizeMismatch(wit::SizeMismatch {
+        } => wit::ErrorDetail::SizeMismatch(wit::SizeMismatch {
             source,
             expected,
             actual,
@@ -984,7 +1000,7 @@ fn to_wit(e: Error) -> wit::Error {
             source,
             expected,
             actual,
-        } => wit::Error::DigestMismatch(wit::Mismatch {
+        } => wit::ErrorDetail::DigestMismatch(wit::Mismatch {
             source,
             expected,
             actual,
@@ -992,16 +1008,16 @@ fn to_wit(e: Error) -> wit::Error {
         Error::SignatureMissing {
             artifact,
             looked_for,
-        } => wit::Error::SignatureMissing(rejected(artifact, looked_for)),
+        } => wit::ErrorDetail::SignatureMissing(rejected(artifact, looked_for)),
         Error::SignatureMalformed { source, reason } => {
-            wit::Error::SignatureMalformed(rejected(source, reason))
+            wit::ErrorDetail::SignatureMalformed(rejected(source, reason))
         }
         Error::Incompatible {
             artifact,
             world,
             mismatch,
             skipped,
-        } => wit::Error::Incompatible(wit::IncompatiblePlugin {
+        } => wit::ErrorDetail::Incompatible(wit::IncompatiblePlugin {
             artifact,
             world,
             mismatch,
@@ -1011,27 +1027,27 @@ fn to_wit(e: Error) -> wit::Error {
             artifact,
             index,
             reason,
-        } => wit::Error::MetadataMismatch(wit::Misdescribed {
+        } => wit::ErrorDetail::MetadataMismatch(wit::Misdescribed {
             artifact,
             index,
             reason,
         }),
         Error::CapabilityDenied { artifact, denied } => {
-            wit::Error::CapabilityDenied(wit::DeniedImports { artifact, denied })
+            wit::ErrorDetail::CapabilityDenied(wit::DeniedImports { artifact, denied })
         }
         Error::SignatureInsufficient { artifact, reason } => {
-            wit::Error::SignatureInsufficient(rejected(artifact, reason))
+            wit::ErrorDetail::SignatureInsufficient(rejected(artifact, reason))
         }
         Error::SignatureUntrusted {
             artifact,
             trust_root,
             keys,
-        } => wit::Error::SignatureUntrusted(wit::Untrusted {
+        } => wit::ErrorDetail::SignatureUntrusted(wit::Untrusted {
             artifact,
             trust_root,
             keys,
         }),
-        Error::FetchFailed { url, cause } => wit::Error::FetchFailed(wit::FetchFailure {
+        Error::FetchFailed { url, cause } => wit::ErrorDetail::FetchFailed(wit::FetchFailure {
             url,
             cause: fetch_to_wit(cause),
         }),
@@ -1039,7 +1055,7 @@ fn to_wit(e: Error) -> wit::Error {
             path,
             operation,
             message,
-        } => wit::Error::Io(wit::IoFailure {
+        } => wit::ErrorDetail::Io(wit::IoFailure {
             path,
             operation: operation.to_string(),
             message,

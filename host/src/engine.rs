@@ -7,7 +7,7 @@
 //! environment, no arguments, no stdio, no sockets; the network is reachable
 //! only through the `fetch` import below.
 
-use crate::fetch::{Fetch, FetchBody, FetchError as PublicFetchError};
+use crate::fetch::{Fetch, FetchBody};
 use crate::interrupt::{self, Budget};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -25,7 +25,9 @@ wasmtime::component::bindgen!({
     with: {
         "wasm-plugin:installer/fetch.body": Body,
     },
-    additional_derives: [serde::Serialize],
+    // The WIT is the one definition of every record the library returns;
+    // this derive serializes them as the project's JSON spells them.
+    additional_derives: [wasm_plugin_derive::WitSerialize, PartialEq, Eq],
 });
 
 pub use self::wasm_plugin::installer::fetch::FetchError;
@@ -173,7 +175,7 @@ impl self::wasm_plugin::installer::fetch::Host for HostState {
                 let announced = body.announced();
                 Ok(Ok((self.table.push(Body(body))?, announced)))
             }
-            Err(e) => Ok(Err(to_wit(e))),
+            Err(e) => Ok(Err(e)),
         }
     }
 
@@ -204,7 +206,7 @@ impl self::wasm_plugin::installer::fetch::Host for HostState {
                 };
                 Ok(Ok((head, self.table.push(Body(body))?)))
             }
-            Err(e) => Ok(Err(to_wit(e))),
+            Err(e) => Ok(Err(e)),
         }
     }
 }
@@ -217,35 +219,12 @@ impl self::wasm_plugin::installer::fetch::HostBody for HostState {
         body: Resource<Body>,
         max: u32,
     ) -> wasmtime::Result<Result<Vec<u8>, FetchError>> {
-        Ok(self
-            .table
-            .get_mut(&body)?
-            .0
-            .read(max as usize)
-            .map_err(to_wit))
+        Ok(self.table.get_mut(&body)?.0.read(max as usize))
     }
 
     fn drop(&mut self, body: Resource<Body>) -> wasmtime::Result<()> {
         self.table.delete(body)?;
         Ok(())
-    }
-}
-
-fn to_wit(e: PublicFetchError) -> FetchError {
-    use PublicFetchError as P;
-    match e {
-        P::UnsupportedScheme(s) => FetchError::UnsupportedScheme(s),
-        P::InvalidUrl(s) => FetchError::InvalidUrl(s),
-        P::Connect(s) => FetchError::Connect(s),
-        P::HttpStatus(code) => FetchError::HttpStatus(code),
-        P::Timeout(s) => FetchError::Timeout(s),
-        P::Truncated {
-            received,
-            announced,
-        } => FetchError::Truncated((received, announced)),
-        P::Tls(s) => FetchError::Tls(s),
-        P::Protocol(s) => FetchError::Protocol(s),
-        P::Transport(s) => FetchError::Transport(s),
     }
 }
 

@@ -155,6 +155,84 @@ impl PartialEq<&str> for ErrorKind {
     }
 }
 
+/// The component's error record (WIT `error`): its message and hint, in the
+/// component's words, and [`detail`](ComponentError::detail), the case with
+/// its fields. A failed plugin of a sync carries one
+/// ([`SyncChange::error`](crate::SyncChange::error)); [`Error`] wraps one
+/// for a failed call.
+pub use wit::Error as ComponentError;
+/// The case of a [`ComponentError`], with the fields its message was made from.
+pub use wit::ErrorDetail;
+
+impl ComponentError {
+    /// The case (`digest-mismatch`, ...).
+    pub fn kind(&self) -> ErrorKind {
+        use wit::ErrorDetail as E;
+        match &self.detail {
+            E::IndexMalformed(_) => ErrorKind::IndexMalformed,
+            E::ManifestInvalid(_) => ErrorKind::ManifestInvalid,
+            E::IndexInvalid(_) => ErrorKind::IndexInvalid,
+            E::UnknownPlugin(_) => ErrorKind::UnknownPlugin,
+            E::UnknownVersion(_) => ErrorKind::UnknownVersion,
+            E::InvalidName(_) => ErrorKind::InvalidName,
+            E::NotGranted(_) => ErrorKind::NotGranted,
+            E::NotRegularFile(_) => ErrorKind::NotRegularFile,
+            E::UnsupportedLocation(_) => ErrorKind::UnsupportedLocation,
+            E::TrustRootInvalid(_) => ErrorKind::TrustRootInvalid,
+            E::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            E::DowngradeRefused(_) => ErrorKind::DowngradeRefused,
+            E::NotInstalled(_) => ErrorKind::NotInstalled,
+            E::EntryExists(_) => ErrorKind::EntryExists,
+            E::KeyInvalid(_) => ErrorKind::KeyInvalid,
+            E::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            E::TooLarge(_) => ErrorKind::TooLarge,
+            E::IndexUntrusted(_) => ErrorKind::IndexUntrusted,
+            E::IndexExpired(_) => ErrorKind::IndexExpired,
+            E::IndexRollback(_) => ErrorKind::IndexRollback,
+            E::SizeMismatch(_) => ErrorKind::SizeMismatch,
+            E::DigestMismatch(_) => ErrorKind::DigestMismatch,
+            E::SignatureMissing(_) => ErrorKind::SignatureMissing,
+            E::SignatureMalformed(_) => ErrorKind::SignatureMalformed,
+            E::SignatureUntrusted(_) => ErrorKind::SignatureUntrusted,
+            E::SignatureInsufficient(_) => ErrorKind::SignatureInsufficient,
+            E::CapabilityDenied(_) => ErrorKind::CapabilityDenied,
+            E::Incompatible(_) => ErrorKind::Incompatible,
+            E::MetadataMismatch(_) => ErrorKind::MetadataMismatch,
+            E::FetchFailed(_) => ErrorKind::FetchFailed,
+            E::Io(_) => ErrorKind::Io,
+        }
+    }
+
+    /// The exit code the CLI uses for it.
+    pub fn exit_code(&self) -> u8 {
+        match &self.detail {
+            // Retrying cannot help with a URL this host cannot fetch at all.
+            wit::ErrorDetail::FetchFailed(f)
+                if matches!(
+                    f.cause,
+                    FetchError::UnsupportedScheme(_) | FetchError::InvalidUrl(_)
+                ) =>
+            {
+                EXIT_INPUT
+            }
+            _ => self.kind().exit_code(),
+        }
+    }
+
+    /// As the library's [`Error`] (the same case, message and exit code).
+    pub fn into_error(self) -> Error {
+        Error::from(Failure::installer(self))
+    }
+
+    /// The message, then the hint on the lines after it: what the CLI prints.
+    pub fn text(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{}\n{hint}", self.message),
+            None => self.message.clone(),
+        }
+    }
+}
+
 /// Why an operation failed.
 ///
 /// [`kind`](Error::kind) names the case in kebab-case (`digest-mismatch`,
@@ -195,14 +273,21 @@ impl Error {
         self.0.exit_code()
     }
 
-    /// The case's fields as JSON (`details` in the CLI's `--json` errors).
-    pub fn details(&self) -> serde_json::Value {
-        self.0.details()
+    /// The component's case and its fields, when the component refused
+    /// (`None` for a failure of the host: a lock, a deadline, a signal).
+    pub fn detail(&self) -> Option<&ErrorDetail> {
+        match &*self.0 {
+            Failure::Installer(e) => Some(&e.detail),
+            _ => None,
+        }
     }
 
-    /// `{"error": {kind, message, exit_code, details}}`, the CLI's `--json` form.
-    pub fn to_json(&self) -> serde_json::Value {
-        self.0.to_json()
+    /// What to do about it, in the component's words, when it said.
+    pub fn hint(&self) -> Option<&str> {
+        match &*self.0 {
+            Failure::Installer(e) => e.hint.as_deref(),
+            _ => None,
+        }
     }
 
     /// Whether the component was stopped mid-call (a trap, the deadline, the
@@ -219,6 +304,14 @@ impl Error {
         }
     }
 
+    /// The component's error, or this error back when the host failed.
+    pub(crate) fn into_component(self) -> Result<ComponentError, Error> {
+        match *self.0 {
+            Failure::Installer(e) => Ok(*e),
+            other => Err(Error::from(other)),
+        }
+    }
+
     pub(crate) fn usage(message: impl Into<String>) -> Error {
         Error::from(Failure::Usage(message.into()))
     }
@@ -232,23 +325,32 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// `{kind, message, exit_code, details}`: the CLI's `--json` error (under
+/// `"error"`), `details` being the case's fields.
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Error", 4)?;
+        out.serialize_field("kind", &self.kind())?;
+        out.serialize_field("message", &self.to_string())?;
+        out.serialize_field("exit_code", &self.exit_code())?;
+        out.serialize_field("details", &self.0.details())?;
+        out.end()
+    }
+}
+
 impl From<Failure> for Error {
     fn from(f: Failure) -> Error {
         Error(Box::new(f))
     }
 }
 
-impl From<wit::Error> for Error {
-    fn from(e: wit::Error) -> Error {
-        Error::from(Failure::from(e))
-    }
-}
-
 /// Everything an operation can fail with.
 #[derive(Debug)]
 pub(crate) enum Failure {
-    /// The component refused or failed, with its typed error.
-    Installer(wit::Error),
+    /// The component refused or failed, with its typed error (boxed: it is
+    /// large, and most results are not errors).
+    Installer(Box<ComponentError>),
     /// A request whose paths or values cannot be used (checked before the
     /// component runs).
     Usage(String),
@@ -292,15 +394,7 @@ impl Failure {
 
     pub fn exit_code(&self) -> u8 {
         match self {
-            // Retrying cannot help with a URL this host cannot fetch at all.
-            Failure::Installer(wit::Error::FetchFailed(f))
-                if matches!(
-                    f.cause,
-                    FetchError::UnsupportedScheme(_) | FetchError::InvalidUrl(_)
-                ) =>
-            {
-                EXIT_INPUT
-            }
+            Failure::Installer(e) => e.exit_code(),
             // As a shell reports a process a signal ended: 130, 143.
             Failure::Interrupted { signal } => (128 + signal).clamp(0, 255) as u8,
             other => other.kind().exit_code(),
@@ -309,41 +403,8 @@ impl Failure {
 
     /// The case, for scripts (`--json`) and the exit code.
     pub fn kind(&self) -> ErrorKind {
-        use wit::Error as E;
         match self {
-            Failure::Installer(e) => match e {
-                E::IndexMalformed(_) => ErrorKind::IndexMalformed,
-                E::ManifestInvalid(_) => ErrorKind::ManifestInvalid,
-                E::IndexInvalid(_) => ErrorKind::IndexInvalid,
-                E::UnknownPlugin(_) => ErrorKind::UnknownPlugin,
-                E::UnknownVersion(_) => ErrorKind::UnknownVersion,
-                E::InvalidName(_) => ErrorKind::InvalidName,
-                E::NotGranted(_) => ErrorKind::NotGranted,
-                E::NotRegularFile(_) => ErrorKind::NotRegularFile,
-                E::UnsupportedLocation(_) => ErrorKind::UnsupportedLocation,
-                E::TrustRootInvalid(_) => ErrorKind::TrustRootInvalid,
-                E::AlreadyExists(_) => ErrorKind::AlreadyExists,
-                E::DowngradeRefused(_) => ErrorKind::DowngradeRefused,
-                E::NotInstalled(_) => ErrorKind::NotInstalled,
-                E::EntryExists(_) => ErrorKind::EntryExists,
-                E::KeyInvalid(_) => ErrorKind::KeyInvalid,
-                E::InvalidRequest(_) => ErrorKind::InvalidRequest,
-                E::TooLarge(_) => ErrorKind::TooLarge,
-                E::IndexUntrusted(_) => ErrorKind::IndexUntrusted,
-                E::IndexExpired(_) => ErrorKind::IndexExpired,
-                E::IndexRollback(_) => ErrorKind::IndexRollback,
-                E::SizeMismatch(_) => ErrorKind::SizeMismatch,
-                E::DigestMismatch(_) => ErrorKind::DigestMismatch,
-                E::SignatureMissing(_) => ErrorKind::SignatureMissing,
-                E::SignatureMalformed(_) => ErrorKind::SignatureMalformed,
-                E::SignatureUntrusted(_) => ErrorKind::SignatureUntrusted,
-                E::SignatureInsufficient(_) => ErrorKind::SignatureInsufficient,
-                E::CapabilityDenied(_) => ErrorKind::CapabilityDenied,
-                E::Incompatible(_) => ErrorKind::Incompatible,
-                E::MetadataMismatch(_) => ErrorKind::MetadataMismatch,
-                E::FetchFailed(_) => ErrorKind::FetchFailed,
-                E::Io(_) => ErrorKind::Io,
-            },
+            Failure::Installer(e) => e.kind(),
             Failure::Usage(_) => ErrorKind::Usage,
             // Something other than a regular file where the lock belongs:
             // the component's own word for that.
@@ -359,7 +420,7 @@ impl Failure {
 
     pub fn message(&self) -> String {
         match self {
-            Failure::Installer(e) => installer_message(e),
+            Failure::Installer(e) => e.text(),
             Failure::Usage(text) => text.clone(),
             Failure::Io {
                 path,
@@ -405,31 +466,17 @@ impl Failure {
         }
     }
 
-    /// The `--json` form: `{"error": {kind, message, exit_code, details}}`.
-    pub fn to_json(&self) -> Value {
-        json!({"error": {
-            "kind": self.kind(),
-            "message": self.message(),
-            "exit_code": self.exit_code(),
-            "details": self.details(),
-        }})
-    }
-
     fn details(&self) -> Value {
         match self {
-            // Externally tagged: `{"DigestMismatch": {...}}`; keep the inside,
-            // its own nested causes in the one shape (`kind`, kebab-case).
-            Failure::Installer(e) => match serde_json::to_value(e) {
-                Ok(Value::Object(map)) => map
-                    .into_iter()
-                    .next()
-                    .map(|(_, v)| match tagged_as_kind(v) {
-                        // A case carrying one value (`already-exists(path)`):
-                        // details are an object, or null.
-                        Value::Object(fields) => Value::Object(fields),
-                        value => json!({"value": value}),
-                    })
-                    .unwrap_or(Value::Null),
+            // `{"kind": ..., "value": ...}` (see `wasm_plugin_derive`): the
+            // value, as an object (a case carrying one plain value, like
+            // `already-exists(path)`, as `{"value": ...}`).
+            Failure::Installer(e) => match serde_json::to_value(&e.detail) {
+                Ok(Value::Object(mut map)) => match map.remove("value") {
+                    Some(Value::Object(fields)) => Value::Object(fields),
+                    Some(value) => json!({"value": value}),
+                    None => Value::Null,
+                },
                 _ => Value::Null,
             },
             Failure::Io { path, action, .. } => json!({"path": path, "action": action}),
@@ -448,48 +495,6 @@ impl Failure {
             Failure::Usage(_) | Failure::Runtime(_) => Value::Null,
         }
     }
-}
-
-/// serde's externally tagged variants (`{"HttpStatus": 404}`, a nested
-/// cause) in the shape the top level uses: `{"kind": "http-status",
-/// "value": 404}`, or the variant's own fields beside `kind` when it has
-/// some. Field names (snake_case) never start with a capital, so a
-/// one-key object whose key does is a variant.
-fn tagged_as_kind(value: Value) -> Value {
-    match value {
-        Value::Object(map)
-            if map.len() == 1 && map.keys().all(|k| k.starts_with(char::is_uppercase)) =>
-        {
-            let (tag, inner) = map.into_iter().next().expect("one key");
-            let kind = kebab(&tag);
-            match tagged_as_kind(inner) {
-                Value::Object(mut fields) => {
-                    fields.insert("kind".into(), Value::String(kind));
-                    Value::Object(fields)
-                }
-                other => json!({"kind": kind, "value": other}),
-            }
-        }
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, tagged_as_kind(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(tagged_as_kind).collect()),
-        other => other,
-    }
-}
-
-/// `HttpStatus` -> `http-status`.
-fn kebab(pascal: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in pascal.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('-');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
 }
 
 impl From<wasmtime::Error> for Failure {
@@ -517,27 +522,41 @@ impl Failure {
     }
 }
 
-impl From<wit::Error> for Failure {
-    fn from(mut e: wit::Error) -> Failure {
+impl Failure {
+    /// The component's error, with what only the host can see added.
+    pub(crate) fn installer(mut e: ComponentError) -> Failure {
         name_link_target(&mut e);
-        Failure::Installer(e)
+        Failure::Installer(Box::new(e))
     }
 }
 
 /// The sandbox cannot read where a link out of it points (WASI refuses
 /// absolute link targets), so the host, which can, adds it: a message that
 /// says where a link leads is the one that lets the user act.
-fn name_link_target(e: &mut wit::Error) {
-    match e {
-        wit::Error::NotGranted(g) if g.link_target.is_none() => {
-            if let Some(link) = &g.link {
-                g.link_target = link_target(link);
-            }
+fn name_link_target(e: &mut ComponentError) {
+    match &mut e.detail {
+        wit::ErrorDetail::NotGranted(g) if g.link_target.is_none() => {
+            let Some(link) = &g.link else { return };
+            let Some(target) = link_target(link) else {
+                return;
+            };
+            // The component's words for a target it could not read.
+            e.message = e.message.replace(
+                &format!("{link} is {LINK} to a place outside the grants"),
+                &format!("{link} is {LINK} to {target}"),
+            );
+            g.link_target = Some(target);
         }
-        wit::Error::NotRegularFile(r) if r.reason == LINK => {
-            if let Some(target) = link_target(&r.value) {
-                r.reason = format!("{LINK} to {target}");
-            }
+        wit::ErrorDetail::NotRegularFile(r) if r.reason == LINK => {
+            let Some(target) = link_target(&r.value) else {
+                return;
+            };
+            let value = &r.value;
+            e.message = e.message.replace(
+                &format!("{value} is {LINK}, not"),
+                &format!("{value} is {LINK} to {target}, not"),
+            );
+            r.reason = format!("{LINK} to {target}");
         }
         _ => {}
     }
@@ -567,285 +586,6 @@ pub(crate) fn name_link_targets(report: &mut wit::AuditReport) {
         {
             finding.detail = format!("{LINK} to {target} where{rest}");
         }
-    }
-}
-
-fn installer_message(e: &wit::Error) -> String {
-    use wit::Error as E;
-    match e {
-        E::ManifestInvalid(p) => format!(
-            "{}:{}:{}: {}\nfix wasm-plugin.toml (see the README's \"Plugin sets\"), or name \
-             another one with --config",
-            p.path, p.line, p.column, p.message
-        ),
-        E::IndexMalformed(p) => format!(
-            "{}:{}:{}: the registry index is malformed: {}\n\
-             fix the JSON (schema: {{\"schema_version\": \"1\", \"plugins\": [...]}}) or ask the registry's publisher",
-            p.path, p.line, p.column, p.message
-        ),
-        E::IndexInvalid(p) => format!(
-            "the registry index {} is invalid: {}\nask the registry's publisher to fix it",
-            p.path, p.problem
-        ),
-        E::UnknownPlugin(n) => {
-            let offer = if n.available.is_empty() {
-                "it lists no plugins".to_string()
-            } else {
-                format!("it has: {}", n.available.join(", "))
-            };
-            format!(
-                "no plugin named '{}' in {}; {offer}\nrun `wasm-plugin list --registry {}` to see what it offers",
-                n.name, n.registry, n.registry
-            )
-        }
-        E::UnknownVersion(v) => {
-            let available = match v.available.is_empty() {
-                true => "none that is not yanked".to_string(),
-                false => v.available.join(", "),
-            };
-            // Semver passes pre-releases over unless the requirement names
-            // one: say so, or a beta published alone looks missing.
-            let skipped = match v.pre_releases.first() {
-                None => String::new(),
-                Some(newest) => format!(
-                    "\n{} {}, which a requirement matches only when it names one \
-                     (e.g. {}@^{newest}); {}@={newest} takes exactly that one",
-                    v.pre_releases.join(", "),
-                    if v.pre_releases.len() == 1 {
-                        "is a pre-release"
-                    } else {
-                        "are pre-releases"
-                    },
-                    v.name,
-                    v.name
-                ),
-            };
-            match v.requirement {
-                false if v.requested.is_empty() => format!(
-                    "every version of '{}' is yanked; name one exactly ({}@=VERSION, see \
-                     `wasm-plugin info {}`) to install it anyway",
-                    v.name, v.name, v.name
-                ),
-                true => format!(
-                    "no version of '{}' matches {}; available: {available}{skipped}\n\
-                     change the requirement, or name one exactly as {}@=VERSION",
-                    v.name, v.requested, v.name
-                ),
-                false => format!(
-                    "plugin '{}' has no version '{}'; available: {available}\n\
-                     name one of those exactly ({}@=VERSION), or give no version for the highest",
-                    v.name, v.requested, v.name
-                ),
-            }
-        }
-        E::InvalidName(r) => format!(
-            "invalid name '{}': {}\nplugin names and key labels match ^[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}$ \
-             and are not a Windows device name (CON, NUL, COM1, ...)",
-            r.value, r.reason
-        ),
-        E::NotGranted(g) => match (&g.link, &g.link_target) {
-            (Some(link), target) => format!(
-                "{} leads outside the directories granted to the installer: {link} is a symbolic \
-                 link to {}\nthe sandbox never follows a link out of a granted directory, and \
-                 granting the link's target does not change that; copy the file in place of the \
-                 link, or point the registry at the target's real path and grant that with \
-                 --allow-read",
-                g.path,
-                target.as_deref().unwrap_or("a place outside the grants")
-            ),
-            (None, _) => {
-                let dir = Path::new(&g.path)
-                    .parent()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_else(|| g.path.clone());
-                format!(
-                    "{} is outside the directories the installer may read\n\
-                     grant it with --allow-read {dir} (the installer sees only the registry's \
-                     directory, the trust root, the destination and --allow-read directories)",
-                    g.path
-                )
-            }
-        },
-        E::NotRegularFile(r) => format!(
-            "{} is {}, not a regular file; the installer reads only regular files (a named pipe \
-             would block and a device never ends)\npoint at a regular file instead, or, in a \
-             plugins directory, remove it (`wasm-plugin uninstall` removes a link, never its target)",
-            r.value, r.reason
-        ),
-        E::UnsupportedLocation(r) => {
-            format!("cannot use location '{}': {}", r.value, r.reason)
-        }
-        E::TrustRootInvalid(r) => format!(
-            "cannot use trust root {}: {}\na trust root is a directory of *.pub files, each the base64 \
-             of a raw 32-byte Ed25519 public key or a PEM PUBLIC KEY (openssl pkey -pubout)",
-            r.value, r.reason
-        ),
-        E::AlreadyExists(path) => {
-            format!(
-                "{path} already exists; choose another name or directory, or remove it first \
-                 (sign replaces a signature with --force)"
-            )
-        }
-        E::DowngradeRefused(d) => format!(
-            "refusing to downgrade '{}' from {} to {}\npass --allow-downgrade to install the lower version anyway",
-            d.name, d.installed, d.requested
-        ),
-        E::NotInstalled(n) => {
-            let installed = if n.installed.is_empty() {
-                "nothing is installed there".to_string()
-            } else {
-                format!("installed: {}", n.installed.join(", "))
-            };
-            format!("'{}' is not installed in {}; {installed}", n.name, n.dest)
-        }
-        E::EntryExists(e) => format!(
-            "{} already lists {} {}\npublish a new version, or pass --force to replace that entry \
-             (to add your signature to it instead, for a root.json threshold: `wasm-plugin trust \
-             sign --registry INDEX --entry NAME@VERSION --key KEY`)",
-            e.registry, e.name, e.version
-        ),
-        E::KeyInvalid(r) => format!(
-            "cannot use the key {}: {}\nkeys are Ed25519 PKCS#8 PEM private keys, as `wasm-plugin keygen` or \
-             `openssl genpkey -algorithm ed25519` write them",
-            r.value, r.reason
-        ),
-        E::InvalidRequest(r) => format!("{}: {}", r.value, r.reason),
-        E::TooLarge(t) => format!(
-            "{} is larger than the limit of {} bytes; nothing was installed\n\
-             raise the limit with --max-size if the artefact really is that large",
-            t.source, t.limit
-        ),
-        E::IndexUntrusted(r) => format!("refusing the registry index {}: {}", r.value, r.reason),
-        E::IndexExpired(x) => format!(
-            "the registry index {} expired at {}; a registry that stopped being updated may be \
-             withholding fixes\nask its publisher to republish it, or pass --allow-expired to use it anyway",
-            x.registry, x.expires
-        ),
-        E::IndexRollback(r) => format!(
-            "the registry index {} is version {}, older than version {} seen before; an older index \
-             could bring back versions that were withdrawn\nif the registry was really reset: for install, \
-             upgrade and sync, run `wasm-plugin forget-registry {} --dest DIR`; for mirror, remove \
-             the mirror's index.json",
-            r.registry, r.got, r.seen, r.registry
-        ),
-        E::SizeMismatch(m) => format!(
-            "size mismatch for {}: the registry publishes {} bytes, the source has {}\n\
-             the bytes are not what the registry published; nothing was installed",
-            m.source, m.expected, m.actual
-        ),
-        E::DigestMismatch(m) => format!(
-            "digest mismatch for {}\n  expected sha256 {}\n  actual   sha256 {}\n\
-             the bytes are not what the registry published; nothing was installed",
-            m.source, m.expected, m.actual
-        ),
-        E::SignatureMissing(r) => format!(
-            "{} is not signed (looked in {}), but a trust root was given\n\
-             a trust root requires a signature; ask the publisher to sign it, or drop --trust-root \
-             to accept unsigned plugins",
-            r.value, r.reason
-        ),
-        E::SignatureMalformed(r) => format!(
-            "malformed signature in {}: {}\na signature is the base64 of a raw 64-byte Ed25519 signature",
-            r.value, r.reason
-        ),
-        E::CapabilityDenied(d) => format!(
-            "{} imports what the capability policy forbids: {}\nnothing was placed; change \
-             --allow-import/--deny-import (or the manifest's [policy]) if it may have them",
-            d.artifact,
-            d.denied.join("; ")
-        ),
-        E::Incompatible(i) => {
-            let skipped: String = i
-                .skipped
-                .iter()
-                .map(|u| format!("\n  skipped {}: {}", u.version, u.reason))
-                .collect();
-            format!(
-                "{} does not fit the {}: {}{skipped}\nnothing was placed; a version built \
-                 for that world installs (ask its publisher; in a plugin set, `wasm-plugin lock \
-                 --upgrade NAME` pins another), and without a world (--world, or the manifest's \
-                 world) any version installs",
-                i.artifact, i.world, i.mismatch
-            )
-        }
-        E::MetadataMismatch(m) => format!(
-            "the index {} describes {} otherwise than its bytes are: {}\nnothing was placed; \
-             ask the registry's publisher to publish it again (`wasm-plugin publish` reads \
-             imports and exports from the file)",
-            m.index, m.artifact, m.reason
-        ),
-        E::SignatureInsufficient(r) => format!(
-            "{} is not signed as the trust root's root.json requires: {}\n\
-             the roles in that root.json say which keys may sign which plugin names, and how many must",
-            r.value, r.reason
-        ),
-        E::SignatureUntrusted(u) => format!(
-            "the signature of {} does not verify against any key in the trust root {} (tried: {})\n\
-             the artefact was altered or signed by a key you do not trust",
-            u.artifact,
-            u.trust_root,
-            u.keys.join(", ")
-        ),
-        E::FetchFailed(f) => fetch_message(&f.url, &f.cause),
-        E::Io(io) => format!("cannot {} {}: {}", io.operation, io.path, io.message),
-    }
-}
-
-fn fetch_message(url: &str, cause: &FetchError) -> String {
-    match cause {
-        FetchError::UnsupportedScheme(scheme) => {
-            format!(
-                "cannot fetch {url}: the {scheme} scheme is not supported (use http:// or a local path)"
-            )
-        }
-        FetchError::InvalidUrl(msg) => format!("cannot fetch {url}: invalid URL: {msg}"),
-        FetchError::Connect(msg) => format!(
-            "cannot connect to fetch {url}: {msg}\ncheck the address and that the server is reachable"
-        ),
-        FetchError::HttpStatus(code @ (401 | 403)) => {
-            let plain = url.to_ascii_lowercase().starts_with("http://")
-                && !crate::credentials::is_loopback(&crate::fetch::host_of(url));
-            let note = if plain {
-                "; credentials are never sent over plain http except to a loopback address, \
-                 so use https for this registry"
-            } else {
-                ""
-            };
-            format!(
-                "fetching {url} failed: the server answered HTTP {code}{}\n\
-                 the registry wants credentials it was not given or does not accept: log in \
-                 with `docker login` (wasm-plugin reads $DOCKER_CONFIG/config.json or \
-                 ~/.docker/config.json), or pass a token with --registry-token-file or \
-                 WASM_PLUGIN_REGISTRY_TOKEN{note}",
-                status_reason(*code)
-            )
-        }
-        FetchError::HttpStatus(code) => format!(
-            "fetching {url} failed: the server answered HTTP {code}{}",
-            status_reason(*code)
-        ),
-        FetchError::Timeout(msg) => format!("fetching {url} timed out: {msg}"),
-        FetchError::Truncated((got, announced)) => format!(
-            "fetching {url} failed: the connection ended after {got} of {announced} bytes; try again"
-        ),
-        FetchError::Transport(msg) => format!("fetching {url} failed: {msg}"),
-        FetchError::Tls(msg) => format!("cannot fetch {url}: {msg}"),
-        FetchError::Protocol(msg) => format!("fetching {url} failed: {msg}"),
-    }
-}
-
-fn status_reason(code: u16) -> &'static str {
-    match code {
-        401 => " Unauthorized",
-        403 => " Forbidden",
-        404 => " Not Found (check the artifact URL in the index)",
-        410 => " Gone",
-        429 => " Too Many Requests",
-        500 => " Internal Server Error",
-        502 => " Bad Gateway",
-        503 => " Service Unavailable",
-        504 => " Gateway Timeout",
-        _ => "",
     }
 }
 

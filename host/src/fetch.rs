@@ -31,36 +31,12 @@ use std::time::{Duration, Instant};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
 
-/// Why a fetch failed. The component adds the URL and decides whether to
-/// try again ([`FetchError::Connect`], [`FetchError::Timeout`],
+/// Why a fetch failed: the WIT `fetch-error` the component imports. The
+/// component adds the URL and decides whether to try again
+/// ([`FetchError::Connect`], [`FetchError::Timeout`],
 /// [`FetchError::Truncated`], [`FetchError::Transport`] and a 5xx are
 /// retried; nothing else is).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FetchError {
-    /// This fetcher does not serve the URL's scheme. Carries the scheme.
-    UnsupportedScheme(String),
-    /// The URL could not be parsed.
-    InvalidUrl(String),
-    /// No connection could be made: DNS, refused, unreachable.
-    Connect(String),
-    /// The server answered with this non-2xx status.
-    HttpStatus(u16),
-    /// The server went quiet for longer than the read timeout.
-    Timeout(String),
-    /// The body ended before its announced length.
-    Truncated {
-        /// Bytes received.
-        received: u64,
-        /// Bytes announced.
-        announced: u64,
-    },
-    /// The TLS handshake failed (untrusted, wrong host, expired...).
-    Tls(String),
-    /// An answer that broke HTTP in a way a retry will not mend.
-    Protocol(String),
-    /// Anything else the transport reported.
-    Transport(String),
-}
+pub use crate::engine::FetchError;
 
 /// Lends the component the network: a GET per URL it asks for.
 ///
@@ -916,10 +892,7 @@ impl HttpBody {
                 self.received
             )),
             (UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe, Some(total)) => {
-                FetchError::Truncated {
-                    received: self.received,
-                    announced: total,
-                }
+                FetchError::Truncated((self.received, total))
             }
             (ConnectionReset | ConnectionAborted | BrokenPipe, None) => FetchError::Transport(
                 format!("the connection was reset after {} bytes", self.received),

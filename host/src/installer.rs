@@ -205,7 +205,7 @@ impl Installer {
     pub fn load_index(&self, request: &IndexRequest) -> Result<RegistryIndex, Error> {
         let (source, grants) = self.index_source(request)?;
         let index = self.call(grants, true, |i, s| i.call_load_index(s, &source))?;
-        Ok(index.into())
+        Ok(index)
     }
 
     /// The entry `install` would take, without fetching the artefact.
@@ -214,7 +214,7 @@ impl Installer {
         let entry = self.call(grants, true, |i, s| {
             i.call_find_entry(s, &source, &request.spec, request.version.as_deref())
         })?;
-        Ok(entry.into())
+        Ok(entry)
     }
 
     /// Installs the one plugin `request` names.
@@ -322,9 +322,7 @@ impl Installer {
                 deny_imports: request.deny_imports.clone(),
                 world: world.clone(),
             };
-            let result = self
-                .call_in(&dest, grants.clone(), true, |i, s| i.call_install(s, &call))
-                .map(InstallReport::from);
+            let result = self.call_in(&dest, grants.clone(), true, |i, s| i.call_install(s, &call));
             match result {
                 Err(e) if e.signal().is_some() => return Err(self.abandon(&dest, created, e)),
                 result => outcomes.push((spec.clone(), result)),
@@ -357,11 +355,9 @@ impl Installer {
             .names
             .iter()
             .map(|name| {
-                let result = self
-                    .call_in(&dest, grants.clone(), false, |i, s| {
-                        i.call_uninstall(s, &guest_dest, name)
-                    })
-                    .map(UninstallReport::from);
+                let result = self.call_in(&dest, grants.clone(), false, |i, s| {
+                    i.call_uninstall(s, &guest_dest, name)
+                });
                 (name.clone(), result)
             })
             .collect())
@@ -448,9 +444,7 @@ impl Installer {
                 locking.read(dest);
             }
             let call = call(dest.as_deref());
-            return Ok(self
-                .call(locking, true, |i, s| i.call_sync(s, &call))?
-                .into());
+            return self.call(locking, true, |i, s| i.call_sync(s, &call));
         }
         let dest = dest?;
         let (dest, created) = paths::ensure_dir(&dest, "--dest")?;
@@ -468,7 +462,6 @@ impl Installer {
         let result = if request.dry_run {
             reading.read(&dest);
             self.call(reading, true, |i, s| i.call_sync(s, &call))
-                .map(SyncReport::from)
         } else {
             let mut grants = SyncGrants {
                 plan: reading,
@@ -495,9 +488,12 @@ impl Installer {
     /// jobs `parallel` at a time, each in a store of its own, on threads of
     /// this call (each job touches only its own plugin's files, and this
     /// run holds the destination's lock); then the lock, written from what
-    /// the jobs did. A job that traps is that plugin's failure; the temp
-    /// files it left are removed once no job is running, because removing
-    /// them earlier could take a sibling's.
+    /// the jobs did. A job the component refuses is that plugin's failure
+    /// and the others go on; a job the host stops (a trap, the deadline, the
+    /// memory cap) fails the sync once the lock is written, as a sync in one
+    /// call would. The temp files a stopped job left are removed once no
+    /// job is running, because removing them earlier could take a
+    /// sibling's.
     fn sync_jobs(
         &self,
         dest: &Path,
@@ -550,18 +546,27 @@ impl Installer {
             return Err(Failure::Interrupted { signal }.into());
         }
 
-        // In the plan's order: the jobs, then what could not be pinned.
-        let mut changes: Vec<SyncChange> = done
-            .into_iter()
-            .map(|(k, result)| match result {
-                Ok(change) => change.into(),
-                Err(e) => SyncChange {
-                    error: Some(e),
-                    ..plan.jobs[k].change.clone().into()
-                },
-            })
-            .collect();
-        changes.extend(plan.failed.into_iter().map(SyncChange::from));
+        // In the plan's order: the jobs, then what could not be pinned. A
+        // job the host stopped (a trap, its deadline, the memory cap) ends
+        // the sync with that error once the lock records what the others
+        // did, as it ends a sync run in one call.
+        let mut stopped: Option<Error> = None;
+        let mut changes: Vec<SyncChange> = Vec::with_capacity(done.len() + plan.failed.len());
+        for (k, result) in done {
+            let planned = &plan.jobs[k].change;
+            match result.map_err(Error::into_component) {
+                Ok(change) => changes.push(change),
+                Err(Ok(error)) => changes.push(SyncChange {
+                    error: Some(error),
+                    ..planned.clone()
+                }),
+                // No outcome: the lock keeps that plugin's old pin.
+                Err(Err(host)) => {
+                    stopped.get_or_insert(host);
+                }
+            }
+        }
+        changes.extend(plan.failed);
         let outcomes: Vec<wit::SyncOutcome> = changes
             .iter()
             .map(|c| wit::SyncOutcome {
@@ -573,6 +578,9 @@ impl Installer {
         let committed = self.call(grants.commit, false, |i, s| {
             i.call_commit_sync(s, call, &plan.pins, &outcomes)
         })?;
+        if let Some(error) = stopped {
+            return Err(error);
+        }
         Ok(SyncReport {
             dest: committed.dest,
             lock: committed.lock,
@@ -586,10 +594,9 @@ impl Installer {
     /// relative paths come back resolved against its directory.
     pub fn read_manifest(&self, path: impl AsRef<Path>) -> Result<Manifest, Error> {
         let path = paths::existing_file(path.as_ref(), "--config")?;
-        let manifest = self.call(Grants::reading(paths::parent(&path)), false, |i, s| {
+        self.call(Grants::reading(paths::parent(&path)), false, |i, s| {
             i.call_read_manifest(s, &paths::guest(&path))
-        })?;
-        Ok(manifest.into())
+        })
     }
 
     /// Each plugin installed in a plugins directory (granted read-only)
@@ -602,7 +609,7 @@ impl Installer {
         let rows = self.call(grants, true, |i, s| {
             i.call_outdated(s, &source, &paths::guest(&dest))
         })?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(rows.into_iter().collect())
     }
 
     /// Forgets the index version recorded against rollback for a registry
@@ -622,11 +629,9 @@ impl Installer {
         let mut grants = Grants::default();
         grants.write(&dest);
         let guest_dest = paths::guest(&dest);
-        Ok(self
-            .call(grants, false, |i, s| {
-                i.call_forget_registry(s, &guest_dest, &registry)
-            })?
-            .into())
+        self.call(grants, false, |i, s| {
+            i.call_forget_registry(s, &guest_dest, &registry)
+        })
     }
 
     /// The receipts in `dest`, sorted by name.
@@ -635,7 +640,7 @@ impl Installer {
         let receipts = self.call(Grants::reading(&dest), false, |i, s| {
             i.call_list_installed(s, &paths::guest(&dest))
         })?;
-        Ok(receipts.into_iter().map(Into::into).collect())
+        Ok(receipts.into_iter().collect())
     }
 
     /// Re-hashes and re-verifies everything installed in a plugins
@@ -684,7 +689,7 @@ impl Installer {
             )
         })?;
         crate::error::name_link_targets(&mut report);
-        Ok(report.into())
+        Ok(report)
     }
 
     /// Checks the digest and signature of a plugin file on disk.
@@ -714,9 +719,7 @@ impl Installer {
             trust_root: trust_root.as_deref().map(paths::guest),
             world,
         };
-        Ok(self
-            .call(grants, false, |i, s| i.call_verify(s, &call))?
-            .into())
+        self.call(grants, false, |i, s| i.call_verify(s, &call))
     }
 
     /// Creates a new plugin project, `<parent>/<name>/`.
@@ -727,7 +730,7 @@ impl Installer {
         let report = self.call(grants, false, |i, s| {
             i.call_scaffold(s, &request.name, &paths::guest(&parent))
         })?;
-        Ok(report.into())
+        Ok(report)
     }
 
     /// Makes an Ed25519 key pair: `<label>.key` (owner-only) and `<label>.pub`.
@@ -748,7 +751,7 @@ impl Installer {
         })?;
         // The public half is meant to be shared.
         paths::make_world_readable(Path::new(&report.pub_path));
-        Ok(report.into())
+        Ok(report)
     }
 
     /// Signs a plugin file, writing its `.sig` sidecar (or another file).
@@ -770,7 +773,7 @@ impl Installer {
                 request.force,
             )
         })?;
-        Ok(report.into())
+        Ok(report)
     }
 
     /// Adds a plugin version to a registry index (created if missing).
@@ -824,9 +827,7 @@ impl Installer {
             force: request.force,
             expires_in: request.expires_in.map(|d| d.as_secs()),
         };
-        Ok(self
-            .call(grants, oci, |i, s| i.call_publish(s, &call))?
-            .into())
+        self.call(grants, oci, |i, s| i.call_publish(s, &call))
     }
 
     /// Marks a version yanked in a local index (or not, with
@@ -847,9 +848,7 @@ impl Installer {
             undo: request.undo,
             key: key.as_deref().map(paths::guest),
         };
-        Ok(self
-            .call(grants, false, |i, s| i.call_yank(s, &call))?
-            .into())
+        self.call(grants, false, |i, s| i.call_yank(s, &call))
     }
 
     /// Copies a registry and its artefacts into a directory, for offline use.
@@ -876,9 +875,7 @@ impl Installer {
                 key: None,
                 max_size: request.max_size,
             };
-            return Ok(self
-                .call(grants, true, |i, s| i.call_mirror(s, &call))?
-                .into());
+            return self.call(grants, true, |i, s| i.call_mirror(s, &call));
         }
         let (out, created) = paths::ensure_dir(&request.out, "--out")?;
         grants.write(&out);
@@ -892,7 +889,7 @@ impl Installer {
         if result.is_err() && created {
             let _ = std::fs::remove_dir(&out);
         }
-        Ok(result?.into())
+        result
     }
 
     /// The index source as the component takes it, and the read-only grants
@@ -939,7 +936,7 @@ impl Installer {
             .runtime
             .with_installer(grants, fetch, self.inner.limits, self.inner.signals, f)
             .map_err(Failure::from)?;
-        Ok(result?)
+        result.map_err(|e| Failure::installer(e).into())
     }
 
     /// Gives up a run on `dest` after `error` (a signal): a directory the run

@@ -78,13 +78,23 @@ mod reports;
 mod requests;
 mod trust;
 
-pub use error::{Error, ErrorKind};
+pub use error::{ComponentError, Error, ErrorDetail, ErrorKind};
+
+/// The records an [`ErrorDetail`] case carries: what its message was made
+/// from (the WIT records of the same names).
+pub mod error_detail {
+    pub use crate::engine::wit::{
+        DeniedImports, Downgrade, DuplicateEntry, Expiry, FetchFailure, IncompatiblePlugin,
+        IndexProblem, IoFailure, Misdescribed, Mismatch, NameNotFound, NotInstalled, OutsideGrants,
+        ParseFailure, Rejected, Rollback, SizeLimit, SizeMismatch, Untrusted, VersionNotFound,
+    };
+}
 pub use installer::{Installer, InstallerBuilder, Outcome};
 pub use reports::{
     AuditReport, AuditedPlugin, DeclaredPlugin, Finding, FindingKind, ForgetReport, InstallAction,
-    InstallReport, KeygenReport, Manifest, MirrorReport, OutdatedPlugin, PublishReport, Receipt,
-    RegistryEntry, RegistryIndex, ScaffoldReport, SignReport, SyncChange, SyncReport, SyncStep,
-    UnfitVersion, UninstallReport, VerifyReport, YankReport,
+    InstallReport, KeygenReport, LabelledKey, Manifest, MirrorReport, OutdatedPlugin,
+    PublishReport, Receipt, RegistryEntry, RegistryIndex, ScaffoldReport, SignReport, SyncChange,
+    SyncReport, SyncStep, UnfitVersion, UninstallReport, VerifyReport, YankReport,
 };
 pub use requests::{
     AuditRequest, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_SIZE, DEFAULT_SYNC_JOBS, FindRequest,

@@ -20,48 +20,11 @@ use crate::engine::{Grants, wit};
 use crate::error::Error;
 use crate::installer::Installer;
 use crate::paths;
-use serde::Serialize;
+pub use crate::reports::{
+    CosignReport, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot, TrustSummary,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Keys of which `threshold` distinct ones must sign, by label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RoleSpec {
-    /// The keys, by the labels `root.json` gives them.
-    pub labels: Vec<String>,
-    /// How many distinct keys of them must sign.
-    pub threshold: u32,
-}
-
-impl RoleSpec {
-    /// `threshold` of the keys labelled `labels`.
-    pub fn new<S: Into<String>>(labels: impl IntoIterator<Item = S>, threshold: u32) -> Self {
-        RoleSpec {
-            labels: labels.into_iter().map(Into::into).collect(),
-            threshold,
-        }
-    }
-}
-
-/// A publishers role: may sign artefacts of plugins whose name matches one
-/// of `names` (`*` any run of characters, `?` one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PublisherSpec {
-    /// The keys and their threshold.
-    pub role: RoleSpec,
-    /// Globs over plugin names the role may sign.
-    pub names: Vec<String>,
-}
-
-impl PublisherSpec {
-    /// `role` may sign plugins whose name matches one of `names`.
-    pub fn new<S: Into<String>>(role: RoleSpec, names: impl IntoIterator<Item = S>) -> Self {
-        PublisherSpec {
-            role,
-            names: names.into_iter().map(Into::into).collect(),
-        }
-    }
-}
 
 /// A `root.json` to write, unsigned: for [`Installer::trust_write`]. Version
 /// 1, or with [`previous`](Self::previous) the next version of that root,
@@ -137,55 +100,6 @@ impl TrustWriteRequest {
     }
 }
 
-/// Who may sign what, as a `root.json` says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TrustSummary {
-    /// The `root.json` read.
-    pub path: String,
-    /// Its version (1, then one more per rotation).
-    pub version: u64,
-    /// When clients stop accepting it (RFC 3339).
-    pub expires: String,
-    /// Label and key id (lowercase hex SHA-256 of the raw key).
-    pub keys: Vec<(String, String)>,
-    /// The keys that sign the next root.
-    pub root: RoleSpec,
-    /// The keys that sign `index.json`.
-    pub index: RoleSpec,
-    /// The publishers roles.
-    pub publishers: Vec<PublisherSpec>,
-    /// Labels of the listed keys whose signature over it verifies.
-    pub signed_by: Vec<String>,
-    /// Whether a threshold of its own root keys signed it (clients refuse
-    /// it until then).
-    pub complete: bool,
-}
-
-/// What [`Installer::trust_sign_root`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TrustSignedRoot {
-    /// The root as it is now.
-    pub summary: TrustSummary,
-    /// The signing key's id.
-    pub keyid: String,
-    /// Its label, if this root lists it (an old root key signing a
-    /// rotation is not listed).
-    pub label: Option<String>,
-    /// Whether an earlier signature by the same key was replaced.
-    pub replaced: bool,
-}
-
-/// What [`Installer::trust_sign_index`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TrustSignedIndex {
-    /// The `index.json.sig` written.
-    pub signature_path: String,
-    /// Signatures (lines) in the file now.
-    pub signatures: u32,
-    /// Whether the key had signed these bytes already (nothing written).
-    pub unchanged: bool,
-}
-
 /// A publisher's signature to add to an entry: for
 /// [`Installer::trust_sign_entry`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,27 +135,6 @@ impl CosignRequest {
     }
 }
 
-/// What [`Installer::trust_sign_entry`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CosignReport {
-    /// The plugin.
-    pub name: String,
-    /// The version signed.
-    pub version: String,
-    /// The key id the signature is listed under.
-    pub keyid: String,
-    /// Signatures the entry carries now.
-    pub signatures: u32,
-    /// Whether the key's signature was there already (nothing written).
-    pub unchanged: bool,
-    /// The index written.
-    pub registry: String,
-    /// The index's `version` now.
-    pub index_version: u64,
-    /// Whether `index.json.sig` was written with `--index-key`.
-    pub index_signed: bool,
-}
-
 impl Installer {
     /// Writes a `root.json` with no signatures; each key holder then adds
     /// theirs with [`Installer::trust_sign_root`].
@@ -262,10 +155,6 @@ impl Installer {
         for (_, path) in &keys {
             grants.read(paths::parent(path));
         }
-        let spec = |r: &RoleSpec| wit::RoleSpec {
-            labels: r.labels.clone(),
-            threshold: r.threshold,
-        };
         let call = wit::TrustWriteRequest {
             out: paths::guest(&out),
             previous: previous.as_deref().map(paths::guest),
@@ -277,21 +166,12 @@ impl Installer {
                 })
                 .collect(),
             remove: request.remove.clone(),
-            root: request.root.as_ref().map(spec),
-            index: request.index.as_ref().map(spec),
-            publishers: request
-                .publishers
-                .iter()
-                .map(|p| wit::PublisherSpec {
-                    role: spec(&p.role),
-                    names: p.names.clone(),
-                })
-                .collect(),
+            root: request.root.clone(),
+            index: request.index.clone(),
+            publishers: request.publishers.clone(),
             expires_in: request.expires_in.map(|d| d.as_secs()),
         };
-        Ok(self
-            .call(grants, false, |i, s| i.call_trust_write(s, &call))?
-            .into())
+        self.call(grants, false, |i, s| i.call_trust_write(s, &call))
     }
 
     /// Adds the signature of `key` to the `root.json` at `root`.
@@ -304,14 +184,8 @@ impl Installer {
         let key = paths::existing_file(key.as_ref(), "--key")?;
         let mut grants = Grants::default();
         grants.write(paths::parent(&root)).read(paths::parent(&key));
-        let r = self.call(grants, false, |i, s| {
+        self.call(grants, false, |i, s| {
             i.call_trust_sign_root(s, &paths::guest(&root), &paths::guest(&key))
-        })?;
-        Ok(TrustSignedRoot {
-            summary: r.summary.into(),
-            keyid: r.keyid,
-            label: r.label,
-            replaced: r.replaced,
         })
     }
 
@@ -328,13 +202,8 @@ impl Installer {
         grants
             .write(paths::parent(&registry))
             .read(paths::parent(&key));
-        let r = self.call(grants, false, |i, s| {
+        self.call(grants, false, |i, s| {
             i.call_trust_sign_index(s, &paths::guest(&registry), &paths::guest(&key))
-        })?;
-        Ok(TrustSignedIndex {
-            signature_path: r.signature_path,
-            signatures: r.signatures,
-            unchanged: r.unchanged,
         })
     }
 
@@ -361,17 +230,7 @@ impl Installer {
             key: paths::guest(&key),
             index_key: index_key.as_deref().map(paths::guest),
         };
-        let r = self.call(grants, false, |i, s| i.call_trust_sign_entry(s, &call))?;
-        Ok(CosignReport {
-            name: r.name,
-            version: r.version,
-            keyid: r.keyid,
-            signatures: r.signatures,
-            unchanged: r.unchanged,
-            registry: r.registry,
-            index_version: r.index_version,
-            index_signed: r.index_signed,
-        })
+        self.call(grants, false, |i, s| i.call_trust_sign_entry(s, &call))
     }
 
     /// The `root.json` at `path`, or in the trust root directory `path`.
@@ -385,36 +244,8 @@ impl Installer {
             true => canonical.as_path(),
             false => paths::parent(&canonical),
         };
-        let summary = self.call(Grants::reading(dir), false, |i, s| {
+        self.call(Grants::reading(dir), false, |i, s| {
             i.call_trust_show(s, &paths::guest(&canonical))
-        })?;
-        Ok(summary.into())
-    }
-}
-
-impl From<wit::TrustSummary> for TrustSummary {
-    fn from(s: wit::TrustSummary) -> Self {
-        let spec = |r: wit::RoleSpec| RoleSpec {
-            labels: r.labels,
-            threshold: r.threshold,
-        };
-        TrustSummary {
-            path: s.path,
-            version: s.version,
-            expires: s.expires,
-            keys: s.keys.into_iter().map(|k| (k.label, k.value)).collect(),
-            root: spec(s.root),
-            index: spec(s.index),
-            publishers: s
-                .publishers
-                .into_iter()
-                .map(|p| PublisherSpec {
-                    role: spec(p.role),
-                    names: p.names,
-                })
-                .collect(),
-            signed_by: s.signed_by,
-            complete: s.complete,
-        }
+        })
     }
 }

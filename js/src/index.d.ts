@@ -103,11 +103,11 @@ export interface AuditOptions {
 }
 
 /** The kinds an `InstallerError` carries: the component's error cases, plus the package's own. */
-export type ErrorKind = ComponentError['tag'] | 'usage' | 'runtime';
+export type ErrorKind = ComponentError['detail']['tag'] | 'usage' | 'runtime';
 
 /** The fields of a `kind` error: the component's own record for it (jco's type), or the package's. */
-export type ErrorDetails<K extends ErrorKind> = K extends ComponentError['tag']
-  ? Extract<ComponentError, { tag: K }>['val']
+export type ErrorDetails<K extends ErrorKind> = K extends ComponentError['detail']['tag']
+  ? Extract<ComponentError['detail'], { tag: K }>['val']
   : K extends 'usage'
     ? { option: string } | null
     : { message: string };
@@ -116,8 +116,10 @@ export type ErrorDetails<K extends ErrorKind> = K extends ComponentError['tag']
 export class InstallerError extends Error {
   readonly name: 'InstallerError';
   readonly kind: ErrorKind;
-  /** The error case's fields (the `val` of the component's error variant); narrow with `is`. */
+  /** The error case's fields (the `val` of the component's `error-detail`); narrow with `is`. */
   readonly details: unknown;
+  /** What to do about it, in the component's words (CLI flags read as this API's option names), if anything. */
+  readonly hint: string | null;
   /** Whether this is a `kind` error; narrows `details` to that case's fields. */
   is<K extends ErrorKind>(kind: K): this is InstallerError & { kind: K; details: ErrorDetails<K> };
 }

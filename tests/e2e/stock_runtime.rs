@@ -193,7 +193,9 @@ fn the_wasmtime_cli_audits_a_read_only_plugins_directory_and_reports_drift() {
     // changes nothing.
     let refused = read_only(&env, &install_call("/registry/index.json"));
     assert!(
-        refused.stdout.starts_with("err(io(") && refused.stdout.contains("operation: \"create\""),
+        refused.stdout.starts_with("err({message: ")
+            && refused.stdout.contains("detail: io(")
+            && refused.stdout.contains("operation: \"create\""),
         "{}",
         refused.stdout
     );
@@ -220,7 +222,10 @@ fn the_wasmtime_cli_verifies_one_plugin() {
     Key::new(6).trust(&env, "strangers", "someone");
     let untrusted = wasmtime(&env, &[], &["plugins", "strangers"], &call("strangers")).expect(OK);
     assert!(
-        untrusted.stdout.starts_with("err(signature-untrusted("),
+        untrusted
+            .stdout
+            .starts_with("err({message: \"the signature of /plugins/colmask.wasm does not verify")
+            && untrusted.stdout.contains("detail: signature-untrusted("),
         "{}",
         untrusted.stdout
     );

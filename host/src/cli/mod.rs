@@ -315,7 +315,7 @@ impl Failure {
 
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            Failure::Lib(e) => e.to_json(),
+            Failure::Lib(e) => serde_json::json!({"error": e}),
             Failure::Usage(_) | Failure::Write(..) => serde_json::json!({"error": {
                 "kind": if matches!(self, Failure::Usage(_)) { "usage" } else { "io" },
                 "message": self.to_string(),

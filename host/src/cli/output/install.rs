@@ -23,7 +23,7 @@ pub fn install_outcomes(
             .map(|(spec, result)| match result {
                 Ok(report) => serde_json::to_value(report).unwrap_or(Value::Null),
                 Err(failure) => {
-                    let mut item = failure.to_json();
+                    let mut item = json!({"error": failure});
                     item["spec"] = json!(spec);
                     item
                 }
@@ -194,7 +194,7 @@ pub fn uninstalled(p: &mut Printer, results: &[Outcome<UninstallReport>]) -> io:
                 Ok(report) => serde_json::to_value(report).unwrap_or(Value::Null),
                 // As install's failed items: the plugin as given, `spec`.
                 Err(failure) => {
-                    let mut item = failure.to_json();
+                    let mut item = json!({"error": failure});
                     item["spec"] = json!(name);
                     item
                 }
@@ -239,7 +239,7 @@ pub fn sync(p: &mut Printer, r: &SyncReport) -> io::Result<Verdict> {
         if let Some(changes) = value["changes"].as_array_mut() {
             for (item, change) in changes.iter_mut().zip(&r.changes) {
                 item["error"] = match &change.error {
-                    Some(e) => e.to_json()["error"].clone(),
+                    Some(e) => serde_json::to_value(e.clone().into_error()).unwrap_or(Value::Null),
                     None => Value::Null,
                 };
             }
@@ -260,7 +260,7 @@ pub fn sync(p: &mut Printer, r: &SyncReport) -> io::Result<Verdict> {
         );
         if let Some(e) = &c.error {
             out.flush()?;
-            let _ = writeln!(err, "error: {name}: {e}");
+            let _ = writeln!(err, "error: {name}: {}", e.text());
             continue;
         }
         match c.step {

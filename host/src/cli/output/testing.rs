@@ -310,7 +310,12 @@ pub fn trust_summary(complete: bool) -> wasm_plugin::TrustSummary {
         path: "trust/root.json".into(),
         version: 1,
         expires: "2027-01-01T00:00:00Z".into(),
-        keys: vec![("alice".into(), "k1".into()), ("bob".into(), "k2".into())],
+        keys: [("alice", "k1"), ("bob", "k2")]
+            .map(|(label, value)| wasm_plugin::LabelledKey {
+                label: label.into(),
+                value: value.into(),
+            })
+            .into(),
         root: role(&["alice"]),
         index: role(&["bob"]),
         publishers: Vec::new(),

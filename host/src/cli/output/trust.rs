@@ -25,8 +25,8 @@ pub fn trust_summary(p: &mut Printer, s: &TrustSummary, verb: &str) -> io::Resul
         for p in &s.publishers {
             writeln!(out, "  publishers {}: {}", p.names.join(" "), role(&p.role))?;
         }
-        for (label, id) in &s.keys {
-            writeln!(out, "  key {label}: {id}")?;
+        for key in &s.keys {
+            writeln!(out, "  key {}: {}", key.label, key.value)?;
         }
         let signed = match s.signed_by.is_empty() {
             true => "nobody listed in it".to_string(),
