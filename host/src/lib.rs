@@ -73,10 +73,8 @@ mod installer;
 mod interrupt;
 mod limits;
 mod lock;
+mod ops;
 mod paths;
-mod reports;
-mod requests;
-mod trust;
 
 pub use error::{ComponentError, Error, ErrorDetail, ErrorKind};
 
@@ -90,21 +88,34 @@ pub mod error_detail {
     };
 }
 pub use installer::{Installer, InstallerBuilder, Outcome};
-pub use reports::{
-    AuditReport, AuditedPlugin, DeclaredPlugin, Finding, FindingKind, ForgetReport, InstallAction,
-    InstallReport, KeygenReport, LabelledKey, Manifest, MirrorReport, OutdatedPlugin,
-    PublishReport, Receipt, RegistryEntry, RegistryIndex, ScaffoldReport, SignReport, SyncChange,
-    SyncReport, SyncStep, UnfitVersion, UninstallReport, VerifyReport, YankReport,
+
+// Each operation's requests and reports: one line per module of `ops/`,
+// grouped as `ops/mod.rs` declares them.
+pub use ops::{DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_SIZE, IndexRequest};
+// Reading a registry.
+pub use ops::index::{FindRequest, OutdatedPlugin, OutdatedRequest, RegistryEntry, RegistryIndex};
+// Changing a plugins directory.
+pub use ops::forget::{ForgetReport, ForgetRequest};
+pub use ops::install::{
+    InstallAction, InstallReport, InstallRequest, Receipt, UnfitVersion, UpgradeRequest,
 };
-pub use requests::{
-    AuditRequest, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_SIZE, DEFAULT_SYNC_JOBS, FindRequest,
-    ForgetRequest, IndexRequest, InstallRequest, KeygenRequest, MAX_SYNC_JOBS, MirrorRequest,
-    OutdatedRequest, PublishRequest, ScaffoldRequest, SignRequest, SyncRequest, UninstallRequest,
-    UpgradeRequest, VerifyRequest, YankRequest,
+pub use ops::sync::{
+    DEFAULT_SYNC_JOBS, DeclaredPlugin, MAX_SYNC_JOBS, Manifest, SyncChange, SyncReport,
+    SyncRequest, SyncStep,
 };
-pub use trust::{
-    CosignReport, CosignRequest, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot,
-    TrustSummary, TrustWriteRequest,
+pub use ops::uninstall::{UninstallReport, UninstallRequest};
+// Checking plugins: a whole plugins directory, or one file.
+pub use ops::audit::{AuditReport, AuditRequest, AuditedPlugin, Finding, FindingKind};
+pub use ops::verify::{VerifyReport, VerifyRequest};
+// Making, signing and publishing plugins, and the keys that sign them.
+pub use ops::keys::{KeygenReport, KeygenRequest, SignReport, SignRequest};
+pub use ops::publish::{
+    MirrorReport, MirrorRequest, PublishReport, PublishRequest, YankReport, YankRequest,
+};
+pub use ops::scaffold::{ScaffoldReport, ScaffoldRequest};
+pub use ops::trust::{
+    CosignReport, CosignRequest, LabelledKey, PublisherSpec, RoleSpec, TrustSignedIndex,
+    TrustSignedRoot, TrustSummary, TrustWriteRequest,
 };
 
 /// The installer component's bytes (a wasm32-wasip2 component), for

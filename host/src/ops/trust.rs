@@ -1,6 +1,8 @@
 //! Key management: writing, signing and reading a trust root's `root.json`
 //! (who may sign what, thresholds, rotation), and co-signing an index or an
-//! entry. The component does the work; this grants it the files.
+//! entry: the [`Installer`]'s `trust_*` methods, their requests and the
+//! records they take and return. The component does the work; this grants
+//! it the files.
 //!
 //! ```no_run
 //! use wasm_plugin::{Installer, RoleSpec, PublisherSpec, TrustWriteRequest};
@@ -20,11 +22,33 @@ use crate::engine::{Grants, wit};
 use crate::error::Error;
 use crate::installer::Installer;
 use crate::paths;
-pub use crate::reports::{
-    CosignReport, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot, TrustSummary,
-};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub use crate::engine::wit::{
+    CosignReport, LabelledKey, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot,
+    TrustSummary,
+};
+
+impl RoleSpec {
+    /// `threshold` of the keys labelled `labels`.
+    pub fn new<S: Into<String>>(labels: impl IntoIterator<Item = S>, threshold: u32) -> Self {
+        RoleSpec {
+            labels: labels.into_iter().map(Into::into).collect(),
+            threshold,
+        }
+    }
+}
+
+impl PublisherSpec {
+    /// `role` may sign plugins whose name matches one of `names`.
+    pub fn new<S: Into<String>>(role: RoleSpec, names: impl IntoIterator<Item = S>) -> Self {
+        PublisherSpec {
+            role,
+            names: names.into_iter().map(Into::into).collect(),
+        }
+    }
+}
 
 /// A `root.json` to write, unsigned: for [`Installer::trust_write`]. Version
 /// 1, or with [`previous`](Self::previous) the next version of that root,

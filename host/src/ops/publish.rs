@@ -1,0 +1,301 @@
+//! Writing a registry: [`Installer::publish`] adds a plugin version to an
+//! index (or pushes it to an OCI registry), [`Installer::yank`] withdraws
+//! one, and [`Installer::mirror`] copies a registry for offline use.
+
+use super::{DEFAULT_MAX_SIZE, IndexRequest};
+use crate::engine::{Grants, wit};
+use crate::error::Error;
+use crate::installer::Installer;
+use crate::paths;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use crate::engine::wit::{MirrorReport, PublishReport, YankReport};
+
+/// A plugin version to add to an index: for [`Installer::publish`](crate::Installer::publish).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRequest {
+    pub(crate) artifact: PathBuf,
+    pub(crate) registry: PathBuf,
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) key: Option<PathBuf>,
+    pub(crate) location: Option<String>,
+    pub(crate) force: bool,
+    pub(crate) expires_in: Option<Duration>,
+}
+
+impl PublishRequest {
+    /// Add `artifact` to the index at `registry` (created if missing).
+    pub fn new(artifact: impl AsRef<Path>, registry: impl AsRef<Path>) -> Self {
+        PublishRequest {
+            artifact: artifact.as_ref().to_path_buf(),
+            registry: registry.as_ref().to_path_buf(),
+            name: None,
+            version: None,
+            description: None,
+            key: None,
+            location: None,
+            force: false,
+            expires_in: None,
+        }
+    }
+
+    /// The plugin's name (default: the file name less a `-<version>` suffix).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The version (default: read off a `<name>-<semver>.wasm` file name,
+    /// else from the `Cargo.toml` of the crate that built a file in cargo's
+    /// `target/` directory).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// One line saying what the plugin does.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// Sign the artefact (and the index) with this PKCS#8 PEM private key.
+    pub fn key(mut self, file: impl AsRef<Path>) -> Self {
+        self.key = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// What the entry's `artifact` says (default: copy the file next to
+    /// the index as `<name>-<version>.wasm`).
+    pub fn location(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+
+    /// Replace an entry with the same name and version.
+    pub fn force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// Make the index expire this long from now.
+    pub fn expires_in(mut self, after: Duration) -> Self {
+        self.expires_in = Some(after);
+        self
+    }
+}
+
+/// A version to yank from a local index: for [`Installer::yank`](crate::Installer::yank).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YankRequest {
+    pub(crate) registry: PathBuf,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) undo: bool,
+    pub(crate) key: Option<PathBuf>,
+}
+
+impl YankRequest {
+    /// Mark `name` `version` yanked in the index at `registry`: resolution
+    /// then passes it over unless it is asked for exactly.
+    pub fn new(
+        registry: impl AsRef<Path>,
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        YankRequest {
+            registry: registry.as_ref().to_path_buf(),
+            name: name.into(),
+            version: version.into(),
+            undo: false,
+            key: None,
+        }
+    }
+
+    /// Unyank instead.
+    pub fn undo(mut self, yes: bool) -> Self {
+        self.undo = yes;
+        self
+    }
+
+    /// Sign the index again with this key (required when it is signed).
+    pub fn key(mut self, file: impl AsRef<Path>) -> Self {
+        self.key = Some(file.as_ref().to_path_buf());
+        self
+    }
+}
+
+/// A registry to copy for offline use: for [`Installer::mirror`](crate::Installer::mirror).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorRequest {
+    pub(crate) index: IndexRequest,
+    pub(crate) out: PathBuf,
+    pub(crate) key: Option<PathBuf>,
+    pub(crate) max_size: u64,
+    pub(crate) allow_read: Vec<PathBuf>,
+}
+
+impl MirrorRequest {
+    /// Copy the registry at `registry` into `out` (created if missing).
+    pub fn new(registry: impl Into<String>, out: impl AsRef<Path>) -> Self {
+        MirrorRequest {
+            index: IndexRequest::new(registry),
+            out: out.as_ref().to_path_buf(),
+            key: None,
+            max_size: DEFAULT_MAX_SIZE,
+            allow_read: Vec::new(),
+        }
+    }
+
+    /// Also let the installer read `dir` (artefacts a local index names
+    /// outside its own directory).
+    pub fn allow_read(mut self, dir: impl AsRef<Path>) -> Self {
+        self.allow_read.push(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Verify every artefact (and the index, when signed) against `dir`.
+    pub fn trust_root(mut self, dir: impl AsRef<Path>) -> Self {
+        self.index = self.index.trust_root(dir);
+        self
+    }
+
+    /// Accept an index past its `expires`.
+    pub fn allow_expired(mut self, allow: bool) -> Self {
+        self.index = self.index.allow_expired(allow);
+        self
+    }
+
+    /// Sign the mirrored index with this key when its bytes had to change.
+    pub fn key(mut self, file: impl AsRef<Path>) -> Self {
+        self.key = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// See [`InstallRequest::max_size`](crate::InstallRequest::max_size).
+    pub fn max_size(mut self, bytes: u64) -> Self {
+        self.max_size = bytes;
+        self
+    }
+}
+
+impl Installer {
+    /// Adds a plugin version to a registry index (created if missing).
+    pub fn publish(&self, request: &PublishRequest) -> Result<PublishReport, Error> {
+        let file = paths::existing_file(&request.artifact, "the file")?;
+        // An OCI registry is pushed to over the network; an index is a file.
+        let oci = request.registry.to_str().is_some_and(paths::is_oci);
+        // A new registry's directory is made for it, and taken back if the
+        // publish fails.
+        let (registry, created) = match oci {
+            true => (request.registry.clone(), Vec::new()),
+            false => paths::file_in_dir_created(&request.registry, "--registry")?,
+        };
+        let result = self.publish_to(request, &file, &registry, oci);
+        if result.is_err() {
+            paths::remove_created(&created);
+        }
+        result
+    }
+
+    fn publish_to(
+        &self,
+        request: &PublishRequest,
+        file: &Path,
+        registry: &Path,
+        oci: bool,
+    ) -> Result<PublishReport, Error> {
+        let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
+        let mut grants = Grants::reading(paths::parent(file));
+        if let Some(key) = &key {
+            grants.read(paths::parent(key));
+        }
+        // Only when the version may have to come from the crate: ROOT can be
+        // a whole repository.
+        if request.version.is_none()
+            && let Some(root) = paths::cargo_root(file)
+        {
+            grants.read(root);
+        }
+        if !oci {
+            grants.write(paths::parent(registry));
+        }
+        let call = wit::PublishRequest {
+            artifact: paths::guest(file),
+            registry: paths::guest(registry),
+            name: request.name.clone(),
+            version: request.version.clone(),
+            description: request.description.clone(),
+            key: key.as_deref().map(paths::guest),
+            location: request.location.clone(),
+            force: request.force,
+            expires_in: request.expires_in.map(|d| d.as_secs()),
+        };
+        self.call(grants, oci, |i, s| i.call_publish(s, &call))
+    }
+
+    /// Marks a version yanked in a local index (or not, with
+    /// [`YankRequest::undo`]), bumping the index's version and signing it
+    /// again.
+    pub fn yank(&self, request: &YankRequest) -> Result<YankReport, Error> {
+        let registry = paths::existing_file(&request.registry, "--registry")?;
+        let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
+        let mut grants = Grants::default();
+        grants.write(paths::parent(&registry));
+        if let Some(key) = &key {
+            grants.read(paths::parent(key));
+        }
+        let call = wit::YankRequest {
+            registry: paths::guest(&registry),
+            name: request.name.clone(),
+            version: request.version.clone(),
+            undo: request.undo,
+            key: key.as_deref().map(paths::guest),
+        };
+        self.call(grants, false, |i, s| i.call_yank(s, &call))
+    }
+
+    /// Copies a registry and its artefacts into a directory, for offline use.
+    pub fn mirror(&self, request: &MirrorRequest) -> Result<MirrorReport, Error> {
+        let (source, mut grants) = self.index_source(&request.index)?;
+        for dir in &request.allow_read {
+            grants.read(&paths::existing_dir(dir, "--allow-read")?);
+        }
+        let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
+        if let Some(key) = &key {
+            grants.read(paths::parent(key));
+        }
+        // Into an OCI namespace: pushed over the network, nothing to grant.
+        if request.out.to_str().is_some_and(paths::is_oci) {
+            if key.is_some() {
+                return Err(Error::usage(
+                    "--key signs a mirrored index; an OCI namespace has none (each plugin \
+                     keeps its own signature annotation)",
+                ));
+            }
+            let call = wit::MirrorRequest {
+                source,
+                out: request.out.to_string_lossy().into_owned(),
+                key: None,
+                max_size: request.max_size,
+            };
+            return self.call(grants, true, |i, s| i.call_mirror(s, &call));
+        }
+        let (out, created) = paths::ensure_dir(&request.out, "--out")?;
+        grants.write(&out);
+        let call = wit::MirrorRequest {
+            source,
+            out: paths::guest(&out),
+            key: key.as_deref().map(paths::guest),
+            max_size: request.max_size,
+        };
+        let result = self.call(grants, true, |i, s| i.call_mirror(s, &call));
+        if result.is_err() && created {
+            let _ = std::fs::remove_dir(&out);
+        }
+        result
+    }
+}
