@@ -61,6 +61,16 @@
 //!   component [`fetch`] (ureq, with TLS, proxies, timeouts and registry
 //!   logins), holds the plugins directory's lock, and stops a call at its
 //!   deadline, its memory cap or a signal.
+//! - **One file per operation.** Each family of operations is one module
+//!   of `ops/` (`install`, `sync`, `audit`, `publish`, `trust`, ...)
+//!   holding all of it: its requests, its [`Installer`] methods (the
+//!   grants, the lock, the call) and a `pub use` of the WIT records it
+//!   returns, with the few methods the library adds to them. What several
+//!   share is in `ops/mod.rs` ([`IndexRequest`], the default limits), the
+//!   plumbing every call goes through in `installer.rs`; an op module uses
+//!   those, never another op module. So a new operation touches one file,
+//!   `ops/<family>.rs`, and two one-line registrations: its `mod` line in
+//!   `ops/mod.rs` and its `pub use ops::<family>::{...};` line here.
 
 #![deny(missing_docs)]
 
