@@ -16,17 +16,11 @@ use crate::verbs::{
 };
 use std::path::{Path, PathBuf};
 
-wit_bindgen::generate!({
-    path: "../wit",
-    world: "installer-component",
-});
-
-use exports::wasm_plugin::installer::installer as wit;
-use wasm_plugin::installer::fetch as host;
+use crate::wit::{self, host};
 
 struct Installer;
 
-export!(Installer);
+crate::wit::export!(Installer with_types_in crate::wit);
 
 impl wit::Guest for Installer {
     fn load_index(source: wit::IndexSource) -> Result<wit::RegistryIndex, wit::Error> {

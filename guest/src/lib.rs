@@ -1,8 +1,9 @@
 //! The wasm-plugin installer: everything that decides what gets installed.
 //!
 //! This crate compiles to a wasm32-wasip2 component (see `component.rs`, the
-//! only module that knows about WIT) and natively, so the logic below is unit
-//! tested with plain `cargo test`. Inside the component it sees only the
+//! export) and natively, so the logic below is unit tested with plain
+//! `cargo test`. The WIT's records are generated on every target (`wit`)
+//! so that the verbs can return them. Inside the component it sees only the
 //! directories the host preopened and reaches the network only through the
 //! host's `fetch` import.
 //!
@@ -15,7 +16,7 @@
 //! seen) → `registry` (loading and trusting an index, its format, specs,
 //! resolution) → `transfer` (where bytes are, reading and fetching them,
 //! staging files) → `trust` (roots, signatures, digests, keys, worlds) →
-//! the root: `error`, `sandbox`, `limits`, `clock`.
+//! the root: `wit`, `error`, `sandbox`, `limits`, `clock`.
 
 pub mod clock;
 pub mod error;
@@ -29,6 +30,7 @@ pub mod sandbox;
 pub mod transfer;
 pub mod trust;
 pub mod verbs;
+pub mod wit;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
