@@ -371,14 +371,7 @@ impl wit::Guest for Installer {
                 to: change.to.clone(),
                 signed_by: change.signed_by.clone(),
                 error: None,
-                skipped: change
-                    .skipped
-                    .iter()
-                    .map(|u| crate::error::Unfit {
-                        version: u.version.clone(),
-                        reason: u.reason.clone(),
-                    })
-                    .collect(),
+                skipped: change.skipped.clone(),
             },
             registry: job.registry,
             sha256: job.sha256,
@@ -686,14 +679,7 @@ fn install_report_to_wit(r: install::InstallReport) -> wit::InstallReport {
         imports: r.imports,
         exports: r.exports,
         new_imports: r.new_imports,
-        skipped: r.skipped.into_iter().map(unfit_to_wit).collect(),
-    }
-}
-
-fn unfit_to_wit(u: crate::error::Unfit) -> wit::UnfitVersion {
-    wit::UnfitVersion {
-        version: u.version,
-        reason: u.reason,
+        skipped: r.skipped,
     }
 }
 
@@ -835,7 +821,7 @@ fn change_to_wit(c: sync::Change) -> wit::SyncChange {
         to: c.to,
         signed_by: c.signed_by,
         error: c.error.map(to_wit),
-        skipped: c.skipped.into_iter().map(unfit_to_wit).collect(),
+        skipped: c.skipped,
     }
 }
 
@@ -1015,7 +1001,7 @@ fn detail_to_wit(e: Error) -> wit::ErrorDetail {
             artifact,
             world,
             mismatch,
-            skipped: skipped.into_iter().map(unfit_to_wit).collect(),
+            skipped,
         }),
         Error::MetadataMismatch {
             artifact,

@@ -3,7 +3,8 @@
 //! every host says the same. A host that shows both puts the hint on the
 //! lines after the message (as `Display` does).
 
-use super::{Error, FetchError, Unfit, is_loopback};
+use super::{Error, FetchError, is_loopback};
+use crate::wit::UnfitVersion;
 use std::path::Path;
 
 /// A message, and a hint when there is something to say.
@@ -345,7 +346,7 @@ fn not_granted(path: &str, link: Option<&(String, Option<String>)>) -> Words {
     }
 }
 
-fn incompatible(artifact: &str, world: &str, mismatch: &str, skipped: &[Unfit]) -> Words {
+fn incompatible(artifact: &str, world: &str, mismatch: &str, skipped: &[UnfitVersion]) -> Words {
     let skipped: String = skipped
         .iter()
         .map(|u| format!("\n  skipped {}: {}", u.version, u.reason))
@@ -789,7 +790,7 @@ mod tests {
                     artifact: "hello".into(),
                     world: "world host:app/plugin".into(),
                     mismatch: "it exports no run".into(),
-                    skipped: vec![Unfit {
+                    skipped: vec![UnfitVersion {
                         version: "1.1.0".into(),
                         reason: "it imports wasi:http".into(),
                     }],

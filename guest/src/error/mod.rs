@@ -6,6 +6,7 @@
 //! error once (`message.rs`: what was wrong and, apart, what to do about
 //! it), so that every host says the same; hosts decide exit codes.
 
+use crate::wit::UnfitVersion;
 use std::fmt;
 use std::path::Path;
 
@@ -193,7 +194,7 @@ pub enum Error {
         artifact: String,
         world: String,
         mismatch: String,
-        skipped: Vec<Unfit>,
+        skipped: Vec<UnfitVersion>,
     },
     /// The index describes the artefact (its `imports`/`exports`) otherwise
     /// than its bytes are.
@@ -221,13 +222,6 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// A version passed over because it does not fit the runtime's world.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unfit {
-    pub version: String,
-    pub reason: String,
-}
 
 impl Error {
     /// An I/O failure on `path`. The sandbox refuses a path leading outside

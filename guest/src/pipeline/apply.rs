@@ -6,7 +6,7 @@
 
 use super::plan::{Keep, NewRequirement, Place, Plan};
 use super::{Action, Candidate, Context, InstallReport};
-use crate::error::{Error, Result, Unfit};
+use crate::error::{Error, Result};
 use crate::plugins_dir::installed::{self, SigState};
 use crate::plugins_dir::place;
 use crate::plugins_dir::receipt::{self, Receipt};
@@ -22,11 +22,16 @@ use crate::trust::capabilities::{Capabilities, Unreadable};
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::{Reducer, TargetWorld};
 use crate::trust::{self, TrustRoot};
+use crate::wit::UnfitVersion;
 use std::path::Path;
 
 /// Performs `plan`; `skipped` (the versions passed over so far) is for the
 /// refusal of a kept plugin that does not fit the world.
-pub(super) fn apply(context: &Context<'_>, plan: Plan, skipped: &[Unfit]) -> Result<Candidate> {
+pub(super) fn apply(
+    context: &Context<'_>,
+    plan: Plan,
+    skipped: &[UnfitVersion],
+) -> Result<Candidate> {
     match plan {
         Plan::Keep(keep) => keep_installed(context, *keep, skipped).map(done),
         Plan::Place(place) => place_entry(context, *place),
@@ -41,7 +46,11 @@ fn done(report: InstallReport) -> Candidate {
 
 /// Judges the installed copy as the plan asks (by its bytes, read once),
 /// then writes what the plan says.
-fn keep_installed(context: &Context<'_>, keep: Keep, skipped: &[Unfit]) -> Result<InstallReport> {
+fn keep_installed(
+    context: &Context<'_>,
+    keep: Keep,
+    skipped: &[UnfitVersion],
+) -> Result<InstallReport> {
     let request = context.request;
     let dest = &request.dest;
     let previous = &keep.previous;
@@ -106,7 +115,7 @@ fn place_entry(context: &Context<'_>, place: Place) -> Result<Candidate> {
     };
     let fetched = match fetch_and_check(context, &place.entry, &location, &place.claimed) {
         Err(Error::Incompatible { mismatch, .. }) if !place.exact => {
-            return Ok(Candidate::Unfit(Unfit {
+            return Ok(Candidate::Unfit(UnfitVersion {
                 version: place.entry.version,
                 reason: mismatch,
             }));

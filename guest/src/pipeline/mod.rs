@@ -21,7 +21,7 @@ mod plan;
 #[cfg(test)]
 mod tests;
 
-use crate::error::{Result, Unfit};
+use crate::error::Result;
 use crate::plugins_dir::installed;
 use crate::plugins_dir::receipt::{self, Found};
 use crate::plugins_dir::{PluginsDir, roots, seen};
@@ -37,6 +37,7 @@ use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
+use crate::wit::UnfitVersion;
 use plan::{Offer, Step, Survey};
 use std::path::PathBuf;
 
@@ -157,7 +158,7 @@ pub struct InstallReport {
     /// Imports the version replaced did not have (by its receipt).
     pub new_imports: Vec<String>,
     /// Newer versions matching the request that do not fit the world.
-    pub skipped: Vec<Unfit>,
+    pub skipped: Vec<UnfitVersion>,
 }
 
 /// The entry `install` would take for `spec`, without fetching the
@@ -321,7 +322,7 @@ fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport
 enum Candidate {
     Done(Box<InstallReport>),
     /// Passed over: it does not fit the world.
-    Unfit(Unfit),
+    Unfit(UnfitVersion),
 }
 
 /// One pass: read what is installed, choose a version, read what deciding
@@ -330,7 +331,7 @@ enum Candidate {
 fn install_candidate(
     context: &Context<'_>,
     spec: &PluginSpec,
-    skipped: &[Unfit],
+    skipped: &[UnfitVersion],
 ) -> Result<Candidate> {
     let request = context.request;
     let dest = &request.dest;
@@ -393,7 +394,7 @@ fn select_unskipped(
     loaded: &Loaded,
     spec: &PluginSpec,
     selector: Selector<'_>,
-    skipped: &[Unfit],
+    skipped: &[UnfitVersion],
 ) -> Result<Entry> {
     let name = spec.name.as_str();
     if skipped.is_empty() {

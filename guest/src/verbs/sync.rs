@@ -17,7 +17,7 @@
 //!
 //! `sync` runs the three in one instance.
 
-use crate::error::{Error, Result, Unfit};
+use crate::error::{Error, Result};
 use crate::pipeline::{self, Action, IndexBytes, InstallRequest, Mode, WorldRef};
 use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
@@ -37,6 +37,7 @@ use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
+use crate::wit::UnfitVersion;
 use semver::VersionReq;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -86,7 +87,7 @@ pub struct Change {
     pub signed_by: Option<String>,
     pub error: Option<Error>,
     /// Newer versions passed over when pinning: they do not fit the world.
-    pub skipped: Vec<Unfit>,
+    pub skipped: Vec<UnfitVersion>,
 }
 
 impl Change {
@@ -220,7 +221,7 @@ struct Pinned<'a> {
     changed: Vec<String>,
     failed: Vec<Change>,
     /// By plugin: the versions passed over as not fitting the world.
-    skipped: BTreeMap<String, Vec<Unfit>>,
+    skipped: BTreeMap<String, Vec<UnfitVersion>>,
     sources: Sources<'a>,
 }
 
@@ -317,7 +318,7 @@ fn pin_each(
     old_lock: &Lock,
     world: Option<&TargetWorld>,
     sources: &mut Sources<'_>,
-) -> (Vec<Pin>, Vec<Change>, BTreeMap<String, Vec<Unfit>>) {
+) -> (Vec<Pin>, Vec<Change>, BTreeMap<String, Vec<UnfitVersion>>) {
     let mut pins = Vec::new();
     let mut failed = Vec::new();
     let mut skipped = BTreeMap::new();
@@ -817,7 +818,7 @@ impl Sources<'_> {
         name: &str,
         requirement: Option<&str>,
         world: Option<&TargetWorld>,
-    ) -> Result<(Entry, Vec<Unfit>)> {
+    ) -> Result<(Entry, Vec<UnfitVersion>)> {
         if oci::is_oci(location) {
             let spec = match requirement {
                 Some(req) => format!("{name}@{req}"),
@@ -868,7 +869,7 @@ impl Sources<'_> {
             rest.get_or_insert_with(|| base.clone())
                 .plugins
                 .retain(|e| !(e.name == entry.name && e.version == entry.version));
-            skipped.push(Unfit {
+            skipped.push(UnfitVersion {
                 version: entry.version,
                 reason: format!("{reason} (by its exports in the index)"),
             });

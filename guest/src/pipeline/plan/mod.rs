@@ -9,7 +9,7 @@
 //! and `plan` (keep, place or refuse, from what is installed).
 
 use super::{Action, InstallRequest, Mode};
-use crate::error::{Error, Result, Unfit};
+use crate::error::{Error, Result};
 use crate::plugins_dir::receipt::{self, Receipt};
 use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
@@ -18,6 +18,7 @@ use crate::registry::spec::{PluginSpec, Requirement};
 use crate::trust;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
+use crate::wit::UnfitVersion;
 use std::cmp::Ordering;
 
 /// What to do about the version a pass tried.
@@ -30,7 +31,7 @@ pub(super) enum Plan {
     /// Refuse, touching nothing.
     Refuse(Box<Error>),
     /// Pass this version over (it does not fit the world): try the next.
-    Skip(Unfit),
+    Skip(UnfitVersion),
 }
 
 /// A plugin left as it is.
@@ -151,7 +152,7 @@ pub(super) struct Survey<'a> {
     pub previous: Option<&'a Receipt>,
     pub world: Option<&'a TargetWorld>,
     /// Versions passed over so far.
-    pub skipped: &'a [Unfit],
+    pub skipped: &'a [UnfitVersion],
     /// The version was named exactly.
     pub exact: bool,
 }
@@ -231,7 +232,7 @@ fn by_exports(survey: &Survey<'_>, entry: Entry) -> Step {
                 skipped: Vec::new(),
             })));
         }
-        return Step::Done(Plan::Skip(Unfit {
+        return Step::Done(Plan::Skip(UnfitVersion {
             version: entry.version,
             reason,
         }));

@@ -179,8 +179,8 @@ fn run(case: &Case) -> String {
         Ok(wanted) => wanted,
         Err(e) => return format!("refuse: {}", kind(&e)),
     };
-    let skipped: Vec<Unfit> = (case.skipped.iter())
-        .map(|v| Unfit {
+    let skipped: Vec<UnfitVersion> = (case.skipped.iter())
+        .map(|v| UnfitVersion {
             version: v.to_string(),
             reason: "unfit".into(),
         })
