@@ -128,8 +128,7 @@ impl wit::Guest for Installer {
                 name: w.name,
             }),
         };
-        let report = install::install(&request, &HostFetcher).map_err(to_wit)?;
-        Ok(install_report_to_wit(report))
+        install::install(&request, &HostFetcher).map_err(to_wit)
     }
 
     fn outdated(
@@ -656,31 +655,6 @@ fn trust_root_for(
     let newest = registry::rotation::walk(&registry, from, &HostFetcher, source.allow_expired)
         .map_err(to_wit)?;
     Ok(Some(root.with_metadata(newest)))
-}
-
-fn install_report_to_wit(r: install::InstallReport) -> wit::InstallReport {
-    wit::InstallReport {
-        name: r.name,
-        version: r.version,
-        sha256: r.sha256,
-        size: r.size,
-        source: r.source,
-        wasm_path: r.wasm_path,
-        sig_path: r.sig_path,
-        signed_by: r.signed_by,
-        action: match r.action {
-            install::Action::Installed => wit::InstallAction::Installed,
-            install::Action::Upgraded => wit::InstallAction::Upgraded,
-            install::Action::Downgraded => wit::InstallAction::Downgraded,
-            install::Action::Reinstalled => wit::InstallAction::Reinstalled,
-            install::Action::Unchanged => wit::InstallAction::Unchanged,
-        },
-        previous_version: r.previous_version,
-        imports: r.imports,
-        exports: r.exports,
-        new_imports: r.new_imports,
-        skipped: r.skipped,
-    }
 }
 
 /// Every entry of `index`, each marked whether it is the version `install

@@ -5,7 +5,7 @@
 //! and imports of the fetched one).
 
 use super::plan::{Keep, NewRequirement, Place, Plan};
-use super::{Action, Candidate, Context, InstallReport};
+use super::{Candidate, Context, InstallAction, InstallReport};
 use crate::error::{Error, Result};
 use crate::plugins_dir::installed::{self, SigState};
 use crate::plugins_dir::place;
@@ -390,7 +390,7 @@ pub(super) fn is_intact(
 fn would_place(
     dest: &Path,
     entry: &Entry,
-    action: Action,
+    action: InstallAction,
     installed: Option<&str>,
 ) -> InstallReport {
     InstallReport {
@@ -430,7 +430,7 @@ fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<Insta
             .to_string(),
         sig_path,
         signed_by: previous.signed_by.clone(),
-        action: Action::Unchanged,
+        action: InstallAction::Unchanged,
         previous_version: Some(previous.version.clone()),
         imports: previous.imports.clone(),
         exports: previous.exports.clone(),

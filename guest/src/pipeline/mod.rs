@@ -37,7 +37,7 @@ use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
-use crate::wit::UnfitVersion;
+use crate::wit::{InstallAction, InstallReport, UnfitVersion};
 use plan::{Offer, Step, Survey};
 use std::path::PathBuf;
 
@@ -128,37 +128,6 @@ pub fn read_index(
         bytes: loaded.bytes,
         signature: loaded.signature,
     })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Installed,
-    Upgraded,
-    Downgraded,
-    Reinstalled,
-    Unchanged,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstallReport {
-    pub name: String,
-    pub version: String,
-    pub sha256: String,
-    pub size: u64,
-    pub source: String,
-    pub wasm_path: String,
-    pub sig_path: Option<String>,
-    pub signed_by: Option<String>,
-    pub action: Action,
-    pub previous_version: Option<String>,
-    /// What the installed bytes import and export (none when they are not
-    /// WebAssembly, or for a dry run).
-    pub imports: Option<Vec<String>>,
-    pub exports: Option<Vec<String>>,
-    /// Imports the version replaced did not have (by its receipt).
-    pub new_imports: Vec<String>,
-    /// Newer versions matching the request that do not fit the world.
-    pub skipped: Vec<UnfitVersion>,
 }
 
 /// The entry `install` would take for `spec`, without fetching the

@@ -134,7 +134,7 @@ fn a_signed_plugin_installs_with_its_sidecar_and_signer() {
     assert_eq!(report.version, "1.0.0");
     assert_eq!(report.signed_by.as_deref(), Some("release"));
     assert_eq!(report.size, 7);
-    assert_eq!(report.action, Action::Installed);
+    assert_eq!(report.action, InstallAction::Installed);
     assert_eq!(report.previous_version, None);
     let names: Vec<String> = fx.dest_listing().into_iter().map(|(n, _)| n).collect();
     assert_eq!(
@@ -161,7 +161,7 @@ fn the_highest_version_is_installed_and_replaces_the_old_one() {
     fx.publish("colmask", "0.10.0", b"new", true);
     let report = fx.install("colmask", true).unwrap();
     assert_eq!(report.version, "0.10.0");
-    assert_eq!(report.action, Action::Upgraded);
+    assert_eq!(report.action, InstallAction::Upgraded);
     assert_eq!(report.previous_version.as_deref(), Some("0.9.0"));
     assert_eq!(
         std::fs::read(fx.dest().join("colmask.wasm")).unwrap(),
@@ -309,7 +309,7 @@ fn a_remote_artifact_streams_through_the_fetcher() {
     // Reinstalling it is a no-op: nothing is fetched.
     fetcher.clear();
     let report = install(&fx.request("net", true), &fetcher).unwrap();
-    assert_eq!(report.action, Action::Unchanged);
+    assert_eq!(report.action, InstallAction::Unchanged);
 
     // A 404 is reported as such, not as a digest mismatch.
     fx.publish("net", "2.0.0", b"v2", true);
@@ -399,7 +399,7 @@ fn installing_the_installed_version_again_writes_nothing() {
     fx.install("colmask", true).unwrap();
     let before = fx.dest_listing();
     let report = fx.install("colmask", true).unwrap();
-    assert_eq!(report.action, Action::Unchanged);
+    assert_eq!(report.action, InstallAction::Unchanged);
     assert_eq!(report.signed_by.as_deref(), Some("release"));
     assert_eq!(fx.dest_listing(), before);
 }
@@ -411,7 +411,7 @@ fn a_tampered_installed_copy_is_reinstalled() {
     fx.install("colmask", true).unwrap();
     std::fs::write(fx.dest().join("colmask.wasm"), b"tampered").unwrap();
     let report = fx.install("colmask", true).unwrap();
-    assert_eq!(report.action, Action::Reinstalled);
+    assert_eq!(report.action, InstallAction::Reinstalled);
     assert_eq!(
         std::fs::read(fx.dest().join("colmask.wasm")).unwrap(),
         b"\0asm v1"
@@ -420,7 +420,7 @@ fn a_tampered_installed_copy_is_reinstalled() {
     std::fs::remove_file(fx.dest().join("colmask.sig")).unwrap();
     assert_eq!(
         fx.install("colmask", true).unwrap().action,
-        Action::Reinstalled
+        InstallAction::Reinstalled
     );
     assert!(fx.dest().join("colmask.sig").exists());
 }
@@ -445,7 +445,7 @@ fn a_downgrade_is_refused_unless_allowed() {
     let mut request = fx.request("colmask@=0.1.0", true);
     request.allow_downgrade = true;
     let report = fx.run(request).unwrap();
-    assert_eq!(report.action, Action::Downgraded);
+    assert_eq!(report.action, InstallAction::Downgraded);
     assert_eq!(fx.receipt("colmask").version, "0.1.0");
 }
 
@@ -475,12 +475,12 @@ fn upgrade_moves_up_and_never_down() {
         "{err:?}"
     );
     fx.install("colmask", true).unwrap();
-    assert_eq!(upgrade(&fx).unwrap().action, Action::Unchanged);
+    assert_eq!(upgrade(&fx).unwrap().action, InstallAction::Unchanged);
     fx.publish("colmask", "1.1.0", b"v1.1", true);
     let report = upgrade(&fx).unwrap();
     assert_eq!(
         (report.action, report.version.as_str()),
-        (Action::Upgraded, "1.1.0")
+        (InstallAction::Upgraded, "1.1.0")
     );
     // Installed 1.1.0, registry now tops out lower: kept, not downgraded.
     fx.plugins.pop();
@@ -488,7 +488,7 @@ fn upgrade_moves_up_and_never_down() {
     let report = upgrade(&fx).unwrap();
     assert_eq!(
         (report.action, report.version.as_str()),
-        (Action::Unchanged, "1.1.0")
+        (InstallAction::Unchanged, "1.1.0")
     );
 }
 
@@ -511,7 +511,7 @@ fn upgrade_stays_within_the_requirement_the_install_recorded() {
     let report = run(&fx, "colmask", Mode::Upgrade, false);
     assert_eq!(
         (report.action, report.version.as_str()),
-        (Action::Unchanged, "1.2.5")
+        (InstallAction::Unchanged, "1.2.5")
     );
     // A dry run of a new requirement says what it would do, and does
     // nothing.
@@ -519,14 +519,14 @@ fn upgrade_stays_within_the_requirement_the_install_recorded() {
     let plan = run(&fx, "colmask@^1", Mode::Upgrade, true);
     assert_eq!(
         (plan.action, plan.version.as_str()),
-        (Action::Upgraded, "1.3.0")
+        (InstallAction::Upgraded, "1.3.0")
     );
     assert_eq!(fx.dest_listing(), before);
     // Given, it moves and is recorded.
     let report = run(&fx, "colmask@^1", Mode::Upgrade, false);
     assert_eq!(
         (report.action, report.version.as_str()),
-        (Action::Upgraded, "1.3.0")
+        (InstallAction::Upgraded, "1.3.0")
     );
     assert_eq!(fx.receipt("colmask").requirement.as_deref(), Some("^1"));
     // Already at the highest match, a new requirement is still recorded.
@@ -548,7 +548,7 @@ fn upgrade_stays_within_the_requirement_the_install_recorded() {
     let report = run(&fx, "colmask", Mode::Upgrade, false);
     assert_eq!(
         (report.action, report.version.as_str()),
-        (Action::Unchanged, "1.3.0")
+        (InstallAction::Unchanged, "1.3.0")
     );
     // A recorded requirement that does not parse is an error, not "any".
     let mut receipt = fx.receipt("colmask");

@@ -18,7 +18,7 @@
 //! `sync` runs the three in one instance.
 
 use crate::error::{Error, Result};
-use crate::pipeline::{self, Action, IndexBytes, InstallRequest, Mode, WorldRef};
+use crate::pipeline::{self, IndexBytes, InstallRequest, Mode, WorldRef};
 use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
 use crate::plugins_dir::installed;
@@ -37,7 +37,7 @@ use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
-use crate::wit::UnfitVersion;
+use crate::wit::{InstallAction, UnfitVersion};
 use semver::VersionReq;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -618,11 +618,11 @@ pub fn apply(
     let report = pipeline::install(&install, fetcher)?;
     Ok(Change {
         step: match report.action {
-            Action::Installed => Step::Install,
-            Action::Upgraded => Step::Upgrade,
-            Action::Downgraded => Step::Downgrade,
-            Action::Reinstalled => Step::Reinstall,
-            Action::Unchanged => Step::Keep,
+            InstallAction::Installed => Step::Install,
+            InstallAction::Upgraded => Step::Upgrade,
+            InstallAction::Downgraded => Step::Downgrade,
+            InstallAction::Reinstalled => Step::Reinstall,
+            InstallAction::Unchanged => Step::Keep,
         },
         signed_by: report.signed_by,
         ..job.change.clone()

@@ -8,7 +8,7 @@
 //! `check_pin` (the lock's digest, once an OCI manifest named the bytes),
 //! and `plan` (keep, place or refuse, from what is installed).
 
-use super::{Action, InstallRequest, Mode};
+use super::{InstallAction, InstallRequest, Mode};
 use crate::error::{Error, Result};
 use crate::plugins_dir::receipt::{self, Receipt};
 use crate::registry::index::Entry;
@@ -80,7 +80,7 @@ pub(super) struct Place {
     /// The OCI reference the receipt records, for an OCI artefact.
     pub origin: Option<String>,
     pub claimed: Vec<trust::Claimed>,
-    pub action: Action,
+    pub action: InstallAction,
     /// What is installed now.
     pub previous: Option<Receipt>,
     /// The requirement the receipt records.
@@ -274,7 +274,7 @@ pub(super) fn plan(survey: &Survey<'_>, offer: Offer) -> Plan {
     let request = survey.request;
     let wanted = survey.wanted;
     let Some(previous) = survey.previous else {
-        return place(survey, offer, Action::Installed);
+        return place(survey, offer, InstallAction::Installed);
     };
     let decision = decide(
         request.mode,
@@ -312,7 +312,7 @@ pub(super) fn plan(survey: &Survey<'_>, offer: Offer) -> Plan {
     place(survey, offer, action)
 }
 
-fn place(survey: &Survey<'_>, offer: Offer, action: Action) -> Plan {
+fn place(survey: &Survey<'_>, offer: Offer, action: InstallAction) -> Plan {
     Plan::Place(Box::new(Place {
         entry: offer.entry,
         origin: offer.origin,
@@ -356,7 +356,7 @@ enum Decision {
     /// The offered version is lower and downgrades were not allowed.
     RefuseDowngrade,
     /// Fetch, check and place it.
-    Place(Action),
+    Place(InstallAction),
 }
 
 /// What to do, from what is `installed` (its version), what is `offered`,
@@ -375,7 +375,7 @@ fn decide(
     allow_downgrade: bool,
 ) -> Decision {
     let Some(installed) = installed else {
-        return Decision::Place(Action::Installed);
+        return Decision::Place(InstallAction::Installed);
     };
     let order = resolve::compare_versions(offered, installed);
     let upgrade_keeps = match order {
@@ -389,9 +389,9 @@ fn decide(
     }
     match order {
         Some(Ordering::Less) if !allow_downgrade => Decision::RefuseDowngrade,
-        Some(Ordering::Less) => Decision::Place(Action::Downgraded),
-        _ if installed == offered => Decision::Place(Action::Reinstalled),
-        _ => Decision::Place(Action::Upgraded),
+        Some(Ordering::Less) => Decision::Place(InstallAction::Downgraded),
+        _ if installed == offered => Decision::Place(InstallAction::Reinstalled),
+        _ => Decision::Place(InstallAction::Upgraded),
     }
 }
 

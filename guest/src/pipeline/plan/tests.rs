@@ -10,8 +10,8 @@ use std::path::Path;
 /// allow-downgrade, and what follows.
 #[test]
 fn what_to_do_is_decided_from_what_is_installed_and_what_is_offered() {
-    use Action::*;
     use Decision::*;
+    use InstallAction::*;
     use Mode::{Install as I, Upgrade as U};
     type Row<'a> = (Mode, Option<&'a str>, &'a str, bool, bool, Decision);
     let table: &[Row] = &[
@@ -127,14 +127,25 @@ fn describe(plan: &Plan) -> String {
             format!("keep {}{judged}: {writes}", keep.previous.version)
         }
         Plan::Place(place) => format!(
-            "place {} {:?}, recording {:?}{}",
+            "place {} {}, recording {:?}{}",
             place.entry.version,
-            place.action,
+            action(place.action),
             place.requirement,
             if place.dry_run { " (dry run)" } else { "" }
         ),
         Plan::Refuse(error) => format!("refuse: {}", kind(error)),
         Plan::Skip(unfit) => format!("skip {}", unfit.version),
+    }
+}
+
+/// The action by its case's name, as the table writes it.
+fn action(action: InstallAction) -> &'static str {
+    match action {
+        InstallAction::Installed => "Installed",
+        InstallAction::Upgraded => "Upgraded",
+        InstallAction::Downgraded => "Downgraded",
+        InstallAction::Reinstalled => "Reinstalled",
+        InstallAction::Unchanged => "Unchanged",
     }
 }
 
