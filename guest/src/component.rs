@@ -90,11 +90,7 @@ impl wit::Guest for Installer {
             }));
         }
         let registry = RegistryRef::parse(&source.registry);
-        let read = install::read_index(&registry, &HostFetcher, policy).map_err(to_wit)?;
-        Ok(wit::IndexBytes {
-            index: read.bytes,
-            signature: read.signature,
-        })
+        install::read_index(&registry, &HostFetcher, policy).map_err(to_wit)
     }
 
     fn install(request: wit::InstallRequest) -> Result<wit::InstallReport, wit::Error> {
@@ -111,10 +107,7 @@ impl wit::Guest for Installer {
             allow_downgrade: request.allow_downgrade,
             allow_expired: request.allow_expired,
             max_size: request.max_size,
-            preloaded: request.preloaded.map(|p| install::IndexBytes {
-                bytes: p.index,
-                signature: p.signature,
-            }),
+            preloaded: request.preloaded,
             pinned: None,
             planned: false,
             dry_run: request.dry_run,
@@ -342,17 +335,7 @@ impl wit::Guest for Installer {
                 .collect(),
             failed: plan.failed.into_iter().map(change_to_wit).collect(),
             pins: plan.pins.to_text(),
-            indexes: plan
-                .indexes
-                .into_iter()
-                .map(|(location, p)| {
-                    let bytes = wit::IndexBytes {
-                        index: p.bytes,
-                        signature: p.signature,
-                    };
-                    (location, bytes)
-                })
-                .collect(),
+            indexes: plan.indexes,
         })
     }
 
@@ -375,10 +358,6 @@ impl wit::Guest for Installer {
             registry: job.registry,
             sha256: job.sha256,
         };
-        let index = index.map(|p| install::IndexBytes {
-            bytes: p.index,
-            signature: p.signature,
-        });
         let done = sync::apply(&sync_request(request), &job, index.as_ref(), &HostFetcher)
             .map_err(to_wit)?;
         Ok(change_to_wit(done))

@@ -37,7 +37,7 @@ use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
-use crate::wit::{InstallAction, InstallReport, UnfitVersion};
+use crate::wit::{IndexBytes, InstallAction, InstallReport, UnfitVersion};
 use plan::{Offer, Step, Survey};
 use std::path::PathBuf;
 
@@ -109,13 +109,6 @@ impl WorldRef {
     }
 }
 
-/// An index's exact bytes and its detached signature, as read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexBytes {
-    pub bytes: Vec<u8>,
-    pub signature: Option<String>,
-}
-
 /// Reads and checks the index once, for the calls of a run that follow
 /// (each passes it back as `InstallRequest::preloaded`).
 pub fn read_index(
@@ -125,7 +118,7 @@ pub fn read_index(
 ) -> Result<IndexBytes> {
     let loaded = registry::load(registry, fetcher, policy)?;
     Ok(IndexBytes {
-        bytes: loaded.bytes,
+        index: loaded.bytes,
         signature: loaded.signature,
     })
 }
@@ -225,7 +218,7 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     let loaded = match &request.preloaded {
         Some(index) => registry::admit(
             &registry_ref,
-            index.bytes.clone(),
+            index.index.clone(),
             index.signature.clone(),
             policy,
         )?,

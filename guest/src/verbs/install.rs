@@ -2,6 +2,6 @@
 //! one spec. The pipeline lives below the verbs because `sync` runs it too.
 
 pub use crate::pipeline::{
-    DEFAULT_MAX_SIZE, IndexBytes, InstallRequest, Mode, WorldRef, find_entry, find_oci_entry,
-    install, read_index, remove_leftovers,
+    DEFAULT_MAX_SIZE, InstallRequest, Mode, WorldRef, find_entry, find_oci_entry, install,
+    read_index, remove_leftovers,
 };

@@ -18,7 +18,7 @@
 //! `sync` runs the three in one instance.
 
 use crate::error::{Error, Result};
-use crate::pipeline::{self, IndexBytes, InstallRequest, Mode, WorldRef};
+use crate::pipeline::{self, InstallRequest, Mode, WorldRef};
 use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
 use crate::plugins_dir::installed;
@@ -37,7 +37,7 @@ use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
-use crate::wit::{InstallAction, UnfitVersion};
+use crate::wit::{IndexBytes, InstallAction, UnfitVersion};
 use semver::VersionReq;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -914,7 +914,7 @@ impl Sources<'_> {
     /// The index at `location` as read, for the jobs to check again.
     fn preloaded(&self, location: &str) -> Option<IndexBytes> {
         self.indexes.get(location).map(|loaded| IndexBytes {
-            bytes: loaded.bytes.clone(),
+            index: loaded.bytes.clone(),
             signature: loaded.signature.clone(),
         })
     }
