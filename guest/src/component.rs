@@ -30,7 +30,8 @@ impl wit::Guest for Installer {
             allow_expired: source.allow_expired,
         };
         if registry::oci::is_oci(&source.registry) {
-            let index = registry::oci::index(&HostFetcher, &source.registry).map_err(to_wit)?;
+            let index =
+                registry::oci::index(&HostFetcher, &source.registry).map_err(wit::Error::from)?;
             let plugins = entries_to_wit(&index);
             return Ok(wit::RegistryIndex {
                 path: index.path,
@@ -42,7 +43,7 @@ impl wit::Guest for Installer {
             });
         }
         let loaded = registry::load(&RegistryRef::parse(&source.registry), &HostFetcher, policy)
-            .map_err(to_wit)?;
+            .map_err(wit::Error::from)?;
         let plugins = entries_to_wit(&loaded.index);
         Ok(wit::RegistryIndex {
             path: loaded.index.path,
@@ -67,13 +68,13 @@ impl wit::Guest for Installer {
         if registry::oci::is_oci(&source.registry) {
             let entry =
                 install::find_oci_entry(&source.registry, &spec, version.as_deref(), &HostFetcher)
-                    .map_err(to_wit)?;
+                    .map_err(wit::Error::from)?;
             return Ok(entry_to_wit(&entry));
         }
         let registry = RegistryRef::parse(&source.registry);
         let (_, entry) =
             install::find_entry(&registry, &spec, version.as_deref(), &HostFetcher, policy)
-                .map_err(to_wit)?;
+                .map_err(wit::Error::from)?;
         Ok(entry_to_wit(&entry))
     }
 
@@ -84,13 +85,13 @@ impl wit::Guest for Installer {
             allow_expired: source.allow_expired,
         };
         if registry::oci::is_oci(&source.registry) {
-            return Err(to_wit(Error::InvalidRequest {
+            return Err(wit::Error::from(Error::InvalidRequest {
                 value: source.registry,
                 reason: "an OCI registry has no index to read; each install reads its tags".into(),
             }));
         }
         let registry = RegistryRef::parse(&source.registry);
-        install::read_index(&registry, &HostFetcher, policy).map_err(to_wit)
+        install::read_index(&registry, &HostFetcher, policy).map_err(wit::Error::from)
     }
 
     fn install(request: wit::InstallRequest) -> Result<wit::InstallReport, wit::Error> {
@@ -121,7 +122,7 @@ impl wit::Guest for Installer {
                 name: w.name,
             }),
         };
-        install::install(&request, &HostFetcher).map_err(to_wit)
+        install::install(&request, &HostFetcher).map_err(wit::Error::from)
     }
 
     fn outdated(
@@ -134,7 +135,7 @@ impl wit::Guest for Installer {
             allow_expired: source.allow_expired,
         };
         let rows = outdated::outdated(Path::new(&dest), &source.registry, &HostFetcher, policy)
-            .map_err(to_wit)?;
+            .map_err(wit::Error::from)?;
         Ok(rows
             .into_iter()
             .map(|o| wit::OutdatedPlugin {
@@ -150,10 +151,10 @@ impl wit::Guest for Installer {
 
     fn forget_registry(dest: String, registry: String) -> Result<wit::ForgetReport, wit::Error> {
         let dest = PathBuf::from(dest);
-        crate::sandbox::check_granted(&dest).map_err(to_wit)?;
+        crate::sandbox::check_granted(&dest).map_err(wit::Error::from)?;
         let shown = RegistryRef::parse(&registry).shown();
         let (forgotten, recorded) =
-            crate::plugins_dir::seen::forget(&dest, &shown).map_err(to_wit)?;
+            crate::plugins_dir::seen::forget(&dest, &shown).map_err(wit::Error::from)?;
         Ok(wit::ForgetReport {
             dest: dest.display().to_string(),
             registry: shown,
@@ -163,7 +164,7 @@ impl wit::Guest for Installer {
     }
 
     fn list_installed(dest: String) -> Result<Vec<wit::Receipt>, wit::Error> {
-        let receipts = receipt::all(Path::new(&dest)).map_err(to_wit)?;
+        let receipts = receipt::all(Path::new(&dest)).map_err(wit::Error::from)?;
         Ok(receipts
             .into_iter()
             .filter_map(|(_, found)| match found {
@@ -186,7 +187,7 @@ impl wit::Guest for Installer {
     }
 
     fn uninstall(dest: String, name: String) -> Result<wit::UninstallReport, wit::Error> {
-        let r = uninstall::uninstall(Path::new(&dest), &name).map_err(to_wit)?;
+        let r = uninstall::uninstall(Path::new(&dest), &name).map_err(wit::Error::from)?;
         Ok(wit::UninstallReport {
             name: r.name,
             version: r.version,
@@ -195,7 +196,7 @@ impl wit::Guest for Installer {
     }
 
     fn clean(dest: String) -> Result<Vec<String>, wit::Error> {
-        let removed = install::remove_leftovers(Path::new(&dest)).map_err(to_wit)?;
+        let removed = install::remove_leftovers(Path::new(&dest)).map_err(wit::Error::from)?;
         Ok(removed.iter().map(|p| p.display().to_string()).collect())
     }
 
@@ -212,7 +213,7 @@ impl wit::Guest for Installer {
             trust_root.as_deref().map(Path::new),
             manifest.as_deref().map(Path::new),
         )
-        .map_err(to_wit)?;
+        .map_err(wit::Error::from)?;
         if let Some(source) = registry {
             let trust = crate::component::trust_root(&source)?;
             let policy = Policy {
@@ -220,12 +221,14 @@ impl wit::Guest for Installer {
                 allow_expired: source.allow_expired,
             };
             audit::against_registry(&mut r, &source.registry, &HostFetcher, policy)
-                .map_err(to_wit)?;
+                .map_err(wit::Error::from)?;
         }
         // The set's own policy stands in for a list not given, as the CLI
         // fills it, so library and Node callers get the same audit.
         let declared = match &manifest {
-            Some(path) => Some(crate::plugin_set::manifest::read(Path::new(path)).map_err(to_wit)?),
+            Some(path) => {
+                Some(crate::plugin_set::manifest::read(Path::new(path)).map_err(wit::Error::from)?)
+            }
             None => None,
         };
         let or_declared =
@@ -240,7 +243,7 @@ impl wit::Guest for Installer {
             allow: or_declared(allow_imports, |m| &m.allow_imports),
             deny: or_declared(deny_imports, |m| &m.deny_imports),
         };
-        audit::against_policy(&mut r, &imports).map_err(to_wit)?;
+        audit::against_policy(&mut r, &imports).map_err(wit::Error::from)?;
         let finding = |f: audit::Finding| wit::Finding {
             kind: match f.kind {
                 audit::FindingKind::Drift => wit::FindingKind::Drift,
@@ -279,7 +282,7 @@ impl wit::Guest for Installer {
     }
 
     fn keygen(label: String, out_dir: String) -> Result<wit::KeygenReport, wit::Error> {
-        let r = keys::keygen(&label, Path::new(&out_dir)).map_err(to_wit)?;
+        let r = keys::keygen(&label, Path::new(&out_dir)).map_err(wit::Error::from)?;
         Ok(wit::KeygenReport {
             key_path: r.key_path,
             pub_path: r.pub_path,
@@ -299,7 +302,7 @@ impl wit::Guest for Installer {
             out.as_deref().map(Path::new),
             force,
         )
-        .map_err(to_wit)?;
+        .map_err(wit::Error::from)?;
         Ok(wit::SignReport {
             artifact: r.artifact,
             signature_path: r.signature_path,
@@ -308,7 +311,7 @@ impl wit::Guest for Installer {
     }
 
     fn sync(request: wit::SyncRequest) -> Result<wit::SyncReport, wit::Error> {
-        let r = sync::sync(&sync_request(request), &HostFetcher).map_err(to_wit)?;
+        let r = sync::sync(&sync_request(request), &HostFetcher).map_err(wit::Error::from)?;
         Ok(wit::SyncReport {
             dest: r.dest,
             lock: r.lock,
@@ -319,7 +322,7 @@ impl wit::Guest for Installer {
     }
 
     fn plan_sync(request: wit::SyncRequest) -> Result<wit::SyncPlan, wit::Error> {
-        let plan = sync::plan(&sync_request(request), &HostFetcher).map_err(to_wit)?;
+        let plan = sync::plan(&sync_request(request), &HostFetcher).map_err(wit::Error::from)?;
         Ok(wit::SyncPlan {
             dest: plan.dest,
             lock: plan.lock_path,
@@ -359,7 +362,7 @@ impl wit::Guest for Installer {
             sha256: job.sha256,
         };
         let done = sync::apply(&sync_request(request), &job, index.as_ref(), &HostFetcher)
-            .map_err(to_wit)?;
+            .map_err(wit::Error::from)?;
         Ok(change_to_wit(done))
     }
 
@@ -369,7 +372,7 @@ impl wit::Guest for Installer {
         outcomes: Vec<wit::SyncOutcome>,
     ) -> Result<wit::SyncCommitted, wit::Error> {
         let request = sync_request(request);
-        let pins = lock::parse(&pins, "the plan's pins").map_err(to_wit)?;
+        let pins = lock::parse(&pins, "the plan's pins").map_err(wit::Error::from)?;
         let outcomes: Vec<sync::Outcome> = outcomes
             .into_iter()
             .map(|o| sync::Outcome {
@@ -378,7 +381,7 @@ impl wit::Guest for Installer {
                 signed_by: o.signed_by,
             })
             .collect();
-        let done = sync::commit(&request, &pins, &outcomes).map_err(to_wit)?;
+        let done = sync::commit(&request, &pins, &outcomes).map_err(wit::Error::from)?;
         Ok(wit::SyncCommitted {
             dest: done.dest,
             lock: done.lock,
@@ -387,7 +390,7 @@ impl wit::Guest for Installer {
     }
 
     fn read_manifest(path: String) -> Result<wit::Manifest, wit::Error> {
-        let m = crate::plugin_set::manifest::read(Path::new(&path)).map_err(to_wit)?;
+        let m = crate::plugin_set::manifest::read(Path::new(&path)).map_err(wit::Error::from)?;
         Ok(wit::Manifest {
             path: m.path,
             dest: m.dest,
@@ -428,7 +431,7 @@ impl wit::Guest for Installer {
         } else {
             publish::publish(&request)
         }
-        .map_err(to_wit)?;
+        .map_err(wit::Error::from)?;
         Ok(wit::PublishReport {
             name: r.name,
             version: r.version,
@@ -473,12 +476,13 @@ impl wit::Guest for Installer {
                 .collect(),
             expires_in: request.expires_in,
         })
-        .map_err(to_wit)?;
+        .map_err(wit::Error::from)?;
         Ok(trust_summary(summary))
     }
 
     fn trust_sign_root(root: String, key: String) -> Result<wit::TrustSignedRoot, wit::Error> {
-        let r = trust_verb::sign_root(Path::new(&root), Path::new(&key)).map_err(to_wit)?;
+        let r =
+            trust_verb::sign_root(Path::new(&root), Path::new(&key)).map_err(wit::Error::from)?;
         Ok(wit::TrustSignedRoot {
             summary: trust_summary(r.summary),
             keyid: r.keyid,
@@ -491,7 +495,8 @@ impl wit::Guest for Installer {
         registry: String,
         key: String,
     ) -> Result<wit::TrustSignedIndex, wit::Error> {
-        let r = trust_verb::sign_index(Path::new(&registry), Path::new(&key)).map_err(to_wit)?;
+        let r = trust_verb::sign_index(Path::new(&registry), Path::new(&key))
+            .map_err(wit::Error::from)?;
         Ok(wit::TrustSignedIndex {
             signature_path: r.signature_path,
             signatures: r.signatures as u32,
@@ -507,7 +512,7 @@ impl wit::Guest for Installer {
             key: PathBuf::from(request.key),
             index_key: request.index_key.map(PathBuf::from),
         })
-        .map_err(to_wit)?;
+        .map_err(wit::Error::from)?;
         Ok(wit::CosignReport {
             name: r.name,
             version: r.version,
@@ -522,7 +527,7 @@ impl wit::Guest for Installer {
 
     fn trust_show(path: String) -> Result<wit::TrustSummary, wit::Error> {
         Ok(trust_summary(
-            trust_verb::show(Path::new(&path)).map_err(to_wit)?,
+            trust_verb::show(Path::new(&path)).map_err(wit::Error::from)?,
         ))
     }
 
@@ -534,7 +539,7 @@ impl wit::Guest for Installer {
             undo: request.undo,
             key: request.key.map(PathBuf::from),
         })
-        .map_err(to_wit)?;
+        .map_err(wit::Error::from)?;
         Ok(wit::YankReport {
             name: r.name,
             version: r.version,
@@ -561,7 +566,7 @@ impl wit::Guest for Installer {
         } else {
             mirror::mirror(&request, &HostFetcher)
         }
-        .map_err(to_wit)?;
+        .map_err(wit::Error::from)?;
         Ok(wit::MirrorReport {
             index: r.index,
             fetched: r.fetched,
@@ -583,7 +588,7 @@ impl wit::Guest for Installer {
                 name: w.name,
             }),
         };
-        let r = verify::verify(&request).map_err(to_wit)?;
+        let r = verify::verify(&request).map_err(wit::Error::from)?;
         Ok(wit::VerifyReport {
             artifact: r.artifact,
             sha256: r.sha256,
@@ -597,7 +602,7 @@ impl wit::Guest for Installer {
     }
 
     fn scaffold(name: String, parent: String) -> Result<wit::ScaffoldReport, wit::Error> {
-        let r = scaffold::scaffold(&name, Path::new(&parent)).map_err(to_wit)?;
+        let r = scaffold::scaffold(&name, Path::new(&parent)).map_err(wit::Error::from)?;
         Ok(wit::ScaffoldReport {
             dir: r.dir,
             files: r.files,
@@ -620,19 +625,19 @@ fn trust_root_for(
     let Some(dir) = source.trust_root.as_deref() else {
         return Ok(None);
     };
-    let root = TrustRoot::load(Path::new(dir)).map_err(to_wit)?;
+    let root = TrustRoot::load(Path::new(dir)).map_err(wit::Error::from)?;
     if root.metadata.is_none() || registry::oci::is_oci(&source.registry) {
         return Ok(Some(root));
     }
     let registry = RegistryRef::parse(&source.registry);
     let start = match dest {
         Some(dest) => crate::plugins_dir::roots::recorded_trust(dest, &registry.shown(), &root)
-            .map_err(to_wit)?,
+            .map_err(wit::Error::from)?,
         None => root.clone(),
     };
     let from = start.metadata.as_ref().expect("checked above");
     let newest = registry::rotation::walk(&registry, from, &HostFetcher, source.allow_expired)
-        .map_err(to_wit)?;
+        .map_err(wit::Error::from)?;
     Ok(Some(root.with_metadata(newest)))
 }
 
@@ -721,20 +726,6 @@ fn fetch_from_wit(e: host::FetchError) -> FetchError {
     }
 }
 
-fn fetch_to_wit(e: FetchError) -> host::FetchError {
-    match e {
-        FetchError::UnsupportedScheme(s) => host::FetchError::UnsupportedScheme(s),
-        FetchError::InvalidUrl(s) => host::FetchError::InvalidUrl(s),
-        FetchError::Connect(s) => host::FetchError::Connect(s),
-        FetchError::HttpStatus(code) => host::FetchError::HttpStatus(code),
-        FetchError::Timeout(s) => host::FetchError::Timeout(s),
-        FetchError::Truncated(got, announced) => host::FetchError::Truncated((got, announced)),
-        FetchError::Tls(s) => host::FetchError::Tls(s),
-        FetchError::Protocol(s) => host::FetchError::Protocol(s),
-        FetchError::Transport(s) => host::FetchError::Transport(s),
-    }
-}
-
 fn sync_request(r: wit::SyncRequest) -> sync::SyncRequest {
     sync::SyncRequest {
         manifest: PathBuf::from(r.manifest),
@@ -773,7 +764,7 @@ fn change_to_wit(c: sync::Change) -> wit::SyncChange {
         from: c.from,
         to: c.to,
         signed_by: c.signed_by,
-        error: c.error.map(to_wit),
+        error: c.error.map(wit::Error::from),
         skipped: c.skipped,
     }
 }
@@ -786,213 +777,6 @@ fn step_from_wit(step: wit::SyncStep) -> sync::Step {
         wit::SyncStep::Reinstall => sync::Step::Reinstall,
         wit::SyncStep::Remove => sync::Step::Remove,
         wit::SyncStep::Keep => sync::Step::Keep,
-    }
-}
-
-/// The error as the component returns it: in words (made here, once, for
-/// every host), and as its case with the fields the words were made from.
-fn to_wit(e: Error) -> wit::Error {
-    wit::Error {
-        message: e.message(),
-        hint: e.hint(),
-        detail: detail_to_wit(e),
-    }
-}
-
-fn detail_to_wit(e: Error) -> wit::ErrorDetail {
-    let rejected = |value: String, reason: String| wit::Rejected { value, reason };
-    match e {
-        Error::ManifestInvalid {
-            path,
-            line,
-            column,
-            message,
-        } => wit::ErrorDetail::ManifestInvalid(wit::ParseFailure {
-            path,
-            line,
-            column,
-            message,
-        }),
-        Error::IndexMalformed {
-            path,
-            line,
-            column,
-            message,
-        } => wit::ErrorDetail::IndexMalformed(wit::ParseFailure {
-            path,
-            line,
-            column,
-            message,
-        }),
-        Error::IndexInvalid { path, problem } => {
-            wit::ErrorDetail::IndexInvalid(wit::IndexProblem { path, problem })
-        }
-        Error::UnknownPlugin {
-            name,
-            registry,
-            available,
-        } => wit::ErrorDetail::UnknownPlugin(wit::NameNotFound {
-            name,
-            registry,
-            available,
-        }),
-        Error::UnknownVersion {
-            name,
-            requested,
-            requirement,
-            available,
-            pre_releases,
-        } => wit::ErrorDetail::UnknownVersion(wit::VersionNotFound {
-            name,
-            requested,
-            requirement,
-            available,
-            pre_releases,
-        }),
-        Error::InvalidName { name, reason } => {
-            wit::ErrorDetail::InvalidName(rejected(name, reason))
-        }
-        Error::NotGranted { path, link } => {
-            let (link, link_target) = link.unzip();
-            let link_target = link_target.flatten();
-            wit::ErrorDetail::NotGranted(wit::OutsideGrants {
-                path,
-                link,
-                link_target,
-            })
-        }
-        Error::NotRegularFile { path, found } => {
-            wit::ErrorDetail::NotRegularFile(rejected(path, found))
-        }
-        Error::UnsupportedLocation { location, reason } => {
-            wit::ErrorDetail::UnsupportedLocation(rejected(location, reason))
-        }
-        Error::TrustRootInvalid { path, reason } => {
-            wit::ErrorDetail::TrustRootInvalid(rejected(path, reason))
-        }
-        Error::AlreadyExists(path) => wit::ErrorDetail::AlreadyExists(path),
-        Error::DowngradeRefused {
-            name,
-            installed,
-            requested,
-        } => wit::ErrorDetail::DowngradeRefused(wit::Downgrade {
-            name,
-            installed,
-            requested,
-        }),
-        Error::NotInstalled {
-            name,
-            dest,
-            installed,
-        } => wit::ErrorDetail::NotInstalled(wit::NotInstalled {
-            name,
-            dest,
-            installed,
-        }),
-        Error::EntryExists {
-            name,
-            version,
-            registry,
-        } => wit::ErrorDetail::EntryExists(wit::DuplicateEntry {
-            name,
-            version,
-            registry,
-        }),
-        Error::KeyInvalid { path, reason } => wit::ErrorDetail::KeyInvalid(rejected(path, reason)),
-        Error::InvalidRequest { value, reason } => {
-            wit::ErrorDetail::InvalidRequest(rejected(value, reason))
-        }
-        Error::TooLarge { source, limit } => {
-            wit::ErrorDetail::TooLarge(wit::SizeLimit { source, limit })
-        }
-        Error::IndexUntrusted { registry, reason } => {
-            wit::ErrorDetail::IndexUntrusted(rejected(registry, reason))
-        }
-        Error::IndexExpired { registry, expires } => {
-            wit::ErrorDetail::IndexExpired(wit::Expiry { registry, expires })
-        }
-        Error::IndexRollback {
-            registry,
-            seen,
-            got,
-        } => wit::ErrorDetail::IndexRollback(wit::Rollback {
-            registry,
-            seen,
-            got,
-        }),
-        Error::SizeMismatch {
-            source,
-            expected,
-            actual,
-        } => wit::ErrorDetail::SizeMismatch(wit::SizeMismatch {
-            source,
-            expected,
-            actual,
-        }),
-        Error::DigestMismatch {
-            source,
-            expected,
-            actual,
-        } => wit::ErrorDetail::DigestMismatch(wit::Mismatch {
-            source,
-            expected,
-            actual,
-        }),
-        Error::SignatureMissing {
-            artifact,
-            looked_for,
-        } => wit::ErrorDetail::SignatureMissing(rejected(artifact, looked_for)),
-        Error::SignatureMalformed { source, reason } => {
-            wit::ErrorDetail::SignatureMalformed(rejected(source, reason))
-        }
-        Error::Incompatible {
-            artifact,
-            world,
-            mismatch,
-            skipped,
-        } => wit::ErrorDetail::Incompatible(wit::IncompatiblePlugin {
-            artifact,
-            world,
-            mismatch,
-            skipped,
-        }),
-        Error::MetadataMismatch {
-            artifact,
-            index,
-            reason,
-        } => wit::ErrorDetail::MetadataMismatch(wit::Misdescribed {
-            artifact,
-            index,
-            reason,
-        }),
-        Error::CapabilityDenied { artifact, denied } => {
-            wit::ErrorDetail::CapabilityDenied(wit::DeniedImports { artifact, denied })
-        }
-        Error::SignatureInsufficient { artifact, reason } => {
-            wit::ErrorDetail::SignatureInsufficient(rejected(artifact, reason))
-        }
-        Error::SignatureUntrusted {
-            artifact,
-            trust_root,
-            keys,
-        } => wit::ErrorDetail::SignatureUntrusted(wit::Untrusted {
-            artifact,
-            trust_root,
-            keys,
-        }),
-        Error::FetchFailed { url, cause } => wit::ErrorDetail::FetchFailed(wit::FetchFailure {
-            url,
-            cause: fetch_to_wit(cause),
-        }),
-        Error::Io {
-            path,
-            operation,
-            message,
-        } => wit::ErrorDetail::Io(wit::IoFailure {
-            path,
-            operation: operation.to_string(),
-            message,
-        }),
     }
 }
 

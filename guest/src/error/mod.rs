@@ -1,16 +1,17 @@
 //! The one error type of the installer, and its words.
 //!
 //! Every case carries the context its words need (paths, expected and
-//! actual values, what exists instead). The cases mirror the WIT `error`
-//! variant one to one; `component.rs` converts. The component words every
-//! error once (`message.rs`: what was wrong and, apart, what to do about
-//! it), so that every host says the same; hosts decide exit codes.
+//! actual values, what exists instead). The cases mirror the WIT
+//! `error-detail` variant one to one; `record.rs` converts. The component
+//! words every error once (`message.rs`: what was wrong and, apart, what to
+//! do about it), so that every host says the same; hosts decide exit codes.
 
 use crate::wit::UnfitVersion;
 use std::fmt;
 use std::path::Path;
 
 mod message;
+mod record;
 
 /// Why a remote fetch failed, as the host's fetch capability reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
