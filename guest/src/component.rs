@@ -311,14 +311,7 @@ impl wit::Guest for Installer {
     }
 
     fn sync(request: wit::SyncRequest) -> Result<wit::SyncReport, wit::Error> {
-        let r = sync::sync(&sync_request(request), &HostFetcher).map_err(wit::Error::from)?;
-        Ok(wit::SyncReport {
-            dest: r.dest,
-            lock: r.lock,
-            lock_changed: r.lock_changed,
-            dry_run: r.dry_run,
-            changes: r.changes.into_iter().map(change_to_wit).collect(),
-        })
+        sync::sync(&sync_request(request), &HostFetcher).map_err(wit::Error::from)
     }
 
     fn plan_sync(request: wit::SyncRequest) -> Result<wit::SyncPlan, wit::Error> {
@@ -327,16 +320,8 @@ impl wit::Guest for Installer {
             dest: plan.dest,
             lock: plan.lock_path,
             lock_changed: plan.lock_changed,
-            jobs: plan
-                .jobs
-                .into_iter()
-                .map(|job| wit::SyncJob {
-                    change: change_to_wit(job.change),
-                    registry: job.registry,
-                    sha256: job.sha256,
-                })
-                .collect(),
-            failed: plan.failed.into_iter().map(change_to_wit).collect(),
+            jobs: plan.jobs,
+            failed: plan.failed,
             pins: plan.pins.to_text(),
             indexes: plan.indexes,
         })
@@ -344,26 +329,14 @@ impl wit::Guest for Installer {
 
     fn apply_sync_job(
         request: wit::SyncRequest,
-        job: wit::SyncJob,
+        mut job: wit::SyncJob,
         index: Option<wit::IndexBytes>,
     ) -> Result<wit::SyncChange, wit::Error> {
-        let change = &job.change;
-        let job = sync::Job {
-            change: sync::Change {
-                name: change.name.clone(),
-                step: step_from_wit(change.step),
-                from: change.from.clone(),
-                to: change.to.clone(),
-                signed_by: change.signed_by.clone(),
-                error: None,
-                skipped: change.skipped.clone(),
-            },
-            registry: job.registry,
-            sha256: job.sha256,
-        };
-        let done = sync::apply(&sync_request(request), &job, index.as_ref(), &HostFetcher)
-            .map_err(wit::Error::from)?;
-        Ok(change_to_wit(done))
+        // A job is planned, not done: an error the host left in it is not
+        // this run's.
+        job.change.error = None;
+        sync::apply(&sync_request(request), &job, index.as_ref(), &HostFetcher)
+            .map_err(wit::Error::from)
     }
 
     fn commit_sync(
@@ -373,20 +346,7 @@ impl wit::Guest for Installer {
     ) -> Result<wit::SyncCommitted, wit::Error> {
         let request = sync_request(request);
         let pins = lock::parse(&pins, "the plan's pins").map_err(wit::Error::from)?;
-        let outcomes: Vec<sync::Outcome> = outcomes
-            .into_iter()
-            .map(|o| sync::Outcome {
-                name: o.name,
-                failed: o.failed,
-                signed_by: o.signed_by,
-            })
-            .collect();
-        let done = sync::commit(&request, &pins, &outcomes).map_err(wit::Error::from)?;
-        Ok(wit::SyncCommitted {
-            dest: done.dest,
-            lock: done.lock,
-            lock_changed: done.lock_changed,
-        })
+        sync::commit(&request, &pins, &outcomes).map_err(wit::Error::from)
     }
 
     fn read_manifest(path: String) -> Result<wit::Manifest, wit::Error> {
@@ -747,36 +707,6 @@ fn sync_request(r: wit::SyncRequest) -> sync::SyncRequest {
             text: w.text,
             name: w.name,
         }),
-    }
-}
-
-fn change_to_wit(c: sync::Change) -> wit::SyncChange {
-    wit::SyncChange {
-        name: c.name,
-        step: match c.step {
-            sync::Step::Install => wit::SyncStep::Install,
-            sync::Step::Upgrade => wit::SyncStep::Upgrade,
-            sync::Step::Downgrade => wit::SyncStep::Downgrade,
-            sync::Step::Reinstall => wit::SyncStep::Reinstall,
-            sync::Step::Remove => wit::SyncStep::Remove,
-            sync::Step::Keep => wit::SyncStep::Keep,
-        },
-        from: c.from,
-        to: c.to,
-        signed_by: c.signed_by,
-        error: c.error.map(wit::Error::from),
-        skipped: c.skipped,
-    }
-}
-
-fn step_from_wit(step: wit::SyncStep) -> sync::Step {
-    match step {
-        wit::SyncStep::Install => sync::Step::Install,
-        wit::SyncStep::Upgrade => sync::Step::Upgrade,
-        wit::SyncStep::Downgrade => sync::Step::Downgrade,
-        wit::SyncStep::Reinstall => sync::Step::Reinstall,
-        wit::SyncStep::Remove => sync::Step::Remove,
-        wit::SyncStep::Keep => sync::Step::Keep,
     }
 }
 

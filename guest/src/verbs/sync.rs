@@ -37,7 +37,10 @@ use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
-use crate::wit::{IndexBytes, InstallAction, UnfitVersion};
+use crate::wit::{
+    IndexBytes, InstallAction, SyncChange, SyncCommitted, SyncJob, SyncOutcome, SyncReport,
+    SyncStep, UnfitVersion,
+};
 use semver::VersionReq;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,55 +69,6 @@ pub struct SyncRequest {
     pub world: Option<WorldRef>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    Install,
-    Upgrade,
-    Downgrade,
-    Reinstall,
-    Remove,
-    Keep,
-}
-
-/// One plugin's change, planned or done; `error` when it failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub name: String,
-    pub step: Step,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// The trust-root key that verified what was installed.
-    pub signed_by: Option<String>,
-    pub error: Option<Error>,
-    /// Newer versions passed over when pinning: they do not fit the world.
-    pub skipped: Vec<UnfitVersion>,
-}
-
-impl Change {
-    /// A plugin that failed before a job could be made for it.
-    fn unpinnable(name: &str, to: Option<&str>, error: Error) -> Change {
-        Change {
-            name: name.to_string(),
-            step: Step::Install,
-            from: None,
-            to: to.map(str::to_string),
-            signed_by: None,
-            error: Some(error),
-            skipped: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyncReport {
-    pub dest: String,
-    pub lock: String,
-    /// Whether the lock was (or, with `dry_run`, would be) rewritten.
-    pub lock_changed: bool,
-    pub dry_run: bool,
-    pub changes: Vec<Change>,
-}
-
 /// A sync's work, planned: what `apply` does plugin by plugin (each on its
 /// own, in any order or side by side), and what `commit` then writes.
 #[derive(Debug, Clone)]
@@ -124,10 +78,10 @@ pub struct Plan {
     /// Whether the pins differ from the lock on disk.
     pub lock_changed: bool,
     /// One per declared plugin that could be pinned, and one per removal.
-    pub jobs: Vec<Job>,
+    pub jobs: Vec<SyncJob>,
     /// Plugins that could not be pinned (or whose registry was refused),
     /// each with its error.
-    pub failed: Vec<Change>,
+    pub failed: Vec<SyncChange>,
     /// The pins the jobs install (the lock `commit` writes, less failures).
     pub pins: Lock,
     /// Each registry's index as the plan read it, by location: the jobs
@@ -136,21 +90,10 @@ pub struct Plan {
     pub indexes: Vec<(String, IndexBytes)>,
 }
 
-/// One plugin's part of a plan.
-#[derive(Debug, Clone)]
-pub struct Job {
-    /// The step planned from the receipt.
-    pub change: Change,
-    /// The pinned version's registry location; none for a removal.
-    pub registry: Option<String>,
-    /// The pinned digest (hex); none for a removal.
-    pub sha256: Option<String>,
-}
-
 impl Plan {
     /// The index a job checks again: its registry's, as the plan read it
     /// (none for an OCI registry, which has no index).
-    pub fn index_for(&self, job: &Job) -> Option<&IndexBytes> {
+    pub fn index_for(&self, job: &SyncJob) -> Option<&IndexBytes> {
         let location = job.registry.as_ref()?;
         self.indexes
             .iter()
@@ -191,24 +134,45 @@ pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> 
     }
     // Removals first, as a host running the jobs side by side does: a
     // plugin renamed only by case is installed once the old name is gone.
-    let mut applied: Vec<(usize, Change)> = Vec::with_capacity(plan.jobs.len());
+    let mut applied: Vec<(usize, SyncChange)> = Vec::with_capacity(plan.jobs.len());
     let (removals, others): (Vec<_>, Vec<_>) = plan
         .jobs
         .iter()
         .enumerate()
-        .partition(|(_, job)| job.change.step == Step::Remove);
+        .partition(|(_, job)| job.change.step == SyncStep::Remove);
     for (k, job) in removals.into_iter().chain(others) {
-        let change = apply(request, job, plan.index_for(job), fetcher).unwrap_or_else(|e| Change {
-            error: Some(e),
-            ..job.change.clone()
-        });
+        let change =
+            apply(request, job, plan.index_for(job), fetcher).unwrap_or_else(|e| SyncChange {
+                error: Some(e.into()),
+                ..job.change.clone()
+            });
         applied.push((k, change));
     }
     applied.sort_by_key(|(k, _)| *k);
-    let mut changes: Vec<Change> = applied.into_iter().map(|(_, change)| change).collect();
+    let mut changes: Vec<SyncChange> = applied.into_iter().map(|(_, change)| change).collect();
     changes.extend(plan.failed.iter().cloned());
-    let outcomes: Vec<Outcome> = changes.iter().map(Outcome::of).collect();
-    Ok(commit(request, &plan.pins, &outcomes)?.report(changes))
+    let outcomes: Vec<SyncOutcome> = changes.iter().map(outcome_of).collect();
+    let committed = commit(request, &plan.pins, &outcomes)?;
+    Ok(SyncReport {
+        dest: committed.dest,
+        lock: committed.lock,
+        lock_changed: committed.lock_changed,
+        dry_run: false,
+        changes,
+    })
+}
+
+/// A plugin that failed before a job could be made for it.
+fn unpinnable(name: &str, to: Option<&str>, error: Error) -> SyncChange {
+    SyncChange {
+        name: name.to_string(),
+        step: SyncStep::Install,
+        from: None,
+        to: to.map(str::to_string),
+        signed_by: None,
+        error: Some(error.into()),
+        skipped: Vec::new(),
+    }
 }
 
 /// What reading and pinning found.
@@ -219,7 +183,7 @@ struct Pinned<'a> {
     new_lock: Lock,
     /// Names whose pin differs from the lock on disk (or that it drops).
     changed: Vec<String>,
-    failed: Vec<Change>,
+    failed: Vec<SyncChange>,
     /// By plugin: the versions passed over as not fitting the world.
     skipped: BTreeMap<String, Vec<UnfitVersion>>,
     sources: Sources<'a>,
@@ -318,7 +282,11 @@ fn pin_each(
     old_lock: &Lock,
     world: Option<&TargetWorld>,
     sources: &mut Sources<'_>,
-) -> (Vec<Pin>, Vec<Change>, BTreeMap<String, Vec<UnfitVersion>>) {
+) -> (
+    Vec<Pin>,
+    Vec<SyncChange>,
+    BTreeMap<String, Vec<UnfitVersion>>,
+) {
     let mut pins = Vec::new();
     let mut failed = Vec::new();
     let mut skipped = BTreeMap::new();
@@ -380,7 +348,7 @@ fn pin_each(
                     signed_by: None,
                 })
             }
-            Err(e) => failed.push(Change::unpinnable(&declared.name, None, e)),
+            Err(e) => failed.push(unpinnable(&declared.name, None, e)),
         }
     }
     (pins, failed, skipped)
@@ -392,14 +360,14 @@ fn changed_names(
     manifest: &manifest::Manifest,
     old_lock: &Lock,
     new_lock: &Lock,
-    failed: &[Change],
+    failed: &[SyncChange],
 ) -> Vec<String> {
     new_lock
         .plugins
         .iter()
         .filter(|p| old_lock.get(&p.name).is_none_or(|old| !same_pin(old, p)))
         .map(|p| p.name.clone())
-        .chain(failed.iter().map(|c: &Change| c.name.clone()))
+        .chain(failed.iter().map(|c: &SyncChange| c.name.clone()))
         .chain(
             old_lock
                 .plugins
@@ -420,7 +388,7 @@ fn check_served(
     lock_path: &Path,
     new_lock: &Lock,
     sources: &mut Sources<'_>,
-    failed: &mut Vec<Change>,
+    failed: &mut Vec<SyncChange>,
 ) -> Result<()> {
     for pin in &new_lock.plugins {
         let location = location_of(manifest, &pin.registry);
@@ -451,9 +419,9 @@ fn check_served(
                         pin.name
                     ),
                 };
-                failed.push(Change::unpinnable(&pin.name, Some(&pin.version), e));
+                failed.push(unpinnable(&pin.name, Some(&pin.version), e));
             }
-            Err(e) => failed.push(Change::unpinnable(&pin.name, Some(&pin.version), e)),
+            Err(e) => failed.push(unpinnable(&pin.name, Some(&pin.version), e)),
         }
     }
     Ok(())
@@ -500,12 +468,12 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
             Found::Missing | Found::Invalid(_) => None,
         };
         let step = match &installed {
-            None => Step::Install,
-            Some(r) if r.version == pin.version && r.sha256 == pin.sha256 => Step::Keep,
+            None => SyncStep::Install,
+            Some(r) if r.version == pin.version && r.sha256 == pin.sha256 => SyncStep::Keep,
             Some(r) => step_between(&r.version, &pin.version),
         };
-        jobs.push(Job {
-            change: Change {
+        jobs.push(SyncJob {
+            change: SyncChange {
                 name: pin.name.clone(),
                 step,
                 from: installed.map(|r| r.version),
@@ -526,10 +494,10 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
             continue;
         }
         if let Found::Valid(r) = receipt::read(dest, &parsed)? {
-            jobs.push(Job {
-                change: Change {
+            jobs.push(SyncJob {
+                change: SyncChange {
                     name,
-                    step: Step::Remove,
+                    step: SyncStep::Remove,
                     from: Some(r.version),
                     to: None,
                     signed_by: None,
@@ -573,15 +541,15 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
 /// side in separate instances.
 pub fn apply(
     request: &SyncRequest,
-    job: &Job,
+    job: &SyncJob,
     index: Option<&IndexBytes>,
     fetcher: &dyn Fetcher,
-) -> Result<Change> {
+) -> Result<SyncChange> {
     let dest = request.dest.as_ref().ok_or_else(|| Error::InvalidRequest {
         value: "sync".to_string(),
         reason: "a sync needs a plugins directory".to_string(),
     })?;
-    if job.change.step == Step::Remove {
+    if job.change.step == SyncStep::Remove {
         remove::uninstall(dest, &job.change.name)?;
         return Ok(job.change.clone());
     }
@@ -616,13 +584,13 @@ pub fn apply(
         world: request.world.clone(),
     };
     let report = pipeline::install(&install, fetcher)?;
-    Ok(Change {
+    Ok(SyncChange {
         step: match report.action {
-            InstallAction::Installed => Step::Install,
-            InstallAction::Upgraded => Step::Upgrade,
-            InstallAction::Downgraded => Step::Downgrade,
-            InstallAction::Reinstalled => Step::Reinstall,
-            InstallAction::Unchanged => Step::Keep,
+            InstallAction::Installed => SyncStep::Install,
+            InstallAction::Upgraded => SyncStep::Upgrade,
+            InstallAction::Downgraded => SyncStep::Downgrade,
+            InstallAction::Reinstalled => SyncStep::Reinstall,
+            InstallAction::Unchanged => SyncStep::Keep,
         },
         signed_by: report.signed_by,
         ..job.change.clone()
@@ -630,41 +598,11 @@ pub fn apply(
 }
 
 /// What `commit` needs of one plugin's change.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub name: String,
-    pub failed: bool,
-    pub signed_by: Option<String>,
-}
-
-impl Outcome {
-    pub fn of(change: &Change) -> Outcome {
-        Outcome {
-            name: change.name.clone(),
-            failed: change.error.is_some(),
-            signed_by: change.signed_by.clone(),
-        }
-    }
-}
-
-/// What `commit` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Committed {
-    pub dest: String,
-    pub lock: String,
-    /// Whether the lock was rewritten.
-    pub lock_changed: bool,
-}
-
-impl Committed {
-    pub fn report(self, changes: Vec<Change>) -> SyncReport {
-        SyncReport {
-            dest: self.dest,
-            lock: self.lock,
-            lock_changed: self.lock_changed,
-            dry_run: false,
-            changes,
-        }
+fn outcome_of(change: &SyncChange) -> SyncOutcome {
+    SyncOutcome {
+        name: change.name.clone(),
+        failed: change.error.is_some(),
+        signed_by: change.signed_by.clone(),
     }
 }
 
@@ -672,7 +610,11 @@ impl Committed {
 /// did not succeed (it failed, or reported nothing) keeps its old pin (its
 /// old version is still installed), or none. `outcomes` are the applied
 /// jobs' and the plan's failures.
-pub fn commit(request: &SyncRequest, planned: &Lock, outcomes: &[Outcome]) -> Result<Committed> {
+pub fn commit(
+    request: &SyncRequest,
+    planned: &Lock,
+    outcomes: &[SyncOutcome],
+) -> Result<SyncCommitted> {
     let lock_path = lock::path_for(&request.manifest);
     let old_lock = lock::read(&lock_path)?;
     let succeeded = |name: &str| outcomes.iter().any(|c| c.name == name && !c.failed);
@@ -710,7 +652,7 @@ pub fn commit(request: &SyncRequest, planned: &Lock, outcomes: &[Outcome]) -> Re
     if written {
         lock::write(&lock_path, &text)?;
     }
-    Ok(Committed {
+    Ok(SyncCommitted {
         dest: request
             .dest
             .as_ref()
@@ -722,11 +664,11 @@ pub fn commit(request: &SyncRequest, planned: &Lock, outcomes: &[Outcome]) -> Re
 }
 
 /// The step from `installed` to `pinned`, two different versions.
-fn step_between(installed: &str, pinned: &str) -> Step {
+fn step_between(installed: &str, pinned: &str) -> SyncStep {
     match resolve::compare_versions(pinned, installed) {
-        Some(std::cmp::Ordering::Greater) => Step::Upgrade,
-        Some(std::cmp::Ordering::Less) => Step::Downgrade,
-        _ => Step::Reinstall,
+        Some(std::cmp::Ordering::Greater) => SyncStep::Upgrade,
+        Some(std::cmp::Ordering::Less) => SyncStep::Downgrade,
+        _ => SyncStep::Reinstall,
     }
 }
 
@@ -745,11 +687,11 @@ fn lock_only(request: &SyncRequest, pinned: Pinned<'_>) -> Result<SyncReport> {
     for pin in &new_lock.plugins {
         let old = old_lock.get(&pin.name);
         let step = match old {
-            None => Step::Install,
-            Some(old) if same_pin(old, pin) => Step::Keep,
+            None => SyncStep::Install,
+            Some(old) if same_pin(old, pin) => SyncStep::Keep,
             Some(old) => step_between(&old.version, &pin.version),
         };
-        changes.push(Change {
+        changes.push(SyncChange {
             name: pin.name.clone(),
             step,
             from: old.map(|o| o.version.clone()),
@@ -761,9 +703,9 @@ fn lock_only(request: &SyncRequest, pinned: Pinned<'_>) -> Result<SyncReport> {
     }
     for old in &old_lock.plugins {
         if new_lock.get(&old.name).is_none() && !failed.iter().any(|c| c.name == old.name) {
-            changes.push(Change {
+            changes.push(SyncChange {
                 name: old.name.clone(),
-                step: Step::Remove,
+                step: SyncStep::Remove,
                 from: Some(old.version.clone()),
                 to: None,
                 signed_by: None,
