@@ -134,19 +134,8 @@ impl wit::Guest for Installer {
             trust: trust.as_ref(),
             allow_expired: source.allow_expired,
         };
-        let rows = outdated::outdated(Path::new(&dest), &source.registry, &HostFetcher, policy)
-            .map_err(wit::Error::from)?;
-        Ok(rows
-            .into_iter()
-            .map(|o| wit::OutdatedPlugin {
-                name: o.name,
-                installed: o.installed,
-                requirement: o.requirement,
-                wanted: o.wanted,
-                latest: o.latest,
-                yanked: o.yanked,
-            })
-            .collect())
+        outdated::outdated(Path::new(&dest), &source.registry, &HostFetcher, policy)
+            .map_err(wit::Error::from)
     }
 
     fn forget_registry(dest: String, registry: String) -> Result<wit::ForgetReport, wit::Error> {

@@ -13,23 +13,8 @@ use crate::registry::spec::Requirement;
 use crate::registry::{self, Policy, RegistryRef, oci};
 use crate::sandbox;
 use crate::transfer::source::Fetcher;
+use crate::wit::OutdatedPlugin;
 use std::path::Path;
-
-/// One installed plugin against its registry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outdated {
-    pub name: String,
-    pub installed: String,
-    /// As recorded at install; none for any version.
-    pub requirement: Option<String>,
-    /// The highest version the requirement admits; none when the registry
-    /// has none (or does not list the plugin).
-    pub wanted: Option<String>,
-    /// The highest version of all.
-    pub latest: Option<String>,
-    /// Whether the registry marks the installed version yanked.
-    pub yanked: bool,
-}
 
 /// Every plugin installed in `dest` (with a receipt), against `registry`.
 pub fn outdated(
@@ -37,7 +22,7 @@ pub fn outdated(
     registry: &str,
     fetcher: &dyn Fetcher,
     policy: Policy<'_>,
-) -> Result<Vec<Outdated>> {
+) -> Result<Vec<OutdatedPlugin>> {
     sandbox::check_granted(dest)?;
     let receipts: Vec<_> = receipt::all(dest)?
         .into_iter()
@@ -87,7 +72,7 @@ pub fn outdated(
                 .iter()
                 .any(|e| e.name.as_str() == r.name && e.version == r.version && e.yanked)
         });
-        rows.push(Outdated {
+        rows.push(OutdatedPlugin {
             wanted: pick(Selector::from_parts(None, requirement.as_ref())),
             latest: pick(Selector::Highest),
             yanked,
