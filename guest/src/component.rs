@@ -176,12 +176,7 @@ impl wit::Guest for Installer {
     }
 
     fn uninstall(dest: String, name: String) -> Result<wit::UninstallReport, wit::Error> {
-        let r = uninstall::uninstall(Path::new(&dest), &name).map_err(wit::Error::from)?;
-        Ok(wit::UninstallReport {
-            name: r.name,
-            version: r.version,
-            removed: r.removed,
-        })
+        uninstall::uninstall(Path::new(&dest), &name).map_err(wit::Error::from)
     }
 
     fn clean(dest: String) -> Result<Vec<String>, wit::Error> {

@@ -10,14 +10,8 @@ use crate::plugins_dir::receipt::{self, Found};
 use crate::registry::name::PluginName;
 use crate::sandbox;
 use crate::transfer::staged::sync_dir;
+use crate::wit::UninstallReport;
 use std::path::Path;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UninstallReport {
-    pub name: String,
-    pub version: Option<String>,
-    pub removed: Vec<String>,
-}
 
 pub fn uninstall(dest: &Path, name: &str) -> Result<UninstallReport> {
     let name = PluginName::parse(name)?;
