@@ -266,12 +266,7 @@ impl wit::Guest for Installer {
     }
 
     fn keygen(label: String, out_dir: String) -> Result<wit::KeygenReport, wit::Error> {
-        let r = keys::keygen(&label, Path::new(&out_dir)).map_err(wit::Error::from)?;
-        Ok(wit::KeygenReport {
-            key_path: r.key_path,
-            pub_path: r.pub_path,
-            public_key: r.public_key,
-        })
+        keys::keygen(&label, Path::new(&out_dir)).map_err(wit::Error::from)
     }
 
     fn sign(
@@ -280,18 +275,13 @@ impl wit::Guest for Installer {
         out: Option<String>,
         force: bool,
     ) -> Result<wit::SignReport, wit::Error> {
-        let r = keys::sign(
+        keys::sign(
             Path::new(&artifact),
             Path::new(&key),
             out.as_deref().map(Path::new),
             force,
         )
-        .map_err(wit::Error::from)?;
-        Ok(wit::SignReport {
-            artifact: r.artifact,
-            signature_path: r.signature_path,
-            signature: r.signature,
-        })
+        .map_err(wit::Error::from)
     }
 
     fn sync(request: wit::SyncRequest) -> Result<wit::SyncReport, wit::Error> {

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::limits::{CHUNK_BYTES, MAX_KEY_FILE_BYTES};
 use crate::sandbox;
 use crate::trust::digest::Sha256Digest;
+use crate::wit::KeygenReport;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
@@ -19,13 +20,6 @@ use sha2::{Digest as _, Sha256, Sha512};
 use std::cell::RefCell;
 use std::io::Read;
 use std::path::Path;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeygenReport {
-    pub key_path: String,
-    pub pub_path: String,
-    pub public_key: String,
-}
 
 /// Writes `<out_dir>/<label>.key` and `<out_dir>/<label>.pub`, refusing to
 /// overwrite either. The host makes the `.key` owner-only (WASI has no file

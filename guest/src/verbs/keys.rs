@@ -11,15 +11,8 @@ use crate::transfer::staged::Staged;
 use crate::trust;
 use std::path::{Path, PathBuf};
 
-pub use crate::trust::keys::KeygenReport;
 use crate::trust::keys::{self, load_signing_key, sign_file};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignReport {
-    pub artifact: String,
-    pub signature_path: String,
-    pub signature: String,
-}
+use crate::wit::{KeygenReport, SignReport};
 
 /// Writes `<out_dir>/<label>.key` and `<out_dir>/<label>.pub`, refusing to
 /// overwrite either (`trust::keys::generate`), once the label is known to
