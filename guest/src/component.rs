@@ -536,11 +536,7 @@ impl wit::Guest for Installer {
     }
 
     fn scaffold(name: String, parent: String) -> Result<wit::ScaffoldReport, wit::Error> {
-        let r = scaffold::scaffold(&name, Path::new(&parent)).map_err(wit::Error::from)?;
-        Ok(wit::ScaffoldReport {
-            dir: r.dir,
-            files: r.files,
-        })
+        scaffold::scaffold(&name, Path::new(&parent)).map_err(wit::Error::from)
     }
 }
 

@@ -6,13 +6,8 @@
 use crate::error::{Error, Result};
 use crate::registry::name::PluginName;
 use crate::sandbox;
+use crate::wit::ScaffoldReport;
 use std::path::{Path, PathBuf};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScaffoldReport {
-    pub dir: String,
-    pub files: Vec<String>,
-}
 
 /// (path inside the project, template)
 const TEMPLATES: &[(&str, &str)] = &[
