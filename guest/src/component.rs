@@ -522,17 +522,7 @@ impl wit::Guest for Installer {
                 name: w.name,
             }),
         };
-        let r = verify::verify(&request).map_err(wit::Error::from)?;
-        Ok(wit::VerifyReport {
-            artifact: r.artifact,
-            sha256: r.sha256,
-            size: r.size,
-            signature_path: r.signature_path,
-            signed_by: r.signed_by,
-            imports: r.imports,
-            exports: r.exports,
-            fits: r.fits,
-        })
+        verify::verify(&request).map_err(wit::Error::from)
     }
 
     fn scaffold(name: String, parent: String) -> Result<wit::ScaffoldReport, wit::Error> {

@@ -15,6 +15,7 @@ use crate::transfer::source::{NoNetwork, Source};
 use crate::transfer::stream;
 use crate::trust::world::Reducer;
 use crate::trust::{self, TrustRoot};
+use crate::wit::VerifyReport;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -24,20 +25,6 @@ pub struct VerifyRequest {
     pub trust_root: Option<PathBuf>,
     /// A world the file must fit: a publisher's check before publishing.
     pub world: Option<WorldRef>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyReport {
-    pub artifact: String,
-    pub sha256: String,
-    pub size: u64,
-    pub signature_path: Option<String>,
-    pub signed_by: Option<String>,
-    /// What the file imports and exports, when it is WebAssembly.
-    pub imports: Option<Vec<String>>,
-    pub exports: Option<Vec<String>>,
-    /// The world it fits, when one was given.
-    pub fits: Option<String>,
 }
 
 pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
