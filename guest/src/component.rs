@@ -495,20 +495,12 @@ impl wit::Guest for Installer {
             max_size: request.max_size,
         };
         let to_oci = registry::oci::is_oci(&request.out.display().to_string());
-        let r = if to_oci {
+        if to_oci {
             mirror::mirror_to_oci(&request, &HostFetcher)
         } else {
             mirror::mirror(&request, &HostFetcher)
         }
-        .map_err(wit::Error::from)?;
-        Ok(wit::MirrorReport {
-            index: r.index,
-            fetched: r.fetched,
-            kept: r.kept,
-            index_signed: r.index_signed,
-            index_verbatim: r.index_verbatim,
-            index_signed_with_key: r.index_signed_with_key,
-        })
+        .map_err(wit::Error::from)
     }
 
     fn verify(request: wit::VerifyRequest) -> Result<wit::VerifyReport, wit::Error> {

@@ -21,6 +21,7 @@ use crate::transfer::staged::{Staged, sync_dir};
 use crate::transfer::stream;
 use crate::trust::keys;
 use crate::trust::{self, TrustRoot};
+use crate::wit::MirrorReport;
 use serde_json::Value;
 use std::path::{Component, Path, PathBuf};
 
@@ -32,23 +33,6 @@ pub struct MirrorRequest {
     pub key: Option<PathBuf>,
     pub allow_expired: bool,
     pub max_size: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MirrorReport {
-    /// The mirrored index.
-    pub index: String,
-    /// `name version` of each artefact fetched.
-    pub fetched: Vec<String>,
-    /// `name version` of each artefact already present and intact.
-    pub kept: Vec<String>,
-    /// Whether the mirrored index carries a signature.
-    pub index_signed: bool,
-    /// Whether the index was copied byte for byte.
-    pub index_verbatim: bool,
-    /// Whether the index's signature was made with `key` (the source's
-    /// own is copied when there is one).
-    pub index_signed_with_key: bool,
 }
 
 pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorReport> {
