@@ -360,28 +360,12 @@ impl wit::Guest for Installer {
             expires_in: request.expires_in,
         };
         let to_oci = registry::oci::is_oci(&request.registry.display().to_string());
-        let r = if to_oci {
+        if to_oci {
             publish::publish_oci(&request, &HostFetcher)
         } else {
             publish::publish(&request)
         }
-        .map_err(wit::Error::from)?;
-        Ok(wit::PublishReport {
-            name: r.name,
-            version: r.version,
-            sha256: r.sha256,
-            size: r.size,
-            artifact: r.artifact,
-            copied_to: r.copied_to,
-            signed: r.signed,
-            registry: r.registry,
-            replaced: r.replaced,
-            index_version: r.index_version,
-            index_signed: r.index_signed,
-            index_expires: r.index_expires,
-            version_from: r.version_from,
-            warnings: r.warnings,
-        })
+        .map_err(wit::Error::from)
     }
 
     fn trust_write(request: wit::TrustWriteRequest) -> Result<wit::TrustSummary, wit::Error> {
@@ -439,24 +423,14 @@ impl wit::Guest for Installer {
     }
 
     fn trust_sign_entry(request: wit::CosignRequest) -> Result<wit::CosignReport, wit::Error> {
-        let r = publish::cosign(&publish::CosignRequest {
+        publish::cosign(&publish::CosignRequest {
             registry: PathBuf::from(request.registry),
             name: request.name,
             version: request.version,
             key: PathBuf::from(request.key),
             index_key: request.index_key.map(PathBuf::from),
         })
-        .map_err(wit::Error::from)?;
-        Ok(wit::CosignReport {
-            name: r.name,
-            version: r.version,
-            keyid: r.keyid,
-            signatures: r.signatures as u32,
-            unchanged: r.unchanged,
-            registry: r.registry,
-            index_version: r.index_version,
-            index_signed: r.index_signed,
-        })
+        .map_err(wit::Error::from)
     }
 
     fn trust_show(path: String) -> Result<wit::TrustSummary, wit::Error> {
@@ -466,23 +440,14 @@ impl wit::Guest for Installer {
     }
 
     fn yank(request: wit::YankRequest) -> Result<wit::YankReport, wit::Error> {
-        let r = publish::yank(&publish::YankRequest {
+        publish::yank(&publish::YankRequest {
             registry: PathBuf::from(request.registry),
             name: request.name,
             version: request.version,
             undo: request.undo,
             key: request.key.map(PathBuf::from),
         })
-        .map_err(wit::Error::from)?;
-        Ok(wit::YankReport {
-            name: r.name,
-            version: r.version,
-            yanked: r.yanked,
-            unchanged: r.unchanged,
-            registry: r.registry,
-            index_version: r.index_version,
-            index_signed: r.index_signed,
-        })
+        .map_err(wit::Error::from)
     }
 
     fn mirror(request: wit::MirrorRequest) -> Result<wit::MirrorReport, wit::Error> {

@@ -29,6 +29,7 @@ use crate::transfer::stream::{self, Measured};
 use crate::trust;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::keys;
+use crate::wit::{CosignReport, PublishReport, YankReport};
 use cargo_package::Package;
 use semver::Version;
 use serde_json::{Map, Value, json};
@@ -49,30 +50,6 @@ pub struct PublishRequest {
     pub force: bool,
     /// Set the index to expire this many seconds from now.
     pub expires_in: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublishReport {
-    pub name: String,
-    pub version: String,
-    pub sha256: String,
-    pub size: u64,
-    pub artifact: String,
-    pub copied_to: Option<String>,
-    pub signed: bool,
-    pub registry: String,
-    pub replaced: bool,
-    /// The index's `version` after this publish.
-    pub index_version: u64,
-    /// Whether `index.json.sig` was written.
-    pub index_signed: bool,
-    /// The index's `expires` after this publish.
-    pub index_expires: Option<String>,
-    /// The `Cargo.toml` the version was read from, when the file name
-    /// carried none.
-    pub version_from: Option<String>,
-    /// What was published but will not work as the publisher may expect.
-    pub warnings: Vec<String>,
 }
 
 pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
@@ -275,19 +252,6 @@ pub struct YankRequest {
     pub key: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct YankReport {
-    pub name: String,
-    pub version: String,
-    /// Whether the version is now yanked.
-    pub yanked: bool,
-    /// Whether the entry already said so (nothing was written).
-    pub unchanged: bool,
-    pub registry: String,
-    pub index_version: u64,
-    pub index_signed: bool,
-}
-
 /// `publish --yank NAME@VERSION`: sets the entry's `yanked` (which loaders
 /// and older readers ignore), bumps the index version and signs it again,
 /// so clients see the change and cannot be rolled back past it. Nothing
@@ -393,21 +357,6 @@ pub struct CosignRequest {
     pub index_key: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CosignReport {
-    pub name: String,
-    pub version: String,
-    /// The key id the signature is listed under.
-    pub keyid: String,
-    /// Signatures the entry carries now (`signature` and `signatures`).
-    pub signatures: usize,
-    /// Whether this key's signature was there already (nothing written).
-    pub unchanged: bool,
-    pub registry: String,
-    pub index_version: u64,
-    pub index_signed: bool,
-}
-
 /// Signs the artefact of `name` `version` (a file the index points to,
 /// checked against the entry's digest first) and lists the signature in
 /// the entry's `signatures` under the key's id; the entry's `signature`
@@ -473,7 +422,7 @@ pub fn cosign(request: &CosignRequest) -> Result<CosignReport> {
             name: name.to_string(),
             version: request.version.clone(),
             keyid,
-            signatures: count,
+            signatures: count as u32,
             unchanged: true,
             registry: shown,
             index_version: parsed.version.unwrap_or(0),
@@ -498,7 +447,7 @@ pub fn cosign(request: &CosignRequest) -> Result<CosignReport> {
         name: name.to_string(),
         version: request.version.clone(),
         keyid,
-        signatures: count + 1,
+        signatures: (count + 1) as u32,
         unchanged: false,
         registry: shown,
         index_version,
