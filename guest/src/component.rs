@@ -369,11 +369,7 @@ impl wit::Guest for Installer {
     }
 
     fn trust_write(request: wit::TrustWriteRequest) -> Result<wit::TrustSummary, wit::Error> {
-        let spec = |r: wit::RoleSpec| trust_verb::RoleSpec {
-            labels: r.labels,
-            threshold: r.threshold,
-        };
-        let summary = trust_verb::write(&trust_verb::WriteRequest {
+        trust_verb::write(&trust_verb::WriteRequest {
             out: PathBuf::from(request.out),
             previous: request.previous.map(PathBuf::from),
             keys: request
@@ -382,44 +378,23 @@ impl wit::Guest for Installer {
                 .map(|k| (k.label, PathBuf::from(k.value)))
                 .collect(),
             remove: request.remove,
-            root: request.root.map(spec),
-            index: request.index.map(spec),
-            publishers: request
-                .publishers
-                .into_iter()
-                .map(|p| trust_verb::PublisherSpec {
-                    role: spec(p.role),
-                    names: p.names,
-                })
-                .collect(),
+            root: request.root,
+            index: request.index,
+            publishers: request.publishers,
             expires_in: request.expires_in,
         })
-        .map_err(wit::Error::from)?;
-        Ok(trust_summary(summary))
+        .map_err(wit::Error::from)
     }
 
     fn trust_sign_root(root: String, key: String) -> Result<wit::TrustSignedRoot, wit::Error> {
-        let r =
-            trust_verb::sign_root(Path::new(&root), Path::new(&key)).map_err(wit::Error::from)?;
-        Ok(wit::TrustSignedRoot {
-            summary: trust_summary(r.summary),
-            keyid: r.keyid,
-            label: r.label,
-            replaced: r.replaced,
-        })
+        trust_verb::sign_root(Path::new(&root), Path::new(&key)).map_err(wit::Error::from)
     }
 
     fn trust_sign_index(
         registry: String,
         key: String,
     ) -> Result<wit::TrustSignedIndex, wit::Error> {
-        let r = trust_verb::sign_index(Path::new(&registry), Path::new(&key))
-            .map_err(wit::Error::from)?;
-        Ok(wit::TrustSignedIndex {
-            signature_path: r.signature_path,
-            signatures: r.signatures as u32,
-            unchanged: r.unchanged,
-        })
+        trust_verb::sign_index(Path::new(&registry), Path::new(&key)).map_err(wit::Error::from)
     }
 
     fn trust_sign_entry(request: wit::CosignRequest) -> Result<wit::CosignReport, wit::Error> {
@@ -434,9 +409,7 @@ impl wit::Guest for Installer {
     }
 
     fn trust_show(path: String) -> Result<wit::TrustSummary, wit::Error> {
-        Ok(trust_summary(
-            trust_verb::show(Path::new(&path)).map_err(wit::Error::from)?,
-        ))
+        trust_verb::show(Path::new(&path)).map_err(wit::Error::from)
     }
 
     fn yank(request: wit::YankRequest) -> Result<wit::YankReport, wit::Error> {
@@ -624,34 +597,5 @@ fn sync_request(r: wit::SyncRequest) -> sync::SyncRequest {
             text: w.text,
             name: w.name,
         }),
-    }
-}
-
-fn trust_summary(s: trust_verb::Summary) -> wit::TrustSummary {
-    let spec = |r: trust_verb::RoleSpec| wit::RoleSpec {
-        labels: r.labels,
-        threshold: r.threshold,
-    };
-    wit::TrustSummary {
-        path: s.path,
-        version: s.version,
-        expires: s.expires,
-        keys: s
-            .keys
-            .into_iter()
-            .map(|(label, value)| wit::LabelledKey { label, value })
-            .collect(),
-        root: spec(s.root),
-        index: spec(s.index),
-        publishers: s
-            .publishers
-            .into_iter()
-            .map(|p| wit::PublisherSpec {
-                role: spec(p.role),
-                names: p.names,
-            })
-            .collect(),
-        signed_by: s.signed_by,
-        complete: s.complete,
     }
 }

@@ -13,6 +13,9 @@ use crate::sandbox::{self, Links};
 use crate::transfer::staged::Staged;
 use crate::trust::metadata::{self, Role, Root};
 use crate::trust::{self, keys};
+use crate::wit::{
+    LabelledKey, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot, TrustSummary,
+};
 use ed25519_dalek::{Signer, VerifyingKey};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -21,20 +24,6 @@ use std::path::{Path, PathBuf};
 /// Default lifetime of a root written without one: a year, after which
 /// clients refuse it (a frozen registry).
 pub const DEFAULT_ROOT_SECONDS: u64 = 365 * 24 * 3600;
-
-/// Keys of which `threshold` must sign, by label.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleSpec {
-    pub labels: Vec<String>,
-    pub threshold: u32,
-}
-
-/// A publishers role by label, and the plugin names it may sign.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublisherSpec {
-    pub role: RoleSpec,
-    pub names: Vec<String>,
-}
 
 /// What `trust init` and `trust rotate` write.
 #[derive(Debug, Clone, Default)]
@@ -55,25 +44,8 @@ pub struct WriteRequest {
     pub expires_in: Option<u64>,
 }
 
-/// Who may sign what, as a root says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Summary {
-    pub path: String,
-    pub version: u64,
-    pub expires: String,
-    /// Label and key id.
-    pub keys: Vec<(String, String)>,
-    pub root: RoleSpec,
-    pub index: RoleSpec,
-    pub publishers: Vec<PublisherSpec>,
-    /// Labels (or ids) of the keys whose signature over this root verifies.
-    pub signed_by: Vec<String>,
-    /// Whether a threshold of its own root keys signed it.
-    pub complete: bool,
-}
-
 /// Writes a new root (refusing to replace a file), with no signatures.
-pub fn write(request: &WriteRequest) -> Result<Summary> {
+pub fn write(request: &WriteRequest) -> Result<TrustSummary> {
     // Resolve: the starting point, then the keys after the changes.
     let out = &request.out;
     let dir = out.parent().unwrap_or(Path::new("/"));
@@ -245,21 +217,9 @@ fn document(
     }))
 }
 
-/// What `sign_root` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedRoot {
-    pub summary: Summary,
-    /// The signing key's id, and its label in this root if it lists it (an
-    /// old root key signing a rotation is not listed).
-    pub keyid: String,
-    pub label: Option<String>,
-    /// Whether this key had signed already (its signature was replaced).
-    pub replaced: bool,
-}
-
 /// Adds the signature of `key` to the root at `path` (replacing an earlier
 /// one by the same key).
-pub fn sign_root(path: &Path, key: &Path) -> Result<SignedRoot> {
+pub fn sign_root(path: &Path, key: &Path) -> Result<TrustSignedRoot> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     sandbox::check_granted(dir)?;
     let key = keys::load_signing_key(key)?;
@@ -291,22 +251,12 @@ pub fn sign_root(path: &Path, key: &Path) -> Result<SignedRoot> {
     let text = pretty(&document);
     let signed = Root::parse(&path.display().to_string(), &text)?;
     persist(dir, path, &text)?;
-    Ok(SignedRoot {
+    Ok(TrustSignedRoot {
         label: root.keys.get(&keyid).map(|k| k.label.clone()),
         summary: summary(path, &signed),
         keyid,
         replaced: existing.is_some(),
     })
-}
-
-/// What `sign_index` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedIndex {
-    pub signature_path: String,
-    /// Signatures in the file now.
-    pub signatures: usize,
-    /// Whether this key had signed the same bytes already (nothing written).
-    pub unchanged: bool,
 }
 
 /// Adds the signature of `key` over the index's bytes as a line of
@@ -315,7 +265,7 @@ pub struct SignedIndex {
 /// root; a stale one counts for nothing), and a key that already signed
 /// these bytes is not added twice. `publish` and `--yank` rewrite the file
 /// with one line, as they change the bytes.
-pub fn sign_index(registry: &Path, key: &Path) -> Result<SignedIndex> {
+pub fn sign_index(registry: &Path, key: &Path) -> Result<TrustSignedIndex> {
     let dir = registry.parent().unwrap_or(Path::new("/"));
     sandbox::check_granted(dir)?;
     let key = keys::load_signing_key(key)?;
@@ -351,16 +301,16 @@ pub fn sign_index(registry: &Path, key: &Path) -> Result<SignedIndex> {
         text.push('\n');
         persist(dir, &sig_path, text.as_bytes())?;
     }
-    Ok(SignedIndex {
+    Ok(TrustSignedIndex {
         signature_path: sig_path.display().to_string(),
-        signatures: lines.len(),
+        signatures: lines.len() as u32,
         unchanged,
     })
 }
 
 /// The root at `path` (a `root.json`, or a trust root directory holding
 /// one), read and summarised.
-pub fn show(path: &Path) -> Result<Summary> {
+pub fn show(path: &Path) -> Result<TrustSummary> {
     let file = match path.is_dir() {
         true => path.join(trust::ROOT_FILE),
         false => path.to_path_buf(),
@@ -369,19 +319,22 @@ pub fn show(path: &Path) -> Result<Summary> {
     Ok(summary(&file, &root))
 }
 
-fn summary(path: &Path, root: &Root) -> Summary {
+fn summary(path: &Path, root: &Root) -> TrustSummary {
     let spec = |role: &Role| RoleSpec {
         labels: role.keyids.iter().map(|id| root.label(id)).collect(),
         threshold: role.threshold,
     };
-    Summary {
+    TrustSummary {
         path: path.display().to_string(),
         version: root.version,
         expires: root.expires.clone(),
         keys: root
             .keys
             .iter()
-            .map(|(id, k)| (k.label.clone(), id.clone()))
+            .map(|(id, k)| LabelledKey {
+                label: k.label.clone(),
+                value: id.clone(),
+            })
             .collect(),
         root: spec(&root.root),
         index: spec(&root.index),
