@@ -228,41 +228,7 @@ impl wit::Guest for Installer {
             deny: or_declared(deny_imports, |m| &m.deny_imports),
         };
         audit::against_policy(&mut r, &imports).map_err(wit::Error::from)?;
-        let finding = |f: audit::Finding| wit::Finding {
-            kind: match f.kind {
-                audit::FindingKind::Drift => wit::FindingKind::Drift,
-                audit::FindingKind::SignatureInvalid => wit::FindingKind::SignatureInvalid,
-                audit::FindingKind::SignatureMissing => wit::FindingKind::SignatureMissing,
-                audit::FindingKind::WasmWithoutReceipt => wit::FindingKind::WasmWithoutReceipt,
-                audit::FindingKind::ReceiptWithoutWasm => wit::FindingKind::ReceiptWithoutWasm,
-                audit::FindingKind::ReceiptInvalid => wit::FindingKind::ReceiptInvalid,
-                audit::FindingKind::SigWithoutWasm => wit::FindingKind::SigWithoutWasm,
-                audit::FindingKind::TempFile => wit::FindingKind::TempFile,
-                audit::FindingKind::NotRegularFile => wit::FindingKind::NotRegularFile,
-                audit::FindingKind::DeclaredMissing => wit::FindingKind::DeclaredMissing,
-                audit::FindingKind::LockMismatch => wit::FindingKind::LockMismatch,
-                audit::FindingKind::NotDeclared => wit::FindingKind::NotDeclared,
-                audit::FindingKind::Yanked => wit::FindingKind::Yanked,
-                audit::FindingKind::CapabilityDenied => wit::FindingKind::CapabilityDenied,
-            },
-            path: f.path,
-            detail: f.detail,
-        };
-        Ok(wit::AuditReport {
-            dest: r.dest,
-            plugins: r
-                .plugins
-                .into_iter()
-                .map(|p| wit::AuditedPlugin {
-                    name: p.name,
-                    version: p.version,
-                    sha256: p.sha256,
-                    signed_by: p.signed_by,
-                    findings: p.findings.into_iter().map(finding).collect(),
-                })
-                .collect(),
-            stray: r.stray.into_iter().map(finding).collect(),
-        })
+        Ok(r)
     }
 
     fn keygen(label: String, out_dir: String) -> Result<wit::KeygenReport, wit::Error> {

@@ -16,62 +16,9 @@ use crate::registry::name::PluginName;
 use crate::sandbox;
 use crate::trust::TrustRoot;
 use crate::trust::capabilities::{ImportPolicy, Unreadable};
+use crate::wit::{AuditReport, AuditedPlugin, Finding, FindingKind};
 use std::collections::BTreeSet;
 use std::path::Path;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FindingKind {
-    Drift,
-    SignatureInvalid,
-    SignatureMissing,
-    WasmWithoutReceipt,
-    ReceiptWithoutWasm,
-    ReceiptInvalid,
-    SigWithoutWasm,
-    TempFile,
-    /// A link, pipe or directory where a plugin's file belongs.
-    NotRegularFile,
-    /// Declared in the manifest, not installed.
-    DeclaredMissing,
-    /// Installed at another version or digest than the lock pins (or the
-    /// lock pins nothing for it).
-    LockMismatch,
-    /// Installed by wasm-plugin but not declared in the manifest.
-    NotDeclared,
-    /// The installed version is yanked in the registry audited against.
-    Yanked,
-    /// The plugin imports what the capability policy forbids.
-    CapabilityDenied,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub kind: FindingKind,
-    pub path: String,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditedPlugin {
-    pub name: String,
-    pub version: Option<String>,
-    pub sha256: Option<String>,
-    pub signed_by: Option<String>,
-    pub findings: Vec<Finding>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditReport {
-    pub dest: String,
-    pub plugins: Vec<AuditedPlugin>,
-    pub stray: Vec<Finding>,
-}
-
-impl AuditReport {
-    pub fn is_clean(&self) -> bool {
-        self.stray.is_empty() && self.plugins.iter().all(|p| p.findings.is_empty())
-    }
-}
 
 /// Audits `dest`; with `manifest`, also against the plugin set it declares
 /// and its lock pins.
@@ -574,6 +521,10 @@ mod tests {
         }
     }
 
+    fn is_clean(report: &AuditReport) -> bool {
+        report.stray.is_empty() && report.plugins.iter().all(|p| p.findings.is_empty())
+    }
+
     fn kinds(report: &AuditReport) -> Vec<(String, FindingKind)> {
         let mut out: Vec<(String, FindingKind)> = report
             .plugins
@@ -590,7 +541,7 @@ mod tests {
         fx.put("a", b"plugin a");
         fx.put("b", b"plugin b");
         let report = fx.audit();
-        assert!(report.is_clean(), "{report:?}");
+        assert!(is_clean(&report), "{report:?}");
         assert_eq!(report.plugins.len(), 2);
         assert_eq!(report.plugins[0].signed_by.as_deref(), Some("ops"));
         assert_eq!(report.plugins[0].version.as_deref(), Some("1.0.0"));
@@ -600,7 +551,7 @@ mod tests {
     fn an_empty_directory_is_clean() {
         let fx = Fx::new();
         let report = fx.audit();
-        assert!(report.is_clean() && report.plugins.is_empty());
+        assert!(is_clean(&report) && report.plugins.is_empty());
     }
 
     #[test]
