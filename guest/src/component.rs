@@ -215,14 +215,13 @@ impl wit::Guest for Installer {
             }
             None => None,
         };
-        let or_declared =
-            |given: Vec<String>,
-             pick: fn(&crate::plugin_set::manifest::Manifest) -> &Vec<String>| {
-                match (given.is_empty(), &declared) {
-                    (true, Some(m)) => pick(m).clone(),
-                    _ => given,
-                }
-            };
+        let or_declared = |given: Vec<String>, pick: fn(&wit::Manifest) -> &Vec<String>| match (
+            given.is_empty(),
+            &declared,
+        ) {
+            (true, Some(m)) => pick(m).clone(),
+            _ => given,
+        };
         let imports = ImportPolicy {
             allow: or_declared(allow_imports, |m| &m.allow_imports),
             deny: or_declared(deny_imports, |m| &m.deny_imports),
@@ -290,27 +289,7 @@ impl wit::Guest for Installer {
     }
 
     fn read_manifest(path: String) -> Result<wit::Manifest, wit::Error> {
-        let m = crate::plugin_set::manifest::read(Path::new(&path)).map_err(wit::Error::from)?;
-        Ok(wit::Manifest {
-            path: m.path,
-            dest: m.dest,
-            trust_root: m.trust_root,
-            registries: m.registries,
-            default_registry: m.default_registry,
-            plugins: m
-                .plugins
-                .into_iter()
-                .map(|p| wit::DeclaredPlugin {
-                    name: p.name,
-                    requirement: p.requirement,
-                    registry: p.registry,
-                })
-                .collect(),
-            allow_imports: m.allow_imports,
-            deny_imports: m.deny_imports,
-            world: m.world,
-            world_name: m.world_name,
-        })
+        crate::plugin_set::manifest::read(Path::new(&path)).map_err(wit::Error::from)
     }
 
     fn publish(request: wit::PublishRequest) -> Result<wit::PublishReport, wit::Error> {

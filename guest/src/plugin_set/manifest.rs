@@ -28,43 +28,13 @@
 use crate::error::{Error, Result};
 use crate::registry::name::PluginName;
 use crate::sandbox::{self, Links};
+use crate::wit::{DeclaredPlugin, Manifest};
 use semver::VersionReq;
 use serde::Deserialize;
 use std::path::Path;
 
 /// The largest manifest read: a plugin set, not a data file.
 const MAX_MANIFEST_BYTES: u64 = 1 << 20;
-
-/// A parsed, checked manifest; paths are absolute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Manifest {
-    pub path: String,
-    pub dest: Option<String>,
-    pub trust_root: Option<String>,
-    /// (name, location) in the order listed.
-    pub registries: Vec<(String, String)>,
-    /// The registry a plugin without one comes from: `default`, or the
-    /// only one listed.
-    pub default_registry: Option<String>,
-    pub plugins: Vec<Declared>,
-    /// `[policy]`: what the plugins may import.
-    pub allow_imports: Vec<String>,
-    pub deny_imports: Vec<String>,
-    /// The runtime's world (a `.wit` file or WIT package directory), and
-    /// its name when the package has several.
-    pub world: Option<String>,
-    pub world_name: Option<String>,
-}
-
-/// One declared plugin.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Declared {
-    pub name: String,
-    /// A semver requirement; `None` for any version.
-    pub requirement: Option<String>,
-    /// A key of `[registries]`; `None` for the default.
-    pub registry: Option<String>,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -224,7 +194,7 @@ fn registries(
 /// What a `[plugins]` entry is checked against.
 struct Known<'a> {
     /// The entries before it.
-    earlier: &'a [Declared],
+    earlier: &'a [DeclaredPlugin],
     /// `[registries]` as written.
     registries: &'a toml::Table,
     /// Registries are listed, and none is the default.
@@ -239,7 +209,7 @@ fn declared(
     name: &str,
     value: &toml::Value,
     known: Known<'_>,
-) -> Result<Declared> {
+) -> Result<DeclaredPlugin> {
     PluginName::parse(name)?;
     // `Foo` and `foo` would be one file where file names fold case.
     if let Some(other) = known
@@ -330,7 +300,7 @@ fn declared(
         }
         None => None,
     };
-    Ok(Declared {
+    Ok(DeclaredPlugin {
         name: name.to_string(),
         requirement,
         registry,

@@ -38,8 +38,8 @@ use crate::trust::capabilities::ImportPolicy;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::world::TargetWorld;
 use crate::wit::{
-    IndexBytes, InstallAction, SyncChange, SyncCommitted, SyncJob, SyncOutcome, SyncReport,
-    SyncStep, UnfitVersion,
+    IndexBytes, InstallAction, Manifest, SyncChange, SyncCommitted, SyncJob, SyncOutcome,
+    SyncReport, SyncStep, UnfitVersion,
 };
 use semver::VersionReq;
 use std::collections::BTreeMap;
@@ -177,7 +177,7 @@ fn unpinnable(name: &str, to: Option<&str>, error: Error) -> SyncChange {
 
 /// What reading and pinning found.
 struct Pinned<'a> {
-    manifest: manifest::Manifest,
+    manifest: Manifest,
     lock_path: PathBuf,
     old_lock: Lock,
     new_lock: Lock,
@@ -195,7 +195,7 @@ impl Pinned<'_> {
     }
 }
 
-fn location_of(manifest: &manifest::Manifest, registry: &str) -> String {
+fn location_of(manifest: &Manifest, registry: &str) -> String {
     manifest
         .registries
         .iter()
@@ -278,7 +278,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
 /// passed over as not fitting the world.
 fn pin_each(
     request: &SyncRequest,
-    manifest: &manifest::Manifest,
+    manifest: &Manifest,
     old_lock: &Lock,
     world: Option<&TargetWorld>,
     sources: &mut Sources<'_>,
@@ -357,7 +357,7 @@ fn pin_each(
 /// Names whose pin differs from the lock on disk, failed to pin, or that
 /// the manifest no longer declares.
 fn changed_names(
-    manifest: &manifest::Manifest,
+    manifest: &Manifest,
     old_lock: &Lock,
     new_lock: &Lock,
     failed: &[SyncChange],
@@ -384,7 +384,7 @@ fn changed_names(
 /// longer serves fails that plugin only; re-pinning it is a decision for
 /// whoever owns the lock (`wasm-plugin lock --upgrade`).
 fn check_served(
-    manifest: &manifest::Manifest,
+    manifest: &Manifest,
     lock_path: &Path,
     new_lock: &Lock,
     sources: &mut Sources<'_>,
