@@ -1,6 +1,10 @@
-//! The WIT boundary: generated bindings, the exported installer, and the
-//! host's fetch import behind the crate's `Fetcher` trait. Only conversions
-//! live here; every decision is made in the plain modules.
+//! The export: the installer as the WIT's `Guest`, and the host's fetch
+//! import behind the crate's `Fetcher` trait. The bindings are generated in
+//! `wit` (on every target) and the verbs return the WIT's records, so what
+//! is left here is turning each request into the verb's own (paths as
+//! paths) and the few records made from richer guest types: an index's
+//! entries, receipts, a sync plan. Every decision is made in the plain
+//! modules.
 
 use crate::error::{Error, FetchError};
 use crate::plugin_set::lock;
@@ -14,9 +18,8 @@ use crate::verbs::trust as trust_verb;
 use crate::verbs::{
     audit, install, keys, mirror, outdated, publish, scaffold, sync, uninstall, verify,
 };
-use std::path::{Path, PathBuf};
-
 use crate::wit::{self, host};
+use std::path::{Path, PathBuf};
 
 struct Installer;
 

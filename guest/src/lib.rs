@@ -3,7 +3,7 @@
 //! This crate compiles to a wasm32-wasip2 component (see `component.rs`, the
 //! export) and natively, so the logic below is unit tested with plain
 //! `cargo test`. The WIT's records are generated on every target (`wit`)
-//! so that the verbs can return them. Inside the component it sees only the
+//! and the verbs return them. Inside the component it sees only the
 //! directories the host preopened and reaches the network only through the
 //! host's `fetch` import.
 //!

@@ -1,5 +1,5 @@
 //! The WIT's types, generated from `wit/installer.wit` on every target, so
-//! that a record is defined once: the verbs can build and return these records
+//! that a record is defined once: the verbs build and return these records
 //! themselves. `component.rs` (wasm32 only) exports the installer.
 //!
 //! The bindings of the `fetch` import compile natively too, as stubs that
