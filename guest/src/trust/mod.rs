@@ -11,6 +11,7 @@ mod encoding;
 pub mod keys;
 pub mod metadata;
 mod root;
+pub mod sigstore;
 pub mod world;
 
 #[cfg(test)]
