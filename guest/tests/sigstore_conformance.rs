@@ -19,18 +19,7 @@ const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 /// `(case, input, why)` for each run that does not come out as its name
 /// says; `input` is `bytes` or `digest`.
-const KNOWN_FAILURES: &[(&str, &str, &str)] = &[
-    (
-        "bundle-with-sct-with-extensions",
-        "bytes",
-        "its test CA signs with RSA (sha256WithRSAEncryption), which the provider refuses",
-    ),
-    (
-        "bundle-with-sct-with-extensions",
-        "digest",
-        "its test CA signs with RSA (sha256WithRSAEncryption), which the provider refuses",
-    ),
-];
+const KNOWN_FAILURES: &[(&str, &str, &str)] = &[];
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/assets/sigstore-conformance/bundle-verify")

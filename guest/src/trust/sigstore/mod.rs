@@ -53,7 +53,10 @@
 //! Not verified: revocation (Sigstore has none), witness cosignatures on
 //! checkpoints (only the log's signature is needed), the freshness of the
 //! trusted root (it is embedded, or the operator's; nothing is fetched).
-//! RSA and ML-DSA keys are refused by the provider.
+//! The provider verifies ECDSA P-256/P-384, Ed25519 and RSA (a private
+//! Sigstore's CA, CT log or TSA may use RSA) and refuses ML-DSA; a managed
+//! key given to `PublicKey::from_pem` must be P-256, P-384 or Ed25519, as
+//! cosign makes them.
 //!
 //! # Using it
 //!

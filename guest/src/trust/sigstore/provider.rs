@@ -12,11 +12,14 @@
 //!   checks are;
 //! - ECDSA over P-256 and P-384 (`p256`, `p384`) with either SHA-256 or
 //!   SHA-384, the signature DER-encoded as X.509, RFC 6962 and Rekor write
-//!   it, checked over the prehash.
+//!   it, checked over the prehash;
+//! - RSA PKCS#1 v1.5 and PSS (salt as long as the digest) with SHA-256,
+//!   SHA-384 or SHA-512, 2048 to 8192 bits (`rsa`): the public-good instance
+//!   uses none today, but a private Sigstore's CA or CT log may (one of the
+//!   conformance suite's does).
 //!
-//! RSA and ML-DSA are refused: the public-good trusted roots use neither for
-//! anything still valid (staging's RSA CT log was retired in July 2022), and
-//! refusing is the safe answer to an algorithm we do not carry.
+//! ML-DSA is refused: no trusted root uses it yet, and refusing is the safe
+//! answer to an algorithm this provider does not carry.
 
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 use sigstore_verify::crypto::{
@@ -110,6 +113,12 @@ impl CryptoProvider for RustCrypto {
             SigningScheme::EcdsaP384Sha256 | SigningScheme::EcdsaP384Sha384 => {
                 verify_p384(public_key, digest, signature)
             }
+            SigningScheme::RsaPkcs1Sha256
+            | SigningScheme::RsaPkcs1Sha384
+            | SigningScheme::RsaPkcs1Sha512
+            | SigningScheme::RsaPssSha256
+            | SigningScheme::RsaPssSha384
+            | SigningScheme::RsaPssSha512 => verify_rsa(scheme, public_key, digest, signature),
             other => Err(unsupported(other)),
         }
     }
@@ -155,6 +164,41 @@ fn verify_p384(public_key: &[u8], digest: &[u8], signature: &[u8]) -> Result<()>
         p384::ecdsa::Signature::from_der(signature).map_err(|_| invalid("ECDSA P-384"))?;
     key.verify_prehash(digest, &signature)
         .map_err(|_| invalid("ECDSA P-384"))
+}
+
+/// `public_key` is a PKCS#1 `RSAPublicKey` (what an SPKI's bit string
+/// holds); `digest` the message's hash by the scheme's algorithm, whose
+/// length the padding checks.
+fn verify_rsa(
+    scheme: SigningScheme,
+    public_key: &[u8],
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    use rsa::pkcs1::DecodeRsaPublicKey as _;
+    use rsa::traits::PublicKeyParts as _;
+    use rsa::{Pkcs1v15Sign, Pss};
+    let key = rsa::PublicKey::from_pkcs1_der(public_key)
+        .ok()
+        // The library takes 1024-bit keys; sigstore-crypto's floor is 2048.
+        .filter(|key| key.size() >= 2048 / 8)
+        .ok_or_else(|| Error::InvalidKey("not an RSA public key of 2048 to 8192 bits".into()))?;
+    let verified = match scheme {
+        SigningScheme::RsaPkcs1Sha256 => {
+            key.verify(Pkcs1v15Sign::new::<Sha256>(), digest, signature)
+        }
+        SigningScheme::RsaPkcs1Sha384 => {
+            key.verify(Pkcs1v15Sign::new::<Sha384>(), digest, signature)
+        }
+        SigningScheme::RsaPkcs1Sha512 => {
+            key.verify(Pkcs1v15Sign::new::<Sha512>(), digest, signature)
+        }
+        SigningScheme::RsaPssSha256 => key.verify(Pss::<Sha256>::new(), digest, signature),
+        SigningScheme::RsaPssSha384 => key.verify(Pss::<Sha384>::new(), digest, signature),
+        SigningScheme::RsaPssSha512 => key.verify(Pss::<Sha512>::new(), digest, signature),
+        other => return Err(unsupported(other)),
+    };
+    verified.map_err(|_| invalid(scheme.name()))
 }
 
 /// A running hash behind sigstore's `HashContext`.
@@ -375,20 +419,68 @@ mod tests {
     }
 
     #[test]
-    fn rsa_and_ml_dsa_are_refused_as_unsupported() {
-        for scheme in [
-            SigningScheme::RsaPkcs1Sha256,
-            SigningScheme::RsaPssSha256,
-            SigningScheme::MlDsa65,
+    fn ml_dsa_is_refused_as_unsupported() {
+        let scheme = SigningScheme::MlDsa65;
+        let error = RustCrypto.verify_raw(scheme, b"k", b"m", b"s").unwrap_err();
+        assert!(matches!(error, Error::UnsupportedAlgorithm(_)), "{error}");
+        assert!(
+            RustCrypto
+                .verify_prehashed(scheme, b"k", &[0; 32], b"s")
+                .is_err()
+        );
+    }
+
+    // A 2048-bit key (PKCS#1 RSAPublicKey, e = 65537) and signatures over
+    // "rsa vector", made with openssl 3:
+    //   openssl pkeyutl -sign -pkeyopt digest:sha256 [-pkeyopt rsa_padding_mode:pss
+    //     -pkeyopt rsa_pss_saltlen:digest] over the SHA-256 of the message.
+    const RSA_KEY: &str = include_str!("testdata/rsa2048.pkcs1.hex");
+    const RSA_PKCS1_SHA256: &str = include_str!("testdata/rsa2048.pkcs1-sha256.sig.hex");
+    const RSA_PSS_SHA256: &str = include_str!("testdata/rsa2048.pss-sha256.sig.hex");
+
+    fn unhex(text: &str) -> Vec<u8> {
+        hex::decode(text.trim()).unwrap()
+    }
+
+    #[test]
+    fn rsa_pkcs1_and_pss_vectors_verify_and_refuse_another_message() {
+        let key = unhex(RSA_KEY);
+        for (scheme, signature) in [
+            (SigningScheme::RsaPkcs1Sha256, unhex(RSA_PKCS1_SHA256)),
+            (SigningScheme::RsaPssSha256, unhex(RSA_PSS_SHA256)),
         ] {
-            let error = RustCrypto.verify_raw(scheme, b"k", b"m", b"s").unwrap_err();
-            assert!(matches!(error, Error::UnsupportedAlgorithm(_)), "{error}");
+            RustCrypto
+                .verify_raw(scheme, &key, b"rsa vector", &signature)
+                .unwrap();
             assert!(
                 RustCrypto
-                    .verify_prehashed(scheme, b"k", &[0; 32], b"s")
+                    .verify_raw(scheme, &key, b"rsa vectors", &signature)
+                    .is_err()
+            );
+            let mut flipped = signature.clone();
+            flipped[10] ^= 1;
+            assert!(
+                RustCrypto
+                    .verify_raw(scheme, &key, b"rsa vector", &flipped)
                     .is_err()
             );
         }
+        // The padding is part of the check: PKCS#1 is not PSS, nor SHA-384.
+        let pkcs1 = unhex(RSA_PKCS1_SHA256);
+        for scheme in [SigningScheme::RsaPssSha256, SigningScheme::RsaPkcs1Sha384] {
+            assert!(
+                RustCrypto
+                    .verify_raw(scheme, &key, b"rsa vector", &pkcs1)
+                    .is_err()
+            );
+        }
+        // Junk is not a key.
+        let scheme = SigningScheme::RsaPkcs1Sha256;
+        assert!(
+            RustCrypto
+                .verify_raw(scheme, b"junk", b"rsa vector", &pkcs1)
+                .is_err()
+        );
     }
 
     #[test]
