@@ -71,7 +71,7 @@ fn update(installer: &Installer, options: &Options) -> Result<(), wasm_plugin::E
     for (spec, outcome) in installer.install_each(&request)? {
         match outcome {
             Ok(report) => println!(
-                "update: {} {} ({:?})",
+                "update: {} {} ({})",
                 report.name, report.version, report.action
             ),
             Err(e) => println!("update: {spec} failed: {e}"),

@@ -76,7 +76,7 @@ fn the_example_runtime_installs_verifies_runs_and_reloads() {
         }
     });
     let host = Host { child, lines };
-    host.expect("update: hello 0.1.0 (Installed)");
+    host.expect("update: hello 0.1.0 (installed)");
     host.expect(r#"loaded hello 0.1.0: handle("ping") -> "ping""#);
 
     // A tampered plugin is refused, not loaded.

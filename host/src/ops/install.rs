@@ -15,6 +15,17 @@ use std::time::Duration;
 
 pub use crate::engine::wit::{InstallAction, InstallReport, Receipt, UnfitVersion};
 
+/// Its WIT name, as `--json` writes it (`installed`, `upgraded`, ...).
+impl std::fmt::Display for InstallAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The one spelling is the WIT's, which the serializer writes.
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => f.write_str(&name),
+            _ => write!(f, "{self:?}"),
+        }
+    }
+}
+
 /// Plugins to install into a plugins directory: for
 /// [`Installer::install`](crate::Installer::install) (one plugin) and
 /// [`Installer::install_each`](crate::Installer::install_each) (several,
