@@ -17,6 +17,7 @@ use crate::trust::capabilities::ImportPolicy;
 use crate::verbs::trust as trust_verb;
 use crate::verbs::{
     audit, install, keys, mirror, outdated, publish, scaffold, sync, uninstall, verify,
+    verify_bundle,
 };
 use crate::wit::{self, host};
 use std::path::{Path, PathBuf};
@@ -401,6 +402,12 @@ impl wit::Guest for Installer {
             }),
         };
         verify::verify(&request).map_err(wit::Error::from)
+    }
+
+    fn verify_bundle(
+        request: wit::BundleVerifyRequest,
+    ) -> Result<wit::BundleVerifyReport, wit::Error> {
+        verify_bundle::verify_bundle(&request).map_err(wit::Error::from)
     }
 
     fn scaffold(name: String, parent: String) -> Result<wit::ScaffoldReport, wit::Error> {

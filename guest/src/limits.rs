@@ -83,6 +83,27 @@ pub const MAX_NESTED: u32 = 1000;
 
 /// Each limit at its edge, through the code that enforces it: exactly the
 /// limit is accepted, one byte (or key) more is refused.
+/// Largest Sigstore bundle read. A keyless bundle is 5–10 KiB; a DSSE attestation
+/// with a large predicate can reach hundreds. It is held and parsed whole.
+pub const MAX_BUNDLE_BYTES: usize = 4 << 20;
+
+/// Largest operator-supplied `trusted_root.json` read. The public-good one
+/// is 7 KiB, GitHub's 12 KiB.
+pub const MAX_TRUSTED_ROOT_BYTES: usize = 1 << 20;
+
+/// Largest trust-root `sigstore.json` read; one with a few dozen rules is a few KiB.
+pub const MAX_POLICY_BYTES: usize = 256 << 10;
+
+/// Most rules (identities and keys together) a `sigstore.json` may hold:
+/// each accepted key costs a verification attempt per bundle.
+pub const MAX_POLICY_RULES: usize = 256;
+
+/// Largest artefact `verify-bundle` reads whole: a bundle signed over the
+/// artefact's bytes (an Ed25519 key's, a SHA-384 digest) needs them all.
+/// A larger one is streamed and checked by its SHA-256, which covers the
+/// common case (ECDSA P-256 over SHA-256, DSSE subjects).
+pub const MAX_WHOLE_ARTEFACT_BYTES: u64 = 32 << 20;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,6 +67,8 @@ error_kinds! {
     SignatureUntrusted = "signature-untrusted", EXIT_INTEGRITY;
     /// Fewer signatures than `root.json`'s roles require.
     SignatureInsufficient = "signature-insufficient", EXIT_INTEGRITY;
+    /// A Sigstore bundle does not verify (its `check` names what failed).
+    SigstoreUnverified = "sigstore-unverified", EXIT_INTEGRITY;
     /// The plugin imports what the capability policy refuses.
     CapabilityDenied = "capability-denied", EXIT_INTEGRITY;
     /// The plugin does not fit the runtime's world.
@@ -195,6 +197,7 @@ impl ComponentError {
             E::SignatureMalformed(_) => ErrorKind::SignatureMalformed,
             E::SignatureUntrusted(_) => ErrorKind::SignatureUntrusted,
             E::SignatureInsufficient(_) => ErrorKind::SignatureInsufficient,
+            E::SigstoreUnverified(_) => ErrorKind::SigstoreUnverified,
             E::CapabilityDenied(_) => ErrorKind::CapabilityDenied,
             E::Incompatible(_) => ErrorKind::Incompatible,
             E::MetadataMismatch(_) => ErrorKind::MetadataMismatch,

@@ -94,7 +94,8 @@ pub mod error_detail {
     pub use crate::engine::wit::{
         DeniedImports, Downgrade, DuplicateEntry, Expiry, FetchFailure, IncompatiblePlugin,
         IndexProblem, IoFailure, Misdescribed, Mismatch, NameNotFound, NotInstalled, OutsideGrants,
-        ParseFailure, Rejected, Rollback, SizeLimit, SizeMismatch, Untrusted, VersionNotFound,
+        ParseFailure, Rejected, Rollback, SigstoreFailure, SizeLimit, SizeMismatch, Untrusted,
+        VersionNotFound,
     };
 }
 pub use installer::{Installer, InstallerBuilder, Outcome};
@@ -117,6 +118,9 @@ pub use ops::uninstall::{UninstallReport, UninstallRequest};
 // Checking plugins: a whole plugins directory, or one file.
 pub use ops::audit::{AuditReport, AuditRequest, AuditedPlugin, Finding, FindingKind};
 pub use ops::verify::{VerifyReport, VerifyRequest};
+pub use ops::verify_bundle::{
+    BundleSigner, BundleSubject, BundleVerifyReport, BundleVerifyRequest,
+};
 // Making, signing and publishing plugins, and the keys that sign them.
 pub use ops::keys::{KeygenReport, KeygenRequest, SignReport, SignRequest};
 pub use ops::publish::{

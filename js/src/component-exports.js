@@ -28,6 +28,7 @@ export const componentExports = {
   },
   audit: 'audit',
   verify: 'verify',
+  verifyBundle: 'verifyBundle',
 
   // Plugin authors.
   scaffold: {

@@ -4,6 +4,7 @@
 
 import type {
   AuditReport,
+  BundleVerifyReport,
   Error as ComponentError,
   ForgetReport,
   InstallReport,
@@ -19,6 +20,7 @@ import type {
 
 export type {
   AuditReport,
+  BundleVerifyReport,
   ForgetReport,
   InstallReport,
   Manifest,
@@ -85,6 +87,23 @@ export interface VerifyOptions {
   worldName?: string;
 }
 
+export interface VerifyBundleOptions {
+  /** The Sigstore bundle (`*.sigstore.json`). */
+  bundle: string;
+  /** The artefact, or its digest as `sha256:HEX`. */
+  artifact: string;
+  /** Keyless: the certificate's identity (SAN), matched exactly; with `issuer`. */
+  identity?: string;
+  /** Keyless: the OIDC issuer (`https://token.actions.githubusercontent.com`). */
+  issuer?: string;
+  /** A managed key instead: a PEM public key file (ECDSA P-256/P-384, Ed25519). */
+  key?: string;
+  /** Trust the public-good staging instance instead of production. */
+  staging?: boolean;
+  /** Trust this `trusted_root.json` instead (a private Sigstore, an air-gapped copy). */
+  trustedRoot?: string;
+}
+
 export interface AuditOptions {
   dest: string;
   trustRoot?: string;
@@ -128,6 +147,8 @@ export class InstallerError extends Error {
 export function install(options: InstallOptions): Promise<InstallReport>;
 /** Checks a plugin file's digest and, with a trust root, its signature. */
 export function verify(options: VerifyOptions): Promise<VerifyReport>;
+/** Verifies a Sigstore bundle for an artefact, offline; refused as `sigstore-unverified`. */
+export function verifyBundle(options: VerifyBundleOptions): Promise<BundleVerifyReport>;
 /** Checks everything installed in `dest` against its receipts (and the trust root). */
 export function audit(options: AuditOptions): Promise<AuditReport>;
 /** The receipts of the plugins installed in `dest`. */

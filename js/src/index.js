@@ -77,6 +77,49 @@ export async function verify(options) {
 }
 
 /**
+ * Verifies a Sigstore bundle for an artefact (a file, or `sha256:HEX`), offline: signed by
+ * `identity` from `issuer` (keyless), or with the PEM public key `key`; against the public-good
+ * trusted root (embedded), `staging`'s, or the `trustedRoot` file.
+ */
+export async function verifyBundle(options) {
+  const o = required(options, 'verifyBundle', ['bundle', 'artifact']);
+  for (const name of ['identity', 'issuer', 'key', 'trustedRoot']) optionalString(o, name);
+  const bundle = existingFile(o.bundle, 'bundle');
+  let signer;
+  if (o.key !== undefined) {
+    if (o.identity !== undefined) throw usage('key', 'verifyBundle() takes key, or identity with issuer, not both');
+    signer = { tag: 'key', val: existingFile(o.key, 'key') };
+  } else if (o.identity !== undefined && o.issuer !== undefined) {
+    signer = { tag: 'identity', val: { identity: o.identity, issuer: o.issuer } };
+  } else {
+    throw usage(o.identity === undefined ? 'identity' : 'issuer', 'verifyBundle() needs key, or identity with issuer');
+  }
+  const trustedRoot =
+    o.trustedRoot !== undefined
+      ? { tag: 'file', val: existingFile(o.trustedRoot, 'trustedRoot') }
+      : { tag: o.staging ? 'staging' : 'production' };
+  // As the CLI: `sha256:` and 64 hex digits naming no file is a digest.
+  const digest = /^sha256:[0-9a-fA-F]{64}$/.test(o.artifact) && !pathExists(o.artifact);
+  const artifact = digest ? o.artifact.toLowerCase() : existingFile(o.artifact, 'artifact');
+  const grants = [
+    dirname(bundle),
+    !digest && dirname(artifact),
+    signer.tag === 'key' && dirname(signer.val),
+    trustedRoot.tag === 'file' && dirname(trustedRoot.val),
+  ].filter(Boolean);
+  return call('verifyBundle', [{ bundle, artifact, signer, trustedRoot }], grants);
+}
+
+function pathExists(path) {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Checks everything installed in a plugins directory against its receipts (and a trust root),
  * with `manifest` against the plugin set it declares and its lock pins, and with `registry`
  * against the versions that registry has yanked.

@@ -16,6 +16,7 @@ import {
   readManifest,
   trustShow,
   uninstall,
+  verifyBundle,
 } from '../src/index.js';
 import { example, index, key, localRegistry, scratch, serve, sha256 } from './helpers.js';
 
@@ -185,3 +186,27 @@ test('an oci:// registry is asked over the network, not looked for as a file', a
   assert.deepEqual(error.details.cause, { tag: 'http-status', val: 404 });
   assert.equal(server.hits['/v2/plugins/colmask/tags/list'], 1);
 });
+
+test('verifyBundle checks a Sigstore bundle offline, from the file or its digest, and names the check that fails', async () => {
+  const cases = new URL('../../tests/assets/sigstore-conformance/bundle-verify/', import.meta.url).pathname;
+  const identity =
+    'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+  const issuer = 'https://token.actions.githubusercontent.com';
+  const bundle = join(cases, 'happy-path-v0.3/bundle.sigstore.json');
+  const artifact = join(cases, 'a.txt');
+  const report = await verifyBundle({ bundle, artifact, identity, issuer });
+  assert.equal(report.signedBy, `sigstore:${identity} (${issuer})`);
+  const byDigest = await verifyBundle({ bundle, artifact: `sha256:${report.sha256}`, identity, issuer });
+  assert.equal(byDigest.sha256, report.sha256);
+
+  const refused = await rejectsWith(verifyBundle({ bundle, artifact, identity: 'https://example.com/mallory', issuer }), 'sigstore-unverified');
+  assert.equal(refused.details.check, 'identity');
+  assert.match(refused.message, /mallory/);
+  const managed = join(cases, 'managed-key-wrong-key_fail');
+  await rejectsWith(
+    verifyBundle({ bundle: join(managed, 'bundle.sigstore.json'), artifact, key: join(managed, 'key.pub') }),
+    'sigstore-unverified',
+  );
+  await rejectsWith(verifyBundle({ bundle, artifact, identity }), 'usage');
+});
+

@@ -18,6 +18,7 @@ mod plugin_set;
 mod publisher;
 mod scaffold;
 mod server;
+mod sigstore;
 mod stock_runtime;
 mod transport;
 mod trust_roles;

@@ -233,6 +233,16 @@ impl Error {
                 "the roles in that root.json say which keys may sign which plugin names, and \
                  how many must",
             ),
+            E::SigstoreUnverified {
+                artifact,
+                bundle,
+                reason,
+                ..
+            } => hinted(
+                format!("the Sigstore bundle {bundle} does not verify {artifact}: {reason}"),
+                "nothing was trusted; check that the bundle is the one made for these bytes, and \
+                 that the identity and issuer (or key) and the trusted root are the signer's",
+            ),
             E::FetchFailed { url, cause } => fetch_failed(url, cause),
             E::Io {
                 path,
@@ -823,6 +833,18 @@ mod tests {
                 },
                 "malformed signature in /r/a.wasm.sig: not base64",
                 Some("a signature is the base64 of a raw 64-byte Ed25519 signature"),
+            ),
+            (
+                Error::SigstoreUnverified {
+                    artifact: "/r/a.wasm".into(),
+                    bundle: "/r/a.wasm.sigstore.json".into(),
+                    check: "identity".into(),
+                    reason: "the certificate's identity is x, not y".into(),
+                },
+                "the Sigstore bundle /r/a.wasm.sigstore.json does not verify /r/a.wasm: the certificate's identity is x, not y",
+                Some(
+                    "nothing was trusted; check that the bundle is the one made for these bytes, and that the identity and issuer (or key) and the trusted root are the signer's",
+                ),
             ),
             (
                 Error::SignatureUntrusted {

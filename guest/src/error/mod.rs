@@ -210,6 +210,14 @@ pub enum Error {
         artifact: String,
         reason: String,
     },
+    /// A Sigstore bundle that does not verify; `check` names the check it
+    /// failed (`trust::sigstore::Check`'s kebab-case name).
+    SigstoreUnverified {
+        artifact: String,
+        bundle: String,
+        check: String,
+        reason: String,
+    },
     // Fetch and I/O.
     FetchFailed {
         url: String,

@@ -190,6 +190,17 @@ fn detail_to_wit(e: Error) -> wit::ErrorDetail {
         Error::SignatureInsufficient { artifact, reason } => {
             wit::ErrorDetail::SignatureInsufficient(rejected(artifact, reason))
         }
+        Error::SigstoreUnverified {
+            artifact,
+            bundle,
+            check,
+            reason,
+        } => wit::ErrorDetail::SigstoreUnverified(wit::SigstoreFailure {
+            artifact,
+            bundle,
+            check,
+            reason,
+        }),
         Error::SignatureUntrusted {
             artifact,
             trust_root,

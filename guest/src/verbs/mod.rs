@@ -15,3 +15,4 @@ pub mod sync;
 pub mod trust;
 pub mod uninstall;
 pub mod verify;
+pub mod verify_bundle;

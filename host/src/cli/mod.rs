@@ -126,6 +126,9 @@ verbs! {
     Audit(inspect::AuditArgs),
     /// Check the digest and signature of a plugin file on disk
     Verify(inspect::VerifyArgs),
+    /// Check a Sigstore bundle for a file (or its sha256:HEX), offline:
+    /// keyless identity and issuer, or a key
+    VerifyBundle(inspect::VerifyBundleArgs),
     /// Create a new plugin project
     New(publish::NewArgs),
     /// Make an Ed25519 key pair for signing plugins

@@ -54,6 +54,7 @@ pub(crate) mod uninstall;
 // Checking plugins: a whole plugins directory, or one file.
 pub(crate) mod audit;
 pub(crate) mod verify;
+pub(crate) mod verify_bundle;
 // Making, signing and publishing plugins, and the keys that sign them.
 pub(crate) mod keys;
 pub(crate) mod publish;

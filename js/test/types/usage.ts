@@ -13,6 +13,7 @@ import {
   trustShow,
   uninstall,
   verify,
+  verifyBundle,
 } from '../../src/index.js';
 import type { AuditReport, ErrorKind, InstallReport, OutdatedPlugin } from '../../src/index.js';
 
@@ -23,6 +24,9 @@ async function use(): Promise<void> {
   const audited: AuditReport = await audit({ dest: 'plugins', registry: 'index.json', allowExpired: true });
   const drift: boolean = audited.plugins.some((p) => p.findings.some((f) => f.kind === 'drift'));
   const signedBy: string | undefined = (await verify({ artifact: 'plugins/hello.wasm' })).signedBy;
+  const sigstoreSigner: string = (
+    await verifyBundle({ bundle: 'b.sigstore.json', artifact: 'sha256:00', identity: 'me', issuer: 'https://issuer' })
+  ).signedBy;
   const names: string[] = (await listInstalled({ dest: 'plugins' })).map((r) => r.name);
   const version: bigint | undefined = (await loadIndex({ registry: 'https://example.com/index.json' })).version;
   const entrySize: bigint | undefined = (await findEntry({ registry: 'index.json', spec: 'hello@^0.1' })).size;

@@ -84,13 +84,7 @@ use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 use std::fmt;
 
-/// Largest bundle read. A keyless bundle is 5–10 KiB; a DSSE attestation
-/// with a large predicate can reach hundreds. It is held and parsed whole.
-pub const MAX_BUNDLE_BYTES: usize = 4 << 20;
-
-/// Largest operator-supplied `trusted_root.json` read. The public-good one
-/// is 7 KiB, GitHub's 12 KiB.
-pub const MAX_TRUSTED_ROOT_BYTES: usize = 1 << 20;
+pub use crate::limits::{MAX_BUNDLE_BYTES, MAX_TRUSTED_ROOT_BYTES};
 
 /// The public-good instance's trusted roots (see `roots/PROVENANCE.md`).
 const PRODUCTION_TRUSTED_ROOT: &str = include_str!("roots/production.trusted_root.json");

@@ -30,12 +30,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use wildmatch::WildMatch;
 
-/// Largest `sigstore.json` read; one with a few dozen rules is a few KiB.
-pub const MAX_POLICY_BYTES: usize = 256 << 10;
-
-/// Most rules (identities and keys together) a `sigstore.json` may hold:
-/// each accepted key costs a verification attempt per bundle.
-pub const MAX_POLICY_RULES: usize = 256;
+pub use crate::limits::{MAX_POLICY_BYTES, MAX_POLICY_RULES};
 
 /// A parsed, checked `sigstore.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,9 +1,9 @@
-//! What the verbs that check files print: audit and verify.
+//! What the verbs that check files print: audit, verify and verify-bundle.
 
 use super::{Printer, Verdict, capabilities, shown_version};
 use serde_json::{Value, json};
 use std::io;
-use wasm_plugin::{AuditReport, FindingKind, VerifyReport};
+use wasm_plugin::{AuditReport, BundleVerifyReport, FindingKind, VerifyReport};
 
 pub fn audit(p: &mut Printer, report: &AuditReport) -> io::Result<Verdict> {
     let findings = report.stray.len()
@@ -144,5 +144,13 @@ pub fn verify(p: &mut Printer, r: &VerifyReport) -> io::Result<Verdict> {
             writeln!(out, "fits the {world}")?;
         }
         Ok(())
+    })
+}
+
+pub fn verify_bundle(p: &mut Printer, r: &BundleVerifyReport) -> io::Result<Verdict> {
+    p.render(r, |out| {
+        writeln!(out, "verified {}", r.artifact)?;
+        writeln!(out, "  sha256 {}", r.sha256)?;
+        writeln!(out, "  signed by {}", r.signed_by)
     })
 }

@@ -20,7 +20,7 @@ mod install;
 mod publish;
 mod trust;
 
-pub use audit::{audit, verify};
+pub use audit::{audit, verify, verify_bundle};
 pub use index::{IndexCheck, info, installed, list, list_registries, outdated};
 pub use install::{forgot, install_outcomes, nothing_installed, sync, uninstalled, upgrade_plan};
 pub use publish::{component, keygen, mirror, publish, scaffold, sign, yank};

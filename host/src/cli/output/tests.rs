@@ -263,6 +263,23 @@ fn verify_shows_digest_signature_and_capabilities() {
 }
 
 #[test]
+fn verify_bundle_says_who_signed() {
+    let report = wasm_plugin::BundleVerifyReport {
+        artifact: "hello.wasm".into(),
+        sha256: "ab12".into(),
+        signed_by: "sigstore:https://github.com/acme/p/.github/workflows/r.yml@refs/tags/v1 (https://token.actions.githubusercontent.com)".into(),
+    };
+    let shown = text(|p| verify_bundle(p, &report));
+    assert_eq!(
+        shown.out,
+        "verified hello.wasm\n  sha256 ab12\n  signed by sigstore:https://github.com/acme/p/.github/workflows/r.yml@refs/tags/v1 (https://token.actions.githubusercontent.com)\n"
+    );
+    let value = json(|p| verify_bundle(p, &report));
+    assert_eq!(value["sha256"], "ab12");
+    assert_eq!(value["signed_by"], report.signed_by.as_str());
+}
+
+#[test]
 fn keygen_and_sign_say_what_they_wrote() {
     let shown = text(|p| keygen(p, &testing::keygen()));
     assert_eq!(
