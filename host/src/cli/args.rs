@@ -1,13 +1,13 @@
 //! Flags shared by several verbs, and how they are lowered: into a fetcher
 //! (network flags) and into the fields of a request.
 
-use super::{Failure, progress};
+use super::{Failure, Setup, progress};
 use clap::Args;
 use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
-use wasm_plugin::Manifest;
 use wasm_plugin::fetch::{HttpFetch, HttpOptions, RegistryCredentials};
+use wasm_plugin::{IndexRequest, Manifest, RegistryIndex};
 
 /// Where plugins come from and who is trusted: shared by install and upgrade.
 #[derive(Debug, Args)]
@@ -133,6 +133,49 @@ pub fn required<'a, T: ?Sized>(
              names {in_manifest}"
         ))
     })
+}
+
+/// Where `info`, `search` and `outdated` read the registry from.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The registry: a path, an http(s):// URL or an oci:// namespace
+    /// [default: the wasm-plugin.toml's default registry]
+    #[arg(long, value_name = "INDEX-OR-URL")]
+    pub registry: Option<String>,
+    /// Directory of trusted *.pub keys (or one *.pub file), to verify the index signature
+    #[arg(long, value_name = "DIR")]
+    pub trust_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl IndexArgs {
+    /// Takes what the flags leave out from the manifest.
+    pub fn fill(&mut self, manifest: &Manifest) {
+        self.registry = self
+            .registry
+            .take()
+            .or_else(|| manifest.default_registry_location().map(str::to_string));
+        self.trust_root = self
+            .trust_root
+            .take()
+            .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
+    }
+
+    /// The index, read and checked by the component.
+    pub fn load(&self, setup: &Setup) -> Result<RegistryIndex, Failure> {
+        let registry = required(self.registry.as_deref(), "--registry", "a default registry")?;
+        let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
+        let mut request = IndexRequest::new(self.remote.registry(registry))
+            .allow_expired(self.remote.allow_expired);
+        if let Some(dir) = &self.trust_root {
+            request = request.trust_root(dir);
+        }
+        Ok(installer.load_index(&request)?)
+    }
 }
 
 /// How a remote index is fetched and judged.

@@ -1,25 +1,24 @@
-//! The command line: shared clap flags in `args`, the verbs in `install`,
-//! `inspect`, `publish`, `trust` and `shell`, rendering in `output`.
+//! The command line: one file per verb in `verbs/`, shared clap flags in
+//! `args`, the [`Printer`] and what renderers share in `output`, the
+//! progress bar in `progress`.
 //!
-//! Each verb is the clap struct of its flags implementing [`Verb`], and is
-//! registered once, in the `verbs!` table below, which makes the
-//! subcommand enum and its one dispatch. Its `run` turns its flags into a
-//! request of the library, calls the [`Installer`] once, and hands the
-//! report to a renderer in `output` through the [`Printer`], which returns
-//! the verdict of a command that ran to its end (an audit with findings, a
+//! Each verb is one type, the clap struct of its flags implementing
+//! [`Verb`] (what it takes from the manifest, how its flags lower to a
+//! request, how it runs), in `verbs/<verb>.rs` with its renderer and the
+//! renderer's tests. It is registered once, in the `verbs!` table below,
+//! which makes the subcommand enum and its one dispatch. Its `run` turns
+//! its flags into a request of the library, calls the [`Installer`] once,
+//! and renders the report through the [`Printer`], which returns the
+//! verdict of a command that ran to its end (an audit with findings, a
 //! partly failed install). It decides nothing about plugins.
 //!
-//! Adding a verb here: its flags struct and `impl Verb` (in the file of its
-//! kind), one line in `verbs!`, and its renderer in `output/` with a test.
+//! Adding a verb here: `verbs/<verb>.rs` (flags, `impl Verb`, renderer,
+//! its tests), its `mod` line in `verbs/mod.rs` and its line in `verbs!`.
 
 mod args;
-mod inspect;
-mod install;
 mod output;
 mod progress;
-mod publish;
-mod shell;
-mod trust;
+mod verbs;
 
 use clap::{Parser, Subcommand};
 use output::Printer;
@@ -64,13 +63,14 @@ pub struct Cli {
 }
 
 /// The verbs, registered once: each line is a subcommand (its doc comment
-/// is its help) and the type that holds its flags and implements [`Verb`].
-/// `Command` and its one dispatch are generated from this table.
+/// is its help) and the type that holds its flags and implements [`Verb`],
+/// as `file::Type` under `verbs/`. `Command` and its one dispatch are
+/// generated from this table.
 macro_rules! verbs {
-    ($($(#[$doc:meta])* $name:ident($args:ty),)*) => {
+    ($($(#[$doc:meta])* $name:ident($file:ident::$args:ident),)*) => {
         #[derive(Debug, Subcommand)]
         pub enum Command {
-            $($(#[$doc])* $name($args),)*
+            $($(#[$doc])* $name(verbs::$file::$args),)*
         }
 
         impl Command {
@@ -103,50 +103,50 @@ verbs! {
     Install(install::InstallArgs),
     /// Make a plugins directory hold exactly what wasm-plugin.toml declares,
     /// as wasm-plugin.lock pins it
-    Sync(install::SyncArgs),
+    Sync(sync::SyncArgs),
     /// Bring wasm-plugin.lock up to date with wasm-plugin.toml without
     /// installing; --upgrade moves pins forward
-    Lock(install::PinArgs),
+    Lock(lock::PinArgs),
     /// Move installed plugins to the highest version a registry offers
-    Upgrade(install::UpgradeArgs),
+    Upgrade(upgrade::UpgradeArgs),
     /// Remove installed plugins
-    Uninstall(install::UninstallArgs),
+    Uninstall(uninstall::UninstallArgs),
     /// Forget the index version recorded for a registry after it was
     /// deliberately reset (otherwise its older index is refused as a rollback)
-    ForgetRegistry(install::ForgetRegistryArgs),
+    ForgetRegistry(forget_registry::ForgetRegistryArgs),
     /// List the plugins a registry offers, or those installed in a directory
-    List(inspect::ListArgs),
+    List(list::ListArgs),
     /// Show every version of one plugin, and the index it is listed in
-    Info(inspect::InfoArgs),
+    Info(info::InfoArgs),
     /// Find plugins by name or description
-    Search(inspect::SearchArgs),
+    Search(search::SearchArgs),
     /// Show installed plugins that a registry has newer versions of
-    Outdated(inspect::OutdatedArgs),
+    Outdated(outdated::OutdatedArgs),
     /// Check everything installed in a plugins directory against its receipts and a trust root
-    Audit(inspect::AuditArgs),
+    Audit(audit::AuditArgs),
     /// Check the digest and signature of a plugin file on disk
-    Verify(inspect::VerifyArgs),
+    Verify(verify::VerifyArgs),
     /// Check a Sigstore bundle for a file (or its sha256:HEX), offline:
     /// keyless identity and issuer, or a key
-    VerifyBundle(inspect::VerifyBundleArgs),
+    VerifyBundle(verify_bundle::VerifyBundleArgs),
     /// Create a new plugin project
-    New(publish::NewArgs),
+    New(new::NewArgs),
     /// Make an Ed25519 key pair for signing plugins
-    Keygen(publish::KeygenArgs),
+    Keygen(keygen::KeygenArgs),
     /// Sign a plugin file, writing its .sig sidecar
-    Sign(publish::SignArgs),
+    Sign(sign::SignArgs),
     /// Add a plugin version to a registry index (creating the index if missing)
     Publish(publish::PublishArgs),
     /// Manage keys with root.json: who may sign what, thresholds, rotation
     Trust(trust::TrustArgs),
     /// Copy a registry and its artefacts into a directory, for offline use
-    Mirror(publish::MirrorArgs),
+    Mirror(mirror::MirrorArgs),
     /// Write the installer component, for runtimes that embed it
-    Component(publish::ComponentArgs),
+    Component(component::ComponentArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
-    Completions(shell::CompletionsArgs),
+    Completions(completions::CompletionsArgs),
     /// Print the man page (roff), every subcommand included
-    Man(shell::ManArgs),
+    Man(man::ManArgs),
 }
 
 /// What a verb takes from the plugin-set manifest (`wasm-plugin.toml`).
@@ -241,6 +241,20 @@ impl Setup {
             }
         };
         Ok(Some(self.installer(None)?.read_manifest(&path)?))
+    }
+
+    /// The manifest a plugin-set verb (sync, lock) works on: `--config`'s,
+    /// else `./wasm-plugin.toml`, which must then exist.
+    fn manifest_path(&self, verb: &str) -> Result<PathBuf, Failure> {
+        match self.config.as_deref() {
+            Some(path) => Ok(path.to_path_buf()),
+            None if Path::new("wasm-plugin.toml").is_file() => {
+                Ok(PathBuf::from("wasm-plugin.toml"))
+            }
+            None => Err(Failure::Usage(format!(
+                "{verb} needs a manifest: run it where wasm-plugin.toml is, or pass --config FILE"
+            ))),
+        }
     }
 
     /// An installer with these limits, fetching with `fetch` (offline when

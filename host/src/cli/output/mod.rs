@@ -2,29 +2,20 @@
 //!
 //! JSON is the library's reports, which mirror the WIT records field for
 //! field (snake_case), so what a script reads is what an embedding runtime
-//! gets. Every function returns the verdict of the command it renders;
+//! gets. Every renderer returns the verdict of the command it renders;
 //! `main` turns it into the exit code.
 //!
-//! Each renderer writes through a [`Printer`], which holds the writers and
-//! the mode; the renderers are grouped by the verbs they serve, and
-//! `tests.rs` renders each into a `Vec<u8>`.
+//! Each renderer lives with its verb, in `verbs/<verb>.rs`, and writes
+//! through a [`Printer`], which holds the writers and the mode. This module
+//! holds the printer and what the renderers share (versions as shown,
+//! tables, plurals, capabilities, the verdict of several operations);
+//! `testing.rs` builds the reports the renderers' tests render into a
+//! `Vec<u8>`.
 
 use super::Verdict;
 use serde::Serialize;
 use std::io::{self, Write};
 use wasm_plugin::Outcome;
-
-mod audit;
-mod index;
-mod install;
-mod publish;
-mod trust;
-
-pub use audit::{audit, verify, verify_bundle};
-pub use index::{IndexCheck, info, installed, list, list_registries, outdated};
-pub use install::{forgot, install_outcomes, nothing_installed, sync, uninstalled, upgrade_plan};
-pub use publish::{component, keygen, mirror, publish, scaffold, sign, yank};
-pub use trust::{cosign, signed_index, signed_root, trust_summary};
 
 /// Where a run's output goes, and in which form. Text for people goes to
 /// `out` unless `-q` silenced it; JSON for scripts goes to `out` always;
@@ -64,7 +55,7 @@ impl<'a> Printer<'a> {
     }
 
     /// `value` as pretty JSON, on a line of its own.
-    fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+    pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *self.out, value)?;
         writeln!(self.out)
     }
@@ -76,7 +67,7 @@ impl<'a> Printer<'a> {
 
     /// Text for people and errors, both at once: an item's error is written
     /// between the text of the others.
-    fn streams(&mut self) -> (&mut dyn Write, &mut dyn Write) {
+    pub fn streams(&mut self) -> (&mut dyn Write, &mut dyn Write) {
         match self.quiet {
             true => (&mut self.sink, self.err),
             false => (self.out, self.err),
@@ -91,7 +82,7 @@ impl<'a> Printer<'a> {
 
     /// Warnings go to `err`, in either form (JSON carries them too); `-q`,
     /// where a verb takes it, silences them with all else but errors.
-    fn warn(&mut self, warnings: &[String]) {
+    pub fn warn(&mut self, warnings: &[String]) {
         if self.quiet {
             return;
         }
@@ -101,7 +92,7 @@ impl<'a> Printer<'a> {
     }
 
     /// A report that succeeded: as JSON, or as text written by `human`.
-    fn render<T: Serialize + ?Sized>(
+    pub fn render<T: Serialize + ?Sized>(
         &mut self,
         report: &T,
         human: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -116,7 +107,7 @@ impl<'a> Printer<'a> {
 }
 
 /// The exit code of several independent operations: the first failure's.
-fn first_failure<'a, R: 'a>(outcomes: impl IntoIterator<Item = &'a Outcome<R>>) -> Verdict {
+pub fn first_failure<'a, R: 'a>(outcomes: impl IntoIterator<Item = &'a Outcome<R>>) -> Verdict {
     outcomes
         .into_iter()
         .find_map(|(_, result)| result.as_ref().err())
@@ -125,7 +116,7 @@ fn first_failure<'a, R: 'a>(outcomes: impl IntoIterator<Item = &'a Outcome<R>>) 
 
 /// A version as shown to people: an unversioned entry (the loader's format
 /// allows leaving `version` out) says so instead of printing nothing.
-fn shown_version(version: &str) -> &str {
+pub fn shown_version(version: &str) -> &str {
     if version.is_empty() {
         "(unversioned)"
     } else {
@@ -134,7 +125,11 @@ fn shown_version(version: &str) -> &str {
 }
 
 /// Left-aligned columns; the last one is not padded.
-fn table(out: &mut (impl Write + ?Sized), header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+pub fn table(
+    out: &mut (impl Write + ?Sized),
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> io::Result<()> {
     let widths: Vec<usize> = (0..header.len())
         .map(|col| {
             rows.iter()
@@ -159,7 +154,7 @@ fn table(out: &mut (impl Write + ?Sized), header: &[&str], rows: &[Vec<String>])
     Ok(())
 }
 
-fn plural(n: usize, what: &str) -> String {
+pub fn plural(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {
@@ -169,7 +164,7 @@ fn plural(n: usize, what: &str) -> String {
 
 /// What a plugin imports and exports, one per line, or why they are
 /// `unknown`.
-fn capabilities(
+pub fn capabilities(
     out: &mut dyn Write,
     imports: Option<&[String]>,
     exports: Option<&[String]>,
@@ -194,6 +189,3 @@ fn capabilities(
 
 #[cfg(test)]
 pub mod testing;
-
-#[cfg(test)]
-mod tests;

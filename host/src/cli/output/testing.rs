@@ -9,6 +9,12 @@ use wasm_plugin::{
     RegistryEntry, RegistryIndex, SignReport, UninstallReport, VerifyReport, YankReport,
 };
 
+/// A plugin's (or spec's) report that succeeded, as the library returns
+/// several independent operations.
+pub fn ok<R>(spec: &str, report: R) -> wasm_plugin::Outcome<R> {
+    (spec.to_string(), Ok(report))
+}
+
 /// What a renderer wrote: standard output, standard error, the verdict.
 pub struct Rendered {
     pub out: String,

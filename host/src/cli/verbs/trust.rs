@@ -1,12 +1,17 @@
-//! `trust`: key management with `root.json` (init, rotate, sign, show).
+//! `trust`: key management with `root.json`: init, rotate, sign (a root,
+//! an index, an entry), show.
 
-use super::args::parse_duration;
-use super::output::Printer;
-use super::{Failure, Setup, Verb, Verdict, output, stdout_failure};
+use crate::cli::args::parse_duration;
+use crate::cli::output::Printer;
+use crate::cli::{Failure, Setup, Verb, Verdict, stdout_failure};
 use clap::{Args, Subcommand};
+use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
-use wasm_plugin::{CosignRequest, PublisherSpec, RoleSpec, TrustWriteRequest};
+use wasm_plugin::{
+    CosignReport, CosignRequest, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot,
+    TrustSummary, TrustWriteRequest,
+};
 
 #[derive(Debug, Args)]
 pub struct TrustArgs {
@@ -117,7 +122,7 @@ impl Verb for TrustArgs {
             TrustCommand::Init(a) => {
                 let request = a.roles.lower(TrustWriteRequest::new(&a.out))?;
                 let summary = installer.trust_write(&request)?;
-                output::trust_summary(out, &summary, "wrote")
+                trust_summary(out, &summary, "wrote")
             }
             TrustCommand::Rotate(a) => {
                 let mut request = TrustWriteRequest::new(&a.out).previous(&a.from);
@@ -125,7 +130,7 @@ impl Verb for TrustArgs {
                     request = request.remove_key(label);
                 }
                 let summary = installer.trust_write(&a.roles.lower(request)?)?;
-                output::trust_summary(out, &summary, "wrote")
+                trust_summary(out, &summary, "wrote")
             }
             TrustCommand::Sign(a) => match (&a.registry, &a.entry, &a.root) {
                 (Some(registry), Some(entry), _) => {
@@ -141,18 +146,18 @@ impl Verb for TrustArgs {
                     if let Some(key) = &a.index_key {
                         request = request.index_key(key);
                     }
-                    output::cosign(out, &installer.trust_sign_entry(&request)?)
+                    cosign(out, &installer.trust_sign_entry(&request)?)
                 }
                 (Some(registry), None, _) => {
-                    output::signed_index(out, &installer.trust_sign_index(registry, &a.key)?)
+                    signed_index(out, &installer.trust_sign_index(registry, &a.key)?)
                 }
                 (None, _, Some(root)) => {
-                    output::signed_root(out, &installer.trust_sign_root(root, &a.key)?)
+                    signed_root(out, &installer.trust_sign_root(root, &a.key)?)
                 }
                 (None, _, None) => unreachable!("clap requires ROOT or --registry"),
             },
             TrustCommand::Show(a) => {
-                output::trust_summary(out, &installer.trust_show(&a.root)?, "")
+                trust_summary(out, &installer.trust_show(&a.root)?, "")
             }
         }
         .map_err(stdout_failure)
@@ -228,4 +233,172 @@ fn role(text: &str, flag: &str) -> Result<RoleSpec, Failure> {
         )));
     }
     Ok(RoleSpec::new(labels, threshold))
+}
+
+/// A `root.json`: who may sign what. `verb` heads the text ("wrote"), or
+/// nothing for `trust show`.
+pub fn trust_summary(p: &mut Printer, s: &TrustSummary, verb: &str) -> io::Result<Verdict> {
+    p.render(s, |out| {
+        let head = match verb {
+            "" => String::new(),
+            verb => format!("{verb} "),
+        };
+        writeln!(
+            out,
+            "{head}{} (root version {}, expires {})",
+            s.path, s.version, s.expires
+        )?;
+        let role =
+            |r: &wasm_plugin::RoleSpec| format!("{} of {}", r.threshold, r.labels.join(", "));
+        writeln!(out, "  root:  {}", role(&s.root))?;
+        writeln!(out, "  index: {}", role(&s.index))?;
+        for p in &s.publishers {
+            writeln!(out, "  publishers {}: {}", p.names.join(" "), role(&p.role))?;
+        }
+        for key in &s.keys {
+            writeln!(out, "  key {}: {}", key.label, key.value)?;
+        }
+        let signed = match s.signed_by.is_empty() {
+            true => "nobody listed in it".to_string(),
+            false => s.signed_by.join(", "),
+        };
+        let state = match s.complete {
+            true => "complete: clients accept it",
+            false => {
+                "incomplete: clients refuse it until a threshold of its root keys signs (`wasm-plugin trust sign`)"
+            }
+        };
+        writeln!(out, "  signed by {signed}; {state}")
+    })
+}
+
+pub fn signed_root(p: &mut Printer, r: &TrustSignedRoot) -> io::Result<Verdict> {
+    p.render(r, |out| {
+        let who = r.label.clone().unwrap_or_else(|| {
+            format!(
+                "key {} (not listed in this root: a previous root's key, for a rotation)",
+                r.keyid
+            )
+        });
+        let verb = if r.replaced { "signed again" } else { "signed" };
+        writeln!(out, "{verb} {} as {who}", r.summary.path)?;
+        let state = match r.summary.complete {
+            true => "a threshold of its own root keys has signed",
+            false => "its own root keys have not reached their threshold yet",
+        };
+        let by = match r.summary.signed_by.is_empty() {
+            true => "none of its own keys yet".to_string(),
+            false => r.summary.signed_by.join(", "),
+        };
+        writeln!(out, "  {state}; signed by {by}")
+    })
+}
+
+pub fn signed_index(p: &mut Printer, r: &TrustSignedIndex) -> io::Result<Verdict> {
+    p.render(r, |out| match r.unchanged {
+        true => writeln!(
+            out,
+            "{} already holds this key's signature ({} in all)",
+            r.signature_path, r.signatures
+        ),
+        false => writeln!(
+            out,
+            "added a signature to {} ({} in all)",
+            r.signature_path, r.signatures
+        ),
+    })
+}
+
+pub fn cosign(p: &mut Printer, r: &CosignReport) -> io::Result<Verdict> {
+    p.render(r, |out| {
+        match r.unchanged {
+            true => writeln!(
+                out,
+                "{} {} already carries a signature by key {}",
+                r.name, r.version, r.keyid
+            )?,
+            false => writeln!(
+                out,
+                "signed {} {} in {} with key {} ({} signature(s) now); index version {} ({})",
+                r.name,
+                r.version,
+                r.registry,
+                r.keyid,
+                r.signatures,
+                r.index_version,
+                if r.index_signed { "signed" } else { "unsigned" }
+            )?,
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::output::testing::{self, json, text};
+
+    #[test]
+    fn a_trust_summary_shows_roles_keys_and_whether_clients_accept_it() {
+        let shown = text(|p| trust_summary(p, &testing::trust_summary(true), "wrote"));
+        assert_eq!(
+            shown.out,
+            "wrote trust/root.json (root version 1, expires 2027-01-01T00:00:00Z)\n  \
+             root:  1 of alice\n  \
+             index: 1 of bob\n  \
+             key alice: k1\n  \
+             key bob: k2\n  \
+             signed by alice; complete: clients accept it\n"
+        );
+        let shown = text(|p| trust_summary(p, &testing::trust_summary(false), ""));
+        assert!(shown.out.starts_with("trust/root.json (root version 1"));
+        assert!(
+            shown
+                .out
+                .contains("signed by nobody listed in it; incomplete: clients refuse it")
+        );
+        let value = json(|p| trust_summary(p, &testing::trust_summary(true), "wrote"));
+        assert_eq!(value["complete"], true);
+    }
+
+    #[test]
+    fn trust_sign_of_an_index_or_an_entry_says_whether_it_added_a_signature() {
+        let added = text(|p| signed_index(p, &testing::signed_index(false)));
+        assert_eq!(
+            added.out,
+            "added a signature to index.json.sig (2 in all)\n"
+        );
+        let held = text(|p| signed_index(p, &testing::signed_index(true)));
+        assert_eq!(
+            held.out,
+            "index.json.sig already holds this key's signature (2 in all)\n"
+        );
+        let signed = text(|p| cosign(p, &testing::cosign(false)));
+        assert_eq!(
+            signed.out,
+            "signed hello 1.0.0 in index.json with key k2 (2 signature(s) now); index version 5 (unsigned)\n"
+        );
+        let again = text(|p| cosign(p, &testing::cosign(true)));
+        assert_eq!(
+            again.out,
+            "hello 1.0.0 already carries a signature by key k2\n"
+        );
+    }
+
+    #[test]
+    fn trust_sign_of_a_root_names_the_key_and_the_threshold() {
+        let shown = text(|p| signed_root(p, &testing::signed_root(Some("alice"), true)));
+        assert_eq!(
+            shown.out,
+            "signed trust/root.json as alice\n  \
+             a threshold of its own root keys has signed; signed by alice\n"
+        );
+        let rotation = text(|p| signed_root(p, &testing::signed_root(None, false)));
+        assert_eq!(
+            rotation.out,
+            "signed trust/root.json as key k9 (not listed in this root: a previous root's key, \
+             for a rotation)\n  \
+             its own root keys have not reached their threshold yet; signed by none of its own keys yet\n"
+        );
+    }
 }

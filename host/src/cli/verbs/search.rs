@@ -1,0 +1,54 @@
+//! `search`: the plugins whose name or description holds a text, printed
+//! as list prints an index.
+
+use super::list::{IndexCheck, list};
+use crate::cli::args::IndexArgs;
+use crate::cli::output::Printer;
+use crate::cli::{Failure, Setup, Takes, Verb, Verdict, stdout_failure};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Text to look for in plugin names and descriptions (case-insensitive)
+    pub text: String,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+impl Verb for SearchArgs {
+    fn json(&self) -> bool {
+        self.index.json
+    }
+
+    fn takes(&self) -> Takes {
+        Takes::Defaults {
+            missing: self.index.registry.is_none(),
+        }
+    }
+
+    fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
+        let mut index = self.index.load(setup)?;
+        let wanted = self.text.to_lowercase();
+        // One row per plugin: the version install takes, matched on its
+        // name or description.
+        index.plugins.retain(|p| {
+            p.latest
+                && (p.name.to_lowercase().contains(&wanted)
+                    || p.description
+                        .as_deref()
+                        .is_some_and(|d| d.to_lowercase().contains(&wanted)))
+        });
+        if index.plugins.is_empty() && !self.index.json {
+            writeln!(
+                out.people(),
+                "no plugin in {} matches '{}'",
+                index.path,
+                self.text
+            )
+            .map_err(stdout_failure)?;
+            return Ok(Verdict::Done);
+        }
+        let checked = IndexCheck::of(self.index.trust_root.as_deref());
+        list(out, &index, checked).map_err(stdout_failure)
+    }
+}
