@@ -55,6 +55,11 @@ fn the_verbs_take_dest_trust_root_and_registry_from_the_manifest() {
     assert_eq!(installed[0]["name"], "colmask");
     via_env(&["audit"]).expect(OK);
     via_env(&["upgrade", "--all"]).expect(OK);
+    // info and search read the manifest's registry too, as their help says.
+    let info = via_env(&["info", "colmask", "--json"]).expect(OK).json();
+    assert_eq!(info["name"], "colmask", "{info}");
+    let found = via_env(&["search", "colm"]).expect(OK);
+    assert!(found.stdout.contains("colmask"), "{}", found.stdout);
 
     // A flag wins over the manifest.
     std::fs::create_dir(env.path("elsewhere")).unwrap();

@@ -8,7 +8,7 @@ use crate::cli::{Failure, Setup, Takes, Verb, Verdict, stdout_failure};
 use clap::Args;
 use serde_json::json;
 use std::io;
-use wasm_plugin::RegistryIndex;
+use wasm_plugin::{Manifest, RegistryIndex};
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
@@ -27,6 +27,11 @@ impl Verb for InfoArgs {
         Takes::Defaults {
             missing: self.index.registry.is_none(),
         }
+    }
+
+    /// Takes the default registry and trust root from the manifest.
+    fn fill(&mut self, manifest: &Manifest) {
+        self.index.fill(manifest);
     }
 
     fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {

@@ -6,6 +6,7 @@ use crate::cli::args::IndexArgs;
 use crate::cli::output::Printer;
 use crate::cli::{Failure, Setup, Takes, Verb, Verdict, stdout_failure};
 use clap::Args;
+use wasm_plugin::Manifest;
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -24,6 +25,11 @@ impl Verb for SearchArgs {
         Takes::Defaults {
             missing: self.index.registry.is_none(),
         }
+    }
+
+    /// Takes the default registry and trust root from the manifest.
+    fn fill(&mut self, manifest: &Manifest) {
+        self.index.fill(manifest);
     }
 
     fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
