@@ -178,6 +178,7 @@ mod tests {
             path: "/trust".into(),
             keys: Vec::new(),
             metadata: Some(Root::parse("root.json", bytes).unwrap()),
+            sigstore: None,
         };
         let walked = rotated_trust(&dest, &registry, &trust(&v1), &NoNetwork, false, true).unwrap();
         assert_eq!(walked.metadata.unwrap().version, 2);
@@ -218,6 +219,7 @@ mod tests {
             path: "/trust".into(),
             keys: Vec::new(),
             metadata: Some(Root::parse("root.json", &own).unwrap()),
+            sigstore: None,
         };
         let registry = RegistryRef::File(reg.join("index.json"));
         let shown = registry.shown();
@@ -293,6 +295,7 @@ mod tests {
             path: "/trust".into(),
             keys: Vec::new(),
             metadata: Some(Root::parse("root.json", &v1).unwrap()),
+            sigstore: None,
         };
         let registry = RegistryRef::File(reg.join("index.json"));
         std::fs::write(reg.join("2.root.json"), &v2).unwrap();

@@ -167,6 +167,7 @@ mod tests {
     fn root() -> TrustRoot {
         TrustRoot {
             metadata: None,
+            sigstore: None,
             path: "/trust".into(),
             keys: vec![TrustedKey {
                 label: "registry".into(),

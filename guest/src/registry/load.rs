@@ -247,6 +247,7 @@ mod tests {
     fn root() -> TrustRoot {
         TrustRoot {
             metadata: None,
+            sigstore: None,
             path: "/trust".into(),
             keys: vec![TrustedKey {
                 label: "registry".into(),

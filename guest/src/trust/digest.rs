@@ -40,6 +40,10 @@ impl Sha256Digest {
         Sha256Digest(hasher.finalize().into())
     }
 
+    pub fn bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }

@@ -1,13 +1,20 @@
 //! Loading a trust root: a directory of `*.pub` files (a key's label is its
-//! file stem), and its `root.json` when it has one, which then decides who
-//! may sign what.
+//! file stem), its `root.json` when it has one, which then decides who may
+//! sign what, and its `sigstore.json` when it has one: the Sigstore
+//! identities and keys that may sign which plugins (`SigstoreTrust`).
 
+use super::digest::Sha256Digest;
 use super::encoding::parse_public_key;
 use super::metadata::Root;
+use super::sigstore::policy::SigstorePolicy;
+use super::sigstore::{self, Artefact, Expectation, PublicKey, Refusal, Signer, TrustedRootSource};
 use crate::error::{Error, Result};
-use crate::limits::{MAX_KEY_FILE_BYTES, MAX_ROOT_BYTES, MAX_TRUST_KEYS};
+use crate::limits::{
+    MAX_KEY_FILE_BYTES, MAX_POLICY_BYTES, MAX_ROOT_BYTES, MAX_TRUST_KEYS, MAX_TRUSTED_ROOT_BYTES,
+};
 use crate::sandbox;
 use ed25519_dalek::VerifyingKey;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// One trusted key and the label it reports as.
@@ -19,11 +26,62 @@ pub struct TrustedKey {
 
 /// The keys of a trust root directory, sorted by label, and its
 /// `root.json` when it has one (which then decides who may sign what).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TrustRoot {
     pub path: String,
     pub keys: Vec<TrustedKey>,
     pub metadata: Option<Root>,
+    /// Its `sigstore.json`, with the files it names, read.
+    pub sigstore: Option<SigstoreTrust>,
+}
+
+/// A trust root's Sigstore policy, loaded: the rules, the PEM keys they
+/// name (by file name; labelled with the file stem) and the operator's
+/// `trusted_root.json` when the policy names one.
+#[derive(Debug, Clone)]
+pub struct SigstoreTrust {
+    /// The `sigstore.json`, as shown in messages.
+    pub path: String,
+    pub policy: SigstorePolicy,
+    keys: BTreeMap<String, PublicKey>,
+    /// `None`: the embedded public-good production root.
+    trusted_root: Option<Vec<u8>>,
+}
+
+impl SigstoreTrust {
+    /// Who may sign `plugin` with Sigstore: any one of these. Empty: the
+    /// policy does not cover it (it is then trusted as without the policy).
+    pub fn expectations_for(&self, plugin: &str) -> Vec<Expectation> {
+        // Every key file the rules name was loaded with the policy.
+        self.policy
+            .expectations_for(plugin, &self.keys)
+            .unwrap_or_default()
+    }
+
+    /// Whether the policy has rules for `plugin`.
+    pub fn covers(&self, plugin: &str) -> bool {
+        !self.policy.rules_for(plugin).is_empty()
+    }
+
+    /// Verifies `bundle` for the artefact of SHA-256 `digest`, by a signer
+    /// the policy accepts for `plugin`.
+    pub fn verify(
+        &self,
+        plugin: &str,
+        digest: &Sha256Digest,
+        bundle: &[u8],
+    ) -> std::result::Result<Signer, Refusal> {
+        let root = match &self.trusted_root {
+            Some(json) => TrustedRootSource::Json(json),
+            None => TrustedRootSource::Production,
+        };
+        sigstore::verify(
+            Artefact::Sha256(digest.bytes()),
+            bundle,
+            &self.expectations_for(plugin),
+            &root,
+        )
+    }
 }
 
 impl TrustRoot {
@@ -50,9 +108,16 @@ impl TrustRoot {
                 path: shown,
                 keys,
                 metadata: None,
+                sigstore: None,
             });
         }
         let metadata = load_metadata(&dir.join(ROOT_FILE))?;
+        let sigstore = load_sigstore(dir)?;
+        // The PEM keys sigstore.json names are Sigstore's, not ours.
+        let sigstore_keys: Vec<&str> = sigstore
+            .as_ref()
+            .map(|s| s.policy.key_files())
+            .unwrap_or_default();
         let entries = std::fs::read_dir(dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::PermissionDenied => Error::io(dir, "list", &e),
             _ => invalid(format!(
@@ -64,16 +129,19 @@ impl TrustRoot {
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(dir, "list", &e))?;
             let path = entry.path();
-            if path.extension().is_some_and(|x| x == "pub") {
+            let named_by_policy = path
+                .file_name()
+                .is_some_and(|f| sigstore_keys.iter().any(|k| f == *k));
+            if path.extension().is_some_and(|x| x == "pub") && !named_by_policy {
                 key_files.push(path);
             }
         }
         key_files.sort();
         // With root.json the `*.pub` files are for loaders; it lists the keys.
-        if key_files.is_empty() && metadata.is_none() {
+        if key_files.is_empty() && metadata.is_none() && sigstore.is_none() {
             return Err(invalid(
                 "it holds no *.pub key files (each is the base64 of a raw 32-byte Ed25519 \
-                 public key, or a PEM PUBLIC KEY)"
+                 public key, or a PEM PUBLIC KEY), no root.json and no sigstore.json"
                     .to_string(),
             ));
         }
@@ -91,6 +159,7 @@ impl TrustRoot {
             path: shown,
             keys,
             metadata,
+            sigstore,
         })
     }
 
@@ -140,6 +209,105 @@ fn load_metadata(path: &Path) -> Result<Option<Root>> {
     Ok(Some(root))
 }
 
+/// The Sigstore policy's file name in a trust root.
+pub const SIGSTORE_FILE: &str = "sigstore.json";
+
+/// `sigstore.json` if the trust root has one, with the key files and the
+/// trusted root it names, each read and checked now: a policy that cannot
+/// be used is an error naming the file and the field, never a rule
+/// silently dropped.
+fn load_sigstore(dir: &Path) -> Result<Option<SigstoreTrust>> {
+    let path = dir.join(SIGSTORE_FILE);
+    if !sandbox::exists(&path)? {
+        return Ok(None);
+    }
+    let shown = path.display().to_string();
+    let invalid = |path: &Path, reason: String| Error::TrustRootInvalid {
+        path: path.display().to_string(),
+        reason,
+    };
+    let bytes = read_file(&path, MAX_POLICY_BYTES as u64)?;
+    let policy = SigstorePolicy::parse(&bytes).map_err(|e| {
+        let reason = match e.field.is_empty() {
+            true => e.reason,
+            false => format!("{}: {}", e.field, e.reason),
+        };
+        invalid(&path, reason)
+    })?;
+    let mut keys = BTreeMap::new();
+    for file in policy.key_files() {
+        let key_path = dir.join(file);
+        let field = policy
+            .keys
+            .iter()
+            .position(|rule| rule.key == file)
+            .map(|i| format!("keys[{i}].key"))
+            .unwrap_or_else(|| "keys".into());
+        if !sandbox::exists(&key_path)? {
+            return Err(invalid(
+                &path,
+                format!("{field}: the key file {file} is not in the trust root"),
+            ));
+        }
+        let pem = read_file(&key_path, MAX_KEY_FILE_BYTES)?;
+        let label = key_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let key = PublicKey::from_pem(&label, &pem).map_err(|refusal| {
+            invalid(
+                &key_path,
+                format!("named by {SIGSTORE_FILE} {field}: {}", refusal.detail),
+            )
+        })?;
+        keys.insert(file.to_string(), key);
+    }
+    let trusted_root = match &policy.trusted_root {
+        None => None,
+        Some(file) => {
+            let root_path = dir.join(file);
+            if !sandbox::exists(&root_path)? {
+                return Err(invalid(
+                    &path,
+                    format!("trusted_root: the file {file} is not in the trust root"),
+                ));
+            }
+            let json = read_file(&root_path, MAX_TRUSTED_ROOT_BYTES as u64)?;
+            sigstore::check_trusted_root(&json).map_err(|refusal| {
+                invalid(
+                    &root_path,
+                    format!(
+                        "named by {SIGSTORE_FILE} trusted_root: not a usable Sigstore trusted \
+                         root: {}",
+                        refusal.detail
+                    ),
+                )
+            })?;
+            Some(json)
+        }
+    };
+    Ok(Some(SigstoreTrust {
+        path: shown,
+        policy,
+        keys,
+        trusted_root,
+    }))
+}
+
+/// A file of a trust root read whole: one larger than `max` bytes, or that
+/// is not a regular file, is the trust root's error naming it.
+fn read_file(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let invalid = |reason: String| Error::TrustRootInvalid {
+        path: path.display().to_string(),
+        reason,
+    };
+    if !path.is_file() {
+        return Err(invalid("it is not a regular file".into()));
+    }
+    sandbox::read_at_most(path, max, sandbox::Links::Follow)?
+        .ok_or_else(|| invalid(format!("it is larger than {max} bytes")))
+}
+
 /// One `*.pub` file, labelled by its stem.
 fn load_key(path: &Path) -> Result<TrustedKey> {
     let label = path
@@ -167,4 +335,145 @@ fn load_key(path: &Path) -> Result<TrustedKey> {
 pub fn read_small(path: &Path, max: u64) -> Result<Option<String>> {
     Ok(sandbox::read_at_most(path, max, sandbox::Links::Follow)?
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+#[cfg(test)]
+mod sigstore_tests {
+    use super::*;
+
+    const ASSETS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/assets/sigstore-conformance/bundle-verify"
+    );
+    const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+    fn asset(path: &str) -> Vec<u8> {
+        std::fs::read(format!("{ASSETS}/{path}")).unwrap()
+    }
+
+    fn policy(plugins: &str, identity: &str, issuer: &str) -> String {
+        format!(
+            r#"{{"identities": [{{"plugins": "{plugins}", "issuer": "{issuer}", "identity": "{identity}"}}]}}"#
+        )
+    }
+
+    fn root_with(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Result<TrustRoot>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let loaded = TrustRoot::load(dir.path());
+        (dir, loaded)
+    }
+
+    fn reason(result: Result<TrustRoot>) -> (String, String) {
+        match result {
+            Err(Error::TrustRootInvalid { path, reason }) => (path, reason),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_trust_root_may_hold_only_sigstore_json() {
+        let json = policy("acme-*", IDENTITY, ISSUER);
+        let (_dir, root) = root_with(&[("sigstore.json", json.as_bytes())]);
+        let root = root.unwrap();
+        assert!(root.keys.is_empty());
+        let sigstore = root.sigstore.unwrap();
+        assert!(sigstore.covers("acme-lint"));
+        assert!(!sigstore.covers("other"));
+    }
+
+    #[test]
+    fn a_pem_key_named_by_the_policy_is_sigstores_not_an_ed25519_key() {
+        let json = r#"{"keys": [{"plugins": "tools-*", "key": "cosign.pub"}]}"#;
+        let cosign = asset("managed-key-happy-path/key.pub");
+        let ours = b"HkTiNK0YW5jiufk7WRmLAHa9csADRVi+xGmHOqbtWqY=";
+        let (_dir, root) = root_with(&[
+            ("sigstore.json", json.as_bytes()),
+            ("cosign.pub", &cosign),
+            ("ops.pub", ours),
+        ]);
+        let root = root.unwrap();
+        let labels: Vec<_> = root.keys.iter().map(|k| k.label.as_str()).collect();
+        assert_eq!(labels, ["ops"]);
+        let expected = root.sigstore.unwrap().expectations_for("tools-fmt");
+        assert!(matches!(&expected[..], [Expectation::Key(k)] if k.label() == "cosign"));
+    }
+
+    #[test]
+    fn a_policy_that_cannot_be_used_names_the_file_and_field() {
+        let (_dir, root) = root_with(&[("sigstore.json", br#"{"identites": []}"#)]);
+        let (path, why) = reason(root);
+        assert!(path.ends_with("/sigstore.json"), "{path}");
+        assert!(why.contains("unknown field `identites`"), "{why}");
+
+        let json = r#"{"keys": [{"plugins": "t-*", "key": "cosign.pub"}]}"#;
+        let (_dir, root) = root_with(&[("sigstore.json", json.as_bytes())]);
+        let (path, why) = reason(root);
+        assert!(path.ends_with("/sigstore.json"), "{path}");
+        assert!(
+            why.starts_with("keys[0].key: the key file cosign.pub"),
+            "{why}"
+        );
+
+        let (_dir, root) = root_with(&[
+            ("sigstore.json", json.as_bytes()),
+            ("cosign.pub", b"not pem"),
+        ]);
+        let (path, why) = reason(root);
+        assert!(path.ends_with("/cosign.pub"), "{path}");
+        assert!(why.contains("keys[0].key"), "{why}");
+
+        let json =
+            r#"{"keys": [{"plugins": "t-*", "key": "cosign.pub"}], "trusted_root": "tr.json"}"#;
+        let cosign = asset("managed-key-happy-path/key.pub");
+        let (_dir, root) =
+            root_with(&[("sigstore.json", json.as_bytes()), ("cosign.pub", &cosign)]);
+        let (_, why) = reason(root);
+        assert!(why.starts_with("trusted_root: the file tr.json"), "{why}");
+        let (_dir, root) = root_with(&[
+            ("sigstore.json", json.as_bytes()),
+            ("cosign.pub", &cosign),
+            ("tr.json", b"{}"),
+        ]);
+        let (path, why) = reason(root);
+        assert!(path.ends_with("/tr.json"), "{path}");
+        assert!(why.contains("not a usable Sigstore trusted root"), "{why}");
+    }
+
+    #[test]
+    fn the_policy_decides_which_bundles_verify() {
+        let a_txt = Sha256Digest::of(&asset("a.txt"));
+        let bundle = asset("happy-path-v0.3/bundle.sigstore.json");
+        let load = |json: String, extra: &[(&str, &[u8])]| {
+            let mut files = vec![("sigstore.json", json.as_bytes())];
+            files.extend_from_slice(extra);
+            let (_dir, root) = root_with(&files);
+            root.unwrap().sigstore.unwrap()
+        };
+        let trust = load(policy("*", IDENTITY, ISSUER), &[]);
+        let signer = trust.verify("p", &a_txt, &bundle).unwrap();
+        assert_eq!(
+            signer.to_string(),
+            format!("sigstore:{IDENTITY} ({ISSUER})")
+        );
+        // Other bytes, another identity or issuer: refused.
+        let other = Sha256Digest::of(b"other");
+        assert!(trust.verify("p", &other, &bundle).is_err());
+        let trust = load(policy("*", "https://github.com/x/y", ISSUER), &[]);
+        assert!(trust.verify("p", &a_txt, &bundle).is_err());
+        let trust = load(policy("*", IDENTITY, "https://accounts.google.com"), &[]);
+        assert!(trust.verify("p", &a_txt, &bundle).is_err());
+        // The same bundle against another instance's trusted root: refused.
+        let staging = include_bytes!("sigstore/roots/staging.trusted_root.json");
+        let json =
+            policy("*", IDENTITY, ISSUER).replace("]}", r#"], "trusted_root": "staging.json"}"#);
+        let trust = load(json, &[("staging.json", staging)]);
+        assert!(trust.verify("p", &a_txt, &bundle).is_err());
+        // A plugin the policy does not cover has no signer to verify.
+        let trust = load(policy("acme-*", IDENTITY, ISSUER), &[]);
+        assert!(trust.verify("other", &a_txt, &bundle).is_err());
+    }
 }

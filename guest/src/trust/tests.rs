@@ -23,6 +23,7 @@ fn hex_field(v: &Value, key: &str) -> Vec<u8> {
 fn root_of(keys: &[(&str, VerifyingKey)]) -> TrustRoot {
     TrustRoot {
         metadata: None,
+        sigstore: None,
         path: "/trust".into(),
         keys: keys
             .iter()
@@ -265,6 +266,7 @@ fn with_root(bytes: &[u8]) -> TrustRoot {
         path: "/trust".into(),
         keys: Vec::new(),
         metadata: Some(Root::parse("/trust/root.json", bytes).unwrap()),
+        sigstore: None,
     }
 }
 

@@ -295,6 +295,13 @@ fn load_trusted_root(source: &TrustedRootSource<'_>) -> Result<Verifier, Refusal
     Verifier::new(&root).map_err(|e| refuse(e.to_string()))
 }
 
+/// Checks a `trusted_root.json` as `verify` would load it, so that a trust
+/// root naming a broken one is refused when it is loaded, not at the first
+/// bundle.
+pub fn check_trusted_root(json: &[u8]) -> Result<(), Refusal> {
+    load_trusted_root(&TrustedRootSource::Json(json)).map(|_| ())
+}
+
 /// A certificate-signed bundle: verified fully (chain, SCT, logs, times,
 /// signature) for any identity, then its identity and issuer matched to
 /// the accepted ones. Matching here, not in the library, is what allows a
