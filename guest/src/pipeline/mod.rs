@@ -403,6 +403,7 @@ pub fn oci_loaded(registry: &str, name: &PluginName, fetcher: &dyn Fetcher) -> R
             yanked: false,
             imports: None,
             exports: None,
+            sigstore_bundle: None,
         })
         .collect();
     let shown = registry.shown();

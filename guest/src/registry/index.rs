@@ -111,6 +111,19 @@ pub struct Entry {
     /// download, and an install refuses bytes that differ.
     pub imports: Option<Vec<String>>,
     pub exports: Option<Vec<String>>,
+    /// The artefact's Sigstore bundle (`sigstore_bundle`), checked when the
+    /// trust root's `sigstore.json` covers the plugin; loaders ignore it.
+    pub sigstore_bundle: Option<SigstoreBundle>,
+}
+
+/// Where an entry's Sigstore bundle is: a location resolved as `artifact`
+/// is (relative to the index, `file://`, `http(s)://`), or the bundle
+/// itself, inline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigstoreBundle {
+    Location(String),
+    /// The bundle's JSON text (the inline object, written out again).
+    Inline(String),
 }
 
 #[derive(Deserialize)]
@@ -145,6 +158,29 @@ struct RawEntry {
     imports: Option<Vec<String>>,
     #[serde(default)]
     exports: Option<Vec<String>>,
+    #[serde(default)]
+    sigstore_bundle: Option<serde_json::Value>,
+}
+
+/// An entry's `sigstore_bundle`: a non-empty string (a location) or an
+/// object (the bundle). Anything else is refused with the entry, as a
+/// malformed `sha256` is: a publisher's mistake is reported once, at load.
+fn sigstore_bundle(
+    value: Option<serde_json::Value>,
+) -> std::result::Result<Option<SigstoreBundle>, String> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(location)) if !location.trim().is_empty() => {
+            Ok(Some(SigstoreBundle::Location(location)))
+        }
+        Some(object @ serde_json::Value::Object(_)) => {
+            Ok(Some(SigstoreBundle::Inline(object.to_string())))
+        }
+        Some(_) => Err(
+            "a sigstore_bundle is a location (a non-empty string) or the bundle (a JSON object)"
+                .into(),
+        ),
+    }
 }
 
 /// An entry's `signatures`, keeping the well-formed ones: loaders and older
@@ -202,6 +238,9 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
         }
         let sha256 = Sha256Digest::parse_hex(&raw.sha256)
             .map_err(|reason| invalid(format!("{which} has an invalid sha256: {reason}")))?;
+        let bundle = sigstore_bundle(raw.sigstore_bundle).map_err(|reason| {
+            invalid(format!("{which} has an invalid sigstore_bundle: {reason}"))
+        })?;
         if !seen.insert((raw.name.clone(), raw.version.clone())) {
             return Err(invalid(format!(
                 "{which} is listed twice: each (name, version) pair may appear once"
@@ -219,6 +258,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
             yanked: raw.yanked,
             imports: raw.imports,
             exports: raw.exports,
+            sigstore_bundle: bundle,
         });
     }
     Ok(Index {
@@ -344,6 +384,39 @@ mod tests {
         assert_eq!(index.plugins.len(), 1);
         assert_eq!(index.plugins[0].description, None);
         assert_eq!(index.plugins[0].signature, None);
+    }
+
+    #[test]
+    fn a_sigstore_bundle_is_a_location_or_inline_and_optional() {
+        let with = |bundle: &str| {
+            let text = index(&[entry("a", "1")]).replace(
+                r#""sha256""#,
+                &format!(r#""sigstore_bundle": {bundle}, "sha256""#),
+            );
+            parse("i", text.as_bytes())
+        };
+        assert_eq!(
+            with(r#""a.wasm.sigstore.json""#).unwrap().plugins[0].sigstore_bundle,
+            Some(SigstoreBundle::Location("a.wasm.sigstore.json".into()))
+        );
+        let inline = with(r#"{"mediaType": "m", "content": {"x": [1, 2]}}"#).unwrap();
+        let Some(SigstoreBundle::Inline(json)) = &inline.plugins[0].sigstore_bundle else {
+            panic!("{inline:?}")
+        };
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(value["content"]["x"][1], 2);
+        assert_eq!(with("null").unwrap().plugins[0].sigstore_bundle, None);
+        let absent = parse("i", index(&[entry("a", "1")]).as_bytes()).unwrap();
+        assert_eq!(absent.plugins[0].sigstore_bundle, None);
+        for bad in ["3", r#""""#, "[]", "true"] {
+            let Err(Error::IndexInvalid { problem, .. }) = with(bad) else {
+                panic!("{bad}")
+            };
+            assert!(
+                problem.contains("plugins[0]") && problem.contains("sigstore_bundle"),
+                "{problem}"
+            );
+        }
     }
 
     #[test]

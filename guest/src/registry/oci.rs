@@ -409,6 +409,7 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
                 yanked: false,
                 imports: None,
                 exports: None,
+                sigstore_bundle: None,
             });
         }
     }

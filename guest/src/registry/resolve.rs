@@ -580,6 +580,7 @@ mod tests {
                     yanked: (n * 31 + v) % 11 == 0,
                     imports: None,
                     exports: None,
+                    sigstore_bundle: None,
                 });
             }
         }

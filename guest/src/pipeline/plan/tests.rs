@@ -221,6 +221,7 @@ fn run(case: &Case) -> String {
             exports: case
                 .exports
                 .map(|e| e.iter().map(|n| n.to_string()).collect()),
+            sigstore_bundle: None,
         }),
         None => Err(Error::UnknownVersion {
             name: "colmask".into(),
