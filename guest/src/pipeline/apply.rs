@@ -7,11 +7,12 @@
 use super::plan::{Keep, NewRequirement, Place, Plan};
 use super::{Candidate, Context, InstallAction, InstallReport};
 use crate::error::{Error, Result};
-use crate::plugins_dir::installed::{self, SigState};
+use crate::limits::MAX_BUNDLE_BYTES;
+use crate::plugins_dir::installed::{self, BundleState, SigState};
 use crate::plugins_dir::place;
 use crate::plugins_dir::receipt::{self, Receipt};
 use crate::plugins_dir::{PluginsDir, seen};
-use crate::registry::index::Entry;
+use crate::registry::index::{Entry, SigstoreBundle};
 use crate::registry::name::PluginName;
 use crate::sandbox;
 use crate::transfer::location::{self, Location};
@@ -20,6 +21,7 @@ use crate::transfer::staged::Staged;
 use crate::transfer::stream;
 use crate::trust::capabilities::{Capabilities, Unreadable};
 use crate::trust::digest::Sha256Digest;
+use crate::trust::sigstore::Check;
 use crate::trust::world::{Reducer, TargetWorld};
 use crate::trust::{self, TrustRoot};
 use crate::wit::UnfitVersion;
@@ -164,7 +166,13 @@ fn commit(context: &Context<'_>, place: Place, fetched: Fetched) -> Result<Insta
         .as_ref()
         .map(trust::encode_signature)
         .or(sig_text);
-    let placed = place::commit(dest, &entry.name, fetched.staged, sidecar.as_deref())?;
+    let placed = place::commit(
+        dest,
+        &entry.name,
+        fetched.staged,
+        sidecar.as_deref(),
+        fetched.bundle.as_deref(),
+    )?;
     receipt::commit(dest, &entry.name, staged_receipt)?;
     seen::commit_seen(dest, staged_seen)?;
     let new_imports = match (&place.previous, &new_receipt.imports) {
@@ -263,6 +271,8 @@ struct Fetched {
     signed_by: Option<String>,
     /// The signature that verified, for the `.sig` sidecar.
     sidecar: Option<ed25519_dalek::Signature>,
+    /// The Sigstore bundle that verified, for the `.sigstore.json` sidecar.
+    bundle: Option<Vec<u8>>,
     capabilities: Option<Capabilities>,
     /// Where the bytes came from, for reports.
     shown: String,
@@ -285,11 +295,27 @@ fn fetch_and_check(
             entry.name, entry.version, context.loaded.index.path
         ),
     };
-    // Fail before fetching when a signature is required and absent.
     let name = entry.name.as_str();
-    trust::check_for(context.trust, name, claimed, missing)?;
+    // With a trust root whose sigstore.json covers the plugin, the entry's
+    // Sigstore bundle (read before the artefact) may vouch for it instead
+    // of an Ed25519 signature, and must verify when given.
+    let sigstore = context
+        .trust
+        .and_then(|root| root.sigstore.as_ref())
+        .filter(|policy| policy.covers(name));
+    let bundle = match (sigstore, &entry.sigstore_bundle) {
+        (Some(_), Some(given)) => Some(read_bundle(context, entry, given)?),
+        _ => None,
+    };
+    // The Ed25519 check: required without a bundle (fail before fetching
+    // when it is absent), optional beside one.
+    let signature_check = || match (&bundle, context.trust) {
+        (Some(_), Some(root)) => Ok(trust::check_if_signed(root, name, claimed)),
+        _ => trust::check_for(context.trust, name, claimed, missing),
+    };
+    signature_check()?;
     let (staged, measured, check, reducer, shown) = source::with_retries(|| {
-        let mut check = trust::check_for(context.trust, name, claimed, missing)?;
+        let mut check = signature_check()?;
         let mut source = Source::open(location, context.fetcher)?;
         source.limit(entry.size, request.max_size)?;
         let mut staged =
@@ -311,8 +337,29 @@ fn fetch_and_check(
             actual: measured.sha256.to_hex(),
         });
     }
-    let verified = check.map(|c| c.finish(&shown)).transpose()?;
-    let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
+    let (signed_by, sidecar, bundle) = match (sigstore, bundle) {
+        // The bundle decides: it verifies (whatever the Ed25519 signature
+        // says; the `.sig` keeps one only if it verified) or it is refused.
+        (Some(policy), Some((bundle, bundle_shown))) => {
+            let signer = policy
+                .verify(name, &measured.sha256, &bundle)
+                .map_err(|refusal| Error::SigstoreUnverified {
+                    artifact: shown.clone(),
+                    bundle: bundle_shown,
+                    check: refusal.check.name().to_string(),
+                    reason: refusal.to_string(),
+                })?;
+            let sidecar = check
+                .and_then(|c| c.finish(&shown).ok())
+                .map(|v| v.signature);
+            (Some(signer.to_string()), sidecar, Some(bundle))
+        }
+        _ => {
+            let verified = check.map(|c| c.finish(&shown)).transpose()?;
+            let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
+            (signed_by, sidecar, None)
+        }
+    };
     // What the bytes are and may do, judged before anything is placed (the
     // temp file goes with `staged` on the way out): as the index describes
     // them; fitting the world (an unfit version is passed over, so before
@@ -346,9 +393,42 @@ fn fetch_and_check(
         size: measured.size,
         signed_by,
         sidecar,
+        bundle,
         capabilities: measured.capabilities.ok(),
         shown,
     })
+}
+
+/// The entry's Sigstore bundle, read whole (at most `MAX_BUNDLE_BYTES`),
+/// and how to name it in messages.
+fn read_bundle(
+    context: &Context<'_>,
+    entry: &Entry,
+    given: &SigstoreBundle,
+) -> Result<(Vec<u8>, String)> {
+    let location = match given {
+        SigstoreBundle::Inline(json) => {
+            let shown = format!(
+                "inline in the {} {} entry of {}",
+                entry.name, entry.version, context.loaded.index.path
+            );
+            return Ok((json.clone().into_bytes(), shown));
+        }
+        SigstoreBundle::Location(text) => location::resolve(text, context.registry)?,
+    };
+    let shown = location.display();
+    match source::read_all(&location, context.fetcher, MAX_BUNDLE_BYTES as u64)? {
+        Some(bytes) => Ok((bytes, shown)),
+        None => Err(Error::SigstoreUnverified {
+            artifact: format!("{} {}", entry.name, entry.version),
+            bundle: shown,
+            check: Check::BundleTooLarge.name().to_string(),
+            reason: format!(
+                "{}: over the limit of {MAX_BUNDLE_BYTES} bytes",
+                Check::BundleTooLarge.what()
+            ),
+        }),
+    }
 }
 
 /// Whether the installed copy is the entry's bytes with the entry's sidecar,
@@ -374,9 +454,24 @@ pub(super) fn is_intact(
             .iter()
             .any(|c| trust::encode_signature(&c.signature) == *text),
     };
-    let intact = on_disk.sha256 == entry.sha256
-        && sidecar_ok
-        && (trust.is_none() || matches!(on_disk.sig, SigState::Verified(_)));
+    // With a Sigstore policy covering the plugin, its `.sigstore.json` is
+    // there (and verifies) exactly when the entry has a bundle.
+    let sigstore = trust
+        .and_then(|root| root.sigstore.as_ref())
+        .filter(|policy| policy.covers(name.as_str()));
+    let bundle = match sigstore {
+        Some(policy) => installed::bundle_state(dest, name, policy, &on_disk.sha256)?,
+        None => BundleState::Absent,
+    };
+    let bundle_ok = match (sigstore, &entry.sigstore_bundle, &bundle) {
+        (None, _, _) => true,
+        (Some(_), Some(_), BundleState::Verified(_)) | (Some(_), None, BundleState::Absent) => true,
+        _ => false,
+    };
+    let vouched =
+        matches!(on_disk.sig, SigState::Verified(_)) || matches!(bundle, BundleState::Verified(_));
+    let intact =
+        on_disk.sha256 == entry.sha256 && sidecar_ok && bundle_ok && (trust.is_none() || vouched);
     Ok(match trust {
         Some(root) if intact && root.metadata.is_some() => {
             installed::meets_roles(dest, name, root, claimed)?

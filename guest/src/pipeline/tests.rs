@@ -575,3 +575,124 @@ fn a_failed_install_keeps_the_old_receipt() {
     assert!(fx.install("colmask", true).is_err());
     assert_eq!(fx.receipt("colmask"), receipt_before);
 }
+
+/// Sigstore: the trust root's `sigstore.json` covers `colmask`, whose
+/// artefact is the conformance suite's `a.txt` (any bytes install when no
+/// world or policy is asked) with its real keyless bundle.
+mod sigstore {
+    use super::*;
+
+    const ASSETS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/assets/sigstore-conformance/bundle-verify"
+    );
+    const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+    fn asset(path: &str) -> Vec<u8> {
+        std::fs::read(format!("{ASSETS}/{path}")).unwrap()
+    }
+
+    fn bundle(case: &str) -> serde_json::Value {
+        serde_json::from_slice(&asset(&format!("{case}/bundle.sigstore.json"))).unwrap()
+    }
+
+    /// `colmask` 1.0.0 = a.txt, Ed25519-signed when `signed`, with `bundle`
+    /// inline (or none); the policy accepts `identity`.
+    fn fixture(identity: &str, signed: bool, bundle: Option<serde_json::Value>) -> Fixture {
+        let mut fx = Fixture::new();
+        let policy = json!({"identities": [
+            {"plugins": "col*", "issuer": ISSUER, "identity": identity}]});
+        std::fs::write(fx.root.join("trust/sigstore.json"), policy.to_string()).unwrap();
+        fx.publish("colmask", "1.0.0", &asset("a.txt"), signed);
+        if let Some(bundle) = bundle {
+            fx.plugins[0]["sigstore_bundle"] = bundle;
+            fx.write_index();
+        }
+        fx
+    }
+
+    fn files(fx: &Fixture) -> Vec<String> {
+        fx.dest_listing()
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| !n.starts_with(".wasm-plugin"))
+            .collect()
+    }
+
+    #[test]
+    fn a_bundle_by_the_accepted_identity_installs_and_is_placed() {
+        let fx = fixture(IDENTITY, false, Some(bundle("happy-path-v0.3")));
+        let report = fx.install("colmask", true).unwrap();
+        let signer = format!("sigstore:{IDENTITY} ({ISSUER})");
+        assert_eq!(report.signed_by.as_deref(), Some(signer.as_str()));
+        assert_eq!(
+            fx.receipt("colmask").signed_by.as_deref(),
+            Some(signer.as_str())
+        );
+        assert_eq!(files(&fx), ["colmask.sigstore.json", "colmask.wasm"]);
+        // Again: intact, nothing written.
+        let again = fx.install("colmask", true).unwrap();
+        assert_eq!(again.action, InstallAction::Unchanged);
+    }
+
+    #[test]
+    fn a_bundle_given_by_location_is_read_beside_the_index() {
+        let fx = fixture(IDENTITY, false, None);
+        std::fs::write(
+            fx.root.join("registry/colmask.sigstore.json"),
+            asset("happy-path-v0.3/bundle.sigstore.json"),
+        )
+        .unwrap();
+        let mut fx = fx;
+        fx.plugins[0]["sigstore_bundle"] = json!("colmask.sigstore.json");
+        fx.write_index();
+        assert!(
+            fx.install("colmask", true)
+                .unwrap()
+                .signed_by
+                .unwrap()
+                .starts_with("sigstore:")
+        );
+    }
+
+    #[test]
+    fn a_bundle_that_does_not_verify_is_refused_even_beside_a_good_signature() {
+        for (identity, case) in [
+            ("https://github.com/mallory/x", "happy-path-v0.3"),
+            (IDENTITY, "message-digest-mismatch_fail"),
+            (IDENTITY, "inclusion-proof-corrupted-hash_fail"),
+        ] {
+            let fx = fixture(identity, true, Some(bundle(case)));
+            let err = fx.install("colmask", true).unwrap_err();
+            assert!(
+                matches!(err, Error::SigstoreUnverified { .. }),
+                "{case}: {err:?}"
+            );
+            assert!(files(&fx).is_empty(), "{case}");
+        }
+    }
+
+    #[test]
+    fn without_a_bundle_the_ed25519_signature_decides() {
+        let fx = fixture(IDENTITY, true, None);
+        let report = fx.install("colmask", true).unwrap();
+        assert_eq!(report.signed_by.as_deref(), Some("release"));
+        let fx = fixture(IDENTITY, false, None);
+        let err = fx.install("colmask", true).unwrap_err();
+        assert!(matches!(err, Error::SignatureMissing { .. }), "{err:?}");
+        assert!(files(&fx).is_empty());
+    }
+
+    #[test]
+    fn an_upgrade_without_a_bundle_removes_the_stale_one() {
+        let mut fx = fixture(IDENTITY, false, Some(bundle("happy-path-v0.3")));
+        fx.install("colmask", true).unwrap();
+        fx.publish("colmask", "1.1.0", b"\0asm v2", true);
+        let mut request = fx.request("colmask", true);
+        request.mode = Mode::Upgrade;
+        let report = fx.run(request).unwrap();
+        assert_eq!(report.signed_by.as_deref(), Some("release"));
+        assert_eq!(files(&fx), ["colmask.sig", "colmask.wasm"]);
+    }
+}

@@ -1,16 +1,16 @@
 //! What is on disk for one installed plugin: the digest of `<name>.wasm` and
 //! the state of its `<name>.sig`, checked against a trust root in the same
-//! pass. Shared by `install` (is the installed copy intact?) and `audit`.
+//! pass, and of its `<name>.sigstore.json`. Shared by `install` (is the installed copy intact?) and `audit`.
 
 use super::PluginsDir;
 use crate::error::{Error, Result};
-use crate::limits::MAX_SIG_FILE_BYTES;
+use crate::limits::{MAX_BUNDLE_BYTES, MAX_SIG_FILE_BYTES};
 use crate::registry::name::PluginName;
 use crate::sandbox::{self, Links};
 use crate::transfer::source::Source;
 use crate::transfer::stream;
 use crate::trust::digest::Sha256Digest;
-use crate::trust::{self, TrustRoot};
+use crate::trust::{self, SigstoreTrust, TrustRoot};
 use std::path::Path;
 
 /// The `.sig` next to an installed plugin.
@@ -86,6 +86,40 @@ pub fn inspect(
         sig,
     }))
 }
+/// The `<name>.sigstore.json` beside an installed plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundleState {
+    Absent,
+    /// It verifies for the installed bytes against the trust root's
+    /// Sigstore policy: who signed (`sigstore:<identity> (<issuer>)`).
+    Verified(String),
+    /// It does not: the check that failed, and why.
+    Refused(String),
+}
+
+/// Checks `<dest>/<name>.sigstore.json`, if there is one, for the installed
+/// bytes of SHA-256 `sha256` against `policy` (which covers the plugin).
+pub fn bundle_state(
+    dest: &Path,
+    name: &PluginName,
+    policy: &SigstoreTrust,
+    sha256: &Sha256Digest,
+) -> Result<BundleState> {
+    let path = PluginsDir::new(dest).bundle(name.as_str());
+    if !sandbox::exists(&path)? {
+        return Ok(BundleState::Absent);
+    }
+    let Some(bytes) = sandbox::read_at_most(&path, MAX_BUNDLE_BYTES as u64, Links::Refuse)? else {
+        return Ok(BundleState::Refused(format!(
+            "it is larger than {MAX_BUNDLE_BYTES} bytes"
+        )));
+    };
+    Ok(match policy.verify(name.as_str(), sha256, &bytes) {
+        Ok(signer) => BundleState::Verified(signer.to_string()),
+        Err(refusal) => BundleState::Refused(refusal.to_string()),
+    })
+}
+
 /// Whether the installed `<name>.wasm` carries enough of `claimed` (the
 /// index entry's signatures) for the roles of `root`'s `root.json`: the
 /// sidecar holds one signature, so an install that would keep the copy

@@ -19,6 +19,9 @@ pub mod seen;
 use crate::error::Result;
 use std::path::{Path, PathBuf};
 
+/// What a plugin's Sigstore bundle is named after: `<name>.sigstore.json`.
+pub const BUNDLE_SUFFIX: &str = ".sigstore.json";
+
 /// The installer's own folder in a plugins directory.
 pub const STATE_DIR: &str = ".wasm-plugin";
 
@@ -49,6 +52,16 @@ impl PluginsDir {
     /// The file name of a plugin's signature: `<name>.sig`.
     pub fn sig_file(name: &str) -> String {
         format!("{name}.sig")
+    }
+
+    /// The file name of a plugin's Sigstore bundle: `<name>.sigstore.json`.
+    pub fn bundle_file(name: &str) -> String {
+        format!("{name}{BUNDLE_SUFFIX}")
+    }
+
+    /// `<root>/<name>.sigstore.json`.
+    pub fn bundle(&self, name: &str) -> PathBuf {
+        self.root.join(Self::bundle_file(name))
     }
 
     /// `<root>/<name>.wasm`.
@@ -105,14 +118,15 @@ impl PluginsDir {
     }
 
     /// The plugin a file in the root belongs to: `colmask` for
-    /// `colmask.wasm` or `colmask.sig`; `None` for anything else (hidden
-    /// files included).
+    /// `colmask.wasm`, `colmask.sig` or `colmask.sigstore.json`; `None` for
+    /// anything else (hidden files included).
     pub fn plugin_of(file: &str) -> Option<&str> {
         if file.starts_with('.') {
             return None;
         }
         file.strip_suffix(".wasm")
             .or_else(|| file.strip_suffix(".sig"))
+            .or_else(|| file.strip_suffix(BUNDLE_SUFFIX))
     }
 
     /// Like `plugin_of`, for `<name>.wasm` only.
@@ -155,6 +169,8 @@ mod tests {
         );
         assert_eq!(dir.seen(), Path::new("/p/.wasm-plugin/registries.json"));
         assert_eq!(PluginsDir::plugin_of("a.sig"), Some("a"));
+        assert_eq!(dir.bundle("a"), Path::new("/p/a.sigstore.json"));
+        assert_eq!(PluginsDir::plugin_of("a.sigstore.json"), Some("a"));
         assert_eq!(PluginsDir::plugin_of(".a.wasm.0123456789abcdef.tmp"), None);
         assert_eq!(PluginsDir::wasm_plugin_of("a.sig"), None);
         assert_eq!(PluginsDir::receipt_of("a.json"), Some("a"));

@@ -2,15 +2,16 @@
 //! only ever sees a complete, checked plugin.
 //!
 //! Bytes are written to `.<name>.wasm.<random>.tmp` (a dot-file loaders skip)
-//! and renamed into place only after every check passed; the `.sig` is placed
-//! before the `.wasm`, because a loader reacts to the `.wasm` and reads the
-//! signature then. A stale `.sig` is removed when the new entry is unsigned.
-//! On any failure the previous `<name>.wasm` and `<name>.sig` are left (or put
-//! back) byte for byte, and no temp file remains.
+//! and renamed into place only after every check passed; the sidecars
+//! (`.sig`, `.sigstore.json`) are placed before the `.wasm`, because a
+//! loader reacts to the `.wasm` and reads them then. A stale sidecar is
+//! removed when the new entry has none. On any failure the previous
+//! `<name>.wasm` and its sidecars are left (or put back) byte for byte, and
+//! no temp file remains.
 
 use super::PluginsDir;
 use crate::error::{Error, Result};
-use crate::limits::MAX_SIG_FILE_BYTES;
+use crate::limits::{MAX_BUNDLE_BYTES, MAX_SIG_FILE_BYTES};
 use crate::registry::name::PluginName;
 use crate::transfer::staged::{Staged, sync_dir};
 use std::path::{Path, PathBuf};
@@ -20,87 +21,142 @@ use std::path::{Path, PathBuf};
 pub struct Placed {
     pub wasm_path: PathBuf,
     pub sig_path: Option<PathBuf>,
+    pub bundle_path: Option<PathBuf>,
     /// Whether a previous `<name>.wasm` was replaced.
     pub replaced: bool,
 }
 
 /// Moves a fully written and checked `wasm` into `dir` as `<name>.wasm`, with
-/// `<name>.sig` holding `signature` (or removed when there is none).
+/// `<name>.sig` holding `signature` and `<name>.sigstore.json` holding
+/// `bundle` (each removed when there is none).
 pub fn commit(
     dir: &Path,
     name: &PluginName,
     wasm: Staged,
     signature: Option<&str>,
+    bundle: Option<&[u8]>,
 ) -> Result<Placed> {
     let layout = PluginsDir::new(dir);
     let wasm_path = layout.wasm(name.as_str());
-    let sig_path = layout.sig(name.as_str());
-
-    let new_sig = match signature {
-        Some(text) => {
-            let mut staged = Staged::create(dir, &PluginsDir::sig_file(name.as_str()))?;
-            staged.write_all(text.as_bytes())?;
-            staged.finish()?;
-            Some(staged)
-        }
-        None => None,
-    };
+    let mut sidecars = [
+        Sidecar::stage(
+            dir,
+            PluginsDir::sig_file(name.as_str()),
+            signature.map(str::as_bytes),
+            MAX_SIG_FILE_BYTES,
+        )?,
+        Sidecar::stage(
+            dir,
+            PluginsDir::bundle_file(name.as_str()),
+            bundle,
+            MAX_BUNDLE_BYTES as u64,
+        )?,
+    ];
     let replaced = wasm_path.exists();
-    // What is at `<name>.sig` now: its bytes to restore should the rename
-    // below fail. Something other than a regular file (a link, say) is not
-    // read, only replaced or removed: the link itself, never its target.
-    let sig_in_place = std::fs::symlink_metadata(&sig_path).is_ok();
-    let old_sig = read_if_exists(&sig_path)?;
-
-    // The signature first, so the loader finds it when the .wasm appears.
-    match new_sig {
-        Some(staged) => staged.persist(&sig_path)?,
-        None if sig_in_place => {
-            std::fs::remove_file(&sig_path).map_err(|e| Error::io(&sig_path, "remove", &e))?
-        }
-        None => {}
+    // The sidecars first, so the loader finds them when the .wasm appears.
+    let [sig, bundle] = &mut sidecars;
+    sig.place()?;
+    if let Err(err) = bundle.place() {
+        sig.restore();
+        return Err(err);
     }
     if let Err(err) = wasm.persist(&wasm_path) {
-        restore(dir, name, &sig_path, old_sig.as_deref());
+        sidecars.iter().for_each(Sidecar::restore);
         return Err(err);
     }
     sync_dir(dir);
+    let [sig, bundle] = sidecars;
     Ok(Placed {
         wasm_path,
-        sig_path: signature.map(|_| sig_path),
+        sig_path: sig.placed(),
+        bundle_path: bundle.placed(),
         replaced,
     })
 }
 
-/// Puts the previous `.sig` back after the `.wasm` could not be placed.
-/// Best effort: the original error is the one worth reporting.
-fn restore(dir: &Path, name: &PluginName, sig_path: &Path, old: Option<&[u8]>) {
-    match old {
-        Some(bytes) => {
-            if let Ok(mut staged) = Staged::create(dir, &PluginsDir::sig_file(name.as_str()))
-                && staged.write_all(bytes).is_ok()
-            {
-                let _ = staged.persist(sig_path);
+/// One sidecar of the plugin: its new content staged, and what is in its
+/// place now, to put back should the `.wasm` not be placed.
+struct Sidecar {
+    dir: PathBuf,
+    file: String,
+    path: PathBuf,
+    new: Option<Staged>,
+    has_new: bool,
+    /// Something (of any kind) is at `path` now.
+    in_place: bool,
+    /// Its bytes, when it is a regular file. Something other than a regular
+    /// file (a link, say) is not read, only replaced or removed: the link
+    /// itself, never its target.
+    old: Option<Vec<u8>>,
+}
+
+impl Sidecar {
+    fn stage(dir: &Path, file: String, content: Option<&[u8]>, max: u64) -> Result<Sidecar> {
+        let new = match content {
+            Some(bytes) => {
+                let mut staged = Staged::create(dir, &file)?;
+                staged.write_all(bytes)?;
+                staged.finish()?;
+                Some(staged)
+            }
+            None => None,
+        };
+        let path = dir.join(&file);
+        let in_place = std::fs::symlink_metadata(&path).is_ok();
+        let old = read_if_exists(&path, max)?;
+        Ok(Sidecar {
+            dir: dir.to_path_buf(),
+            has_new: new.is_some(),
+            file,
+            path,
+            new,
+            in_place,
+            old,
+        })
+    }
+
+    fn place(&mut self) -> Result<()> {
+        match self.new.take() {
+            Some(staged) => staged.persist(&self.path),
+            None if self.in_place => {
+                std::fs::remove_file(&self.path).map_err(|e| Error::io(&self.path, "remove", &e))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Puts the previous file back after the `.wasm` could not be placed.
+    /// Best effort: the original error is the one worth reporting.
+    fn restore(&self) {
+        match &self.old {
+            Some(bytes) => {
+                if let Ok(mut staged) = Staged::create(&self.dir, &self.file)
+                    && staged.write_all(bytes).is_ok()
+                {
+                    let _ = staged.persist(&self.path);
+                }
+            }
+            None => {
+                let _ = std::fs::remove_file(&self.path);
             }
         }
-        None => {
-            let _ = std::fs::remove_file(sig_path);
-        }
+    }
+
+    fn placed(self) -> Option<PathBuf> {
+        self.has_new.then_some(self.path)
     }
 }
 
-fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
+fn read_if_exists(path: &Path, max: u64) -> Result<Option<Vec<u8>>> {
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, "stat", &e)),
         Ok(meta) if !meta.is_file() => return Ok(None),
-        Ok(meta) if meta.len() > MAX_SIG_FILE_BYTES => {
+        Ok(meta) if meta.len() > max => {
             return Err(Error::Io {
                 path: path.display().to_string(),
                 operation: "read",
-                message: format!(
-                    "an existing signature file larger than {MAX_SIG_FILE_BYTES} bytes is in the way"
-                ),
+                message: format!("an existing sidecar file larger than {max} bytes is in the way"),
             });
         }
         Ok(_) => {}
@@ -141,7 +197,7 @@ mod tests {
         std::fs::write(&target, b"not yours").unwrap();
         std::os::unix::fs::symlink(&target, dir.path().join("colmask.sig")).unwrap();
         std::os::unix::fs::symlink(&target, dir.path().join("colmask.wasm")).unwrap();
-        commit(dir.path(), &name(), staged(dir.path(), b"wasm"), None).unwrap();
+        commit(dir.path(), &name(), staged(dir.path(), b"wasm"), None, None).unwrap();
         assert!(!dir.path().join("colmask.sig").exists());
         assert_eq!(
             std::fs::read(dir.path().join("colmask.wasm")).unwrap(),
@@ -154,6 +210,7 @@ mod tests {
             &name(),
             staged(dir.path(), b"wasm"),
             Some("SIG"),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -171,6 +228,7 @@ mod tests {
             &name(),
             staged(dir.path(), b"wasm"),
             Some("SIG"),
+            None,
         )
         .unwrap();
         assert_eq!(listing(dir.path()), vec!["colmask.sig", "colmask.wasm"]);
@@ -182,8 +240,15 @@ mod tests {
     #[test]
     fn an_unsigned_replacement_removes_the_stale_sidecar() {
         let dir = tempfile::tempdir().unwrap();
-        commit(dir.path(), &name(), staged(dir.path(), b"v1"), Some("SIG1")).unwrap();
-        let placed = commit(dir.path(), &name(), staged(dir.path(), b"v2"), None).unwrap();
+        commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"v1"),
+            Some("SIG1"),
+            None,
+        )
+        .unwrap();
+        let placed = commit(dir.path(), &name(), staged(dir.path(), b"v2"), None, None).unwrap();
         assert!(placed.replaced);
         assert_eq!(placed.sig_path, None);
         assert_eq!(listing(dir.path()), vec!["colmask.wasm"]);
@@ -196,14 +261,21 @@ mod tests {
     #[test]
     fn a_failed_wasm_rename_restores_the_previous_sidecar() {
         let dir = tempfile::tempdir().unwrap();
-        commit(dir.path(), &name(), staged(dir.path(), b"v1"), Some("OLD")).unwrap();
+        commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"v1"),
+            Some("OLD"),
+            None,
+        )
+        .unwrap();
         let s = staged(dir.path(), b"v2");
         // Make the final rename fail: a non-empty directory cannot be
         // replaced by a file.
         std::fs::remove_file(dir.path().join("colmask.wasm")).unwrap();
         std::fs::create_dir(dir.path().join("colmask.wasm")).unwrap();
         std::fs::write(dir.path().join("colmask.wasm/x"), b"").unwrap();
-        let err = commit(dir.path(), &name(), s, Some("NEW")).unwrap_err();
+        let err = commit(dir.path(), &name(), s, Some("NEW"), None).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -219,5 +291,52 @@ mod tests {
             b"OLD"
         );
         assert_eq!(listing(dir.path()), vec!["colmask.sig", "colmask.wasm"]);
+    }
+
+    #[test]
+    fn a_bundle_is_placed_beside_the_plugin_and_a_stale_one_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let placed = commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"v1"),
+            None,
+            Some(b"{}"),
+        )
+        .unwrap();
+        assert_eq!(
+            listing(dir.path()),
+            vec!["colmask.sigstore.json", "colmask.wasm"]
+        );
+        assert_eq!(std::fs::read(placed.bundle_path.unwrap()).unwrap(), b"{}");
+        let placed = commit(dir.path(), &name(), staged(dir.path(), b"v2"), None, None).unwrap();
+        assert_eq!(placed.bundle_path, None);
+        assert_eq!(listing(dir.path()), vec!["colmask.wasm"]);
+    }
+
+    #[test]
+    fn a_failed_wasm_rename_restores_the_previous_bundle() {
+        let dir = tempfile::tempdir().unwrap();
+        commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"v1"),
+            None,
+            Some(b"OLD"),
+        )
+        .unwrap();
+        let s = staged(dir.path(), b"v2");
+        std::fs::remove_file(dir.path().join("colmask.wasm")).unwrap();
+        std::fs::create_dir(dir.path().join("colmask.wasm")).unwrap();
+        std::fs::write(dir.path().join("colmask.wasm/x"), b"").unwrap();
+        assert!(commit(dir.path(), &name(), s, Some("SIG"), Some(b"NEW")).is_err());
+        assert_eq!(
+            std::fs::read(dir.path().join("colmask.sigstore.json")).unwrap(),
+            b"OLD"
+        );
+        assert_eq!(
+            listing(dir.path()),
+            vec!["colmask.sigstore.json", "colmask.wasm"]
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Removing a plugin (`uninstall`, and `sync` for what a set no longer
 //! holds): the reverse of install, in the order that keeps a loader
-//! safe: the `.wasm` first (so the plugin is unloaded), then its `.sig`,
-//! then the receipt.
+//! safe: the `.wasm` first (so the plugin is unloaded), then its `.sig`
+//! and `.sigstore.json`, then the receipt.
 
 use crate::error::{Error, Result};
 use crate::plugins_dir::PluginsDir;
@@ -23,12 +23,13 @@ pub fn uninstall(dest: &Path, name: &str) -> Result<UninstallReport> {
     let layout = PluginsDir::new(dest);
     let wasm = layout.wasm(name.as_str());
     let sig = layout.sig(name.as_str());
+    let bundle = layout.bundle(name.as_str());
     let receipt_path = receipt::path(dest, &name);
     if !sandbox::exists(&wasm)? && !sandbox::exists(&receipt_path)? {
         return Err(installed::not_installed(dest, &name)?);
     }
     let mut removed = Vec::new();
-    for path in [&wasm, &sig] {
+    for path in [&wasm, &sig, &bundle] {
         match std::fs::remove_file(path) {
             Ok(()) => removed.push(path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -56,6 +57,7 @@ mod tests {
         let dest = tempfile::tempdir().unwrap();
         std::fs::write(dest.path().join("colmask.wasm"), b"w").unwrap();
         std::fs::write(dest.path().join("colmask.sig"), b"s").unwrap();
+        std::fs::write(dest.path().join("colmask.sigstore.json"), b"{}").unwrap();
         std::fs::write(dest.path().join("other.wasm"), b"o").unwrap();
         let receipt = Receipt {
             name: "colmask".into(),
@@ -81,7 +83,7 @@ mod tests {
     }
 
     #[test]
-    fn wasm_sig_and_receipt_are_removed_in_that_order() {
+    fn wasm_sidecars_and_receipt_are_removed_in_that_order() {
         let dest = installed_fixture();
         let report = uninstall(dest.path(), "colmask").unwrap();
         assert_eq!(report.version.as_deref(), Some("1.2.0"));
@@ -90,7 +92,15 @@ mod tests {
             .iter()
             .map(|p| p.rsplit('/').next().unwrap())
             .collect();
-        assert_eq!(removed, ["colmask.wasm", "colmask.sig", "colmask.json"]);
+        assert_eq!(
+            removed,
+            [
+                "colmask.wasm",
+                "colmask.sig",
+                "colmask.sigstore.json",
+                "colmask.json"
+            ]
+        );
         assert!(dest.path().join("other.wasm").exists());
     }
 

@@ -54,16 +54,27 @@ pub fn check_for(
     let Some(root) = root else {
         return Ok(None);
     };
+    match check_if_signed(root, name, signatures) {
+        Some(check) => Ok(Some(check)),
+        None => Err(missing()),
+    }
+}
+
+/// The check of `check_for` when the entry carries a signature that can
+/// count, else none (and no error): for a plugin a Sigstore bundle may
+/// vouch for instead.
+pub fn check_if_signed(
+    root: &TrustRoot,
+    name: &str,
+    signatures: &[Claimed],
+) -> Option<SignatureCheck> {
     // Without root.json only the loader's own `signature` counts, as
     // before there were co-signatures.
     let usable = match root.metadata {
         Some(_) => !signatures.is_empty(),
         None => signatures.iter().any(|c| c.keyid.is_none()),
     };
-    match usable {
-        true => Ok(Some(SignatureCheck::for_plugin(root, name, signatures))),
-        false => Err(missing()),
-    }
+    usable.then(|| SignatureCheck::for_plugin(root, name, signatures))
 }
 
 /// Checks signatures while the message streams through `update`: without
