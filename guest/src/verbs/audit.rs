@@ -2,13 +2,15 @@
 //!
 //! Read-only by design (the host grants the plugins directory read-only):
 //! every plugin is re-hashed against its receipt, every `.sig` is checked
-//! against the trust root (or for form without one), and anything that does
+//! against the trust root (or for form without one), every `.sigstore.json`
+//! against the trust root's Sigstore policy (its presence, when the receipt
+//! records a Sigstore signer), and anything that does
 //! not belong is reported: a `.wasm` or `.sig` without receipt, a receipt
 //! without `.wasm`, temp files left by an interrupted install.
 
 use crate::error::{Error, Result};
 use crate::plugin_set::{lock, manifest};
-use crate::plugins_dir::installed::{self, SigState};
+use crate::plugins_dir::installed::{self, BundleState, SigState};
 use crate::plugins_dir::receipt::{self, Found, Receipt};
 use crate::plugins_dir::{PluginsDir, roots};
 use crate::registry::RegistryRef;
@@ -333,15 +335,65 @@ fn audit_one(
         ),
         Some(_) => {}
     }
-    let recorded_signed = receipt.as_ref().is_some_and(|r| r.signed_by.is_some());
+    let recorded = receipt.as_ref().and_then(|r| r.signed_by.as_deref());
+    let recorded_sigstore = recorded.is_some_and(|s| s.starts_with("sigstore"));
+    let bundle_signer = bundle_findings(
+        &layout,
+        name,
+        trust,
+        &disk.sha256,
+        recorded_sigstore,
+        &mut findings,
+    )?;
     let signed_by = signature_findings(
         &disk.sig,
         &layout.sig(name),
-        trust.is_some(),
-        recorded_signed,
+        trust.is_some() && bundle_signer.is_none(),
+        recorded.is_some() && !recorded_sigstore,
         &mut findings,
     );
+    let signed_by = bundle_signer.or(signed_by);
     Ok(findings.into_plugin(name, receipt, Some(disk.sha256.to_hex()), signed_by))
+}
+
+/// What the `<name>.sigstore.json` says: with a trust root whose
+/// `sigstore.json` covers the plugin, it must verify for the installed
+/// bytes; a receipt recording a Sigstore signer needs it there. Who signed,
+/// when it verified.
+fn bundle_findings(
+    layout: &PluginsDir,
+    name: &str,
+    trust: Option<&TrustRoot>,
+    sha256: &crate::trust::digest::Sha256Digest,
+    recorded_sigstore: bool,
+    findings: &mut Findings,
+) -> Result<Option<String>> {
+    let path = layout.bundle(name);
+    let policy = trust
+        .and_then(|root| root.sigstore.as_ref())
+        .filter(|policy| policy.covers(name));
+    let state = match (PluginName::parse(name), policy) {
+        (Ok(valid), Some(policy)) => {
+            installed::bundle_state(layout.root(), &valid, policy, sha256)?
+        }
+        _ if sandbox::exists(&path)? => return Ok(None),
+        _ => BundleState::Absent,
+    };
+    match state {
+        BundleState::Verified(signer) => return Ok(Some(signer)),
+        BundleState::Refused(why) => findings.add(
+            FindingKind::SignatureInvalid,
+            &path,
+            format!("the Sigstore bundle does not verify the installed bytes: {why}"),
+        ),
+        BundleState::Absent if recorded_sigstore => findings.add(
+            FindingKind::SignatureMissing,
+            &path,
+            "the receipt says it was signed with Sigstore, but its bundle is missing".into(),
+        ),
+        BundleState::Absent => {}
+    }
+    Ok(None)
 }
 
 /// The findings about one plugin, as they are made.

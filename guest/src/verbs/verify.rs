@@ -5,11 +5,18 @@
 //! root a signature is required and must verify; without one the digest is
 //! reported and a signature present is still checked for form, because a
 //! sidecar no loader can read is a finding worth failing an audit for.
+//!
+//! When the trust root's `sigstore.json` covers the file's name (its stem)
+//! and a `<stem>.sigstore.json` lies beside it (what `install` places), that
+//! bundle is checked for the file's SHA-256 as `install` checks it: it
+//! vouches for the file instead of an Ed25519 signature, and one that does
+//! not verify fails the call.
 
 use crate::error::{Error, Result};
-use crate::limits::MAX_SIG_FILE_BYTES;
+use crate::limits::{MAX_BUNDLE_BYTES, MAX_SIG_FILE_BYTES};
 use crate::pipeline::WorldRef;
-use crate::sandbox;
+use crate::plugins_dir::PluginsDir;
+use crate::sandbox::{self, Links};
 use crate::transfer::location::Location;
 use crate::transfer::source::{NoNetwork, Source};
 use crate::transfer::stream;
@@ -61,20 +68,52 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let claimed: Vec<trust::Claimed> = signature.into_iter().map(trust::Claimed::unnamed).collect();
-    let mut check = trust::check_for(trust.as_ref(), &name, &claimed, || {
-        Error::SignatureMissing {
-            artifact: artifact.display().to_string(),
-            looked_for: sidecar.display().to_string(),
-        }
-    })?;
+    let sigstore = trust
+        .as_ref()
+        .and_then(|root| root.sigstore.as_ref())
+        .filter(|policy| policy.covers(&name));
+    let bundle_path = artifact.with_file_name(PluginsDir::bundle_file(&name));
+    let bundle = match sigstore {
+        Some(_) if exists(&bundle_path)? => Some(
+            sandbox::read_at_most(&bundle_path, MAX_BUNDLE_BYTES as u64, Links::Follow)?
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    };
+    let missing = || Error::SignatureMissing {
+        artifact: artifact.display().to_string(),
+        looked_for: match sigstore {
+            Some(_) => format!("{} or {}", sidecar.display(), bundle_path.display()),
+            None => sidecar.display().to_string(),
+        },
+    };
+    let mut check = match (&bundle, &trust) {
+        (Some(_), Some(root)) => trust::check_if_signed(root, &name, &claimed),
+        _ => trust::check_for(trust.as_ref(), &name, &claimed, missing)?,
+    };
 
     let mut source = Source::open(&Location::File(artifact.clone()), &NoNetwork)?;
     let mut reducer = world.as_ref().map(|_| Reducer::new());
     let measured = stream::pump_with(&mut source, None, check.as_mut(), reducer.as_mut())?;
-    let signed_by = check
-        .map(|c| c.finish(&artifact.display().to_string()))
-        .transpose()?
-        .map(|verified| verified.signers);
+    let shown = artifact.display().to_string();
+    let signed_by = match (sigstore, &bundle) {
+        // An oversized bundle reads as empty: refused as malformed.
+        (Some(policy), Some(bundle)) => Some(
+            policy
+                .verify(&name, &measured.sha256, bundle)
+                .map_err(|refusal| Error::SigstoreUnverified {
+                    artifact: shown.clone(),
+                    bundle: bundle_path.display().to_string(),
+                    check: refusal.check.name().to_string(),
+                    reason: refusal.to_string(),
+                })?
+                .to_string(),
+        ),
+        _ => check
+            .map(|c| c.finish(&shown))
+            .transpose()?
+            .map(|verified| verified.signers),
+    };
     let fits = match (&world, reducer) {
         (Some(world), Some(reducer)) => {
             if let Err(mismatch) = reducer.finish().and_then(|reduced| world.check(&reduced)) {
@@ -255,5 +294,48 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_bundle_beside_the_file_is_checked_when_the_policy_covers_it() {
+        const ASSETS: &str = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/assets/sigstore-conformance/bundle-verify"
+        );
+        const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+        let fx = Fixture::new();
+        let policy = format!(
+            r#"{{"identities": [{{"plugins": "p", "issuer": "https://token.actions.githubusercontent.com", "identity": "{IDENTITY}"}}]}}"#
+        );
+        std::fs::write(fx.root.join("trust/sigstore.json"), policy).unwrap();
+        let a_txt = std::fs::read(format!("{ASSETS}/a.txt")).unwrap();
+        let artifact = fx.plugin(&a_txt, None);
+        // No bundle, no signature: missing, naming both.
+        let err = fx.verify(artifact.clone(), true).unwrap_err();
+        assert!(
+            matches!(&err, Error::SignatureMissing { looked_for, .. } if looked_for.ends_with("p.sigstore.json")),
+            "{err:?}"
+        );
+        let bundle = fx.root.join("p.sigstore.json");
+        std::fs::copy(
+            format!("{ASSETS}/happy-path-v0.3/bundle.sigstore.json"),
+            &bundle,
+        )
+        .unwrap();
+        let report = fx.verify(artifact.clone(), true).unwrap();
+        assert!(
+            report
+                .signed_by
+                .unwrap()
+                .starts_with("sigstore:https://github.com/")
+        );
+        // A bundle for other bytes fails the call.
+        std::fs::copy(
+            format!("{ASSETS}/message-digest-mismatch_fail/bundle.sigstore.json"),
+            &bundle,
+        )
+        .unwrap();
+        let err = fx.verify(artifact, true).unwrap_err();
+        assert!(matches!(err, Error::SigstoreUnverified { .. }), "{err:?}");
     }
 }
