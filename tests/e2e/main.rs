@@ -19,6 +19,7 @@ mod publisher;
 mod scaffold;
 mod server;
 mod sigstore;
+mod sigstore_install;
 mod stock_runtime;
 mod transport;
 mod trust_roles;

@@ -1,0 +1,301 @@
+//! Installing a plugin an index entry's Sigstore bundle vouches for, under a
+//! trust root's `sigstore.json`; `verify` and `audit` of what was placed.
+//! Real keyless material: the sigstore-conformance suite's `a.txt` (any
+//! bytes install when no world or policy is asked) and its bundles.
+
+use crate::util::*;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/assets/sigstore-conformance/bundle-verify")
+}
+
+fn asset(path: &str) -> Vec<u8> {
+    std::fs::read(cases_dir().join(path)).unwrap()
+}
+
+/// trust/sigstore.json accepting `identity` from `issuer` for `colmask`,
+/// with `extra` fields (a `trusted_root`).
+fn policy(env: &Env, identity: &str, issuer: &str, extra: Value) {
+    let mut policy = json!({"identities": [
+        {"plugins": "colmask", "issuer": issuer, "identity": identity}]});
+    if let Value::Object(fields) = extra {
+        policy.as_object_mut().unwrap().extend(fields);
+    }
+    env.write("trust/sigstore.json", policy.to_string());
+}
+
+/// colmask 1.0.0 with `artifact`'s bytes (a.txt unless given) and
+/// `sigstore_bundle` set to `bundle` (none when `Value::Null`).
+fn publish(env: &Env, artifact: &[u8], bundle: Value) -> Registry {
+    let mut reg = Registry::new("registry");
+    let entry = reg.publish(env, "colmask", "1.0.0", artifact, None);
+    if !bundle.is_null() {
+        entry["sigstore_bundle"] = bundle;
+    }
+    reg.save(env);
+    reg
+}
+
+/// The bundle of a conformance case, beside the index, by location.
+fn bundle_file(env: &Env, case: &str) -> Value {
+    env.write(
+        "registry/colmask.sigstore.json",
+        asset(&format!("{case}/bundle.sigstore.json")),
+    );
+    json!("colmask.sigstore.json")
+}
+
+fn install(env: &Env, reg: &Registry, json: bool) -> Run {
+    let index = reg.index();
+    let mut args = vec![
+        "install",
+        "colmask",
+        "--registry",
+        &index,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ];
+    if json {
+        args.push("--json");
+    }
+    env.run(&args)
+}
+
+/// An install refused with exit 1, naming `says`, with nothing placed.
+#[track_caller]
+fn refused(env: &Env, reg: &Registry, says: &[&str]) {
+    std::fs::create_dir_all(env.path("plugins")).unwrap();
+    install(env, reg, false).expect(INTEGRITY).says(says);
+    assert!(
+        env.visible("plugins").is_empty(),
+        "{:?}",
+        env.visible("plugins")
+    );
+}
+
+fn signer() -> String {
+    format!("sigstore:{IDENTITY} ({ISSUER})")
+}
+
+#[test]
+fn a_keyless_bundle_by_the_accepted_identity_installs_beside_the_plugin() {
+    let env = Env::new();
+    policy(&env, IDENTITY, ISSUER, json!({}));
+    let bundle = bundle_file(&env, "happy-path-v0.3");
+    let reg = publish(&env, &asset("a.txt"), bundle);
+    let report = install(&env, &reg, true).expect(OK).json()[0].clone();
+    assert_eq!(report["signed_by"], signer().as_str(), "{report}");
+    assert_eq!(
+        env.visible("plugins"),
+        ["colmask.sigstore.json", "colmask.wasm"]
+    );
+    assert_eq!(
+        env.read("plugins/colmask.sigstore.json"),
+        asset("happy-path-v0.3/bundle.sigstore.json")
+    );
+    let receipt: Value =
+        serde_json::from_slice(&env.read("plugins/.wasm-plugin/receipts/colmask.json")).unwrap();
+    assert_eq!(receipt["signed_by"], signer().as_str());
+    // Installed again: intact, unchanged.
+    let again = install(&env, &reg, true).expect(OK).json()[0].clone();
+    assert_eq!(again["action"], "unchanged", "{again}");
+}
+
+#[test]
+fn an_inline_bundle_installs() {
+    let env = Env::new();
+    policy(&env, IDENTITY, ISSUER, json!({}));
+    let bundle: Value =
+        serde_json::from_slice(&asset("happy-path-v0.3/bundle.sigstore.json")).unwrap();
+    let reg = publish(&env, &asset("a.txt"), bundle);
+    let run = install(&env, &reg, false).expect(OK);
+    assert!(run.stdout.contains(IDENTITY), "{}", run.stdout);
+    assert!(env.path("plugins/colmask.sigstore.json").is_file());
+}
+
+#[test]
+fn another_identity_or_issuer_is_refused() {
+    let env = Env::new();
+    policy(
+        &env,
+        "https://github.com/mallory/x/.github/workflows/r.yml@refs/heads/main",
+        ISSUER,
+        json!({}),
+    );
+    let bundle = bundle_file(&env, "happy-path-v0.3");
+    let reg = publish(&env, &asset("a.txt"), bundle);
+    refused(&env, &reg, &["does not verify", "mallory"]);
+
+    let env = Env::new();
+    policy(&env, IDENTITY, "https://accounts.google.com", json!({}));
+    let bundle = bundle_file(&env, "happy-path-v0.3");
+    let reg = publish(&env, &asset("a.txt"), bundle);
+    refused(&env, &reg, &["does not verify", "accounts.google.com"]);
+}
+
+#[test]
+fn a_bundle_for_other_bytes_or_with_a_tampered_proof_is_refused() {
+    for case in [
+        "message-digest-mismatch_fail",
+        "inclusion-proof-corrupted-hash_fail",
+        "checkpoint-wrong-roothash_fail",
+    ] {
+        let env = Env::new();
+        policy(&env, IDENTITY, ISSUER, json!({}));
+        let bundle = bundle_file(&env, case);
+        let reg = publish(&env, &asset("a.txt"), bundle);
+        refused(&env, &reg, &["does not verify"]);
+    }
+    // The happy bundle for bytes it does not sign.
+    let env = Env::new();
+    policy(&env, IDENTITY, ISSUER, json!({}));
+    let bundle = bundle_file(&env, "happy-path-v0.3");
+    let reg = publish(&env, b"\0asm other bytes", bundle);
+    refused(&env, &reg, &["does not verify"]);
+}
+
+#[test]
+fn a_certificate_expired_at_signing_time_is_refused() {
+    // The case's own artefact and trusted root: the certificate was issued
+    // outside the CA's validity window.
+    let env = Env::new();
+    let case = "intoto-expired-certificate_fail";
+    env.write(
+        "trust/trusted_root.json",
+        asset(&format!("{case}/trusted_root.json")),
+    );
+    policy(
+        &env,
+        IDENTITY,
+        ISSUER,
+        json!({"trusted_root": "trusted_root.json"}),
+    );
+    let bundle = bundle_file(&env, case);
+    let reg = publish(&env, &asset(&format!("{case}/artifact")), bundle);
+    refused(&env, &reg, &["does not verify"]);
+}
+
+#[test]
+fn a_certificate_from_an_untrusted_ca_is_refused() {
+    let env = Env::new();
+    policy(&env, IDENTITY, ISSUER, json!({}));
+    let bundle = bundle_file(&env, "bundle-from-wrong-instance_fail");
+    let reg = publish(&env, &asset("a.txt"), bundle);
+    refused(&env, &reg, &["does not verify"]);
+    // The happy bundle, against the staging instance's root.
+    let env = Env::new();
+    env.write(
+        "trust/staging.json",
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../guest/src/trust/sigstore/roots/staging.trusted_root.json"),
+        )
+        .unwrap(),
+    );
+    policy(
+        &env,
+        IDENTITY,
+        ISSUER,
+        json!({"trusted_root": "staging.json"}),
+    );
+    let bundle = bundle_file(&env, "happy-path-v0.3");
+    let reg = publish(&env, &asset("a.txt"), bundle);
+    refused(&env, &reg, &["does not verify"]);
+}
+
+#[test]
+fn without_a_bundle_or_a_signature_the_policy_refuses() {
+    let env = Env::new();
+    policy(&env, IDENTITY, ISSUER, json!({}));
+    let reg = publish(&env, &asset("a.txt"), Value::Null);
+    std::fs::create_dir_all(env.path("plugins")).unwrap();
+    let run = install(&env, &reg, true).expect(INTEGRITY);
+    assert_eq!(run.json()[0]["error"]["kind"], "signature-missing");
+    assert!(env.visible("plugins").is_empty());
+}
+
+#[test]
+fn verify_and_audit_check_the_placed_bundle() {
+    let env = Env::new();
+    policy(&env, IDENTITY, ISSUER, json!({}));
+    let bundle = bundle_file(&env, "happy-path-v0.3");
+    let reg = publish(&env, &asset("a.txt"), bundle);
+    install(&env, &reg, false).expect(OK);
+    let verified = env
+        .run(&[
+            "verify",
+            "plugins/colmask.wasm",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert_eq!(verified["signed_by"], signer().as_str(), "{verified}");
+    let audit = |code| {
+        env.run(&[
+            "audit",
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(code)
+        .json()
+    };
+    let clean = audit(OK);
+    assert_eq!(
+        clean["plugins"][0]["signed_by"],
+        signer().as_str(),
+        "{clean}"
+    );
+
+    // Altered: a bundle for other bytes.
+    env.write(
+        "plugins/colmask.sigstore.json",
+        asset("message-digest-mismatch_fail/bundle.sigstore.json"),
+    );
+    let found = audit(INTEGRITY);
+    let finding = &found["plugins"][0]["findings"][0];
+    assert_eq!(finding["kind"], "signature-invalid", "{found}");
+    assert!(
+        finding["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("colmask.sigstore.json")
+    );
+    env.run(&["verify", "plugins/colmask.wasm", "--trust-root", "trust"])
+        .expect(INTEGRITY)
+        .says(&["does not verify"]);
+
+    // Removed.
+    std::fs::remove_file(env.path("plugins/colmask.sigstore.json")).unwrap();
+    let found = audit(INTEGRITY);
+    let kinds: Vec<&str> = found["plugins"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"signature-missing"), "{found}");
+    // Uninstall removes the bundle with the plugin.
+    env.write(
+        "plugins/colmask.sigstore.json",
+        asset("happy-path-v0.3/bundle.sigstore.json"),
+    );
+    env.run(&["uninstall", "colmask", "--dest", "plugins"])
+        .expect(OK);
+    assert!(
+        env.visible("plugins").is_empty(),
+        "{:?}",
+        env.visible("plugins")
+    );
+}
