@@ -463,11 +463,12 @@ pub(super) fn is_intact(
         Some(policy) => installed::bundle_state(dest, name, policy, &on_disk.sha256)?,
         None => BundleState::Absent,
     };
-    let bundle_ok = match (sigstore, &entry.sigstore_bundle, &bundle) {
-        (None, _, _) => true,
-        (Some(_), Some(_), BundleState::Verified(_)) | (Some(_), None, BundleState::Absent) => true,
-        _ => false,
-    };
+    let bundle_ok = matches!(
+        (sigstore, &entry.sigstore_bundle, &bundle),
+        (None, _, _)
+            | (Some(_), Some(_), BundleState::Verified(_))
+            | (Some(_), None, BundleState::Absent)
+    );
     let vouched =
         matches!(on_disk.sig, SigState::Verified(_)) || matches!(bundle, BundleState::Verified(_));
     let intact =

@@ -319,7 +319,7 @@ fn install_candidate(
     };
     let selection = select_unskipped(context.loaded, spec, selector, skipped);
     let entry = match plan::choose(&survey, selection) {
-        Step::Try(entry) => entry,
+        Step::Try(entry) => *entry,
         Step::Done(plan) => return apply::apply(context, plan, skipped),
     };
     let (entry, origin) = materialize(context, entry)?;

@@ -160,7 +160,7 @@ pub(super) struct Survey<'a> {
 /// The version to try, or what to do without one.
 #[derive(Debug)]
 pub(super) enum Step {
-    Try(Entry),
+    Try(Box<Entry>),
     Done(Plan),
 }
 
@@ -237,7 +237,7 @@ fn by_exports(survey: &Survey<'_>, entry: Entry) -> Step {
             reason,
         }));
     }
-    Step::Try(entry)
+    Step::Try(Box::new(entry))
 }
 
 /// The refusal when a lock pins other bytes for the entry's version than

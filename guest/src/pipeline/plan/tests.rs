@@ -232,7 +232,7 @@ fn run(case: &Case) -> String {
         }),
     };
     let entry = match choose(&survey, selection) {
-        Step::Try(entry) => entry,
+        Step::Try(entry) => *entry,
         Step::Done(plan) => return describe(&plan),
     };
     if let Some(plan) = check_pin(request.pinned.as_ref(), &entry, "/r/index.json") {
