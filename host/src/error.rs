@@ -44,6 +44,14 @@ macro_rules! error_kinds {
                 }
             }
 
+            /// The kind of this kebab-case name.
+            pub fn named(name: &str) -> Option<ErrorKind> {
+                match name {
+                    $($name => Some(ErrorKind::$kind),)*
+                    _ => None,
+                }
+            }
+
             /// The exit code this kind gives (but see [`Error::exit_code`]).
             fn exit_code(self) -> u8 {
                 match self {
@@ -198,6 +206,7 @@ impl ComponentError {
             E::SignatureUntrusted(_) => ErrorKind::SignatureUntrusted,
             E::SignatureInsufficient(_) => ErrorKind::SignatureInsufficient,
             E::SigstoreUnverified(_) => ErrorKind::SigstoreUnverified,
+            E::Stopped(stop) => ErrorKind::named(&stop.kind).unwrap_or(ErrorKind::Runtime),
             E::CapabilityDenied(_) => ErrorKind::CapabilityDenied,
             E::Incompatible(_) => ErrorKind::Incompatible,
             E::MetadataMismatch(_) => ErrorKind::MetadataMismatch,
@@ -304,6 +313,20 @@ impl Error {
         match *self.0 {
             Failure::Interrupted { signal } => Some(signal),
             _ => None,
+        }
+    }
+
+    /// A host failure as the error of a sync job's change: the host's words,
+    /// its kind in the `stopped` case (so the change's kind and exit code
+    /// are this error's).
+    pub(crate) fn as_stopped(&self, what: &str) -> ComponentError {
+        ComponentError {
+            message: self.to_string(),
+            hint: None,
+            detail: ErrorDetail::Stopped(wit::StoppedCall {
+                what: what.to_string(),
+                kind: self.kind().name().to_string(),
+            }),
         }
     }
 

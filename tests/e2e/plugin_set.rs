@@ -783,3 +783,58 @@ fn a_pinned_version_the_registry_withdrew_fails_that_plugin_until_re_pinned() {
         b"\0asm colmask 1.0.0"
     );
 }
+
+/// A sync job stopped by the host (its deadline, here a server trickling
+/// the artefact) is that plugin's failure: the others are installed, the
+/// report and the lock keep them, the stopped one keeps no pin, and the
+/// plugins directory (and its lock file) stays.
+#[test]
+fn a_sync_job_stopped_at_its_deadline_is_that_plugins_failure_only() {
+    use crate::server::{Reply, Server};
+    let (env, key, mut main, _internal) = fleet();
+    let server = Server::start();
+    let slow: Vec<u8> = (0..300).map(|i| (i % 251) as u8).collect();
+    let url = server.route(
+        "/rowfilter.wasm",
+        Reply::Trickle(slow.clone(), Duration::from_millis(200)),
+    );
+    main.publish(&env, "rowfilter", "0.4.0", &slow, Some(&key))["artifact"] = url.into();
+    main.save(&env);
+    let config = env.path("project/wasm-plugin.toml");
+    let json = env
+        .run(&[
+            "sync",
+            "--config",
+            config.to_str().unwrap(),
+            "--deadline",
+            "3s",
+            "-j",
+            "2",
+            "--json",
+        ])
+        .expect(3)
+        .json();
+    let change = |name: &str| {
+        json["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no change for {name}: {json:#}"))
+    };
+    assert_eq!(
+        change("rowfilter")["error"]["kind"],
+        "deadline-exceeded",
+        "{json:#}"
+    );
+    assert_eq!(change("rowfilter")["error"]["exit_code"], 3);
+    assert!(change("colmask")["error"].is_null(), "{json:#}");
+    assert!(env.path("project/plugins/colmask.wasm").exists());
+    assert!(!env.path("project/plugins/rowfilter.wasm").exists());
+    assert!(env.path("project/plugins/.wasm-plugin/lock").exists());
+    assert!(env.temp_files("project/plugins").is_empty());
+    let lock = String::from_utf8(env.read("project/wasm-plugin.lock")).unwrap();
+    assert!(lock.contains("colmask"), "{lock}");
+    assert!(!lock.contains("rowfilter"), "{lock}");
+}

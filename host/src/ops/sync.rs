@@ -311,12 +311,11 @@ impl Installer {
     /// jobs `parallel` at a time, each in a store of its own, on threads of
     /// this call (each job touches only its own plugin's files, and this
     /// run holds the destination's lock); then the lock, written from what
-    /// the jobs did. A job the component refuses is that plugin's failure
-    /// and the others go on; a job the host stops (a trap, the deadline, the
-    /// memory cap) fails the sync once the lock is written, as a sync in one
-    /// call would. The temp files a stopped job left are removed once no
-    /// job is running, because removing them earlier could take a
-    /// sibling's.
+    /// the jobs did. A job that fails, refused by the component or stopped
+    /// by the host (a trap, the deadline, the memory cap, as the `stopped`
+    /// case of its error), is that plugin's failure and the others go on.
+    /// The temp files a stopped job left are removed once no job is
+    /// running, because removing them earlier could take a sibling's.
     fn sync_jobs(
         &self,
         dest: &Path,
@@ -372,24 +371,22 @@ impl Installer {
         }
 
         // In the plan's order: the jobs, then what could not be pinned. A
-        // job the host stopped (a trap, its deadline, the memory cap) ends
-        // the sync with that error once the lock records what the others
-        // did, as it ends a sync run in one call.
-        let mut stopped: Option<Error> = None;
+        // job the host stopped (a trap, its deadline, the memory cap) is
+        // that plugin's failure like any other: the others' results are
+        // kept and the lock keeps its old pin.
         let mut changes: Vec<SyncChange> = Vec::with_capacity(done.len() + plan.failed.len());
         for (k, result) in done {
             let planned = &plan.jobs[k].change;
-            match result.map_err(Error::into_component) {
-                Ok(change) => changes.push(change),
-                Err(Ok(error)) => changes.push(SyncChange {
-                    error: Some(error),
+            changes.push(match result {
+                Ok(change) => change,
+                Err(error) => SyncChange {
+                    error: Some(match error.into_component() {
+                        Ok(refused) => refused,
+                        Err(host) => host.as_stopped(&planned.name),
+                    }),
                     ..planned.clone()
-                }),
-                // No outcome: the lock keeps that plugin's old pin.
-                Err(Err(host)) => {
-                    stopped.get_or_insert(host);
-                }
-            }
+                },
+            });
         }
         changes.extend(plan.failed);
         let outcomes: Vec<wit::SyncOutcome> = changes
@@ -403,9 +400,6 @@ impl Installer {
         let committed = self.call(grants.commit, false, |i, s| {
             i.call_commit_sync(s, call, &plan.pins, &outcomes)
         })?;
-        if let Some(error) = stopped {
-            return Err(error);
-        }
         Ok(SyncReport {
             dest: committed.dest,
             lock: committed.lock,
