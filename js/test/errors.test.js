@@ -6,8 +6,14 @@ import { InstallerError, asOptions } from '../src/errors.js';
 
 test('a hint names the options of this API where the component names flags', () => {
   assert.equal(
-    asOptions('pass --allow-downgrade to install it; grant it with --allow-read /x (or `--max-size`)'),
-    'pass allowDowngrade to install it; grant it with allowRead /x (or `maxSize`)',
+    asOptions('pass --allow-downgrade to install it; grant it with --allow-read /x (or --max-size)'),
+    'pass allowDowngrade to install it; grant it with allowRead /x (or maxSize)',
+  );
+  // Both halves of a pair; a quoted command line and a flag with no option stay as they are.
+  assert.equal(asOptions('change --allow-import/--deny-import'), 'change allowImports/denyImports');
+  assert.equal(
+    asOptions('run `wasm-plugin list --registry X`, or pass --registry-token-file'),
+    'run `wasm-plugin list --registry X`, or pass --registry-token-file',
   );
   // Not a flag: left as it is.
   assert.equal(asOptions('a--b and x-y'), 'a--b and x-y');

@@ -1,8 +1,8 @@
 //! Rendering reports: short human text, or JSON for scripts (`--json`).
 //!
-//! JSON is the library's reports, which mirror the WIT records field for
-//! field (snake_case), so what a script reads is what an embedding runtime
-//! gets. Every renderer returns the verdict of the command it renders;
+//! JSON is the library's reports, the component's WIT records themselves
+//! (fields in snake_case), so what a script reads is what an embedding
+//! runtime gets. Every renderer returns the verdict of the command it renders;
 //! `main` turns it into the exit code.
 //!
 //! Each renderer lives with its verb, in `verbs/<verb>.rs`, and writes
