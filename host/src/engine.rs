@@ -30,7 +30,7 @@ wasmtime::component::bindgen!({
     additional_derives: [wasm_plugin_derive::WitSerialize, PartialEq, Eq],
 });
 
-pub use self::wasm_plugin::installer::fetch::FetchError;
+pub use self::wasm_plugin::installer::fetch::{FetchError, Method, Request, ResponseHead};
 pub use exports::wasm_plugin::installer::installer as wit;
 
 /// A response body lent to the component as a `body` resource.
@@ -181,37 +181,14 @@ impl self::wasm_plugin::installer::fetch::Host for HostState {
 
     fn send(
         &mut self,
-        request: WitRequest,
-    ) -> wasmtime::Result<Result<(WitHead, Resource<Body>), FetchError>> {
-        use self::wasm_plugin::installer::fetch::Method as W;
-        use crate::fetch::Method as M;
-        let request = crate::fetch::Request {
-            method: match request.method {
-                W::Get => M::Get,
-                W::Head => M::Head,
-                W::Post => M::Post,
-                W::Put => M::Put,
-                W::Patch => M::Patch,
-            },
-            url: request.url,
-            headers: request.headers,
-            body: request.body,
-        };
+        request: Request,
+    ) -> wasmtime::Result<Result<(ResponseHead, Resource<Body>), FetchError>> {
         match self.fetcher.send(&request) {
-            Ok((head, body)) => {
-                let head = WitHead {
-                    status: head.status,
-                    headers: head.headers,
-                    length: head.length,
-                };
-                Ok(Ok((head, self.table.push(Body(body))?)))
-            }
+            Ok((head, body)) => Ok(Ok((head, self.table.push(Body(body))?))),
             Err(e) => Ok(Err(e)),
         }
     }
 }
-
-use self::wasm_plugin::installer::fetch::{Request as WitRequest, ResponseHead as WitHead};
 
 impl self::wasm_plugin::installer::fetch::HostBody for HostState {
     fn read(

@@ -55,49 +55,29 @@ pub trait Fetch: Send + Sync {
     /// a fetcher that only GETs cannot reach an OCI registry.
     fn send(&self, request: &Request) -> Result<(Head, Box<dyn FetchBody>), FetchError> {
         Err(FetchError::Transport(format!(
-            "this fetcher cannot send a {:?} request to {}",
-            request.method, request.url
+            "this fetcher cannot send a {} request to {}",
+            request.method.as_str(),
+            request.url
         )))
     }
 }
 
-/// The methods [`Fetch::send`] makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// GET.
-    Get,
-    /// HEAD.
-    Head,
-    /// POST.
-    Post,
-    /// PUT.
-    Put,
-    /// PATCH.
-    Patch,
-}
+/// The methods [`Fetch::send`] makes, a request for it and the head of
+/// its response: the WIT `fetch` interface's own `method`, `request` and
+/// `response-head`, which the component sends and receives as they are.
+pub use crate::engine::{Method, Request, ResponseHead as Head};
 
-/// A request for [`Fetch::send`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// The method.
-    pub method: Method,
-    /// An absolute `http(s)://` URL.
-    pub url: String,
-    /// Headers besides `Authorization`, which only the fetcher sets.
-    pub headers: Vec<(String, String)>,
-    /// The whole body, if any.
-    pub body: Option<Vec<u8>>,
-}
-
-/// A response's status and headers, from [`Fetch::send`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Head {
-    /// The status code, whatever it is.
-    pub status: u16,
-    /// Header names in lowercase, in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The announced body length, if any.
-    pub length: Option<u64>,
+impl Method {
+    /// The method as HTTP spells it (`GET`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+        }
+    }
 }
 
 /// A response body being received.
@@ -313,13 +293,7 @@ impl HttpFetch {
     ) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
         refuse_credentials(&request.url)?;
         let agent = self.agent(&request.url)?;
-        let method = match request.method {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-        };
+        let method = request.method.as_str();
         let mut builder = ureq::http::Request::builder()
             .method(method)
             .uri(&request.url);
