@@ -294,12 +294,19 @@ impl Error {
         }
     }
 
-    /// What to do about it, in the component's words, when it said.
-    pub fn hint(&self) -> Option<&str> {
-        match &*self.0 {
-            Failure::Installer(e) => e.hint.as_deref(),
-            _ => None,
-        }
+    /// What to do about it, when there is something to say: the
+    /// component's words for its refusals, the host's for its own failures
+    /// (a deadline, the memory cap, a lock held too long).
+    ///
+    /// `Display` is [`message`](Error::message), then the hint on the
+    /// lines after it.
+    pub fn hint(&self) -> Option<String> {
+        self.0.words().1
+    }
+
+    /// What was wrong, without the hint.
+    pub fn message(&self) -> String {
+        self.0.words().0
     }
 
     /// Whether the component was stopped mid-call (a trap, the deadline, the
@@ -441,6 +448,18 @@ impl Failure {
             Failure::DeadlineExceeded { .. } => ErrorKind::DeadlineExceeded,
             Failure::MemoryLimit { .. } => ErrorKind::MemoryLimit,
             Failure::Interrupted { .. } => ErrorKind::Interrupted,
+        }
+    }
+
+    /// The message and the hint: the component's own two, or the host's
+    /// text split where it turns to what to do (its first line break).
+    fn words(&self) -> (String, Option<String>) {
+        match self {
+            Failure::Installer(e) => (e.message.clone(), e.hint.clone()),
+            other => match other.message().split_once('\n') {
+                Some((message, hint)) => (message.to_string(), Some(hint.to_string())),
+                None => (other.message(), None),
+            },
         }
     }
 
@@ -671,5 +690,23 @@ mod tests {
         assert_eq!(failures[0].exit_code(), EXIT_INPUT);
         assert_eq!(failures[1].exit_code(), EXIT_IO);
         assert_eq!(failures[4].exit_code(), 143);
+    }
+
+    #[test]
+    fn a_host_failure_has_its_message_and_hint_apart_and_display_joins_them() {
+        let error = Error::from(Failure::DeadlineExceeded {
+            deadline: Duration::from_secs(2),
+        });
+        assert!(
+            error
+                .message()
+                .starts_with("the installer ran for longer than its deadline")
+        );
+        let hint = error.hint().expect("a hint");
+        assert!(hint.contains("--deadline"), "{hint}");
+        assert_eq!(error.to_string(), format!("{}\n{hint}", error.message()));
+        let usage = Error::usage("--dest is required");
+        assert_eq!(usage.message(), "--dest is required");
+        assert_eq!(usage.hint(), None);
     }
 }
