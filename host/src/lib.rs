@@ -128,8 +128,8 @@ pub use ops::publish::{
 };
 pub use ops::scaffold::{ScaffoldReport, ScaffoldRequest};
 pub use ops::trust::{
-    CosignReport, CosignRequest, LabelledKey, PublisherSpec, RoleSpec, TrustSignedIndex,
-    TrustSignedRoot, TrustSummary, TrustWriteRequest,
+    CosignReport, CosignRequest, LabelledKey, PublisherSpec, RoleIdentity, RoleSpec,
+    TrustSignedIndex, TrustSignedRoot, TrustSummary, TrustWriteRequest,
 };
 
 /// The installer component's bytes (a wasm32-wasip2 component), for

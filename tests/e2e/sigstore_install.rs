@@ -299,3 +299,124 @@ fn verify_and_audit_check_the_placed_bundle() {
         env.visible("plugins")
     );
 }
+
+/// `root.json` made with the CLI: alice's key and the conformance identity
+/// in one publishers role over colmask of `threshold`; colmask (a.txt)
+/// published signed by alice, its entry carrying `bundle` (a case's).
+fn roles_registry(env: &Env, threshold: u32, bundle: Option<&str>) {
+    env.run(&["keygen", "--name", "alice"]).expect(OK);
+    std::fs::create_dir_all(env.path("trust")).unwrap();
+    let publisher = format!("alice:{threshold}=colmask");
+    let identity = format!("colmask={ISSUER}={IDENTITY}");
+    env.run(&[
+        "trust",
+        "init",
+        "--out",
+        "trust/root.json",
+        "--key",
+        "alice=alice.pub",
+        "--root",
+        "alice",
+        "--index",
+        "alice",
+        "--publisher",
+        &publisher,
+        "--publisher-identity",
+        &identity,
+    ])
+    .expect(OK);
+    env.run(&["trust", "sign", "trust/root.json", "--key", "alice.key"])
+        .expect(OK);
+    env.write("colmask-1.0.0.wasm", asset("a.txt"));
+    env.run(&[
+        "publish",
+        "colmask-1.0.0.wasm",
+        "--registry",
+        "registry/index.json",
+        "--key",
+        "alice.key",
+    ])
+    .expect(OK);
+    if let Some(case) = bundle {
+        let mut index: Value = serde_json::from_slice(&env.read("registry/index.json")).unwrap();
+        index["plugins"][0]["sigstore_bundle"] = bundle_file(env, case);
+        env.write("registry/index.json", serde_json::to_vec(&index).unwrap());
+        std::fs::remove_file(env.path("registry/index.json.sig")).unwrap();
+        env.run(&[
+            "trust",
+            "sign",
+            "--registry",
+            "registry/index.json",
+            "--key",
+            "alice.key",
+        ])
+        .expect(OK);
+    }
+}
+
+fn install_roles(env: &Env) -> Run {
+    env.run(&[
+        "install",
+        "colmask",
+        "--registry",
+        "registry/index.json",
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--json",
+    ])
+}
+
+#[test]
+fn a_publishers_role_counts_a_verified_identity_toward_its_threshold() {
+    // Threshold 2 of alice's key and the identity: both together install.
+    let env = Env::new();
+    roles_registry(&env, 2, Some("happy-path-v0.3"));
+    let shown = env
+        .run(&["trust", "show", "trust", "--json"])
+        .expect(OK)
+        .json();
+    assert_eq!(
+        shown["publishers"][0]["identities"],
+        json!([{"issuer": ISSUER, "identity": IDENTITY}])
+    );
+    let report = install_roles(&env).expect(OK).json()[0].clone();
+    assert_eq!(
+        report["signed_by"],
+        format!("alice, {} (publishers colmask)", signer()),
+        "{report}"
+    );
+    assert_eq!(
+        env.visible("plugins"),
+        ["colmask.sig", "colmask.sigstore.json", "colmask.wasm"]
+    );
+    let again = install_roles(&env).expect(OK).json()[0].clone();
+    assert_eq!(again["action"], "unchanged", "{again}");
+    env.run(&["audit", "--dest", "plugins", "--trust-root", "trust"])
+        .expect(OK);
+
+    // Without the bundle, alice alone is one of the two needed.
+    let env = Env::new();
+    roles_registry(&env, 2, None);
+    let run = install_roles(&env).expect(INTEGRITY);
+    assert!(
+        run.stdout
+            .contains("needs 2 distinct key(s) or Sigstore identities and 1 signed"),
+        "{}",
+        run.stdout
+    );
+    assert!(!env.path("plugins/colmask.wasm").exists());
+
+    // A bundle by the identity but for other bytes is refused outright.
+    let env = Env::new();
+    roles_registry(&env, 1, Some("message-digest-mismatch_fail"));
+    let run = install_roles(&env).expect(INTEGRITY);
+    assert_eq!(
+        run.json()[0]["error"]["kind"],
+        "sigstore-unverified",
+        "{}",
+        run.stdout
+    );
+    assert!(!env.path("plugins/colmask.wasm").exists());
+}

@@ -296,21 +296,22 @@ fn fetch_and_check(
         ),
     };
     let name = entry.name.as_str();
-    // With a trust root whose sigstore.json covers the plugin, the entry's
-    // Sigstore bundle (read before the artefact) may vouch for it instead
-    // of an Ed25519 signature, and must verify when given.
-    let sigstore = context
-        .trust
-        .and_then(|root| root.sigstore.as_ref())
-        .filter(|policy| policy.covers(name));
-    let bundle = match (sigstore, &entry.sigstore_bundle) {
+    // With a trust root that lets a Sigstore bundle vouch for the plugin
+    // (its sigstore.json, or identities in its root.json roles), the
+    // entry's bundle (read before the artefact) must verify when given.
+    let sigstore = context.trust.and_then(|root| root.bundle_check(name));
+    let bundle = match (&sigstore, &entry.sigstore_bundle) {
         (Some(_), Some(given)) => Some(read_bundle(context, entry, given)?),
         _ => None,
     };
     // The Ed25519 check: required without a bundle (fail before fetching
-    // when it is absent), optional beside one.
-    let signature_check = || match (&bundle, context.trust) {
-        (Some(_), Some(root)) => Ok(trust::check_if_signed(root, name, claimed)),
+    // when it is absent); beside one, optional where sigstore.json decides
+    // and always made where root.json's thresholds count the bundle.
+    let signature_check = || match (&sigstore, &bundle, context.trust) {
+        (Some(check), Some(_), Some(root)) if !check.decides => {
+            Ok(Some(trust::SignatureCheck::for_plugin(root, name, claimed)))
+        }
+        (Some(_), Some(_), Some(root)) => Ok(trust::check_if_signed(root, name, claimed)),
         _ => trust::check_for(context.trust, name, claimed, missing),
     };
     signature_check()?;
@@ -338,26 +339,37 @@ fn fetch_and_check(
         });
     }
     let (signed_by, sidecar, bundle) = match (sigstore, bundle) {
-        // The bundle decides: it verifies (whatever the Ed25519 signature
-        // says; the `.sig` keeps one only if it verified) or it is refused.
-        (Some(policy), Some((bundle, bundle_shown))) => {
-            let signer = policy
-                .verify(name, &measured.sha256, &bundle)
+        (Some(sigstore), Some((bundle, bundle_shown))) => {
+            let signer = sigstore
+                .verify(&measured.sha256, &bundle)
                 .map_err(|refusal| Error::SigstoreUnverified {
                     artifact: shown.clone(),
                     bundle: bundle_shown,
                     check: refusal.check.name().to_string(),
                     reason: refusal.to_string(),
                 })?;
-            let sidecar = check
-                .and_then(|c| c.finish(&shown).ok())
-                .map(|v| v.signature);
-            (Some(signer.to_string()), sidecar, Some(bundle))
+            let (signed_by, sidecar) = match (sigstore.decides, check) {
+                // The bundle decides: it verified (whatever the Ed25519
+                // signature says; the `.sig` keeps one only if it did).
+                (true, check) => {
+                    let sidecar = check.and_then(|c| c.finish(&shown).ok()?.signature);
+                    (signer.to_string(), sidecar)
+                }
+                // Its identity counts toward root.json's thresholds (the
+                // check is always made for such a bundle, above).
+                (false, check) => {
+                    let mut check = check.ok_or_else(missing)?;
+                    check.count_signer(signer);
+                    let verified = check.finish(&shown)?;
+                    (verified.signers, verified.signature)
+                }
+            };
+            (Some(signed_by), sidecar, Some(bundle))
         }
         _ => {
             let verified = check.map(|c| c.finish(&shown)).transpose()?;
-            let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
-            (signed_by, sidecar, None)
+            let signed_by = verified.as_ref().map(|v| v.signers.clone());
+            (signed_by, verified.and_then(|v| v.signature), None)
         }
     };
     // What the bytes are and may do, judged before anything is placed (the
@@ -454,28 +466,31 @@ pub(super) fn is_intact(
             .iter()
             .any(|c| trust::encode_signature(&c.signature) == *text),
     };
-    // With a Sigstore policy covering the plugin, its `.sigstore.json` is
-    // there (and verifies) exactly when the entry has a bundle.
-    let sigstore = trust
-        .and_then(|root| root.sigstore.as_ref())
-        .filter(|policy| policy.covers(name.as_str()));
-    let bundle = match sigstore {
-        Some(policy) => installed::bundle_state(dest, name, policy, &on_disk.sha256)?,
+    // When a bundle may vouch for the plugin, its `.sigstore.json` is there
+    // (and verifies) exactly when the entry has a bundle.
+    let sigstore = trust.and_then(|root| root.bundle_check(name.as_str()));
+    let bundle = match &sigstore {
+        Some(check) => installed::bundle_state(dest, name, check, &on_disk.sha256)?,
         None => BundleState::Absent,
     };
     let bundle_ok = matches!(
-        (sigstore, &entry.sigstore_bundle, &bundle),
+        (&sigstore, &entry.sigstore_bundle, &bundle),
         (None, _, _)
             | (Some(_), Some(_), BundleState::Verified(_))
             | (Some(_), None, BundleState::Absent)
     );
-    let vouched =
-        matches!(on_disk.sig, SigState::Verified(_)) || matches!(bundle, BundleState::Verified(_));
+    let bundle_signer = match bundle {
+        BundleState::Verified(signer) => Some(signer),
+        _ => None,
+    };
+    let vouched = matches!(on_disk.sig, SigState::Verified(_)) || bundle_signer.is_some();
     let intact =
         on_disk.sha256 == entry.sha256 && sidecar_ok && bundle_ok && (trust.is_none() || vouched);
     Ok(match trust {
+        // Where sigstore.json decides, its verified bundle is enough.
+        _ if intact && sigstore.is_some_and(|s| s.decides) && bundle_signer.is_some() => true,
         Some(root) if intact && root.metadata.is_some() => {
-            installed::meets_roles(dest, name, root, claimed)?
+            installed::meets_roles(dest, name, root, claimed, bundle_signer)?
         }
         _ => intact,
     })

@@ -10,7 +10,8 @@ use crate::sandbox::{self, Links};
 use crate::transfer::source::Source;
 use crate::transfer::stream;
 use crate::trust::digest::Sha256Digest;
-use crate::trust::{self, SigstoreTrust, TrustRoot};
+use crate::trust::sigstore::Signer;
+use crate::trust::{self, BundleCheck, TrustRoot};
 use std::path::Path;
 
 /// The `.sig` next to an installed plugin.
@@ -90,19 +91,19 @@ pub fn inspect(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BundleState {
     Absent,
-    /// It verifies for the installed bytes against the trust root's
-    /// Sigstore policy: who signed (`sigstore:<identity> (<issuer>)`).
-    Verified(String),
+    /// It verifies for the installed bytes against what the trust root
+    /// accepts (see `TrustRoot::bundle_check`): who signed.
+    Verified(Signer),
     /// It does not: the check that failed, and why.
     Refused(String),
 }
 
 /// Checks `<dest>/<name>.sigstore.json`, if there is one, for the installed
-/// bytes of SHA-256 `sha256` against `policy` (which covers the plugin).
+/// bytes of SHA-256 `sha256` with `check`.
 pub fn bundle_state(
     dest: &Path,
     name: &PluginName,
-    policy: &SigstoreTrust,
+    check: &BundleCheck<'_>,
     sha256: &Sha256Digest,
 ) -> Result<BundleState> {
     let path = PluginsDir::new(dest).bundle(name.as_str());
@@ -114,8 +115,8 @@ pub fn bundle_state(
             "it is larger than {MAX_BUNDLE_BYTES} bytes"
         )));
     };
-    Ok(match policy.verify(name.as_str(), sha256, &bytes) {
-        Ok(signer) => BundleState::Verified(signer.to_string()),
+    Ok(match check.verify(sha256, &bytes) {
+        Ok(signer) => BundleState::Verified(signer),
         Err(refusal) => BundleState::Refused(refusal.to_string()),
     })
 }
@@ -129,9 +130,13 @@ pub fn meets_roles(
     name: &PluginName,
     root: &TrustRoot,
     claimed: &[trust::Claimed],
+    bundle_signer: Option<Signer>,
 ) -> Result<bool> {
     let wasm = PluginsDir::new(dest).wasm(name.as_str());
     let mut check = trust::SignatureCheck::for_plugin(root, name.as_str(), claimed);
+    if let Some(signer) = bundle_signer {
+        check.count_signer(signer);
+    }
     let mut source = Source::open_owned(&wasm)?;
     stream::pump(&mut source, None, Some(&mut check))?;
     Ok(check.finish(&wasm.display().to_string()).is_ok())

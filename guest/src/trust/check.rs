@@ -7,8 +7,9 @@
 //! never held whole in memory. `streamed_verdicts_match_verify_strict` (in
 //! `trust/tests.rs`) checks the two agree on every Wycheproof and CCTV vector.
 
-use super::metadata::Role;
+use super::metadata::{PublisherRole, Role, RoleIdentity};
 use super::root::TrustRoot;
+use super::sigstore::Signer;
 use crate::error::{Error, Result};
 use crate::limits::MAX_SIGNATURES;
 use curve25519_dalek::edwards::CompressedEdwardsY;
@@ -36,10 +37,12 @@ impl Claimed {
 /// that verified, for the `.sig` sidecar loaders read.
 #[derive(Debug, Clone)]
 pub struct Verified {
-    /// The key's label; with `root.json`, every key counted and the role
-    /// (`acme, bob (publishers acme-*)`).
+    /// The key's label; with `root.json`, every key (and Sigstore
+    /// identity) counted and the role (`acme, bob (publishers acme-*)`).
     pub signers: String,
-    pub signature: Signature,
+    /// `None` when a role's threshold was met by a Sigstore identity
+    /// alone.
+    pub signature: Option<Signature>,
 }
 
 /// The check a trust policy asks for on plugin `name`'s bytes: none without
@@ -82,6 +85,8 @@ pub fn check_if_signed(
 /// of distinct keys of a role allowed to sign this message.
 pub struct SignatureCheck {
     candidates: Vec<Candidate>,
+    /// A Sigstore bundle's signer, verified apart (see `count_signer`).
+    bundle_signer: Option<Signer>,
     rule: Rule,
     trust_root: String,
     labels: Vec<String>,
@@ -98,12 +103,33 @@ struct Candidate {
 
 enum Rule {
     AnyKey,
-    /// Roles that may sign, as shown (`publishers acme-*`); `what` names
-    /// the message in errors when none may.
+    /// Roles that may sign; `what` names the message in errors when none
+    /// may.
     Roles {
-        roles: Vec<(String, Role)>,
+        roles: Vec<Signers>,
         what: String,
     },
+}
+
+/// A role as the check counts it.
+struct Signers {
+    /// As shown: `publishers acme-*`.
+    shown: String,
+    role: Role,
+    /// Sigstore identities that count like keys (publishers roles only).
+    identities: Vec<RoleIdentity>,
+}
+
+impl Signers {
+    fn publishers(p: &PublisherRole, threshold: Option<u32>) -> Signers {
+        let mut role = p.role();
+        role.threshold = threshold.unwrap_or(role.threshold);
+        Signers {
+            shown: format!("publishers {}", p.names.join(" ")),
+            role,
+            identities: p.identities.clone(),
+        }
+    }
 }
 
 impl SignatureCheck {
@@ -111,7 +137,7 @@ impl SignatureCheck {
     pub fn for_plugin(root: &TrustRoot, name: &str, signatures: &[Claimed]) -> SignatureCheck {
         let roles = root.metadata.as_ref().map(|meta| {
             meta.publishers_of(name)
-                .map(|p| (format!("publishers {}", p.names.join(" ")), p.role()))
+                .map(|p| Signers::publishers(p, None))
                 .collect()
         });
         SignatureCheck::build(root, roles, format!("plugin '{name}'"), signatures)
@@ -124,13 +150,7 @@ impl SignatureCheck {
     pub fn for_sidecar(root: &TrustRoot, name: &str, signature: Signature) -> SignatureCheck {
         let roles = root.metadata.as_ref().map(|meta| {
             meta.publishers_of(name)
-                .map(|p| {
-                    let role = Role {
-                        threshold: 1,
-                        ..p.role()
-                    };
-                    (format!("publishers {}", p.names.join(" ")), role)
-                })
+                .map(|p| Signers::publishers(p, Some(1)))
                 .collect()
         });
         let claimed = [Claimed::unnamed(signature)];
@@ -139,16 +159,19 @@ impl SignatureCheck {
 
     /// For a registry index: the `index` role.
     pub fn for_index(root: &TrustRoot, signatures: &[Claimed]) -> SignatureCheck {
-        let roles = root
-            .metadata
-            .as_ref()
-            .map(|meta| vec![("index".to_string(), meta.index.clone())]);
+        let roles = root.metadata.as_ref().map(|meta| {
+            vec![Signers {
+                shown: "index".into(),
+                role: meta.index.clone(),
+                identities: Vec::new(),
+            }]
+        });
         SignatureCheck::build(root, roles, "the index".into(), signatures)
     }
 
     fn build(
         root: &TrustRoot,
-        roles: Option<Vec<(String, Role)>>,
+        roles: Option<Vec<Signers>>,
         what: String,
         signatures: &[Claimed],
     ) -> SignatureCheck {
@@ -159,7 +182,7 @@ impl SignatureCheck {
         let keys: Vec<(String, VerifyingKey)> = match (&root.metadata, &roles) {
             (Some(meta), Some(roles)) => {
                 let allowed: BTreeSet<&String> =
-                    roles.iter().flat_map(|(_, r)| &r.keyids).collect();
+                    roles.iter().flat_map(|r| &r.role.keyids).collect();
                 allowed
                     .into_iter()
                     .filter_map(|id| Some((id.clone(), meta.keys.get(id)?.key)))
@@ -202,6 +225,7 @@ impl SignatureCheck {
         }
         SignatureCheck {
             candidates,
+            bundle_signer: None,
             rule: match roles {
                 Some(roles) => Rule::Roles { roles, what },
                 None => Rule::AnyKey,
@@ -215,6 +239,13 @@ impl SignatureCheck {
                 .map(|(id, k)| (id.clone(), k.label.clone()))
                 .collect(),
         }
+    }
+
+    /// Counts `signer`, whose Sigstore bundle verified for these bytes,
+    /// toward the roles that list its identity (it counts for nothing
+    /// without `root.json`, or where no role lists it).
+    pub fn count_signer(&mut self, signer: Signer) {
+        self.bundle_signer = Some(signer);
     }
 
     pub fn update(&mut self, chunk: &[u8]) {
@@ -252,7 +283,7 @@ impl SignatureCheck {
             let (label, signature) = verified.into_iter().next().ok_or_else(untrusted)?;
             return Ok(Verified {
                 signers: label,
-                signature,
+                signature: Some(signature),
             });
         };
         let insufficient = |reason: String| Error::SignatureInsufficient {
@@ -266,28 +297,41 @@ impl SignatureCheck {
             )));
         }
         let by: BTreeSet<&String> = verified.iter().map(|(k, _)| k).collect();
+        let bundle_signer = self.bundle_signer.as_ref();
         let mut shortfalls = Vec::new();
-        for (shown, role) in &roles {
+        for Signers {
+            shown,
+            role,
+            identities,
+        } in &roles
+        {
             let counted: BTreeSet<&String> =
                 role.keyids.iter().filter(|id| by.contains(id)).collect();
-            if counted.len() >= role.threshold as usize {
+            let identity = bundle_signer.filter(|s| identities.iter().any(|i| i.is(s)));
+            let count = counted.len() + usize::from(identity.is_some());
+            if count >= role.threshold as usize {
                 let signature = verified
                     .iter()
                     .find(|(k, _)| counted.contains(k))
-                    .map(|(_, s)| *s)
-                    .expect("a threshold of at least one key verified");
+                    .map(|(_, s)| *s);
                 let mut labels: Vec<String> = counted.iter().map(|id| label_of(id)).collect();
                 labels.sort();
+                labels.extend(identity.map(Signer::to_string));
                 return Ok(Verified {
                     signers: format!("{} ({shown})", labels.join(", ")),
                     signature,
                 });
             }
-            shortfalls.push(format!(
-                "{shown} needs {} distinct key(s) and {} signed",
-                role.threshold,
-                counted.len()
-            ));
+            shortfalls.push(match identities.is_empty() {
+                true => format!(
+                    "{shown} needs {} distinct key(s) and {count} signed",
+                    role.threshold
+                ),
+                false => format!(
+                    "{shown} needs {} distinct key(s) or Sigstore identities and {count} signed",
+                    role.threshold
+                ),
+            });
         }
         Err(insufficient(format!(
             "not enough keys allowed to sign {what} signed it: {}",

@@ -6,9 +6,17 @@
 //!             "keys": {"KEYID": {"keytype": "ed25519", "scheme": "ed25519",
 //!                                "keyval": {"public": "HEX32"}, "label": "acme"}},
 //!             "roles": {"root": {...}, "index": {...},
-//!                       "publishers": [{"keyids": [...], "threshold": 1, "names": ["acme-*"]}]}},
+//!                       "publishers": [{"keyids": [...], "threshold": 1, "names": ["acme-*"],
+//!                                       "identities": [{"issuer": "https://token.actions.githubusercontent.com",
+//!                                                       "identity": "https://github.com/acme/*"}]}]}},
 //!  "signatures": [{"keyid": "KEYID", "sig": "HEX64"}]}
 //! ```
+//!
+//! A publishers role may list Sigstore `identities` beside its key ids (an
+//! OIDC issuer, exact, and a certificate identity, exact or a glob): an
+//! entry's Sigstore bundle that verifies for one of them counts toward the
+//! role's threshold like one more key. Loaders that do not know the field
+//! ignore it, as TUF clients ignore unknown fields.
 //!
 //! A key's id is the lowercase hex SHA-256 of its raw 32 bytes, checked on
 //! load: an id is how a role names a key, so one that does not match its key
@@ -19,6 +27,7 @@
 //! Thresholds count distinct keys: a key that signed twice counts once.
 
 use super::digest::Sha256Digest;
+use super::sigstore::{Expectation, Identity, Signer};
 use crate::error::{Error, Result};
 use crate::limits::{MAX_ROOT_KEYS, MAX_ROOT_ROLES};
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -66,6 +75,39 @@ pub struct PublisherRole {
     pub keyids: Vec<String>,
     pub threshold: u32,
     pub names: Vec<String>,
+    /// Sigstore signers who count toward `threshold` like keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<RoleIdentity>,
+}
+
+/// A Sigstore signer a publishers role lists: a keyless certificate for
+/// `identity` (exact, or a glob when it holds `*` or `?`) from the OIDC
+/// `issuer` (exact), as `sigstore.json`'s identity rules say it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleIdentity {
+    pub issuer: String,
+    pub identity: String,
+}
+
+impl RoleIdentity {
+    /// What a bundle must be signed by to count for this identity.
+    pub fn expectation(&self) -> Expectation {
+        Expectation::Identity {
+            identity: Identity::pattern(&self.identity),
+            issuer: self.issuer.clone(),
+        }
+    }
+
+    /// Whether `signer` (a bundle that verified) is this identity.
+    pub fn is(&self, signer: &Signer) -> bool {
+        match signer {
+            Signer::Identity { identity, issuer } => {
+                *issuer == self.issuer && Identity::pattern(&self.identity).matches(identity)
+            }
+            Signer::Key { .. } => false,
+        }
+    }
 }
 
 impl PublisherRole {
@@ -185,12 +227,7 @@ impl Root {
         check_role("root", &roles.root, &keys).map_err(&invalid)?;
         check_role("index", &roles.index, &keys).map_err(&invalid)?;
         for (i, p) in roles.publishers.iter().enumerate() {
-            check_role(&format!("publishers[{i}]"), &p.role(), &keys).map_err(&invalid)?;
-            if p.names.is_empty() {
-                return Err(invalid(format!(
-                    "publishers[{i}] lists no names, so it could sign nothing"
-                )));
-            }
+            check_publishers(i, p, &keys).map_err(&invalid)?;
         }
         let signatures = envelope
             .signatures
@@ -328,18 +365,64 @@ fn check_role(
     role: &Role,
     keys: &BTreeMap<String, RootKey>,
 ) -> std::result::Result<(), String> {
+    check_signers(name, role, 0, keys)
+}
+
+/// A publishers role: its keys and identities (the two count alike), and
+/// the names it may sign.
+fn check_publishers(
+    i: usize,
+    role: &PublisherRole,
+    keys: &BTreeMap<String, RootKey>,
+) -> std::result::Result<(), String> {
+    let name = format!("publishers[{i}]");
+    if role.identities.len() > MAX_ROOT_KEYS {
+        return Err(format!(
+            "role {name} lists more than {MAX_ROOT_KEYS} identities"
+        ));
+    }
+    if let Some(empty) = role
+        .identities
+        .iter()
+        .find(|id| id.issuer.is_empty() || id.identity.is_empty())
+    {
+        return Err(format!(
+            "role {name} has an identity with an empty issuer or identity ({empty:?}); \
+             give both, as `sigstore verify` would be given them"
+        ));
+    }
+    let distinct: BTreeSet<&RoleIdentity> = role.identities.iter().collect();
+    check_signers(&name, &role.role(), distinct.len(), keys)?;
+    if role.names.is_empty() {
+        return Err(format!("{name} lists no names, so it could sign nothing"));
+    }
+    Ok(())
+}
+
+/// `role`'s keys are listed, and its threshold is between 1 and the
+/// number of its distinct keys and `identities`.
+fn check_signers(
+    name: &str,
+    role: &Role,
+    identities: usize,
+    keys: &BTreeMap<String, RootKey>,
+) -> std::result::Result<(), String> {
     if let Some(unknown) = role.keyids.iter().find(|id| !keys.contains_key(*id)) {
         return Err(format!(
             "role {name} names key {unknown}, which `keys` does not list"
         ));
     }
     let distinct: BTreeSet<&String> = role.keyids.iter().collect();
-    if role.threshold == 0 || role.threshold as usize > distinct.len() {
+    let signers = distinct.len() + identities;
+    if role.threshold == 0 || role.threshold as usize > signers {
+        let what = match identities {
+            0 => format!("{} distinct key(s)", distinct.len()),
+            n => format!("{} distinct key(s) and {n} identities", distinct.len()),
+        };
         return Err(format!(
-            "role {name} has threshold {} with {} distinct key(s); it must be between 1 and \
+            "role {name} has threshold {} with {what}; it must be between 1 and \
              the number of keys",
             role.threshold,
-            distinct.len()
         ));
     }
     Ok(())
@@ -364,6 +447,20 @@ pub(crate) mod tests {
         publishers: &[(&[&str], u32, &[&str])],
         signers: &[&SigningKey],
     ) -> Vec<u8> {
+        let edit = |_: &mut Value| {};
+        signed_root_edited(version, keys, root, index, publishers, signers, edit)
+    }
+
+    /// `signed_root`, with `edit` applied to `signed` before it is signed.
+    pub fn signed_root_edited(
+        version: u64,
+        keys: &[(&str, &SigningKey)],
+        root: (&[&str], u32),
+        index: (&[&str], u32),
+        publishers: &[(&[&str], u32, &[&str])],
+        signers: &[&SigningKey],
+        edit: impl FnOnce(&mut Value),
+    ) -> Vec<u8> {
         let id = |label: &str| {
             let (_, k) = keys.iter().find(|(l, _)| *l == label).unwrap();
             key_id(&k.verifying_key())
@@ -383,6 +480,8 @@ pub(crate) mod tests {
                           r
                       }).collect::<Vec<_>>()},
         });
+        let mut signed = signed;
+        edit(&mut signed);
         let message = canonical(&signed).unwrap();
         let signatures: Vec<Value> = signers
             .iter()

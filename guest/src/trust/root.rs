@@ -5,6 +5,7 @@
 
 use super::digest::Sha256Digest;
 use super::encoding::parse_public_key;
+use super::metadata::RoleIdentity;
 use super::metadata::Root;
 use super::sigstore::policy::SigstorePolicy;
 use super::sigstore::{self, Artefact, Expectation, PublicKey, Refusal, Signer, TrustedRootSource};
@@ -63,28 +64,78 @@ impl SigstoreTrust {
         !self.policy.rules_for(plugin).is_empty()
     }
 
+    /// The Sigstore trusted root bundles are verified against.
+    fn trusted_root(&self) -> TrustedRootSource<'_> {
+        match &self.trusted_root {
+            Some(json) => TrustedRootSource::Json(json),
+            None => TrustedRootSource::Production,
+        }
+    }
+}
+
+/// How a trust root lets a Sigstore bundle vouch for one plugin: who may
+/// sign it, against which trusted root, and what a verified bundle is
+/// worth. Made by [`TrustRoot::bundle_check`], the one place that decides.
+#[derive(Debug, Clone)]
+pub struct BundleCheck<'a> {
+    expectations: Vec<Expectation>,
+    trusted_root: TrustedRootSource<'a>,
+    /// `sigstore.json` covers the plugin: a verified bundle trusts it on
+    /// its own. Otherwise `root.json`'s publishers roles list identities,
+    /// and a verified one counts toward their threshold like a key.
+    pub decides: bool,
+}
+
+impl BundleCheck<'_> {
     /// Verifies `bundle` for the artefact of SHA-256 `digest`, by a signer
-    /// the policy accepts for `plugin`.
+    /// this check accepts.
     pub fn verify(
         &self,
-        plugin: &str,
         digest: &Sha256Digest,
         bundle: &[u8],
     ) -> std::result::Result<Signer, Refusal> {
-        let root = match &self.trusted_root {
-            Some(json) => TrustedRootSource::Json(json),
-            None => TrustedRootSource::Production,
-        };
         sigstore::verify(
             Artefact::Sha256(digest.bytes()),
             bundle,
-            &self.expectations_for(plugin),
-            &root,
+            &self.expectations,
+            &self.trusted_root,
         )
     }
 }
 
 impl TrustRoot {
+    /// Whether, and how, a Sigstore bundle may vouch for `plugin`: by the
+    /// rules of `sigstore.json` when they cover it (they decide alone, as
+    /// documented there), else by the Sigstore identities of the
+    /// `root.json` publishers roles covering it (counted toward their
+    /// thresholds), against `sigstore.json`'s trusted root if it names
+    /// one, else the embedded public-good one. `None`: no bundle counts.
+    pub fn bundle_check(&self, plugin: &str) -> Option<BundleCheck<'_>> {
+        let trusted_root = self
+            .sigstore
+            .as_ref()
+            .map_or(TrustedRootSource::Production, |s| s.trusted_root());
+        if let Some(policy) = self.sigstore.as_ref().filter(|p| p.covers(plugin)) {
+            return Some(BundleCheck {
+                expectations: policy.expectations_for(plugin),
+                trusted_root,
+                decides: true,
+            });
+        }
+        let expectations: Vec<Expectation> = self
+            .metadata
+            .iter()
+            .flat_map(|meta| meta.publishers_of(plugin))
+            .flat_map(|role| &role.identities)
+            .map(RoleIdentity::expectation)
+            .collect();
+        (!expectations.is_empty()).then_some(BundleCheck {
+            expectations,
+            trusted_root,
+            decides: false,
+        })
+    }
+
     /// Reads every `*.pub` in `dir`. A malformed key file is an error naming
     /// it: silently skipping it could leave an operator trusting fewer keys
     /// than they think, or none.
@@ -451,29 +502,136 @@ mod sigstore_tests {
             let mut files = vec![("sigstore.json", json.as_bytes())];
             files.extend_from_slice(extra);
             let (_dir, root) = root_with(&files);
-            root.unwrap().sigstore.unwrap()
+            root.unwrap()
+        };
+        let verify = |trust: &TrustRoot, plugin: &str, digest: &Sha256Digest| {
+            let check = trust.bundle_check(plugin).ok_or("no check")?;
+            assert!(check.decides, "sigstore.json decides");
+            check.verify(digest, &bundle).map_err(|_| "refused")
         };
         let trust = load(policy("*", IDENTITY, ISSUER), &[]);
-        let signer = trust.verify("p", &a_txt, &bundle).unwrap();
+        let signer = verify(&trust, "p", &a_txt).unwrap();
         assert_eq!(
             signer.to_string(),
             format!("sigstore:{IDENTITY} ({ISSUER})")
         );
         // Other bytes, another identity or issuer: refused.
         let other = Sha256Digest::of(b"other");
-        assert!(trust.verify("p", &other, &bundle).is_err());
+        assert!(verify(&trust, "p", &other).is_err());
         let trust = load(policy("*", "https://github.com/x/y", ISSUER), &[]);
-        assert!(trust.verify("p", &a_txt, &bundle).is_err());
+        assert!(verify(&trust, "p", &a_txt).is_err());
         let trust = load(policy("*", IDENTITY, "https://accounts.google.com"), &[]);
-        assert!(trust.verify("p", &a_txt, &bundle).is_err());
+        assert!(verify(&trust, "p", &a_txt).is_err());
         // The same bundle against another instance's trusted root: refused.
         let staging = include_bytes!("sigstore/roots/staging.trusted_root.json");
         let json =
             policy("*", IDENTITY, ISSUER).replace("]}", r#"], "trusted_root": "staging.json"}"#);
         let trust = load(json, &[("staging.json", staging)]);
-        assert!(trust.verify("p", &a_txt, &bundle).is_err());
+        assert!(verify(&trust, "p", &a_txt).is_err());
         // A plugin the policy does not cover has no signer to verify.
         let trust = load(policy("acme-*", IDENTITY, ISSUER), &[]);
-        assert!(trust.verify("other", &a_txt, &bundle).is_err());
+        assert_eq!(verify(&trust, "other", &a_txt), Err("no check"));
+    }
+
+    /// A trust root of `root.json` alone: alice's key and `identities` in
+    /// one publishers role over `acme-*` of `threshold`.
+    fn roles_with(identities: serde_json::Value, threshold: u32) -> Result<TrustRoot> {
+        use crate::trust::metadata::tests::{key, signed_root_edited};
+        let alice = key(1);
+        let json = signed_root_edited(
+            1,
+            &[("alice", &alice)],
+            (&["alice"], 1),
+            (&["alice"], 1),
+            &[(&["alice"], 1, &["acme-*"])],
+            &[&alice],
+            |signed| {
+                let role = &mut signed["roles"]["publishers"][0];
+                role["identities"] = identities;
+                role["threshold"] = threshold.into();
+            },
+        );
+        let (_dir, root) = root_with(&[("root.json", &json)]);
+        root
+    }
+
+    #[test]
+    fn a_publishers_role_identity_lets_a_bundle_count_toward_its_threshold() {
+        use crate::trust::{Claimed, SignatureCheck};
+        let a_txt = asset("a.txt");
+        let bundle = asset("happy-path-v0.3/bundle.sigstore.json");
+        let glob = "https://github.com/sigstore-conformance/*";
+        let root =
+            roles_with(serde_json::json!([{"issuer": ISSUER, "identity": glob}]), 1).unwrap();
+        assert!(root.bundle_check("other").is_none(), "no role covers it");
+        let check = root.bundle_check("acme-lint").unwrap();
+        assert!(
+            !check.decides,
+            "it counts toward the role, it does not decide"
+        );
+        let signer = check.verify(&Sha256Digest::of(&a_txt), &bundle).unwrap();
+        // Threshold 1: the identity alone meets it, with no signature to place.
+        let mut count = SignatureCheck::for_plugin(&root, "acme-lint", &[]);
+        count.update(&a_txt);
+        count.count_signer(signer.clone());
+        let verified = count.finish("a.txt").unwrap();
+        assert_eq!(
+            verified.signers,
+            format!("sigstore:{IDENTITY} ({ISSUER}) (publishers acme-*)")
+        );
+        assert!(verified.signature.is_none());
+        // Threshold 2: the identity and alice's key together, not either alone.
+        let root =
+            roles_with(serde_json::json!([{"issuer": ISSUER, "identity": glob}]), 2).unwrap();
+        let alice = crate::trust::metadata::tests::key(1);
+        let signed = [Claimed::unnamed(ed25519_dalek::Signer::sign(
+            &alice, &a_txt,
+        ))];
+        let finish = |claimed: &[Claimed], signer: Option<&Signer>| {
+            let mut count = SignatureCheck::for_plugin(&root, "acme-lint", claimed);
+            count.update(&a_txt);
+            if let Some(signer) = signer {
+                count.count_signer(signer.clone());
+            }
+            count.finish("a.txt")
+        };
+        let both = finish(&signed, Some(&signer)).unwrap();
+        assert!(
+            both.signers.starts_with("alice, sigstore:"),
+            "{}",
+            both.signers
+        );
+        assert!(both.signature.is_some());
+        let key_alone = finish(&signed, None).unwrap_err().to_string();
+        assert!(
+            key_alone.contains("needs 2 distinct key(s) or Sigstore identities and 1 signed"),
+            "{key_alone}"
+        );
+        assert!(finish(&[], Some(&signer)).is_err());
+        // Another issuer's identity does not count.
+        let other = Signer::Identity {
+            identity: IDENTITY.into(),
+            issuer: "https://accounts.google.com".into(),
+        };
+        assert!(finish(&signed, Some(&other)).is_err());
+    }
+
+    #[test]
+    fn a_role_threshold_may_count_identities_and_they_must_be_whole() {
+        let one = serde_json::json!([{"issuer": ISSUER, "identity": IDENTITY}]);
+        // One key and one identity: a threshold of 2 is possible, 3 is not.
+        assert!(roles_with(one.clone(), 2).is_ok());
+        let (_, why) = reason(roles_with(one, 3));
+        assert!(
+            why.contains("threshold 3 with 1 distinct key(s) and 1 identities"),
+            "{why}"
+        );
+        let (_, why) = reason(roles_with(
+            serde_json::json!([{"issuer": "", "identity": IDENTITY}]),
+            1,
+        ));
+        assert!(why.contains("empty issuer or identity"), "{why}");
+        let (_, why) = reason(roles_with(serde_json::json!([{"issuer": ISSUER}]), 1));
+        assert!(why.contains("identity"), "{why}");
     }
 }

@@ -336,7 +336,10 @@ fn audit_one(
         Some(_) => {}
     }
     let recorded = receipt.as_ref().and_then(|r| r.signed_by.as_deref());
-    let recorded_sigstore = recorded.is_some_and(|s| s.starts_with("sigstore"));
+    // Key labels come first in a recorded signer (`alice, sigstore:… (…)
+    // (publishers …)`), so a Sigstore-only one starts with it.
+    let recorded_sigstore = recorded.is_some_and(|s| s.contains("sigstore"));
+    let recorded_key = recorded.is_some_and(|s| !s.starts_with("sigstore"));
     let bundle_signer = bundle_findings(
         &layout,
         name,
@@ -349,17 +352,17 @@ fn audit_one(
         &disk.sig,
         &layout.sig(name),
         trust.is_some() && bundle_signer.is_none(),
-        recorded.is_some() && !recorded_sigstore,
+        recorded_key,
         &mut findings,
     );
     let signed_by = bundle_signer.or(signed_by);
     Ok(findings.into_plugin(name, receipt, Some(disk.sha256.to_hex()), signed_by))
 }
 
-/// What the `<name>.sigstore.json` says: with a trust root whose
-/// `sigstore.json` covers the plugin, it must verify for the installed
-/// bytes; a receipt recording a Sigstore signer needs it there. Who signed,
-/// when it verified.
+/// What the `<name>.sigstore.json` says: with a trust root that lets a
+/// bundle vouch for the plugin (`TrustRoot::bundle_check`), it must verify
+/// for the installed bytes; a receipt recording a Sigstore signer needs it
+/// there. Who signed, when it verified.
 fn bundle_findings(
     layout: &PluginsDir,
     name: &str,
@@ -369,18 +372,14 @@ fn bundle_findings(
     findings: &mut Findings,
 ) -> Result<Option<String>> {
     let path = layout.bundle(name);
-    let policy = trust
-        .and_then(|root| root.sigstore.as_ref())
-        .filter(|policy| policy.covers(name));
-    let state = match (PluginName::parse(name), policy) {
-        (Ok(valid), Some(policy)) => {
-            installed::bundle_state(layout.root(), &valid, policy, sha256)?
-        }
+    let check = trust.and_then(|root| root.bundle_check(name));
+    let state = match (PluginName::parse(name), check) {
+        (Ok(valid), Some(check)) => installed::bundle_state(layout.root(), &valid, &check, sha256)?,
         _ if sandbox::exists(&path)? => return Ok(None),
         _ => BundleState::Absent,
     };
     match state {
-        BundleState::Verified(signer) => return Ok(Some(signer)),
+        BundleState::Verified(signer) => return Ok(Some(signer.to_string())),
         BundleState::Refused(why) => findings.add(
             FindingKind::SignatureInvalid,
             &path,

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::limits::{MAX_ROOT_BYTES, MAX_SIG_FILE_BYTES};
 use crate::sandbox::{self, Links};
 use crate::transfer::staged::Staged;
-use crate::trust::metadata::{self, Role, Root};
+use crate::trust::metadata::{self, Role, RoleIdentity, Root};
 use crate::trust::{self, keys};
 use crate::wit::{
     LabelledKey, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot, TrustSummary,
@@ -87,6 +87,7 @@ pub fn write(request: &WriteRequest) -> Result<TrustSummary> {
             .map(|role| PublisherSpec {
                 role: carried(Some(&role.role()), p).expect("a role"),
                 names: role.names.clone(),
+                identities: role.identities.iter().map(identity_spec).collect(),
             })
             .collect(),
         (given, _) => given.to_vec(),
@@ -206,6 +207,13 @@ fn document(
     for p in roles.publishers {
         let mut role = role_json(&p.role)?;
         role["names"] = json!(p.names);
+        if !p.identities.is_empty() {
+            role["identities"] = p
+                .identities
+                .iter()
+                .map(|i| json!({"issuer": i.issuer, "identity": i.identity}))
+                .collect();
+        }
         publisher_roles.push(role);
     }
     Ok(json!({
@@ -344,6 +352,7 @@ fn summary(path: &Path, root: &Root) -> TrustSummary {
             .map(|p| PublisherSpec {
                 role: spec(&p.role()),
                 names: p.names.clone(),
+                identities: p.identities.iter().map(identity_spec).collect(),
             })
             .collect(),
         signed_by: root.signed_ids().iter().map(|id| root.label(id)).collect(),
@@ -381,6 +390,14 @@ fn persist(dir: &Path, path: &Path, text: &[u8]) -> Result<()> {
     staged.persist(path)
 }
 
+/// A publishers role's identity as the WIT carries it.
+fn identity_spec(identity: &RoleIdentity) -> crate::wit::RoleIdentity {
+    crate::wit::RoleIdentity {
+        issuer: identity.issuer.clone(),
+        identity: identity.identity.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,11 +428,16 @@ mod tests {
             publishers: vec![PublisherSpec {
                 role: role(&["a", "b"], 2),
                 names: vec!["acme-*".into()],
+                identities: vec![crate::wit::RoleIdentity {
+                    issuer: "https://token.actions.githubusercontent.com".into(),
+                    identity: "https://github.com/acme/*".into(),
+                }],
             }],
             ..WriteRequest::default()
         })
         .unwrap();
         assert_eq!((written.version, written.complete), (1, false));
+        assert_eq!(written.publishers[0].identities.len(), 1);
         assert!(matches!(
             write(&WriteRequest {
                 out: out.clone(),
@@ -437,6 +459,15 @@ mod tests {
         // A client's trust root accepts it.
         let root = crate::trust::TrustRoot::load(dir.path()).unwrap();
         assert_eq!(root.metadata.unwrap().version, 1);
+        // A rotation that gives no publishers carries them over, identities
+        // and all.
+        let carried = write(&WriteRequest {
+            out: dir.path().join("carried.root.json"),
+            previous: Some(out.clone()),
+            ..WriteRequest::default()
+        })
+        .unwrap();
+        assert_eq!(carried.publishers, written.publishers);
 
         // Rotate: b takes the root and index roles, a is dropped.
         let next = dir.path().join("2.root.json");
@@ -449,6 +480,7 @@ mod tests {
             publishers: vec![PublisherSpec {
                 role: role(&["b"], 1),
                 names: vec!["*".into()],
+                identities: Vec::new(),
             }],
             ..WriteRequest::default()
         })

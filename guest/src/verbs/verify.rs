@@ -68,12 +68,9 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let claimed: Vec<trust::Claimed> = signature.into_iter().map(trust::Claimed::unnamed).collect();
-    let sigstore = trust
-        .as_ref()
-        .and_then(|root| root.sigstore.as_ref())
-        .filter(|policy| policy.covers(&name));
+    let sigstore = trust.as_ref().and_then(|root| root.bundle_check(&name));
     let bundle_path = artifact.with_file_name(PluginsDir::bundle_file(&name));
-    let bundle = match sigstore {
+    let bundle = match &sigstore {
         Some(_) if exists(&bundle_path)? => Some(
             sandbox::read_at_most(&bundle_path, MAX_BUNDLE_BYTES as u64, Links::Follow)?
                 .unwrap_or_default(),
@@ -82,7 +79,7 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
     };
     let missing = || Error::SignatureMissing {
         artifact: artifact.display().to_string(),
-        looked_for: match sigstore {
+        looked_for: match &sigstore {
             Some(_) => format!("{} or {}", sidecar.display(), bundle_path.display()),
             None => sidecar.display().to_string(),
         },
@@ -97,10 +94,12 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
     let measured = stream::pump_with(&mut source, None, check.as_mut(), reducer.as_mut())?;
     let shown = artifact.display().to_string();
     let signed_by = match (sigstore, &bundle) {
-        // An oversized bundle reads as empty: refused as malformed.
-        (Some(policy), Some(bundle)) => Some(
-            policy
-                .verify(&name, &measured.sha256, bundle)
+        // An oversized bundle reads as empty: refused as malformed. One
+        // that verifies vouches for the file (a publishers role's identity
+        // as one of its signers, as a `.sig` is).
+        (Some(sigstore), Some(bundle)) => Some(
+            sigstore
+                .verify(&measured.sha256, bundle)
                 .map_err(|refusal| Error::SigstoreUnverified {
                     artifact: shown.clone(),
                     bundle: bundle_path.display().to_string(),

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::engine::wit::{
-    CosignReport, LabelledKey, PublisherSpec, RoleSpec, TrustSignedIndex, TrustSignedRoot,
-    TrustSummary,
+    CosignReport, LabelledKey, PublisherSpec, RoleIdentity, RoleSpec, TrustSignedIndex,
+    TrustSignedRoot, TrustSummary,
 };
 
 impl RoleSpec {
@@ -46,7 +46,19 @@ impl PublisherSpec {
         PublisherSpec {
             role,
             names: names.into_iter().map(Into::into).collect(),
+            identities: Vec::new(),
         }
+    }
+
+    /// Also a keyless Sigstore signer: `identity` (exact, or a glob when it
+    /// holds `*` or `?`) with a certificate from the OIDC `issuer`; a
+    /// verified bundle by it counts toward the role's threshold like a key.
+    pub fn identity(mut self, issuer: impl Into<String>, identity: impl Into<String>) -> Self {
+        self.identities.push(RoleIdentity {
+            issuer: issuer.into(),
+            identity: identity.into(),
+        });
+        self
     }
 }
 

@@ -54,6 +54,11 @@ pub struct RoleArgs {
     /// (repeatable; e.g. 'alice,bob:2=acme-*')
     #[arg(long = "publisher", value_name = "LABELS[:N]=GLOBS")]
     pub publishers: Vec<String>,
+    /// A Sigstore signer of the publishers role over GLOBS, counted toward
+    /// its threshold like a key: GLOBS=ISSUER=IDENTITY (repeatable; the
+    /// identity exact or a glob; a role of no --publisher keys is made)
+    #[arg(long = "publisher-identity", value_name = "GLOBS=ISSUER=IDENTITY")]
+    pub publisher_identities: Vec<String>,
     /// Expire after this long (e.g. 365d) [default: a year]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub expires_in: Option<Duration>,
@@ -184,6 +189,7 @@ impl RoleArgs {
         if let Some(text) = &self.index {
             request = request.index(role(text, "--index")?);
         }
+        let mut publishers = Vec::new();
         for text in &self.publishers {
             let Some((keys, names)) = text.split_once('=') else {
                 return Err(Failure::Usage(format!(
@@ -200,7 +206,33 @@ impl RoleArgs {
                     "--publisher {text}: name at least one plugin glob after '='"
                 )));
             }
-            request = request.publisher(PublisherSpec::new(role(keys, "--publisher")?, names));
+            publishers.push(PublisherSpec::new(role(keys, "--publisher")?, names));
+        }
+        for text in &self.publisher_identities {
+            let mut parts = text.splitn(3, '=').map(str::trim);
+            let (Some(globs), Some(issuer), Some(identity)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(Failure::Usage(format!(
+                    "--publisher-identity takes GLOBS=ISSUER=IDENTITY (e.g. \
+                     'acme-*=https://token.actions.githubusercontent.com=https://github.com/acme/*'), not {text}"
+                )));
+            };
+            let names: Vec<&str> = globs.split(',').map(str::trim).collect();
+            let at = match publishers.iter().position(|p| p.names == names) {
+                Some(at) => at,
+                None => {
+                    publishers.push(PublisherSpec::new(
+                        RoleSpec::new(Vec::<String>::new(), 1),
+                        names,
+                    ));
+                    publishers.len() - 1
+                }
+            };
+            publishers[at] = publishers[at].clone().identity(issuer, identity);
+        }
+        for publisher in publishers {
+            request = request.publisher(publisher);
         }
         if let Some(after) = self.expires_in {
             request = request.expires_in(after);
@@ -254,6 +286,9 @@ pub fn trust_summary(p: &mut Printer, s: &TrustSummary, verb: &str) -> io::Resul
         writeln!(out, "  index: {}", role(&s.index))?;
         for p in &s.publishers {
             writeln!(out, "  publishers {}: {}", p.names.join(" "), role(&p.role))?;
+            for i in &p.identities {
+                writeln!(out, "    sigstore identity {} ({})", i.identity, i.issuer)?;
+            }
         }
         for key in &s.keys {
             writeln!(out, "  key {}: {}", key.label, key.value)?;
