@@ -92,6 +92,12 @@ fn a_keyless_bundle_by_the_accepted_identity_installs_beside_the_plugin() {
     let reg = publish(&env, &asset("a.txt"), bundle);
     let report = install(&env, &reg, true).expect(OK).json()[0].clone();
     assert_eq!(report["signed_by"], signer().as_str(), "{report}");
+    assert!(
+        report["bundle_path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("plugins/colmask.sigstore.json")),
+        "{report}"
+    );
     assert_eq!(
         env.visible("plugins"),
         ["colmask.sigstore.json", "colmask.wasm"]

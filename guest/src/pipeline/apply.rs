@@ -25,7 +25,7 @@ use crate::trust::sigstore::Check;
 use crate::trust::world::{Reducer, TargetWorld};
 use crate::trust::{self, TrustRoot};
 use crate::wit::UnfitVersion;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Performs `plan`; `skipped` (the versions passed over so far) is for the
 /// refusal of a kept plugin that does not fit the world.
@@ -197,6 +197,7 @@ fn commit(context: &Context<'_>, place: Place, fetched: Fetched) -> Result<Insta
         source: new_receipt.artifact,
         wasm_path: placed.wasm_path.display().to_string(),
         sig_path: placed.sig_path.map(|p| p.display().to_string()),
+        bundle_path: placed.bundle_path.map(|p| p.display().to_string()),
         signed_by: fetched.signed_by,
         action: place.action,
         previous_version: place.previous.map(|p| p.version),
@@ -515,6 +516,7 @@ fn would_place(
             .display()
             .to_string(),
         sig_path: None,
+        bundle_path: None,
         signed_by: None,
         action,
         previous_version: installed.map(str::to_string),
@@ -527,8 +529,12 @@ fn would_place(
 
 /// The report for a plugin left as it is.
 fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<InstallReport> {
-    let sig_path = PluginsDir::new(dest).sig(name.as_str());
-    let sig_path = sandbox::exists(&sig_path)?.then(|| sig_path.display().to_string());
+    let existing = |path: PathBuf| -> Result<Option<String>> {
+        Ok(sandbox::exists(&path)?.then(|| path.display().to_string()))
+    };
+    let layout = PluginsDir::new(dest);
+    let sig_path = existing(layout.sig(name.as_str()))?;
+    let bundle_path = existing(layout.bundle(name.as_str()))?;
     Ok(InstallReport {
         name: previous.name.clone(),
         version: previous.version.clone(),
@@ -540,6 +546,7 @@ fn unchanged(dest: &Path, name: &PluginName, previous: &Receipt) -> Result<Insta
             .display()
             .to_string(),
         sig_path,
+        bundle_path,
         signed_by: previous.signed_by.clone(),
         action: InstallAction::Unchanged,
         previous_version: Some(previous.version.clone()),

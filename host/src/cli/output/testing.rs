@@ -61,6 +61,7 @@ pub fn install_report(name: &str, version: &str, action: InstallAction) -> Insta
         source: "example/index.json".into(),
         wasm_path: format!("plugins/{name}.wasm"),
         sig_path: None,
+        bundle_path: None,
         signed_by: None,
         action,
         previous_version: None,

@@ -252,7 +252,12 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
         r.sha256, r.size, r.source
     )?;
     match (&r.signed_by, &r.sig_path) {
-        (Some(label), _) => writeln!(out, "  verified by '{label}'")?,
+        (Some(label), _) => {
+            writeln!(out, "  verified by '{label}'")?;
+            if let Some(bundle) = &r.bundle_path {
+                writeln!(out, "  Sigstore bundle placed at {bundle}")?;
+            }
+        }
         (None, Some(sig)) => writeln!(
             out,
             "  signature written to {sig} (not checked: no --trust-root)"
@@ -318,6 +323,22 @@ mod tests {
              verified by 'release'\n  \
              new capability: now imports wasi:http/outgoing-handler\n  \
              skipped hello 2.0.0: incompatible, no export run\n"
+        );
+    }
+
+    #[test]
+    fn a_sigstore_signer_is_shown_with_where_its_bundle_went() {
+        let mut r = testing::install_report("hello", "1.0.0", A::Installed);
+        r.signed_by = Some("sigstore:https://github.com/acme/x (https://issuer)".into());
+        r.bundle_path = Some("plugins/hello.sigstore.json".into());
+        let shown = text(|p| install_outcomes(p, &[ok("hello", r)], false));
+        assert!(
+            shown.out.ends_with(
+                "  verified by 'sigstore:https://github.com/acme/x (https://issuer)'\n  \
+                 Sigstore bundle placed at plugins/hello.sigstore.json\n"
+            ),
+            "{}",
+            shown.out
         );
     }
 
