@@ -13,18 +13,21 @@
 //! partly failed install). It decides nothing about plugins.
 //!
 //! Adding a verb here: `verbs/<verb>.rs` (flags, `impl Verb`, renderer,
-//! its tests), its `mod` line in `verbs/mod.rs` and its line in `verbs!`.
+//! its tests) and its line in the `verbs!` table of `verbs/mod.rs`, which
+//! declares the file too.
 
 mod args;
 mod output;
 mod progress;
 mod verbs;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use output::Printer;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wasm_plugin::{Installer, Manifest};
+
+pub use verbs::Command;
 
 pub use args::{parse_duration, parse_size};
 
@@ -60,93 +63,6 @@ pub struct Cli {
     /// stand in for flags not given [default: ./wasm-plugin.toml, if present]
     #[arg(long, global = true, value_name = "FILE", env = "WASM_PLUGIN_CONFIG")]
     pub config: Option<PathBuf>,
-}
-
-/// The verbs, registered once: each line is a subcommand (its doc comment
-/// is its help) and the type that holds its flags and implements [`Verb`],
-/// as `file::Type` under `verbs/`. `Command` and its one dispatch are
-/// generated from this table.
-macro_rules! verbs {
-    ($($(#[$doc:meta])* $name:ident($file:ident::$args:ident),)*) => {
-        #[derive(Debug, Subcommand)]
-        pub enum Command {
-            $($(#[$doc])* $name(verbs::$file::$args),)*
-        }
-
-        impl Command {
-            /// The verb, to ask what it needs.
-            fn verb(&self) -> &dyn Verb {
-                match self {
-                    $(Command::$name(a) => a,)*
-                }
-            }
-
-            /// The verb, to fill it from the manifest.
-            fn verb_mut(&mut self) -> &mut dyn Verb {
-                match self {
-                    $(Command::$name(a) => a,)*
-                }
-            }
-
-            /// The verb, to run it.
-            fn into_verb(self) -> Box<dyn Verb> {
-                match self {
-                    $(Command::$name(a) => Box::new(a),)*
-                }
-            }
-        }
-    };
-}
-
-verbs! {
-    /// Install plugins from a registry index into a plugins directory
-    Install(install::InstallArgs),
-    /// Make a plugins directory hold exactly what wasm-plugin.toml declares,
-    /// as wasm-plugin.lock pins it
-    Sync(sync::SyncArgs),
-    /// Bring wasm-plugin.lock up to date with wasm-plugin.toml without
-    /// installing; --upgrade moves pins forward
-    Lock(lock::PinArgs),
-    /// Move installed plugins to the highest version a registry offers
-    Upgrade(upgrade::UpgradeArgs),
-    /// Remove installed plugins
-    Uninstall(uninstall::UninstallArgs),
-    /// Forget the index version recorded for a registry after it was
-    /// deliberately reset (otherwise its older index is refused as a rollback)
-    ForgetRegistry(forget_registry::ForgetRegistryArgs),
-    /// List the plugins a registry offers, or those installed in a directory
-    List(list::ListArgs),
-    /// Show every version of one plugin, and the index it is listed in
-    Info(info::InfoArgs),
-    /// Find plugins by name or description
-    Search(search::SearchArgs),
-    /// Show installed plugins that a registry has newer versions of
-    Outdated(outdated::OutdatedArgs),
-    /// Check everything installed in a plugins directory against its receipts and a trust root
-    Audit(audit::AuditArgs),
-    /// Check the digest and signature of a plugin file on disk
-    Verify(verify::VerifyArgs),
-    /// Check a Sigstore bundle for a file (or its sha256:HEX), offline:
-    /// keyless identity and issuer, or a key
-    VerifyBundle(verify_bundle::VerifyBundleArgs),
-    /// Create a new plugin project
-    New(new::NewArgs),
-    /// Make an Ed25519 key pair for signing plugins
-    Keygen(keygen::KeygenArgs),
-    /// Sign a plugin file, writing its .sig sidecar
-    Sign(sign::SignArgs),
-    /// Add a plugin version to a registry index (creating the index if missing)
-    Publish(publish::PublishArgs),
-    /// Manage keys with root.json: who may sign what, thresholds, rotation
-    Trust(trust::TrustArgs),
-    /// Copy a registry and its artefacts into a directory, for offline use
-    Mirror(mirror::MirrorArgs),
-    /// Write the installer component, for runtimes that embed it
-    Component(component::ComponentArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
-    Completions(completions::CompletionsArgs),
-    /// Print the man page (roff), every subcommand included
-    Man(man::ManArgs),
 }
 
 /// What a verb takes from the plugin-set manifest (`wasm-plugin.toml`).
