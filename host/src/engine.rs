@@ -216,6 +216,50 @@ pub enum Cache {
     Off,
 }
 
+/// What starting an [`Installer`](crate::Installer) has to say about the
+/// compiled component, for a program to show (the `wasm-plugin` command
+/// prints it on standard error): see
+/// [`InstallerBuilder::on_start`](crate::InstallerBuilder::on_start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StartNotice {
+    /// No compiled code for this build was found: the component is being
+    /// compiled now (seconds, once).
+    Compiling {
+        /// The file it will be kept in; `None`: caching is off.
+        cache: Option<PathBuf>,
+    },
+    /// The compiled code could not be kept: every start compiles again
+    /// until another cache directory is chosen.
+    CacheUnwritable {
+        /// The cache directory.
+        dir: PathBuf,
+        /// Why it could not be written.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for StartNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartNotice::Compiling { cache: Some(path) } => write!(
+                f,
+                "compiling the installer component for this machine (once; kept in {})",
+                path.display()
+            ),
+            StartNotice::Compiling { cache: None } => {
+                write!(f, "compiling the installer component (caching is off)")
+            }
+            StartNotice::CacheUnwritable { dir, reason } => write!(
+                f,
+                "cannot keep the compiled installer in {} ({reason}); every run will compile \
+                 it again: choose a writable directory with --cache-dir or WASM_PLUGIN_CACHE_DIR",
+                dir.display()
+            ),
+        }
+    }
+}
+
 /// The engine and the compiled component, linked with its imports once:
 /// each call only instantiates (wasmtime's `InstancePre`), so no call pays
 /// for resolving the component's ~100 imports again.
@@ -225,8 +269,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Compiles the component, or loads it from the cache.
-    pub fn new(cache: &Cache) -> wasmtime::Result<Runtime> {
+    /// Compiles the component, or loads it from the cache, telling
+    /// `notify` when it compiles and when the cache cannot be written.
+    pub fn new(cache: &Cache, notify: &dyn Fn(&StartNotice)) -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
         config.parallel_compilation(true);
         // Wasm-level backtraces are never shown to users: leaving their
@@ -236,7 +281,7 @@ impl Runtime {
         config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
         interrupt::tick(engine.weak());
-        let component = cache::load_or_compile(&engine, cache)?;
+        let component = cache::load_or_compile(&engine, cache, notify)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         InstallerComponent::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
@@ -341,16 +386,30 @@ mod cache {
     // fraction of a millisecond, read through one small buffer.
     const MAGIC: &[u8; 8] = b"WPCACHE3";
 
-    pub fn load_or_compile(engine: &Engine, cache: &Cache) -> wasmtime::Result<Component> {
+    pub fn load_or_compile(
+        engine: &Engine,
+        cache: &Cache,
+        notify: &dyn Fn(&StartNotice),
+    ) -> wasmtime::Result<Component> {
         let Some(path) = path(engine, cache) else {
+            notify(&StartNotice::Compiling { cache: None });
             return Component::new(engine, COMPONENT);
         };
         if let Some(component) = load(engine, &path) {
             return Ok(component);
         }
+        notify(&StartNotice::Compiling {
+            cache: Some(path.clone()),
+        });
         let compiled = engine.precompile_component(COMPONENT)?;
-        // A cache that cannot be written only costs time on the next run.
-        let _ = store(&path, &compiled);
+        // A cache that cannot be written only costs time on the next run,
+        // which the user is told, with the way out.
+        if let Err(e) = store(&path, &compiled) {
+            notify(&StartNotice::CacheUnwritable {
+                dir: path.parent().unwrap_or(&path).to_path_buf(),
+                reason: e.to_string(),
+            });
+        }
         // SAFETY: `compiled` was produced just now by this engine.
         unsafe { Component::deserialize(engine, &compiled) }
     }

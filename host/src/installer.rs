@@ -10,7 +10,7 @@
 //! operation's lock, because a trap runs no clean-up code inside the
 //! component.
 
-use crate::engine::{self, Cache, Grants, Limits, Runtime, wit};
+use crate::engine::{self, Cache, Grants, Limits, Runtime, StartNotice, wit};
 use crate::error::{Error, Failure};
 use crate::fetch::{Fetch, HttpFetch, HttpOptions, Offline};
 use std::path::Path;
@@ -77,6 +77,7 @@ pub struct InstallerBuilder {
     fetch: Option<Arc<dyn Fetch>>,
     limits: Limits,
     signals: bool,
+    on_start: Box<dyn Fn(&StartNotice)>,
 }
 
 impl Default for InstallerBuilder {
@@ -89,6 +90,7 @@ impl Default for InstallerBuilder {
                 memory: engine::MEMORY_LIMIT,
             },
             signals: false,
+            on_start: Box::new(|_| {}),
         }
     }
 }
@@ -154,6 +156,15 @@ impl InstallerBuilder {
         self
     }
 
+    /// Call `notify` with what [`build`](Self::build) has to say: that it
+    /// compiles the component (seconds, on the first start of a build on a
+    /// machine), and that the cache cannot be written (every start then
+    /// compiles). Silent by default; a command-line program prints these.
+    pub fn on_start(mut self, notify: impl Fn(&StartNotice) + 'static) -> Self {
+        self.on_start = Box::new(notify);
+        self
+    }
+
     /// Compiles (or loads from the cache) the component.
     pub fn build(self) -> Result<Installer, Error> {
         let fetch = match self.fetch {
@@ -162,7 +173,7 @@ impl InstallerBuilder {
         };
         Ok(Installer {
             inner: Arc::new(Inner {
-                runtime: Runtime::new(&self.cache).map_err(Failure::from)?,
+                runtime: Runtime::new(&self.cache, &*self.on_start).map_err(Failure::from)?,
                 fetch,
                 limits: self.limits,
                 signals: self.signals,

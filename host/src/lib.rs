@@ -98,6 +98,7 @@ pub mod error_detail {
         VersionNotFound,
     };
 }
+pub use engine::StartNotice;
 pub use installer::{Installer, InstallerBuilder, Outcome};
 
 // Each operation's requests and reports: one line per module of `ops/`,

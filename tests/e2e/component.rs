@@ -33,13 +33,14 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     let env = Env::new();
     let cache = env.path("cache");
     env.write("index.json", r#"{"schema_version": "1", "plugins": []}"#);
-    let list = |env: &Env| {
-        env.run_with(
-            &["list", "--registry", "index.json"],
-            &[("XDG_CACHE_HOME", cache.as_os_str())],
-        )
+    let list_with = |env: &Env, extra: &[&str]| {
+        let mut args = vec!["list", "--registry", "index.json"];
+        args.extend_from_slice(extra);
+        env.run_with(&args, &[("XDG_CACHE_HOME", cache.as_os_str())])
     };
-    list(&env).expect(OK);
+    let list = |env: &Env| list_with(env, &[]);
+    // The first run compiles, and says so (once, naming where it keeps it).
+    let first = list(&env).expect(OK);
     let mut files = env.names("cache/wasm-plugin");
     files.sort();
     assert_eq!(files.len(), 2, "the code and its checksum: {files:?}");
@@ -47,6 +48,15 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     let file = format!("cache/wasm-plugin/{}", files[0]);
     let sum = format!("{file}.crc");
     let good = env.read(&file);
+    assert_eq!(
+        first.stderr,
+        format!(
+            "compiling the installer component for this machine (once; kept in {})\n",
+            cache.join("wasm-plugin").join(&files[0]).display()
+        )
+    );
+    // The next finds it: nothing to say.
+    assert_eq!(list(&env).expect(OK).stderr, "");
 
     // Flip a byte in the compiled code: the checksum catches it.
     let mut bad = good.clone();
@@ -60,8 +70,10 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     env.write(&file, &good[..good.len() / 3]);
     list(&env).expect(OK);
     assert_eq!(env.read(&file), good);
+    // With --json, compiling again is not announced: standard error
+    // carries only what a script asked for.
     env.write(&file, b"garbage");
-    list(&env).expect(OK);
+    assert_eq!(list_with(&env, &["--json"]).expect(OK).stderr, "");
     assert_eq!(env.read(&file), good);
 
     // A checksum that does not match the code: rebuilt as well (each
@@ -76,4 +88,31 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
         recorded,
         "a wrong checksum was not rewritten"
     );
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_is_a_warning_naming_the_way_out() {
+    let env = Env::new();
+    env.write("index.json", r#"{"schema_version": "1", "plugins": []}"#);
+    // A file where the cache directory would be: nothing can be kept there.
+    env.write("not-a-dir", "");
+    let run = env
+        .run(&[
+            "list",
+            "--registry",
+            "index.json",
+            "--cache-dir",
+            "not-a-dir/cache",
+        ])
+        .expect(OK);
+    assert!(
+        run.stderr.starts_with("compiling the installer component")
+            && run
+                .stderr
+                .contains("warning: cannot keep the compiled installer in not-a-dir/cache (")
+            && run.stderr.contains("--cache-dir or WASM_PLUGIN_CACHE_DIR"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.read("not-a-dir"), b"", "nothing was written over it");
 }

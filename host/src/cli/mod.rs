@@ -25,7 +25,7 @@ use clap::Parser;
 use output::Printer;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use wasm_plugin::{Installer, Manifest};
+use wasm_plugin::{Installer, Manifest, StartNotice};
 
 pub use verbs::Command;
 
@@ -63,6 +63,11 @@ pub struct Cli {
     /// stand in for flags not given [default: ./wasm-plugin.toml, if present]
     #[arg(long, global = true, value_name = "FILE", env = "WASM_PLUGIN_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Where the installer component, compiled for this machine on first
+    /// use, is kept [default: $XDG_CACHE_HOME/wasm-plugin, else
+    /// ~/.cache/wasm-plugin]
+    #[arg(long, global = true, value_name = "DIR", env = "WASM_PLUGIN_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// What a verb takes from the plugin-set manifest (`wasm-plugin.toml`).
@@ -110,10 +115,15 @@ impl Cli {
 
     /// Runs the verb; the exit code, or the failure that stopped it.
     pub fn run(mut self) -> Result<Verdict, Failure> {
+        let verb = self.command.verb();
         let setup = Setup {
             deadline: self.deadline,
             memory: usize::try_from(self.max_memory).unwrap_or(usize::MAX),
             config: self.config,
+            cache_dir: self.cache_dir.filter(|dir| !dir.as_os_str().is_empty()),
+            // Standard error carries them, but `-q` asked for errors only,
+            // and a script reading `--json` wants nothing it did not ask for.
+            notices: !verb.quiet() && !verb.json(),
         };
         // Lower the manifest once: what it says stands in for flags not
         // given, for the verbs that take them.
@@ -140,6 +150,10 @@ pub struct Setup {
     memory: usize,
     /// `--config` (or `WASM_PLUGIN_CONFIG`).
     config: Option<PathBuf>,
+    /// `--cache-dir` (or `WASM_PLUGIN_CACHE_DIR`).
+    cache_dir: Option<PathBuf>,
+    /// Whether start-up notices (compiling, an unwritable cache) are shown.
+    notices: bool,
 }
 
 impl Setup {
@@ -195,10 +209,19 @@ impl Setup {
         fetch: Option<wasm_plugin::fetch::HttpFetch>,
         signals: bool,
     ) -> Result<Installer, Failure> {
-        let builder = Installer::builder()
+        let mut builder = Installer::builder()
             .deadline(self.deadline)
             .memory_limit(self.memory)
             .stop_on_signals(signals);
+        if let Some(dir) = &self.cache_dir {
+            builder = builder.cache_dir(dir);
+        }
+        if self.notices {
+            builder = builder.on_start(|notice| match notice {
+                StartNotice::CacheUnwritable { .. } => eprintln!("warning: {notice}"),
+                _ => eprintln!("{notice}"),
+            });
+        }
         let builder = match fetch {
             Some(fetch) => builder.fetch(fetch),
             None => builder.offline(),
