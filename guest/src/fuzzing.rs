@@ -354,6 +354,45 @@ pub fn wit(data: &[u8]) {
     let _ = target.check(EMPTY_COMPONENT);
 }
 
+/// A Sigstore bundle, as an index entry, an OCI referrer or a plugins
+/// directory hands it over: checked against an artefact's SHA-256 (as
+/// `install` does) and its bytes (as `verify-bundle` does), for a keyless
+/// identity and a managed key, against the embedded production root.
+pub fn sigstore_bundle(data: &[u8]) {
+    use crate::trust::sigstore::{self, Artefact, Expectation, Identity, PublicKey};
+    // The conformance suite's managed key.
+    const KEY: &str = include_str!(
+        "../../tests/assets/sigstore-conformance/bundle-verify/managed-key-happy-path/key.pub"
+    );
+    let mut accepted = vec![Expectation::Identity {
+        identity: Identity::pattern("https://github.com/*"),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+    }];
+    accepted.extend(
+        PublicKey::from_pem("key", KEY.as_bytes())
+            .ok()
+            .map(Expectation::Key),
+    );
+    let root = sigstore::TrustedRootSource::Production;
+    let _ = sigstore::verify(Artefact::Sha256([0x5a; 32]), data, &accepted, &root);
+    let _ = sigstore::verify(Artefact::Bytes(b"artefact"), data, &accepted, &root);
+}
+
+/// A trust root's `sigstore.json`, and the same bytes as the operator's
+/// `trusted_root.json` it may name.
+pub fn sigstore_policy(data: &[u8]) {
+    use crate::trust::sigstore::{self, policy::SigstorePolicy};
+    if let Ok(policy) = SigstorePolicy::parse(data) {
+        let keys = std::collections::BTreeMap::new();
+        for plugin in ["acme-hello", "", "*"] {
+            let _ = policy.rules_for(plugin);
+            let _ = policy.expectations_for(plugin, &keys);
+        }
+        let _ = policy.key_files();
+    }
+    let _ = sigstore::check_trusted_root(data);
+}
+
 /// A fuzz target: arbitrary bytes in, nothing out, never a panic.
 pub type Target = fn(&[u8]);
 
@@ -374,4 +413,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("capabilities", capabilities),
     ("world", world),
     ("wit", wit),
+    ("sigstore_bundle", sigstore_bundle),
+    ("sigstore_policy", sigstore_policy),
 ];
