@@ -2,7 +2,7 @@
 //! (`root`, loading; `metadata`, root.json), how keys and signatures are
 //! written (`encoding`), the signature check with its thresholds (`check`,
 //! while the bytes stream), SHA-256 digests, signing keys, capabilities and
-//! worlds. Needs nothing but the sandbox below it.
+//! worlds, minisign keys and signatures (`minisign`). Needs nothing but the sandbox below it.
 
 pub mod capabilities;
 mod check;
@@ -10,6 +10,7 @@ pub mod digest;
 mod encoding;
 pub mod keys;
 pub mod metadata;
+pub mod minisign;
 mod root;
 pub mod sigstore;
 pub mod world;
