@@ -77,6 +77,8 @@ error_kinds! {
     SignatureInsufficient = "signature-insufficient", EXIT_INTEGRITY;
     /// A Sigstore bundle does not verify (its `check` names what failed).
     SigstoreUnverified = "sigstore-unverified", EXIT_INTEGRITY;
+    /// A minisign signature does not verify (its `check` names what failed).
+    MinisignUnverified = "minisign-unverified", EXIT_INTEGRITY;
     /// The plugin imports what the capability policy refuses.
     CapabilityDenied = "capability-denied", EXIT_INTEGRITY;
     /// The plugin does not fit the runtime's world.
@@ -206,6 +208,7 @@ impl ComponentError {
             E::SignatureUntrusted(_) => ErrorKind::SignatureUntrusted,
             E::SignatureInsufficient(_) => ErrorKind::SignatureInsufficient,
             E::SigstoreUnverified(_) => ErrorKind::SigstoreUnverified,
+            E::MinisignUnverified(_) => ErrorKind::MinisignUnverified,
             E::Stopped(stop) => ErrorKind::named(&stop.kind).unwrap_or(ErrorKind::Runtime),
             E::CapabilityDenied(_) => ErrorKind::CapabilityDenied,
             E::Incompatible(_) => ErrorKind::Incompatible,

@@ -93,9 +93,9 @@ pub use error::{ComponentError, Error, ErrorDetail, ErrorKind};
 pub mod error_detail {
     pub use crate::engine::wit::{
         DeniedImports, Downgrade, DuplicateEntry, Expiry, FetchFailure, IncompatiblePlugin,
-        IndexProblem, IoFailure, Misdescribed, Mismatch, NameNotFound, NotInstalled, OutsideGrants,
-        ParseFailure, Rejected, Rollback, SigstoreFailure, SizeLimit, SizeMismatch, Untrusted,
-        VersionNotFound,
+        IndexProblem, IoFailure, MinisignFailure, Misdescribed, Mismatch, NameNotFound,
+        NotInstalled, OutsideGrants, ParseFailure, Rejected, Rollback, SigstoreFailure, SizeLimit,
+        SizeMismatch, Untrusted, VersionNotFound,
     };
 }
 pub use engine::StartNotice;

@@ -81,7 +81,8 @@ impl Error {
             E::TrustRootInvalid { path, reason } => hinted(
                 format!("cannot use trust root {path}: {reason}"),
                 "a trust root is a directory of *.pub files, each the base64 of a raw 32-byte \
-                 Ed25519 public key or a PEM PUBLIC KEY (openssl pkey -pubout)",
+                 Ed25519 public key, a PEM PUBLIC KEY (openssl pkey -pubout) or a minisign \
+                 public key (minisign -G)",
             ),
             E::AlreadyExists(path) => alone(format!(
                 "{path} already exists; choose another name or directory, or remove it first \
@@ -242,6 +243,16 @@ impl Error {
                 format!("the Sigstore bundle {bundle} does not verify {artifact}: {reason}"),
                 "nothing was trusted; check that the bundle is the one made for these bytes, and \
                  that the identity and issuer (or key) and the trusted root are the signer's",
+            ),
+            E::MinisignUnverified {
+                artifact,
+                minisig,
+                reason,
+                ..
+            } => hinted(
+                format!("the minisign signature {minisig} does not verify {artifact}: {reason}"),
+                "nothing was trusted; check that the .minisig was made (minisign -S) for these \
+                 bytes, unaltered, with the secret key of a minisign *.pub in the trust root",
             ),
             E::FetchFailed { url, cause } => fetch_failed(url, cause),
             E::Io {
@@ -638,7 +649,7 @@ mod tests {
                 },
                 "cannot use trust root /keys: it holds no *.pub file",
                 Some(
-                    "a trust root is a directory of *.pub files, each the base64 of a raw 32-byte Ed25519 public key or a PEM PUBLIC KEY (openssl pkey -pubout)",
+                    "a trust root is a directory of *.pub files, each the base64 of a raw 32-byte Ed25519 public key, a PEM PUBLIC KEY (openssl pkey -pubout) or a minisign public key (minisign -G)",
                 ),
             ),
             (
@@ -844,6 +855,18 @@ mod tests {
                 "the Sigstore bundle /r/a.wasm.sigstore.json does not verify /r/a.wasm: the certificate's identity is x, not y",
                 Some(
                     "nothing was trusted; check that the bundle is the one made for these bytes, and that the identity and issuer (or key) and the trusted root are the signer's",
+                ),
+            ),
+            (
+                Error::MinisignUnverified {
+                    artifact: "/r/a.wasm".into(),
+                    minisig: "/r/a.minisig".into(),
+                    check: "trusted-comment".into(),
+                    reason: "its trusted comment was altered".into(),
+                },
+                "the minisign signature /r/a.minisig does not verify /r/a.wasm: its trusted comment was altered",
+                Some(
+                    "nothing was trusted; check that the .minisig was made (minisign -S) for these bytes, unaltered, with the secret key of a minisign *.pub in the trust root",
                 ),
             ),
             (

@@ -218,6 +218,14 @@ pub enum Error {
         check: String,
         reason: String,
     },
+    /// A minisign signature that does not verify; `check` names the check
+    /// it failed (`trust::minisign::Check`'s kebab-case name).
+    MinisignUnverified {
+        artifact: String,
+        minisig: String,
+        check: String,
+        reason: String,
+    },
     // Fetch and I/O.
     FetchFailed {
         url: String,

@@ -201,6 +201,17 @@ fn detail_to_wit(e: Error) -> wit::ErrorDetail {
             check,
             reason,
         }),
+        Error::MinisignUnverified {
+            artifact,
+            minisig,
+            check,
+            reason,
+        } => wit::ErrorDetail::MinisignUnverified(wit::MinisignFailure {
+            artifact,
+            minisig,
+            check,
+            reason,
+        }),
         Error::SignatureUntrusted {
             artifact,
             trust_root,

@@ -8,7 +8,7 @@ use super::plan::{Keep, NewRequirement, Place, Plan};
 use super::{Candidate, Context, InstallAction, InstallReport};
 use crate::error::{Error, Result};
 use crate::limits::MAX_BUNDLE_BYTES;
-use crate::plugins_dir::installed::{self, BundleState, SigState};
+use crate::plugins_dir::installed::{self, BundleState, MinisigState, SigState};
 use crate::plugins_dir::place;
 use crate::plugins_dir::receipt::{self, Receipt};
 use crate::plugins_dir::{PluginsDir, seen};
@@ -172,6 +172,7 @@ fn commit(context: &Context<'_>, place: Place, fetched: Fetched) -> Result<Insta
         fetched.staged,
         sidecar.as_deref(),
         fetched.bundle.as_deref(),
+        fetched.minisig.as_deref().map(str::as_bytes),
     )?;
     receipt::commit(dest, &entry.name, staged_receipt)?;
     seen::commit_seen(dest, staged_seen)?;
@@ -274,6 +275,8 @@ struct Fetched {
     sidecar: Option<ed25519_dalek::Signature>,
     /// The Sigstore bundle that verified, for the `.sigstore.json` sidecar.
     bundle: Option<Vec<u8>>,
+    /// The minisign signature that verified, for the `.minisig` sidecar.
+    minisig: Option<String>,
     capabilities: Option<Capabilities>,
     /// Where the bytes came from, for reports.
     shown: String,
@@ -297,6 +300,12 @@ fn fetch_and_check(
         ),
     };
     let name = entry.name.as_str();
+    let minisig = entry.minisig_claim(
+        context.trust,
+        claimed,
+        &location.display(),
+        &context.loaded.index.path,
+    )?;
     // With a trust root that lets a Sigstore bundle vouch for the plugin
     // (its sigstore.json, or identities in its root.json roles), the
     // entry's bundle (read before the artefact) must verify when given.
@@ -310,10 +319,16 @@ fn fetch_and_check(
     // and always made where root.json's thresholds count the bundle.
     let signature_check = || match (&sigstore, &bundle, context.trust) {
         (Some(check), Some(_), Some(root)) if !check.decides => {
-            Ok(Some(trust::SignatureCheck::for_plugin(root, name, claimed)))
+            let check = trust::SignatureCheck::for_plugin(root, name, claimed);
+            Ok(Some(match &minisig {
+                Some(claim) => check.with_minisig(root, claim)?,
+                None => check,
+            }))
         }
-        (Some(_), Some(_), Some(root)) => Ok(trust::check_if_signed(root, name, claimed)),
-        _ => trust::check_for(context.trust, name, claimed, missing),
+        (Some(_), Some(_), Some(root)) => {
+            trust::check_if_signed(root, name, claimed, minisig.as_ref())
+        }
+        _ => trust::check_for(context.trust, name, claimed, minisig.as_ref(), missing),
     };
     signature_check()?;
     let (staged, measured, check, reducer, shown) = source::with_retries(|| {
@@ -339,7 +354,7 @@ fn fetch_and_check(
             actual: measured.sha256.to_hex(),
         });
     }
-    let (signed_by, sidecar, bundle) = match (sigstore, bundle) {
+    let (signed_by, sidecar, bundle, minisigned) = match (sigstore, bundle) {
         (Some(sigstore), Some((bundle, bundle_shown))) => {
             let signer = sigstore
                 .verify(&measured.sha256, &bundle)
@@ -349,12 +364,19 @@ fn fetch_and_check(
                     check: refusal.check.name().to_string(),
                     reason: refusal.to_string(),
                 })?;
-            let (signed_by, sidecar) = match (sigstore.decides, check) {
+            let (signed_by, verified) = match (sigstore.decides, check) {
                 // The bundle decides: it verified (whatever the Ed25519
-                // signature says; the `.sig` keeps one only if it did).
+                // signature says; the `.sig` keeps one only if it did). A
+                // minisign signature given must verify all the same.
                 (true, check) => {
-                    let sidecar = check.and_then(|c| c.finish(&shown).ok()?.signature);
-                    (signer.to_string(), sidecar)
+                    let verified = match check.map(|c| c.finish(&shown)) {
+                        Some(Err(refused @ Error::MinisignUnverified { .. })) => {
+                            return Err(refused);
+                        }
+                        Some(verified) => verified.ok(),
+                        None => None,
+                    };
+                    (signer.to_string(), verified)
                 }
                 // Its identity counts toward root.json's thresholds (the
                 // check is always made for such a bundle, above).
@@ -362,15 +384,18 @@ fn fetch_and_check(
                     let mut check = check.ok_or_else(missing)?;
                     check.count_signer(signer);
                     let verified = check.finish(&shown)?;
-                    (verified.signers, verified.signature)
+                    (verified.signers.clone(), Some(verified))
                 }
             };
-            (Some(signed_by), sidecar, Some(bundle))
+            let sidecar = verified.as_ref().and_then(|v| v.signature);
+            let minisigned = verified.is_some() && minisig.is_some();
+            (Some(signed_by), sidecar, Some(bundle), minisigned)
         }
         _ => {
             let verified = check.map(|c| c.finish(&shown)).transpose()?;
-            let signed_by = verified.as_ref().map(|v| v.signers.clone());
-            (signed_by, verified.and_then(|v| v.signature), None)
+            let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
+            let minisigned = signed_by.is_some() && minisig.is_some();
+            (signed_by, sidecar.flatten(), None, minisigned)
         }
     };
     // What the bytes are and may do, judged before anything is placed (the
@@ -407,6 +432,8 @@ fn fetch_and_check(
         signed_by,
         sidecar,
         bundle,
+        // The entry's text, as published: what `minisign -V` reads.
+        minisig: entry.minisig.clone().filter(|_| minisigned),
         capabilities: measured.capabilities.ok(),
         shown,
     })
@@ -480,18 +507,43 @@ pub(super) fn is_intact(
             | (Some(_), Some(_), BundleState::Verified(_))
             | (Some(_), None, BundleState::Absent)
     );
+    // With minisign keys in the trust root, its `.minisig` is the entry's
+    // `minisig` (and verifies) exactly when the entry has one.
+    let minisign_root = trust.filter(|root| !root.minisign.is_empty());
+    let minisig = match minisign_root {
+        Some(root) => installed::minisig_state(dest, name, root)?,
+        None => MinisigState::Absent,
+    };
+    let minisig_ok = match (minisign_root, &entry.minisig, &minisig) {
+        (None, _, _) | (Some(_), None, MinisigState::Absent) => true,
+        (Some(_), Some(text), MinisigState::Verified(_, on_disk)) => on_disk.trim() == text.trim(),
+        _ => false,
+    };
     let bundle_signer = match bundle {
         BundleState::Verified(signer) => Some(signer),
         _ => None,
     };
-    let vouched = matches!(on_disk.sig, SigState::Verified(_)) || bundle_signer.is_some();
-    let intact =
-        on_disk.sha256 == entry.sha256 && sidecar_ok && bundle_ok && (trust.is_none() || vouched);
+    let vouched = matches!(on_disk.sig, SigState::Verified(_))
+        || bundle_signer.is_some()
+        || matches!(minisig, MinisigState::Verified(..));
+    let intact = on_disk.sha256 == entry.sha256
+        && sidecar_ok
+        && bundle_ok
+        && minisig_ok
+        && (trust.is_none() || vouched);
     Ok(match trust {
         // Where sigstore.json decides, its verified bundle is enough.
         _ if intact && sigstore.is_some_and(|s| s.decides) && bundle_signer.is_some() => true,
         Some(root) if intact && root.metadata.is_some() => {
-            installed::meets_roles(dest, name, root, claimed, bundle_signer)?
+            let wasm = PluginsDir::new(dest)
+                .wasm(name.as_str())
+                .display()
+                .to_string();
+            let claim = match (minisign_root, &entry.minisig) {
+                (Some(_), Some(text)) => Some(trust::MinisigClaim::parse(text, &wasm, &wasm)?),
+                _ => None,
+            };
+            installed::meets_roles(dest, name, root, claimed, claim.as_ref(), bundle_signer)?
         }
         _ => intact,
     })

@@ -404,6 +404,7 @@ pub fn oci_loaded(registry: &str, name: &PluginName, fetcher: &dyn Fetcher) -> R
             imports: None,
             exports: None,
             sigstore_bundle: None,
+            minisig: None,
         })
         .collect();
     let shown = registry.shown();

@@ -696,3 +696,137 @@ mod sigstore {
         assert_eq!(files(&fx), ["colmask.sig", "colmask.wasm"]);
     }
 }
+
+mod minisign {
+    use super::*;
+    use crate::trust::minisign::tests::{key_file, sign};
+
+    const ID: [u8; 8] = [9, 8, 7, 6, 5, 4, 3, 2];
+
+    fn ops() -> SigningKey {
+        SigningKey::from_bytes(&[77; 32])
+    }
+
+    /// `colmask` 1.0.0 with `minisig` (made by `signer`), Ed25519-signed
+    /// when `signed`; `ops.pub` a minisign key of the trust root.
+    fn fixture(signer: &SigningKey, prehashed: bool, signed: bool) -> Fixture {
+        let mut fx = Fixture::new();
+        std::fs::write(fx.root.join("trust/ops.pub"), key_file(&ops(), ID)).unwrap();
+        let bytes = b"\0asm minisigned";
+        fx.publish("colmask", "1.0.0", bytes, signed);
+        let minisig = sign(
+            signer,
+            ID,
+            bytes,
+            prehashed,
+            "timestamp:1\tfile:colmask.wasm",
+        );
+        fx.plugins[0]["minisig"] = json!(minisig);
+        fx.write_index();
+        fx
+    }
+
+    fn files(fx: &Fixture) -> Vec<String> {
+        fx.dest_listing()
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| !n.starts_with(".wasm-plugin"))
+            .collect()
+    }
+
+    #[test]
+    fn a_minisig_by_a_trusted_key_installs_and_is_placed() {
+        for prehashed in [true, false] {
+            let fx = fixture(&ops(), prehashed, false);
+            let report = fx.install("colmask", true).unwrap();
+            assert_eq!(report.signed_by.as_deref(), Some("minisign:ops"));
+            assert_eq!(
+                fx.receipt("colmask").signed_by.as_deref(),
+                Some("minisign:ops")
+            );
+            assert_eq!(files(&fx), ["colmask.minisig", "colmask.wasm"]);
+            let placed = std::fs::read_to_string(fx.dest().join("colmask.minisig")).unwrap();
+            assert_eq!(placed, fx.plugins[0]["minisig"].as_str().unwrap());
+            // Again: intact, nothing written.
+            let again = fx.install("colmask", true).unwrap();
+            assert_eq!(again.action, InstallAction::Unchanged);
+            // An altered sidecar is not intact: installed again.
+            std::fs::write(fx.dest().join("colmask.minisig"), "x").unwrap();
+            let again = fx.install("colmask", true).unwrap();
+            assert_eq!(again.action, InstallAction::Reinstalled, "{again:?}");
+        }
+    }
+
+    #[test]
+    fn beside_an_ed25519_signature_both_are_shown_and_placed() {
+        let fx = fixture(&ops(), true, true);
+        let report = fx.install("colmask", true).unwrap();
+        assert_eq!(report.signed_by.as_deref(), Some("release, minisign:ops"));
+        assert_eq!(
+            files(&fx),
+            ["colmask.minisig", "colmask.sig", "colmask.wasm"]
+        );
+    }
+
+    #[test]
+    fn a_minisig_that_does_not_verify_is_refused_even_beside_a_good_signature() {
+        let check_of = |fx: &Fixture| match fx.install("colmask", true).unwrap_err() {
+            Error::MinisignUnverified { check, .. } => check,
+            other => panic!("{other:?}"),
+        };
+        // Another key with the trusted key's id: not these bytes by it.
+        let fx = fixture(&SigningKey::from_bytes(&[1; 32]), true, true);
+        assert_eq!(check_of(&fx), "signature");
+        assert!(files(&fx).is_empty());
+        // An altered trusted comment.
+        let mut fx = fixture(&ops(), false, true);
+        let altered = fx.plugins[0]["minisig"]
+            .as_str()
+            .unwrap()
+            .replace("file:colmask.wasm", "file:other.wasm");
+        fx.plugins[0]["minisig"] = json!(altered);
+        fx.write_index();
+        assert_eq!(check_of(&fx), "trusted-comment");
+        assert!(files(&fx).is_empty());
+        // Not a .minisig at all.
+        fx.plugins[0]["minisig"] = json!("untrusted comment: x\nAAAA\n");
+        fx.write_index();
+        assert_eq!(check_of(&fx), "malformed");
+        // A key id the trust root does not hold.
+        let mut fx = fixture(&ops(), true, false);
+        std::fs::write(fx.root.join("trust/ops.pub"), key_file(&ops(), [0; 8])).unwrap();
+        fx.write_index();
+        let err = fx.install("colmask", true).unwrap_err();
+        let Error::MinisignUnverified { check, reason, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(check, "key");
+        assert!(
+            reason.contains("signed by minisign key 0203040506070809"),
+            "{reason}"
+        );
+        assert!(reason.contains("ops.pub (0000000000000000)"), "{reason}");
+        assert!(files(&fx).is_empty());
+    }
+
+    #[test]
+    fn without_minisign_keys_a_minisig_beside_a_signature_is_left_alone() {
+        let fx = fixture(&ops(), true, true);
+        std::fs::remove_file(fx.root.join("trust/ops.pub")).unwrap();
+        let report = fx.install("colmask", true).unwrap();
+        assert_eq!(report.signed_by.as_deref(), Some("release"));
+        assert_eq!(files(&fx), ["colmask.sig", "colmask.wasm"]);
+    }
+
+    #[test]
+    fn an_upgrade_without_a_minisig_removes_the_stale_one() {
+        let mut fx = fixture(&ops(), true, false);
+        fx.install("colmask", true).unwrap();
+        fx.publish("colmask", "1.1.0", b"\0asm v2", true);
+        let mut request = fx.request("colmask", true);
+        request.mode = Mode::Upgrade;
+        let report = fx.run(request).unwrap();
+        assert_eq!(report.signed_by.as_deref(), Some("release"));
+        assert_eq!(files(&fx), ["colmask.sig", "colmask.wasm"]);
+    }
+}

@@ -1,6 +1,7 @@
 //! What is on disk for one installed plugin: the digest of `<name>.wasm` and
 //! the state of its `<name>.sig`, checked against a trust root in the same
-//! pass, and of its `<name>.sigstore.json`. Shared by `install` (is the installed copy intact?) and `audit`.
+//! pass, and of its `<name>.sigstore.json` and `<name>.minisig`. Shared by
+//! `install` (is the installed copy intact?) and `audit`.
 
 use super::PluginsDir;
 use crate::error::{Error, Result};
@@ -121,6 +122,56 @@ pub fn bundle_state(
     })
 }
 
+/// The `<name>.minisig` beside an installed plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MinisigState {
+    Absent,
+    /// It verifies for the installed bytes by a minisign key of the trust
+    /// root (one a publishers role covering the plugin lists, with
+    /// `root.json`): who signed (`minisign:<label>`), and its text.
+    Verified(String, String),
+    /// It does not: why.
+    Refused(String),
+}
+
+/// Checks `<dest>/<name>.minisig`, if there is one, for the installed
+/// bytes against `root`'s minisign keys (another pass over them).
+pub fn minisig_state(dest: &Path, name: &PluginName, root: &TrustRoot) -> Result<MinisigState> {
+    let layout = PluginsDir::new(dest);
+    let path = layout.minisig(name.as_str());
+    if !sandbox::exists(&path)? {
+        return Ok(MinisigState::Absent);
+    }
+    let Some(bytes) = sandbox::read_at_most(&path, MAX_SIG_FILE_BYTES, Links::Refuse)? else {
+        return Ok(MinisigState::Refused(format!(
+            "it is larger than {MAX_SIG_FILE_BYTES} bytes"
+        )));
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let wasm = layout.wasm(name.as_str());
+    let shown = path.display().to_string();
+    let artifact = wasm.display().to_string();
+    let refused = |error: Error| match error {
+        Error::MinisignUnverified { reason, .. } => Ok(MinisigState::Refused(reason)),
+        other => Err(other),
+    };
+    let claim = match trust::MinisigClaim::parse(&text, &shown, &artifact) {
+        Ok(claim) => claim,
+        Err(e) => return refused(e),
+    };
+    let mut check = match trust::SignatureCheck::for_minisig_sidecar(root, name.as_str(), &claim) {
+        Ok(check) => check,
+        Err(e) => return refused(e),
+    };
+    let mut source = Source::open_owned(&wasm)?;
+    stream::pump(&mut source, None, Some(&mut check))?;
+    match check.finish(&artifact) {
+        Ok(verified) => Ok(MinisigState::Verified(verified.signers, text)),
+        Err(Error::MinisignUnverified { reason, .. }) => Ok(MinisigState::Refused(reason)),
+        Err(other) => Ok(MinisigState::Refused(other.message())),
+    }
+}
+
 /// Whether the installed `<name>.wasm` carries enough of `claimed` (the
 /// index entry's signatures) for the roles of `root`'s `root.json`: the
 /// sidecar holds one signature, so an install that would keep the copy
@@ -130,10 +181,17 @@ pub fn meets_roles(
     name: &PluginName,
     root: &TrustRoot,
     claimed: &[trust::Claimed],
+    minisig: Option<&trust::MinisigClaim>,
     bundle_signer: Option<Signer>,
 ) -> Result<bool> {
     let wasm = PluginsDir::new(dest).wasm(name.as_str());
     let mut check = trust::SignatureCheck::for_plugin(root, name.as_str(), claimed);
+    if let Some(claim) = minisig {
+        check = match check.with_minisig(root, claim) {
+            Ok(check) => check,
+            Err(_) => return Ok(false),
+        };
+    }
     if let Some(signer) = bundle_signer {
         check.count_signer(signer);
     }

@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 /// What a plugin's Sigstore bundle is named after: `<name>.sigstore.json`.
 pub const BUNDLE_SUFFIX: &str = ".sigstore.json";
 
+/// What a plugin's minisign signature is named after: `<name>.minisig`.
+pub const MINISIG_SUFFIX: &str = ".minisig";
+
 /// The installer's own folder in a plugins directory.
 pub const STATE_DIR: &str = ".wasm-plugin";
 
@@ -62,6 +65,16 @@ impl PluginsDir {
     /// `<root>/<name>.sigstore.json`.
     pub fn bundle(&self, name: &str) -> PathBuf {
         self.root.join(Self::bundle_file(name))
+    }
+
+    /// The file name of a plugin's minisign signature: `<name>.minisig`.
+    pub fn minisig_file(name: &str) -> String {
+        format!("{name}{MINISIG_SUFFIX}")
+    }
+
+    /// `<root>/<name>.minisig`.
+    pub fn minisig(&self, name: &str) -> PathBuf {
+        self.root.join(Self::minisig_file(name))
     }
 
     /// `<root>/<name>.wasm`.
@@ -118,7 +131,8 @@ impl PluginsDir {
     }
 
     /// The plugin a file in the root belongs to: `colmask` for
-    /// `colmask.wasm`, `colmask.sig` or `colmask.sigstore.json`; `None` for
+    /// `colmask.wasm`, `colmask.sig`, `colmask.sigstore.json` or
+    /// `colmask.minisig`; `None` for
     /// anything else (hidden files included).
     pub fn plugin_of(file: &str) -> Option<&str> {
         if file.starts_with('.') {
@@ -127,6 +141,7 @@ impl PluginsDir {
         file.strip_suffix(".wasm")
             .or_else(|| file.strip_suffix(".sig"))
             .or_else(|| file.strip_suffix(BUNDLE_SUFFIX))
+            .or_else(|| file.strip_suffix(MINISIG_SUFFIX))
     }
 
     /// Like `plugin_of`, for `<name>.wasm` only.
@@ -171,6 +186,8 @@ mod tests {
         assert_eq!(PluginsDir::plugin_of("a.sig"), Some("a"));
         assert_eq!(dir.bundle("a"), Path::new("/p/a.sigstore.json"));
         assert_eq!(PluginsDir::plugin_of("a.sigstore.json"), Some("a"));
+        assert_eq!(dir.minisig("a"), Path::new("/p/a.minisig"));
+        assert_eq!(PluginsDir::plugin_of("a.minisig"), Some("a"));
         assert_eq!(PluginsDir::plugin_of(".a.wasm.0123456789abcdef.tmp"), None);
         assert_eq!(PluginsDir::wasm_plugin_of("a.sig"), None);
         assert_eq!(PluginsDir::receipt_of("a.json"), Some("a"));

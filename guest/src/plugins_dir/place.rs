@@ -3,7 +3,7 @@
 //!
 //! Bytes are written to `.<name>.wasm.<random>.tmp` (a dot-file loaders skip)
 //! and renamed into place only after every check passed; the sidecars
-//! (`.sig`, `.sigstore.json`) are placed before the `.wasm`, because a
+//! (`.sig`, `.sigstore.json`, `.minisig`) are placed before the `.wasm`, because a
 //! loader reacts to the `.wasm` and reads them then. A stale sidecar is
 //! removed when the new entry has none. On any failure the previous
 //! `<name>.wasm` and its sidecars are left (or put back) byte for byte, and
@@ -22,19 +22,22 @@ pub struct Placed {
     pub wasm_path: PathBuf,
     pub sig_path: Option<PathBuf>,
     pub bundle_path: Option<PathBuf>,
+    pub minisig_path: Option<PathBuf>,
     /// Whether a previous `<name>.wasm` was replaced.
     pub replaced: bool,
 }
 
 /// Moves a fully written and checked `wasm` into `dir` as `<name>.wasm`, with
-/// `<name>.sig` holding `signature` and `<name>.sigstore.json` holding
-/// `bundle` (each removed when there is none).
+/// `<name>.sig` holding `signature`, `<name>.sigstore.json` holding
+/// `bundle` and `<name>.minisig` holding `minisig` (each removed when there
+/// is none).
 pub fn commit(
     dir: &Path,
     name: &PluginName,
     wasm: Staged,
     signature: Option<&str>,
     bundle: Option<&[u8]>,
+    minisig: Option<&[u8]>,
 ) -> Result<Placed> {
     let layout = PluginsDir::new(dir);
     let wasm_path = layout.wasm(name.as_str());
@@ -51,25 +54,33 @@ pub fn commit(
             bundle,
             MAX_BUNDLE_BYTES as u64,
         )?,
+        Sidecar::stage(
+            dir,
+            PluginsDir::minisig_file(name.as_str()),
+            minisig,
+            MAX_SIG_FILE_BYTES,
+        )?,
     ];
     let replaced = wasm_path.exists();
-    // The sidecars first, so the loader finds them when the .wasm appears.
-    let [sig, bundle] = &mut sidecars;
-    sig.place()?;
-    if let Err(err) = bundle.place() {
-        sig.restore();
-        return Err(err);
+    // The sidecars first, so the loader finds them when the .wasm appears;
+    // should one not be placed, those before it are put back.
+    for placing in 0..sidecars.len() {
+        if let Err(err) = sidecars[placing].place() {
+            sidecars[..placing].iter().for_each(Sidecar::restore);
+            return Err(err);
+        }
     }
     if let Err(err) = wasm.persist(&wasm_path) {
         sidecars.iter().for_each(Sidecar::restore);
         return Err(err);
     }
     sync_dir(dir);
-    let [sig, bundle] = sidecars;
+    let [sig, bundle, minisig] = sidecars;
     Ok(Placed {
         wasm_path,
         sig_path: sig.placed(),
         bundle_path: bundle.placed(),
+        minisig_path: minisig.placed(),
         replaced,
     })
 }
@@ -197,7 +208,15 @@ mod tests {
         std::fs::write(&target, b"not yours").unwrap();
         std::os::unix::fs::symlink(&target, dir.path().join("colmask.sig")).unwrap();
         std::os::unix::fs::symlink(&target, dir.path().join("colmask.wasm")).unwrap();
-        commit(dir.path(), &name(), staged(dir.path(), b"wasm"), None, None).unwrap();
+        commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"wasm"),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
         assert!(!dir.path().join("colmask.sig").exists());
         assert_eq!(
             std::fs::read(dir.path().join("colmask.wasm")).unwrap(),
@@ -210,6 +229,7 @@ mod tests {
             &name(),
             staged(dir.path(), b"wasm"),
             Some("SIG"),
+            None,
             None,
         )
         .unwrap();
@@ -229,6 +249,7 @@ mod tests {
             staged(dir.path(), b"wasm"),
             Some("SIG"),
             None,
+            None,
         )
         .unwrap();
         assert_eq!(listing(dir.path()), vec!["colmask.sig", "colmask.wasm"]);
@@ -246,9 +267,18 @@ mod tests {
             staged(dir.path(), b"v1"),
             Some("SIG1"),
             None,
+            None,
         )
         .unwrap();
-        let placed = commit(dir.path(), &name(), staged(dir.path(), b"v2"), None, None).unwrap();
+        let placed = commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"v2"),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
         assert!(placed.replaced);
         assert_eq!(placed.sig_path, None);
         assert_eq!(listing(dir.path()), vec!["colmask.wasm"]);
@@ -267,6 +297,7 @@ mod tests {
             staged(dir.path(), b"v1"),
             Some("OLD"),
             None,
+            None,
         )
         .unwrap();
         let s = staged(dir.path(), b"v2");
@@ -275,7 +306,7 @@ mod tests {
         std::fs::remove_file(dir.path().join("colmask.wasm")).unwrap();
         std::fs::create_dir(dir.path().join("colmask.wasm")).unwrap();
         std::fs::write(dir.path().join("colmask.wasm/x"), b"").unwrap();
-        let err = commit(dir.path(), &name(), s, Some("NEW"), None).unwrap_err();
+        let err = commit(dir.path(), &name(), s, Some("NEW"), None, None).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -302,6 +333,7 @@ mod tests {
             staged(dir.path(), b"v1"),
             None,
             Some(b"{}"),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -309,7 +341,15 @@ mod tests {
             vec!["colmask.sigstore.json", "colmask.wasm"]
         );
         assert_eq!(std::fs::read(placed.bundle_path.unwrap()).unwrap(), b"{}");
-        let placed = commit(dir.path(), &name(), staged(dir.path(), b"v2"), None, None).unwrap();
+        let placed = commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"v2"),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(placed.bundle_path, None);
         assert_eq!(listing(dir.path()), vec!["colmask.wasm"]);
     }
@@ -323,13 +363,14 @@ mod tests {
             staged(dir.path(), b"v1"),
             None,
             Some(b"OLD"),
+            None,
         )
         .unwrap();
         let s = staged(dir.path(), b"v2");
         std::fs::remove_file(dir.path().join("colmask.wasm")).unwrap();
         std::fs::create_dir(dir.path().join("colmask.wasm")).unwrap();
         std::fs::write(dir.path().join("colmask.wasm/x"), b"").unwrap();
-        assert!(commit(dir.path(), &name(), s, Some("SIG"), Some(b"NEW")).is_err());
+        assert!(commit(dir.path(), &name(), s, Some("SIG"), Some(b"NEW"), None).is_err());
         assert_eq!(
             std::fs::read(dir.path().join("colmask.sigstore.json")).unwrap(),
             b"OLD"
@@ -338,5 +379,46 @@ mod tests {
             listing(dir.path()),
             vec!["colmask.sigstore.json", "colmask.wasm"]
         );
+    }
+
+    #[test]
+    fn a_minisig_is_placed_beside_the_plugin_and_a_stale_one_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let placed = commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"v1"),
+            None,
+            None,
+            Some(b"MINISIG"),
+        )
+        .unwrap();
+        assert_eq!(listing(dir.path()), vec!["colmask.minisig", "colmask.wasm"]);
+        assert_eq!(
+            std::fs::read(placed.minisig_path.unwrap()).unwrap(),
+            b"MINISIG"
+        );
+        // A failed .wasm rename puts the previous one back.
+        let s = staged(dir.path(), b"v2");
+        std::fs::remove_file(dir.path().join("colmask.wasm")).unwrap();
+        std::fs::create_dir(dir.path().join("colmask.wasm")).unwrap();
+        std::fs::write(dir.path().join("colmask.wasm/x"), b"").unwrap();
+        assert!(commit(dir.path(), &name(), s, None, None, Some(b"NEW")).is_err());
+        assert_eq!(
+            std::fs::read(dir.path().join("colmask.minisig")).unwrap(),
+            b"MINISIG"
+        );
+        std::fs::remove_dir_all(dir.path().join("colmask.wasm")).unwrap();
+        let placed = commit(
+            dir.path(),
+            &name(),
+            staged(dir.path(), b"v3"),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(placed.minisig_path, None);
+        assert_eq!(listing(dir.path()), vec!["colmask.wasm"]);
     }
 }

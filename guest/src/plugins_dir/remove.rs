@@ -1,7 +1,7 @@
 //! Removing a plugin (`uninstall`, and `sync` for what a set no longer
 //! holds): the reverse of install, in the order that keeps a loader
-//! safe: the `.wasm` first (so the plugin is unloaded), then its `.sig`
-//! and `.sigstore.json`, then the receipt.
+//! safe: the `.wasm` first (so the plugin is unloaded), then its `.sig`,
+//! `.sigstore.json` and `.minisig`, then the receipt.
 
 use crate::error::{Error, Result};
 use crate::plugins_dir::PluginsDir;
@@ -24,12 +24,13 @@ pub fn uninstall(dest: &Path, name: &str) -> Result<UninstallReport> {
     let wasm = layout.wasm(name.as_str());
     let sig = layout.sig(name.as_str());
     let bundle = layout.bundle(name.as_str());
+    let minisig = layout.minisig(name.as_str());
     let receipt_path = receipt::path(dest, &name);
     if !sandbox::exists(&wasm)? && !sandbox::exists(&receipt_path)? {
         return Err(installed::not_installed(dest, &name)?);
     }
     let mut removed = Vec::new();
-    for path in [&wasm, &sig, &bundle] {
+    for path in [&wasm, &sig, &bundle, &minisig] {
         match std::fs::remove_file(path) {
             Ok(()) => removed.push(path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -58,6 +59,7 @@ mod tests {
         std::fs::write(dest.path().join("colmask.wasm"), b"w").unwrap();
         std::fs::write(dest.path().join("colmask.sig"), b"s").unwrap();
         std::fs::write(dest.path().join("colmask.sigstore.json"), b"{}").unwrap();
+        std::fs::write(dest.path().join("colmask.minisig"), b"m").unwrap();
         std::fs::write(dest.path().join("other.wasm"), b"o").unwrap();
         let receipt = Receipt {
             name: "colmask".into(),
@@ -98,6 +100,7 @@ mod tests {
                 "colmask.wasm",
                 "colmask.sig",
                 "colmask.sigstore.json",
+                "colmask.minisig",
                 "colmask.json"
             ]
         );

@@ -177,6 +177,7 @@ mod tests {
         let trust = |bytes: &[u8]| TrustRoot {
             path: "/trust".into(),
             keys: Vec::new(),
+            minisign: Vec::new(),
             metadata: Some(Root::parse("root.json", bytes).unwrap()),
             sigstore: None,
         };
@@ -218,6 +219,7 @@ mod tests {
         let trust = TrustRoot {
             path: "/trust".into(),
             keys: Vec::new(),
+            minisign: Vec::new(),
             metadata: Some(Root::parse("root.json", &own).unwrap()),
             sigstore: None,
         };
@@ -294,6 +296,7 @@ mod tests {
         let trust = TrustRoot {
             path: "/trust".into(),
             keys: Vec::new(),
+            minisign: Vec::new(),
             metadata: Some(Root::parse("root.json", &v1).unwrap()),
             sigstore: None,
         };

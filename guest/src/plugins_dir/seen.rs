@@ -168,6 +168,7 @@ mod tests {
         TrustRoot {
             metadata: None,
             sigstore: None,
+            minisign: Vec::new(),
             path: "/trust".into(),
             keys: vec![TrustedKey {
                 label: "registry".into(),

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::limits::MAX_SIGNATURES;
 use crate::registry::name::PluginName;
 use crate::trust::digest::Sha256Digest;
-use crate::trust::{Claimed, parse_signature};
+use crate::trust::{Claimed, MinisigClaim, TrustRoot, parse_signature};
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -83,6 +83,32 @@ impl Entry {
         }
         Ok(claimed)
     }
+
+    /// The entry's minisign signature when it is to be checked for
+    /// `artifact` under `trust`: with a trust root holding minisign keys,
+    /// or holding none but with no other signature (`claimed`) to count,
+    /// where a key it lacks is the clearer refusal; not otherwise, as a
+    /// registry may add one beside Ed25519 signatures others rely on. A
+    /// `minisig` that is not a `.minisig` is refused.
+    pub fn minisig_claim(
+        &self,
+        trust: Option<&TrustRoot>,
+        claimed: &[Claimed],
+        artifact: &str,
+        shown: &str,
+    ) -> Result<Option<MinisigClaim>> {
+        let (Some(root), Some(text)) = (trust, &self.minisig) else {
+            return Ok(None);
+        };
+        if root.minisign.is_empty() && !claimed.is_empty() {
+            return Ok(None);
+        }
+        let from = format!(
+            "the minisig of the {} {} entry of {shown}",
+            self.name, self.version
+        );
+        MinisigClaim::parse(text, &from, artifact).map(Some)
+    }
 }
 
 /// One plugin version in an index.
@@ -114,6 +140,9 @@ pub struct Entry {
     /// The artefact's Sigstore bundle (`sigstore_bundle`), checked when the
     /// trust root's `sigstore.json` covers the plugin; loaders ignore it.
     pub sigstore_bundle: Option<SigstoreBundle>,
+    /// The text of the artefact's `.minisig` (`minisig`), checked when the
+    /// trust root holds minisign keys; loaders ignore it.
+    pub minisig: Option<String>,
 }
 
 /// Where an entry's Sigstore bundle is: a location resolved as `artifact`
@@ -160,6 +189,8 @@ struct RawEntry {
     exports: Option<Vec<String>>,
     #[serde(default)]
     sigstore_bundle: Option<serde_json::Value>,
+    #[serde(default)]
+    minisig: Option<String>,
 }
 
 /// An entry's `sigstore_bundle`: a non-empty string (a location) or an
@@ -259,6 +290,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Index> {
             imports: raw.imports,
             exports: raw.exports,
             sigstore_bundle: bundle,
+            minisig: raw.minisig,
         });
     }
     Ok(Index {

@@ -410,6 +410,7 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
                 imports: None,
                 exports: None,
                 sigstore_bundle: None,
+                minisig: None,
             });
         }
     }

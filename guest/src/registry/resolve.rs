@@ -581,6 +581,7 @@ mod tests {
                     imports: None,
                     exports: None,
                     sigstore_bundle: None,
+                    minisig: None,
                 });
             }
         }

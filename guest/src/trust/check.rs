@@ -6,8 +6,16 @@
 //! SHA-512, so each candidate key gets one running hash and the artefact is
 //! never held whole in memory. `streamed_verdicts_match_verify_strict` (in
 //! `trust/tests.rs`) checks the two agree on every Wycheproof and CCTV vector.
+//!
+//! A minisign signature (`MinisigClaim`, an entry's `minisig`) is checked in
+//! the same pass, by the trust root's minisign key of its key id; one given
+//! must verify. It counts as its key's: without `root.json` it alone
+//! satisfies the check (shown as `minisign:<label>`); with it, it counts
+//! towards a role that lists the key (by its id there, the SHA-256 of the
+//! 32-byte Ed25519 key the minisign `*.pub` holds).
 
-use super::metadata::{PublisherRole, Role, RoleIdentity};
+use super::metadata::{self, PublisherRole, Role, RoleIdentity};
+use super::minisign::{self, Failure, Minisig, MinisignKey};
 use super::root::TrustRoot;
 use super::sigstore::Signer;
 use crate::error::{Error, Result};
@@ -33,31 +41,96 @@ impl Claimed {
     }
 }
 
+/// A minisign signature to check: the `.minisig`, where it came from and
+/// the artefact it is for (both for errors).
+#[derive(Debug, Clone)]
+pub struct MinisigClaim {
+    pub minisig: Minisig,
+    pub shown: String,
+    pub artifact: String,
+}
+
+impl MinisigClaim {
+    /// Parses the text of a `.minisig` (from `shown`) for `artifact`; one
+    /// that is not a `.minisig` is refused.
+    pub fn parse(text: &str, shown: &str, artifact: &str) -> Result<MinisigClaim> {
+        let minisig = Minisig::parse(text).map_err(|reason| Error::MinisignUnverified {
+            artifact: artifact.to_string(),
+            minisig: shown.to_string(),
+            check: Failure::Malformed.name().to_string(),
+            reason,
+        })?;
+        Ok(MinisigClaim {
+            minisig,
+            shown: shown.to_string(),
+            artifact: artifact.to_string(),
+        })
+    }
+
+    fn refused(&self, failure: Failure, reason: String) -> Error {
+        Error::MinisignUnverified {
+            artifact: self.artifact.clone(),
+            minisig: self.shown.clone(),
+            check: failure.name().to_string(),
+            reason,
+        }
+    }
+
+    /// The trust root's minisign key that made it, or the refusal naming
+    /// the keys it holds.
+    pub fn key<'r>(&self, root: &'r TrustRoot) -> Result<&'r MinisignKey> {
+        let id = self.minisig.key_id;
+        root.minisign.iter().find(|k| k.id == id).ok_or_else(|| {
+            let held: Vec<String> = root
+                .minisign
+                .iter()
+                .map(|k| format!("{}.pub ({})", k.label, k.id))
+                .collect();
+            let held = match held.is_empty() {
+                true => "none".to_string(),
+                false => held.join(", "),
+            };
+            self.refused(
+                Failure::Key,
+                format!(
+                    "it is signed by minisign key {id}, which is not a *.pub of the trust root \
+                     {} (its minisign keys: {held})",
+                    root.path
+                ),
+            )
+        })
+    }
+}
+
 /// What a check established: who signed (as reported), and one signature
-/// that verified, for the `.sig` sidecar loaders read.
+/// that verified, for the `.sig` sidecar loaders read (none when only a
+/// minisign signature did).
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// The key's label; with `root.json`, every key (and Sigstore
-    /// identity) counted and the role (`acme, bob (publishers acme-*)`).
+    /// identity) counted and the role (`acme, bob (publishers acme-*)`). A
+    /// minisign signature shows as `minisign:<label>`.
     pub signers: String,
-    /// `None` when a role's threshold was met by a Sigstore identity
-    /// alone.
+    /// `None` when no Ed25519 signature verified: a minisign signature or
+    /// a Sigstore identity met the rule.
     pub signature: Option<Signature>,
 }
 
 /// The check a trust policy asks for on plugin `name`'s bytes: none without
 /// a trust root; with one, a signature is required (`missing` says where
-/// none was found).
+/// none was found). A minisign signature by a key the trust root does not
+/// hold is refused here, before any byte is read.
 pub fn check_for(
     root: Option<&TrustRoot>,
     name: &str,
     signatures: &[Claimed],
+    minisig: Option<&MinisigClaim>,
     missing: impl FnOnce() -> Error,
 ) -> Result<Option<SignatureCheck>> {
     let Some(root) = root else {
         return Ok(None);
     };
-    match check_if_signed(root, name, signatures) {
+    match check_if_signed(root, name, signatures, minisig)? {
         Some(check) => Ok(Some(check)),
         None => Err(missing()),
     }
@@ -70,14 +143,22 @@ pub fn check_if_signed(
     root: &TrustRoot,
     name: &str,
     signatures: &[Claimed],
-) -> Option<SignatureCheck> {
+    minisig: Option<&MinisigClaim>,
+) -> Result<Option<SignatureCheck>> {
     // Without root.json only the loader's own `signature` counts, as
     // before there were co-signatures.
     let usable = match root.metadata {
         Some(_) => !signatures.is_empty(),
         None => signatures.iter().any(|c| c.keyid.is_none()),
     };
-    usable.then(|| SignatureCheck::for_plugin(root, name, signatures))
+    let check = match minisig {
+        Some(claim) => {
+            SignatureCheck::for_plugin(root, name, signatures).with_minisig(root, claim)?
+        }
+        None if usable => SignatureCheck::for_plugin(root, name, signatures),
+        None => return Ok(None),
+    };
+    Ok(Some(check))
 }
 
 /// Checks signatures while the message streams through `update`: without
@@ -92,6 +173,17 @@ pub struct SignatureCheck {
     labels: Vec<String>,
     /// Key id -> label, from `root.json`.
     key_labels: BTreeMap<String, String>,
+    minisign: Option<MinisignCandidate>,
+}
+
+/// A minisign signature being checked, by the trust root's key of its id.
+struct MinisignCandidate {
+    claim: MinisigClaim,
+    /// The key's `.pub` label, and its id in `root.json` terms.
+    label: String,
+    keyid: String,
+    id: minisign::KeyId,
+    verifier: minisign::Verifier,
 }
 
 struct Candidate {
@@ -155,6 +247,41 @@ impl SignatureCheck {
         });
         let claimed = [Claimed::unnamed(signature)];
         SignatureCheck::build(root, roles, format!("plugin '{name}'"), &claimed)
+    }
+
+    /// For an installed plugin's `.minisig` sidecar alone: as
+    /// `for_sidecar`, one key of a publishers role covering the plugin
+    /// being enough.
+    pub fn for_minisig_sidecar(
+        root: &TrustRoot,
+        name: &str,
+        claim: &MinisigClaim,
+    ) -> Result<SignatureCheck> {
+        let roles = root.metadata.as_ref().map(|meta| {
+            meta.publishers_of(name)
+                .map(|p| Signers::publishers(p, Some(1)))
+                .collect()
+        });
+        SignatureCheck::build(root, roles, format!("plugin '{name}'"), &[])
+            .with_minisig(root, claim)
+    }
+
+    /// Also checks `claim`, a minisign signature, by the trust root's key
+    /// of its key id (refused now when there is none).
+    pub fn with_minisig(
+        mut self,
+        root: &TrustRoot,
+        claim: &MinisigClaim,
+    ) -> Result<SignatureCheck> {
+        let key = claim.key(root)?;
+        self.minisign = Some(MinisignCandidate {
+            label: key.label.clone(),
+            keyid: metadata::key_id(&key.key),
+            id: key.id,
+            verifier: claim.minisig.verifier(&key.key),
+            claim: claim.clone(),
+        });
+        Ok(self)
     }
 
     /// For a registry index: the `index` role.
@@ -238,6 +365,7 @@ impl SignatureCheck {
                 .flat_map(|m| &m.keys)
                 .map(|(id, k)| (id.clone(), k.label.clone()))
                 .collect(),
+            minisign: None,
         }
     }
 
@@ -250,6 +378,9 @@ impl SignatureCheck {
 
     pub fn update(&mut self, chunk: &[u8]) {
         for candidate in &mut self.candidates {
+            candidate.verifier.update(chunk);
+        }
+        if let Some(candidate) = &mut self.minisign {
             candidate.verifier.update(chunk);
         }
     }
@@ -278,12 +409,30 @@ impl SignatureCheck {
                     .map(|()| (c.key, c.signature))
             })
             .collect();
+        // A minisign signature given must verify, whatever else does.
+        let minisigned = match self.minisign {
+            None => None,
+            Some(candidate) => Some(candidate.finish()?),
+        };
         let Rule::Roles { roles, what } = self.rule else {
-            // The first key (by label order) that verifies.
-            let (label, signature) = verified.into_iter().next().ok_or_else(untrusted)?;
+            // The first key (by label order) that verifies, and the
+            // minisign key.
+            let first = verified.into_iter().next();
+            let shown: Vec<String> = first
+                .iter()
+                .map(|(label, _)| label.clone())
+                .chain(
+                    minisigned
+                        .iter()
+                        .map(|(label, _)| format!("minisign:{label}")),
+                )
+                .collect();
+            if shown.is_empty() {
+                return Err(untrusted());
+            }
             return Ok(Verified {
-                signers: label,
-                signature: Some(signature),
+                signers: shown.join(", "),
+                signature: first.map(|(_, s)| s),
             });
         };
         let insufficient = |reason: String| Error::SignatureInsufficient {
@@ -296,7 +445,9 @@ impl SignatureCheck {
                 self.trust_root
             )));
         }
-        let by: BTreeSet<&String> = verified.iter().map(|(k, _)| k).collect();
+        let mut by: BTreeSet<&String> = verified.iter().map(|(k, _)| k).collect();
+        let minisign_id = minisigned.as_ref().map(|(_, keyid)| keyid);
+        by.extend(minisign_id);
         let bundle_signer = self.bundle_signer.as_ref();
         let mut shortfalls = Vec::new();
         for Signers {
@@ -314,7 +465,20 @@ impl SignatureCheck {
                     .iter()
                     .find(|(k, _)| counted.contains(k))
                     .map(|(_, s)| *s);
-                let mut labels: Vec<String> = counted.iter().map(|id| label_of(id)).collect();
+                // A key counted by its minisign signature alone shows as
+                // `minisign:<label>`.
+                let raw: BTreeSet<&String> = verified.iter().map(|(k, _)| k).collect();
+                let mut labels: Vec<String> = counted
+                    .iter()
+                    .map(|id| match raw.contains(id) {
+                        true => label_of(id),
+                        false => format!("minisign:{}", label_of(id)),
+                    })
+                    .collect();
+                if let Some(id) = minisign_id.filter(|id| raw.contains(id) && counted.contains(id))
+                {
+                    labels.push(format!("minisign:{}", label_of(id)));
+                }
                 labels.sort();
                 labels.extend(identity.map(Signer::to_string));
                 return Ok(Verified {
@@ -337,5 +501,41 @@ impl SignatureCheck {
             "not enough keys allowed to sign {what} signed it: {}",
             shortfalls.join("; ")
         )))
+    }
+}
+
+impl MinisignCandidate {
+    /// The key's label and `root.json` id when both signatures verify; the
+    /// refusal naming the check that failed otherwise.
+    fn finish(self) -> Result<(String, String)> {
+        let MinisignCandidate {
+            claim,
+            label,
+            keyid,
+            id,
+            verifier,
+        } = self;
+        let kind = match claim.minisig.prehashed {
+            true => "prehashed",
+            false => "legacy",
+        };
+        match verifier.finish() {
+            Ok(()) => Ok((label, keyid)),
+            Err(Failure::TrustedComment) => Err(claim.refused(
+                Failure::TrustedComment,
+                format!(
+                    "its trusted comment {:?} is not the one minisign key {id} ({label}.pub) \
+                     signed: it was altered",
+                    claim.minisig.trusted_comment
+                ),
+            )),
+            Err(failure) => Err(claim.refused(
+                failure,
+                format!(
+                    "its {kind} signature by minisign key {id} ({label}.pub) is not of these \
+                     bytes: they, or the signature, were altered"
+                ),
+            )),
+        }
     }
 }

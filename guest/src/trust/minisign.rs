@@ -207,14 +207,30 @@ enum Hash {
     Refused,
 }
 
-/// Why a minisign signature did not verify.
+/// Why a minisign signature did not verify: the check it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
+    /// The text is not a `.minisig`.
+    Malformed,
+    /// Its key id is no minisign key of the trust root.
+    Key,
     /// The signature is not one of these bytes by this key.
     Signature,
     /// The global signature over the signature and the trusted comment
     /// does not verify: the trusted comment was altered.
     TrustedComment,
+}
+
+impl Failure {
+    /// The check's name in errors (`minisign-failure`'s `check`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Failure::Malformed => "malformed",
+            Failure::Key => "key",
+            Failure::Signature => "signature",
+            Failure::TrustedComment => "trusted-comment",
+        }
+    }
 }
 
 impl Verifier {

@@ -1,5 +1,6 @@
 //! Loading a trust root: a directory of `*.pub` files (a key's label is its
-//! file stem), its `root.json` when it has one, which then decides who may
+//! file stem; each a raw Ed25519 key, or a minisign public key, which
+//! vouches through `.minisig` signatures), its `root.json` when it has one, which then decides who may
 //! sign what, and its `sigstore.json` when it has one: the Sigstore
 //! identities and keys that may sign which plugins (`SigstoreTrust`).
 
@@ -7,6 +8,7 @@ use super::digest::Sha256Digest;
 use super::encoding::parse_public_key;
 use super::metadata::RoleIdentity;
 use super::metadata::Root;
+use super::minisign::{self, MinisignKey};
 use super::sigstore::policy::SigstorePolicy;
 use super::sigstore::{self, Artefact, Expectation, PublicKey, Refusal, Signer, TrustedRootSource};
 use crate::error::{Error, Result};
@@ -31,6 +33,9 @@ pub struct TrustedKey {
 pub struct TrustRoot {
     pub path: String,
     pub keys: Vec<TrustedKey>,
+    /// Its minisign public keys (`*.pub` files in minisign's format),
+    /// sorted by label: they verify `.minisig` signatures, not raw ones.
+    pub minisign: Vec<MinisignKey>,
     pub metadata: Option<Root>,
     /// Its `sigstore.json`, with the files it names, read.
     pub sigstore: Option<SigstoreTrust>,
@@ -154,10 +159,11 @@ impl TrustRoot {
                     "a trust root is a directory of *.pub files, or one *.pub file".into(),
                 ));
             }
-            let keys = vec![load_key(dir)?];
+            let (keys, minisign) = load_keys(&[dir.to_path_buf()])?;
             return Ok(TrustRoot {
                 path: shown,
                 keys,
+                minisign,
                 metadata: None,
                 sigstore: None,
             });
@@ -192,7 +198,8 @@ impl TrustRoot {
         if key_files.is_empty() && metadata.is_none() && sigstore.is_none() {
             return Err(invalid(
                 "it holds no *.pub key files (each is the base64 of a raw 32-byte Ed25519 \
-                 public key, or a PEM PUBLIC KEY), no root.json and no sigstore.json"
+                 public key, a PEM PUBLIC KEY or a minisign public key), no root.json and no \
+                 sigstore.json"
                     .to_string(),
             ));
         }
@@ -202,13 +209,11 @@ impl TrustRoot {
                 key_files.len()
             )));
         }
-        let keys = key_files
-            .iter()
-            .map(|path| load_key(path))
-            .collect::<Result<Vec<_>>>()?;
+        let (keys, minisign) = load_keys(&key_files)?;
         Ok(TrustRoot {
             path: shown,
             keys,
+            minisign,
             metadata,
             sigstore,
         })
@@ -359,8 +364,40 @@ fn read_file(path: &Path, max: u64) -> Result<Vec<u8>> {
         .ok_or_else(|| invalid(format!("it is larger than {max} bytes")))
 }
 
-/// One `*.pub` file, labelled by its stem.
-fn load_key(path: &Path) -> Result<TrustedKey> {
+/// The `*.pub` files, sorted: the raw Ed25519 keys and the minisign keys.
+/// Two minisign keys of one key id are refused: a signature names its key
+/// by that id.
+fn load_keys(paths: &[std::path::PathBuf]) -> Result<(Vec<TrustedKey>, Vec<MinisignKey>)> {
+    let mut keys = Vec::new();
+    let mut minisign: Vec<MinisignKey> = Vec::new();
+    for path in paths {
+        match load_key(path)? {
+            Loaded::Raw(key) => keys.push(key),
+            Loaded::Minisign(key) => {
+                if let Some(same) = minisign.iter().find(|k| k.id == key.id) {
+                    return Err(Error::TrustRootInvalid {
+                        path: path.display().to_string(),
+                        reason: format!(
+                            "it is the minisign key {} again, as {}.pub is; keep one of them",
+                            key.id, same.label
+                        ),
+                    });
+                }
+                minisign.push(key);
+            }
+        }
+    }
+    Ok((keys, minisign))
+}
+
+enum Loaded {
+    Raw(TrustedKey),
+    Minisign(MinisignKey),
+}
+
+/// One `*.pub` file, labelled by its stem: a minisign key when it is in
+/// minisign's format, else a raw Ed25519 key.
+fn load_key(path: &Path) -> Result<Loaded> {
     let label = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -377,8 +414,12 @@ fn load_key(path: &Path) -> Result<TrustedKey> {
             "it is larger than {MAX_KEY_FILE_BYTES} bytes, too large for a key"
         ))
     })?;
+    if minisign::is_minisign_key(&text) {
+        let (id, key) = minisign::parse_public_key(&text).map_err(invalid_key)?;
+        return Ok(Loaded::Minisign(MinisignKey { label, id, key }));
+    }
     let key = parse_public_key(&text).map_err(invalid_key)?;
-    Ok(TrustedKey { label, key })
+    Ok(Loaded::Raw(TrustedKey { label, key }))
 }
 
 /// Reads a key or signature file as text; `None` when it is larger than

@@ -24,6 +24,7 @@ fn root_of(keys: &[(&str, VerifyingKey)]) -> TrustRoot {
     TrustRoot {
         metadata: None,
         sigstore: None,
+        minisign: Vec::new(),
         path: "/trust".into(),
         keys: keys
             .iter()
@@ -265,6 +266,7 @@ fn with_root(bytes: &[u8]) -> TrustRoot {
     TrustRoot {
         path: "/trust".into(),
         keys: Vec::new(),
+        minisign: Vec::new(),
         metadata: Some(Root::parse("/trust/root.json", bytes).unwrap()),
         sigstore: None,
     }
@@ -375,7 +377,7 @@ fn without_root_json_only_the_loaders_signature_counts() {
     };
     // A named co-signature alone is no signature at all here.
     assert!(matches!(
-        check_for(Some(&root), "p", std::slice::from_ref(&named), || {
+        check_for(Some(&root), "p", std::slice::from_ref(&named), None, || {
             Error::SignatureMissing {
                 artifact: "m".into(),
                 looked_for: "the entry".into(),
@@ -384,7 +386,7 @@ fn without_root_json_only_the_loaders_signature_counts() {
         Err(Error::SignatureMissing { .. })
     ));
     let unnamed = Claimed::unnamed(a.sign(b"m"));
-    let mut check = check_for(Some(&root), "p", &[named, unnamed], || unreachable!())
+    let mut check = check_for(Some(&root), "p", &[named, unnamed], None, || unreachable!())
         .unwrap()
         .unwrap();
     check.update(b"m");

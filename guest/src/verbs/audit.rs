@@ -4,13 +4,15 @@
 //! every plugin is re-hashed against its receipt, every `.sig` is checked
 //! against the trust root (or for form without one), every `.sigstore.json`
 //! against the trust root's Sigstore policy (its presence, when the receipt
-//! records a Sigstore signer), and anything that does
+//! records a Sigstore signer), every `.minisig` against the trust root's
+//! minisign keys (its presence, when the receipt records a `minisign:`
+//! signer), and anything that does
 //! not belong is reported: a `.wasm` or `.sig` without receipt, a receipt
 //! without `.wasm`, temp files left by an interrupted install.
 
 use crate::error::{Error, Result};
 use crate::plugin_set::{lock, manifest};
-use crate::plugins_dir::installed::{self, BundleState, SigState};
+use crate::plugins_dir::installed::{self, BundleState, MinisigState, SigState};
 use crate::plugins_dir::receipt::{self, Found, Receipt};
 use crate::plugins_dir::{PluginsDir, roots};
 use crate::registry::RegistryRef;
@@ -337,9 +339,16 @@ fn audit_one(
     }
     let recorded = receipt.as_ref().and_then(|r| r.signed_by.as_deref());
     // Key labels come first in a recorded signer (`alice, sigstore:… (…)
-    // (publishers …)`), so a Sigstore-only one starts with it.
+    // (publishers …)`); `minisign:<label>` among them: a `.minisig`
+    // vouched; a plain label: a `.sig` did.
     let recorded_sigstore = recorded.is_some_and(|s| s.contains("sigstore"));
-    let recorded_key = recorded.is_some_and(|s| !s.starts_with("sigstore"));
+    let signers: Vec<&str> = recorded
+        .map(|s| s.split(" (").next().unwrap_or(s).split(", ").collect())
+        .unwrap_or_default();
+    let recorded_minisign = signers.iter().any(|s| s.starts_with("minisign:"));
+    let recorded_raw = signers
+        .iter()
+        .any(|s| !s.starts_with("minisign:") && !s.starts_with("sigstore"));
     let bundle_signer = bundle_findings(
         &layout,
         name,
@@ -348,14 +357,19 @@ fn audit_one(
         recorded_sigstore,
         &mut findings,
     )?;
+    let minisig_signer = minisig_findings(&layout, name, trust, recorded_minisign, &mut findings)?;
     let signed_by = signature_findings(
         &disk.sig,
         &layout.sig(name),
-        trust.is_some() && bundle_signer.is_none(),
-        recorded_key,
+        trust.is_some() && bundle_signer.is_none() && minisig_signer.is_none(),
+        recorded_raw,
         &mut findings,
     );
-    let signed_by = bundle_signer.or(signed_by);
+    let signed_by = match (bundle_signer, signed_by, minisig_signer) {
+        (Some(bundle), _, _) => Some(bundle),
+        (None, Some(sig), Some(minisig)) => Some(format!("{sig}, {minisig}")),
+        (None, sig, minisig) => sig.or(minisig),
+    };
     Ok(findings.into_plugin(name, receipt, Some(disk.sha256.to_hex()), signed_by))
 }
 
@@ -391,6 +405,40 @@ fn bundle_findings(
             "the receipt says it was signed with Sigstore, but its bundle is missing".into(),
         ),
         BundleState::Absent => {}
+    }
+    Ok(None)
+}
+
+/// What the `<name>.minisig` says: with a trust root holding minisign keys,
+/// it must verify for the installed bytes; a receipt recording a
+/// `minisign:` signer needs it there. Who signed, when it verified.
+fn minisig_findings(
+    layout: &PluginsDir,
+    name: &str,
+    trust: Option<&TrustRoot>,
+    recorded_minisign: bool,
+    findings: &mut Findings,
+) -> Result<Option<String>> {
+    let path = layout.minisig(name);
+    let root = trust.filter(|root| !root.minisign.is_empty());
+    let state = match (PluginName::parse(name), root) {
+        (Ok(valid), Some(root)) => installed::minisig_state(layout.root(), &valid, root)?,
+        _ if sandbox::exists(&path)? => return Ok(None),
+        _ => MinisigState::Absent,
+    };
+    match state {
+        MinisigState::Verified(signer, _) => return Ok(Some(signer)),
+        MinisigState::Refused(why) => findings.add(
+            FindingKind::SignatureInvalid,
+            &path,
+            format!("the minisign signature does not verify the installed bytes: {why}"),
+        ),
+        MinisigState::Absent if recorded_minisign => findings.add(
+            FindingKind::SignatureMissing,
+            &path,
+            "the receipt says it was signed with minisign, but its .minisig is missing".into(),
+        ),
+        MinisigState::Absent => {}
     }
     Ok(None)
 }

@@ -386,6 +386,7 @@ fn checked(
     fetcher: &dyn Fetcher,
 ) -> Result<u64> {
     let claimed = entry.claimed("the registry")?;
+    let minisig = entry.minisig_claim(trust, &claimed, &location.display(), "the registry")?;
     let missing = || Error::SignatureMissing {
         artifact: location.display(),
         looked_for: format!("the {} {} entry", entry.name, entry.version),
@@ -403,7 +404,13 @@ fn checked(
         None => None,
     };
     let (staged, measured, check, shown) = source::with_retries(|| {
-        let mut check = trust::check_for(trust, entry.name.as_str(), &claimed, missing)?;
+        let mut check = trust::check_for(
+            trust,
+            entry.name.as_str(),
+            &claimed,
+            minisig.as_ref(),
+            missing,
+        )?;
         let mut source = Source::open(location, fetcher)?;
         source.limit(entry.size, max_size)?;
         let mut staged = target

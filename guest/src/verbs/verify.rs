@@ -11,6 +11,12 @@
 //! bundle is checked for the file's SHA-256 as `install` checks it: it
 //! vouches for the file instead of an Ed25519 signature, and one that does
 //! not verify fails the call.
+//!
+//! With minisign keys in the trust root, a `<stem>.minisig` beside the file
+//! (what `install` places) is checked as `install` checks an entry's
+//! `minisig`: it vouches for the file by its key, and one that does not
+//! verify (another key, other bytes, an altered trusted comment) fails the
+//! call.
 
 use crate::error::{Error, Result};
 use crate::limits::{MAX_BUNDLE_BYTES, MAX_SIG_FILE_BYTES};
@@ -77,16 +83,21 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         ),
         _ => None,
     };
-    let missing = || Error::SignatureMissing {
-        artifact: artifact.display().to_string(),
-        looked_for: match &sigstore {
-            Some(_) => format!("{} or {}", sidecar.display(), bundle_path.display()),
-            None => sidecar.display().to_string(),
-        },
+    let minisig = read_minisig(artifact, &name, trust.as_ref(), &claimed)?;
+    let minisig_path = artifact.with_file_name(PluginsDir::minisig_file(&name));
+    let minisign_keys = trust.as_ref().is_some_and(|root| !root.minisign.is_empty());
+    let missing = || {
+        let mut looked_for = vec![sidecar.display().to_string()];
+        looked_for.extend(sigstore.as_ref().map(|_| bundle_path.display().to_string()));
+        looked_for.extend(minisign_keys.then(|| minisig_path.display().to_string()));
+        Error::SignatureMissing {
+            artifact: artifact.display().to_string(),
+            looked_for: looked_for.join(" or "),
+        }
     };
     let mut check = match (&bundle, &trust) {
-        (Some(_), Some(root)) => trust::check_if_signed(root, &name, &claimed),
-        _ => trust::check_for(trust.as_ref(), &name, &claimed, missing)?,
+        (Some(_), Some(root)) => trust::check_if_signed(root, &name, &claimed, minisig.as_ref())?,
+        _ => trust::check_for(trust.as_ref(), &name, &claimed, minisig.as_ref(), missing)?,
     };
 
     let mut source = Source::open(&Location::File(artifact.clone()), &NoNetwork)?;
@@ -141,6 +152,27 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyReport> {
         exports: measured.capabilities.ok().map(|c| c.exports),
         fits,
     })
+}
+
+/// The `<stem>.minisig` beside `artifact`, when the trust root is to check
+/// it: it holds minisign keys, or no other signature is there to count (as
+/// for an index entry's `minisig`).
+fn read_minisig(
+    artifact: &Path,
+    name: &str,
+    trust: Option<&TrustRoot>,
+    claimed: &[trust::Claimed],
+) -> Result<Option<trust::MinisigClaim>> {
+    let path = artifact.with_file_name(PluginsDir::minisig_file(name));
+    let Some(root) = trust else {
+        return Ok(None);
+    };
+    if (root.minisign.is_empty() && !claimed.is_empty()) || !exists(&path)? {
+        return Ok(None);
+    }
+    let shown = path.display().to_string();
+    let text = trust::read_small(&path, MAX_SIG_FILE_BYTES)?.unwrap_or_default();
+    trust::MinisigClaim::parse(&text, &shown, &artifact.display().to_string()).map(Some)
 }
 
 /// Whether `path` exists; a path outside the grants simply does not.

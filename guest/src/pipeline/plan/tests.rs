@@ -222,6 +222,7 @@ fn run(case: &Case) -> String {
                 .exports
                 .map(|e| e.iter().map(|n| n.to_string()).collect()),
             sigstore_bundle: None,
+            minisig: None,
         }),
         None => Err(Error::UnknownVersion {
             name: "colmask".into(),
