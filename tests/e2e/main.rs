@@ -11,6 +11,7 @@ mod install;
 mod lifecycle;
 mod list;
 mod loader_format;
+mod minisign;
 mod oci;
 mod operator;
 mod plugin_host;
