@@ -793,7 +793,7 @@ mod minisign {
         fx.write_index();
         assert_eq!(check_of(&fx), "malformed");
         // A key id the trust root does not hold.
-        let mut fx = fixture(&ops(), true, false);
+        let fx = fixture(&ops(), true, false);
         std::fs::write(fx.root.join("trust/ops.pub"), key_file(&ops(), [0; 8])).unwrap();
         fx.write_index();
         let err = fx.install("colmask", true).unwrap_err();

@@ -392,3 +392,58 @@ fn without_root_json_only_the_loaders_signature_counts() {
     check.update(b"m");
     assert_eq!(check.finish("m").unwrap().signers, "a");
 }
+
+#[test]
+fn a_minisign_signature_counts_towards_a_role_as_its_key() {
+    use crate::trust::metadata::{
+        key_id,
+        tests::{key, signed_root},
+    };
+    use crate::trust::minisign::{self, tests::sign};
+    let (a, b) = (key(7), key(8));
+    let mut root = with_root(&signed_root(
+        1,
+        &[("a", &a), ("b", &b)],
+        (&["a"], 1),
+        (&["a"], 1),
+        &[(&["a", "b"], 2, &["*"])],
+        &[&a],
+    ));
+    // b's key is also a minisign key of the trust root (`ops.pub`).
+    let id = [4; 8];
+    root.minisign.push(minisign::MinisignKey {
+        label: "ops".into(),
+        id: minisign::KeyId(id),
+        key: b.verifying_key(),
+    });
+    let claim = |signer: &SigningKey, msg: &[u8]| {
+        MinisigClaim::parse(&sign(signer, id, msg, true, "c"), "m.minisig", "m").unwrap()
+    };
+    let judge_with = |sigs: &[Claimed], minisig: &MinisigClaim| {
+        let mut check = SignatureCheck::for_plugin(&root, "p", sigs)
+            .with_minisig(&root, minisig)
+            .unwrap();
+        check.update(b"m");
+        check.finish("m")
+    };
+    let named_a = Claimed {
+        keyid: Some(key_id(&a.verifying_key())),
+        signature: a.sign(b"m"),
+    };
+    // a's Ed25519 signature and b's minisign signature: two distinct keys.
+    let both = judge_with(std::slice::from_ref(&named_a), &claim(&b, b"m")).unwrap();
+    assert_eq!(both.signers, "a, minisign:b (publishers *)");
+    assert!(both.signature.is_some());
+    // b's minisign signature alone is one key of the two needed.
+    let alone = judge_with(&[], &claim(&b, b"m")).unwrap_err();
+    assert!(
+        format!("{alone:?}").contains("needs 2 distinct key(s) and 1 signed"),
+        "{alone:?}"
+    );
+    // One for other bytes is refused, whatever else verified.
+    let other = judge_with(&[named_a], &claim(&b, b"x")).unwrap_err();
+    assert!(
+        matches!(&other, Error::MinisignUnverified { check, .. } if check == "signature"),
+        "{other:?}"
+    );
+}
