@@ -415,6 +415,29 @@ const EXAMPLES: &[(&str, Check)] = &[
         },
     ),
     (
+        "minisign -G -W -p trust/ops.pub -s ops.key",
+        Check::Run {
+            scratch: "minisign",
+            cwd: "",
+            setup: |env| {
+                crate::minisign::ensure_installed();
+                env.write("colmask.wasm", b"\0asm colmask");
+                std::fs::create_dir(env.path("trust")).unwrap();
+            },
+            substitute: &[],
+            verify: |env| {
+                // The pair verifies as the .minisig an install places.
+                let minisig = env.read("colmask.wasm.minisig");
+                env.write("colmask.minisig", minisig);
+                let verified = env
+                    .run(&["verify", "colmask.wasm", "--trust-root", "trust", "--json"])
+                    .expect(OK)
+                    .json();
+                assert_eq!(verified["signed_by"], "minisign:ops", "{verified}");
+            },
+        },
+    ),
+    (
         "reg=127.0.0.1:5000 repo=acme/hello",
         Check::CoveredBy(
             "oci (tests/e2e/oci-push.sh pushes the same way to a docker-registry the tests start)",

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 
 /// Debian's `minisign`, installed once when missing.
-fn ensure_installed() {
+pub fn ensure_installed() {
     static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     INSTALLED.get_or_init(|| {
         let present = || {

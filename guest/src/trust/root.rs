@@ -676,3 +676,44 @@ mod sigstore_tests {
         assert!(why.contains("identity"), "{why}");
     }
 }
+
+#[cfg(test)]
+mod minisign_tests {
+    use super::*;
+    use crate::trust::minisign::tests::key_file;
+    use ed25519_dalek::SigningKey;
+
+    #[test]
+    fn a_minisign_pub_is_a_minisign_key_labelled_by_its_stem() {
+        let dir = tempfile::tempdir().unwrap();
+        let ops = SigningKey::from_bytes(&[3; 32]);
+        std::fs::write(dir.path().join("ops.pub"), key_file(&ops, [1; 8])).unwrap();
+        std::fs::write(
+            dir.path().join("release.pub"),
+            "HkTiNK0YW5jiufk7WRmLAHa9csADRVi+xGmHOqbtWqY=",
+        )
+        .unwrap();
+        let root = TrustRoot::load(dir.path()).unwrap();
+        let raw: Vec<_> = root.keys.iter().map(|k| k.label.as_str()).collect();
+        assert_eq!(raw, ["release"]);
+        let [minisign] = &root.minisign[..] else {
+            panic!("{:?}", root.minisign);
+        };
+        assert_eq!(minisign.label, "ops");
+        assert_eq!(minisign.key, ops.verifying_key());
+        // One file is a trust root of that one key too.
+        let one = TrustRoot::load(&dir.path().join("ops.pub")).unwrap();
+        assert_eq!(one.minisign.len(), 1);
+        assert!(one.keys.is_empty());
+
+        // The same key id twice: refused, naming the second file.
+        std::fs::write(dir.path().join("ops2.pub"), key_file(&ops, [1; 8])).unwrap();
+        match TrustRoot::load(dir.path()) {
+            Err(Error::TrustRootInvalid { path, reason }) => {
+                assert!(path.ends_with("/ops2.pub"), "{path}");
+                assert!(reason.contains("as ops.pub is"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
