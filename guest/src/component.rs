@@ -307,6 +307,7 @@ impl wit::Guest for Installer {
             location: request.location,
             force: request.force,
             expires_in: request.expires_in,
+            sigstore_bundle: request.sigstore_bundle.map(PathBuf::from),
         };
         let to_oci = registry::oci::is_oci(&request.registry.display().to_string());
         if to_oci {

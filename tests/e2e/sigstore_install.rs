@@ -425,4 +425,69 @@ fn a_publishers_role_counts_a_verified_identity_toward_its_threshold() {
         run.stdout
     );
     assert!(!env.path("plugins/colmask.wasm").exists());
+#[test]
+fn publish_attaches_a_bundle_made_elsewhere_and_install_verifies_it() {
+    let env = Env::new();
+    policy(&env, IDENTITY, ISSUER, json!({}));
+    env.write("build/colmask-1.0.0.wasm", asset("a.txt"));
+    env.write(
+        "build/a.sigstore.json",
+        asset("happy-path-v0.3/bundle.sigstore.json"),
+    );
+    let publish = |bundle: &str| {
+        env.run(&[
+            "publish",
+            "build/colmask-1.0.0.wasm",
+            "--registry",
+            "registry/index.json",
+            "--sigstore-bundle",
+            bundle,
+            "--json",
+        ])
+    };
+    // A bundle made for other bytes is refused, and nothing is written.
+    env.write(
+        "build/other.sigstore.json",
+        asset("message-digest-mismatch_fail/bundle.sigstore.json"),
+    );
+    let refused = publish("build/other.sigstore.json").expect(INTEGRITY);
+    assert!(
+        refused.stdout.contains("other.sigstore.json") && refused.stdout.contains("other bytes"),
+        "{}",
+        refused.stdout
+    );
+    assert!(!env.path("registry").exists());
+
+    let report = publish("build/a.sigstore.json").expect(OK).json();
+    assert!(
+        report["sigstore_bundle"]
+            .as_str()
+            .unwrap()
+            .ends_with("registry/colmask-1.0.0.sigstore.json"),
+        "{report}"
+    );
+    let index: Value = serde_json::from_slice(&env.read("registry/index.json")).unwrap();
+    assert_eq!(
+        index["plugins"][0]["sigstore_bundle"],
+        "colmask-1.0.0.sigstore.json"
+    );
+    let run = env
+        .run(&[
+            "install",
+            "colmask",
+            "--registry",
+            "registry/index.json",
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert_eq!(run[0]["signed_by"], signer().as_str(), "{run}");
+    assert_eq!(
+        env.read("plugins/colmask.sigstore.json"),
+        asset("happy-path-v0.3/bundle.sigstore.json")
+    );
 }

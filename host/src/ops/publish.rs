@@ -24,6 +24,7 @@ pub struct PublishRequest {
     pub(crate) location: Option<String>,
     pub(crate) force: bool,
     pub(crate) expires_in: Option<Duration>,
+    pub(crate) sigstore_bundle: Option<PathBuf>,
 }
 
 impl PublishRequest {
@@ -39,6 +40,7 @@ impl PublishRequest {
             location: None,
             force: false,
             expires_in: None,
+            sigstore_bundle: None,
         }
     }
 
@@ -84,6 +86,15 @@ impl PublishRequest {
     /// Make the index expire this long from now.
     pub fn expires_in(mut self, after: Duration) -> Self {
         self.expires_in = Some(after);
+        self
+    }
+
+    /// Attach this Sigstore bundle, made elsewhere for the artefact
+    /// (`cosign sign-blob --bundle`, `sigstore sign`): written beside the
+    /// index as `<name>-<version>.sigstore.json` and named by the entry, or
+    /// pushed to an OCI registry as a referrer of the plugin's manifest.
+    pub fn sigstore_bundle(mut self, file: impl AsRef<Path>) -> Self {
+        self.sigstore_bundle = Some(file.as_ref().to_path_buf());
         self
     }
 }
@@ -209,9 +220,14 @@ impl Installer {
         oci: bool,
     ) -> Result<PublishReport, Error> {
         let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
+        let bundle = paths::optional(
+            request.sigstore_bundle.as_deref(),
+            "--sigstore-bundle",
+            paths::existing_file,
+        )?;
         let mut grants = Grants::reading(paths::parent(file));
-        if let Some(key) = &key {
-            grants.read(paths::parent(key));
+        for read in key.iter().chain(&bundle) {
+            grants.read(paths::parent(read));
         }
         // Only when the version may have to come from the crate: ROOT can be
         // a whole repository.
@@ -233,6 +249,7 @@ impl Installer {
             location: request.location.clone(),
             force: request.force,
             expires_in: request.expires_in.map(|d| d.as_secs()),
+            sigstore_bundle: bundle.as_deref().map(paths::guest),
         };
         self.call(grants, oci, |i, s| i.call_publish(s, &call))
     }

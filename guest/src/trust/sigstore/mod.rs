@@ -274,6 +274,32 @@ fn read_bundle(json: &[u8]) -> Result<Bundle, Refusal> {
     Bundle::from_json(text).map_err(|e| Refusal::new(Check::BundleMalformed, e.to_string()))
 }
 
+/// Whether `bundle_json` is a Sigstore bundle that may be for the artefact
+/// of SHA-256 `digest`, as a publisher attaching one is told before it is
+/// published: parsed (within `MAX_BUNDLE_BYTES`) and, when it states the
+/// digest it signs (a message signature's SHA-256 `messageDigest`), that
+/// digest is the artefact's. Who signed is not judged here: that is the
+/// installer's trust policy's, offline, at install.
+pub fn check_for_artefact(bundle_json: &[u8], digest: [u8; 32]) -> Result<(), Refusal> {
+    use sigstore_verify::types::{HashAlgorithm, SignatureContent};
+    let bundle = read_bundle(bundle_json)?;
+    if let SignatureContent::MessageSignature(signature) = &bundle.content
+        && let Some(stated) = &signature.message_digest
+        && stated.algorithm == HashAlgorithm::Sha2256
+        && stated.digest.as_bytes() != digest
+    {
+        return Err(Refusal::new(
+            Check::ArtefactMismatch,
+            format!(
+                "its messageDigest is sha256 {}, the artefact's is {}",
+                hex::encode(stated.digest.as_bytes()),
+                hex::encode(digest)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The trusted root, its keys and certificates parsed (and refused when
 /// malformed) before any bundle is looked at.
 fn load_trusted_root(source: &TrustedRootSource<'_>) -> Result<Verifier, Refusal> {

@@ -362,3 +362,26 @@ fn leaves(value: &serde_json::Value, at: String) -> Vec<String> {
         _ => vec![at],
     }
 }
+
+#[test]
+fn a_bundle_attached_at_publish_is_checked_for_shape_and_stated_digest() {
+    assert_eq!(check_for_artefact(KEYLESS, sha256(A_TXT)), Ok(()));
+    let other = refused_shape(check_for_artefact(KEYLESS, sha256(b"other bytes")));
+    assert_eq!(other.check, Check::ArtefactMismatch, "{other}");
+    assert!(
+        other.detail.contains(&hex::encode(sha256(A_TXT))),
+        "{other}"
+    );
+    let junk = refused_shape(check_for_artefact(
+        b"{\"not\": \"a bundle\"}",
+        sha256(A_TXT),
+    ));
+    assert_eq!(junk.check, Check::BundleMalformed, "{junk}");
+    let big = vec![b' '; MAX_BUNDLE_BYTES + 1];
+    let large = refused_shape(check_for_artefact(&big, sha256(A_TXT)));
+    assert_eq!(large.check, Check::BundleTooLarge, "{large}");
+}
+
+fn refused_shape(result: Result<(), Refusal>) -> Refusal {
+    result.expect_err("refused")
+}

@@ -50,6 +50,8 @@ pub struct PublishRequest {
     pub force: bool,
     /// Set the index to expire this many seconds from now.
     pub expires_in: Option<u64>,
+    /// A Sigstore bundle made elsewhere for the artefact, to attach.
+    pub sigstore_bundle: Option<PathBuf>,
 }
 
 pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
@@ -89,6 +91,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         });
     }
     let (artifact_field, copy_target) = placement(request, &name, &version, registry_dir)?;
+    let bundle_target = bundle_placement(request, &name, &version, registry_dir)?;
     // Credentials in an artefact URL would be published to every reader.
     location::refuse_credentials(&artifact_field)?;
     let mut warnings = version_warnings(&name, &version);
@@ -105,6 +108,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     // signature a check that the signed bytes are those.
     let (measured, copy, signature) =
         read_artifact(request, registry_dir, copy_target.as_deref(), key.as_ref())?;
+    let bundle = attached_bundle(request, &measured.sha256)?;
 
     // Commit: the new index (signed when there is a key), then the copy,
     // the index and its signature renamed into place.
@@ -119,6 +123,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
             artifact: &artifact_field,
             measured: &measured,
             signature: signature.as_ref(),
+            sigstore_bundle: bundle_target.as_ref().map(|(field, _)| field.as_str()),
         },
     );
     let (text, index_version, index_expires) = updated_index(document, entry, existing, request)?;
@@ -130,9 +135,20 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
              publish with --expires-in to renew it"
         ));
     }
+    let staged_bundle = match (&bundle, &bundle_target) {
+        (Some(bytes), Some((field, _))) => {
+            let mut staged = Staged::create(registry_dir, field)?;
+            staged.write_all(bytes)?;
+            Some(staged)
+        }
+        _ => None,
+    };
     let staged_index = StagedIndex::stage(registry, &text, key.as_ref())?;
     if let (Some(copy), Some(target)) = (copy, &copy_target) {
         copy.persist(target)?;
+    }
+    if let (Some(staged), Some((_, target))) = (staged_bundle, &bundle_target) {
+        staged.persist(target)?;
     }
     staged_index.persist()?;
 
@@ -151,7 +167,53 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         index_expires,
         version_from: package.map(|p| p.manifest.display().to_string()),
         warnings,
+        sigstore_bundle: bundle_target.map(|(_, target)| target.display().to_string()),
     })
+}
+
+/// Where an attached Sigstore bundle is written: `<name>-<version>.sigstore.json`
+/// beside the index (the entry's `sigstore_bundle`, relative), refused when
+/// that file exists unless the entry is replaced (`force`).
+fn bundle_placement(
+    request: &PublishRequest,
+    name: &PluginName,
+    version: &str,
+    registry_dir: &Path,
+) -> Result<Option<(String, PathBuf)>> {
+    if request.sigstore_bundle.is_none() {
+        return Ok(None);
+    }
+    let field = format!("{name}-{version}.sigstore.json");
+    let target = registry_dir.join(&field);
+    if sandbox::exists(&target)? && !request.force {
+        return Err(Error::AlreadyExists(target.display().to_string()));
+    }
+    Ok(Some((field, target)))
+}
+
+/// The bundle `--sigstore-bundle` names, read whole (within
+/// `MAX_BUNDLE_BYTES`) and checked to be a Sigstore bundle for the artefact
+/// of SHA-256 `digest` (who signed it is for the installer's trust policy).
+fn attached_bundle(request: &PublishRequest, digest: &Sha256Digest) -> Result<Option<Vec<u8>>> {
+    use crate::trust::sigstore::{self, Check, MAX_BUNDLE_BYTES, Refusal};
+    let Some(path) = &request.sigstore_bundle else {
+        return Ok(None);
+    };
+    let refused = |refusal: Refusal| Error::SigstoreUnverified {
+        artifact: request.artifact.display().to_string(),
+        bundle: path.display().to_string(),
+        check: refusal.check.name().to_string(),
+        reason: refusal.to_string(),
+    };
+    let bytes = sandbox::read_at_most(path, MAX_BUNDLE_BYTES as u64, sandbox::Links::Follow)?
+        .ok_or_else(|| {
+            refused(Refusal::new(
+                Check::BundleTooLarge,
+                format!("over the limit of {MAX_BUNDLE_BYTES} bytes"),
+            ))
+        })?;
+    sigstore::check_for_artefact(&bytes, digest.bytes()).map_err(refused)?;
+    Ok(Some(bytes))
 }
 
 /// Reads the artefact once: its digest and size, its copy staged beside
@@ -190,6 +252,8 @@ struct Release<'a> {
     artifact: &'a str,
     measured: &'a Measured,
     signature: Option<&'a ed25519_dalek::Signature>,
+    /// The entry's `sigstore_bundle`: the attached bundle's location.
+    sigstore_bundle: Option<&'a str>,
 }
 
 /// The index entry for `release`. A release without a description keeps
@@ -216,14 +280,22 @@ fn entry_for(
         release.measured,
         release.signature,
     );
+    if let Some(bundle) = release.sigstore_bundle {
+        entry["sigstore_bundle"] = json!(bundle);
+    }
     // Replacing an entry with the same bytes keeps the co-signers'
-    // signatures: they still hold, and a threshold may need them.
+    // signatures and, unless another is attached, its Sigstore bundle:
+    // they still hold, and a threshold may need them.
     if let Some(i) = existing {
         let old = &index::plugins_of(document)[i];
-        if old["sha256"] == release.measured.sha256.to_hex().as_str()
-            && let Some(signatures) = old.get("signatures")
-        {
-            entry["signatures"] = signatures.clone();
+        if old["sha256"] == release.measured.sha256.to_hex().as_str() {
+            for field in ["signatures", "sigstore_bundle"] {
+                if let Some(value) = old.get(field)
+                    && entry.get(field).is_none()
+                {
+                    entry[field] = value.clone();
+                }
+            }
         }
     }
     entry
@@ -525,6 +597,11 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
             "OCI tags cannot hold semver build metadata ('+'); publish without it",
         ));
     }
+    if request.sigstore_bundle.is_some() {
+        return Err(refuse(
+            "--sigstore-bundle is for index registries (OCI referrers are not written yet)",
+        ));
+    }
     let key = request
         .key
         .as_deref()
@@ -619,6 +696,7 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         index_expires: None,
         version_from: package.map(|p| p.manifest.display().to_string()),
         warnings,
+        sigstore_bundle: None,
     })
 }
 
@@ -1104,5 +1182,66 @@ mod tests {
         assert!(!fx.path("registry/colmask-1.0.0.wasm").exists());
         let names: Vec<_> = std::fs::read_dir(fx.path("registry")).unwrap().collect();
         assert_eq!(names.len(), 1, "a temp file was left");
+    }
+
+    const A_TXT: &[u8] =
+        include_bytes!("../../../../tests/assets/sigstore-conformance/bundle-verify/a.txt");
+    const BUNDLE: &[u8] = include_bytes!(
+        "../../../../tests/assets/sigstore-conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json"
+    );
+
+    #[test]
+    fn an_attached_bundle_is_written_beside_the_index_and_named_by_the_entry() {
+        let fx = Fx::new();
+        let artifact = fx.artifact("colmask-1.0.0.wasm", A_TXT);
+        let bundle = fx.artifact("a.sigstore.json", BUNDLE);
+        let request = PublishRequest {
+            sigstore_bundle: Some(bundle.clone()),
+            ..fx.request(artifact.clone())
+        };
+        let report = publish(&request).unwrap();
+        let written = fx.path("registry/colmask-1.0.0.sigstore.json");
+        assert_eq!(report.sigstore_bundle, Some(written.display().to_string()));
+        assert_eq!(std::fs::read(&written).unwrap(), BUNDLE);
+        assert_eq!(
+            fx.index().plugins[0].sigstore_bundle,
+            Some(index::SigstoreBundle::Location(
+                "colmask-1.0.0.sigstore.json".into()
+            ))
+        );
+        // Published again with the same bytes and no bundle: the entry keeps it.
+        let again = PublishRequest {
+            force: true,
+            ..fx.request(artifact)
+        };
+        publish(&again).unwrap();
+        assert!(fx.index().plugins[0].sigstore_bundle.is_some());
+    }
+
+    #[test]
+    fn a_bundle_for_other_bytes_or_not_a_bundle_is_refused_with_nothing_written() {
+        for (bytes, check) in [
+            (&b"other bytes"[..], "artefact-mismatch"),
+            (A_TXT, "bundle-malformed"),
+        ] {
+            let fx = Fx::new();
+            let artifact = fx.artifact("colmask-1.0.0.wasm", bytes);
+            let given = if check == "bundle-malformed" {
+                fx.artifact("a.sigstore.json", b"{\"mediaType\": 1}")
+            } else {
+                fx.artifact("a.sigstore.json", BUNDLE)
+            };
+            let request = PublishRequest {
+                sigstore_bundle: Some(given),
+                ..fx.request(artifact)
+            };
+            let e = publish(&request).unwrap_err();
+            let Error::SigstoreUnverified { check: found, .. } = &e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(found, check);
+            let names: Vec<_> = std::fs::read_dir(fx.path("registry")).unwrap().collect();
+            assert!(names.is_empty(), "{names:?}");
+        }
     }
 }

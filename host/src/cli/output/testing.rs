@@ -181,6 +181,7 @@ pub fn publish(warnings: &[&str]) -> PublishReport {
         index_expires: None,
         version_from: None,
         warnings: warnings.iter().map(|w| w.to_string()).collect(),
+        sigstore_bundle: None,
     }
 }
 

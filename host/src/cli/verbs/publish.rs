@@ -18,7 +18,7 @@ pub struct PublishArgs {
     /// Instead of publishing, mark NAME@VERSION yanked in --registry: install
     /// then passes it over unless it is asked for exactly (NAME@=VERSION,
     /// --version, a lock); loaders ignore the mark
-    #[arg(long, value_name = "NAME@VERSION", conflicts_with_all = ["file", "oci", "name", "version", "description", "artifact", "force", "expires_in"])]
+    #[arg(long, value_name = "NAME@VERSION", conflicts_with_all = ["file", "oci", "name", "version", "description", "artifact", "force", "expires_in", "sigstore_bundle"])]
     pub yank: Option<String>,
     /// With --yank: take the mark off again
     #[arg(long, requires = "yank")]
@@ -57,6 +57,14 @@ pub struct PublishArgs {
     /// next to the index as <name>-<version>.wasm]
     #[arg(long, value_name = "PATH-OR-URL")]
     pub artifact: Option<String>,
+    /// Attach this Sigstore bundle, made elsewhere for the file (cosign
+    /// sign-blob --bundle, sigstore sign): written beside the index as
+    /// <name>-<version>.sigstore.json and named by the entry's
+    /// sigstore_bundle; with --oci, pushed as a referrer of the plugin's
+    /// manifest (and under the sha256-<digest> tag for registries without
+    /// the referrers API)
+    #[arg(long, value_name = "FILE")]
+    pub sigstore_bundle: Option<PathBuf>,
     /// Replace an entry with the same name and version
     #[arg(long)]
     pub force: bool,
@@ -116,6 +124,9 @@ impl Verb for PublishArgs {
         if let Some(after) = self.expires_in {
             request = request.expires_in(after);
         }
+        if let Some(bundle) = &self.sigstore_bundle {
+            request = request.sigstore_bundle(bundle);
+        }
         let report = setup.installer(fetch)?.publish(&request)?;
         publish(out, &report).map_err(stdout_failure)
     }
@@ -163,6 +174,9 @@ pub fn publish(p: &mut Printer, r: &PublishReport) -> io::Result<Verdict> {
         )?;
         if let Some(copy) = &r.copied_to {
             writeln!(out, "  copied to {copy}")?;
+        }
+        if let Some(bundle) = &r.sigstore_bundle {
+            writeln!(out, "  Sigstore bundle {bundle}")?;
         }
         // An OCI registry has no index to version or expire.
         if r.index_version > 0 {
