@@ -87,6 +87,11 @@ pub const MAX_NESTED: u32 = 1000;
 /// with a large predicate can reach hundreds. It is held and parsed whole.
 pub const MAX_BUNDLE_BYTES: usize = 4 << 20;
 
+/// Most Sigstore bundles read from an OCI artefact's referrers (each is a
+/// referrer manifest and a blob fetched, and a verification): more listed
+/// are passed over.
+pub const MAX_BUNDLE_REFERRERS: usize = 8;
+
 /// Largest operator-supplied `trusted_root.json` read. The public-good one
 /// is 7 KiB, GitHub's 12 KiB.
 pub const MAX_TRUSTED_ROOT_BYTES: usize = 1 << 20;

@@ -21,6 +21,7 @@ mod scaffold;
 mod server;
 mod sigstore;
 mod sigstore_install;
+mod sigstore_oci;
 mod stock_runtime;
 mod transport;
 mod trust_roles;

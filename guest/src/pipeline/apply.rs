@@ -454,6 +454,9 @@ fn read_bundle(
             );
             return Ok((json.clone().into_bytes(), shown));
         }
+        SigstoreBundle::Attached { reference, json } => {
+            return Ok((json.clone(), reference.clone()));
+        }
         SigstoreBundle::Location(text) => location::resolve(text, context.registry)?,
     };
     let shown = location.display();

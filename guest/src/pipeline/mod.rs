@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::plugins_dir::installed;
 use crate::plugins_dir::receipt::{self, Found};
 use crate::plugins_dir::{PluginsDir, roots, seen};
-use crate::registry::index::Entry;
+use crate::registry::index::{Entry, SigstoreBundle};
 use crate::registry::name::PluginName;
 use crate::registry::oci::{self, OciRegistry};
 use crate::registry::resolve::{self, Selector};
@@ -436,6 +436,9 @@ fn materialize(context: &Context<'_>, mut entry: Entry) -> Result<(Entry, Option
     let from_tags = oci::is_oci(&context.loaded.index.path);
     let expected = (!from_tags).then_some(&entry.sha256);
     let artifact = oci::resolve(context.fetcher, &entry.artifact, expected)?;
+    if entry.sigstore_bundle.is_none() {
+        entry.sigstore_bundle = attached_bundle(context, &entry, &artifact)?;
+    }
     if from_tags {
         entry.sha256 = artifact.layer;
         entry.signature = artifact.signature;
@@ -444,4 +447,37 @@ fn materialize(context: &Context<'_>, mut entry: Entry) -> Result<(Entry, Option
     entry.size = Some(entry.size.unwrap_or(artifact.size));
     entry.artifact = artifact.blob_url;
     Ok((entry, Some(artifact.reference)))
+}
+
+/// The Sigstore bundle attached to an OCI artefact (a referrer of its
+/// manifest), looked up only when the trust root's `sigstore.json` covers
+/// the plugin: the first listed that verifies for the layer's digest, else
+/// the last listed (whose refusal is then the install's), else none.
+fn attached_bundle(
+    context: &Context<'_>,
+    entry: &Entry,
+    artifact: &oci::Artifact,
+) -> Result<Option<SigstoreBundle>> {
+    let name = entry.name.as_str();
+    let Some(policy) = context
+        .trust
+        .and_then(|root| root.sigstore.as_ref())
+        .filter(|policy| policy.covers(name))
+    else {
+        return Ok(None);
+    };
+    let found = oci::referrers::bundles(
+        context.fetcher,
+        &artifact.host,
+        &artifact.repository,
+        &artifact.manifest,
+    )?;
+    let chosen = found
+        .iter()
+        .find(|bundle| policy.verify(name, &artifact.layer, &bundle.json).is_ok())
+        .or(found.last());
+    Ok(chosen.map(|bundle| SigstoreBundle::Attached {
+        reference: bundle.reference.clone(),
+        json: bundle.json.clone(),
+    }))
 }

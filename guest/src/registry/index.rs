@@ -153,6 +153,12 @@ pub enum SigstoreBundle {
     Location(String),
     /// The bundle's JSON text (the inline object, written out again).
     Inline(String),
+    /// Found attached to the entry's OCI artefact (a referrer of its
+    /// manifest, `oci::referrers`): the referrer's reference and the bundle.
+    Attached {
+        reference: String,
+        json: Vec<u8>,
+    },
 }
 
 #[derive(Deserialize)]

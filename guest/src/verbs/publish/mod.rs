@@ -597,11 +597,6 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
             "OCI tags cannot hold semver build metadata ('+'); publish without it",
         ));
     }
-    if request.sigstore_bundle.is_some() {
-        return Err(refuse(
-            "--sigstore-bundle is for index registries (OCI referrers are not written yet)",
-        ));
-    }
     let key = request
         .key
         .as_deref()
@@ -631,8 +626,10 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         }
         None => None,
     };
+    let bundle = attached_bundle(request, &measured.sha256)?;
 
-    // Push: the blobs, then the manifest that names them.
+    // Push: the blobs, then the manifest that names them, then the bundle
+    // as its referrer.
     let config = serde_json::to_vec(&json!({
         "architecture": "wasm",
         "os": "wasip2",
@@ -679,7 +676,19 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         (&measured.sha256, measured.size),
         &annotations,
     );
+    let manifest_size = manifest.len() as u64;
     let digest = oci::push_manifest(fetcher, &registry.host, &repository, &version, manifest)?;
+    let referrer = bundle
+        .map(|bundle| {
+            oci::referrers::attach(
+                fetcher,
+                &registry.host,
+                &repository,
+                (&digest, manifest_size),
+                &bundle,
+            )
+        })
+        .transpose()?;
 
     Ok(PublishReport {
         name: name.to_string(),
@@ -696,7 +705,7 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         index_expires: None,
         version_from: package.map(|p| p.manifest.display().to_string()),
         warnings,
-        sigstore_bundle: None,
+        sigstore_bundle: referrer,
     })
 }
 

@@ -13,7 +13,11 @@
 //! digest and size are the entry's `sha256` and `size`, checked while the
 //! blob streams; the signature is the manifest annotation
 //! `dev.wasm-plugin.signature`, over the layer bytes, as an index entry's.
-//! Requests go through the host's `send`, which owns credentials.
+//! Sigstore bundles attached to the manifest are read and written in
+//! `referrers`. Requests go through the host's `send`, which owns
+//! credentials.
+
+pub mod referrers;
 
 use crate::error::{Error, Result};
 use crate::registry::index::{Entry, Index};
@@ -116,6 +120,11 @@ pub struct OciReference {
 pub struct Artifact {
     /// `oci://HOST/REPO:TAG@sha256:MANIFEST`: what the receipt records.
     pub reference: String,
+    pub host: Host,
+    pub repository: String,
+    /// The manifest's digest and size: what referrers name as `subject`.
+    pub manifest: Sha256Digest,
+    pub manifest_size: u64,
     pub layer: Sha256Digest,
     pub size: u64,
     /// The layer blob's URL, for the host's fetch.
@@ -581,13 +590,35 @@ pub fn push_manifest(
     tag: &str,
     manifest: Vec<u8>,
 ) -> Result<Sha256Digest> {
-    let url = format!("{}/{repository}/manifests/{tag}", host.api());
     let digest = Sha256Digest::of(&manifest);
-    let mut request = Request::new(Method::Put, &url).header("content-type", MANIFEST_MEDIA_TYPE);
-    request.body = Some(manifest);
+    put_manifest(
+        fetcher,
+        host,
+        repository,
+        tag,
+        MANIFEST_MEDIA_TYPE,
+        manifest,
+    )?;
+    Ok(digest)
+}
+
+/// Puts `bytes` (of `media_type`) under `reference`, a tag or
+/// `sha256:HEX`; returns the registry's answer (its `OCI-Subject` says
+/// whether it indexes referrers itself).
+fn put_manifest(
+    fetcher: &dyn Fetcher,
+    host: &Host,
+    repository: &str,
+    reference: &str,
+    media_type: &str,
+    bytes: Vec<u8>,
+) -> Result<source::Head> {
+    let url = format!("{}/{repository}/manifests/{reference}", host.api());
+    let mut request = Request::new(Method::Put, &url).header("content-type", media_type);
+    request.body = Some(bytes);
     let (head, _) = source::exchange(fetcher, &request, 1 << 20)?;
     expect_status(&url, &head, &[201])?;
-    Ok(digest)
+    Ok(head)
 }
 
 /// `oci://HOST/REPO:TAG@sha256:DIGEST`, as receipts and reports show it.
@@ -762,6 +793,10 @@ pub fn artifact(
         .ok_or_else(|| not_wasm(format!("the layer digest {} is not sha256", layer.digest)))?;
     Ok(Artifact {
         reference: shown,
+        host: host.clone(),
+        repository: repository.to_string(),
+        manifest: digest,
+        manifest_size: bytes.len() as u64,
         blob_url: format!(
             "{}/{repository}/blobs/sha256:{}",
             host.api(),
