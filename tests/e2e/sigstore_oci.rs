@@ -155,3 +155,84 @@ fn curl_json(url: &str) -> Value {
     assert!(out.status.success(), "{out:?}");
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+#[test]
+fn mirror_copies_bundles_into_a_directory_and_a_namespace_and_back() {
+    let env = Env::new();
+    policy(&env, IDENTITY);
+    env.write("build/colmask-1.0.0.wasm", asset("a.txt"));
+    env.write(
+        "build/a.sigstore.json",
+        asset("happy-path-v0.3/bundle.sigstore.json"),
+    );
+    env.run(&[
+        "publish",
+        "build/colmask-1.0.0.wasm",
+        "--registry",
+        "registry/index.json",
+        "--sigstore-bundle",
+        "build/a.sigstore.json",
+    ])
+    .expect(OK);
+    let mirror = |from: &str, to: &str| {
+        env.run(&[
+            "mirror",
+            "--registry",
+            from,
+            "--out",
+            to,
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json()
+    };
+    let installs_from = |registry: &str| {
+        let _ = std::fs::remove_dir_all(env.path("plugins"));
+        let run = env
+            .run(&[
+                "install",
+                "colmask",
+                "--registry",
+                registry,
+                "--dest",
+                "plugins",
+                "--trust-root",
+                "trust",
+                "--json",
+            ])
+            .expect(OK)
+            .json();
+        assert_eq!(run[0]["signed_by"], signer().as_str(), "{registry}: {run}");
+        assert_eq!(
+            env.read("plugins/colmask.sigstore.json"),
+            asset("happy-path-v0.3/bundle.sigstore.json"),
+            "{registry}"
+        );
+    };
+    let bundle = asset("happy-path-v0.3/bundle.sigstore.json");
+
+    // Index -> directory: the bundle beside the copy, the index verbatim.
+    let report = mirror("registry/index.json", "offline");
+    assert_eq!(report["index_verbatim"], true, "{report}");
+    assert_eq!(env.read("offline/colmask-1.0.0.sigstore.json"), bundle);
+    installs_from("offline/index.json");
+
+    // Index -> OCI namespace: pushed as a referrer; again, kept.
+    let oci = OciRegistry::start();
+    mirror("offline/index.json", &oci.url("copy"));
+    let again = mirror("offline/index.json", &oci.url("copy"));
+    assert_eq!(again["kept"].as_array().unwrap().len(), 1, "{again}");
+    installs_from(&oci.url("copy"));
+
+    // OCI namespace -> directory: the referrer's bundle, named by the entry.
+    mirror(&oci.url("copy"), "back");
+    assert_eq!(env.read("back/colmask-1.0.0.sigstore.json"), bundle);
+    let index: Value = serde_json::from_slice(&env.read("back/index.json")).unwrap();
+    assert_eq!(
+        index["plugins"][0]["sigstore_bundle"],
+        "colmask-1.0.0.sigstore.json"
+    );
+    installs_from("back/index.json");
+}

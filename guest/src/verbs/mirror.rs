@@ -11,7 +11,8 @@
 //! than the one already mirrored is refused.
 
 use crate::error::{Error, Result};
-use crate::registry::index::Entry;
+use crate::limits::MAX_BUNDLE_BYTES;
+use crate::registry::index::{Entry, SigstoreBundle};
 use crate::registry::oci;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::sandbox;
@@ -20,7 +21,7 @@ use crate::transfer::source::{self, Fetcher, NoNetwork, Source};
 use crate::transfer::staged::{Staged, sync_dir};
 use crate::transfer::stream;
 use crate::trust::keys;
-use crate::trust::{self, TrustRoot};
+use crate::trust::{self, SigstoreTrust, TrustRoot};
 use crate::wit::MirrorReport;
 use serde_json::Value;
 use std::path::{Component, Path, PathBuf};
@@ -70,39 +71,50 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
     let index_path = out.join("index.json");
     refuse_going_back(&index_path, loaded.index.version, &registry)?;
 
-    // Where each artefact goes: its own relative path when that is safe.
-    let targets: Vec<(Entry, String)> = loaded
+    // Where each artefact goes: its own relative path when that is safe;
+    // where its Sigstore bundle goes is known once it is found.
+    let mut targets: Vec<Target> = loaded
         .index
         .plugins
         .iter()
         .map(|e| {
             let target = safe_relative(&e.artifact)
                 .unwrap_or_else(|| format!("{}-{}.wasm", e.name, e.version));
-            (e.clone(), target)
+            (e.clone(), target, None)
         })
         .collect();
-    let verbatim = targets.iter().all(|(e, t)| e.artifact == *t);
 
     let mut fetched = Vec::new();
     let mut kept = Vec::new();
-    for (entry, target) in &targets {
+    for (entry, target, bundle_target) in &mut targets {
         let what = format!("{} {}", entry.name, entry.version);
-        let path = out.join(target);
+        let path = out.join(&*target);
+        let bundle = source_bundle(entry, &registry, fetcher)?;
         if is_present(&path, entry, trust.as_ref())? {
             kept.push(what);
-            continue;
+        } else {
+            let location = source_of(entry, &registry, fetcher)?;
+            checked(
+                entry,
+                &location,
+                Some(&path),
+                trust.as_ref(),
+                request.max_size,
+                fetcher,
+                bundle.as_ref(),
+            )?;
+            fetched.push(what);
         }
-        let location = source_of(entry, &registry, fetcher)?;
-        checked(
-            entry,
-            &location,
-            Some(&path),
-            trust.as_ref(),
-            request.max_size,
-            fetcher,
-        )?;
-        fetched.push(what);
+        *bundle_target = place_bundle(out, entry, bundle, trust.as_ref())?;
     }
+    let verbatim = targets.iter().all(|(e, t, b)| {
+        e.artifact == *t
+            && match (&e.sigstore_bundle, b) {
+                (Some(SigstoreBundle::Location(given)), Some(placed)) => given == placed,
+                (_, None) => true,
+                _ => false,
+            }
+    });
 
     // The roots before the index that they vouch for.
     for root in &rotations {
@@ -150,17 +162,25 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
     })
 }
 
-/// The source index with each entry's artifact set to its mirror path.
-fn rewrite(shown: &str, original: &[u8], targets: &[(Entry, String)]) -> Result<Vec<u8>> {
+/// An entry, where its artefact goes in the mirror, and where its Sigstore
+/// bundle went (none when it has none, or has it inline).
+type Target = (Entry, String, Option<String>);
+
+/// The source index with each entry's artifact (and bundle) set to its
+/// mirror path.
+fn rewrite(shown: &str, original: &[u8], targets: &[Target]) -> Result<Vec<u8>> {
     let mut document = crate::registry::index::parse_tree(shown, original)?;
     let plugins = crate::registry::index::plugins_of(&mut document);
     for plugin in plugins.iter_mut() {
         let (name, version) = (plugin["name"].clone(), plugin["version"].clone());
-        if let Some((_, target)) = targets
+        if let Some((_, target, bundle)) = targets
             .iter()
-            .find(|(e, _)| name == e.name.as_str() && version == e.version.as_str())
+            .find(|(e, _, _)| name == e.name.as_str() && version == e.version.as_str())
         {
             plugin["artifact"] = Value::String(target.clone());
+            if let Some(bundle) = bundle {
+                plugin["sigstore_bundle"] = Value::String(bundle.clone());
+            }
         }
     }
     let mut bytes = serde_json::to_vec_pretty(&document).expect("JSON serializes");
@@ -245,12 +265,13 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
     // Decide every plugin before sending anything: a tag already holding
     // other bytes is refused (a mirror never replaces a published version);
     // one holding these bytes and this signature is kept.
-    let (to_push, kept) = decide_tags(&target, &loaded.index.plugins, fetcher)?;
+    let (to_push, there) = decide_tags(&target, &loaded.index.plugins, fetcher)?;
     let mut fetched = Vec::new();
     for entry in to_push {
         let what = format!("{} {}", entry.name, entry.version);
         let repository = target.repository(entry.name.as_str());
         let location = source_of(entry, &loaded.registry, fetcher)?;
+        let bundle = source_bundle(entry, &loaded.registry, fetcher)?;
         let size = checked(
             entry,
             &location,
@@ -258,9 +279,38 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
             trust.as_ref(),
             request.max_size,
             fetcher,
+            bundle.as_ref(),
         )?;
-        push(&target, &repository, entry, &location, size, fetcher)?;
+        checked_bundle(entry, bundle.as_ref(), trust.as_ref())?;
+        let manifest = push(&target, &repository, entry, &location, size, fetcher)?;
+        if let Some(bundle) = &bundle {
+            oci::referrers::attach(
+                fetcher,
+                &target.host,
+                &repository,
+                (&manifest.0, manifest.1),
+                &bundle.json,
+            )?;
+        }
         fetched.push(what);
+    }
+    // A tag kept gets the bundle the source has for it, if it lacks it
+    // (attaching what is attached already changes nothing).
+    let mut kept = Vec::new();
+    for (entry, artifact) in there {
+        let bundle = source_bundle(entry, &loaded.registry, fetcher)?;
+        checked_bundle(entry, bundle.as_ref(), trust.as_ref())?;
+        if let Some(bundle) = &bundle {
+            let subject = (&artifact.manifest, artifact.manifest_size);
+            oci::referrers::attach(
+                fetcher,
+                &target.host,
+                &artifact.repository,
+                subject,
+                &bundle.json,
+            )?;
+        }
+        kept.push(format!("{} {}", entry.name, entry.version));
     }
     Ok(MirrorReport {
         index: target.shown(),
@@ -272,15 +322,15 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
     })
 }
 
-/// Which entries to push, and which tags already hold them (`name
-/// version`). Decided before sending anything: a tag already holding other
+/// Which entries to push, and which tags already hold them (with what
+/// they hold). Decided before sending anything: a tag already holding other
 /// bytes is refused (a mirror never replaces a published version); one
 /// holding these bytes and this signature is kept.
 fn decide_tags<'e>(
     target: &oci::OciRegistry,
     entries: &'e [Entry],
     fetcher: &dyn Fetcher,
-) -> Result<(Vec<&'e Entry>, Vec<String>)> {
+) -> Result<(Vec<&'e Entry>, Vec<(&'e Entry, oci::Artifact)>)> {
     let mut kept = Vec::new();
     let mut to_push = Vec::new();
     // OCI has no yanked mark: a yanked version pushed as a tag would be
@@ -309,7 +359,7 @@ fn decide_tags<'e>(
                 });
             }
             if there.signature == entry.signature {
-                kept.push(format!("{} {}", entry.name, entry.version));
+                kept.push((entry, there));
                 continue;
             }
         }
@@ -321,7 +371,7 @@ fn decide_tags<'e>(
 
 /// Pushes one checked entry: config, layer (read again), then the
 /// manifest naming them, tagged with its version and annotated with its
-/// signature and description.
+/// signature and description; returns the manifest's digest and size.
 fn push(
     target: &oci::OciRegistry,
     repository: &str,
@@ -329,7 +379,7 @@ fn push(
     location: &Location,
     size: u64,
     fetcher: &dyn Fetcher,
-) -> Result<()> {
+) -> Result<(crate::trust::digest::Sha256Digest, u64)> {
     let config = serde_json::to_vec(&serde_json::json!({
         "architecture": "wasm", "os": "wasip2",
         "layerDigests": [format!("sha256:{}", entry.sha256.to_hex())],
@@ -370,13 +420,137 @@ fn push(
         (&entry.sha256, size),
         &annotations,
     );
-    oci::push_manifest(fetcher, &target.host, repository, &entry.version, manifest)?;
-    Ok(())
+    let size = manifest.len() as u64;
+    let digest = oci::push_manifest(fetcher, &target.host, repository, &entry.version, manifest)?;
+    Ok((digest, size))
+}
+
+/// The entry's bundle checked with the trust root's policy, when that
+/// covers the entry, before it is pushed.
+fn checked_bundle(
+    entry: &Entry,
+    bundle: Option<&SourceBundle>,
+    trust: Option<&TrustRoot>,
+) -> Result<()> {
+    match (covering(trust, entry), bundle) {
+        (Some(policy), Some(bundle)) => policy
+            .verify(entry.name.as_str(), &entry.sha256, &bundle.json)
+            .map(|_| ())
+            .map_err(|refusal| {
+                refusal.unverified(format!("{} {}", entry.name, entry.version), &bundle.shown)
+            }),
+        _ => Ok(()),
+    }
+}
+
+/// An entry's Sigstore bundle as the source has it.
+struct SourceBundle {
+    json: Vec<u8>,
+    /// Where it came from, for messages.
+    shown: String,
+    /// Held inline by the index, and so copied with it.
+    inline: bool,
+}
+
+/// The entry's Sigstore bundle: fetched from its location (within
+/// `MAX_BUNDLE_BYTES`), inline in the index, or, for an OCI artefact
+/// without one, the last bundle attached to its manifest as a referrer.
+fn source_bundle(
+    entry: &Entry,
+    registry: &RegistryRef,
+    fetcher: &dyn Fetcher,
+) -> Result<Option<SourceBundle>> {
+    let location = match &entry.sigstore_bundle {
+        Some(SigstoreBundle::Inline(json)) => {
+            let json = json.as_bytes().to_vec();
+            let shown = format!("inline in the {} {} entry", entry.name, entry.version);
+            return Ok(Some(SourceBundle {
+                json,
+                shown,
+                inline: true,
+            }));
+        }
+        Some(SigstoreBundle::Attached { reference, json }) => {
+            let (json, shown) = (json.clone(), reference.clone());
+            return Ok(Some(SourceBundle {
+                json,
+                shown,
+                inline: false,
+            }));
+        }
+        Some(SigstoreBundle::Location(text)) => location::resolve(text, registry)?,
+        None if oci::is_oci(&entry.artifact) => {
+            let artifact = oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?;
+            let found = oci::referrers::bundles(
+                fetcher,
+                &artifact.host,
+                &artifact.repository,
+                &artifact.manifest,
+            )?;
+            return Ok(found.into_iter().last().map(|b| SourceBundle {
+                json: b.json,
+                shown: b.reference,
+                inline: false,
+            }));
+        }
+        None => return Ok(None),
+    };
+    let shown = location.display();
+    match source::read_all(&location, fetcher, MAX_BUNDLE_BYTES as u64)? {
+        Some(json) => Ok(Some(SourceBundle {
+            json,
+            shown,
+            inline: false,
+        })),
+        None => Err(Error::TooLarge {
+            source: shown,
+            limit: MAX_BUNDLE_BYTES as u64,
+        }),
+    }
+}
+
+/// The trust root's Sigstore policy, when it covers `entry`.
+fn covering<'t>(trust: Option<&'t TrustRoot>, entry: &Entry) -> Option<&'t SigstoreTrust> {
+    trust
+        .and_then(|root| root.sigstore.as_ref())
+        .filter(|policy| policy.covers(entry.name.as_str()))
+}
+
+/// Checks the entry's bundle with the trust root's policy when it covers
+/// the entry (against the entry's digest, which the artefact was checked
+/// to have), then writes it into the mirror beside the artefact: at its own
+/// relative path when that is safe, else `<name>-<version>.sigstore.json`.
+/// Returns that path; none for no bundle or one held inline.
+fn place_bundle(
+    out: &Path,
+    entry: &Entry,
+    bundle: Option<SourceBundle>,
+    trust: Option<&TrustRoot>,
+) -> Result<Option<String>> {
+    let Some(bundle) = bundle else {
+        return Ok(None);
+    };
+    checked_bundle(entry, Some(&bundle), trust)?;
+    if bundle.inline {
+        return Ok(None);
+    }
+    let field = match &entry.sigstore_bundle {
+        Some(SigstoreBundle::Location(given)) => safe_relative(given),
+        _ => None,
+    }
+    .unwrap_or_else(|| format!("{}-{}.sigstore.json", entry.name, entry.version));
+    let path = out.join(&field);
+    let dir = path.parent().expect("inside the mirror");
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
+    write_file(dir, &path, &bundle.json)?;
+    Ok(Some(field))
 }
 
 /// Reads the entry's artefact once through its digest, size and (with a
 /// trust root) signature checks, into `into` when given (staged, then put
-/// in place), else keeping nothing; returns its size.
+/// in place), else keeping nothing; returns its size. A Sigstore bundle
+/// the trust root's policy covers vouches instead of an Ed25519 signature
+/// (it is checked by `place_bundle`, or before a push).
 fn checked(
     entry: &Entry,
     location: &Location,
@@ -384,6 +558,7 @@ fn checked(
     trust: Option<&TrustRoot>,
     max_size: u64,
     fetcher: &dyn Fetcher,
+    bundle: Option<&SourceBundle>,
 ) -> Result<u64> {
     let claimed = entry.claimed("the registry")?;
     let minisig = entry.minisig_claim(trust, &claimed, &location.display(), "the registry")?;
@@ -391,6 +566,7 @@ fn checked(
         artifact: location.display(),
         looked_for: format!("the {} {} entry", entry.name, entry.version),
     };
+    let vouched = bundle.is_some() && covering(trust, entry).is_some();
     let target = match into {
         Some(path) => {
             let dir = path.parent().expect("inside the mirror");
@@ -404,13 +580,21 @@ fn checked(
         None => None,
     };
     let (staged, measured, check, shown) = source::with_retries(|| {
-        let mut check = trust::check_for(
-            trust,
-            entry.name.as_str(),
-            &claimed,
-            minisig.as_ref(),
-            missing,
-        )?;
+        let mut check = match (vouched, trust) {
+            (true, Some(root)) => trust::check_if_signed(
+                root,
+                entry.name.as_str(),
+                &claimed,
+                minisig.as_ref(),
+            )?,
+            _ => trust::check_for(
+                trust,
+                entry.name.as_str(),
+                &claimed,
+                minisig.as_ref(),
+                missing,
+            )?,
+        };
         let mut source = Source::open(location, fetcher)?;
         source.limit(entry.size, max_size)?;
         let mut staged = target
@@ -427,7 +611,9 @@ fn checked(
             actual: measured.sha256.to_hex(),
         });
     }
-    if let Some(check) = check {
+    if let Some(check) = check
+        && !vouched
+    {
         check.finish(&shown)?;
     }
     if let (Some(staged), Some(path)) = (staged, into) {

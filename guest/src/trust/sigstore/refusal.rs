@@ -187,6 +187,23 @@ impl Refusal {
     }
 }
 
+impl Refusal {
+    /// The installer's error for this refusal of `bundle` (as shown) for
+    /// `artifact` (as shown).
+    pub fn unverified(
+        &self,
+        artifact: impl Into<String>,
+        bundle: impl Into<String>,
+    ) -> crate::error::Error {
+        crate::error::Error::SigstoreUnverified {
+            artifact: artifact.into(),
+            bundle: bundle.into(),
+            check: self.check.name().to_string(),
+            reason: self.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.check.what(), self.detail)

@@ -199,11 +199,11 @@ fn attached_bundle(request: &PublishRequest, digest: &Sha256Digest) -> Result<Op
     let Some(path) = &request.sigstore_bundle else {
         return Ok(None);
     };
-    let refused = |refusal: Refusal| Error::SigstoreUnverified {
-        artifact: request.artifact.display().to_string(),
-        bundle: path.display().to_string(),
-        check: refusal.check.name().to_string(),
-        reason: refusal.to_string(),
+    let refused = |refusal: Refusal| {
+        refusal.unverified(
+            request.artifact.display().to_string(),
+            path.display().to_string(),
+        )
     };
     let bytes = sandbox::read_at_most(path, MAX_BUNDLE_BYTES as u64, sandbox::Links::Follow)?
         .ok_or_else(|| {
