@@ -322,6 +322,9 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
     })
 }
 
+/// An entry whose tag already holds it, and what the tag holds.
+type Held<'e> = (&'e Entry, oci::Artifact);
+
 /// Which entries to push, and which tags already hold them (with what
 /// they hold). Decided before sending anything: a tag already holding other
 /// bytes is refused (a mirror never replaces a published version); one
@@ -330,7 +333,7 @@ fn decide_tags<'e>(
     target: &oci::OciRegistry,
     entries: &'e [Entry],
     fetcher: &dyn Fetcher,
-) -> Result<(Vec<&'e Entry>, Vec<(&'e Entry, oci::Artifact)>)> {
+) -> Result<(Vec<&'e Entry>, Vec<Held<'e>>)> {
     let mut kept = Vec::new();
     let mut to_push = Vec::new();
     // OCI has no yanked mark: a yanked version pushed as a tag would be
