@@ -425,6 +425,8 @@ fn a_publishers_role_counts_a_verified_identity_toward_its_threshold() {
         run.stdout
     );
     assert!(!env.path("plugins/colmask.wasm").exists());
+}
+
 #[test]
 fn publish_attaches_a_bundle_made_elsewhere_and_install_verifies_it() {
     let env = Env::new();

@@ -450,19 +450,17 @@ fn materialize(context: &Context<'_>, mut entry: Entry) -> Result<(Entry, Option
 }
 
 /// The Sigstore bundle attached to an OCI artefact (a referrer of its
-/// manifest), looked up only when the trust root's `sigstore.json` covers
-/// the plugin: the first listed that verifies for the layer's digest, else
+/// manifest), looked up only when the trust root lets a bundle vouch for
+/// the plugin (`TrustRoot::bundle_check`): the first listed that verifies for the layer's digest, else
 /// the last listed (whose refusal is then the install's), else none.
 fn attached_bundle(
     context: &Context<'_>,
     entry: &Entry,
     artifact: &oci::Artifact,
 ) -> Result<Option<SigstoreBundle>> {
-    let name = entry.name.as_str();
-    let Some(policy) = context
+    let Some(check) = context
         .trust
-        .and_then(|root| root.sigstore.as_ref())
-        .filter(|policy| policy.covers(name))
+        .and_then(|root| root.bundle_check(entry.name.as_str()))
     else {
         return Ok(None);
     };
@@ -474,7 +472,7 @@ fn attached_bundle(
     )?;
     let chosen = found
         .iter()
-        .find(|bundle| policy.verify(name, &artifact.layer, &bundle.json).is_ok())
+        .find(|bundle| check.verify(&artifact.layer, &bundle.json).is_ok())
         .or(found.last());
     Ok(chosen.map(|bundle| SigstoreBundle::Attached {
         reference: bundle.reference.clone(),

@@ -21,7 +21,7 @@ use crate::transfer::source::{self, Fetcher, NoNetwork, Source};
 use crate::transfer::staged::{Staged, sync_dir};
 use crate::transfer::stream;
 use crate::trust::keys;
-use crate::trust::{self, SigstoreTrust, TrustRoot};
+use crate::trust::{self, BundleCheck, TrustRoot};
 use crate::wit::MirrorReport;
 use serde_json::Value;
 use std::path::{Component, Path, PathBuf};
@@ -436,8 +436,8 @@ fn checked_bundle(
     trust: Option<&TrustRoot>,
 ) -> Result<()> {
     match (covering(trust, entry), bundle) {
-        (Some(policy), Some(bundle)) => policy
-            .verify(entry.name.as_str(), &entry.sha256, &bundle.json)
+        (Some(check), Some(bundle)) => check
+            .verify(&entry.sha256, &bundle.json)
             .map(|_| ())
             .map_err(|refusal| {
                 refusal.unverified(format!("{} {}", entry.name, entry.version), &bundle.shown)
@@ -512,11 +512,10 @@ fn source_bundle(
     }
 }
 
-/// The trust root's Sigstore policy, when it covers `entry`.
-fn covering<'t>(trust: Option<&'t TrustRoot>, entry: &Entry) -> Option<&'t SigstoreTrust> {
-    trust
-        .and_then(|root| root.sigstore.as_ref())
-        .filter(|policy| policy.covers(entry.name.as_str()))
+/// How a Sigstore bundle may vouch for `entry` under the trust root, if
+/// one may (`TrustRoot::bundle_check`).
+fn covering<'t>(trust: Option<&'t TrustRoot>, entry: &Entry) -> Option<BundleCheck<'t>> {
+    trust.and_then(|root| root.bundle_check(entry.name.as_str()))
 }
 
 /// Checks the entry's bundle with the trust root's policy when it covers
@@ -552,8 +551,9 @@ fn place_bundle(
 /// Reads the entry's artefact once through its digest, size and (with a
 /// trust root) signature checks, into `into` when given (staged, then put
 /// in place), else keeping nothing; returns its size. A Sigstore bundle
-/// the trust root's policy covers vouches instead of an Ed25519 signature
-/// (it is checked by `place_bundle`, or before a push).
+/// the trust root's sigstore.json covers vouches instead of an Ed25519
+/// signature (it is checked by `place_bundle`, or before a push); one by
+/// an identity of a root.json role counts toward the role's threshold.
 fn checked(
     entry: &Entry,
     location: &Location,
@@ -569,7 +569,20 @@ fn checked(
         artifact: location.display(),
         looked_for: format!("the {} {} entry", entry.name, entry.version),
     };
-    let vouched = bundle.is_some() && covering(trust, entry).is_some();
+    // A bundle the trust root's sigstore.json covers vouches alone; one by
+    // an identity of a root.json role counts toward its threshold.
+    let sigstore = covering(trust, entry).filter(|_| bundle.is_some());
+    let vouched = sigstore.as_ref().is_some_and(|check| check.decides);
+    let counted = match (&sigstore, bundle) {
+        (Some(check), Some(bundle)) if !check.decides => Some(
+            check
+                .verify(&entry.sha256, &bundle.json)
+                .map_err(|refusal| {
+                    refusal.unverified(format!("{} {}", entry.name, entry.version), &bundle.shown)
+                })?,
+        ),
+        _ => None,
+    };
     let target = match into {
         Some(path) => {
             let dir = path.parent().expect("inside the mirror");
@@ -583,13 +596,17 @@ fn checked(
         None => None,
     };
     let (staged, measured, check, shown) = source::with_retries(|| {
-        let mut check = match (vouched, trust) {
-            (true, Some(root)) => trust::check_if_signed(
-                root,
-                entry.name.as_str(),
-                &claimed,
-                minisig.as_ref(),
-            )?,
+        let mut check = match (vouched, &counted, trust) {
+            (false, Some(_), Some(root)) => {
+                let check = trust::SignatureCheck::for_plugin(root, entry.name.as_str(), &claimed);
+                Some(match &minisig {
+                    Some(claim) => check.with_minisig(root, claim)?,
+                    None => check,
+                })
+            }
+            (true, _, Some(root)) => {
+                trust::check_if_signed(root, entry.name.as_str(), &claimed, minisig.as_ref())?
+            }
             _ => trust::check_for(
                 trust,
                 entry.name.as_str(),
@@ -614,9 +631,12 @@ fn checked(
             actual: measured.sha256.to_hex(),
         });
     }
-    if let Some(check) = check
+    if let Some(mut check) = check
         && !vouched
     {
+        if let Some(signer) = counted {
+            check.count_signer(signer);
+        }
         check.finish(&shown)?;
     }
     if let (Some(staged), Some(path)) = (staged, into) {
