@@ -231,35 +231,67 @@ function coreModules() {
 
 /** Runs one export in a worker with these grants; throws InstallerError. */
 async function call(method, args, grants, { network = false, dest } = {}) {
-  const reply = await inWorker({ modules: await coreModules(), grants: unique(grants), network, method, args });
+  const reply = await inWorker({ grants: unique(grants), network, method, args });
   if ('ok' in reply) return reply.ok;
   if ('err' in reply) throw InstallerError.fromComponent(reply.err);
   // A trap runs no clean-up inside the component: remove its temp files
   // from the plugins directory, as the Rust host does.
   if (dest) {
-    await inWorker({ modules: await coreModules(), grants: [dest], network: false, method: 'clean', args: [dest] }).catch(
-      () => {},
-    );
+    await inWorker({ grants: [dest], network: false, method: 'clean', args: [dest] }).catch(() => {});
   }
   throw new InstallerError('runtime', { message: reply.trap }, `the installer component failed: ${reply.trap}`);
 }
 
-function inWorker(workerData) {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData });
-    let settled = false;
-    worker.once('message', (reply) => {
-      settled = true;
+/**
+ * Worker threads kept between calls, each running one call at a time (a
+ * fresh component instance per call, see worker.js). An idle one does not
+ * keep the process alive; one whose call trapped or that failed is ended,
+ * never reused. At most `MAX_IDLE_WORKERS` wait idle.
+ */
+const idle = [];
+const MAX_IDLE_WORKERS = 4;
+
+async function takeWorker() {
+  return idle.pop() ?? new Worker(new URL('./worker.js', import.meta.url), { workerData: { modules: await coreModules() } });
+}
+
+function giveBack(worker) {
+  if (idle.length >= MAX_IDLE_WORKERS) {
+    worker.terminate();
+    return;
+  }
+  worker.unref();
+  idle.push(worker);
+}
+
+/** One call on a kept (or new) worker: its reply, a trap when the worker fails. */
+async function inWorker(request) {
+  const worker = await takeWorker();
+  worker.ref();
+  const reply = await new Promise((resolve) => {
+    const done = (reply) => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
       resolve(reply);
-    });
-    worker.once('error', (e) => {
-      settled = true;
-      resolve({ trap: String(e?.stack ?? e) });
-    });
-    worker.once('exit', (code) => {
-      if (!settled) resolve({ trap: `the installer's worker exited with code ${code} before answering` });
-    });
-  }).catch((e) => ({ trap: String(e) }));
+    };
+    const onMessage = (reply) => done(reply);
+    const onError = (e) => done({ trap: String(e?.stack ?? e) });
+    const onExit = (code) =>
+      done({ trap: `the installer's worker exited with code ${code} before answering` });
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage(request);
+  });
+  // A trap may leave the shim's state inside the thread half-done: the
+  // thread goes with it.
+  if ('trap' in reply) {
+    worker.terminate();
+  } else {
+    giveBack(worker);
+  }
+  return reply;
 }
 
 /**

@@ -1,26 +1,44 @@
-// One installer call, on a thread of its own: a fresh component instance
-// whose sandbox grants exactly the directories the call needs.
+// Installer calls, on a thread of their own, one at a time: for each call a
+// fresh component instance whose sandbox grants exactly the directories that
+// call needs. The thread lives on between calls (starting one, and loading
+// the shim and jco's glue into it, is most of what a call cost), but nothing
+// of a call's instance does: each gets its own WASI shim, preopens and
+// component instance. A thread whose call trapped is not reused.
 //
 // Why a worker: preview2-shim's I/O is synchronous from the component's side
 // (each read blocks this thread on Atomics.wait while the shim's own worker
 // does it), so on the caller's thread a call would freeze its event loop, and
 // an HTTP server in the same process could never answer. The core modules
-// arrive compiled; only instantiation happens here.
+// arrive compiled, once; only instantiation happens per call.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { instantiate } from '../dist/component/installer.js';
 
-const { modules, grants, network, method, args } = workerData;
+const { modules } = workerData;
 
-const shim = new WASIShim({
-  sandbox: {
-    // Each grant under its own absolute path, as the Rust host preopens.
-    preopens: Object.fromEntries(grants.map((dir) => [dir, dir])),
-    env: {},
-    enableNetwork: network,
-  },
-});
+// jco's glue offers each export to WebAssembly.promising (JS Promise
+// Integration) and, where that throws, keeps the export itself. Node 20-24
+// has no JSPI, so each of the ~40 attempts throws a TypeError, and V8 words
+// a "not a function" message by re-parsing the function the call sits in:
+// jco's instance initializer, some 50,000 lines. That was ~2.5 s of CPU per
+// instantiation, nearly all of a call. Where JSPI is absent, `promising` as
+// the identity gives the glue what its fallback takes, without the throws.
+if (typeof WebAssembly.promising !== 'function') {
+  WebAssembly.promising = (f) => f;
+}
+
+/** The WASI imports of one call: its grants, and the network if asked. */
+function shimFor(grants, network) {
+  return new WASIShim({
+    sandbox: {
+      // Each grant under its own absolute path, as the Rust host preopens.
+      preopens: Object.fromEntries(grants.map((dir) => [dir, dir])),
+      env: {},
+      enableNetwork: network,
+    },
+  });
+}
 
 /**
  * preview2-shim 0.26.1 answers `http-error-code` for a failed body read with
@@ -40,13 +58,19 @@ function withErrorCodes(imports) {
   return { ...imports, 'wasi:http/types': { ...types, httpErrorCode } };
 }
 
-let reply;
-try {
-  const { installer } = await instantiate((name) => modules[name], withErrorCodes(shim.getImportObject()));
-  reply = { ok: installer[method](...args) };
-} catch (e) {
-  // jco throws an `err` result as a ComponentError carrying the WIT error
-  // in `payload`; anything else is a trap or a bug in this glue.
-  reply = e && typeof e === 'object' && 'payload' in e ? { err: e.payload } : { trap: String(e?.stack ?? e) };
+/** One call in a fresh instance: its reply. */
+async function run({ grants, network, method, args }) {
+  try {
+    const imports = withErrorCodes(shimFor(grants, network).getImportObject());
+    const { installer } = await instantiate((name) => modules[name], imports);
+    return { ok: installer[method](...args) };
+  } catch (e) {
+    // jco throws an `err` result as a ComponentError carrying the WIT error
+    // in `payload`; anything else is a trap or a bug in this glue.
+    return e && typeof e === 'object' && 'payload' in e ? { err: e.payload } : { trap: String(e?.stack ?? e) };
+  }
 }
-parentPort.postMessage(reply);
+
+parentPort.on('message', async (call) => {
+  parentPort.postMessage(await run(call));
+});

@@ -281,3 +281,29 @@ test("world takes only a plugin exporting the runtime's world, and refuses one t
   assert.match((await verify({ artifact, world: join(dir, 'plugin.wit') })).fits, /world plugin/);
   await rejectsWith(verify({ artifact, world: join(dir, 'renamed') }), 'incompatible');
 });
+
+test("each call on a kept worker thread gets its own grants, not an earlier call's", async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'release');
+  // The one artefact lies outside the registry's directory: readable only
+  // through allowRead.
+  const bytes = Buffer.from('\0asm outside');
+  const elsewhere = join(dir, 'elsewhere');
+  mkdirSync(elsewhere);
+  writeFileSync(join(elsewhere, 'colmask.wasm'), bytes);
+  mkdirSync(join(dir, 'registry'));
+  const registry = join(dir, 'registry', 'index.json');
+  const entry = { name: 'colmask', version: '1.0.0', bytes, artifact: join(elsewhere, 'colmask.wasm') };
+  writeFileSync(registry, JSON.stringify(index(k, [entry])));
+  // Granted, it installs; the next call, on the thread kept from that one,
+  // is not granted it, and is refused; the one after writes where it is
+  // granted to (its dest, which no earlier call had).
+  await install({ registry, spec: 'colmask', dest: join(dir, 'a'), trustRoot, allowRead: [elsewhere] });
+  assert.deepEqual(readFileSync(join(dir, 'a', 'colmask.wasm')), bytes);
+  const refused = await rejectsWith(install({ registry, spec: 'colmask', dest: join(dir, 'b'), trustRoot }), 'not-granted');
+  assert.match(refused.message, /allowRead|allow-read/);
+  assert.ok(!existsSync(join(dir, 'b', 'colmask.wasm')));
+  await install({ registry, spec: 'colmask', dest: join(dir, 'c'), trustRoot, allowRead: [elsewhere] });
+  assert.deepEqual(readFileSync(join(dir, 'c', 'colmask.wasm')), bytes);
+});
