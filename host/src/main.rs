@@ -55,7 +55,10 @@ fn exit_code(result: Result<cli::Verdict, cli::Failure>, json: bool) -> ExitCode
         let text = serde_json::to_string_pretty(&failure.to_json()).unwrap_or_default();
         let _ = writeln!(std::io::stdout(), "{text}");
     } else {
-        let _ = writeln!(std::io::stderr(), "error: {failure}");
+        // The failure's words may hold what a registry sent: escaped, as
+        // every text for people is (cli::output::escape).
+        let mut err = cli::Escaped::new(std::io::stderr());
+        let _ = writeln!(err, "error: {failure}");
     }
     ExitCode::from(failure.exit_code())
 }

@@ -679,3 +679,34 @@ fn a_signature_stripped_index_is_refused_and_records_nothing() {
     );
     install(&env, "p").expect(OK);
 }
+
+#[test]
+fn trust_show_escapes_what_a_root_json_says_before_it_reaches_a_terminal() {
+    let env = Env::new();
+    // A root.json (as a registry may serve one, as N.root.json) whose key
+    // label holds an escape sequence (recolour, then clear the screen) and a
+    // line separator; `trust init` would refuse the label, a file need not.
+    let a = Key::new(1);
+    let label = "ali\u{1b}[31mce\u{1b}[2J\u{2028}x";
+    let root = root_json(1, &[(label, &a)], (&[label], 1), (&[label], 1), &[], &[&a]);
+    env.write("trust/root.json", root);
+    let shown = env.run(&["trust", "show", "trust"]).expect(OK);
+    assert!(
+        !shown.stdout.contains('\u{1b}') && !shown.stdout.contains('\u{2028}'),
+        "{:?}",
+        shown.stdout
+    );
+    assert!(
+        shown
+            .stdout
+            .contains("ali\\u{1b}[31mce\\u{1b}[2J\\u{2028}x"),
+        "{}",
+        shown.stdout
+    );
+    // JSON carries the label as it is, escaped by JSON itself.
+    let json = env
+        .run(&["trust", "show", "trust", "--json"])
+        .expect(OK)
+        .json();
+    assert_eq!(json["keys"][0]["label"], label);
+}

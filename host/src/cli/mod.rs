@@ -30,6 +30,7 @@ use wasm_plugin::{Installer, Manifest, StartNotice};
 pub use verbs::Command;
 
 pub use args::{parse_duration, parse_size};
+pub use output::escape::Escaped;
 
 #[derive(Debug, Parser)]
 #[command(

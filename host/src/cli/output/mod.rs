@@ -12,7 +12,10 @@
 //! `testing.rs` builds the reports the renderers' tests render into a
 //! `Vec<u8>`.
 
+pub mod escape;
+
 use super::Verdict;
+use escape::Escaped;
 use serde::Serialize;
 use std::io::{self, Write};
 use wasm_plugin::Outcome;
@@ -22,8 +25,10 @@ use wasm_plugin::Outcome;
 /// errors of single items and warnings go to `err` (warnings silenced by
 /// `-q` too). Renderers take it, so a test renders into a `Vec<u8>`.
 pub struct Printer<'a> {
-    out: &'a mut dyn Write,
-    err: &'a mut dyn Write,
+    /// Standard output; text for people is escaped (`escape`), JSON and
+    /// bytes go to the writer within as they are.
+    out: Escaped<&'a mut dyn Write>,
+    err: Escaped<&'a mut dyn Write>,
     json: bool,
     quiet: bool,
     /// Where text goes with `-q`.
@@ -35,8 +40,8 @@ impl<'a> Printer<'a> {
     /// silenced when `quiet`.
     pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, json: bool, quiet: bool) -> Self {
         Printer {
-            out,
-            err,
+            out: Escaped::new(out),
+            err: Escaped::new(err),
             json,
             quiet,
             sink: io::sink(),
@@ -51,13 +56,14 @@ impl<'a> Printer<'a> {
     /// Standard output as it is, for what is neither text nor JSON (a
     /// binary component, a completion script, a man page).
     pub fn raw(&mut self) -> &mut dyn Write {
-        self.out
+        self.out.get_mut()
     }
 
     /// `value` as pretty JSON, on a line of its own.
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *self.out, value)?;
-        writeln!(self.out)
+        let out = self.out.get_mut();
+        serde_json::to_writer_pretty(&mut *out, value)?;
+        writeln!(out)
     }
 
     /// Where text for people goes: `out`, or nowhere with `-q`.
@@ -69,8 +75,8 @@ impl<'a> Printer<'a> {
     /// between the text of the others.
     pub fn streams(&mut self) -> (&mut dyn Write, &mut dyn Write) {
         match self.quiet {
-            true => (&mut self.sink, self.err),
-            false => (self.out, self.err),
+            true => (&mut self.sink, &mut self.err),
+            false => (&mut self.out, &mut self.err),
         }
     }
 
