@@ -760,6 +760,11 @@ fn completions_and_man_pages_cover_every_subcommand() {
         page.starts_with(".ie") || page.contains(".TH wasm-plugin 1"),
         "{page}"
     );
+    // A missing directory is a usage error (2), and nothing is written.
+    env.run(&["man", "--dir", "man"])
+        .expect(INPUT)
+        .says(&["--dir man: no such directory"]);
+    assert!(!env.path("man").exists());
     std::fs::create_dir(env.path("man")).unwrap();
     env.run(&["man", "--dir", "man"]).expect(OK);
     for name in &subcommands {

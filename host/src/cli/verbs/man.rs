@@ -20,6 +20,14 @@ impl Verb for ManArgs {
     fn run(self: Box<Self>, _: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
         let command = Cli::command();
         match &self.dir {
+            // A directory that is not there is a mistake in the command
+            // (exit 2), as a missing `--dest` parent is, not a failed write.
+            Some(dir) if !dir.is_dir() => {
+                return Err(Failure::Usage(format!(
+                    "--dir {}: no such directory; create it first (mkdir -p {0})",
+                    dir.display()
+                )));
+            }
             Some(dir) => clap_mangen::generate_to(command, dir)
                 .map_err(|e| Failure::Write(dir.clone(), e))?,
             None => {
