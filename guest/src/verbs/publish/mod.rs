@@ -781,6 +781,9 @@ fn new_entry(
     }
     entry.insert("artifact".into(), json!(artifact));
     entry.insert("sha256".into(), json!(measured.sha256.to_hex()));
+    // Its length, as measured: `info` and a dry run show it without a
+    // download, and install refuses a body of any other length.
+    entry.insert("size".into(), json!(measured.size));
     if let Some(signature) = signature {
         entry.insert(
             "signature".into(),
@@ -986,6 +989,7 @@ mod tests {
             ("colmask", "1.0.0")
         );
         assert_eq!(entry.sha256.to_hex(), digest(b"v1"));
+        assert_eq!(entry.size, Some(2), "the size is written, for info");
         assert_eq!(entry.description.as_deref(), Some("masks"));
         assert_eq!(entry.signature, None);
         let text = std::fs::read_to_string(fx.path("registry/index.json")).unwrap();
