@@ -838,3 +838,22 @@ fn a_sync_job_stopped_at_its_deadline_is_that_plugins_failure_only() {
     assert!(lock.contains("colmask"), "{lock}");
     assert!(!lock.contains("rowfilter"), "{lock}");
 }
+
+#[test]
+fn lock_and_sync_write_the_same_bytes_for_the_same_pins() {
+    let (env, _, _, _) = fleet();
+    let config = env.path("project/wasm-plugin.toml");
+    env.run(&["lock", "--config", config.to_str().unwrap()])
+        .expect(OK);
+    let locked = env.read("project/wasm-plugin.lock");
+    let text = String::from_utf8(locked.clone()).unwrap();
+    assert!(
+        text.contains("# Written by wasm-plugin (sync, lock)") && !text.contains("signed_by"),
+        "{text}"
+    );
+    // sync installs what the lock pins (signed, with a trust root) and
+    // leaves the committed lock as it is.
+    let synced = sync(&env, &["--json"]).expect(OK).json();
+    assert_eq!(synced["lock_changed"], false, "{synced}");
+    assert_eq!(env.read("project/wasm-plugin.lock"), locked);
+}

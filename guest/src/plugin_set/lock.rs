@@ -1,6 +1,7 @@
 //! `wasm-plugin.lock`, next to the manifest: for each declared plugin the
 //! exact version, registry, artefact and digest a fleet installs. Written by
-//! `sync` (and only when it changes), sorted by name, stable, diff-friendly.
+//! `sync` and `lock` (and only when it changes), sorted by name, stable,
+//! diff-friendly: the same pins are the same bytes whichever wrote them.
 //!
 //! A pin is kept while the manifest's requirement still admits it and names
 //! the same registry; the digest is the point: a registry that later serves
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 const MAX_LOCK_BYTES: u64 = 4 << 20;
 const HEADER: &str = "# wasm-plugin.lock: the exact plugins `wasm-plugin sync` installs.\n\
-                      # Written by sync; commit it, do not edit it.\n\n";
+                      # Written by wasm-plugin (sync, lock); commit it, do not edit it.\n\n";
 
 /// The lock's contents.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,8 +39,10 @@ pub struct Pin {
     pub sha256: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
-    /// The trust-root key that signed it, when one was required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Read from a lock an older version wrote, never written: who signed
+    /// is what a host's trust root finds at install (its receipt says),
+    /// not a pin, and `lock`, which downloads nothing, cannot know it.
+    #[serde(default, skip_serializing)]
     pub signed_by: Option<String>,
 }
 
@@ -114,6 +117,24 @@ mod tests {
         assert_eq!(lock("/p/wasm-plugin.toml"), "/p/wasm-plugin.lock");
         assert_eq!(lock("/p/staging.toml"), "/p/staging.lock");
         assert_eq!(lock("/p/plugins"), "/p/plugins.lock");
+    }
+
+    #[test]
+    fn who_signed_is_read_from_an_old_lock_but_never_written() {
+        let old = "[[plugin]]\nname = \"a\"\nregistry = \"default\"\nversion = \"1.0.0\"\n\
+                   artifact = \"a.wasm\"\nsha256 = \"ab\"\nsigned_by = \"release\"\n";
+        let lock: Lock = toml::from_str(old).unwrap();
+        assert_eq!(lock.plugins[0].signed_by.as_deref(), Some("release"));
+        let text = lock.to_text();
+        assert!(!text.contains("signed_by"), "{text}");
+        assert!(
+            text.contains("# Written by wasm-plugin (sync, lock)"),
+            "{text}"
+        );
+        // The same pins are the same bytes, whoever found the signer.
+        let mut unsigned = lock.clone();
+        unsigned.plugins[0].signed_by = None;
+        assert_eq!(unsigned.to_text(), text);
     }
 
     #[test]

@@ -624,15 +624,7 @@ pub fn commit(
             (true, Some(old)) => final_pins.push(old.clone()),
             (true, None) => {}
             (false, _) => {
-                let mut pin = pin.clone();
-                // Who signed it, as this run found: recorded for new pins
-                // only, so every host writes the same lock.
-                if pin.signed_by.is_none()
-                    && let Some(outcome) = outcomes.iter().find(|c| c.name == pin.name)
-                {
-                    pin.signed_by = outcome.signed_by.clone();
-                }
-                final_pins.push(pin);
+                final_pins.push(pin.clone());
             }
         }
     }
