@@ -1,8 +1,9 @@
-//! Where the tool and its documentation once disagreed (issue 12): each
-//! place, checked against what the tool does now.
+//! The documentation, checked against the tool: the README and every page
+//! of the book in `docs/` (its shell examples run, its lists match the WIT,
+//! its links resolve), and the places where the two once disagreed.
 
 use crate::util::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The component's exports, read off `wit/installer.wit`.
 fn exports() -> Vec<String> {
@@ -19,35 +20,238 @@ fn exports() -> Vec<String> {
         .collect()
 }
 
-fn readme() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap()
+/// The repository's root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The book's sources, `docs/src/`.
+fn book_src() -> PathBuf {
+    root().join("docs/src")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// One page of the book, by its path under `docs/src/`.
+fn book_page(name: &str) -> String {
+    read(&book_src().join(name))
+}
+
+/// The book's pages, `docs/src/**/*.md` (`SUMMARY.md` too), sorted.
+fn book_pages() -> Vec<PathBuf> {
+    fn walk(dir: &Path, pages: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, pages);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    let mut pages = Vec::new();
+    walk(&book_src(), &mut pages);
+    pages.sort();
+    pages
+}
+
+/// The pages `SUMMARY.md` links to, in its order.
+fn summary_links() -> Vec<String> {
+    links(&book_page("SUMMARY.md"))
+}
+
+/// Every document whose examples and links are checked: the README, then
+/// the book's pages in the order `SUMMARY.md` lists them, then any page
+/// it does not list.
+fn documents() -> Vec<PathBuf> {
+    let mut documents = vec![root().join("README.md")];
+    for link in summary_links() {
+        documents.push(book_src().join(link));
+    }
+    for page in book_pages() {
+        if !documents.contains(&page) {
+            documents.push(page);
+        }
+    }
+    documents
+}
+
+/// The targets of a Markdown text's inline links (`[text](target)`),
+/// outside fenced code blocks.
+fn links(markdown: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("](") {
+            let after = &rest[at + 2..];
+            let Some(end) = after.find(')') else { break };
+            targets.push(after[..end].to_string());
+            rest = &after[end..];
+        }
+    }
+    targets
+}
+
+/// The anchors of a Markdown text's headings, as GitHub and mdBook make
+/// them: lowercase, letters, digits, `-` and `_` kept, spaces as `-`.
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut anchors = Vec::new();
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        }
+        if fenced || !line.starts_with('#') {
+            continue;
+        }
+        let heading = line.trim_start_matches('#').trim();
+        anchors.push(
+            heading
+                .to_lowercase()
+                .chars()
+                .filter_map(|c| match c {
+                    ' ' => Some('-'),
+                    c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                    _ => None,
+                })
+                .collect(),
+        );
+    }
+    anchors
 }
 
 #[test]
-fn the_readme_lists_every_export_of_the_component() {
-    let readme = readme();
+fn the_commands_page_lists_every_export_of_the_component() {
+    let commands = book_page("commands.md");
     let exports = exports();
     assert!(exports.len() > 15, "{exports:?}");
     // The list in `component`'s section, not a mention anywhere.
-    let list = readme
+    let list = commands
         .split("`installer` (")
         .nth(1)
         .and_then(|rest| rest.split("), with every failure").next())
-        .expect("the README's list of exports");
+        .expect("the list of exports in docs/src/commands.md");
     let listed: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
     for name in &exports {
         assert!(
             listed.contains(&name.as_str()),
-            "the README's list of exports lacks `{name}`"
+            "the list of exports in docs/src/commands.md lacks `{name}`"
         );
     }
     // `lock` is the CLI verb `sync` serves; anything else listed must exist.
     for name in listed {
         assert!(
             exports.iter().any(|e| e == name) || name == "lock",
-            "the README lists `{name}`, which the component does not export"
+            "docs/src/commands.md lists `{name}`, which the component does not export"
         );
     }
+}
+
+#[test]
+fn every_page_of_the_book_is_in_the_summary_and_every_summary_link_resolves() {
+    let links = summary_links();
+    assert!(links.len() > 10, "{links:?}");
+    for link in &links {
+        assert!(
+            !link.contains('#') && !link.contains("://"),
+            "SUMMARY.md links to {link}, not to a page"
+        );
+        let page = book_src().join(link);
+        assert!(
+            page.is_file(),
+            "SUMMARY.md links to {link}, which does not exist"
+        );
+    }
+    for page in book_pages() {
+        let name = page.strip_prefix(book_src()).unwrap().to_str().unwrap();
+        assert!(
+            name == "SUMMARY.md" || links.iter().any(|l| l == name),
+            "docs/src/{name} is not in SUMMARY.md: mdBook would leave it out"
+        );
+    }
+}
+
+#[test]
+fn the_book_builds_when_mdbook_is_installed() {
+    // mdBook is not installed for this test; where it is, the book must build.
+    let Ok(version) = std::process::Command::new("mdbook")
+        .arg("--version")
+        .output()
+    else {
+        eprintln!("mdbook is not on the PATH: the book is not built (SUMMARY.md is checked)");
+        return;
+    };
+    assert!(version.status.success(), "{version:?}");
+    let out = Env::new();
+    let built = std::process::Command::new("mdbook")
+        .args(["build", "docs", "--dest-dir"])
+        .arg(out.path("book"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "mdbook build docs failed: {built:?}"
+    );
+    assert!(out.path("book/index.html").exists());
+}
+
+#[test]
+fn every_link_in_the_readme_and_the_book_resolves() {
+    let mut checked = 0;
+    for document in documents() {
+        let text = read(&document);
+        let dir = document.parent().unwrap();
+        for link in links(&text) {
+            if link.contains("://") || link.starts_with("mailto:") {
+                continue;
+            }
+            let (file, anchor) = match link.split_once('#') {
+                Some((file, anchor)) => (file, Some(anchor)),
+                None => (link.as_str(), None),
+            };
+            let target = if file.is_empty() {
+                document.clone()
+            } else {
+                dir.join(file)
+            };
+            assert!(
+                target.exists(),
+                "{}: the link {link} leads nowhere",
+                document.display()
+            );
+            if let Some(anchor) = anchor.filter(|_| target.extension().is_some_and(|e| e == "md")) {
+                assert!(
+                    anchors(&read(&target)).iter().any(|a| a == anchor),
+                    "{}: the link {link} names no heading of {}",
+                    document.display(),
+                    target.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "only {checked} links found");
+    // The README's links into the book are among them.
+    assert!(
+        links(&read(&root().join("README.md")))
+            .iter()
+            .any(|l| l.starts_with("docs/src/")),
+        "the README links into no page of the book"
+    );
 }
 
 /// A local registry whose one artefact lies outside its directory, named by
@@ -174,30 +378,34 @@ fn publish_creates_the_index_directory_and_takes_it_back_on_failure() {
     assert!(!env.path("other").exists());
 }
 
-/// The README's shell examples, in order: the fenced `sh` blocks.
-fn shell_examples() -> Vec<String> {
+/// The shell examples of the README and the book, in order (the README,
+/// then the book's pages in `SUMMARY.md`'s order): the fenced `sh` blocks,
+/// each with the document it is in.
+fn shell_examples() -> Vec<(PathBuf, String)> {
     let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
-    for line in readme().lines() {
-        match (&mut current, line.trim_start()) {
-            (None, fence) if fence == "```sh" || fence == "```bash" => {
-                current = Some(String::new())
+    for document in documents() {
+        let mut current: Option<String> = None;
+        for line in read(&document).lines() {
+            match (&mut current, line.trim_start()) {
+                (None, fence) if fence == "```sh" || fence == "```bash" => {
+                    current = Some(String::new())
+                }
+                (Some(_), "```") => blocks.push((document.clone(), current.take().unwrap())),
+                (Some(block), _) => {
+                    block.push_str(line);
+                    block.push('\n');
+                }
+                (None, _) => {}
             }
-            (Some(_), "```") => blocks.push(current.take().unwrap()),
-            (Some(block), _) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-            (None, _) => {}
         }
     }
     blocks
 }
 
-/// How one README example is checked.
+/// How one example is checked.
 enum Check {
     /// Run with bash in scratch directory `scratch` (shared by the examples
-    /// naming the same one, in README order) from `cwd` in it, after
+    /// naming the same one, in the order of `shell_examples`) from `cwd` in it, after
     /// `setup`, with each (placeholder, stand-in) substituted;
     /// `wasm-plugin` is this build. Then `verify` checks what it did.
     Run {
@@ -226,6 +434,59 @@ const EXAMPLES: &[(&str, Check)] = &[
         },
     ),
     ("cargo test", Check::CoveredBy("this test suite")),
+    (
+        "cargo install --path host --locked",
+        Check::CoveredBy(
+            "by hand (a release build of the workspace, minutes); the binary is the one these tests run",
+        ),
+    ),
+    (
+        "wasm-plugin install hello --registry examples/registry/index.json",
+        Check::Run {
+            scratch: "operator",
+            cwd: "",
+            setup: copy_example_registry,
+            substitute: &[],
+            verify: |env| {
+                assert!(env.path("plugins/hello.wasm").exists());
+                assert!(env.path("plugins/hello.sig").exists());
+            },
+        },
+    ),
+    (
+        "cat > wasm-plugin.toml <<'EOF'",
+        Check::Run {
+            scratch: "operator",
+            cwd: "",
+            setup: |_| {},
+            substitute: &[],
+            verify: |env| {
+                let lock = String::from_utf8(env.read("wasm-plugin.lock")).unwrap();
+                assert!(
+                    lock.contains("name = \"hello\"") && lock.contains("\"0.1.0\""),
+                    "{lock}"
+                );
+            },
+        },
+    ),
+    // Before "wasm-plugin keygen --name release", which starts the same.
+    (
+        "wasm-plugin keygen --name release   # release.key (private) and release.pub",
+        Check::Run {
+            scratch: "publisher",
+            cwd: "",
+            setup: |env| {
+                env.write("colmask-1.2.0.wasm", b"\0asm colmask");
+            },
+            substitute: &[],
+            verify: |env| {
+                assert!(env.path("registry/index.json.sig").exists());
+                let receipt = env.read("plugins/.wasm-plugin/receipts/colmask.json");
+                let receipt: serde_json::Value = serde_json::from_slice(&receipt).unwrap();
+                assert_eq!(receipt["version"], "1.2.0", "{receipt}");
+            },
+        },
+    ),
     (
         "wasm-plugin install colmask --registry registry/index.json --dest plugins",
         Check::Run {
@@ -468,6 +729,23 @@ const EXAMPLES: &[(&str, Check)] = &[
     ),
 ];
 
+/// `examples/registry/` copied in (a manifest's registry may not be reached
+/// through a link: the sandbox follows none out of a grant).
+fn copy_example_registry(env: &Env) {
+    let registry = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/registry");
+    for dir in ["", "trust"] {
+        std::fs::create_dir_all(env.path(&format!("examples/registry/{dir}"))).unwrap();
+        for entry in std::fs::read_dir(registry.join(dir)).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                let name = entry.file_name();
+                let to = Path::new("examples/registry").join(dir).join(&name);
+                env.write(to.to_str().unwrap(), std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+}
+
 fn link_examples(env: &Env) {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     std::os::unix::fs::symlink(examples.canonicalize().unwrap(), env.path("examples")).unwrap();
@@ -510,7 +788,7 @@ fn fleet_registries(env: &Env) {
 }
 
 #[test]
-fn every_shell_example_in_the_readme_runs() {
+fn every_shell_example_in_the_readme_and_the_book_runs() {
     // `wasm-plugin` on the PATH is this build.
     let tools = Env::new();
     std::os::unix::fs::symlink(bin(), tools.path("wasm-plugin")).unwrap();
@@ -520,10 +798,13 @@ fn every_shell_example_in_the_readme_runs() {
         std::env::var("PATH").unwrap_or_default()
     );
     let mut scratches: Vec<(&str, Env)> = Vec::new();
-    for example in shell_examples() {
+    for (document, example) in shell_examples() {
         let first = example.lines().next().unwrap_or_default();
         let Some((_, check)) = EXAMPLES.iter().find(|(start, _)| first.starts_with(start)) else {
-            panic!("a README example this test does not know; add it to EXAMPLES:\n{example}");
+            panic!(
+                "an example in {} this test does not know; add it to EXAMPLES:\n{example}",
+                document.display()
+            );
         };
         let Check::Run {
             scratch,
@@ -560,7 +841,8 @@ fn every_shell_example_in_the_readme_runs() {
             .unwrap();
         assert!(
             out.status.success(),
-            "README example failed:\n{script}\n--- stdout\n{}\n--- stderr\n{}",
+            "an example in {} failed:\n{script}\n--- stdout\n{}\n--- stderr\n{}",
+            document.display(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -572,8 +854,8 @@ fn every_shell_example_in_the_readme_runs() {
         assert!(
             examples
                 .iter()
-                .any(|e| e.lines().next().unwrap_or_default().starts_with(start)),
-            "EXAMPLES names an example the README no longer has: {start}"
+                .any(|(_, e)| e.lines().next().unwrap_or_default().starts_with(start)),
+            "EXAMPLES names an example neither the README nor the book has: {start}"
         );
     }
 }
