@@ -178,6 +178,36 @@ pub fn oci(data: &[u8]) {
         "oci://registry.example/acme/hello:1.0.0",
         None,
     );
+    // The Sigstore bundles attached to a manifest: the referrers list (the
+    // API's, else the fallback tag's), each referrer manifest, each blob.
+    if let Ok(registry) = oci::OciRegistry::parse("oci://registry.example/acme") {
+        let subject = trust::digest::Sha256Digest::of(b"manifest");
+        let _ = oci::referrers::bundles(
+            &Answers::new(pieces.iter().copied()),
+            &registry.host,
+            "acme/hello",
+            &subject,
+        );
+    }
+}
+
+/// A `.minisig` (an index entry's `minisig`, a `<name>.minisig` on disk)
+/// and a minisign public key: parsed, and a signature checked over pieces
+/// of the input with the key the input holds, if any.
+pub fn minisign(data: &[u8]) {
+    use crate::trust::minisign::{Minisig, parse_public_key};
+    let text = String::from_utf8_lossy(data);
+    let key = parse_public_key(&text).ok();
+    if let Ok(minisig) = Minisig::parse(&text) {
+        let Some((_, key)) = key else {
+            return;
+        };
+        let mut verifier = minisig.verifier(&key);
+        for piece in pieces(data.first().copied().unwrap_or(0), data) {
+            verifier.update(piece);
+        }
+        let _ = verifier.finish();
+    }
 }
 
 /// The scripted registry of [`oci`].
@@ -415,4 +445,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("wit", wit),
     ("sigstore_bundle", sigstore_bundle),
     ("sigstore_policy", sigstore_policy),
+    ("minisign", minisign),
 ];
