@@ -72,6 +72,7 @@
 //! the whole artefact) and a SHA-384 message digest need the bytes:
 //! refused as [`Check::ArtefactNeedsBytes`].
 
+pub mod cosign;
 pub mod policy;
 pub mod provider;
 mod refusal;
