@@ -20,6 +20,7 @@ mod publisher;
 mod scaffold;
 mod server;
 mod sigstore;
+mod sigstore_cosign;
 mod sigstore_install;
 mod sigstore_oci;
 mod stock_runtime;

@@ -21,7 +21,7 @@ use crate::transfer::staged::Staged;
 use crate::transfer::stream;
 use crate::trust::capabilities::{Capabilities, Unreadable};
 use crate::trust::digest::Sha256Digest;
-use crate::trust::sigstore::Check;
+use crate::trust::sigstore::{Check, Signer};
 use crate::trust::world::{Reducer, TargetWorld};
 use crate::trust::{self, TrustRoot};
 use crate::wit::UnfitVersion;
@@ -153,6 +153,10 @@ fn commit(context: &Context<'_>, place: Place, fetched: Fetched) -> Result<Insta
         requirement: place.requirement,
         imports: fetched.capabilities.as_ref().map(|c| c.imports.clone()),
         exports: fetched.capabilities.as_ref().map(|c| c.exports.clone()),
+        cosign_signature: match &entry.sigstore_bundle {
+            Some(SigstoreBundle::CosignTag { reference, .. }) => Some(reference.clone()),
+            _ => None,
+        },
     };
     let staged_receipt = receipt::stage(dest, &new_receipt)?;
     let staged_seen = match request.planned {
@@ -355,15 +359,23 @@ fn fetch_and_check(
         });
     }
     let (signed_by, sidecar, bundle, minisigned) = match (sigstore, bundle) {
-        (Some(sigstore), Some((bundle, bundle_shown))) => {
-            let signer = sigstore
-                .verify(&measured.sha256, &bundle)
-                .map_err(|refusal| Error::SigstoreUnverified {
-                    artifact: shown.clone(),
-                    bundle: bundle_shown,
-                    check: refusal.check.name().to_string(),
-                    reason: refusal.to_string(),
-                })?;
+        (Some(sigstore), Some(given)) => {
+            // A cosign signature tag verified for the manifest, whose layer
+            // digest the bytes were just checked against; nothing to place.
+            let (signer, bundle) = match given {
+                Given::Verified(signer) => (signer, None),
+                Given::Bundle(bundle, bundle_shown) => {
+                    let signer = sigstore
+                        .verify(&measured.sha256, &bundle)
+                        .map_err(|refusal| Error::SigstoreUnverified {
+                            artifact: shown.clone(),
+                            bundle: bundle_shown,
+                            check: refusal.check.name().to_string(),
+                            reason: refusal.to_string(),
+                        })?;
+                    (signer, Some(bundle))
+                }
+            };
             let (signed_by, verified) = match (sigstore.decides, check) {
                 // The bundle decides: it verified (whatever the Ed25519
                 // signature says; the `.sig` keeps one only if it did). A
@@ -389,7 +401,7 @@ fn fetch_and_check(
             };
             let sidecar = verified.as_ref().and_then(|v| v.signature);
             let minisigned = verified.is_some() && minisig.is_some();
-            (Some(signed_by), sidecar, Some(bundle), minisigned)
+            (Some(signed_by), sidecar, bundle, minisigned)
         }
         _ => {
             let verified = check.map(|c| c.finish(&shown)).transpose()?;
@@ -439,29 +451,34 @@ fn fetch_and_check(
     })
 }
 
+/// What vouches for an entry beside (or instead of) its signatures.
+enum Given {
+    /// A Sigstore bundle for the bytes, and how to name it in messages.
+    Bundle(Vec<u8>, String),
+    /// A signer verified already (a cosign signature tag, for the manifest).
+    Verified(Signer),
+}
+
 /// The entry's Sigstore bundle, read whole (at most `MAX_BUNDLE_BYTES`),
-/// and how to name it in messages.
-fn read_bundle(
-    context: &Context<'_>,
-    entry: &Entry,
-    given: &SigstoreBundle,
-) -> Result<(Vec<u8>, String)> {
+/// and how to name it in messages; or the signer of its cosign tag.
+fn read_bundle(context: &Context<'_>, entry: &Entry, given: &SigstoreBundle) -> Result<Given> {
     let location = match given {
         SigstoreBundle::Inline(json) => {
             let shown = format!(
                 "inline in the {} {} entry of {}",
                 entry.name, entry.version, context.loaded.index.path
             );
-            return Ok((json.clone().into_bytes(), shown));
+            return Ok(Given::Bundle(json.clone().into_bytes(), shown));
         }
         SigstoreBundle::Attached { reference, json } => {
-            return Ok((json.clone(), reference.clone()));
+            return Ok(Given::Bundle(json.clone(), reference.clone()));
         }
+        SigstoreBundle::CosignTag { signer, .. } => return Ok(Given::Verified(signer.clone())),
         SigstoreBundle::Location(text) => location::resolve(text, context.registry)?,
     };
     let shown = location.display();
     match source::read_all(&location, context.fetcher, MAX_BUNDLE_BYTES as u64)? {
-        Some(bytes) => Ok((bytes, shown)),
+        Some(bytes) => Ok(Given::Bundle(bytes, shown)),
         None => Err(Error::SigstoreUnverified {
             artifact: format!("{} {}", entry.name, entry.version),
             bundle: shown,
@@ -504,12 +521,20 @@ pub(super) fn is_intact(
         Some(check) => installed::bundle_state(dest, name, check, &on_disk.sha256)?,
         None => BundleState::Absent,
     };
-    let bundle_ok = matches!(
-        (&sigstore, &entry.sigstore_bundle, &bundle),
-        (None, _, _)
-            | (Some(_), Some(_), BundleState::Verified(_))
-            | (Some(_), None, BundleState::Absent)
-    );
+    // A cosign tag's signature vouches for the manifest (checked just
+    // now, before this), not for a file beside the plugin: none is there.
+    let cosign_signer = match &entry.sigstore_bundle {
+        Some(SigstoreBundle::CosignTag { signer, .. }) => Some(signer.clone()),
+        _ => None,
+    };
+    let bundle_ok = match (&sigstore, &entry.sigstore_bundle, &bundle) {
+        (None, _, _) => true,
+        (Some(_), Some(SigstoreBundle::CosignTag { .. }), state) => {
+            matches!(state, BundleState::Absent)
+        }
+        (Some(_), Some(_), BundleState::Verified(_)) | (Some(_), None, BundleState::Absent) => true,
+        _ => false,
+    };
     // With minisign keys in the trust root, its `.minisig` is the entry's
     // `minisig` (and verifies) exactly when the entry has one.
     let minisign_root = trust.filter(|root| !root.minisign.is_empty());
@@ -524,7 +549,7 @@ pub(super) fn is_intact(
     };
     let bundle_signer = match bundle {
         BundleState::Verified(signer) => Some(signer),
-        _ => None,
+        _ => cosign_signer,
     };
     let vouched = matches!(on_disk.sig, SigState::Verified(_))
         || bundle_signer.is_some()

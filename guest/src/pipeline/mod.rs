@@ -21,7 +21,7 @@ mod plan;
 #[cfg(test)]
 mod tests;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plugins_dir::installed;
 use crate::plugins_dir::receipt::{self, Found};
 use crate::plugins_dir::{PluginsDir, roots, seen};
@@ -470,6 +470,9 @@ fn attached_bundle(
         &artifact.repository,
         &artifact.manifest,
     )?;
+    if found.is_empty() {
+        return cosign_signed(context, &check, artifact);
+    }
     let chosen = found
         .iter()
         .find(|bundle| check.verify(&artifact.layer, &bundle.json).is_ok())
@@ -478,4 +481,43 @@ fn attached_bundle(
         reference: bundle.reference.clone(),
         json: bundle.json.clone(),
     }))
+}
+
+/// Without a bundle referrer, cosign's older signature tag
+/// (`sha256-<hex>.sig`): the first of its layers that verifies for the
+/// manifest, verified here (it vouches for the manifest, which names the
+/// layer's digest the bytes must then have); else the last one's refusal
+/// is the install's; no tag, none.
+fn cosign_signed(
+    context: &Context<'_>,
+    check: &crate::trust::BundleCheck<'_>,
+    artifact: &oci::Artifact,
+) -> Result<Option<SigstoreBundle>> {
+    let found = oci::cosign::signatures(
+        context.fetcher,
+        &artifact.host,
+        &artifact.repository,
+        &artifact.manifest,
+    )?;
+    let mut refused = None;
+    for signed in &found {
+        match check.verify_cosign(&artifact.manifest, &signed.layer) {
+            Ok(signer) => {
+                return Ok(Some(SigstoreBundle::CosignTag {
+                    reference: signed.reference.clone(),
+                    signer,
+                }));
+            }
+            Err(refusal) => refused = Some((signed, refusal)),
+        }
+    }
+    match refused {
+        None => Ok(None),
+        Some((signed, refusal)) => Err(Error::SigstoreUnverified {
+            artifact: artifact.reference.clone(),
+            bundle: signed.reference.clone(),
+            check: refusal.check.name().to_string(),
+            reason: refusal.to_string(),
+        }),
+    }
 }

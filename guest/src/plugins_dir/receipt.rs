@@ -39,6 +39,12 @@ pub struct Receipt {
     pub imports: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exports: Option<Vec<String>>,
+    /// The cosign signature tag (`oci://HOST/REPO:sha256-<hex>.sig`) whose
+    /// signer (`signed_by`) vouched at install. Its payload signs the OCI
+    /// manifest, not the bytes, so nothing is placed beside the plugin:
+    /// `audit` re-checks such a plugin by its digest only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosign_signature: Option<String>,
 }
 
 /// A receipt file as found on disk.
@@ -169,6 +175,7 @@ mod tests {
             requirement: None,
             imports: None,
             exports: None,
+            cosign_signature: None,
         }
     }
 

@@ -73,6 +73,7 @@ mod tests {
             requirement: None,
             imports: None,
             exports: None,
+            cosign_signature: None,
         };
         let name = PluginName::parse("colmask").unwrap();
         receipt::commit(

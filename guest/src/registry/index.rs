@@ -159,6 +159,14 @@ pub enum SigstoreBundle {
         reference: String,
         json: Vec<u8>,
     },
+    /// Found under cosign's signature tag of the entry's OCI artefact
+    /// (`oci::cosign`) and verified already, for its manifest (the payload
+    /// is no bundle of the artefact's bytes, so nothing is placed beside
+    /// it): the tag's reference and who signed.
+    CosignTag {
+        reference: String,
+        signer: crate::trust::sigstore::Signer,
+    },
 }
 
 #[derive(Deserialize)]

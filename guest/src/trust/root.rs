@@ -108,6 +108,24 @@ impl BundleCheck<'_> {
     }
 }
 
+impl BundleCheck<'_> {
+    /// Verifies a layer of cosign's signature tag (`sha256-<hex>.sig`) for
+    /// the OCI manifest of SHA-256 `manifest`, by a signer this check
+    /// accepts: its payload signed, logged, and naming that manifest.
+    pub fn verify_cosign(
+        &self,
+        manifest: &Sha256Digest,
+        layer: &sigstore::cosign::Layer,
+    ) -> std::result::Result<Signer, Refusal> {
+        sigstore::cosign::verify(
+            layer,
+            manifest.bytes(),
+            &self.expectations,
+            &self.trusted_root,
+        )
+    }
+}
+
 impl TrustRoot {
     /// Whether, and how, a Sigstore bundle may vouch for `plugin`: by the
     /// rules of `sigstore.json` when they cover it (they decide alone, as

@@ -341,7 +341,13 @@ fn audit_one(
     // Key labels come first in a recorded signer (`alice, sigstore:… (…)
     // (publishers …)`); `minisign:<label>` among them: a `.minisig`
     // vouched; a plain label: a `.sig` did.
-    let recorded_sigstore = recorded.is_some_and(|s| s.contains("sigstore"));
+    // A cosign signature tag vouched for the manifest at install; nothing
+    // of it lies beside the plugin, so its bytes are checked by the digest
+    // the receipt records (above), and no sidecar is asked for.
+    let cosign_tag = receipt
+        .as_ref()
+        .is_some_and(|r| r.cosign_signature.is_some());
+    let recorded_sigstore = !cosign_tag && recorded.is_some_and(|s| s.contains("sigstore"));
     let signers: Vec<&str> = recorded
         .map(|s| s.split(" (").next().unwrap_or(s).split(", ").collect())
         .unwrap_or_default();
@@ -361,7 +367,7 @@ fn audit_one(
     let signed_by = signature_findings(
         &disk.sig,
         &layout.sig(name),
-        trust.is_some() && bundle_signer.is_none() && minisig_signer.is_none(),
+        trust.is_some() && !cosign_tag && bundle_signer.is_none() && minisig_signer.is_none(),
         recorded_raw,
         &mut findings,
     );
@@ -605,6 +611,7 @@ mod tests {
                 requirement: None,
                 imports: None,
                 exports: None,
+                cosign_signature: None,
             };
             let n = PluginName::parse(name).unwrap();
             receipt::commit(

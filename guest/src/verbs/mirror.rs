@@ -482,6 +482,9 @@ fn source_bundle(
             }));
         }
         Some(SigstoreBundle::Location(text)) => location::resolve(text, registry)?,
+        // Only install finds a cosign signature tag (`sha256-<hex>.sig`);
+        // a mirror does not copy one.
+        Some(SigstoreBundle::CosignTag { .. }) => return Ok(None),
         None if oci::is_oci(&entry.artifact) => {
             let artifact = oci::resolve(fetcher, &entry.artifact, Some(&entry.sha256))?;
             let found = oci::referrers::bundles(

@@ -185,6 +185,7 @@ fn run(case: &Case) -> String {
         requirement: requirement.map(str::to_string),
         imports: None,
         exports: None,
+        cosign_signature: None,
     });
     let wanted = match wanted(&request, &spec, previous.as_ref()) {
         Ok(wanted) => wanted,

@@ -17,6 +17,7 @@
 //! `referrers`. Requests go through the host's `send`, which owns
 //! credentials.
 
+pub mod cosign;
 pub mod referrers;
 
 use crate::error::{Error, Result};

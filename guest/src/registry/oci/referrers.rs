@@ -245,7 +245,7 @@ fn bundle_layer<'r>(referrer: &'r Referrer, subject: &Sha256Digest) -> Option<&'
     .then_some(layer)
 }
 
-fn pinned(url: &str, expected: &Sha256Digest, bytes: &[u8]) -> Result<()> {
+pub(super) fn pinned(url: &str, expected: &Sha256Digest, bytes: &[u8]) -> Result<()> {
     let actual = Sha256Digest::of(bytes);
     if actual == *expected {
         Ok(())
