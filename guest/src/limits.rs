@@ -88,8 +88,9 @@ pub const MAX_NESTED: u32 = 1000;
 pub const MAX_BUNDLE_BYTES: usize = 4 << 20;
 
 /// Most Sigstore bundles read from an OCI artefact's referrers (each is a
-/// referrer manifest and a blob fetched, and a verification): more listed
-/// are passed over.
+/// referrer manifest and a blob fetched, and a verification), and most
+/// layers read from its cosign signature tag (`sha256-<hex>.sig`; a blob
+/// and a verification each): more listed are passed over.
 pub const MAX_BUNDLE_REFERRERS: usize = 8;
 
 /// Largest operator-supplied `trusted_root.json` read. The public-good one
