@@ -423,6 +423,37 @@ pub fn sigstore_policy(data: &[u8]) {
     let _ = sigstore::check_trusted_root(data);
 }
 
+/// A layer of cosign's signature tag: its annotations (a JSON object of
+/// strings), a NUL, then its payload; read as a bundle and verified for a
+/// manifest with the conformance suite's managed key, against the embedded
+/// production root.
+pub fn cosign_signature(data: &[u8]) {
+    use crate::trust::sigstore::{self, Expectation, PublicKey, cosign};
+    const KEY: &str = include_str!(
+        "../../tests/assets/sigstore-conformance/bundle-verify/managed-key-happy-path/key.pub"
+    );
+    let (annotations, payload) = match data.iter().position(|&b| b == 0) {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => (data, &[][..]),
+    };
+    let Ok(annotations) = serde_json::from_slice(annotations) else {
+        return;
+    };
+    let layer = cosign::Layer {
+        payload: payload.to_vec(),
+        annotations,
+    };
+    let _ = cosign::to_bundle(&layer);
+    let _ = cosign::signed_manifest(payload);
+    let accepted: Vec<Expectation> = PublicKey::from_pem("key", KEY.as_bytes())
+        .ok()
+        .map(Expectation::Key)
+        .into_iter()
+        .collect();
+    let root = sigstore::TrustedRootSource::Production;
+    let _ = cosign::verify(&layer, [0x5a; 32], &accepted, &root);
+}
+
 /// A fuzz target: arbitrary bytes in, nothing out, never a panic.
 pub type Target = fn(&[u8]);
 
@@ -446,4 +477,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sigstore_bundle", sigstore_bundle),
     ("sigstore_policy", sigstore_policy),
     ("minisign", minisign),
+    ("cosign_signature", cosign_signature),
 ];
