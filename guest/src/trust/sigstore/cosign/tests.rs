@@ -228,3 +228,75 @@ fn a_layer_without_a_signature_or_a_log_entry_is_refused() {
     let refusal = verify(&junk, MANIFEST, &accepted(&signer), &root).unwrap_err();
     assert_eq!(refusal.check, Check::BundleMalformed, "{refusal}");
 }
+
+/// A real keyless v0.1 bundle (the conformance suite's, over `a.txt`) taken
+/// apart into the annotations cosign writes (leaf, chain, the Rekor entry
+/// with only its SET): the conversion verifies it as it was, up to the
+/// payload, which is no simple-signing payload.
+#[test]
+fn a_keyless_layer_converts_back_into_a_bundle_that_verifies() {
+    use crate::trust::sigstore::Identity;
+    let a_txt =
+        include_bytes!("../../../../../tests/assets/sigstore-conformance/bundle-verify/a.txt");
+    let bundle: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../../../../tests/assets/sigstore-conformance/bundle-verify/happy-path-v0.1/bundle.sigstore.json"
+    ))
+    .unwrap();
+    let material = &bundle["verificationMaterial"];
+    let certificates: Vec<String> = material["x509CertificateChain"]["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let der = STANDARD.decode(c["rawBytes"].as_str().unwrap()).unwrap();
+            pem::encode(&pem::Pem::new("CERTIFICATE", der))
+        })
+        .collect();
+    let entry = &material["tlogEntries"][0];
+    let log_id = STANDARD
+        .decode(entry["logId"]["keyId"].as_str().unwrap())
+        .unwrap();
+    let rekor = json!({
+        "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+        "Payload": {
+            "body": entry["canonicalizedBody"],
+            "integratedTime": entry["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
+            "logIndex": entry["logIndex"].as_str().unwrap().parse::<i64>().unwrap(),
+            "logID": hex::encode(log_id),
+        },
+    });
+    let mut annotations = BTreeMap::from([
+        (
+            SIGNATURE_ANNOTATION.to_string(),
+            bundle["messageSignature"]["signature"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        ),
+        (CERTIFICATE_ANNOTATION.to_string(), certificates[0].clone()),
+        (BUNDLE_ANNOTATION.to_string(), rekor.to_string()),
+    ]);
+    if certificates.len() > 1 {
+        annotations.insert(CHAIN_ANNOTATION.to_string(), certificates[1..].concat());
+    }
+    let layer = Layer {
+        payload: a_txt.to_vec(),
+        annotations,
+    };
+    let accepted = [Expectation::Identity {
+        identity: Identity::pattern("https://github.com/*"),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+    }];
+    let root = TrustedRootSource::Production;
+    let converted = to_bundle(&layer).unwrap();
+    let signer =
+        super::super::verify(Artefact::Bytes(a_txt), &converted, &accepted, &root).unwrap();
+    assert!(
+        signer
+            .to_string()
+            .starts_with("sigstore:https://github.com/")
+    );
+    let refusal = verify(&layer, MANIFEST, &accepted, &root).unwrap_err();
+    assert_eq!(refusal.check, Check::BundleMalformed, "{refusal}");
+    assert!(refusal.to_string().contains("simple-signing"), "{refusal}");
+}
