@@ -64,7 +64,9 @@
 //! JSON, the signers the trust policy accepts for the plugin (any one
 //! suffices) and the trusted root, and returns who signed ([`Signer`]) or
 //! which check failed ([`Refusal`]). [`policy`] reads a trust root's
-//! `sigstore.json` into those expectations.
+//! `sigstore.json` into those expectations. [`cosign`] reads a layer of
+//! cosign's older signature tag as the v0.1 bundle it amounts to (a SET,
+//! no inclusion proof, as v0.1 allows) and verifies it through [`verify`].
 //!
 //! From a digest alone the library can check a bundle whose signature is
 //! over the SHA-256 (ECDSA with SHA-256, the common case) or over a DSSE
