@@ -118,6 +118,10 @@ pub fn lock(data: &[u8]) {
     let again = lock::parse(&written, "/fuzz/wasm-plugin.lock").expect("a written lock parses");
     let mut sorted = lock.clone();
     sorted.plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    // An older lock's `signed_by` is read, never written.
+    for pin in &mut sorted.plugins {
+        pin.signed_by = None;
+    }
     assert_eq!(again, sorted, "a lock reads back as written");
     assert_eq!(again.to_text(), written, "a lock is written the same twice");
 }
