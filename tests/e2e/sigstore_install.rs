@@ -493,3 +493,85 @@ fn publish_attaches_a_bundle_made_elsewhere_and_install_verifies_it() {
         asset("happy-path-v0.3/bundle.sigstore.json")
     );
 }
+
+/// `wasm-plugin args` in a network namespace of its own (`unshare -rn`):
+/// no interface but a loopback that is down, so no route to anywhere.
+fn without_network(env: &Env, args: &[&str]) -> Run {
+    let out = std::process::Command::new("unshare")
+        .arg("-rn")
+        .arg(bin())
+        .args(args)
+        .current_dir(&env.root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("XDG_CACHE_HOME", shared_cache())
+        .output()
+        .expect("run unshare");
+    Run {
+        code: out.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn verification_needs_no_network() {
+    let env = Env::new();
+    // The namespace itself works here: a fetch from it fails.
+    let unreachable = without_network(
+        &env,
+        &[
+            "info",
+            "colmask",
+            "--registry",
+            "http://192.0.2.1/index.json",
+        ],
+    );
+    assert_eq!(unreachable.code, IO, "{}", unreachable.stderr);
+
+    // A keyless bundle, checked at install, by verify, by audit and by
+    // verify-bundle, with no route to Rekor, Fulcio or a TUF mirror.
+    policy(&env, IDENTITY, ISSUER, json!({}));
+    let bundle = bundle_file(&env, "happy-path-v0.3");
+    let reg = publish(&env, &asset("a.txt"), bundle);
+    let index = reg.index();
+    let install = without_network(
+        &env,
+        &[
+            "install",
+            "colmask",
+            "--registry",
+            &index,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+        ],
+    )
+    .expect(OK);
+    assert!(install.stdout.contains(IDENTITY), "{}", install.stdout);
+    without_network(
+        &env,
+        &["verify", "plugins/colmask.wasm", "--trust-root", "trust"],
+    )
+    .expect(OK);
+    without_network(
+        &env,
+        &["audit", "--dest", "plugins", "--trust-root", "trust"],
+    )
+    .expect(OK);
+    without_network(
+        &env,
+        &[
+            "verify-bundle",
+            "--bundle",
+            "plugins/colmask.sigstore.json",
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "plugins/colmask.wasm",
+        ],
+    )
+    .expect(OK);
+}
