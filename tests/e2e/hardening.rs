@@ -86,11 +86,7 @@ fn finishes_within(mut cmd: Command, limit: Duration) -> Run {
     let out = child.wait_with_output().unwrap();
     let killed = watchdog.join().unwrap();
     assert!(!killed, "wasm-plugin hung for {limit:?} and was killed");
-    Run {
-        code: out.status.code().expect("exited"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 #[test]

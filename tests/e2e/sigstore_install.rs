@@ -497,21 +497,11 @@ fn publish_attaches_a_bundle_made_elsewhere_and_install_verifies_it() {
 /// `wasm-plugin args` in a network namespace of its own (`unshare -rn`):
 /// no interface but a loopback that is down, so no route to anywhere.
 fn without_network(env: &Env, args: &[&str]) -> Run {
-    let out = std::process::Command::new("unshare")
-        .arg("-rn")
-        .arg(bin())
-        .args(args)
-        .current_dir(&env.root)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("XDG_CACHE_HOME", shared_cache())
-        .output()
-        .expect("run unshare");
-    Run {
-        code: out.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(
+        env.wrapped(&["unshare", "-rn"], args)
+            .output()
+            .expect("run unshare"),
+    )
 }
 
 #[test]

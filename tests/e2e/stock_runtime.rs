@@ -105,15 +105,11 @@ fn wasmtime(env: &Env, prefix: &[&str], dirs: &[&str], call: &str) -> Run {
         cmd.arg("--dir").arg(format!("{dir}::/{dir}"));
     }
     cmd.arg("--invoke").arg(call).arg(wasi_http_component());
-    let out = cmd
-        .current_dir(env.path(""))
-        .output()
-        .expect("run wasmtime");
-    Run {
-        code: out.status.code().expect("exited"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(
+        cmd.current_dir(env.path(""))
+            .output()
+            .expect("run wasmtime"),
+    )
 }
 
 /// A string as a WAVE literal.

@@ -50,6 +50,16 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().expect("exited, not killed"),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
@@ -161,19 +171,27 @@ impl Env {
         for (key, value) in env {
             cmd.env(key, value);
         }
-        let out = cmd.output().expect("run wasm-plugin");
-        Run {
-            code: out.status.code().expect("exited, not killed"),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(cmd.output().expect("run wasm-plugin"))
     }
 }
 
 impl Env {
     /// `wasm-plugin args...` set up as `run` runs it, to spawn and signal.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(bin());
+        self.wrapped(&[], args)
+    }
+
+    /// `command`, run by `wrapper` (`unshare -rn`, say): `wrapper...
+    /// wasm-plugin args...`.
+    pub fn wrapped(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(rest).arg(bin());
+                cmd
+            }
+            None => Command::new(bin()),
+        };
         cmd.args(args)
             .current_dir(&self.root)
             .env_clear()
