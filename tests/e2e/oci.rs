@@ -182,6 +182,24 @@ impl OciRegistry {
             .expect("a Docker-Content-Digest")
     }
 
+    /// `repository:tag`'s manifest, as a client such as `oras pull` reads it.
+    fn manifest(&self, repository: &str, tag: &str) -> serde_json::Value {
+        let out = Command::new("curl")
+            .args([
+                "-fsS",
+                "-H",
+                "Accept: application/vnd.oci.image.manifest.v1+json",
+            ])
+            .arg(format!(
+                "http://{}/v2/{repository}/manifests/{tag}",
+                self.host
+            ))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// Where the registry keeps the blob with this sha256.
     fn blob(&self, hex: &str) -> PathBuf {
         self.dir.path().join(format!(
@@ -611,6 +629,14 @@ fn publish_pushes_a_plugin_that_lists_and_installs() {
         plugins
             .iter()
             .any(|p| p["version"] == "1.0.0" && p["description"] == "Masks columns")
+    );
+
+    // The layer is titled with the plugin's file name, so `oras pull`
+    // saves it as colmask.wasm.
+    let manifest = oci.manifest("acme/colmask", "1.1.0");
+    assert_eq!(
+        manifest["layers"][0]["annotations"]["org.opencontainers.image.title"], "colmask.wasm",
+        "{manifest}"
     );
 
     install(&env, &registry, "colmask", &[]).expect(OK);

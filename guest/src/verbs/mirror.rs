@@ -419,6 +419,7 @@ fn push(
         annotations.insert(oci::DESCRIPTION_ANNOTATION.to_string(), description.clone());
     }
     let manifest = oci::manifest(
+        entry.name.as_str(),
         (&config_digest, config.len() as u64),
         (&entry.sha256, size),
         &annotations,

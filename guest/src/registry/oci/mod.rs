@@ -39,6 +39,8 @@ pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+jso
 pub const SIGNATURE_ANNOTATION: &str = "dev.wasm-plugin.signature";
 /// The annotation read as the plugin's description.
 pub const DESCRIPTION_ANNOTATION: &str = "org.opencontainers.image.description";
+/// The layer's file name (`NAME.wasm`): what `oras pull` saves it as.
+pub const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
 
 /// What manifest requests accept: ours, and the index types, so that an
 /// index is seen as one (and refused by name) rather than as a 404.
@@ -551,9 +553,11 @@ pub fn push_blob(
     Ok(true)
 }
 
-/// The manifest of a Wasm artifact: config and layer descriptors, and the
-/// annotations (signature, description).
+/// The manifest of plugin `name`'s Wasm artifact: config and layer
+/// descriptors (the layer titled `NAME.wasm`, so `oras pull` saves it by
+/// that name), and the annotations (signature, description).
 pub fn manifest(
+    name: &str,
     config: (&Sha256Digest, u64),
     layer: (&Sha256Digest, u64),
     annotations: &BTreeMap<String, String>,
@@ -562,7 +566,8 @@ pub fn manifest(
         "schemaVersion": 2,
         "mediaType": MANIFEST_MEDIA_TYPE,
         "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": format!("sha256:{}", config.0.to_hex()), "size": config.1},
-        "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": format!("sha256:{}", layer.0.to_hex()), "size": layer.1}],
+        "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": format!("sha256:{}", layer.0.to_hex()), "size": layer.1,
+                    "annotations": {TITLE_ANNOTATION: format!("{name}.wasm")}}],
     });
     if !annotations.is_empty() {
         manifest["annotations"] = serde_json::json!(annotations);

@@ -672,6 +672,7 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
     }
     annotations.insert("org.opencontainers.image.version".into(), version.clone());
     let manifest = oci::manifest(
+        name.as_str(),
         (&config_digest, config.len() as u64),
         (&measured.sha256, measured.size),
         &annotations,
