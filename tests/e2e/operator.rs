@@ -482,3 +482,54 @@ fn a_missing_artefact_is_named_without_wasis_errno() {
     // WASI numbers errors its own way (44 is ENOENT there, ECHRNG on Linux).
     assert!(!run.stderr.contains("os error"), "{}", run.stderr);
 }
+
+#[test]
+fn list_dest_implies_installed_and_a_version_said_twice_or_no_plugin_to_upgrade_is_a_usage_error() {
+    let env = Env::new();
+    let key = Key::new(71);
+    key.trust(&env, "trust", "release");
+    let mut reg = Registry::new("registry");
+    reg.publish(&env, "colmask", "1.0.0", b"\0asm colmask", Some(&key));
+    let index = reg.index();
+    env.run(&[
+        "install",
+        "colmask",
+        "--registry",
+        &index,
+        "--dest",
+        "plugins",
+    ])
+    .expect(OK);
+
+    // --dest alone lists what is installed there, as --installed --dest does.
+    let by_dest = env.run(&["list", "--dest", "plugins", "--json"]).expect(OK);
+    let explicit = env
+        .run(&["list", "--installed", "--dest", "plugins", "--json"])
+        .expect(OK);
+    assert_eq!(by_dest.stdout, explicit.stdout);
+    assert!(by_dest.stdout.contains("colmask"), "{}", by_dest.stdout);
+    env.run(&["list", "--dest", "plugins", "--long"]).expect(OK);
+    env.run(&["list", "--registry", &index, "--long"])
+        .expect(INPUT)
+        .says(&["--installed or --dest"]);
+
+    // upgrade with nothing to upgrade names the way to upgrade everything.
+    env.run(&["upgrade", "--registry", &index, "--dest", "plugins"])
+        .expect(INPUT)
+        .says(&["--all"]);
+
+    // A requirement and --version both: refused, nothing created.
+    env.run(&[
+        "install",
+        "colmask@^1",
+        "--version",
+        "1.0.0",
+        "--registry",
+        &index,
+        "--dest",
+        "other",
+    ])
+    .expect(INPUT)
+    .says(&["both say which version", "colmask@=1.0.0"]);
+    assert!(!env.path("other").exists());
+}

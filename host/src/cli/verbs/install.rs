@@ -111,6 +111,15 @@ impl Verb for InstallArgs {
     }
 
     fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
+        // A version given twice (`colmask@^1.2 --version 1.3.0`) is not
+        // resolved in favour of either: the user says which.
+        if let (Some(version), Some(spec)) = (&self.version, self.plugins.iter().find(|s| s.contains('@'))) {
+            return Err(Failure::Usage(format!(
+                "{spec} and --version {version} both say which version: give one, \
+                 {name}@={version} or --version with the bare name",
+                name = spec.split('@').next().unwrap_or(spec)
+            )));
+        }
         let registries: Vec<&str> = match &self.manifest {
             Some(m) => m.registries.iter().map(|(_, l)| l.as_str()).collect(),
             None => vec![self.source.registry()?],

@@ -6,6 +6,7 @@ use crate::cli::args::{RemoteArgs, required};
 use crate::cli::output::{Printer, capabilities, shown_version, table};
 use crate::cli::{Failure, Setup, Takes, Verb, Verdict, stdout_failure};
 use clap::Args;
+use clap::builder::ArgPredicate;
 use serde_json::{Value, json};
 use std::io;
 use std::path::PathBuf;
@@ -25,14 +26,15 @@ pub struct ListArgs {
     /// One row per plugin: the version `install NAME` takes
     #[arg(long, conflicts_with = "installed")]
     pub latest: bool,
-    /// List what is installed in --dest instead
-    #[arg(long)]
+    /// List what is installed in --dest instead (implied by --dest)
+    #[arg(long, default_value_if("dest", ArgPredicate::IsPresent, "true"))]
     pub installed: bool,
-    /// The plugins directory (with --installed)
-    #[arg(long, value_name = "DIR", requires = "installed")]
+    /// The plugins directory whose installed plugins to list (implies
+    /// --installed)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["registry", "latest"])]
     pub dest: Option<PathBuf>,
-    /// With --installed: each plugin's imports and exports too
-    #[arg(long, requires = "installed")]
+    /// With --installed (or --dest): each plugin's imports and exports too
+    #[arg(long)]
     pub long: bool,
     /// Print as JSON
     #[arg(long)]
@@ -108,6 +110,12 @@ impl Verb for ListArgs {
     }
 
     fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
+        if self.long && !self.installed {
+            return Err(Failure::Usage(
+                "--long lists installed plugins' imports and exports: add --installed or --dest DIR"
+                    .into(),
+            ));
+        }
         if self.installed {
             let dest = required(self.dest.as_deref(), "--dest", "dest")?;
             let receipts = setup.installer(None)?.list_installed(dest)?;

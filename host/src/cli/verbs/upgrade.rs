@@ -14,12 +14,8 @@ use wasm_plugin::{InstallAction, InstallReport, Manifest, Outcome, UpgradeReques
 
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
-    /// Installed plugins to upgrade
-    #[arg(
-        value_name = "NAME",
-        required_unless_present = "all",
-        conflicts_with = "all"
-    )]
+    /// Installed plugins to upgrade (or --all)
+    #[arg(value_name = "NAME", conflicts_with = "all")]
     pub plugins: Vec<String>,
     /// Upgrade every installed plugin
     #[arg(long)]
@@ -54,6 +50,13 @@ impl Verb for UpgradeArgs {
     }
 
     fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
+        if self.plugins.is_empty() && !self.all {
+            return Err(Failure::Usage(
+                "upgrade needs the plugins to upgrade: name them, or pass --all for every \
+                 installed plugin"
+                    .into(),
+            ));
+        }
         let installer = setup.writer(
             self.source
                 .net
