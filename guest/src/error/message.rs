@@ -80,14 +80,9 @@ impl Error {
             }
             E::TrustRootInvalid { path, reason } => hinted(
                 format!("cannot use trust root {path}: {reason}"),
-                "a trust root is a directory of *.pub files, each the base64 of a raw 32-byte \
-                 Ed25519 public key, a PEM PUBLIC KEY (openssl pkey -pubout) or a minisign \
-                 public key (minisign -G)",
+                trust_root_hint(path),
             ),
-            E::AlreadyExists(path) => alone(format!(
-                "{path} already exists; choose another name or directory, or remove it first \
-                 (sign replaces a signature with --force)"
-            )),
+            E::AlreadyExists(path) => already_exists(path),
             E::DowngradeRefused {
                 name,
                 installed,
@@ -266,6 +261,36 @@ impl Error {
 
 /// What a size or digest mismatch means.
 const NOT_PUBLISHED: &str = "the bytes are not what the registry published; nothing was installed";
+
+/// What to do about a file that is in the way: the way out depends on
+/// which verb's file it is (only `sign` replaces, with `--force`).
+fn already_exists(path: &str) -> Words {
+    let hint = if path.ends_with(".sig") {
+        "pass --force to replace the signature, or remove it first"
+    } else if path.ends_with(".key") || path.ends_with(".pub") {
+        "a key is never overwritten: choose another --name (or --out-dir), or move the old key away first"
+    } else if path.ends_with(".json") {
+        "choose another --out, or remove it first"
+    } else {
+        "choose another name or directory, or remove it first"
+    };
+    hinted(format!("{path} already exists"), hint)
+}
+
+/// The hint for a trust root that cannot be used, by the file at fault.
+fn trust_root_hint(path: &str) -> &'static str {
+    if path.ends_with("root.json") {
+        "fix root.json, or have a threshold of its root keys sign it again (`wasm-plugin trust \
+         show` says what it holds, `trust sign` adds a signature)"
+    } else if path.ends_with("sigstore.json") || path.ends_with(".json") {
+        "the book's Sigstore page lists sigstore.json's fields; a trusted_root.json is \
+         Sigstore's TrustedRoot format"
+    } else {
+        "a trust root is a directory of *.pub files, each the base64 of a raw 32-byte Ed25519 \
+         public key, a PEM PUBLIC KEY (openssl pkey -pubout) or a minisign public key \
+         (minisign -G)"
+    }
+}
 
 fn hinted(message: String, hint: impl Into<String>) -> Words {
     (message, Some(hint.into()))
@@ -670,8 +695,30 @@ mod tests {
         check(vec![
             (
                 Error::AlreadyExists("/r/index.json.sig".into()),
-                "/r/index.json.sig already exists; choose another name or directory, or remove it first (sign replaces a signature with --force)",
-                None,
+                "/r/index.json.sig already exists",
+                Some("pass --force to replace the signature, or remove it first"),
+            ),
+            (
+                Error::AlreadyExists("/k/release.key".into()),
+                "/k/release.key already exists",
+                Some(
+                    "a key is never overwritten: choose another --name (or --out-dir), or move the old key away first",
+                ),
+            ),
+            (
+                Error::AlreadyExists("/p/hello".into()),
+                "/p/hello already exists",
+                Some("choose another name or directory, or remove it first"),
+            ),
+            (
+                Error::TrustRootInvalid {
+                    path: "/t/root.json".into(),
+                    reason: "2 of the 1 signatures needed".into(),
+                },
+                "cannot use trust root /t/root.json: 2 of the 1 signatures needed",
+                Some(
+                    "fix root.json, or have a threshold of its root keys sign it again (`wasm-plugin trust show` says what it holds, `trust sign` adds a signature)",
+                ),
             ),
             (
                 Error::DowngradeRefused {
