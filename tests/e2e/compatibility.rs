@@ -171,6 +171,16 @@ fn template_builds_are_judged_by_their_capabilities_and_their_world() {
         refused.stdout
     );
     assert!(refused.stdout.contains("`handle`"), "{}", refused.stdout);
+    // verify placed nothing and pins nothing: its hint says what it can do.
+    let message = refused.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("verify it without --world") && !message.contains("placed"),
+        "{}",
+        refused.stdout
+    );
 
     // Pinned exactly, 0.3.0 is refused, naming `handle`; nothing placed.
     let refused = install(&env, "p@=0.3.0", "fresh", &["--world", "plugin.wit"]);

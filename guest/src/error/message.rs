@@ -397,11 +397,22 @@ fn incompatible(artifact: &str, world: &str, mismatch: &str, skipped: &[UnfitVer
         .iter()
         .map(|u| format!("\n  skipped {}: {}", u.version, u.reason))
         .collect();
+    // `verify` names a file; install, upgrade and sync name `NAME VERSION`.
+    let a_file = artifact.contains('/') || artifact.ends_with(".wasm");
+    let hint = match a_file {
+        true => {
+            "the file was built for another world: build it against this one, or verify \
+                 it without --world"
+        }
+        false => {
+            "nothing was placed; a version built for that world installs (ask its \
+                  publisher; in a plugin set, `wasm-plugin lock --upgrade NAME` pins another), \
+                  and without a world (--world, or the manifest's world) any version installs"
+        }
+    };
     hinted(
         format!("{artifact} does not fit the {world}: {mismatch}{skipped}"),
-        "nothing was placed; a version built for that world installs (ask its publisher; in a \
-         plugin set, `wasm-plugin lock --upgrade NAME` pins another), and without a world \
-         (--world, or the manifest's world) any version installs",
+        hint,
     )
 }
 
@@ -866,6 +877,18 @@ mod tests {
                 "hello does not fit the world host:app/plugin: it exports no run\n  skipped 1.1.0: it imports wasi:http",
                 Some(
                     "nothing was placed; a version built for that world installs (ask its publisher; in a plugin set, `wasm-plugin lock --upgrade NAME` pins another), and without a world (--world, or the manifest's world) any version installs",
+                ),
+            ),
+            (
+                Error::Incompatible {
+                    artifact: "/p/hello.wasm".into(),
+                    world: "world host:app/plugin".into(),
+                    mismatch: "it exports no run".into(),
+                    skipped: Vec::new(),
+                },
+                "/p/hello.wasm does not fit the world host:app/plugin: it exports no run",
+                Some(
+                    "the file was built for another world: build it against this one, or verify it without --world",
                 ),
             ),
         ]);
