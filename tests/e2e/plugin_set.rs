@@ -857,3 +857,31 @@ fn lock_and_sync_write_the_same_bytes_for_the_same_pins() {
     assert_eq!(synced["lock_changed"], false, "{synced}");
     assert_eq!(env.read("project/wasm-plugin.lock"), locked);
 }
+
+#[test]
+fn audit_with_dest_in_a_project_checks_against_the_manifests_trust_root() {
+    let env = project();
+    let run_in_project = |args: &[&str]| {
+        Run::from(
+            std::process::Command::new(bin())
+                .args(args)
+                .current_dir(env.path("project"))
+                .env("XDG_CACHE_HOME", shared_cache())
+                .output()
+                .unwrap(),
+        )
+    };
+    run_in_project(&["install", "colmask"]).expect(OK);
+    // A signature by a key the manifest's trust root does not hold.
+    let stranger = Key::new(99);
+    env.write(
+        "project/plugins/colmask.sig",
+        stranger.sign_b64(b"\0asm colmask"),
+    );
+    let found = run_in_project(&["audit", "--dest", "plugins", "--json"]).expect(INTEGRITY);
+    assert!(
+        found.stdout.contains("signature-invalid"),
+        "{}",
+        found.stdout
+    );
+}

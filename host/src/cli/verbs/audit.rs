@@ -45,8 +45,11 @@ impl Verb for AuditArgs {
     }
 
     fn takes(&self) -> Takes {
+        // In a project, `audit --dest DIR` still checks against the
+        // manifest's trust root: an audit that silently trusted nothing
+        // would report a tampered signature as clean.
         Takes::Defaults {
-            missing: self.dest.is_none(),
+            missing: self.dest.is_none() || self.trust_root.is_none(),
         }
     }
 
