@@ -602,7 +602,6 @@ fn outcome_of(change: &SyncChange) -> SyncOutcome {
     SyncOutcome {
         name: change.name.clone(),
         failed: change.error.is_some(),
-        signed_by: change.signed_by.clone(),
     }
 }
 

@@ -394,7 +394,6 @@ impl Installer {
             .map(|c| wit::SyncOutcome {
                 name: c.name.clone(),
                 failed: c.error.is_some(),
-                signed_by: c.signed_by.clone(),
             })
             .collect();
         let committed = self.call(grants.commit, false, |i, s| {
