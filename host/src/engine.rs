@@ -18,17 +18,11 @@ use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-wasmtime::component::bindgen!({
-    path: "../wit",
-    world: "installer-component",
-    imports: { default: trappable },
-    with: {
-        "wasm-plugin:installer/fetch.body": Body,
-    },
-    // The WIT is the one definition of every record the library returns;
-    // this derive serializes them as the project's JSON spells them.
-    additional_derives: [wasm_plugin_derive::WitSerialize, PartialEq, Eq],
-});
+// `bindgen!` for the `installer-component` world (imports trappable, the
+// fetch `body` resource as `Body`, `WitSerialize` on every type), plus
+// `#[non_exhaustive]` on each record, variant and enum only the component
+// returns: the library re-exports them as its reports.
+wasm_plugin_derive::installer_bindings!();
 
 pub use self::wasm_plugin::installer::fetch::{FetchError, Method, Request, ResponseHead};
 pub use exports::wasm_plugin::installer::installer as wit;

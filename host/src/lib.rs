@@ -74,6 +74,9 @@
 
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+#[path = "fixtures.rs"]
+pub mod __fixtures;
 mod credentials;
 mod engine;
 mod error;

@@ -1,8 +1,11 @@
-//! `#[derive(WitSerialize)]`: `serde::Serialize` for the Rust types
-//! `wasmtime::component::bindgen!` generates from `wit/installer.wit`, so
-//! that the WIT stays the one definition of every record the library
-//! returns (bindgen's `additional_derives` names this derive).
+//! The host's macros for `wit/installer.wit`, so that the WIT stays the one
+//! definition of every record the library returns.
 //!
+//! `installer_bindings!()` generates the host's bindings: what
+//! `wasmtime::component::bindgen!` generates, with the reports marked
+//! `#[non_exhaustive]`, which bindgen cannot do (see `bindings.rs`).
+//!
+//! `#[derive(WitSerialize)]`: `serde::Serialize` for the generated types.
 //! serde's own derive cannot be used there: bindgen emits no `#[serde]`
 //! attributes, so an `enum` case would serialize as its Rust name
 //! (`Installed`) where the project's JSON has always used the WIT name
@@ -16,10 +19,26 @@
 //!
 //! It implements `Serialize` only; it generates nothing else.
 
+mod bindings;
+
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
 use quote::quote;
 use syn::{Attribute, Data, DeriveInput, Fields, LitStr, parse_macro_input};
+
+/// The host's bindings to `wit/installer.wit` (see `bindings.rs`): what
+/// `wasmtime::component::bindgen!` generates, with every record, variant
+/// and enum that only comes out of the component `#[non_exhaustive]`.
+#[proc_macro]
+pub fn installer_bindings(input: TokenStream) -> TokenStream {
+    if !input.is_empty() {
+        return quote!(compile_error!("installer_bindings!() takes no arguments");).into();
+    }
+    match bindings::expand() {
+        Ok(tokens) => tokens.into(),
+        Err(e) => quote!(compile_error!(#e);).into(),
+    }
+}
 
 /// See the crate documentation.
 #[proc_macro_derive(WitSerialize)]

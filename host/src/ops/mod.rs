@@ -37,10 +37,32 @@
 //! They are `serde::Serialize`: a record as an object of its snake_case
 //! fields, an `enum` case as its kebab-case WIT name (`"installed"`).
 //!
-//! A report's fields are the WIT record's: a field is added to a report
-//! only by a new version of the component's interface, and then in every
-//! binding at once. They are therefore not `#[non_exhaustive]` (bindgen
-//! cannot mark them); match them with `..`.
+//! Every record, variant and enum that only comes out of the component
+//! (the reports, their parts, [`ErrorDetail`](crate::ErrorDetail)) is
+//! `#[non_exhaustive]`, so a field or case a later version adds does not
+//! break code that reads them: match them with `..` and a `_` arm. What a
+//! caller passes in (such as a role's [`PublisherSpec`](crate::PublisherSpec))
+//! stays constructible.
+//!
+//! ```compile_fail,E0639
+//! // A report is read, never built, outside this crate.
+//! let report = wasm_plugin::ForgetReport {
+//!     dest: "plugins".into(),
+//!     registry: "index.json".into(),
+//!     forgotten: None,
+//!     recorded: vec![],
+//! };
+//! ```
+//!
+//! ```compile_fail,E0004
+//! // A new case would break this match, so it must have a `_` arm.
+//! fn shown(action: wasm_plugin::InstallAction) -> &'static str {
+//!     use wasm_plugin::InstallAction as A;
+//!     match action {
+//!         A::Installed | A::Upgraded | A::Downgraded | A::Reinstalled | A::Unchanged => "done",
+//!     }
+//! }
+//! ```
 
 // In groups by what they do to what; rustdoc lists the `Installer`'s
 // methods in this order.

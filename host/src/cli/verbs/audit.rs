@@ -212,6 +212,9 @@ fn finding_name(kind: FindingKind) -> &'static str {
         F::NotDeclared => "not declared",
         F::Yanked => "yanked",
         F::CapabilityDenied => "capability denied",
+        // The kinds are non-exhaustive: one this table predates is shown
+        // as a plain finding (its detail says what was found).
+        _ => "finding",
     }
 }
 

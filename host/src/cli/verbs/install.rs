@@ -254,6 +254,9 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
             out,
             "reinstalled {name} {version} -> {path} (the installed copy did not match)"
         )?,
+        // The actions are non-exhaustive: one this renderer predates is
+        // shown by its WIT name.
+        action => writeln!(out, "{action} {name} {version} -> {path}")?,
     }
     writeln!(
         out,

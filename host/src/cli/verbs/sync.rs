@@ -141,6 +141,13 @@ pub fn sync(p: &mut Printer, r: &SyncReport) -> io::Result<Verdict> {
             SyncStep::Downgrade => writeln!(out, "{would}downgrade {name} {from} -> {to}")?,
             SyncStep::Reinstall => writeln!(out, "{would}reinstall {name} {to}")?,
             SyncStep::Remove => writeln!(out, "{would}remove {name} {from}")?,
+            // The steps are non-exhaustive: one this renderer predates is
+            // shown by its WIT name.
+            step => {
+                let step = serde_json::to_value(step).unwrap_or_default();
+                let step = step.as_str().unwrap_or("change");
+                writeln!(out, "{would}{step} {name} {from} -> {to}")?
+            }
         }
         for unfit in &c.skipped {
             writeln!(

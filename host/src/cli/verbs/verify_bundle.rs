@@ -94,15 +94,15 @@ pub fn verify_bundle(p: &mut Printer, r: &BundleVerifyReport) -> io::Result<Verd
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::output::testing::{json, text};
+    use crate::cli::output::testing::{self, json, text};
 
     #[test]
     fn verify_bundle_says_who_signed() {
-        let report = wasm_plugin::BundleVerifyReport {
-            artifact: "hello.wasm".into(),
-            sha256: "ab12".into(),
-            signed_by: "sigstore:https://github.com/acme/p/.github/workflows/r.yml@refs/tags/v1 (https://token.actions.githubusercontent.com)".into(),
-        };
+        let report = testing::bundle_verify(
+            "hello.wasm",
+            "ab12",
+            "sigstore:https://github.com/acme/p/.github/workflows/r.yml@refs/tags/v1 (https://token.actions.githubusercontent.com)",
+        );
         let shown = text(|p| verify_bundle(p, &report));
         assert_eq!(
             shown.out,
