@@ -66,27 +66,17 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     list(&env).expect(OK);
     assert_eq!(env.read(&file), good, "the corrupt cache was not rebuilt");
 
-    // Truncated and garbage files too.
-    env.write(&file, &good[..good.len() / 3]);
-    list(&env).expect(OK);
-    assert_eq!(env.read(&file), good);
-    // With --json, compiling again is not announced: standard error
-    // carries only what a script asked for.
+    // Garbage too. (A truncated file and a checksum that does not match the
+    // code take the flipped byte's path; engine.rs's
+    // only_intact_code_matches_its_checksum covers them without paying a
+    // compile each.) With --json, compiling again is not announced:
+    // standard error carries only what a script asked for.
     env.write(&file, b"garbage");
     assert_eq!(list_with(&env, &["--json"]).expect(OK).stderr, "");
     assert_eq!(env.read(&file), good);
-
-    // A checksum that does not match the code: rebuilt as well (each
-    // rebuild compiles the component, slow in a debug build: one case).
-    let recorded = env.read(&sum);
-    let mut other = recorded.clone();
-    *other.last_mut().unwrap() ^= 1;
-    env.write(&sum, &other);
-    list(&env).expect(OK);
-    assert_eq!(
-        env.read(&sum),
-        recorded,
-        "a wrong checksum was not rewritten"
+    assert!(
+        env.path(&sum).is_file(),
+        "the rebuilt code has its checksum"
     );
 }
 
