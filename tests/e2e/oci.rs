@@ -653,6 +653,83 @@ fn publish_pushes_a_plugin_that_lists_and_installs() {
     assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask one");
 }
 
+/// The config as the CNCF Wasm OCI layout and wkg have it: what the
+/// component imports and exports, and when it was made.
+#[test]
+fn publish_writes_the_components_types_into_the_config_as_wkg_does() {
+    let env = Env::new();
+    let oci = OciRegistry::start();
+    let registry = oci.url("acme");
+    let component = wat::parse_str(
+        r#"(component (import "wasi:io/streams@0.2.3" (instance))
+             (core module $m (func (export "f")))
+             (core instance $i (instantiate $m))
+             (func $h (canon lift (core func $i "f")))
+             (export "handle" (func $h)))"#,
+    )
+    .unwrap();
+    env.write("p.wasm", &component);
+    env.write("not-a-component.wasm", b"\0asm not a component");
+    let config = |tag: &str| {
+        let manifest = oci.manifest("acme/p", tag);
+        let digest = manifest["config"]["digest"].as_str().unwrap().to_string();
+        let hex = digest.strip_prefix("sha256:").unwrap();
+        let bytes = std::fs::read(oci.blob(hex)).unwrap();
+        assert_eq!(sha256_hex(&bytes), hex);
+        (
+            manifest,
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(),
+        )
+    };
+
+    env.run(&[
+        "publish",
+        "p.wasm",
+        "--oci",
+        &registry,
+        "--name",
+        "p",
+        "--version",
+        "1.0.0",
+    ])
+    .expect(OK);
+    let (manifest, made) = config("1.0.0");
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.wasm.config.v0+json"
+    );
+    assert_eq!(made["architecture"], "wasm", "{made}");
+    assert_eq!(made["os"], "wasip2");
+    assert_eq!(made["layerDigests"][0], manifest["layers"][0]["digest"]);
+    assert_eq!(
+        made["component"]["imports"],
+        serde_json::json!(["wasi:io/streams@0.2.3"])
+    );
+    assert_eq!(made["component"]["exports"], serde_json::json!(["handle"]));
+    // RFC 3339, UTC, as wkg parses it.
+    let created = made["created"].as_str().unwrap();
+    assert!(
+        created.len() == 20 && created.ends_with('Z') && created.as_bytes()[10] == b'T',
+        "{created}"
+    );
+
+    // Bytes whose types cannot be read get the rest of the config.
+    env.run(&[
+        "publish",
+        "not-a-component.wasm",
+        "--oci",
+        &registry,
+        "--name",
+        "p",
+        "--version",
+        "0.1.0",
+    ])
+    .expect(OK);
+    let (_, made) = config("0.1.0");
+    assert_eq!(made["architecture"], "wasm", "{made}");
+    assert!(made.get("component").is_none(), "{made}");
+}
+
 #[test]
 fn mirror_copies_a_namespace_into_a_directory_and_a_directory_into_a_namespace() {
     let env = Env::new();

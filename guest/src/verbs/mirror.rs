@@ -383,11 +383,10 @@ fn push(
     size: u64,
     fetcher: &dyn Fetcher,
 ) -> Result<(crate::trust::digest::Sha256Digest, u64)> {
-    let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": "wasm", "os": "wasip2",
-        "layerDigests": [format!("sha256:{}", entry.sha256.to_hex())],
-    }))
-    .expect("a JSON value serializes");
+    // The types as the index recorded them (publish reads them from the
+    // bytes); an entry without them gets a config without `component`.
+    let types = entry.imports.as_deref().zip(entry.exports.as_deref());
+    let config = oci::config(&entry.sha256, types, &crate::clock::now());
     let config_digest = crate::trust::digest::Sha256Digest::of(&config);
     let mut config_chunks = Some(config.clone());
     oci::push_blob(

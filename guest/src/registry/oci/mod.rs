@@ -553,6 +553,29 @@ pub fn push_blob(
     Ok(true)
 }
 
+/// The config blob of a plugin's Wasm artifact, as the CNCF Wasm OCI
+/// artifact layout has it and wkg writes it: `architecture` `wasm`, `os`
+/// `wasip2`, the layer's digest, when it was `created` (RFC 3339), and,
+/// when the bytes are a component whose types were read, its `component`
+/// `imports` and `exports` (world names such as `wasi:io/streams@0.2.3`),
+/// which wkg shows and a runtime can judge without pulling the layer.
+pub fn config(
+    layer: &Sha256Digest,
+    types: Option<(&[String], &[String])>,
+    created: &str,
+) -> Vec<u8> {
+    let mut config = serde_json::json!({
+        "created": created,
+        "architecture": "wasm",
+        "os": "wasip2",
+        "layerDigests": [format!("sha256:{}", layer.to_hex())],
+    });
+    if let Some((imports, exports)) = types {
+        config["component"] = serde_json::json!({"exports": exports, "imports": imports});
+    }
+    serde_json::to_vec(&config).expect("a JSON value serializes")
+}
+
 /// The manifest of plugin `name`'s Wasm artifact: config and layer
 /// descriptors (the layer titled `NAME.wasm`, so `oras pull` saves it by
 /// that name), and the annotations (signature, description).

@@ -630,12 +630,12 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
 
     // Push: the blobs, then the manifest that names them, then the bundle
     // as its referrer.
-    let config = serde_json::to_vec(&json!({
-        "architecture": "wasm",
-        "os": "wasip2",
-        "layerDigests": [format!("sha256:{}", measured.sha256.to_hex())],
-    }))
-    .expect("a JSON value serializes");
+    let types = measured
+        .capabilities
+        .as_ref()
+        .ok()
+        .map(|c| (c.imports.as_slice(), c.exports.as_slice()));
+    let config = oci::config(&measured.sha256, types, &crate::clock::now());
     let config_digest = Sha256Digest::of(&config);
     let mut config_chunks = Some(config.clone());
     oci::push_blob(
