@@ -358,21 +358,65 @@ fn fetch_and_check(
             actual: measured.sha256.to_hex(),
         });
     }
-    let (signed_by, sidecar, bundle, minisigned) = match (sigstore, bundle) {
+    let vouched = vouched(sigstore, bundle, check, &measured.sha256, &shown, missing)?;
+    judge_types(context, entry, &measured.capabilities, reducer)?;
+    Ok(Fetched {
+        staged,
+        sha256: measured.sha256,
+        size: measured.size,
+        // The entry's text, as published: what `minisign -V` reads.
+        minisig: entry
+            .minisig
+            .clone()
+            .filter(|_| vouched.verified && minisig.is_some()),
+        signed_by: vouched.signed_by,
+        sidecar: vouched.sidecar,
+        bundle: vouched.bundle,
+        capabilities: measured.capabilities.ok(),
+        shown,
+    })
+}
+
+/// Who vouched for bytes that hashed to their entry's digest, and what of
+/// it is placed beside them.
+struct Vouched {
+    signed_by: Option<String>,
+    /// The Ed25519 signature that verified, for the `.sig` sidecar.
+    sidecar: Option<ed25519_dalek::Signature>,
+    /// The Sigstore bundle that verified, for the `.sigstore.json` sidecar.
+    bundle: Option<Vec<u8>>,
+    /// The signature check verified (with a minisign signature, if the
+    /// entry has one).
+    verified: bool,
+}
+
+/// Finishes the checks over the streamed bytes: with a bundle the trust
+/// root lets vouch, the bundle (deciding alone where sigstore.json covers
+/// the plugin, else counting toward root.json's thresholds); otherwise the
+/// Ed25519 and minisign signatures.
+fn vouched(
+    sigstore: Option<trust::BundleCheck<'_>>,
+    bundle: Option<Given>,
+    check: Option<trust::SignatureCheck>,
+    sha256: &Sha256Digest,
+    shown: &str,
+    missing: impl Fn() -> Error,
+) -> Result<Vouched> {
+    Ok(match (sigstore, bundle) {
         (Some(sigstore), Some(given)) => {
             // A cosign signature tag verified for the manifest, whose layer
             // digest the bytes were just checked against; nothing to place.
             let (signer, bundle) = match given {
                 Given::Verified(signer) => (signer, None),
                 Given::Bundle(bundle, bundle_shown) => {
-                    let signer = sigstore
-                        .verify(&measured.sha256, &bundle)
-                        .map_err(|refusal| Error::SigstoreUnverified {
-                            artifact: shown.clone(),
+                    let signer = sigstore.verify(sha256, &bundle).map_err(|refusal| {
+                        Error::SigstoreUnverified {
+                            artifact: shown.to_string(),
                             bundle: bundle_shown,
                             check: refusal.check.name().to_string(),
                             reason: refusal.to_string(),
-                        })?;
+                        }
+                    })?;
                     (signer, Some(bundle))
                 }
             };
@@ -381,7 +425,7 @@ fn fetch_and_check(
                 // signature says; the `.sig` keeps one only if it did). A
                 // minisign signature given must verify all the same.
                 (true, check) => {
-                    let verified = match check.map(|c| c.finish(&shown)) {
+                    let verified = match check.map(|c| c.finish(shown)) {
                         Some(Err(refused @ Error::MinisignUnverified { .. })) => {
                             return Err(refused);
                         }
@@ -395,27 +439,42 @@ fn fetch_and_check(
                 (false, check) => {
                     let mut check = check.ok_or_else(missing)?;
                     check.count_signer(signer);
-                    let verified = check.finish(&shown)?;
+                    let verified = check.finish(shown)?;
                     (verified.signers.clone(), Some(verified))
                 }
             };
-            let sidecar = verified.as_ref().and_then(|v| v.signature);
-            let minisigned = verified.is_some() && minisig.is_some();
-            (Some(signed_by), sidecar, bundle, minisigned)
+            Vouched {
+                signed_by: Some(signed_by),
+                sidecar: verified.as_ref().and_then(|v| v.signature),
+                bundle,
+                verified: verified.is_some(),
+            }
         }
         _ => {
-            let verified = check.map(|c| c.finish(&shown)).transpose()?;
+            let verified = check.map(|c| c.finish(shown)).transpose()?;
             let (signed_by, sidecar) = verified.map(|v| (v.signers, v.signature)).unzip();
-            let minisigned = signed_by.is_some() && minisig.is_some();
-            (signed_by, sidecar.flatten(), None, minisigned)
+            Vouched {
+                verified: signed_by.is_some(),
+                signed_by,
+                sidecar: sidecar.flatten(),
+                bundle: None,
+            }
         }
-    };
-    // What the bytes are and may do, judged before anything is placed (the
-    // temp file goes with `staged` on the way out): as the index describes
-    // them; fitting the world (an unfit version is passed over, so before
-    // the policy judges it); within the policy.
+    })
+}
+
+/// What the bytes are and may do, judged before anything is placed (the
+/// temp file goes with the staged file on the way out): as the index
+/// describes them; fitting the world (an unfit version is passed over, so
+/// before the policy judges it); within the policy.
+fn judge_types(
+    context: &Context<'_>,
+    entry: &Entry,
+    capabilities: &std::result::Result<Capabilities, Unreadable>,
+    reducer: Option<Reducer>,
+) -> Result<()> {
     let artifact = format!("{} {}", entry.name, entry.version);
-    if let Some(reason) = misdescribed(entry, measured.capabilities.as_ref()) {
+    if let Some(reason) = misdescribed(entry, capabilities.as_ref()) {
         return Err(Error::MetadataMismatch {
             artifact,
             index: context.loaded.index.path.clone(),
@@ -432,23 +491,12 @@ fn fetch_and_check(
             skipped: Vec::new(),
         });
     }
-    let imports = measured.capabilities.as_ref().map(|c| c.imports.as_slice());
-    let denied = request.imports.offences(imports);
+    let imports = capabilities.as_ref().map(|c| c.imports.as_slice());
+    let denied = context.request.imports.offences(imports);
     if !denied.is_empty() {
         return Err(Error::CapabilityDenied { artifact, denied });
     }
-    Ok(Fetched {
-        staged,
-        sha256: measured.sha256,
-        size: measured.size,
-        signed_by,
-        sidecar,
-        bundle,
-        // The entry's text, as published: what `minisign -V` reads.
-        minisig: entry.minisig.clone().filter(|_| minisigned),
-        capabilities: measured.capabilities.ok(),
-        shown,
-    })
+    Ok(())
 }
 
 /// What vouches for an entry beside (or instead of) its signatures.

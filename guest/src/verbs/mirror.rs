@@ -39,29 +39,12 @@ pub struct MirrorRequest {
 pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorReport> {
     let out = &request.out;
     sandbox::check_granted(out)?;
-    let trust = request
-        .trust_root
-        .as_deref()
-        .map(TrustRoot::load)
-        .transpose()?;
     let key = request
         .key
         .as_deref()
         .map(keys::load_signing_key)
         .transpose()?;
-    // With root.json: the source's rotations first (the index is judged by
-    // the newest keys), copied into the mirror for its own clients' walk.
-    let source_ref = RegistryRef::parse(&request.registry);
-    let rotations = match trust.as_ref().and_then(|t| t.metadata.as_ref()) {
-        Some(own) if !oci::is_oci(&request.registry) => {
-            registry::rotation::chain(&source_ref, own, fetcher, request.allow_expired)?
-        }
-        _ => Vec::new(),
-    };
-    let trust = match (trust, rotations.last()) {
-        (Some(root), Some(newest)) => Some(root.with_metadata(newest.clone())),
-        (trust, _) => trust,
-    };
+    let (trust, rotations) = trust_with_rotations(request, fetcher)?;
     let policy = Policy {
         trust: trust.as_ref(),
         allow_expired: request.allow_expired,
@@ -124,33 +107,7 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
 
     // The index (and its signature) last, so a mirror never lists what it
     // does not hold.
-    let (bytes, signature) = if verbatim {
-        // The publisher's own signature keeps the mirror verifiable exactly
-        // as the original; the key only signs an index that had none.
-        let signature = loaded.signature.clone().or_else(|| {
-            key.as_ref()
-                .map(|key| trust::encode_signature(&keys::sign_bytes(key, &loaded.bytes)))
-        });
-        (loaded.bytes.clone(), signature)
-    } else {
-        let rewritten = rewrite(&registry.shown(), &loaded.bytes, &targets)?;
-        let signature = key
-            .as_ref()
-            .map(|k| trust::encode_signature(&keys::sign_bytes(k, &rewritten)));
-        (rewritten, signature)
-    };
-    // What is written must be what was verified (and still parse).
-    crate::registry::index::parse(&index_path.display().to_string(), &bytes)?;
-    write_file(out, &index_path, &bytes)?;
-    let sig_path = out.join("index.json.sig");
-    match &signature {
-        Some(text) => write_file(out, &sig_path, text.as_bytes())?,
-        None => match std::fs::remove_file(&sig_path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(&sig_path, "remove", &e)),
-        },
-    }
+    let signature = write_index(out, &index_path, &loaded, &targets, verbatim, key.as_ref())?;
     sync_dir(out);
     Ok(MirrorReport {
         index: index_path.display().to_string(),
@@ -160,6 +117,70 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
         index_verbatim: verbatim,
         index_signed_with_key: signature.is_some() && !(verbatim && loaded.signature.is_some()),
     })
+}
+
+/// The trust root, and with root.json the source's rotations first (the
+/// index is judged by the newest keys), copied into the mirror for its own
+/// clients' walk.
+fn trust_with_rotations(
+    request: &MirrorRequest,
+    fetcher: &dyn Fetcher,
+) -> Result<(Option<TrustRoot>, Vec<trust::metadata::Root>)> {
+    let trust = request
+        .trust_root
+        .as_deref()
+        .map(TrustRoot::load)
+        .transpose()?;
+    let source_ref = RegistryRef::parse(&request.registry);
+    let rotations = match trust.as_ref().and_then(|t| t.metadata.as_ref()) {
+        Some(own) if !oci::is_oci(&request.registry) => {
+            registry::rotation::chain(&source_ref, own, fetcher, request.allow_expired)?
+        }
+        _ => Vec::new(),
+    };
+    let trust = match (trust, rotations.last()) {
+        (Some(root), Some(newest)) => Some(root.with_metadata(newest.clone())),
+        (trust, _) => trust,
+    };
+    Ok((trust, rotations))
+}
+
+/// Writes the mirror's index and its signature (or removes a stale one);
+/// returns the signature. Verbatim, the publisher's own signature keeps the
+/// mirror verifiable exactly as the original, and the key only signs an
+/// index that had none; rewritten, the key signs it or it is unsigned.
+fn write_index(
+    out: &Path,
+    index_path: &Path,
+    loaded: &Loaded,
+    targets: &[Target],
+    verbatim: bool,
+    key: Option<&ed25519_dalek::SigningKey>,
+) -> Result<Option<String>> {
+    let registry = &loaded.registry;
+    let (bytes, signature) = if verbatim {
+        let signature = loaded.signature.clone().or_else(|| {
+            key.map(|key| trust::encode_signature(&keys::sign_bytes(key, &loaded.bytes)))
+        });
+        (loaded.bytes.clone(), signature)
+    } else {
+        let rewritten = rewrite(&registry.shown(), &loaded.bytes, targets)?;
+        let signature = key.map(|k| trust::encode_signature(&keys::sign_bytes(k, &rewritten)));
+        (rewritten, signature)
+    };
+    // What is written must be what was verified (and still parse).
+    crate::registry::index::parse(&index_path.display().to_string(), &bytes)?;
+    write_file(out, index_path, &bytes)?;
+    let sig_path = out.join("index.json.sig");
+    match &signature {
+        Some(text) => write_file(out, &sig_path, text.as_bytes())?,
+        None => match std::fs::remove_file(&sig_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&sig_path, "remove", &e)),
+        },
+    }
+    Ok(signature)
 }
 
 /// An entry, where its artefact goes in the mirror, and where its Sigstore
@@ -372,9 +393,9 @@ fn decide_tags<'e>(
     Ok((to_push, kept))
 }
 
-/// Pushes one checked entry: config, layer (read again), then the
-/// manifest naming them, tagged with its version and annotated with its
-/// signature and description; returns the manifest's digest and size.
+/// Pushes one checked entry (its layer read again), tagged with its
+/// version and annotated with its signature and description; returns the
+/// manifest's digest and size.
 fn push(
     target: &oci::OciRegistry,
     repository: &str,
@@ -383,33 +404,6 @@ fn push(
     size: u64,
     fetcher: &dyn Fetcher,
 ) -> Result<(crate::trust::digest::Sha256Digest, u64)> {
-    // The types as the index recorded them (publish reads them from the
-    // bytes); an entry without them gets a config without `component`.
-    let types = entry.imports.as_deref().zip(entry.exports.as_deref());
-    let config = oci::config(&entry.sha256, types, &crate::clock::now());
-    let config_digest = crate::trust::digest::Sha256Digest::of(&config);
-    let mut config_chunks = Some(config.clone());
-    oci::push_blob(
-        fetcher,
-        &target.host,
-        repository,
-        oci::Blob {
-            digest: config_digest,
-            size: config.len() as u64,
-            next: &mut || Ok(config_chunks.take().unwrap_or_default()),
-        },
-    )?;
-    let mut source = Source::open(location, fetcher)?;
-    oci::push_blob(
-        fetcher,
-        &target.host,
-        repository,
-        oci::Blob {
-            digest: entry.sha256,
-            size,
-            next: &mut || Ok(source.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
-        },
-    )?;
     let mut annotations = std::collections::BTreeMap::new();
     if let Some(signature) = &entry.signature {
         annotations.insert(oci::SIGNATURE_ANNOTATION.to_string(), signature.clone());
@@ -417,15 +411,19 @@ fn push(
     if let Some(description) = &entry.description {
         annotations.insert(oci::DESCRIPTION_ANNOTATION.to_string(), description.clone());
     }
-    let manifest = oci::manifest(
-        entry.name.as_str(),
-        (&config_digest, config.len() as u64),
-        (&entry.sha256, size),
-        &annotations,
-    );
-    let size = manifest.len() as u64;
-    let digest = oci::push_manifest(fetcher, &target.host, repository, &entry.version, manifest)?;
-    Ok((digest, size))
+    let mut source = Source::open(location, fetcher)?;
+    let artifact = oci::Push {
+        name: entry.name.as_str(),
+        tag: &entry.version,
+        layer: (entry.sha256, size),
+        // The types as the index recorded them (publish reads them from
+        // the bytes); an entry without them gets a config without
+        // `component`.
+        types: entry.imports.as_deref().zip(entry.exports.as_deref()),
+        annotations,
+        next: &mut || Ok(source.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
+    };
+    oci::push_artifact(fetcher, &target.host, repository, artifact)
 }
 
 /// The entry's bundle checked with the trust root's policy, when that

@@ -446,6 +446,55 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
 /// Bytes sent per PATCH of a chunked blob upload.
 const UPLOAD_CHUNK: usize = 8 << 20;
 
+/// A plugin's Wasm artifact to push: what its manifest says (the layer's
+/// digest and size, the component's types for the config, annotations) and
+/// the layer's bytes, in chunks as a [`Blob`] gives them.
+pub struct Push<'a> {
+    pub name: &'a str,
+    pub tag: &'a str,
+    pub layer: (Sha256Digest, u64),
+    /// The component's imports and exports, for the config.
+    pub types: Option<(&'a [String], &'a [String])>,
+    pub annotations: BTreeMap<String, String>,
+    pub next: &'a mut dyn FnMut() -> Result<Vec<u8>>,
+}
+
+/// Pushes `artifact` into `repository`: the config and layer blobs
+/// (skipping those the registry has), then the manifest naming them under
+/// its tag. Returns the manifest's digest and size.
+pub fn push_artifact(
+    fetcher: &dyn Fetcher,
+    host: &Host,
+    repository: &str,
+    artifact: Push<'_>,
+) -> Result<(Sha256Digest, u64)> {
+    let (layer, size) = artifact.layer;
+    let config = config(&layer, artifact.types, &crate::clock::now());
+    let config_digest = Sha256Digest::of(&config);
+    let mut config_chunks = Some(config.clone());
+    let config_blob = Blob {
+        digest: config_digest,
+        size: config.len() as u64,
+        next: &mut || Ok(config_chunks.take().unwrap_or_default()),
+    };
+    push_blob(fetcher, host, repository, config_blob)?;
+    let layer_blob = Blob {
+        digest: layer,
+        size,
+        next: artifact.next,
+    };
+    push_blob(fetcher, host, repository, layer_blob)?;
+    let manifest = manifest(
+        artifact.name,
+        (&config_digest, config.len() as u64),
+        (&layer, size),
+        &artifact.annotations,
+    );
+    let manifest_size = manifest.len() as u64;
+    let digest = push_manifest(fetcher, host, repository, artifact.tag, manifest)?;
+    Ok((digest, manifest_size))
+}
+
 /// A blob to push: its digest, its size, and its bytes from the start, in
 /// chunks (`next` returns an empty chunk at the end).
 pub struct Blob<'a> {

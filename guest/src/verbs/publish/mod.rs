@@ -630,35 +630,6 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
 
     // Push: the blobs, then the manifest that names them, then the bundle
     // as its referrer.
-    let types = measured
-        .capabilities
-        .as_ref()
-        .ok()
-        .map(|c| (c.imports.as_slice(), c.exports.as_slice()));
-    let config = oci::config(&measured.sha256, types, &crate::clock::now());
-    let config_digest = Sha256Digest::of(&config);
-    let mut config_chunks = Some(config.clone());
-    oci::push_blob(
-        fetcher,
-        &registry.host,
-        &repository,
-        oci::Blob {
-            digest: config_digest,
-            size: config.len() as u64,
-            next: &mut || Ok(config_chunks.take().unwrap_or_default()),
-        },
-    )?;
-    let mut layer = open()?;
-    oci::push_blob(
-        fetcher,
-        &registry.host,
-        &repository,
-        oci::Blob {
-            digest: measured.sha256,
-            size: measured.size,
-            next: &mut || Ok(layer.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
-        },
-    )?;
     let mut annotations = BTreeMap::new();
     if let Some(signature) = &signature {
         annotations.insert(oci::SIGNATURE_ANNOTATION.to_string(), signature.clone());
@@ -671,14 +642,21 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         annotations.insert(oci::DESCRIPTION_ANNOTATION.to_string(), description.clone());
     }
     annotations.insert("org.opencontainers.image.version".into(), version.clone());
-    let manifest = oci::manifest(
-        name.as_str(),
-        (&config_digest, config.len() as u64),
-        (&measured.sha256, measured.size),
-        &annotations,
-    );
-    let manifest_size = manifest.len() as u64;
-    let digest = oci::push_manifest(fetcher, &registry.host, &repository, &version, manifest)?;
+    let mut layer = open()?;
+    let artifact = oci::Push {
+        name: name.as_str(),
+        tag: &version,
+        layer: (measured.sha256, measured.size),
+        types: measured
+            .capabilities
+            .as_ref()
+            .ok()
+            .map(|c| (c.imports.as_slice(), c.exports.as_slice())),
+        annotations,
+        next: &mut || Ok(layer.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
+    };
+    let (digest, manifest_size) =
+        oci::push_artifact(fetcher, &registry.host, &repository, artifact)?;
     let referrer = bundle
         .map(|bundle| {
             oci::referrers::attach(
