@@ -66,8 +66,10 @@ fn options() -> Opts {
 fn load() -> Result<(Resolve, wit_parser::WorldId, Vec<PathBuf>), String> {
     let dir = PathBuf::from(WIT_DIR);
     let dir = dir.canonicalize().unwrap_or(dir);
-    let mut resolve = Resolve::default();
-    resolve.all_features = true;
+    let mut resolve = Resolve {
+        all_features: true,
+        ..Default::default()
+    };
     let (package, sources) = resolve
         .push_path(&dir)
         .map_err(|e| format!("reading {}: {e:#}", dir.display()))?;
