@@ -539,6 +539,46 @@ fn list_in_a_project_with_several_registries_names_each_plugins_registry() {
     .expect(OK);
 }
 
+#[test]
+fn list_of_several_registries_marks_yanked_versions_and_latest_keeps_one_row_each() {
+    let (env, _key, mut main, _internal) = fleet();
+    main.entries[1]["yanked"] = serde_json::json!(true);
+    main.save(&env);
+    let config = env.path("project/wasm-plugin.toml");
+    let config = config.to_str().unwrap();
+    let table = env.run(&["list", "--config", config]).expect(OK);
+    let rows = |stdout: &str, name: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .filter(|l| l.starts_with(&format!("{name} ")))
+            .map(str::to_string)
+            .collect()
+    };
+    let colmask = rows(&table.stdout, "colmask");
+    assert_eq!(colmask.len(), 3, "{}", table.stdout);
+    assert!(colmask[1].contains("1.1.0 (yanked)"), "{}", table.stdout);
+    assert!(!colmask[0].contains("yanked"), "{}", table.stdout);
+    // --latest: the version install NAME takes, one row per plugin.
+    let latest = env
+        .run(&["list", "--config", config, "--latest"])
+        .expect(OK);
+    let colmask = rows(&latest.stdout, "colmask");
+    assert_eq!(colmask.len(), 1, "{}", latest.stdout);
+    assert!(colmask[0].contains("2.0.0"), "{}", latest.stdout);
+    assert_eq!(rows(&latest.stdout, "geoip").len(), 1, "{}", latest.stdout);
+    let listed = env
+        .run(&["list", "--config", config, "--latest", "--json"])
+        .expect(OK)
+        .json();
+    let counts: Vec<usize> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"]["plugins"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(counts, [3, 1], "{listed}");
+}
+
 /// A remote registry of `n` plugins whose artefacts each take a while to
 /// send, and a manifest declaring them all.
 fn slow_remote(n: usize) -> (Env, crate::server::Server, Vec<String>) {

@@ -67,7 +67,11 @@ impl ListArgs {
             if let Some(dir) = &self.trust_root {
                 request = request.trust_root(dir);
             }
-            indexes.push((name.clone(), installer.load_index(&request)?));
+            let mut index = installer.load_index(&request)?;
+            if self.latest {
+                index.plugins.retain(|p| p.latest);
+            }
+            indexes.push((name.clone(), index));
         }
         let checked = IndexCheck::of(self.trust_root.as_deref());
         list_registries(out, &indexes, checked).map_err(stdout_failure)
@@ -151,10 +155,7 @@ pub fn list(p: &mut Printer, index: &RegistryIndex, checked: IndexCheck) -> io::
             .map(|p| {
                 vec![
                     p.name.clone(),
-                    match p.yanked {
-                        true => format!("{} (yanked)", shown_version(&p.version)),
-                        false => shown_version(&p.version).to_string(),
-                    },
+                    version_column(p),
                     signature_column(p),
                     p.description.clone().unwrap_or_default(),
                 ]
@@ -163,6 +164,15 @@ pub fn list(p: &mut Printer, index: &RegistryIndex, checked: IndexCheck) -> io::
         table(out, &["NAME", "VERSION", "SIGNATURE", "DESCRIPTION"], &rows)?;
         writeln!(out, "{}", index_trust(index, checked))
     })
+}
+
+/// An entry's version, marked when it is yanked (install passes it over
+/// unless it is asked for exactly).
+fn version_column(entry: &wasm_plugin::RegistryEntry) -> String {
+    match entry.yanked {
+        true => format!("{} (yanked)", shown_version(&entry.version)),
+        false => shown_version(&entry.version).to_string(),
+    }
 }
 
 /// An entry's signature as far as `list` knows it: it reads no artefact,
@@ -240,7 +250,7 @@ pub fn list_registries(
             index.plugins.iter().map(move |p| {
                 vec![
                     p.name.clone(),
-                    shown_version(&p.version).to_string(),
+                    version_column(p),
                     name.clone(),
                     signature_column(p),
                     p.description.clone().unwrap_or_default(),
@@ -388,19 +398,25 @@ mod tests {
 
     #[test]
     fn several_registries_are_one_table_with_a_registry_column() {
+        let hello = testing::entry("hello", "1.0.0");
+        let mut old = testing::entry("hello", "0.9.0");
+        old.yanked = true;
         let indexes = [
-            (
-                "main".to_string(),
-                testing::index(vec![testing::entry("hello", "1.0.0")]),
-            ),
+            ("main".to_string(), testing::index(vec![hello, old])),
             ("extra".to_string(), testing::index(Vec::new())),
         ];
         let shown = text(|p| list_registries(p, &indexes, IndexCheck::NoTrustRoot));
         let lines: Vec<&str> = shown.out.lines().collect();
-        assert_eq!(lines[0], "NAME   VERSION  REGISTRY  SIGNATURE  DESCRIPTION");
-        assert_eq!(lines[1], "hello  1.0.0    main      none");
-        assert!(lines[2].starts_with("main: the index's signature was not verified"));
-        assert!(lines[3].starts_with("extra: "));
+        assert_eq!(
+            lines[..3],
+            [
+                "NAME   VERSION         REGISTRY  SIGNATURE  DESCRIPTION",
+                "hello  1.0.0           main      none",
+                "hello  0.9.0 (yanked)  main      none",
+            ]
+        );
+        assert!(lines[3].starts_with("main: the index's signature was not verified"));
+        assert!(lines[4].starts_with("extra: "));
         let value = json(|p| list_registries(p, &indexes, IndexCheck::NoTrustRoot));
         assert_eq!(value[1]["registry"], "extra");
         let empty = text(|p| list_registries(p, &[], IndexCheck::NoTrustRoot));
