@@ -63,6 +63,35 @@ fn outdated_and_upgrade_keep_to_the_requirement_given_at_install() {
 }
 
 #[test]
+fn upgrade_dry_run_prints_the_digest_and_size_the_index_lists() {
+    let env = Env::new();
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "colmask", "1.0.0", b"\0asm colmask 1.0.0", None);
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--registry", "reg/index.json", "--dest", "plugins"]);
+        env.run(&all)
+    };
+    run(&["install", "colmask"]).expect(OK);
+    let newer = b"\0asm colmask 1.1.0, longer";
+    reg.publish(&env, "colmask", "1.1.0", newer, None)["size"] = newer.len().into();
+    reg.save(&env);
+    let before = env.snapshot("plugins");
+    let plan = run(&["upgrade", "colmask", "--dry-run"]).expect(OK).stdout;
+    let digest = sha256_hex(newer);
+    assert!(
+        plan.contains(&format!("sha256 {digest} ({} bytes) from", newer.len())),
+        "{plan}"
+    );
+    let plan = run(&["upgrade", "colmask", "--dry-run", "--json"])
+        .expect(OK)
+        .json();
+    assert_eq!(plan[0]["sha256"], digest.as_str(), "{plan}");
+    assert_eq!(plan[0]["size"], newer.len(), "{plan}");
+    assert_eq!(env.snapshot("plugins"), before);
+}
+
+#[test]
 fn a_yanked_version_is_passed_over_unless_asked_for_exactly_and_audit_flags_it() {
     let env = Env::new();
     let key = Key::new(74);

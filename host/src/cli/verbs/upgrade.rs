@@ -124,6 +124,7 @@ pub fn upgrade_plan(p: &mut Printer, outcomes: &[Outcome<InstallReport>]) -> io:
                     r.previous_version.as_deref().map_or("?", shown_version),
                     shown_version(&r.version)
                 )?;
+                writeln!(out, "  {}", index_word(r))?;
                 skipped_lines(&mut out, r)?;
             }
             Err(failure) => {
@@ -133,6 +134,20 @@ pub fn upgrade_plan(p: &mut Printer, outcomes: &[Outcome<InstallReport>]) -> io:
         }
     }
     Ok(first_failure(outcomes))
+}
+
+/// The digest and size the index lists for a version a dry run would
+/// fetch (nothing was fetched: install holds the bytes to both). An entry
+/// that lists no size is reported with size 0.
+fn index_word(r: &InstallReport) -> String {
+    let size = match r.size {
+        0 => "size not listed".to_string(),
+        n => format!("{n} bytes"),
+    };
+    format!(
+        "sha256 {} ({size}) from {}, as the index lists them",
+        r.sha256, r.source
+    )
 }
 
 pub fn nothing_installed(p: &mut Printer, dest: &Path) -> io::Result<Verdict> {
@@ -151,15 +166,28 @@ mod tests {
     use wasm_plugin::InstallAction as A;
 
     #[test]
-    fn upgrade_dry_run_says_what_would_move() {
-        let mut moving = testing::install_report("hello", "1.1.0", A::Upgraded);
-        moving.previous_version = Some("1.0.0".into());
+    fn upgrade_dry_run_says_what_would_move_with_the_indexs_digest_and_size() {
         let kept = testing::install_report("colmask", "0.3.1", A::Unchanged);
-        let shown = text(|p| upgrade_plan(p, &[ok("hello", moving), ok("colmask", kept)]));
+        let shown = text(|p| upgrade_plan(p, &[ok("hello", moving()), ok("colmask", kept)]));
         assert_eq!(
             shown.out,
-            "would upgrade hello 1.0.0 -> 1.1.0\ncolmask 0.3.1 is up to date\n"
+            "would upgrade hello 1.0.0 -> 1.1.0\n  \
+             sha256 ab12 (42 bytes) from example/index.json, as the index lists them\n\
+             colmask 0.3.1 is up to date\n"
         );
+        let mut unsized_entry = testing::install_report("hello", "1.1.0", A::Upgraded);
+        unsized_entry.size = 0;
+        let shown = text(|p| upgrade_plan(p, &[ok("hello", unsized_entry)]));
+        assert!(shown.out.contains("  sha256 ab12 (size not listed) from"), "{}", shown.out);
+        let value = json(|p| upgrade_plan(p, &[ok("hello", moving())]));
+        assert_eq!(value[0]["sha256"], "ab12");
+        assert_eq!(value[0]["size"], 42);
+    }
+
+    fn moving() -> InstallReport {
+        let mut moving = testing::install_report("hello", "1.1.0", A::Upgraded);
+        moving.previous_version = Some("1.0.0".into());
+        moving
     }
 
     #[test]
