@@ -209,6 +209,21 @@ pub fn sync(dest: &str, changes: Vec<crate::SyncChange>) -> crate::SyncReport {
     }
 }
 
+/// [`manifest`] declaring each `(plugin, registry)` (`None`: the
+/// default registry's).
+pub fn declaring(plugins: &[(&str, Option<&str>)]) -> crate::Manifest {
+    let mut declared = manifest();
+    declared.plugins = plugins
+        .iter()
+        .map(|(name, registry)| crate::DeclaredPlugin {
+            name: name.to_string(),
+            requirement: None,
+            registry: registry.map(str::to_string),
+        })
+        .collect();
+    declared
+}
+
 /// One plugin's change in a sync, without error.
 pub fn change(
     name: &str,
@@ -225,6 +240,17 @@ pub fn change(
         error: None,
         skipped: Vec::new(),
     }
+}
+
+/// A plugin of a sync that failed, with `message` (exit code 2).
+pub fn failed_change(name: &str, message: &str) -> crate::SyncChange {
+    let mut change = change(name, crate::SyncStep::Install, None, None);
+    change.error = Some(crate::ComponentError {
+        message: message.into(),
+        hint: None,
+        detail: crate::ErrorDetail::AlreadyExists(name.into()),
+    });
+    change
 }
 
 /// The receipt of `name` `version`, unsigned, with no recorded imports.

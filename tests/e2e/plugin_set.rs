@@ -189,7 +189,7 @@ fn three_hosts_synced_from_one_manifest_and_lock_hold_the_same_bytes() {
         "{}",
         first.stdout
     );
-    assert!(first.stdout.contains("write"), "{}", first.stdout);
+    assert!(first.stdout.contains("wrote"), "{}", first.stdout);
     let lock = env.read("project/wasm-plugin.lock");
     for host in ["host-b", "host-c"] {
         let out = sync(&env, &["--dest", host, "--locked"]).expect(OK);
@@ -877,6 +877,72 @@ fn a_sync_job_stopped_at_its_deadline_is_that_plugins_failure_only() {
     let lock = String::from_utf8(env.read("project/wasm-plugin.lock")).unwrap();
     assert!(lock.contains("colmask"), "{lock}");
     assert!(!lock.contains("rowfilter"), "{lock}");
+}
+
+#[test]
+fn lock_with_a_registry_that_fails_prints_no_pin_names_the_registry_and_writes_nothing() {
+    let (env, _key, _main, internal) = fleet();
+    let manifest = String::from_utf8(env.read("project/wasm-plugin.toml")).unwrap();
+    env.write(
+        "project/wasm-plugin.toml",
+        format!("{manifest}geoip = {{ registry = \"internal\" }}\n"),
+    );
+    env.write(
+        "project/internal/index.json",
+        "{\"schema_version\": \"1\", \"plugins\": [",
+    );
+    let config = env.path("project/wasm-plugin.toml");
+    let lock = |extra: &[&str]| {
+        let mut args = vec!["lock", "--config", config.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    let before = env.snapshot("project");
+    let failed = lock(&[]).expect(INPUT);
+    assert!(!failed.stdout.contains("pin "), "{}", failed.stdout);
+    failed.says(&[
+        "error: geoip (registry 'internal'):",
+        "internal/index.json",
+        "wasm-plugin.lock not written: geoip could not be pinned",
+    ]);
+    assert_eq!(env.snapshot("project"), before, "lock wrote something");
+    let json = lock(&["--json"]).expect(INPUT).json();
+    assert!(json.get("dest").is_none(), "{json}");
+    assert_eq!(json["lock_changed"], false, "{json}");
+    assert_eq!(json["changes"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["changes"][0]["name"], "geoip", "{json}");
+    assert_eq!(json["changes"][0]["error"]["kind"], "index-malformed");
+    assert_eq!(
+        env.snapshot("project"),
+        before,
+        "lock --json wrote something"
+    );
+
+    // Mended, it pins them all, in lock's words.
+    internal.save(&env);
+    let plan = lock(&["--dry-run", "--json"]).expect(OK).json();
+    assert!(plan.get("dest").is_none(), "{plan}");
+    assert!(
+        plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["step"] == "pin" && c.get("signed_by").is_none()),
+        "{plan}"
+    );
+    let pinned = lock(&[]).expect(OK);
+    assert!(
+        pinned.stdout.contains("pin geoip 0.1.0")
+            && pinned.stdout.contains("changed 4 pins; wrote"),
+        "{}",
+        pinned.stdout
+    );
+    let again = lock(&[]).expect(OK);
+    assert!(
+        again.stdout.contains("every pin kept (4);"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! installing (`--upgrade` moves pins forward). Its report is sync's,
 //! printed by sync's renderer.
 
-use super::sync::sync;
+use super::sync::lock;
 use crate::cli::args::NetArgs;
 use crate::cli::output::Printer;
 use crate::cli::{Failure, Setup, Verb, Verdict, stdout_failure};
@@ -68,28 +68,6 @@ impl Verb for PinArgs {
             request = request.dest(dir);
         }
         let report = installer.sync(&request)?;
-        sync(out, &report).map_err(stdout_failure)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::output::testing::{self, text};
-
-    #[test]
-    fn lock_speaks_of_pins_and_a_dry_run_of_what_it_would_do() {
-        use wasm_plugin::SyncStep as S;
-        let mut report = testing::sync(
-            "",
-            vec![testing::change("hello", S::Install, None, Some("1.0.0"))],
-        );
-        report.dry_run = true;
-        report.lock_changed = true;
-        let shown = text(|p| sync(p, &report));
-        assert_eq!(
-            shown.out,
-            "would pin hello 1.0.0\n0 plugins as pinned; would write wasm-plugin.lock\n"
-        );
+        lock(out, &report, &declared).map_err(stdout_failure)
     }
 }
