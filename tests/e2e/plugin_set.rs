@@ -946,6 +946,51 @@ fn lock_with_a_registry_that_fails_prints_no_pin_names_the_registry_and_writes_n
 }
 
 #[test]
+fn outdated_in_a_synced_directory_follows_the_manifest_and_advises_lock_upgrade() {
+    let (env, key, _main, mut internal) = fleet();
+    env.write(
+        "project/wasm-plugin.toml",
+        "dest = \"plugins\"\ntrust_root = \"trust\"\n\n[registries]\ndefault = \"main/index.json\"\n\
+         internal = \"internal/index.json\"\n\n[plugins]\ncolmask = \"=1.1.0\"\n\
+         geoip = { version = \"0.1\", registry = \"internal\" }\n",
+    );
+    sync(&env, &[]).expect(OK);
+    internal.publish(&env, "geoip", "0.1.5", b"\0asm geoip 0.1.5", Some(&key));
+    internal.publish(&env, "geoip", "0.2.0", b"\0asm geoip 0.2.0", Some(&key));
+    let config = env.path("project/wasm-plugin.toml");
+    let config = config.to_str().unwrap();
+    let rows = env
+        .run(&["outdated", "--config", config, "--json"])
+        .expect(OK)
+        .json();
+    let row = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}: {rows}"))
+    };
+    // colmask: the manifest's =1.1.0, not the receipt's none (any).
+    assert_eq!(row("colmask")["requirement"], "=1.1.0", "{rows}");
+    assert_eq!(row("colmask")["wanted"], "1.1.0", "{rows}");
+    assert_eq!(row("colmask")["latest"], "2.0.0", "{rows}");
+    // geoip: its own registry's versions, within 0.1.
+    assert_eq!(row("geoip")["requirement"], "0.1", "{rows}");
+    assert_eq!(row("geoip")["wanted"], "0.1.5", "{rows}");
+    assert_eq!(row("geoip")["latest"], "0.2.0", "{rows}");
+    let text = env.run(&["outdated", "--config", config]).expect(OK).stdout;
+    let colmask = text.lines().find(|l| l.starts_with("colmask")).unwrap();
+    assert!(colmask.ends_with("=1.1.0"), "{text}");
+    assert!(
+        text.contains("1 of 2 plugin(s) behind what wasm-plugin.toml admits")
+            && text.contains("`wasm-plugin lock --upgrade` pins them there")
+            && !text.contains("upgrade --all"),
+        "{text}"
+    );
+}
+
+#[test]
 fn lock_and_sync_write_the_same_bytes_for_the_same_pins() {
     let (env, _, _, _) = fleet();
     let config = env.path("project/wasm-plugin.toml");
