@@ -92,7 +92,30 @@ fn a_large_body_streams_through() {
 #[test]
 fn a_404_is_reported_as_such() {
     let (run, url) = v2_served_as(|_| Reply::Status(404), IO);
-    run.says(&[&url, "HTTP 404"]);
+    run.says(&[&url, "HTTP 404", "check the artifact URL in the index"]);
+}
+
+#[test]
+fn a_404_on_the_index_names_the_registry_location_not_an_artefact() {
+    let env = Env::new();
+    let server = Server::start();
+    let index = server.route("/gone/index.json", Reply::Status(404));
+    let run = env
+        .run(&[
+            "install",
+            "colmask",
+            "--registry",
+            &index,
+            "--dest",
+            "plugins",
+        ])
+        .expect(IO);
+    assert!(!run.stderr.contains("artifact"), "{}", run.stderr);
+    run.says(&[
+        &index,
+        "HTTP 404 Not Found (check the registry's location: --registry",
+    ]);
+    assert!(!env.path("plugins").exists());
 }
 
 #[test]

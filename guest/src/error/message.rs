@@ -3,7 +3,7 @@
 //! every host says the same. A host that shows both puts the hint on the
 //! lines after the message (as `Display` does).
 
-use super::{Error, FetchError, is_loopback};
+use super::{Error, FetchError, Fetched, is_loopback};
 use crate::wit::UnfitVersion;
 use std::path::Path;
 
@@ -249,7 +249,11 @@ impl Error {
                 "nothing was trusted; check that the .minisig was made (minisign -S) for these \
                  bytes, unaltered, with the secret key of a minisign *.pub in the trust root",
             ),
-            E::FetchFailed { url, cause } => fetch_failed(url, cause),
+            E::FetchFailed {
+                url,
+                cause,
+                fetched,
+            } => fetch_failed(url, cause, *fetched),
             E::Io {
                 path,
                 operation,
@@ -416,7 +420,7 @@ fn incompatible(artifact: &str, world: &str, mismatch: &str, skipped: &[UnfitVer
     )
 }
 
-fn fetch_failed(url: &str, cause: &FetchError) -> Words {
+fn fetch_failed(url: &str, cause: &FetchError, fetched: Fetched) -> Words {
     match cause {
         FetchError::UnsupportedScheme(scheme) => alone(format!(
             "cannot fetch {url}: the {scheme} scheme is not supported (use http:// or a local path)"
@@ -429,7 +433,7 @@ fn fetch_failed(url: &str, cause: &FetchError) -> Words {
         FetchError::HttpStatus(code @ (401 | 403)) => hinted(
             format!(
                 "fetching {url} failed: the server answered HTTP {code}{}",
-                status_reason(*code)
+                status_name(*code)
             ),
             format!(
                 "the registry wants credentials it was not given or does not accept: log in with \
@@ -446,7 +450,7 @@ fn fetch_failed(url: &str, cause: &FetchError) -> Words {
         ),
         FetchError::HttpStatus(code) => alone(format!(
             "fetching {url} failed: the server answered HTTP {code}{}",
-            status_reason(*code)
+            status_reason(*code, fetched)
         )),
         FetchError::Timeout(msg) => alone(format!("fetching {url} timed out: {msg}")),
         FetchError::Truncated(got, announced) => alone(format!(
@@ -472,11 +476,24 @@ fn is_plain_http_to_remote(url: &str) -> bool {
             .is_ok_and(|uri| uri.authority().is_some_and(|a| is_loopback(a.host())))
 }
 
-fn status_reason(code: u16) -> &'static str {
+/// A status's name and, for a 404, the URL to check: the registry's own
+/// for its index, the index's entry for an artefact.
+fn status_reason(code: u16, fetched: Fetched) -> &'static str {
+    match (code, fetched) {
+        (404, Fetched::Index) => {
+            " Not Found (check the registry's location: --registry, or the manifest's \
+             [registries])"
+        }
+        (404, Fetched::Artifact) => " Not Found (check the artifact URL in the index)",
+        (code, _) => status_name(code),
+    }
+}
+
+fn status_name(code: u16) -> &'static str {
     match code {
         401 => " Unauthorized",
         403 => " Forbidden",
-        404 => " Not Found (check the artifact URL in the index)",
+        404 => " Not Found",
         410 => " Gone",
         429 => " Too Many Requests",
         500 => " Internal Server Error",
@@ -971,10 +988,7 @@ mod tests {
     }
 
     fn fetch(url: &str, cause: FetchError) -> Error {
-        Error::FetchFailed {
-            url: url.into(),
-            cause,
-        }
+        Error::fetch_failed(url, cause)
     }
 
     #[test]
@@ -1000,8 +1014,19 @@ mod tests {
                 Some("check the address and that the server is reachable"),
             ),
             (
-                fetch(url, FetchError::HttpStatus(404)),
+                fetch(url, FetchError::HttpStatus(404)).fetching(Fetched::Artifact),
                 "fetching https://r.example/a.wasm failed: the server answered HTTP 404 Not Found (check the artifact URL in the index)",
+                None,
+            ),
+            (
+                fetch("https://r.example/index.json", FetchError::HttpStatus(404))
+                    .fetching(Fetched::Index),
+                "fetching https://r.example/index.json failed: the server answered HTTP 404 Not Found (check the registry's location: --registry, or the manifest's [registries])",
+                None,
+            ),
+            (
+                fetch(url, FetchError::HttpStatus(404)),
+                "fetching https://r.example/a.wasm failed: the server answered HTTP 404 Not Found",
                 None,
             ),
             (

@@ -230,6 +230,9 @@ pub enum Error {
     FetchFailed {
         url: String,
         cause: FetchError,
+        /// What was being fetched, when the caller said (not in the WIT
+        /// record: it only chooses the words).
+        fetched: Fetched,
     },
     Io {
         path: String,
@@ -240,7 +243,42 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What a failed fetch was for, so that its words (a 404's above all)
+/// point at the URL to check: the registry's own, or the one its index
+/// gives for an artefact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fetched {
+    /// The caller did not say.
+    #[default]
+    Other,
+    /// A registry's index (its `--registry` or `[registries]` location).
+    Index,
+    /// An artefact at the location its index entry gives.
+    Artifact,
+}
+
 impl Error {
+    /// Fetching `url` failed; what it was for is [`Error::fetching`]'s.
+    pub fn fetch_failed(url: impl Into<String>, cause: FetchError) -> Error {
+        Error::FetchFailed {
+            url: url.into(),
+            cause,
+            fetched: Fetched::Other,
+        }
+    }
+
+    /// A failed fetch said to be of `what` (any other error as it is).
+    pub fn fetching(self, what: Fetched) -> Error {
+        match self {
+            Error::FetchFailed { url, cause, .. } => Error::FetchFailed {
+                url,
+                cause,
+                fetched: what,
+            },
+            other => other,
+        }
+    }
+
     /// An I/O failure on `path`. The sandbox refuses a path leading outside
     /// the granted directories (a symlink, say) with EPERM; that is reported
     /// as not granted rather than as a bare "operation not permitted".

@@ -221,7 +221,7 @@ fn detail_to_wit(e: Error) -> wit::ErrorDetail {
             trust_root,
             keys,
         }),
-        Error::FetchFailed { url, cause } => wit::ErrorDetail::FetchFailed(wit::FetchFailure {
+        Error::FetchFailed { url, cause, .. } => wit::ErrorDetail::FetchFailed(wit::FetchFailure {
             url,
             cause: fetch_to_wit(cause),
         }),

@@ -337,7 +337,7 @@ fn fetch_and_check(
     signature_check()?;
     let (staged, measured, check, reducer, shown) = source::with_retries(|| {
         let mut check = signature_check()?;
-        let mut source = Source::open(location, context.fetcher)?;
+        let mut source = Source::open_artifact(location, context.fetcher)?;
         source.limit(entry.size, request.max_size)?;
         let mut staged =
             Staged::create(&request.dest, &PluginsDir::wasm_file(entry.name.as_str()))?;

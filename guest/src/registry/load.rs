@@ -10,7 +10,7 @@
 //! than the highest it has seen from the same registry (a rollback).
 
 use crate::clock;
-use crate::error::{Error, FetchError, Result};
+use crate::error::{Error, FetchError, Fetched, Result};
 use crate::limits::{MAX_INDEX_BYTES, MAX_SIG_FILE_BYTES};
 use crate::registry::index::{self, Index};
 use crate::sandbox;
@@ -46,12 +46,11 @@ pub struct Loaded {
 /// Reads the index at `registry` and applies `policy`.
 pub fn load(registry: &RegistryRef, fetcher: &dyn Fetcher, policy: Policy<'_>) -> Result<Loaded> {
     let shown = registry.shown();
-    let bytes =
-        source::read_all(&registry.location(), fetcher, MAX_INDEX_BYTES)?.ok_or_else(|| {
-            Error::IndexInvalid {
-                path: shown.clone(),
-                problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
-            }
+    let bytes = source::read_all(&registry.location(), fetcher, MAX_INDEX_BYTES)
+        .map_err(|e| e.fetching(Fetched::Index))?
+        .ok_or_else(|| Error::IndexInvalid {
+            path: shown.clone(),
+            problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
         })?;
     let signature = read_signature(&registry.signature(), fetcher)?;
     admit(registry, bytes, signature, policy)

@@ -8,7 +8,7 @@
 //! No URL with credentials in it is handed to the fetcher, whoever made it
 //! (see `location`).
 
-use crate::error::{Error, FetchError, Result};
+use crate::error::{Error, FetchError, Fetched, Result};
 use crate::limits::CHUNK_BYTES;
 use crate::sandbox::{self, Links};
 use crate::transfer::location::{Location, refuse_credentials};
@@ -150,10 +150,7 @@ pub fn exchange_once(
     request: &Request,
     max: u64,
 ) -> Result<(Head, Vec<u8>)> {
-    let failed = |cause| Error::FetchFailed {
-        url: request.url.clone(),
-        cause,
-    };
+    let failed = |cause| Error::fetch_failed(request.url.clone(), cause);
     refuse_credentials(&request.url)?;
     {
         let (head, mut body) = fetcher.send(request).map_err(failed)?;
@@ -228,6 +225,17 @@ enum Kind {
 }
 
 impl Source {
+    /// [`Source::open`] for an artefact at the location its index entry
+    /// gives: a failed fetch of a URL is worded as such (a 404 points at
+    /// the entry). An OCI blob's location is the registry's, not the
+    /// entry's.
+    pub fn open_artifact(location: &Location, fetcher: &dyn Fetcher) -> Result<Source> {
+        Source::open(location, fetcher).map_err(|e| match location {
+            Location::Remote(_) => e.fetching(Fetched::Artifact),
+            _ => e,
+        })
+    }
+
     pub fn open(location: &Location, fetcher: &dyn Fetcher) -> Result<Source> {
         let kind = match location {
             Location::File(path) => {
@@ -235,18 +243,14 @@ impl Source {
             }
             Location::Remote(url) => {
                 refuse_credentials(url)?;
-                let (body, announced) = fetcher.get(url).map_err(|cause| Error::FetchFailed {
-                    url: url.clone(),
-                    cause,
-                })?;
+                let (body, announced) = fetcher
+                    .get(url)
+                    .map_err(|cause| Error::fetch_failed(url.clone(), cause))?;
                 Kind::Remote { body, announced }
             }
             Location::Registry(url) => {
                 refuse_credentials(url)?;
-                let failed = |cause| Error::FetchFailed {
-                    url: url.clone(),
-                    cause,
-                };
+                let failed = |cause| Error::fetch_failed(url.clone(), cause);
                 let request = Request::new(Method::Get, url);
                 let (head, body) = fetcher.send(&request).map_err(failed)?;
                 if !(200..300).contains(&head.status) {
@@ -341,10 +345,7 @@ impl Source {
                 }
             }
             Kind::Remote { body, announced } => {
-                let failed = |cause| Error::FetchFailed {
-                    url: self.shown.clone(),
-                    cause,
-                };
+                let failed = |cause| Error::fetch_failed(self.shown.clone(), cause);
                 self.buf = body.read(CHUNK_BYTES as u32).map_err(failed)?;
                 let n = self.buf.len() as u64;
                 match *announced {
@@ -518,10 +519,7 @@ mod tests {
         let err = remote(Script::Body(b"short".to_vec(), Some(100), 2)).unwrap_err();
         assert_eq!(
             err,
-            Error::FetchFailed {
-                url: "http://h/a".into(),
-                cause: FetchError::Truncated(5, 100)
-            }
+            Error::fetch_failed("http://h/a", FetchError::Truncated(5, 100))
         );
     }
 
@@ -542,10 +540,7 @@ mod tests {
         let err = remote(Script::Fail(FetchError::HttpStatus(500))).unwrap_err();
         assert_eq!(
             err,
-            Error::FetchFailed {
-                url: "http://h/a".into(),
-                cause: FetchError::HttpStatus(500)
-            }
+            Error::fetch_failed("http://h/a", FetchError::HttpStatus(500))
         );
         let err = remote(Script::CutAfter(
             b"x".to_vec(),

@@ -616,7 +616,7 @@ fn checked(
                 missing,
             )?,
         };
-        let mut source = Source::open(location, fetcher)?;
+        let mut source = Source::open_artifact(location, fetcher)?;
         source.limit(entry.size, max_size)?;
         let mut staged = target
             .as_ref()

@@ -275,10 +275,7 @@ impl OciReference {
 
 /// A failed API call, with the status and what it means.
 fn refused(url: &str, status: u16) -> Error {
-    Error::FetchFailed {
-        url: url.to_string(),
-        cause: crate::error::FetchError::HttpStatus(status),
-    }
+    Error::fetch_failed(url, crate::error::FetchError::HttpStatus(status))
 }
 
 /// The repository's tags, in the registry's order. A repository the
@@ -325,12 +322,12 @@ fn page_url(host: &Host, next: &str) -> Result<String> {
     let origin = host.origin();
     match next.get(..origin.len()) {
         Some(start) if start.eq_ignore_ascii_case(&origin) => Ok(next.to_string()),
-        _ => Err(Error::FetchFailed {
-            url: next.to_string(),
-            cause: crate::error::FetchError::Protocol(format!(
+        _ => Err(Error::fetch_failed(
+            next.to_string(),
+            crate::error::FetchError::Protocol(format!(
                 "the registry's next page is on another host than {origin}"
             )),
-        }),
+        )),
     }
 }
 
@@ -513,9 +510,11 @@ fn expect_status(url: &str, head: &source::Head, wanted: &[u16]) -> Result<()> {
 
 /// An upload's next URL, from a `Location` that may be relative.
 fn upload_location(host: &Host, url: &str, head: &source::Head) -> Result<String> {
-    let location = head.header("location").ok_or_else(|| Error::FetchFailed {
-        url: url.to_string(),
-        cause: crate::error::FetchError::Protocol("an upload answer without a Location".into()),
+    let location = head.header("location").ok_or_else(|| {
+        Error::fetch_failed(
+            url,
+            crate::error::FetchError::Protocol("an upload answer without a Location".into()),
+        )
     })?;
     if !(location.starts_with("http://") || location.starts_with("https://")) {
         return Ok(format!("{}{location}", host.origin()));
@@ -530,12 +529,12 @@ fn upload_location(host: &Host, url: &str, head: &source::Head) -> Result<String
     {
         Ok(location.to_string())
     } else {
-        Err(Error::FetchFailed {
-            url: url.to_string(),
-            cause: crate::error::FetchError::Protocol(format!(
+        Err(Error::fetch_failed(
+            url,
+            crate::error::FetchError::Protocol(format!(
                 "the registry sent the upload to {location}, not to {origin}; refused"
             )),
-        })
+        ))
     }
 }
 
