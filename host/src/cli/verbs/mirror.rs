@@ -81,6 +81,14 @@ pub fn mirror(p: &mut Printer, r: &MirrorReport) -> io::Result<Verdict> {
             r.fetched.len(),
             r.kept.len()
         )?;
+        if is_oci(&r.index) {
+            // No index was written, so none is signed or asks for --key.
+            return writeln!(
+                out,
+                "an OCI namespace has no index to sign: each version was pushed as a tag of \
+                 its plugin's repository"
+            );
+        }
         let index = match (r.index_verbatim, r.index_signed) {
             (true, true) if r.index_signed_with_key => {
                 "the index was copied as published (it was unsigned) and signed with --key"
@@ -97,6 +105,13 @@ pub fn mirror(p: &mut Printer, r: &MirrorReport) -> io::Result<Verdict> {
     })
 }
 
+/// Whether a mirror's target is an OCI namespace (`oci://`, or
+/// `oci+http://` as --plain-http spells it), not a directory.
+fn is_oci(target: &str) -> bool {
+    let lower = target.get(..11).unwrap_or(target).to_ascii_lowercase();
+    lower.starts_with("oci://") || lower.starts_with("oci+http://")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +125,22 @@ mod tests {
             "fetched hello-1.0.0.wasm\n\
              mirrored 2 plugin version(s) to mirror/index.json (1 fetched, 1 already there)\n\
              the index was copied as published (it is unsigned)\n"
+        );
+    }
+
+    #[test]
+    fn a_mirror_pushed_to_oci_asks_for_no_index_key() {
+        let mut report = testing::mirror(&["hello-1.0.0.wasm"], &[]);
+        report.index = "oci://127.0.0.1:5000/copy".into();
+        let shown = text(|p| mirror(p, &report));
+        assert!(!shown.out.contains("--key"), "{}", shown.out);
+        assert!(
+            shown.out.ends_with(
+                "an OCI namespace has no index to sign: each version was pushed as a tag of \
+                 its plugin's repository\n"
+            ),
+            "{}",
+            shown.out
         );
     }
 }
