@@ -606,9 +606,9 @@ fn publish_pushes_a_plugin_that_lists_and_installs() {
     );
     assert_eq!(report["signed"], true);
     // The tag exists: replaced only with --force.
-    publish("colmask-1.0.0.wasm", &[])
-        .expect(INPUT)
-        .says(&["already lists colmask 1.0.0", "--force"]);
+    let exists = publish("colmask-1.0.0.wasm", &[]).expect(INPUT);
+    assert!(!exists.stderr.contains("trust sign"), "{}", exists.stderr);
+    exists.says(&["acme/colmask already has the tag 1.0.0", "--force"]);
     let replaced = publish(
         "colmask-1.0.0.wasm",
         &["--force", "--description", "Masks columns", "--json"],

@@ -106,6 +106,14 @@ impl Error {
                 name,
                 version,
                 registry,
+            } if is_oci(registry) => hinted(
+                format!("{registry}/{name} already has the tag {version}"),
+                "publish a new version, or pass --force to push over that tag",
+            ),
+            E::EntryExists {
+                name,
+                version,
+                registry,
             } => hinted(
                 format!("{registry} already lists {name} {version}"),
                 "publish a new version, or pass --force to replace that entry (to add your \
@@ -464,6 +472,13 @@ fn fetch_failed(url: &str, cause: &FetchError, fetched: Fetched) -> Words {
     }
 }
 
+/// Whether `registry` is an OCI namespace (`oci://`, `oci+http://`) rather
+/// than an index: it has tags and manifests, no entries or root.json.
+fn is_oci(registry: &str) -> bool {
+    let scheme = registry.get(..11).unwrap_or(registry).to_ascii_lowercase();
+    scheme.starts_with("oci://") || scheme.starts_with("oci+http://")
+}
+
 /// Whether `url` is plain http to a host other than a loopback address:
 /// where hosts never send credentials. A URL that does not parse (no host
 /// fetched one) counts as remote.
@@ -785,6 +800,15 @@ mod tests {
                 Some(
                     "publish a new version, or pass --force to replace that entry (to add your signature to it instead, for a root.json threshold: `wasm-plugin trust sign --registry INDEX --entry NAME@VERSION --key KEY`)",
                 ),
+            ),
+            (
+                Error::EntryExists {
+                    name: "hello".into(),
+                    version: "1.0.0".into(),
+                    registry: "oci://r.example/acme".into(),
+                },
+                "oci://r.example/acme/hello already has the tag 1.0.0",
+                Some("publish a new version, or pass --force to push over that tag"),
             ),
             (
                 Error::InvalidRequest {
