@@ -45,6 +45,10 @@ impl Error {
                 "fix the JSON (schema: {\"schema_version\": \"1\", \"plugins\": [...]}) or ask \
                  the registry's publisher",
             ),
+            E::OciInvalid { path, problem } => hinted(
+                format!("what the OCI registry answered for {path} is not usable: {problem}"),
+                "ask the registry's operator, or the plugin's publisher, to fix it",
+            ),
             E::IndexInvalid { path, problem } => hinted(
                 format!("the registry index {path} is invalid: {problem}"),
                 "ask the registry's publisher to fix it",
@@ -586,6 +590,15 @@ mod tests {
                 },
                 "the registry index /r/index.json is invalid: hello 1.0.0 is listed twice",
                 Some("ask the registry's publisher to fix it"),
+            ),
+            (
+                Error::OciInvalid {
+                    path: "oci://r.example/acme/hello:1.0.0".into(),
+                    problem: "the manifest is not valid JSON".into(),
+                },
+                "what the OCI registry answered for oci://r.example/acme/hello:1.0.0 is not \
+                 usable: the manifest is not valid JSON",
+                Some("ask the registry's operator, or the plugin's publisher, to fix it"),
             ),
             (
                 Error::UnknownPlugin {

@@ -2,7 +2,8 @@
 //!
 //! Every case carries the context its words need (paths, expected and
 //! actual values, what exists instead). The cases mirror the WIT
-//! `error-detail` variant one to one; `record.rs` converts. The component
+//! `error-detail` variant one to one (but `OciInvalid`, `index-invalid`
+//! worded for an OCI registry); `record.rs` converts. The component
 //! words every error once (`message.rs`: what was wrong and, apart, what to
 //! do about it), so that every host says the same; hosts decide exit codes.
 
@@ -58,6 +59,13 @@ pub enum Error {
         line: u32,
         column: u32,
         message: String,
+    },
+    /// What an OCI registry answered (a manifest, a tag list, a list of
+    /// referrers) breaks a rule: the WIT's `index-invalid`, worded for a
+    /// registry that has no index (the one case not mirrored one to one).
+    OciInvalid {
+        path: String,
+        problem: String,
     },
     IndexInvalid {
         path: String,

@@ -43,7 +43,7 @@ fn detail_to_wit(e: Error) -> wit::ErrorDetail {
             column,
             message,
         }),
-        Error::IndexInvalid { path, problem } => {
+        Error::IndexInvalid { path, problem } | Error::OciInvalid { path, problem } => {
             wit::ErrorDetail::IndexInvalid(wit::IndexProblem { path, problem })
         }
         Error::UnknownPlugin {

@@ -67,7 +67,7 @@ pub fn signatures(
         404 => return Ok(Vec::new()),
         status => return Err(refused(&url, status)),
     }
-    let manifest: Manifest = serde_json::from_slice(&body).map_err(|e| Error::IndexInvalid {
+    let manifest: Manifest = serde_json::from_slice(&body).map_err(|e| Error::OciInvalid {
         path: url.clone(),
         problem: format!("the cosign signature tag {tag} is not an OCI image manifest ({e})"),
     })?;

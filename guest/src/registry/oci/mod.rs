@@ -296,7 +296,7 @@ pub fn tags(fetcher: &dyn Fetcher, host: &Host, repository: &str) -> Result<Vec<
             404 => return Ok(tags),
             status => return Err(refused(&url, status)),
         }
-        let page: TagList = serde_json::from_slice(&body).map_err(|e| Error::IndexInvalid {
+        let page: TagList = serde_json::from_slice(&body).map_err(|e| Error::OciInvalid {
             path: url.clone(),
             problem: format!("the tag list is not what the distribution API answers ({e})"),
         })?;
@@ -308,7 +308,7 @@ pub fn tags(fetcher: &dyn Fetcher, host: &Host, repository: &str) -> Result<Vec<
         }
     }
     // Stopping here could hide the highest version.
-    Err(Error::IndexInvalid {
+    Err(Error::OciInvalid {
         path: format!("{}{host}/{repository}", host.scheme()),
         problem: format!("its tag list goes on for more than {MAX_TAG_PAGES} pages"),
     })
@@ -402,7 +402,7 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
             // left out, not fatal to the whole listing.
             let found = match artifact(fetcher, &registry.host, repository, Some(&tag), None) {
                 Ok(found) => found,
-                Err(Error::IndexInvalid { .. }) => continue,
+                Err(Error::OciInvalid { .. }) => continue,
                 Err(e) => return Err(e),
             };
             plugins.push(Entry {
@@ -424,7 +424,7 @@ pub fn index(fetcher: &dyn Fetcher, text: &str) -> Result<Index> {
         }
     }
     if plugins.is_empty() && listed.is_none() {
-        return Err(Error::IndexInvalid {
+        return Err(Error::OciInvalid {
             path: registry.shown(),
             problem: "the registry does not list its repositories (/v2/_catalog), and this is \
                       not a repository with semver tags; name one plugin: oci://HOST/NAMESPACE/NAME"
@@ -837,7 +837,7 @@ pub fn artifact(
 
     // Shape: exactly the Wasm artifact layout.
     let content_type = head.header("content-type").unwrap_or_default().to_string();
-    let not_wasm = |problem: String| Error::IndexInvalid {
+    let not_wasm = |problem: String| Error::OciInvalid {
         path: shown.clone(),
         problem: format!(
             "{problem}; a plugin is an OCI image manifest with config {CONFIG_MEDIA_TYPE} and one {LAYER_MEDIA_TYPE} layer"

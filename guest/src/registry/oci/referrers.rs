@@ -162,7 +162,7 @@ fn image_index(fetcher: &dyn Fetcher, url: &str, accept: &str) -> Result<Option<
     }
     serde_json::from_slice(&body)
         .map(Some)
-        .map_err(|e| Error::IndexInvalid {
+        .map_err(|e| Error::OciInvalid {
             path: url.to_string(),
             problem: format!("the list of referrers is not an OCI image index ({e})"),
         })
@@ -347,7 +347,7 @@ fn add_to_fallback(
         200 => serde_json::from_slice::<Value>(&body)
             .ok()
             .filter(|v| v["manifests"].is_array())
-            .ok_or_else(|| Error::IndexInvalid {
+            .ok_or_else(|| Error::OciInvalid {
                 path: url.clone(),
                 problem: format!(
                     "the tag {tag} holds something other than an OCI image index of referrers; \
