@@ -630,6 +630,15 @@ fn publish_pushes_a_plugin_that_lists_and_installs() {
             .iter()
             .any(|p| p["version"] == "1.0.0" && p["description"] == "Masks columns")
     );
+    // An OCI registry has no index: info says so, not "index version none".
+    let info = env
+        .run(&["info", "colmask", "--registry", &registry])
+        .expect(OK)
+        .stdout;
+    assert!(
+        info.contains("in the OCI registry") && !info.contains("index version"),
+        "{info}"
+    );
 
     // The layer is titled with the plugin's file name, so `oras pull`
     // saves it as colmask.wasm.
@@ -780,6 +789,12 @@ fn mirror_copies_a_namespace_into_a_directory_and_a_directory_into_a_namespace()
     assert_eq!(pushed["fetched"].as_array().unwrap().len(), 3, "{pushed}");
     let again = env.run(&args).expect(OK).json();
     assert_eq!(again["kept"].as_array().unwrap().len(), 3, "{again}");
+    // No index was written, so none asks for --key.
+    let text = env.run(&args[..args.len() - 1]).expect(OK).stdout;
+    assert!(
+        text.contains("has no index to sign") && !text.contains("--key"),
+        "{text}"
+    );
     // A tag holding other bytes is never replaced by a mirror.
     let (other, other_sig) = plugin(&env, "other.wasm", b"\0asm other", &key);
     target.push("copy/rowfilter", "0.3.1", &other, Some(&other_sig));

@@ -160,6 +160,14 @@ pub fn table(
     Ok(())
 }
 
+/// Whether a registry location is an OCI namespace or repository
+/// (`oci://`, or `oci+http://` as --plain-http spells it), which has tags
+/// and manifests but no index (so no index version, expiry or signature).
+pub fn is_oci(location: &str) -> bool {
+    let scheme = location.get(..11).unwrap_or(location).to_ascii_lowercase();
+    scheme.starts_with("oci://") || scheme.starts_with("oci+http://")
+}
+
 pub fn plural(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")

@@ -3,7 +3,7 @@
 
 use super::list::IndexCheck;
 use crate::cli::args::IndexArgs;
-use crate::cli::output::{Printer, shown_version};
+use crate::cli::output::{Printer, is_oci, shown_version};
 use crate::cli::{Failure, Setup, Takes, Verb, Verdict, stdout_failure};
 use clap::Args;
 use serde_json::json;
@@ -91,20 +91,38 @@ pub fn info(
     if let Some(text) = versions.iter().find_map(|v| v.description.as_deref()) {
         writeln!(out, "  {text}")?;
     }
-    writeln!(
-        out,
-        "  listed in {} (index version {}, {}, {})",
-        index.path,
-        index.version.map_or("none".into(), |v| v.to_string()),
-        index
-            .expires
-            .as_deref()
-            .map_or("no expiry".into(), |e| format!("expires {e}")),
-        index.signed_by.as_deref().map_or(
-            format!("index signature not verified ({})", checked.unverified()),
-            |k| format!("index signed by '{k}'")
-        ),
-    )?;
+    match is_oci(&index.path) {
+        // Tags and manifests: nothing has an index's version or expiry.
+        true => writeln!(
+            out,
+            "  in the OCI registry {} (no index: each version is a tag)",
+            index.path
+        )?,
+        false => writeln!(
+            out,
+            "  listed in {} ({}, {}, {})",
+            index.path,
+            index
+                .version
+                .map_or("unversioned index".into(), |v| format!("index version {v}")),
+            index
+                .expires
+                .as_deref()
+                .map_or("no expiry".into(), |e| format!("expires {e}")),
+            index.signed_by.as_deref().map_or(
+                format!("index signature not verified ({})", checked.unverified()),
+                |k| format!("index signed by '{k}'")
+            ),
+        )?,
+    }
+    // Imports and exports for one version, the one install takes (else
+    // the newest): every version's would repeat much the same list.
+    let described = versions
+        .iter()
+        .find(|v| v.latest)
+        .or(versions.first())
+        .map(|v| v.version.clone());
+    let mut others_described = false;
     for v in versions {
         let mut marks = Vec::new();
         if v.latest {
@@ -131,6 +149,10 @@ pub fn info(
             }
         )?;
         writeln!(out, "    artifact {}", v.artifact)?;
+        if described.as_deref() != Some(v.version.as_str()) {
+            others_described |= v.imports.is_some() || v.exports.is_some();
+            continue;
+        }
         // As published: install checks them against the bytes.
         for (what, names) in [("imports", &v.imports), ("exports", &v.exports)] {
             if let Some(names) = names {
@@ -141,6 +163,13 @@ pub fn info(
                 writeln!(out, "    {what} {names}")?;
             }
         }
+    }
+    if others_described && let Some(version) = described {
+        writeln!(
+            out,
+            "  imports and exports shown for {} only (--json lists each version's)",
+            shown_version(&version)
+        )?;
     }
     Ok(Verdict::Done)
 }
@@ -172,5 +201,46 @@ mod tests {
                 .out
                 .starts_with("hello\n  listed in index.json (index version 3")
         );
+    }
+
+    #[test]
+    fn info_on_an_oci_registry_speaks_of_tags_not_an_index_version() {
+        let mut index = testing::index(vec![testing::entry("hello", "1.0.0")]);
+        index.path = "oci://r.example/acme/hello".into();
+        index.version = None;
+        let shown = text(|p| info(p, &index, "hello", IndexCheck::NoTrustRoot));
+        assert!(
+            shown.out.starts_with(
+                "hello\n  in the OCI registry oci://r.example/acme/hello (no index: each \
+                 version is a tag)\n"
+            ),
+            "{}",
+            shown.out
+        );
+        assert!(!shown.out.contains("none"), "{}", shown.out);
+    }
+
+    #[test]
+    fn info_shows_imports_and_exports_of_the_version_install_takes_only() {
+        let with = |version: &str, latest: bool| {
+            let mut entry = testing::entry("hello", version);
+            entry.latest = latest;
+            entry.imports = Some(vec![format!("wasi:io/streams ({version})")]);
+            entry.exports = Some(Vec::new());
+            entry
+        };
+        let index = testing::index(vec![with("1.0.0", false), with("1.1.0", true), with("2.0.0-rc.1", false)]);
+        let shown = text(|p| info(p, &index, "hello", IndexCheck::NoTrustRoot));
+        assert_eq!(shown.out.matches("    imports ").count(), 1, "{}", shown.out);
+        assert!(shown.out.contains("    imports wasi:io/streams (1.1.0)\n    exports nothing\n"));
+        assert!(
+            shown
+                .out
+                .ends_with("  imports and exports shown for 1.1.0 only (--json lists each version's)\n"),
+            "{}",
+            shown.out
+        );
+        let value = json(|p| info(p, &index, "hello", IndexCheck::NoTrustRoot));
+        assert!(value["versions"].as_array().unwrap().iter().all(|v| v["imports"].is_array()));
     }
 }

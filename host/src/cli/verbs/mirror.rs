@@ -2,7 +2,7 @@
 //! namespace), for offline use.
 
 use crate::cli::args::NetArgs;
-use crate::cli::output::Printer;
+use crate::cli::output::{Printer, is_oci};
 use crate::cli::{Failure, Setup, Verb, Verdict, stdout_failure};
 use clap::Args;
 use std::io;
@@ -103,13 +103,6 @@ pub fn mirror(p: &mut Printer, r: &MirrorReport) -> io::Result<Verdict> {
         writeln!(out, "{index}")?;
         Ok(())
     })
-}
-
-/// Whether a mirror's target is an OCI namespace (`oci://`, or
-/// `oci+http://` as --plain-http spells it), not a directory.
-fn is_oci(target: &str) -> bool {
-    let lower = target.get(..11).unwrap_or(target).to_ascii_lowercase();
-    lower.starts_with("oci://") || lower.starts_with("oci+http://")
 }
 
 #[cfg(test)]
