@@ -991,6 +991,36 @@ fn outdated_in_a_synced_directory_follows_the_manifest_and_advises_lock_upgrade(
 }
 
 #[test]
+fn a_trust_root_the_manifest_names_is_reported_as_the_manifests_not_as_a_flag() {
+    let env = project();
+    let manifest = String::from_utf8(env.read("project/wasm-plugin.toml")).unwrap();
+    env.write(
+        "project/wasm-plugin.toml",
+        manifest.replace("trust_root = \"trust\"", "trust_root = \"no-such-trust\""),
+    );
+    let config = env.path("project/wasm-plugin.toml");
+    let config = config.to_str().unwrap();
+    for verb in [&["install", "colmask"][..], &["list"], &["sync"], &["lock"]] {
+        let mut args = verb.to_vec();
+        args.extend_from_slice(&["--config", config]);
+        let run = env.run(&args).expect(INPUT);
+        assert!(
+            !run.stderr.contains("--trust-root"),
+            "{verb:?}: {}",
+            run.stderr
+        );
+        run.says(&[
+            "trust_root",
+            "no-such-trust",
+            "wasm-plugin.toml)",
+            "does not exist",
+        ]);
+    }
+    assert!(!env.path("project/plugins").exists());
+    assert!(!env.path("project/wasm-plugin.lock").exists());
+}
+
+#[test]
 fn lock_and_sync_write_the_same_bytes_for_the_same_pins() {
     let (env, _, _, _) = fleet();
     let config = env.path("project/wasm-plugin.toml");

@@ -190,8 +190,9 @@ impl Error {
                 format!(
                     "{artifact} is not signed (looked in {looked_for}), but a trust root was given"
                 ),
-                "a trust root requires a signature; ask the publisher to sign it, or drop \
-                 --trust-root to accept unsigned plugins",
+                "a trust root requires a signature; ask the publisher to sign it, or go \
+                 without a trust root (no --trust-root, nor trust_root in wasm-plugin.toml) \
+                 to accept unsigned plugins",
             ),
             E::SignatureMalformed { source, reason } => hinted(
                 format!("malformed signature in {source}: {reason}"),
@@ -958,7 +959,7 @@ mod tests {
                 },
                 "/r/a.wasm is not signed (looked in /r/a.wasm.sig), but a trust root was given",
                 Some(
-                    "a trust root requires a signature; ask the publisher to sign it, or drop --trust-root to accept unsigned plugins",
+                    "a trust root requires a signature; ask the publisher to sign it, or go without a trust root (no --trust-root, nor trust_root in wasm-plugin.toml) to accept unsigned plugins",
                 ),
             ),
             (

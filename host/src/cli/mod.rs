@@ -135,13 +135,21 @@ impl Cli {
             Takes::Nothing => false,
             Takes::Defaults { missing } => missing || setup.config.is_some(),
         };
-        if wanted && let Some(manifest) = setup.manifest()? {
-            self.command.verb_mut().fill(&manifest);
+        let manifest = match wanted {
+            true => setup.manifest()?,
+            false => None,
+        };
+        if let Some(manifest) = &manifest {
+            self.command.verb_mut().fill(manifest);
         }
         let verb = self.command.into_verb();
         let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
         let mut out = Printer::new(&mut stdout, &mut stderr, verb.json(), verb.quiet());
-        verb.run(&setup, &mut out)
+        let ran = verb.run(&setup, &mut out);
+        match &manifest {
+            Some(manifest) => ran.map_err(|f| f.naming_manifest(manifest)),
+            None => ran,
+        }
     }
 }
 
@@ -266,6 +274,34 @@ impl Failure {
         }
     }
 
+    /// A usage error about a path the manifest gave (its `trust_root`,
+    /// `dest` or a registry), which the library words as the flag it stands
+    /// in for: named as the manifest's, where it would be fixed. (A flag
+    /// spelling the very same absolute path is taken for the manifest's.)
+    pub fn naming_manifest(self, manifest: &Manifest) -> Failure {
+        let text = match &self {
+            Failure::Usage(text) => text.clone(),
+            Failure::Lib(e) if e.kind() == wasm_plugin::ErrorKind::Usage => e.to_string(),
+            _ => return self,
+        };
+        let mut given: Vec<(&str, String, &str)> = Vec::new();
+        if let Some(dir) = &manifest.trust_root {
+            given.push(("--trust-root", "trust_root".into(), dir));
+        }
+        if let Some(dir) = &manifest.dest {
+            given.push(("--dest", "dest".into(), dir));
+        }
+        for (name, location) in &manifest.registries {
+            given.push(("--registry", format!("registry '{name}'"), location));
+        }
+        for (flag, key, value) in given {
+            if let Some(rest) = text.strip_prefix(&format!("{flag} {value} ")) {
+                return Failure::Usage(format!("{key} {value} (from {}) {rest}", manifest.path));
+            }
+        }
+        self
+    }
+
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Failure::Write(_, e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
@@ -320,6 +356,35 @@ mod tests {
             Takes::Nothing => None,
             Takes::Defaults { missing } => Some(missing),
         }
+    }
+
+    #[test]
+    fn a_path_the_manifest_gave_is_named_as_the_manifests_not_as_a_flag() {
+        let mut manifest = output::testing::manifest();
+        manifest.path = "/p/wasm-plugin.toml".into();
+        manifest.trust_root = Some("/p/trust".into());
+        let named = |text: &str| {
+            Failure::Usage(text.into())
+                .naming_manifest(&manifest)
+                .to_string()
+        };
+        assert_eq!(
+            named("--trust-root /p/trust does not exist"),
+            "trust_root /p/trust (from /p/wasm-plugin.toml) does not exist"
+        );
+        assert_eq!(
+            named("--dest plugins is not a directory"),
+            "dest plugins (from /p/wasm-plugin.toml) is not a directory"
+        );
+        assert_eq!(
+            named("--registry index.json does not exist"),
+            "registry 'main' index.json (from /p/wasm-plugin.toml) does not exist"
+        );
+        // A flag's own path is left as the flag's.
+        assert_eq!(
+            named("--trust-root keys does not exist"),
+            "--trust-root keys does not exist"
+        );
     }
 
     #[test]

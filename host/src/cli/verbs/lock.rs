@@ -67,7 +67,9 @@ impl Verb for PinArgs {
         if let Some(dir) = &self.dest {
             request = request.dest(dir);
         }
-        let report = installer.sync(&request)?;
+        let report = installer
+            .sync(&request)
+            .map_err(|e| Failure::from(e).naming_manifest(&declared))?;
         lock(out, &report, &declared).map_err(stdout_failure)
     }
 }

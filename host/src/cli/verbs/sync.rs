@@ -87,7 +87,9 @@ impl Verb for SyncArgs {
         if let Some(wit) = &self.world.wit {
             request = request.world(wit, self.world.name.as_deref());
         }
-        let report = installer.sync(&request)?;
+        let report = installer
+            .sync(&request)
+            .map_err(|e| Failure::from(e).naming_manifest(&declared))?;
         sync(out, &report, &declared).map_err(stdout_failure)
     }
 }
