@@ -75,8 +75,17 @@ fn a_denied_import_refuses_the_plugin_before_anything_is_placed() {
         serde_json::from_slice(&env.read("plugins/.wasm-plugin/receipts/p.json")).unwrap();
     assert_eq!(receipt["imports"], report[0]["imports"]);
 
-    // verify shows them for a file on disk.
-    let shown = env.run(&["verify", "plugins/p.wasm"]).expect(OK);
+    // verify counts them for a file on disk, and lists them with --long.
+    let counted = env.run(&["verify", "plugins/p.wasm"]).expect(OK);
+    assert!(
+        counted
+            .stdout
+            .contains("2 imports, 1 export (--long lists them)")
+            && !counted.stdout.contains("wasi:sockets/tcp"),
+        "{}",
+        counted.stdout
+    );
+    let shown = env.run(&["verify", "plugins/p.wasm", "--long"]).expect(OK);
     assert!(
         shown
             .stdout

@@ -1,7 +1,7 @@
 //! `verify`: check the digest and signature of a plugin file on disk, and
 //! (with `--world`) that it fits a runtime's world.
 
-use crate::cli::output::{Printer, capabilities};
+use crate::cli::output::{Printer, capabilities, plural};
 use crate::cli::{Failure, Setup, Verb, Verdict, stdout_failure};
 use clap::Args;
 use std::io;
@@ -26,6 +26,10 @@ pub struct VerifyArgs {
     /// The world in --world's package, when it has several
     #[arg(long = "world-name", value_name = "NAME", requires = "world")]
     pub world_name: Option<String>,
+    /// The file's imports and exports, one per line (as list --long);
+    /// without it they are counted
+    #[arg(long)]
+    pub long: bool,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -48,11 +52,13 @@ impl Verb for VerifyArgs {
             request = request.world(wit, self.world_name.as_deref());
         }
         let report = setup.installer(None)?.verify(&request)?;
-        verify(out, &report).map_err(stdout_failure)
+        verify(out, &report, self.long).map_err(stdout_failure)
     }
 }
 
-pub fn verify(p: &mut Printer, r: &VerifyReport) -> io::Result<Verdict> {
+/// What was checked; the file's imports and exports listed with `long`,
+/// else counted (`--json` always carries them).
+pub fn verify(p: &mut Printer, r: &VerifyReport, long: bool) -> io::Result<Verdict> {
     p.render(r, |out| {
         writeln!(
             out,
@@ -66,12 +72,20 @@ pub fn verify(p: &mut Printer, r: &VerifyReport) -> io::Result<Verdict> {
             }
             (None, None) => writeln!(out, "no signature (none given, no sidecar)")?,
         }
-        capabilities(
-            out,
-            r.imports.as_deref(),
-            r.exports.as_deref(),
-            "not a WebAssembly component or module",
-        )?;
+        match (long, r.imports.as_deref(), r.exports.as_deref()) {
+            (false, Some(imports), Some(exports)) => writeln!(
+                out,
+                "{}, {} (--long lists them)",
+                plural(imports.len(), "import"),
+                plural(exports.len(), "export")
+            )?,
+            _ => capabilities(
+                out,
+                r.imports.as_deref(),
+                r.exports.as_deref(),
+                "not a WebAssembly component or module",
+            )?,
+        }
         if let Some(world) = &r.fits {
             writeln!(out, "fits the {world}")?;
         }
@@ -85,10 +99,17 @@ mod tests {
     use crate::cli::output::testing::{self, text};
 
     #[test]
-    fn verify_shows_digest_signature_and_capabilities() {
-        let shown = text(|p| verify(p, &testing::verify()));
+    fn verify_shows_digest_signature_and_counts_capabilities_listed_with_long() {
+        let shown = text(|p| verify(p, &testing::verify(), false));
         assert_eq!(
             shown.out,
+            "sha256 ab12  hello.wasm (42 bytes)\n\
+             no signature (none given, no sidecar)\n\
+             0 imports, 1 export (--long lists them)\n"
+        );
+        let long = text(|p| verify(p, &testing::verify(), true));
+        assert_eq!(
+            long.out,
             "sha256 ab12  hello.wasm (42 bytes)\n\
              no signature (none given, no sidecar)\n\
              imports: none\n\
@@ -98,7 +119,7 @@ mod tests {
         unknown.imports = None;
         unknown.signed_by = Some("release".into());
         unknown.fits = Some("world example:host/plugin".into());
-        let shown = text(|p| verify(p, &unknown));
+        let shown = text(|p| verify(p, &unknown, false));
         assert!(shown.out.contains("verified by 'release'\n"));
         assert!(
             shown
