@@ -217,6 +217,17 @@ pub fn install_outcomes(
             }
         }
     }
+    // Said once, however many plugins were up to date.
+    let unchanged = outcomes
+        .iter()
+        .any(|(_, r)| matches!(r, Ok(r) if r.action == InstallAction::Unchanged));
+    if upgrade && unchanged {
+        writeln!(
+            out,
+            "(upgrade does not re-check an installed copy that is up to date: `wasm-plugin \
+             audit` does, `wasm-plugin install` repairs it)"
+        )?;
+    }
     Ok(code)
 }
 
@@ -226,11 +237,7 @@ fn install_report(out: &mut impl Write, r: &InstallReport, upgrade: bool) -> io:
     let (name, version, path) = (&r.name, shown_version(&r.version), &r.wasm_path);
     match r.action {
         A::Unchanged if upgrade => {
-            writeln!(
-                out,
-                "{name} {version} is up to date; nothing to do (upgrade does not re-check the \
-                 installed copy: `wasm-plugin audit` does, `wasm-plugin install` repairs it)"
-            )?;
+            writeln!(out, "{name} {version} is up to date; nothing to do")?;
             return skipped_lines(out, r);
         }
         A::Unchanged => {
@@ -366,8 +373,31 @@ mod tests {
         assert!(
             upgrade
                 .out
-                .starts_with("hello 1.0.0 is up to date; nothing to do (upgrade")
+                .starts_with("hello 1.0.0 is up to date; nothing to do\n(upgrade does not")
         );
+    }
+
+    #[test]
+    fn upgrade_says_what_up_to_date_means_once_for_all_plugins() {
+        let plugins = [
+            ok("hello", testing::install_report("hello", "1.0.0", A::Unchanged)),
+            ok("colmask", testing::install_report("colmask", "0.3.1", A::Unchanged)),
+            ok("geoip", testing::install_report("geoip", "0.1.0", A::Unchanged)),
+        ];
+        let shown = text(|p| install_outcomes(p, &plugins, true));
+        assert_eq!(shown.out.matches("does not re-check").count(), 1, "{}", shown.out);
+        assert!(
+            shown.out.ends_with(
+                "geoip 0.1.0 is up to date; nothing to do\n\
+                 (upgrade does not re-check an installed copy that is up to date: `wasm-plugin \
+                 audit` does, `wasm-plugin install` repairs it)\n"
+            ),
+            "{}",
+            shown.out
+        );
+        let installed = [ok("hello", testing::install_report("hello", "1.0.0", A::Installed))];
+        let shown = text(|p| install_outcomes(p, &installed, true));
+        assert!(!shown.out.contains("re-check"), "{}", shown.out);
     }
 
     #[test]
