@@ -34,6 +34,33 @@ fn install(env: &Env, extra: &[&str]) -> Run {
 }
 
 #[test]
+fn a_denial_says_each_rule_once_after_the_imports_it_refuses() {
+    let env = Env::new();
+    let mut reg = Registry::new("reg");
+    let bytes = component(&[
+        "wasi:io/streams@0.2.3",
+        "wasi:sockets/tcp@0.2.3",
+        "wasi:sockets/udp@0.2.3",
+    ]);
+    reg.publish(&env, "p", "0.2.0", &bytes, None);
+    let refused = install(&env, &["--deny-import", "wasi:sockets/*"]).expect(INTEGRITY);
+    let error = &refused.json()[0]["error"];
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "wasi:sockets/tcp@0.2.3, wasi:sockets/udp@0.2.3 (denied by 'wasi:sockets/*')"
+        ) && message.matches("denied by").count() == 1,
+        "{message}"
+    );
+    // The details keep one entry per import.
+    assert_eq!(
+        error["details"]["denied"].as_array().unwrap().len(),
+        2,
+        "{error}"
+    );
+}
+
+#[test]
 fn a_denied_import_refuses_the_plugin_before_anything_is_placed() {
     let env = Env::new();
     let mut reg = Registry::new("reg");

@@ -213,7 +213,7 @@ impl Error {
             E::CapabilityDenied { artifact, denied } => hinted(
                 format!(
                     "{artifact} imports what the capability policy forbids: {}",
-                    denied.join("; ")
+                    by_rule(denied)
                 ),
                 "nothing was placed; change --allow-import/--deny-import (or the manifest's \
                  [policy]) if it may have them",
@@ -307,6 +307,31 @@ fn trust_root_hint(path: &str) -> &'static str {
          public key, a PEM PUBLIC KEY (openssl pkey -pubout) or a minisign public key \
          (minisign -G)"
     }
+}
+
+/// Denied imports (`IMPORT (WHY)` each, as the policy words them) with
+/// each reason said once, after the imports it refuses, in the order the
+/// reasons first come: `a, b (denied by 'x'); c (allowed are only: y)`.
+fn by_rule(denied: &[String]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for item in denied {
+        let (import, why) = match item.split_once(" (") {
+            Some((import, why)) => (import, why),
+            None => (item.as_str(), ""),
+        };
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, imports)) => imports.push(import),
+            None => groups.push((why, vec![import])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(why, imports)| match why.is_empty() {
+            true => imports.join(", "),
+            false => format!("{} ({why}", imports.join(", ")),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn hinted(message: String, hint: impl Into<String>) -> Words {
@@ -914,7 +939,23 @@ mod tests {
                     artifact: "/r/a.wasm".into(),
                     denied: strings(&["wasi:http (denied)", "wasi:sockets (denied)"]),
                 },
-                "/r/a.wasm imports what the capability policy forbids: wasi:http (denied); wasi:sockets (denied)",
+                "/r/a.wasm imports what the capability policy forbids: wasi:http, wasi:sockets (denied)",
+                Some(
+                    "nothing was placed; change --allow-import/--deny-import (or the manifest's [policy]) if it may have them",
+                ),
+            ),
+            (
+                Error::CapabilityDenied {
+                    artifact: "/r/a.wasm".into(),
+                    denied: strings(&[
+                        "wasi:sockets/tcp@0.2.3 (denied by 'wasi:sockets/*')",
+                        "wasi:http/outgoing-handler@0.2.3 (allowed are only: wasi:io/*)",
+                        "wasi:sockets/udp@0.2.3 (denied by 'wasi:sockets/*')",
+                    ]),
+                },
+                "/r/a.wasm imports what the capability policy forbids: wasi:sockets/tcp@0.2.3, \
+                 wasi:sockets/udp@0.2.3 (denied by 'wasi:sockets/*'); \
+                 wasi:http/outgoing-handler@0.2.3 (allowed are only: wasi:io/*)",
                 Some(
                     "nothing was placed; change --allow-import/--deny-import (or the manifest's [policy]) if it may have them",
                 ),
