@@ -1050,12 +1050,16 @@ fn completions_and_man_pages_cover_every_subcommand() {
         "{page}"
     );
     // A missing directory is a usage error (2), and nothing is written.
-    env.run(&["man", "--dir", "man"])
+    env.run(&["man", "--out", "man"])
         .expect(INPUT)
-        .says(&["--dir man: no such directory"]);
+        .says(&["--out man: no such directory"]);
     assert!(!env.path("man").exists());
     std::fs::create_dir(env.path("man")).unwrap();
-    env.run(&["man", "--dir", "man"]).expect(OK);
+    env.run(&["man", "--out", "man"]).expect(OK);
+    // --dir, the old name, still works.
+    std::fs::create_dir(env.path("old")).unwrap();
+    env.run(&["man", "--dir", "old"]).expect(OK);
+    assert!(env.path("old/wasm-plugin.1").is_file());
     for name in &subcommands {
         let sub = String::from_utf8(env.read(&format!("man/wasm-plugin-{name}.1"))).unwrap();
         assert!(sub.contains(".SH SYNOPSIS"), "{name}: {sub}");

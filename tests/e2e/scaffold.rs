@@ -29,6 +29,33 @@ fn new_writes_into_the_given_parent() {
     assert!(env.path("projects/colmask/wit/plugin.wit").is_file());
 }
 
+/// Every verb that writes files names where with --out; the old names
+/// (keygen --out-dir, new and man --dir) still work, hidden from the help.
+#[test]
+fn every_verb_that_writes_takes_out_and_its_old_name_still_works() {
+    let env = Env::new();
+    std::fs::create_dir(env.path("out")).unwrap();
+    env.run(&["new", "colmask", "--out", "out"]).expect(OK);
+    assert!(env.path("out/colmask/Cargo.toml").is_file());
+    env.run(&["keygen", "--name", "release", "--out", "out"])
+        .expect(OK);
+    assert!(env.path("out/release.pub").is_file());
+    env.run(&["keygen", "--name", "old", "--out-dir", "out"])
+        .expect(OK);
+    assert!(env.path("out/old.pub").is_file());
+    env.run(&["keygen", "--name", "x", "--out", "missing"])
+        .expect(INPUT)
+        .says(&["--out missing does not exist"]);
+    for verb in ["keygen", "new", "man"] {
+        let help = env.run(&[verb, "--help"]).expect(OK).stdout;
+        assert!(help.contains("--out"), "{verb}: {help}");
+        assert!(
+            !help.contains("--out-dir") && !help.contains("--dir"),
+            "{verb}: {help}"
+        );
+    }
+}
+
 /// The slow one: a real `cargo build --target wasm32-wasip2` of the template.
 #[test]
 fn a_new_plugin_builds_into_a_component_that_installs_and_verifies() {

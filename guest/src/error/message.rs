@@ -285,7 +285,7 @@ fn already_exists(path: &str) -> Words {
     let hint = if path.ends_with(".sig") {
         "pass --force to replace the signature, or remove it first"
     } else if path.ends_with(".key") || path.ends_with(".pub") {
-        "a key is never overwritten: choose another --name (or --out-dir), or move the old key away first"
+        "a key is never overwritten: choose another --name (or --out), or move the old key away first"
     } else if path.ends_with(".json") {
         "choose another --out, or remove it first"
     } else {
@@ -784,7 +784,7 @@ mod tests {
                 Error::AlreadyExists("/k/release.key".into()),
                 "/k/release.key already exists",
                 Some(
-                    "a key is never overwritten: choose another --name (or --out-dir), or move the old key away first",
+                    "a key is never overwritten: choose another --name (or --out), or move the old key away first",
                 ),
             ),
             (

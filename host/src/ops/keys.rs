@@ -66,7 +66,7 @@ impl Installer {
     /// component writes the key: files other threads create meanwhile are
     /// owner-only too. Calls of `keygen` are serialized.
     pub fn keygen(&self, request: &KeygenRequest) -> Result<KeygenReport, Error> {
-        let out_dir = paths::existing_dir(&request.out_dir, "--out-dir")?;
+        let out_dir = paths::existing_dir(&request.out_dir, "--out")?;
         let mut grants = Grants::default();
         grants.write(&out_dir);
         // WASI has no file modes: files the component creates get the

@@ -29,7 +29,7 @@ impl ScaffoldRequest {
 impl Installer {
     /// Creates a new plugin project, `<parent>/<name>/`.
     pub fn scaffold(&self, request: &ScaffoldRequest) -> Result<ScaffoldReport, Error> {
-        let parent = paths::existing_dir(&request.parent, "--dir")?;
+        let parent = paths::existing_dir(&request.parent, "--out")?;
         let mut grants = Grants::default();
         grants.write(&parent);
         let report = self.call(grants, false, |i, s| {

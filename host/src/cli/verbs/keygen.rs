@@ -13,7 +13,8 @@ pub struct KeygenArgs {
     #[arg(long = "name", value_name = "LABEL")]
     pub label: String,
     /// Where to write the two files
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    // --out-dir, its old name, is kept as a hidden alias.
+    #[arg(long = "out", alias = "out-dir", value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
     /// Print the report as JSON
     #[arg(long)]

@@ -10,13 +10,14 @@ use std::path::PathBuf;
 pub struct ManArgs {
     /// Write every page (wasm-plugin.1, then wasm-plugin-install.1 and one
     /// per subcommand) into this directory instead of printing the main one
-    #[arg(long, value_name = "DIR")]
+    // --dir, its old name, is kept as a hidden alias.
+    #[arg(long = "out", alias = "dir", value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
 
 impl Verb for ManArgs {
     /// Prints the main page (roff), e.g. `wasm-plugin man | man -l -`; with
-    /// `--dir`, writes all of them, e.g. into `/usr/local/share/man/man1`.
+    /// `--out DIR`, writes all of them, e.g. into `/usr/local/share/man/man1`.
     fn run(self: Box<Self>, _: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
         let command = Cli::command();
         match &self.dir {
@@ -24,7 +25,7 @@ impl Verb for ManArgs {
             // (exit 2), as a missing `--dest` parent is, not a failed write.
             Some(dir) if !dir.is_dir() => {
                 return Err(Failure::Usage(format!(
-                    "--dir {}: no such directory; create it first (mkdir -p {0})",
+                    "--out {}: no such directory; create it first (mkdir -p {0})",
                     dir.display()
                 )));
             }

@@ -12,7 +12,8 @@ pub struct NewArgs {
     /// Name of the new plugin (also its directory name)
     pub name: String,
     /// Where to create the project directory
-    #[arg(long, value_name = "PARENT", default_value = ".")]
+    // --dir, its old name, is kept as a hidden alias.
+    #[arg(long = "out", alias = "dir", value_name = "PARENT", default_value = ".")]
     pub dir: PathBuf,
 }
 
