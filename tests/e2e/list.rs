@@ -65,6 +65,16 @@ fn json_lists_every_entry() {
     assert_eq!(plugins[0]["sha256"], sha256_hex(b"a"));
     assert!(plugins[0]["signature"].is_string());
     assert!(plugins[1]["signature"].is_null());
+    // --json before the verb is the same flag.
+    let before = env
+        .run(&["--json", "list", "--registry", &index])
+        .expect(OK)
+        .json();
+    assert_eq!(before, listing);
+    // A verb without --json refuses it there too, as JSON.
+    let refused = env.run(&["--json", "new", "x"]).expect(INPUT).json();
+    assert_eq!(refused["error"]["kind"], "usage", "{refused}");
+    assert!(!env.path("x").exists());
 }
 
 #[test]

@@ -23,6 +23,7 @@ mod verbs;
 
 use clap::Parser;
 use output::Printer;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wasm_plugin::{Installer, Manifest, StartNotice};
@@ -52,6 +53,10 @@ pub use output::escape::Escaped;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print as JSON: the verb's own --json, given before the verb
+    /// (`wasm-plugin --json list`)
+    #[arg(long)]
+    pub json: bool,
     /// Stop the installer if one operation runs longer than this (seconds,
     /// or 90s, 10m); nothing is installed then
     #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
@@ -109,6 +114,26 @@ pub trait Verb {
 }
 
 impl Cli {
+    /// Parses `args` (the program's name first). A `--json` before the verb
+    /// is the verb's own: it is moved after the verb and the line parsed
+    /// again, so a verb without --json refuses it as it would there.
+    pub fn parse_args(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+        let cli = Cli::try_parse_from(&args)?;
+        if !cli.json {
+            return Ok(cli);
+        }
+        // After `--` a `--json` is an operand, not the flag.
+        let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+        let mut moved: Vec<OsString> = args[..end]
+            .iter()
+            .filter(|a| *a != "--json")
+            .cloned()
+            .collect();
+        moved.push("--json".into());
+        moved.extend_from_slice(&args[end..]);
+        Cli::try_parse_from(moved)
+    }
+
     /// Whether output (errors included) is JSON.
     pub fn json(&self) -> bool {
         self.command.verb().json()
@@ -385,6 +410,33 @@ mod tests {
             named("--trust-root keys does not exist"),
             "--trust-root keys does not exist"
         );
+    }
+
+    fn parsed(args: &[&str]) -> Result<Cli, clap::Error> {
+        let mut line = vec![OsString::from("wasm-plugin")];
+        line.extend(args.iter().map(OsString::from));
+        Cli::parse_args(line)
+    }
+
+    #[test]
+    fn json_before_the_verb_is_the_verbs_own() {
+        assert!(parsed(&["--json", "list"]).unwrap().json());
+        assert!(
+            parsed(&["--json", "--deadline", "5s", "trust", "show"])
+                .unwrap()
+                .json()
+        );
+        assert!(
+            parsed(&["--json", "install", "a", "--json"])
+                .unwrap()
+                .json()
+        );
+        assert!(!parsed(&["list"]).unwrap().json());
+        // A verb without --json refuses it, wherever it is given.
+        assert!(parsed(&["--json", "new", "hello"]).is_err());
+        // After `--` it is an operand, left where it is.
+        let cli = parsed(&["--json", "install", "--", "--json"]).unwrap();
+        assert!(cli.json());
     }
 
     #[test]
