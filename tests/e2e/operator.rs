@@ -249,6 +249,41 @@ fn a_yanked_version_is_passed_over_unless_asked_for_exactly_and_audit_flags_it()
 }
 
 #[test]
+fn yank_is_a_verb_of_its_own_as_publish_yank_is() {
+    let env = Env::new();
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "colmask", "1.0.0", b"\0asm colmask 1.0.0", None);
+    reg.publish(&env, "colmask", "1.1.0", b"\0asm colmask 1.1.0", None);
+    let yanked = env
+        .run(&["yank", "colmask@1.1.0", "--registry", "reg/index.json"])
+        .expect(OK);
+    assert!(
+        yanked.stdout.contains("yanked colmask 1.1.0 in"),
+        "{}",
+        yanked.stdout
+    );
+    let index: serde_json::Value = serde_json::from_slice(&env.read("reg/index.json")).unwrap();
+    assert_eq!(index["plugins"][1]["yanked"], true, "{index}");
+    let undone = env
+        .run(&[
+            "yank",
+            "colmask@1.1.0",
+            "--undo",
+            "--registry",
+            "reg/index.json",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert_eq!(undone["yanked"], false, "{undone}");
+    let before = env.read("reg/index.json");
+    env.run(&["yank", "colmask", "--registry", "reg/index.json"])
+        .expect(INPUT)
+        .says(&["yank takes NAME@VERSION"]);
+    assert_eq!(env.read("reg/index.json"), before);
+}
+
+#[test]
 fn info_search_and_list_latest_show_what_install_takes() {
     let env = Env::new();
     let mut reg = Registry::new("reg");

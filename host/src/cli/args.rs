@@ -7,7 +7,7 @@ use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
 use wasm_plugin::fetch::{HttpFetch, HttpOptions, RegistryCredentials};
-use wasm_plugin::{IndexRequest, Manifest, RegistryIndex};
+use wasm_plugin::{IndexRequest, Manifest, RegistryIndex, YankRequest};
 
 /// Where plugins come from and who is trusted: shared by install and upgrade.
 #[derive(Debug, Args)]
@@ -300,4 +300,29 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         Ok(seconds) => Ok(Duration::from_secs(seconds)),
         Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
     }
+}
+
+/// What `yank` and `publish --yank` take, lowered to the request: `spec`
+/// is NAME@VERSION, the exact version as published (`what` names where it
+/// was given, for the usage error).
+pub fn yank_request(
+    what: &str,
+    spec: &str,
+    registry: &Path,
+    key: Option<&Path>,
+    undo: bool,
+) -> Result<YankRequest, Failure> {
+    let Some((name, version)) = spec
+        .split_once('@')
+        .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+    else {
+        return Err(Failure::Usage(format!(
+            "{what} takes NAME@VERSION (the exact version as published), not {spec}"
+        )));
+    };
+    let mut request = YankRequest::new(registry, name, version).undo(undo);
+    if let Some(key) = key {
+        request = request.key(key);
+    }
+    Ok(request)
 }

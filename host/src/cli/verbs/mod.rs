@@ -8,7 +8,7 @@
 //! share (the `Printer`, tables, versions as shown) in `cli/output/`. A
 //! verb whose report is another verb's prints it with that verb's
 //! renderer: upgrade with install's, lock with sync's, search with list's
-//! (whose `IndexCheck` info takes too). No verb uses another otherwise.
+//! (whose `IndexCheck` info takes too), yank with publish's. No verb uses another otherwise.
 
 use super::Verb;
 use clap::Subcommand;
@@ -90,6 +90,9 @@ verbs! {
     Sign(sign::SignArgs),
     /// Add a plugin version to a registry index (creating the index if missing)
     Publish(publish::PublishArgs),
+    /// Mark a published version yanked in a registry index (publish --yank),
+    /// or with --undo take the mark off
+    Yank(yank::YankArgs),
     /// Manage keys with root.json: who may sign what, thresholds, rotation
     Trust(trust::TrustArgs),
     /// Copy a registry and its artefacts into a directory, for offline use

@@ -1,14 +1,14 @@
 //! `publish`: add a plugin version to a registry index (or push it to an
 //! OCI registry); with `--yank`, mark a published version yanked.
 
-use crate::cli::args::{RemoteArgs, parse_duration};
+use crate::cli::args::{RemoteArgs, parse_duration, yank_request};
 use crate::cli::output::Printer;
 use crate::cli::{Failure, Setup, Verb, Verdict, stdout_failure};
 use clap::Args;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
-use wasm_plugin::{PublishReport, PublishRequest, YankReport, YankRequest};
+use wasm_plugin::{PublishReport, PublishRequest, YankReport};
 
 #[derive(Debug, Args)]
 pub struct PublishArgs {
@@ -134,21 +134,10 @@ impl Verb for PublishArgs {
 
 impl PublishArgs {
     fn run_yank(&self, setup: &Setup, spec: &str, out: &mut Printer) -> Result<Verdict, Failure> {
-        let Some((name, version)) = spec
-            .split_once('@')
-            .filter(|(n, v)| !n.is_empty() && !v.is_empty())
-        else {
-            return Err(Failure::Usage(format!(
-                "--yank takes NAME@VERSION (the exact version as published), not {spec}"
-            )));
-        };
         let Some(registry) = &self.registry else {
             return Err(Failure::Usage("--yank needs --registry INDEX".into()));
         };
-        let mut request = YankRequest::new(registry, name, version).undo(self.undo);
-        if let Some(key) = &self.key {
-            request = request.key(key);
-        }
+        let request = yank_request("--yank", spec, registry, self.key.as_deref(), self.undo)?;
         let report = setup.installer(None)?.yank(&request)?;
         yank(out, &report).map_err(stdout_failure)
     }
