@@ -514,6 +514,40 @@ fn an_installed_plugin_is_not_kept_when_a_rotation_raises_its_threshold() {
     assert_eq!(env.read("plugins/p.wasm"), b"\0asm p");
 }
 
+#[test]
+fn a_plugin_kept_after_a_rotation_is_reported_as_verified_by_the_current_roles() {
+    let env = Env::new();
+    let a = Key::new(93);
+    // Version 2 files the same key under a new label: who vouches for the
+    // installed copy is said as root.json says it now.
+    let root = |version: u64, label: &str| {
+        root_json(
+            version,
+            &[(label, &a)],
+            (&[label], 1),
+            (&[label], 1),
+            &[((&[label], 1), &["*"])],
+            &[&a],
+        )
+    };
+    env.write("trust/root.json", root(1, "alice"));
+    let mut reg = Registry::new("reg");
+    reg.publish(&env, "p", "1.0.0", b"\0asm p", Some(&a));
+    sign_index(&env, &a);
+    let first = install(&env, "p").expect(OK).json();
+    let before = first[0]["signed_by"].as_str().unwrap().to_string();
+    assert!(
+        before.contains("alice") && !before.contains("alice-2025"),
+        "{first}"
+    );
+    env.write("reg/2.root.json", root(2, "alice-2025"));
+    let kept = install(&env, "p").expect(OK).json();
+    assert_eq!(kept[0]["action"], "unchanged", "{kept}");
+    let now = kept[0]["signed_by"].as_str().unwrap();
+    assert!(now.contains("alice-2025"), "{kept}");
+    assert_ne!(now, before, "{kept}");
+}
+
 /// The attack run's first finding: whoever can write the plugins directory
 /// but not the trust root forged `.wasm-plugin/roots/<registry>.json` (a
 /// self-signed root of their own, filed under the digest anyone can compute

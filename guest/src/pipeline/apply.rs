@@ -94,9 +94,9 @@ fn keep_installed(
         }
     }
     let mut report = unchanged(dest, &keep.name, previous)?;
-    if !writes.report_signer {
-        report.signed_by = None;
-    }
+    // Who vouches for it now, not who did at install: a rotation may have
+    // changed the keys or the roles since.
+    report.signed_by = writes.signer;
     Ok(report)
 }
 
@@ -539,19 +539,26 @@ fn read_bundle(context: &Context<'_>, entry: &Entry, given: &SigstoreBundle) -> 
     }
 }
 
+/// The installed copy, intact: who vouches for it under the trust root
+/// now (`None` without one). Checked against the current keys and roles,
+/// so after a rotation it may not be who the receipt says signed it.
+pub(super) struct Intact {
+    pub signer: Option<String>,
+}
+
 /// Whether the installed copy is the entry's bytes with the entry's sidecar,
-/// and passes the trust root if one is given.
+/// and passes the trust root if one is given; `None` when it is not.
 pub(super) fn is_intact(
     dest: &Path,
     name: &PluginName,
     entry: &Entry,
     claimed: &[trust::Claimed],
     trust: Option<&TrustRoot>,
-) -> Result<bool> {
+) -> Result<Option<Intact>> {
     let on_disk = match installed::inspect(dest, name, trust) {
         Ok(Some(on_disk)) => on_disk,
         // A link or a pipe where the plugin should be: replaced.
-        Ok(None) | Err(Error::NotRegularFile { .. }) => return Ok(false),
+        Ok(None) | Err(Error::NotRegularFile { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
     // The sidecar is any one of the entry's signatures (with a trust root,
@@ -599,18 +606,31 @@ pub(super) fn is_intact(
         BundleState::Verified(signer) => Some(signer),
         _ => cosign_signer,
     };
-    let vouched = matches!(on_disk.sig, SigState::Verified(_))
-        || bundle_signer.is_some()
-        || matches!(minisig, MinisigState::Verified(..));
+    // Who vouches for it, as install words a signer: the key's label, the
+    // Sigstore identity, the minisign key.
+    let vouched = match (&on_disk.sig, &bundle_signer, &minisig) {
+        (SigState::Verified(label), _, _) => Some(label.clone()),
+        (_, Some(signer), _) => Some(signer.to_string()),
+        (_, _, MinisigState::Verified(label, _)) => Some(label.clone()),
+        _ => None,
+    };
     let intact = on_disk.sha256 == entry.sha256
         && sidecar_ok
         && bundle_ok
         && minisig_ok
-        && (trust.is_none() || vouched);
-    Ok(match trust {
+        && (trust.is_none() || vouched.is_some());
+    if !intact {
+        return Ok(None);
+    }
+    let signer = match trust {
+        None => None,
         // Where sigstore.json decides, its verified bundle is enough.
-        _ if intact && sigstore.is_some_and(|s| s.decides) && bundle_signer.is_some() => true,
-        Some(root) if intact && root.metadata.is_some() => {
+        Some(_) if sigstore.is_some_and(|s| s.decides) && bundle_signer.is_some() => {
+            bundle_signer.map(|s| s.to_string())
+        }
+        // root.json's roles say who counts now: a rotation may have raised
+        // a threshold, or moved a key to another role.
+        Some(root) if root.metadata.is_some() => {
             let wasm = PluginsDir::new(dest)
                 .wasm(name.as_str())
                 .display()
@@ -619,10 +639,16 @@ pub(super) fn is_intact(
                 (Some(_), Some(text)) => Some(trust::MinisigClaim::parse(text, &wasm, &wasm)?),
                 _ => None,
             };
-            installed::meets_roles(dest, name, root, claimed, claim.as_ref(), bundle_signer)?
+            let roles =
+                installed::meets_roles(dest, name, root, claimed, claim.as_ref(), bundle_signer)?;
+            match roles {
+                Some(signers) => Some(signers),
+                None => return Ok(None),
+            }
         }
-        _ => intact,
-    })
+        Some(_) => vouched,
+    };
+    Ok(Some(Intact { signer }))
 }
 
 /// What a dry run reports for an entry it would place: the index's word

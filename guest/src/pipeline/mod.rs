@@ -330,7 +330,7 @@ fn install_candidate(
     let claimed = entry.claimed(index)?;
     // Hashing the installed copy is only worth it where it can change the
     // decision: `upgrade` keeps the same version whether or not it is intact.
-    let current = match &previous {
+    let intact = match &previous {
         Some(p)
             if request.mode == Mode::Install
                 && p.version == entry.version
@@ -338,14 +338,15 @@ fn install_candidate(
         {
             apply::is_intact(dest, &entry.name, &entry, &claimed, context.trust)?
         }
-        _ => false,
+        _ => None,
     };
     let offer = Offer {
         entry,
         origin,
         claimed,
-        current,
+        current: intact.is_some(),
         trusted: context.trust.is_some(),
+        signer: intact.and_then(|i| i.signer),
     };
     let plan = plan::plan(&survey, offer);
     apply::apply(context, plan, skipped)

@@ -176,6 +176,8 @@ pub fn minisig_state(dest: &Path, name: &PluginName, root: &TrustRoot) -> Result
 /// index entry's signatures) for the roles of `root`'s `root.json`: the
 /// sidecar holds one signature, so an install that would keep the copy
 /// checks the entry's thresholds again (a rotation may have raised them).
+/// Who met them (as install words its signers), or `None` when they are
+/// not met.
 pub fn meets_roles(
     dest: &Path,
     name: &PluginName,
@@ -183,13 +185,13 @@ pub fn meets_roles(
     claimed: &[trust::Claimed],
     minisig: Option<&trust::MinisigClaim>,
     bundle_signer: Option<Signer>,
-) -> Result<bool> {
+) -> Result<Option<String>> {
     let wasm = PluginsDir::new(dest).wasm(name.as_str());
     let mut check = trust::SignatureCheck::for_plugin(root, name.as_str(), claimed);
     if let Some(claim) = minisig {
         check = match check.with_minisig(root, claim) {
             Ok(check) => check,
-            Err(_) => return Ok(false),
+            Err(_) => return Ok(None),
         };
     }
     if let Some(signer) = bundle_signer {
@@ -197,7 +199,10 @@ pub fn meets_roles(
     }
     let mut source = Source::open_owned(&wasm)?;
     stream::pump(&mut source, None, Some(&mut check))?;
-    Ok(check.finish(&wasm.display().to_string()).is_ok())
+    Ok(check
+        .finish(&wasm.display().to_string())
+        .ok()
+        .map(|v| v.signers))
 }
 
 /// The error for a plugin that is not installed in `dest`, listing what is.

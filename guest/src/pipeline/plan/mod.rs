@@ -57,9 +57,10 @@ pub(super) struct KeepWrites {
     /// older index replayed later would be accepted.
     pub record_seen: bool,
     pub requirement: NewRequirement,
-    /// Report the receipt's signer: only an install with a trust root
-    /// re-verified the installed copy.
-    pub report_signer: bool,
+    /// The signer to report: who vouches for the installed copy under the
+    /// trust root now (only an install with a trust root re-verifies it;
+    /// after a rotation that may not be the receipt's signer).
+    pub signer: Option<String>,
 }
 
 /// What becomes of the requirement a kept plugin's receipt records.
@@ -267,6 +268,9 @@ pub(super) struct Offer {
     pub current: bool,
     /// A trust root was given.
     pub trusted: bool,
+    /// Who vouches for the installed copy under that trust root now, when
+    /// it is `current`.
+    pub signer: Option<String>,
 }
 
 /// Keep, place or refuse the entry `offer` holds, from what is installed.
@@ -296,7 +300,7 @@ pub(super) fn plan(survey: &Survey<'_>, offer: Offer) -> Plan {
             let writes = (!request.dry_run).then(|| KeepWrites {
                 record_seen: !request.planned,
                 requirement: new_requirement(survey.spec, wanted, previous),
-                report_signer: offer.current && offer.trusted,
+                signer: offer.signer.filter(|_| offer.current && offer.trusted),
             });
             // A policy and a world are about what is installed: one kept
             // as it is must meet them too.

@@ -121,7 +121,7 @@ fn describe(plan: &Plan) -> String {
                         NewRequirement::Record(r) => format!("records {r:?}"),
                         NewRequirement::Unmet(e) => format!("refused ({})", kind(e)),
                     },
-                    w.report_signer
+                    w.signer.is_some()
                 ),
             };
             format!("keep {}{judged}: {writes}", keep.previous.version)
@@ -246,6 +246,7 @@ fn run(case: &Case) -> String {
         claimed: Vec::new(),
         current: case.current,
         trusted: case.trusted,
+        signer: case.trusted.then(|| "release".to_string()),
     };
     describe(&plan(&survey, offer))
 }
