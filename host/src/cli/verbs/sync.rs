@@ -151,11 +151,10 @@ fn render(
             );
             continue;
         }
-        if c.step == SyncStep::Keep {
-            kept += 1;
-            continue;
+        match c.step {
+            SyncStep::Keep => kept += 1,
+            _ => changed += 1,
         }
-        changed += 1;
         if unwritten {
             continue;
         }
@@ -426,9 +425,17 @@ mod tests {
             .collect();
         assert_eq!(steps, ["pin", "move", "keep"]);
         assert!(value["changes"][0].get("signed_by").is_none(), "{value}");
-        let kept = testing::sync("", vec![testing::change("old", S::Keep, None, None)]);
+        let mut kept = testing::sync("", vec![testing::change("old", S::Keep, None, None)]);
         let shown = text(|p| lock(p, &kept, &declared));
         assert_eq!(shown.out, "every pin kept (1); wasm-plugin.lock unchanged\n");
+        // A kept pin still names the versions a world passed over.
+        kept.changes[0].skipped = vec![testing::unfit("2.0.0", "no export run")];
+        let shown = text(|p| lock(p, &kept, &declared));
+        assert_eq!(
+            shown.out,
+            "  skipped old 2.0.0: incompatible, no export run\n\
+             every pin kept (1); wasm-plugin.lock unchanged\n"
+        );
     }
 
     #[test]
