@@ -329,6 +329,33 @@ fn upgrade_moves_to_the_highest_version_that_fits_and_no_further() {
 }
 
 #[test]
+fn a_failure_after_the_world_passed_versions_over_still_names_them() {
+    let env = Env::new();
+    greeters(&env);
+    // 1.1.0, the highest that fits, no longer matches its digest.
+    let mut index: Value = serde_json::from_slice(&env.read("reg/index.json")).unwrap();
+    index_entry(&mut index, "1.1.0")["sha256"] = serde_json::json!("00".repeat(32));
+    env.write("reg/index.json", serde_json::to_vec(&index).unwrap());
+    let refused = install(&env, "greeter", "plugins", &["--world", "wit/plugin.wit"]);
+    let refused = refused.expect(INTEGRITY);
+    assert_eq!(
+        error_kind(&refused),
+        "digest-mismatch",
+        "{}",
+        refused.stdout
+    );
+    let json = refused.json();
+    let message = json[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("\n  skipped 2.0.0: "), "{message}");
+    assert!(!env.path("plugins/greeter.wasm").exists());
+    // As text too.
+    let mut args = vec!["install", "greeter", "--registry", "reg/index.json"];
+    args.extend_from_slice(&["--dest", "plugins", "--world", "wit/plugin.wit"]);
+    let text = env.run(&args).expect(INTEGRITY);
+    text.says(&["digest mismatch", "skipped 2.0.0: "]);
+}
+
+#[test]
 fn sync_pins_the_highest_version_that_fits_the_manifests_world() {
     let env = Env::new();
     let [_, v11, v20] = greeters(&env);

@@ -267,6 +267,10 @@ impl Error {
                 cause,
                 fetched,
             } => fetch_failed(url, cause, *fetched),
+            E::PassedOver { error, skipped } => {
+                let (message, hint) = error.words();
+                (format!("{message}{}", skipped_lines(skipped)), hint)
+            }
             E::Io {
                 path,
                 operation,
@@ -434,11 +438,16 @@ fn not_granted(path: &str, link: Option<&(String, Option<String>)>) -> Words {
     }
 }
 
-fn incompatible(artifact: &str, world: &str, mismatch: &str, skipped: &[UnfitVersion]) -> Words {
-    let skipped: String = skipped
+/// The versions a world passed over, a line each.
+fn skipped_lines(skipped: &[UnfitVersion]) -> String {
+    skipped
         .iter()
         .map(|u| format!("\n  skipped {}: {}", u.version, u.reason))
-        .collect();
+        .collect()
+}
+
+fn incompatible(artifact: &str, world: &str, mismatch: &str, skipped: &[UnfitVersion]) -> Words {
+    let skipped = skipped_lines(skipped);
     // `verify` names a file; install, upgrade and sync name `NAME VERSION`.
     let a_file = artifact.contains('/') || artifact.ends_with(".wasm");
     let hint = match a_file {
@@ -1068,6 +1077,32 @@ mod tests {
 
     fn fetch(url: &str, cause: FetchError) -> Error {
         Error::fetch_failed(url, cause)
+    }
+
+    #[test]
+    fn a_failure_after_versions_were_passed_over_keeps_them_in_its_words() {
+        let skipped = vec![UnfitVersion {
+            version: "2.0.0".into(),
+            reason: "it exports no greet".into(),
+        }];
+        let failed = fetch("https://r.example/a.wasm", FetchError::HttpStatus(500));
+        let (message, hint) = (failed.message(), failed.hint());
+        let kept = failed.passed_over(skipped.clone());
+        assert_eq!(
+            kept.message(),
+            format!("{message}\n  skipped 2.0.0: it exports no greet")
+        );
+        assert_eq!(kept.hint(), hint);
+        // Nothing passed over, or an Incompatible that lists them: as it is.
+        let alone = fetch("https://r.example/a.wasm", FetchError::HttpStatus(500));
+        assert_eq!(alone.clone().passed_over(Vec::new()), alone);
+        let incompatible = Error::Incompatible {
+            artifact: "hello".into(),
+            world: "world host:app/plugin".into(),
+            mismatch: "it exports no run".into(),
+            skipped: skipped.clone(),
+        };
+        assert_eq!(incompatible.clone().passed_over(skipped), incompatible);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Every case carries the context its words need (paths, expected and
 //! actual values, what exists instead). The cases mirror the WIT
 //! `error-detail` variant one to one (but `OciInvalid`, `index-invalid`
-//! worded for an OCI registry); `record.rs` converts. The component
+//! worded for an OCI registry, and `PassedOver`, a failure worded with the
+//! versions a world passed over first); `record.rs` converts. The component
 //! words every error once (`message.rs`: what was wrong and, apart, what to
 //! do about it), so that every host says the same; hosts decide exit codes.
 
@@ -247,6 +248,13 @@ pub enum Error {
         operation: &'static str,
         message: String,
     },
+    /// A version that fits the world failed after newer ones were passed
+    /// over as not fitting it: the failure (the WIT record is its), worded
+    /// with what was passed over, which would otherwise be lost.
+    PassedOver {
+        error: Box<Error>,
+        skipped: Vec<UnfitVersion>,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -272,6 +280,20 @@ impl Error {
             url: url.into(),
             cause,
             fetched: Fetched::Other,
+        }
+    }
+
+    /// This failure, of a version tried after `skipped` were passed over as
+    /// not fitting the world, keeping them in its words (an `Incompatible`
+    /// lists them already).
+    pub fn passed_over(self, skipped: Vec<UnfitVersion>) -> Error {
+        match self {
+            e if skipped.is_empty() => e,
+            e @ (Error::Incompatible { .. } | Error::PassedOver { .. }) => e,
+            e => Error::PassedOver {
+                error: Box::new(e),
+                skipped,
+            },
         }
     }
 

@@ -21,6 +21,7 @@ impl From<Error> for wit::Error {
 fn detail_to_wit(e: Error) -> wit::ErrorDetail {
     let rejected = |value: String, reason: String| wit::Rejected { value, reason };
     match e {
+        Error::PassedOver { error, .. } => detail_to_wit(*error),
         Error::ManifestInvalid {
             path,
             line,

@@ -270,12 +270,14 @@ fn check_spec(request: &InstallRequest, spec: &str) -> Result<PluginSpec> {
 fn install_one(context: &Context<'_>, spec: &PluginSpec) -> Result<InstallReport> {
     let mut skipped = Vec::new();
     loop {
-        match install_candidate(context, spec, &skipped)? {
-            Candidate::Done(mut report) => {
+        match install_candidate(context, spec, &skipped) {
+            Ok(Candidate::Done(mut report)) => {
                 report.skipped = skipped;
                 return Ok(*report);
             }
-            Candidate::Unfit(unfit) => skipped.push(unfit),
+            Ok(Candidate::Unfit(unfit)) => skipped.push(unfit),
+            // What was passed over stays in the words of a later failure.
+            Err(e) => return Err(e.passed_over(skipped)),
         }
     }
 }
