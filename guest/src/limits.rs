@@ -7,6 +7,9 @@
 /// Largest registry index read, in bytes.
 pub const MAX_INDEX_BYTES: u64 = 16 << 20;
 
+/// Largest `config.json` of a sparse registry read (one is a few bytes).
+pub const MAX_SPARSE_CONFIG_BYTES: u64 = 64 << 10;
+
 /// Largest `.pub` key file read (a PEM key is about 113 bytes).
 pub const MAX_KEY_FILE_BYTES: u64 = 16 << 10;
 

@@ -13,6 +13,7 @@ use crate::clock;
 use crate::error::{Error, FetchError, Fetched, Result};
 use crate::limits::{MAX_INDEX_BYTES, MAX_SIG_FILE_BYTES};
 use crate::registry::index::{self, Index};
+use crate::registry::sparse;
 use crate::sandbox;
 use crate::transfer::location::{Location, RegistryRef};
 use crate::transfer::source::{self, Fetcher};
@@ -45,6 +46,7 @@ pub struct Loaded {
 
 /// Reads the index at `registry` and applies `policy`.
 pub fn load(registry: &RegistryRef, fetcher: &dyn Fetcher, policy: Policy<'_>) -> Result<Loaded> {
+    refuse_sparse(registry)?;
     let shown = registry.shown();
     let bytes = source::read_all(&registry.location(), fetcher, MAX_INDEX_BYTES)
         .map_err(|e| e.fetching(Fetched::Index))?
@@ -66,6 +68,7 @@ pub fn admit(
     signature: Option<String>,
     policy: Policy<'_>,
 ) -> Result<Loaded> {
+    refuse_sparse(registry)?;
     let shown = registry.shown();
     if bytes.len() as u64 > MAX_INDEX_BYTES {
         return Err(Error::IndexInvalid {
@@ -96,6 +99,36 @@ pub fn admit(
         signed_by,
         trust_checked: policy.trust.is_some(),
     })
+}
+
+/// A sparse registry has no index of every plugin: what asks for one is
+/// refused, naming what is supported instead (`sparse::load_plugin` reads
+/// one plugin's file).
+fn refuse_sparse(registry: &RegistryRef) -> Result<()> {
+    match sparse::is_sparse(registry) {
+        true => Err(sparse::whole_index_refused(registry, "this command")),
+        false => Ok(()),
+    }
+}
+
+/// The bytes of the index-shaped file at `registry` and its detached
+/// signature, or `None` when there is no such file (a missing file, an
+/// HTTP 404 or 410): a sparse registry's plugin file.
+pub(super) fn read_if_index(
+    registry: &RegistryRef,
+    fetcher: &dyn Fetcher,
+) -> Result<Option<(Vec<u8>, Option<String>)>> {
+    match read_if_present(&registry.location(), fetcher, MAX_INDEX_BYTES)? {
+        Present::Missing => Ok(None),
+        Present::TooLarge => Err(Error::IndexInvalid {
+            path: registry.shown(),
+            problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
+        }),
+        Present::Bytes(bytes) => Ok(Some((
+            bytes,
+            read_signature(&registry.signature(), fetcher)?,
+        ))),
+    }
 }
 
 fn check_signature(

@@ -26,11 +26,15 @@ pub enum RegistryRef {
 
 impl RegistryRef {
     /// `http(s)://...` is a URL; anything else an absolute path (the host
-    /// canonicalized it).
+    /// canonicalized it). A URL ending in `/` is a sparse registry's root,
+    /// named by its `config.json` (`registry::sparse`).
     pub fn parse(text: &str) -> RegistryRef {
         let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
-            RegistryRef::Url(text.to_string())
+            match text.ends_with('/') {
+                true => RegistryRef::Url(format!("{text}config.json")),
+                false => RegistryRef::Url(text.to_string()),
+            }
         } else {
             RegistryRef::File(PathBuf::from(text))
         }

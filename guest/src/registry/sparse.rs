@@ -1,0 +1,417 @@
+//! Sparse registries: one file per plugin instead of one `index.json`, so
+//! that installing one plugin reads only what it needs, however many
+//! plugins the registry holds (cargo's sparse protocol, for plugins).
+//!
+//! A registry is sparse when its root holds `config.json`; it is named by
+//! that file (`/srv/reg/config.json`, `https://host/reg/config.json`; a
+//! directory or a URL ending in `/` is completed to it). Each plugin's file
+//! sits at the path cargo derives from the lowercased name (`1/a`, `2/ab`,
+//! `3/a/abc`, `ab/cd/abcd…`) and is an index holding only that plugin's
+//! entries, with its own `version` and `expires`: it is read, signed
+//! (`<file>.sig`, by the index role) and judged exactly as `index.json`
+//! is (`load`), and relative artefact locations in it resolve against the
+//! registry's root. The rollback record is kept per plugin file.
+
+use super::load::{Present, read_if_present};
+use crate::error::{Error, Result};
+use crate::limits::MAX_SPARSE_CONFIG_BYTES;
+use crate::registry::index::{self, Index};
+use crate::registry::name::PluginName;
+use crate::registry::{Loaded, Policy, RegistryRef};
+use crate::transfer::location::{self, Location};
+use crate::transfer::source::Fetcher;
+use serde::Deserialize;
+
+/// The file at a sparse registry's root that makes it one.
+pub const CONFIG: &str = "config.json";
+
+/// Whether `registry` names a sparse registry (its `config.json`).
+pub fn is_sparse(registry: &RegistryRef) -> bool {
+    match registry {
+        RegistryRef::File(path) => path.file_name().is_some_and(|n| n == CONFIG),
+        RegistryRef::Url(url) => {
+            let path = url.split(['?', '#']).next().unwrap_or(url);
+            path.rsplit('/').next() == Some(CONFIG)
+        }
+    }
+}
+
+/// What a sparse registry's `config.json` says. It is not signed, so it
+/// holds nothing a client trusts: only the schema, for a later layout to
+/// be refused clearly rather than misread. Unknown fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// As written; `""` when absent (read as `"1"`).
+    pub schema_version: String,
+}
+
+#[derive(Deserialize)]
+struct RawConfig {
+    #[serde(default)]
+    schema_version: String,
+}
+
+/// Parses `config.json`; `path` is only used in messages.
+pub fn parse_config(path: &str, bytes: &[u8]) -> Result<Config> {
+    let tree = index::parse_tree(path, bytes)?;
+    if !tree.is_object() {
+        return Err(Error::IndexInvalid {
+            path: path.to_string(),
+            problem: "a sparse registry's config.json is a JSON object".into(),
+        });
+    }
+    let raw: RawConfig = serde_json::from_value(tree).map_err(|e| Error::IndexInvalid {
+        path: path.to_string(),
+        problem: format!("not a sparse registry's config.json: {e}"),
+    })?;
+    if !index::SCHEMAS_READ.contains(&raw.schema_version.as_str()) {
+        return Err(Error::IndexInvalid {
+            path: path.to_string(),
+            problem: format!(
+                "schema_version is {:?}; this installer reads schema_version {:?} (or none), so \
+                 the registry needs a newer wasm-plugin",
+                raw.schema_version,
+                index::SCHEMA_VERSION
+            ),
+        });
+    }
+    Ok(Config {
+        schema_version: raw.schema_version,
+    })
+}
+
+/// Reads and parses the registry's `config.json`: a registry without one
+/// is not sparse, whatever it is named.
+pub fn read_config(registry: &RegistryRef, fetcher: &dyn Fetcher) -> Result<Config> {
+    let shown = registry.shown();
+    match read_if_present(&registry.location(), fetcher, MAX_SPARSE_CONFIG_BYTES)? {
+        Present::Bytes(bytes) => parse_config(&shown, &bytes),
+        Present::Missing => Err(Error::IndexInvalid {
+            path: shown,
+            problem: "there is no such file: a sparse registry has a config.json at its root"
+                .into(),
+        }),
+        Present::TooLarge => Err(Error::IndexInvalid {
+            path: shown,
+            problem: format!(
+                "a config.json is a few bytes, not over {} KiB",
+                MAX_SPARSE_CONFIG_BYTES >> 10
+            ),
+        }),
+    }
+}
+
+/// The path of a plugin's file under the registry's root, as cargo derives
+/// it from the lowercased name: `1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd…`.
+/// The name is a valid one already (no `/`, not hidden); a segment that
+/// would still mean something to a path (`..`, from `ab..c`) is refused.
+pub fn plugin_path(name: &PluginName) -> Result<String> {
+    let lower = name.as_str().to_ascii_lowercase();
+    let path = match lower.len() {
+        1 => format!("1/{lower}"),
+        2 => format!("2/{lower}"),
+        3 => format!("3/{}/{lower}", &lower[..1]),
+        _ => format!("{}/{}/{lower}", &lower[..2], &lower[2..4]),
+    };
+    if path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Err(Error::InvalidName {
+            name: name.to_string(),
+            reason: format!(
+                "in a sparse registry its file would be {path}, a path through '..'; such a \
+                 plugin can only be served by a flat index.json"
+            ),
+        });
+    }
+    Ok(path)
+}
+
+/// Where `name`'s file is in the sparse registry `registry`.
+pub fn plugin_file(registry: &RegistryRef, name: &PluginName) -> Result<RegistryRef> {
+    let path = plugin_path(name)?;
+    Ok(match location::resolve(&path, registry)? {
+        Location::File(path) => RegistryRef::File(path),
+        Location::Remote(url) | Location::Registry(url) => RegistryRef::Url(url),
+    })
+}
+
+/// Reads `name`'s file from the sparse registry `registry` and applies
+/// `policy` as `load` does for an index (signature by the index role,
+/// expiry). The `Loaded` is the plugin file's: its `registry` is the file,
+/// so that the rollback record is kept per plugin. A registry without the
+/// file does not offer the plugin; a file listing another plugin is
+/// refused.
+pub fn load_plugin(
+    registry: &RegistryRef,
+    name: &PluginName,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
+    read_config(registry, fetcher)?;
+    let file = plugin_file(registry, name)?;
+    let loaded = match super::load::read_if_index(&file, fetcher)? {
+        None => {
+            return Err(Error::UnknownPlugin {
+                name: name.to_string(),
+                registry: registry.shown(),
+                available: Vec::new(),
+            });
+        }
+        Some((bytes, signature)) => super::admit(&file, bytes, signature, policy)?,
+    };
+    check_names(&loaded.index, name)?;
+    Ok(loaded)
+}
+
+/// Every entry of a plugin's file names that plugin (in any case: `Foo`
+/// and `foo` share a file).
+fn check_names(index: &Index, name: &PluginName) -> Result<()> {
+    let lower = name.as_str().to_ascii_lowercase();
+    match index
+        .plugins
+        .iter()
+        .find(|e| e.name.as_str().to_ascii_lowercase() != lower)
+    {
+        Some(other) => Err(Error::IndexInvalid {
+            path: index.path.clone(),
+            problem: format!(
+                "it is the file of {name} in a sparse registry, but lists {} {:?}: a plugin's \
+                 file lists only that plugin",
+                other.name, other.version
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The refusal of a sparse registry by what needs the whole index (a
+/// listing, a plan of several plugins): `what` is what was asked.
+pub fn whole_index_refused(registry: &RegistryRef, what: &str) -> Error {
+    Error::InvalidRequest {
+        value: registry.shown(),
+        reason: format!(
+            "this is a sparse registry (one file per plugin, no index of them all), and {what} \
+             needs the whole index, which is not supported for a sparse registry yet; name the \
+             plugin instead (install, upgrade NAME, info, outdated), or use the registry's flat \
+             index.json"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::load;
+    use crate::transfer::source::NoNetwork;
+    use crate::transfer::source::testing::{Script, ScriptedFetcher};
+    use crate::trust::{TrustRoot, TrustedKey};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use ed25519_dalek::{Signer, SigningKey};
+    use std::path::PathBuf;
+
+    fn name(text: &str) -> PluginName {
+        PluginName::parse(text).unwrap()
+    }
+
+    #[test]
+    fn paths_are_cargos_from_the_lowercased_name() {
+        for (plugin, path) in [
+            ("a", "1/a"),
+            ("Ab", "2/ab"),
+            ("abc", "3/a/abc"),
+            ("ABCD", "ab/cd/abcd"),
+            ("colmask", "co/lm/colmask"),
+            ("my-plugin.v2", "my/-p/my-plugin.v2"),
+            ("a.b_c", "a./b_/a.b_c"),
+        ] {
+            assert_eq!(plugin_path(&name(plugin)).unwrap(), path, "{plugin}");
+        }
+    }
+
+    #[test]
+    fn a_name_whose_path_would_climb_is_refused() {
+        for plugin in ["ab..c", "x1..", "zz..zz"] {
+            let err = plugin_path(&name(plugin)).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidName { ref reason, .. } if reason.contains("'..'")),
+                "{plugin}: {err:?}"
+            );
+        }
+        // Dots elsewhere are only characters.
+        assert_eq!(plugin_path(&name("a..b")).unwrap(), "a./.b/a..b");
+    }
+
+    #[test]
+    fn a_registry_is_sparse_when_it_names_its_config_json() {
+        for (text, sparse) in [
+            ("/srv/reg/config.json", true),
+            ("/srv/reg/index.json", false),
+            ("https://h/reg/config.json", true),
+            ("https://h/reg/config.json?x=1", true),
+            ("https://h/reg/", true),
+            ("https://h/reg/index.json", false),
+            ("https://h/config.json.d/index.json", false),
+        ] {
+            assert_eq!(is_sparse(&RegistryRef::parse(text)), sparse, "{text}");
+        }
+    }
+
+    #[test]
+    fn plugin_files_resolve_against_the_registry_root() {
+        let local = RegistryRef::File(PathBuf::from("/srv/reg/config.json"));
+        assert_eq!(
+            plugin_file(&local, &name("Colmask")).unwrap(),
+            RegistryRef::File(PathBuf::from("/srv/reg/co/lm/colmask"))
+        );
+        let remote = RegistryRef::parse("https://h/reg/");
+        assert_eq!(
+            plugin_file(&remote, &name("abc")).unwrap(),
+            RegistryRef::Url("https://h/reg/3/a/abc".into())
+        );
+    }
+
+    #[test]
+    fn config_json_is_an_object_of_a_schema_this_build_reads() {
+        assert_eq!(
+            parse_config("c", br#"{"schema_version": "1", "later": [1]}"#)
+                .unwrap()
+                .schema_version,
+            "1"
+        );
+        assert!(parse_config("c", b"{}").is_ok());
+        for bad in [&b"[]"[..], br#"{"schema_version": "2"}"#, b"{"] {
+            assert!(parse_config("c", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    const CONFIG_URL: &str = "http://r/config.json";
+    const ENTRY: &str = r#"{"name": "colmask", "version": "1.0.0", "artifact": "a/colmask.wasm",
+        "sha256": "abababababababababababababababababababababababababababababababab"}"#;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7; 32])
+    }
+
+    fn root() -> TrustRoot {
+        TrustRoot {
+            metadata: None,
+            sigstore: None,
+            minisign: Vec::new(),
+            path: "/trust".into(),
+            keys: vec![TrustedKey {
+                label: "registry".into(),
+                key: key().verifying_key(),
+            }],
+        }
+    }
+
+    fn served(file: &str, signed: Option<&str>) -> ScriptedFetcher {
+        let fetcher = ScriptedFetcher::default();
+        fetcher.serve(
+            CONFIG_URL,
+            Script::Body(br#"{"schema_version": "1"}"#.to_vec(), None, 64),
+        );
+        fetcher.serve(
+            "http://r/co/lm/colmask",
+            Script::Body(file.as_bytes().to_vec(), None, 64),
+        );
+        if let Some(signed) = signed {
+            let sig = STANDARD.encode(key().sign(signed.as_bytes()).to_bytes());
+            fetcher.serve(
+                "http://r/co/lm/colmask.sig",
+                Script::Body(sig.into_bytes(), None, 64),
+            );
+        }
+        fetcher
+    }
+
+    fn load_colmask(fetcher: &ScriptedFetcher) -> Result<Loaded> {
+        let root = root();
+        load_plugin(
+            &RegistryRef::parse(CONFIG_URL),
+            &name("colmask"),
+            fetcher,
+            Policy {
+                trust: Some(&root),
+                allow_expired: false,
+            },
+        )
+    }
+
+    #[test]
+    fn a_signed_plugin_file_is_read_as_an_index_of_that_plugin() {
+        let file = format!(r#"{{"schema_version": "1", "version": 4, "plugins": [{ENTRY}]}}"#);
+        let loaded = load_colmask(&served(&file, Some(&file))).unwrap();
+        assert_eq!(loaded.signed_by.as_deref(), Some("registry"));
+        assert_eq!(loaded.index.version, Some(4));
+        assert_eq!(loaded.index.plugins[0].name.as_str(), "colmask");
+        assert_eq!(loaded.registry.shown(), "http://r/co/lm/colmask");
+    }
+
+    #[test]
+    fn a_tampered_expired_or_foreign_plugin_file_is_refused() {
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let tampered = file.replace("1.0.0", "1.0.1");
+        assert!(matches!(
+            load_colmask(&served(&tampered, Some(&file))),
+            Err(Error::IndexUntrusted { .. })
+        ));
+        let expired = format!(r#"{{"expires": "2001-01-01T00:00:00Z", "plugins": [{ENTRY}]}}"#);
+        assert!(matches!(
+            load_colmask(&served(&expired, Some(&expired))),
+            Err(Error::IndexExpired { ref registry, .. }) if registry == "http://r/co/lm/colmask"
+        ));
+        let foreign = format!(
+            r#"{{"plugins": [{ENTRY}, {}]}}"#,
+            ENTRY.replace("\"colmask\"", "\"evil\"")
+        );
+        assert!(matches!(
+            load_colmask(&served(&foreign, Some(&foreign))),
+            Err(Error::IndexInvalid { ref problem, .. }) if problem.contains("evil")
+        ));
+        let case = ENTRY.replace("\"colmask\"", "\"ColMask\"");
+        let other_case = format!(r#"{{"plugins": [{case}]}}"#);
+        assert!(load_colmask(&served(&other_case, Some(&other_case))).is_ok());
+    }
+
+    #[test]
+    fn a_missing_plugin_file_is_a_plugin_the_registry_does_not_offer() {
+        let fetcher = ScriptedFetcher::default();
+        fetcher.serve(CONFIG_URL, Script::Body(b"{}".to_vec(), None, 64));
+        let err = load_colmask(&fetcher).unwrap_err();
+        assert!(
+            matches!(err, Error::UnknownPlugin { ref registry, .. } if registry == CONFIG_URL),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_local_registry_without_config_json_is_not_sparse() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join(CONFIG);
+        let registry = RegistryRef::File(config.clone());
+        assert!(matches!(
+            read_config(&registry, &NoNetwork),
+            Err(Error::IndexInvalid { .. })
+        ));
+        std::fs::write(&config, "{}").unwrap();
+        assert!(read_config(&registry, &NoNetwork).is_ok());
+    }
+
+    #[test]
+    fn the_whole_index_of_a_sparse_registry_is_refused_clearly() {
+        let err = load(
+            &RegistryRef::parse(CONFIG_URL),
+            &NoNetwork,
+            Policy::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("sparse")),
+            "{err:?}"
+        );
+    }
+}
