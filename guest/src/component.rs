@@ -46,8 +46,10 @@ impl wit::Guest for Installer {
                 plugins,
             });
         }
-        let loaded = registry::load(&RegistryRef::parse(&source.registry), &HostFetcher, policy)
-            .map_err(wit::Error::from)?;
+        let registry = RegistryRef::parse(&source.registry);
+        let loaded =
+            registry::sparse::load_for(&registry, source.plugin.as_deref(), &HostFetcher, policy)
+                .map_err(wit::Error::from)?;
         let plugins = entries_to_wit(&loaded.index);
         Ok(wit::RegistryIndex {
             path: loaded.index.path,

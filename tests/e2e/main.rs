@@ -23,6 +23,7 @@ mod sigstore;
 mod sigstore_cosign;
 mod sigstore_install;
 mod sigstore_oci;
+mod sparse;
 mod stock_runtime;
 mod transport;
 mod trust_roles;

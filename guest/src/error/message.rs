@@ -347,6 +347,16 @@ fn alone(message: String) -> Words {
 }
 
 fn unknown_plugin(name: &str, registry: &str, available: &[String]) -> Words {
+    // A sparse registry (named by its config.json) has no file for it, and
+    // no listing to offer instead.
+    if available.is_empty() && registry.ends_with("/config.json") {
+        return hinted(
+            format!(
+                "no plugin named '{name}' in the sparse registry {registry}: it has no file for it"
+            ),
+            "check the name's spelling; a sparse registry cannot be listed yet",
+        );
+    }
     let offer = match available.is_empty() {
         true => "it lists no plugins".to_string(),
         false => format!("it has: {}", available.join(", ")),
@@ -652,6 +662,15 @@ mod tests {
                 },
                 "no plugin named 'nope' in /r/index.json; it lists no plugins",
                 Some("run `wasm-plugin list --registry /r/index.json` to see what it offers"),
+            ),
+            (
+                Error::UnknownPlugin {
+                    name: "nope".into(),
+                    registry: "https://r/s/config.json".into(),
+                    available: vec![],
+                },
+                "no plugin named 'nope' in the sparse registry https://r/s/config.json: it has no file for it",
+                Some("check the name's spelling; a sparse registry cannot be listed yet"),
             ),
             (
                 Error::InvalidName {

@@ -145,7 +145,9 @@ fn commit(context: &Context<'_>, place: Place, fetched: Fetched) -> Result<Insta
         sha256: fetched.sha256.to_hex(),
         size: fetched.size,
         signed_by: fetched.signed_by.clone(),
-        registry: context.loaded.index.path.clone(),
+        // The registry as asked for (a sparse registry's, not its plugin
+        // file's: `loaded` is that).
+        registry: context.registry.shown(),
         // For an OCI artefact, the reference with its manifest digest
         // (repository, tag, digest); the blob URL says less.
         artifact: place.origin.unwrap_or_else(|| fetched.shown.clone()),

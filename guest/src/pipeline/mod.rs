@@ -29,6 +29,7 @@ use crate::registry::index::{Entry, SigstoreBundle};
 use crate::registry::name::PluginName;
 use crate::registry::oci::{self, OciRegistry};
 use crate::registry::resolve::{self, Selector};
+use crate::registry::sparse;
 use crate::registry::spec::PluginSpec;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::sandbox;
@@ -133,7 +134,10 @@ pub fn find_entry(
     policy: Policy<'_>,
 ) -> Result<(Loaded, Entry)> {
     let spec = PluginSpec::parse(spec)?;
-    let loaded = registry::load(registry, fetcher, policy)?;
+    let loaded = match sparse::is_sparse(registry) {
+        true => sparse::load_plugin(registry, &spec.name, fetcher, policy)?,
+        false => registry::load(registry, fetcher, policy)?,
+    };
     let selector = Selector::from_parts(version, spec.requirement.as_ref());
     let entry = resolve::select(&loaded.index, spec.name.as_str(), selector)?.clone();
     Ok((loaded, entry))
@@ -216,6 +220,11 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     }
     let registry_ref = RegistryRef::parse(&request.registry);
     let loaded = match &request.preloaded {
+        // A sparse registry: the plugin's own file, its rollback record
+        // kept apart from other plugins' (a plan preloads no index of it).
+        _ if sparse::is_sparse(&registry_ref) => {
+            sparse::load_plugin(&registry_ref, &spec.name, fetcher, policy)?
+        }
         Some(index) => registry::admit(
             &registry_ref,
             index.index.clone(),

@@ -13,7 +13,8 @@
 use super::PluginsDir;
 use crate::error::{Error, Result};
 use crate::limits::MAX_SEEN_BYTES;
-use crate::registry::Loaded;
+use crate::registry::name::PluginName;
+use crate::registry::{Loaded, sparse};
 use crate::sandbox;
 use crate::transfer::staged::Staged;
 use serde::{Deserialize, Serialize};
@@ -132,16 +133,46 @@ pub fn commit_seen(dest: &Path, staged: Option<Staged>) -> Result<()> {
 /// `registry`, and that its index was signed (after a deliberate reset of
 /// that registry): returns the version forgotten, and the registries still
 /// recorded.
+/// A sparse registry's (`…/config.json`) records are its plugin files':
+/// every one is forgotten, and the highest version among them returned.
 pub fn forget(dest: &Path, registry: &str) -> Result<(Option<u64>, Vec<String>)> {
     let mut seen = read_seen(dest)?;
-    let forgotten = seen.versions.remove(registry);
-    let was_signed = seen.signed.remove(registry);
+    let mut forgotten = seen.versions.remove(registry);
+    let mut was_signed = seen.signed.remove(registry);
+    if let Some(root) = registry.strip_suffix(sparse::CONFIG) {
+        let files = |key: &String| is_plugin_file_of(root, key);
+        for key in seen
+            .versions
+            .keys()
+            .filter(|k| files(k))
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            forgotten = forgotten.max(seen.versions.remove(&key));
+        }
+        let before = seen.signed.len();
+        seen.signed.retain(|key| !files(key));
+        was_signed |= seen.signed.len() != before;
+    }
     let left = seen.versions.keys().cloned().collect();
     if forgotten.is_some() || was_signed {
         let dir = PluginsDir::new(dest).state();
         stage(&dir, &seen)?.persist(&PluginsDir::new(dest).seen())?;
     }
     Ok((forgotten, left))
+}
+
+/// Whether `key` (a registry as recorded) is a plugin file of the sparse
+/// registry whose root is `root` (`…/`): the path under it is the one
+/// derived from the file's name.
+fn is_plugin_file_of(root: &str, key: &str) -> bool {
+    let Some(path) = key.strip_prefix(root) else {
+        return false;
+    };
+    let name = path.rsplit('/').next().unwrap_or(path);
+    PluginName::parse(name)
+        .and_then(|name| sparse::plugin_path(&name))
+        .is_ok_and(|derived| derived == path)
 }
 
 /// Records the index's version as seen, if it is the newest so far.
@@ -193,6 +224,37 @@ mod tests {
                 allow_expired: false,
             },
         )
+    }
+
+    #[test]
+    fn a_sparse_registry_is_recorded_per_plugin_file_and_forgotten_whole() {
+        let dest = tempfile::tempdir().unwrap();
+        let root = root();
+        let file = |url: &str, version: u64| Loaded {
+            registry: RegistryRef::Url(url.into()),
+            ..remote(
+                format!(r#"{{"version": {version}, "plugins": []}}"#).as_bytes(),
+                &root,
+            )
+            .unwrap()
+        };
+        record_seen(dest.path(), &file("http://r/s/co/lm/colmask", 7)).unwrap();
+        record_seen(dest.path(), &file("http://r/s/3/a/abc", 2)).unwrap();
+        record_seen(dest.path(), &file("http://r/s/index.json", 9)).unwrap();
+        // One plugin's file is judged against its own record only.
+        check_not_rolled_back(dest.path(), &file("http://r/s/3/a/abc", 3)).unwrap();
+        assert!(matches!(
+            check_not_rolled_back(dest.path(), &file("http://r/s/co/lm/colmask", 6)),
+            Err(Error::IndexRollback {
+                seen: 7,
+                got: 6,
+                ..
+            })
+        ));
+        let (forgotten, left) = forget(dest.path(), "http://r/s/config.json").unwrap();
+        assert_eq!(forgotten, Some(7));
+        assert_eq!(left, vec!["http://r/s/index.json".to_string()]);
+        check_not_rolled_back(dest.path(), &file("http://r/s/co/lm/colmask", 1)).unwrap();
     }
 
     #[test]

@@ -104,11 +104,21 @@ pub fn admit(
 /// A sparse registry has no index of every plugin: what asks for one is
 /// refused, naming what is supported instead (`sparse::load_plugin` reads
 /// one plugin's file).
+/// A local directory holding `config.json` (as a manifest may name one) is
+/// refused the same way.
 fn refuse_sparse(registry: &RegistryRef) -> Result<()> {
-    match sparse::is_sparse(registry) {
-        true => Err(sparse::whole_index_refused(registry, "this command")),
-        false => Ok(()),
+    if sparse::is_sparse(registry) {
+        return Err(sparse::whole_index_refused(registry, "this command"));
     }
+    if let RegistryRef::File(path) = registry
+        && sandbox::check_granted(path).is_ok()
+        && path.is_dir()
+        && path.join(sparse::CONFIG).is_file()
+    {
+        let config = RegistryRef::File(path.join(sparse::CONFIG));
+        return Err(sparse::whole_index_refused(&config, "this command"));
+    }
+    Ok(())
 }
 
 /// The bytes of the index-shaped file at `registry` and its detached

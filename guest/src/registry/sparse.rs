@@ -165,6 +165,23 @@ pub fn load_plugin(
     Ok(loaded)
 }
 
+/// The index to show for `plugin` (or for every plugin, `None`): a sparse
+/// registry's file of that plugin, or the whole index of a flat one (where
+/// it is refused for a sparse registry).
+pub fn load_for(
+    registry: &RegistryRef,
+    plugin: Option<&str>,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
+    match plugin {
+        Some(name) if is_sparse(registry) => {
+            load_plugin(registry, &PluginName::parse(name)?, fetcher, policy)
+        }
+        _ => super::load(registry, fetcher, policy),
+    }
+}
+
 /// Every entry of a plugin's file names that plugin (in any case: `Foo`
 /// and `foo` share a file).
 fn check_names(index: &Index, name: &PluginName) -> Result<()> {
@@ -197,6 +214,24 @@ pub fn whole_index_refused(registry: &RegistryRef, what: &str) -> Error {
              plugin instead (install, upgrade NAME, info, outdated), or use the registry's flat \
              index.json"
         ),
+    }
+}
+
+/// Refuses a sparse registry's `config.json` where a flat `index.json` is
+/// rewritten (`what`: publish, yank, cosign, trust sign), rather than
+/// reading it as an index with no plugins.
+pub fn refuse_rewriting(path: &std::path::Path, what: &str) -> Result<()> {
+    let registry = RegistryRef::File(path.to_path_buf());
+    match is_sparse(&registry) {
+        true => Err(Error::InvalidRequest {
+            value: registry.shown(),
+            reason: format!(
+                "this is a sparse registry's config.json; {what} rewrites a flat index.json, and \
+                 writing into a sparse registry is not supported yet: write the flat index and \
+                 make the sparse registry from it with `wasm-plugin registry convert`"
+            ),
+        }),
+        false => Ok(()),
     }
 }
 

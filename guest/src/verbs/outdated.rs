@@ -3,14 +3,14 @@
 //! would take) and the highest of all (what `upgrade NAME@*` would take).
 //! Read-only: the plugins directory is only listed.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::pipeline;
 use crate::plugins_dir::receipt::{self, Found};
 use crate::registry::index::Index;
 use crate::registry::name::PluginName;
 use crate::registry::resolve::{self, Selector};
 use crate::registry::spec::Requirement;
-use crate::registry::{self, Policy, RegistryRef, oci};
+use crate::registry::{self, Policy, RegistryRef, oci, sparse};
 use crate::sandbox;
 use crate::transfer::source::Fetcher;
 use crate::wit::OutdatedPlugin;
@@ -31,8 +31,11 @@ pub fn outdated(
             _ => None,
         })
         .collect();
-    // An index is read once; an OCI registry is one repository per plugin.
-    let index = match oci::is_oci(registry) {
+    // An index is read once; an OCI registry is one repository per
+    // plugin, a sparse registry one file per plugin.
+    let registry_ref = RegistryRef::parse(registry);
+    let sparse = sparse::is_sparse(&registry_ref);
+    let index = match oci::is_oci(registry) || sparse {
         true => None,
         false => {
             let loaded = registry::load(&RegistryRef::parse(registry), fetcher, policy)?;
@@ -50,6 +53,7 @@ pub fn outdated(
                 // A repository that cannot be read is an error, not "offers
                 // nothing" (a login that expired would look up to date).
                 repository = match PluginName::parse(&r.name) {
+                    Ok(name) if sparse => plugin_file(dest, &registry_ref, &name, fetcher, policy)?,
                     Ok(name) => Some(pipeline::oci_loaded(registry, &name, fetcher)?.index),
                     Err(_) => None,
                 };
@@ -82,4 +86,24 @@ pub fn outdated(
         });
     }
     Ok(rows)
+}
+
+/// A plugin's file in a sparse registry, judged as `install` judges it
+/// (rollback included); `None` when the registry does not offer the
+/// plugin (no file, or a name no file can have).
+fn plugin_file(
+    dest: &Path,
+    registry: &RegistryRef,
+    name: &PluginName,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Option<Index>> {
+    match sparse::load_plugin(registry, name, fetcher, policy) {
+        Ok(loaded) => {
+            crate::plugins_dir::seen::check_not_rolled_back(dest, &loaded)?;
+            Ok(Some(loaded.index))
+        }
+        Err(Error::UnknownPlugin { .. } | Error::InvalidName { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }

@@ -276,6 +276,7 @@ pub fn sign_root(path: &Path, key: &Path) -> Result<TrustSignedRoot> {
 pub fn sign_index(registry: &Path, key: &Path) -> Result<TrustSignedIndex> {
     let dir = registry.parent().unwrap_or(Path::new("/"));
     sandbox::check_granted(dir)?;
+    crate::registry::sparse::refuse_rewriting(registry, "trust sign --registry")?;
     let key = keys::load_signing_key(key)?;
     let bytes = sandbox::read_at_most(registry, crate::limits::MAX_INDEX_BYTES, Links::Follow)?
         .ok_or_else(|| Error::IndexInvalid {

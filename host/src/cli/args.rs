@@ -167,12 +167,21 @@ impl IndexArgs {
 
     /// The index, read and checked by the component.
     pub fn load(&self, setup: &Setup) -> Result<RegistryIndex, Failure> {
+        self.load_of(setup, None)
+    }
+
+    /// The index as far as `plugin` needs it (all of a flat one; that
+    /// plugin's file of a sparse one), or all of it (`None`).
+    pub fn load_of(&self, setup: &Setup, plugin: Option<&str>) -> Result<RegistryIndex, Failure> {
         let registry = required(self.registry.as_deref(), "--registry", "a default registry")?;
         let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
         let mut request = IndexRequest::new(self.remote.registry(registry))
             .allow_expired(self.remote.allow_expired);
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
+        }
+        if let Some(name) = plugin {
+            request = request.plugin(name);
         }
         Ok(installer.load_index(&request)?)
     }

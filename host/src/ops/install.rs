@@ -4,7 +4,7 @@
 //! registry offers), which share one loop over the plugins named; and
 //! [`Installer::list_installed`], the receipts an upgrade starts from.
 
-use super::{DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_SIZE, IndexRequest, world_ref};
+use super::{DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_SIZE, IndexRequest, is_sparse, world_ref};
 use crate::engine::{Grants, wit};
 use crate::error::{Error, Failure};
 use crate::installer::{Installer, Outcome};
@@ -314,8 +314,11 @@ impl Installer {
         // follow check it again instead of fetching it again. If it cannot
         // be read, each plugin is tried on its own and says what stops it
         // first (a bad name before a bad index).
+        // A sparse registry has no such index: each install reads its
+        // plugin's file.
         let preloaded = match request.specs.len() {
             1 => None,
+            _ if is_sparse(&source.registry) => None,
             _ => match self.call(grants.clone(), true, |i, s| i.call_read_index(s, &source)) {
                 Ok(index) => Some(index),
                 Err(e) if e.signal().is_some() => return Err(self.abandon(&dest, created, e)),

@@ -111,16 +111,28 @@ pub struct IndexRequest {
     pub(crate) registry: String,
     pub(crate) trust_root: Option<PathBuf>,
     pub(crate) allow_expired: bool,
+    pub(crate) plugin: Option<String>,
 }
 
 impl IndexRequest {
-    /// The index at `registry`: a path to `index.json` or an `http(s)://` URL.
+    /// The index at `registry`: a path to `index.json` or an `http(s)://` URL,
+    /// or a sparse registry: its directory (holding `config.json`), or a
+    /// URL ending in `/` or `/config.json`.
     pub fn new(registry: impl Into<String>) -> Self {
         IndexRequest {
             registry: registry.into(),
             trust_root: None,
             allow_expired: false,
+            plugin: None,
         }
+    }
+
+    /// Only `name`'s entries are wanted: a sparse registry, which has no
+    /// index of every plugin, then reads only that plugin's file (a flat
+    /// index is read whole either way).
+    pub fn plugin(mut self, name: impl Into<String>) -> Self {
+        self.plugin = Some(name.into());
+        self
     }
 
     /// Verify the index's signature, when it has one (over plain http it
@@ -158,6 +170,7 @@ impl Installer {
             registry,
             trust_root: trust_root.as_deref().map(paths::guest),
             allow_expired: request.allow_expired,
+            plugin: request.plugin.clone(),
         };
         Ok((source, grants))
     }
@@ -170,11 +183,58 @@ fn registry_arg(registry: &str) -> Result<(String, Option<PathBuf>), Error> {
     if lower.starts_with("http://") || lower.starts_with("https://") || paths::is_oci(registry) {
         return Ok((registry.to_string(), None));
     }
-    let path = paths::existing_file(Path::new(registry), "--registry")?;
+    let path = Path::new(registry);
+    // A directory is a sparse registry, named by its config.json.
+    let path = match path.is_dir() {
+        true => sparse_config(path)?,
+        false => paths::existing_file(path, "--registry")?,
+    };
     Ok((
         paths::guest(&path),
         Some(paths::parent(&path).to_path_buf()),
     ))
+}
+
+/// The `config.json` of the sparse registry in the directory `dir`.
+fn sparse_config(dir: &Path) -> Result<PathBuf, Failure> {
+    let config = dir.join("config.json");
+    match config.is_file() {
+        true => paths::existing_file(&config, "--registry"),
+        false => Err(Failure::Usage(format!(
+            "--registry {} is a directory without a config.json: name a flat registry's \
+             index.json, or the root of a sparse registry (the directory holding its \
+             config.json)",
+            dir.display()
+        ))),
+    }
+}
+
+/// A flat registry's `index.json`, to be rewritten (`yank`, `trust
+/// sign`): a sparse registry's directory is refused as one, naming what is
+/// not supported.
+fn flat_index(path: &Path) -> Result<PathBuf, Failure> {
+    refuse_sparse_dir(path)?;
+    paths::existing_file(path, "--registry")
+}
+
+/// Refuses a sparse registry's directory where a flat index is written.
+fn refuse_sparse_dir(path: &Path) -> Result<(), Failure> {
+    match path.is_dir() && path.join("config.json").is_file() {
+        true => Err(Failure::Usage(format!(
+            "--registry {} is a sparse registry; this rewrites a flat index.json, and writing \
+             into a sparse registry is not supported yet: write the flat index and make the \
+             sparse registry from it with `wasm-plugin registry convert`",
+            path.display()
+        ))),
+        false => Ok(()),
+    }
+}
+
+/// Whether the registry as the component receives it is a sparse one (its
+/// `config.json`), which has no index to read once for a run.
+fn is_sparse(registry: &str) -> bool {
+    let path = registry.split(['?', '#']).next().unwrap_or(registry);
+    path.ends_with("/config.json") || path.ends_with('/')
 }
 
 /// The largest `.wit` file read for a world (as the component's limit).

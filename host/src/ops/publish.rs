@@ -2,7 +2,7 @@
 //! index (or pushes it to an OCI registry), [`Installer::yank`] withdraws
 //! one, and [`Installer::mirror`] copies a registry for offline use.
 
-use super::{DEFAULT_MAX_SIZE, IndexRequest};
+use super::{DEFAULT_MAX_SIZE, IndexRequest, flat_index, refuse_sparse_dir};
 use crate::engine::{Grants, wit};
 use crate::error::Error;
 use crate::installer::Installer;
@@ -203,7 +203,10 @@ impl Installer {
         // publish fails.
         let (registry, created) = match oci {
             true => (request.registry.clone(), Vec::new()),
-            false => paths::file_in_dir_created(&request.registry, "--registry")?,
+            false => {
+                refuse_sparse_dir(&request.registry)?;
+                paths::file_in_dir_created(&request.registry, "--registry")?
+            }
         };
         let result = self.publish_to(request, &file, &registry, oci);
         if result.is_err() {
@@ -258,7 +261,7 @@ impl Installer {
     /// [`YankRequest::undo`]), bumping the index's version and signing it
     /// again.
     pub fn yank(&self, request: &YankRequest) -> Result<YankReport, Error> {
-        let registry = paths::existing_file(&request.registry, "--registry")?;
+        let registry = flat_index(&request.registry)?;
         let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
         let mut grants = Grants::default();
         grants.write(paths::parent(&registry));

@@ -232,7 +232,7 @@ impl Installer {
         registry: impl AsRef<Path>,
         key: impl AsRef<Path>,
     ) -> Result<TrustSignedIndex, Error> {
-        let registry = paths::existing_file(registry.as_ref(), "--registry")?;
+        let registry = super::flat_index(registry.as_ref())?;
         let key = paths::existing_file(key.as_ref(), "--key")?;
         let mut grants = Grants::default();
         grants
@@ -245,7 +245,7 @@ impl Installer {
 
     /// Adds a publisher's signature to an entry's `signatures`.
     pub fn trust_sign_entry(&self, request: &CosignRequest) -> Result<CosignReport, Error> {
-        let registry = paths::existing_file(&request.registry, "--registry")?;
+        let registry = super::flat_index(&request.registry)?;
         let key = paths::existing_file(&request.key, "--key")?;
         let index_key = paths::optional(
             request.index_key.as_deref(),

@@ -438,6 +438,7 @@ pub fn cosign(request: &CosignRequest) -> Result<CosignReport> {
     let registry = &request.registry;
     let registry_dir = registry.parent().unwrap_or(Path::new("/"));
     sandbox::check_granted(registry_dir)?;
+    crate::registry::sparse::refuse_rewriting(registry, "cosign")?;
     let name = PluginName::parse(&request.name)?;
     let key = keys::load_signing_key(&request.key)?;
     let index_key = request
@@ -691,6 +692,7 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
 /// The index as it is, validated, as a JSON tree (fields this installer
 /// does not know are kept); a new one when there is none.
 fn read_index(registry: &Path) -> Result<Value> {
+    crate::registry::sparse::refuse_rewriting(registry, "publish")?;
     if !sandbox::exists(registry)? {
         return Ok(json!({"schema_version": SCHEMA_VERSION, "plugins": []}));
     }

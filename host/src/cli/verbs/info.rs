@@ -35,7 +35,7 @@ impl Verb for InfoArgs {
     }
 
     fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
-        let index = self.index.load(setup)?;
+        let index = self.index.load_of(setup, Some(&self.name))?;
         if !index.plugins.iter().any(|p| p.name == self.name) {
             let mut names: Vec<&str> = index.plugins.iter().map(|p| p.name.as_str()).collect();
             names.dedup();

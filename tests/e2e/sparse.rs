@@ -1,0 +1,458 @@
+//! Sparse registries (`config.json` at the root, one file per plugin at
+//! cargo's path): installing one plugin reads only that plugin's file,
+//! which is signed, expires and is rolled back on its own; the verbs that
+//! need the whole index refuse a sparse registry by name.
+
+use crate::server::{Reply, Server};
+use crate::util::*;
+use serde_json::{Value, json};
+
+/// The path of a plugin's file, as cargo derives it (written out here, not
+/// taken from the installer, so a wrong derivation fails these tests).
+fn cargo_path(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    match lower.len() {
+        1 => format!("1/{lower}"),
+        2 => format!("2/{lower}"),
+        3 => format!("3/{}/{lower}", &lower[..1]),
+        _ => format!("{}/{}/{lower}", &lower[..2], &lower[2..4]),
+    }
+}
+
+/// A sparse registry in `dir`: its config.json, artefacts under
+/// `artifacts/`, and the plugin files written by `write`.
+struct Sparse {
+    dir: String,
+}
+
+impl Sparse {
+    fn new(env: &Env, dir: &str) -> Sparse {
+        env.write(&format!("{dir}/config.json"), r#"{"schema_version": "1"}"#);
+        Sparse {
+            dir: dir.to_string(),
+        }
+    }
+
+    /// Writes the artefact `<name>-<version>.wasm` under `artifacts/` and
+    /// returns its entry (signed by `key`), its location relative to the
+    /// registry's root.
+    fn artefact(
+        &self,
+        env: &Env,
+        name: &str,
+        version: &str,
+        bytes: &[u8],
+        key: Option<&Key>,
+    ) -> Value {
+        let file = format!("artifacts/{name}-{version}.wasm");
+        env.write(&format!("{}/{file}", self.dir), bytes);
+        let mut entry = json!({
+            "name": name,
+            "version": version,
+            "artifact": file,
+            "sha256": sha256_hex(bytes),
+        });
+        if let Some(key) = key {
+            entry["signature"] = json!(key.sign_b64(bytes));
+        }
+        entry
+    }
+
+    /// Writes `name`'s file at `version` (and its `.sig` by `key`), and
+    /// returns its bytes and signature.
+    fn write(
+        &self,
+        env: &Env,
+        name: &str,
+        version: u64,
+        expires: Option<&str>,
+        entries: &[Value],
+        key: Option<&Key>,
+    ) -> (Vec<u8>, Option<String>) {
+        let mut file = json!({"schema_version": "1", "version": version, "plugins": entries});
+        if let Some(expires) = expires {
+            file["expires"] = json!(expires);
+        }
+        let bytes = serde_json::to_vec_pretty(&file).unwrap();
+        let path = format!("{}/{}", self.dir, cargo_path(name));
+        env.write(&path, &bytes);
+        let sig = key.map(|key| key.sign_b64(&bytes));
+        if let Some(sig) = &sig {
+            env.write(&format!("{path}.sig"), sig);
+        }
+        (bytes, sig)
+    }
+
+    /// Puts back a file and signature `write` returned earlier.
+    fn replay(&self, env: &Env, name: &str, (bytes, sig): &(Vec<u8>, Option<String>)) {
+        let path = format!("{}/{}", self.dir, cargo_path(name));
+        env.write(&path, bytes);
+        if let Some(sig) = sig {
+            env.write(&format!("{path}.sig"), sig);
+        }
+    }
+}
+
+const V1: &[u8] = b"\0asm colmask 1";
+const V2: &[u8] = b"\0asm colmask 2";
+
+/// A signed sparse registry `reg` offering colmask 1.0.0 (file version 1)
+/// and hello 0.1.0, and the trust root `trust`.
+fn signed() -> (Env, Sparse, Key) {
+    let env = Env::new();
+    let key = Key::new(5);
+    key.trust(&env, "trust", "registry");
+    let reg = Sparse::new(&env, "reg");
+    let v1 = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    reg.write(&env, "colmask", 1, None, &[v1], Some(&key));
+    let hello = reg.artefact(&env, "hello", "0.1.0", b"\0asm hello", Some(&key));
+    reg.write(&env, "hello", 1, None, &[hello], Some(&key));
+    (env, reg, key)
+}
+
+fn install(env: &Env, registry: &str, spec: &str) -> Run {
+    env.run(&[
+        "install",
+        spec,
+        "--registry",
+        registry,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ])
+}
+
+fn recorded(env: &Env) -> Value {
+    serde_json::from_slice(&env.read("plugins/.wasm-plugin/registries.json")).unwrap()
+}
+
+#[test]
+fn a_plugin_is_installed_from_a_sparse_directory_with_artefacts_relative_to_its_root() {
+    let env = Env::new();
+    let reg = Sparse::new(&env, "reg");
+    let v1 = reg.artefact(&env, "ColMask", "1.0.0", V1, None);
+    let v2 = reg.artefact(&env, "ColMask", "2.0.0", V2, None);
+    reg.write(&env, "ColMask", 1, None, &[v1, v2], None);
+    env.run(&[
+        "install",
+        "ColMask@^1",
+        "--registry",
+        "reg",
+        "--dest",
+        "plugins",
+    ])
+    .expect(OK);
+    assert_eq!(env.read("plugins/ColMask.wasm"), V1);
+    let receipt: Value =
+        serde_json::from_slice(&env.read("plugins/.wasm-plugin/receipts/ColMask.json")).unwrap();
+    assert_eq!(
+        receipt["registry"],
+        json!(env.path("reg/config.json").display().to_string())
+    );
+
+    // info, outdated and upgrade read the same file.
+    let info = env
+        .run(&["info", "ColMask", "--registry", "reg", "--json"])
+        .expect(OK)
+        .json();
+    assert_eq!(info["versions"].as_array().unwrap().len(), 2, "{info}");
+    let rows = env
+        .run(&[
+            "outdated",
+            "--registry",
+            "reg",
+            "--dest",
+            "plugins",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert_eq!(rows[0]["latest"], json!("2.0.0"), "{rows}");
+    env.run(&[
+        "upgrade",
+        "ColMask@*",
+        "--registry",
+        "reg",
+        "--dest",
+        "plugins",
+    ])
+    .expect(OK);
+    assert_eq!(env.read("plugins/ColMask.wasm"), V2);
+
+    // A plugin without a file is not offered.
+    env.run(&["install", "nope", "--registry", "reg", "--dest", "plugins"])
+        .expect(INPUT)
+        .says(&["no plugin named 'nope'", "sparse registry"]);
+}
+
+/// Serves every file of the registry `dir` under `/reg/`; returns the
+/// registry's URL.
+fn serve(env: &Env, server: &Server, dir: &str) -> String {
+    for (file, _) in env.snapshot(dir) {
+        let bytes = env.read(&format!("{dir}/{file}"));
+        server.route(&format!("/reg/{file}"), Reply::Body(bytes));
+    }
+    format!("{}/reg/", server.base)
+}
+
+#[test]
+fn over_http_only_config_json_the_plugin_file_its_signature_and_the_artefact_are_fetched() {
+    let (env, reg, key) = signed();
+    let server = Server::start();
+    let url = serve(&env, &server, "reg");
+    install(&env, &url, "colmask").expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V1);
+    let mut fetched: Vec<String> = server.requests().into_iter().map(|(p, _)| p).collect();
+    fetched.sort();
+    assert_eq!(
+        fetched,
+        [
+            "/reg/artifacts/colmask-1.0.0.wasm",
+            "/reg/co/lm/colmask",
+            "/reg/co/lm/colmask.sig",
+            "/reg/config.json",
+        ],
+        "hello's file, or anything else, was fetched"
+    );
+    // The rollback record is the plugin file's.
+    assert_eq!(
+        recorded(&env)["versions"][format!("{url}co/lm/colmask")],
+        json!(1)
+    );
+
+    // A new version: upgrade fetches the file again, and records it.
+    let v1 = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    let v2 = reg.artefact(&env, "colmask", "2.0.0", V2, Some(&key));
+    reg.write(&env, "colmask", 2, None, &[v1, v2], Some(&key));
+    serve(&env, &server, "reg");
+    env.run(&[
+        "upgrade",
+        "colmask@*",
+        "--registry",
+        &url,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V2);
+    assert_eq!(
+        recorded(&env)["versions"][format!("{url}co/lm/colmask")],
+        json!(2)
+    );
+    assert_eq!(server.hits("/reg/3/h/hello"), 0);
+}
+
+#[test]
+fn an_unsigned_plugin_file_over_plain_http_is_refused() {
+    let env = Env::new();
+    let key = Key::new(5);
+    key.trust(&env, "trust", "registry");
+    let reg = Sparse::new(&env, "reg");
+    let v1 = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    reg.write(&env, "colmask", 1, None, &[v1], None);
+    let server = Server::start();
+    let url = serve(&env, &server, "reg");
+    install(&env, &url, "colmask")
+        .expect(INTEGRITY)
+        .says(&["co/lm/colmask", "plain http"]);
+    assert!(!env.path("plugins/colmask.wasm").exists());
+}
+
+#[test]
+fn a_tampered_plugin_file_is_refused_before_anything_is_placed() {
+    let (env, _reg, _key) = signed();
+    let file = env.path("reg/co/lm/colmask");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let tampered = text.replace(&sha256_hex(V1), &sha256_hex(b"\0asm evil"));
+    assert_ne!(text, tampered);
+    std::fs::write(&file, tampered).unwrap();
+    install(&env, "reg", "colmask")
+        .expect(INTEGRITY)
+        .says(&["co/lm/colmask", "does not verify"]);
+    assert!(!env.path("plugins/colmask.wasm").exists());
+    // The other plugin's file is untouched, and installs.
+    install(&env, "reg", "hello").expect(OK);
+}
+
+#[test]
+fn a_replayed_older_plugin_file_is_refused_as_a_rollback_of_that_plugin() {
+    let (env, reg, key) = signed();
+    let old = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    let mut yanked = old.clone();
+    yanked["yanked"] = json!(true);
+    let v2 = reg.artefact(&env, "colmask", "2.0.0", V2, Some(&key));
+    // Version 4 withdrew 1.0.0 for 2.0.0; version 3 still offered it.
+    let replayed = reg.write(
+        &env,
+        "colmask",
+        3,
+        None,
+        std::slice::from_ref(&old),
+        Some(&key),
+    );
+    reg.write(&env, "colmask", 4, None, &[yanked, v2], Some(&key));
+    install(&env, "reg", "colmask").expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V2);
+
+    reg.replay(&env, "colmask", &replayed);
+    let before = env.snapshot("plugins");
+    install(&env, "reg", "colmask@=1.0.0")
+        .expect(INTEGRITY)
+        .says(&["co/lm/colmask", "version 3, older than version 4"]);
+    assert_eq!(env.snapshot("plugins"), before);
+    env.run(&[
+        "outdated",
+        "--registry",
+        "reg",
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(INTEGRITY)
+    .says(&["older than version 4"]);
+
+    // Each plugin's file is judged against its own record: hello's
+    // version 1 is no rollback.
+    install(&env, "reg", "hello").expect(OK);
+
+    // After a deliberate reset, forget-registry forgets every plugin file.
+    let run = env
+        .run(&["forget-registry", "reg", "--dest", "plugins"])
+        .expect(OK);
+    assert!(run.stdout.contains("4"), "{}", run.stdout);
+    assert_eq!(recorded(&env)["versions"], json!({}));
+    env.run(&[
+        "install",
+        "colmask@=1.0.0",
+        "--registry",
+        "reg",
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--allow-downgrade",
+    ])
+    .expect(OK);
+}
+
+#[test]
+fn an_expired_plugin_file_is_refused_unless_allowed() {
+    let (env, reg, key) = signed();
+    let v1 = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    reg.write(
+        &env,
+        "colmask",
+        2,
+        Some("2001-01-01T00:00:00Z"),
+        &[v1],
+        Some(&key),
+    );
+    install(&env, "reg", "colmask")
+        .expect(INTEGRITY)
+        .says(&["co/lm/colmask", "expired at 2001-01-01T00:00:00Z"]);
+    assert!(!env.path("plugins/colmask.wasm").exists());
+    env.run(&[
+        "install",
+        "colmask",
+        "--registry",
+        "reg",
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--allow-expired",
+    ])
+    .expect(OK);
+}
+
+#[test]
+fn a_plugin_file_listing_another_plugin_is_refused() {
+    let (env, reg, key) = signed();
+    let evil = reg.artefact(&env, "evil", "1.0.0", b"\0asm evil", Some(&key));
+    reg.write(&env, "colmask", 2, None, &[evil], Some(&key));
+    install(&env, "reg", "colmask")
+        .expect(INPUT)
+        .says(&["co/lm/colmask", "evil"]);
+}
+
+#[test]
+fn a_name_whose_sparse_path_would_climb_is_refused_before_any_read() {
+    let (env, _reg, _key) = signed();
+    // ab/../ab..c would be reg/ab..c.
+    env.write("reg/ab..c", "{}");
+    install(&env, "reg", "ab..c")
+        .expect(INPUT)
+        .says(&["invalid name", "'..'"]);
+}
+
+#[test]
+fn verbs_that_need_the_whole_index_refuse_a_sparse_registry_by_name() {
+    let (env, _reg, _key) = signed();
+    install(&env, "reg", "colmask").expect(OK);
+    env.write(
+        "project/wasm-plugin.toml",
+        "dest = \"../plugins\"\n[registries]\ndefault = \"../reg\"\n[plugins]\ncolmask = \"^1\"\n",
+    );
+    let config = env.path("project/wasm-plugin.toml");
+    let config = config.to_str().unwrap();
+    for args in [
+        &["list", "--registry", "reg"][..],
+        &["search", "col", "--registry", "reg"],
+        &["mirror", "--registry", "reg", "--out", "copy"],
+        &["audit", "--dest", "plugins", "--registry", "reg"],
+        &["lock", "--config", config],
+        &["sync", "--config", config],
+    ] {
+        env.run(args)
+            .expect(INPUT)
+            .says(&["sparse registry", "not supported"]);
+    }
+    let artefact = "reg/artifacts/colmask-1.0.0.wasm";
+    for args in [
+        &[
+            "publish",
+            artefact,
+            "--registry",
+            "reg",
+            "--version",
+            "3.0.0",
+        ][..],
+        &[
+            "publish",
+            artefact,
+            "--registry",
+            "reg/config.json",
+            "--version",
+            "3.0.0",
+        ],
+        &["publish", "--yank", "colmask@1.0.0", "--registry", "reg"],
+    ] {
+        env.run(args)
+            .expect(INPUT)
+            .says(&["sparse registry", "registry convert"]);
+    }
+    assert!(!env.path("copy").exists());
+}
+
+#[test]
+fn several_plugins_are_installed_from_a_sparse_registry_in_one_run() {
+    let (env, _reg, _key) = signed();
+    env.run(&[
+        "install",
+        "colmask",
+        "hello",
+        "--registry",
+        "reg",
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V1);
+    assert_eq!(env.read("plugins/hello.wasm"), b"\0asm hello");
+}
