@@ -16,7 +16,7 @@ use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::verbs::trust as trust_verb;
 use crate::verbs::{
-    audit, install, keys, mirror, outdated, publish, scaffold, sync, uninstall, verify,
+    audit, convert, install, keys, mirror, outdated, publish, scaffold, sync, uninstall, verify,
     verify_bundle,
 };
 use crate::wit::{self, host};
@@ -391,6 +391,15 @@ impl wit::Guest for Installer {
             mirror::mirror(&request, &HostFetcher)
         }
         .map_err(wit::Error::from)
+    }
+
+    fn convert_registry(request: wit::ConvertRequest) -> Result<wit::ConvertReport, wit::Error> {
+        let request = convert::ConvertRequest {
+            index: PathBuf::from(request.index),
+            out: PathBuf::from(request.out),
+            key: request.key.map(PathBuf::from),
+        };
+        convert::convert(&request).map_err(wit::Error::from)
     }
 
     fn verify(request: wit::VerifyRequest) -> Result<wit::VerifyReport, wit::Error> {

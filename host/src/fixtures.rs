@@ -282,6 +282,20 @@ pub fn mirror(fetched: &[&str], kept: &[&str]) -> crate::MirrorReport {
     }
 }
 
+/// `registry convert` of one plugin with two entries.
+pub fn converted(signed: bool) -> crate::ConvertReport {
+    crate::ConvertReport {
+        config: "sparse/config.json".into(),
+        files: vec![crate::ConvertedFile {
+            name: "colmask".into(),
+            path: "sparse/co/lm/colmask".into(),
+            version: 3,
+            entries: 2,
+        }],
+        signed,
+    }
+}
+
 /// `new hello`.
 pub fn scaffold() -> crate::ScaffoldReport {
     crate::ScaffoldReport {

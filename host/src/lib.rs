@@ -128,7 +128,8 @@ pub use ops::verify_bundle::{
 // Making, signing and publishing plugins, and the keys that sign them.
 pub use ops::keys::{KeygenReport, KeygenRequest, SignReport, SignRequest};
 pub use ops::publish::{
-    MirrorReport, MirrorRequest, PublishReport, PublishRequest, YankReport, YankRequest,
+    ConvertReport, ConvertRequest, ConvertedFile, MirrorReport, MirrorRequest, PublishReport,
+    PublishRequest, YankReport, YankRequest,
 };
 pub use ops::scaffold::{ScaffoldReport, ScaffoldRequest};
 pub use ops::trust::{

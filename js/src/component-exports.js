@@ -72,4 +72,9 @@ export const componentExports = {
       'operator tooling: copies a whole registry (signing its index again with a private key from disk when it ' +
       'had to be rewritten), a long run the package cannot bound (no deadline or memory cap per call, see the README); use `wasm-plugin mirror`',
   },
+  convertRegistry: {
+    absent:
+      'operator tooling: writes a sparse registry from a flat index, signing each plugin file with a private key ' +
+      'read from disk; use `wasm-plugin registry convert`',
+  },
 };

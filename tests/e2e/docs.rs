@@ -454,6 +454,20 @@ const EXAMPLES: &[(&str, Check)] = &[
         },
     ),
     (
+        "wasm-plugin registry convert examples/registry/index.json --out examples/registry",
+        Check::Run {
+            scratch: "sparse",
+            cwd: "",
+            setup: copy_example_registry,
+            substitute: &[],
+            verify: |env| {
+                assert!(env.path("examples/registry/config.json").exists());
+                assert!(env.path("examples/registry/he/ll/hello").exists());
+                assert!(env.path("plugins/hello.wasm").exists());
+            },
+        },
+    ),
+    (
         "cat > wasm-plugin.toml <<'EOF'",
         Check::Run {
             scratch: "operator",

@@ -456,3 +456,143 @@ fn several_plugins_are_installed_from_a_sparse_registry_in_one_run() {
     assert_eq!(env.read("plugins/colmask.wasm"), V1);
     assert_eq!(env.read("plugins/hello.wasm"), b"\0asm hello");
 }
+
+/// A flat registry `registry/` of colmask 1.0.0 and 2.0.0 and hello 0.1.0,
+/// signed by `release`, and an index key `index.key` made by keygen; the
+/// trust root `trust` holds both.
+fn flat() -> (Env, Registry) {
+    let env = Env::new();
+    let release = Key::new(9);
+    release.trust(&env, "trust", "release");
+    let mut reg = Registry::new("registry");
+    reg.publish(&env, "colmask", "1.0.0", V1, Some(&release));
+    reg.publish(&env, "colmask", "2.0.0", V2, Some(&release));
+    reg.publish(&env, "hello", "0.1.0", b"\0asm hello", Some(&release));
+    std::fs::create_dir(env.path("keys")).unwrap();
+    env.run(&["keygen", "--name", "index", "--out-dir", "keys"])
+        .expect(OK);
+    std::fs::copy(env.path("keys/index.pub"), env.path("trust/index.pub")).unwrap();
+    (env, reg)
+}
+
+#[test]
+fn a_converted_registry_installs_the_same_bytes_as_the_flat_index() {
+    let (env, reg) = flat();
+    let run = env
+        .run(&[
+            "registry",
+            "convert",
+            &reg.index(),
+            "--out",
+            "sparse",
+            "--key",
+            "keys/index.key",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert_eq!(run["signed"], json!(true));
+    assert_eq!(run["files"].as_array().unwrap().len(), 2, "{run}");
+    assert!(env.path("sparse/config.json").exists());
+    assert!(env.path("sparse/co/lm/colmask.sig").exists());
+    let file: Value = serde_json::from_slice(&env.read("sparse/co/lm/colmask")).unwrap();
+    assert_eq!(
+        file["plugins"][0]["artifact"],
+        json!("../registry/colmask-1.0.0.wasm")
+    );
+
+    // The artefacts stay in registry/, outside the sparse registry's
+    // directory: a local install is granted them with --allow-read.
+    for (registry, dest) in [
+        (reg.index(), "flat-plugins"),
+        ("sparse".into(), "sparse-plugins"),
+    ] {
+        for spec in ["colmask@^1", "hello"] {
+            env.run(&[
+                "install",
+                spec,
+                "--registry",
+                &registry,
+                "--dest",
+                dest,
+                "--trust-root",
+                "trust",
+                "--allow-read",
+                "registry",
+            ])
+            .expect(OK);
+        }
+    }
+    for file in ["colmask.wasm", "colmask.sig", "hello.wasm", "hello.sig"] {
+        assert_eq!(
+            env.read(&format!("flat-plugins/{file}")),
+            env.read(&format!("sparse-plugins/{file}")),
+            "{file}"
+        );
+    }
+    assert_eq!(env.read("sparse-plugins/colmask.wasm"), V1);
+
+    // Over http, served beside the flat registry: ../registry/ resolves too.
+    let server = Server::start();
+    for dir in ["registry", "sparse"] {
+        for (file, _) in env.snapshot(dir) {
+            let bytes = env.read(&format!("{dir}/{file}"));
+            server.route(&format!("/{dir}/{file}"), Reply::Body(bytes));
+        }
+    }
+    let url = format!("{}/sparse/", server.base);
+    install(&env, &url, "colmask@=2.0.0").expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V2);
+    assert_eq!(server.hits("/registry/colmask-2.0.0.wasm"), 1);
+    assert_eq!(server.hits("/registry/index.json"), 0);
+
+    // Signed files are not rewritten unsigned.
+    env.run(&["registry", "convert", &reg.index(), "--out", "sparse"])
+        .expect(INPUT)
+        .says(&["--key"]);
+}
+
+#[test]
+fn converting_again_after_a_publish_raises_the_changed_files_version() {
+    let (env, mut reg) = flat();
+    // Converted in place: the one directory serves both layouts.
+    let convert = |env: &Env, reg: &Registry| {
+        env.run(&[
+            "registry",
+            "convert",
+            &reg.index(),
+            "--out",
+            "registry",
+            "--key",
+            "keys/index.key",
+        ])
+        .expect(OK)
+    };
+    convert(&env, &reg);
+    install(&env, "registry", "colmask").expect(OK);
+    reg.publish(
+        &env,
+        "colmask",
+        "2.1.0",
+        b"\0asm colmask 2.1",
+        Some(&Key::new(9)),
+    );
+    convert(&env, &reg);
+    let file: Value = serde_json::from_slice(&env.read("registry/co/lm/colmask")).unwrap();
+    assert_eq!(file["version"], json!(2));
+    assert_eq!(file["plugins"][2]["artifact"], json!("colmask-2.1.0.wasm"));
+    let hello: Value = serde_json::from_slice(&env.read("registry/he/ll/hello")).unwrap();
+    assert_eq!(hello["version"], json!(1));
+    env.run(&[
+        "upgrade",
+        "colmask@*",
+        "--registry",
+        "registry",
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask 2.1");
+}

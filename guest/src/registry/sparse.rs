@@ -21,6 +21,7 @@ use crate::registry::{Loaded, Policy, RegistryRef};
 use crate::transfer::location::{self, Location};
 use crate::transfer::source::Fetcher;
 use serde::Deserialize;
+use std::path::Path;
 
 /// The file at a sparse registry's root that makes it one.
 pub const CONFIG: &str = "config.json";
@@ -217,10 +218,37 @@ pub fn whole_index_refused(registry: &RegistryRef, what: &str) -> Error {
     }
 }
 
+/// `location` (an entry's `artifact`, or its `sigstore_bundle` location) as
+/// written in the flat index at `index`, rewritten for a sparse registry
+/// whose root is `root` so that it names the same file: a relative path
+/// becomes the path from `root` to that file (`../flat/a.wasm`), which
+/// resolves the same way when both are served over http; anything else
+/// (an absolute path, `file://`, `http(s)://`) is kept as written.
+pub fn rebase(location: &str, index: &Path, root: &Path) -> Result<String> {
+    if !location::is_relative_path(location) {
+        return Ok(location.to_string());
+    }
+    let Location::File(target) = location::resolve(location, &RegistryRef::File(index.into()))?
+    else {
+        return Ok(location.to_string());
+    };
+    let root = crate::sandbox::normalize(root);
+    let from: Vec<_> = root.components().collect();
+    let to: Vec<_> = target.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".into(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    Ok(parts.join("/"))
+}
+
 /// Refuses a sparse registry's `config.json` where a flat `index.json` is
 /// rewritten (`what`: publish, yank, cosign, trust sign), rather than
 /// reading it as an index with no plugins.
-pub fn refuse_rewriting(path: &std::path::Path, what: &str) -> Result<()> {
+pub fn refuse_rewriting(path: &Path, what: &str) -> Result<()> {
     let registry = RegistryRef::File(path.to_path_buf());
     match is_sparse(&registry) {
         true => Err(Error::InvalidRequest {
@@ -277,6 +305,31 @@ mod tests {
         }
         // Dots elsewhere are only characters.
         assert_eq!(plugin_path(&name("a..b")).unwrap(), "a./.b/a..b");
+    }
+
+    #[test]
+    fn relative_locations_are_rebased_to_name_the_same_file_from_the_root() {
+        let index = Path::new("/srv/flat/index.json");
+        for (location, root, rebased) in [
+            ("a.wasm", "/srv/flat", "a.wasm"),
+            ("./bin/a.wasm", "/srv/flat", "bin/a.wasm"),
+            ("a.wasm", "/srv/sparse", "../flat/a.wasm"),
+            (
+                "../shared/a.wasm",
+                "/srv/flat/sparse",
+                "../../shared/a.wasm",
+            ),
+            ("bin/a.wasm", "/srv/flat/bin", "a.wasm"),
+            ("/opt/a.wasm", "/srv/sparse", "/opt/a.wasm"),
+            ("file:///opt/a.wasm", "/srv/sparse", "file:///opt/a.wasm"),
+            ("https://h/a.wasm", "/srv/sparse", "https://h/a.wasm"),
+        ] {
+            assert_eq!(
+                rebase(location, index, Path::new(root)).unwrap(),
+                rebased,
+                "{location} from {root}"
+            );
+        }
     }
 
     #[test]

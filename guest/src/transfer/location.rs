@@ -212,6 +212,12 @@ fn resolve_local(artifact: &str, index_path: &Path) -> Result<Location> {
     Ok(Location::File(normalize(&base.join(path))))
 }
 
+/// Whether `artifact` is a relative path (no URL scheme, not absolute):
+/// the one form whose meaning depends on where the index is.
+pub fn is_relative_path(artifact: &str) -> bool {
+    split_scheme(artifact).is_none() && !Path::new(artifact).is_absolute()
+}
+
 /// `scheme:rest` when `text` starts with a URL scheme followed by `//`, or is
 /// a `file:` URL. A relative file name with a colon (`a:b.wasm`) is a path.
 fn split_scheme(text: &str) -> Option<(&str, &str)> {

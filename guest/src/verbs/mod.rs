@@ -5,6 +5,7 @@
 //! pipeline in `pipeline`, removal in `plugins_dir::remove`).
 
 pub mod audit;
+pub mod convert;
 pub mod install;
 pub mod keys;
 pub mod mirror;

@@ -1,6 +1,7 @@
 //! Writing a registry: [`Installer::publish`] adds a plugin version to an
 //! index (or pushes it to an OCI registry), [`Installer::yank`] withdraws
-//! one, and [`Installer::mirror`] copies a registry for offline use.
+//! one, [`Installer::mirror`] copies a registry for offline use, and
+//! [`Installer::convert_registry`] makes a sparse registry of a flat index.
 
 use super::{DEFAULT_MAX_SIZE, IndexRequest, flat_index, refuse_sparse_dir};
 use crate::engine::{Grants, wit};
@@ -10,7 +11,9 @@ use crate::paths;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use crate::engine::wit::{MirrorReport, PublishReport, YankReport};
+pub use crate::engine::wit::{
+    ConvertReport, ConvertedFile, MirrorReport, PublishReport, YankReport,
+};
 
 /// A plugin version to add to an index: for [`Installer::publish`](crate::Installer::publish).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,7 +196,66 @@ impl MirrorRequest {
     }
 }
 
+/// A flat index to make a sparse registry of: for
+/// [`Installer::convert_registry`](crate::Installer::convert_registry).
+///
+/// ```
+/// use wasm_plugin::ConvertRequest;
+/// let request = ConvertRequest::new("registry/index.json", "sparse").key("index.key");
+/// # let _ = request;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvertRequest {
+    pub(crate) index: PathBuf,
+    pub(crate) out: PathBuf,
+    pub(crate) key: Option<PathBuf>,
+}
+
+impl ConvertRequest {
+    /// Convert the flat index `index` (a local `index.json`) into the
+    /// directory `out` (created if missing).
+    pub fn new(index: impl AsRef<Path>, out: impl AsRef<Path>) -> Self {
+        ConvertRequest {
+            index: index.as_ref().to_path_buf(),
+            out: out.as_ref().to_path_buf(),
+            key: None,
+        }
+    }
+
+    /// Sign each plugin file with this key (PKCS#8 PEM), as `<file>.sig`:
+    /// the key of the trust root's index role.
+    pub fn key(mut self, file: impl AsRef<Path>) -> Self {
+        self.key = Some(file.as_ref().to_path_buf());
+        self
+    }
+}
+
 impl Installer {
+    /// Makes a sparse registry in `out`: its `config.json` and one file per
+    /// plugin, holding that plugin's entries of the flat index, signed with
+    /// the key when one is given. Relative artefact locations are rewritten
+    /// to name the same files from the new root.
+    pub fn convert_registry(&self, request: &ConvertRequest) -> Result<ConvertReport, Error> {
+        let index = flat_index(&request.index)?;
+        let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
+        let (out, created) = paths::ensure_dir(&request.out, "--out")?;
+        let mut grants = Grants::default();
+        grants.read(paths::parent(&index)).write(&out);
+        if let Some(key) = &key {
+            grants.read(paths::parent(key));
+        }
+        let call = wit::ConvertRequest {
+            index: paths::guest(&index),
+            out: paths::guest(&out),
+            key: key.as_deref().map(paths::guest),
+        };
+        let result = self.call(grants, false, |i, s| i.call_convert_registry(s, &call));
+        if result.is_err() && created {
+            let _ = std::fs::remove_dir(&out);
+        }
+        result
+    }
+
     /// Adds a plugin version to a registry index (created if missing).
     pub fn publish(&self, request: &PublishRequest) -> Result<PublishReport, Error> {
         let file = paths::existing_file(&request.artifact, "the file")?;

@@ -97,6 +97,8 @@ verbs! {
     Trust(trust::TrustArgs),
     /// Copy a registry and its artefacts into a directory, for offline use
     Mirror(mirror::MirrorArgs),
+    /// Operate a registry: make a sparse registry of a flat index (convert)
+    Registry(registry::RegistryArgs),
     /// Write the installer component, for runtimes that embed it
     Component(component::ComponentArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)

@@ -1,0 +1,332 @@
+//! `registry convert`: a flat `index.json` made into a sparse registry, a
+//! `config.json` and one file per plugin at the path cargo derives from its
+//! lowercased name, each holding that plugin's entries as the index wrote
+//! them (fields this installer does not know kept), with the index's
+//! `version` and `expires`, and signed with the key when one is given.
+//!
+//! Phases: read (the index, validated as every index is; every plugin's
+//! path, so a name no file can have refuses the whole conversion before
+//! anything is written); arrange (entries grouped per file, relative
+//! locations rebased to the registry's root, each file's version never
+//! lowered); write (config.json, then each file and its signature, each
+//! through a temp file renamed into place).
+
+use crate::error::{Error, Result};
+use crate::limits::MAX_INDEX_BYTES;
+use crate::registry::index::{self, SCHEMA_VERSION};
+use crate::registry::sparse;
+use crate::sandbox::{self, Links};
+use crate::transfer::staged::{Staged, sync_dir};
+use crate::trust::{self, keys};
+use crate::wit::{ConvertReport, ConvertedFile};
+use ed25519_dalek::SigningKey;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct ConvertRequest {
+    /// The flat index read.
+    pub index: PathBuf,
+    /// The sparse registry's root, written to.
+    pub out: PathBuf,
+    /// Signs each plugin file (`<file>.sig`).
+    pub key: Option<PathBuf>,
+}
+
+/// One plugin file to write.
+struct Planned {
+    /// The name its path is derived from, lowercased.
+    name: String,
+    path: PathBuf,
+    version: u64,
+    bytes: Vec<u8>,
+    entries: u32,
+}
+
+pub fn convert(request: &ConvertRequest) -> Result<ConvertReport> {
+    sandbox::check_granted(&request.out)?;
+    let (document, version, expires) = read(&request.index)?;
+    let key = request
+        .key
+        .as_deref()
+        .map(keys::load_signing_key)
+        .transpose()?;
+    let files = arrange(request, &document, version, expires.as_deref())?;
+    // A file signed before stays signed or is refused: rewriting it without
+    // its signature would leave clients refusing it (or, without a trust
+    // root, a stale one beside it).
+    if key.is_none()
+        && let Some(signed) = files
+            .iter()
+            .map(|f| signature_path(&f.path))
+            .find(|sig| sandbox::exists(sig).unwrap_or(false))
+    {
+        return Err(Error::InvalidRequest {
+            value: request.out.display().to_string(),
+            reason: format!(
+                "its plugin files are signed ({}); pass --key to sign the converted ones",
+                signed.display()
+            ),
+        });
+    }
+    write(request, &files, key.as_ref())
+}
+
+/// The index as a JSON tree (validated first, as every index is), its
+/// version and expiry.
+fn read(path: &Path) -> Result<(Value, Option<u64>, Option<String>)> {
+    sparse::refuse_rewriting(path, "registry convert (which reads a flat index.json)")?;
+    let shown = path.display().to_string();
+    let bytes = sandbox::read_at_most(path, MAX_INDEX_BYTES, Links::Follow)?.ok_or_else(|| {
+        Error::IndexInvalid {
+            path: shown.clone(),
+            problem: format!("the index is larger than {} MiB", MAX_INDEX_BYTES >> 20),
+        }
+    })?;
+    let parsed = index::parse(&shown, &bytes)?;
+    let tree = index::parse_tree(&shown, &bytes)?;
+    Ok((tree, parsed.version, parsed.expires))
+}
+
+/// Each plugin's file: its entries in the index's order, locations rebased,
+/// and its version: the index's (1 without one), or one above the file's
+/// present version when its entries or expiry changed, so that a client
+/// that read the old file never takes the new one for a rollback.
+fn arrange(
+    request: &ConvertRequest,
+    document: &Value,
+    version: Option<u64>,
+    expires: Option<&str>,
+) -> Result<Vec<Planned>> {
+    let shown = request.index.display().to_string();
+    let mut grouped: BTreeMap<String, (String, Vec<Value>)> = BTreeMap::new();
+    let entries = document["plugins"].as_array().cloned().unwrap_or_default();
+    for mut entry in entries {
+        let name = crate::registry::name::PluginName::parse(entry["name"].as_str().unwrap_or(""))?;
+        let path = sparse::plugin_path(&name).map_err(|e| match e {
+            Error::InvalidName { reason, .. } => Error::IndexInvalid {
+                path: shown.clone(),
+                problem: format!("{name} cannot be converted: {reason}"),
+            },
+            other => other,
+        })?;
+        for field in ["artifact", "sigstore_bundle"] {
+            if let Some(location) = entry[field].as_str() {
+                let rebased = sparse::rebase(location, &request.index, &request.out)?;
+                entry[field] = Value::String(rebased);
+            }
+        }
+        grouped
+            .entry(path)
+            .or_insert_with(|| (name.as_str().to_ascii_lowercase(), Vec::new()))
+            .1
+            .push(entry);
+    }
+    let base = version.unwrap_or(1);
+    let mut files = Vec::new();
+    for (relative, (name, entries)) in grouped {
+        let path = request.out.join(&relative);
+        let shown = path.display().to_string();
+        let document = |version: u64| {
+            let mut file = json!({
+                "schema_version": SCHEMA_VERSION,
+                "version": version,
+                "plugins": entries,
+            });
+            if let Some(expires) = expires {
+                file["expires"] = json!(expires);
+            }
+            let mut bytes = serde_json::to_vec_pretty(&file).expect("JSON serializes");
+            bytes.push(b'\n');
+            bytes
+        };
+        let version = match present(&path)? {
+            // Unchanged but for its version: keep the higher.
+            Some((old, bytes)) if bytes == document(old) => old.max(base),
+            Some((old, _)) => base.max(old + 1),
+            None => base,
+        };
+        let bytes = document(version);
+        // What is written must read back as the plugin's file.
+        index::parse(&shown, &bytes)?;
+        files.push(Planned {
+            name,
+            path,
+            version,
+            bytes,
+            entries: entries.len() as u32,
+        });
+    }
+    Ok(files)
+}
+
+/// The version and bytes of the plugin file already at `path`; `None`
+/// when there is none, or it does not read as one (it is replaced).
+fn present(path: &Path) -> Result<Option<(u64, Vec<u8>)>> {
+    if !sandbox::exists(path)? {
+        return Ok(None);
+    }
+    let Some(bytes) = sandbox::read_at_most(path, MAX_INDEX_BYTES, Links::Refuse)
+        .ok()
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let parsed = index::parse(&path.display().to_string(), &bytes).ok();
+    Ok(parsed
+        .and_then(|p| p.version)
+        .map(|version| (version, bytes)))
+}
+
+fn signature_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".sig");
+    PathBuf::from(name)
+}
+
+/// config.json, then each plugin file and its signature.
+fn write(
+    request: &ConvertRequest,
+    files: &[Planned],
+    key: Option<&SigningKey>,
+) -> Result<ConvertReport> {
+    let out = &request.out;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, "create", &e))?;
+    let config = out.join(sparse::CONFIG);
+    let mut text = serde_json::to_vec_pretty(&json!({"schema_version": SCHEMA_VERSION}))
+        .expect("JSON serializes");
+    text.push(b'\n');
+    write_file(&config, &text)?;
+    let mut report = Vec::new();
+    for file in files {
+        let dir = file.path.parent().unwrap_or(&request.out);
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
+        write_file(&file.path, &file.bytes)?;
+        if let Some(key) = key {
+            let signature = trust::encode_signature(&keys::sign_bytes(key, &file.bytes));
+            write_file(&signature_path(&file.path), signature.as_bytes())?;
+        }
+        sync_dir(dir);
+        report.push(ConvertedFile {
+            name: file.name.clone(),
+            path: file.path.display().to_string(),
+            version: file.version,
+            entries: file.entries,
+        });
+    }
+    sync_dir(&request.out);
+    Ok(ConvertReport {
+        config: config.display().to_string(),
+        files: report,
+        signed: key.is_some(),
+    })
+}
+
+/// Writes `bytes` to `path` through a temp file beside it.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut staged = Staged::create(dir, &name)?;
+    staged.write_all(bytes)?;
+    staged.persist(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{Policy, RegistryRef, sparse};
+    use crate::transfer::source::NoNetwork;
+
+    const SHA: &str = "abababababababababababababababababababababababababababababababab";
+
+    fn flat(dir: &Path, version: u64) -> PathBuf {
+        let index = dir.join("flat/index.json");
+        std::fs::create_dir_all(index.parent().unwrap()).unwrap();
+        let text = json!({
+            "schema_version": "1",
+            "version": version,
+            "plugins": [
+                {"name": "colmask", "version": "1.0.0", "artifact": "colmask-1.0.0.wasm",
+                 "sha256": SHA, "publisher_note": "kept"},
+                {"name": "ColMask", "version": "2.0.0", "artifact": "https://h/c.wasm", "sha256": SHA},
+                {"name": "a", "version": "0.1.0", "artifact": "bin/a.wasm", "sha256": SHA},
+            ],
+        });
+        std::fs::write(&index, serde_json::to_vec(&text).unwrap()).unwrap();
+        index
+    }
+
+    fn request(dir: &Path, index: PathBuf) -> ConvertRequest {
+        ConvertRequest {
+            index,
+            out: dir.join("sparse"),
+            key: None,
+        }
+    }
+
+    #[test]
+    fn each_plugin_gets_its_file_with_locations_naming_the_same_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = request(dir.path(), flat(dir.path(), 7));
+        let report = convert(&request).unwrap();
+        let paths: Vec<&str> = report.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(paths, ["a", "colmask"]);
+        assert_eq!(report.files[1].entries, 2);
+        assert_eq!(report.files[1].version, 7);
+
+        let registry = RegistryRef::File(dir.path().join("sparse/config.json"));
+        let name = crate::registry::name::PluginName::parse("colmask").unwrap();
+        let loaded = sparse::load_plugin(&registry, &name, &NoNetwork, Policy::default()).unwrap();
+        assert_eq!(loaded.index.version, Some(7));
+        assert_eq!(
+            loaded.index.plugins[0].artifact,
+            "../flat/colmask-1.0.0.wasm"
+        );
+        assert_eq!(loaded.index.plugins[1].artifact, "https://h/c.wasm");
+        let raw = std::fs::read_to_string(dir.path().join("sparse/co/lm/colmask")).unwrap();
+        assert!(raw.contains("publisher_note"), "{raw}");
+        let a = std::fs::read_to_string(dir.path().join("sparse/1/a")).unwrap();
+        assert!(a.contains("../flat/bin/a.wasm"), "{a}");
+    }
+
+    #[test]
+    fn converting_again_never_lowers_a_changed_files_version() {
+        let dir = tempfile::tempdir().unwrap();
+        convert(&request(dir.path(), flat(dir.path(), 7))).unwrap();
+        // Unchanged: the same version.
+        let again = convert(&request(dir.path(), flat(dir.path(), 7))).unwrap();
+        assert_eq!(again.files[1].version, 7);
+        // An index without a version, with colmask's entries changed.
+        let index = dir.path().join("flat/index.json");
+        let text = std::fs::read_to_string(&index).unwrap();
+        std::fs::write(
+            &index,
+            text.replace("\"version\":7,", "").replace("kept", "new"),
+        )
+        .unwrap();
+        let changed = convert(&request(dir.path(), index)).unwrap();
+        assert_eq!(changed.files[1].version, 8);
+        assert_eq!(changed.files[0].version, 7, "a's file did not change");
+    }
+
+    #[test]
+    fn a_name_no_file_can_have_refuses_the_whole_conversion() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("index.json");
+        let text = json!({"plugins": [
+            {"name": "ok", "version": "1", "artifact": "ok.wasm", "sha256": SHA},
+            {"name": "ab..c", "version": "1", "artifact": "x.wasm", "sha256": SHA},
+        ]});
+        std::fs::write(&index, text.to_string()).unwrap();
+        let err = convert(&request(dir.path(), index)).unwrap_err();
+        assert!(
+            matches!(err, Error::IndexInvalid { ref problem, .. } if problem.contains("ab..c")),
+            "{err:?}"
+        );
+        assert!(!dir.path().join("sparse/config.json").exists());
+    }
+}
