@@ -411,29 +411,13 @@ fn verbs_that_need_the_whole_index_refuse_a_sparse_registry_by_name() {
             .expect(INPUT)
             .says(&["sparse registry", "not supported"]);
     }
-    let artefact = "reg/artifacts/colmask-1.0.0.wasm";
     for args in [
-        &[
-            "publish",
-            artefact,
-            "--registry",
-            "reg",
-            "--version",
-            "3.0.0",
-        ][..],
-        &[
-            "publish",
-            artefact,
-            "--registry",
-            "reg/config.json",
-            "--version",
-            "3.0.0",
-        ],
-        &["publish", "--yank", "colmask@1.0.0", "--registry", "reg"],
+        &["trust", "sign", "--registry", "reg", "--key", "k.key"][..],
+        &["registry", "convert", "reg/config.json", "--out", "x"],
     ] {
         env.run(args)
             .expect(INPUT)
-            .says(&["sparse registry", "registry convert"]);
+            .says(&["sparse registry", "not supported"]);
     }
     assert!(!env.path("copy").exists());
 }
@@ -595,4 +579,68 @@ fn converting_again_after_a_publish_raises_the_changed_files_version() {
     ])
     .expect(OK);
     assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask 2.1");
+}
+
+#[test]
+fn publish_and_yank_write_the_plugins_file_and_its_signature_in_a_sparse_registry() {
+    let (env, _reg) = flat();
+    env.write("sparse/config.json", "{}");
+    let publish = |file: &str, bytes: &[u8]| {
+        env.write(file, bytes);
+        env.run(&[
+            "publish",
+            file,
+            "--registry",
+            "sparse",
+            "--key",
+            "keys/index.key",
+            "--json",
+        ])
+        .expect(OK)
+        .json()
+    };
+    let report = publish("colmask-1.0.0.wasm", V1);
+    assert_eq!(
+        report["registry"],
+        json!(env.path("sparse/co/lm/colmask").display().to_string())
+    );
+    publish("colmask-2.0.0.wasm", V2);
+    publish("hello-0.1.0.wasm", b"\0asm hello");
+    let file: Value = serde_json::from_slice(&env.read("sparse/co/lm/colmask")).unwrap();
+    assert_eq!(file["version"], json!(2), "{file}");
+    assert_eq!(file["plugins"][1]["artifact"], json!("colmask-2.0.0.wasm"));
+    assert!(env.path("sparse/colmask-2.0.0.wasm").exists());
+    assert!(env.path("sparse/he/ll/hello.sig").exists());
+    assert!(!env.path("sparse/index.json").exists());
+
+    // The index key signed the files and the artefacts (one key here):
+    // its public half is in the trust root.
+    install(&env, "sparse", "colmask").expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V2);
+    env.run(&[
+        "publish",
+        "--yank",
+        "colmask@2.0.0",
+        "--registry",
+        "sparse",
+        "--key",
+        "keys/index.key",
+    ])
+    .expect(OK);
+    let file: Value = serde_json::from_slice(&env.read("sparse/co/lm/colmask")).unwrap();
+    assert_eq!(file["version"], json!(3), "{file}");
+    let rows = env
+        .run(&[
+            "outdated",
+            "--registry",
+            "sparse",
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert_eq!(rows[0]["yanked"], json!(true), "{rows}");
 }

@@ -254,9 +254,10 @@ pub fn refuse_rewriting(path: &Path, what: &str) -> Result<()> {
         true => Err(Error::InvalidRequest {
             value: registry.shown(),
             reason: format!(
-                "this is a sparse registry's config.json; {what} rewrites a flat index.json, and \
-                 writing into a sparse registry is not supported yet: write the flat index and \
-                 make the sparse registry from it with `wasm-plugin registry convert`"
+                "this is a sparse registry's config.json; {what} takes a flat index.json, \
+                 which for a sparse registry is not supported yet (`publish --key` signs a \
+                 plugin's file as it writes it; or sign the flat index and make the sparse \
+                 registry from it with `wasm-plugin registry convert --key`)"
             ),
         }),
         false => Ok(()),

@@ -76,7 +76,7 @@ pub fn convert(request: &ConvertRequest) -> Result<ConvertReport> {
 /// The index as a JSON tree (validated first, as every index is), its
 /// version and expiry.
 fn read(path: &Path) -> Result<(Value, Option<u64>, Option<String>)> {
-    sparse::refuse_rewriting(path, "registry convert (which reads a flat index.json)")?;
+    sparse::refuse_rewriting(path, "registry convert")?;
     let shown = path.display().to_string();
     let bytes = sandbox::read_at_most(path, MAX_INDEX_BYTES, Links::Follow)?.ok_or_else(|| {
         Error::IndexInvalid {

@@ -209,21 +209,35 @@ fn sparse_config(dir: &Path) -> Result<PathBuf, Failure> {
     }
 }
 
-/// A flat registry's `index.json`, to be rewritten (`yank`, `trust
-/// sign`): a sparse registry's directory is refused as one, naming what is
+/// A flat registry's `index.json`, to be rewritten (`trust sign`, read by
+/// `registry convert`): a sparse registry's directory is refused as one, naming what is
 /// not supported.
 fn flat_index(path: &Path) -> Result<PathBuf, Failure> {
     refuse_sparse_dir(path)?;
     paths::existing_file(path, "--registry")
 }
 
+/// The `config.json` of the sparse registry in the directory `path` (or
+/// `path` itself when it names one); `None` for anything else.
+fn sparse_config_of(path: &Path) -> Result<Option<PathBuf>, Failure> {
+    let config = match path.is_dir() {
+        true => path.join("config.json"),
+        false => path.to_path_buf(),
+    };
+    match config.file_name().is_some_and(|n| n == "config.json") && config.is_file() {
+        true => paths::existing_file(&config, "--registry").map(Some),
+        false => Ok(None),
+    }
+}
+
 /// Refuses a sparse registry's directory where a flat index is written.
 fn refuse_sparse_dir(path: &Path) -> Result<(), Failure> {
     match path.is_dir() && path.join("config.json").is_file() {
         true => Err(Failure::Usage(format!(
-            "--registry {} is a sparse registry; this rewrites a flat index.json, and writing \
-             into a sparse registry is not supported yet: write the flat index and make the \
-             sparse registry from it with `wasm-plugin registry convert`",
+            "--registry {} is a sparse registry; this takes a flat index.json, which for a \
+             sparse registry is not supported yet (`publish --key` signs a plugin's file as \
+             it writes it; or sign the flat index and make the sparse registry from it with \
+             `wasm-plugin registry convert --key`)",
             path.display()
         ))),
         false => Ok(()),

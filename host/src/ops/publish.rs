@@ -3,7 +3,7 @@
 //! one, [`Installer::mirror`] copies a registry for offline use, and
 //! [`Installer::convert_registry`] makes a sparse registry of a flat index.
 
-use super::{DEFAULT_MAX_SIZE, IndexRequest, flat_index, refuse_sparse_dir};
+use super::{DEFAULT_MAX_SIZE, IndexRequest, flat_index, sparse_config_of};
 use crate::engine::{Grants, wit};
 use crate::error::Error;
 use crate::installer::Installer;
@@ -265,10 +265,11 @@ impl Installer {
         // publish fails.
         let (registry, created) = match oci {
             true => (request.registry.clone(), Vec::new()),
-            false => {
-                refuse_sparse_dir(&request.registry)?;
-                paths::file_in_dir_created(&request.registry, "--registry")?
-            }
+            false => match sparse_config_of(&request.registry)? {
+                // A sparse registry: the component writes the plugin's file.
+                Some(config) => (config, Vec::new()),
+                None => paths::file_in_dir_created(&request.registry, "--registry")?,
+            },
         };
         let result = self.publish_to(request, &file, &registry, oci);
         if result.is_err() {
@@ -323,7 +324,10 @@ impl Installer {
     /// [`YankRequest::undo`]), bumping the index's version and signing it
     /// again.
     pub fn yank(&self, request: &YankRequest) -> Result<YankReport, Error> {
-        let registry = flat_index(&request.registry)?;
+        let registry = match sparse_config_of(&request.registry)? {
+            Some(config) => config,
+            None => paths::existing_file(&request.registry, "--registry")?,
+        };
         let key = paths::optional(request.key.as_deref(), "--key", paths::existing_file)?;
         let mut grants = Grants::default();
         grants.write(paths::parent(&registry));

@@ -21,6 +21,7 @@ use crate::registry::index::{self, SCHEMA_VERSION};
 use crate::registry::name::PluginName;
 use crate::registry::oci::{self, OciRegistry};
 use crate::registry::resolve::{self, Selector, compare_versions};
+use crate::registry::sparse;
 use crate::sandbox;
 use crate::transfer::location::{self, Location};
 use crate::transfer::source::{Fetcher, NoNetwork, Source};
@@ -65,10 +66,13 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         .as_deref()
         .map(keys::load_signing_key)
         .transpose()?;
-    let sig_path = index_signature_path(registry);
+    // In a sparse registry, the plugin's own file (artefacts still go
+    // beside its config.json, the root they resolve against).
+    let document_path = document_of(registry, &name)?;
+    let sig_path = index_signature_path(&document_path);
     if key.is_none() && sandbox::exists(&sig_path)? {
         return Err(Error::InvalidRequest {
-            value: registry.display().to_string(),
+            value: document_path.display().to_string(),
             reason: format!(
                 "the index is signed ({}); pass --key to sign the new index, or remove that file to \
                  publish an unsigned one",
@@ -76,7 +80,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
             ),
         });
     }
-    let mut document = read_index(registry)?;
+    let mut document = read_index(&document_path)?;
 
     // Decide: a new entry or (with force) a replaced one, and where the
     // bytes go.
@@ -87,7 +91,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         return Err(Error::EntryExists {
             name: name.to_string(),
             version,
-            registry: registry.display().to_string(),
+            registry: document_path.display().to_string(),
         });
     }
     let (artifact_field, copy_target) = placement(request, &name, &version, registry_dir)?;
@@ -143,7 +147,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         }
         _ => None,
     };
-    let staged_index = StagedIndex::stage(registry, &text, key.as_ref())?;
+    let staged_index = StagedIndex::stage(&document_path, &text, key.as_ref())?;
     if let (Some(copy), Some(target)) = (copy, &copy_target) {
         copy.persist(target)?;
     }
@@ -160,7 +164,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         artifact: artifact_field,
         copied_to: copy_target.map(|t| t.display().to_string()),
         signed: signature.is_some(),
-        registry: registry.display().to_string(),
+        registry: document_path.display().to_string(),
         replaced: existing.is_some(),
         index_version,
         index_signed: key.is_some(),
@@ -340,6 +344,7 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
         .as_deref()
         .map(keys::load_signing_key)
         .transpose()?;
+    let registry = &document_of(registry, &name)?;
     let sig_path = index_signature_path(registry);
     if key.is_none() && sandbox::exists(&sig_path)? {
         return Err(Error::InvalidRequest {
@@ -832,6 +837,22 @@ fn bump_and_serialize(
 }
 
 /// `<index>.sig`, the detached index signature.
+/// The document `publish` and `yank` rewrite for `name`: the index at
+/// `registry`, or, when `registry` is a sparse registry's `config.json`,
+/// the plugin's own file (its directories made), signed as the index is.
+fn document_of(registry: &Path, name: &PluginName) -> Result<PathBuf> {
+    let sparse_ref = RegistryRef::File(registry.to_path_buf());
+    if !sparse::is_sparse(&sparse_ref) {
+        return Ok(registry.to_path_buf());
+    }
+    sparse::read_config(&sparse_ref, &NoNetwork)?;
+    let root = registry.parent().unwrap_or(Path::new("/"));
+    let path = root.join(sparse::plugin_path(name)?);
+    let dir = path.parent().unwrap_or(root);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
+    Ok(path)
+}
+
 fn index_signature_path(registry: &Path) -> PathBuf {
     let mut name = registry.as_os_str().to_os_string();
     name.push(".sig");
