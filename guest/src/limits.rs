@@ -279,6 +279,7 @@ mod tests {
             signature: None,
             signed_by: None,
             trust_checked: false,
+            timestamp: None,
         };
         let check = |len| {
             let text = br#"{"versions": {"/r/index.json": 5}}"#;

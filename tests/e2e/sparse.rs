@@ -212,6 +212,7 @@ fn over_http_only_config_json_the_plugin_file_its_signature_and_the_artefact_are
             "/reg/co/lm/colmask",
             "/reg/co/lm/colmask.sig",
             "/reg/config.json",
+            "/reg/timestamp.json",
         ],
         "hello's file, or anything else, was fetched"
     );
@@ -643,4 +644,130 @@ fn publish_and_yank_write_the_plugins_file_and_its_signature_in_a_sparse_registr
         .expect(OK)
         .json();
     assert_eq!(rows[0]["yanked"], json!(true), "{rows}");
+}
+
+/// The bin a plugin's name hashes into, as the registry's files name it.
+fn bin_of(name: &str) -> String {
+    sha256_hex(name.to_ascii_lowercase().as_bytes())[..2].to_string()
+}
+
+/// `flat()` converted in place (signed with the index key); returns the
+/// files of colmask's plugin file and its signature, and of the timestamp
+/// and its signature, as this conversion wrote them.
+fn converted_in_place(env: &Env, reg: &Registry) -> [(String, Vec<u8>); 4] {
+    env.run(&[
+        "registry",
+        "convert",
+        &reg.index(),
+        "--out",
+        "registry",
+        "--key",
+        "keys/index.key",
+    ])
+    .expect(OK);
+    [
+        "registry/co/lm/colmask",
+        "registry/co/lm/colmask.sig",
+        "registry/timestamp.json",
+        "registry/timestamp.json.sig",
+    ]
+    .map(|file| (file.to_string(), env.read(file)))
+}
+
+#[test]
+fn a_signed_timestamp_pins_the_snapshot_its_bins_and_each_plugin_files_version() {
+    let (env, mut reg) = flat();
+    let first = converted_in_place(&env, &reg);
+    let timestamp: Value = serde_json::from_slice(&env.read("registry/timestamp.json")).unwrap();
+    assert_eq!(timestamp["version"], json!(1), "{timestamp}");
+    let bin = bin_of("colmask");
+    assert!(env.path(&format!("registry/bins/{bin}.1.json")).exists());
+
+    // Over http: the timestamp, the snapshot, the plugin's bin, its file.
+    let server = Server::start();
+    let url = serve(&env, &server, "registry");
+    install(&env, &url, "colmask").expect(OK);
+    let mut fetched: Vec<String> = server.requests().into_iter().map(|(p, _)| p).collect();
+    fetched.sort();
+    let mut wanted = vec![
+        "/reg/1.snapshot.json".to_string(),
+        format!("/reg/bins/{bin}.1.json"),
+        "/reg/co/lm/colmask".into(),
+        "/reg/co/lm/colmask.sig".into(),
+        "/reg/colmask-2.0.0.wasm".into(),
+        "/reg/config.json".into(),
+        "/reg/timestamp.json".into(),
+        "/reg/timestamp.json.sig".into(),
+    ];
+    wanted.sort();
+    assert_eq!(fetched, wanted);
+    assert_eq!(
+        recorded(&env)["versions"][format!("{url}timestamp.json")],
+        json!(1)
+    );
+
+    // A new release, converted again: generation 2.
+    reg.publish(
+        &env,
+        "colmask",
+        "2.1.0",
+        b"\0asm colmask 2.1",
+        Some(&Key::new(9)),
+    );
+    let second = converted_in_place(&env, &reg);
+    install(&env, "registry", "colmask@=2.0.0").expect(OK);
+
+    // colmask's older file, validly signed, is refused by its bin even here
+    // (this plugins directory never read the newer one from this path).
+    for (file, bytes) in &first[..2] {
+        env.write(file, bytes);
+    }
+    install(&env, "registry", "colmask")
+        .expect(INTEGRITY)
+        .says(&["co/lm/colmask", "version 1", "lists version 2"]);
+
+    // The whole older generation put back (its snapshot and bins are still
+    // there, named by version): the timestamp is the rollback.
+    for (file, bytes) in &first[2..] {
+        env.write(file, bytes);
+    }
+    install(&env, "registry", "colmask")
+        .expect(INTEGRITY)
+        .says(&["timestamp.json", "version 1, older than version 2"]);
+
+    // And taking the timestamp away does not turn the check off.
+    for (file, bytes) in &second {
+        env.write(file, bytes);
+    }
+    std::fs::remove_file(env.path("registry/timestamp.json")).unwrap();
+    std::fs::remove_file(env.path("registry/timestamp.json.sig")).unwrap();
+    install(&env, "registry", "colmask")
+        .expect(INTEGRITY)
+        .says(&["timestamp.json"]);
+}
+
+#[test]
+fn an_expired_timestamp_is_refused_as_a_freeze_naming_it() {
+    let (env, reg) = flat();
+    // The flat index's expiry is the timestamp's.
+    let mut index: Value = serde_json::from_slice(&env.read(&reg.index())).unwrap();
+    index["expires"] = json!("2001-01-01T00:00:00Z");
+    env.write(&reg.index(), serde_json::to_vec(&index).unwrap());
+    converted_in_place(&env, &reg);
+    install(&env, "registry", "colmask")
+        .expect(INTEGRITY)
+        .says(&["timestamp.json", "expired at 2001-01-01T00:00:00Z"]);
+    assert!(!env.path("plugins/colmask.wasm").exists());
+}
+
+#[test]
+fn a_tampered_bin_is_refused_by_the_snapshots_digest() {
+    let (env, reg) = flat();
+    converted_in_place(&env, &reg);
+    let bin = format!("registry/bins/{}.1.json", bin_of("colmask"));
+    let text = String::from_utf8(env.read(&bin)).unwrap();
+    env.write(&bin, text.replace("\"colmask\": 1", "\"colmask\": 7"));
+    install(&env, "registry", "colmask")
+        .expect(INTEGRITY)
+        .says(&[&bin_of("colmask"), "SHA-256"]);
 }

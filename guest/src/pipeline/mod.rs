@@ -433,6 +433,7 @@ pub fn oci_loaded(registry: &str, name: &PluginName, fetcher: &dyn Fetcher) -> R
         signature: None,
         signed_by: None,
         trust_checked: false,
+        timestamp: None,
     })
 }
 

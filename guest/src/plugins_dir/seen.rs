@@ -60,7 +60,12 @@ pub fn parse_seen(bytes: &[u8]) -> Seen {
 /// index was seen (without a trust root, nobody looked).
 /// Once a version was seen, an index without one counts as version 0: a
 /// replayed old index must not slip through by leaving the field out.
+/// A sparse registry's `timestamp.json`, read with the plugin's file, is
+/// checked the same way.
 pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
+    if let Some(timestamp) = &loaded.timestamp {
+        check_not_rolled_back(dest, timestamp)?;
+    }
     let shown = loaded.registry.shown();
     let seen = read_seen(dest)?;
     if loaded.trust_checked && loaded.signed_by.is_none() && seen.signed.contains(&shown) {
@@ -90,22 +95,29 @@ pub fn check_not_rolled_back(dest: &Path, loaded: &Loaded) -> Result<()> {
 /// nothing new to record (an index no trust root verified records nothing).
 /// Staged before a plugin is placed, like its receipt.
 pub fn stage_seen(dest: &Path, loaded: &Loaded) -> Result<Option<Staged>> {
-    if loaded.signed_by.is_none() {
+    let verified: Vec<&Loaded> = std::iter::once(loaded)
+        .chain(loaded.timestamp.as_deref())
+        .filter(|l| l.signed_by.is_some())
+        .collect();
+    if verified.is_empty() {
         return Ok(None);
     }
-    let shown = loaded.registry.shown();
     let mut seen = read_seen(dest)?;
-    let before = (
-        seen.versions.get(&shown).copied(),
-        seen.signed.contains(&shown),
-    );
-    if let Some(version) = loaded.index.version {
-        let entry = seen.versions.entry(shown.clone()).or_insert(0);
-        *entry = version.max(*entry);
+    let mut changed = false;
+    for loaded in verified {
+        let shown = loaded.registry.shown();
+        let before = (
+            seen.versions.get(&shown).copied(),
+            seen.signed.contains(&shown),
+        );
+        if let Some(version) = loaded.index.version {
+            let entry = seen.versions.entry(shown.clone()).or_insert(0);
+            *entry = version.max(*entry);
+        }
+        seen.signed.insert(shown.clone());
+        changed |= before != (seen.versions.get(&shown).copied(), true);
     }
-    seen.signed.insert(shown.clone());
-    let after = (seen.versions.get(&shown).copied(), true);
-    if before == after && sandbox::exists(&PluginsDir::new(dest).seen())? {
+    if !changed && sandbox::exists(&PluginsDir::new(dest).seen())? {
         return Ok(None);
     }
     let dir = PluginsDir::new(dest).state();
@@ -169,6 +181,9 @@ fn is_plugin_file_of(root: &str, key: &str) -> bool {
     let Some(path) = key.strip_prefix(root) else {
         return false;
     };
+    if path == sparse::TIMESTAMP {
+        return true;
+    }
     let name = path.rsplit('/').next().unwrap_or(path);
     PluginName::parse(name)
         .and_then(|name| sparse::plugin_path(&name))

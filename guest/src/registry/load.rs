@@ -42,6 +42,9 @@ pub struct Loaded {
     /// index is read whether it is signed or not, and `signed_by` says
     /// nothing of which.
     pub trust_checked: bool,
+    /// A sparse registry's `timestamp.json`, read with a plugin's file
+    /// (`sparse::load_plugin`): recorded against rollback beside it.
+    pub timestamp: Option<Box<Loaded>>,
 }
 
 /// Reads the index at `registry` and applies `policy`.
@@ -98,6 +101,7 @@ pub fn admit(
         signature: signature.map(|s| s.trim().to_string()),
         signed_by,
         trust_checked: policy.trust.is_some(),
+        timestamp: None,
     })
 }
 
@@ -141,7 +145,7 @@ pub(super) fn read_if_index(
     }
 }
 
-fn check_signature(
+pub(super) fn check_signature(
     registry: &RegistryRef,
     bytes: &[u8],
     signature: Option<&str>,

@@ -14,7 +14,7 @@
 
 use super::load::{Present, read_if_present};
 use crate::error::{Error, Result};
-use crate::limits::MAX_SPARSE_CONFIG_BYTES;
+use crate::limits::{MAX_INDEX_BYTES, MAX_SPARSE_CONFIG_BYTES};
 use crate::registry::index::{self, Index};
 use crate::registry::name::PluginName;
 use crate::registry::{Loaded, Policy, RegistryRef};
@@ -151,19 +151,263 @@ pub fn load_plugin(
     policy: Policy<'_>,
 ) -> Result<Loaded> {
     read_config(registry, fetcher)?;
+    let fresh = freshness(registry, name, fetcher, policy)?;
     let file = plugin_file(registry, name)?;
-    let loaded = match super::load::read_if_index(&file, fetcher)? {
-        None => {
+    let listed = fresh.as_ref().map(|f| f.listed);
+    let mut loaded = match super::load::read_if_index(&file, fetcher)? {
+        None if listed.is_none_or(|v| v.is_none()) => {
             return Err(Error::UnknownPlugin {
                 name: name.to_string(),
                 registry: registry.shown(),
                 available: Vec::new(),
             });
         }
+        None => {
+            return Err(Error::IndexUntrusted {
+                registry: file.shown(),
+                reason: "it is missing, but the registry's snapshot lists it: a file withheld"
+                    .into(),
+            });
+        }
         Some((bytes, signature)) => super::admit(&file, bytes, signature, policy)?,
     };
     check_names(&loaded.index, name)?;
+    let Some(fresh) = fresh else {
+        // No timestamp.json: recorded as none (version 0, unsigned), so
+        // that once one was seen, taking it away is refused as a rollback
+        // (or, under a trust root, as a signature stripped).
+        let timestamp = at(registry, TIMESTAMP)?;
+        loaded.timestamp = Some(Box::new(Loaded {
+            index: Index {
+                path: timestamp.shown(),
+                schema_version: index::SCHEMA_VERSION.into(),
+                version: None,
+                expires: None,
+                plugins: Vec::new(),
+            },
+            registry: timestamp,
+            bytes: Vec::new(),
+            signature: None,
+            signed_by: None,
+            trust_checked: policy.trust.is_some(),
+            timestamp: None,
+        }));
+        return Ok(loaded);
+    };
+    let got = loaded.index.version.unwrap_or(0);
+    if fresh.listed != Some(got) {
+        let listed = match fresh.listed {
+            Some(version) => format!("lists version {version}"),
+            None => "does not list it".into(),
+        };
+        return Err(Error::IndexUntrusted {
+            registry: file.shown(),
+            reason: format!(
+                "it is version {got}, but its bin in the registry's snapshot ({}) {listed}: \
+                 a stale, replayed or altered file",
+                fresh.bin
+            ),
+        });
+    }
+    loaded.timestamp = Some(Box::new(fresh.timestamp));
     Ok(loaded)
+}
+
+/// The file at a sparse registry's root that vouches for its freshness.
+pub const TIMESTAMP: &str = "timestamp.json";
+
+/// Where the snapshot of `version` is (`<version>.snapshot.json`): named by
+/// version, so a client holding an older `timestamp.json` still finds the
+/// snapshot it pins while a new one is written.
+pub fn snapshot_path(version: u64) -> String {
+    format!("{version}.snapshot.json")
+}
+
+/// A version and the SHA-256 of the bytes that have it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct Pinned {
+    pub version: u64,
+    pub sha256: String,
+}
+
+/// `timestamp.json`: signed by the index role, short-lived, pinning the
+/// snapshot.
+#[derive(Debug, Deserialize)]
+struct Timestamp {
+    version: u64,
+    #[serde(default)]
+    expires: Option<String>,
+    snapshot: Pinned,
+}
+
+/// `snapshot.json`: each bin's version and digest.
+#[derive(Debug, Deserialize)]
+struct Snapshot {
+    version: u64,
+    bins: std::collections::BTreeMap<String, Pinned>,
+}
+
+/// `bins/<id>.json`: the version of each plugin file whose name hashes
+/// into the bin.
+#[derive(Debug, Deserialize)]
+struct Bin {
+    version: u64,
+    plugins: std::collections::BTreeMap<String, u64>,
+}
+
+/// The bin a plugin's name hashes into: the first byte of the SHA-256 of
+/// its lowercased name, in hex (`00` to `ff`).
+pub fn bin_of(name: &PluginName) -> String {
+    let lower = name.as_str().to_ascii_lowercase();
+    let digest = crate::trust::digest::Sha256Digest::of(lower.as_bytes()).to_hex();
+    digest[..2].to_string()
+}
+
+/// Where a bin's file of `version` is, under the registry's root
+/// (`bins/<id>.<version>.json`, named by version as the snapshot is).
+pub fn bin_path(bin: &str, version: u64) -> String {
+    format!("bins/{bin}.{version}.json")
+}
+
+/// What a registry's freshness files say of one plugin.
+struct Fresh {
+    /// `timestamp.json`, as an index of no plugins (its version recorded
+    /// against rollback, as a plugin file's is).
+    timestamp: Loaded,
+    /// The bin's id.
+    bin: String,
+    /// The plugin file's version its bin lists (`None`: not listed).
+    listed: Option<u64>,
+}
+
+/// Reads `timestamp.json` (its signature checked as an index's, its expiry
+/// refused as a freeze), then the snapshot and the plugin's bin, each
+/// checked against the digest the file before it names. `None` when the
+/// registry has no `timestamp.json`.
+fn freshness(
+    registry: &RegistryRef,
+    name: &PluginName,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Option<Fresh>> {
+    let at = |path: &str| at(registry, path);
+    let timestamp_ref = at(TIMESTAMP)?;
+    let Some((bytes, signature)) = super::load::read_if_index(&timestamp_ref, fetcher)? else {
+        return Ok(None);
+    };
+    let shown = timestamp_ref.shown();
+    let signed_by =
+        super::load::check_signature(&timestamp_ref, &bytes, signature.as_deref(), policy.trust)?;
+    let timestamp: Timestamp = parse_json(&shown, &bytes)?;
+    if let Some(expires) = &timestamp.expires {
+        let when = crate::clock::parse(expires).map_err(|why| Error::IndexInvalid {
+            path: shown.clone(),
+            problem: format!("expires is {expires:?}: {why}"),
+        })?;
+        if crate::clock::is_past(when) && !policy.allow_expired {
+            return Err(Error::IndexExpired {
+                registry: shown,
+                expires: expires.clone(),
+            });
+        }
+    }
+    let snapshot_ref = at(&snapshot_path(timestamp.snapshot.version))?;
+    let snapshot: Snapshot = read_pinned(&snapshot_ref, &timestamp.snapshot, fetcher)?;
+    let bin = bin_of(name);
+    let listed = match snapshot.bins.get(&bin) {
+        None => None,
+        Some(pinned) => {
+            let file: Bin = read_pinned(&at(&bin_path(&bin, pinned.version))?, pinned, fetcher)?;
+            file.plugins
+                .get(&name.as_str().to_ascii_lowercase())
+                .copied()
+        }
+    };
+    let index = Index {
+        path: shown,
+        schema_version: index::SCHEMA_VERSION.into(),
+        version: Some(timestamp.version),
+        expires: timestamp.expires,
+        plugins: Vec::new(),
+    };
+    Ok(Some(Fresh {
+        timestamp: Loaded {
+            registry: timestamp_ref,
+            index,
+            bytes,
+            signature,
+            signed_by,
+            trust_checked: policy.trust.is_some(),
+            timestamp: None,
+        },
+        bin,
+        listed,
+    }))
+}
+
+/// The file at `path` under the registry's root.
+fn at(registry: &RegistryRef, path: &str) -> Result<RegistryRef> {
+    Ok(match location::resolve(path, registry)? {
+        Location::File(path) => RegistryRef::File(path),
+        Location::Remote(url) | Location::Registry(url) => RegistryRef::Url(url),
+    })
+}
+
+/// A file the one before it pins: its bytes must have that digest, and it
+/// must say it is that version.
+fn read_pinned<T: serde::de::DeserializeOwned + Versioned>(
+    file: &RegistryRef,
+    pinned: &Pinned,
+    fetcher: &dyn Fetcher,
+) -> Result<T> {
+    let shown = file.shown();
+    let untrusted = |reason: String| Error::IndexUntrusted {
+        registry: shown.clone(),
+        reason,
+    };
+    let bytes = crate::transfer::source::read_all(&file.location(), fetcher, MAX_INDEX_BYTES)?
+        .ok_or_else(|| untrusted("it is larger than any snapshot or bin".into()))?;
+    let got = crate::trust::digest::Sha256Digest::of(&bytes).to_hex();
+    if !got.eq_ignore_ascii_case(&pinned.sha256) {
+        return Err(untrusted(format!(
+            "its SHA-256 is {got}, but the file that lists it names {}: a stale or altered file",
+            pinned.sha256
+        )));
+    }
+    let parsed: T = parse_json(&shown, &bytes)?;
+    if parsed.version() != pinned.version {
+        return Err(untrusted(format!(
+            "it is version {}, but the file that lists it names version {}",
+            parsed.version(),
+            pinned.version
+        )));
+    }
+    Ok(parsed)
+}
+
+trait Versioned {
+    fn version(&self) -> u64;
+}
+
+impl Versioned for Snapshot {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+impl Versioned for Bin {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(shown: &str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::IndexMalformed {
+        path: shown.to_string(),
+        line: e.line() as u32,
+        column: e.column() as u32,
+        message: e.to_string(),
+    })
 }
 
 /// The index to show for `plugin` (or for every plugin, `None`): a sparse

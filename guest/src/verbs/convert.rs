@@ -53,6 +53,7 @@ pub fn convert(request: &ConvertRequest) -> Result<ConvertReport> {
         .map(keys::load_signing_key)
         .transpose()?;
     let files = arrange(request, &document, version, expires.as_deref())?;
+    let freshness = freshness(request, &files, version, expires.as_deref())?;
     // A file signed before stays signed or is refused: rewriting it without
     // its signature would leave clients refusing it (or, without a trust
     // root, a stale one beside it).
@@ -60,6 +61,9 @@ pub fn convert(request: &ConvertRequest) -> Result<ConvertReport> {
         && let Some(signed) = files
             .iter()
             .map(|f| signature_path(&f.path))
+            .chain(std::iter::once(signature_path(
+                &request.out.join(sparse::TIMESTAMP),
+            )))
             .find(|sig| sandbox::exists(sig).unwrap_or(false))
     {
         return Err(Error::InvalidRequest {
@@ -70,7 +74,75 @@ pub fn convert(request: &ConvertRequest) -> Result<ConvertReport> {
             ),
         });
     }
-    write(request, &files, key.as_ref())
+    write(request, &files, &freshness, key.as_ref())
+}
+
+/// The files that vouch for the registry's freshness, by path: each bin
+/// (the version of every plugin file whose name hashes into it), the
+/// snapshot (each bin's version and digest) and `timestamp.json` (the
+/// snapshot's), all of one new generation: one above the present
+/// `timestamp.json`'s, else the index's version (1 without one).
+fn freshness(
+    request: &ConvertRequest,
+    files: &[Planned],
+    version: Option<u64>,
+    expires: Option<&str>,
+) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+    let out = &request.out;
+    let timestamp_path = out.join(sparse::TIMESTAMP);
+    let previous = match sandbox::exists(&timestamp_path)? {
+        true => sandbox::read_at_most(&timestamp_path, MAX_INDEX_BYTES, Links::Refuse)
+            .ok()
+            .flatten()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+            .and_then(|t| t["version"].as_u64()),
+        false => None,
+    };
+    let generation = match previous {
+        Some(old) => (old + 1).max(version.unwrap_or(1)),
+        None => version.unwrap_or(1),
+    };
+    let pretty = |value: &Value| {
+        let mut bytes = serde_json::to_vec_pretty(value).expect("JSON serializes");
+        bytes.push(b'\n');
+        bytes
+    };
+    let mut bins: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for file in files {
+        let name = crate::registry::name::PluginName::parse(&file.name)?;
+        bins.entry(sparse::bin_of(&name))
+            .or_default()
+            .insert(file.name.clone(), file.version);
+    }
+    let mut written = Vec::new();
+    let mut listed = serde_json::Map::new();
+    for (bin, plugins) in bins {
+        let bytes = pretty(&json!({"version": generation, "plugins": plugins}));
+        let pinned = sparse::Pinned {
+            version: generation,
+            sha256: crate::trust::digest::Sha256Digest::of(&bytes).to_hex(),
+        };
+        listed.insert(
+            bin.clone(),
+            serde_json::to_value(pinned).expect("serializes"),
+        );
+        written.push((out.join(sparse::bin_path(&bin, generation)), bytes));
+    }
+    let snapshot = pretty(&json!({"version": generation, "bins": listed}));
+    let mut timestamp = json!({
+        "version": generation,
+        "snapshot": {
+            "version": generation,
+            "sha256": crate::trust::digest::Sha256Digest::of(&snapshot).to_hex(),
+        },
+    });
+    if let Some(expires) = expires {
+        timestamp["expires"] = json!(expires);
+    }
+    written.push((out.join(sparse::snapshot_path(generation)), snapshot));
+    // Last: what a client reads first.
+    written.push((timestamp_path, pretty(&timestamp)));
+    Ok(written)
 }
 
 /// The index as a JSON tree (validated first, as every index is), its
@@ -189,6 +261,7 @@ fn signature_path(path: &Path) -> PathBuf {
 fn write(
     request: &ConvertRequest,
     files: &[Planned],
+    freshness: &[(PathBuf, Vec<u8>)],
     key: Option<&SigningKey>,
 ) -> Result<ConvertReport> {
     let out = &request.out;
@@ -214,6 +287,18 @@ fn write(
             version: file.version,
             entries: file.entries,
         });
+    }
+    // Then the bins, the snapshot and the timestamp, signed as the files.
+    for (path, bytes) in freshness {
+        let dir = path.parent().unwrap_or(&request.out);
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
+        write_file(path, bytes)?;
+        if path.ends_with(sparse::TIMESTAMP)
+            && let Some(key) = key
+        {
+            let signature = trust::encode_signature(&keys::sign_bytes(key, bytes));
+            write_file(&signature_path(path), signature.as_bytes())?;
+        }
     }
     sync_dir(&request.out);
     Ok(ConvertReport {

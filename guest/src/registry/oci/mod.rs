@@ -765,6 +765,7 @@ pub fn loaded(fetcher: &dyn Fetcher, text: &str) -> Result<Loaded> {
         signature: None,
         signed_by: None,
         trust_checked: false,
+        timestamp: None,
     })
 }
 

@@ -847,6 +847,17 @@ fn document_of(registry: &Path, name: &PluginName) -> Result<PathBuf> {
     }
     sparse::read_config(&sparse_ref, &NoNetwork)?;
     let root = registry.parent().unwrap_or(Path::new("/"));
+    if sandbox::exists(&root.join(sparse::TIMESTAMP))? {
+        return Err(Error::InvalidRequest {
+            value: registry.display().to_string(),
+            reason: format!(
+                "this sparse registry has a {} (its snapshot lists every plugin file's version), \
+                 which publish does not update yet: publish into the flat index and run \
+                 `wasm-plugin registry convert` again",
+                sparse::TIMESTAMP
+            ),
+        });
+    }
     let path = root.join(sparse::plugin_path(name)?);
     let dir = path.parent().unwrap_or(root);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
