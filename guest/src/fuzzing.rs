@@ -214,6 +214,52 @@ pub fn minisign(data: &[u8]) {
     }
 }
 
+/// A sparse registry over https, served by a scripted file server (one
+/// NUL-separated piece per `get`, in the order asked: `config.json`,
+/// `timestamp.json` and what it pins, the plugin's file and its signature),
+/// read for `colmask`; and the first piece as a name, its file's path
+/// derived.
+pub fn sparse(data: &[u8]) {
+    use crate::registry::name::PluginName;
+    use crate::registry::{Policy, sparse};
+    let pieces: Vec<&[u8]> = data.split(|&b| b == 0).collect();
+    let _ = sparse::parse_config("/fuzz/config.json", data);
+    if let Some(name) = std::str::from_utf8(pieces[0])
+        .ok()
+        .and_then(|text| PluginName::parse(text.trim()).ok())
+    {
+        let _ = sparse::plugin_path(&name);
+        let _ = sparse::bin_of(&name);
+    }
+    let served = Served(RefCell::new(pieces.into_iter()));
+    let name = PluginName::parse("colmask").expect("a valid name");
+    let registry = RegistryRef::parse("https://fuzz.example/r/");
+    let _ = sparse::load_plugin(&registry, &name, &served, Policy::default());
+}
+
+/// The scripted file server of [`sparse`]: each `get` answered with the
+/// next piece, a 404 when there are none left.
+struct Served<'a>(RefCell<std::vec::IntoIter<&'a [u8]>>);
+
+impl Fetcher for Served<'_> {
+    fn get(
+        &self,
+        _url: &str,
+    ) -> std::result::Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
+        match self.0.borrow_mut().next() {
+            Some(piece) => Ok((Box::new(Whole(piece.to_vec())), Some(piece.len() as u64))),
+            None => Err(FetchError::HttpStatus(404)),
+        }
+    }
+
+    fn send(
+        &self,
+        _request: &Request,
+    ) -> std::result::Result<(Head, Box<dyn RemoteBody>), FetchError> {
+        Err(FetchError::HttpStatus(404))
+    }
+}
+
 /// The scripted registry of [`oci`].
 struct Answers<'a> {
     pieces: RefCell<std::vec::IntoIter<&'a [u8]>>,
@@ -482,4 +528,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sigstore_policy", sigstore_policy),
     ("minisign", minisign),
     ("cosign_signature", cosign_signature),
+    ("sparse", sparse),
 ];

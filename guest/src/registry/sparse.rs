@@ -710,6 +710,69 @@ mod tests {
         assert!(load_colmask(&served(&other_case, Some(&other_case))).is_ok());
     }
 
+    /// A generation of freshness files listing colmask at `listed`, served
+    /// by `fetcher`; the timestamp expiring at `expires`.
+    fn generation(fetcher: &ScriptedFetcher, listed: u64, expires: &str) {
+        let hex = |b: &[u8]| crate::trust::digest::Sha256Digest::of(b).to_hex();
+        let bin = bin_of(&name("colmask"));
+        let bin_bytes = format!(r#"{{"version": 3, "plugins": {{"colmask": {listed}}}}}"#);
+        let snapshot = format!(
+            r#"{{"version": 3, "bins": {{"{bin}": {{"version": 3, "sha256": "{}"}}}}}}"#,
+            hex(bin_bytes.as_bytes())
+        );
+        let timestamp = format!(
+            r#"{{"version": 5, "expires": "{expires}", "snapshot": {{"version": 3, "sha256": "{}"}}}}"#,
+            hex(snapshot.as_bytes())
+        );
+        let sig = STANDARD.encode(key().sign(timestamp.as_bytes()).to_bytes());
+        for (path, bytes) in [
+            (format!("bins/{bin}.3.json"), bin_bytes.into_bytes()),
+            ("3.snapshot.json".into(), snapshot.into_bytes()),
+            ("timestamp.json".into(), timestamp.into_bytes()),
+            ("timestamp.json.sig".into(), sig.into_bytes()),
+        ] {
+            fetcher.serve(&format!("http://r/{path}"), Script::Body(bytes, None, 64));
+        }
+    }
+
+    #[test]
+    fn a_plugin_file_is_taken_only_at_the_version_its_bin_lists() {
+        assert_eq!(bin_of(&name("ColMask")), bin_of(&name("colmask")));
+        assert_eq!(bin_of(&name("colmask")).len(), 2);
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let fetcher = served(&file, Some(&file));
+        generation(&fetcher, 4, "2999-01-01T00:00:00Z");
+        let loaded = load_colmask(&fetcher).unwrap();
+        let timestamp = loaded.timestamp.unwrap();
+        assert_eq!(timestamp.index.version, Some(5));
+        assert_eq!(timestamp.signed_by.as_deref(), Some("registry"));
+
+        let fetcher = served(&file, Some(&file));
+        generation(&fetcher, 5, "2999-01-01T00:00:00Z");
+        let err = load_colmask(&fetcher).unwrap_err();
+        assert!(
+            matches!(err, Error::IndexUntrusted { ref reason, .. } if reason.contains("lists version 5")),
+            "{err:?}"
+        );
+
+        let fetcher = served(&file, Some(&file));
+        generation(&fetcher, 4, "2001-01-01T00:00:00Z");
+        let err = load_colmask(&fetcher).unwrap_err();
+        assert!(
+            matches!(err, Error::IndexExpired { ref registry, .. } if registry == "http://r/timestamp.json"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn without_a_timestamp_none_is_recorded_to_be_checked_against() {
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let loaded = load_colmask(&served(&file, Some(&file))).unwrap();
+        let timestamp = loaded.timestamp.unwrap();
+        assert_eq!(timestamp.registry.shown(), "http://r/timestamp.json");
+        assert_eq!((timestamp.index.version, timestamp.signed_by), (None, None));
+    }
+
     #[test]
     fn a_missing_plugin_file_is_a_plugin_the_registry_does_not_offer() {
         let fetcher = ScriptedFetcher::default();
