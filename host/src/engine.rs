@@ -20,8 +20,10 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 // `bindgen!` for the `installer-component` world (imports trappable, the
 // fetch `body` resource as `Body`, `WitSerialize` on every type), plus
-// `#[non_exhaustive]` on each record, variant and enum only the component
-// returns: the library re-exports them as its reports.
+// `#[non_exhaustive]` on each record, variant and enum of the exported
+// interface: the library re-exports them as its reports (and the few a
+// caller passes in get constructors). `WASMTIME_DEBUG_BINDGEN` does not
+// apply: the macro is ours.
 wasm_plugin_derive::installer_bindings!();
 
 pub use self::wasm_plugin::installer::fetch::{FetchError, Method, Request, ResponseHead};

@@ -66,17 +66,23 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     list(&env).expect(OK);
     assert_eq!(env.read(&file), good, "the corrupt cache was not rebuilt");
 
-    // Garbage too. (A truncated file and a checksum that does not match the
-    // code take the flipped byte's path; engine.rs's
-    // only_intact_code_matches_its_checksum covers them without paying a
-    // compile each.) With --json, compiling again is not announced:
-    // standard error carries only what a script asked for.
+    // Garbage too, with a wrong checksum beside it: the rebuild must write
+    // the checksum again, or every later run would compile. (A truncated
+    // file takes the flipped byte's path; engine.rs's
+    // only_intact_code_matches_its_checksum covers it without paying a
+    // compile.) With --json, compiling again is not announced: standard
+    // error carries only what a script asked for.
+    let recorded = env.read(&sum);
+    let mut other = recorded.clone();
+    *other.last_mut().unwrap() ^= 1;
+    env.write(&sum, &other);
     env.write(&file, b"garbage");
     assert_eq!(list_with(&env, &["--json"]).expect(OK).stderr, "");
     assert_eq!(env.read(&file), good);
-    assert!(
-        env.path(&sum).is_file(),
-        "the rebuilt code has its checksum"
+    assert_eq!(
+        env.read(&sum),
+        recorded,
+        "a wrong checksum was not rewritten"
     );
 }
 

@@ -293,7 +293,7 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
         let repository = target.repository(entry.name.as_str());
         let location = source_of(entry, &loaded.registry, fetcher)?;
         let bundle = source_bundle(entry, &loaded.registry, fetcher)?;
-        let size = checked(
+        let measured = checked(
             entry,
             &location,
             None,
@@ -303,7 +303,7 @@ pub fn mirror_to_oci(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<M
             bundle.as_ref(),
         )?;
         checked_bundle(entry, bundle.as_ref(), trust.as_ref())?;
-        let manifest = push(&target, &repository, entry, &location, size, fetcher)?;
+        let manifest = push(&target, &repository, entry, &location, &measured, fetcher)?;
         if let Some(bundle) = &bundle {
             oci::referrers::attach(
                 fetcher,
@@ -401,7 +401,7 @@ fn push(
     repository: &str,
     entry: &Entry,
     location: &Location,
-    size: u64,
+    measured: &stream::Measured,
     fetcher: &dyn Fetcher,
 ) -> Result<(crate::trust::digest::Sha256Digest, u64)> {
     let mut annotations = std::collections::BTreeMap::new();
@@ -415,11 +415,14 @@ fn push(
     let artifact = oci::Push {
         name: entry.name.as_str(),
         tag: &entry.version,
-        layer: (entry.sha256, size),
-        // The types as the index recorded them (publish reads them from
-        // the bytes); an entry without them gets a config without
-        // `component`.
-        types: entry.imports.as_deref().zip(entry.exports.as_deref()),
+        layer: (entry.sha256, measured.size),
+        // The types as the bytes just read have them (as publish does),
+        // not as the index claims.
+        types: measured
+            .capabilities
+            .as_ref()
+            .ok()
+            .map(|c| (c.imports.as_slice(), c.exports.as_slice())),
         annotations,
         next: &mut || Ok(source.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
     };
@@ -551,7 +554,7 @@ fn place_bundle(
 
 /// Reads the entry's artefact once through its digest, size and (with a
 /// trust root) signature checks, into `into` when given (staged, then put
-/// in place), else keeping nothing; returns its size. A Sigstore bundle
+/// in place), else keeping nothing; returns what was measured. A Sigstore bundle
 /// the trust root's sigstore.json covers vouches instead of an Ed25519
 /// signature (it is checked by `place_bundle`, or before a push); one by
 /// an identity of a root.json role counts toward the role's threshold.
@@ -563,7 +566,7 @@ fn checked(
     max_size: u64,
     fetcher: &dyn Fetcher,
     bundle: Option<&SourceBundle>,
-) -> Result<u64> {
+) -> Result<stream::Measured> {
     let claimed = entry.claimed("the registry")?;
     let minisig = entry.minisig_claim(trust, &claimed, &location.display(), "the registry")?;
     let missing = || Error::SignatureMissing {
@@ -643,7 +646,7 @@ fn checked(
     if let (Some(staged), Some(path)) = (staged, into) {
         staged.persist(path)?;
     }
-    Ok(measured.size)
+    Ok(measured)
 }
 
 /// The registry to mirror, as a loaded index: an OCI namespace as the index

@@ -28,7 +28,7 @@ use syn::{Attribute, Data, DeriveInput, Fields, LitStr, parse_macro_input};
 
 /// The host's bindings to `wit/installer.wit` (see `bindings.rs`): what
 /// `wasmtime::component::bindgen!` generates, with every record, variant
-/// and enum that only comes out of the component `#[non_exhaustive]`.
+/// and enum of the exported interface `#[non_exhaustive]`.
 #[proc_macro]
 pub fn installer_bindings(input: TokenStream) -> TokenStream {
     if !input.is_empty() {

@@ -26,7 +26,7 @@
 //!
 //! What each operation returns is the component's own WIT record.
 //! `wit/installer.wit` is the one definition of every report. The types
-//! are the ones `wasmtime::component::bindgen!` generates from it,
+//! are the ones wasmtime's bindgen generates from it,
 //! re-exported under their WIT names (`install-report` is
 //! [`InstallReport`](crate::InstallReport)), with their WIT doc comments;
 //! what the component returns is what the caller gets, with no copy in
@@ -37,12 +37,14 @@
 //! They are `serde::Serialize`: a record as an object of its snake_case
 //! fields, an `enum` case as its kebab-case WIT name (`"installed"`).
 //!
-//! Every record, variant and enum that only comes out of the component
-//! (the reports, their parts, [`ErrorDetail`](crate::ErrorDetail)) is
+//! Every record, variant and enum of the component's interface (the
+//! reports, their parts, [`ErrorDetail`](crate::ErrorDetail)) is
 //! `#[non_exhaustive]`, so a field or case a later version adds does not
-//! break code that reads them: match them with `..` and a `_` arm. What a
-//! caller passes in (such as a role's [`PublisherSpec`](crate::PublisherSpec))
-//! stays constructible.
+//! break code that reads them: match them with `..` and a `_` arm. The few
+//! a caller passes in are built with their constructors
+//! ([`RoleSpec::new`](crate::RoleSpec::new),
+//! [`PublisherSpec::new`](crate::PublisherSpec::new) and its
+//! [`identity`](crate::PublisherSpec::identity)), not struct literals.
 //!
 //! ```compile_fail,E0639
 //! // A report is read, never built, outside this crate.
