@@ -462,7 +462,10 @@ fn flat() -> (Env, Registry) {
 
 #[test]
 fn a_converted_registry_installs_the_same_bytes_as_the_flat_index() {
-    let (env, reg) = flat();
+    let (env, mut reg) = flat();
+    // A plugin file far larger than one write (64 KiB), written whole.
+    reg.entries[0]["description"] = json!("x".repeat(300_000));
+    reg.save(&env);
     let run = env
         .run(&[
             "registry",

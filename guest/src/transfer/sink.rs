@@ -79,6 +79,13 @@ mod wasi {
             Ok(())
         }
 
+        /// Waits for queued writes (without flushing the file to disk).
+        pub fn flush(&mut self) -> io::Result<()> {
+            self.out
+                .blocking_flush()
+                .map_err(|e| io::Error::other(format!("{e:?}")))
+        }
+
         /// Waits for queued writes, then flushes the file to disk.
         pub fn sync_all(&mut self) -> io::Result<()> {
             self.out
@@ -123,6 +130,10 @@ mod native {
 
         pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
             self.0.write_all(bytes)
+        }
+
+        pub fn flush(&mut self) -> io::Result<()> {
+            self.0.flush()
         }
 
         pub fn sync_all(&mut self) -> io::Result<()> {

@@ -57,6 +57,24 @@ impl Staged {
     }
 }
 
+impl Staged {
+    /// Renames the temp file to `target` without syncing it first: for the
+    /// many small files of one run that can simply be run again (a sparse
+    /// registry's conversion), where a sync each would cost far more than
+    /// the writes. What vouches for them is written after, synced.
+    pub fn persist_unsynced(mut self, target: &Path) -> Result<()> {
+        // Every queued write taken by the host first: only the sync to
+        // disk is left out.
+        if let Some(mut file) = self.file.take() {
+            file.flush()
+                .map_err(|e| Error::io(&self.path, "write", &e))?;
+        }
+        std::fs::rename(&self.path, target).map_err(|e| Error::io(target, "rename", &e))?;
+        self.persisted = true;
+        Ok(())
+    }
+}
+
 impl Drop for Staged {
     fn drop(&mut self) {
         if !self.persisted {

@@ -271,16 +271,18 @@ fn write(
         .expect("JSON serializes");
     text.push(b'\n');
     write_file(&config, &text)?;
+    // The plugin files unsynced (a sync each would cost more than the
+    // writes, for thousands of them); the timestamp that vouches for them
+    // last, synced. A conversion cut short is simply run again.
     let mut report = Vec::new();
     for file in files {
         let dir = file.path.parent().unwrap_or(&request.out);
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
-        write_file(&file.path, &file.bytes)?;
+        write_unsynced(&file.path, &file.bytes)?;
         if let Some(key) = key {
             let signature = trust::encode_signature(&keys::sign_bytes(key, &file.bytes));
-            write_file(&signature_path(&file.path), signature.as_bytes())?;
+            write_unsynced(&signature_path(&file.path), signature.as_bytes())?;
         }
-        sync_dir(dir);
         report.push(ConvertedFile {
             name: file.name.clone(),
             path: file.path.display().to_string(),
@@ -292,7 +294,10 @@ fn write(
     for (path, bytes) in freshness {
         let dir = path.parent().unwrap_or(&request.out);
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
-        write_file(path, bytes)?;
+        match path.ends_with(sparse::TIMESTAMP) {
+            true => write_file(path, bytes)?,
+            false => write_unsynced(path, bytes)?,
+        }
         if path.ends_with(sparse::TIMESTAMP)
             && let Some(key) = key
         {
@@ -306,6 +311,18 @@ fn write(
         files: report,
         signed: key.is_some(),
     })
+}
+
+/// `write_file` without the sync (see `Staged::persist_unsynced`).
+fn write_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut staged = Staged::create(dir, &name)?;
+    staged.write_all(bytes)?;
+    staged.persist_unsynced(path)
 }
 
 /// Writes `bytes` to `path` through a temp file beside it.
