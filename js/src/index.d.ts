@@ -38,7 +38,7 @@ export const DEFAULT_MAX_SIZE: number;
 
 /** Where a registry index is and how far it is trusted. */
 export interface IndexOptions {
-  /** Path of the index file (relative to the working directory, absolute, or `file://`), an `http(s)://` URL, or `oci://HOST/NAMESPACE`. */
+  /** Path of the index file (relative to the working directory, absolute, or `file://`), an `http(s)://` URL, or `oci://HOST/NAMESPACE`; a sparse registry by its directory (or `config.json`), or a URL ending in `/`. */
   registry: string;
   /** A directory of `*.pub` keys. With one, every artefact must carry a valid signature by one of them. */
   trustRoot?: string;

@@ -358,22 +358,57 @@ function indexSource(o) {
   let registry = o.registry;
   if (/^(https?|oci):\/\//i.test(registry)) return { registry, trustRoot, grants, request: { registry, trustRoot, allowExpired } };
   if (/^file:/i.test(registry)) registry = fileURLToPath(registry);
-  const index = existingFile(registry, 'registry');
+  const index = registryFile(registry);
   return { registry: index, trustRoot, grants: [dirname(index), ...grants], request: { registry: index, trustRoot, allowExpired } };
 }
 
 /**
+ * A local registry's file, as the CLI takes `--registry`: a flat index's
+ * `index.json`, or a sparse registry, named by its directory (or its
+ * `config.json`), which the component reads one plugin's file of.
+ */
+function registryFile(registry) {
+  const path = canonical(registry, 'registry', 'any');
+  if (!statSync(path).isDirectory()) return path;
+  const config = join(path, 'config.json');
+  let isFile = false;
+  try {
+    isFile = statSync(config).isFile();
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw ioError(config, 'open the registry', e);
+  }
+  if (!isFile) {
+    throw usage(
+      'registry',
+      `registry: ${path} is a directory without a config.json: name a flat registry's index.json, ` +
+        'or the root of a sparse registry (the directory holding its config.json)',
+    );
+  }
+  return canonical(config, 'registry', 'file');
+}
+
+/**
  * A registry as a plugins directory records it: a URL as given, an index
- * by its real path, or by its absolute path if it is gone (as recorded).
+ * by its real path (a sparse registry by its config.json), or by its
+ * absolute path if it is gone (as recorded).
  */
 function registryName(registry) {
   if (/^(https?|oci):\/\//i.test(registry)) return registry;
   const path = resolve(/^file:/i.test(registry) ? fileURLToPath(registry) : registry);
+  let real;
   try {
-    return realpathSync(path);
+    real = realpathSync(path);
   } catch {
     return path;
   }
+  // A sparse registry is recorded by its config.json, as the CLI names it.
+  const config = join(real, 'config.json');
+  try {
+    if (statSync(real).isDirectory() && statSync(config).isFile()) return config;
+  } catch {
+    // No config.json: the directory as given.
+  }
+  return real;
 }
 
 const ioError = (path, operation, e) =>

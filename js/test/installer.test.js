@@ -307,3 +307,31 @@ test("each call on a kept worker thread gets its own grants, not an earlier call
   await install({ registry, spec: 'colmask', dest: join(dir, 'c'), trustRoot, allowRead: [elsewhere] });
   assert.deepEqual(readFileSync(join(dir, 'c', 'colmask.wasm')), bytes);
 });
+
+test('installs from a sparse registry named by its directory, as the CLI takes it', async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'release');
+  const bytes = readFileSync(join(example, 'hello-0.1.0.wasm'));
+  // config.json at the root; hello's own file at cargo's path, signed.
+  const registry = join(dir, 'sparse');
+  mkdirSync(join(registry, 'he/ll'), { recursive: true });
+  writeFileSync(join(registry, 'config.json'), JSON.stringify({ schema_version: '1' }));
+  writeFileSync(join(registry, 'hello-0.1.0.wasm'), bytes);
+  const file = Buffer.from(JSON.stringify(index(k, [{ name: 'hello', version: '0.1.0', bytes }])));
+  writeFileSync(join(registry, 'he/ll/hello'), file);
+  writeFileSync(join(registry, 'he/ll/hello.sig'), k.sign(file));
+
+  const dest = join(dir, 'plugins');
+  const report = await install({ registry, spec: 'hello', dest, trustRoot });
+  assert.equal(report.action, 'installed');
+  assert.equal(report.signedBy, 'release');
+  assert.deepEqual(readFileSync(join(dest, 'hello.wasm')), bytes);
+  // Named by its config.json, it is the same registry.
+  const again = await install({ registry: join(registry, 'config.json'), spec: 'hello', dest, trustRoot });
+  assert.equal(again.action, 'unchanged');
+
+  // A directory that is neither says what to name.
+  const error = await rejectsWith(install({ registry: join(dir, 'trust'), spec: 'hello', dest, trustRoot }), 'usage');
+  assert.match(error.message, /without a config\.json/);
+});
