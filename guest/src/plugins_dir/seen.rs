@@ -201,7 +201,7 @@ mod tests {
     use super::*;
     use crate::registry::{Policy, RegistryRef, load};
     use crate::transfer::source::testing::{Script, ScriptedFetcher};
-    use crate::trust::{TrustRoot, TrustedKey};
+    use crate::trust::TrustRoot;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use ed25519_dalek::{Signer, SigningKey};
@@ -211,16 +211,7 @@ mod tests {
     }
 
     fn root() -> TrustRoot {
-        TrustRoot {
-            metadata: None,
-            sigstore: None,
-            minisign: Vec::new(),
-            path: "/trust".into(),
-            keys: vec![TrustedKey {
-                label: "registry".into(),
-                key: key().verifying_key(),
-            }],
-        }
+        TrustRoot::of_key("registry", key().verifying_key())
     }
 
     fn remote(index: &[u8], trust: &TrustRoot) -> Result<Loaded> {

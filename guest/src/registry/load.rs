@@ -279,7 +279,6 @@ mod tests {
     use super::*;
     use crate::transfer::source::NoNetwork;
     use crate::transfer::source::testing::{Script, ScriptedFetcher};
-    use crate::trust::TrustedKey;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use ed25519_dalek::{Signer, SigningKey};
@@ -291,16 +290,7 @@ mod tests {
     }
 
     fn root() -> TrustRoot {
-        TrustRoot {
-            metadata: None,
-            sigstore: None,
-            minisign: Vec::new(),
-            path: "/trust".into(),
-            keys: vec![TrustedKey {
-                label: "registry".into(),
-                key: key().verifying_key(),
-            }],
-        }
+        TrustRoot::of_key("registry", key().verifying_key())
     }
 
     fn sig_of(bytes: &[u8]) -> Vec<u8> {

@@ -514,7 +514,7 @@ mod tests {
     use crate::registry::load;
     use crate::transfer::source::NoNetwork;
     use crate::transfer::source::testing::{Script, ScriptedFetcher};
-    use crate::trust::{TrustRoot, TrustedKey};
+    use crate::trust::TrustRoot;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use ed25519_dalek::{Signer, SigningKey};
@@ -629,16 +629,7 @@ mod tests {
     }
 
     fn root() -> TrustRoot {
-        TrustRoot {
-            metadata: None,
-            sigstore: None,
-            minisign: Vec::new(),
-            path: "/trust".into(),
-            keys: vec![TrustedKey {
-                label: "registry".into(),
-                key: key().verifying_key(),
-            }],
-        }
+        TrustRoot::of_key("registry", key().verifying_key())
     }
 
     fn served(file: &str, signed: Option<&str>) -> ScriptedFetcher {

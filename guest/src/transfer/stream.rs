@@ -21,6 +21,17 @@ pub struct Measured {
     pub capabilities: std::result::Result<Capabilities, Unreadable>,
 }
 
+impl Measured {
+    /// The imports and exports read, when the bytes are a component whose
+    /// types could be read.
+    pub fn types(&self) -> Option<(&[String], &[String])> {
+        self.capabilities
+            .as_ref()
+            .ok()
+            .map(|c| (c.imports.as_slice(), c.exports.as_slice()))
+    }
+}
+
 /// Reads `source` to its end, feeding every chunk to the digest, to `check`
 /// when there is one, and to `sink` when there is one.
 pub fn pump(

@@ -41,6 +41,23 @@ pub struct TrustRoot {
     pub sigstore: Option<SigstoreTrust>,
 }
 
+#[cfg(test)]
+impl TrustRoot {
+    /// A trust root of one `*.pub` key, `label`, at `/trust`: for tests.
+    pub fn of_key(label: &str, key: VerifyingKey) -> TrustRoot {
+        TrustRoot {
+            path: "/trust".into(),
+            keys: vec![TrustedKey {
+                label: label.into(),
+                key,
+            }],
+            minisign: Vec::new(),
+            metadata: None,
+            sigstore: None,
+        }
+    }
+}
+
 /// A trust root's Sigstore policy, loaded: the rules, the PEM keys they
 /// name (by file name; labelled with the file stem) and the operator's
 /// `trusted_root.json` when the policy names one.

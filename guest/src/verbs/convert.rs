@@ -315,18 +315,16 @@ fn write(
 
 /// `write_file` without the sync (see `Staged::persist_unsynced`).
 fn write_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut staged = Staged::create(dir, &name)?;
-    staged.write_all(bytes)?;
-    staged.persist_unsynced(path)
+    staged_beside(path, bytes)?.persist_unsynced(path)
 }
 
 /// Writes `bytes` to `path` through a temp file beside it.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    staged_beside(path, bytes)?.persist(path)
+}
+
+/// `bytes` in a temp file beside `path`, to be put in its place.
+fn staged_beside(path: &Path, bytes: &[u8]) -> Result<Staged> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let name = path
         .file_name()
@@ -334,7 +332,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let mut staged = Staged::create(dir, &name)?;
     staged.write_all(bytes)?;
-    staged.persist(path)
+    Ok(staged)
 }
 
 #[cfg(test)]

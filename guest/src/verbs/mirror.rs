@@ -418,11 +418,7 @@ fn push(
         layer: (entry.sha256, measured.size),
         // The types as the bytes just read have them (as publish does),
         // not as the index claims.
-        types: measured
-            .capabilities
-            .as_ref()
-            .ok()
-            .map(|c| (c.imports.as_slice(), c.exports.as_slice())),
+        types: measured.types(),
         annotations,
         next: &mut || Ok(source.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
     };

@@ -653,11 +653,7 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         name: name.as_str(),
         tag: &version,
         layer: (measured.sha256, measured.size),
-        types: measured
-            .capabilities
-            .as_ref()
-            .ok()
-            .map(|c| (c.imports.as_slice(), c.exports.as_slice())),
+        types: measured.types(),
         annotations,
         next: &mut || Ok(layer.next_chunk()?.map(<[u8]>::to_vec).unwrap_or_default()),
     };
