@@ -2,11 +2,19 @@
 //! with its standard-WASI variant: the installer composed (by `wac-graph`)
 //! with `fetch-wasi-http/`, which implements its `fetch` import on wasi:http.
 //!
+//! The installer is then compiled to native code for the target's CPU
+//! baseline (`precompile`), with the engine configuration the binary uses
+//! (`src/engine_config.rs`, shared), so that a first run loads code instead
+//! of compiling for seconds.
+//!
 //! A nested cargo builds both guests with the workspace's `guest` profile into
 //! its own target directory. Variables that cargo hands build scripts for the
 //! *host* build (rustflags, target, profile overrides) are scrubbed: they
 //! break the wasm build or silently change it. A missing wasm32-wasip2 target
 //! is installed with rustup, so a fresh machine needs nothing by hand.
+
+#[path = "src/engine_config.rs"]
+mod engine_config;
 
 use sha2::{Digest, Sha256};
 use std::env;
@@ -81,10 +89,34 @@ fn main() {
         .expect("writing the component into OUT_DIR");
     std::fs::write(out_dir.join("installer-wasi-http.wasm"), &composed)
         .expect("writing the wasi:http component into OUT_DIR");
+    std::fs::write(out_dir.join("installer.cwasm"), precompile(&installer))
+        .expect("writing the precompiled component into OUT_DIR");
     println!(
         "cargo:rustc-env=INSTALLER_COMPONENT_SHA256={}",
         hex::encode(Sha256::digest(&installer))
     );
+}
+
+/// The installer compiled for the build's target with no CPU feature past
+/// the architecture's baseline (`Config::target` turns off detecting the
+/// building machine's), so a binary copied to any machine of the
+/// architecture loads it. Empty when wasmtime cannot compile for the
+/// target: the binary then compiles at first run, as it does when wasmtime
+/// refuses this code.
+fn precompile(installer: &[u8]) -> Vec<u8> {
+    let target = env::var("TARGET").expect("set by cargo");
+    let compile = || -> wasmtime::Result<Vec<u8>> {
+        let mut config = engine_config::config();
+        config.target(&target)?;
+        wasmtime::Engine::new(&config)?.precompile_component(installer)
+    };
+    compile().unwrap_or_else(|e| {
+        println!(
+            "cargo:warning=the installer is not precompiled for {target} ({e}); \
+             the binary will compile it on first run"
+        );
+        Vec::new()
+    })
 }
 
 /// Plugs the wasi:http `fetch` into the installer's `fetch` import; the

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
-use wasmtime::{Config, Engine, ResourceLimiter, Store};
+use wasmtime::{Engine, ResourceLimiter, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 // `bindgen!` for the `installer-component` world (imports trappable, the
@@ -38,6 +38,24 @@ pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/installer
 pub const COMPONENT_WASI_HTTP: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/installer-wasi-http.wasm"));
 const COMPONENT_SHA256: &str = env!("INSTALLER_COMPONENT_SHA256");
+/// The installer compiled by `build.rs` for the target's CPU baseline
+/// (empty when wasmtime could not compile for the target).
+const COMPONENT_BUILT_IN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/installer.cwasm"));
+
+/// The component and the native code that may stand in for compiling it.
+struct Code<'a> {
+    wasm: &'a [u8],
+    /// Hex SHA-256 of `wasm`: names its compiled file in the cache.
+    sha256: &'a str,
+    /// Compiled ahead of time; tried first unless empty.
+    built_in: &'a [u8],
+}
+
+const INSTALLER: Code<'static> = Code {
+    wasm: COMPONENT,
+    sha256: COMPONENT_SHA256,
+    built_in: COMPONENT_BUILT_IN,
+};
 
 /// Most linear memory the component may grow to. Artefacts stream through
 /// it in 1 MiB chunks and indexes are capped at 16 MiB, so this is headroom,
@@ -219,8 +237,9 @@ pub enum Cache {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StartNotice {
-    /// No compiled code for this build was found: the component is being
-    /// compiled now (seconds, once).
+    /// The component is being compiled now (seconds, once): asked for
+    /// ([`compile_for_this_cpu`](crate::InstallerBuilder::compile_for_this_cpu))
+    /// and not in the cache yet, or the built-in code was refused.
     Compiling {
         /// The file it will be kept in; `None`: caching is off.
         cache: Option<PathBuf>,
@@ -265,19 +284,22 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Compiles the component, or loads it from the cache, telling
+    /// Loads the code built in for the CPU baseline, or (with
+    /// `this_cpu`, or when wasmtime refuses that code) compiles the
+    /// component for this machine or loads it from the cache, telling
     /// `notify` when it compiles and when the cache cannot be written.
-    pub fn new(cache: &Cache, notify: &dyn Fn(&StartNotice)) -> wasmtime::Result<Runtime> {
-        let mut config = Config::new();
-        config.parallel_compilation(true);
-        // Wasm-level backtraces are never shown to users: leaving their
-        // address maps out shrinks the compiled component, which every run loads.
-        config.generate_address_map(false);
-        // Lets a call be stopped at its deadline or on SIGINT/SIGTERM.
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config)?;
+    pub fn new(
+        cache: &Cache,
+        this_cpu: bool,
+        notify: &dyn Fn(&StartNotice),
+    ) -> wasmtime::Result<Runtime> {
+        let engine = Engine::new(&crate::engine_config::config())?;
         interrupt::tick(engine.weak());
-        let component = cache::load_or_compile(&engine, cache, notify)?;
+        let code = Code {
+            built_in: if this_cpu { &[] } else { INSTALLER.built_in },
+            ..INSTALLER
+        };
+        let component = cache::load_or_compile(&engine, &code, cache, notify)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         InstallerComponent::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
@@ -358,11 +380,14 @@ impl Runtime {
     }
 }
 
-/// The compiled component, cached on disk between runs.
+/// The compiled component: the code built into the binary, else compiled
+/// and cached on disk between runs.
 ///
-/// Compiling takes most of a second (1.8 MB of Wasm; see the README's
-/// Start-up), several seconds in a debug build; loading a precompiled one
-/// takes a few milliseconds. The file is keyed by the component's digest
+/// Compiling takes about two seconds (see the book's Start-up), more in a
+/// debug build; loading compiled code takes a few milliseconds. So the
+/// binary carries the installer compiled for the baseline CPU of its
+/// architecture (`build.rs`), and compiles only when asked to compile for
+/// this CPU or when wasmtime refuses that code. The file is keyed by the component's digest
 /// and wasmtime's version, written atomically, and carries a CRC-32 of its
 /// payload that is checked before deserializing:
 /// wasmtime trusts precompiled bytes completely, so a truncated or corrupt
@@ -384,12 +409,16 @@ mod cache {
 
     pub fn load_or_compile(
         engine: &Engine,
+        code: &Code<'_>,
         cache: &Cache,
         notify: &dyn Fn(&StartNotice),
     ) -> wasmtime::Result<Component> {
-        let Some(path) = path(engine, cache) else {
+        if let Some(component) = built_in(engine, code.built_in) {
+            return Ok(component);
+        }
+        let Some(path) = path(engine, code, cache) else {
             notify(&StartNotice::Compiling { cache: None });
-            return Component::new(engine, COMPONENT);
+            return Component::new(engine, code.wasm);
         };
         if let Some(component) = load(engine, &path) {
             return Ok(component);
@@ -397,7 +426,7 @@ mod cache {
         notify(&StartNotice::Compiling {
             cache: Some(path.clone()),
         });
-        let compiled = engine.precompile_component(COMPONENT)?;
+        let compiled = engine.precompile_component(code.wasm)?;
         // A cache that cannot be written only costs time on the next run,
         // which the user is told, with the way out.
         if let Err(e) = store(&path, &compiled) {
@@ -410,8 +439,24 @@ mod cache {
         unsafe { Component::deserialize(engine, &compiled) }
     }
 
+    /// The code compiled ahead of time, unless there is none or wasmtime
+    /// refuses it (compiled by another wasmtime version or engine
+    /// configuration, or using a CPU feature this machine lacks): then
+    /// `None`, and the caller compiles.
+    fn built_in(engine: &Engine, compiled: &[u8]) -> Option<Component> {
+        if compiled.is_empty() {
+            return None;
+        }
+        // SAFETY: the bytes are part of this binary (build.rs wrote them
+        // with `precompile_component`, next to the component they are
+        // compiled from), as trusted as the binary's own code; wasmtime
+        // checks that they were compiled by a compatible engine for a CPU
+        // this one is.
+        unsafe { Component::deserialize(engine, compiled) }.ok()
+    }
+
     /// The cache file for this engine in the chosen directory.
-    pub fn path(engine: &Engine, cache: &Cache) -> Option<PathBuf> {
+    fn path(engine: &Engine, code: &Code<'_>, cache: &Cache) -> Option<PathBuf> {
         let base = match cache {
             Cache::Off => return None,
             Cache::Dir(dir) => dir.clone(),
@@ -426,7 +471,7 @@ mod cache {
         };
         let file = format!(
             "installer-{}-engine-{}.cwasm",
-            &COMPONENT_SHA256[..16],
+            &code.sha256[..16],
             engine_key(engine)
         );
         Some(base.join(file))
@@ -515,6 +560,71 @@ mod cache {
     #[cfg(test)]
     mod tests {
         use super::*;
+        use std::cell::RefCell;
+
+        fn engine() -> Engine {
+            Engine::new(&crate::engine_config::config()).unwrap()
+        }
+
+        /// Loads `code` with a cache in a new directory: whether it
+        /// worked, what was said, and what the cache holds.
+        fn start(engine: &Engine, code: &Code<'_>) -> (bool, Vec<StartNotice>, usize) {
+            let dir = tempfile::tempdir().unwrap();
+            let said = RefCell::new(Vec::new());
+            let cache = Cache::Dir(dir.path().join("cache"));
+            let loaded =
+                load_or_compile(engine, code, &cache, &|n| said.borrow_mut().push(n.clone()));
+            let kept = std::fs::read_dir(dir.path().join("cache")).map_or(0, |d| d.count());
+            (loaded.is_ok(), said.into_inner(), kept)
+        }
+
+        #[test]
+        fn the_built_in_code_loads_without_compiling_or_writing_anything() {
+            // build.rs compiled it with the configuration the binary uses:
+            // were they to drift apart, wasmtime would refuse it here.
+            let (ok, said, kept) = start(&engine(), &INSTALLER);
+            assert!(
+                ok && said.is_empty() && kept == 0,
+                "{said:?}, {kept} files kept"
+            );
+        }
+
+        #[test]
+        fn built_in_code_wasmtime_refuses_is_compiled_instead() {
+            let wasm = wat::parse_str("(component (core module))").unwrap();
+            let engine = engine();
+            // Code compiled by an engine configured otherwise, as a binary
+            // built by another wasmtime would carry; and bytes that are not
+            // compiled code at all.
+            let mut other = crate::engine_config::config();
+            other.epoch_interruption(false);
+            let foreign = Engine::new(&other)
+                .unwrap()
+                .precompile_component(&wasm)
+                .unwrap();
+            for refused in [&foreign[..], b"not compiled code"] {
+                let code = Code {
+                    wasm: &wasm,
+                    sha256: "0123456789abcdef",
+                    built_in: refused,
+                };
+                let (ok, said, kept) = start(&engine, &code);
+                assert!(ok, "the component was not compiled instead");
+                assert!(
+                    matches!(&said[..], [StartNotice::Compiling { cache: Some(_) }]),
+                    "{said:?}"
+                );
+                assert_eq!(kept, 2, "the compiled code and its checksum");
+            }
+            // Code this engine accepts is used as it is.
+            let ours = engine.precompile_component(&wasm).unwrap();
+            let code = Code {
+                wasm: &wasm,
+                sha256: "0123456789abcdef",
+                built_in: &ours,
+            };
+            assert_eq!(start(&engine, &code), (true, Vec::new(), 0));
+        }
 
         #[test]
         fn only_intact_code_matches_its_checksum() {

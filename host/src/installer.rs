@@ -55,8 +55,8 @@ impl std::fmt::Debug for Installer {
     }
 }
 
-/// Sets up an [`Installer`]: where the compiled component is cached, how it
-/// fetches, and its limits.
+/// Sets up an [`Installer`]: which native code it runs and where compiled
+/// code is cached, how it fetches, and its limits.
 ///
 /// ```
 /// use std::time::Duration;
@@ -74,6 +74,7 @@ impl std::fmt::Debug for Installer {
 /// ```
 pub struct InstallerBuilder {
     cache: Cache,
+    this_cpu: bool,
     fetch: Option<Arc<dyn Fetch>>,
     limits: Limits,
     signals: bool,
@@ -84,6 +85,7 @@ impl Default for InstallerBuilder {
     fn default() -> Self {
         InstallerBuilder {
             cache: Cache::Default,
+            this_cpu: false,
             fetch: None,
             limits: Limits {
                 deadline: engine::DEFAULT_DEADLINE,
@@ -99,16 +101,32 @@ impl std::fmt::Debug for InstallerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InstallerBuilder")
             .field("cache", &self.cache)
+            .field("this_cpu", &self.this_cpu)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
 
 impl InstallerBuilder {
-    /// Cache the compiled component in `dir` (default:
+    /// Keep the component, when it has to be compiled, in `dir` (default:
     /// `$XDG_CACHE_HOME/wasm-plugin/`, else `~/.cache/wasm-plugin/`).
+    /// Nothing is written there while the built-in code is used.
     pub fn cache_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.cache = Cache::Dir(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Compile the component for this machine's CPU (once, then loaded
+    /// from the cache) instead of loading the code built into the library.
+    ///
+    /// The built-in code was compiled when the library was, for the
+    /// architecture's baseline CPU, so that the first start takes
+    /// milliseconds on any machine; code for this CPU may use its newer
+    /// instructions (see the book's Performance page for what that
+    /// measures). Without this, the library compiles only when wasmtime
+    /// refuses the built-in code.
+    pub fn compile_for_this_cpu(mut self) -> Self {
+        self.this_cpu = true;
         self
     }
 
@@ -165,7 +183,8 @@ impl InstallerBuilder {
         self
     }
 
-    /// Compiles (or loads from the cache) the component.
+    /// Loads the component's built-in code, or compiles it (or loads it
+    /// from the cache: see [`compile_for_this_cpu`](Self::compile_for_this_cpu)).
     pub fn build(self) -> Result<Installer, Error> {
         let fetch = match self.fetch {
             Some(fetch) => fetch,
@@ -173,7 +192,8 @@ impl InstallerBuilder {
         };
         Ok(Installer {
             inner: Arc::new(Inner {
-                runtime: Runtime::new(&self.cache, &*self.on_start).map_err(Failure::from)?,
+                runtime: Runtime::new(&self.cache, self.this_cpu, &*self.on_start)
+                    .map_err(Failure::from)?,
                 fetch,
                 limits: self.limits,
                 signals: self.signals,

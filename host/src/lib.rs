@@ -79,6 +79,7 @@
 pub mod __fixtures;
 mod credentials;
 mod engine;
+mod engine_config;
 mod error;
 pub mod fetch;
 mod files;

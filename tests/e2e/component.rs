@@ -1,4 +1,5 @@
-//! `component` and the compiled-component cache.
+//! `component`, the code built into the binary, and the compiled-component
+//! cache.
 
 use crate::scaffold::assert_component;
 use crate::util::*;
@@ -29,6 +30,60 @@ fn the_installer_component_is_written_and_valid() {
 }
 
 #[test]
+fn a_first_run_loads_the_built_in_code_saying_nothing_and_writing_no_cache() {
+    let env = Env::new();
+    env.write("index.json", r#"{"schema_version": "1", "plugins": []}"#);
+    std::fs::create_dir(env.path("cache")).unwrap();
+    let cache = env.path("cache");
+    let run = env
+        .run_with(
+            &["list", "--registry", "index.json"],
+            &[("XDG_CACHE_HOME", cache.as_os_str())],
+        )
+        .expect(OK);
+    assert_eq!(run.stderr, "", "nothing to say: nothing was compiled");
+    assert!(env.names("cache").is_empty(), "{:?}", env.names("cache"));
+}
+
+#[test]
+fn wasmtime_is_built_once_for_the_build_script_and_the_binary() {
+    // host/build.rs precompiles the installer with wasmtime: unless both
+    // sides of the build resolve wasmtime and the crates under it with the
+    // same features and profile, cargo compiles it twice (minutes on two
+    // cores). Only cargo's unit graph shows that, behind -Z.
+    for args in [
+        &["build", "--release", "-p", "wasm-plugin"][..],
+        &["build"],
+        &["test", "--no-run"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(args)
+            .args(["--locked", "--unit-graph", "-Z", "unstable-options"])
+            .env("RUSTC_BOOTSTRAP", "1")
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let wasmtime = graph["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["pkg_id"].as_str().unwrap().ends_with("#wasmtime@48.0.8"))
+            .filter(|u| u["target"]["kind"] == serde_json::json!(["lib"]))
+            .count();
+        assert_eq!(
+            wasmtime, 1,
+            "cargo {args:?} builds wasmtime {wasmtime} times"
+        );
+    }
+}
+
+#[test]
 fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     let env = Env::new();
     let cache = env.path("cache");
@@ -36,7 +91,16 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     let list_with = |env: &Env, extra: &[&str]| {
         let mut args = vec!["list", "--registry", "index.json"];
         args.extend_from_slice(extra);
-        env.run_with(&args, &[("XDG_CACHE_HOME", cache.as_os_str())])
+        env.run_with(
+            &args,
+            &[
+                ("XDG_CACHE_HOME", cache.as_os_str()),
+                (
+                    "WASM_PLUGIN_COMPILE_FOR_THIS_CPU",
+                    std::ffi::OsStr::new("1"),
+                ),
+            ],
+        )
     };
     let list = |env: &Env| list_with(env, &[]);
     // The first run compiles, and says so (once, naming where it keeps it).
@@ -99,6 +163,7 @@ fn a_cache_that_cannot_be_written_is_a_warning_naming_the_way_out() {
             "index.json",
             "--cache-dir",
             "not-a-dir/cache",
+            "--compile-for-this-cpu",
         ])
         .expect(OK);
     assert!(

@@ -69,11 +69,21 @@ pub struct Cli {
     /// stand in for flags not given [default: ./wasm-plugin.toml, if present]
     #[arg(long, global = true, value_name = "FILE", env = "WASM_PLUGIN_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Where the installer component, compiled for this machine on first
-    /// use, is kept [default: $XDG_CACHE_HOME/wasm-plugin, else
-    /// ~/.cache/wasm-plugin]
+    /// Where the installer component is kept once compiled for this
+    /// machine (see --compile-for-this-cpu) [default:
+    /// $XDG_CACHE_HOME/wasm-plugin, else ~/.cache/wasm-plugin]
     #[arg(long, global = true, value_name = "DIR", env = "WASM_PLUGIN_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Run the installer compiled for this machine's CPU (once, then
+    /// cached) instead of the code built into the binary for any CPU of
+    /// its architecture
+    #[arg(
+        long,
+        global = true,
+        env = "WASM_PLUGIN_COMPILE_FOR_THIS_CPU",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub compile_for_this_cpu: bool,
 }
 
 /// What a verb takes from the plugin-set manifest (`wasm-plugin.toml`).
@@ -147,6 +157,7 @@ impl Cli {
             memory: usize::try_from(self.max_memory).unwrap_or(usize::MAX),
             config: self.config,
             cache_dir: self.cache_dir.filter(|dir| !dir.as_os_str().is_empty()),
+            this_cpu: self.compile_for_this_cpu,
             // Standard error carries them, but `-q` asked for errors only,
             // and a script reading `--json` wants nothing it did not ask for.
             notices: !verb.quiet() && !verb.json(),
@@ -186,6 +197,8 @@ pub struct Setup {
     config: Option<PathBuf>,
     /// `--cache-dir` (or `WASM_PLUGIN_CACHE_DIR`).
     cache_dir: Option<PathBuf>,
+    /// `--compile-for-this-cpu` (or `WASM_PLUGIN_COMPILE_FOR_THIS_CPU`).
+    this_cpu: bool,
     /// Whether start-up notices (compiling, an unwritable cache) are shown.
     notices: bool,
 }
@@ -249,6 +262,9 @@ impl Setup {
             .stop_on_signals(signals);
         if let Some(dir) = &self.cache_dir {
             builder = builder.cache_dir(dir);
+        }
+        if self.this_cpu {
+            builder = builder.compile_for_this_cpu();
         }
         if self.notices {
             builder = builder.on_start(|notice| match notice {
