@@ -49,12 +49,15 @@ struct Code<'a> {
     sha256: &'a str,
     /// Compiled ahead of time; tried first unless empty.
     built_in: &'a [u8],
+    /// Hex SHA-256 of `built_in`: names its copy in the cache.
+    built_in_sha256: &'a str,
 }
 
 const INSTALLER: Code<'static> = Code {
     wasm: COMPONENT,
     sha256: COMPONENT_SHA256,
     built_in: COMPONENT_BUILT_IN,
+    built_in_sha256: env!("INSTALLER_BUILT_IN_SHA256"),
 };
 
 /// Most linear memory the component may grow to. Artefacts stream through
@@ -413,7 +416,7 @@ mod cache {
         cache: &Cache,
         notify: &dyn Fn(&StartNotice),
     ) -> wasmtime::Result<Component> {
-        if let Some(component) = built_in(engine, code.built_in) {
+        if let Some(component) = built_in(engine, code, cache) {
             return Ok(component);
         }
         let Some(path) = path(engine, code, cache) else {
@@ -443,23 +446,51 @@ mod cache {
     /// refuses it (compiled by another wasmtime version or engine
     /// configuration, or using a CPU feature this machine lacks): then
     /// `None`, and the caller compiles.
-    fn built_in(engine: &Engine, compiled: &[u8]) -> Option<Component> {
-        if compiled.is_empty() {
+    ///
+    /// Loading it from the binary copies all of it into fresh memory
+    /// (as long as a whole warm run), where a file is mapped and only the
+    /// pages a run uses are read. So it is written, as it is (no
+    /// compiling), into the cache, and mapped from there by this run and
+    /// the later ones, checked as a compiled file is. Without a cache, or
+    /// when it cannot be written, every run copies: slower, never wrong,
+    /// so nothing is said.
+    fn built_in(engine: &Engine, code: &Code<'_>, cache: &Cache) -> Option<Component> {
+        if code.built_in.is_empty() {
             return None;
+        }
+        let copy = dir(cache).map(|dir| {
+            dir.join(format!(
+                "installer-built-in-{}.cwasm",
+                &code.built_in_sha256[..16]
+            ))
+        });
+        if let Some(path) = &copy {
+            if let Some(component) = load(engine, path) {
+                return Some(component);
+            }
+            if store(path, code.built_in).is_ok() {
+                if let Some(component) = load(engine, path) {
+                    return Some(component);
+                }
+                // Refused by wasmtime: no use to a later run either.
+                let _ = std::fs::remove_file(sum_path(path));
+                let _ = std::fs::remove_file(path);
+                return None;
+            }
         }
         // SAFETY: the bytes are part of this binary (build.rs wrote them
         // with `precompile_component`, next to the component they are
         // compiled from), as trusted as the binary's own code; wasmtime
         // checks that they were compiled by a compatible engine for a CPU
         // this one is.
-        unsafe { Component::deserialize(engine, compiled) }.ok()
+        unsafe { Component::deserialize(engine, code.built_in) }.ok()
     }
 
-    /// The cache file for this engine in the chosen directory.
-    fn path(engine: &Engine, code: &Code<'_>, cache: &Cache) -> Option<PathBuf> {
-        let base = match cache {
-            Cache::Off => return None,
-            Cache::Dir(dir) => dir.clone(),
+    /// The chosen cache directory; `None` when caching is off.
+    fn dir(cache: &Cache) -> Option<PathBuf> {
+        match cache {
+            Cache::Off => None,
+            Cache::Dir(dir) => Some(dir.clone()),
             Cache::Default => std::env::var_os("XDG_CACHE_HOME")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
@@ -467,8 +498,13 @@ mod cache {
                 .map(|p| p.join("wasm-plugin"))
                 .or_else(|| {
                     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/wasm-plugin"))
-                })?,
-        };
+                }),
+        }
+    }
+
+    /// The cache file for this engine in the chosen directory.
+    fn path(engine: &Engine, code: &Code<'_>, cache: &Cache) -> Option<PathBuf> {
+        let base = dir(cache)?;
         let file = format!(
             "installer-{}-engine-{}.cwasm",
             &code.sha256[..16],
@@ -509,10 +545,11 @@ mod cache {
         if !checksum_matches(&recorded, file)? {
             return None;
         }
-        // SAFETY: the file is byte-for-byte what `store` wrote after
-        // `precompile_component` (its CRC-32 matches), and wasmtime checks
+        // SAFETY: the file is byte-for-byte what `store` wrote (its CRC-32
+        // matches): code from `precompile_component` or the binary's
+        // built-in code, and wasmtime checks
         // that it was compiled by a compatible engine. `store` only ever
-        // renames a whole, synced file into place, never writes in place:
+        // renames a whole file into place, never writes in place:
         // should another run replace it between the check and the mapping,
         // what is mapped is another whole compile, and a mapped file is
         // never modified under us.
@@ -546,7 +583,9 @@ mod cache {
             for part in parts {
                 temp.write_all(part)?;
             }
-            temp.as_file().sync_all()?;
+            // Not synced: a file a crash left short or empty fails its
+            // checksum and is written again, while syncing 12 MB would
+            // take longer than the rest of a first run.
             temp.persist(target).map_err(|e| e.error)?;
             Ok(())
         };
@@ -579,14 +618,29 @@ mod cache {
         }
 
         #[test]
-        fn the_built_in_code_loads_without_compiling_or_writing_anything() {
+        fn the_built_in_code_loads_without_compiling_and_is_kept_to_be_mapped() {
             // build.rs compiled it with the configuration the binary uses:
             // were they to drift apart, wasmtime would refuse it here.
-            let (ok, said, kept) = start(&engine(), &INSTALLER);
-            assert!(
-                ok && said.is_empty() && kept == 0,
-                "{said:?}, {kept} files kept"
-            );
+            let engine = engine();
+            let dir = tempfile::tempdir().unwrap();
+            let cache = Cache::Dir(dir.path().to_path_buf());
+            let said = RefCell::new(Vec::new());
+            let notify = |n: &StartNotice| said.borrow_mut().push(n.clone());
+            load_or_compile(&engine, &INSTALLER, &cache, &notify).unwrap();
+            let mut kept: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            kept.sort();
+            assert_eq!(kept.len(), 2, "the copy and its checksum: {kept:?}");
+            assert_eq!(std::fs::read(&kept[0]).unwrap(), INSTALLER.built_in);
+            // The next start maps the copy; a damaged copy is not trusted
+            // but replaced. Neither compiles.
+            load_or_compile(&engine, &INSTALLER, &cache, &notify).unwrap();
+            std::fs::write(&kept[0], b"damaged").unwrap();
+            load_or_compile(&engine, &INSTALLER, &cache, &notify).unwrap();
+            assert_eq!(std::fs::read(&kept[0]).unwrap(), INSTALLER.built_in);
+            assert!(said.borrow().is_empty(), "{:?}", said.borrow());
         }
 
         #[test]
@@ -607,6 +661,7 @@ mod cache {
                     wasm: &wasm,
                     sha256: "0123456789abcdef",
                     built_in: refused,
+                    built_in_sha256: "fedcba9876543210",
                 };
                 let (ok, said, kept) = start(&engine, &code);
                 assert!(ok, "the component was not compiled instead");
@@ -614,7 +669,10 @@ mod cache {
                     matches!(&said[..], [StartNotice::Compiling { cache: Some(_) }]),
                     "{said:?}"
                 );
-                assert_eq!(kept, 2, "the compiled code and its checksum");
+                assert_eq!(
+                    kept, 2,
+                    "the compiled code and its checksum, no refused copy"
+                );
             }
             // Code this engine accepts is used as it is.
             let ours = engine.precompile_component(&wasm).unwrap();
@@ -622,8 +680,9 @@ mod cache {
                 wasm: &wasm,
                 sha256: "0123456789abcdef",
                 built_in: &ours,
+                built_in_sha256: "fedcba9876543210",
             };
-            assert_eq!(start(&engine, &code), (true, Vec::new(), 0));
+            assert_eq!(start(&engine, &code), (true, Vec::new(), 2));
         }
 
         #[test]

@@ -175,7 +175,8 @@ impl InstallerBuilder {
     }
 
     /// Call `notify` with what [`build`](Self::build) has to say: that it
-    /// compiles the component (seconds, on the first start of a build on a
+    /// compiles the component (seconds: asked to compile for this CPU, or the
+    /// built-in code refused, on the first start of a build on a
     /// machine), and that the cache cannot be written (every start then
     /// compiles). Silent by default; a command-line program prints these.
     pub fn on_start(mut self, notify: impl Fn(&StartNotice) + 'static) -> Self {

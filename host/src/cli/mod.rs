@@ -75,8 +75,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "WASM_PLUGIN_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Run the installer compiled for this machine's CPU (once, then
-    /// cached) instead of the code built into the binary for any CPU of
-    /// its architecture
+    /// cached) instead of the code built into the binary for a baseline
+    /// CPU of its architecture
     #[arg(
         long,
         global = true,
