@@ -1,10 +1,13 @@
 //! `outdated`: for each installed plugin, what the registry offers now:
 //! the highest version its recorded requirement admits (what `upgrade`
 //! would take) and the highest of all (what `upgrade NAME@*` would take).
-//! Read-only: the plugins directory is only listed.
+//! Read-only: the plugins directory is only listed (and a sparse
+//! registry's files revalidated against what its cache holds; the host
+//! grants it read-only, so nothing new is kept).
 
 use crate::error::{Error, Result};
 use crate::pipeline;
+use crate::plugins_dir::PluginsDir;
 use crate::plugins_dir::receipt::{self, Found};
 use crate::registry::index::Index;
 use crate::registry::name::PluginName;
@@ -12,6 +15,7 @@ use crate::registry::resolve::{self, Selector};
 use crate::registry::spec::Requirement;
 use crate::registry::{self, Policy, RegistryRef, oci, sparse};
 use crate::sandbox;
+use crate::transfer::http_cache::HttpCache;
 use crate::transfer::source::Fetcher;
 use crate::wit::OutdatedPlugin;
 use std::path::Path;
@@ -44,6 +48,10 @@ pub fn outdated(
             Some(loaded.index)
         }
     };
+    // A sparse registry's files through the plugins directory's cache, so
+    // that a look after an install costs a 304 per file (writing the cache
+    // fails quietly where the directory is granted read-only).
+    let cache = HttpCache::new(fetcher, Some(PluginsDir::new(dest).http_cache()));
     let mut rows = Vec::new();
     for r in receipts {
         let repository: Option<Index>;
@@ -53,7 +61,7 @@ pub fn outdated(
                 // A repository that cannot be read is an error, not "offers
                 // nothing" (a login that expired would look up to date).
                 repository = match PluginName::parse(&r.name) {
-                    Ok(name) if sparse => plugin_file(dest, &registry_ref, &name, fetcher, policy)?,
+                    Ok(name) if sparse => plugin_file(dest, &registry_ref, &name, &cache, policy)?,
                     Ok(name) => Some(pipeline::oci_loaded(registry, &name, fetcher)?.index),
                     Err(_) => None,
                 };
@@ -85,6 +93,7 @@ pub fn outdated(
             requirement: r.requirement,
         });
     }
+    cache.commit();
     Ok(rows)
 }
 
