@@ -153,10 +153,14 @@ pub fn load_plugin(
     policy: Policy<'_>,
 ) -> Result<Loaded> {
     match load_plugin_once(registry, name, fetcher, policy) {
-        Err(e) if fetcher.bypass_cache() => {
-            drop(e);
-            load_plugin_once(registry, name, fetcher, policy)
-        }
+        // Refusals a damaged or stale cache could cause (not a missing
+        // plugin, nor a fetch that failed).
+        Err(
+            Error::IndexUntrusted { .. }
+            | Error::IndexExpired { .. }
+            | Error::IndexInvalid { .. }
+            | Error::IndexMalformed { .. },
+        ) if fetcher.bypass_cache() => load_plugin_once(registry, name, fetcher, policy),
         other => other,
     }
 }
@@ -164,16 +168,140 @@ pub fn load_plugin(
 /// The files of several plugins of one sparse registry, in `names`' order,
 /// each judged as `load_plugin` judges it (the rollback record is the
 /// caller's). What a verb planning several plugins reads them through.
+/// The files they share (`config.json`, `timestamp.json` and its `.sig`,
+/// the snapshot, a bin) are fetched once for them all, so every plugin is
+/// judged against the same generation and a sync of fifty plugins asks
+/// for the timestamp once, not fifty times.
 pub fn load_plugins(
     registry: &RegistryRef,
     names: &[PluginName],
     fetcher: &dyn Fetcher,
     policy: Policy<'_>,
 ) -> Vec<Result<Loaded>> {
+    let shared = Shared::new(fetcher, registry);
     names
         .iter()
-        .map(|name| load_plugin(registry, name, fetcher, policy))
+        .map(|name| load_plugin(registry, name, &shared, policy))
         .collect()
+}
+
+/// A fetcher that answers a second GET of a file plugins share (anything
+/// under the registry's root but plugin files and their signatures: the
+/// freshness files, `config.json`) with the first answer, for one
+/// `load_plugins`. Plugin files are each read once anyway.
+struct Shared<'a> {
+    inner: &'a dyn Fetcher,
+    /// The root's URL, with its trailing `/`.
+    root: Option<String>,
+    answers: std::cell::RefCell<std::collections::BTreeMap<String, SharedAnswer>>,
+}
+
+type SharedAnswer = std::result::Result<Vec<u8>, crate::error::FetchError>;
+
+impl<'a> Shared<'a> {
+    fn new(inner: &'a dyn Fetcher, registry: &RegistryRef) -> Shared<'a> {
+        let root = match registry {
+            RegistryRef::Url(url) => url.strip_suffix(CONFIG).map(str::to_string),
+            RegistryRef::File(_) => None,
+        };
+        Shared {
+            inner,
+            root,
+            answers: Default::default(),
+        }
+    }
+
+    /// Whether `url` is one of the files plugins share.
+    fn is_shared(&self, url: &str) -> bool {
+        let Some(path) = self.root.as_deref().and_then(|root| url.strip_prefix(root)) else {
+            return false;
+        };
+        path == CONFIG
+            || path == TIMESTAMP
+            || path == format!("{TIMESTAMP}.sig")
+            || path.ends_with(".snapshot.json")
+            || path.starts_with("bins/")
+    }
+
+    fn fetch_whole(&self, url: &str) -> SharedAnswer {
+        let (mut body, _) = self.inner.get(url)?;
+        let mut bytes = Vec::new();
+        loop {
+            let chunk = body.read(crate::limits::CHUNK_BYTES as u32)?;
+            if chunk.is_empty() {
+                return Ok(bytes);
+            }
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 > MAX_INDEX_BYTES {
+                return Err(crate::error::FetchError::Protocol(format!(
+                    "more than the {} MiB a registry file may hold",
+                    MAX_INDEX_BYTES >> 20
+                )));
+            }
+        }
+    }
+}
+
+impl Fetcher for Shared<'_> {
+    fn get(
+        &self,
+        url: &str,
+    ) -> std::result::Result<
+        (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
+        crate::error::FetchError,
+    > {
+        if !self.is_shared(url) {
+            return self.inner.get(url);
+        }
+        let known = self.answers.borrow().get(url).cloned();
+        let answer = match known {
+            Some(answer) => answer,
+            None => {
+                let answer = self.fetch_whole(url);
+                // A transient failure is the retry's to repeat, not ours.
+                if answer.as_ref().is_ok() || answer.as_ref().is_err_and(|e| !e.is_transient()) {
+                    self.answers
+                        .borrow_mut()
+                        .insert(url.to_string(), answer.clone());
+                }
+                answer
+            }
+        };
+        let bytes = answer?;
+        let length = Some(bytes.len() as u64);
+        Ok((Box::new(Whole(Some(bytes))), length))
+    }
+
+    fn send(
+        &self,
+        request: &crate::transfer::source::Request,
+    ) -> std::result::Result<
+        (
+            crate::transfer::source::Head,
+            Box<dyn crate::transfer::source::RemoteBody>,
+        ),
+        crate::error::FetchError,
+    > {
+        self.inner.send(request)
+    }
+
+    fn cached(&self, url: &str, sha256: &str) -> Option<Vec<u8>> {
+        self.inner.cached(url, sha256)
+    }
+
+    fn bypass_cache(&self) -> bool {
+        self.answers.borrow_mut().clear();
+        self.inner.bypass_cache()
+    }
+}
+
+/// Bytes already read whole, handed back as a body.
+struct Whole(Option<Vec<u8>>);
+
+impl crate::transfer::source::RemoteBody for Whole {
+    fn read(&mut self, _max: u32) -> std::result::Result<Vec<u8>, crate::error::FetchError> {
+        Ok(self.0.take().unwrap_or_default())
+    }
 }
 
 fn load_plugin_once(
@@ -955,6 +1083,34 @@ mod tests {
             matches!(err, Error::IndexUntrusted { ref reason, .. } if reason.contains("withheld")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn several_plugins_share_one_read_of_the_freshness_files() {
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let fetcher = served(&file, None);
+        generation_pinning(&fetcher, 4, Some(&file), "2999-01-01T00:00:00Z");
+        let root = root();
+        let policy = Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let names = [name("colmask"), name("zzzz"), name("ColMask")];
+        let loaded = load_plugins(&RegistryRef::parse(CONFIG_URL), &names, &fetcher, policy);
+        assert_eq!(loaded.len(), 3);
+        assert_eq!(loaded[0].as_ref().unwrap().index.version, Some(4));
+        assert!(
+            matches!(loaded[1], Err(Error::UnknownPlugin { .. })),
+            "{:?}",
+            loaded[1]
+        );
+        assert_eq!(loaded[2].as_ref().unwrap().index.version, Some(4));
+        let calls = fetcher.calls();
+        let count = |url: &str| calls.iter().filter(|c| *c == url).count();
+        assert_eq!(count("http://r/timestamp.json"), 1, "{calls:?}");
+        assert_eq!(count("http://r/timestamp.json.sig"), 1, "{calls:?}");
+        assert_eq!(count("http://r/3.snapshot.json"), 1, "{calls:?}");
+        assert_eq!(count("http://r/co/lm/colmask"), 2, "{calls:?}");
     }
 
     /// A fetcher whose cache answers `url` with `stale` until bypassed.
