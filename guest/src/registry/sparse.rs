@@ -223,17 +223,30 @@ impl<'a> Shared<'a> {
             || path.starts_with("bins/")
     }
 
+    /// The whole body at `url`, held to the length the server announced
+    /// (as `transfer::source` holds a body it streams).
     fn fetch_whole(&self, url: &str) -> SharedAnswer {
-        let (mut body, _) = self.inner.get(url)?;
+        use crate::error::FetchError;
+        let (mut body, announced) = self.inner.get(url)?;
         let mut bytes = Vec::new();
         loop {
             let chunk = body.read(crate::limits::CHUNK_BYTES as u32)?;
-            if chunk.is_empty() {
-                return Ok(bytes);
+            let received = bytes.len() as u64;
+            match announced {
+                Some(total) if chunk.is_empty() && received < total => {
+                    return Err(FetchError::Truncated(received, total));
+                }
+                Some(total) if received + chunk.len() as u64 > total => {
+                    return Err(FetchError::Protocol(format!(
+                        "the server sent more than the {total} bytes it announced"
+                    )));
+                }
+                _ if chunk.is_empty() => return Ok(bytes),
+                _ => {}
             }
             bytes.extend_from_slice(&chunk);
             if bytes.len() as u64 > MAX_INDEX_BYTES {
-                return Err(crate::error::FetchError::Protocol(format!(
+                return Err(FetchError::Protocol(format!(
                     "more than the {} MiB a registry file may hold",
                     MAX_INDEX_BYTES >> 20
                 )));
@@ -1111,6 +1124,20 @@ mod tests {
         assert_eq!(count("http://r/timestamp.json.sig"), 1, "{calls:?}");
         assert_eq!(count("http://r/3.snapshot.json"), 1, "{calls:?}");
         assert_eq!(count("http://r/co/lm/colmask"), 2, "{calls:?}");
+    }
+
+    #[test]
+    fn a_shared_file_cut_short_is_a_truncated_fetch_not_a_shorter_file() {
+        let fetcher = ScriptedFetcher::default();
+        fetcher.serve(
+            "http://r/timestamp.json",
+            Script::Body(b"{}".to_vec(), Some(10), 64),
+        );
+        let shared = Shared::new(&fetcher, &RegistryRef::parse(CONFIG_URL));
+        assert!(matches!(
+            shared.get("http://r/timestamp.json"),
+            Err(crate::error::FetchError::Truncated(2, 10))
+        ));
     }
 
     /// A fetcher whose cache answers `url` with `stale` until bypassed.

@@ -154,6 +154,7 @@ impl<'a> HttpCache<'a> {
                 let keep = head.length.is_none_or(|n| n <= MAX_CACHED_FILE_BYTES);
                 let tee = Tee {
                     body,
+                    announced: head.length,
                     url: url.to_string(),
                     etag: head.header("etag").map(str::to_string),
                     last_modified: head.header("last-modified").map(str::to_string),
@@ -208,6 +209,8 @@ impl RemoteBody for Bytes {
 /// queued for the cache when it ends.
 struct Tee {
     body: Box<dyn RemoteBody>,
+    /// The length the server announced: a body of another is not kept.
+    announced: Option<u64>,
     url: String,
     etag: Option<String>,
     last_modified: Option<String>,
@@ -220,7 +223,8 @@ impl RemoteBody for Tee {
     fn read(&mut self, max: u32) -> Result<Vec<u8>, FetchError> {
         let chunk = self.body.read(max)?;
         if chunk.is_empty() {
-            if let Some(body) = self.bytes.take() {
+            let whole = |body: &Vec<u8>| self.announced.is_none_or(|n| n == body.len() as u64);
+            if let Some(body) = self.bytes.take().filter(whole) {
                 let header = Header {
                     url: self.url.clone(),
                     etag: self.etag.take(),
