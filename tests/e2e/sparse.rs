@@ -923,6 +923,27 @@ fn with_freshness_files_a_second_install_asks_only_for_the_timestamp_and_trusts_
         recorded(&env)["versions"][format!("{url}timestamp.json")],
         json!(1)
     );
+
+    // outdated of the two plugins: the files they share asked for once.
+    let third = server.cacheable().len();
+    env.run(&[
+        "outdated",
+        "--registry",
+        &url,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--json",
+    ])
+    .expect(OK);
+    assert_eq!(
+        registry_files(third),
+        [
+            ("/reg/timestamp.json".to_string(), 304),
+            ("/reg/timestamp.json.sig".to_string(), 304),
+        ]
+    );
 }
 
 #[test]
