@@ -10,6 +10,17 @@ pub const MAX_INDEX_BYTES: u64 = 16 << 20;
 /// Largest `config.json` of a sparse registry read (one is a few bytes).
 pub const MAX_SPARSE_CONFIG_BYTES: u64 = 64 << 10;
 
+/// Largest sparse-registry file kept in a plugins directory's cache
+/// (`.wasm-plugin/http-cache/`); a larger one is fetched whole every time.
+pub const MAX_CACHED_FILE_BYTES: u64 = 4 << 20;
+
+/// Most bytes that cache holds: past it, the oldest-written entries go.
+pub const MAX_CACHE_BYTES: u64 = 64 << 20;
+
+/// Most entries that cache holds (a plugin's file and its signature are
+/// two): past it, the oldest-written entries go.
+pub const MAX_CACHE_ENTRIES: usize = 10_000;
+
 /// Largest `.pub` key file read (a PEM key is about 113 bytes).
 pub const MAX_KEY_FILE_BYTES: u64 = 16 << 10;
 

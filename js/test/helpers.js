@@ -75,16 +75,26 @@ export function snapshot(dir) {
 /**
  * An HTTP server on 127.0.0.1 in this thread (the package's calls run in
  * workers, so it can answer them). `routes` maps a path to a body, a status,
- * or `{announce, send}`: a Content-Length of `announce`, then `send` and a
- * closed connection.
+ * `{announce, send}`: a Content-Length of `announce`, then `send` and a
+ * closed connection, or `{cacheable}`: that body with an ETag, and a 304
+ * (counted in `notModified`) to a request whose If-None-Match names it.
  */
 export async function serve(t, routes) {
   const hits = {};
+  const notModified = {};
   const server = createServer((req, res) => {
     hits[req.url] = (hits[req.url] ?? 0) + 1;
     const route = routes[req.url];
     if (route === undefined || typeof route === 'number') {
       res.writeHead(route ?? 404).end('no');
+    } else if (route.cacheable !== undefined) {
+      const etag = `"${sha256(Buffer.from(route.cacheable))}"`;
+      if (req.headers['if-none-match'] === etag) {
+        notModified[req.url] = (notModified[req.url] ?? 0) + 1;
+        res.writeHead(304, { etag }).end();
+      } else {
+        res.writeHead(200, { etag, 'content-length': Buffer.byteLength(route.cacheable) }).end(route.cacheable);
+      }
     } else if (route.announce !== undefined) {
       res.writeHead(200, { 'content-length': route.announce });
       res.write(route.send, () => res.socket.end());
@@ -98,5 +108,5 @@ export async function serve(t, routes) {
     server.closeAllConnections();
     server.close();
   });
-  return { base: `http://127.0.0.1:${server.address().port}`, hits };
+  return { base: `http://127.0.0.1:${server.address().port}`, hits, notModified };
 }

@@ -331,6 +331,21 @@ test('installs from a sparse registry named by its directory, as the CLI takes i
   const again = await install({ registry: join(registry, 'config.json'), spec: 'hello', dest, trustRoot });
   assert.equal(again.action, 'unchanged');
 
+  // Over http, a second install revalidates the registry's files: 304s,
+  // the bytes kept in the plugins directory reused (and judged again).
+  const server = await serve(t, {
+    '/reg/config.json': { cacheable: JSON.stringify({ schema_version: '1' }) },
+    '/reg/he/ll/hello': { cacheable: file },
+    '/reg/he/ll/hello.sig': { cacheable: k.sign(file) },
+    '/reg/hello-0.1.0.wasm': bytes,
+  });
+  const remote = join(dir, 'remote');
+  await install({ registry: `${server.base}/reg/`, spec: 'hello', dest: remote, trustRoot });
+  assert.deepEqual(server.notModified, {});
+  const revalidated = await install({ registry: `${server.base}/reg/`, spec: 'hello', dest: remote, trustRoot });
+  assert.equal(revalidated.action, 'unchanged');
+  assert.deepEqual(server.notModified, { '/reg/config.json': 1, '/reg/he/ll/hello': 1, '/reg/he/ll/hello.sig': 1 });
+
   // A directory that is neither says what to name.
   const error = await rejectsWith(install({ registry: join(dir, 'trust'), spec: 'hello', dest, trustRoot }), 'usage');
   assert.match(error.message, /without a config\.json/);

@@ -47,6 +47,10 @@ pub enum Reply {
     /// `reply` to a request whose Authorization is exactly the first
     /// string; 401 with the second as `WWW-Authenticate` to any other.
     Guarded(String, String, Box<Reply>),
+    /// 200 with these bytes and an `ETag` (their SHA-256), or 304 Not
+    /// Modified when the request's `If-None-Match` names that tag, as a
+    /// file server does; each answer's status is logged (`cacheable`).
+    Cacheable(Vec<u8>),
 }
 
 /// A connection the server can answer on.
@@ -93,9 +97,13 @@ pub struct Server {
     hits: Arc<Mutex<HashMap<String, usize>>>,
     seen: Seen,
     flight: Arc<InFlight>,
+    answers: Answers,
     stop: Arc<AtomicBool>,
     addr: SocketAddr,
 }
+
+/// The statuses `Reply::Cacheable` answered with, by path.
+type Answers = Arc<Mutex<Vec<(String, u16)>>>;
 
 /// Requests being answered now (read, answer not yet written), and the
 /// most at once so far.
@@ -140,6 +148,8 @@ impl Server {
         let stop = Arc::new(AtomicBool::new(false));
         let (r, h, s, log) = (routes.clone(), hits.clone(), stop.clone(), seen.clone());
         let f = flight.clone();
+        let answers: Answers = Arc::default();
+        let a = answers.clone();
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
@@ -147,13 +157,13 @@ impl Server {
                 }
                 let Ok(stream) = stream else { continue };
                 let (routes, hits, tls, log) = (r.clone(), h.clone(), tls.clone(), log.clone());
-                let flight = f.clone();
+                let (flight, answers) = (f.clone(), a.clone());
                 thread::spawn(move || match tls {
-                    None => serve(stream, &routes, &hits, &log, &flight),
+                    None => serve(stream, &routes, &hits, &log, &flight, &answers),
                     Some(config) => {
                         let conn = rustls::ServerConnection::new(config).expect("TLS session");
                         let conn = rustls::StreamOwned::new(conn, stream);
-                        serve(conn, &routes, &hits, &log, &flight);
+                        serve(conn, &routes, &hits, &log, &flight, &answers);
                     }
                 });
             }
@@ -164,6 +174,7 @@ impl Server {
             hits,
             seen,
             flight,
+            answers,
             stop,
             addr,
         }
@@ -183,6 +194,11 @@ impl Server {
     pub fn route(&self, path: &str, reply: Reply) -> String {
         self.routes.lock().unwrap().insert(path.to_string(), reply);
         format!("{}{path}", self.base)
+    }
+
+    /// The `Reply::Cacheable` answers so far: path and status (200 or 304).
+    pub fn cacheable(&self) -> Vec<(String, u16)> {
+        self.answers.lock().unwrap().clone()
     }
 
     /// Requests received for `path` so far.
@@ -225,8 +241,14 @@ fn serve<C: Conn>(
     hits: &Mutex<HashMap<String, usize>>,
     seen: &Mutex<Vec<(String, Option<String>)>>,
     flight: &InFlight,
+    answers: &Mutex<Vec<(String, u16)>>,
 ) {
-    let Some((target, authorization)) = read_request(&mut conn) else {
+    let Some(Asked {
+        target,
+        authorization,
+        if_none_match,
+    }) = read_request(&mut conn)
+    else {
         return;
     };
     // From the request read to the last byte of the answer written.
@@ -277,6 +299,25 @@ fn serve<C: Conn>(
             .and_then(|()| conn.write_all(&bytes))
         }
         Some(Reply::Guarded(..)) => panic!("nested guards are not supported"),
+        Some(Reply::Cacheable(bytes)) => {
+            let etag = format!("\"{}\"", crate::util::sha256_hex(&bytes));
+            let fresh = if_none_match.as_deref() == Some(etag.as_str());
+            let status = if fresh { 304 } else { 200 };
+            answers.lock().unwrap().push((path.clone(), status));
+            let (reason, body): (&str, &[u8]) = match fresh {
+                true => ("Not Modified", b""),
+                false => ("OK", &bytes),
+            };
+            let length = match fresh {
+                true => String::new(),
+                false => format!("Content-Length: {}\r\n", bytes.len()),
+            };
+            write!(
+                conn,
+                "HTTP/1.1 {status} {reason}\r\nETag: {etag}\r\n{length}Connection: close\r\n\r\n"
+            )
+            .and_then(|()| conn.write_all(body))
+        }
         Some(Reply::Body(bytes)) => respond(&mut conn, 200, &bytes, None),
         Some(Reply::Status(code)) => respond(&mut conn, code, b"status", None),
         Some(Reply::CutAfter(bytes, n)) => respond(&mut conn, 200, &bytes[..n], Some(bytes.len())),
@@ -360,8 +401,15 @@ fn respond(
     conn.write_all(body)
 }
 
-/// The request's target and its Authorization header, if any.
-fn read_request(conn: &mut impl Read) -> Option<(String, Option<String>)> {
+/// What the server reads of a request.
+struct Asked {
+    target: String,
+    authorization: Option<String>,
+    if_none_match: Option<String>,
+}
+
+/// The request's target and the headers the server heeds.
+fn read_request(conn: &mut impl Read) -> Option<Asked> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -373,12 +421,18 @@ fn read_request(conn: &mut impl Read) -> Option<(String, Option<String>)> {
     let text = String::from_utf8_lossy(&head);
     let mut lines = text.lines();
     let target = lines.next()?.split_whitespace().nth(1)?.to_string();
-    let authorization = lines.find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.eq_ignore_ascii_case("authorization")
-            .then(|| value.trim().to_string())
-    });
-    Some((target, authorization))
+    let headers: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once(':')).collect();
+    let header = |wanted: &str| {
+        headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, value)| value.trim().to_string())
+    };
+    Some(Asked {
+        target,
+        authorization: header("authorization"),
+        if_none_match: header("if-none-match"),
+    })
 }
 
 /// A CONNECT proxy on loopback: tunnels each connection to the target it

@@ -686,7 +686,10 @@ fn a_signed_timestamp_pins_the_snapshot_its_bins_and_each_plugin_files_version()
     let bin = bin_of("colmask");
     assert!(env.path(&format!("registry/bins/{bin}.1.json")).exists());
 
-    // Over http: the timestamp, the snapshot, the plugin's bin, its file.
+    // Over http: the timestamp and its signature, the snapshot, the
+    // plugin's bin, its file: five registry files. Not config.json (the
+    // signed timestamp stands for it) nor the file's signature (its bin
+    // pins its SHA-256).
     let server = Server::start();
     let url = serve(&env, &server, "registry");
     install(&env, &url, "colmask").expect(OK);
@@ -696,9 +699,7 @@ fn a_signed_timestamp_pins_the_snapshot_its_bins_and_each_plugin_files_version()
         "/reg/1.snapshot.json".to_string(),
         format!("/reg/bins/{bin}.1.json"),
         "/reg/co/lm/colmask".into(),
-        "/reg/co/lm/colmask.sig".into(),
         "/reg/colmask-2.0.0.wasm".into(),
-        "/reg/config.json".into(),
         "/reg/timestamp.json".into(),
         "/reg/timestamp.json.sig".into(),
     ];
@@ -727,7 +728,7 @@ fn a_signed_timestamp_pins_the_snapshot_its_bins_and_each_plugin_files_version()
     }
     install(&env, "registry", "colmask")
         .expect(INTEGRITY)
-        .says(&["co/lm/colmask", "version 1", "lists version 2"]);
+        .says(&["co/lm/colmask", "SHA-256", "stale or altered"]);
 
     // The whole older generation put back (its snapshot and bins are still
     // there, named by version): the timestamp is the rollback.
@@ -768,9 +769,230 @@ fn a_tampered_bin_is_refused_by_the_snapshots_digest() {
     let (env, reg) = flat();
     converted_in_place(&env, &reg);
     let bin = format!("registry/bins/{}.1.json", bin_of("colmask"));
-    let text = String::from_utf8(env.read(&bin)).unwrap();
-    env.write(&bin, text.replace("\"colmask\": 1", "\"colmask\": 7"));
+    let mut listed: Value = serde_json::from_slice(&env.read(&bin)).unwrap();
+    listed["plugins"]["colmask"]["version"] = json!(7);
+    env.write(&bin, serde_json::to_vec(&listed).unwrap());
     install(&env, "registry", "colmask")
         .expect(INTEGRITY)
         .says(&[&bin_of("colmask"), "SHA-256"]);
+}
+
+/// Serves every file of the registry `dir` under `/reg/` as a file server
+/// does, with an ETag and a 304 for a request naming it.
+fn serve_cacheable(env: &Env, server: &Server, dir: &str) -> String {
+    for (file, _) in env.snapshot(dir) {
+        let bytes = env.read(&format!("{dir}/{file}"));
+        server.route(&format!("/reg/{file}"), Reply::Cacheable(bytes));
+    }
+    format!("{}/reg/", server.base)
+}
+
+/// The cacheable answers since `from` (an earlier `cacheable().len()`).
+fn answered(server: &Server, from: usize) -> Vec<(String, u16)> {
+    let mut answers = server.cacheable()[from..].to_vec();
+    answers.sort();
+    answers
+}
+
+#[test]
+fn a_second_look_over_http_revalidates_the_registry_files_and_gets_304s() {
+    // Without freshness files: config.json, the plugin file and its
+    // signature, each revalidated by its ETag.
+    let (env, reg, key) = signed();
+    let server = Server::start();
+    let url = serve_cacheable(&env, &server, "reg");
+    install(&env, &url, "colmask").expect(OK);
+    let first = server.cacheable().len();
+    assert!(env.path("plugins/.wasm-plugin/http-cache").is_dir());
+    let outdated = |env: &Env| {
+        env.run(&[
+            "outdated",
+            "--registry",
+            &url,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json()
+    };
+    assert_eq!(outdated(&env)[0]["latest"], json!("1.0.0"));
+    assert_eq!(
+        answered(&server, first),
+        [
+            ("/reg/co/lm/colmask".to_string(), 304),
+            ("/reg/co/lm/colmask.sig".to_string(), 304),
+            ("/reg/config.json".to_string(), 304),
+        ]
+    );
+    // A new release: fetched in full, and seen.
+    let v1 = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    let v2 = reg.artefact(&env, "colmask", "2.0.0", V2, Some(&key));
+    reg.write(&env, "colmask", 2, None, &[v1, v2], Some(&key));
+    serve_cacheable(&env, &server, "reg");
+    let second = server.cacheable().len();
+    assert_eq!(outdated(&env)[0]["latest"], json!("2.0.0"));
+    let answers = answered(&server, second);
+    assert!(
+        answers.contains(&("/reg/co/lm/colmask".into(), 200)),
+        "{answers:?}"
+    );
+}
+
+/// The cache entry of the registry file at `url` in `plugins/`, rewritten
+/// by `change` with its header made to match again (as someone who can
+/// write the plugins directory could).
+fn tamper_cache_entry(env: &Env, url: &str, change: impl Fn(Vec<u8>) -> Vec<u8>) {
+    let name = format!("{}.http", &sha256_hex(url.as_bytes())[..32]);
+    let path = format!("plugins/.wasm-plugin/http-cache/{name}");
+    let bytes = env.read(&path);
+    let newline = bytes.iter().position(|&b| b == b'\n').unwrap();
+    let mut header: Value = serde_json::from_slice(&bytes[..newline]).unwrap();
+    assert_eq!(header["url"], json!(url));
+    let body = change(bytes[newline + 1..].to_vec());
+    header["len"] = json!(body.len());
+    header["sha256"] = json!(sha256_hex(&body));
+    let mut entry = serde_json::to_vec(&header).unwrap();
+    entry.push(b'\n');
+    entry.extend(body);
+    env.write(&path, entry);
+}
+
+#[test]
+fn with_freshness_files_a_second_install_asks_only_for_the_timestamp_and_trusts_no_cache() {
+    let (env, reg) = flat();
+    converted_in_place(&env, &reg);
+    let server = Server::start();
+    let url = serve_cacheable(&env, &server, "registry");
+    install(&env, &url, "colmask@=1.0.0").expect(OK);
+    let registry_files = |from: usize| {
+        answered(&server, from)
+            .into_iter()
+            .filter(|(path, _)| !path.ends_with(".wasm"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(registry_files(0).len(), 5, "{:?}", registry_files(0));
+
+    // Again: the timestamp and its signature revalidated (304s); the
+    // snapshot, the bin and the plugin file, pinned by digest, taken from
+    // the cache without asking.
+    let first = server.cacheable().len();
+    env.run(&[
+        "upgrade",
+        "colmask@*",
+        "--registry",
+        &url,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(OK);
+    assert_eq!(
+        registry_files(first),
+        [
+            ("/reg/timestamp.json".to_string(), 304),
+            ("/reg/timestamp.json.sig".to_string(), 304),
+        ]
+    );
+    assert_eq!(env.read("plugins/colmask.wasm"), V2);
+
+    // A cached timestamp altered (its entry made consistent again): the
+    // 304 reuses it, its signature fails, and it is fetched anew rather
+    // than trusted or left to block every later run.
+    tamper_cache_entry(&env, &format!("{url}timestamp.json"), |body| {
+        String::from_utf8(body)
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 99")
+            .into_bytes()
+    });
+    let second = server.cacheable().len();
+    install(&env, &url, "hello").expect(OK);
+    let answers = registry_files(second);
+    assert!(
+        answers.contains(&("/reg/timestamp.json".into(), 304)),
+        "{answers:?}"
+    );
+    assert!(
+        answers.contains(&("/reg/timestamp.json".into(), 200)),
+        "{answers:?}"
+    );
+    assert_eq!(
+        recorded(&env)["versions"][format!("{url}timestamp.json")],
+        json!(1)
+    );
+
+    // outdated of the two plugins: the files they share asked for once.
+    let third = server.cacheable().len();
+    env.run(&[
+        "outdated",
+        "--registry",
+        &url,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+        "--json",
+    ])
+    .expect(OK);
+    assert_eq!(
+        registry_files(third),
+        [
+            ("/reg/timestamp.json".to_string(), 304),
+            ("/reg/timestamp.json.sig".to_string(), 304),
+        ]
+    );
+}
+
+#[test]
+fn a_timestamp_that_expired_since_it_was_cached_is_refused_as_a_freeze() {
+    let (env, reg) = flat();
+    let soon = std::time::SystemTime::now() + std::time::Duration::from_secs(3);
+    let mut index: Value = serde_json::from_slice(&env.read(&reg.index())).unwrap();
+    index["expires"] = json!(rfc3339(soon));
+    env.write(&reg.index(), serde_json::to_vec(&index).unwrap());
+    converted_in_place(&env, &reg);
+    let server = Server::start();
+    let url = serve_cacheable(&env, &server, "registry");
+    install(&env, &url, "colmask@=1.0.0").expect(OK);
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let first = server.cacheable().len();
+    env.run(&[
+        "upgrade",
+        "colmask",
+        "--registry",
+        &url,
+        "--dest",
+        "plugins",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(INTEGRITY)
+    .says(&["timestamp.json", "expired"]);
+    // The cached copy was judged (a 304), then a fresh one: refused both.
+    let answers = answered(&server, first);
+    assert!(
+        answers.contains(&("/reg/timestamp.json".into(), 304)),
+        "{answers:?}"
+    );
+    assert!(
+        answers.contains(&("/reg/timestamp.json".into(), 200)),
+        "{answers:?}"
+    );
+    assert_eq!(env.read("plugins/colmask.wasm"), V1);
+}
+
+/// `when` as RFC 3339 in UTC (seconds).
+fn rfc3339(when: std::time::SystemTime) -> String {
+    let secs = when
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

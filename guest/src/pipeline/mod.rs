@@ -33,6 +33,7 @@ use crate::registry::sparse;
 use crate::registry::spec::PluginSpec;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::sandbox;
+use crate::transfer::http_cache::HttpCache;
 use crate::transfer::source::Fetcher;
 use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
@@ -219,11 +220,15 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         return install_one(&context, &spec);
     }
     let registry_ref = RegistryRef::parse(&request.registry);
+    // A sparse registry's files go through the plugins directory's cache:
+    // a 304 costs no download, and what was fetched is kept only once it
+    // passed every check, rollback included.
+    let cache = HttpCache::new(fetcher, Some(PluginsDir::new(dest).http_cache()));
     let loaded = match &request.preloaded {
         // A sparse registry: the plugin's own file, its rollback record
         // kept apart from other plugins' (a plan preloads no index of it).
         _ if sparse::is_sparse(&registry_ref) => {
-            sparse::load_plugin(&registry_ref, &spec.name, fetcher, policy)?
+            sparse::load_plugin(&registry_ref, &spec.name, &cache, policy)?
         }
         Some(index) => registry::admit(
             &registry_ref,
@@ -234,6 +239,9 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         None => registry::load(&registry_ref, fetcher, policy)?,
     };
     seen::check_not_rolled_back(dest, &loaded)?;
+    if !request.dry_run {
+        cache.commit();
+    }
     let context = Context {
         request,
         registry: &registry_ref,

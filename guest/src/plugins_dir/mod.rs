@@ -5,9 +5,10 @@
 //! itself. What the installer keeps for itself lives under `.wasm-plugin/`,
 //! a dot-directory loaders skip: receipts (`receipts/<name>.json`), the
 //! index versions seen per registry (`registries.json`), the newest trust
-//! metadata reached per registry (`roots/`), and the lock the host takes
-//! (`lock`). Temp files are staged next to their final place (see
-//! `transfer::staged`), so they may be in any of those four folders.
+//! metadata reached per registry (`roots/`), sparse registries' files as
+//! last fetched (`http-cache/`), and the lock the host takes (`lock`). Temp
+//! files are staged next to their final place (see `transfer::staged`), so
+//! they may be in any of those five folders.
 
 pub mod installed;
 pub mod place;
@@ -120,13 +121,20 @@ impl PluginsDir {
         self.roots().join(format!("{name}.json"))
     }
 
+    /// `<root>/.wasm-plugin/http-cache`: sparse registries' files as last
+    /// fetched, with their validators (`transfer::http_cache`).
+    pub fn http_cache(&self) -> PathBuf {
+        self.state().join("http-cache")
+    }
+
     /// Every folder a temp file may be staged in.
-    pub fn staging_dirs(&self) -> [PathBuf; 4] {
+    pub fn staging_dirs(&self) -> [PathBuf; 5] {
         [
             self.root.clone(),
             self.state(),
             self.receipts(),
             self.roots(),
+            self.http_cache(),
         ]
     }
 
@@ -183,6 +191,7 @@ mod tests {
             Path::new("/p/.wasm-plugin/receipts/a.json")
         );
         assert_eq!(dir.seen(), Path::new("/p/.wasm-plugin/registries.json"));
+        assert_eq!(dir.http_cache(), Path::new("/p/.wasm-plugin/http-cache"));
         assert_eq!(PluginsDir::plugin_of("a.sig"), Some("a"));
         assert_eq!(dir.bundle("a"), Path::new("/p/a.sigstore.json"));
         assert_eq!(PluginsDir::plugin_of("a.sigstore.json"), Some("a"));

@@ -82,6 +82,23 @@ pub fn admit(
     // Authenticate before parsing: bytes nobody vouches for are refused as
     // untrusted, not picked apart.
     let signed_by = check_signature(registry, &bytes, signature.as_deref(), policy.trust)?;
+    let mut loaded = admit_vouched(registry, bytes, signed_by, policy)?;
+    loaded.signature = signature.map(|s| s.trim().to_string());
+    Ok(loaded)
+}
+
+/// `admit` for bytes a signed file vouches for by their SHA-256 instead of
+/// a signature of their own (a sparse registry's plugin file pinned by its
+/// bin, which the snapshot pins, which the signed `timestamp.json` pins):
+/// `signed_by` is whoever signed that file; parsing and expiry are as
+/// `admit`'s. The caller has checked the digest.
+pub(super) fn admit_vouched(
+    registry: &RegistryRef,
+    bytes: Vec<u8>,
+    signed_by: Option<String>,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
+    let shown = registry.shown();
     let index = index::parse(&shown, &bytes)?;
     let expired = index
         .expires
@@ -98,7 +115,7 @@ pub fn admit(
         registry: registry.clone(),
         index,
         bytes,
-        signature: signature.map(|s| s.trim().to_string()),
+        signature: None,
         signed_by,
         trust_checked: policy.trust.is_some(),
         timestamp: None,

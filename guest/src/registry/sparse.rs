@@ -143,33 +143,203 @@ pub fn plugin_file(registry: &RegistryRef, name: &PluginName) -> Result<Registry
 /// expiry). The `Loaded` is the plugin file's: its `registry` is the file,
 /// so that the rollback record is kept per plugin. A registry without the
 /// file does not offer the plugin; a file listing another plugin is
-/// refused.
+/// refused. When `fetcher` answered from a cache (`transfer::http_cache`)
+/// and the files failed their checks, they are read again from the
+/// network: a cache is never what refuses, nor what admits.
 pub fn load_plugin(
     registry: &RegistryRef,
     name: &PluginName,
     fetcher: &dyn Fetcher,
     policy: Policy<'_>,
 ) -> Result<Loaded> {
-    read_config(registry, fetcher)?;
+    match load_plugin_once(registry, name, fetcher, policy) {
+        // Refusals a damaged or stale cache could cause (not a missing
+        // plugin, nor a fetch that failed).
+        Err(
+            Error::IndexUntrusted { .. }
+            | Error::IndexExpired { .. }
+            | Error::IndexInvalid { .. }
+            | Error::IndexMalformed { .. },
+        ) if fetcher.bypass_cache() => load_plugin_once(registry, name, fetcher, policy),
+        other => other,
+    }
+}
+
+/// The files of several plugins of one sparse registry, in `names`' order,
+/// each judged as `load_plugin` judges it (the rollback record is the
+/// caller's). What a verb planning several plugins reads them through.
+/// The files they share (`config.json`, `timestamp.json` and its `.sig`,
+/// the snapshot, a bin) are fetched once for them all, so every plugin is
+/// judged against the same generation and a sync of fifty plugins asks
+/// for the timestamp once, not fifty times.
+pub fn load_plugins(
+    registry: &RegistryRef,
+    names: &[PluginName],
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Vec<Result<Loaded>> {
+    let shared = Shared::new(fetcher, registry);
+    names
+        .iter()
+        .map(|name| load_plugin(registry, name, &shared, policy))
+        .collect()
+}
+
+/// A fetcher that answers a second GET of a file plugins share (anything
+/// under the registry's root but plugin files and their signatures: the
+/// freshness files, `config.json`) with the first answer, for one
+/// `load_plugins`. Plugin files are each read once anyway.
+struct Shared<'a> {
+    inner: &'a dyn Fetcher,
+    /// The root's URL, with its trailing `/`.
+    root: Option<String>,
+    answers: std::cell::RefCell<std::collections::BTreeMap<String, SharedAnswer>>,
+}
+
+type SharedAnswer = std::result::Result<Vec<u8>, crate::error::FetchError>;
+
+impl<'a> Shared<'a> {
+    fn new(inner: &'a dyn Fetcher, registry: &RegistryRef) -> Shared<'a> {
+        let root = match registry {
+            RegistryRef::Url(url) => url.strip_suffix(CONFIG).map(str::to_string),
+            RegistryRef::File(_) => None,
+        };
+        Shared {
+            inner,
+            root,
+            answers: Default::default(),
+        }
+    }
+
+    /// Whether `url` is one of the files plugins share.
+    fn is_shared(&self, url: &str) -> bool {
+        let Some(path) = self.root.as_deref().and_then(|root| url.strip_prefix(root)) else {
+            return false;
+        };
+        path == CONFIG
+            || path == TIMESTAMP
+            || path == format!("{TIMESTAMP}.sig")
+            || path.ends_with(".snapshot.json")
+            || path.starts_with("bins/")
+    }
+
+    /// The whole body at `url`, held to the length the server announced
+    /// (as `transfer::source` holds a body it streams).
+    fn fetch_whole(&self, url: &str) -> SharedAnswer {
+        use crate::error::FetchError;
+        let (mut body, announced) = self.inner.get(url)?;
+        let mut bytes = Vec::new();
+        loop {
+            let chunk = body.read(crate::limits::CHUNK_BYTES as u32)?;
+            let received = bytes.len() as u64;
+            match announced {
+                Some(total) if chunk.is_empty() && received < total => {
+                    return Err(FetchError::Truncated(received, total));
+                }
+                Some(total) if received + chunk.len() as u64 > total => {
+                    return Err(FetchError::Protocol(format!(
+                        "the server sent more than the {total} bytes it announced"
+                    )));
+                }
+                _ if chunk.is_empty() => return Ok(bytes),
+                _ => {}
+            }
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 > MAX_INDEX_BYTES {
+                return Err(FetchError::Protocol(format!(
+                    "more than the {} MiB a registry file may hold",
+                    MAX_INDEX_BYTES >> 20
+                )));
+            }
+        }
+    }
+}
+
+impl Fetcher for Shared<'_> {
+    fn get(
+        &self,
+        url: &str,
+    ) -> std::result::Result<
+        (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
+        crate::error::FetchError,
+    > {
+        if !self.is_shared(url) {
+            return self.inner.get(url);
+        }
+        let known = self.answers.borrow().get(url).cloned();
+        let answer = match known {
+            Some(answer) => answer,
+            None => {
+                let answer = self.fetch_whole(url);
+                // A transient failure is the retry's to repeat, not ours.
+                if answer.as_ref().is_ok() || answer.as_ref().is_err_and(|e| !e.is_transient()) {
+                    self.answers
+                        .borrow_mut()
+                        .insert(url.to_string(), answer.clone());
+                }
+                answer
+            }
+        };
+        let bytes = answer?;
+        let length = Some(bytes.len() as u64);
+        Ok((Box::new(Whole(Some(bytes))), length))
+    }
+
+    fn send(
+        &self,
+        request: &crate::transfer::source::Request,
+    ) -> std::result::Result<
+        (
+            crate::transfer::source::Head,
+            Box<dyn crate::transfer::source::RemoteBody>,
+        ),
+        crate::error::FetchError,
+    > {
+        self.inner.send(request)
+    }
+
+    fn cached(&self, url: &str, sha256: &str) -> Option<Vec<u8>> {
+        self.inner.cached(url, sha256)
+    }
+
+    fn bypass_cache(&self) -> bool {
+        self.answers.borrow_mut().clear();
+        self.inner.bypass_cache()
+    }
+}
+
+/// Bytes already read whole, handed back as a body.
+struct Whole(Option<Vec<u8>>);
+
+impl crate::transfer::source::RemoteBody for Whole {
+    fn read(&mut self, _max: u32) -> std::result::Result<Vec<u8>, crate::error::FetchError> {
+        Ok(self.0.take().unwrap_or_default())
+    }
+}
+
+fn load_plugin_once(
+    registry: &RegistryRef,
+    name: &PluginName,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
     let fresh = freshness(registry, name, fetcher, policy)?;
+    // The signed timestamp.json says as much as config.json (it is a
+    // sparse registry of a layout this build reads), and more: with one,
+    // config.json is not asked for.
+    if fresh.is_none() {
+        read_config(registry, fetcher)?;
+    }
     let file = plugin_file(registry, name)?;
-    let listed = fresh.as_ref().map(|f| f.listed);
-    let mut loaded = match super::load::read_if_index(&file, fetcher)? {
-        None if listed.is_none_or(|v| v.is_none()) => {
-            return Err(Error::UnknownPlugin {
-                name: name.to_string(),
-                registry: registry.shown(),
-                available: Vec::new(),
-            });
+    let mut loaded = match fresh.as_ref() {
+        Some(Fresh {
+            listed: Some(pinned),
+            timestamp,
+            ..
+        }) if !pinned.sha256.is_empty() => {
+            read_vouched(&file, pinned, timestamp.signed_by.clone(), fetcher, policy)?
         }
-        None => {
-            return Err(Error::IndexUntrusted {
-                registry: file.shown(),
-                reason: "it is missing, but the registry's snapshot lists it: a file withheld"
-                    .into(),
-            });
-        }
-        Some((bytes, signature)) => super::admit(&file, bytes, signature, policy)?,
+        _ => read_signed(registry, &file, name, fresh.as_ref(), fetcher, policy)?,
     };
     check_names(&loaded.index, name)?;
     let Some(fresh) = fresh else {
@@ -195,8 +365,9 @@ pub fn load_plugin(
         return Ok(loaded);
     };
     let got = loaded.index.version.unwrap_or(0);
-    if fresh.listed != Some(got) {
-        let listed = match fresh.listed {
+    let listed = fresh.listed.as_ref().map(|p| p.version);
+    if listed != Some(got) {
+        let listed = match listed {
             Some(version) => format!("lists version {version}"),
             None => "does not list it".into(),
         };
@@ -211,6 +382,57 @@ pub fn load_plugin(
     }
     loaded.timestamp = Some(Box::new(fresh.timestamp));
     Ok(loaded)
+}
+
+/// A plugin file read with its own signature (`<file>.sig`): a registry
+/// without freshness files, or whose bin pins no digest.
+fn read_signed(
+    registry: &RegistryRef,
+    file: &RegistryRef,
+    name: &PluginName,
+    fresh: Option<&Fresh>,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
+    match super::load::read_if_index(file, fetcher)? {
+        None if fresh.is_none_or(|f| f.listed.is_none()) => Err(Error::UnknownPlugin {
+            name: name.to_string(),
+            registry: registry.shown(),
+            available: Vec::new(),
+        }),
+        None => Err(Error::IndexUntrusted {
+            registry: file.shown(),
+            reason: "it is missing, but the registry's snapshot lists it: a file withheld".into(),
+        }),
+        Some((bytes, signature)) => super::admit(file, bytes, signature, policy),
+    }
+}
+
+/// A plugin file whose bin pins its SHA-256: the signed timestamp.json
+/// vouches for it through the snapshot and the bin, so its own `.sig` is
+/// not asked for (one registry file fewer per install), and a copy kept
+/// from an earlier run with that digest is taken without asking at all.
+fn read_vouched(
+    file: &RegistryRef,
+    pinned: &Pinned,
+    signed_by: Option<String>,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
+    let bytes = match read_digest_pinned(file, pinned, fetcher, MAX_INDEX_BYTES) {
+        Err(Error::FetchFailed {
+            cause: crate::error::FetchError::HttpStatus(404 | 410),
+            ..
+        }) => {
+            return Err(Error::IndexUntrusted {
+                registry: file.shown(),
+                reason: "it is missing, but the registry's snapshot lists it: a file withheld"
+                    .into(),
+            });
+        }
+        other => other?,
+    };
+    super::load::admit_vouched(file, bytes, signed_by, policy)
 }
 
 /// The file at a sparse registry's root that vouches for its freshness.
@@ -234,6 +456,9 @@ pub struct Pinned {
 /// snapshot.
 #[derive(Debug, Deserialize)]
 struct Timestamp {
+    /// As `config.json`'s (absent: `"1"`), which it stands for.
+    #[serde(default)]
+    schema_version: String,
     version: u64,
     #[serde(default)]
     expires: Option<String>,
@@ -248,11 +473,33 @@ struct Snapshot {
 }
 
 /// `bins/<id>.json`: the version of each plugin file whose name hashes
-/// into the bin.
+/// into the bin, and (written since) its SHA-256, which makes the file's
+/// own signature unneeded.
 #[derive(Debug, Deserialize)]
 struct Bin {
     version: u64,
-    plugins: std::collections::BTreeMap<String, u64>,
+    plugins: std::collections::BTreeMap<String, Listed>,
+}
+
+/// A plugin file as its bin lists it: `{"version": 4, "sha256": "…"}`,
+/// or a bare version (a bin of an older writer, which pins no digest).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Listed {
+    Pinned(Pinned),
+    Version(u64),
+}
+
+impl Listed {
+    fn pinned(self) -> Pinned {
+        match self {
+            Listed::Pinned(pinned) => pinned,
+            Listed::Version(version) => Pinned {
+                version,
+                sha256: String::new(),
+            },
+        }
+    }
 }
 
 /// The bin a plugin's name hashes into: the first byte of the SHA-256 of
@@ -276,8 +523,9 @@ struct Fresh {
     timestamp: Loaded,
     /// The bin's id.
     bin: String,
-    /// The plugin file's version its bin lists (`None`: not listed).
-    listed: Option<u64>,
+    /// The plugin file's version its bin lists and its SHA-256 (`""` when
+    /// the bin pins none); `None`: not listed.
+    listed: Option<Pinned>,
 }
 
 /// Reads `timestamp.json` (its signature checked as an index's, its expiry
@@ -299,6 +547,17 @@ fn freshness(
     let signed_by =
         super::load::check_signature(&timestamp_ref, &bytes, signature.as_deref(), policy.trust)?;
     let timestamp: Timestamp = parse_json(&shown, &bytes)?;
+    if !index::SCHEMAS_READ.contains(&timestamp.schema_version.as_str()) {
+        return Err(Error::IndexInvalid {
+            path: shown,
+            problem: format!(
+                "schema_version is {:?}; this installer reads schema_version {:?} (or none), so \
+                 the registry needs a newer wasm-plugin",
+                timestamp.schema_version,
+                index::SCHEMA_VERSION
+            ),
+        });
+    }
     if let Some(expires) = &timestamp.expires {
         let when = crate::clock::parse(expires).map_err(|why| Error::IndexInvalid {
             path: shown.clone(),
@@ -317,10 +576,11 @@ fn freshness(
     let listed = match snapshot.bins.get(&bin) {
         None => None,
         Some(pinned) => {
-            let file: Bin = read_pinned(&at(&bin_path(&bin, pinned.version))?, pinned, fetcher)?;
+            let mut file: Bin =
+                read_pinned(&at(&bin_path(&bin, pinned.version))?, pinned, fetcher)?;
             file.plugins
-                .get(&name.as_str().to_ascii_lowercase())
-                .copied()
+                .remove(&name.as_str().to_ascii_lowercase())
+                .map(Listed::pinned)
         }
     };
     let index = Index {
@@ -361,12 +621,43 @@ fn read_pinned<T: serde::de::DeserializeOwned + Versioned>(
     fetcher: &dyn Fetcher,
 ) -> Result<T> {
     let shown = file.shown();
+    let bytes = read_digest_pinned(file, pinned, fetcher, MAX_INDEX_BYTES)?;
+    let parsed: T = parse_json(&shown, &bytes)?;
+    if parsed.version() != pinned.version {
+        return Err(Error::IndexUntrusted {
+            registry: shown,
+            reason: format!(
+                "it is version {}, but the file that lists it names version {}",
+                parsed.version(),
+                pinned.version
+            ),
+        });
+    }
+    Ok(parsed)
+}
+
+/// The bytes of `file`, which must have the SHA-256 `pinned` names: a copy
+/// kept from an earlier run with that digest (`Fetcher::cached`), else
+/// fetched.
+fn read_digest_pinned(
+    file: &RegistryRef,
+    pinned: &Pinned,
+    fetcher: &dyn Fetcher,
+    max: u64,
+) -> Result<Vec<u8>> {
+    let shown = file.shown();
     let untrusted = |reason: String| Error::IndexUntrusted {
         registry: shown.clone(),
         reason,
     };
-    let bytes = crate::transfer::source::read_all(&file.location(), fetcher, MAX_INDEX_BYTES)?
-        .ok_or_else(|| untrusted("it is larger than any snapshot or bin".into()))?;
+    let location = file.location();
+    if let Location::Remote(url) | Location::Registry(url) = &location
+        && let Some(bytes) = fetcher.cached(url, &pinned.sha256)
+    {
+        return Ok(bytes);
+    }
+    let bytes = crate::transfer::source::read_all(&location, fetcher, max)?
+        .ok_or_else(|| untrusted("it is larger than any snapshot, bin or plugin file".into()))?;
     let got = crate::trust::digest::Sha256Digest::of(&bytes).to_hex();
     if !got.eq_ignore_ascii_case(&pinned.sha256) {
         return Err(untrusted(format!(
@@ -374,15 +665,7 @@ fn read_pinned<T: serde::de::DeserializeOwned + Versioned>(
             pinned.sha256
         )));
     }
-    let parsed: T = parse_json(&shown, &bytes)?;
-    if parsed.version() != pinned.version {
-        return Err(untrusted(format!(
-            "it is version {}, but the file that lists it names version {}",
-            parsed.version(),
-            pinned.version
-        )));
-    }
-    Ok(parsed)
+    Ok(bytes)
 }
 
 trait Versioned {
@@ -704,8 +987,25 @@ mod tests {
     /// A generation of freshness files listing colmask at `listed`, served
     /// by `fetcher`; the timestamp expiring at `expires`.
     fn generation(fetcher: &ScriptedFetcher, listed: u64, expires: &str) {
+        generation_pinning(fetcher, listed, None, expires)
+    }
+
+    /// `generation`, the bin pinning the plugin file's SHA-256 when `pin`.
+    fn generation_pinning(
+        fetcher: &ScriptedFetcher,
+        listed: u64,
+        pin: Option<&str>,
+        expires: &str,
+    ) {
         let hex = |b: &[u8]| crate::trust::digest::Sha256Digest::of(b).to_hex();
         let bin = bin_of(&name("colmask"));
+        let listed = match pin {
+            Some(file) => format!(
+                r#"{{"version": {listed}, "sha256": "{}"}}"#,
+                hex(file.as_bytes())
+            ),
+            None => listed.to_string(),
+        };
         let bin_bytes = format!(r#"{{"version": 3, "plugins": {{"colmask": {listed}}}}}"#);
         let snapshot = format!(
             r#"{{"version": 3, "bins": {{"{bin}": {{"version": 3, "sha256": "{}"}}}}}}"#,
@@ -753,6 +1053,156 @@ mod tests {
             matches!(err, Error::IndexExpired { ref registry, .. } if registry == "http://r/timestamp.json"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_plugin_file_its_bin_pins_is_vouched_for_by_the_timestamp_alone() {
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let fetcher = served(&file, None);
+        generation_pinning(&fetcher, 4, Some(&file), "2999-01-01T00:00:00Z");
+        let loaded = load_colmask(&fetcher).unwrap();
+        assert_eq!(loaded.signed_by.as_deref(), Some("registry"));
+        assert_eq!(loaded.index.version, Some(4));
+        // Five files: no config.json (the timestamp stands for it), no
+        // plugin file signature (the bin's digest stands for it).
+        let mut calls = fetcher.calls();
+        calls.sort();
+        let bin = bin_of(&name("colmask"));
+        assert_eq!(
+            calls,
+            [
+                "http://r/3.snapshot.json".to_string(),
+                format!("http://r/bins/{bin}.3.json"),
+                "http://r/co/lm/colmask".into(),
+                "http://r/timestamp.json".into(),
+                "http://r/timestamp.json.sig".into(),
+            ]
+        );
+
+        // Other bytes at the pinned version, even signed: refused.
+        let altered = file.replace("1.0.0", "1.0.1");
+        let fetcher = served(&altered, Some(&altered));
+        generation_pinning(&fetcher, 4, Some(&file), "2999-01-01T00:00:00Z");
+        let err = load_colmask(&fetcher).unwrap_err();
+        assert!(
+            matches!(err, Error::IndexUntrusted { ref reason, .. } if reason.contains("SHA-256")),
+            "{err:?}"
+        );
+        // Pinned but withheld: refused, not "no such plugin".
+        let fetcher = ScriptedFetcher::default();
+        generation_pinning(&fetcher, 4, Some(&file), "2999-01-01T00:00:00Z");
+        let err = load_colmask(&fetcher).unwrap_err();
+        assert!(
+            matches!(err, Error::IndexUntrusted { ref reason, .. } if reason.contains("withheld")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn several_plugins_share_one_read_of_the_freshness_files() {
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let fetcher = served(&file, None);
+        generation_pinning(&fetcher, 4, Some(&file), "2999-01-01T00:00:00Z");
+        let root = root();
+        let policy = Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let names = [name("colmask"), name("zzzz"), name("ColMask")];
+        let loaded = load_plugins(&RegistryRef::parse(CONFIG_URL), &names, &fetcher, policy);
+        assert_eq!(loaded.len(), 3);
+        assert_eq!(loaded[0].as_ref().unwrap().index.version, Some(4));
+        assert!(
+            matches!(loaded[1], Err(Error::UnknownPlugin { .. })),
+            "{:?}",
+            loaded[1]
+        );
+        assert_eq!(loaded[2].as_ref().unwrap().index.version, Some(4));
+        let calls = fetcher.calls();
+        let count = |url: &str| calls.iter().filter(|c| *c == url).count();
+        assert_eq!(count("http://r/timestamp.json"), 1, "{calls:?}");
+        assert_eq!(count("http://r/timestamp.json.sig"), 1, "{calls:?}");
+        assert_eq!(count("http://r/3.snapshot.json"), 1, "{calls:?}");
+        assert_eq!(count("http://r/co/lm/colmask"), 2, "{calls:?}");
+    }
+
+    #[test]
+    fn a_shared_file_cut_short_is_a_truncated_fetch_not_a_shorter_file() {
+        let fetcher = ScriptedFetcher::default();
+        fetcher.serve(
+            "http://r/timestamp.json",
+            Script::Body(b"{}".to_vec(), Some(10), 64),
+        );
+        let shared = Shared::new(&fetcher, &RegistryRef::parse(CONFIG_URL));
+        assert!(matches!(
+            shared.get("http://r/timestamp.json"),
+            Err(crate::error::FetchError::Truncated(2, 10))
+        ));
+    }
+
+    /// A fetcher whose cache answers `url` with `stale` until bypassed.
+    struct StaleCache<'a> {
+        inner: &'a ScriptedFetcher,
+        url: &'a str,
+        stale: Vec<u8>,
+        bypassed: std::cell::Cell<bool>,
+    }
+
+    impl Fetcher for StaleCache<'_> {
+        fn get(
+            &self,
+            url: &str,
+        ) -> std::result::Result<
+            (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
+            crate::error::FetchError,
+        > {
+            if url == self.url && !self.bypassed.get() {
+                let stale = ScriptedFetcher::default();
+                stale.serve(url, Script::Body(self.stale.clone(), None, 64));
+                return stale.get(url);
+            }
+            self.inner.get(url)
+        }
+
+        fn bypass_cache(&self) -> bool {
+            !self.bypassed.replace(true)
+        }
+    }
+
+    #[test]
+    fn files_from_a_cache_that_fail_their_checks_are_fetched_again() {
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let fetcher = served(&file, None);
+        generation_pinning(&fetcher, 4, Some(&file), "2999-01-01T00:00:00Z");
+        let good = fetcher.calls().len();
+        assert_eq!(good, 0);
+        let cache = StaleCache {
+            inner: &fetcher,
+            url: "http://r/timestamp.json",
+            stale: br#"{"version": 9, "snapshot": {"version": 3, "sha256": "00"}}"#.to_vec(),
+            bypassed: Default::default(),
+        };
+        let root = root();
+        let policy = Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let registry = RegistryRef::parse(CONFIG_URL);
+        let loaded = load_plugin(&registry, &name("colmask"), &cache, policy).unwrap();
+        assert!(cache.bypassed.get());
+        assert_eq!(loaded.timestamp.unwrap().index.version, Some(5));
+        // Refused from the network too: the network's refusal stands.
+        let expired = served(&file, None);
+        generation_pinning(&expired, 4, Some(&file), "2001-01-01T00:00:00Z");
+        let cache = StaleCache {
+            inner: &expired,
+            url: "http://r/none",
+            stale: Vec::new(),
+            bypassed: Default::default(),
+        };
+        let err = load_plugin(&registry, &name("colmask"), &cache, policy).unwrap_err();
+        assert!(matches!(err, Error::IndexExpired { .. }), "{err:?}");
+        assert!(cache.bypassed.get());
     }
 
     #[test]

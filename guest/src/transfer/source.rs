@@ -83,6 +83,21 @@ pub trait Fetcher {
         let scheme = request.url.split(':').next().unwrap_or_default();
         Err(FetchError::UnsupportedScheme(scheme.to_string()))
     }
+
+    /// A copy of `url` kept from an earlier run whose SHA-256 is `sha256`
+    /// (a file a signed one pins by digest, so it needs no asking): only a
+    /// cache in front of the network (`http_cache`) has one.
+    fn cached(&self, _url: &str, _sha256: &str) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Stops answering from a cache for the rest of the run, and says
+    /// whether any answer so far came from one: a reader whose files failed
+    /// their checks asks again, so that a damaged or tampered cache is
+    /// never what decides.
+    fn bypass_cache(&self) -> bool {
+        false
+    }
 }
 
 /// The methods of [`Request`].

@@ -107,12 +107,19 @@ fn freshness(
         bytes.push(b'\n');
         bytes
     };
-    let mut bins: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    // Each plugin file pinned by its SHA-256 as well as its version: the
+    // signed timestamp.json then vouches for it, and a client need not
+    // fetch its `.sig`.
+    let mut bins: BTreeMap<String, BTreeMap<String, sparse::Pinned>> = BTreeMap::new();
     for file in files {
         let name = crate::registry::name::PluginName::parse(&file.name)?;
+        let pinned = sparse::Pinned {
+            version: file.version,
+            sha256: crate::trust::digest::Sha256Digest::of(&file.bytes).to_hex(),
+        };
         bins.entry(sparse::bin_of(&name))
             .or_default()
-            .insert(file.name.clone(), file.version);
+            .insert(file.name.clone(), pinned);
     }
     let mut written = Vec::new();
     let mut listed = serde_json::Map::new();
