@@ -219,12 +219,19 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         return install_one(&context, &spec);
     }
     let registry_ref = RegistryRef::parse(&request.registry);
+    let sparse = sparse::is_sparse(&registry_ref);
     let loaded = match &request.preloaded {
         // A sparse registry: the plugin's own file, its rollback record
-        // kept apart from other plugins' (a plan preloads no index of it).
-        _ if sparse::is_sparse(&registry_ref) => {
-            sparse::load_plugin(&registry_ref, &spec.name, fetcher, policy)?
-        }
+        // kept apart from other plugins' (a sync's plan preloads the file
+        // it read, its freshness checked and recorded there).
+        Some(file) if sparse => sparse::admit_plugin(
+            &registry_ref,
+            &spec.name,
+            file.index.clone(),
+            file.signature.clone(),
+            policy,
+        )?,
+        None if sparse => sparse::load_plugin(&registry_ref, &spec.name, fetcher, policy)?,
         Some(index) => registry::admit(
             &registry_ref,
             index.index.clone(),
