@@ -244,6 +244,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
         dest: request.dest.clone(),
         record: !request.dry_run && !request.lock_only,
     };
+    sources.read_sparse(&manifest);
     let (mut pins, mut failed, skipped) =
         pin_each(request, &manifest, &old_lock, world.as_ref(), &mut sources);
     pins.sort_by(|a, b| a.name.cmp(&b.name));
@@ -906,10 +907,7 @@ impl Sources<'_> {
     /// index.
     fn load(&self, location: &str, name: &str) -> Result<Loaded> {
         let registry = RegistryRef::parse(location);
-        let trust = match &self.trust {
-            Some(root) if root.metadata.is_some() => Some(self.rotated(&registry, root)?),
-            other => other.clone(),
-        };
+        let trust = self.trust_for(&registry)?;
         let policy = Policy {
             trust: trust.as_ref(),
             allow_expired: self.allow_expired,
@@ -920,6 +918,66 @@ impl Sources<'_> {
             }
             false => registry::load(&registry, self.fetcher, policy)?,
         };
+        self.not_rolled_back(loaded)
+    }
+
+    /// Reads the files of every plugin `manifest` declares from a sparse
+    /// registry, each registry's in one `sparse::load_plugins` (which may
+    /// fetch them side by side), and keeps each as `index` would: pinning
+    /// and checking then find them read. Whatever cannot be read here is
+    /// left for `index` to read and report.
+    fn read_sparse(&mut self, manifest: &Manifest) {
+        for (registry_name, location) in &manifest.registries {
+            let registry = RegistryRef::parse(location);
+            if !sparse::is_sparse(&registry) {
+                continue;
+            }
+            let declared = |d: &&crate::wit::DeclaredPlugin| {
+                d.registry.as_ref().or(manifest.default_registry.as_ref()) == Some(registry_name)
+            };
+            let names: Vec<PluginName> = manifest
+                .plugins
+                .iter()
+                .filter(declared)
+                .filter_map(|d| PluginName::parse(&d.name).ok())
+                .filter(|name| sparse::plugin_path(name).is_ok())
+                .collect();
+            let Ok(trust) = self.trust_for(&registry) else {
+                continue;
+            };
+            let policy = Policy {
+                trust: trust.as_ref(),
+                allow_expired: self.allow_expired,
+            };
+            let files = sparse::load_plugins(&registry, &names, self.fetcher, policy);
+            for (name, loaded) in names.iter().zip(files) {
+                let Ok(key) = Self::key(location, name.as_str()) else {
+                    continue;
+                };
+                match loaded.and_then(|loaded| self.not_rolled_back(loaded)) {
+                    Ok(loaded) => {
+                        self.indexes.insert(key, loaded);
+                    }
+                    Err(e) => {
+                        self.refused.insert(key, e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The trust root `registry`'s files are judged by: with root.json,
+    /// the keys its rotations lead to.
+    fn trust_for(&self, registry: &RegistryRef) -> Result<Option<TrustRoot>> {
+        match &self.trust {
+            Some(root) if root.metadata.is_some() => Ok(Some(self.rotated(registry, root)?)),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// `loaded`, unless it is older than what the plugins directory (where
+    /// it exists) recorded, or stripped of a signature it recorded.
+    fn not_rolled_back(&self, loaded: Loaded) -> Result<Loaded> {
         if let Some(dest) = self.existing_dest()? {
             seen::check_not_rolled_back(dest, &loaded)?;
         }
@@ -952,5 +1010,95 @@ impl Sources<'_> {
                 Ok(root.with_metadata(newest))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transfer::source::NoNetwork;
+    use crate::trust::digest::Sha256Digest;
+    use serde_json::json;
+
+    /// A sparse registry in `dir/reg` offering `names` (one version each),
+    /// and a manifest naming it by its directory, into `dir/plugins`.
+    fn sparse_set(dir: &Path, names: &[&str]) -> SyncRequest {
+        let reg = dir.join("reg");
+        std::fs::create_dir_all(&reg).unwrap();
+        std::fs::write(reg.join("config.json"), "{}").unwrap();
+        for name in names {
+            let bytes = format!("\0asm {name}");
+            std::fs::write(reg.join(format!("{name}.wasm")), &bytes).unwrap();
+            let plugin = PluginName::parse(name).unwrap();
+            let file = reg.join(sparse::plugin_path(&plugin).unwrap());
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            let entry = json!({"name": name, "version": "1.0.0", "artifact": format!("{name}.wasm"),
+                "sha256": Sha256Digest::of(bytes.as_bytes()).to_hex()});
+            let index = json!({"version": 3, "plugins": [entry]});
+            std::fs::write(file, index.to_string()).unwrap();
+        }
+        let plugins: String = names.iter().map(|n| format!("{n} = \"^1\"\n")).collect();
+        let manifest = dir.join("wasm-plugin.toml");
+        std::fs::write(
+            &manifest,
+            format!("dest = \"plugins\"\n[registries]\ndefault = \"reg\"\n[plugins]\n{plugins}"),
+        )
+        .unwrap();
+        SyncRequest {
+            manifest,
+            dest: Some(dir.join("plugins")),
+            trust_root: None,
+            dry_run: false,
+            locked: false,
+            allow_expired: false,
+            max_size: 1 << 20,
+            upgrade: None,
+            lock_only: false,
+            plain_http: false,
+            imports: ImportPolicy::default(),
+            world: None,
+        }
+    }
+
+    #[test]
+    fn a_plan_of_a_sparse_registry_hands_each_job_its_plugins_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = sparse_set(dir.path(), &["colmask", "hello"]);
+        std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+        let plan = plan(&request, &NoNetwork).unwrap();
+        assert!(plan.failed.is_empty(), "{:?}", plan.failed);
+        let reg = dir.path().join("reg");
+        for (job, file) in plan.jobs.iter().zip(["co/lm/colmask", "he/ll/hello"]) {
+            assert_eq!(
+                job.registry.as_deref(),
+                Some(reg.join("config.json").to_str().unwrap())
+            );
+            let key = reg.join(file).display().to_string();
+            assert_eq!(job.index.as_deref(), Some(key.as_str()));
+            let preloaded = plan.index_for(job).unwrap();
+            assert_eq!(preloaded.index, std::fs::read(reg.join(file)).unwrap());
+        }
+        // The jobs install from the plan's copies: the files may be gone.
+        std::fs::remove_file(reg.join("co/lm/colmask")).unwrap();
+        for job in &plan.jobs {
+            let change = apply(&request, job, plan.index_for(job), &NoNetwork).unwrap();
+            assert_eq!(change.step, SyncStep::Install, "{change:?}");
+        }
+        let receipt =
+            std::fs::read_to_string(dir.path().join("plugins/.wasm-plugin/receipts/hello.json"))
+                .unwrap();
+        assert!(receipt.contains("config.json"), "{receipt}");
+    }
+
+    #[test]
+    fn lock_pins_each_plugin_from_its_file_of_a_sparse_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut request = sparse_set(dir.path(), &["colmask", "abc"]);
+        request.lock_only = true;
+        request.dest = None;
+        let report = sync(&request, &NoNetwork).unwrap();
+        assert!(report.lock_changed, "{report:?}");
+        let lock = std::fs::read_to_string(dir.path().join("wasm-plugin.lock")).unwrap();
+        assert!(lock.contains("colmask") && lock.contains("abc"), "{lock}");
     }
 }
