@@ -191,6 +191,7 @@ fn plugin_files(
         .iter()
         .filter(|p| p.version.is_some())
         .filter_map(|p| PluginName::parse(&p.name).ok())
+        .filter(|name| sparse::plugin_path(name).is_ok())
         .collect();
     let mut indexes = Vec::new();
     for loaded in sparse::load_plugins(registry, &names, fetcher, policy) {
