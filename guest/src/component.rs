@@ -47,9 +47,14 @@ impl wit::Guest for Installer {
             });
         }
         let registry = RegistryRef::parse(&source.registry);
-        let loaded =
-            registry::sparse::load_for(&registry, source.plugin.as_deref(), &HostFetcher, policy)
-                .map_err(wit::Error::from)?;
+        let loaded = registry::sparse::load_for(
+            &registry,
+            source.plugin.as_deref(),
+            source.search.as_deref(),
+            &HostFetcher,
+            policy,
+        )
+        .map_err(wit::Error::from)?;
         let plugins = entries_to_wit(&loaded.index);
         Ok(wit::RegistryIndex {
             path: loaded.index.path,

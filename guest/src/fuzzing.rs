@@ -217,13 +217,14 @@ pub fn minisign(data: &[u8]) {
 /// A sparse registry over https, served by a scripted file server (one
 /// NUL-separated piece per `get`, in the order asked: `config.json`,
 /// `timestamp.json` and what it pins, the plugin's file and its signature),
-/// read for `colmask`; and the first piece as a name, its file's path
-/// derived.
+/// read for `colmask`; the first piece as a name, its file's path
+/// derived; and the whole as a name list (`names.json`).
 pub fn sparse(data: &[u8]) {
     use crate::registry::name::PluginName;
     use crate::registry::{Policy, sparse};
     let pieces: Vec<&[u8]> = data.split(|&b| b == 0).collect();
     let _ = sparse::parse_config("/fuzz/config.json", data);
+    let _ = sparse::parse_names("/fuzz/names.json", data);
     if let Some(name) = std::str::from_utf8(pieces[0])
         .ok()
         .and_then(|text| PluginName::parse(text.trim()).ok())

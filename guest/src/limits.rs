@@ -21,6 +21,15 @@ pub const MAX_CACHE_BYTES: u64 = 64 << 20;
 /// two): past it, the oldest-written entries go.
 pub const MAX_CACHE_ENTRIES: usize = 10_000;
 
+/// Largest name list (`names.json`) of a sparse registry read: a hint for
+/// `search`, about a million names of a dozen characters.
+pub const MAX_NAME_LIST_BYTES: u64 = 16 << 20;
+
+/// Most plugin files one `search` of a sparse registry reads (each signed
+/// file fetched and checked): a text matching more names is refused,
+/// asking for a longer one.
+pub const MAX_SEARCH_FILES: usize = 50;
+
 /// Largest `.pub` key file read (a PEM key is about 113 bytes).
 pub const MAX_KEY_FILE_BYTES: u64 = 16 << 10;
 

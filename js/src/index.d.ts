@@ -147,6 +147,14 @@ export class InstallerError extends Error {
 export function install(options: InstallOptions): Promise<InstallReport>;
 /** Checks a plugin file's digest and, with a trust root, its signature. */
 export function verify(options: VerifyOptions): Promise<VerifyReport>;
+/** What `loadIndex` reads: a sparse registry, which has no index of every plugin, reads only what these name. */
+export interface LoadIndexOptions extends IndexOptions {
+  /** Only this plugin's entries: of a sparse registry, only its file is read (a flat index is read whole either way). */
+  plugin?: string;
+  /** Only plugins whose names hold this text, case-insensitively: a sparse registry reads its optional, unsigned name list (`names.json`) and each matching plugin's signed file (at most 50), and is refused without a name list (a flat index is read whole either way). */
+  search?: string;
+}
+
 /** Verifies a Sigstore bundle for an artefact, offline; refused as `sigstore-unverified`. */
 export function verifyBundle(options: VerifyBundleOptions): Promise<BundleVerifyReport>;
 /** Checks everything installed in `dest` against its receipts (and the trust root). */
@@ -154,7 +162,7 @@ export function audit(options: AuditOptions): Promise<AuditReport>;
 /** The receipts of the plugins installed in `dest`. */
 export function listInstalled(options: { dest: string }): Promise<Receipt[]>;
 /** Reads, validates and (with a trust root) authenticates a registry index. */
-export function loadIndex(options: IndexOptions): Promise<RegistryIndex>;
+export function loadIndex(options: LoadIndexOptions): Promise<RegistryIndex>;
 /** The entry `spec` (`name` or `name@REQ`; `version` wins if given) resolves to in an index: what install would take. */
 export function findEntry(options: IndexOptions & { spec: string; version?: string }): Promise<RegistryEntry>;
 /** Each plugin installed in `dest` against the registry: the highest version its requirement admits, and the highest of all. */

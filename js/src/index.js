@@ -149,11 +149,19 @@ export async function listInstalled(options) {
   return serialized(dest, () => call('listInstalled', [dest], [dest]));
 }
 
-/** Reads, validates and (with a trust root) authenticates a registry index. */
+/**
+ * Reads, validates and (with a trust root) authenticates a registry index.
+ * A sparse registry has no index of every plugin: `plugin` reads that
+ * plugin's file, `search` the files of the plugins whose names (in its
+ * optional name list) hold the text.
+ */
 export async function loadIndex(options) {
   const o = required(options, 'loadIndex', ['registry']);
+  optionalString(o, 'plugin');
+  optionalString(o, 'search');
   const source = indexSource(o);
-  return call('loadIndex', [source.request], source.grants, { network: true });
+  const request = { ...source.request, plugin: o.plugin, search: o.search };
+  return call('loadIndex', [request], source.grants, { network: true });
 }
 
 /** The entry of a registry index that `spec` (and `version`) resolve to: what install would take. */

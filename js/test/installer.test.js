@@ -350,3 +350,41 @@ test('installs from a sparse registry named by its directory, as the CLI takes i
   const error = await rejectsWith(install({ registry: join(dir, 'trust'), spec: 'hello', dest, trustRoot }), 'usage');
   assert.match(error.message, /without a config\.json/);
 });
+
+test('a sparse registry is listed by plugin, searched through its name list and audited for yanks', async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'release');
+  const bytes = readFileSync(join(example, 'hello-0.1.0.wasm'));
+  const registry = join(dir, 'sparse');
+  mkdirSync(join(registry, 'he/ll'), { recursive: true });
+  writeFileSync(join(registry, 'config.json'), JSON.stringify({ schema_version: '1' }));
+  writeFileSync(join(registry, 'hello-0.1.0.wasm'), bytes);
+  const writeFile = (version, yanked) => {
+    const doc = index(k, [{ name: 'hello', version: '0.1.0', bytes }], version);
+    doc.plugins[0].yanked = yanked;
+    const file = Buffer.from(JSON.stringify(doc));
+    writeFileSync(join(registry, 'he/ll/hello'), file);
+    writeFileSync(join(registry, 'he/ll/hello.sig'), k.sign(file));
+  };
+  writeFile(1, false);
+
+  // Without a name list, there is nothing to search.
+  const refused = await rejectsWith(loadIndex({ registry, trustRoot, search: 'hel' }), 'invalid-request');
+  assert.match(refused.message, /no name list/);
+  // With one (a hint: the listed name without a file is passed over).
+  writeFileSync(join(registry, 'names.json'), JSON.stringify({ names: ['hello', 'help-gone'] }));
+  const found = await loadIndex({ registry, trustRoot, search: 'HEL' });
+  assert.deepEqual(found.plugins.map((p) => p.name), ['hello']);
+  assert.equal(found.signedBy, 'release');
+  const one = await loadIndex({ registry, trustRoot, plugin: 'hello' });
+  assert.equal(one.plugins.length, 1);
+
+  const dest = join(dir, 'plugins');
+  await install({ registry, spec: 'hello', dest, trustRoot });
+  const clean = await audit({ dest, trustRoot, registry });
+  assert.deepEqual(clean.plugins[0].findings, []);
+  writeFile(2, true);
+  const report = await audit({ dest, trustRoot, registry });
+  assert.deepEqual(report.plugins[0].findings.map((f) => f.kind), ['yanked']);
+});

@@ -243,7 +243,7 @@ fn over_http_only_config_json_the_plugin_file_its_signature_and_the_artefact_are
         recorded(&env)["versions"][format!("{url}co/lm/colmask")],
         json!(2)
     );
-    assert_eq!(server.hits("/reg/3/h/hello"), 0);
+    assert_eq!(server.hits(&format!("/reg/{}", cargo_path("hello"))), 0);
 }
 
 #[test]
@@ -394,23 +394,13 @@ fn a_name_whose_sparse_path_would_climb_is_refused_before_any_read() {
 fn verbs_that_need_the_whole_index_refuse_a_sparse_registry_by_name() {
     let (env, _reg, _key) = signed();
     install(&env, "reg", "colmask").expect(OK);
-    env.write(
-        "project/wasm-plugin.toml",
-        "dest = \"../plugins\"\n[registries]\ndefault = \"../reg\"\n[plugins]\ncolmask = \"^1\"\n",
-    );
-    let config = env.path("project/wasm-plugin.toml");
-    let config = config.to_str().unwrap();
     for args in [
         &["list", "--registry", "reg"][..],
-        &["search", "col", "--registry", "reg"],
         &["mirror", "--registry", "reg", "--out", "copy"],
-        &["audit", "--dest", "plugins", "--registry", "reg"],
-        &["lock", "--config", config],
-        &["sync", "--config", config],
     ] {
         env.run(args)
             .expect(INPUT)
-            .says(&["sparse registry", "not supported"]);
+            .says(&["sparse registry", "not supported", "list NAME"]);
     }
     for args in [
         &["trust", "sign", "--registry", "reg", "--key", "k.key"][..],
@@ -421,6 +411,325 @@ fn verbs_that_need_the_whole_index_refuse_a_sparse_registry_by_name() {
             .says(&["sparse registry", "not supported"]);
     }
     assert!(!env.path("copy").exists());
+}
+
+/// A manifest in `project/` declaring colmask `^1` and hello from the
+/// registry `registry` (a directory relative to it, or a URL), into
+/// `plugins`, under the trust root `trust`.
+fn manifest(env: &Env, registry: &str) -> String {
+    env.write(
+        "project/wasm-plugin.toml",
+        format!(
+            "dest = \"../plugins\"\ntrust_root = \"../trust\"\n[registries]\ndefault = \"{registry}\"\n\
+             [plugins]\ncolmask = \"^1\"\nhello = \"*\"\n"
+        ),
+    );
+    env.path("project/wasm-plugin.toml")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// How often each registry file was asked for, the artefacts aside.
+fn registry_hits(server: &Server) -> std::collections::BTreeMap<String, usize> {
+    let mut hits = std::collections::BTreeMap::new();
+    for (path, _) in server.requests() {
+        if !path.ends_with(".wasm") {
+            *hits.entry(path).or_insert(0) += 1;
+        }
+    }
+    hits
+}
+
+#[test]
+fn a_manifest_of_a_sparse_registry_over_http_is_locked_synced_and_synced_again() {
+    let (env, _reg, _key) = signed();
+    let server = Server::start();
+    let url = serve(&env, &server, "reg");
+    let config = manifest(&env, &url);
+
+    // lock pins from each plugin's file, and installs nothing.
+    let lock = env
+        .run(&["lock", "--config", &config, "--json"])
+        .expect(OK)
+        .json();
+    assert_eq!(lock["lock_changed"], json!(true), "{lock}");
+    let pins = String::from_utf8(env.read("project/wasm-plugin.lock")).unwrap();
+    assert!(pins.contains(&sha256_hex(V1)), "{pins}");
+    assert!(!env.path("plugins").exists());
+    assert_eq!(server.hits(&format!("/reg/{}", cargo_path("hello"))), 1);
+
+    // sync reads each plugin's file once (the jobs check the plan's copy
+    // again), and records each file's version.
+    let before = registry_hits(&server);
+    let report = env
+        .run(&["sync", "--config", &config, "--json"])
+        .expect(OK)
+        .json();
+    let steps: Vec<&Value> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["step"])
+        .collect();
+    assert_eq!(steps, [&json!("install"), &json!("install")], "{report}");
+    assert_eq!(env.read("plugins/colmask.wasm"), V1);
+    assert_eq!(env.read("plugins/hello.wasm"), b"\0asm hello");
+    let after = registry_hits(&server);
+    for file in [
+        "/reg/co/lm/colmask".into(),
+        format!("/reg/{}", cargo_path("hello")),
+    ] {
+        assert_eq!(after[&file] - before[&file], 1, "{file}: {after:?}");
+    }
+    let versions = &recorded(&env)["versions"];
+    assert_eq!(versions[format!("{url}co/lm/colmask")], json!(1));
+    assert_eq!(versions[format!("{url}{}", cargo_path("hello"))], json!(1));
+    let receipt: Value =
+        serde_json::from_slice(&env.read("plugins/.wasm-plugin/receipts/hello.json")).unwrap();
+    assert_eq!(receipt["registry"], json!(format!("{url}config.json")));
+
+    // Again, nothing changed: every plugin kept, each file read once more.
+    let before = after;
+    let again = env
+        .run(&["sync", "--config", &config, "--locked"])
+        .expect(OK);
+    assert!(
+        again.stdout.contains("2 plugins as pinned"),
+        "{}",
+        again.stdout
+    );
+    let after = registry_hits(&server);
+    for file in [
+        "/reg/co/lm/colmask".into(),
+        format!("/reg/{}", cargo_path("hello")),
+    ] {
+        assert_eq!(after[&file] - before[&file], 1, "{file}: {after:?}");
+    }
+}
+
+#[test]
+fn a_replayed_older_plugin_file_is_refused_by_sync_and_lock_and_nothing_is_written() {
+    let (env, reg, key) = signed();
+    // The manifest names the registry by its directory.
+    let config = manifest(&env, "../reg");
+    let v1 = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    let replayed = reg.write(
+        &env,
+        "colmask",
+        2,
+        None,
+        std::slice::from_ref(&v1),
+        Some(&key),
+    );
+    let v11 = reg.artefact(&env, "colmask", "1.1.0", b"\0asm colmask 1.1", Some(&key));
+    reg.write(&env, "colmask", 3, None, &[v1, v11], Some(&key));
+    env.run(&["sync", "--config", &config]).expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask 1.1");
+
+    // Version 2 put back (validly signed): refused, naming the file.
+    reg.replay(&env, "colmask", &replayed);
+    env.write(
+        "project/wasm-plugin.toml",
+        String::from_utf8(env.read("project/wasm-plugin.toml"))
+            .unwrap()
+            .replace("^1", "=1.0.0"),
+    );
+    let before = (
+        env.snapshot("plugins"),
+        env.read("project/wasm-plugin.lock"),
+    );
+    env.run(&["sync", "--config", &config])
+        .expect(INTEGRITY)
+        .says(&["co/lm/colmask", "version 2, older than version 3"]);
+    assert_eq!(
+        (
+            env.snapshot("plugins"),
+            env.read("project/wasm-plugin.lock")
+        ),
+        before
+    );
+    // lock reads the plugins directory's record too.
+    env.run(&["lock", "--config", &config])
+        .expect(INTEGRITY)
+        .says(&["older than version 3"]);
+    assert_eq!(env.read("project/wasm-plugin.lock"), before.1);
+}
+
+#[test]
+fn search_reads_a_sparse_registrys_name_list_and_shows_what_the_signed_files_say() {
+    let (env, _reg, _key) = signed();
+    // Without a name list: nothing to search, said so.
+    env.run(&[
+        "search",
+        "col",
+        "--registry",
+        "reg",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(INPUT)
+    .says(&["no name list", "names.json", "info NAME"]);
+
+    // The list is a hint: a name without a file is passed over, and what
+    // is shown comes from the signed file (its description, not the list).
+    env.write(
+        "reg/names.json",
+        r#"{"names": ["colmask", "colour-gone", "hello"]}"#,
+    );
+    let server = Server::start();
+    let url = serve(&env, &server, "reg");
+    let found = env
+        .run(&[
+            "search",
+            "COL",
+            "--registry",
+            &url,
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    let names: Vec<&str> = found["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["colmask"], "{found}");
+    assert_eq!(found["signed_by"], json!("registry"), "{found}");
+    assert_eq!(
+        server.hits(&format!("/reg/{}", cargo_path("hello"))),
+        0,
+        "hello's file was read"
+    );
+    assert_eq!(server.hits("/reg/co/lo/colour-gone"), 1);
+    let none = env
+        .run(&["search", "zzz", "--registry", &url, "--trust-root", "trust"])
+        .expect(OK);
+    assert!(none.stdout.contains("no plugin"), "{}", none.stdout);
+
+    // A tampered file is refused, whatever the list says.
+    let file = env.path("reg/co/lm/colmask");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("1.0.0", "1.0.9")).unwrap();
+    env.run(&[
+        "search",
+        "col",
+        "--registry",
+        "reg",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(INTEGRITY)
+    .says(&["co/lm/colmask", "does not verify"]);
+}
+
+#[test]
+fn list_name_shows_one_plugins_versions_from_its_file() {
+    let (env, reg, key) = signed();
+    let v1 = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    let v2 = reg.artefact(&env, "colmask", "2.0.0", V2, Some(&key));
+    reg.write(&env, "colmask", 2, None, &[v1, v2], Some(&key));
+    let server = Server::start();
+    let url = serve(&env, &server, "reg");
+    let listed = env
+        .run(&[
+            "list",
+            "colmask",
+            "--registry",
+            &url,
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    let versions: Vec<&str> = listed["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions.len(), 2, "{listed}");
+    assert!(versions.contains(&"2.0.0"), "{listed}");
+    assert_eq!(server.hits(&format!("/reg/{}", cargo_path("hello"))), 0);
+    let latest = env
+        .run(&["list", "colmask", "--latest", "--registry", "reg", "--json"])
+        .expect(OK)
+        .json();
+    assert_eq!(latest["plugins"][0]["version"], json!("2.0.0"), "{latest}");
+    env.run(&["list", "nope", "--registry", "reg"])
+        .expect(INPUT)
+        .says(&["no plugin named 'nope'"]);
+    // A flat index too: only that plugin's rows.
+    let (env, reg) = flat();
+    let listed = env
+        .run(&["list", "hello", "--registry", &reg.index(), "--json"])
+        .expect(OK)
+        .json();
+    assert_eq!(listed["plugins"].as_array().unwrap().len(), 1, "{listed}");
+}
+
+#[test]
+fn audit_registry_reads_each_installed_plugins_file_for_yanks() {
+    let (env, reg, key) = signed();
+    install(&env, "reg", "colmask").expect(OK);
+    install(&env, "reg", "hello").expect(OK);
+    let audit = |env: &Env| {
+        env.run(&[
+            "audit",
+            "--dest",
+            "plugins",
+            "--registry",
+            "reg",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+    };
+    audit(&env).expect(OK);
+
+    // colmask 1.0.0 yanked in its file (version 2): found, naming the file.
+    let mut v1 = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    v1["yanked"] = json!(true);
+    let yanked = reg.write(&env, "colmask", 2, None, &[v1], Some(&key));
+    let report = audit(&env).expect(INTEGRITY).json();
+    let findings: Vec<&Value> = report["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["findings"].as_array().unwrap())
+        .collect();
+    assert_eq!(findings.len(), 1, "{report}");
+    assert_eq!(findings[0]["kind"], json!("yanked"), "{report}");
+    assert!(
+        findings[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("co/lm/colmask"),
+        "{report}"
+    );
+
+    // Withdrawn again in version 3, which an install records; version 2
+    // put back (validly signed, and hiding nothing here) is a rollback.
+    let v1 = reg.artefact(&env, "colmask", "1.0.0", V1, Some(&key));
+    reg.write(&env, "colmask", 3, None, &[v1], Some(&key));
+    install(&env, "reg", "colmask").expect(OK);
+    audit(&env).expect(OK);
+    reg.replay(&env, "colmask", &yanked);
+    env.run(&[
+        "audit",
+        "--dest",
+        "plugins",
+        "--registry",
+        "reg",
+        "--trust-root",
+        "trust",
+    ])
+    .expect(INTEGRITY)
+    .says(&["co/lm/colmask", "version 2, older than version 3"]);
 }
 
 #[test]

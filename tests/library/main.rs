@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 use wasm_plugin::{
-    AuditRequest, Error, InstallAction, InstallRequest, Installer, UninstallRequest, VerifyRequest,
+    AuditRequest, ConvertRequest, Error, IndexRequest, InstallAction, InstallRequest, Installer,
+    SyncRequest, UninstallRequest, VerifyRequest,
 };
 
 /// One compiled-component cache and one installer for the whole test
@@ -190,4 +191,60 @@ fn a_call_past_its_deadline_is_stopped_and_the_previous_plugin_stays() {
         .uninstall(&UninstallRequest::new(&dest, "small"))
         .unwrap();
     assert!(removed[0].1.is_ok(), "{removed:?}");
+}
+
+#[test]
+fn a_sparse_registry_is_synced_searched_and_audited_through_the_library() {
+    let (_dir, root) = registry(&[
+        ("colmask", b"\0asm colmask".to_vec()),
+        ("hello", b"\0asm hello".to_vec()),
+    ]);
+    // The flat registry converted in place: its directory is sparse too.
+    installer()
+        .convert_registry(&ConvertRequest::new(
+            root.join("registry/index.json"),
+            root.join("registry"),
+        ))
+        .unwrap();
+    std::fs::write(
+        root.join("wasm-plugin.toml"),
+        "dest = \"plugins\"\ntrust_root = \"trust\"\n[registries]\ndefault = \"registry\"\n\
+         [plugins]\ncolmask = \"*\"\nhello = \"^1\"\n",
+    )
+    .unwrap();
+    let report = installer()
+        .sync(&SyncRequest::new(root.join("wasm-plugin.toml")))
+        .unwrap();
+    assert_eq!(report.changes.len(), 2, "{report:?}");
+    assert!(
+        report.changes.iter().all(|c| c.error.is_none()),
+        "{report:?}"
+    );
+    assert_eq!(
+        std::fs::read(root.join("plugins/hello.wasm")).unwrap(),
+        b"\0asm hello"
+    );
+
+    let sparse = || {
+        IndexRequest::new(root.join("registry").display().to_string())
+            .trust_root(root.join("trust"))
+    };
+    let found = installer().load_index(&sparse().search("COL")).unwrap();
+    let names: Vec<&str> = found.plugins.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["colmask"]);
+    let one = installer().load_index(&sparse().plugin("hello")).unwrap();
+    assert_eq!(one.plugins.len(), 1);
+
+    let audit = installer()
+        .audit(
+            &AuditRequest::new(root.join("plugins"))
+                .trust_root(root.join("trust"))
+                .registry(sparse()),
+        )
+        .unwrap();
+    assert_eq!(audit.plugins.len(), 2);
+    assert!(
+        audit.plugins.iter().all(|p| p.findings.is_empty()),
+        "{audit:?}"
+    );
 }

@@ -224,12 +224,20 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
     // a 304 costs no download, and what was fetched is kept only once it
     // passed every check, rollback included.
     let cache = HttpCache::new(fetcher, Some(PluginsDir::new(dest).http_cache()));
+    let sparse = sparse::is_sparse(&registry_ref);
     let loaded = match &request.preloaded {
         // A sparse registry: the plugin's own file, its rollback record
-        // kept apart from other plugins' (a plan preloads no index of it).
-        _ if sparse::is_sparse(&registry_ref) => {
-            sparse::load_plugin(&registry_ref, &spec.name, &cache, policy)?
-        }
+        // kept apart from other plugins' (a sync's plan preloads the file
+        // it read, its freshness checked and recorded there).
+        Some(file) if sparse => sparse::admit_planned(
+            &registry_ref,
+            &spec.name,
+            file.index.clone(),
+            file.signature.clone(),
+            &cache,
+            policy,
+        )?,
+        None if sparse => sparse::load_plugin(&registry_ref, &spec.name, &cache, policy)?,
         Some(index) => registry::admit(
             &registry_ref,
             index.index.clone(),

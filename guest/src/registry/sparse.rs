@@ -14,7 +14,9 @@
 
 use super::load::{Present, read_if_present};
 use crate::error::{Error, Result};
-use crate::limits::{MAX_INDEX_BYTES, MAX_SPARSE_CONFIG_BYTES};
+use crate::limits::{
+    MAX_INDEX_BYTES, MAX_NAME_LIST_BYTES, MAX_SEARCH_FILES, MAX_SPARSE_CONFIG_BYTES,
+};
 use crate::registry::index::{self, Index};
 use crate::registry::name::PluginName;
 use crate::registry::{Loaded, Policy, RegistryRef};
@@ -693,20 +695,255 @@ fn parse_json<T: serde::de::DeserializeOwned>(shown: &str, bytes: &[u8]) -> Resu
     })
 }
 
-/// The index to show for `plugin` (or for every plugin, `None`): a sparse
-/// registry's file of that plugin, or the whole index of a flat one (where
-/// it is refused for a sparse registry).
+/// The index to show: for `plugin`, a sparse registry's file of that
+/// plugin; for `search`, the files of the sparse registry's plugins whose
+/// names hold the text (`search`); else the whole index of a flat one
+/// (refused for a sparse registry, which has none). A flat index is read
+/// whole either way.
 pub fn load_for(
     registry: &RegistryRef,
     plugin: Option<&str>,
+    search_text: Option<&str>,
     fetcher: &dyn Fetcher,
     policy: Policy<'_>,
 ) -> Result<Loaded> {
-    match plugin {
-        Some(name) if is_sparse(registry) => {
+    match (plugin, search_text) {
+        (Some(name), _) if is_sparse(registry) => {
             load_plugin(registry, &PluginName::parse(name)?, fetcher, policy)
         }
+        (None, Some(text)) if is_sparse(registry) => {
+            let found = search(registry, text, fetcher, policy)?;
+            Ok(merged(registry, found, policy))
+        }
         _ => super::load(registry, fetcher, policy),
+    }
+}
+
+
+/// A plugin's file a sync's plan read (and judged, its freshness
+/// recorded), handed to the job that installs from it: judged again, as
+/// bytes a host hands back are, without fetching it again. A file with
+/// its own signature is admitted as `admit_plugin` admits it; one the
+/// registry's timestamp vouches for through its bin's digest (no `.sig`)
+/// is judged through that chain again (the timestamp asked through
+/// `fetcher`, a cache's 304 when nothing changed), the plan's copy
+/// standing in for the file wherever its digest is asked for.
+pub fn admit_planned(
+    registry: &RegistryRef,
+    name: &PluginName,
+    bytes: Vec<u8>,
+    signature: Option<String>,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
+    if signature.is_some() {
+        return admit_plugin(registry, name, bytes, signature, policy);
+    }
+    let url = match plugin_file(registry, name)?.location() {
+        Location::Remote(url) | Location::Registry(url) => url,
+        Location::File(path) => path.to_string_lossy().into_owned(),
+    };
+    let planned = Planned {
+        inner: fetcher,
+        url,
+        sha256: crate::trust::digest::Sha256Digest::of(&bytes).to_hex(),
+        bytes,
+    };
+    load_plugin(registry, name, &planned, policy)
+}
+
+/// A fetcher holding one file's bytes (the plan's copy of a plugin file),
+/// offered where that file is asked for by its digest; everything else is
+/// `inner`'s.
+struct Planned<'a> {
+    inner: &'a dyn Fetcher,
+    url: String,
+    sha256: String,
+    bytes: Vec<u8>,
+}
+
+impl Fetcher for Planned<'_> {
+    fn get(
+        &self,
+        url: &str,
+    ) -> std::result::Result<
+        (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
+        crate::error::FetchError,
+    > {
+        self.inner.get(url)
+    }
+
+    fn send(
+        &self,
+        request: &crate::transfer::source::Request,
+    ) -> std::result::Result<
+        (
+            crate::transfer::source::Head,
+            Box<dyn crate::transfer::source::RemoteBody>,
+        ),
+        crate::error::FetchError,
+    > {
+        self.inner.send(request)
+    }
+
+    fn cached(&self, url: &str, sha256: &str) -> Option<Vec<u8>> {
+        match url == self.url && sha256.eq_ignore_ascii_case(&self.sha256) {
+            true => Some(self.bytes.clone()),
+            false => self.inner.cached(url, sha256),
+        }
+    }
+
+    fn bypass_cache(&self) -> bool {
+        self.inner.bypass_cache()
+    }
+}
+
+/// A plugin's file as an earlier call of the same run read it (`sync`'s
+/// plan, whose jobs check it again rather than fetch it again): its
+/// signature and expiry judged again and its entries checked to be the
+/// plugin's, as `load_plugin` judges them. Its freshness (the version its
+/// bin lists) was the plan's to check; the version the plan recorded is
+/// what the job's rollback check holds it to.
+pub fn admit_plugin(
+    registry: &RegistryRef,
+    name: &PluginName,
+    bytes: Vec<u8>,
+    signature: Option<String>,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
+    let file = plugin_file(registry, name)?;
+    let loaded = super::admit(&file, bytes, signature, policy)?;
+    check_names(&loaded.index, name)?;
+    Ok(loaded)
+}
+
+/// The optional name list at a sparse registry's root: what `search`
+/// matches a text against. Unsigned, and only a hint: every plugin it
+/// names is then read from its own signed file, and a name without one is
+/// passed over.
+pub const NAMES: &str = "names.json";
+
+/// `names.json`: `{"names": ["colmask", ...]}`; other fields are ignored.
+#[derive(Deserialize)]
+struct NameList {
+    names: Vec<String>,
+}
+
+/// The names of a name list that can be plugins' names, each once (in any
+/// case: `Foo` and `foo` share a file), in the list's order. A name that
+/// could not be a plugin's is left out: the list is a hint, and nothing in
+/// it is trusted. `path` is only used in messages.
+pub fn parse_names(path: &str, bytes: &[u8]) -> Result<Vec<PluginName>> {
+    let list: NameList = parse_json(path, bytes)?;
+    let mut seen = std::collections::BTreeSet::new();
+    Ok(list
+        .names
+        .iter()
+        .filter_map(|name| PluginName::parse(name).ok())
+        .filter(|name| seen.insert(name.as_str().to_ascii_lowercase()))
+        .collect())
+}
+
+/// The files of the sparse registry's plugins whose names (in its name
+/// list) hold `text`, case-insensitively, each read and judged as
+/// `load_plugin` reads it: what a search shows is what the signed files
+/// say. Refused when the registry publishes no name list, and when more
+/// than `MAX_SEARCH_FILES` names match (a longer text narrows it). A name
+/// the list holds but the registry has no file of is passed over (a stale
+/// list); any other refusal of a file is the search's.
+pub fn search(
+    registry: &RegistryRef,
+    text: &str,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Vec<Loaded>> {
+    read_config(registry, fetcher)?;
+    let list = at(registry, NAMES)?;
+    let refused = |reason: String| Error::InvalidRequest {
+        value: registry.shown(),
+        reason,
+    };
+    let bytes = match read_if_present(&list.location(), fetcher, MAX_NAME_LIST_BYTES)? {
+        Present::Bytes(bytes) => bytes,
+        Present::Missing => {
+            return Err(refused(format!(
+                "this sparse registry publishes no name list ({}), so there is nothing to \
+                 search: name the plugin instead (`info NAME`, `list NAME`, `install NAME`)",
+                list.shown()
+            )));
+        }
+        Present::TooLarge => {
+            return Err(Error::IndexInvalid {
+                path: list.shown(),
+                problem: format!(
+                    "a name list is read up to {} MiB",
+                    MAX_NAME_LIST_BYTES >> 20
+                ),
+            });
+        }
+    };
+    let wanted = text.to_lowercase();
+    let matching: Vec<PluginName> = parse_names(&list.shown(), &bytes)?
+        .into_iter()
+        .filter(|name| name.as_str().to_lowercase().contains(&wanted))
+        .collect();
+    if matching.len() > MAX_SEARCH_FILES {
+        return Err(refused(format!(
+            "{} names in its name list hold '{text}', and a search of a sparse registry reads \
+             at most {MAX_SEARCH_FILES} plugin files: search a longer text",
+            matching.len()
+        )));
+    }
+    let mut found = Vec::new();
+    for loaded in load_plugins(registry, &matching, fetcher, policy) {
+        match loaded {
+            Ok(loaded) => found.push(loaded),
+            Err(Error::UnknownPlugin { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(found)
+}
+
+/// Plugin files of one sparse registry as one index of their entries,
+/// named by the registry: signed by whoever signed them all (each file's
+/// signature was judged as it was read).
+fn merged(registry: &RegistryRef, found: Vec<Loaded>, policy: Policy<'_>) -> Loaded {
+    let mut signers: Vec<String> = Vec::new();
+    for signer in found.iter().filter_map(|l| l.signed_by.clone()) {
+        if !signers.contains(&signer) {
+            signers.push(signer);
+        }
+    }
+    let all_signed = found.iter().all(|l| l.signed_by.is_some()) && !found.is_empty();
+    Loaded {
+        index: Index {
+            path: registry.shown(),
+            schema_version: index::SCHEMA_VERSION.into(),
+            version: None,
+            expires: None,
+            plugins: found.into_iter().flat_map(|l| l.index.plugins).collect(),
+        },
+        registry: registry.clone(),
+        bytes: Vec::new(),
+        signature: None,
+        signed_by: all_signed.then(|| signers.join(", ")),
+        trust_checked: policy.trust.is_some(),
+        timestamp: None,
+    }
+}
+
+/// Where `location` (a registry as a manifest or a request names it)
+/// reads: a local directory holding `config.json` is the sparse registry it
+/// roots, named by that file as everywhere else; anything else as given.
+pub fn by_config(location: &str) -> String {
+    let RegistryRef::File(path) = RegistryRef::parse(location) else {
+        return location.to_string();
+    };
+    let config = path.join(CONFIG);
+    match crate::sandbox::check_granted(&path).is_ok() && path.is_dir() && config.is_file() {
+        true => config.display().to_string(),
+        false => location.to_string(),
     }
 }
 
@@ -738,9 +975,9 @@ pub fn whole_index_refused(registry: &RegistryRef, what: &str) -> Error {
         value: registry.shown(),
         reason: format!(
             "this is a sparse registry (one file per plugin, no index of them all), and {what} \
-             needs the whole index, which is not supported for a sparse registry yet; name the \
-             plugin instead (install, upgrade NAME, info, outdated), or use the registry's flat \
-             index.json"
+             needs the whole index, which is not supported for a sparse registry; name the \
+             plugin instead (install, upgrade NAME, info NAME, list NAME, outdated), search \
+             its name list (`search TEXT`), or use the registry's flat index.json"
         ),
     }
 }
@@ -1236,6 +1473,116 @@ mod tests {
         ));
         std::fs::write(&config, "{}").unwrap();
         assert!(read_config(&registry, &NoNetwork).is_ok());
+    }
+
+    fn search_colmask(fetcher: &ScriptedFetcher, text: &str) -> Result<Vec<Loaded>> {
+        let root = root();
+        search(
+            &RegistryRef::parse(CONFIG_URL),
+            text,
+            fetcher,
+            Policy {
+                trust: Some(&root),
+                allow_expired: false,
+            },
+        )
+    }
+
+    #[test]
+    fn search_reads_the_signed_file_of_each_name_its_name_list_matches() {
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let fetcher = served(&file, Some(&file));
+        // Without a name list there is nothing to search.
+        let err = search_colmask(&fetcher, "col").unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("no name list") && reason.contains("names.json")),
+            "{err:?}"
+        );
+        // Names that cannot be plugins' are left out; a listed name without
+        // a file (a stale list) is passed over; case folds to one file.
+        fetcher.serve(
+            "http://r/names.json",
+            Script::Body(
+                br#"{"names": ["colmask", "ColMask", "../evil", "collar", "hello"]}"#.to_vec(),
+                None,
+                64,
+            ),
+        );
+        let found = search_colmask(&fetcher, "COL").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].signed_by.as_deref(), Some("registry"));
+        assert_eq!(found[0].index.plugins[0].name.as_str(), "colmask");
+        assert!(search_colmask(&fetcher, "zzz").unwrap().is_empty());
+        let merged = merged(&RegistryRef::parse(CONFIG_URL), found, Policy::default());
+        assert_eq!(merged.index.path, CONFIG_URL);
+        assert_eq!(merged.signed_by.as_deref(), Some("registry"));
+
+        // What the list names is still judged by its file's signature.
+        let tampered = file.replace("1.0.0", "1.0.1");
+        let fetcher = served(&tampered, Some(&file));
+        fetcher.serve(
+            "http://r/names.json",
+            Script::Body(br#"{"names": ["colmask"]}"#.to_vec(), None, 64),
+        );
+        assert!(matches!(
+            search_colmask(&fetcher, "col"),
+            Err(Error::IndexUntrusted { .. })
+        ));
+    }
+
+    #[test]
+    fn a_search_matching_more_names_than_it_reads_files_is_refused() {
+        let names: Vec<String> = (0..=MAX_SEARCH_FILES).map(|k| format!("col{k}")).collect();
+        let fetcher = served("{}", None);
+        fetcher.serve(
+            "http://r/names.json",
+            Script::Body(
+                serde_json::to_vec(&serde_json::json!({ "names": names })).unwrap(),
+                None,
+                64,
+            ),
+        );
+        let err = search_colmask(&fetcher, "col").unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("at most 50")),
+            "{err:?}"
+        );
+        assert!(matches!(
+            search_colmask(&served("{}", None), "x"),
+            Err(Error::InvalidRequest { .. })
+        ));
+        assert!(parse_names("n", b"[1]").is_err());
+    }
+
+    #[test]
+    fn a_plugin_file_read_earlier_is_admitted_again_only_if_it_is_the_plugins() {
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let sig = STANDARD.encode(key().sign(file.as_bytes()).to_bytes());
+        let root = root();
+        let policy = Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let registry = RegistryRef::parse(CONFIG_URL);
+        let loaded = admit_plugin(
+            &registry,
+            &name("colmask"),
+            file.clone().into_bytes(),
+            Some(sig.clone()),
+            policy,
+        )
+        .unwrap();
+        assert_eq!(loaded.registry.shown(), "http://r/co/lm/colmask");
+        assert!(
+            admit_plugin(
+                &registry,
+                &name("hello"),
+                file.into_bytes(),
+                Some(sig),
+                policy
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@ use crate::plugin_set::{lock, manifest};
 use crate::plugins_dir::installed::{self, BundleState, MinisigState, SigState};
 use crate::plugins_dir::receipt::{self, Found, Receipt};
 use crate::plugins_dir::{PluginsDir, roots};
-use crate::registry::RegistryRef;
 use crate::registry::name::PluginName;
+use crate::registry::{RegistryRef, sparse};
 use crate::sandbox;
 use crate::trust::TrustRoot;
 use crate::trust::capabilities::{ImportPolicy, Unreadable};
@@ -119,7 +119,9 @@ fn installed_imports(wasm: &Path) -> Result<std::result::Result<Vec<String>, Unr
 }
 
 /// Installed versions that `registry` marks yanked. An OCI registry has no
-/// yanking (a withdrawn tag is deleted), so it finds nothing.
+/// yanking (a withdrawn tag is deleted), so it finds nothing. A sparse
+/// registry's file is read for each installed plugin (one it has no file
+/// of offers nothing to find).
 pub fn against_registry(
     report: &mut AuditReport,
     registry: &str,
@@ -129,42 +131,80 @@ pub fn against_registry(
     if crate::registry::oci::is_oci(registry) {
         return Ok(());
     }
-    let loaded = crate::registry::load(
-        &crate::registry::RegistryRef::parse(registry),
-        fetcher,
-        policy,
-    )?;
+    let registry = RegistryRef::parse(registry);
     let dest = Path::new(&report.dest).to_path_buf();
-    // An index older than one this directory has seen (a replay from
-    // before a yank) would hide the yank: refused, as install refuses it.
-    crate::plugins_dir::seen::check_not_rolled_back(&dest, &loaded)?;
+    let indexes = match sparse::is_sparse(&registry) {
+        true => plugin_files(&dest, report, &registry, fetcher, policy)?,
+        false => {
+            let loaded = crate::registry::load(&registry, fetcher, policy)?;
+            // An index older than one this directory has seen (a replay
+            // from before a yank) would hide the yank: refused, as install
+            // refuses it.
+            crate::plugins_dir::seen::check_not_rolled_back(&dest, &loaded)?;
+            vec![loaded.index]
+        }
+    };
     for plugin in report.plugins.iter_mut() {
         let Some(version) = &plugin.version else {
             continue;
         };
-        let yanked = loaded
-            .index
-            .plugins
-            .iter()
-            .any(|e| e.name.as_str() == plugin.name && &e.version == version && e.yanked);
-        if yanked {
-            plugin.findings.push(Finding {
-                kind: FindingKind::Yanked,
-                path: PluginsDir::new(&dest)
-                    .wasm(&plugin.name)
-                    .display()
-                    .to_string(),
-                detail: format!(
-                    "{name} {version} is yanked in {}: its publisher withdrew it; `wasm-plugin \
-                     outdated` shows what is not, `wasm-plugin upgrade {name}` moves to a newer \
-                     one and `wasm-plugin install {name}@=VERSION --allow-downgrade` to an older",
-                    loaded.index.path,
-                    name = plugin.name,
-                ),
-            });
-        }
+        let Some(index) = indexes.iter().find(|index| {
+            index
+                .plugins
+                .iter()
+                .any(|e| e.name.as_str() == plugin.name && &e.version == version && e.yanked)
+        }) else {
+            continue;
+        };
+        plugin.findings.push(Finding {
+            kind: FindingKind::Yanked,
+            path: PluginsDir::new(&dest)
+                .wasm(&plugin.name)
+                .display()
+                .to_string(),
+            detail: format!(
+                "{name} {version} is yanked in {}: its publisher withdrew it; `wasm-plugin \
+                 outdated` shows what is not, `wasm-plugin upgrade {name}` moves to a newer \
+                 one and `wasm-plugin install {name}@=VERSION --allow-downgrade` to an older",
+                index.path,
+                name = plugin.name,
+            ),
+        });
     }
     Ok(())
+}
+
+/// The files of a sparse registry for the audited plugins, each judged as
+/// `install` judges it (its freshness, and against the versions this
+/// directory recorded: a replayed file from before a yank would hide it).
+/// A plugin the registry has no file of (or whose name no file can have)
+/// is left out.
+fn plugin_files(
+    dest: &Path,
+    report: &AuditReport,
+    registry: &RegistryRef,
+    fetcher: &dyn crate::transfer::source::Fetcher,
+    policy: crate::registry::Policy<'_>,
+) -> Result<Vec<crate::registry::index::Index>> {
+    let names: Vec<PluginName> = report
+        .plugins
+        .iter()
+        .filter(|p| p.version.is_some())
+        .filter_map(|p| PluginName::parse(&p.name).ok())
+        .filter(|name| sparse::plugin_path(name).is_ok())
+        .collect();
+    let mut indexes = Vec::new();
+    for loaded in sparse::load_plugins(registry, &names, fetcher, policy) {
+        match loaded {
+            Ok(loaded) => {
+                crate::plugins_dir::seen::check_not_rolled_back(dest, &loaded)?;
+                indexes.push(loaded.index);
+            }
+            Err(Error::UnknownPlugin { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(indexes)
 }
 
 /// What `sync` would change: a declared plugin that is not installed, an

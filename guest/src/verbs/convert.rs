@@ -9,7 +9,8 @@
 //! anything is written); arrange (entries grouped per file, relative
 //! locations rebased to the registry's root, each file's version never
 //! lowered); write (config.json, then each file and its signature, each
-//! through a temp file renamed into place).
+//! through a temp file renamed into place; the name list `search` reads;
+//! the freshness files, the timestamp last).
 
 use crate::error::{Error, Result};
 use crate::limits::MAX_INDEX_BYTES;
@@ -74,7 +75,19 @@ pub fn convert(request: &ConvertRequest) -> Result<ConvertReport> {
             ),
         });
     }
-    write(request, &files, &freshness, key.as_ref())
+    let mut written = vec![name_list(request, &files)];
+    written.extend(freshness);
+    write(request, &files, &written, key.as_ref())
+}
+
+/// The registry's name list (`names.json`): every plugin's name, so that
+/// `search` can find them. Optional and unsigned (a hint; what a search
+/// shows comes from each plugin's signed file), written with the files.
+fn name_list(request: &ConvertRequest, files: &[Planned]) -> (PathBuf, Vec<u8>) {
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    let mut bytes = serde_json::to_vec_pretty(&json!({ "names": names })).expect("serializes");
+    bytes.push(b'\n');
+    (request.out.join(sparse::NAMES), bytes)
 }
 
 /// The files that vouch for the registry's freshness, by path: each bin
@@ -268,7 +281,7 @@ fn signature_path(path: &Path) -> PathBuf {
 fn write(
     request: &ConvertRequest,
     files: &[Planned],
-    freshness: &[(PathBuf, Vec<u8>)],
+    root_files: &[(PathBuf, Vec<u8>)],
     key: Option<&SigningKey>,
 ) -> Result<ConvertReport> {
     let out = &request.out;
@@ -297,8 +310,9 @@ fn write(
             entries: file.entries,
         });
     }
-    // Then the bins, the snapshot and the timestamp, signed as the files.
-    for (path, bytes) in freshness {
+    // Then the name list, the bins, the snapshot and the timestamp, the
+    // timestamp signed as the files.
+    for (path, bytes) in root_files {
         let dir = path.parent().unwrap_or(&request.out);
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
         match path.ends_with(sparse::TIMESTAMP) {
@@ -398,6 +412,17 @@ mod tests {
         assert!(raw.contains("publisher_note"), "{raw}");
         let a = std::fs::read_to_string(dir.path().join("sparse/1/a")).unwrap();
         assert!(a.contains("../flat/bin/a.wasm"), "{a}");
+
+        // The name list makes it searchable.
+        let names = std::fs::read(dir.path().join("sparse/names.json")).unwrap();
+        let names = sparse::parse_names("names.json", &names).unwrap();
+        assert_eq!(
+            names.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+            ["a", "colmask"]
+        );
+        let found = sparse::search(&registry, "MAS", &NoNetwork, Policy::default()).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].index.plugins.len(), 2);
     }
 
     #[test]

@@ -27,10 +27,10 @@ use crate::plugins_dir::remove;
 use crate::plugins_dir::{roots, seen};
 use crate::registry::index::Entry;
 use crate::registry::name::PluginName;
-use crate::registry::oci;
 use crate::registry::resolve::{self, Selector};
 use crate::registry::spec::Requirement;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
+use crate::registry::{oci, sparse};
 use crate::sandbox;
 use crate::transfer::source::Fetcher;
 use crate::trust::TrustRoot;
@@ -84,20 +84,22 @@ pub struct Plan {
     pub failed: Vec<SyncChange>,
     /// The pins the jobs install (the lock `commit` writes, less failures).
     pub pins: Lock,
-    /// Each registry's index as the plan read it, by location: the jobs
+    /// Each registry's index as the plan read it (each plugin's file of a
+    /// sparse registry), by the key a job names as its `index`: the jobs
     /// check it again instead of fetching it (once per plan, not per job:
     /// an index may be megabytes).
     pub indexes: Vec<(String, IndexBytes)>,
 }
 
 impl Plan {
-    /// The index a job checks again: its registry's, as the plan read it
-    /// (none for an OCI registry, which has no index).
+    /// The index a job checks again: its registry's (its plugin's file of
+    /// a sparse one), as the plan read it (none for an OCI registry, which
+    /// has no index).
     pub fn index_for(&self, job: &SyncJob) -> Option<&IndexBytes> {
-        let location = job.registry.as_ref()?;
+        let key = job.index.as_ref()?;
         self.indexes
             .iter()
-            .find(|(l, _)| l == location)
+            .find(|(k, _)| k == key)
             .map(|(_, bytes)| bytes)
     }
 }
@@ -217,11 +219,11 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
         .transpose()?;
     // Read: what is declared, what is pinned.
     let mut manifest = manifest::read(&request.manifest)?;
-    if request.plain_http {
-        for (_, location) in manifest.registries.iter_mut() {
-            if let Some(rest) = location.strip_prefix("oci://") {
-                *location = format!("oci+http://{rest}");
-            }
+    for (_, location) in manifest.registries.iter_mut() {
+        match location.strip_prefix("oci://") {
+            Some(rest) if request.plain_http => *location = format!("oci+http://{rest}"),
+            // A sparse registry's directory is named by its config.json.
+            _ => *location = sparse::by_config(location),
         }
     }
     let lock_path = lock::path_for(&request.manifest);
@@ -242,6 +244,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
         dest: request.dest.clone(),
         record: !request.dry_run && !request.lock_only,
     };
+    sources.read_sparse(&manifest);
     let (mut pins, mut failed, skipped) =
         pin_each(request, &manifest, &old_lock, world.as_ref(), &mut sources);
     pins.sort_by(|a, b| a.name.cmp(&b.name));
@@ -482,6 +485,7 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
                 error: None,
                 skipped: pinned.skipped.get(&pin.name).cloned().unwrap_or_default(),
             },
+            index: pinned.sources.key_read(&location, &pin.name),
             registry: Some(location),
             sha256: Some(pin.sha256.clone()),
         });
@@ -506,13 +510,16 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
                 },
                 registry: None,
                 sha256: None,
+                index: None,
             });
         }
     }
-    // Record: the versions of the indexes the jobs install from.
+    // Record: the versions of the indexes the jobs install from (of a
+    // sparse registry, each plugin file and the timestamp read with it).
+    let used = |key: &String| jobs.iter().any(|j| j.index.as_ref() == Some(key));
     if !request.dry_run {
-        for (location, loaded) in &pinned.sources.indexes {
-            if jobs.iter().any(|j| j.registry.as_ref() == Some(location)) {
+        for (key, loaded) in &pinned.sources.indexes {
+            if used(key) {
                 seen::record_seen(dest, loaded)?;
             }
         }
@@ -521,8 +528,8 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
         .sources
         .indexes
         .keys()
-        .filter(|location| jobs.iter().any(|j| j.registry.as_ref() == Some(*location)))
-        .filter_map(|location| Some((location.clone(), pinned.sources.preloaded(location)?)))
+        .filter(|key| used(key))
+        .filter_map(|key| Some((key.clone(), pinned.sources.preloaded(key)?)))
         .collect();
     Ok(Plan {
         dest: dest.display().to_string(),
@@ -727,14 +734,15 @@ fn same_pin(a: &Pin, b: &Pin) -> bool {
     a.registry == b.registry && a.version == b.version && a.sha256 == b.sha256
 }
 
-/// The registries of a run, each index read once.
+/// The registries of a run, each index (each plugin's file of a sparse
+/// registry) read once.
 struct Sources<'a> {
     fetcher: &'a dyn Fetcher,
     trust: Option<TrustRoot>,
     allow_expired: bool,
-    /// By location: every non-OCI index the run read, checked.
+    /// By key (`key`): every non-OCI index the run read, checked.
     indexes: BTreeMap<String, Loaded>,
-    /// By location: why an index was refused (read once, like the rest).
+    /// By key: why an index was refused (read once, like the rest).
     refused: BTreeMap<String, Error>,
     /// Where the newest root of each registry is recorded (with
     /// `root.json`), when it exists and `record`.
@@ -768,7 +776,7 @@ impl Sources<'_> {
             .ok()
             .flatten();
         let selector = Selector::from_parts(None, requirement.as_ref());
-        let base = &self.index(location)?.index;
+        let base = &self.index(location, name)?.index;
         // The index less the versions passed over (copied at the first).
         let mut rest: Option<registry::index::Index> = None;
         let mut skipped = Vec::new();
@@ -822,7 +830,7 @@ impl Sources<'_> {
         if oci::is_oci(location) {
             return false;
         }
-        let Ok(loaded) = self.index(location) else {
+        let Ok(loaded) = self.index(location, name) else {
             return false;
         };
         loaded
@@ -841,51 +849,135 @@ impl Sources<'_> {
                 pipeline::find_oci_entry(location, name, Some(version), self.fetcher)?.sha256,
             );
         }
-        Ok(resolve::select(&self.index(location)?.index, name, Selector::Exact(version))?.sha256)
+        let index = &self.index(location, name)?.index;
+        Ok(resolve::select(index, name, Selector::Exact(version))?.sha256)
     }
 
-    /// The index at `location` as read, for the jobs to check again.
-    fn preloaded(&self, location: &str) -> Option<IndexBytes> {
-        self.indexes.get(location).map(|loaded| IndexBytes {
+    /// The index read under `key`, for the jobs to check again.
+    fn preloaded(&self, key: &str) -> Option<IndexBytes> {
+        self.indexes.get(key).map(|loaded| IndexBytes {
             index: loaded.bytes.clone(),
             signature: loaded.signature.clone(),
         })
     }
 
-    /// The index at `location`, read the first time it is asked for.
-    fn index(&mut self, location: &str) -> Result<&Loaded> {
-        if let Some(e) = self.refused.get(location) {
+    /// What the index `name` is read from at `location` is kept under: the
+    /// location of a flat index; of a sparse registry, the plugin's file
+    /// (`Foo` and `foo` share one).
+    fn key(location: &str, name: &str) -> Result<String> {
+        let registry = RegistryRef::parse(location);
+        match sparse::is_sparse(&registry) {
+            true => Ok(sparse::plugin_file(&registry, &PluginName::parse(name)?)?.shown()),
+            false => Ok(location.to_string()),
+        }
+    }
+
+    /// The key of the index `name`'s job checks again, if the run read it.
+    fn key_read(&self, location: &str, name: &str) -> Option<String> {
+        Self::key(location, name)
+            .ok()
+            .filter(|key| self.indexes.contains_key(key))
+    }
+
+    /// The index of `name` at `location` (its file, of a sparse registry),
+    /// read the first time it is asked for.
+    fn index(&mut self, location: &str, name: &str) -> Result<&Loaded> {
+        let key = Self::key(location, name)?;
+        if let Some(e) = self.refused.get(&key) {
             return Err(e.clone());
         }
-        if !self.indexes.contains_key(location) {
-            match self.load(location) {
-                Ok(loaded) => self.indexes.insert(location.to_string(), loaded),
+        if !self.indexes.contains_key(&key) {
+            match self.load(location, name) {
+                Ok(loaded) => self.indexes.insert(key.clone(), loaded),
                 Err(e) => {
-                    self.refused.insert(location.to_string(), e.clone());
+                    self.refused.insert(key, e.clone());
                     return Err(e);
                 }
             };
         }
-        Ok(&self.indexes[location])
+        Ok(&self.indexes[&key])
     }
 
-    /// Reads and checks the index at `location`: with root.json, each
+    /// Reads and checks the index at `location` (`name`'s file, of a
+    /// sparse registry, its freshness too): with root.json, each
     /// registry's rotations first, as install walks them (and recorded
     /// here, so the jobs start from it); then, where the plugins directory
     /// exists, against the index versions it recorded, so that neither a
     /// sync nor a `lock` pins from a rolled-back or signature-stripped
     /// index.
-    fn load(&self, location: &str) -> Result<Loaded> {
+    fn load(&self, location: &str, name: &str) -> Result<Loaded> {
         let registry = RegistryRef::parse(location);
-        let trust = match &self.trust {
-            Some(root) if root.metadata.is_some() => Some(self.rotated(&registry, root)?),
-            other => other.clone(),
-        };
+        let trust = self.trust_for(&registry)?;
         let policy = Policy {
             trust: trust.as_ref(),
             allow_expired: self.allow_expired,
         };
-        let loaded = registry::load(&registry, self.fetcher, policy)?;
+        let loaded = match sparse::is_sparse(&registry) {
+            true => {
+                sparse::load_plugin(&registry, &PluginName::parse(name)?, self.fetcher, policy)?
+            }
+            false => registry::load(&registry, self.fetcher, policy)?,
+        };
+        self.not_rolled_back(loaded)
+    }
+
+    /// Reads the files of every plugin `manifest` declares from a sparse
+    /// registry, each registry's in one `sparse::load_plugins` (which may
+    /// fetch them side by side), and keeps each as `index` would: pinning
+    /// and checking then find them read. Whatever cannot be read here is
+    /// left for `index` to read and report.
+    fn read_sparse(&mut self, manifest: &Manifest) {
+        for (registry_name, location) in &manifest.registries {
+            let registry = RegistryRef::parse(location);
+            if !sparse::is_sparse(&registry) {
+                continue;
+            }
+            let declared = |d: &&crate::wit::DeclaredPlugin| {
+                d.registry.as_ref().or(manifest.default_registry.as_ref()) == Some(registry_name)
+            };
+            let names: Vec<PluginName> = manifest
+                .plugins
+                .iter()
+                .filter(declared)
+                .filter_map(|d| PluginName::parse(&d.name).ok())
+                .filter(|name| sparse::plugin_path(name).is_ok())
+                .collect();
+            let Ok(trust) = self.trust_for(&registry) else {
+                continue;
+            };
+            let policy = Policy {
+                trust: trust.as_ref(),
+                allow_expired: self.allow_expired,
+            };
+            let files = sparse::load_plugins(&registry, &names, self.fetcher, policy);
+            for (name, loaded) in names.iter().zip(files) {
+                let Ok(key) = Self::key(location, name.as_str()) else {
+                    continue;
+                };
+                match loaded.and_then(|loaded| self.not_rolled_back(loaded)) {
+                    Ok(loaded) => {
+                        self.indexes.insert(key, loaded);
+                    }
+                    Err(e) => {
+                        self.refused.insert(key, e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The trust root `registry`'s files are judged by: with root.json,
+    /// the keys its rotations lead to.
+    fn trust_for(&self, registry: &RegistryRef) -> Result<Option<TrustRoot>> {
+        match &self.trust {
+            Some(root) if root.metadata.is_some() => Ok(Some(self.rotated(registry, root)?)),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// `loaded`, unless it is older than what the plugins directory (where
+    /// it exists) recorded, or stripped of a signature it recorded.
+    fn not_rolled_back(&self, loaded: Loaded) -> Result<Loaded> {
         if let Some(dest) = self.existing_dest()? {
             seen::check_not_rolled_back(dest, &loaded)?;
         }
@@ -918,5 +1010,95 @@ impl Sources<'_> {
                 Ok(root.with_metadata(newest))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transfer::source::NoNetwork;
+    use crate::trust::digest::Sha256Digest;
+    use serde_json::json;
+
+    /// A sparse registry in `dir/reg` offering `names` (one version each),
+    /// and a manifest naming it by its directory, into `dir/plugins`.
+    fn sparse_set(dir: &Path, names: &[&str]) -> SyncRequest {
+        let reg = dir.join("reg");
+        std::fs::create_dir_all(&reg).unwrap();
+        std::fs::write(reg.join("config.json"), "{}").unwrap();
+        for name in names {
+            let bytes = format!("\0asm {name}");
+            std::fs::write(reg.join(format!("{name}.wasm")), &bytes).unwrap();
+            let plugin = PluginName::parse(name).unwrap();
+            let file = reg.join(sparse::plugin_path(&plugin).unwrap());
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            let entry = json!({"name": name, "version": "1.0.0", "artifact": format!("{name}.wasm"),
+                "sha256": Sha256Digest::of(bytes.as_bytes()).to_hex()});
+            let index = json!({"version": 3, "plugins": [entry]});
+            std::fs::write(file, index.to_string()).unwrap();
+        }
+        let plugins: String = names.iter().map(|n| format!("{n} = \"^1\"\n")).collect();
+        let manifest = dir.join("wasm-plugin.toml");
+        std::fs::write(
+            &manifest,
+            format!("dest = \"plugins\"\n[registries]\ndefault = \"reg\"\n[plugins]\n{plugins}"),
+        )
+        .unwrap();
+        SyncRequest {
+            manifest,
+            dest: Some(dir.join("plugins")),
+            trust_root: None,
+            dry_run: false,
+            locked: false,
+            allow_expired: false,
+            max_size: 1 << 20,
+            upgrade: None,
+            lock_only: false,
+            plain_http: false,
+            imports: ImportPolicy::default(),
+            world: None,
+        }
+    }
+
+    #[test]
+    fn a_plan_of_a_sparse_registry_hands_each_job_its_plugins_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = sparse_set(dir.path(), &["colmask", "hello"]);
+        std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+        let plan = plan(&request, &NoNetwork).unwrap();
+        assert!(plan.failed.is_empty(), "{:?}", plan.failed);
+        let reg = dir.path().join("reg");
+        for (job, file) in plan.jobs.iter().zip(["co/lm/colmask", "he/ll/hello"]) {
+            assert_eq!(
+                job.registry.as_deref(),
+                Some(reg.join("config.json").to_str().unwrap())
+            );
+            let key = reg.join(file).display().to_string();
+            assert_eq!(job.index.as_deref(), Some(key.as_str()));
+            let preloaded = plan.index_for(job).unwrap();
+            assert_eq!(preloaded.index, std::fs::read(reg.join(file)).unwrap());
+        }
+        // The jobs install from the plan's copies: the files may be gone.
+        std::fs::remove_file(reg.join("co/lm/colmask")).unwrap();
+        for job in &plan.jobs {
+            let change = apply(&request, job, plan.index_for(job), &NoNetwork).unwrap();
+            assert_eq!(change.step, SyncStep::Install, "{change:?}");
+        }
+        let receipt =
+            std::fs::read_to_string(dir.path().join("plugins/.wasm-plugin/receipts/hello.json"))
+                .unwrap();
+        assert!(receipt.contains("config.json"), "{receipt}");
+    }
+
+    #[test]
+    fn lock_pins_each_plugin_from_its_file_of_a_sparse_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut request = sparse_set(dir.path(), &["colmask", "abc"]);
+        request.lock_only = true;
+        request.dest = None;
+        let report = sync(&request, &NoNetwork).unwrap();
+        assert!(report.lock_changed, "{report:?}");
+        let lock = std::fs::read_to_string(dir.path().join("wasm-plugin.lock")).unwrap();
+        assert!(lock.contains("colmask") && lock.contains("abc"), "{lock}");
     }
 }

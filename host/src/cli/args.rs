@@ -165,14 +165,21 @@ impl IndexArgs {
             .or_else(|| manifest.trust_root.as_ref().map(PathBuf::from));
     }
 
-    /// The index, read and checked by the component.
-    pub fn load(&self, setup: &Setup) -> Result<RegistryIndex, Failure> {
-        self.load_of(setup, None)
-    }
-
     /// The index as far as `plugin` needs it (all of a flat one; that
     /// plugin's file of a sparse one), or all of it (`None`).
     pub fn load_of(&self, setup: &Setup, plugin: Option<&str>) -> Result<RegistryIndex, Failure> {
+        self.load_with(setup, |request| match plugin {
+            Some(name) => request.plugin(name),
+            None => request,
+        })
+    }
+
+    /// The index, its request completed by `wanted` (a plugin, a search).
+    pub fn load_with(
+        &self,
+        setup: &Setup,
+        wanted: impl FnOnce(IndexRequest) -> IndexRequest,
+    ) -> Result<RegistryIndex, Failure> {
         let registry = required(self.registry.as_deref(), "--registry", "a default registry")?;
         let installer = setup.installer(Some(self.remote.fetch(false, &[registry])?))?;
         let mut request = IndexRequest::new(self.remote.registry(registry))
@@ -180,10 +187,7 @@ impl IndexArgs {
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
         }
-        if let Some(name) = plugin {
-            request = request.plugin(name);
-        }
-        Ok(installer.load_index(&request)?)
+        Ok(installer.load_index(&wanted(request))?)
     }
 }
 

@@ -114,6 +114,7 @@ pub struct IndexRequest {
     pub(crate) trust_root: Option<PathBuf>,
     pub(crate) allow_expired: bool,
     pub(crate) plugin: Option<String>,
+    pub(crate) search: Option<String>,
 }
 
 impl IndexRequest {
@@ -126,6 +127,7 @@ impl IndexRequest {
             trust_root: None,
             allow_expired: false,
             plugin: None,
+            search: None,
         }
     }
 
@@ -134,6 +136,16 @@ impl IndexRequest {
     /// index is read whole either way).
     pub fn plugin(mut self, name: impl Into<String>) -> Self {
         self.plugin = Some(name.into());
+        self
+    }
+
+    /// Only the plugins whose names hold `text` are wanted (`search`): a
+    /// sparse registry then reads its optional name list (`names.json`, an
+    /// unsigned hint) and each matching plugin's signed file, at most 50,
+    /// and is refused without a name list (a flat index is read whole
+    /// either way: filter its entries as you need).
+    pub fn search(mut self, text: impl Into<String>) -> Self {
+        self.search = Some(text.into());
         self
     }
 
@@ -173,6 +185,7 @@ impl Installer {
             trust_root: trust_root.as_deref().map(paths::guest),
             allow_expired: request.allow_expired,
             plugin: request.plugin.clone(),
+            search: request.search.clone(),
         };
         Ok((source, grants))
     }

@@ -347,8 +347,8 @@ impl Installer {
                             let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                             let Some(&k) = phase.get(n) else { break };
                             let job = &plan.jobs[k];
-                            let index = job.registry.as_ref().and_then(|r| {
-                                plan.indexes.iter().find(|(l, _)| l == r).map(|(_, i)| i)
+                            let index = job.index.as_ref().and_then(|key| {
+                                plan.indexes.iter().find(|(k, _)| k == key).map(|(_, i)| i)
                             });
                             let result = self.call(grants.job.clone(), true, |i, s| {
                                 i.call_apply_sync_job(s, call, job, index)

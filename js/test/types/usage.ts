@@ -29,6 +29,7 @@ async function use(): Promise<void> {
   ).signedBy;
   const names: string[] = (await listInstalled({ dest: 'plugins' })).map((r) => r.name);
   const version: bigint | undefined = (await loadIndex({ registry: 'https://example.com/index.json' })).version;
+  const found: number = (await loadIndex({ registry: 'sparse', search: 'col', plugin: undefined })).plugins.length;
   const entrySize: bigint | undefined = (await findEntry({ registry: 'index.json', spec: 'hello@^0.1' })).size;
   const behind: OutdatedPlugin[] = await outdated({ registry: 'index.json', dest: 'plugins', allowExpired: true });
   const wanted: string | undefined = behind[0]?.wanted;
@@ -36,7 +37,7 @@ async function use(): Promise<void> {
   const removed: string[] = (await uninstall({ dest: 'plugins', name: 'hello' })).removed;
   const setDest: string | undefined = (await readManifest({ path: 'wasm-plugin.toml' })).dest;
   const complete: boolean = (await trustShow({ path: 'trust' })).complete;
-  void [entrySize, wanted, forgotten, removed, setDest, complete];
+  void [found, entrySize, wanted, forgotten, removed, setDest, complete];
   try {
     await install({ registry: 'index.json', spec: 'x', dest: 'p', maxSize: 1024 });
   } catch (e) {

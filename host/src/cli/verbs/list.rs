@@ -1,5 +1,7 @@
 //! `list`: the plugins a registry offers (or every registry of the
-//! manifest's), or those installed in a plugins directory. Its table of an
+//! manifest's; or the versions of one plugin, `list NAME`, which is how a
+//! sparse registry, having no index of them all, is listed), or those
+//! installed in a plugins directory. Its table of an
 //! index, and what was verified of it, serve search and info too.
 
 use crate::cli::args::{RemoteArgs, required};
@@ -14,6 +16,10 @@ use wasm_plugin::{IndexRequest, Manifest, Receipt, RegistryIndex};
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Only this plugin's versions: of a sparse registry, only its file is
+    /// read
+    #[arg(value_name = "NAME", conflicts_with = "installed")]
+    pub name: Option<String>,
     /// The registry whose plugins to list: a path, an http(s):// URL or an
     /// oci:// namespace [default: the wasm-plugin.toml's default registry]
     #[arg(long, value_name = "INDEX-OR-URL", conflicts_with = "installed")]
@@ -93,7 +99,11 @@ impl Verb for ListArgs {
     fn fill(&mut self, manifest: &Manifest) {
         // Several registries and none named: list them all, each plugin
         // with where it comes from.
-        if self.registry.is_none() && !self.installed && manifest.registries.len() > 1 {
+        if self.registry.is_none()
+            && self.name.is_none()
+            && !self.installed
+            && manifest.registries.len() > 1
+        {
             self.manifest = Some(manifest.clone());
         }
         if self.installed {
@@ -135,7 +145,21 @@ impl Verb for ListArgs {
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
         }
+        if let Some(name) = &self.name {
+            request = request.plugin(name);
+        }
         let mut index = installer.load_index(&request)?;
+        if let Some(name) = &self.name {
+            // A flat index comes whole; a sparse registry's file may list
+            // the name in another case too.
+            index.plugins.retain(|p| &p.name == name);
+            if index.plugins.is_empty() {
+                return Err(Failure::Usage(format!(
+                    "no plugin named '{name}' in {}\ntry `wasm-plugin search {name}`",
+                    index.path
+                )));
+            }
+        }
         if self.latest {
             index.plugins.retain(|p| p.latest);
         }

@@ -1,5 +1,6 @@
 //! `search`: the plugins whose name or description holds a text, printed
-//! as list prints an index.
+//! as list prints an index. Over a sparse registry, the names its name
+//! list holds (descriptions are in the plugins' files).
 
 use super::list::{IndexCheck, list};
 use crate::cli::args::IndexArgs;
@@ -33,7 +34,9 @@ impl Verb for SearchArgs {
     }
 
     fn run(self: Box<Self>, setup: &Setup, out: &mut Printer) -> Result<Verdict, Failure> {
-        let mut index = self.index.load(setup)?;
+        // A sparse registry reads the files of the names its name list
+        // matches (a flat index comes whole): matched again here either way.
+        let mut index = self.index.load_with(setup, |r| r.search(&self.text))?;
         let wanted = self.text.to_lowercase();
         // One row per plugin: the version install takes, matched on its
         // name or description.
