@@ -774,3 +774,92 @@ fn a_tampered_bin_is_refused_by_the_snapshots_digest() {
         .expect(INTEGRITY)
         .says(&[&bin_of("colmask"), "SHA-256"]);
 }
+
+#[test]
+fn publish_and_yank_into_a_registry_with_freshness_files_write_a_new_generation() {
+    let (env, reg) = flat();
+    converted_in_place(&env, &reg);
+    let index_key = ["--key", "keys/index.key"];
+    env.write("colmask-2.1.0.wasm", b"\0asm colmask 2.1");
+    env.run(
+        &[
+            &["publish", "colmask-2.1.0.wasm", "--registry", "registry"][..],
+            &index_key,
+            &["--timestamp-expires", "2h"],
+        ]
+        .concat(),
+    )
+    .expect(OK);
+    let timestamp: Value = serde_json::from_slice(&env.read("registry/timestamp.json")).unwrap();
+    assert_eq!(timestamp["version"], json!(2), "{timestamp}");
+    assert_eq!(timestamp["snapshot"]["version"], json!(2), "{timestamp}");
+    // Two hours from now, not the index's (absent) expiry nor a day.
+    let expires = timestamp["expires"].as_str().unwrap().to_string();
+    assert!(
+        expires > later(3_600) && expires < later(3 * 3_600),
+        "{expires}"
+    );
+    let bin: Value =
+        serde_json::from_slice(&env.read(&format!("registry/bins/{}.2.json", bin_of("colmask"))))
+            .unwrap();
+    assert_eq!(bin["plugins"]["colmask"], json!(2), "{bin}");
+    // The generation before stays, for clients holding its timestamp.
+    assert!(env.path("registry/1.snapshot.json").exists());
+
+    // Over http, through the new timestamp, snapshot and bin.
+    let server = Server::start();
+    let url = serve(&env, &server, "registry");
+    install(&env, &url, "colmask").expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask 2.1");
+    assert_eq!(server.hits("/reg/2.snapshot.json"), 1);
+    // hello's file is untouched, and still listed by its bin.
+    install(&env, "registry", "hello").expect(OK);
+
+    env.run(
+        &[
+            &["yank", "colmask@2.1.0", "--registry", "registry"][..],
+            &index_key,
+        ]
+        .concat(),
+    )
+    .expect(OK);
+    let timestamp: Value = serde_json::from_slice(&env.read("registry/timestamp.json")).unwrap();
+    assert_eq!(timestamp["version"], json!(3), "{timestamp}");
+    let rows = env
+        .run(&[
+            "outdated",
+            "--registry",
+            "registry",
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    let colmask = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "colmask")
+        .unwrap();
+    assert_eq!(colmask["yanked"], json!(true), "{rows}");
+
+    // The signed timestamp is not rewritten unsigned: refused, nothing written.
+    env.write("hello-0.2.0.wasm", b"\0asm hello 2");
+    // (hello's own signature taken away, so that the timestamp's refuses.)
+    std::fs::remove_file(env.path("registry/he/ll/hello.sig")).unwrap();
+    let before = env.snapshot("registry");
+    env.run(&["publish", "hello-0.2.0.wasm", "--registry", "registry"])
+        .expect(INPUT)
+        .says(&["timestamp.json is signed", "--key"]);
+    assert_eq!(env.snapshot("registry"), before);
+}
+
+/// `seconds` from now, as RFC 3339 UTC to the second (as the installer
+/// writes it), to compare as text.
+fn later(seconds: u64) -> String {
+    let then = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
+    humantime::format_rfc3339_seconds(then).to_string()
+}

@@ -233,26 +233,26 @@ pub struct Pinned {
 /// `timestamp.json`: signed by the index role, short-lived, pinning the
 /// snapshot.
 #[derive(Debug, Deserialize)]
-struct Timestamp {
-    version: u64,
+pub struct Timestamp {
+    pub version: u64,
     #[serde(default)]
-    expires: Option<String>,
-    snapshot: Pinned,
+    pub expires: Option<String>,
+    pub snapshot: Pinned,
 }
 
 /// `snapshot.json`: each bin's version and digest.
 #[derive(Debug, Deserialize)]
-struct Snapshot {
-    version: u64,
-    bins: std::collections::BTreeMap<String, Pinned>,
+pub struct Snapshot {
+    pub version: u64,
+    pub bins: std::collections::BTreeMap<String, Pinned>,
 }
 
 /// `bins/<id>.json`: the version of each plugin file whose name hashes
 /// into the bin.
 #[derive(Debug, Deserialize)]
-struct Bin {
-    version: u64,
-    plugins: std::collections::BTreeMap<String, u64>,
+pub struct Bin {
+    pub version: u64,
+    pub plugins: std::collections::BTreeMap<String, u64>,
 }
 
 /// The bin a plugin's name hashes into: the first byte of the SHA-256 of
@@ -346,7 +346,7 @@ fn freshness(
 }
 
 /// The file at `path` under the registry's root.
-fn at(registry: &RegistryRef, path: &str) -> Result<RegistryRef> {
+pub fn at(registry: &RegistryRef, path: &str) -> Result<RegistryRef> {
     Ok(match location::resolve(path, registry)? {
         Location::File(path) => RegistryRef::File(path),
         Location::Remote(url) | Location::Registry(url) => RegistryRef::Url(url),
@@ -355,7 +355,7 @@ fn at(registry: &RegistryRef, path: &str) -> Result<RegistryRef> {
 
 /// A file the one before it pins: its bytes must have that digest, and it
 /// must say it is that version.
-fn read_pinned<T: serde::de::DeserializeOwned + Versioned>(
+pub fn read_pinned<T: serde::de::DeserializeOwned + Versioned>(
     file: &RegistryRef,
     pinned: &Pinned,
     fetcher: &dyn Fetcher,
@@ -385,7 +385,8 @@ fn read_pinned<T: serde::de::DeserializeOwned + Versioned>(
     Ok(parsed)
 }
 
-trait Versioned {
+/// What `read_pinned` checks a pinned file's own version by.
+pub trait Versioned {
     fn version(&self) -> u64;
 }
 
@@ -401,7 +402,7 @@ impl Versioned for Bin {
     }
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(shown: &str, bytes: &[u8]) -> Result<T> {
+pub fn parse_json<T: serde::de::DeserializeOwned>(shown: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| Error::IndexMalformed {
         path: shown.to_string(),
         line: e.line() as u32,

@@ -28,6 +28,7 @@ pub struct PublishRequest {
     pub(crate) force: bool,
     pub(crate) expires_in: Option<Duration>,
     pub(crate) sigstore_bundle: Option<PathBuf>,
+    pub(crate) timestamp_expires_in: Option<Duration>,
 }
 
 impl PublishRequest {
@@ -44,6 +45,7 @@ impl PublishRequest {
             force: false,
             expires_in: None,
             sigstore_bundle: None,
+            timestamp_expires_in: None,
         }
     }
 
@@ -100,6 +102,13 @@ impl PublishRequest {
         self.sigstore_bundle = Some(file.as_ref().to_path_buf());
         self
     }
+
+    /// In a sparse registry with freshness files, make the new
+    /// `timestamp.json` expire this long from now (default: a day).
+    pub fn timestamp_expires_in(mut self, after: Duration) -> Self {
+        self.timestamp_expires_in = Some(after);
+        self
+    }
 }
 
 /// A version to yank from a local index: for [`Installer::yank`](crate::Installer::yank).
@@ -110,6 +119,7 @@ pub struct YankRequest {
     pub(crate) version: String,
     pub(crate) undo: bool,
     pub(crate) key: Option<PathBuf>,
+    pub(crate) timestamp_expires_in: Option<Duration>,
 }
 
 impl YankRequest {
@@ -126,6 +136,7 @@ impl YankRequest {
             version: version.into(),
             undo: false,
             key: None,
+            timestamp_expires_in: None,
         }
     }
 
@@ -138,6 +149,13 @@ impl YankRequest {
     /// Sign the index again with this key (required when it is signed).
     pub fn key(mut self, file: impl AsRef<Path>) -> Self {
         self.key = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// In a sparse registry with freshness files, make the new
+    /// `timestamp.json` expire this long from now (default: a day).
+    pub fn timestamp_expires_in(mut self, after: Duration) -> Self {
+        self.timestamp_expires_in = Some(after);
         self
     }
 }
@@ -209,6 +227,7 @@ pub struct ConvertRequest {
     pub(crate) index: PathBuf,
     pub(crate) out: PathBuf,
     pub(crate) key: Option<PathBuf>,
+    pub(crate) timestamp_expires_in: Option<Duration>,
 }
 
 impl ConvertRequest {
@@ -219,6 +238,7 @@ impl ConvertRequest {
             index: index.as_ref().to_path_buf(),
             out: out.as_ref().to_path_buf(),
             key: None,
+            timestamp_expires_in: None,
         }
     }
 
@@ -226,6 +246,13 @@ impl ConvertRequest {
     /// the key of the trust root's index role.
     pub fn key(mut self, file: impl AsRef<Path>) -> Self {
         self.key = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// Make `timestamp.json` expire this long from now, or with the index
+    /// when that is sooner (default: a day).
+    pub fn timestamp_expires_in(mut self, after: Duration) -> Self {
+        self.timestamp_expires_in = Some(after);
         self
     }
 }
@@ -248,6 +275,7 @@ impl Installer {
             index: paths::guest(&index),
             out: paths::guest(&out),
             key: key.as_deref().map(paths::guest),
+            timestamp_expires_in: request.timestamp_expires_in.map(|d| d.as_secs()),
         };
         let result = self.call(grants, false, |i, s| i.call_convert_registry(s, &call));
         if result.is_err() && created {
@@ -316,6 +344,7 @@ impl Installer {
             force: request.force,
             expires_in: request.expires_in.map(|d| d.as_secs()),
             sigstore_bundle: bundle.as_deref().map(paths::guest),
+            timestamp_expires_in: request.timestamp_expires_in.map(|d| d.as_secs()),
         };
         self.call(grants, oci, |i, s| i.call_publish(s, &call))
     }
@@ -340,6 +369,7 @@ impl Installer {
             version: request.version.clone(),
             undo: request.undo,
             key: key.as_deref().map(paths::guest),
+            timestamp_expires_in: request.timestamp_expires_in.map(|d| d.as_secs()),
         };
         self.call(grants, false, |i, s| i.call_yank(s, &call))
     }

@@ -72,6 +72,11 @@ pub struct PublishArgs {
     /// registry that stopped being updated
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub expires_in: Option<Duration>,
+    /// In a sparse registry with freshness files, make the new
+    /// timestamp.json expire after this long [default: 1d]: what tells
+    /// clients the registry is not frozen, so it is kept short
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "oci")]
+    pub timestamp_expires: Option<Duration>,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -127,6 +132,9 @@ impl Verb for PublishArgs {
         if let Some(bundle) = &self.sigstore_bundle {
             request = request.sigstore_bundle(bundle);
         }
+        if let Some(after) = self.timestamp_expires {
+            request = request.timestamp_expires_in(after);
+        }
         let report = setup.installer(fetch)?.publish(&request)?;
         publish(out, &report).map_err(stdout_failure)
     }
@@ -137,7 +145,14 @@ impl PublishArgs {
         let Some(registry) = &self.registry else {
             return Err(Failure::Usage("--yank needs --registry INDEX".into()));
         };
-        let request = yank_request("--yank", spec, registry, self.key.as_deref(), self.undo)?;
+        let request = yank_request(
+            "--yank",
+            spec,
+            registry,
+            self.key.as_deref(),
+            self.undo,
+            self.timestamp_expires,
+        )?;
         let report = setup.installer(None)?.yank(&request)?;
         yank(out, &report).map_err(stdout_failure)
     }
