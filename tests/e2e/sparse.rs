@@ -403,7 +403,6 @@ fn verbs_that_need_the_whole_index_refuse_a_sparse_registry_by_name() {
     for args in [
         &["list", "--registry", "reg"][..],
         &["search", "col", "--registry", "reg"],
-        &["mirror", "--registry", "reg", "--out", "copy"],
         &["audit", "--dest", "plugins", "--registry", "reg"],
         &["lock", "--config", config],
         &["sync", "--config", config],
@@ -420,7 +419,6 @@ fn verbs_that_need_the_whole_index_refuse_a_sparse_registry_by_name() {
             .expect(INPUT)
             .says(&["sparse registry", "not supported"]);
     }
-    assert!(!env.path("copy").exists());
 }
 
 #[test]
@@ -862,4 +860,113 @@ fn publish_and_yank_into_a_registry_with_freshness_files_write_a_new_generation(
 fn later(seconds: u64) -> String {
     let then = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
     humantime::format_rfc3339_seconds(then).to_string()
+}
+
+/// The entries of a flat index file, as (name, version, sha256, signature),
+/// sorted.
+fn entries_of(env: &Env, index: &str) -> Vec<(String, String, String, String)> {
+    let index: Value = serde_json::from_slice(&env.read(index)).unwrap();
+    let mut all: Vec<_> = index["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field = |f: &str| e[f].as_str().unwrap_or_default().to_string();
+            (
+                field("name"),
+                field("version"),
+                field("sha256"),
+                field("signature"),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn mirror_flat_to_sparse_to_flat_gives_the_same_entries() {
+    let (env, reg) = flat();
+    let trust = ["--trust-root", "trust"];
+    let out = env
+        .run(
+            &[
+                &[
+                    "mirror",
+                    "--registry",
+                    &reg.index(),
+                    "--out",
+                    "sparse",
+                    "--sparse",
+                ][..],
+                &["--key", "keys/index.key"],
+                &trust,
+            ]
+            .concat(),
+        )
+        .expect(OK);
+    assert!(
+        out.stdout.contains("wrote a sparse registry") && out.stdout.contains("signed with --key"),
+        "{}",
+        out.stdout
+    );
+    for file in [
+        "config.json",
+        "co/lm/colmask.sig",
+        "timestamp.json.sig",
+        "1.snapshot.json",
+    ] {
+        assert!(env.path(&format!("sparse/{file}")).exists(), "{file}");
+    }
+    assert!(!env.path("sparse/index.json").exists());
+    // The artefacts were copied into it, checked: it stands on its own.
+    assert_eq!(env.read("sparse/colmask-2.0.0.wasm"), V2);
+    install(&env, "sparse", "colmask").expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V2);
+
+    // Back to a flat index: every plugin file walked, judged (signature
+    // under the trust root, bin) and its artefacts checked again.
+    let back = env
+        .run(
+            &[
+                &["mirror", "--registry", "sparse", "--out", "back", "--json"][..],
+                &trust,
+            ]
+            .concat(),
+        )
+        .expect(OK)
+        .json();
+    assert_eq!(back["fetched"].as_array().unwrap().len(), 3, "{back}");
+    assert_eq!(
+        entries_of(&env, "back/index.json"),
+        entries_of(&env, &reg.index())
+    );
+    assert_eq!(entries_of(&env, "back/index.json").len(), 3);
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    install(&env, "back/index.json", "hello").expect(OK);
+
+    // A sparse plugin file that its bin does not vouch for stops the mirror.
+    let file = env.read("sparse/he/ll/hello");
+    let text = String::from_utf8(file).unwrap();
+    env.write(
+        "sparse/he/ll/hello",
+        text.replace("\"version\": 1", "\"version\": 9"),
+    );
+    env.run(
+        &[
+            &["mirror", "--registry", "sparse", "--out", "again"][..],
+            &trust,
+        ]
+        .concat(),
+    )
+    .expect(INTEGRITY)
+    .says(&["he/ll/hello"]);
+    assert!(!env.path("again/index.json").exists());
+
+    // Over http a sparse registry has no list of its plugins to walk.
+    let server = Server::start();
+    let url = serve(&env, &server, "sparse");
+    env.run(&["mirror", "--registry", &url, "--out", "remote"])
+        .expect(INPUT)
+        .says(&["sparse registry over http", "local copy"]);
 }

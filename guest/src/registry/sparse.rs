@@ -411,6 +411,66 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(shown: &str, bytes: &[u8]) -> 
     })
 }
 
+/// Loads each of `names`' files from the sparse registry `registry`, as
+/// `load_plugin` does one, each result on its own (a plain loop for now:
+/// the one function through which a verb loads several).
+pub fn load_plugins(
+    registry: &RegistryRef,
+    names: &[PluginName],
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Vec<Result<Loaded>> {
+    names
+        .iter()
+        .map(|name| load_plugin(registry, name, fetcher, policy))
+        .collect()
+}
+
+/// The plugins of the local sparse registry whose root is `root`: each
+/// regular file (not hidden, not a signature) at the path its own name
+/// derives (`co/lm/colmask`), found by walking the two or three levels
+/// such paths have; anything else there (bins, snapshots, artefacts) is
+/// not a plugin file. Sorted by name.
+pub fn local_plugins(root: &Path) -> Result<Vec<PluginName>> {
+    let mut found = Vec::new();
+    walk_plugin_files(root, root, 0, &mut found)?;
+    found.sort_by(|a: &PluginName, b| a.as_str().cmp(b.as_str()));
+    Ok(found)
+}
+
+fn walk_plugin_files(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    found: &mut Vec<PluginName>,
+) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list", &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list", &e))?;
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        // A signature's path is that of a plugin named `<name>.sig`, which
+        // the layout cannot tell from it.
+        if file_name.starts_with('.') || file_name.ends_with(".sig") {
+            continue;
+        }
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .map_err(|e| Error::io(&path, "list", &e))?;
+        if kind.is_dir() && depth < 2 {
+            walk_plugin_files(root, &path, depth + 1, found)?;
+        } else if kind.is_file()
+            && depth > 0
+            && let Ok(name) = PluginName::parse(&file_name)
+            && let Ok(derived) = plugin_path(&name)
+            && path.strip_prefix(root).ok() == Some(Path::new(&derived))
+        {
+            found.push(name);
+        }
+    }
+    Ok(())
+}
+
 /// The index to show for `plugin` (or for every plugin, `None`): a sparse
 /// registry's file of that plugin, or the whole index of a flat one (where
 /// it is refused for a sparse registry).

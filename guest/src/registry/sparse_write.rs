@@ -96,7 +96,7 @@ pub fn from_index(
 
 /// The sooner of two RFC 3339 times (either one when the other is absent
 /// or does not parse).
-fn sooner(a: Option<&str>, b: Option<&str>) -> Option<String> {
+pub fn sooner(a: Option<&str>, b: Option<&str>) -> Option<String> {
     match (a, b) {
         (Some(a), Some(b)) => match (crate::clock::parse(a), crate::clock::parse(b)) {
             (Ok(x), Ok(y)) if y < x => Some(b.to_string()),

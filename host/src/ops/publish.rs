@@ -168,10 +168,13 @@ pub struct MirrorRequest {
     pub(crate) key: Option<PathBuf>,
     pub(crate) max_size: u64,
     pub(crate) allow_read: Vec<PathBuf>,
+    pub(crate) sparse: bool,
 }
 
 impl MirrorRequest {
-    /// Copy the registry at `registry` into `out` (created if missing).
+    /// Copy the registry at `registry` into `out` (created if missing): a
+    /// directory for a flat `index.json`, a path naming `config.json` for a
+    /// sparse registry, or an OCI namespace `oci://HOST/NAMESPACE`.
     pub fn new(registry: impl Into<String>, out: impl AsRef<Path>) -> Self {
         MirrorRequest {
             index: IndexRequest::new(registry),
@@ -179,7 +182,16 @@ impl MirrorRequest {
             key: None,
             max_size: DEFAULT_MAX_SIZE,
             allow_read: Vec::new(),
+            sparse: false,
         }
+    }
+
+    /// Write a sparse registry into the directory `out` (its `config.json`,
+    /// one file per plugin, freshness files) instead of an `index.json`, as
+    /// an `out` naming `config.json` does.
+    pub fn sparse(mut self, sparse: bool) -> Self {
+        self.sparse = sparse;
+        self
     }
 
     /// Also let the installer read `dir` (artefacts a local index names
@@ -392,6 +404,12 @@ impl Installer {
                      keeps its own signature annotation)",
                 ));
             }
+            if request.sparse {
+                return Err(Error::usage(
+                    "--sparse writes a sparse registry into a directory; an OCI namespace is \
+                     one repository per plugin already",
+                ));
+            }
             let call = wit::MirrorRequest {
                 source,
                 out: request.out.to_string_lossy().into_owned(),
@@ -400,11 +418,22 @@ impl Installer {
             };
             return self.call(grants, true, |i, s| i.call_mirror(s, &call));
         }
-        let (out, created) = paths::ensure_dir(&request.out, "--out")?;
+        // A sparse registry is named by its config.json, in the directory
+        // written to.
+        let names_config = request.out.file_name().is_some_and(|n| n == "config.json");
+        let dir = match names_config {
+            true => paths::parent(&request.out),
+            false => &request.out,
+        };
+        let (out, created) = paths::ensure_dir(dir, "--out")?;
         grants.write(&out);
+        let target = match request.sparse || names_config {
+            true => out.join("config.json"),
+            false => out.clone(),
+        };
         let call = wit::MirrorRequest {
             source,
-            out: paths::guest(&out),
+            out: paths::guest(&target),
             key: key.as_deref().map(paths::guest),
             max_size: request.max_size,
         };
