@@ -134,14 +134,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         },
     );
     let (text, index_version, index_expires) = updated_index(document, entry, existing, request)?;
-    if let Some(expires) = &index_expires
-        && crate::clock::parse(expires).is_ok_and(crate::clock::is_past)
-    {
-        warnings.push(format!(
-            "the index expired at {expires}, so install refuses it (without --allow-expired); \
-             publish with --expires-in to renew it"
-        ));
-    }
+    warnings.extend(expired_warning(index_expires.as_deref()));
     let staged_bundle = match (&bundle, &bundle_target) {
         (Some(bytes), Some((field, _))) => {
             let mut staged = Staged::create(registry_dir, field)?;
@@ -182,6 +175,19 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         warnings,
         sigstore_bundle: bundle_target.map(|(_, target)| target.display().to_string()),
     })
+}
+
+/// The warning for an index written already expired (install refuses it).
+fn expired_warning(expires: Option<&str>) -> Option<String> {
+    let expires = expires?;
+    crate::clock::parse(expires)
+        .is_ok_and(crate::clock::is_past)
+        .then(|| {
+            format!(
+                "the index expired at {expires}, so install refuses it (without \
+                 --allow-expired); publish with --expires-in to renew it"
+            )
+        })
 }
 
 /// Where an attached Sigstore bundle is written: `<name>-<version>.sigstore.json`
