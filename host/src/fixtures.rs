@@ -338,6 +338,8 @@ pub fn signed_index(unchanged: bool) -> crate::TrustSignedIndex {
         signature_path: "index.json.sig".into(),
         signatures: 2,
         unchanged,
+        files: 1,
+        added: u32::from(!unchanged),
     }
 }
 

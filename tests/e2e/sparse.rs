@@ -412,7 +412,16 @@ fn verbs_that_need_the_whole_index_refuse_a_sparse_registry_by_name() {
             .says(&["sparse registry", "not supported"]);
     }
     for args in [
-        &["trust", "sign", "--registry", "reg", "--key", "k.key"][..],
+        &[
+            "trust",
+            "sign",
+            "--registry",
+            "reg",
+            "--entry",
+            "colmask@1.0.0",
+            "--key",
+            "k.key",
+        ][..],
         &["registry", "convert", "reg/config.json", "--out", "x"],
     ] {
         env.run(args)
@@ -969,4 +978,65 @@ fn mirror_flat_to_sparse_to_flat_gives_the_same_entries() {
     env.run(&["mirror", "--registry", &url, "--out", "remote"])
         .expect(INPUT)
         .says(&["sparse registry over http", "local copy"]);
+}
+
+#[test]
+fn trust_sign_adds_a_key_to_every_plugin_file_and_the_timestamp_of_a_sparse_registry() {
+    let (env, reg) = flat();
+    converted_in_place(&env, &reg);
+    env.run(&["keygen", "--name", "index2", "--out-dir", "keys"])
+        .expect(OK);
+    // A trust root that knows only the second index key (and the release
+    // key the artefacts are signed with).
+    std::fs::create_dir(env.path("trust2")).unwrap();
+    for (from, to) in [
+        ("trust/release.pub", "trust2/release.pub"),
+        ("keys/index2.pub", "trust2/index2.pub"),
+    ] {
+        std::fs::copy(env.path(from), env.path(to)).unwrap();
+    }
+    let install2 = |env: &Env| {
+        env.run(&[
+            "install",
+            "colmask",
+            "--registry",
+            "registry",
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust2",
+        ])
+    };
+    install2(&env).expect(INTEGRITY);
+
+    let sign = [
+        "trust",
+        "sign",
+        "--registry",
+        "registry",
+        "--key",
+        "keys/index2.key",
+    ];
+    let out = env.run(&sign).expect(OK);
+    assert!(
+        out.stdout.contains("to 3 of the 3 signed files") && out.stdout.contains("2 signature(s)"),
+        "{}",
+        out.stdout
+    );
+    for file in ["co/lm/colmask.sig", "he/ll/hello.sig", "timestamp.json.sig"] {
+        let text = String::from_utf8(env.read(&format!("registry/{file}"))).unwrap();
+        assert_eq!(text.lines().count(), 2, "{file}: {text}");
+    }
+    install2(&env).expect(OK);
+    // Both keys' signatures hold: the first trust root still installs.
+    install(&env, "registry", "hello").expect(OK);
+    // Again: nothing to add.
+    let again = env
+        .run(&[&sign[..], &["--json"]].concat())
+        .expect(OK)
+        .json();
+    assert_eq!(
+        (again["added"].clone(), again["unchanged"].clone()),
+        (json!(0), json!(true))
+    );
 }
