@@ -788,17 +788,24 @@ fn publish_and_yank_into_a_registry_with_freshness_files_write_a_new_generation(
     converted_in_place(&env, &reg);
     let index_key = ["--key", "keys/index.key"];
     env.write("colmask-2.1.0.wasm", b"\0asm colmask 2.1");
-    env.run(
-        &[
-            &["publish", "colmask-2.1.0.wasm", "--registry", "registry"][..],
-            &index_key,
-            &["--timestamp-expires", "2h"],
-        ]
-        .concat(),
-    )
-    .expect(OK);
+    let report = env
+        .run(
+            &[
+                &["publish", "colmask-2.1.0.wasm", "--registry", "registry"][..],
+                &index_key,
+                &["--timestamp-expires", "2h", "--json"],
+            ]
+            .concat(),
+        )
+        .expect(OK)
+        .json();
     let timestamp: Value = serde_json::from_slice(&env.read("registry/timestamp.json")).unwrap();
     assert_eq!(timestamp["version"], json!(2), "{timestamp}");
+    assert_eq!(report["timestamp"]["version"], json!(2), "{report}");
+    assert_eq!(
+        report["timestamp"]["expires"], timestamp["expires"],
+        "{report}"
+    );
     assert_eq!(timestamp["snapshot"]["version"], json!(2), "{timestamp}");
     // Two hours from now, not the index's (absent) expiry nor a day.
     let expires = timestamp["expires"].as_str().unwrap().to_string();
@@ -822,14 +829,20 @@ fn publish_and_yank_into_a_registry_with_freshness_files_write_a_new_generation(
     // hello's file is untouched, and still listed by its bin.
     install(&env, "registry", "hello").expect(OK);
 
-    env.run(
-        &[
-            &["yank", "colmask@2.1.0", "--registry", "registry"][..],
-            &index_key,
-        ]
-        .concat(),
-    )
-    .expect(OK);
+    let yanked = env
+        .run(
+            &[
+                &["yank", "colmask@2.1.0", "--registry", "registry"][..],
+                &index_key,
+            ]
+            .concat(),
+        )
+        .expect(OK);
+    assert!(
+        yanked.stdout.contains("timestamp.json version 3, expires"),
+        "{}",
+        yanked.stdout
+    );
     let timestamp: Value = serde_json::from_slice(&env.read("registry/timestamp.json")).unwrap();
     assert_eq!(timestamp["version"], json!(3), "{timestamp}");
     let rows = env

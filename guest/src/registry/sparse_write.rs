@@ -152,13 +152,14 @@ fn present_timestamp(root: &Path) -> Result<Option<Timestamp>> {
 /// other bins pinned as the present snapshot pins them (each file read
 /// checked against the digest the one before names), a new snapshot and
 /// `timestamp.json` expiring at `expires`. `None` when the registry has
-/// no `timestamp.json` (and so no freshness files to keep up).
+/// no `timestamp.json` (and so no freshness files to keep up); else the
+/// generation and its files.
 pub fn next_generation(
     root: &Path,
     name: &PluginName,
     version: u64,
     expires: &str,
-) -> Result<Option<Files>> {
+) -> Result<Option<(u64, Files)>> {
     let registry = RegistryRef::File(root.join(sparse::CONFIG));
     let path = root.join(sparse::TIMESTAMP);
     if !sandbox::exists(&path)? {
@@ -195,13 +196,14 @@ pub fn next_generation(
             path: shown,
             problem: "its version cannot grow any further".into(),
         })?;
-    Ok(Some(generation_files(
+    let files = generation_files(
         root,
         generation,
         BTreeMap::from([(bin, plugins)]),
         snapshot.bins,
         Some(expires),
-    )))
+    );
+    Ok(Some((generation, files)))
 }
 
 /// The files of generation `generation`: the `changed` bins written at it,

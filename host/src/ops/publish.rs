@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::engine::wit::{
-    ConvertReport, ConvertedFile, MirrorReport, PublishReport, YankReport,
+    ConvertReport, ConvertedFile, MirrorReport, PublishReport, TimestampWritten, YankReport,
 };
 
 /// A plugin version to add to an index: for [`Installer::publish`](crate::Installer::publish).

@@ -30,7 +30,7 @@ use crate::transfer::stream::{self, Measured};
 use crate::trust;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::keys;
-use crate::wit::{CosignReport, PublishReport, YankReport};
+use crate::wit::{CosignReport, PublishReport, TimestampWritten, YankReport};
 use cargo_package::Package;
 use semver::Version;
 use serde_json::{Map, Value, json};
@@ -156,7 +156,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
     if let (Some(staged), Some((_, target))) = (staged_bundle, &bundle_target) {
         staged.persist(target)?;
     }
-    persist_with_generation(staged_index, staged_generation)?;
+    let timestamp = persist_with_generation(staged_index, staged_generation)?;
 
     Ok(PublishReport {
         name: name.to_string(),
@@ -174,6 +174,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         version_from: package.map(|p| p.manifest.display().to_string()),
         warnings,
         sigstore_bundle: bundle_target.map(|(_, target)| target.display().to_string()),
+        timestamp,
     })
 }
 
@@ -412,6 +413,7 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
             registry: shown,
             index_version,
             index_signed: sandbox::exists(&sig_path)?,
+            timestamp: None,
         });
     }
     match yanked {
@@ -433,7 +435,7 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
         expires_in: request.timestamp_expires_in,
     };
     let staged_generation = stage_generation(&request.registry, generation, key.as_ref())?;
-    persist_with_generation(staged_index, staged_generation)?;
+    let timestamp = persist_with_generation(staged_index, staged_generation)?;
     Ok(YankReport {
         name: name.to_string(),
         version: request.version.clone(),
@@ -442,6 +444,7 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
         registry: shown,
         index_version,
         index_signed: key.is_some(),
+        timestamp,
     })
 }
 
@@ -711,6 +714,7 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         version_from: package.map(|p| p.manifest.display().to_string()),
         warnings,
         sigstore_bundle: referrer,
+        timestamp: None,
     })
 }
 
@@ -884,12 +888,13 @@ struct Generation<'a> {
 /// In a sparse registry with freshness files (`registry` its
 /// `config.json`), their next generation listing the plugin's file at its
 /// new version, staged (the timestamp signed with the key: a signed one is
-/// not rewritten without it). `None` for any other registry.
+/// not rewritten without it), and the timestamp it will write. `None` for
+/// any other registry.
 fn stage_generation(
     registry: &Path,
     generation: Generation<'_>,
     key: Option<&ed25519_dalek::SigningKey>,
-) -> Result<Option<sparse_write::StagedGeneration>> {
+) -> Result<Option<(sparse_write::StagedGeneration, TimestampWritten)>> {
     if !sparse::is_sparse(&RegistryRef::File(registry.to_path_buf())) {
         return Ok(None);
     }
@@ -905,10 +910,19 @@ fn stage_generation(
         });
     }
     let expires = sparse_write::timestamp_expiry(generation.expires_in)?;
-    let files = sparse_write::next_generation(root, generation.name, generation.version, &expires)?;
-    files
-        .map(|files| sparse_write::StagedGeneration::stage(&files, key))
-        .transpose()
+    let next = sparse_write::next_generation(root, generation.name, generation.version, &expires)?;
+    let Some((version, files)) = next else {
+        return Ok(None);
+    };
+    let written = TimestampWritten {
+        path: root.join(sparse::TIMESTAMP).display().to_string(),
+        version,
+        expires,
+    };
+    Ok(Some((
+        sparse_write::StagedGeneration::stage(&files, key)?,
+        written,
+    )))
 }
 
 /// The plugin's file (or the index) in place, and around it the
@@ -918,16 +932,16 @@ fn stage_generation(
 /// timestamp's bin and refuses it as stale; it reads again later.
 fn persist_with_generation(
     index: StagedIndex<'_>,
-    generation: Option<sparse_write::StagedGeneration>,
-) -> Result<()> {
-    let timestamp = generation
-        .map(sparse_write::StagedGeneration::persist_pinned)
-        .transpose()?;
+    generation: Option<(sparse_write::StagedGeneration, TimestampWritten)>,
+) -> Result<Option<TimestampWritten>> {
+    let Some((generation, written)) = generation else {
+        index.persist()?;
+        return Ok(None);
+    };
+    let timestamp = generation.persist_pinned()?;
     index.persist()?;
-    match timestamp {
-        Some(timestamp) => timestamp.persist(),
-        None => Ok(()),
-    }
+    timestamp.persist()?;
+    Ok(Some(written))
 }
 
 fn index_signature_path(registry: &Path) -> PathBuf {
@@ -1364,7 +1378,10 @@ mod tests {
         let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"v1"));
         request.registry = config.clone();
         request.timestamp_expires_in = Some(3600);
-        publish(&request).unwrap();
+        let report = publish(&request).unwrap();
+        let written = report.timestamp.unwrap();
+        assert_eq!(written.version, 2);
+        assert!(written.path.ends_with("registry/timestamp.json"));
         // Both plugins load through the new timestamp, snapshot and bins.
         let colmask = load_sparse(&config, "colmask").unwrap();
         assert_eq!(colmask.index.version, Some(1));
@@ -1389,6 +1406,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(report.index_version, 2);
+        assert_eq!(report.timestamp.unwrap().version, 3);
         let colmask = load_sparse(&config, "colmask").unwrap();
         assert!(colmask.index.plugins[0].yanked);
         assert_eq!(colmask.timestamp.unwrap().index.version, Some(3));

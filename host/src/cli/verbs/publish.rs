@@ -8,7 +8,7 @@ use clap::Args;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
-use wasm_plugin::{PublishReport, PublishRequest, YankReport};
+use wasm_plugin::{PublishReport, PublishRequest, TimestampWritten, YankReport};
 
 #[derive(Debug, Args)]
 pub struct PublishArgs {
@@ -195,8 +195,22 @@ pub fn publish(p: &mut Printer, r: &PublishReport) -> io::Result<Verdict> {
                 r.index_version
             )?;
         }
-        Ok(())
+        match &r.timestamp {
+            Some(t) => timestamp_line(out, t),
+            None => Ok(()),
+        }
     })
+}
+
+/// The freshness files' new generation, and when the registry freezes
+/// without another.
+fn timestamp_line(out: &mut dyn io::Write, t: &TimestampWritten) -> io::Result<()> {
+    writeln!(
+        out,
+        "  {} version {}, expires {} (--timestamp-expires sets it; publish, yank or convert \
+         again before then)",
+        t.path, t.version, t.expires
+    )
 }
 
 pub fn yank(p: &mut Printer, r: &YankReport) -> io::Result<Verdict> {
@@ -216,7 +230,11 @@ pub fn yank(p: &mut Printer, r: &YankReport) -> io::Result<Verdict> {
                 r.registry,
                 r.index_version,
                 if r.index_signed { "signed" } else { "unsigned" }
-            ),
+            )
+            .and_then(|()| match &r.timestamp {
+                Some(t) => timestamp_line(out, t),
+                None => Ok(()),
+            }),
         }
     })
 }
@@ -249,6 +267,14 @@ mod tests {
         assert_eq!(
             shown.out,
             "yanked hello 1.0.0 in index.json (index version 4, signed)\n"
+        );
+        let mut sparse = testing::yank(false);
+        sparse.timestamp = Some(testing::timestamp_written());
+        assert_eq!(
+            text(|p| yank(p, &sparse)).out,
+            "yanked hello 1.0.0 in index.json (index version 4, signed)\n  \
+             reg/timestamp.json version 7, expires 2026-12-08T10:00:00Z (--timestamp-expires \
+             sets it; publish, yank or convert again before then)\n"
         );
         let again = text(|p| yank(p, &testing::yank(true)));
         assert_eq!(
