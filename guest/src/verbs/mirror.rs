@@ -65,10 +65,13 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
     let loaded = load_source(&request.registry, fetcher, policy)?;
     let registry = loaded.registry.clone();
     let index_path = out.join("index.json");
-    // (A sparse registry's files each keep their version from going back.)
-    if !sparse_out {
-        refuse_going_back(&index_path, loaded.index.version, &registry)?;
-    }
+    // A sparse mirror's files are new bytes of their own versions: the
+    // source's version it was made of is recorded beside them.
+    let record = match sparse_out {
+        true => out.join(MIRRORED),
+        false => index_path.clone(),
+    };
+    refuse_going_back(&record, loaded.index.version, &registry)?;
 
     // Where each artefact goes: its own relative path when that is safe;
     // where its Sigstore bundle goes is known once it is found.
@@ -222,6 +225,12 @@ fn write_sparse(
     // Every location is relative to `out` already: rebased from an index
     // there, each stays as it is.
     let report = sparse_write::from_index(&document, &out.join("index.json"), out, key, None)?;
+    if let Some(version) = loaded.index.version {
+        let record = json!({"source": shown, "version": version});
+        let mut bytes = serde_json::to_vec_pretty(&record).expect("JSON serializes");
+        bytes.push(b'\n');
+        write_file(out, &out.join(MIRRORED), &bytes)?;
+    }
     Ok(MirrorReport {
         index: report.config,
         fetched,
@@ -787,7 +796,14 @@ fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     staged.persist(path)
 }
 
-/// Refuses to replace a mirrored index with an older one.
+/// Where a sparse mirror records the version of the source it was made
+/// of (its plugin files and timestamp have versions of their own), so that
+/// an older source is refused as a flat mirror refuses an older index. Not
+/// read by clients: the mirror's own files are what they judge.
+const MIRRORED: &str = "mirrored.json";
+
+/// Refuses to replace a mirror made of a source at a version (the
+/// mirrored `index.json`'s, or a sparse mirror's record) with an older one.
 fn refuse_going_back(index_path: &Path, got: Option<u64>, registry: &RegistryRef) -> Result<()> {
     let Some(got) = got else {
         return Ok(());
@@ -801,8 +817,8 @@ fn refuse_going_back(index_path: &Path, got: Option<u64>, registry: &RegistryRef
         sandbox::Links::Follow,
     )?
     .unwrap_or_default();
-    let existing = crate::registry::index::parse(&index_path.display().to_string(), &bytes).ok();
-    match existing.and_then(|i| i.version) {
+    let existing: Option<Value> = serde_json::from_slice(&bytes).ok();
+    match existing.and_then(|i| i["version"].as_u64()) {
         Some(seen) if got < seen => Err(Error::IndexRollback {
             registry: registry.shown(),
             seen,
@@ -1149,6 +1165,23 @@ mod tests {
         assert_eq!(entries(&flat), entries(&source));
         // The generation's version carries over as the index's.
         assert_eq!(flat.index.version, Some(4));
+
+        // An older source is refused into the sparse mirror, as into a flat
+        // one, though its files have versions of their own.
+        fx.publish(&[("a", "1.0.0", "a-1.0.0.wasm", b"aaa")], 3);
+        let err = mirror(&request, &fx.fetcher).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::IndexRollback {
+                    seen: 4,
+                    got: 3,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(sparse.join("co/lm/colmask").exists());
     }
 
     #[test]
