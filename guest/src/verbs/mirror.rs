@@ -72,6 +72,12 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
         false => index_path.clone(),
     };
     refuse_going_back(&record, loaded.index.version, &registry)?;
+    // A name no plugin file can have is refused before anything is fetched.
+    if sparse_out {
+        for entry in &loaded.index.plugins {
+            sparse::plugin_path(&entry.name)?;
+        }
+    }
 
     // Where each artefact goes: its own relative path when that is safe;
     // where its Sigstore bundle goes is known once it is found.
@@ -1182,6 +1188,25 @@ mod tests {
             "{err:?}"
         );
         assert!(sparse.join("co/lm/colmask").exists());
+    }
+
+    #[test]
+    fn a_name_no_plugin_file_can_have_refuses_a_sparse_mirror_before_any_fetch() {
+        let fx = Fx::new(
+            &[
+                ("ok", "1.0.0", "ok.wasm", b"ok"),
+                ("ab..c", "1.0.0", "abc.wasm", b"abc"),
+            ],
+            1,
+        );
+        let mut request = fx.request();
+        request.out = fx.dir.path().join("sparse/config.json");
+        let err = mirror(&request, &fx.fetcher).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidName { ref reason, .. } if reason.contains("'..'")),
+            "{err:?}"
+        );
+        assert_eq!(fx.fetches(), 0);
     }
 
     #[test]
