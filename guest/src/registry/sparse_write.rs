@@ -86,7 +86,7 @@ pub fn from_index(
         return Err(Error::InvalidRequest {
             value: out.display().to_string(),
             reason: format!(
-                "its plugin files are signed ({}); pass --key to sign the converted ones",
+                "its plugin files are signed ({}); pass --key to sign the ones written now",
                 signed.display()
             ),
         });
