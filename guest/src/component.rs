@@ -315,6 +315,7 @@ impl wit::Guest for Installer {
             force: request.force,
             expires_in: request.expires_in,
             sigstore_bundle: request.sigstore_bundle.map(PathBuf::from),
+            timestamp_expires_in: request.timestamp_expires_in,
         };
         let to_oci = registry::oci::is_oci(&request.registry.display().to_string());
         if to_oci {
@@ -376,6 +377,7 @@ impl wit::Guest for Installer {
             version: request.version,
             undo: request.undo,
             key: request.key.map(PathBuf::from),
+            timestamp_expires_in: request.timestamp_expires_in,
         })
         .map_err(wit::Error::from)
     }
@@ -403,6 +405,7 @@ impl wit::Guest for Installer {
             index: PathBuf::from(request.index),
             out: PathBuf::from(request.out),
             key: request.key.map(PathBuf::from),
+            timestamp_expires_in: request.timestamp_expires_in,
         };
         convert::convert(&request).map_err(wit::Error::from)
     }

@@ -141,6 +141,17 @@ pub fn publish(warnings: &[&str]) -> PublishReport {
         version_from: None,
         warnings: warnings.iter().map(|w| w.to_string()).collect(),
         sigstore_bundle: None,
+        timestamp: None,
+    }
+}
+
+/// A new generation of a sparse registry's freshness files, as `publish`
+/// and `yank` report it.
+pub fn timestamp_written() -> crate::TimestampWritten {
+    crate::TimestampWritten {
+        path: "reg/timestamp.json".into(),
+        version: 7,
+        expires: "2026-12-08T10:00:00Z".into(),
     }
 }
 
@@ -154,6 +165,7 @@ pub fn yank(unchanged: bool) -> YankReport {
         registry: "index.json".into(),
         index_version: 4,
         index_signed: true,
+        timestamp: None,
     }
 }
 
@@ -338,6 +350,8 @@ pub fn signed_index(unchanged: bool) -> crate::TrustSignedIndex {
         signature_path: "index.json.sig".into(),
         signatures: 2,
         unchanged,
+        files: 1,
+        added: u32::from(!unchanged),
     }
 }
 

@@ -130,7 +130,7 @@ pub use ops::verify_bundle::{
 pub use ops::keys::{KeygenReport, KeygenRequest, SignReport, SignRequest};
 pub use ops::publish::{
     ConvertReport, ConvertRequest, ConvertedFile, MirrorReport, MirrorRequest, PublishReport,
-    PublishRequest, YankReport, YankRequest,
+    PublishRequest, TimestampWritten, YankReport, YankRequest,
 };
 pub use ops::scaffold::{ScaffoldReport, ScaffoldRequest};
 pub use ops::trust::{

@@ -454,6 +454,24 @@ const EXAMPLES: &[(&str, Check)] = &[
         },
     ),
     (
+        "wasm-plugin mirror --registry examples/registry/index.json --out sparse-copy --sparse",
+        Check::Run {
+            scratch: "sparse-mirror",
+            cwd: "",
+            setup: copy_example_registry,
+            substitute: &[],
+            verify: |env| {
+                assert!(env.path("sparse-copy/config.json").exists());
+                assert!(env.path("sparse-copy/he/ll/hello").exists());
+                assert!(env.path("sparse-copy/timestamp.json").exists());
+                assert_eq!(
+                    env.read("flat-copy/hello-0.1.0.wasm"),
+                    env.read("examples/registry/hello-0.1.0.wasm")
+                );
+            },
+        },
+    ),
+    (
         "wasm-plugin registry convert examples/registry/index.json --out examples/registry",
         Check::Run {
             scratch: "sparse",

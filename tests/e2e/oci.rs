@@ -834,6 +834,75 @@ fn mirror_copies_a_namespace_into_a_directory_and_a_directory_into_a_namespace()
     .says(&["digest mismatch"]);
 }
 
+#[test]
+fn an_oci_namespace_mirrors_to_a_sparse_registry_and_back() {
+    let env = Env::new();
+    let key = Key::new(48);
+    key.trust(&env, "trust", "release");
+    let source = OciRegistry::start();
+    let plugins: &[(&str, &str, &[u8])] = &[
+        ("colmask", "1.0.0", b"\0asm colmask 1"),
+        ("colmask", "1.1.0", b"\0asm colmask 1.1"),
+        ("rowfilter", "0.3.1", b"\0asm rowfilter"),
+    ];
+    for (name, version, bytes) in plugins {
+        let (file, signature) = plugin(&env, &format!("{name}-{version}.wasm"), bytes, &key);
+        source.push(&format!("acme/{name}"), version, &file, Some(&signature));
+    }
+
+    // OCI namespace -> a sparse registry, each artefact checked on the way.
+    let args = [
+        "mirror",
+        "--registry",
+        &source.url("acme"),
+        "--out",
+        "offline",
+        "--sparse",
+        "--trust-root",
+        "trust",
+        "--json",
+    ];
+    let report = env.run(&args).expect(OK).json();
+    assert_eq!(report["fetched"].as_array().unwrap().len(), 3, "{report}");
+    assert!(env.path("offline/config.json").exists());
+    assert!(env.path("offline/timestamp.json").exists());
+    let file: serde_json::Value =
+        serde_json::from_slice(&env.read("offline/co/lm/colmask")).unwrap();
+    let artefacts: Vec<_> = file["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["artifact"].as_str().unwrap())
+        .collect();
+    assert_eq!(artefacts.len(), 2, "{file}");
+    assert!(artefacts.contains(&"colmask-1.1.0.wasm"), "{file}");
+    install(&env, "offline", "colmask", &[]).expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask 1.1");
+    // Again: every artefact is there already.
+    let again = env.run(&args).expect(OK).json();
+    assert_eq!(again["kept"].as_array().unwrap().len(), 3, "{again}");
+
+    // That sparse registry -> another namespace, which installs.
+    let target = OciRegistry::start();
+    let pushed = env
+        .run(&[
+            "mirror",
+            "--registry",
+            "offline",
+            "--out",
+            &target.url("copy"),
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert_eq!(pushed["fetched"].as_array().unwrap().len(), 3, "{pushed}");
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    install(&env, &target.url("copy"), "rowfilter", &[]).expect(OK);
+    assert_eq!(env.read("plugins/rowfilter.wasm"), b"\0asm rowfilter");
+}
+
 /// This machine's first non-loopback IPv4 address.
 fn own_address() -> String {
     let out = Command::new("hostname")

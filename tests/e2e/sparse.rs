@@ -394,23 +394,26 @@ fn a_name_whose_sparse_path_would_climb_is_refused_before_any_read() {
 fn verbs_that_need_the_whole_index_refuse_a_sparse_registry_by_name() {
     let (env, _reg, _key) = signed();
     install(&env, "reg", "colmask").expect(OK);
+    env.run(&["list", "--registry", "reg"])
+        .expect(INPUT)
+        .says(&["sparse registry", "not supported", "list NAME"]);
     for args in [
-        &["list", "--registry", "reg"][..],
-        &["mirror", "--registry", "reg", "--out", "copy"],
-    ] {
-        env.run(args)
-            .expect(INPUT)
-            .says(&["sparse registry", "not supported", "list NAME"]);
-    }
-    for args in [
-        &["trust", "sign", "--registry", "reg", "--key", "k.key"][..],
+        &[
+            "trust",
+            "sign",
+            "--registry",
+            "reg",
+            "--entry",
+            "colmask@1.0.0",
+            "--key",
+            "k.key",
+        ][..],
         &["registry", "convert", "reg/config.json", "--out", "x"],
     ] {
         env.run(args)
             .expect(INPUT)
             .says(&["sparse registry", "not supported"]);
     }
-    assert!(!env.path("copy").exists());
 }
 
 /// A manifest in `project/` declaring colmask `^1` and hello from the
@@ -1304,4 +1307,269 @@ fn rfc3339(when: std::time::SystemTime) -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn publish_and_yank_into_a_registry_with_freshness_files_write_a_new_generation() {
+    let (env, reg) = flat();
+    converted_in_place(&env, &reg);
+    let index_key = ["--key", "keys/index.key"];
+    env.write("colmask-2.1.0.wasm", b"\0asm colmask 2.1");
+    let report = env
+        .run(
+            &[
+                &["publish", "colmask-2.1.0.wasm", "--registry", "registry"][..],
+                &index_key,
+                &["--timestamp-expires", "2h", "--json"],
+            ]
+            .concat(),
+        )
+        .expect(OK)
+        .json();
+    let timestamp: Value = serde_json::from_slice(&env.read("registry/timestamp.json")).unwrap();
+    assert_eq!(timestamp["version"], json!(2), "{timestamp}");
+    assert_eq!(report["timestamp"]["version"], json!(2), "{report}");
+    assert_eq!(
+        report["timestamp"]["expires"], timestamp["expires"],
+        "{report}"
+    );
+    assert_eq!(timestamp["snapshot"]["version"], json!(2), "{timestamp}");
+    // Two hours from now, not the index's (absent) expiry nor a day.
+    let expires = timestamp["expires"].as_str().unwrap().to_string();
+    assert!(
+        expires > later(3_600) && expires < later(3 * 3_600),
+        "{expires}"
+    );
+    let bin: Value =
+        serde_json::from_slice(&env.read(&format!("registry/bins/{}.2.json", bin_of("colmask"))))
+            .unwrap();
+    assert_eq!(bin["plugins"]["colmask"], json!(2), "{bin}");
+    // The generation before stays, for clients holding its timestamp.
+    assert!(env.path("registry/1.snapshot.json").exists());
+
+    // Over http, through the new timestamp, snapshot and bin.
+    let server = Server::start();
+    let url = serve(&env, &server, "registry");
+    install(&env, &url, "colmask").expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), b"\0asm colmask 2.1");
+    assert_eq!(server.hits("/reg/2.snapshot.json"), 1);
+    // hello's file is untouched, and still listed by its bin.
+    install(&env, "registry", "hello").expect(OK);
+
+    let yanked = env
+        .run(
+            &[
+                &["yank", "colmask@2.1.0", "--registry", "registry"][..],
+                &index_key,
+            ]
+            .concat(),
+        )
+        .expect(OK);
+    assert!(
+        yanked.stdout.contains("timestamp.json version 3, expires"),
+        "{}",
+        yanked.stdout
+    );
+    let timestamp: Value = serde_json::from_slice(&env.read("registry/timestamp.json")).unwrap();
+    assert_eq!(timestamp["version"], json!(3), "{timestamp}");
+    let rows = env
+        .run(&[
+            "outdated",
+            "--registry",
+            "registry",
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    let colmask = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "colmask")
+        .unwrap();
+    assert_eq!(colmask["yanked"], json!(true), "{rows}");
+
+    // The signed timestamp is not rewritten unsigned: refused, nothing written.
+    env.write("hello-0.2.0.wasm", b"\0asm hello 2");
+    // (hello's own signature taken away, so that the timestamp's refuses.)
+    std::fs::remove_file(env.path("registry/he/ll/hello.sig")).unwrap();
+    let before = env.snapshot("registry");
+    env.run(&["publish", "hello-0.2.0.wasm", "--registry", "registry"])
+        .expect(INPUT)
+        .says(&["timestamp.json is signed", "--key"]);
+    assert_eq!(env.snapshot("registry"), before);
+}
+
+fn later(seconds: u64) -> String {
+    let then = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
+    humantime::format_rfc3339_seconds(then).to_string()
+}
+
+fn entries_of(env: &Env, index: &str) -> Vec<(String, String, String, String)> {
+    let index: Value = serde_json::from_slice(&env.read(index)).unwrap();
+    let mut all: Vec<_> = index["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field = |f: &str| e[f].as_str().unwrap_or_default().to_string();
+            (
+                field("name"),
+                field("version"),
+                field("sha256"),
+                field("signature"),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+fn mirror_flat_to_sparse_to_flat_gives_the_same_entries() {
+    let (env, reg) = flat();
+    let trust = ["--trust-root", "trust"];
+    let out = env
+        .run(
+            &[
+                &[
+                    "mirror",
+                    "--registry",
+                    &reg.index(),
+                    "--out",
+                    "sparse",
+                    "--sparse",
+                ][..],
+                &["--key", "keys/index.key"],
+                &trust,
+            ]
+            .concat(),
+        )
+        .expect(OK);
+    assert!(
+        out.stdout.contains("wrote a sparse registry") && out.stdout.contains("signed with --key"),
+        "{}",
+        out.stdout
+    );
+    for file in [
+        "config.json",
+        "co/lm/colmask.sig",
+        "timestamp.json.sig",
+        "1.snapshot.json",
+    ] {
+        assert!(env.path(&format!("sparse/{file}")).exists(), "{file}");
+    }
+    assert!(!env.path("sparse/index.json").exists());
+    // The artefacts were copied into it, checked: it stands on its own.
+    assert_eq!(env.read("sparse/colmask-2.0.0.wasm"), V2);
+    install(&env, "sparse", "colmask").expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V2);
+
+    // Back to a flat index: every plugin file walked, judged (signature
+    // under the trust root, bin) and its artefacts checked again.
+    let back = env
+        .run(
+            &[
+                &["mirror", "--registry", "sparse", "--out", "back", "--json"][..],
+                &trust,
+            ]
+            .concat(),
+        )
+        .expect(OK)
+        .json();
+    assert_eq!(back["fetched"].as_array().unwrap().len(), 3, "{back}");
+    assert_eq!(
+        entries_of(&env, "back/index.json"),
+        entries_of(&env, &reg.index())
+    );
+    assert_eq!(entries_of(&env, "back/index.json").len(), 3);
+    std::fs::remove_dir_all(env.path("plugins")).unwrap();
+    install(&env, "back/index.json", "hello").expect(OK);
+
+    // A sparse plugin file that its bin does not vouch for stops the mirror.
+    let file = env.read("sparse/he/ll/hello");
+    let text = String::from_utf8(file).unwrap();
+    env.write(
+        "sparse/he/ll/hello",
+        text.replace("\"version\": 1", "\"version\": 9"),
+    );
+    env.run(
+        &[
+            &["mirror", "--registry", "sparse", "--out", "again"][..],
+            &trust,
+        ]
+        .concat(),
+    )
+    .expect(INTEGRITY)
+    .says(&["he/ll/hello"]);
+    assert!(!env.path("again/index.json").exists());
+
+    // Over http a sparse registry has no list of its plugins to walk.
+    let server = Server::start();
+    let url = serve(&env, &server, "sparse");
+    env.run(&["mirror", "--registry", &url, "--out", "remote"])
+        .expect(INPUT)
+        .says(&["sparse registry over http", "local copy"]);
+}
+
+fn trust_sign_adds_a_key_to_every_plugin_file_and_the_timestamp_of_a_sparse_registry() {
+    let (env, reg) = flat();
+    converted_in_place(&env, &reg);
+    env.run(&["keygen", "--name", "index2", "--out-dir", "keys"])
+        .expect(OK);
+    // A trust root that knows only the second index key (and the release
+    // key the artefacts are signed with).
+    std::fs::create_dir(env.path("trust2")).unwrap();
+    for (from, to) in [
+        ("trust/release.pub", "trust2/release.pub"),
+        ("keys/index2.pub", "trust2/index2.pub"),
+    ] {
+        std::fs::copy(env.path(from), env.path(to)).unwrap();
+    }
+    let install2 = |env: &Env| {
+        env.run(&[
+            "install",
+            "colmask",
+            "--registry",
+            "registry",
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust2",
+        ])
+    };
+    install2(&env).expect(INTEGRITY);
+
+    let sign = [
+        "trust",
+        "sign",
+        "--registry",
+        "registry",
+        "--key",
+        "keys/index2.key",
+    ];
+    let out = env.run(&sign).expect(OK);
+    assert!(
+        out.stdout.contains("to 3 of the 3 signed files") && out.stdout.contains("2 signature(s)"),
+        "{}",
+        out.stdout
+    );
+    for file in ["co/lm/colmask.sig", "he/ll/hello.sig", "timestamp.json.sig"] {
+        let text = String::from_utf8(env.read(&format!("registry/{file}"))).unwrap();
+        assert_eq!(text.lines().count(), 2, "{file}: {text}");
+    }
+    install2(&env).expect(OK);
+    // Both keys' signatures hold: the first trust root still installs.
+    install(&env, "registry", "hello").expect(OK);
+    // Again: nothing to add.
+    let again = env
+        .run(&[&sign[..], &["--json"]].concat())
+        .expect(OK)
+        .json();
+    assert_eq!(
+        (again["added"].clone(), again["unchanged"].clone()),
+        (json!(0), json!(true))
+    );
 }

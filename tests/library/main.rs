@@ -248,3 +248,40 @@ fn a_sparse_registry_is_synced_searched_and_audited_through_the_library() {
         "{audit:?}"
     );
 }
+
+#[test]
+fn a_registry_mirrors_into_a_sparse_one_by_flag_or_by_naming_its_config_json() {
+    let (dir, root) = registry(&[("alpha", b"\0asm alpha".to_vec())]);
+    let index = root.join("registry/index.json");
+    let source = index.to_str().unwrap();
+    for (out, request) in [
+        (
+            root.join("by-flag"),
+            wasm_plugin::MirrorRequest::new(source, root.join("by-flag")).sparse(true),
+        ),
+        (
+            root.join("by-name"),
+            wasm_plugin::MirrorRequest::new(source, root.join("by-name/config.json")),
+        ),
+    ] {
+        let report = installer()
+            .mirror(&request.trust_root(root.join("trust")))
+            .unwrap();
+        assert_eq!(report.index, out.join("config.json").display().to_string());
+        assert!(!report.index_signed);
+        // A sparse registry, installed from by its directory.
+        let plugins = root.join("plugins");
+        installer()
+            .install(
+                &InstallRequest::new(out.to_str().unwrap(), "alpha", &plugins)
+                    .trust_root(root.join("trust")),
+            )
+            .unwrap();
+        assert_eq!(
+            std::fs::read(plugins.join("alpha.wasm")).unwrap(),
+            b"\0asm alpha"
+        );
+        std::fs::remove_dir_all(&plugins).unwrap();
+    }
+    drop(dir);
+}

@@ -3,7 +3,8 @@
 //! asks for (`spec`, `name`) and which entry answers it (`resolve`); OCI
 //! registries, whose tags are the versions and manifests the entries (`oci`);
 //! the `N.root.json` versions a registry serves to rotate keys (`rotation`);
-//! sparse registries, one file per plugin beside a `config.json` (`sparse`).
+//! sparse registries, one file per plugin beside a `config.json` (`sparse`,
+//! and `sparse_write`, which writes one).
 
 pub mod index;
 mod load;
@@ -12,6 +13,7 @@ pub mod oci;
 pub mod resolve;
 pub mod rotation;
 pub mod sparse;
+pub mod sparse_write;
 pub mod spec;
 
 pub use crate::transfer::location::RegistryRef;

@@ -457,43 +457,44 @@ pub struct Pinned {
 /// `timestamp.json`: signed by the index role, short-lived, pinning the
 /// snapshot.
 #[derive(Debug, Deserialize)]
-struct Timestamp {
+pub struct Timestamp {
     /// As `config.json`'s (absent: `"1"`), which it stands for.
     #[serde(default)]
-    schema_version: String,
-    version: u64,
+    pub schema_version: String,
+    pub version: u64,
     #[serde(default)]
-    expires: Option<String>,
-    snapshot: Pinned,
+    pub expires: Option<String>,
+    pub snapshot: Pinned,
 }
 
 /// `snapshot.json`: each bin's version and digest.
 #[derive(Debug, Deserialize)]
-struct Snapshot {
-    version: u64,
-    bins: std::collections::BTreeMap<String, Pinned>,
+pub struct Snapshot {
+    pub version: u64,
+    pub bins: std::collections::BTreeMap<String, Pinned>,
 }
 
 /// `bins/<id>.json`: the version of each plugin file whose name hashes
 /// into the bin, and (written since) its SHA-256, which makes the file's
 /// own signature unneeded.
 #[derive(Debug, Deserialize)]
-struct Bin {
-    version: u64,
-    plugins: std::collections::BTreeMap<String, Listed>,
+pub struct Bin {
+    pub version: u64,
+    pub plugins: std::collections::BTreeMap<String, Listed>,
 }
 
 /// A plugin file as its bin lists it: `{"version": 4, "sha256": "…"}`,
 /// or a bare version (a bin of an older writer, which pins no digest).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum Listed {
+pub enum Listed {
     Pinned(Pinned),
     Version(u64),
 }
 
 impl Listed {
-    fn pinned(self) -> Pinned {
+    /// The listing as a pin; a bare version pins no digest (`sha256` empty).
+    pub fn pinned(self) -> Pinned {
         match self {
             Listed::Pinned(pinned) => pinned,
             Listed::Version(version) => Pinned {
@@ -608,7 +609,7 @@ fn freshness(
 }
 
 /// The file at `path` under the registry's root.
-fn at(registry: &RegistryRef, path: &str) -> Result<RegistryRef> {
+pub fn at(registry: &RegistryRef, path: &str) -> Result<RegistryRef> {
     Ok(match location::resolve(path, registry)? {
         Location::File(path) => RegistryRef::File(path),
         Location::Remote(url) | Location::Registry(url) => RegistryRef::Url(url),
@@ -617,7 +618,7 @@ fn at(registry: &RegistryRef, path: &str) -> Result<RegistryRef> {
 
 /// A file the one before it pins: its bytes must have that digest, and it
 /// must say it is that version.
-fn read_pinned<T: serde::de::DeserializeOwned + Versioned>(
+pub fn read_pinned<T: serde::de::DeserializeOwned + Versioned>(
     file: &RegistryRef,
     pinned: &Pinned,
     fetcher: &dyn Fetcher,
@@ -670,7 +671,8 @@ fn read_digest_pinned(
     Ok(bytes)
 }
 
-trait Versioned {
+/// What `read_pinned` checks a pinned file's own version by.
+pub trait Versioned {
     fn version(&self) -> u64;
 }
 
@@ -686,13 +688,58 @@ impl Versioned for Bin {
     }
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(shown: &str, bytes: &[u8]) -> Result<T> {
+pub fn parse_json<T: serde::de::DeserializeOwned>(shown: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| Error::IndexMalformed {
         path: shown.to_string(),
         line: e.line() as u32,
         column: e.column() as u32,
         message: e.to_string(),
     })
+}
+
+/// The plugins of the local sparse registry whose root is `root`: each
+/// regular file (not hidden, not a signature) at the path its own name
+/// derives (`co/lm/colmask`), found by walking the two or three levels
+/// such paths have; anything else there (bins, snapshots, artefacts) is
+/// not a plugin file. Sorted by name.
+pub fn local_plugins(root: &Path) -> Result<Vec<PluginName>> {
+    let mut found = Vec::new();
+    walk_plugin_files(root, root, 0, &mut found)?;
+    found.sort_by(|a: &PluginName, b| a.as_str().cmp(b.as_str()));
+    Ok(found)
+}
+
+fn walk_plugin_files(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    found: &mut Vec<PluginName>,
+) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list", &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list", &e))?;
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        // A signature's path is that of a plugin named `<name>.sig`, which
+        // the layout cannot tell from it.
+        if file_name.starts_with('.') || file_name.ends_with(".sig") {
+            continue;
+        }
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .map_err(|e| Error::io(&path, "list", &e))?;
+        if kind.is_dir() && depth < 2 {
+            walk_plugin_files(root, &path, depth + 1, found)?;
+        } else if kind.is_file()
+            && depth > 0
+            && let Ok(name) = PluginName::parse(&file_name)
+            && let Ok(derived) = plugin_path(&name)
+            && path.strip_prefix(root).ok() == Some(Path::new(&derived))
+        {
+            found.push(name);
+        }
+    }
+    Ok(())
 }
 
 /// The index to show: for `plugin`, a sparse registry's file of that
@@ -718,7 +765,6 @@ pub fn load_for(
         _ => super::load(registry, fetcher, policy),
     }
 }
-
 
 /// A plugin's file a sync's plan read (and judged, its freshness
 /// recorded), handed to the job that installs from it: judged again, as

@@ -9,12 +9,19 @@
 //! is given. Re-running fetches only what changed: an artefact already there
 //! with the right digest is kept. A mirror never goes back: an index older
 //! than the one already mirrored is refused.
+//!
+//! Flat, sparse and OCI registries mirror into each other: a local sparse
+//! registry is read as the index of all its plugin files (each judged as
+//! install judges it), and an `out` naming a `config.json` is written as a
+//! sparse registry (`registry::sparse_write`, as `registry convert` writes
+//! one), its plugin files signed only with the key.
 
 use crate::error::{Error, Result};
 use crate::limits::MAX_BUNDLE_BYTES;
+use crate::registry::index::SCHEMA_VERSION;
 use crate::registry::index::{Entry, SigstoreBundle};
 use crate::registry::oci;
-use crate::registry::{self, Loaded, Policy, RegistryRef};
+use crate::registry::{self, Loaded, Policy, RegistryRef, sparse, sparse_write};
 use crate::sandbox;
 use crate::transfer::location::{self, Location};
 use crate::transfer::source::{self, Fetcher, NoNetwork, Source};
@@ -23,7 +30,7 @@ use crate::transfer::stream;
 use crate::trust::keys;
 use crate::trust::{self, BundleCheck, TrustRoot};
 use crate::wit::MirrorReport;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -37,7 +44,13 @@ pub struct MirrorRequest {
 }
 
 pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorReport> {
-    let out = &request.out;
+    // Into a sparse registry when `out` names its config.json: the
+    // artefacts go beside it, as into a flat one.
+    let sparse_out = sparse::is_sparse(&RegistryRef::File(request.out.clone()));
+    let out = match sparse_out {
+        true => request.out.parent().unwrap_or(Path::new("/")),
+        false => &request.out,
+    };
     sandbox::check_granted(out)?;
     let key = request
         .key
@@ -52,7 +65,19 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
     let loaded = load_source(&request.registry, fetcher, policy)?;
     let registry = loaded.registry.clone();
     let index_path = out.join("index.json");
-    refuse_going_back(&index_path, loaded.index.version, &registry)?;
+    // A sparse mirror's files are new bytes of their own versions: the
+    // source's version it was made of is recorded beside them.
+    let record = match sparse_out {
+        true => out.join(MIRRORED),
+        false => index_path.clone(),
+    };
+    refuse_going_back(&record, loaded.index.version, &registry)?;
+    // A name no plugin file can have is refused before anything is fetched.
+    if sparse_out {
+        for entry in &loaded.index.plugins {
+            sparse::plugin_path(&entry.name)?;
+        }
+    }
 
     // Where each artefact goes: its own relative path when that is safe;
     // where its Sigstore bundle goes is known once it is found.
@@ -107,6 +132,9 @@ pub fn mirror(request: &MirrorRequest, fetcher: &dyn Fetcher) -> Result<MirrorRe
 
     // The index (and its signature) last, so a mirror never lists what it
     // does not hold.
+    if sparse_out {
+        return write_sparse(out, &loaded, &targets, key.as_ref(), fetched, kept);
+    }
     let signature = write_index(out, &index_path, &loaded, &targets, verbatim, key.as_ref())?;
     sync_dir(out);
     Ok(MirrorReport {
@@ -181,6 +209,42 @@ fn write_index(
         },
     }
     Ok(signature)
+}
+
+/// The mirror as a sparse registry at `out`: the source's entries, their
+/// locations rewritten to the mirror's copies, written as `registry
+/// convert` writes one (a file per plugin, each file's version never
+/// lowered, signed with the key; a new generation of freshness files, the
+/// timestamp expiring with the source). Its plugin files are new bytes, so
+/// nothing of the source's signatures carries over: unsigned without a key.
+fn write_sparse(
+    out: &Path,
+    loaded: &Loaded,
+    targets: &[Target],
+    key: Option<&ed25519_dalek::SigningKey>,
+    fetched: Vec<String>,
+    kept: Vec<String>,
+) -> Result<MirrorReport> {
+    let shown = loaded.registry.shown();
+    let rewritten = rewrite(&shown, &loaded.bytes, targets)?;
+    let document = crate::registry::index::parse_tree(&shown, &rewritten)?;
+    // Every location is relative to `out` already: rebased from an index
+    // there, each stays as it is.
+    let report = sparse_write::from_index(&document, &out.join("index.json"), out, key, None)?;
+    if let Some(version) = loaded.index.version {
+        let record = json!({"source": shown, "version": version});
+        let mut bytes = serde_json::to_vec_pretty(&record).expect("JSON serializes");
+        bytes.push(b'\n');
+        write_file(out, &out.join(MIRRORED), &bytes)?;
+    }
+    Ok(MirrorReport {
+        index: report.config,
+        fetched,
+        kept,
+        index_signed: key.is_some(),
+        index_verbatim: false,
+        index_signed_with_key: key.is_some(),
+    })
 }
 
 /// An entry, where its artefact goes in the mirror, and where its Sigstore
@@ -646,13 +710,75 @@ fn checked(
 }
 
 /// The registry to mirror, as a loaded index: an OCI namespace as the index
-/// it amounts to (its plugins' semver tags, each pinned to its manifest).
+/// it amounts to (its plugins' semver tags, each pinned to its manifest); a
+/// sparse registry as the index of all its plugin files.
 fn load_source(registry: &str, fetcher: &dyn Fetcher, policy: Policy<'_>) -> Result<Loaded> {
     if oci::is_oci(registry) {
-        oci::loaded(fetcher, registry)
-    } else {
-        registry::load(&RegistryRef::parse(registry), fetcher, policy)
+        return oci::loaded(fetcher, registry);
     }
+    let registry = RegistryRef::parse(registry);
+    match sparse::is_sparse(&registry) {
+        true => load_sparse(&registry, fetcher, policy),
+        false => registry::load(&registry, fetcher, policy),
+    }
+}
+
+/// A local sparse registry as one flat index of every plugin file's
+/// entries, as the files wrote them (their relative locations resolve
+/// against the registry's root, as those of an `index.json` beside
+/// `config.json` would), each file judged as install judges it (its
+/// signature, expiry and bin). The index's version is the timestamp's
+/// (else the highest file's), its expiry the soonest of theirs. Over http
+/// there is no list of the plugins to walk: refused, naming what to do.
+fn load_sparse(
+    registry: &RegistryRef,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Loaded> {
+    let RegistryRef::File(config) = registry else {
+        return Err(Error::InvalidRequest {
+            value: registry.shown(),
+            reason: "mirroring a sparse registry over http needs the list of its plugins, \
+                     which mirror does not read there (it walks a local registry's directory); \
+                     mirror a local copy of the registry's directory, or its flat index.json"
+                .into(),
+        });
+    };
+    sparse::read_config(registry, fetcher)?;
+    let names = sparse::local_plugins(config.parent().unwrap_or(Path::new("/")))?;
+    let mut plugins = Vec::new();
+    let (mut version, mut expires) = (None, None);
+    for loaded in sparse::load_plugins(registry, &names, fetcher, policy) {
+        let loaded = loaded?;
+        let tree = crate::registry::index::parse_tree(&loaded.registry.shown(), &loaded.bytes)?;
+        plugins.extend(tree["plugins"].as_array().cloned().unwrap_or_default());
+        let timestamp = loaded.timestamp.as_deref().map(|t| &t.index);
+        version = version.max(timestamp.and_then(|t| t.version).or(loaded.index.version));
+        for when in [
+            &loaded.index.expires,
+            &timestamp.and_then(|t| t.expires.clone()),
+        ] {
+            expires = sparse_write::sooner(expires.as_deref(), when.as_deref());
+        }
+    }
+    let mut document = json!({"schema_version": SCHEMA_VERSION, "plugins": plugins});
+    if let Some(version) = version {
+        document["version"] = json!(version);
+    }
+    if let Some(expires) = expires {
+        document["expires"] = json!(expires);
+    }
+    let mut bytes = serde_json::to_vec_pretty(&document).expect("JSON serializes");
+    bytes.push(b'\n');
+    Ok(Loaded {
+        index: crate::registry::index::parse(&registry.shown(), &bytes)?,
+        registry: registry.clone(),
+        bytes,
+        signature: None,
+        signed_by: None,
+        trust_checked: policy.trust.is_some(),
+        timestamp: None,
+    })
 }
 
 /// Where an entry's bytes are: an OCI artefact's layer blob (its layer
@@ -676,7 +802,14 @@ fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     staged.persist(path)
 }
 
-/// Refuses to replace a mirrored index with an older one.
+/// Where a sparse mirror records the version of the source it was made
+/// of (its plugin files and timestamp have versions of their own), so that
+/// an older source is refused as a flat mirror refuses an older index. Not
+/// read by clients: the mirror's own files are what they judge.
+const MIRRORED: &str = "mirrored.json";
+
+/// Refuses to replace a mirror made of a source at a version (the
+/// mirrored `index.json`'s, or a sparse mirror's record) with an older one.
 fn refuse_going_back(index_path: &Path, got: Option<u64>, registry: &RegistryRef) -> Result<()> {
     let Some(got) = got else {
         return Ok(());
@@ -690,8 +823,8 @@ fn refuse_going_back(index_path: &Path, got: Option<u64>, registry: &RegistryRef
         sandbox::Links::Follow,
     )?
     .unwrap_or_default();
-    let existing = crate::registry::index::parse(&index_path.display().to_string(), &bytes).ok();
-    match existing.and_then(|i| i.version) {
+    let existing: Option<Value> = serde_json::from_slice(&bytes).ok();
+    match existing.and_then(|i| i["version"].as_u64()) {
         Some(seen) if got < seen => Err(Error::IndexRollback {
             registry: registry.shown(),
             seen,
@@ -972,5 +1105,119 @@ mod tests {
         ] {
             assert_eq!(safe_relative(bad), None, "{bad}");
         }
+    }
+
+    /// The entries of a mirror's index, as (name, version, sha256).
+    fn entries(loaded: &Loaded) -> Vec<(String, String, String)> {
+        let mut all: Vec<_> = loaded
+            .index
+            .plugins
+            .iter()
+            .map(|e| (e.name.to_string(), e.version.clone(), e.sha256.to_hex()))
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn flat_to_sparse_to_flat_gives_the_same_entries_each_verified() {
+        let fx = Fx::new(
+            &[
+                ("a", "1.0.0", "a-1.0.0.wasm", b"aaa"),
+                ("a", "1.1.0", "https://cdn/a-1.1.0.wasm", b"aa2"),
+                ("colmask", "2.0.0", "bin/colmask.wasm", b"ccc"),
+            ],
+            4,
+        );
+        let key_path = fx.dir.path().join("index.key");
+        let pem = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_pem(&key(), Default::default())
+            .unwrap();
+        std::fs::write(&key_path, pem.as_bytes()).unwrap();
+        let mut request = fx.request();
+        request.out = fx.dir.path().join("sparse/config.json");
+        request.key = Some(key_path);
+        let report = mirror(&request, &fx.fetcher).unwrap();
+        assert_eq!(report.index, request.out.display().to_string());
+        assert!(report.index_signed && !report.index_verbatim);
+        assert_eq!(report.fetched.len(), 3);
+        let sparse = fx.dir.path().join("sparse");
+        assert!(sparse.join("co/lm/colmask.sig").exists());
+        assert!(sparse.join("timestamp.json.sig").exists());
+        assert_eq!(
+            std::fs::read(sparse.join("bin/colmask.wasm")).unwrap(),
+            b"ccc"
+        );
+
+        // Back to a flat index, from the sparse one (walked locally, each
+        // file checked under the trust root, its bin included).
+        let mut back = fx.request();
+        back.registry = request.out.display().to_string();
+        back.out = fx.dir.path().join("flat");
+        let report = mirror(&back, &NoNetwork).unwrap();
+        assert_eq!(report.kept.len() + report.fetched.len(), 3);
+        let root = TrustRoot::load(&fx.dir.path().join("trust")).unwrap();
+        let policy = Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let source = registry::load(
+            &RegistryRef::parse("http://r/index.json"),
+            &fx.fetcher,
+            policy,
+        )
+        .unwrap();
+        let flat = RegistryRef::File(fx.dir.path().join("flat/index.json"));
+        let flat = registry::load(&flat, &NoNetwork, Policy::default()).unwrap();
+        assert_eq!(entries(&flat), entries(&source));
+        // The generation's version carries over as the index's.
+        assert_eq!(flat.index.version, Some(4));
+
+        // An older source is refused into the sparse mirror, as into a flat
+        // one, though its files have versions of their own.
+        fx.publish(&[("a", "1.0.0", "a-1.0.0.wasm", b"aaa")], 3);
+        let err = mirror(&request, &fx.fetcher).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::IndexRollback {
+                    seen: 4,
+                    got: 3,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(sparse.join("co/lm/colmask").exists());
+    }
+
+    #[test]
+    fn a_name_no_plugin_file_can_have_refuses_a_sparse_mirror_before_any_fetch() {
+        let fx = Fx::new(
+            &[
+                ("ok", "1.0.0", "ok.wasm", b"ok"),
+                ("ab..c", "1.0.0", "abc.wasm", b"abc"),
+            ],
+            1,
+        );
+        let mut request = fx.request();
+        request.out = fx.dir.path().join("sparse/config.json");
+        let err = mirror(&request, &fx.fetcher).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidName { ref reason, .. } if reason.contains("'..'")),
+            "{err:?}"
+        );
+        assert_eq!(fx.fetches(), 0);
+    }
+
+    #[test]
+    fn a_sparse_registry_over_http_is_refused_naming_what_to_do() {
+        let fx = Fx::new(&[("a", "1.0.0", "a-1.0.0.wasm", b"aaa")], 1);
+        let mut request = fx.request();
+        request.registry = "http://r/sparse/config.json".into();
+        let err = mirror(&request, &fx.fetcher).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("local copy")),
+            "{err:?}"
+        );
     }
 }

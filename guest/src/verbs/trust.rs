@@ -1,5 +1,6 @@
 //! `trust`: writing, signing and reading `root.json` (see
-//! `trust::metadata`), and adding signatures to `index.json.sig`.
+//! `trust::metadata`), and adding signatures to `index.json.sig` (or to
+//! every signed file of a sparse registry).
 //!
 //! Signing is offline and in turn: `write` makes a root with no signatures
 //! (version 1, or the next version of a given root, its keys and roles
@@ -9,6 +10,7 @@
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::limits::{MAX_ROOT_BYTES, MAX_SIG_FILE_BYTES};
+use crate::registry::sparse;
 use crate::sandbox::{self, Links};
 use crate::transfer::staged::Staged;
 use crate::trust::metadata::{self, Role, RoleIdentity, Root};
@@ -273,25 +275,93 @@ pub fn sign_root(path: &Path, key: &Path) -> Result<TrustSignedRoot> {
 /// root; a stale one counts for nothing), and a key that already signed
 /// these bytes is not added twice. `publish` and `--yank` rewrite the file
 /// with one line, as they change the bytes.
+///
+/// For a sparse registry (`registry` its `config.json`) every file the
+/// index role signs gets the line: each plugin file (found by walking the
+/// registry's directory) and `timestamp.json` (bins and snapshots are
+/// pinned by it, not signed). Every file is read, checked to parse and
+/// signed before any signature file is written.
 pub fn sign_index(registry: &Path, key: &Path) -> Result<TrustSignedIndex> {
     let dir = registry.parent().unwrap_or(Path::new("/"));
     sandbox::check_granted(dir)?;
-    crate::registry::sparse::refuse_rewriting(registry, "trust sign --registry")?;
     let key = keys::load_signing_key(key)?;
-    let bytes = sandbox::read_at_most(registry, crate::limits::MAX_INDEX_BYTES, Links::Follow)?
+    let sparse_ref = crate::registry::RegistryRef::File(registry.to_path_buf());
+    if !sparse::is_sparse(&sparse_ref) {
+        let signed = add_signature(registry, &key, |shown, bytes| {
+            crate::registry::index::parse(shown, bytes).map(|_| ())
+        })?;
+        if let Some(text) = &signed.text {
+            persist(dir, &signed.sig_path, text.as_bytes())?;
+        }
+        return Ok(TrustSignedIndex {
+            signature_path: signed.sig_path.display().to_string(),
+            signatures: signed.lines,
+            unchanged: signed.text.is_none(),
+            files: 1,
+            added: u32::from(signed.text.is_some()),
+        });
+    }
+    sparse::read_config(&sparse_ref, &crate::transfer::source::NoNetwork)?;
+    let mut signed = Vec::new();
+    for name in sparse::local_plugins(dir)? {
+        let file = dir.join(sparse::plugin_path(&name)?);
+        signed.push(add_signature(&file, &key, |shown, bytes| {
+            crate::registry::index::parse(shown, bytes).map(|_| ())
+        })?);
+    }
+    let timestamp = dir.join(sparse::TIMESTAMP);
+    if sandbox::exists(&timestamp)? {
+        signed.push(add_signature(&timestamp, &key, |shown, bytes| {
+            sparse::parse_json::<sparse::Timestamp>(shown, bytes).map(|_| ())
+        })?);
+    }
+    // Then written, each through a temp file renamed into place.
+    for file in &signed {
+        if let Some(text) = &file.text {
+            let file_dir = file.sig_path.parent().unwrap_or(dir);
+            persist(file_dir, &file.sig_path, text.as_bytes())?;
+        }
+    }
+    Ok(TrustSignedIndex {
+        signature_path: registry.display().to_string(),
+        signatures: signed.iter().map(|f| f.lines).min().unwrap_or(0),
+        unchanged: signed.iter().all(|f| f.text.is_none()),
+        files: signed.len() as u32,
+        added: signed.iter().filter(|f| f.text.is_some()).count() as u32,
+    })
+}
+
+/// A signature file with the key's line added, not written yet.
+struct SignedFile {
+    sig_path: PathBuf,
+    /// Signatures (lines) it holds with the key's.
+    lines: u32,
+    /// Its new text; `None` when the key had signed these bytes already.
+    text: Option<String>,
+}
+
+/// Reads the file at `path` (checked by `parse` to be what it says it is)
+/// and its `<path>.sig`, and adds the key's signature over the bytes as a
+/// line. Every line there is kept (whose it is cannot be told without the
+/// trust root; a stale one counts for nothing), and a key that already
+/// signed these bytes is not added twice.
+fn add_signature(
+    path: &Path,
+    key: &ed25519_dalek::SigningKey,
+    parse: impl Fn(&str, &[u8]) -> Result<()>,
+) -> Result<SignedFile> {
+    let shown = path.display().to_string();
+    let bytes = sandbox::read_at_most(path, crate::limits::MAX_INDEX_BYTES, Links::Follow)?
         .ok_or_else(|| Error::IndexInvalid {
-            path: registry.display().to_string(),
+            path: shown.clone(),
             problem: "the index is too large".into(),
         })?;
-    crate::registry::index::parse(&registry.display().to_string(), &bytes)?;
-    let sig_path = PathBuf::from(format!("{}.sig", registry.display()));
+    parse(&shown, &bytes)?;
+    let sig_path = PathBuf::from(format!("{shown}.sig"));
     let old = match sandbox::exists(&sig_path)? {
         true => trust::read_small(&sig_path, MAX_SIG_FILE_BYTES)?.unwrap_or_default(),
         false => String::new(),
     };
-    // Keep every line there (whose it is cannot be told without the trust
-    // root; a stale one counts for nothing), and note whether this key
-    // signed these bytes already.
     let mine = key.verifying_key();
     let mut lines = Vec::new();
     let mut unchanged = false;
@@ -304,16 +374,20 @@ pub fn sign_index(registry: &Path, key: &Path) -> Result<TrustSignedIndex> {
         }
         lines.push(line.trim().to_string());
     }
-    if !unchanged {
-        lines.push(trust::encode_signature(&key.sign(&bytes)));
-        let mut text = lines.join("\n");
-        text.push('\n');
-        persist(dir, &sig_path, text.as_bytes())?;
+    if unchanged {
+        return Ok(SignedFile {
+            sig_path,
+            lines: lines.len() as u32,
+            text: None,
+        });
     }
-    Ok(TrustSignedIndex {
-        signature_path: sig_path.display().to_string(),
-        signatures: lines.len() as u32,
-        unchanged,
+    lines.push(trust::encode_signature(&key.sign(&bytes)));
+    let mut text = lines.join("\n");
+    text.push('\n');
+    Ok(SignedFile {
+        sig_path,
+        lines: lines.len() as u32,
+        text: Some(text),
     })
 }
 

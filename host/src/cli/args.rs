@@ -324,6 +324,7 @@ pub fn yank_request(
     registry: &Path,
     key: Option<&Path>,
     undo: bool,
+    timestamp_expires: Option<std::time::Duration>,
 ) -> Result<YankRequest, Failure> {
     let Some((name, version)) = spec
         .split_once('@')
@@ -336,6 +337,9 @@ pub fn yank_request(
     let mut request = YankRequest::new(registry, name, version).undo(undo);
     if let Some(key) = key {
         request = request.key(key);
+    }
+    if let Some(after) = timestamp_expires {
+        request = request.timestamp_expires_in(after);
     }
     Ok(request)
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::engine::wit::{
-    ConvertReport, ConvertedFile, MirrorReport, PublishReport, YankReport,
+    ConvertReport, ConvertedFile, MirrorReport, PublishReport, TimestampWritten, YankReport,
 };
 
 /// A plugin version to add to an index: for [`Installer::publish`](crate::Installer::publish).
@@ -28,6 +28,7 @@ pub struct PublishRequest {
     pub(crate) force: bool,
     pub(crate) expires_in: Option<Duration>,
     pub(crate) sigstore_bundle: Option<PathBuf>,
+    pub(crate) timestamp_expires_in: Option<Duration>,
 }
 
 impl PublishRequest {
@@ -44,6 +45,7 @@ impl PublishRequest {
             force: false,
             expires_in: None,
             sigstore_bundle: None,
+            timestamp_expires_in: None,
         }
     }
 
@@ -100,6 +102,13 @@ impl PublishRequest {
         self.sigstore_bundle = Some(file.as_ref().to_path_buf());
         self
     }
+
+    /// In a sparse registry with freshness files, make the new
+    /// `timestamp.json` expire this long from now (default: a day).
+    pub fn timestamp_expires_in(mut self, after: Duration) -> Self {
+        self.timestamp_expires_in = Some(after);
+        self
+    }
 }
 
 /// A version to yank from a local index: for [`Installer::yank`](crate::Installer::yank).
@@ -110,6 +119,7 @@ pub struct YankRequest {
     pub(crate) version: String,
     pub(crate) undo: bool,
     pub(crate) key: Option<PathBuf>,
+    pub(crate) timestamp_expires_in: Option<Duration>,
 }
 
 impl YankRequest {
@@ -126,6 +136,7 @@ impl YankRequest {
             version: version.into(),
             undo: false,
             key: None,
+            timestamp_expires_in: None,
         }
     }
 
@@ -140,6 +151,13 @@ impl YankRequest {
         self.key = Some(file.as_ref().to_path_buf());
         self
     }
+
+    /// In a sparse registry with freshness files, make the new
+    /// `timestamp.json` expire this long from now (default: a day).
+    pub fn timestamp_expires_in(mut self, after: Duration) -> Self {
+        self.timestamp_expires_in = Some(after);
+        self
+    }
 }
 
 /// A registry to copy for offline use: for [`Installer::mirror`](crate::Installer::mirror).
@@ -150,10 +168,13 @@ pub struct MirrorRequest {
     pub(crate) key: Option<PathBuf>,
     pub(crate) max_size: u64,
     pub(crate) allow_read: Vec<PathBuf>,
+    pub(crate) sparse: bool,
 }
 
 impl MirrorRequest {
-    /// Copy the registry at `registry` into `out` (created if missing).
+    /// Copy the registry at `registry` into `out` (created if missing): a
+    /// directory for a flat `index.json`, a path naming `config.json` for a
+    /// sparse registry, or an OCI namespace `oci://HOST/NAMESPACE`.
     pub fn new(registry: impl Into<String>, out: impl AsRef<Path>) -> Self {
         MirrorRequest {
             index: IndexRequest::new(registry),
@@ -161,7 +182,16 @@ impl MirrorRequest {
             key: None,
             max_size: DEFAULT_MAX_SIZE,
             allow_read: Vec::new(),
+            sparse: false,
         }
+    }
+
+    /// Write a sparse registry into the directory `out` (its `config.json`,
+    /// one file per plugin, freshness files) instead of an `index.json`, as
+    /// an `out` naming `config.json` does.
+    pub fn sparse(mut self, sparse: bool) -> Self {
+        self.sparse = sparse;
+        self
     }
 
     /// Also let the installer read `dir` (artefacts a local index names
@@ -209,6 +239,7 @@ pub struct ConvertRequest {
     pub(crate) index: PathBuf,
     pub(crate) out: PathBuf,
     pub(crate) key: Option<PathBuf>,
+    pub(crate) timestamp_expires_in: Option<Duration>,
 }
 
 impl ConvertRequest {
@@ -219,6 +250,7 @@ impl ConvertRequest {
             index: index.as_ref().to_path_buf(),
             out: out.as_ref().to_path_buf(),
             key: None,
+            timestamp_expires_in: None,
         }
     }
 
@@ -226,6 +258,13 @@ impl ConvertRequest {
     /// the key of the trust root's index role.
     pub fn key(mut self, file: impl AsRef<Path>) -> Self {
         self.key = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// Make `timestamp.json` expire this long from now, or with the index
+    /// when that is sooner (default: a day).
+    pub fn timestamp_expires_in(mut self, after: Duration) -> Self {
+        self.timestamp_expires_in = Some(after);
         self
     }
 }
@@ -248,6 +287,7 @@ impl Installer {
             index: paths::guest(&index),
             out: paths::guest(&out),
             key: key.as_deref().map(paths::guest),
+            timestamp_expires_in: request.timestamp_expires_in.map(|d| d.as_secs()),
         };
         let result = self.call(grants, false, |i, s| i.call_convert_registry(s, &call));
         if result.is_err() && created {
@@ -316,6 +356,7 @@ impl Installer {
             force: request.force,
             expires_in: request.expires_in.map(|d| d.as_secs()),
             sigstore_bundle: bundle.as_deref().map(paths::guest),
+            timestamp_expires_in: request.timestamp_expires_in.map(|d| d.as_secs()),
         };
         self.call(grants, oci, |i, s| i.call_publish(s, &call))
     }
@@ -340,6 +381,7 @@ impl Installer {
             version: request.version.clone(),
             undo: request.undo,
             key: key.as_deref().map(paths::guest),
+            timestamp_expires_in: request.timestamp_expires_in.map(|d| d.as_secs()),
         };
         self.call(grants, false, |i, s| i.call_yank(s, &call))
     }
@@ -362,6 +404,12 @@ impl Installer {
                      keeps its own signature annotation)",
                 ));
             }
+            if request.sparse {
+                return Err(Error::usage(
+                    "--sparse writes a sparse registry into a directory; an OCI namespace is \
+                     one repository per plugin already",
+                ));
+            }
             let call = wit::MirrorRequest {
                 source,
                 out: request.out.to_string_lossy().into_owned(),
@@ -370,11 +418,22 @@ impl Installer {
             };
             return self.call(grants, true, |i, s| i.call_mirror(s, &call));
         }
-        let (out, created) = paths::ensure_dir(&request.out, "--out")?;
+        // A sparse registry is named by its config.json, in the directory
+        // written to.
+        let names_config = request.out.file_name().is_some_and(|n| n == "config.json");
+        let dir = match names_config {
+            true => paths::parent(&request.out),
+            false => &request.out,
+        };
+        let (out, created) = paths::ensure_dir(dir, "--out")?;
         grants.write(&out);
+        let target = match request.sparse || names_config {
+            true => out.join("config.json"),
+            false => out.clone(),
+        };
         let call = wit::MirrorRequest {
             source,
-            out: paths::guest(&out),
+            out: paths::guest(&target),
             key: key.as_deref().map(paths::guest),
             max_size: request.max_size,
         };

@@ -226,13 +226,18 @@ impl Installer {
     }
 
     /// Adds the signature of `key` over the local index `registry` as a
-    /// line of `index.json.sig`.
+    /// line of `index.json.sig`; for a sparse registry (its directory or
+    /// `config.json`), to the `.sig` of each plugin file and of
+    /// `timestamp.json`.
     pub fn trust_sign_index(
         &self,
         registry: impl AsRef<Path>,
         key: impl AsRef<Path>,
     ) -> Result<TrustSignedIndex, Error> {
-        let registry = super::flat_index(registry.as_ref())?;
+        let registry = match super::sparse_config_of(registry.as_ref())? {
+            Some(config) => config,
+            None => super::flat_index(registry.as_ref())?,
+        };
         let key = paths::existing_file(key.as_ref(), "--key")?;
         let mut grants = Grants::default();
         grants

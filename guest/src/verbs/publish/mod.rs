@@ -21,7 +21,7 @@ use crate::registry::index::{self, SCHEMA_VERSION};
 use crate::registry::name::PluginName;
 use crate::registry::oci::{self, OciRegistry};
 use crate::registry::resolve::{self, Selector, compare_versions};
-use crate::registry::sparse;
+use crate::registry::{sparse, sparse_write};
 use crate::sandbox;
 use crate::transfer::location::{self, Location};
 use crate::transfer::source::{Fetcher, NoNetwork, Source};
@@ -30,7 +30,7 @@ use crate::transfer::stream::{self, Measured};
 use crate::trust;
 use crate::trust::digest::Sha256Digest;
 use crate::trust::keys;
-use crate::wit::{CosignReport, PublishReport, YankReport};
+use crate::wit::{CosignReport, PublishReport, TimestampWritten, YankReport};
 use cargo_package::Package;
 use semver::Version;
 use serde_json::{Map, Value, json};
@@ -53,6 +53,9 @@ pub struct PublishRequest {
     pub expires_in: Option<u64>,
     /// A Sigstore bundle made elsewhere for the artefact, to attach.
     pub sigstore_bundle: Option<PathBuf>,
+    /// In a sparse registry with freshness files, the new `timestamp.json`
+    /// expires this many seconds from now (a day when not given).
+    pub timestamp_expires_in: Option<u64>,
 }
 
 pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
@@ -131,14 +134,7 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         },
     );
     let (text, index_version, index_expires) = updated_index(document, entry, existing, request)?;
-    if let Some(expires) = &index_expires
-        && crate::clock::parse(expires).is_ok_and(crate::clock::is_past)
-    {
-        warnings.push(format!(
-            "the index expired at {expires}, so install refuses it (without --allow-expired); \
-             publish with --expires-in to renew it"
-        ));
-    }
+    warnings.extend(expired_warning(index_expires.as_deref()));
     let staged_bundle = match (&bundle, &bundle_target) {
         (Some(bytes), Some((field, _))) => {
             let mut staged = Staged::create(registry_dir, field)?;
@@ -148,13 +144,20 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         _ => None,
     };
     let staged_index = StagedIndex::stage(&document_path, &text, key.as_ref())?;
+    let generation = Generation {
+        name: &name,
+        version: index_version,
+        sha256: Sha256Digest::of(&text).to_hex(),
+        expires_in: request.timestamp_expires_in,
+    };
+    let staged_generation = stage_generation(registry, generation, key.as_ref())?;
     if let (Some(copy), Some(target)) = (copy, &copy_target) {
         copy.persist(target)?;
     }
     if let (Some(staged), Some((_, target))) = (staged_bundle, &bundle_target) {
         staged.persist(target)?;
     }
-    staged_index.persist()?;
+    let timestamp = persist_with_generation(staged_index, staged_generation)?;
 
     Ok(PublishReport {
         name: name.to_string(),
@@ -172,7 +175,21 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         version_from: package.map(|p| p.manifest.display().to_string()),
         warnings,
         sigstore_bundle: bundle_target.map(|(_, target)| target.display().to_string()),
+        timestamp,
     })
+}
+
+/// The warning for an index written already expired (install refuses it).
+fn expired_warning(expires: Option<&str>) -> Option<String> {
+    let expires = expires?;
+    crate::clock::parse(expires)
+        .is_ok_and(crate::clock::is_past)
+        .then(|| {
+            format!(
+                "the index expired at {expires}, so install refuses it (without \
+                 --allow-expired); publish with --expires-in to renew it"
+            )
+        })
 }
 
 /// Where an attached Sigstore bundle is written: `<name>-<version>.sigstore.json`
@@ -326,6 +343,8 @@ pub struct YankRequest {
     pub version: String,
     pub undo: bool,
     pub key: Option<PathBuf>,
+    /// As `PublishRequest::timestamp_expires_in`.
+    pub timestamp_expires_in: Option<u64>,
 }
 
 /// `publish --yank NAME@VERSION`: sets the entry's `yanked` (which loaders
@@ -395,6 +414,7 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
             registry: shown,
             index_version,
             index_signed: sandbox::exists(&sig_path)?,
+            timestamp: None,
         });
     }
     match yanked {
@@ -409,7 +429,15 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
     // Commit: the index with its version bumped, signed again; the entries
     // stay in their order (which one is listed first can decide).
     let (text, index_version) = bump_and_serialize(document, &shown, None)?;
-    StagedIndex::stage(registry, &text, key.as_ref())?.persist()?;
+    let staged_index = StagedIndex::stage(registry, &text, key.as_ref())?;
+    let generation = Generation {
+        name: &name,
+        version: index_version,
+        sha256: Sha256Digest::of(&text).to_hex(),
+        expires_in: request.timestamp_expires_in,
+    };
+    let staged_generation = stage_generation(&request.registry, generation, key.as_ref())?;
+    let timestamp = persist_with_generation(staged_index, staged_generation)?;
     Ok(YankReport {
         name: name.to_string(),
         version: request.version.clone(),
@@ -418,6 +446,7 @@ pub fn yank(request: &YankRequest) -> Result<YankReport> {
         registry: shown,
         index_version,
         index_signed: key.is_some(),
+        timestamp,
     })
 }
 
@@ -687,6 +716,7 @@ pub fn publish_oci(request: &PublishRequest, fetcher: &dyn Fetcher) -> Result<Pu
         version_from: package.map(|p| p.manifest.display().to_string()),
         warnings,
         sigstore_bundle: referrer,
+        timestamp: None,
     })
 }
 
@@ -843,21 +873,83 @@ fn document_of(registry: &Path, name: &PluginName) -> Result<PathBuf> {
     }
     sparse::read_config(&sparse_ref, &NoNetwork)?;
     let root = registry.parent().unwrap_or(Path::new("/"));
-    if sandbox::exists(&root.join(sparse::TIMESTAMP))? {
-        return Err(Error::InvalidRequest {
-            value: registry.display().to_string(),
-            reason: format!(
-                "this sparse registry has a {} (its snapshot lists every plugin file's version), \
-                 which publish does not update yet: publish into the flat index and run \
-                 `wasm-plugin registry convert` again",
-                sparse::TIMESTAMP
-            ),
-        });
-    }
     let path = root.join(sparse::plugin_path(name)?);
     let dir = path.parent().unwrap_or(root);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", &e))?;
     Ok(path)
+}
+
+/// A plugin file's new version, for the generation of freshness files
+/// that lists it.
+struct Generation<'a> {
+    name: &'a PluginName,
+    version: u64,
+    /// Hex SHA-256 of the plugin's new file, which its bin pins.
+    sha256: String,
+    expires_in: Option<u64>,
+}
+
+/// In a sparse registry with freshness files (`registry` its
+/// `config.json`), their next generation listing the plugin's file at its
+/// new version, staged (the timestamp signed with the key: a signed one is
+/// not rewritten without it), and the timestamp it will write. `None` for
+/// any other registry.
+fn stage_generation(
+    registry: &Path,
+    generation: Generation<'_>,
+    key: Option<&ed25519_dalek::SigningKey>,
+) -> Result<Option<(sparse_write::StagedGeneration, TimestampWritten)>> {
+    if !sparse::is_sparse(&RegistryRef::File(registry.to_path_buf())) {
+        return Ok(None);
+    }
+    let root = registry.parent().unwrap_or(Path::new("/"));
+    let timestamp_sig = sparse_write::signature_path(&root.join(sparse::TIMESTAMP));
+    if key.is_none() && sandbox::exists(&timestamp_sig)? {
+        return Err(Error::InvalidRequest {
+            value: registry.display().to_string(),
+            reason: format!(
+                "its timestamp.json is signed ({}); pass --key to sign the new one",
+                timestamp_sig.display()
+            ),
+        });
+    }
+    let expires = sparse_write::timestamp_expiry(generation.expires_in)?;
+    let pinned = sparse::Pinned {
+        version: generation.version,
+        sha256: generation.sha256,
+    };
+    let next = sparse_write::next_generation(root, generation.name, pinned, &expires)?;
+    let Some((version, files)) = next else {
+        return Ok(None);
+    };
+    let written = TimestampWritten {
+        path: root.join(sparse::TIMESTAMP).display().to_string(),
+        version,
+        expires,
+    };
+    Ok(Some((
+        sparse_write::StagedGeneration::stage(&files, key)?,
+        written,
+    )))
+}
+
+/// The plugin's file (or the index) in place, and around it the
+/// generation of freshness files that lists it: the bins and snapshot
+/// first (new names no client reads yet), the timestamp that names them
+/// last. A client reading in between sees the new file against the old
+/// timestamp's bin and refuses it as stale; it reads again later.
+fn persist_with_generation(
+    index: StagedIndex<'_>,
+    generation: Option<(sparse_write::StagedGeneration, TimestampWritten)>,
+) -> Result<Option<TimestampWritten>> {
+    let Some((generation, written)) = generation else {
+        index.persist()?;
+        return Ok(None);
+    };
+    let timestamp = generation.persist_pinned()?;
+    index.persist()?;
+    timestamp.persist()?;
+    Ok(Some(written))
 }
 
 fn index_signature_path(registry: &Path) -> PathBuf {
@@ -1265,5 +1357,118 @@ mod tests {
             let names: Vec<_> = std::fs::read_dir(fx.path("registry")).unwrap().collect();
             assert!(names.is_empty(), "{names:?}");
         }
+    }
+
+    /// A sparse registry with freshness files at `registry/` (generation 1),
+    /// made of a flat index listing `a` as the registry wing makes one.
+    fn sparse_with_freshness(fx: &Fx) -> PathBuf {
+        let flat = json!({"version": 1, "plugins": [
+            {"name": "a", "version": "1.0.0", "artifact": "a.wasm", "sha256": digest(b"a")},
+        ]});
+        let root = fx.path("registry");
+        sparse_write::from_index(&flat, &root.join("index.json"), &root, None, None).unwrap();
+        root.join(sparse::CONFIG)
+    }
+
+    fn load_sparse(config: &Path, name: &str) -> Result<crate::registry::Loaded> {
+        sparse::load_plugin(
+            &RegistryRef::File(config.to_path_buf()),
+            &PluginName::parse(name).unwrap(),
+            &NoNetwork,
+            crate::registry::Policy::default(),
+        )
+    }
+
+    #[test]
+    fn publish_and_yank_into_a_sparse_registry_write_a_new_generation_of_freshness_files() {
+        let fx = Fx::new();
+        let config = sparse_with_freshness(&fx);
+        let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"v1"));
+        request.registry = config.clone();
+        request.timestamp_expires_in = Some(3600);
+        let report = publish(&request).unwrap();
+        let written = report.timestamp.unwrap();
+        assert_eq!(written.version, 2);
+        assert!(written.path.ends_with("registry/timestamp.json"));
+        // Both plugins load through the new timestamp, snapshot and bins.
+        let colmask = load_sparse(&config, "colmask").unwrap();
+        assert_eq!(colmask.index.version, Some(1));
+        let timestamp = colmask.timestamp.unwrap();
+        assert_eq!(timestamp.index.version, Some(2));
+        let expires = crate::clock::parse(timestamp.index.expires.as_deref().unwrap()).unwrap();
+        let hour = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+        assert!(
+            (expires - hour).abs() < time::Duration::minutes(1),
+            "{expires}"
+        );
+        assert_eq!(load_sparse(&config, "a").unwrap().index.version, Some(1));
+        // The previous generation stays for clients holding its timestamp.
+        assert!(fx.path("registry/1.snapshot.json").exists());
+        assert!(fx.path("registry/2.snapshot.json").exists());
+
+        let report = yank(&YankRequest {
+            registry: config.clone(),
+            name: "colmask".into(),
+            version: "1.0.0".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(report.index_version, 2);
+        assert_eq!(report.timestamp.unwrap().version, 3);
+        let colmask = load_sparse(&config, "colmask").unwrap();
+        assert!(colmask.index.plugins[0].yanked);
+        assert_eq!(colmask.timestamp.unwrap().index.version, Some(3));
+    }
+
+    #[test]
+    fn a_sparse_publish_over_a_tampered_snapshot_writes_nothing() {
+        let fx = Fx::new();
+        let config = sparse_with_freshness(&fx);
+        let snapshot = fx.path("registry/1.snapshot.json");
+        let text = std::fs::read_to_string(&snapshot).unwrap();
+        std::fs::write(&snapshot, text.replace("\"version\": 1", "\"version\":  1")).unwrap();
+        let listing = |dir: &str| {
+            let mut all: Vec<_> = walk(&fx.path(dir));
+            all.sort();
+            all
+        };
+        let before = listing("registry");
+        let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"v1"));
+        request.registry = config.clone();
+        let err = publish(&request).unwrap_err();
+        assert!(
+            matches!(err, Error::IndexUntrusted { ref reason, .. } if reason.contains("SHA-256")),
+            "{err:?}"
+        );
+        // Not a file more or less (temp files included).
+        assert_eq!(listing("registry"), before);
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            match path.is_dir() {
+                true => all.extend(walk(&path)),
+                false => all.push(path),
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn a_signed_timestamp_is_not_rewritten_without_a_key() {
+        let fx = Fx::new();
+        let config = sparse_with_freshness(&fx);
+        std::fs::write(fx.path("registry/timestamp.json.sig"), "x").unwrap();
+        let mut request = fx.request(fx.artifact("colmask-1.0.0.wasm", b"v1"));
+        request.registry = config;
+        let err = publish(&request).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("timestamp.json is signed")),
+            "{err:?}"
+        );
+        assert!(!fx.path("registry/2.snapshot.json").exists());
+        assert!(!fx.path("registry/colmask-1.0.0.wasm").exists());
     }
 }

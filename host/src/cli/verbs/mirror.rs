@@ -11,14 +11,19 @@ use wasm_plugin::{MirrorReport, MirrorRequest};
 
 #[derive(Debug, Args)]
 pub struct MirrorArgs {
-    /// The registry to copy: a path to index.json, an http(s):// URL, or an
-    /// OCI namespace oci://HOST/NAMESPACE
+    /// The registry to copy: a path to index.json, a sparse registry's
+    /// directory (walked for its plugin files), an http(s):// URL of an
+    /// index.json, or an OCI namespace oci://HOST/NAMESPACE
     #[arg(long, value_name = "INDEX-OR-URL")]
     pub registry: String,
     /// The directory to write the mirror to (created if missing), or an OCI
     /// namespace oci://HOST/NAMESPACE to push every plugin to
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Write a sparse registry into --out (config.json, one file per
+    /// plugin signed with --key, freshness files) instead of an index.json
+    #[arg(long)]
+    pub sparse: bool,
     /// Directory of trusted *.pub keys (or one *.pub file): every artefact (and the index, when
     /// signed) must verify against it
     #[arg(long, value_name = "DIR")]
@@ -53,7 +58,8 @@ impl Verb for MirrorArgs {
         let out = self.net.remote.registry(&self.out.to_string_lossy());
         let mut request = MirrorRequest::new(self.net.remote.registry(&self.registry), &out)
             .allow_expired(self.net.remote.allow_expired)
-            .max_size(self.net.max_size);
+            .max_size(self.net.max_size)
+            .sparse(self.sparse);
         if let Some(dir) = &self.trust_root {
             request = request.trust_root(dir);
         }
@@ -87,6 +93,16 @@ pub fn mirror(p: &mut Printer, r: &MirrorReport) -> io::Result<Verdict> {
                 out,
                 "an OCI namespace has no index to sign: each version was pushed as a tag of \
                  its plugin's repository"
+            );
+        }
+        if r.index.ends_with("config.json") {
+            return writeln!(
+                out,
+                "wrote a sparse registry: a file per plugin and the freshness files, {}",
+                match r.index_signed {
+                    true => "each signed with --key",
+                    false => "unsigned (pass --key to sign them)",
+                }
             );
         }
         let index = match (r.index_verbatim, r.index_signed) {
@@ -131,6 +147,21 @@ mod tests {
             shown.out.ends_with(
                 "an OCI namespace has no index to sign: each version was pushed as a tag of \
                  its plugin's repository\n"
+            ),
+            "{}",
+            shown.out
+        );
+    }
+
+    #[test]
+    fn a_sparse_mirror_says_whether_its_files_are_signed() {
+        let mut report = testing::mirror(&["hello-1.0.0.wasm"], &[]);
+        report.index = "mirror/config.json".into();
+        let shown = text(|p| mirror(p, &report));
+        assert!(
+            shown.out.ends_with(
+                "wrote a sparse registry: a file per plugin and the freshness files, unsigned \
+                 (pass --key to sign them)\n"
             ),
             "{}",
             shown.out

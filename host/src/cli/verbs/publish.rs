@@ -8,7 +8,7 @@ use clap::Args;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
-use wasm_plugin::{PublishReport, PublishRequest, YankReport};
+use wasm_plugin::{PublishReport, PublishRequest, TimestampWritten, YankReport};
 
 #[derive(Debug, Args)]
 pub struct PublishArgs {
@@ -72,6 +72,11 @@ pub struct PublishArgs {
     /// registry that stopped being updated
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub expires_in: Option<Duration>,
+    /// In a sparse registry with freshness files, make the new
+    /// timestamp.json expire after this long [default: 1d]: what tells
+    /// clients the registry is not frozen, so it is kept short
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "oci")]
+    pub timestamp_expires: Option<Duration>,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -127,6 +132,9 @@ impl Verb for PublishArgs {
         if let Some(bundle) = &self.sigstore_bundle {
             request = request.sigstore_bundle(bundle);
         }
+        if let Some(after) = self.timestamp_expires {
+            request = request.timestamp_expires_in(after);
+        }
         let report = setup.installer(fetch)?.publish(&request)?;
         publish(out, &report).map_err(stdout_failure)
     }
@@ -137,7 +145,14 @@ impl PublishArgs {
         let Some(registry) = &self.registry else {
             return Err(Failure::Usage("--yank needs --registry INDEX".into()));
         };
-        let request = yank_request("--yank", spec, registry, self.key.as_deref(), self.undo)?;
+        let request = yank_request(
+            "--yank",
+            spec,
+            registry,
+            self.key.as_deref(),
+            self.undo,
+            self.timestamp_expires,
+        )?;
         let report = setup.installer(None)?.yank(&request)?;
         yank(out, &report).map_err(stdout_failure)
     }
@@ -180,8 +195,22 @@ pub fn publish(p: &mut Printer, r: &PublishReport) -> io::Result<Verdict> {
                 r.index_version
             )?;
         }
-        Ok(())
+        match &r.timestamp {
+            Some(t) => timestamp_line(out, t),
+            None => Ok(()),
+        }
     })
+}
+
+/// The freshness files' new generation, and when the registry freezes
+/// without another.
+fn timestamp_line(out: &mut dyn io::Write, t: &TimestampWritten) -> io::Result<()> {
+    writeln!(
+        out,
+        "  {} version {}, expires {} (--timestamp-expires sets it; publish, yank or convert \
+         again before then)",
+        t.path, t.version, t.expires
+    )
 }
 
 pub fn yank(p: &mut Printer, r: &YankReport) -> io::Result<Verdict> {
@@ -201,7 +230,11 @@ pub fn yank(p: &mut Printer, r: &YankReport) -> io::Result<Verdict> {
                 r.registry,
                 r.index_version,
                 if r.index_signed { "signed" } else { "unsigned" }
-            ),
+            )
+            .and_then(|()| match &r.timestamp {
+                Some(t) => timestamp_line(out, t),
+                None => Ok(()),
+            }),
         }
     })
 }
@@ -234,6 +267,14 @@ mod tests {
         assert_eq!(
             shown.out,
             "yanked hello 1.0.0 in index.json (index version 4, signed)\n"
+        );
+        let mut sparse = testing::yank(false);
+        sparse.timestamp = Some(testing::timestamp_written());
+        assert_eq!(
+            text(|p| yank(p, &sparse)).out,
+            "yanked hello 1.0.0 in index.json (index version 4, signed)\n  \
+             reg/timestamp.json version 7, expires 2026-12-08T10:00:00Z (--timestamp-expires \
+             sets it; publish, yank or convert again before then)\n"
         );
         let again = text(|p| yank(p, &testing::yank(true)));
         assert_eq!(

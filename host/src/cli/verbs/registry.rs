@@ -4,9 +4,11 @@
 
 use crate::cli::output::Printer;
 use crate::cli::{Failure, Setup, Verb, Verdict, stdout_failure};
+use crate::cli::args::parse_duration;
 use clap::{Args, Subcommand};
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 use wasm_plugin::{ConvertReport, ConvertRequest};
 
 #[derive(Debug, Args)]
@@ -39,6 +41,11 @@ pub struct ConvertArgs {
     /// <file>.sig beside it
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Make timestamp.json expire after this long, or with the index when
+    /// that is sooner [default: 1d]: what tells clients the registry is not
+    /// frozen, so it is kept short and renewed by converting again
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timestamp_expires: Option<Duration>,
 }
 
 impl Verb for RegistryArgs {
@@ -53,6 +60,9 @@ impl Verb for RegistryArgs {
                 let mut request = ConvertRequest::new(&a.index, &a.out);
                 if let Some(key) = &a.key {
                     request = request.key(key);
+                }
+                if let Some(after) = a.timestamp_expires {
+                    request = request.timestamp_expires_in(after);
                 }
                 converted(out, &installer.convert_registry(&request)?)
             }

@@ -32,7 +32,8 @@ pub enum TrustCommand {
     /// the registry serves it next to its index as N.root.json
     Rotate(RotateArgs),
     /// Add a signature: to a root.json (FILE), to an index entry (--entry),
-    /// or to index.json.sig (--registry alone)
+    /// or to index.json.sig (--registry alone; for a sparse registry, to
+    /// each plugin file's and timestamp.json's .sig)
     Sign(SignArgs),
     /// Show who may sign what: keys, roles, thresholds, expiry, signatures
     Show(ShowArgs),
@@ -97,7 +98,8 @@ pub struct SignArgs {
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
     /// A local index: sign its entry (--entry) or, alone, add a line to its
-    /// index.json.sig
+    /// index.json.sig (a sparse registry's directory: to the .sig of each
+    /// plugin file and of timestamp.json)
     #[arg(long, value_name = "INDEX")]
     pub registry: Option<PathBuf>,
     /// The entry to co-sign: NAME@VERSION
@@ -330,6 +332,16 @@ pub fn signed_root(p: &mut Printer, r: &TrustSignedRoot) -> io::Result<Verdict> 
 }
 
 pub fn signed_index(p: &mut Printer, r: &TrustSignedIndex) -> io::Result<Verdict> {
+    if r.signature_path.ends_with("config.json") {
+        return p.render(r, |out| {
+            writeln!(
+                out,
+                "added this key's signature to {} of the {} signed files of the sparse registry \
+                 {} (the others held it); each holds {} signature(s) or more",
+                r.added, r.files, r.signature_path, r.signatures
+            )
+        });
+    }
     p.render(r, |out| match r.unchanged {
         true => writeln!(
             out,
@@ -407,6 +419,13 @@ mod tests {
         assert_eq!(
             held.out,
             "index.json.sig already holds this key's signature (2 in all)\n"
+        );
+        let mut sparse = testing::signed_index(false);
+        (sparse.signature_path, sparse.files, sparse.added) = ("reg/config.json".into(), 3, 2);
+        assert_eq!(
+            text(|p| signed_index(p, &sparse)).out,
+            "added this key's signature to 2 of the 3 signed files of the sparse registry \
+             reg/config.json (the others held it); each holds 2 signature(s) or more\n"
         );
         let signed = text(|p| cosign(p, &testing::cosign(false)));
         assert_eq!(

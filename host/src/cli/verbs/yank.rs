@@ -3,11 +3,12 @@
 //! report is publish's, printed by publish's renderer.
 
 use super::publish::yank;
-use crate::cli::args::yank_request;
+use crate::cli::args::{parse_duration, yank_request};
 use crate::cli::output::Printer;
 use crate::cli::{Failure, Setup, Verb, Verdict, stdout_failure};
 use clap::Args;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct YankArgs {
@@ -26,6 +27,10 @@ pub struct YankArgs {
     /// Take the mark off again
     #[arg(long)]
     pub undo: bool,
+    /// In a sparse registry with freshness files, make the new
+    /// timestamp.json expire after this long [default: 1d]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timestamp_expires: Option<Duration>,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -43,6 +48,7 @@ impl Verb for YankArgs {
             &self.registry,
             self.key.as_deref(),
             self.undo,
+            self.timestamp_expires,
         )?;
         let report = setup.installer(None)?.yank(&request)?;
         yank(out, &report).map_err(stdout_failure)
