@@ -769,7 +769,8 @@ pub fn load_for(
 /// A plugin's file a sync's plan read (and judged, its freshness
 /// recorded), handed to the job that installs from it: judged again, as
 /// bytes a host hands back are, without fetching it again. A file with
-/// its own signature is admitted as `admit_plugin` admits it; one the
+/// its own signature (or a local one read without a trust root) is
+/// admitted as `admit_plugin` admits it; one the
 /// registry's timestamp vouches for through its bin's digest (no `.sig`)
 /// is judged through that chain again (the timestamp asked through
 /// `fetcher`, a cache's 304 when nothing changed), the plan's copy
@@ -782,13 +783,17 @@ pub fn admit_planned(
     fetcher: &dyn Fetcher,
     policy: Policy<'_>,
 ) -> Result<Loaded> {
-    if signature.is_some() {
+    let url = match plugin_file(registry, name)?.location() {
+        Location::Remote(url) | Location::Registry(url) => Some(url),
+        Location::File(_) => None,
+    };
+    // Its own signature vouches for it, or nothing need: a local registry
+    // read without a trust root.
+    if signature.is_some() || (url.is_none() && policy.trust.is_none()) {
         return admit_plugin(registry, name, bytes, signature, policy);
     }
-    let url = match plugin_file(registry, name)?.location() {
-        Location::Remote(url) | Location::Registry(url) => url,
-        Location::File(path) => path.to_string_lossy().into_owned(),
-    };
+    // (A local file is read again from disk: no fetch to save.)
+    let url = url.unwrap_or_default();
     let planned = Planned {
         inner: fetcher,
         url,
