@@ -448,7 +448,7 @@ fn registry_hits(server: &Server) -> std::collections::BTreeMap<String, usize> {
 fn a_manifest_of_a_sparse_registry_over_http_is_locked_synced_and_synced_again() {
     let (env, _reg, _key) = signed();
     let server = Server::start();
-    let url = serve(&env, &server, "reg");
+    let url = serve_cacheable(&env, &server, "reg");
     let config = manifest(&env, &url);
 
     // lock pins from each plugin's file, and installs nothing.
@@ -492,8 +492,10 @@ fn a_manifest_of_a_sparse_registry_over_http_is_locked_synced_and_synced_again()
         serde_json::from_slice(&env.read("plugins/.wasm-plugin/receipts/hello.json")).unwrap();
     assert_eq!(receipt["registry"], json!(format!("{url}config.json")));
 
-    // Again, nothing changed: every plugin kept, each file read once more.
+    // Again, nothing changed: every plugin kept, each file asked for once
+    // more, and answered 304 from what the first sync kept.
     let before = after;
+    let answered = server.cacheable().len();
     let again = env
         .run(&["sync", "--config", &config, "--locked"])
         .expect(OK);
@@ -508,6 +510,60 @@ fn a_manifest_of_a_sparse_registry_over_http_is_locked_synced_and_synced_again()
         format!("/reg/{}", cargo_path("hello")),
     ] {
         assert_eq!(after[&file] - before[&file], 1, "{file}: {after:?}");
+    }
+    let second = &server.cacheable()[answered..];
+    for file in [
+        "/reg/co/lm/colmask".into(),
+        format!("/reg/{}", cargo_path("hello")),
+    ] {
+        for path in [file.clone(), format!("{file}.sig")] {
+            assert!(
+                second
+                    .iter()
+                    .any(|(p, status)| *p == path && *status == 304),
+                "{path}: {second:?}"
+            );
+        }
+    }
+    assert!(
+        second.iter().all(|(_, status)| *status == 304),
+        "{second:?}"
+    );
+}
+
+#[test]
+fn a_sync_over_http_with_freshness_files_reads_each_plugin_file_once_then_revalidates() {
+    // Bins pinning each plugin file's digest: the plan reads each file
+    // once and its jobs judge the plan's copy through the timestamp again,
+    // without asking for the file (nor its .sig).
+    let (env, reg) = flat();
+    converted_in_place(&env, &reg);
+    let server = Server::start();
+    let url = serve_cacheable(&env, &server, "registry");
+    let config = manifest(&env, &url);
+    let files = [
+        "/reg/co/lm/colmask".to_string(),
+        format!("/reg/{}", cargo_path("hello")),
+    ];
+    env.run(&["sync", "--config", &config]).expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V1);
+    assert_eq!(env.read("plugins/hello.wasm"), b"\0asm hello");
+    for file in &files {
+        assert_eq!(server.hits(file), 1, "{file}: {:?}", server.requests());
+        assert_eq!(server.hits(&format!("{file}.sig")), 0, "{file}.sig");
+    }
+    // Nothing changed: the timestamp revalidated (304s), the snapshot,
+    // bins and plugin files taken from the cache by their digests.
+    let answered = server.cacheable().len();
+    env.run(&["sync", "--config", &config]).expect(OK);
+    let second = &server.cacheable()[answered..];
+    assert!(!second.is_empty());
+    assert!(
+        second.iter().all(|(_, status)| *status == 304),
+        "{second:?}"
+    );
+    for file in &files {
+        assert_eq!(server.hits(file), 1, "{file} asked for again");
     }
 }
 
@@ -1309,6 +1365,7 @@ fn rfc3339(when: std::time::SystemTime) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
+#[test]
 fn publish_and_yank_into_a_registry_with_freshness_files_write_a_new_generation() {
     let (env, reg) = flat();
     converted_in_place(&env, &reg);
@@ -1342,7 +1399,13 @@ fn publish_and_yank_into_a_registry_with_freshness_files_write_a_new_generation(
     let bin: Value =
         serde_json::from_slice(&env.read(&format!("registry/bins/{}.2.json", bin_of("colmask"))))
             .unwrap();
-    assert_eq!(bin["plugins"]["colmask"], json!(2), "{bin}");
+    // Its new version, and the digest that stands for its `.sig`.
+    let file = env.read("registry/co/lm/colmask");
+    assert_eq!(
+        bin["plugins"]["colmask"],
+        json!({"version": 2, "sha256": sha256_hex(&file)}),
+        "{bin}"
+    );
     // The generation before stays, for clients holding its timestamp.
     assert!(env.path("registry/1.snapshot.json").exists());
 
@@ -1428,6 +1491,7 @@ fn entries_of(env: &Env, index: &str) -> Vec<(String, String, String, String)> {
     all
 }
 
+#[test]
 fn mirror_flat_to_sparse_to_flat_gives_the_same_entries() {
     let (env, reg) = flat();
     let trust = ["--trust-root", "trust"];
@@ -1514,6 +1578,7 @@ fn mirror_flat_to_sparse_to_flat_gives_the_same_entries() {
         .says(&["sparse registry over http", "local copy"]);
 }
 
+#[test]
 fn trust_sign_adds_a_key_to_every_plugin_file_and_the_timestamp_of_a_sparse_registry() {
     let (env, reg) = flat();
     converted_in_place(&env, &reg);

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::{self, InstallRequest, Mode, WorldRef};
 use crate::plugin_set::lock::{self, Lock, Pin};
 use crate::plugin_set::manifest;
+use crate::plugins_dir::PluginsDir;
 use crate::plugins_dir::installed;
 use crate::plugins_dir::receipt::{self, Found};
 use crate::plugins_dir::remove;
@@ -32,6 +33,7 @@ use crate::registry::spec::Requirement;
 use crate::registry::{self, Loaded, Policy, RegistryRef};
 use crate::registry::{oci, sparse};
 use crate::sandbox;
+use crate::transfer::http_cache::HttpCache;
 use crate::transfer::source::Fetcher;
 use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
@@ -451,7 +453,15 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
         // are an interrupted run's.
         pipeline::remove_leftovers(dest)?;
     }
-    let mut pinned = pin(request, fetcher)?;
+    // The registry files the plan reads (a sparse registry's) go through
+    // the plugins directory's cache, so that a sync with nothing changed
+    // gets 304s; kept only when every pin was made (below), never on a
+    // dry run.
+    let cache = HttpCache::new(
+        fetcher,
+        (!request.dry_run).then(|| PluginsDir::new(dest).http_cache()),
+    );
+    let mut pinned = pin(request, &cache)?;
 
     let declared: Vec<&str> = pinned
         .manifest
@@ -522,6 +532,9 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
             if used(key) {
                 seen::record_seen(dest, loaded)?;
             }
+        }
+        if failed.is_empty() {
+            cache.commit();
         }
     }
     let indexes = pinned
