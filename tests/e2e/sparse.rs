@@ -1366,6 +1366,62 @@ fn rfc3339(when: std::time::SystemTime) -> String {
 }
 
 #[test]
+fn publishing_a_new_plugin_adds_it_to_the_name_list_search_reads() {
+    let (env, reg) = flat();
+    converted_in_place(&env, &reg);
+    let names = || -> Value { serde_json::from_slice(&env.read("registry/names.json")).unwrap() };
+    let before = names();
+    // A new version of a listed plugin leaves the list as it was.
+    env.write("colmask-2.1.0.wasm", b"\0asm colmask 2.1");
+    env.run(&[
+        "publish",
+        "colmask-2.1.0.wasm",
+        "--registry",
+        "registry",
+        "--key",
+        "keys/index.key",
+    ])
+    .expect(OK);
+    assert_eq!(names(), before);
+    // A new plugin is added, and search finds it through its signed file.
+    env.write("newplug-1.0.0.wasm", b"\0asm newplug");
+    env.run(&[
+        "publish",
+        "newplug-1.0.0.wasm",
+        "--registry",
+        "registry",
+        "--key",
+        "keys/index.key",
+    ])
+    .expect(OK);
+    let after = names();
+    assert_eq!(
+        after["names"].as_array().unwrap().len(),
+        before["names"].as_array().unwrap().len() + 1
+    );
+    assert!(
+        after["names"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("newplug")),
+        "{after}"
+    );
+    let found = env
+        .run(&[
+            "search",
+            "newpl",
+            "--registry",
+            "registry",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert!(found.to_string().contains("newplug"), "{found}");
+}
+
+#[test]
 fn publish_and_yank_into_a_registry_with_freshness_files_write_a_new_generation() {
     let (env, reg) = flat();
     converted_in_place(&env, &reg);

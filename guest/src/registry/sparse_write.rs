@@ -14,7 +14,7 @@ use super::index::{self, SCHEMA_VERSION};
 use super::name::PluginName;
 use super::sparse::{self, Bin, Pinned, Snapshot, Timestamp};
 use crate::error::{Error, Result};
-use crate::limits::MAX_INDEX_BYTES;
+use crate::limits::{MAX_INDEX_BYTES, MAX_NAME_LIST_BYTES};
 use crate::sandbox::{self, Links};
 use crate::transfer::source::NoNetwork;
 use crate::transfer::staged::{Staged, sync_dir};
@@ -332,6 +332,39 @@ impl StagedTimestamp {
         }
         Ok(())
     }
+}
+
+/// The sparse registry's name list (`names.json`, beside `registry`, its
+/// `config.json`) with `name` added, staged: `None` when the registry is
+/// not sparse, has no name list (it is optional) or one that lists the
+/// name already (in any case). A list that is not one (it is an unsigned
+/// hint, read by nothing that trusts it) is left as it is.
+pub fn stage_name_added(registry: &Path, name: &PluginName) -> Result<Option<(Staged, PathBuf)>> {
+    if !sparse::is_sparse(&RegistryRef::File(registry.to_path_buf())) {
+        return Ok(None);
+    }
+    let path = registry.with_file_name(sparse::NAMES);
+    if !sandbox::exists(&path)? {
+        return Ok(None);
+    }
+    let Some(bytes) = sandbox::read_at_most(&path, MAX_NAME_LIST_BYTES, Links::Refuse)? else {
+        return Ok(None);
+    };
+    let Ok(mut list) = serde_json::from_slice::<Value>(&bytes) else {
+        return Ok(None);
+    };
+    let Some(names) = list.get_mut("names").and_then(Value::as_array_mut) else {
+        return Ok(None);
+    };
+    let listed = |n: &Value| {
+        n.as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_str()))
+    };
+    if names.iter().any(listed) {
+        return Ok(None);
+    }
+    names.push(json!(name.as_str()));
+    Ok(Some((staged_beside(&path, &pretty(&list))?, path)))
 }
 
 /// Each plugin's file: its entries in the index's order, locations rebased,

@@ -151,6 +151,8 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         expires_in: request.timestamp_expires_in,
     };
     let staged_generation = stage_generation(registry, generation, key.as_ref())?;
+    // A sparse registry's name list gains a new plugin, so `search` finds it.
+    let staged_name = sparse_write::stage_name_added(registry, &name)?;
     if let (Some(copy), Some(target)) = (copy, &copy_target) {
         copy.persist(target)?;
     }
@@ -158,6 +160,9 @@ pub fn publish(request: &PublishRequest) -> Result<PublishReport> {
         staged.persist(target)?;
     }
     let timestamp = persist_with_generation(staged_index, staged_generation)?;
+    if let Some((staged, path)) = staged_name {
+        staged.persist(&path)?;
+    }
 
     Ok(PublishReport {
         name: name.to_string(),
