@@ -472,10 +472,11 @@ mod cache {
                 if let Some(component) = load(engine, path) {
                     return Some(component);
                 }
-                // Refused by wasmtime: no use to a later run either.
+                // Refused (by wasmtime, or a cache on a filesystem that
+                // cannot map code): no use to a later run either. The code
+                // is still tried from memory below.
                 let _ = std::fs::remove_file(sum_path(path));
                 let _ = std::fs::remove_file(path);
-                return None;
             }
         }
         // SAFETY: the bytes are part of this binary (build.rs wrote them

@@ -532,6 +532,24 @@ fn a_manifest_of_a_sparse_registry_over_http_is_locked_synced_and_synced_again()
 }
 
 #[test]
+fn an_install_that_fails_on_its_artefact_keeps_no_http_cache() {
+    let (env, _reg, _key) = signed();
+    let server = Server::start();
+    let url = serve_cacheable(&env, &server, "reg");
+    server.route(
+        "/reg/artifacts/colmask-1.0.0.wasm",
+        Reply::Body(b"\0asm not what the index lists".to_vec()),
+    );
+    install(&env, &url, "colmask").expect(INTEGRITY);
+    // Nothing written: not the plugin, not the registry files read.
+    assert!(
+        !env.path("plugins").exists(),
+        "{:?}",
+        env.snapshot("plugins")
+    );
+}
+
+#[test]
 fn a_sync_over_http_with_freshness_files_reads_each_plugin_file_once_then_revalidates() {
     // Bins pinning each plugin file's digest: the plan reads each file
     // once and its jobs judge the plan's copy through the timestamp again,

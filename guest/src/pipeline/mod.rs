@@ -246,10 +246,16 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         )?,
         None => registry::load(&registry_ref, fetcher, policy)?,
     };
-    seen::check_not_rolled_back(dest, &loaded)?;
-    if !request.dry_run {
-        cache.commit();
-    }
+    let loaded = match seen::check_not_rolled_back(dest, &loaded) {
+        // Older than what was seen here, and answered from the cache: a
+        // stale or altered copy is never what refuses; asked again.
+        Err(Error::IndexRollback { .. }) if sparse && cache.bypass_cache() => {
+            let again = sparse::load_plugin(&registry_ref, &spec.name, &cache, policy)?;
+            seen::check_not_rolled_back(dest, &again)?;
+            again
+        }
+        checked => checked.map(|()| loaded)?,
+    };
     let context = Context {
         request,
         registry: &registry_ref,
@@ -258,7 +264,13 @@ pub fn install(request: &InstallRequest, fetcher: &dyn Fetcher) -> Result<Instal
         world,
         fetcher,
     };
-    install_one(&context, &spec)
+    let report = install_one(&context, &spec)?;
+    // Kept only once the whole install passed: a failed one leaves the
+    // plugins directory as it was, its cache included.
+    if !request.dry_run {
+        cache.commit();
+    }
+    Ok(report)
 }
 
 /// What the phases of one install share.

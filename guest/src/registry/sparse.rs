@@ -891,6 +891,7 @@ pub fn parse_names(path: &str, bytes: &[u8]) -> Result<Vec<PluginName>> {
         .names
         .iter()
         .filter_map(|name| PluginName::parse(name).ok())
+        .filter(|name| plugin_path(name).is_ok())
         .filter(|name| seen.insert(name.as_str().to_ascii_lowercase()))
         .collect())
 }
@@ -1603,6 +1604,13 @@ mod tests {
             Err(Error::InvalidRequest { .. })
         ));
         assert!(parse_names("n", b"[1]").is_err());
+        // A name no plugin file can have is left out, not the search's end.
+        let names =
+            parse_names("n", br#"{"names": ["ab..c", "colmask", "COLMASK", "a/b"]}"#).unwrap();
+        assert_eq!(
+            names.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+            ["colmask"]
+        );
     }
 
     #[test]

@@ -126,7 +126,9 @@ fn first_generation(
     expires: Option<&str>,
 ) -> Result<Files> {
     let generation = match present_timestamp(out)? {
-        Some(old) => (old.version + 1).max(version.unwrap_or(1)),
+        Some(old) => {
+            next_version(out, old.version.max(old.snapshot.version))?.max(version.unwrap_or(1))
+        }
         None => version.unwrap_or(1),
     };
     // Each plugin file pinned by its SHA-256 as well as its version: the
@@ -150,6 +152,15 @@ fn first_generation(
         BTreeMap::new(),
         expires,
     ))
+}
+
+/// One above `version`, the version of what is at `path`: a file at the
+/// highest version cannot be followed by one clients take for newer.
+fn next_version(path: &Path, version: u64) -> Result<u64> {
+    version.checked_add(1).ok_or_else(|| Error::IndexInvalid {
+        path: path.display().to_string(),
+        problem: "its version cannot grow any further".into(),
+    })
 }
 
 /// The registry's `timestamp.json` as it is, if it reads as one.
@@ -421,7 +432,7 @@ fn arrange(
         let version = match present(&path)? {
             // Unchanged but for its version: keep the higher.
             Some((old, bytes)) if bytes == document(old) => old.max(base),
-            Some((old, _)) => base.max(old + 1),
+            Some((old, _)) => base.max(next_version(&path, old)?),
             None => base,
         };
         let bytes = document(version);

@@ -131,8 +131,11 @@ impl<'a> HttpCache<'a> {
             }
         }
         let (head, body) = match self.inner.send(&request) {
-            // A fetcher that only GETs (tests, a host without `send`).
-            Err(FetchError::UnsupportedScheme(_)) => {
+            // A fetcher that only GETs: tests, and a runtime's own `Fetch`
+            // that leaves `send` to its default, which refuses with a
+            // transport error (as does a failed connection: asking again
+            // with a plain GET costs one more try, not the fetch).
+            Err(FetchError::UnsupportedScheme(_) | FetchError::Transport(_)) => {
                 let (body, length) = self.inner.get(url)?;
                 let head = Head {
                     status: 200,
@@ -387,6 +390,27 @@ mod tests {
         server.set(b"two");
         assert_eq!(read(&second, URL), b"two");
         assert_eq!(second.not_modified(), 1);
+    }
+
+    /// A runtime's fetcher that only GETs: its `send` refuses as the
+    /// host's default does.
+    struct GetOnly;
+
+    impl Fetcher for GetOnly {
+        fn get(&self, _url: &str) -> Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
+            Ok((Box::new(Bytes(Some(b"plain".to_vec()))), Some(5)))
+        }
+
+        fn send(&self, _request: &Request) -> Result<(Head, Box<dyn RemoteBody>), FetchError> {
+            Err(FetchError::Transport("this fetcher cannot send".into()))
+        }
+    }
+
+    #[test]
+    fn a_fetcher_that_only_gets_is_asked_with_a_plain_get() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = HttpCache::new(&GetOnly, Some(dir.path().into()));
+        assert_eq!(read(&cache, URL), b"plain");
     }
 
     #[test]

@@ -129,7 +129,7 @@ impl Plan {
 /// by side instead (each in its own store), then commits.
 pub fn sync(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<SyncReport> {
     if request.lock_only {
-        let pinned = pin(request, fetcher)?;
+        let pinned = pin(request, fetcher, fetcher)?;
         return lock_only(request, pinned);
     }
     let plan = plan(request, fetcher)?;
@@ -213,7 +213,13 @@ fn location_of(manifest: &Manifest, registry: &str) -> String {
 /// is the same, else the highest match of the registry's index, read once
 /// per registry); `locked` refuses a changed lock; then every pin against
 /// what its registry serves now.
-fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>> {
+/// `sparse_fetcher` reads a sparse registry's files (through the plugins
+/// directory's cache, for a sync), `fetcher` everything else.
+fn pin<'a>(
+    request: &SyncRequest,
+    fetcher: &'a dyn Fetcher,
+    sparse_fetcher: &'a dyn Fetcher,
+) -> Result<Pinned<'a>> {
     let trust = request
         .trust_root
         .as_deref()
@@ -239,6 +245,7 @@ fn pin<'a>(request: &SyncRequest, fetcher: &'a dyn Fetcher) -> Result<Pinned<'a>
     // that cannot be pinned is its own failure, not the run's.
     let mut sources = Sources {
         fetcher,
+        sparse: sparse_fetcher,
         trust,
         allow_expired: request.allow_expired,
         indexes: BTreeMap::new(),
@@ -453,15 +460,15 @@ pub fn plan(request: &SyncRequest, fetcher: &dyn Fetcher) -> Result<Plan> {
         // are an interrupted run's.
         pipeline::remove_leftovers(dest)?;
     }
-    // The registry files the plan reads (a sparse registry's) go through
-    // the plugins directory's cache, so that a sync with nothing changed
+    // A sparse registry's files the plan reads go through the plugins
+    // directory's cache, so that a sync with nothing changed
     // gets 304s; kept only when every pin was made (below), never on a
     // dry run.
     let cache = HttpCache::new(
         fetcher,
         (!request.dry_run).then(|| PluginsDir::new(dest).http_cache()),
     );
-    let mut pinned = pin(request, &cache)?;
+    let mut pinned = pin(request, fetcher, &cache)?;
 
     let declared: Vec<&str> = pinned
         .manifest
@@ -751,6 +758,8 @@ fn same_pin(a: &Pin, b: &Pin) -> bool {
 /// registry) read once.
 struct Sources<'a> {
     fetcher: &'a dyn Fetcher,
+    /// What a sparse registry's files are read through.
+    sparse: &'a dyn Fetcher,
     trust: Option<TrustRoot>,
     allow_expired: bool,
     /// By key (`key`): every non-OCI index the run read, checked.
@@ -926,9 +935,7 @@ impl Sources<'_> {
             allow_expired: self.allow_expired,
         };
         let loaded = match sparse::is_sparse(&registry) {
-            true => {
-                sparse::load_plugin(&registry, &PluginName::parse(name)?, self.fetcher, policy)?
-            }
+            true => sparse::load_plugin(&registry, &PluginName::parse(name)?, self.sparse, policy)?,
             false => registry::load(&registry, self.fetcher, policy)?,
         };
         self.not_rolled_back(loaded)
@@ -962,7 +969,7 @@ impl Sources<'_> {
                 trust: trust.as_ref(),
                 allow_expired: self.allow_expired,
             };
-            let files = sparse::load_plugins(&registry, &names, self.fetcher, policy);
+            let files = sparse::load_plugins(&registry, &names, self.sparse, policy);
             for (name, loaded) in names.iter().zip(files) {
                 let Ok(key) = Self::key(location, name.as_str()) else {
                     continue;
