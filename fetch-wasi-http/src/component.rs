@@ -49,56 +49,144 @@ impl wit::Guest for Fetch {
     }
 
     fn send(request: wit::Request) -> Result<(wit::ResponseHead, wit::Body), FetchError> {
-        if request
-            .headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-        {
-            return Err(FetchError::InvalidUrl(
-                "the component may not set Authorization; credentials are the runtime's".into(),
-            ));
-        }
-        // GET and HEAD follow redirects as `get` does; the rest never do
-        // (an upload's 202 Location is the registry's to interpret).
-        let follows = matches!(request.method, wit::Method::Get | wit::Method::Head);
-        let mut url = request.url.clone();
-        for _ in 0..=crate::MAX_REDIRECTS {
-            let response = send_with(&Target::parse(&url).map_err(to_wit)?, &request)?;
-            let status = response.status();
-            if follows && crate::is_redirect(status) {
-                let location = header(&response, "location").into_iter().next();
-                let location = location.as_deref().map(String::from_utf8_lossy);
-                url = crate::redirect_target(&url, location.as_deref()).map_err(to_wit)?;
-                continue;
-            }
-            let headers = response
-                .headers()
-                .entries()
-                .into_iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_ascii_lowercase(),
-                        String::from_utf8_lossy(&v).into_owned(),
-                    )
+        refuse_authorization(&request)?;
+        let (head, response) = exchange(&request, None)?;
+        let body = Body::open(response, head.length)?;
+        Ok((head, wit::Body::new(body)))
+    }
+
+    fn send_all(
+        requests: Vec<wit::Request>,
+        max_body: u64,
+    ) -> Vec<Result<(wit::ResponseHead, Vec<u8>), FetchError>> {
+        let mut answers = Vec::with_capacity(requests.len());
+        for window in requests.chunks(crate::MAX_IN_FLIGHT) {
+            // Every request of the window is started before any is waited
+            // on, so the runtime has them all in flight at once.
+            let started: Vec<_> = window
+                .iter()
+                .map(|request| {
+                    refuse_authorization(request)?;
+                    start(&Target::parse(&request.url).map_err(to_wit)?, request)
                 })
                 .collect();
-            let length = crate::announced_length(&header(&response, "content-length"));
-            let head = wit::ResponseHead {
-                status,
-                headers,
-                length,
-            };
-            return Ok((head, wit::Body::new(Body::open(response, length)?)));
+            for (request, future) in window.iter().zip(started) {
+                let answer = future
+                    .and_then(|future| exchange(request, Some(future)))
+                    .and_then(|(head, response)| whole(request, head, response, max_body));
+                answers.push(answer);
+            }
         }
-        Err(FetchError::Protocol(format!(
-            "more than {} redirects",
-            crate::MAX_REDIRECTS
-        )))
+        answers
     }
 }
 
-/// Sends `request` (its method, headers and body) to `target`.
+/// Credentials are the runtime's: a request carrying its own is refused.
+fn refuse_authorization(request: &wit::Request) -> Result<(), FetchError> {
+    if request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+    {
+        return Err(FetchError::InvalidUrl(
+            "the component may not set Authorization; credentials are the runtime's".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `request`'s final response and its head, following redirects for GET
+/// and HEAD as `get` does (the rest never do: an upload's 202 Location is
+/// the registry's to interpret). `first` is the response to the request
+/// already started, if it was.
+fn exchange(
+    request: &wit::Request,
+    first: Option<http::FutureIncomingResponse>,
+) -> Result<(wit::ResponseHead, IncomingResponse), FetchError> {
+    let follows = matches!(request.method, wit::Method::Get | wit::Method::Head);
+    let mut url = request.url.clone();
+    let mut first = first;
+    for _ in 0..=crate::MAX_REDIRECTS {
+        let response = match first.take() {
+            Some(future) => wait(future)?,
+            None => send_with(&Target::parse(&url).map_err(to_wit)?, request)?,
+        };
+        let status = response.status();
+        if follows && crate::is_redirect(status) {
+            let location = header(&response, "location").into_iter().next();
+            let location = location.as_deref().map(String::from_utf8_lossy);
+            url = crate::redirect_target(&url, location.as_deref()).map_err(to_wit)?;
+            continue;
+        }
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                )
+            })
+            .collect();
+        let length = crate::announced_length(&header(&response, "content-length"));
+        let head = wit::ResponseHead {
+            status,
+            headers,
+            length,
+        };
+        return Ok((head, response));
+    }
+    Err(FetchError::Protocol(format!(
+        "more than {} redirects",
+        crate::MAX_REDIRECTS
+    )))
+}
+
+/// A response's body read whole, at most `max` bytes of it (a HEAD's
+/// length is the resource's: it has no body to hold to it).
+fn whole(
+    request: &wit::Request,
+    head: wit::ResponseHead,
+    response: IncomingResponse,
+    max: u64,
+) -> Result<(wit::ResponseHead, Vec<u8>), FetchError> {
+    use wit::GuestBody as _;
+    let too_large =
+        || FetchError::Protocol(format!("the body is larger than the {max} bytes asked for"));
+    let announced = head
+        .length
+        .filter(|_| !matches!(request.method, wit::Method::Head));
+    if announced.is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let body = Body::open(response, announced)?;
+    let mut bytes = Vec::new();
+    loop {
+        let left = (max + 1).saturating_sub(bytes.len() as u64);
+        let chunk = body.read(left.clamp(1, 1 << 20) as u32)?;
+        if chunk.is_empty() {
+            return Ok((head, bytes));
+        }
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > max {
+            return Err(too_large());
+        }
+    }
+}
+
+/// Sends `request` (its method, headers and body) to `target` and waits
+/// for the response head.
 fn send_with(target: &Target, request: &wit::Request) -> Result<IncomingResponse, FetchError> {
+    wait(start(target, request)?)
+}
+
+/// Sends `request` (its method, headers and body) to `target`, not waiting
+/// for the answer.
+fn start(
+    target: &Target,
+    request: &wit::Request,
+) -> Result<http::FutureIncomingResponse, FetchError> {
     let fields = Fields::new();
     for (name, value) in &request.headers {
         fields
@@ -129,7 +217,7 @@ fn send_with(target: &Target, request: &wit::Request) -> Result<IncomingResponse
         }
     }
     OutgoingBody::finish(body, None).map_err(failure)?;
-    wait(future)
+    Ok(future)
 }
 
 /// Sends a GET and waits for the response head.

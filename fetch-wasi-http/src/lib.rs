@@ -11,7 +11,8 @@
 //! [`MAX_REDIRECTS`] redirects and never from https down to plain http; a
 //! body shorter than its `Content-Length` is `truncated`, a longer one a
 //! `protocol` error; connect, first-byte and between-bytes timeouts are asked
-//! of the runtime. What the runtime decides is its own wasi:http policy:
+//! of the runtime; `send-all` starts up to [`MAX_IN_FLIGHT`] requests before
+//! waiting on any. What the runtime decides is its own wasi:http policy:
 //! TLS roots, proxies, which hosts may be reached.
 //!
 //! Where wasi:http cannot tell what ureq can, the kinds differ, and the
@@ -35,6 +36,9 @@ pub const MAX_REDIRECTS: u32 = 5;
 pub const CONNECT_TIMEOUT_SECS: u64 = 10;
 /// Time allowed for the first byte and between two bytes, in seconds.
 pub const READ_TIMEOUT_SECS: u64 = 30;
+/// Requests of one `send-all` in flight at once, as in the native host:
+/// each window of this many is started before any answer is waited on.
+pub const MAX_IN_FLIGHT: usize = 8;
 
 /// Why a fetch failed: one variant per case of the WIT `fetch-error`, whose
 /// documentation says what each means.

@@ -11,7 +11,7 @@ use crate::plugin_set::lock;
 use crate::plugins_dir::receipt;
 use crate::registry::index;
 use crate::registry::{self, Policy, RegistryRef};
-use crate::transfer::source::{Fetcher, Head, Method, RemoteBody, Request};
+use crate::transfer::source::{Answer, Fetcher, Head, Method, RemoteBody, Request};
 use crate::trust::TrustRoot;
 use crate::trust::capabilities::ImportPolicy;
 use crate::verbs::trust as trust_verb;
@@ -509,25 +509,49 @@ impl Fetcher for HostFetcher {
     }
 
     fn send(&self, request: &Request) -> Result<(Head, Box<dyn RemoteBody>), FetchError> {
-        let request = host::Request {
-            method: match request.method {
-                Method::Get => host::Method::Get,
-                Method::Head => host::Method::Head,
-                Method::Post => host::Method::Post,
-                Method::Put => host::Method::Put,
-                Method::Patch => host::Method::Patch,
-            },
-            url: request.url.clone(),
-            headers: request.headers.clone(),
-            body: request.body.clone(),
-        };
-        let (head, body) = host::send(&request).map_err(fetch_from_wit)?;
-        let head = Head {
-            status: head.status,
-            headers: head.headers,
-            length: head.length,
-        };
-        Ok((head, Box::new(HostBody(body))))
+        let (head, body) = host::send(&request_to_wit(request)).map_err(fetch_from_wit)?;
+        Ok((head_from_wit(head), Box::new(HostBody(body))))
+    }
+
+    /// The host's `send-all`: the requests side by side.
+    fn send_all(&self, requests: &[Request], max_body: u64) -> Vec<Answer> {
+        let asked: Vec<host::Request> = requests.iter().map(request_to_wit).collect();
+        let mut answers: Vec<Answer> = host::send_all(&asked, max_body)
+            .into_iter()
+            .map(|answer| {
+                let (head, bytes) = answer.map_err(fetch_from_wit)?;
+                Ok((head_from_wit(head), bytes))
+            })
+            .collect();
+        // One answer per request, whatever the host sent: the rest are
+        // failures of their own, never another request's answer.
+        answers.resize_with(requests.len(), || {
+            Err(FetchError::Transport("the host gave no answer".into()))
+        });
+        answers
+    }
+}
+
+fn request_to_wit(request: &Request) -> host::Request {
+    host::Request {
+        method: match request.method {
+            Method::Get => host::Method::Get,
+            Method::Head => host::Method::Head,
+            Method::Post => host::Method::Post,
+            Method::Put => host::Method::Put,
+            Method::Patch => host::Method::Patch,
+        },
+        url: request.url.clone(),
+        headers: request.headers.clone(),
+        body: request.body.clone(),
+    }
+}
+
+fn head_from_wit(head: host::ResponseHead) -> Head {
+    Head {
+        status: head.status,
+        headers: head.headers,
+        length: head.length,
     }
 }
 

@@ -21,6 +21,20 @@ pub const MAX_CACHE_BYTES: u64 = 64 << 20;
 /// two): past it, the oldest-written entries go.
 pub const MAX_CACHE_ENTRIES: usize = 10_000;
 
+/// Largest registry file fetched ahead, side by side with others, when
+/// several plugins of a sparse registry are read (`sparse::load_plugins`):
+/// a bin or a plugin file is a few KiB. A larger one is fetched again on
+/// its own, under `MAX_INDEX_BYTES`.
+pub const MAX_PREFETCH_FILE_BYTES: u64 = 1 << 20;
+
+/// Most requests in one batch the host runs side by side (it bounds how
+/// many are in flight at once; this bounds what one answer holds).
+pub const MAX_PREFETCH_BATCH: usize = 32;
+
+/// Most bytes fetched ahead held at once by one `sparse::load_plugins`:
+/// past it, files are fetched when their plugin is judged.
+pub const MAX_PREFETCH_BYTES: u64 = 32 << 20;
+
 /// Largest name list (`names.json`) of a sparse registry read: a hint for
 /// `search`, about a million names of a dozen characters.
 pub const MAX_NAME_LIST_BYTES: u64 = 16 << 20;

@@ -205,6 +205,21 @@ impl self::wasm_plugin::installer::fetch::Host for HostState {
             Err(e) => Ok(Err(e)),
         }
     }
+
+    fn send_all(
+        &mut self,
+        requests: Vec<Request>,
+        max_body: u64,
+    ) -> wasmtime::Result<Vec<Result<(ResponseHead, Vec<u8>), FetchError>>> {
+        // One answer per request, whatever the fetcher: a short or long
+        // list would leave the component pairing answers with the wrong
+        // requests.
+        let mut answers = self.fetcher.send_all(&requests, max_body);
+        answers.resize_with(requests.len(), || {
+            Err(FetchError::Transport("the host gave no answer".into()))
+        });
+        Ok(answers)
+    }
 }
 
 impl self::wasm_plugin::installer::fetch::HostBody for HostState {

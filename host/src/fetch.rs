@@ -26,6 +26,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -60,6 +61,78 @@ pub trait Fetch: Send + Sync {
             request.url
         )))
     }
+
+    /// Sends several requests and returns one answer per request, in
+    /// their order: each as [`Fetch::send`] gives it, with its body read
+    /// whole, a body over `max_body` bytes being that request's
+    /// [`FetchError::Protocol`]. The component sends a sparse registry's
+    /// files this way, so an implementation may run them side by side; the
+    /// default sends them one after another through `send`.
+    fn send_all(&self, requests: &[Request], max_body: u64) -> Vec<Result<Answer, FetchError>> {
+        requests
+            .iter()
+            .map(|request| {
+                let (head, mut body) = self.send(request)?;
+                let bytes = read_whole(body.as_mut(), announced(request, &head), max_body, None)?;
+                Ok((head, bytes))
+            })
+            .collect()
+    }
+}
+
+/// A response head and its whole body: one answer of [`Fetch::send_all`].
+pub type Answer = (Head, Vec<u8>);
+
+/// The length a response's body must have: its announced one, but for a
+/// HEAD, whose length is the resource's and which has no body.
+fn announced(request: &Request, head: &Head) -> Option<u64> {
+    head.length.filter(|_| request.method != Method::Head)
+}
+
+/// Reads `body` to its end, refusing more than `max` bytes, and one
+/// shorter or longer than `announced`, and (past `until`) giving up as a
+/// timeout.
+fn read_whole(
+    body: &mut dyn FetchBody,
+    announced: Option<u64>,
+    max: u64,
+    until: Option<Instant>,
+) -> Result<Vec<u8>, FetchError> {
+    if announced.is_some_and(|n| n > max) {
+        return Err(too_large(max));
+    }
+    let mut bytes = Vec::new();
+    loop {
+        if until.is_some_and(|t| Instant::now() > t) {
+            return Err(FetchError::Timeout(format!(
+                "the body was not whole in time ({} bytes received)",
+                bytes.len()
+            )));
+        }
+        let left = (max + 1).saturating_sub(bytes.len() as u64);
+        let chunk = body.read(left.clamp(1, 1 << 20) as usize)?;
+        let received = bytes.len() as u64;
+        match announced {
+            Some(total) if chunk.is_empty() && received < total => {
+                return Err(FetchError::Truncated((received, total)));
+            }
+            Some(total) if received + chunk.len() as u64 > total => {
+                return Err(FetchError::Protocol(format!(
+                    "the server sent more than the {total} bytes it announced"
+                )));
+            }
+            _ if chunk.is_empty() => return Ok(bytes),
+            _ => {}
+        }
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > max {
+            return Err(too_large(max));
+        }
+    }
+}
+
+fn too_large(max: u64) -> FetchError {
+    FetchError::Protocol(format!("the body is larger than the {max} bytes asked for"))
 }
 
 /// The methods [`Fetch::send`] makes, a request for it and the head of
@@ -184,6 +257,10 @@ pub struct HttpFetch {
     tokens: Mutex<HashMap<(String, String), String>>,
     /// How long one body read may collect bytes (`HostLimits`).
     body_read_slice: Duration,
+    /// Requests of a batch sent at once, and the time each may take
+    /// (`HostLimits`).
+    batch_in_flight: usize,
+    batch_request: Duration,
     /// The docker config's logins, read when a registry first asks.
     docker_logins: OnceLock<HashMap<String, Credential>>,
 }
@@ -236,6 +313,8 @@ impl HttpFetch {
             options,
             tokens: Mutex::new(HashMap::new()),
             body_read_slice: LIMITS.body_read_slice,
+            batch_in_flight: LIMITS.batch_in_flight,
+            batch_request: LIMITS.batch_request,
             docker_logins: OnceLock::new(),
         })
     }
@@ -547,6 +626,56 @@ impl Fetch for HttpFetch {
             done: false,
         };
         Ok((head, Box::new(body)))
+    }
+
+    /// The requests on scoped threads, at most `batch_in_flight` at once
+    /// (8), sharing this fetcher's agents, so that connections to a host
+    /// are kept alive from one request to the next. Each goes through
+    /// `send` (credentials and redirects exactly as there) and its body is
+    /// read whole within `batch_request` (a minute): a batch holds the
+    /// component off until every request has ended.
+    fn send_all(&self, requests: &[Request], max_body: u64) -> Vec<Result<Answer, FetchError>> {
+        let one = |request: &Request| -> Result<Answer, FetchError> {
+            let until = Instant::now() + self.batch_request;
+            let (head, mut body) = self.send(request)?;
+            let bytes = read_whole(
+                body.as_mut(),
+                announced(request, &head),
+                max_body,
+                Some(until),
+            )?;
+            Ok((head, bytes))
+        };
+        let next = AtomicUsize::new(0);
+        let slots: Vec<Mutex<Option<Result<Answer, FetchError>>>> =
+            requests.iter().map(|_| Mutex::new(None)).collect();
+        let workers = self.batch_in_flight.clamp(1, requests.len().max(1));
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    // Each worker takes the next request not yet taken, so
+                    // a slow answer holds up one worker, not the batch.
+                    loop {
+                        let k = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(request) = requests.get(k) else {
+                            break;
+                        };
+                        let answer = one(request);
+                        if let Ok(mut slot) = slots[k].lock() {
+                            *slot = Some(answer);
+                        }
+                    }
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                    Err(FetchError::Transport("the request was never sent".into()))
+                })
+            })
+            .collect()
     }
 
     /// A plain GET: no credentials, ever (indexes and artefacts on any
@@ -916,6 +1045,7 @@ mod tests {
             wasi_http::CONNECT_TIMEOUT_SECS
         );
         assert_eq!(native.read_timeout.as_secs(), wasi_http::READ_TIMEOUT_SECS);
+        assert_eq!(LIMITS.batch_in_flight, wasi_http::MAX_IN_FLIGHT);
     }
 
     #[test]
@@ -1080,6 +1210,135 @@ mod tests {
                 total as f64 / reads as f64 / 1024.0
             );
         }
+    }
+
+    /// A loopback server answering each request after `delay` with its
+    /// path as the body (`/big` with more, `/gone` with a 404), counting
+    /// the requests it answers at once.
+    fn counting_server(delay: Duration) -> (String, Arc<AtomicUsize>) {
+        use std::io::Write as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let now = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let seen = peak.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (now, peak) = (now.clone(), peak.clone());
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if stream.read(&mut byte).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let at_once = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(at_once, Ordering::SeqCst);
+                    std::thread::sleep(delay);
+                    let line = String::from_utf8_lossy(&head).into_owned();
+                    let path = line.split(' ').nth(1).unwrap_or("/").to_string();
+                    let (status, body) = match path.as_str() {
+                        "/big" => (200, vec![b'x'; 100]),
+                        "/gone" => (404, b"no".to_vec()),
+                        _ => (200, path.into_bytes()),
+                    };
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(&body);
+                });
+            }
+        });
+        (base, seen)
+    }
+
+    fn get_request(url: String) -> Request {
+        Request {
+            method: Method::Get,
+            url,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    #[test]
+    fn a_batch_runs_side_by_side_at_most_eight_at_once_and_answers_in_order() {
+        let (base, peak) = counting_server(Duration::from_millis(150));
+        let fetch = HttpFetch::new(HttpOptions::default()).unwrap();
+        let mut requests: Vec<Request> = (0..20)
+            .map(|k| get_request(format!("{base}/file{k}")))
+            .collect();
+        requests[3] = get_request(format!("{base}/big"));
+        requests[5] = get_request(format!("{base}/gone"));
+        let started = Instant::now();
+        let answers = fetch.send_all(&requests, 50);
+        assert_eq!(answers.len(), 20);
+        for (k, answer) in answers.iter().enumerate() {
+            match k {
+                3 => assert!(
+                    matches!(answer, Err(FetchError::Protocol(m)) if m.contains("50 bytes")),
+                    "{answer:?}"
+                ),
+                5 => assert_eq!(answer.as_ref().unwrap().0.status, 404),
+                _ => {
+                    let (head, body) = answer.as_ref().unwrap();
+                    assert_eq!(head.status, 200);
+                    assert_eq!(body, format!("/file{k}").as_bytes());
+                }
+            }
+        }
+        let peak = peak.load(Ordering::SeqCst);
+        assert!((2..=8).contains(&peak), "{peak} at once");
+        // Twenty requests of 150 ms, eight at a time: three rounds, not twenty.
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+
+        // One at a time when bounded so, still in order.
+        let (base, peak) = counting_server(Duration::from_millis(20));
+        let mut fetch = HttpFetch::new(HttpOptions::default()).unwrap();
+        fetch.batch_in_flight = 1;
+        let requests: Vec<Request> = (0..4)
+            .map(|k| get_request(format!("{base}/file{k}")))
+            .collect();
+        let bodies: Vec<Vec<u8>> = fetch
+            .send_all(&requests, 1 << 10)
+            .into_iter()
+            .map(|a| a.unwrap().1)
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                &b"/file0"[..],
+                &b"/file1"[..],
+                &b"/file2"[..],
+                &b"/file3"[..]
+            ]
+        );
+        assert_eq!(peak.load(Ordering::SeqCst), 1);
+        assert!(fetch.send_all(&[], 1).is_empty());
+    }
+
+    #[test]
+    fn a_batch_refuses_authorization_from_the_component_as_send_does() {
+        let fetch = HttpFetch::new(HttpOptions::default()).unwrap();
+        let mut request = get_request("http://127.0.0.1:9/x".into());
+        request
+            .headers
+            .push(("Authorization".into(), "Bearer x".into()));
+        let answers = fetch.send_all(&[request], 10);
+        assert!(
+            matches!(&answers[0], Err(FetchError::InvalidUrl(m)) if m.contains("Authorization")),
+            "{answers:?}"
+        );
     }
 
     #[test]

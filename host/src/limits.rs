@@ -20,6 +20,17 @@ pub(crate) struct HostLimits {
     /// fills the whole buffer (1 MiB) well within this, so the number of
     /// calls into the host does not grow with it.
     pub body_read_slice: Duration,
+    /// Requests of one batch (`send_all`) sent at once: enough to hide a
+    /// registry's latency behind the others', few enough not to look like
+    /// a flood to it (browsers open six connections a host).
+    pub batch_in_flight: usize,
+    /// The longest one request of a batch may take, from sending it to its
+    /// body's last byte. A batch runs in the host without returning to the
+    /// component (which checks `--deadline` and SIGINT/SIGTERM only while
+    /// it runs), so a server trickling a body must not hold it for ever;
+    /// the registry files a batch reads are small, and one that is not
+    /// whole in time is the component's to ask for again on its own.
+    pub batch_request: Duration,
     /// `--registry-token-file`: a token is a few hundred bytes (a JWT a few
     /// KiB).
     pub token_file: u64,
@@ -36,6 +47,8 @@ pub(crate) struct HostLimits {
 /// The limits in force.
 pub(crate) const LIMITS: HostLimits = HostLimits {
     body_read_slice: Duration::from_millis(50),
+    batch_in_flight: 8,
+    batch_request: Duration::from_secs(60),
     token_file: 64 << 10,
     ca_cert: 1 << 20,
     docker_config: 1 << 20,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { audit, install, InstallerError, listInstalled, loadIndex, verify } from '../src/index.js';
+import { audit, install, InstallerError, listInstalled, loadIndex, outdated, verify } from '../src/index.js';
 import { example, index, key, localRegistry, repo, scratch, serve, sha256, snapshot } from './helpers.js';
 
 const rejectsWith = async (promise, kind) => {
@@ -349,6 +349,36 @@ test('installs from a sparse registry named by its directory, as the CLI takes i
   // A directory that is neither says what to name.
   const error = await rejectsWith(install({ registry: join(dir, 'trust'), spec: 'hello', dest, trustRoot }), 'usage');
   assert.match(error.message, /without a config\.json/);
+});
+
+test('outdated reads several plugins of a sparse registry over http in one batch, revalidating each file', async (t) => {
+  const dir = scratch(t);
+  const k = key();
+  const trustRoot = k.trust(join(dir, 'trust'), 'release');
+  const bytes = readFileSync(join(example, 'hello-0.1.0.wasm'));
+  const routes = { '/reg/config.json': { cacheable: JSON.stringify({ schema_version: '1' }) } };
+  const files = ['/reg/he/ll/hello', '/reg/ot/he/other'];
+  for (const [name, path] of [['hello', files[0]], ['other', files[1]]]) {
+    const file = Buffer.from(JSON.stringify(index(k, [{ name, version: '0.1.0', bytes }])));
+    routes[path] = { cacheable: file };
+    routes[`${path}.sig`] = { cacheable: k.sign(file) };
+    routes[`/reg/${name}-0.1.0.wasm`] = bytes;
+  }
+  const server = await serve(t, routes);
+  const registry = `${server.base}/reg/`;
+  const dest = join(dir, 'plugins');
+  mkdirSync(dest, { recursive: true });
+  for (const spec of ['hello', 'other']) await install({ registry, spec, dest, trustRoot });
+  const rows = await outdated({ registry, dest, trustRoot });
+  const latest = rows.map((r) => [r.name, r.latest]).sort();
+  assert.deepEqual(latest, [['hello', '0.1.0'], ['other', '0.1.0']]);
+  // The installs kept each file; outdated asked for each again (through
+  // wasi:http's side-by-side batch), conditionally: a 304 each.
+  for (const path of files) {
+    assert.equal(server.hits[path], 2, path);
+    assert.equal(server.notModified[path], 1, path);
+    assert.equal(server.notModified[`${path}.sig`], 1, path);
+  }
 });
 
 test('a sparse registry is listed by plugin, searched through its name list and audited for yanks', async (t) => {

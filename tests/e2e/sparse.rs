@@ -531,6 +531,73 @@ fn a_manifest_of_a_sparse_registry_over_http_is_locked_synced_and_synced_again()
     );
 }
 
+/// Serves every file of the registry `dir` under `/reg/` slowly (two
+/// pieces 300 ms apart), so that requests sent side by side overlap;
+/// returns the registry's URL.
+fn serve_slowly(env: &Env, server: &Server, dir: &str) -> String {
+    for (file, _) in env.snapshot(dir) {
+        let bytes = env.read(&format!("{dir}/{file}"));
+        let half = bytes.len() / 2 + 1;
+        let pause = std::time::Duration::from_millis(300);
+        server.route(&format!("/reg/{file}"), Reply::Slow(bytes, half, pause));
+    }
+    format!("{}/reg/", server.base)
+}
+
+#[test]
+fn several_plugins_files_over_http_are_fetched_side_by_side_by_lock_sync_and_outdated() {
+    let (env, _reg, _key) = signed();
+    let files = [
+        "/reg/co/lm/colmask".to_string(),
+        format!("/reg/{}", cargo_path("hello")),
+    ];
+    // lock reads both plugins' files (and signatures) at once, each once.
+    let server = Server::start();
+    let config = manifest(&env, &serve_slowly(&env, &server, "reg"));
+    env.run(&["lock", "--config", &config]).expect(OK);
+    let peak = server.peak_in_flight();
+    assert!(peak >= 2, "{peak} at once: {:?}", server.requests());
+    for file in &files {
+        assert_eq!(server.hits(file), 1, "{file}: {:?}", server.requests());
+        assert_eq!(server.hits(&format!("{file}.sig")), 1, "{file}.sig");
+    }
+
+    // sync, its jobs one at a time (-j 1): only the plan's reads overlap.
+    // (From another server: the lock the first one made is dropped.)
+    std::fs::remove_file(env.path("project/wasm-plugin.lock")).unwrap();
+    let server = Server::start();
+    let config = manifest(&env, &serve_slowly(&env, &server, "reg"));
+    env.run(&["sync", "--config", &config, "-j", "1"])
+        .expect(OK);
+    assert_eq!(env.read("plugins/colmask.wasm"), V1);
+    assert_eq!(env.read("plugins/hello.wasm"), b"\0asm hello");
+    let peak = server.peak_in_flight();
+    assert!(peak >= 2, "{peak} at once: {:?}", server.requests());
+
+    // outdated reads the installed plugins' files side by side.
+    let server = Server::start();
+    let url = serve_slowly(&env, &server, "reg");
+    let rows = env
+        .run(&[
+            "outdated",
+            "--registry",
+            &url,
+            "--dest",
+            "plugins",
+            "--trust-root",
+            "trust",
+            "--json",
+        ])
+        .expect(OK)
+        .json();
+    assert!(rows.is_array(), "{rows}");
+    let peak = server.peak_in_flight();
+    assert!(peak >= 2, "{peak} at once: {:?}", server.requests());
+    for file in &files {
+        assert_eq!(server.hits(file), 1, "{file}: {:?}", server.requests());
+    }
+}
+
 #[test]
 fn an_install_that_fails_on_its_artefact_keeps_no_http_cache() {
     let (env, _reg, _key) = signed();

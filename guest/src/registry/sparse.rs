@@ -15,7 +15,8 @@
 use super::load::{Present, read_if_present};
 use crate::error::{Error, Result};
 use crate::limits::{
-    MAX_INDEX_BYTES, MAX_NAME_LIST_BYTES, MAX_SEARCH_FILES, MAX_SPARSE_CONFIG_BYTES,
+    MAX_INDEX_BYTES, MAX_NAME_LIST_BYTES, MAX_PREFETCH_BATCH, MAX_PREFETCH_BYTES,
+    MAX_PREFETCH_FILE_BYTES, MAX_SEARCH_FILES, MAX_SPARSE_CONFIG_BYTES,
 };
 use crate::registry::index::{self, Index};
 use crate::registry::name::PluginName;
@@ -173,7 +174,10 @@ pub fn load_plugin(
 /// The files they share (`config.json`, `timestamp.json` and its `.sig`,
 /// the snapshot, a bin) are fetched once for them all, so every plugin is
 /// judged against the same generation and a sync of fifty plugins asks
-/// for the timestamp once, not fifty times.
+/// for the timestamp once, not fifty times; over http, the bins and then
+/// the plugin files are fetched side by side first (`prefetch`), and each
+/// plugin is then judged from those answers exactly as it would be from
+/// the network.
 pub fn load_plugins(
     registry: &RegistryRef,
     names: &[PluginName],
@@ -181,21 +185,110 @@ pub fn load_plugins(
     policy: Policy<'_>,
 ) -> Vec<Result<Loaded>> {
     let shared = Shared::new(fetcher, registry);
+    prefetch(registry, names, &shared, policy);
     names
         .iter()
         .map(|name| load_plugin(registry, name, &shared, policy))
         .collect()
 }
 
+/// Fetches side by side what judging `names` one after another would
+/// fetch one at a time, leaving the answers in `shared` for it: after the
+/// generation (or `config.json`), read as the first plugin's judgment
+/// reads it, the bins the plugins need (each once), then the plugin files
+/// (each once, however many names share it), with the `.sig` of each its
+/// bin pins no digest of. A file a signed one pins by a digest the cache
+/// holds is not asked for, as the judgment would not ask. Nothing is
+/// decided here: a failure leaves the file to be asked for again when its
+/// plugin is judged, and whatever came back is judged exactly as fetched
+/// bytes are. A local registry has nothing to fetch.
+fn prefetch(registry: &RegistryRef, names: &[PluginName], shared: &Shared<'_>, policy: Policy<'_>) {
+    if shared.root.is_none() || names.len() < 2 {
+        return;
+    }
+    let generation = match generation(registry, shared, policy) {
+        Ok(Some(generation)) => Some(generation),
+        Ok(None) if read_config(registry, shared).is_ok() => None,
+        // Each plugin meets the same refusal when it is judged.
+        _ => return,
+    };
+    let listings = match &generation {
+        Some(generation) => prefetch_bins(registry, names, &generation.snapshot, shared),
+        None => Default::default(),
+    };
+    let mut urls = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for name in names {
+        let Ok(RegistryRef::Url(url)) = plugin_file(registry, name) else {
+            continue;
+        };
+        if !seen.insert(url.clone()) {
+            continue;
+        }
+        let listed = listings.get(&name.as_str().to_ascii_lowercase());
+        match (&generation, listed) {
+            // Its bin could not be read: the plugin is refused for that.
+            (Some(_), None) => {}
+            (Some(_), Some(Some(pinned))) if !pinned.sha256.is_empty() => {
+                if shared.cached(&url, &pinned.sha256).is_none() {
+                    urls.push(url);
+                }
+            }
+            // Not listed: a plugin the registry does not offer, most
+            // likely (its file missing, so no .sig is asked for).
+            (Some(_), Some(None)) => urls.push(url),
+            _ => {
+                urls.push(format!("{url}.sig"));
+                urls.push(url);
+            }
+        }
+    }
+    shared.prefetch(urls);
+}
+
+/// Fetches side by side the bins of `snapshot` that `names` hash into
+/// (those the cache does not hold at their pinned digest), then reads each
+/// through `shared` as a plugin's judgment does: each name's listing (by
+/// its lowercased name), `None` when its bin does not list it. A name
+/// whose bin could not be read is left out.
+fn prefetch_bins(
+    registry: &RegistryRef,
+    names: &[PluginName],
+    snapshot: &Snapshot,
+    shared: &Shared<'_>,
+) -> std::collections::BTreeMap<String, Option<Pinned>> {
+    let bins: std::collections::BTreeSet<String> = names.iter().map(bin_of).collect();
+    let mut urls = Vec::new();
+    for bin in &bins {
+        if let Some(pinned) = snapshot.bins.get(bin)
+            && let Ok(RegistryRef::Url(url)) = at(registry, &bin_path(bin, pinned.version))
+            && shared.cached(&url, &pinned.sha256).is_none()
+        {
+            urls.push(url);
+        }
+    }
+    shared.prefetch(urls);
+    let mut listings = std::collections::BTreeMap::new();
+    for name in names {
+        if let Ok(listed) = listing(registry, snapshot, &bin_of(name), name, shared) {
+            listings.insert(name.as_str().to_ascii_lowercase(), listed);
+        }
+    }
+    listings
+}
+
 /// A fetcher that answers a second GET of a file plugins share (anything
 /// under the registry's root but plugin files and their signatures: the
 /// freshness files, `config.json`) with the first answer, for one
-/// `load_plugins`. Plugin files are each read once anyway.
+/// `load_plugins`; and a GET of a file fetched ahead (`prefetch`) with
+/// that answer. Plugin files are each read once anyway.
 struct Shared<'a> {
     inner: &'a dyn Fetcher,
     /// The root's URL, with its trailing `/`.
     root: Option<String>,
     answers: std::cell::RefCell<std::collections::BTreeMap<String, SharedAnswer>>,
+    /// Bytes of the answers fetched ahead, held to `MAX_PREFETCH_BYTES`.
+    prefetched: std::cell::Cell<u64>,
 }
 
 type SharedAnswer = std::result::Result<Vec<u8>, crate::error::FetchError>;
@@ -210,6 +303,7 @@ impl<'a> Shared<'a> {
             inner,
             root,
             answers: Default::default(),
+            prefetched: Default::default(),
         }
     }
 
@@ -228,30 +322,50 @@ impl<'a> Shared<'a> {
     /// The whole body at `url`, held to the length the server announced
     /// (as `transfer::source` holds a body it streams).
     fn fetch_whole(&self, url: &str) -> SharedAnswer {
-        use crate::error::FetchError;
         let (mut body, announced) = self.inner.get(url)?;
-        let mut bytes = Vec::new();
-        loop {
-            let chunk = body.read(crate::limits::CHUNK_BYTES as u32)?;
-            let received = bytes.len() as u64;
-            match announced {
-                Some(total) if chunk.is_empty() && received < total => {
-                    return Err(FetchError::Truncated(received, total));
-                }
-                Some(total) if received + chunk.len() as u64 > total => {
-                    return Err(FetchError::Protocol(format!(
-                        "the server sent more than the {total} bytes it announced"
-                    )));
-                }
-                _ if chunk.is_empty() => return Ok(bytes),
-                _ => {}
-            }
-            bytes.extend_from_slice(&chunk);
-            if bytes.len() as u64 > MAX_INDEX_BYTES {
-                return Err(FetchError::Protocol(format!(
-                    "more than the {} MiB a registry file may hold",
-                    MAX_INDEX_BYTES >> 20
-                )));
+        crate::transfer::source::read_whole(body.as_mut(), announced, MAX_INDEX_BYTES)
+    }
+
+    /// GETs `urls` (not yet answered) side by side, in batches of
+    /// `MAX_PREFETCH_BATCH`, keeping what the judgment may take as it is:
+    /// a whole body (while the bytes fetched ahead stay within
+    /// `MAX_PREFETCH_BYTES`), or a 404 or 410 (a missing file, or an
+    /// unsigned one). Anything else (a failure, another status, a body
+    /// over `MAX_PREFETCH_FILE_BYTES`) is not kept: the judgment asks for
+    /// that file again, with its retries and its own limits and words.
+    fn prefetch(&self, urls: Vec<String>) {
+        use crate::error::FetchError;
+        use crate::transfer::source::{Method, Request};
+        let urls: Vec<String> = urls
+            .into_iter()
+            .filter(|url| !self.answers.borrow().contains_key(url))
+            .filter(|url| location::refuse_credentials(url).is_ok())
+            .collect();
+        for batch in urls.chunks(MAX_PREFETCH_BATCH) {
+            let requests: Vec<Request> = batch
+                .iter()
+                .map(|url| Request::new(Method::Get, url))
+                .collect();
+            let answers = self.inner.send_all(&requests, MAX_PREFETCH_FILE_BYTES);
+            for (url, answer) in batch.iter().zip(answers) {
+                let kept = match answer {
+                    Ok((head, bytes)) if (200..300).contains(&head.status) => {
+                        let total = self.prefetched.get() + bytes.len() as u64;
+                        if total > MAX_PREFETCH_BYTES {
+                            continue;
+                        }
+                        self.prefetched.set(total);
+                        Ok(bytes)
+                    }
+                    Ok((head, _)) if matches!(head.status, 404 | 410) => {
+                        Err(FetchError::HttpStatus(head.status))
+                    }
+                    Err(FetchError::HttpStatus(status @ (404 | 410))) => {
+                        Err(FetchError::HttpStatus(status))
+                    }
+                    _ => continue,
+                };
+                self.answers.borrow_mut().insert(url.clone(), kept);
             }
         }
     }
@@ -265,12 +379,10 @@ impl Fetcher for Shared<'_> {
         (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
         crate::error::FetchError,
     > {
-        if !self.is_shared(url) {
-            return self.inner.get(url);
-        }
         let known = self.answers.borrow().get(url).cloned();
         let answer = match known {
             Some(answer) => answer,
+            None if !self.is_shared(url) => return self.inner.get(url),
             None => {
                 let answer = self.fetch_whole(url);
                 // A transient failure is the retry's to repeat, not ours.
@@ -305,6 +417,7 @@ impl Fetcher for Shared<'_> {
     }
 
     fn bypass_cache(&self) -> bool {
+        // What was fetched ahead may be a cache's too.
         self.answers.borrow_mut().clear();
         self.inner.bypass_cache()
     }
@@ -531,6 +644,14 @@ struct Fresh {
     listed: Option<Pinned>,
 }
 
+/// A registry's generation as its freshness files name it.
+struct Generation {
+    /// `timestamp.json`, judged, as an index of no plugins.
+    timestamp: Loaded,
+    /// The snapshot it pins, checked against that pin.
+    snapshot: Snapshot,
+}
+
 /// Reads `timestamp.json` (its signature checked as an index's, its expiry
 /// refused as a freeze), then the snapshot and the plugin's bin, each
 /// checked against the digest the file before it names. `None` when the
@@ -541,8 +662,32 @@ fn freshness(
     fetcher: &dyn Fetcher,
     policy: Policy<'_>,
 ) -> Result<Option<Fresh>> {
-    let at = |path: &str| at(registry, path);
-    let timestamp_ref = at(TIMESTAMP)?;
+    let Some(Generation {
+        timestamp,
+        snapshot,
+    }) = generation(registry, fetcher, policy)?
+    else {
+        return Ok(None);
+    };
+    let bin = bin_of(name);
+    let listed = listing(registry, &snapshot, &bin, name, fetcher)?;
+    Ok(Some(Fresh {
+        timestamp,
+        bin,
+        listed,
+    }))
+}
+
+/// Reads `timestamp.json` (its signature checked as an index's, its expiry
+/// refused as a freeze), then the snapshot, checked against the digest and
+/// version the timestamp names. `None` when the registry has no
+/// `timestamp.json`.
+fn generation(
+    registry: &RegistryRef,
+    fetcher: &dyn Fetcher,
+    policy: Policy<'_>,
+) -> Result<Option<Generation>> {
+    let timestamp_ref = at(registry, TIMESTAMP)?;
     let Some((bytes, signature)) = super::load::read_if_index(&timestamp_ref, fetcher)? else {
         return Ok(None);
     };
@@ -573,19 +718,8 @@ fn freshness(
             });
         }
     }
-    let snapshot_ref = at(&snapshot_path(timestamp.snapshot.version))?;
+    let snapshot_ref = at(registry, &snapshot_path(timestamp.snapshot.version))?;
     let snapshot: Snapshot = read_pinned(&snapshot_ref, &timestamp.snapshot, fetcher)?;
-    let bin = bin_of(name);
-    let listed = match snapshot.bins.get(&bin) {
-        None => None,
-        Some(pinned) => {
-            let mut file: Bin =
-                read_pinned(&at(&bin_path(&bin, pinned.version))?, pinned, fetcher)?;
-            file.plugins
-                .remove(&name.as_str().to_ascii_lowercase())
-                .map(Listed::pinned)
-        }
-    };
     let index = Index {
         path: shown,
         schema_version: index::SCHEMA_VERSION.into(),
@@ -593,7 +727,7 @@ fn freshness(
         expires: timestamp.expires,
         plugins: Vec::new(),
     };
-    Ok(Some(Fresh {
+    Ok(Some(Generation {
         timestamp: Loaded {
             registry: timestamp_ref,
             index,
@@ -603,9 +737,31 @@ fn freshness(
             trust_checked: policy.trust.is_some(),
             timestamp: None,
         },
-        bin,
-        listed,
+        snapshot,
     }))
+}
+
+/// How `name`'s bin `bin` (read as `snapshot` pins it) lists its file:
+/// `None` when the snapshot has no such bin or the bin does not list it.
+fn listing(
+    registry: &RegistryRef,
+    snapshot: &Snapshot,
+    bin: &str,
+    name: &PluginName,
+    fetcher: &dyn Fetcher,
+) -> Result<Option<Pinned>> {
+    let Some(pinned) = snapshot.bins.get(bin) else {
+        return Ok(None);
+    };
+    let mut file: Bin = read_pinned(
+        &at(registry, &bin_path(bin, pinned.version))?,
+        pinned,
+        fetcher,
+    )?;
+    Ok(file
+        .plugins
+        .remove(&name.as_str().to_ascii_lowercase())
+        .map(Listed::pinned))
 }
 
 /// The file at `path` under the registry's root.
@@ -1412,7 +1568,152 @@ mod tests {
         assert_eq!(count("http://r/timestamp.json"), 1, "{calls:?}");
         assert_eq!(count("http://r/timestamp.json.sig"), 1, "{calls:?}");
         assert_eq!(count("http://r/3.snapshot.json"), 1, "{calls:?}");
+        // colmask and ColMask share a file: fetched ahead once, judged twice.
+        assert_eq!(count("http://r/co/lm/colmask"), 1, "{calls:?}");
+    }
+
+    /// A scripted fetcher that records each batch it is sent.
+    struct Batching<'a> {
+        inner: &'a ScriptedFetcher,
+        batches: std::cell::RefCell<Vec<Vec<String>>>,
+    }
+
+    impl<'a> Batching<'a> {
+        fn new(inner: &'a ScriptedFetcher) -> Batching<'a> {
+            Batching {
+                inner,
+                batches: Default::default(),
+            }
+        }
+    }
+
+    impl Fetcher for Batching<'_> {
+        fn get(
+            &self,
+            url: &str,
+        ) -> std::result::Result<
+            (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
+            crate::error::FetchError,
+        > {
+            self.inner.get(url)
+        }
+
+        fn send_all(
+            &self,
+            requests: &[crate::transfer::source::Request],
+            max_body: u64,
+        ) -> Vec<crate::transfer::source::Answer> {
+            let urls = requests.iter().map(|r| r.url.clone()).collect();
+            self.batches.borrow_mut().push(urls);
+            requests
+                .iter()
+                .map(|r| crate::transfer::source::send_whole(self.inner, r, max_body))
+                .collect()
+        }
+    }
+
+    #[test]
+    fn several_plugins_files_are_fetched_side_by_side_then_judged_as_fetched() {
+        let root = root();
+        let policy = Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let registry = RegistryRef::parse(CONFIG_URL);
+        let names = [name("colmask"), name("zzzz")];
+        // Without freshness files: each file with its .sig, in one batch.
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let fetcher = served(&file, Some(&file));
+        let batching = Batching::new(&fetcher);
+        let loaded = load_plugins(&registry, &names, &batching, policy);
+        assert_eq!(
+            loaded[0].as_ref().unwrap().signed_by.as_deref(),
+            Some("registry")
+        );
+        assert!(
+            matches!(loaded[1], Err(Error::UnknownPlugin { .. })),
+            "{loaded:?}"
+        );
+        assert_eq!(
+            batching.batches.borrow().as_slice(),
+            [vec![
+                "http://r/co/lm/colmask.sig".to_string(),
+                "http://r/co/lm/colmask".into(),
+                "http://r/zz/zz/zzzz.sig".into(),
+                "http://r/zz/zz/zzzz".into(),
+            ]]
+        );
+        let calls = fetcher.calls();
+        assert_eq!(
+            calls.iter().filter(|c| c.contains("colmask")).count(),
+            2,
+            "{calls:?}"
+        );
+
+        // A bin pinning colmask's file: the bins needed, then the plugin
+        // files (no .sig: the bin vouches, and zzzz is not listed).
+        let fetcher = served(&file, None);
+        generation_pinning(&fetcher, 4, Some(&file), "2999-01-01T00:00:00Z");
+        let batching = Batching::new(&fetcher);
+        let loaded = load_plugins(&registry, &names, &batching, policy);
+        assert_eq!(loaded[0].as_ref().unwrap().index.version, Some(4));
+        assert!(
+            matches!(loaded[1], Err(Error::UnknownPlugin { .. })),
+            "{loaded:?}"
+        );
+        let bin = format!("http://r/bins/{}.3.json", bin_of(&name("colmask")));
+        assert_eq!(
+            batching.batches.borrow().as_slice(),
+            [
+                vec![bin.clone()],
+                vec![
+                    "http://r/co/lm/colmask".to_string(),
+                    "http://r/zz/zz/zzzz".into()
+                ],
+            ]
+        );
+        let calls = fetcher.calls();
+        let count = |url: &str| calls.iter().filter(|c| *c == url).count();
+        assert_eq!(count(&bin), 1, "{calls:?}");
+        assert_eq!(count("http://r/co/lm/colmask"), 1, "{calls:?}");
+
+        // Bytes fetched ahead are judged as any: altered ones are refused.
+        let altered = file.replace("1.0.0", "1.0.1");
+        let fetcher = served(&altered, None);
+        generation_pinning(&fetcher, 4, Some(&file), "2999-01-01T00:00:00Z");
+        let loaded = load_plugins(&registry, &names, &Batching::new(&fetcher), policy);
+        assert!(
+            matches!(&loaded[0], Err(Error::IndexUntrusted { reason, .. }) if reason.contains("SHA-256")),
+            "{loaded:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_failed_in_a_batch_is_asked_for_again_when_judged() {
+        let root = root();
+        let policy = Policy {
+            trust: Some(&root),
+            allow_expired: false,
+        };
+        let file = format!(r#"{{"version": 4, "plugins": [{ENTRY}]}}"#);
+        let fetcher = served(&file, Some(&file));
+        fetcher.serve(
+            "http://r/co/lm/colmask",
+            Script::Sequence(
+                vec![Script::Fail(crate::error::FetchError::Connect(
+                    "refused".into(),
+                ))],
+                Box::new(Script::Body(file.clone().into_bytes(), None, 64)),
+            ),
+        );
+        let names = [name("colmask"), name("zzzz")];
+        let batching = Batching::new(&fetcher);
+        let loaded = load_plugins(&RegistryRef::parse(CONFIG_URL), &names, &batching, policy);
+        assert_eq!(loaded[0].as_ref().unwrap().index.version, Some(4));
+        let calls = fetcher.calls();
+        let count = |url: &str| calls.iter().filter(|c| *c == url).count();
         assert_eq!(count("http://r/co/lm/colmask"), 2, "{calls:?}");
+        assert_eq!(count("http://r/co/lm/colmask.sig"), 1, "{calls:?}");
     }
 
     #[test]

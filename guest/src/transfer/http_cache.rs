@@ -24,7 +24,7 @@
 use crate::error::FetchError;
 use crate::limits::{MAX_CACHE_BYTES, MAX_CACHE_ENTRIES, MAX_CACHED_FILE_BYTES};
 use crate::sandbox::{self, Links};
-use crate::transfer::source::{Fetcher, Head, Method, RemoteBody, Request};
+use crate::transfer::source::{Answer, Fetcher, Head, Method, RemoteBody, Request};
 use crate::transfer::staged::Staged;
 use crate::trust::digest::Sha256Digest;
 use serde::{Deserialize, Serialize};
@@ -117,9 +117,9 @@ impl<'a> HttpCache<'a> {
         parse_entry(url, &bytes)
     }
 
-    /// A GET of `url`: conditional when an entry is held; a 304 answered
-    /// from it, a 2xx body kept for `commit` as it is read.
-    fn conditional_get(&self, url: &str) -> Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
+    /// A GET of `url`, conditional (the server's validators) when an entry
+    /// is held for it, and that entry.
+    fn conditional(&self, url: &str) -> (Request, Option<Entry>) {
         let cached = self.entry(url);
         let mut request = Request::new(Method::Get, url);
         if let Some(entry) = &cached {
@@ -130,6 +130,21 @@ impl<'a> HttpCache<'a> {
                 request = request.header("If-Modified-Since", when);
             }
         }
+        (request, cached)
+    }
+
+    /// A 304 to a conditional request answered from the entry: counted,
+    /// and the run marked as reusing kept bytes.
+    fn reuse(&self, entry: Entry) -> Vec<u8> {
+        self.reused.set(true);
+        self.not_modified.set(self.not_modified.get() + 1);
+        entry.body
+    }
+
+    /// A GET of `url`: conditional when an entry is held; a 304 answered
+    /// from it, a 2xx body kept for `commit` as it is read.
+    fn conditional_get(&self, url: &str) -> Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
+        let (request, cached) = self.conditional(url);
         let (head, body) = match self.inner.send(&request) {
             // A fetcher that only GETs: tests, and a runtime's own `Fetch`
             // that leaves `send` to its default, which refuses with a
@@ -148,10 +163,9 @@ impl<'a> HttpCache<'a> {
         };
         match (head.status, cached) {
             (304, Some(entry)) => {
-                self.reused.set(true);
-                self.not_modified.set(self.not_modified.get() + 1);
-                let length = Some(entry.body.len() as u64);
-                Ok((Box::new(Bytes(Some(entry.body))), length))
+                let body = self.reuse(entry);
+                let length = Some(body.len() as u64);
+                Ok((Box::new(Bytes(Some(body))), length))
             }
             (200..=299, _) => {
                 let keep = head.length.is_none_or(|n| n <= MAX_CACHED_FILE_BYTES);
@@ -169,6 +183,64 @@ impl<'a> HttpCache<'a> {
             (status, _) => Err(FetchError::HttpStatus(status)),
         }
     }
+
+    /// Plain GETs of a batch asked as `conditional_get` asks them, all in
+    /// one batch of `inner`'s: each 304 answered from its entry (as a 200
+    /// with the kept bytes), each 2xx body kept for `commit`. Any other
+    /// request, and any other answer, passes through as it is.
+    fn conditional_batch(&self, requests: &[Request], max_body: u64) -> Vec<Answer> {
+        let plain =
+            |r: &Request| r.method == Method::Get && r.headers.is_empty() && r.body.is_none();
+        let (asked, held): (Vec<Request>, Vec<Option<Entry>>) = requests
+            .iter()
+            .map(|r| match plain(r) {
+                true => self.conditional(&r.url),
+                false => (r.clone(), None),
+            })
+            .unzip();
+        let answers = self.inner.send_all(&asked, max_body);
+        answers
+            .into_iter()
+            .zip(requests)
+            .zip(held)
+            .map(|((answer, request), held)| {
+                let (head, bytes) = answer?;
+                match (head.status, held) {
+                    (304, Some(entry)) => {
+                        let body = self.reuse(entry);
+                        let head = Head {
+                            status: 200,
+                            length: Some(body.len() as u64),
+                            ..head
+                        };
+                        Ok((head, body))
+                    }
+                    (200..=299, _) if plain(request) => {
+                        if bytes.len() as u64 <= MAX_CACHED_FILE_BYTES {
+                            let entry = entry_of(&request.url, &head, bytes.clone());
+                            self.pending.borrow_mut().insert(request.url.clone(), entry);
+                        }
+                        Ok((head, bytes))
+                    }
+                    _ => Ok((head, bytes)),
+                }
+            })
+            .collect()
+    }
+}
+
+/// An entry of `body`, fetched from `url` with `head`'s validators.
+fn entry_of(url: &str, head: &Head, body: Vec<u8>) -> Entry {
+    Entry {
+        header: Header {
+            url: url.to_string(),
+            etag: head.header("etag").map(str::to_string),
+            last_modified: head.header("last-modified").map(str::to_string),
+            len: body.len() as u64,
+            sha256: Sha256Digest::of(&body).to_hex(),
+        },
+        body,
+    }
 }
 
 impl Fetcher for HttpCache<'_> {
@@ -181,6 +253,13 @@ impl Fetcher for HttpCache<'_> {
 
     fn send(&self, request: &Request) -> Result<(Head, Box<dyn RemoteBody>), FetchError> {
         self.inner.send(request)
+    }
+
+    fn send_all(&self, requests: &[Request], max_body: u64) -> Vec<Answer> {
+        match self.dir {
+            Some(_) => self.conditional_batch(requests, max_body),
+            None => self.inner.send_all(requests, max_body),
+        }
     }
 
     fn cached(&self, url: &str, sha256: &str) -> Option<Vec<u8>> {
@@ -411,6 +490,120 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = HttpCache::new(&GetOnly, Some(dir.path().into()));
         assert_eq!(read(&cache, URL), b"plain");
+    }
+
+    /// Serves several URLs, each with an ETag honoured as `Server` does
+    /// (404 for any other), and logs each answer's URL and status.
+    #[derive(Default)]
+    struct Files {
+        bodies: RefCell<BTreeMap<String, Vec<u8>>>,
+        answered: RefCell<Vec<(String, u16)>>,
+    }
+
+    impl Fetcher for Files {
+        fn get(&self, _url: &str) -> Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
+            unreachable!("the cache sends")
+        }
+
+        fn send(&self, request: &Request) -> Result<(Head, Box<dyn RemoteBody>), FetchError> {
+            let asked = request
+                .headers
+                .iter()
+                .find(|(k, _)| k == "If-None-Match")
+                .map(|(_, v)| v.clone());
+            let body = self.bodies.borrow().get(&request.url).cloned();
+            let etag = body
+                .as_ref()
+                .map(|b| format!("\"{}\"", Sha256Digest::of(b).to_hex()));
+            let (status, body) = match (body, &etag) {
+                (None, _) => (404, Vec::new()),
+                (Some(_), Some(tag)) if asked.as_ref() == Some(tag) => (304, Vec::new()),
+                (Some(body), _) => (200, body),
+            };
+            self.answered
+                .borrow_mut()
+                .push((request.url.clone(), status));
+            let head = Head {
+                status,
+                headers: etag.map(|t| ("etag".into(), t)).into_iter().collect(),
+                length: Some(body.len() as u64),
+            };
+            Ok((head, Box::new(Bytes(Some(body)))))
+        }
+    }
+
+    fn batch(cache: &HttpCache<'_>, urls: &[&str]) -> Vec<Answer> {
+        let requests: Vec<Request> = urls.iter().map(|u| Request::new(Method::Get, *u)).collect();
+        cache.send_all(&requests, 1 << 20)
+    }
+
+    fn body_of(answer: &Answer) -> (u16, &[u8]) {
+        let (head, bytes) = answer.as_ref().unwrap();
+        (head.status, bytes.as_slice())
+    }
+
+    #[test]
+    fn a_batch_is_asked_conditionally_and_each_304_reuses_its_own_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Files::default();
+        for (url, body) in [
+            ("http://r/a", "A"),
+            ("http://r/b", "B"),
+            ("http://r/c", "C"),
+        ] {
+            files.bodies.borrow_mut().insert(url.into(), body.into());
+        }
+        let urls = ["http://r/a", "http://r/b", "http://r/c", "http://r/gone"];
+        let first = HttpCache::new(&files, Some(dir.path().into()));
+        let answers = batch(&first, &urls);
+        assert_eq!(body_of(&answers[1]), (200, &b"B"[..]));
+        assert_eq!(body_of(&answers[3]).0, 404);
+        first.commit();
+
+        // b changed on the server: a and c are 304s answered with their
+        // own kept bytes, b is fetched anew, the 404 passes through.
+        files
+            .bodies
+            .borrow_mut()
+            .insert("http://r/b".into(), b"B2".to_vec());
+        files.answered.borrow_mut().clear();
+        let second = HttpCache::new(&files, Some(dir.path().into()));
+        let answers = batch(&second, &urls);
+        let got: Vec<(u16, &[u8])> = answers.iter().map(body_of).collect();
+        assert_eq!(
+            got,
+            [
+                (200, &b"A"[..]),
+                (200, &b"B2"[..]),
+                (200, &b"C"[..]),
+                (404, &b""[..])
+            ]
+        );
+        assert_eq!(
+            files.answered.borrow().as_slice(),
+            [
+                ("http://r/a".to_string(), 304),
+                ("http://r/b".into(), 200),
+                ("http://r/c".into(), 304),
+                ("http://r/gone".into(), 404),
+            ]
+        );
+        assert_eq!(second.not_modified(), 2);
+        second.commit();
+
+        // The new b was kept: a third run gets three 304s.
+        let third = HttpCache::new(&files, Some(dir.path().into()));
+        let answers = batch(&third, &urls[..3]);
+        assert_eq!(body_of(&answers[1]), (200, &b"B2"[..]));
+        assert_eq!(third.not_modified(), 3);
+        // After a bypass, nothing is asked conditionally.
+        assert!(third.bypass_cache());
+        files.answered.borrow_mut().clear();
+        batch(&third, &urls[..1]);
+        assert_eq!(
+            files.answered.borrow().as_slice(),
+            [("http://r/a".to_string(), 200)]
+        );
     }
 
     #[test]

@@ -84,6 +84,19 @@ pub trait Fetcher {
         Err(FetchError::UnsupportedScheme(scheme.to_string()))
     }
 
+    /// Sends `requests` and returns one answer per request, in their
+    /// order, each body read whole (one over `max_body` bytes is that
+    /// request's error, as is one shorter or longer than announced). The
+    /// host's import runs them side by side; this default sends them one
+    /// after another. Nothing is retried: a caller asks again for what
+    /// failed, on its own.
+    fn send_all(&self, requests: &[Request], max_body: u64) -> Vec<Answer> {
+        requests
+            .iter()
+            .map(|request| send_whole(self, request, max_body))
+            .collect()
+    }
+
     /// A copy of `url` kept from an earlier run whose SHA-256 is `sha256`
     /// (a file a signed one pins by digest, so it needs no asking): only a
     /// cache in front of the network (`http_cache`) has one.
@@ -97,6 +110,69 @@ pub trait Fetcher {
     /// never what decides.
     fn bypass_cache(&self) -> bool {
         false
+    }
+}
+
+/// One answer of [`Fetcher::send_all`]: the head and the whole body.
+pub type Answer = std::result::Result<(Head, Vec<u8>), FetchError>;
+
+/// `request` sent through `fetcher.send` and its body read whole (at most
+/// `max` bytes): one request of a batch sent one after another. A fetcher
+/// that only GETs (tests, `NoNetwork`) answers a GET through `get`, as the
+/// HTTP cache's conditional GET falls back to (validators dropped: the
+/// answer is then a 200).
+pub fn send_whole<F: Fetcher + ?Sized>(fetcher: &F, request: &Request, max: u64) -> Answer {
+    let plain_get = request.method == Method::Get && request.body.is_none();
+    let (head, mut body) = match fetcher.send(request) {
+        Err(FetchError::UnsupportedScheme(_)) if plain_get => {
+            let (body, length) = fetcher.get(&request.url)?;
+            let head = Head {
+                status: 200,
+                headers: Vec::new(),
+                length,
+            };
+            (head, body)
+        }
+        other => other?,
+    };
+    // A HEAD's length is the resource's; it has no body.
+    let announced = head.length.filter(|_| request.method != Method::Head);
+    let bytes = read_whole(body.as_mut(), announced, max)?;
+    Ok((head, bytes))
+}
+
+/// A body read to its end and held to the length the server announced
+/// (short: truncated; long: a broken protocol), at most `max` bytes (more
+/// is a `Protocol` error: the caller asked for a small file).
+pub fn read_whole(
+    body: &mut dyn RemoteBody,
+    announced: Option<u64>,
+    max: u64,
+) -> std::result::Result<Vec<u8>, FetchError> {
+    let too_large = || FetchError::Protocol(format!("more than the {max} bytes asked for"));
+    if announced.is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = body.read(CHUNK_BYTES as u32)?;
+        let received = bytes.len() as u64;
+        match announced {
+            Some(total) if chunk.is_empty() && received < total => {
+                return Err(FetchError::Truncated(received, total));
+            }
+            Some(total) if received + chunk.len() as u64 > total => {
+                return Err(FetchError::Protocol(format!(
+                    "the server sent more than the {total} bytes it announced"
+                )));
+            }
+            _ if chunk.is_empty() => return Ok(bytes),
+            _ => {}
+        }
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > max {
+            return Err(too_large());
+        }
     }
 }
 
