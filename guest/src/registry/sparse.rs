@@ -1052,6 +1052,26 @@ pub fn parse_names(path: &str, bytes: &[u8]) -> Result<Vec<PluginName>> {
         .collect())
 }
 
+/// The names the sparse registry's name list gives (`parse_names`), or
+/// `None` when it publishes none.
+pub fn read_names(
+    registry: &RegistryRef,
+    fetcher: &dyn Fetcher,
+) -> Result<Option<Vec<PluginName>>> {
+    let list = at(registry, NAMES)?;
+    match read_if_present(&list.location(), fetcher, MAX_NAME_LIST_BYTES)? {
+        Present::Bytes(bytes) => parse_names(&list.shown(), &bytes).map(Some),
+        Present::Missing => Ok(None),
+        Present::TooLarge => Err(Error::IndexInvalid {
+            path: list.shown(),
+            problem: format!(
+                "a name list is read up to {} MiB",
+                MAX_NAME_LIST_BYTES >> 20
+            ),
+        }),
+    }
+}
+
 /// The files of the sparse registry's plugins whose names (in its name
 /// list) hold `text`, case-insensitively, each read and judged as
 /// `load_plugin` reads it: what a search shows is what the signed files
@@ -1066,32 +1086,19 @@ pub fn search(
     policy: Policy<'_>,
 ) -> Result<Vec<Loaded>> {
     read_config(registry, fetcher)?;
-    let list = at(registry, NAMES)?;
     let refused = |reason: String| Error::InvalidRequest {
         value: registry.shown(),
         reason,
     };
-    let bytes = match read_if_present(&list.location(), fetcher, MAX_NAME_LIST_BYTES)? {
-        Present::Bytes(bytes) => bytes,
-        Present::Missing => {
-            return Err(refused(format!(
-                "this sparse registry publishes no name list ({}), so there is nothing to \
-                 search: name the plugin instead (`info NAME`, `list NAME`, `install NAME`)",
-                list.shown()
-            )));
-        }
-        Present::TooLarge => {
-            return Err(Error::IndexInvalid {
-                path: list.shown(),
-                problem: format!(
-                    "a name list is read up to {} MiB",
-                    MAX_NAME_LIST_BYTES >> 20
-                ),
-            });
-        }
+    let Some(names) = read_names(registry, fetcher)? else {
+        return Err(refused(format!(
+            "this sparse registry publishes no name list ({}), so there is nothing to \
+             search: name the plugin instead (`info NAME`, `list NAME`, `install NAME`)",
+            at(registry, NAMES)?.shown()
+        )));
     };
     let wanted = text.to_lowercase();
-    let matching: Vec<PluginName> = parse_names(&list.shown(), &bytes)?
+    let matching: Vec<PluginName> = names
         .into_iter()
         .filter(|name| name.as_str().to_lowercase().contains(&wanted))
         .collect();

@@ -735,21 +735,33 @@ fn load_sparse(
     fetcher: &dyn Fetcher,
     policy: Policy<'_>,
 ) -> Result<Loaded> {
-    let RegistryRef::File(config) = registry else {
-        return Err(Error::InvalidRequest {
-            value: registry.shown(),
-            reason: "mirroring a sparse registry over http needs the list of its plugins, \
-                     which mirror does not read there (it walks a local registry's directory); \
-                     mirror a local copy of the registry's directory, or its flat index.json"
-                .into(),
-        });
-    };
     sparse::read_config(registry, fetcher)?;
-    let names = sparse::local_plugins(config.parent().unwrap_or(Path::new("/")))?;
+    // Its plugins: a local registry's walked; over http, those its name
+    // list names (unsigned, a hint: a name without a file is passed over,
+    // and a plugin the list leaves out is not mirrored).
+    let names = match registry {
+        RegistryRef::File(config) => {
+            sparse::local_plugins(config.parent().unwrap_or(Path::new("/")))?
+        }
+        RegistryRef::Url(_) => {
+            sparse::read_names(registry, fetcher)?.ok_or_else(|| Error::InvalidRequest {
+                value: registry.shown(),
+                reason: "mirroring a sparse registry over http needs the list of its plugins, \
+                         and this one publishes no name list (names.json); mirror a local copy \
+                         of the registry's directory, or its flat index.json"
+                    .into(),
+            })?
+        }
+    };
     let mut plugins = Vec::new();
     let (mut version, mut expires) = (None, None);
     for loaded in sparse::load_plugins(registry, &names, fetcher, policy) {
-        let loaded = loaded?;
+        let loaded = match loaded {
+            Err(Error::UnknownPlugin { .. }) if matches!(registry, RegistryRef::Url(_)) => {
+                continue;
+            }
+            other => other?,
+        };
         let tree = crate::registry::index::parse_tree(&loaded.registry.shown(), &loaded.bytes)?;
         plugins.extend(tree["plugins"].as_array().cloned().unwrap_or_default());
         let timestamp = loaded.timestamp.as_deref().map(|t| &t.index);
@@ -1210,13 +1222,17 @@ mod tests {
     }
 
     #[test]
-    fn a_sparse_registry_over_http_is_refused_naming_what_to_do() {
+    fn a_sparse_registry_over_http_without_a_name_list_is_refused_naming_what_to_do() {
         let fx = Fx::new(&[("a", "1.0.0", "a-1.0.0.wasm", b"aaa")], 1);
+        fx.fetcher.serve(
+            "http://r/sparse/config.json",
+            Script::Body(br#"{"schema_version": "1"}"#.to_vec(), None, 64),
+        );
         let mut request = fx.request();
         request.registry = "http://r/sparse/config.json".into();
         let err = mirror(&request, &fx.fetcher).unwrap_err();
         assert!(
-            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("local copy")),
+            matches!(err, Error::InvalidRequest { ref reason, .. } if reason.contains("no name list") && reason.contains("local copy")),
             "{err:?}"
         );
     }
