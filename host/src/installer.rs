@@ -110,7 +110,8 @@ impl std::fmt::Debug for InstallerBuilder {
 impl InstallerBuilder {
     /// Keep the component, when it has to be compiled, in `dir` (default:
     /// `$XDG_CACHE_HOME/wasm-plugin/`, else `~/.cache/wasm-plugin/`).
-    /// Nothing is written there while the built-in code is used.
+    /// With the built-in code, the first start keeps a copy of it there
+    /// (written as it is, not compiled) for later starts to map.
     pub fn cache_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.cache = Cache::Dir(dir.as_ref().to_path_buf());
         self

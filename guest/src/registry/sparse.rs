@@ -13,7 +13,7 @@
 //! registry's root. The rollback record is kept per plugin file.
 
 use super::load::{Present, read_if_present};
-use crate::error::{Error, Result};
+use crate::error::{Error, FetchError, Result};
 use crate::limits::{
     MAX_INDEX_BYTES, MAX_NAME_LIST_BYTES, MAX_PREFETCH_BATCH, MAX_PREFETCH_BYTES,
     MAX_PREFETCH_FILE_BYTES, MAX_SEARCH_FILES, MAX_SPARSE_CONFIG_BYTES,
@@ -22,7 +22,7 @@ use crate::registry::index::{self, Index};
 use crate::registry::name::PluginName;
 use crate::registry::{Loaded, Policy, RegistryRef};
 use crate::transfer::location::{self, Location};
-use crate::transfer::source::Fetcher;
+use crate::transfer::source::{Fetcher, Head, RemoteBody, Request};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -291,7 +291,7 @@ struct Shared<'a> {
     prefetched: std::cell::Cell<u64>,
 }
 
-type SharedAnswer = std::result::Result<Vec<u8>, crate::error::FetchError>;
+type SharedAnswer = std::result::Result<Vec<u8>, FetchError>;
 
 impl<'a> Shared<'a> {
     fn new(inner: &'a dyn Fetcher, registry: &RegistryRef) -> Shared<'a> {
@@ -334,8 +334,7 @@ impl<'a> Shared<'a> {
     /// over `MAX_PREFETCH_FILE_BYTES`) is not kept: the judgment asks for
     /// that file again, with its retries and its own limits and words.
     fn prefetch(&self, urls: Vec<String>) {
-        use crate::error::FetchError;
-        use crate::transfer::source::{Method, Request};
+        use crate::transfer::source::Method;
         let urls: Vec<String> = urls
             .into_iter()
             .filter(|url| !self.answers.borrow().contains_key(url))
@@ -375,10 +374,7 @@ impl Fetcher for Shared<'_> {
     fn get(
         &self,
         url: &str,
-    ) -> std::result::Result<
-        (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
-        crate::error::FetchError,
-    > {
+    ) -> std::result::Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
         let known = self.answers.borrow().get(url).cloned();
         let answer = match known {
             Some(answer) => answer,
@@ -401,14 +397,8 @@ impl Fetcher for Shared<'_> {
 
     fn send(
         &self,
-        request: &crate::transfer::source::Request,
-    ) -> std::result::Result<
-        (
-            crate::transfer::source::Head,
-            Box<dyn crate::transfer::source::RemoteBody>,
-        ),
-        crate::error::FetchError,
-    > {
+        request: &Request,
+    ) -> std::result::Result<(Head, Box<dyn RemoteBody>), FetchError> {
         self.inner.send(request)
     }
 
@@ -426,8 +416,8 @@ impl Fetcher for Shared<'_> {
 /// Bytes already read whole, handed back as a body.
 struct Whole(Option<Vec<u8>>);
 
-impl crate::transfer::source::RemoteBody for Whole {
-    fn read(&mut self, _max: u32) -> std::result::Result<Vec<u8>, crate::error::FetchError> {
+impl RemoteBody for Whole {
+    fn read(&mut self, _max: u32) -> std::result::Result<Vec<u8>, FetchError> {
         Ok(self.0.take().unwrap_or_default())
     }
 }
@@ -536,7 +526,7 @@ fn read_vouched(
 ) -> Result<Loaded> {
     let bytes = match read_digest_pinned(file, pinned, fetcher, MAX_INDEX_BYTES) {
         Err(Error::FetchFailed {
-            cause: crate::error::FetchError::HttpStatus(404 | 410),
+            cause: FetchError::HttpStatus(404 | 410),
             ..
         }) => {
             return Err(Error::IndexUntrusted {
@@ -973,23 +963,14 @@ impl Fetcher for Planned<'_> {
     fn get(
         &self,
         url: &str,
-    ) -> std::result::Result<
-        (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
-        crate::error::FetchError,
-    > {
+    ) -> std::result::Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
         self.inner.get(url)
     }
 
     fn send(
         &self,
-        request: &crate::transfer::source::Request,
-    ) -> std::result::Result<
-        (
-            crate::transfer::source::Head,
-            Box<dyn crate::transfer::source::RemoteBody>,
-        ),
-        crate::error::FetchError,
-    > {
+        request: &Request,
+    ) -> std::result::Result<(Head, Box<dyn RemoteBody>), FetchError> {
         self.inner.send(request)
     }
 
@@ -1598,16 +1579,13 @@ mod tests {
         fn get(
             &self,
             url: &str,
-        ) -> std::result::Result<
-            (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
-            crate::error::FetchError,
-        > {
+        ) -> std::result::Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
             self.inner.get(url)
         }
 
         fn send_all(
             &self,
-            requests: &[crate::transfer::source::Request],
+            requests: &[Request],
             max_body: u64,
         ) -> Vec<crate::transfer::source::Answer> {
             let urls = requests.iter().map(|r| r.url.clone()).collect();
@@ -1707,9 +1685,7 @@ mod tests {
         fetcher.serve(
             "http://r/co/lm/colmask",
             Script::Sequence(
-                vec![Script::Fail(crate::error::FetchError::Connect(
-                    "refused".into(),
-                ))],
+                vec![Script::Fail(FetchError::Connect("refused".into()))],
                 Box::new(Script::Body(file.clone().into_bytes(), None, 64)),
             ),
         );
@@ -1733,7 +1709,7 @@ mod tests {
         let shared = Shared::new(&fetcher, &RegistryRef::parse(CONFIG_URL));
         assert!(matches!(
             shared.get("http://r/timestamp.json"),
-            Err(crate::error::FetchError::Truncated(2, 10))
+            Err(FetchError::Truncated(2, 10))
         ));
     }
 
@@ -1749,10 +1725,7 @@ mod tests {
         fn get(
             &self,
             url: &str,
-        ) -> std::result::Result<
-            (Box<dyn crate::transfer::source::RemoteBody>, Option<u64>),
-            crate::error::FetchError,
-        > {
+        ) -> std::result::Result<(Box<dyn RemoteBody>, Option<u64>), FetchError> {
             if url == self.url && !self.bypassed.get() {
                 let stale = ScriptedFetcher::default();
                 stale.serve(url, Script::Body(self.stale.clone(), None, 64));

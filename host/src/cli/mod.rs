@@ -69,9 +69,10 @@ pub struct Cli {
     /// stand in for flags not given [default: ./wasm-plugin.toml, if present]
     #[arg(long, global = true, value_name = "FILE", env = "WASM_PLUGIN_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Where the installer component is kept once compiled for this
-    /// machine (see --compile-for-this-cpu) [default:
-    /// $XDG_CACHE_HOME/wasm-plugin, else ~/.cache/wasm-plugin]
+    /// Where the installer's native code is kept for later runs to map: a
+    /// copy of the built-in code, or the code compiled for this machine
+    /// (see --compile-for-this-cpu) [default: $XDG_CACHE_HOME/wasm-plugin,
+    /// else ~/.cache/wasm-plugin]
     #[arg(long, global = true, value_name = "DIR", env = "WASM_PLUGIN_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Run the installer compiled for this machine's CPU (once, then
