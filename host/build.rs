@@ -1,13 +1,14 @@
 //! Builds the installer component (`guest/`) for wasm32-wasip2 and embeds it,
 //! with its standard-WASI variant: the installer composed (by `wac-graph`)
-//! with `fetch-wasi-http/`, which implements its `fetch` import on wasi:http.
+//! with `fetch-wasi-http/`, which implements its `fetch` import on wasi:http,
+//! and `digest-wasm/`, which implements its `digest` import in WebAssembly.
 //!
 //! The installer is then compiled to native code for the target's CPU
 //! baseline (`precompile`), with the engine configuration the binary uses
 //! (`src/engine_config.rs`, shared), so that a first run loads code instead
 //! of compiling for seconds.
 //!
-//! A nested cargo builds both guests with the workspace's `guest` profile into
+//! A nested cargo builds the three components with the workspace's `guest` profile into
 //! its own target directory. Variables that cargo hands build scripts for the
 //! *host* build (rustflags, target, profile overrides) are scrubbed: they
 //! break the wasm build or silently change it. A missing wasm32-wasip2 target
@@ -25,6 +26,7 @@ const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "guest";
 const ARTIFACT: &str = "wasm_plugin_guest.wasm";
 const FETCH_ARTIFACT: &str = "wasm_plugin_fetch_wasi_http.wasm";
+const DIGEST_ARTIFACT: &str = "wasm_plugin_digest_wasm.wasm";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -38,6 +40,8 @@ fn main() {
         "guest/Cargo.toml",
         "fetch-wasi-http/src",
         "fetch-wasi-http/Cargo.toml",
+        "digest-wasm/src",
+        "digest-wasm/Cargo.toml",
         "wit",
         "Cargo.toml",
         "Cargo.lock",
@@ -57,6 +61,7 @@ fn main() {
         .args(["build", "--lib"])
         .args(["--package", "wasm-plugin-guest"])
         .args(["--package", "wasm-plugin-fetch-wasi-http"])
+        .args(["--package", "wasm-plugin-digest-wasm"])
         .args(["--target", TARGET, "--profile", PROFILE, "--target-dir"])
         .arg(&target_dir)
         // The nested build's output is for humans; stdout is for `cargo:` lines.
@@ -84,7 +89,7 @@ fn main() {
             .unwrap_or_else(|e| panic!("reading the built component {}: {e}", path.display()))
     };
     let installer = read(ARTIFACT);
-    let composed = compose_wasi_http(&installer, &read(FETCH_ARTIFACT));
+    let composed = compose_wasi_http(&installer, &read(FETCH_ARTIFACT), &read(DIGEST_ARTIFACT));
     std::fs::write(out_dir.join("installer.wasm"), &installer)
         .expect("writing the component into OUT_DIR");
     std::fs::write(out_dir.join("installer-wasi-http.wasm"), &composed)
@@ -149,10 +154,10 @@ fn precompile(installer: &[u8]) -> Vec<u8> {
     })
 }
 
-/// Plugs the wasi:http `fetch` into the installer's `fetch` import; the
-/// result imports only what the two import from `wasi:*` and exports the
-/// installer interface.
-fn compose_wasi_http(installer: &[u8], fetch: &[u8]) -> Vec<u8> {
+/// Plugs the wasi:http `fetch` and the WebAssembly `digest` into the
+/// installer's imports of them; the result imports only what the three
+/// import from `wasi:*` and exports the installer interface.
+fn compose_wasi_http(installer: &[u8], fetch: &[u8], digest: &[u8]) -> Vec<u8> {
     use wac_graph::{CompositionGraph, EncodeOptions, types::Package};
     let compose = || -> Result<Vec<u8>, String> {
         let mut graph = CompositionGraph::new();
@@ -164,8 +169,10 @@ fn compose_wasi_http(installer: &[u8], fetch: &[u8]) -> Vec<u8> {
                 .map_err(|e| format!("registering {name}: {e:#}"))
         };
         let socket = register("wasm-plugin:installer", installer)?;
-        let plug = register("wasm-plugin:fetch-wasi-http", fetch)?;
-        wac_graph::plug(&mut graph, vec![plug], socket).map_err(|e| format!("plugging: {e:#}"))?;
+        let fetch = register("wasm-plugin:fetch-wasi-http", fetch)?;
+        let digest = register("wasm-plugin:digest-wasm", digest)?;
+        wac_graph::plug(&mut graph, vec![fetch, digest], socket)
+            .map_err(|e| format!("plugging: {e:#}"))?;
         graph
             .encode(EncodeOptions::default())
             .map_err(|e| format!("encoding: {e:#}"))

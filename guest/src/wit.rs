@@ -15,4 +15,5 @@ wit_bindgen::generate!({
 });
 
 pub use exports::wasm_plugin::installer::installer::*;
+pub use wasm_plugin::installer::digest;
 pub use wasm_plugin::installer::fetch as host;

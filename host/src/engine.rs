@@ -7,6 +7,7 @@
 //! environment, no arguments, no stdio, no sockets; the network is reachable
 //! only through the `fetch` import below.
 
+use crate::digest::Hasher;
 use crate::fetch::{Fetch, FetchBody};
 use crate::interrupt::{self, Budget};
 use sha2::{Digest, Sha256};
@@ -233,6 +234,39 @@ impl self::wasm_plugin::installer::fetch::HostBody for HostState {
 
     fn drop(&mut self, body: Resource<Body>) -> wasmtime::Result<()> {
         self.table.delete(body)?;
+        Ok(())
+    }
+}
+
+impl self::wasm_plugin::installer::digest::Host for HostState {}
+
+impl self::wasm_plugin::installer::digest::HostHasher for HostState {
+    fn new(
+        &mut self,
+        algorithm: self::wasm_plugin::installer::digest::Algorithm,
+    ) -> wasmtime::Result<Resource<Hasher>> {
+        use self::wasm_plugin::installer::digest::Algorithm as Wit;
+        let algorithm = match algorithm {
+            Wit::Sha256 => crate::digest::Algorithm::Sha256,
+            Wit::Sha512 => crate::digest::Algorithm::Sha512,
+        };
+        Ok(self.table.push(Hasher::new(algorithm))?)
+    }
+
+    fn update(&mut self, hasher: Resource<Hasher>, bytes: Vec<u8>) -> wasmtime::Result<()> {
+        self.table.get_mut(&hasher)?.update(bytes);
+        Ok(())
+    }
+
+    fn finish(&mut self, hasher: Resource<Hasher>) -> wasmtime::Result<Vec<u8>> {
+        self.table
+            .delete(hasher)?
+            .finish()
+            .map_err(wasmtime::Error::msg)
+    }
+
+    fn drop(&mut self, hasher: Resource<Hasher>) -> wasmtime::Result<()> {
+        self.table.delete(hasher)?;
         Ok(())
     }
 }

@@ -78,6 +78,7 @@
 #[path = "fixtures.rs"]
 pub mod __fixtures;
 mod credentials;
+mod digest;
 mod engine;
 mod engine_config;
 mod error;
@@ -140,14 +141,16 @@ pub use ops::trust::{
 
 /// The installer component's bytes (a wasm32-wasip2 component), for
 /// runtimes that load it themselves. Its interface is `wit/installer.wit`:
-/// it exports `installer` and imports `fetch`, which the runtime provides
-/// (this crate's [`Installer`] does, on ureq).
+/// it exports `installer` and imports `fetch` and `digest`, which the
+/// runtime provides (this crate's [`Installer`] does: `fetch` on ureq,
+/// `digest` with the CPU's hash instructions).
 pub fn component() -> &'static [u8] {
     engine::COMPONENT
 }
 
 /// The installer composed with a `fetch` built on standard
-/// `wasi:http/outgoing-handler`: it exports the same `installer` interface
+/// `wasi:http/outgoing-handler` and a `digest` in WebAssembly: it exports
+/// the same `installer` interface
 /// and imports only `wasi:*` interfaces, so a stock WASI 0.2 runtime (the
 /// wasmtime CLI with `-S http`, jco's preview2-shim) runs it without custom
 /// host code. TLS roots, proxies and which hosts may be reached are then the

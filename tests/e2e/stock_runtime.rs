@@ -75,15 +75,18 @@ fn the_wasi_http_variant_imports_only_standard_wasi() {
             .any(|n| n.starts_with("wasi:http/outgoing-handler@0.2")),
         "{imports:?}"
     );
-    // The default component still asks its host for `fetch`.
+    // The default component still asks its host for `fetch` and `digest`
+    // (which the variant carries in WebAssembly).
     env.run(&["component", "--out", "d.wasm"]).expect(OK);
     let default = top_level_imports(&env.read("d.wasm"));
-    assert!(
-        default
-            .iter()
-            .any(|n| n.starts_with("wasm-plugin:installer/fetch@")),
-        "{default:?}"
-    );
+    for interface in ["fetch", "digest"] {
+        assert!(
+            default
+                .iter()
+                .any(|n| n.starts_with(&format!("wasm-plugin:installer/{interface}@"))),
+            "{default:?}"
+        );
+    }
     assert!(!default.iter().any(|n| n.starts_with("wasi:http/")));
 }
 

@@ -8,9 +8,8 @@ use crate::transfer::source::Source;
 use crate::transfer::staged::Staged;
 use crate::trust::SignatureCheck;
 use crate::trust::capabilities::{Capabilities, Introspector, Unreadable};
-use crate::trust::digest::Sha256Digest;
+use crate::trust::digest::{Sha256Digest, StreamHasher};
 use crate::trust::world::Reducer;
-use sha2::{Digest as _, Sha256};
 
 /// What the pass measured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,20 +48,22 @@ pub fn pump_with(
     mut check: Option<&mut SignatureCheck>,
     mut reducer: Option<&mut Reducer>,
 ) -> Result<Measured> {
-    let mut hasher = Sha256::new();
+    let mut hasher = StreamHasher::sha256();
     let mut introspector = Introspector::new();
     let mut size = 0u64;
     while let Some(chunk) = source.next_chunk()? {
+        // The hashes get the whole chunk: the host hashes it on threads of
+        // its own while the pieces below are read and written.
+        hasher.update(chunk);
+        if let Some(check) = check.as_deref_mut() {
+            check.update(chunk);
+        }
         // Piece by piece, so each write is handed to the host's I/O thread
-        // while the next piece is hashed (see `sink`).
+        // while the next piece is framed.
         for piece in chunk.chunks(WRITE_PIECE) {
-            hasher.update(piece);
             introspector.update(piece);
             if let Some(reducer) = reducer.as_deref_mut() {
                 reducer.update(piece);
-            }
-            if let Some(check) = check.as_deref_mut() {
-                check.update(piece);
             }
             if let Some(sink) = sink.as_deref_mut() {
                 sink.write_all(piece)?;
@@ -71,7 +72,7 @@ pub fn pump_with(
         size += chunk.len() as u64;
     }
     Ok(Measured {
-        sha256: Sha256Digest::from_hasher(hasher),
+        sha256: Sha256Digest::from_stream(hasher),
         size,
         capabilities: introspector.finish(),
     })

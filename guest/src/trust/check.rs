@@ -20,8 +20,8 @@ use super::root::TrustRoot;
 use super::sigstore::Signer;
 use crate::error::{Error, Result};
 use crate::limits::MAX_SIGNATURES;
-use curve25519_dalek::edwards::CompressedEdwardsY;
-use ed25519_dalek::{Signature, StreamVerifier, VerifyingKey};
+use crate::trust::ed25519::StreamedSignature;
+use ed25519_dalek::{Signature, VerifyingKey};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A signature to count, with the key id it names (an index entry's
@@ -190,7 +190,7 @@ struct Candidate {
     /// The key id (with `root.json`) or the `.pub` label.
     key: String,
     signature: Signature,
-    verifier: StreamVerifier,
+    verifier: StreamedSignature,
 }
 
 enum Rule {
@@ -324,24 +324,13 @@ impl SignatureCheck {
             .iter()
             .filter(|c| root.metadata.is_some() || c.keyid.is_none());
         for claimed in counted {
-            // The checks `verify_strict` makes before hashing, which
-            // `verify_stream` leaves out: R must decode to a point that is
-            // not of small order, and so must the key (refused at load
-            // already). A non-canonical `s` is refused by `verify_stream`.
-            let r_ok = CompressedEdwardsY(*claimed.signature.r_bytes())
-                .decompress()
-                .is_some_and(|r| !r.is_small_order());
-            if !r_ok {
-                continue;
-            }
             for (id, key) in &keys {
                 if root.metadata.is_some() && claimed.keyid.as_ref().is_some_and(|k| k != id) {
                     continue;
                 }
-                if key.is_weak() {
-                    continue;
-                }
-                if let Ok(verifier) = key.verify_stream(&claimed.signature) {
+                // `None`: refused before hashing (a weak key, a malformed
+                // signature); it counts for nothing.
+                if let Some(verifier) = StreamedSignature::start(key, &claimed.signature) {
                     candidates.push(Candidate {
                         key: id.clone(),
                         signature: claimed.signature,
@@ -402,12 +391,7 @@ impl SignatureCheck {
         let verified: Vec<(String, Signature)> = self
             .candidates
             .into_iter()
-            .filter_map(|c| {
-                c.verifier
-                    .finalize_and_verify()
-                    .ok()
-                    .map(|()| (c.key, c.signature))
-            })
+            .filter_map(|c| c.verifier.verify().then_some((c.key, c.signature)))
             .collect();
         // A minisign signature given must verify, whatever else does.
         let minisigned = match self.minisign {

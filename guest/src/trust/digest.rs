@@ -1,8 +1,14 @@
-//! SHA-256 digests.
+//! SHA-256 digests, and the hashing of streams.
 //!
 //! A published digest is validated when it is read (64 hex characters, any
 //! case) so a typo in an index is an input error, not a later "mismatch".
 //! Digests are always shown in lowercase hex.
+//!
+//! An artefact's bytes are hashed by [`StreamHasher`]: in the component,
+//! the host computes it (the `digest` import, at the machine's speed, on a
+//! thread of its own); natively (unit tests, fuzzing) the `sha2` crate does.
+//! Either way the digest comes back here to be compared. Small inputs
+//! (indexes, keys, certificates) are hashed in place with `sha2`.
 
 use sha2::{Digest as _, Sha256};
 use std::fmt;
@@ -40,6 +46,16 @@ impl Sha256Digest {
         Sha256Digest(hasher.finalize().into())
     }
 
+    /// The digest a SHA-256 [`StreamHasher`] computed.
+    pub fn from_stream(hasher: StreamHasher) -> Sha256Digest {
+        let digest = hasher.finish();
+        Sha256Digest(
+            digest
+                .try_into()
+                .expect("from_stream is given a SHA-256 hasher"),
+        )
+    }
+
     pub fn bytes(&self) -> [u8; 32] {
         self.0
     }
@@ -52,6 +68,87 @@ impl Sha256Digest {
 impl fmt::Display for Sha256Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_hex())
+    }
+}
+
+/// A hash of bytes fed in order: SHA-256 (an artefact's digest) or SHA-512
+/// (inside an Ed25519 check).
+pub struct StreamHasher(imp::Hasher);
+
+impl StreamHasher {
+    /// SHA-256 of what is fed.
+    pub fn sha256() -> StreamHasher {
+        StreamHasher(imp::Hasher::new(imp::Algorithm::Sha256))
+    }
+
+    /// SHA-512 of what is fed.
+    pub fn sha512() -> StreamHasher {
+        StreamHasher(imp::Hasher::new(imp::Algorithm::Sha512))
+    }
+
+    /// Feeds `bytes` after everything fed before.
+    pub fn update(&mut self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.0.update(bytes);
+        }
+    }
+
+    /// The digest (32 bytes for SHA-256, 64 for SHA-512).
+    pub fn finish(self) -> Vec<u8> {
+        let digest = imp::Hasher::finish(self.0);
+        // A host answering with another length is a broken host; a short
+        // answer must not turn into a panic or a match on zeros.
+        assert!(
+            digest.len() == 32 || digest.len() == 64,
+            "the host's digest import returned {} bytes",
+            digest.len()
+        );
+        digest
+    }
+}
+
+/// The host's `digest` import.
+#[cfg(target_arch = "wasm32")]
+mod imp {
+    pub use crate::wit::digest::{Algorithm, Hasher};
+}
+
+/// Natively there is no host: `sha2`, with the import's shape.
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    use sha2::{Digest as _, Sha256, Sha512};
+
+    pub enum Algorithm {
+        Sha256,
+        Sha512,
+    }
+
+    pub enum Hasher {
+        Sha256(Sha256),
+        Sha512(Sha512),
+    }
+
+    impl Hasher {
+        pub fn new(algorithm: Algorithm) -> Hasher {
+            match algorithm {
+                Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
+                Algorithm::Sha512 => Hasher::Sha512(Sha512::new()),
+            }
+        }
+
+        pub fn update(&mut self, bytes: &[u8]) {
+            match self {
+                Hasher::Sha256(h) => h.update(bytes),
+                Hasher::Sha512(h) => h.update(bytes),
+            }
+        }
+
+        pub fn finish(this: Hasher) -> Vec<u8> {
+            match this {
+                Hasher::Sha256(h) => h.finalize().to_vec(),
+                Hasher::Sha512(h) => h.finalize().to_vec(),
+            }
+        }
     }
 }
 
@@ -82,6 +179,11 @@ mod tests {
             hasher.update(chunk);
         }
         assert_eq!(Sha256Digest::from_hasher(hasher), Sha256Digest::of(&data));
+        let mut stream = StreamHasher::sha256();
+        for chunk in data.chunks(4093) {
+            stream.update(chunk);
+        }
+        assert_eq!(Sha256Digest::from_stream(stream), Sha256Digest::of(&data));
     }
 
     #[test]

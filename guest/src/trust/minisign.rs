@@ -18,11 +18,11 @@
 //! own (jedisct1/minisign, `minisign.c`); the reference crate
 //! `minisign-verify` agrees on every signature the unit tests make.
 
+use crate::trust::ed25519::StreamedSignature;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use blake2::{Blake2b512, Digest as _};
-use curve25519_dalek::edwards::CompressedEdwardsY;
-use ed25519_dalek::{Signature, StreamVerifier, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 
 /// The algorithm bytes of a minisign key and of a legacy signature.
 const LEGACY: [u8; 2] = *b"Ed";
@@ -174,15 +174,9 @@ impl Minisig {
         let hash = if self.prehashed {
             Hash::Blake2b(Box::default())
         } else {
-            // What `verify_strict` checks before hashing and
-            // `verify_stream` leaves out (as in `check`): R must not be of
-            // small order. A non-canonical `s` is refused by the stream.
-            let r_ok = CompressedEdwardsY(*self.signature.r_bytes())
-                .decompress()
-                .is_some_and(|r| !r.is_small_order());
-            match key.verify_stream(&self.signature) {
-                Ok(stream) if r_ok => Hash::Legacy(Box::new(stream)),
-                _ => Hash::Refused,
+            match StreamedSignature::start(key, &self.signature) {
+                Some(stream) => Hash::Legacy(Box::new(stream)),
+                None => Hash::Refused,
             }
         };
         Verifier {
@@ -202,7 +196,7 @@ pub struct Verifier {
 
 enum Hash {
     Blake2b(Box<Blake2b512>),
-    Legacy(Box<StreamVerifier>),
+    Legacy(Box<StreamedSignature>),
     /// Refused before the first byte (a malformed legacy signature).
     Refused,
 }
@@ -250,7 +244,7 @@ impl Verifier {
                 let digest = hasher.finalize();
                 key.verify_strict(&digest, &minisig.signature).is_ok()
             }
-            Hash::Legacy(stream) => stream.finalize_and_verify().is_ok(),
+            Hash::Legacy(stream) => stream.verify(),
             Hash::Refused => false,
         };
         if !signed {

@@ -9,6 +9,7 @@ use crate::limits::{
     MAX_WHOLE_ARTEFACT_BYTES,
 };
 use crate::sandbox::{self, Links};
+use crate::trust::digest::{Sha256Digest, StreamHasher};
 use crate::trust::sigstore::{
     self, Artefact, Expectation, Identity, PublicKey, Refusal, TrustedRootSource,
 };
@@ -133,14 +134,14 @@ impl Subject {
 fn streamed_sha256(path: &Path) -> Result<[u8; 32]> {
     use std::io::Read;
     let mut file = sandbox::open_regular(path, Links::Follow)?;
-    let mut hasher = Sha256::new();
+    let mut hasher = StreamHasher::sha256();
     let mut chunk = vec![0; CHUNK_BYTES];
     loop {
         let n = file
             .read(&mut chunk)
             .map_err(|e| Error::io(path, "read", &e))?;
         if n == 0 {
-            return Ok(hasher.finalize().into());
+            return Ok(Sha256Digest::from_stream(hasher).bytes());
         }
         hasher.update(&chunk[..n]);
     }

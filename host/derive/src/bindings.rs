@@ -55,6 +55,11 @@ fn options() -> Opts {
     // The response body is the host's own resource type (`engine::Body`).
     opts.with
         .insert("wasm-plugin:installer/fetch.body".into(), "Body".into());
+    // A hash in progress is the host's `digest::Hasher`.
+    opts.with.insert(
+        "wasm-plugin:installer/digest.hasher".into(),
+        "crate::digest::Hasher".into(),
+    );
     // The WIT is the one definition of every record the library returns;
     // `WitSerialize` serializes them as the project's JSON spells them.
     opts.additional_derive_attributes = ["wasm_plugin_derive::WitSerialize", "PartialEq", "Eq"]
