@@ -1,7 +1,8 @@
 //! The installer's `fetch` import, implemented on standard
 //! `wasi:http/outgoing-handler`.
 //!
-//! `host/build.rs` composes this component with the installer, giving a
+//! `host/build.rs` composes this component with the installer (and
+//! `digest-wasm/`, its `digest` import in WebAssembly), giving a
 //! component whose only imports are `wasi:*` interfaces: the wasmtime CLI
 //! with `-S http`, jco's preview2-shim, or any WASI 0.2 runtime with wasi:http
 //! can run it with no custom host code.

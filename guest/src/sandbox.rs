@@ -22,6 +22,10 @@ pub fn check_granted(path: &Path) -> Result<()> {
 
 /// Whether `path` exists (as anything).
 pub fn exists(path: &Path) -> Result<bool> {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(found) = direct::exists(path) {
+        return Ok(found);
+    }
     match std::fs::symlink_metadata(path) {
         Ok(_) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -88,6 +92,10 @@ fn not_regular(path: &Path, meta: &std::fs::Metadata) -> Error {
 /// ceiling.
 pub fn read_at_most(path: &Path, max: u64, links: Links) -> Result<Option<Vec<u8>>> {
     use std::io::Read;
+    #[cfg(target_arch = "wasm32")]
+    if let Some(read) = direct::read_at_most(path, max, links) {
+        return Ok(read);
+    }
     let file = open_regular(path, links)?;
     let mut bytes = Vec::new();
     file.take(max + 1)
@@ -115,6 +123,85 @@ fn granted_dirs() -> Option<&'static [PathBuf]> {
 #[cfg(not(target_arch = "wasm32"))]
 fn granted_dirs() -> Option<&'static [PathBuf]> {
     None
+}
+
+/// The common case of `exists` and `read_at_most` in fewer WASI calls than
+/// std makes (its `metadata` asks for a stat and a hash of it, its reads go
+/// through a stream): a runtime whose WASI calls are costly (jco's shim
+/// does each on another thread) spends most of a small call on them. Any
+/// failure or anything unusual answers `None`, and the caller takes std's
+/// way, which says what went wrong in its words.
+#[cfg(target_arch = "wasm32")]
+mod direct {
+    use super::{Links, check_granted, preopens};
+    use std::path::Path;
+    use wasip2::filesystem::types::{
+        Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
+    };
+
+    /// Whether `path` exists: `Some` only for an answer WASI gave plainly
+    /// about a path below a preopen (a preopen itself has no name to stat
+    /// it by inside it).
+    pub fn exists(path: &Path) -> Option<bool> {
+        check_granted(path).ok()?;
+        preopens::containing(path, |dir, relative| {
+            if relative.is_empty() {
+                return None;
+            }
+            match dir.stat_at(PathFlags::empty(), relative) {
+                Ok(_) => Some(true),
+                Err(ErrorCode::NoEntry) => Some(false),
+                Err(_) => None,
+            }
+        })?
+    }
+
+    /// A regular file's bytes (`Some(None)`: more than `max`).
+    pub fn read_at_most(path: &Path, max: u64, links: Links) -> Option<Option<Vec<u8>>> {
+        check_granted(path).ok()?;
+        let follow = match links {
+            Links::Follow => PathFlags::SYMLINK_FOLLOW,
+            Links::Refuse => PathFlags::empty(),
+        };
+        let file = preopens::containing(path, |dir, relative| {
+            if relative.is_empty() {
+                return None;
+            }
+            // Checked before opening, as `open_regular` does: opening a
+            // named pipe is itself what blocks.
+            let regular = dir.stat_at(follow, relative).ok()?.type_ == DescriptorType::RegularFile;
+            regular
+                .then(|| dir.open_at(follow, relative, OpenFlags::empty(), DescriptorFlags::READ))?
+                .ok()
+        })??;
+        // Swapped between the check and the open: check what was opened.
+        if file.get_type().ok()? != DescriptorType::RegularFile {
+            return None;
+        }
+        read_to_end(&file, max)
+    }
+
+    /// Up to `max + 1` bytes, in positioned reads: the first small (most
+    /// such files are, and a runtime may allocate what is asked for), the
+    /// rest larger.
+    fn read_to_end(file: &Descriptor, max: u64) -> Option<Option<Vec<u8>>> {
+        const FIRST: u64 = 64 << 10;
+        const LATER: u64 = 1 << 20;
+        let mut bytes = Vec::new();
+        loop {
+            let offset = bytes.len() as u64;
+            let piece = if offset == 0 { FIRST } else { LATER };
+            let want = max.saturating_add(1).saturating_sub(offset).min(piece);
+            let (piece, end) = file.read(want, offset).ok()?;
+            bytes.extend_from_slice(&piece);
+            if bytes.len() as u64 > max {
+                return Some(None);
+            }
+            if end || piece.is_empty() {
+                return Some(Some(bytes));
+            }
+        }
+    }
 }
 
 /// The preopened directory handles, for opening files with raw WASI calls.

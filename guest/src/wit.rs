@@ -2,10 +2,11 @@
 //! that a record is defined once: the verbs build and return these records
 //! themselves. `component.rs` (wasm32 only) exports the installer.
 //!
-//! The bindings of the `fetch` import compile natively too, as stubs that
-//! panic when called: nothing calls them off wasm32, since the code reaches
-//! the network through the crate's `Fetcher` trait, which only the
-//! component implements with them.
+//! The bindings of the `fetch` and `digest` imports compile natively too,
+//! as stubs that panic when called: nothing calls them off wasm32, since
+//! the code reaches the network through the crate's `Fetcher` trait, which
+//! only the component implements with them, and hashes streams through
+//! `trust::digest::StreamHasher`, which natively uses `sha2`.
 
 wit_bindgen::generate!({
     path: "../wit",

@@ -260,7 +260,18 @@ const idle = [];
 const MAX_IDLE_WORKERS = 4;
 
 async function takeWorker() {
-  return idle.pop() ?? new Worker(new URL('./worker.js', import.meta.url), { workerData: { modules: await coreModules() } });
+  const kept = idle.pop();
+  if (kept) return kept;
+  // The thread starts (and loads the shim and jco's glue) while the core
+  // modules compile here; they follow as its first message.
+  const worker = new Worker(new URL('./worker.js', import.meta.url));
+  try {
+    worker.postMessage({ modules: await coreModules() });
+  } catch (e) {
+    worker.terminate();
+    throw e;
+  }
+  return worker;
 }
 
 function giveBack(worker) {

@@ -9,13 +9,16 @@
 // (each read blocks this thread on Atomics.wait while the shim's own worker
 // does it), so on the caller's thread a call would freeze its event loop, and
 // an HTTP server in the same process could never answer. The core modules
-// arrive compiled, once; only instantiation happens per call.
+// arrive compiled, once, as the first message (compiled while this thread
+// started); only instantiation happens per call.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
+import { withFsErrorCodes } from './fs-errors.js';
 import { instantiate } from '../dist/component/installer.js';
 
-const { modules } = workerData;
+/** The compiled core modules, by file name: the first message. */
+let modules;
 
 // jco's glue offers each export to WebAssembly.promising (JS Promise
 // Integration) and, where that throws, keeps the export itself. Node 20-24
@@ -62,6 +65,7 @@ function withErrorCodes(imports) {
 async function run({ grants, network, method, args }) {
   try {
     const imports = withErrorCodes(shimFor(grants, network).getImportObject());
+    withFsErrorCodes(imports['wasi:filesystem/types'].Descriptor);
     const { installer } = await instantiate((name) => modules[name], imports);
     return { ok: installer[method](...args) };
   } catch (e) {
@@ -71,6 +75,10 @@ async function run({ grants, network, method, args }) {
   }
 }
 
-parentPort.on('message', async (call) => {
-  parentPort.postMessage(await run(call));
+parentPort.on('message', async (message) => {
+  if ('modules' in message) {
+    modules = message.modules;
+    return;
+  }
+  parentPort.postMessage(await run(message));
 });

@@ -1,20 +1,17 @@
 //! The file a staged artefact is written to.
 //!
-//! Inside the component, std's `File::write` waits for each write to finish
-//! (wasi-libc's `write` is synchronous), which would put all the disk work on
-//! the component's only thread, after the hashing. A WASI output stream's
-//! non-blocking `write` instead hands the bytes to the host's I/O thread and
-//! returns, so the next piece is hashed while the previous one is written.
+//! Inside the component, each chunk is one positioned write of the WASI
+//! descriptor (`write` at an offset), done by the host on the calling
+//! thread: the hashing runs on the host's threads meanwhile (the `digest`
+//! import), so nothing is gained by handing writes to yet another thread,
+//! and a WASI output stream would take them 64 KiB at a time, a thread
+//! hand-off each (a 512 MiB install took 0.85 s that way, 0.6 s this way).
 //! `DontNeed` advice on each written stretch starts the kernel's writeback
 //! early, leaving little for the final sync. Natively (unit tests) it is a
 //! plain `std::fs::File`.
 
 use std::io;
 use std::path::Path;
-
-/// Largest write handed over at once: wasmtime-wasi accepts at most 64 KiB
-/// per stream write, so callers interleave pieces of this size with hashing.
-pub const WRITE_PIECE: usize = 64 << 10;
 
 #[cfg(target_arch = "wasm32")]
 pub use wasi::SinkFile;
@@ -26,18 +23,14 @@ pub use native::SinkFile;
 mod wasi {
     use super::*;
     use crate::sandbox::preopens;
-    use std::io::Write;
     use wasip2::filesystem::types::{
         Advice, Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags,
     };
-    use wasip2::io::streams::OutputStream;
 
     /// Bytes between two `DontNeed` hints.
     const ADVISE_EVERY: u64 = 32 << 20;
 
     pub struct SinkFile {
-        // Field order matters: the stream must be dropped before the file.
-        out: OutputStream,
         file: Descriptor,
         written: u64,
         advised: u64,
@@ -55,20 +48,26 @@ mod wasi {
             })
             .ok_or_else(|| io::Error::from(io::ErrorKind::PermissionDenied))?
             .map_err(to_io)?;
-            let out = file.write_via_stream(0).map_err(to_io)?;
             Ok(SinkFile {
-                out,
                 file,
                 written: 0,
                 advised: 0,
             })
         }
 
-        /// Queues `bytes` (at most [`WRITE_PIECE`] for no waiting) and
-        /// returns once the host has taken them.
-        pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-            self.out.write_all(bytes)?;
-            self.written += bytes.len() as u64;
+        /// Writes `bytes` at the end of what was written.
+        pub fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+            while !bytes.is_empty() {
+                let n = self.file.write(bytes, self.written).map_err(to_io)?;
+                if n == 0 || n > bytes.len() as u64 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        format!("the host wrote {n} of {} bytes", bytes.len()),
+                    ));
+                }
+                self.written += n;
+                bytes = &bytes[n as usize..];
+            }
             if self.written - self.advised >= ADVISE_EVERY {
                 // A hint: failure changes nothing but speed.
                 let _ =
@@ -79,18 +78,8 @@ mod wasi {
             Ok(())
         }
 
-        /// Waits for queued writes (without flushing the file to disk).
-        pub fn flush(&mut self) -> io::Result<()> {
-            self.out
-                .blocking_flush()
-                .map_err(|e| io::Error::other(format!("{e:?}")))
-        }
-
-        /// Waits for queued writes, then flushes the file to disk.
+        /// Flushes the file to disk.
         pub fn sync_all(&mut self) -> io::Result<()> {
-            self.out
-                .blocking_flush()
-                .map_err(|e| io::Error::other(format!("{e:?}")))?;
             self.file.sync().map_err(to_io)
         }
     }
@@ -130,10 +119,6 @@ mod native {
 
         pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
             self.0.write_all(bytes)
-        }
-
-        pub fn flush(&mut self) -> io::Result<()> {
-            self.0.flush()
         }
 
         pub fn sync_all(&mut self) -> io::Result<()> {

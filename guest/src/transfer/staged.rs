@@ -63,12 +63,9 @@ impl Staged {
     /// registry's conversion), where a sync each would cost far more than
     /// the writes. What vouches for them is written after, synced.
     pub fn persist_unsynced(mut self, target: &Path) -> Result<()> {
-        // Every queued write taken by the host first: only the sync to
-        // disk is left out.
-        if let Some(mut file) = self.file.take() {
-            file.flush()
-                .map_err(|e| Error::io(&self.path, "write", &e))?;
-        }
+        // Closed first (each write was done when it returned): only the
+        // sync to disk is left out.
+        drop(self.file.take());
         std::fs::rename(&self.path, target).map_err(|e| Error::io(target, "rename", &e))?;
         self.persisted = true;
         Ok(())

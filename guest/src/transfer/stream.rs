@@ -3,7 +3,6 @@
 //! does not grow with its size.
 
 use crate::error::Result;
-use crate::transfer::sink::WRITE_PIECE;
 use crate::transfer::source::Source;
 use crate::transfer::staged::Staged;
 use crate::trust::SignatureCheck;
@@ -52,22 +51,18 @@ pub fn pump_with(
     let mut introspector = Introspector::new();
     let mut size = 0u64;
     while let Some(chunk) = source.next_chunk()? {
-        // The hashes get the whole chunk: the host hashes it on threads of
-        // its own while the pieces below are read and written.
+        // The hashes first: the host hashes on threads of its own while
+        // the chunk is framed here and written.
         hasher.update(chunk);
         if let Some(check) = check.as_deref_mut() {
             check.update(chunk);
         }
-        // Piece by piece, so each write is handed to the host's I/O thread
-        // while the next piece is framed.
-        for piece in chunk.chunks(WRITE_PIECE) {
-            introspector.update(piece);
-            if let Some(reducer) = reducer.as_deref_mut() {
-                reducer.update(piece);
-            }
-            if let Some(sink) = sink.as_deref_mut() {
-                sink.write_all(piece)?;
-            }
+        introspector.update(chunk);
+        if let Some(reducer) = reducer.as_deref_mut() {
+            reducer.update(chunk);
+        }
+        if let Some(sink) = sink.as_deref_mut() {
+            sink.write_all(chunk)?;
         }
         size += chunk.len() as u64;
     }

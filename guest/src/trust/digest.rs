@@ -4,11 +4,14 @@
 //! case) so a typo in an index is an input error, not a later "mismatch".
 //! Digests are always shown in lowercase hex.
 //!
-//! An artefact's bytes are hashed by [`StreamHasher`]: in the component,
-//! the host computes it (the `digest` import, at the machine's speed, on a
-//! thread of its own); natively (unit tests, fuzzing) the `sha2` crate does.
-//! Either way the digest comes back here to be compared. Small inputs
-//! (indexes, keys, certificates) are hashed in place with `sha2`.
+//! An artefact's bytes are hashed by [`StreamHasher`] when they are
+//! installed, verified, audited or checked against a Sigstore bundle: in
+//! the component, the host computes it (the `digest` import, at the
+//! machine's speed, on a thread of its own); natively (unit tests,
+//! fuzzing) the `sha2` crate does. Either way the digest comes back here to
+//! be compared. Small inputs (indexes, keys, certificates) are hashed in
+//! place with `sha2`, and so are the SHA-512 passes of `sign` (ed25519-dalek's
+//! signing takes its own hasher) and what a Sigstore bundle's own checks hash.
 
 use sha2::{Digest as _, Sha256};
 use std::fmt;
@@ -73,35 +76,46 @@ impl fmt::Display for Sha256Digest {
 
 /// A hash of bytes fed in order: SHA-256 (an artefact's digest) or SHA-512
 /// (inside an Ed25519 check).
-pub struct StreamHasher(imp::Hasher);
+pub struct StreamHasher {
+    hasher: imp::Hasher,
+    /// The digest's length: 32 or 64.
+    len: usize,
+}
 
 impl StreamHasher {
     /// SHA-256 of what is fed.
     pub fn sha256() -> StreamHasher {
-        StreamHasher(imp::Hasher::new(imp::Algorithm::Sha256))
+        StreamHasher {
+            hasher: imp::Hasher::new(imp::Algorithm::Sha256),
+            len: 32,
+        }
     }
 
     /// SHA-512 of what is fed.
     pub fn sha512() -> StreamHasher {
-        StreamHasher(imp::Hasher::new(imp::Algorithm::Sha512))
+        StreamHasher {
+            hasher: imp::Hasher::new(imp::Algorithm::Sha512),
+            len: 64,
+        }
     }
 
     /// Feeds `bytes` after everything fed before.
     pub fn update(&mut self, bytes: &[u8]) {
         if !bytes.is_empty() {
-            self.0.update(bytes);
+            self.hasher.update(bytes);
         }
     }
 
     /// The digest (32 bytes for SHA-256, 64 for SHA-512).
     pub fn finish(self) -> Vec<u8> {
-        let digest = imp::Hasher::finish(self.0);
-        // A host answering with another length is a broken host; a short
-        // answer must not turn into a panic or a match on zeros.
-        assert!(
-            digest.len() == 32 || digest.len() == 64,
-            "the host's digest import returned {} bytes",
-            digest.len()
+        let digest = imp::Hasher::finish(self.hasher);
+        // A host answering another length is broken: the component traps
+        // (the host then cleans up as after any trap) rather than compare
+        // anything against it.
+        assert_eq!(
+            digest.len(),
+            self.len,
+            "the host's digest import returned a digest of the wrong length"
         );
         digest
     }

@@ -160,6 +160,51 @@ mod tests {
         assert!(StreamedSignature::start(&weak, &key.sign(message)).is_none());
     }
 
+    /// Points `verify_strict` sees through: R or the key moved by a torsion
+    /// point (mixed order), and R written with a non-canonical y.
+    #[test]
+    fn agrees_with_verify_strict_on_mixed_order_and_non_canonical_points() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let public = key.verifying_key();
+        let message = b"plugin bytes";
+        let good = key.sign(message).to_bytes();
+        let r = CompressedEdwardsY(good[..32].try_into().unwrap())
+            .decompress()
+            .unwrap();
+        let agree = |key: &VerifyingKey, raw: [u8; 64]| {
+            let signature = Signature::from_bytes(&raw);
+            assert_eq!(
+                streamed(key, &signature, message),
+                key.verify_strict(message, &signature).is_ok(),
+                "{}",
+                hex::encode(raw)
+            );
+        };
+        for torsion in &EIGHT_TORSION[1..] {
+            let mut mixed_r = good;
+            mixed_r[..32].copy_from_slice((r + torsion).compress().as_bytes());
+            agree(&public, mixed_r);
+            let mixed_key =
+                VerifyingKey::from_bytes((public.to_edwards() + torsion).compress().as_bytes())
+                    .unwrap();
+            agree(&mixed_key, good);
+        }
+        // y + p for small y: the same point when it decodes, another
+        // encoding of it.
+        let p_plus = |y: u8| {
+            let mut bytes = [0xff; 32];
+            bytes[0] = 0xed_u8.wrapping_add(y);
+            bytes[31] = 0x7f;
+            bytes
+        };
+        for y in 2..18u8 {
+            let mut non_canonical = good;
+            non_canonical[..32].copy_from_slice(&p_plus(y));
+            agree(&public, non_canonical);
+        }
+        agree(&public, good);
+    }
+
     #[test]
     fn rfc_8032_test_vector() {
         // RFC 8032, 7.1, TEST 2: one byte, 0x72.

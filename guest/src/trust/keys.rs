@@ -8,7 +8,7 @@
 use crate::error::{Error, Result};
 use crate::limits::{CHUNK_BYTES, MAX_KEY_FILE_BYTES};
 use crate::sandbox;
-use crate::trust::digest::Sha256Digest;
+use crate::trust::digest::{Sha256Digest, StreamHasher};
 use crate::wit::KeygenReport;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -16,7 +16,7 @@ use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::pkcs8::{EncodePrivateKey, KeypairBytes, spki::der::pem::LineEnding};
 use ed25519_dalek::{Signature, SignatureError, SigningKey};
-use sha2::{Digest as _, Sha256, Sha512};
+use sha2::{Digest as _, Sha512};
 use std::cell::RefCell;
 use std::io::Read;
 use std::path::Path;
@@ -145,7 +145,9 @@ fn sign_reads<R: Read>(
         };
         let mut reader = open().map_err(fail)?;
         let mut buf = vec![0u8; CHUNK_BYTES];
-        let mut sha256 = Sha256::new();
+        // The digest by the host; the SHA-512 inside Ed25519 signing is
+        // ed25519-dalek's own, here.
+        let mut sha256 = StreamHasher::sha256();
         loop {
             match reader.read(&mut buf) {
                 Ok(0) => break,
@@ -157,7 +159,7 @@ fn sign_reads<R: Read>(
                 Err(e) => return Err(fail(Error::io(path, "read", &e))),
             }
         }
-        digests.borrow_mut().push(Sha256Digest::from_hasher(sha256));
+        digests.borrow_mut().push(Sha256Digest::from_stream(sha256));
         Ok(())
     };
     let expanded = ExpandedSecretKey::from(&key.to_bytes());

@@ -14,7 +14,6 @@ use crate::trust::sigstore::{
     self, Artefact, Expectation, Identity, PublicKey, Refusal, TrustedRootSource,
 };
 use crate::wit::{BundleSigner, BundleVerifyReport, BundleVerifyRequest, SigstoreRoot};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
 pub fn verify_bundle(request: &BundleVerifyRequest) -> Result<BundleVerifyReport> {
@@ -110,7 +109,12 @@ impl Subject {
         }
         let path = Path::new(given);
         if let Some(bytes) = sandbox::read_at_most(path, MAX_WHOLE_ARTEFACT_BYTES, Links::Follow)? {
-            let sha256 = Sha256::digest(&bytes).into();
+            // The host's hashing: this may be 32 MiB.
+            let mut hasher = StreamHasher::sha256();
+            for piece in bytes.chunks(CHUNK_BYTES) {
+                hasher.update(piece);
+            }
+            let sha256 = Sha256Digest::from_stream(hasher).bytes();
             return Ok(Subject {
                 bytes: Some(bytes),
                 sha256,
