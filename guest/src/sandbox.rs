@@ -98,7 +98,7 @@ pub fn read_at_most(path: &Path, max: u64, links: Links) -> Result<Option<Vec<u8
     }
     let file = open_regular(path, links)?;
     let mut bytes = Vec::new();
-    file.take(max + 1)
+    file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, "read", &e))?;
     Ok((bytes.len() as u64 <= max).then_some(bytes))

@@ -25,9 +25,8 @@ pub struct Limits {
     pub inline_bytes: u64,
     /// Updates queued for a hasher's thread before `update` waits: bounds
     /// the memory a hasher holds to this many of the component's updates
-    /// plus the one being hashed (it feeds what it read: 64 KiB from a
-    /// file, at most 1 MiB from the network), outside the component's
-    /// memory cap.
+    /// plus the one being hashed (it feeds what it read, at most 1 MiB at
+    /// a time), outside the component's memory cap.
     pub queued_updates: usize,
     /// Hasher threads alive at once in this process (installs running side
     /// by side included); past it, hashers stay on the calling thread.

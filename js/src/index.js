@@ -259,12 +259,31 @@ async function call(method, args, grants, { network = false, dest } = {}) {
 const idle = [];
 const MAX_IDLE_WORKERS = 4;
 
-async function takeWorker() {
-  const kept = idle.pop();
-  if (kept) return kept;
-  // The thread starts (and loads the shim and jco's glue) while the core
-  // modules compile here; they follow as its first message.
+/**
+ * A new worker. From its start, an error or an exit is kept on it
+ * (`failed`): before a call listens (while the modules compile) and between
+ * calls, Node would otherwise throw an unhandled 'error', and a call would
+ * wait forever on a thread that is gone.
+ */
+function startWorker() {
   const worker = new Worker(new URL('./worker.js', import.meta.url));
+  worker.failed = null;
+  worker.on('error', (e) => {
+    worker.failed ??= { trap: String(e?.stack ?? e) };
+  });
+  worker.on('exit', (code) => {
+    worker.failed ??= { trap: `the installer's worker exited with code ${code} before answering` };
+  });
+  return worker;
+}
+
+async function takeWorker() {
+  for (let kept = idle.pop(); kept; kept = idle.pop()) {
+    if (!kept.failed) return kept;
+  }
+  // The thread starts (and loads the shim and jco's glue) while the core
+  // modules compile; they follow as its first message.
+  const worker = startWorker();
   try {
     worker.postMessage({ modules: await coreModules() });
   } catch (e) {
@@ -286,6 +305,10 @@ function giveBack(worker) {
 /** One call on a kept (or new) worker: its reply, a trap when the worker fails. */
 async function inWorker(request) {
   const worker = await takeWorker();
+  if (worker.failed) {
+    worker.terminate();
+    return worker.failed;
+  }
   worker.ref();
   const reply = await new Promise((resolve) => {
     const done = (reply) => {

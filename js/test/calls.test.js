@@ -2,7 +2,8 @@
 // plugins directory the test makes, its report, and its refusals.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -18,7 +19,7 @@ import {
   uninstall,
   verifyBundle,
 } from '../src/index.js';
-import { example, index, key, localRegistry, scratch, serve, sha256 } from './helpers.js';
+import { example, index, key, localRegistry, repo, scratch, serve, sha256 } from './helpers.js';
 
 const rejectsWith = async (promise, kind) => {
   const error = await promise.then(
@@ -210,3 +211,33 @@ test('verifyBundle checks a Sigstore bundle offline, from the file or its digest
   await rejectsWith(verifyBundle({ bundle, artifact, identity }), 'usage');
 });
 
+
+test('a worker that fails while starting is a runtime error, not a crash or a hang', async (t) => {
+  // A copy of the package whose jco glue throws when loaded: the worker
+  // dies while the core modules compile, before any call listens to it.
+  const dir = scratch(t);
+  const pkg = join(dir, 'pkg');
+  cpSync(join(repo, 'js/src'), join(pkg, 'src'), { recursive: true });
+  cpSync(join(repo, 'js/dist'), join(pkg, 'dist'), { recursive: true });
+  cpSync(join(repo, 'js/package.json'), join(pkg, 'package.json'));
+  symlinkSync(join(repo, 'js/node_modules'), join(pkg, 'node_modules'));
+  writeFileSync(
+    join(pkg, 'dist/component/installer.js'),
+    "export function instantiate() {}\nthrow new Error('broken glue');\n",
+  );
+  const script = `
+    const { verify } = await import(${JSON.stringify(join(pkg, 'src/index.js'))});
+    try {
+      await verify({ artifact: ${JSON.stringify(join(example, 'hello-0.1.0.wasm'))} });
+      console.log('no error');
+    } catch (e) {
+      console.log(e.kind, String(e.message).includes('broken glue'));
+    }`;
+  writeFileSync(join(dir, 'call.mjs'), script);
+  const { stdout, status } = spawnSync(process.execPath, [join(dir, 'call.mjs')], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(status, 0, stdout);
+  assert.equal(stdout.trim(), 'runtime true');
+});
