@@ -1,7 +1,9 @@
 //! Builds the installer component (`guest/`) for wasm32-wasip2 and embeds it,
 //! with its standard-WASI variant: the installer composed (by `wac-graph`)
 //! with `fetch-wasi-http/`, which implements its `fetch` import on wasi:http,
-//! and `digest-wasm/`, which implements its `digest` import in WebAssembly.
+//! and `digest-wasm/`, which implements its `digest` import in WebAssembly;
+//! and that variant with `digest` left an import, for JavaScript hosts that
+//! hash natively (see `compose_wasi_http`).
 //!
 //! The installer is then compiled to native code for the target's CPU
 //! baseline (`precompile`), with the engine configuration the binary uses
@@ -89,11 +91,18 @@ fn main() {
             .unwrap_or_else(|e| panic!("reading the built component {}: {e}", path.display()))
     };
     let installer = read(ARTIFACT);
-    let composed = compose_wasi_http(&installer, &read(FETCH_ARTIFACT), &read(DIGEST_ARTIFACT));
+    let fetch = read(FETCH_ARTIFACT);
+    let composed = compose_wasi_http(&installer, &fetch, Some(&read(DIGEST_ARTIFACT)));
+    let host_digest = compose_wasi_http(&installer, &fetch, None);
     std::fs::write(out_dir.join("installer.wasm"), &installer)
         .expect("writing the component into OUT_DIR");
     std::fs::write(out_dir.join("installer-wasi-http.wasm"), &composed)
         .expect("writing the wasi:http component into OUT_DIR");
+    std::fs::write(
+        out_dir.join("installer-wasi-http-host-digest.wasm"),
+        &host_digest,
+    )
+    .expect("writing the wasi:http component (host digest) into OUT_DIR");
     let precompiled = precompile(&installer);
     std::fs::write(out_dir.join("installer.cwasm"), &precompiled)
         .expect("writing the precompiled component into OUT_DIR");
@@ -154,10 +163,17 @@ fn precompile(installer: &[u8]) -> Vec<u8> {
     })
 }
 
-/// Plugs the wasi:http `fetch` and the WebAssembly `digest` into the
-/// installer's imports of them; the result imports only what the three
-/// import from `wasi:*` and exports the installer interface.
-fn compose_wasi_http(installer: &[u8], fetch: &[u8], digest: &[u8]) -> Vec<u8> {
+/// Plugs the wasi:http `fetch` and (if given) the WebAssembly `digest` into
+/// the installer's imports of them; the result exports the installer
+/// interface and imports what they import from `wasi:*`, and `digest` when
+/// none is given.
+///
+/// Why a variant without the WebAssembly `digest`: a call between composed
+/// components copies its bytes from one linear memory to the other, and
+/// jco on a JavaScript engine without multi-memory (Node 20) does that a
+/// byte at a time through JavaScript: 2.6 MB/s, where the artefact's bytes
+/// go to two hashes. A JavaScript host hashes them with its own crypto.
+fn compose_wasi_http(installer: &[u8], fetch: &[u8], digest: Option<&[u8]>) -> Vec<u8> {
     use wac_graph::{CompositionGraph, EncodeOptions, types::Package};
     let compose = || -> Result<Vec<u8>, String> {
         let mut graph = CompositionGraph::new();
@@ -169,10 +185,11 @@ fn compose_wasi_http(installer: &[u8], fetch: &[u8], digest: &[u8]) -> Vec<u8> {
                 .map_err(|e| format!("registering {name}: {e:#}"))
         };
         let socket = register("wasm-plugin:installer", installer)?;
-        let fetch = register("wasm-plugin:fetch-wasi-http", fetch)?;
-        let digest = register("wasm-plugin:digest-wasm", digest)?;
-        wac_graph::plug(&mut graph, vec![fetch, digest], socket)
-            .map_err(|e| format!("plugging: {e:#}"))?;
+        let mut plugs = vec![register("wasm-plugin:fetch-wasi-http", fetch)?];
+        if let Some(digest) = digest {
+            plugs.push(register("wasm-plugin:digest-wasm", digest)?);
+        }
+        wac_graph::plug(&mut graph, plugs, socket).map_err(|e| format!("plugging: {e:#}"))?;
         graph
             .encode(EncodeOptions::default())
             .map_err(|e| format!("encoding: {e:#}"))

@@ -35,9 +35,15 @@ pub struct Body(Box<dyn FetchBody>);
 
 /// The installer component, as built by `build.rs`.
 pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/installer.wasm"));
-/// The installer composed with its wasi:http `fetch`, as built by `build.rs`.
+/// The installer composed with its wasi:http `fetch` and WebAssembly
+/// `digest`, as built by `build.rs`.
 pub const COMPONENT_WASI_HTTP: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/installer-wasi-http.wasm"));
+/// The same with `digest` left an import (`build.rs` says why).
+pub const COMPONENT_WASI_HTTP_HOST_DIGEST: &[u8] = include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/installer-wasi-http-host-digest.wasm"
+));
 const COMPONENT_SHA256: &str = env!("INSTALLER_COMPONENT_SHA256");
 /// The installer compiled by `build.rs` for the target's CPU baseline
 /// (empty when wasmtime could not compile for the target).

@@ -1,6 +1,7 @@
-// Builds dist/: the installer's wasi:http variant, written by the project's
-// own binary (`wasm-plugin component --wasi-http`, through `cargo run`, so it
-// is always the component of this checkout), then transpiled by jco into
+// Builds dist/: the installer's wasi:http variant with `digest` left to the
+// package (src/digest.js), written by the project's own binary (`wasm-plugin
+// component --wasi-http --host-digest`, through `cargo run`, so it is always
+// the component of this checkout), then transpiled by jco into
 // core modules and ES-module glue with TypeScript types. Nothing here is
 // committed; `npm run build` runs after the cargo build.
 //
@@ -22,7 +23,7 @@ rmSync(staging, { recursive: true, force: true });
 mkdirSync(staging);
 
 // Phase 1: the component.
-const args = ['component', '--wasi-http', '--out', component];
+const args = ['component', '--wasi-http', '--host-digest', '--out', component];
 try {
   if (process.env.WASM_PLUGIN_BIN) {
     execFileSync(process.env.WASM_PLUGIN_BIN, args, { stdio: 'inherit' });

@@ -1,8 +1,9 @@
 // @wasm-plugin/installer: the wasm-plugin installer component in Node.
 //
-// Every call runs the component (its wasi:http variant, transpiled by jco)
-// in a worker thread with a fresh instance whose sandbox grants only the
-// directories that call needs, as the Rust host grants them: the registry
+// Every call runs the component (its wasi:http variant with `digest` left to
+// its host, transpiled by jco; src/digest.js answers it) in a worker thread
+// with a fresh instance whose sandbox grants only the directories that call
+// needs, as the Rust host grants them: the registry
 // index's directory, the trust root and `allowRead` directories to read, the
 // plugins directory to write. Digests, signatures, names and placement are
 // all decided inside the component; this file only grants and translates.

@@ -14,6 +14,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
+import { digestImport } from './digest.js';
 import { withFsErrorCodes } from './fs-errors.js';
 import { instantiate } from '../dist/component/installer.js';
 
@@ -64,7 +65,7 @@ function withErrorCodes(imports) {
 /** One call in a fresh instance: its reply. */
 async function run({ grants, network, method, args }) {
   try {
-    const imports = withErrorCodes(shimFor(grants, network).getImportObject());
+    const imports = { ...withErrorCodes(shimFor(grants, network).getImportObject()), ...digestImport };
     withFsErrorCodes(imports['wasi:filesystem/types'].Descriptor);
     const { installer } = await instantiate((name) => modules[name], imports);
     return { ok: installer[method](...args) };

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import * as api from '../src/index.js';
 import { componentExports } from '../src/component-exports.js';
+import { digestImport } from '../src/digest.js';
 import { repo } from './helpers.js';
 
 const js = join(repo, 'js');
@@ -25,7 +26,7 @@ async function builtExports() {
   }
   const { instantiate } = await import('../dist/component/installer.js');
   const shim = new WASIShim({ sandbox: { preopens: {}, env: {}, enableNetwork: false } });
-  const { installer } = await instantiate((name) => modules[name], shim.getImportObject());
+  const { installer } = await instantiate((name) => modules[name], { ...shim.getImportObject(), ...digestImport });
   return sorted(Object.keys(installer).filter((k) => typeof installer[k] === 'function'));
 }
 

@@ -90,6 +90,57 @@ fn the_wasi_http_variant_imports_only_standard_wasi() {
     assert!(!default.iter().any(|n| n.starts_with("wasi:http/")));
 }
 
+/// `--host-digest`: the wasi:http variant for a JavaScript host that hashes
+/// natively (the Node package): `fetch` still composed in, `digest` left
+/// its only import outside `wasi:*`.
+#[test]
+fn the_host_digest_variant_leaves_only_digest_to_its_host() {
+    let env = Env::new();
+    let run = env
+        .run(&[
+            "component",
+            "--wasi-http",
+            "--host-digest",
+            "--out",
+            "h.wasm",
+        ])
+        .expect(OK);
+    assert!(
+        run.stdout.contains("digest imported) to h.wasm"),
+        "{}",
+        run.stdout
+    );
+    // Its own default name: not the plain variant's, which it would replace.
+    env.run(&["component", "--wasi-http", "--host-digest"])
+        .expect(OK);
+    assert_eq!(
+        env.read("wasm-plugin-installer-wasi-http-host-digest.wasm"),
+        env.read("h.wasm")
+    );
+    assert!(!env.path("wasm-plugin-installer-wasi-http.wasm").exists());
+    let bytes = env.read("h.wasm");
+    crate::scaffold::assert_component(&bytes);
+    let imports = top_level_imports(&bytes);
+    let own: Vec<_> = imports.iter().filter(|n| !n.starts_with("wasi:")).collect();
+    assert_eq!(own.len(), 1, "{imports:?}");
+    assert!(
+        own[0].starts_with("wasm-plugin:installer/digest@"),
+        "{imports:?}"
+    );
+    assert!(
+        imports
+            .iter()
+            .any(|n| n.starts_with("wasi:http/outgoing-handler@0.2")),
+        "{imports:?}"
+    );
+    // It only makes sense of the wasi:http variant.
+    let refused = env
+        .run(&["component", "--host-digest", "--out", "x.wasm"])
+        .expect(INPUT);
+    assert!(refused.stderr.contains("--wasi-http"), "{}", refused.stderr);
+    assert!(!env.path("x.wasm").exists());
+}
+
 /// `wasmtime run` of the wasi:http variant with each of `dirs` (relative to
 /// the scratch directory) preopened as `/<dir>`, invoking `call` (WAVE), as
 /// the README shows it. `prefix` wraps the command (a read-only mount).

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Args)]
 pub struct ComponentArgs {
     /// Where to write the component ("-" for standard output) [default:
-    /// wasm-plugin-installer.wasm, or wasm-plugin-installer-wasi-http.wasm
-    /// with --wasi-http]
+    /// wasm-plugin-installer.wasm; wasm-plugin-installer-wasi-http.wasm with
+    /// --wasi-http; wasm-plugin-installer-wasi-http-host-digest.wasm with
+    /// --host-digest]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Write the variant that imports only standard WASI 0.2: its network
@@ -19,11 +20,24 @@ pub struct ComponentArgs {
     /// wasmtime CLI (`-S http`) or jco run it with no custom host code
     #[arg(long)]
     pub wasi_http: bool,
+    /// With --wasi-http: keep the `digest` import (SHA-256, SHA-512) for a
+    /// JavaScript host to answer with its own crypto, as the Node package
+    /// does. Under jco the WebAssembly one gets the artefact's bytes from
+    /// the installer's memory a byte at a time where the engine has no
+    /// multi-memory (Node 20)
+    #[arg(long, requires = "wasi_http")]
+    pub host_digest: bool,
 }
 
 impl Verb for ComponentArgs {
     fn run(self: Box<Self>, _setup: &Setup, p: &mut Printer) -> Result<Verdict, Failure> {
-        let (bytes, default_out, what) = if self.wasi_http {
+        let (bytes, default_out, what) = if self.host_digest {
+            (
+                wasm_plugin::component_wasi_http_host_digest(),
+                "wasm-plugin-installer-wasi-http-host-digest.wasm",
+                "the installer component (wasi:http variant, digest imported)",
+            )
+        } else if self.wasi_http {
             (
                 wasm_plugin::component_wasi_http(),
                 "wasm-plugin-installer-wasi-http.wasm",
