@@ -16,21 +16,13 @@ import { parentPort } from 'node:worker_threads';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { digestImport } from './digest.js';
 import { withFsErrorCodes } from './fs-errors.js';
-import { instantiate } from '../dist/component/installer.js';
+import { loadGlue } from './glue.js';
 
 /** The compiled core modules, by file name: the first message. */
 let modules;
 
-// jco's glue offers each export to WebAssembly.promising (JS Promise
-// Integration) and, where that throws, keeps the export itself. Node 20-24
-// has no JSPI, so each of the ~40 attempts throws a TypeError, and V8 words
-// a "not a function" message by re-parsing the function the call sits in:
-// jco's instance initializer, some 50,000 lines. That was ~2.5 s of CPU per
-// instantiation, nearly all of a call. Where JSPI is absent, `promising` as
-// the identity gives the glue what its fallback takes, without the throws.
-if (typeof WebAssembly.promising !== 'function') {
-  WebAssembly.promising = (f) => f;
-}
+// Compiled (from V8's code cache) while the core modules compile.
+const { instantiate } = loadGlue();
 
 /** The WASI imports of one call: its grants, and the network if asked. */
 function shimFor(grants, network) {

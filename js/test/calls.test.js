@@ -221,10 +221,9 @@ test('a worker that fails while starting is a runtime error, not a crash or a ha
   cpSync(join(repo, 'js/dist'), join(pkg, 'dist'), { recursive: true });
   cpSync(join(repo, 'js/package.json'), join(pkg, 'package.json'));
   symlinkSync(join(repo, 'js/node_modules'), join(pkg, 'node_modules'));
-  writeFileSync(
-    join(pkg, 'dist/component/installer.js'),
-    "export function instantiate() {}\nthrow new Error('broken glue');\n",
-  );
+  // The script the worker loads (src/glue.js), whose code cache is then
+  // for another source and not used.
+  writeFileSync(join(pkg, 'dist/component/installer.script.js'), "throw new Error('broken glue');\n");
   const script = `
     const { verify } = await import(${JSON.stringify(join(pkg, 'src/index.js'))});
     try {

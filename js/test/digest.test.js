@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { digestImport, Hasher } from '../src/digest.js';
+import { loadGlue } from '../src/glue.js';
 import { repo } from './helpers.js';
 
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
@@ -40,7 +41,7 @@ test("the package's component imports digest from its host", async () => {
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.wasm'))) {
     modules[name] = await WebAssembly.compile(readFileSync(join(dir, name)));
   }
-  const { instantiate } = await import('../dist/component/installer.js');
+  const { instantiate } = loadGlue();
   const shim = () => new WASIShim({ sandbox: { preopens: {}, env: {}, enableNetwork: false } }).getImportObject();
   await assert.rejects(async () => instantiate((name) => modules[name], shim()), /Hasher/);
   const { installer } = await instantiate((name) => modules[name], { ...shim(), ...digestImport });

@@ -11,6 +11,7 @@ import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import * as api from '../src/index.js';
 import { componentExports } from '../src/component-exports.js';
 import { digestImport } from '../src/digest.js';
+import { loadGlue } from '../src/glue.js';
 import { repo } from './helpers.js';
 
 const js = join(repo, 'js');
@@ -24,7 +25,7 @@ async function builtExports() {
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.wasm'))) {
     modules[name] = await WebAssembly.compile(readFileSync(join(dir, name)));
   }
-  const { instantiate } = await import('../dist/component/installer.js');
+  const { instantiate } = loadGlue();
   const shim = new WASIShim({ sandbox: { preopens: {}, env: {}, enableNetwork: false } });
   const { installer } = await instantiate((name) => modules[name], { ...shim.getImportObject(), ...digestImport });
   return sorted(Object.keys(installer).filter((k) => typeof installer[k] === 'function'));
