@@ -12,7 +12,6 @@ use crate::error::{Error, FetchError, Fetched, Result};
 use crate::limits::CHUNK_BYTES;
 use crate::sandbox::{self, Links};
 use crate::transfer::location::{Location, refuse_credentials};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -308,7 +307,7 @@ struct SizeLimits {
 }
 
 enum Kind {
-    File(std::fs::File, PathBuf),
+    File(sandbox::RegularFile, PathBuf),
     Remote {
         body: Box<dyn RemoteBody>,
         announced: Option<u64>,
@@ -329,9 +328,10 @@ impl Source {
 
     pub fn open(location: &Location, fetcher: &dyn Fetcher) -> Result<Source> {
         let kind = match location {
-            Location::File(path) => {
-                Kind::File(sandbox::open_regular(path, Links::Follow)?, path.clone())
-            }
+            Location::File(path) => Kind::File(
+                sandbox::RegularFile::open(path, Links::Follow)?,
+                path.clone(),
+            ),
             Location::Remote(url) => {
                 refuse_credentials(url)?;
                 let (body, announced) = fetcher
@@ -359,7 +359,7 @@ impl Source {
     /// A file in a plugins directory the installer owns: never through a
     /// symbolic link (see `sandbox::Links::Refuse`).
     pub fn open_owned(path: &Path) -> Result<Source> {
-        let file = sandbox::open_regular(path, Links::Refuse)?;
+        let file = sandbox::RegularFile::open(path, Links::Refuse)?;
         Ok(Source::new(
             path.display().to_string(),
             Kind::File(file, path.to_path_buf()),
@@ -417,7 +417,7 @@ impl Source {
     /// The length announced in advance, if any.
     pub fn announced_len(&self) -> Option<u64> {
         match &self.kind {
-            Kind::File(file, _) => file.metadata().ok().map(|m| m.len()),
+            Kind::File(file, _) => file.len_when_opened(),
             Kind::Remote { announced, .. } => *announced,
         }
     }
@@ -427,13 +427,8 @@ impl Source {
         let n = match &mut self.kind {
             Kind::File(file, path) => {
                 self.buf.resize(CHUNK_BYTES, 0);
-                loop {
-                    match file.read(&mut self.buf) {
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(Error::io(path, "read", &e)),
-                    }
-                }
+                file.read(&mut self.buf)
+                    .map_err(|e| Error::io(path, "read", &e))?
             }
             Kind::Remote { body, announced } => {
                 let failed = |cause| Error::fetch_failed(self.shown.clone(), cause);

@@ -188,7 +188,7 @@ impl TrustRoot {
         sandbox::check_granted(dir)?;
         // One `*.pub` file is a trust root of that one key, labelled by its
         // stem: trusting a single publisher needs no directory.
-        if dir.is_file() {
+        if sandbox::is_file(dir) {
             if dir.extension().is_none_or(|x| x != "pub") {
                 return Err(invalid(
                     "a trust root is a directory of *.pub files, or one *.pub file".into(),
@@ -210,7 +210,7 @@ impl TrustRoot {
             .as_ref()
             .map(|s| s.policy.key_files())
             .unwrap_or_default();
-        let entries = std::fs::read_dir(dir).map_err(|e| match e.kind() {
+        let entries = crate::sandbox::entries(dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::PermissionDenied => Error::io(dir, "list", &e),
             _ => invalid(format!(
                 "cannot list the directory: {}",
@@ -218,9 +218,7 @@ impl TrustRoot {
             )),
         })?;
         let mut key_files = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(dir, "list", &e))?;
-            let path = entry.path();
+        for path in entries {
             let named_by_policy = path
                 .file_name()
                 .is_some_and(|f| sigstore_keys.iter().any(|k| f == *k));
