@@ -4,7 +4,7 @@
 // Why: the glue is 2.8 MB of JavaScript. As an ES module every worker parsed
 // and compiled it afresh (30-60 ms), then compiled each function the first
 // call ran (the instantiation alone was 25 ms the first time, 5 ms later).
-// With the cache, both come compiled: the first call took 30-60 ms less
+// With the cache, both come compiled: the first call took about 30 ms less
 // (measured 2026-12-07 on the 2-core development VM). The cache is used only
 // for the script it was made from: V8 itself compares no more than the
 // source's length, so the file starts with the script's SHA-256. A cache
