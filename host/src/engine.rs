@@ -150,7 +150,7 @@ impl Grants {
     fn into_wasi(self) -> Result<WasiCtx, wasmtime::Error> {
         let mut builder = WasiCtxBuilder::new();
         // File I/O runs on the calling thread instead of a tokio blocking
-        // pool: one call at a time, and no hand-off per 64 KiB read.
+        // pool: one call at a time, and no hand-off per read.
         builder.allow_blocking_current_thread(true);
         let mut granted: Vec<PathBuf> = Vec::new();
         for dir in &self.read_write {

@@ -4,15 +4,12 @@
 // wit/installer.wit fails here until it is given one or the other.
 
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import * as api from '../src/index.js';
 import { componentExports } from '../src/component-exports.js';
-import { digestImport } from '../src/digest.js';
-import { loadGlue } from '../src/glue.js';
-import { repo } from './helpers.js';
+import { builtInstaller, repo } from './helpers.js';
 
 const js = join(repo, 'js');
 const camel = (kebab) => kebab.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
@@ -20,14 +17,7 @@ const sorted = (xs) => [...xs].sort();
 
 /** The functions of the transpiled component's `installer` export, instantiated with nothing granted. */
 async function builtExports() {
-  const dir = join(js, 'dist/component');
-  const modules = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.wasm'))) {
-    modules[name] = await WebAssembly.compile(readFileSync(join(dir, name)));
-  }
-  const { instantiate } = loadGlue();
-  const shim = new WASIShim({ sandbox: { preopens: {}, env: {}, enableNetwork: false } });
-  const { installer } = await instantiate((name) => modules[name], { ...shim.getImportObject(), ...digestImport });
+  const installer = await builtInstaller();
   return sorted(Object.keys(installer).filter((k) => typeof installer[k] === 'function'));
 }
 

@@ -4,26 +4,16 @@
 // do not fit fails the build.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
-import { digestImport } from '../src/digest.js';
 import { CACHE, cacheFor, glueScript, loadGlue, SCRIPT } from '../src/glue.js';
-import { repo, scratch } from './helpers.js';
+import { builtInstaller, repo, scratch } from './helpers.js';
 
 const dir = join(repo, 'js/dist/component');
 
-async function exportsOf(instantiate) {
-  const modules = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.wasm'))) {
-    modules[name] = await WebAssembly.compile(readFileSync(join(dir, name)));
-  }
-  const shim = new WASIShim({ sandbox: { preopens: {}, env: {}, enableNetwork: false } });
-  const { installer } = await instantiate((name) => modules[name], { ...shim.getImportObject(), ...digestImport });
-  return installer;
-}
+const exportsOf = (instantiate) => builtInstaller({ instantiate });
 
 test("the build's code cache, made after a warm-up, is taken by this Node, and the glue it loads runs", async () => {
   const { instantiate, script } = loadGlue();

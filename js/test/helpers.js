@@ -6,9 +6,28 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
+import { digestImport } from '../src/digest.js';
+import { loadGlue } from '../src/glue.js';
 
 export const repo = new URL('../../', import.meta.url).pathname;
 export const example = join(repo, 'examples/registry');
+
+/**
+ * The built component's `installer` export, from glue `instantiate` (the
+ * worker's, by default), with nothing granted and `imports` beside the
+ * shim's (the package's digest by default).
+ */
+export async function builtInstaller({ instantiate = loadGlue().instantiate, imports = digestImport } = {}) {
+  const dir = join(repo, 'js/dist/component');
+  const modules = {};
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.wasm'))) {
+    modules[name] = await WebAssembly.compile(readFileSync(join(dir, name)));
+  }
+  const shim = new WASIShim({ sandbox: { preopens: {}, env: {}, enableNetwork: false } });
+  const { installer } = await instantiate((name) => modules[name], { ...shim.getImportObject(), ...imports });
+  return installer;
+}
 
 /** A scratch directory, removed when the test ends. */
 export function scratch(t) {
