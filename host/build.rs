@@ -1,90 +1,44 @@
-//! Builds the installer component (`guest/`) for wasm32-wasip2 and embeds it,
-//! with its standard-WASI variant: the installer composed (by `wac-graph`)
-//! with `fetch-wasi-http/`, which implements its `fetch` import on wasi:http,
-//! and `digest-wasm/`, which implements its `digest` import in WebAssembly;
-//! and that variant with `digest` left an import, for JavaScript hosts that
-//! hash natively (see `compose_wasi_http`).
+//! Composes and precompiles the WebAssembly components that
+//! `host/components/` builds (its build script runs the nested cargo for
+//! wasm32-wasip2, and names the directory in `DEP_WASM_PLUGIN_COMPONENTS_DIR`),
+//! and leaves them in OUT_DIR for the crate to embed:
 //!
-//! The installer is then compiled to native code for the target's CPU
-//! baseline (`precompile`), with the engine configuration the binary uses
-//! (`src/engine_config.rs`, shared), so that a first run loads code instead
-//! of compiling for seconds.
+//! - the installer itself (`guest/`);
+//! - its standard-WASI variant: the installer composed (by `wac-graph`) with
+//!   `fetch-wasi-http/`, which implements its `fetch` import on wasi:http,
+//!   and `digest-wasm/`, which implements its `digest` import in
+//!   WebAssembly;
+//! - that variant with `digest` left an import, for JavaScript hosts that
+//!   hash natively (see `compose_wasi_http`);
+//! - the installer compiled to native code for the target's CPU baseline
+//!   (`precompile`), with the engine configuration the binary uses
+//!   (`src/engine_config.rs`, shared), so that a first run loads code
+//!   instead of compiling for seconds.
 //!
-//! A nested cargo builds the three components with the workspace's `guest` profile into
-//! its own target directory. Variables that cargo hands build scripts for the
-//! *host* build (rustflags, target, profile overrides) are scrubbed: they
-//! break the wasm build or silently change it. A missing wasm32-wasip2 target
-//! is installed with rustup, so a fresh machine needs nothing by hand.
+//! Why two build scripts: this one needs wasmtime (a build-dependency, most
+//! of a build's time), the components do not; built by a crate with no
+//! dependencies, they build while wasmtime does.
 
 #[path = "src/engine_config.rs"]
 mod engine_config;
 
 use sha2::{Digest, Sha256};
 use std::env;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
-const TARGET: &str = "wasm32-wasip2";
-const PROFILE: &str = "guest";
 const ARTIFACT: &str = "wasm_plugin_guest.wasm";
 const FETCH_ARTIFACT: &str = "wasm_plugin_fetch_wasi_http.wasm";
 const DIGEST_ARTIFACT: &str = "wasm_plugin_digest_wasm.wasm";
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = manifest_dir
-        .parent()
-        .expect("host/ is inside the workspace")
-        .to_path_buf();
-    for input in [
-        "guest/src",
-        "guest/templates",
-        "guest/Cargo.toml",
-        "fetch-wasi-http/src",
-        "fetch-wasi-http/Cargo.toml",
-        "digest-wasm/src",
-        "digest-wasm/Cargo.toml",
-        "wit",
-        "Cargo.toml",
-        "Cargo.lock",
-        "rust-toolchain.toml",
-    ] {
-        println!("cargo:rerun-if-changed={}", root.join(input).display());
-    }
-
-    ensure_target();
-
-    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    let target_dir = guest_target_dir(&out_dir);
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .current_dir(&root)
-        .args(["build", "--lib"])
-        .args(["--package", "wasm-plugin-guest"])
-        .args(["--package", "wasm-plugin-fetch-wasi-http"])
-        .args(["--package", "wasm-plugin-digest-wasm"])
-        .args(["--target", TARGET, "--profile", PROFILE, "--target-dir"])
-        .arg(&target_dir)
-        // The nested build's output is for humans; stdout is for `cargo:` lines.
-        .stdout(Stdio::from(std::io::stderr()));
-    scrub_env(&mut build);
-    // SIMD speeds up SHA-256 and SHA-512 in the guest (sha2 has a simd128
-    // backend); wasmtime enables the proposal by default.
-    build.env(
-        "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
-        "-Ctarget-feature=+simd128",
+    let built = PathBuf::from(
+        env::var_os("DEP_WASM_PLUGIN_COMPONENTS_DIR")
+            .expect("set by the wasm-plugin-components dependency's build script"),
     );
-    let status = build
-        .status()
-        .unwrap_or_else(|e| panic!("could not run cargo to build the installer component: {e}"));
-    if !status.success() {
-        panic!(
-            "building the installer component (guest/) for {TARGET} failed; see the errors above"
-        );
+    for name in [ARTIFACT, FETCH_ARTIFACT, DIGEST_ARTIFACT] {
+        println!("cargo:rerun-if-changed={}", built.join(name).display());
     }
-
-    let built = target_dir.join(TARGET).join(PROFILE);
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let read = |name: &str| {
         let path = built.join(name);
         std::fs::read(&path)
@@ -195,61 +149,4 @@ fn compose_wasi_http(installer: &[u8], fetch: &[u8], digest: Option<&[u8]>) -> V
             .map_err(|e| format!("encoding: {e:#}"))
     };
     compose().unwrap_or_else(|e| panic!("composing the wasi:http installer component: {e}"))
-}
-
-/// Installs the wasm32-wasip2 standard library when it is missing.
-fn ensure_target() {
-    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let sysroot = Command::new(&rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if sysroot.is_some_and(|root| root.join("lib/rustlib").join(TARGET).exists()) {
-        return;
-    }
-    println!("cargo:warning=installing the {TARGET} target with rustup (needed once)");
-    let added = Command::new("rustup")
-        .args(["target", "add", TARGET])
-        .stdout(Stdio::from(std::io::stderr()))
-        .status();
-    match added {
-        Ok(status) if status.success() => {}
-        _ => panic!(
-            "the {TARGET} target is missing and `rustup target add {TARGET}` failed; \
-             run that command yourself (or install the target for your toolchain) and build again"
-        ),
-    }
-}
-
-/// Removes what cargo set for the host build and must not leak into the guest's.
-fn scrub_env(cmd: &mut Command) {
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_BUILD_TARGET_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
-    for (key, _) in env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_TARGET_") || key.starts_with("CARGO_PROFILE_") {
-            cmd.env_remove(key.as_ref());
-        }
-    }
-}
-
-/// `<target>/wasm-plugin-guest`, shared by debug and release host builds so
-/// the guest is built once. OUT_DIR is `<target>[/<triple>]/<profile>/build/<pkg>/out`.
-fn guest_target_dir(out_dir: &Path) -> PathBuf {
-    out_dir
-        .ancestors()
-        .nth(4)
-        .unwrap_or(out_dir)
-        .join("wasm-plugin-guest")
 }

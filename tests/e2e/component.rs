@@ -49,42 +49,64 @@ fn a_first_run_loads_the_built_in_code_saying_nothing_and_keeps_a_copy_to_map() 
     assert!(kept[0].starts_with("installer-built-in-") && kept[1] == format!("{}.crc", kept[0]));
 }
 
+/// How many times `cargo <args>` compiles the library of each package named
+/// (`name@version`), from cargo's unit graph (only shown behind -Z).
+fn lib_builds(args: &[&str], packages: &[&str]) -> Vec<usize> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(args)
+        .args(["--locked", "--unit-graph", "-Z", "unstable-options"])
+        .env("RUSTC_BOOTSTRAP", "1")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let units = graph["units"].as_array().unwrap();
+    packages
+        .iter()
+        .map(|package| {
+            units
+                .iter()
+                .filter(|u| {
+                    u["pkg_id"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&format!("#{package}"))
+                })
+                .filter(|u| u["target"]["kind"] == serde_json::json!(["lib"]))
+                .count()
+        })
+        .collect()
+}
+
 #[test]
 fn wasmtime_is_built_once_for_the_build_script_and_the_binary() {
     // host/build.rs precompiles the installer with wasmtime: unless both
     // sides of the build resolve wasmtime and the crates under it with the
     // same features and profile, cargo compiles it twice (minutes on two
-    // cores). Only cargo's unit graph shows that, behind -Z.
+    // cores).
     for args in [
         &["build", "--release", "-p", "wasm-plugin"][..],
         &["build"],
         &["test", "--no-run"],
     ] {
-        let out = std::process::Command::new(env!("CARGO"))
-            .args(args)
-            .args(["--locked", "--unit-graph", "-Z", "unstable-options"])
-            .env("RUSTC_BOOTSTRAP", "1")
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let wasmtime = graph["units"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|u| u["pkg_id"].as_str().unwrap().ends_with("#wasmtime@48.0.8"))
-            .filter(|u| u["target"]["kind"] == serde_json::json!(["lib"]))
-            .count();
-        assert_eq!(
-            wasmtime, 1,
-            "cargo {args:?} builds wasmtime {wasmtime} times"
-        );
+        let builds = lib_builds(args, &["wasmtime@48.0.8"])[0];
+        assert_eq!(builds, 1, "cargo {args:?} builds wasmtime {builds} times");
     }
+}
+
+#[test]
+fn the_parsers_the_guest_shares_with_wit_bindgen_are_built_once_in_a_test_build() {
+    // The guest's unit tests use wasmparser and wit-parser at the version
+    // wit-bindgen's macro does; guest/Cargo.toml gives them the macro's
+    // features natively, so cargo builds each once (about 25 s of CPU).
+    let packages = ["wasmparser@0.262.0", "wit-parser@0.262.0"];
+    let builds = lib_builds(&["test", "--no-run"], &packages);
+    assert_eq!(builds, [1, 1], "builds of {packages:?}");
 }
 
 #[test]
