@@ -17,6 +17,7 @@ import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { digestImport } from './digest.js';
 import { withFsErrorCodes } from './fs-errors.js';
 import { loadGlue } from './glue.js';
+import { closeLocalFiles, withLocalFiles } from './local-files.js';
 
 /** The compiled core modules, by file name: the first message. */
 let modules;
@@ -24,16 +25,15 @@ let modules;
 // Compiled (from V8's code cache) while the core modules compile.
 const { instantiate } = loadGlue();
 
-/** The WASI imports of one call: its grants, and the network if asked. */
-function shimFor(grants, network) {
-  return new WASIShim({
-    sandbox: {
-      // Each grant under its own absolute path, as the Rust host preopens.
-      preopens: Object.fromEntries(grants.map((dir) => [dir, dir])),
-      env: {},
-      enableNetwork: network,
-    },
-  });
+/**
+ * The WASI imports of one call: its grants (each under its own absolute
+ * path, as the Rust host preopens them; files read there are read on this
+ * thread, see local-files.js), and the network if asked.
+ */
+function importsFor(grants, network) {
+  const preopens = Object.fromEntries(grants.map((dir) => [dir, dir]));
+  const shim = new WASIShim({ sandbox: { preopens, env: {}, enableNetwork: network } });
+  return withLocalFiles(withErrorCodes(shim.getImportObject()), preopens);
 }
 
 /**
@@ -57,7 +57,7 @@ function withErrorCodes(imports) {
 /** One call in a fresh instance: its reply. */
 async function run({ grants, network, method, args }) {
   try {
-    const imports = { ...withErrorCodes(shimFor(grants, network).getImportObject()), ...digestImport };
+    const imports = { ...importsFor(grants, network), ...digestImport };
     withFsErrorCodes(imports['wasi:filesystem/types'].Descriptor);
     const { installer } = await instantiate((name) => modules[name], imports);
     return { ok: installer[method](...args) };
@@ -65,6 +65,8 @@ async function run({ grants, network, method, args }) {
     // jco throws an `err` result as a ComponentError carrying the WIT error
     // in `payload`; anything else is a trap or a bug in this glue.
     return e && typeof e === 'object' && 'payload' in e ? { err: e.payload } : { trap: String(e?.stack ?? e) };
+  } finally {
+    closeLocalFiles();
   }
 }
 
