@@ -12,13 +12,13 @@
 // too (the shim refuses to list a preopen, so the component would open it
 // again through the shim to list it: two more round trips).
 //
-// What is served here is narrow on purpose: a path the shim would resolve
-// to a regular file inside the preopen, reached through no symbolic link
-// that leaves it, the file itself no link (followed or not), to read only.
-// Anything else (writes, creation, directories, links, FIFOs, paths this
-// cannot resolve, Windows) goes to the shim unchanged, errors included; so
-// does any call on such a file that is not a stat, a read or a close (the
-// shim then opens the same path itself, once).
+// What is served here is narrow on purpose: a regular file inside the
+// preopen, reached through no symbolic link at all, to read only, on Linux.
+// Anything else (writes, creation, directories, links anywhere on the path,
+// FIFOs, paths this cannot resolve, other systems) goes to the shim
+// unchanged, errors included; so does any call on such a file that is not a
+// stat, a read or a close (the shim then opens the same path itself, once,
+// and it must still be the same file).
 
 import {
   closeSync,
@@ -29,10 +29,11 @@ import {
   lstatSync,
   opendirSync,
   openSync,
+  readlinkSync,
   readSync,
   realpathSync,
 } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { fsErrorCode } from './fs-errors.js';
 
 /** Host directory of each preopen descriptor of the current call (see `withLocalFiles`). */
@@ -51,7 +52,8 @@ const classes = new WeakMap();
  * class; descriptors of other imports keep the shim's behaviour.
  */
 export function withLocalFiles(imports, preopens) {
-  if (process.platform === 'win32') return imports;
+  // Linux only: an open is checked against /proc/self/fd (see `openHere`).
+  if (process.platform !== 'linux') return imports;
   const { Descriptor, DirectoryEntryStream } = imports['wasi:filesystem/types'];
   servedHere(Descriptor, DirectoryEntryStream);
   const shimPreopens = imports['wasi:filesystem/preopens'];
@@ -90,6 +92,16 @@ function servedHere(Descriptor, DirectoryEntryStream) {
       throw wasiError(e);
     }
   };
+  // The shim's calls that take a second descriptor resolve paths against
+  // its private fields, which a file opened here does not have: given one,
+  // they answer as for any file, which is not a directory.
+  for (const name of ['renameAt', 'linkAt']) {
+    const shimCall = Descriptor.prototype[name];
+    Descriptor.prototype[name] = function (...args) {
+      if (args.some((arg) => arg instanceof LocalFile)) throw 'not-directory';
+      return shimCall.apply(this, args);
+    };
+  }
   const shimOpenAt = Descriptor.prototype.openAt;
   Descriptor.prototype.openAt = function openAt(pathFlags, path, openFlags, descriptorFlags) {
     const base = hostPaths.get(this);
@@ -97,7 +109,7 @@ function servedHere(Descriptor, DirectoryEntryStream) {
       const opened = openHere(base, path);
       if (opened) {
         const reopen = () => shimOpenAt.call(this, pathFlags, path, openFlags, descriptorFlags);
-        return new LocalFile(opened.fd, descriptorFlags, reopen);
+        return new LocalFile(opened.fd, opened.ino, descriptorFlags, reopen);
       }
     }
     return shimOpenAt.call(this, pathFlags, path, openFlags, descriptorFlags);
@@ -128,10 +140,10 @@ function readOnly(path, openFlags, flags) {
 
 /**
  * Opens `path` under the directory `base` when it is a regular file inside
- * it (`..` taken lexically, as the shim does, never above `base`; the
- * directories on the way resolved, and refused if that leaves `base`; the
- * file itself no symbolic link). `undefined` for anything else, which the
- * shim then answers.
+ * it reached through no symbolic link (`..` taken lexically, as the shim
+ * does, never above `base`; the directories on the way must resolve to
+ * themselves; the file itself no link). `undefined` for anything else,
+ * which the shim then answers.
  */
 function openHere(base, path) {
   const segments = [];
@@ -148,8 +160,8 @@ function openHere(base, path) {
   let fd;
   try {
     const root = realpathSync(base);
-    const dir = realpathSync(join(root, ...segments));
-    if (dir !== root && !dir.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
+    const dir = join(root, ...segments);
+    if (realpathSync(dir) !== dir) return undefined;
     const file = join(dir, name);
     const seen = lstatSync(file, { bigint: true });
     if (!seen.isFile()) return undefined;
@@ -157,11 +169,14 @@ function openHere(base, path) {
     // a FIFO swapped in cannot block the open (the type is checked next).
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const opened = fstatSync(fd, { bigint: true });
-    if (!opened.isFile() || opened.ino !== seen.ino || opened.dev !== seen.dev) {
+    // What was opened, where the kernel found it: a directory on the way
+    // swapped for a link between the checks above and the open shows here.
+    const where = readlinkSync(`/proc/self/fd/${fd}`);
+    if (!opened.isFile() || opened.ino !== seen.ino || opened.dev !== seen.dev || where !== file) {
       closeSync(fd);
       return undefined;
     }
-    return { fd };
+    return { fd, ino: opened.ino };
   } catch {
     if (fd !== undefined) closeSync(fd);
     return undefined;
@@ -244,13 +259,15 @@ function localFileClass(Descriptor) {
    */
   class LocalFile extends Descriptor {
     #fd;
+    #ino;
     #flags;
     #reopen;
     #shim;
 
-    constructor(fd, flags, reopen) {
+    constructor(fd, ino, flags, reopen) {
       super();
       this.#fd = fd;
+      this.#ino = ino;
       this.#flags = flags;
       this.#reopen = reopen;
       open.add(this);
@@ -261,10 +278,25 @@ function localFileClass(Descriptor) {
       return this.#fd;
     }
 
-    /** The shim's descriptor for this open, for what is not answered here. */
+    /**
+     * The shim's descriptor for this open, for what is not answered here:
+     * the same path opened by the shim, which must still be the same file
+     * (renamed over or removed since, there is no other way to reach it:
+     * `bad-descriptor`).
+     */
     shimDescriptor() {
       this.#live();
-      this.#shim ??= this.#reopen();
+      if (this.#shim === undefined) {
+        const shim = this.#reopen();
+        let same = false;
+        try {
+          same = shim.metadataHash().lower === this.#ino;
+        } finally {
+          if (!same) shim[symbolDispose]();
+        }
+        if (!same) throw 'bad-descriptor';
+        this.#shim = shim;
+      }
       return this.#shim;
     }
 

@@ -45,14 +45,45 @@ test('a code cache V8 refuses is compiled around, not an error', async (t) => {
   assert.equal(typeof (await exportsOf(instantiate)).verify, 'function');
 });
 
+/** The lines of jco's glue that the build edits, in a glue of their own. */
+const DEBUG_LOG = 'const _debugLog = (...args) => {\n  if (!globalThis?.process?.env?.JCO_DEBUG) { return; }\n  log(...args);\n};\n';
+
 test('glue the edits do not fit exactly once fails the build, naming the edit', () => {
-  const glue = 'export function instantiate(g, i) { return import.meta.url; }\nexport const _util = {};\n';
+  const glue = `${DEBUG_LOG}export function instantiate(g, i) { return import.meta.url; }\nexport const _util = {};\n`;
   assert.equal(typeof eval(glueScript(glue)), 'function');
   assert.throws(() => glueScript(glue.replace('export const _util', 'const _util')), /`export const _util =` exactly once/);
   assert.throws(() => glueScript(glue + glue), /exactly once/);
 });
 
 test('the glue runs strict, as the module it was', () => {
-  const instantiate = eval(glueScript('export function instantiate() { return this ?? import.meta.url; }\nexport const _util = {};\n'));
+  const instantiate = eval(glueScript(`${DEBUG_LOG}export function instantiate() { return this ?? import.meta.url; }\nexport const _util = {};\n`));
   assert.equal(instantiate(), undefined);
+});
+
+test("jco's debug log reads JCO_DEBUG once, when the glue loads, not at every call", () => {
+  const logged = [];
+  const glue = `${DEBUG_LOG}export function instantiate(log) { _debugLog('called'); }\nexport const _util = {};\nimport.meta.url;\n`;
+  const load = (value) => {
+    const saved = process.env.JCO_DEBUG;
+    if (value === undefined) delete process.env.JCO_DEBUG;
+    else process.env.JCO_DEBUG = value;
+    try {
+      // `log` is what the test glue's _debugLog writes with.
+      return new Function('log', `return ${glueScript(glue)}`)((...args) => logged.push(args.join(' ')));
+    } finally {
+      if (saved === undefined) delete process.env.JCO_DEBUG;
+      else process.env.JCO_DEBUG = saved;
+    }
+  };
+  const quiet = load(undefined);
+  const loud = load('1');
+  process.env.JCO_DEBUG = '1';
+  try {
+    quiet();
+  } finally {
+    delete process.env.JCO_DEBUG;
+  }
+  assert.deepEqual(logged, [], 'set after loading: still quiet');
+  loud();
+  assert.deepEqual(logged, ['called'], 'set when loading: it logs');
 });

@@ -4,7 +4,8 @@
 // to the shim.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -26,6 +27,11 @@ writeFileSync(join(outside, 'secret'), 'not granted');
 symlinkSync('a.bin', join(dir, 'link'));
 symlinkSync(join(outside, 'secret'), join(dir, 'out'));
 symlinkSync(outside, join(dir, 'outdir'));
+// Links on the way that end inside: absolute, relative by way of the
+// parent, and in by way of a directory outside. The shim refuses all three.
+symlinkSync(join(dir, 'd'), join(dir, 'absd'));
+symlinkSync('../granted/d', join(dir, 'reld'));
+symlinkSync(join(dir, 'd'), join(outside, 'back'));
 
 /** The preopen of `dir`: answered here (`local`) or by the shim alone. */
 function preopen({ local }) {
@@ -75,6 +81,9 @@ test('opens to read answer as the shim does, and only plain files inside the pre
     ['out', { follow: true }, false],
     ['outdir/secret', {}, false],
     ['../outside/secret', {}, false],
+    ['absd/b.txt', {}, false],
+    ['reld/b.txt', {}, false],
+    ['outdir/back/b.txt', {}, false],
     ['d', {}, false],
     ['missing', {}, false],
     ['a.bin', { flags: { read: true, write: true } }, false],
@@ -153,4 +162,62 @@ test("what a call leaves open is closed after it, and a preopen's entries are li
   assert.deepEqual(names, ['b.txt']);
   subEntries[Symbol.dispose]();
   sub[Symbol.dispose]();
+});
+
+test("a file read here is not a directory to the shim's renames and links, and its other calls reach the same file or none", () => {
+  const { descriptor } = preopen({ local: true });
+  writeFileSync(join(dir, 'c.bin'), 'other');
+  const file = descriptor.openAt({ symlinkFollow: false }, 'a.bin', PLAIN, READ);
+  // Given as the directory to move or link into, it is refused as the shim
+  // refuses any file, and nothing moves.
+  assert.throws(() => descriptor.renameAt('c.bin', file, 'moved'), (e) => e === 'not-directory');
+  assert.throws(() => descriptor.linkAt({ symlinkFollow: false }, 'c.bin', file, 'linked'), (e) => e === 'not-directory');
+  assert.ok(existsSync(join(dir, 'c.bin')));
+  assert.ok(!existsSync('undefined'), 'nothing resolved against an empty base');
+  // Renamed over since it was opened: reads are still the open file's, and
+  // a stream (the shim's) is refused rather than the other file's.
+  descriptor.renameAt('c.bin', descriptor, 'a.bin');
+  try {
+    assert.deepEqual(Buffer.from(file.read(16n, 0n)[0]), bytes.subarray(0, 16));
+    assert.throws(() => file.readViaStream(0n), (e) => e === 'bad-descriptor');
+  } finally {
+    writeFileSync(join(dir, 'a.bin'), bytes);
+    closeLocalFiles();
+  }
+});
+
+test('a directory swapped for a link while a file is opened is caught after the open', () => {
+  const { descriptor } = preopen({ local: true });
+  writeFileSync(join(outside, 'b.txt'), 'not granted');
+  // Another process swaps d for a link out of the grant between the checks
+  // and the open (the lstat of the file is the last check before it).
+  const lstat = fs.lstatSync;
+  fs.lstatSync = function (path, ...rest) {
+    if (path === join(dir, 'd', 'b.txt')) {
+      renameSync(join(dir, 'd'), join(dir, 'd.real'));
+      symlinkSync(outside, join(dir, 'd'));
+      fs.lstatSync = lstat;
+      syncBuiltinESMExports();
+    }
+    return lstat.call(this, path, ...rest);
+  };
+  syncBuiltinESMExports();
+  try {
+    let seen;
+    try {
+      const file = descriptor.openAt({ symlinkFollow: false }, 'd/b.txt', PLAIN, READ);
+      seen = Buffer.from(file.read(100n, 0n)[0]).toString();
+      file[Symbol.dispose]();
+    } catch (e) {
+      seen = e;
+    }
+    assert.notEqual(seen, 'not granted');
+    assert.equal(seen, 'not-permitted', 'the shim answers the link out');
+  } finally {
+    fs.lstatSync = lstat;
+    syncBuiltinESMExports();
+    rmSync(join(dir, 'd'));
+    renameSync(join(dir, 'd.real'), join(dir, 'd'));
+    closeLocalFiles();
+  }
 });
