@@ -13,7 +13,7 @@
 // started); only instantiation happens per call.
 
 import { parentPort } from 'node:worker_threads';
-import { WASIShim } from './shim.js';
+import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { digestImport } from './digest.js';
 import { withFsErrorCodes } from './fs-errors.js';
 import { loadGlue } from './glue.js';
