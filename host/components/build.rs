@@ -1,8 +1,9 @@
 //! Builds the installer component (`guest/`), `fetch-wasi-http/` and
 //! `digest-wasm/` for wasm32-wasip2 in a nested cargo, with the workspace's
-//! `guest` profile, into a target directory of their own; then hands that
-//! directory to `host/build.rs` (`cargo:dir`, read there as
-//! `DEP_WASM_PLUGIN_COMPONENTS_DIR`), which composes, precompiles and embeds.
+//! `guest` profile, into a target directory of their own; copies them into
+//! this build's OUT_DIR and hands that to `host/build.rs` (`cargo:dir`, read
+//! there as `DEP_WASM_PLUGIN_COMPONENTS_DIR`), which composes, precompiles
+//! and embeds.
 //!
 //! Variables that cargo hands build scripts for the *host* build
 //! (rustflags, target, profile overrides) are scrubbed: they break the wasm
@@ -17,6 +18,12 @@ use std::process::{Command, Stdio};
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "guest";
+/// What the nested build makes, and host/build.rs reads.
+const ARTIFACTS: [&str; 3] = [
+    "wasm_plugin_guest.wasm",
+    "wasm_plugin_fetch_wasi_http.wasm",
+    "wasm_plugin_digest_wasm.wasm",
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -58,6 +65,9 @@ fn main() {
         // The nested build's output is for humans; stdout is for `cargo:` lines.
         .stdout(Stdio::from(std::io::stderr()));
     scrub_env(&mut build);
+    // A `build.build-dir` the user configured would be the outer build's,
+    // whose lock the outer cargo holds: the nested one would wait forever.
+    build.env("CARGO_BUILD_BUILD_DIR", &target_dir);
     // SIMD speeds up SHA-256 and SHA-512 in the guest (sha2 has a simd128
     // backend); wasmtime enables the proposal by default.
     build.env(
@@ -72,10 +82,22 @@ fn main() {
             "building the installer component (guest/) for {TARGET} failed; see the errors above"
         );
     }
-    println!(
-        "cargo:dir={}",
-        target_dir.join(TARGET).join(PROFILE).display()
-    );
+    // Copied into this build's own OUT_DIR, which is what host/build.rs
+    // reads: the nested target directory is shared by the debug and release
+    // builds (either may rewrite it while the other reads), and may be
+    // deleted without this script knowing it must run again.
+    let built = target_dir.join(TARGET).join(PROFILE);
+    for name in ARTIFACTS {
+        let (from, to) = (built.join(name), out_dir.join(name));
+        std::fs::copy(&from, &to).unwrap_or_else(|e| {
+            panic!(
+                "copying the built component {} to {}: {e}",
+                from.display(),
+                to.display()
+            )
+        });
+    }
+    println!("cargo:dir={}", out_dir.display());
 }
 
 /// Installs the wasm32-wasip2 standard library when it is missing.

@@ -5,5 +5,6 @@
 //! nested cargo with the workspace's `guest` profile and tells the host's
 //! build script (`host/build.rs`, which composes, precompiles and embeds the
 //! components) where they are. It is its own crate so that it depends on
-//! nothing: cargo runs it at the start of a build, and the components (about
-//! 90 s of a 2-core machine) build while wasmtime does, rather than after it.
+//! nothing: it need not wait for wasmtime (the host build script's
+//! dependency), and the components (about 90 s of a 2-core machine) build
+//! while the rest of wasmtime does, rather than after it.
