@@ -1,6 +1,6 @@
 //! Composes and precompiles the WebAssembly components that
 //! `host/components/` builds (its build script runs the nested cargo for
-//! wasm32-wasip2, and names the directory in `DEP_WASM_PLUGIN_COMPONENTS_DIR`),
+//! wasm32-wasip2, and names each file in `DEP_WASM_PLUGIN_COMPONENTS_*`),
 //! and leaves them in OUT_DIR for the crate to embed:
 //!
 //! - the installer itself (`guest/`);
@@ -17,7 +17,7 @@
 //!
 //! Why two build scripts: this one needs wasmtime (a build-dependency, most
 //! of a build's time), the components do not; built by a crate with no
-//! dependencies, they build while wasmtime does.
+//! dependencies, they need not wait for it.
 
 #[path = "src/engine_config.rs"]
 mod engine_config;
@@ -26,28 +26,12 @@ use sha2::{Digest, Sha256};
 use std::env;
 use std::path::PathBuf;
 
-const ARTIFACT: &str = "wasm_plugin_guest.wasm";
-const FETCH_ARTIFACT: &str = "wasm_plugin_fetch_wasi_http.wasm";
-const DIGEST_ARTIFACT: &str = "wasm_plugin_digest_wasm.wasm";
-
 fn main() {
-    let built = PathBuf::from(
-        env::var_os("DEP_WASM_PLUGIN_COMPONENTS_DIR")
-            .expect("set by the wasm-plugin-components dependency's build script"),
-    );
-    for name in [ARTIFACT, FETCH_ARTIFACT, DIGEST_ARTIFACT] {
-        println!("cargo:rerun-if-changed={}", built.join(name).display());
-    }
-    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    let read = |name: &str| {
-        let path = built.join(name);
-        std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("reading the built component {}: {e}", path.display()))
-    };
-    let installer = read(ARTIFACT);
-    let fetch = read(FETCH_ARTIFACT);
-    let composed = compose_wasi_http(&installer, &fetch, Some(&read(DIGEST_ARTIFACT)));
+    let installer = built("INSTALLER");
+    let fetch = built("FETCH_WASI_HTTP");
+    let composed = compose_wasi_http(&installer, &fetch, Some(&built("DIGEST_WASM")));
     let host_digest = compose_wasi_http(&installer, &fetch, None);
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     std::fs::write(out_dir.join("installer.wasm"), &installer)
         .expect("writing the component into OUT_DIR");
     std::fs::write(out_dir.join("installer-wasi-http.wasm"), &composed)
@@ -68,6 +52,19 @@ fn main() {
         "cargo:rustc-env=INSTALLER_COMPONENT_SHA256={}",
         hex::encode(Sha256::digest(&installer))
     );
+}
+
+/// The bytes of a component `host/components/` built, by its `cargo:` key;
+/// this script runs again when the file changes.
+fn built(key: &str) -> Vec<u8> {
+    let var = format!("DEP_WASM_PLUGIN_COMPONENTS_{key}");
+    let path = PathBuf::from(
+        env::var_os(&var)
+            .unwrap_or_else(|| panic!("{var} is set by the wasm-plugin-components dependency")),
+    );
+    println!("cargo:rerun-if-changed={}", path.display());
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("reading the built component {}: {e}", path.display()))
 }
 
 /// x86-64-v2 (2009 on; what RHEL 9 requires): SSE3 to SSE4.2, POPCNT and

@@ -1,9 +1,9 @@
 //! Builds the installer component (`guest/`), `fetch-wasi-http/` and
 //! `digest-wasm/` for wasm32-wasip2 in a nested cargo, with the workspace's
 //! `guest` profile, into a target directory of their own; copies them into
-//! this build's OUT_DIR and hands that to `host/build.rs` (`cargo:dir`, read
-//! there as `DEP_WASM_PLUGIN_COMPONENTS_DIR`), which composes, precompiles
-//! and embeds.
+//! this build's OUT_DIR and hands their paths to `host/build.rs` (`cargo:`
+//! metadata, read there as `DEP_WASM_PLUGIN_COMPONENTS_INSTALLER` and so on),
+//! which composes, precompiles and embeds.
 //!
 //! Variables that cargo hands build scripts for the *host* build
 //! (rustflags, target, profile overrides) are scrubbed: they break the wasm
@@ -18,11 +18,12 @@ use std::process::{Command, Stdio};
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "guest";
-/// What the nested build makes, and host/build.rs reads.
-const ARTIFACTS: [&str; 3] = [
-    "wasm_plugin_guest.wasm",
-    "wasm_plugin_fetch_wasi_http.wasm",
-    "wasm_plugin_digest_wasm.wasm",
+/// What the nested build makes, each with the `cargo:` key host/build.rs
+/// finds its path under (`DEP_WASM_PLUGIN_COMPONENTS_<KEY>`).
+const ARTIFACTS: [(&str, &str); 3] = [
+    ("installer", "wasm_plugin_guest.wasm"),
+    ("fetch_wasi_http", "wasm_plugin_fetch_wasi_http.wasm"),
+    ("digest_wasm", "wasm_plugin_digest_wasm.wasm"),
 ];
 
 fn main() {
@@ -87,7 +88,7 @@ fn main() {
     // builds (either may rewrite it while the other reads), and may be
     // deleted without this script knowing it must run again.
     let built = target_dir.join(TARGET).join(PROFILE);
-    for name in ARTIFACTS {
+    for (key, name) in ARTIFACTS {
         let (from, to) = (built.join(name), out_dir.join(name));
         std::fs::copy(&from, &to).unwrap_or_else(|e| {
             panic!(
@@ -96,8 +97,8 @@ fn main() {
                 to.display()
             )
         });
+        println!("cargo:{key}={}", to.display());
     }
-    println!("cargo:dir={}", out_dir.display());
 }
 
 /// Installs the wasm32-wasip2 standard library when it is missing.

@@ -357,20 +357,19 @@ function localFileClass(Descriptor) {
     }
 
     sync() {
-      try {
-        fsyncSync(this.#live());
-      } catch (e) {
-        if (e?.code === 'EPERM') return;
-        throw wasiError(e);
-      }
+      this.#flush(fsyncSync);
     }
 
     syncData() {
+      this.#flush(fdatasyncSync);
+    }
+
+    /** `fsync` or `fdatasync`; a file system that refuses it for a file opened to read (EPERM) is not an error, as in the shim. */
+    #flush(call) {
       try {
-        fdatasyncSync(this.#live());
+        call(this.#live());
       } catch (e) {
-        if (e?.code === 'EPERM') return;
-        throw wasiError(e);
+        if (e?.code !== 'EPERM') throw wasiError(e);
       }
     }
 
