@@ -42,14 +42,14 @@ const hostPaths = new WeakMap();
 /** Files and listings opened here and not yet closed, in the current call (see `closeLocalFiles`). */
 const open = new Set();
 
-/** The `LocalFile` subclass of each shim `Descriptor` class. */
-const classes = new WeakMap();
+/** The shim `Descriptor` classes already patched (see `servedHere`). */
+const patched = new WeakSet();
 
 /**
  * The imports with a read-only open of a regular file under one of
  * `preopens` (virtual path to host directory, as given to the shim) served
- * on this thread. Patches the shim's `Descriptor.prototype.openAt` once per
- * class; descriptors of other imports keep the shim's behaviour.
+ * on this thread. Patches the shim's `Descriptor` class once (see
+ * `servedHere`); descriptors of other imports keep the shim's behaviour.
  */
 export function withLocalFiles(imports, preopens) {
   // Linux only: an open is checked against /proc/self/fd (see `openHere`).
@@ -76,12 +76,12 @@ export function closeLocalFiles() {
   for (const file of [...open]) file.close();
 }
 
-/** Patches `openAt` and `readDirectory` on the shim's class, once. */
+/** Patches `openAt`, `readDirectory`, `renameAt` and `linkAt` on the shim's class, once. */
 function servedHere(Descriptor, DirectoryEntryStream) {
-  if (classes.has(Descriptor)) return;
+  if (patched.has(Descriptor)) return;
+  patched.add(Descriptor);
   const LocalFile = localFileClass(Descriptor);
   const LocalEntries = localEntriesClass(DirectoryEntryStream);
-  classes.set(Descriptor, LocalFile);
   const shimReadDirectory = Descriptor.prototype.readDirectory;
   Descriptor.prototype.readDirectory = function readDirectory() {
     const base = hostPaths.get(this);
