@@ -118,21 +118,21 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     let env = Env::new();
     let cache = env.path("cache");
     env.write("index.json", r#"{"schema_version": "1", "plugins": []}"#);
-    let list_with = |env: &Env, extra: &[&str]| {
+    // `compile`: for this CPU (a compile, cached); otherwise the built-in
+    // code, of which the cache keeps a copy, checked the same way.
+    let list_with = |env: &Env, extra: &[&str], compile: bool| {
         let mut args = vec!["list", "--registry", "index.json"];
         args.extend_from_slice(extra);
-        env.run_with(
-            &args,
-            &[
-                ("XDG_CACHE_HOME", cache.as_os_str()),
-                (
-                    "WASM_PLUGIN_COMPILE_FOR_THIS_CPU",
-                    std::ffi::OsStr::new("1"),
-                ),
-            ],
-        )
+        let mut vars = vec![("XDG_CACHE_HOME", cache.as_os_str())];
+        if compile {
+            vars.push((
+                "WASM_PLUGIN_COMPILE_FOR_THIS_CPU",
+                std::ffi::OsStr::new("1"),
+            ));
+        }
+        env.run_with(&args, &vars)
     };
-    let list = |env: &Env| list_with(env, &[]);
+    let list = |env: &Env| list_with(env, &[], true);
     // The first run compiles, and says so (once, naming where it keeps it).
     let first = list(&env).expect(OK);
     let mut files = env.names("cache/wasm-plugin");
@@ -140,7 +140,6 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     assert_eq!(files.len(), 2, "the code and its checksum: {files:?}");
     assert!(files[0].ends_with(".cwasm") && files[1] == format!("{}.crc", files[0]));
     let file = format!("cache/wasm-plugin/{}", files[0]);
-    let sum = format!("{file}.crc");
     let good = env.read(&file);
     assert_eq!(
         first.stderr,
@@ -152,27 +151,42 @@ fn a_corrupt_compiled_component_cache_is_rebuilt_not_trusted() {
     // The next finds it: nothing to say.
     assert_eq!(list(&env).expect(OK).stderr, "");
 
-    // Flip a byte in the compiled code: the checksum catches it.
+    // Flip a byte in the compiled code: the checksum catches it, and the
+    // code is compiled again. With --json, compiling again is not
+    // announced: standard error carries only what a script asked for. (A
+    // truncated file takes the same path; engine.rs's
+    // only_intact_code_matches_its_checksum covers it without paying a
+    // compile.)
     let mut bad = good.clone();
     let middle = bad.len() / 2;
     bad[middle] ^= 0xff;
     env.write(&file, &bad);
-    list(&env).expect(OK);
+    assert_eq!(list_with(&env, &["--json"], true).expect(OK).stderr, "");
     assert_eq!(env.read(&file), good, "the corrupt cache was not rebuilt");
 
-    // Garbage too, with a wrong checksum beside it: the rebuild must write
-    // the checksum again, or every later run would compile. (A truncated
-    // file takes the flipped byte's path; engine.rs's
-    // only_intact_code_matches_its_checksum covers it without paying a
-    // compile.) With --json, compiling again is not announced: standard
-    // error carries only what a script asked for.
-    let recorded = env.read(&sum);
+    // Garbage with a wrong checksum beside it, in the cache's copy of the
+    // built-in code (loaded and written as compiled code is, without the
+    // cost of a compile): the rewrite must write the checksum again, or
+    // every later run would copy the code anew.
+    list_with(&env, &[], false).expect(OK);
+    let copy = env
+        .names("cache/wasm-plugin")
+        .into_iter()
+        .find(|f| f.starts_with("installer-built-in-") && f.ends_with(".cwasm"))
+        .expect("a copy of the built-in code");
+    let copy = format!("cache/wasm-plugin/{copy}");
+    let sum = format!("{copy}.crc");
+    let (original, recorded) = (env.read(&copy), env.read(&sum));
     let mut other = recorded.clone();
     *other.last_mut().unwrap() ^= 1;
     env.write(&sum, &other);
-    env.write(&file, b"garbage");
-    assert_eq!(list_with(&env, &["--json"]).expect(OK).stderr, "");
-    assert_eq!(env.read(&file), good);
+    env.write(&copy, b"garbage");
+    assert_eq!(list_with(&env, &[], false).expect(OK).stderr, "");
+    assert_eq!(
+        env.read(&copy),
+        original,
+        "the corrupt copy was not rewritten"
+    );
     assert_eq!(
         env.read(&sum),
         recorded,

@@ -706,9 +706,10 @@ fn the_memory_cap_stops_the_installer_cleanly() {
 #[test]
 fn sigkill_at_twenty_points_of_an_install_leaves_the_old_or_the_new_plugin() {
     // Large enough that the twenty kills land across the download, the
-    // hashing and the rename (a whole install takes about a second here);
-    // 200 MiB made this the slowest test (212 s) for no more coverage.
-    const SIZE: usize = 64 << 20;
+    // hashing and the rename (a whole install by the debug binary takes
+    // about 0.9 s here, a sixth of it starting up); 64 MiB made this the
+    // slowest test (30 s) for no more coverage, 200 MiB took 212 s.
+    const SIZE: usize = 32 << 20;
     let env = Env::new();
     let mut reg = Registry::new("registry");
     let a: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
