@@ -424,12 +424,12 @@ enum Check {
 /// fails the test: a new example is checked from the day it is written.
 const EXAMPLES: &[(&str, Check)] = &[
     (
-        "cargo run --release -- install hello",
+        "cargo run -- install hello",
         Check::Run {
             scratch: "quick-start",
             cwd: "",
             setup: link_examples,
-            substitute: &[("cargo run --release --", "wasm-plugin")],
+            substitute: &[("cargo run --", "wasm-plugin")],
             verify: |env| assert!(env.path("plugins/hello.wasm").exists()),
         },
     ),
