@@ -1402,7 +1402,9 @@ fn with_freshness_files_a_second_install_asks_only_for_the_timestamp_and_trusts_
 #[test]
 fn a_timestamp_that_expired_since_it_was_cached_is_refused_as_a_freeze() {
     let (env, reg) = flat();
-    let soon = std::time::SystemTime::now() + std::time::Duration::from_secs(3);
+    // Room for the set-up and a first install on a loaded machine (the
+    // expiry is cut to whole seconds), then waited out below.
+    let soon = std::time::SystemTime::now() + std::time::Duration::from_secs(8);
     let mut index: Value = serde_json::from_slice(&env.read(&reg.index())).unwrap();
     index["expires"] = json!(rfc3339(soon));
     env.write(&reg.index(), serde_json::to_vec(&index).unwrap());
@@ -1410,7 +1412,10 @@ fn a_timestamp_that_expired_since_it_was_cached_is_refused_as_a_freeze() {
     let server = Server::start();
     let url = serve_cacheable(&env, &server, "registry");
     install(&env, &url, "colmask@=1.0.0").expect(OK);
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    let expired = soon + std::time::Duration::from_secs(1);
+    if let Ok(left) = expired.duration_since(std::time::SystemTime::now()) {
+        std::thread::sleep(left);
+    }
     let first = server.cacheable().len();
     env.run(&[
         "upgrade",
