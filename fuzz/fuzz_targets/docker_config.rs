@@ -2,7 +2,7 @@
 //! Fuzz target `docker_config`: the host's docker config parser
 //! (`host/src/credentials.rs`, `parse_docker_config`), taken in by path so
 //! that fuzzing builds no wasmtime. Its corpus is replayed by the host's
-//! unit tests (`cargo test -p wasm-plugin`), not `guest/tests/fuzz_corpus.rs`.
+//! unit tests (`cargo test -p wasm-plugin`), not the guest's (`guest/src/fuzzing.rs`).
 
 #[allow(dead_code)]
 #[path = "../../host/src/credentials.rs"]

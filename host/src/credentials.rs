@@ -188,8 +188,8 @@ mod tests {
 
     /// The fuzz target `docker_config`'s corpus and saved crashes
     /// (`fuzz/corpus/docker_config/`, `fuzz/regressions/docker_config/`),
-    /// replayed on every test run (the guest's are in
-    /// `guest/tests/fuzz_corpus.rs`).
+    /// replayed on every test run (the guest's by a unit test in
+    /// `guest/src/fuzzing.rs`).
     #[test]
     fn the_docker_config_fuzz_corpus_parses_without_panicking() {
         let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");

@@ -466,4 +466,6 @@ fn list(accepted: &[Expectation]) -> String {
 }
 
 #[cfg(test)]
+mod conformance;
+#[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! `verify` on real bundles (the vendored sigstore-conformance cases) and on
-//! junk. Every case of that suite runs in `guest/tests/sigstore_conformance.rs`;
+//! junk. Every case of that suite runs in `conformance.rs`;
 //! these pin down what this module adds: matching, refusals, limits.
 
 use super::*;

@@ -1,5 +1,5 @@
 //! The public sigstore-conformance suite's `bundle-verify` cases, run
-//! through `trust::sigstore::verify` as the suite runs a client (see
+//! through [`verify`](super::verify) as the suite runs a client (see
 //! `tests/assets/sigstore-conformance/PROVENANCE.md`): each case twice, with
 //! the artefact's bytes and with only its SHA-256, and each must verify, or
 //! be refused when its name ends in `_fail`.
@@ -8,11 +8,11 @@
 //! reason; the test fails when the list and the results disagree either
 //! way, so a fixed case has to leave the list.
 
-use sha2::{Digest as _, Sha256};
-use std::path::{Path, PathBuf};
-use wasm_plugin_guest::trust::sigstore::{
+use crate::trust::sigstore::{
     self, Artefact, Expectation, Identity, PublicKey, Refusal, Signer, TrustedRootSource,
 };
+use sha2::{Digest as _, Sha256};
+use std::path::{Path, PathBuf};
 
 const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
